@@ -1,0 +1,43 @@
+//! One chip per operation, all sharing [`PolicyColumns`](crate::columns::PolicyColumns).
+//!
+//! Every chip reads its input from `acc[-1]` and writes its result to `acc`, so
+//! values chain down the accumulator column; range checks use `limb` on the
+//! chip's row and the next. A chip placed at row `at` therefore owns rows
+//! `at` and `at + 1` of `limb`, and row `at - 1` of `acc` for its input.
+
+pub mod compare;
+pub mod dense;
+pub mod range;
+pub mod requantize;
+
+use halo2_proofs::plonk::ConstraintSystem;
+
+use crate::columns::PolicyColumns;
+use crate::field::Fr;
+
+/// The configured chips of the policy circuit.
+#[derive(Clone, Debug)]
+pub struct Chips {
+    pub cols: PolicyColumns,
+    pub range: range::RangeChip,
+    pub dense: dense::DenseChip,
+    pub requantize: requantize::RequantizeChip,
+    pub compare: compare::CompareChip,
+}
+
+impl Chips {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, lanes: usize) -> Self {
+        let cols = PolicyColumns::configure(meta, lanes);
+        let range = range::RangeChip::configure(meta, &cols);
+        Self {
+            dense: dense::DenseChip::configure(meta, &cols),
+            requantize: requantize::RequantizeChip::configure(meta, &cols, range.clone()),
+            compare: compare::CompareChip::configure(meta, &cols, range.clone()),
+            range,
+            cols,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,106 @@
+//! Range checks by lookup: `limb < 2^range_tag` on every row.
+//!
+//! The table holds `(m, v)` for `0 <= m <= LIMB_BITS`, `0 <= v < 2^m`: 511 rows,
+//! so it fits a k = 9 circuit and never sets k on its own for the bundled models.
+//! A tag of 0 forces the limb to 0, which is what unused rows hold. A value
+//! is checked to `bits <= 2·LIMB_BITS` as two limbs on consecutive rows:
+//!
+//! | row | limb | range_tag |
+//! |---|---|---|
+//! | at | `v mod 2^8` | `min(bits, 8)` |
+//! | at + 1 | `v >> 8` | `bits - min(bits, 8)` |
+//!
+//! The consuming gate recombines `limb + 2^8·limb[+1]`, so `0 <= v < 2^bits` exactly.
+
+use halo2_proofs::circuit::{Layouter, Region, Value};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, TableColumn};
+use halo2_proofs::poly::Rotation;
+use zkpolicy_model::arith::LIMB_BITS;
+
+use crate::columns::{assign, assign_fixed, PolicyColumns};
+use crate::field::{fr, Fr};
+
+/// Rows the range table occupies.
+pub const TABLE_ROWS: usize = (1 << (LIMB_BITS + 1)) - 1;
+
+#[derive(Clone, Debug)]
+pub struct RangeChip {
+    tag: Column<Fixed>,
+    limb: Column<Advice>,
+    table_tag: TableColumn,
+    table_value: TableColumn,
+}
+
+impl RangeChip {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns) -> Self {
+        let chip = Self {
+            tag: cols.range_tag,
+            limb: cols.limb,
+            table_tag: meta.lookup_table_column(),
+            table_value: meta.lookup_table_column(),
+        };
+        meta.lookup("range: limb < 2^range_tag", |m| {
+            let tag = m.query_fixed(chip.tag, Rotation::cur());
+            let limb = m.query_advice(chip.limb, Rotation::cur());
+            vec![(tag, chip.table_tag), (limb, chip.table_value)]
+        });
+        chip
+    }
+
+    /// `limb + 2^LIMB_BITS · limb[+1]`: the value a two-limb check covers.
+    pub fn recombined(&self, m: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>) -> Expression<Fr> {
+        m.query_advice(self.limb, Rotation::cur())
+            + m.query_advice(self.limb, Rotation::next()) * Expression::Constant(fr(1 << LIMB_BITS))
+    }
+
+    pub fn load_table(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
+        layouter.assign_table(
+            || "range table",
+            |mut table| {
+                let mut row = 0;
+                for bits in 0..=LIMB_BITS {
+                    for v in 0..(1i64 << bits) {
+                        table.assign_cell(|| "tag", self.table_tag, row, || Value::known(fr(bits as i64)))?;
+                        table.assign_cell(|| "value", self.table_value, row, || Value::known(fr(v)))?;
+                        row += 1;
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Places the limbs of `value` on rows `at` and `at + 1`, tagged so the
+    /// lookup admits exactly `0 <= value < 2^bits`. Any other value (negative,
+    /// too wide) still assigns, and fails the lookup.
+    pub fn assign(&self, region: &mut Region<'_, Fr>, at: usize, value: Value<i64>, bits: u32) {
+        let lo_bits = bits.min(LIMB_BITS);
+        let mask = (1i64 << LIMB_BITS) - 1;
+        assign(region, self.limb, at, value.map(|v| v & mask));
+        assign(region, self.limb, at + 1, value.map(|v| v >> LIMB_BITS));
+        assign_fixed(region, self.tag, at, lo_bits as i64);
+        assign_fixed(region, self.tag, at + 1, (bits - lo_bits) as i64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chips::testing::{failures, Harness};
+
+    fn run(value: i64, bits: u32) -> Vec<String> {
+        failures(Harness::new(move |chips, region| chips.range.assign(region, 3, Value::known(value), bits)).run())
+    }
+
+    #[test]
+    fn exact_widths_are_enforced() {
+        for bits in [0, 1, 5, 8, 9, 13, 16] {
+            let top = (1i64 << bits) - 1;
+            assert!(run(0, bits).is_empty());
+            assert!(run(top, bits).is_empty(), "{top} in {bits} bits");
+            assert_eq!(run(top + 1, bits), vec!["lookup range: limb < 2^range_tag".to_string()], "{} in {bits} bits", top + 1);
+            assert!(!run(-1, bits).is_empty());
+        }
+        assert_eq!(TABLE_ROWS, 511);
+    }
+}

@@ -1,0 +1,75 @@
+//! A harness that runs one chip under MockProver with hand-picked witnesses.
+
+use std::rc::Rc;
+
+use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner};
+use halo2_proofs::dev::{MockProver, VerifyFailure};
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+
+use super::Chips;
+use crate::field::Fr;
+use crate::policy::PolicyParams;
+
+type Body = Rc<dyn Fn(&Chips, &mut Region<'_, Fr>)>;
+
+#[derive(Clone)]
+pub struct Harness {
+    body: Body,
+}
+
+impl Harness {
+    pub fn new(body: impl Fn(&Chips, &mut Region<'_, Fr>) + 'static) -> Self {
+        Self { body: Rc::new(body) }
+    }
+
+    pub fn run(&self) -> Result<(), Vec<VerifyFailure>> {
+        let prover = MockProver::run(10, self, vec![vec![]]).expect("synthesis");
+        prover.verify()
+    }
+}
+
+impl Circuit<Fr> for Harness {
+    type Config = Chips;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = PolicyParams;
+
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+
+    fn params(&self) -> PolicyParams {
+        PolicyParams { lanes: 2 }
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Chips {
+        Chips::configure(meta, params.lanes)
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> Chips {
+        Chips::configure(meta, 2)
+    }
+
+    fn synthesize(&self, chips: Chips, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        chips.range.load_table(&mut layouter)?;
+        layouter.assign_region(|| "chip under test", |mut region| {
+            (self.body)(&chips, &mut region);
+            Ok(())
+        })
+    }
+}
+
+/// The names of the constraints and lookups that failed, for exact assertions.
+pub fn failures(result: Result<(), Vec<VerifyFailure>>) -> Vec<String> {
+    match result {
+        Ok(()) => vec![],
+        Err(errors) => errors
+            .into_iter()
+            .map(|e| match e {
+                VerifyFailure::ConstraintNotSatisfied { constraint, .. } => format!("constraint {constraint}"),
+                VerifyFailure::Lookup { name, .. } => format!("lookup {name}"),
+                VerifyFailure::Permutation { .. } => "permutation".to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,28 @@
+//! Halo2 chips and the policy circuit: a quantized MLP proven over KZG/BN254.
+//!
+//! Pure library: no I/O. The model arrives through [`PolicyCircuit::new`]; the
+//! column shape through [`Circuit::Params`](halo2_proofs::plonk::Circuit::Params).
+//!
+//! ## Columns
+//! | column | kind | holds |
+//! |---|---|---|
+//! | `lane[0..W]` | advice | dot-product inputs; `lane[0]` also the comparison bit |
+//! | `acc` | advice | running sums and every value flowing between ops |
+//! | `limb` | advice | range-check limbs, looked up against `(range_tag, limb)` |
+//! | `weight[0..W]` | fixed | weights; `weight[0]` also bias, `2^shift` or a threshold |
+//! | `op_a`, `op_b` | fixed | which gate is on: `op_a ∈ {0, dot, bias, requantize}`, `op_b ∈ {0, max, min}` |
+//! | `range_tag` | fixed | bit width the limb on that row is checked to (0 forces 0) |
+//! | `instance` | instance | `[epoch, kpis…, outputs…]` |
+
+pub mod chips;
+pub mod columns;
+mod error;
+pub mod field;
+pub mod layout;
+pub mod ops;
+pub mod policy;
+
+pub use error::CircuitError;
+pub use halo2_proofs;
+pub use layout::CircuitShape;
+pub use policy::{PolicyCircuit, PolicyParams, PublicInputs};

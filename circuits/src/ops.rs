@@ -1,0 +1,45 @@
+//! Gate selectors packed into two fixed columns.
+//!
+//! Each gate is switched on by a Lagrange polynomial of a small op code, not by
+//! a selector column of its own: every fixed column costs an evaluation in the
+//! proof and in the EVM verifier, and the two codes keep the constraint degree
+//! at 5 (the lookup argument already needs 4; a degree-5 system still uses a
+//! 4n extended domain).
+//!
+//! - `op_a ∈ {0, DOT, BIAS, REQUANTIZE}`: the accumulator gates (selector degree 3);
+//! - `op_b ∈ {0, MAX, MIN}` with `MAX = 1`, `MIN = -1`: the comparison gates (selector degree 2).
+
+use halo2_proofs::plonk::Expression;
+
+use crate::field::{fr, Fr};
+
+pub const OP_A_DOT: i64 = 1;
+pub const OP_A_BIAS: i64 = 2;
+pub const OP_A_REQUANTIZE: i64 = 3;
+const OP_A_CODES: [i64; 4] = [0, OP_A_DOT, OP_A_BIAS, OP_A_REQUANTIZE];
+
+pub const OP_B_MAX: i64 = 1;
+pub const OP_B_MIN: i64 = -1;
+const OP_B_CODES: [i64; 3] = [0, OP_B_MAX, OP_B_MIN];
+
+/// `Π_{c ≠ code} (x - c) / (code - c)`: 1 where `x = code`, 0 at the other codes.
+fn lagrange(x: &Expression<Fr>, codes: &[i64], code: i64) -> Expression<Fr> {
+    codes.iter().filter(|&&c| c != code).fold(Expression::Constant(fr(1)), |acc, &c| {
+        let inv = Option::<Fr>::from(halo2_proofs::halo2curves::ff::Field::invert(&fr(code - c)))
+            .unwrap_or_else(|| fr(0));
+        acc * (x.clone() - Expression::Constant(fr(c))) * Expression::Constant(inv)
+    })
+}
+
+pub fn op_a_is(op_a: &Expression<Fr>, code: i64) -> Expression<Fr> {
+    lagrange(op_a, &OP_A_CODES, code)
+}
+
+pub fn op_b_is(op_b: &Expression<Fr>, code: i64) -> Expression<Fr> {
+    lagrange(op_b, &OP_B_CODES, code)
+}
+
+/// 1 on any comparison row (`op_b = ±1`), 0 elsewhere: `op_b²`.
+pub fn op_b_any(op_b: &Expression<Fr>) -> Expression<Fr> {
+    op_b.clone() * op_b.clone()
+}

@@ -1,0 +1,175 @@
+//! The policy circuit: KPI range checks, then each dense layer, then the clamp.
+//!
+//! Public instances, one column, in this order (no rotated instance queries):
+//!
+//! | row | value |
+//! |---|---|
+//! | 0 | epoch |
+//! | 1 ..= n | quantized KPIs, model input order |
+//! | n + 1 ..= n + m | outputs, model output order |
+//!
+//! Signed values are encoded as field elements (`r − |v|` when negative). The
+//! epoch takes part in no gate: it is bound by the transcript, which absorbs
+//! every instance before the first challenge, so a proof made for one epoch
+//! fails for any other.
+
+use std::sync::Arc;
+
+use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+use zkpolicy_model::{infer, Model, QuantizedKpis};
+
+use crate::chips::compare::{CompareMode, CompareWitness};
+use crate::chips::requantize::RequantizeWitness;
+use crate::chips::Chips;
+use crate::columns::Wire;
+use crate::field::{fr, Fr};
+use crate::layout::{self, CircuitShape, INPUT_ROWS};
+use crate::CircuitError;
+
+/// The column shape, passed to `configure` (never through globals).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PolicyParams {
+    pub lanes: usize,
+}
+
+/// The public inputs of one proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicInputs {
+    pub epoch: u64,
+    pub kpis: Vec<i64>,
+    pub outputs: Vec<i64>,
+}
+
+impl PublicInputs {
+    /// The honest public inputs: the reference outputs on `kpis`.
+    pub fn honest(model: &Model, epoch: u64, kpis: &QuantizedKpis) -> Result<Self, CircuitError> {
+        let trace = infer(model, kpis)?;
+        Ok(Self { epoch, kpis: kpis.values().to_vec(), outputs: trace.outputs })
+    }
+
+    /// The instance column, in the documented order.
+    pub fn to_instance(&self) -> Vec<Fr> {
+        std::iter::once(Fr::from(self.epoch)).chain(self.kpis.iter().chain(&self.outputs).map(|v| fr(*v))).collect()
+    }
+}
+
+/// A model's circuit, optionally with the KPIs that make its witness.
+#[derive(Clone, Debug)]
+pub struct PolicyCircuit {
+    model: Arc<Model>,
+    shape: CircuitShape,
+    kpis: Option<QuantizedKpis>,
+}
+
+impl PolicyCircuit {
+    /// The circuit without a witness (for key generation), at the planned shape.
+    pub fn new(model: Arc<Model>) -> Result<Self, CircuitError> {
+        let shape = layout::plan(&model)?;
+        Ok(Self { model, shape, kpis: None })
+    }
+
+    /// The same circuit with `kpis` as its witness.
+    pub fn with_kpis(&self, kpis: QuantizedKpis) -> Self {
+        Self { kpis: Some(kpis), ..self.clone() }
+    }
+
+    pub fn shape(&self) -> &CircuitShape {
+        &self.shape
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn kpis(&self) -> Option<&QuantizedKpis> {
+        self.kpis.as_ref()
+    }
+
+    fn assign_policy(&self, chips: &Chips, region: &mut Region<'_, Fr>) -> Result<Vec<Wire>, Error> {
+        let file = self.model.file();
+        let mut row = 0;
+        let mut x = Vec::with_capacity(file.inputs.len());
+        for (i, range) in self.model.input_ranges().iter().enumerate() {
+            let value = self.kpis.as_ref().map_or(Value::unknown(), |k| Value::known(k.values()[i]));
+            let cell = region.assign_advice_from_instance(|| "kpi", chips.cols.instance, 1 + i, chips.cols.acc, row)?.cell();
+            let kpi = Wire { cell, value };
+            // In range exactly when clamping leaves the KPI unchanged.
+            let clamped = clamp(chips, region, row + 1, &kpi, range.lo, range.hi)?;
+            region.constrain_equal(clamped.cell, kpi.cell);
+            x.push(kpi);
+            row += INPUT_ROWS;
+        }
+        let last = file.layers.len() - 1;
+        for (l, layer) in file.layers.iter().enumerate() {
+            let mut next = Vec::with_capacity(layer.bias.len());
+            for (j, (weights, &bias)) in layer.weights.iter().zip(&layer.bias).enumerate() {
+                let (z, at) = chips.dense.assign_neuron(region, row, weights, bias, &x);
+                let witness = known(z.value.map(|z| RequantizeWitness::honest(z, layer.shift)))?;
+                let q = chips.requantize.assign(region, at, layer.shift, &z, witness);
+                // Each comparison owns two limb rows; the next block starts on the last one.
+                let out = if l == last {
+                    let spec = &file.outputs[j];
+                    row = at + 5;
+                    clamp(chips, region, at + 2, &q, spec.min, spec.max)?
+                } else {
+                    row = at + 3;
+                    compare(chips, region, at + 2, CompareMode::Max, 0, &q)?
+                };
+                next.push(out);
+            }
+            x = next;
+        }
+        debug_assert_eq!(row + 1, self.shape.rows);
+        Ok(x)
+    }
+}
+
+/// `min(max(x, lo), hi)` with the max at row `at` and the min at `at + 2`.
+fn clamp(chips: &Chips, region: &mut Region<'_, Fr>, at: usize, x: &Wire, lo: i64, hi: i64) -> Result<Wire, Error> {
+    let low = compare(chips, region, at, CompareMode::Max, lo, x)?;
+    compare(chips, region, at + 2, CompareMode::Min, hi, &low)
+}
+
+fn compare(chips: &Chips, region: &mut Region<'_, Fr>, at: usize, mode: CompareMode, th: i64, x: &Wire) -> Result<Wire, Error> {
+    let witness = known(x.value.map(|v| CompareWitness::honest(v, th, mode)))?;
+    Ok(chips.compare.assign(region, at, mode, th, x, witness))
+}
+
+/// A witness the native twin could not produce is a synthesis error, not a panic.
+fn known<T: Default>(value: Value<Option<T>>) -> Result<Value<T>, Error> {
+    value.error_if_known_and(Option::is_none)?;
+    Ok(value.map(Option::unwrap_or_default))
+}
+
+impl Circuit<Fr> for PolicyCircuit {
+    type Config = Chips;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = PolicyParams;
+
+    fn without_witnesses(&self) -> Self {
+        Self { kpis: None, ..self.clone() }
+    }
+
+    fn params(&self) -> PolicyParams {
+        PolicyParams { lanes: self.shape.lanes }
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Chips {
+        Chips::configure(meta, params.lanes)
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> Chips {
+        Chips::configure(meta, PolicyParams::default().lanes)
+    }
+
+    fn synthesize(&self, chips: Chips, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        chips.range.load_table(&mut layouter)?;
+        let outputs = layouter.assign_region(|| "policy", |mut region| self.assign_policy(&chips, &mut region))?;
+        let first_output = 1 + self.model.file().inputs.len();
+        for (j, out) in outputs.iter().enumerate() {
+            layouter.constrain_instance(out.cell, chips.cols.instance, first_output + j);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! KPI snapshots: the real-valued JSON an operator feeds in, and its quantization.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Model, ModelError};
+
+/// A KPI snapshot file: `{"kpis": {"staking_ratio": 0.41, …}}`, one entry per model input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiSnapshot {
+    pub kpis: BTreeMap<String, f64>,
+}
+
+/// KPIs in model input order, each an integer inside its declared quantized range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuantizedKpis(Vec<i64>);
+
+impl KpiSnapshot {
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+        Self::from_json(&text)
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        serde_json::from_str(text).map_err(|source| ModelError::Json { what: "KPI snapshot", source })
+    }
+
+    /// `round(value · 2^scale_bits)` for each input, after checking the snapshot
+    /// names exactly the model's inputs and every value is finite and in range.
+    pub fn quantize(&self, model: &Model) -> Result<QuantizedKpis, ModelError> {
+        let inputs = &model.file().inputs;
+        if let Some(unknown) = self.kpis.keys().find(|k| !inputs.iter().any(|i| &i.name == *k)) {
+            return Err(ModelError::kpi(unknown, format!("is not an input of model {:?}", model.name())));
+        }
+        if self.kpis.len() != inputs.len() {
+            return Err(ModelError::WrongCount { what: "KPIs", expected: inputs.len(), got: self.kpis.len() });
+        }
+        let values = inputs
+            .iter()
+            .map(|spec| {
+                let v = *self.kpis.get(&spec.name).ok_or_else(|| ModelError::kpi(&spec.name, "is missing"))?;
+                if !v.is_finite() {
+                    return Err(ModelError::kpi(&spec.name, format!("value {v} is not a finite number")));
+                }
+                if v < spec.min || v > spec.max {
+                    return Err(ModelError::kpi(
+                        &spec.name,
+                        format!("value {v} is outside the declared range [{}, {}] {}", spec.min, spec.max, spec.unit),
+                    ));
+                }
+                Ok((v * (1u64 << spec.scale_bits) as f64).round() as i64)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        QuantizedKpis::new(model, values)
+    }
+}
+
+impl QuantizedKpis {
+    /// Accepts already-quantized KPIs (as read from a chain), checking count and ranges.
+    pub fn new(model: &Model, values: Vec<i64>) -> Result<Self, ModelError> {
+        let ranges = model.input_ranges();
+        if values.len() != ranges.len() {
+            return Err(ModelError::WrongCount { what: "quantized KPIs", expected: ranges.len(), got: values.len() });
+        }
+        for ((v, r), spec) in values.iter().zip(ranges).zip(&model.file().inputs) {
+            if *v < r.lo || *v > r.hi {
+                return Err(ModelError::kpi(
+                    &spec.name,
+                    format!("quantized value {v} is outside [{}, {}]", r.lo, r.hi),
+                ));
+            }
+        }
+        Ok(Self(values))
+    }
+
+    pub fn values(&self) -> &[i64] {
+        &self.0
+    }
+
+    /// Real values: `q / 2^scale_bits`.
+    pub fn dequantize(&self, model: &Model) -> BTreeMap<String, f64> {
+        model
+            .file()
+            .inputs
+            .iter()
+            .zip(&self.0)
+            .map(|(spec, &q)| (spec.name.clone(), q as f64 / (1u64 << spec.scale_bits) as f64))
+            .collect()
+    }
+}

@@ -1,0 +1,20 @@
+//! The zkpolicy model: file format, validation, KPI quantization and the integer
+//! reference inference that every circuit must match bit for bit.
+//!
+//! The fixed-point contract shared with `zkpolicy-circuits` lives in [`arith`]:
+//! each function there is the native twin of one circuit constraint.
+
+pub mod arith;
+pub mod bounds;
+mod error;
+pub mod format;
+pub mod kpis;
+mod model;
+pub mod reference;
+pub mod synth;
+
+pub use error::ModelError;
+pub use format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec};
+pub use kpis::{KpiSnapshot, QuantizedKpis};
+pub use model::{Model, ModelCommitment};
+pub use reference::{infer, LayerTrace, Trace};

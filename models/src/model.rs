@@ -1,0 +1,241 @@
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+use tiny_keccak::{Hasher, Keccak};
+
+use crate::arith::{MAX_SHIFT, WINDOW_BITS};
+use crate::bounds::{self, Interval, LayerBounds};
+use crate::format::{Activation, ModelFile, FORMAT_TAG, FORMAT_VERSION};
+use crate::ModelError;
+
+/// Largest magnitude of a quantized KPI or output bound.
+const MAX_VALUE_BITS: u32 = 40;
+const MAX_SCALE_BITS: u32 = 24;
+
+/// keccak-256 of the canonical model encoding: the compact JSON re-serialization
+/// of the parsed file, fields in schema order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ModelCommitment(pub [u8; 32]);
+
+impl fmt::Display for ModelCommitment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{}", hex::encode(self.0))
+    }
+}
+
+/// A validated model: every accessor may assume the shapes and bounds hold.
+#[derive(Clone, Debug)]
+pub struct Model {
+    file: ModelFile,
+    input_ranges: Vec<Interval>,
+    bounds: Vec<LayerBounds>,
+    commitment: ModelCommitment,
+}
+
+impl Model {
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+        Self::from_json(&text)
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        let file: ModelFile =
+            serde_json::from_str(text).map_err(|source| ModelError::Json { what: "model file", source })?;
+        Self::from_file(file)
+    }
+
+    pub fn from_file(file: ModelFile) -> Result<Self, ModelError> {
+        check_header(&file)?;
+        let input_ranges = check_inputs(&file)?;
+        check_outputs(&file)?;
+        check_layers(&file)?;
+        let bounds = bounds::analyse(&file, &input_ranges)?;
+        let canonical = serde_json::to_vec(&file)
+            .map_err(|source| ModelError::Json { what: "model file", source })?;
+        let commitment = ModelCommitment(keccak256(&canonical));
+        Ok(Self { file, input_ranges, bounds, commitment })
+    }
+
+    pub fn file(&self) -> &ModelFile {
+        &self.file
+    }
+
+    pub fn name(&self) -> &str {
+        &self.file.name
+    }
+
+    pub fn commitment(&self) -> ModelCommitment {
+        self.commitment
+    }
+
+    /// Quantized `[min, max]` of each KPI.
+    pub fn input_ranges(&self) -> &[Interval] {
+        &self.input_ranges
+    }
+
+    pub fn bounds(&self) -> &[LayerBounds] {
+        &self.bounds
+    }
+
+    /// `[inputs, hidden…, outputs]`.
+    pub fn dims(&self) -> Vec<usize> {
+        std::iter::once(self.file.inputs.len())
+            .chain(self.file.layers.iter().map(|l| l.bias.len()))
+            .collect()
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        self.file.layers.iter().map(|l| l.bias.len() * (1 + l.weights.first().map_or(0, Vec::len))).sum()
+    }
+}
+
+pub(crate) fn keccak256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut k = Keccak::v256();
+    k.update(bytes);
+    k.finalize(&mut out);
+    out
+}
+
+fn check_header(file: &ModelFile) -> Result<(), ModelError> {
+    if file.format != FORMAT_TAG {
+        return Err(ModelError::model("format", format!("expected \"{FORMAT_TAG}\", got {:?}", file.format)));
+    }
+    if file.version != FORMAT_VERSION {
+        return Err(ModelError::model("version", format!("this build reads version {FORMAT_VERSION}, got {}", file.version)));
+    }
+    if file.name.trim().is_empty() {
+        return Err(ModelError::model("name", "must not be empty"));
+    }
+    if !(2..=16).contains(&file.weight_bits) {
+        return Err(ModelError::model("weight_bits", format!("must be in 2..=16, got {}", file.weight_bits)));
+    }
+    if !(2..=MAX_VALUE_BITS).contains(&file.bias_bits) {
+        return Err(ModelError::model("bias_bits", format!("must be in 2..={MAX_VALUE_BITS}, got {}", file.bias_bits)));
+    }
+    Ok(())
+}
+
+fn check_names<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(), ModelError> {
+    let mut seen = HashSet::new();
+    for (i, name) in names.enumerate() {
+        if name.trim().is_empty() {
+            return Err(ModelError::model(format!("{what}[{i}].name"), "must not be empty"));
+        }
+        if !seen.insert(name) {
+            return Err(ModelError::model(format!("{what}[{i}].name"), format!("duplicate name {name:?}")));
+        }
+    }
+    Ok(())
+}
+
+fn check_inputs(file: &ModelFile) -> Result<Vec<Interval>, ModelError> {
+    if file.inputs.is_empty() {
+        return Err(ModelError::model("inputs", "a model needs at least one KPI input"));
+    }
+    check_names("inputs", file.inputs.iter().map(|i| i.name.as_str()))?;
+    let limit = (1i64 << MAX_VALUE_BITS) as f64;
+    file.inputs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let field = format!("inputs[{i}]");
+            if spec.scale_bits > MAX_SCALE_BITS {
+                return Err(ModelError::model(format!("{field}.scale_bits"), format!("must be at most {MAX_SCALE_BITS}")));
+            }
+            if !spec.min.is_finite() || !spec.max.is_finite() || spec.min >= spec.max {
+                return Err(ModelError::model(field, format!("needs finite min < max, got [{}, {}]", spec.min, spec.max)));
+            }
+            let scale = (1u64 << spec.scale_bits) as f64;
+            let (lo, hi) = ((spec.min * scale).round(), (spec.max * scale).round());
+            if lo.abs() >= limit || hi.abs() >= limit {
+                return Err(ModelError::model(field, format!("quantized range exceeds ±2^{MAX_VALUE_BITS}; lower scale_bits")));
+            }
+            let range = Interval { lo: lo as i64, hi: hi as i64 };
+            if range.hi - range.lo >= 1i64 << WINDOW_BITS {
+                return Err(ModelError::model(
+                    field,
+                    format!("quantized span {} must be below 2^{WINDOW_BITS}; lower scale_bits", range.hi - range.lo),
+                ));
+            }
+            Ok(range)
+        })
+        .collect()
+}
+
+fn check_outputs(file: &ModelFile) -> Result<(), ModelError> {
+    if file.outputs.is_empty() {
+        return Err(ModelError::model("outputs", "a model needs at least one output"));
+    }
+    check_names("outputs", file.outputs.iter().map(|o| o.name.as_str()))?;
+    for (i, spec) in file.outputs.iter().enumerate() {
+        let limit = 1i64 << MAX_VALUE_BITS;
+        if spec.min > spec.max || spec.min.abs() >= limit || spec.max.abs() >= limit {
+            return Err(ModelError::model(
+                format!("outputs[{i}]"),
+                format!("needs min <= max within ±2^{MAX_VALUE_BITS}, got [{}, {}]", spec.min, spec.max),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_layers(file: &ModelFile) -> Result<(), ModelError> {
+    if file.layers.is_empty() {
+        return Err(ModelError::model("layers", "a model needs at least one layer"));
+    }
+    let last = file.layers.len() - 1;
+    let mut n_in = file.inputs.len();
+    for (l, layer) in file.layers.iter().enumerate() {
+        let field = |f: &str| format!("layers[{l}].{f}");
+        let n_out = layer.weights.len();
+        if n_out == 0 {
+            return Err(ModelError::model(field("weights"), "a layer needs at least one output row"));
+        }
+        if l == last && n_out != file.outputs.len() {
+            return Err(ModelError::model(
+                field("weights"),
+                format!("the output layer has {n_out} rows but the model declares {} outputs", file.outputs.len()),
+            ));
+        }
+        if layer.bias.len() != n_out {
+            return Err(ModelError::model(field("bias"), format!("has {} entries, expected {n_out} (one per weight row)", layer.bias.len())));
+        }
+        for (j, row) in layer.weights.iter().enumerate() {
+            if row.len() != n_in {
+                return Err(ModelError::model(
+                    field(&format!("weights[{j}]")),
+                    format!("has {} entries, expected {n_in} (the previous layer's width)", row.len()),
+                ));
+            }
+            check_bits(row, file.weight_bits, &field(&format!("weights[{j}]")))?;
+        }
+        check_bits(&layer.bias, file.bias_bits, &field("bias"))?;
+        if layer.shift > MAX_SHIFT {
+            return Err(ModelError::model(field("shift"), format!("must be at most {MAX_SHIFT}, got {}", layer.shift)));
+        }
+        let expected = if l == last { Activation::None } else { Activation::Relu };
+        if layer.activation != expected {
+            return Err(ModelError::model(
+                field("activation"),
+                "hidden layers use \"relu\"; the output layer uses \"none\" and is clamped to the output bounds",
+            ));
+        }
+        n_in = n_out;
+    }
+    Ok(())
+}
+
+fn check_bits(values: &[i64], bits: u32, field: &str) -> Result<(), ModelError> {
+    let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
+    match values.iter().position(|v| !(lo..=hi).contains(v)) {
+        Some(k) => Err(ModelError::model(
+            format!("{field}[{k}]"),
+            format!("value {} does not fit {bits} signed bits [{lo}, {hi}]", values[k]),
+        )),
+        None => Ok(()),
+    }
+}

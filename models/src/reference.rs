@@ -1,0 +1,56 @@
+//! Integer reference inference: the ground truth the circuit matches bit for bit.
+
+use crate::arith;
+use crate::{Model, ModelError, QuantizedKpis};
+
+/// Every intermediate of one inference, as the circuit lays it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    pub inputs: Vec<i64>,
+    pub layers: Vec<LayerTrace>,
+    pub outputs: Vec<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerTrace {
+    /// `W·x + b`.
+    pub z: Vec<i64>,
+    /// `floor(z / 2^shift)`.
+    pub q: Vec<i64>,
+    /// `z - q·2^shift`.
+    pub r: Vec<i64>,
+    /// After relu (hidden layers) or the output clamp (last layer).
+    pub out: Vec<i64>,
+}
+
+/// Runs the model on quantized KPIs.
+///
+/// A validated model cannot fail on in-range KPIs (the bounds analysis proves
+/// it); the `Result` only guards against a model built around the validator.
+pub fn infer(model: &Model, kpis: &QuantizedKpis) -> Result<Trace, ModelError> {
+    let file = model.file();
+    let last = file.layers.len() - 1;
+    let mut x = kpis.values().to_vec();
+    let mut layers = Vec::with_capacity(file.layers.len());
+    for (l, layer) in file.layers.iter().enumerate() {
+        let bound = |j: usize| ModelError::model(format!("layers[{l}].weights[{j}]"), "an intermediate left its checked bounds");
+        let mut t = LayerTrace { z: vec![], q: vec![], r: vec![], out: vec![] };
+        for (j, (row, &b)) in layer.weights.iter().zip(&layer.bias).enumerate() {
+            let z = row.iter().zip(&x).try_fold(b, |acc, (&w, &xi)| acc.checked_add(w.checked_mul(xi)?));
+            let z = z.ok_or_else(|| bound(j))?;
+            let (q, r) = arith::requantize(z, layer.shift).ok_or_else(|| bound(j))?;
+            let out = if l == last {
+                arith::clamp(q, file.outputs[j].min, file.outputs[j].max)
+            } else {
+                arith::relu(q)
+            };
+            t.z.push(z);
+            t.q.push(q);
+            t.r.push(r);
+            t.out.push(out.ok_or_else(|| bound(j))?);
+        }
+        x = t.out.clone();
+        layers.push(t);
+    }
+    Ok(Trace { inputs: kpis.values().to_vec(), layers, outputs: x })
+}
