@@ -74,6 +74,11 @@ impl PolicyCircuit {
         Self { kpis: Some(kpis), ..self.clone() }
     }
 
+    /// The same circuit without a witness, for key generation.
+    pub fn without_witness(&self) -> Self {
+        Self { kpis: None, ..self.clone() }
+    }
+
     pub fn shape(&self) -> &CircuitShape {
         &self.shape
     }
@@ -148,7 +153,7 @@ impl Circuit<Fr> for PolicyCircuit {
     type Params = PolicyParams;
 
     fn without_witnesses(&self) -> Self {
-        Self { kpis: None, ..self.clone() }
+        self.without_witness()
     }
 
     fn params(&self) -> PolicyParams {

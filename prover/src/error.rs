@@ -1,0 +1,36 @@
+use std::path::PathBuf;
+
+use zkpolicy_circuits::CircuitError;
+use zkpolicy_model::ModelError;
+
+/// Errors of the prover library. `InvalidProof` is the only one that means
+/// "the statement was checked and is false"; all others are input or I/O errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ProverError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+
+    #[error(transparent)]
+    Circuit(#[from] CircuitError),
+
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+
+    #[error("{path} is not a valid {what}: {reason}")]
+    Corrupt { path: PathBuf, what: &'static str, reason: String },
+
+    #[error("the SRS has k = {have}, but the circuit needs k = {need}; use a larger powers-of-tau file")]
+    ParamsTooSmall { have: u32, need: u32 },
+
+    #[error("{stage} failed: {detail}")]
+    Halo2 { stage: &'static str, detail: String },
+
+    #[error("invalid proof: {reason}")]
+    InvalidProof { reason: String },
+
+    #[error("proof artifact: {reason}")]
+    Artifact { reason: String },
+}

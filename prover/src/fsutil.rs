@@ -1,0 +1,32 @@
+//! Writes that never leave a partial artifact behind.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::ProverError;
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it
+/// over `path`: readers see the old file or the whole new one, never a part.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
+    let err = |source| ProverError::Write { path: path.to_owned(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+pub fn read(path: &Path) -> Result<Vec<u8>, ProverError> {
+    std::fs::read(path).map_err(|source| ProverError::Read { path: path.to_owned(), source })
+}

@@ -1,0 +1,129 @@
+//! Key generation and the on-disk key cache.
+//!
+//! Keys depend on the model (its weights are fixed columns), the circuit
+//! layout version, k and the SRS, so the cache directory is named by all four:
+//! `<cache>/<model commitment>/<CIRCUIT_VERSION>-k<k>-<srs id>/{vk,pk}.bin`.
+//! Each file starts with the keccak-256 of the rest, so a truncated or edited
+//! file is detected and regenerated instead of reaching the deserializer.
+
+use std::path::{Path, PathBuf};
+
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey};
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::SerdeFormat;
+use tiny_keccak::{Hasher, Keccak};
+use zkpolicy_circuits::{PolicyCircuit, PolicyParams};
+
+use crate::fsutil;
+use crate::srs::SrsSource;
+use crate::ProverError;
+
+/// Bumped whenever the circuit layout changes, so stale cached keys are not reused.
+pub const CIRCUIT_VERSION: &str = "c1";
+const KEY_FORMAT: SerdeFormat = SerdeFormat::RawBytes;
+
+/// The verifying key. Keys are built without selector compression: the
+/// circuit has no selectors (its gates are switched by op-code fixed columns),
+/// and the layout stays exactly as documented for the Solidity generator.
+pub fn keygen_vk(params: &ParamsKZG<Bn256>, circuit: &PolicyCircuit) -> Result<VerifyingKey<G1Affine>, ProverError> {
+    keygen_vk_custom(params, &circuit.without_witness(), false)
+        .map_err(|e| ProverError::Halo2 { stage: "verifying key generation", detail: e.to_string() })
+}
+
+pub fn keygen(params: &ParamsKZG<Bn256>, circuit: &PolicyCircuit) -> Result<ProvingKey<G1Affine>, ProverError> {
+    let vk = keygen_vk(params, circuit)?;
+    keygen_pk(params, vk, &circuit.without_witness())
+        .map_err(|e| ProverError::Halo2 { stage: "proving key generation", detail: e.to_string() })
+}
+
+/// Whether a key came from the cache or was just generated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOrigin {
+    Cached,
+    Generated,
+}
+
+/// A directory of cached keys.
+#[derive(Clone, Debug)]
+pub struct KeyCache {
+    root: PathBuf,
+}
+
+impl KeyCache {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The directory holding one model's keys for one SRS.
+    pub fn dir(&self, circuit: &PolicyCircuit, srs: &SrsSource) -> PathBuf {
+        self.root
+            .join(circuit.model().commitment().to_string())
+            .join(format!("{CIRCUIT_VERSION}-k{}-{}", circuit.shape().k, srs.id()))
+    }
+
+    /// The proving key, read from the cache or generated and cached.
+    pub fn proving_key(
+        &self,
+        params: &ParamsKZG<Bn256>,
+        circuit: &PolicyCircuit,
+        srs: &SrsSource,
+    ) -> Result<(ProvingKey<G1Affine>, KeyOrigin), ProverError> {
+        let path = self.dir(circuit, srs).join("pk.bin");
+        let lanes = PolicyParams { lanes: circuit.shape().lanes };
+        if let Some(bytes) = read_checked(&path)? {
+            if let Ok(pk) = ProvingKey::<G1Affine>::from_bytes::<PolicyCircuit>(&bytes, KEY_FORMAT, lanes) {
+                return Ok((pk, KeyOrigin::Cached));
+            }
+        }
+        let pk = keygen(params, circuit)?;
+        write_checked(&path, &pk.to_bytes(KEY_FORMAT))?;
+        write_checked(&path.with_file_name("vk.bin"), &pk.get_vk().to_bytes(KEY_FORMAT))?;
+        Ok((pk, KeyOrigin::Generated))
+    }
+
+    /// The verifying key, read from the cache or generated and cached.
+    pub fn verifying_key(
+        &self,
+        params: &ParamsKZG<Bn256>,
+        circuit: &PolicyCircuit,
+        srs: &SrsSource,
+    ) -> Result<(VerifyingKey<G1Affine>, KeyOrigin), ProverError> {
+        let path = self.dir(circuit, srs).join("vk.bin");
+        let lanes = PolicyParams { lanes: circuit.shape().lanes };
+        if let Some(bytes) = read_checked(&path)? {
+            if let Ok(vk) = VerifyingKey::<G1Affine>::from_bytes::<PolicyCircuit>(&bytes, KEY_FORMAT, lanes) {
+                return Ok((vk, KeyOrigin::Cached));
+            }
+        }
+        let vk = keygen_vk(params, circuit)?;
+        write_checked(&path, &vk.to_bytes(KEY_FORMAT))?;
+        Ok((vk, KeyOrigin::Generated))
+    }
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut k = Keccak::v256();
+    k.update(bytes);
+    k.finalize(&mut out);
+    out
+}
+
+fn write_checked(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
+    let mut framed = digest(bytes).to_vec();
+    framed.extend_from_slice(bytes);
+    fsutil::write_atomic(path, &framed)
+}
+
+/// The file's payload if it exists and its digest matches; `None` otherwise.
+fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, ProverError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let framed = fsutil::read(path)?;
+    if framed.len() < 32 || framed[..32] != digest(&framed[32..]) {
+        return Ok(None);
+    }
+    Ok(Some(framed[32..].to_vec()))
+}

@@ -1,0 +1,12 @@
+//! The zkpolicy prover: SRS, keys, proofs over an EVM-shaped Keccak transcript,
+//! proof artifacts, and (in `main.rs`) the `zkpolicy` CLI.
+
+pub mod artifact;
+mod error;
+pub mod fsutil;
+pub mod keys;
+pub mod proof;
+pub mod srs;
+pub mod transcript;
+
+pub use error::ProverError;

@@ -1,0 +1,82 @@
+//! Proving and verifying with SHPLONK over the EVM transcript.
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::plonk::{create_proof, verify_proof, ProvingKey, VerifyingKey};
+use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
+use halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use rand::rngs::OsRng;
+use rand::RngCore;
+use rayon::prelude::*;
+use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
+use zkpolicy_model::QuantizedKpis;
+
+use crate::transcript::{EvmChallenge, EvmTranscript};
+use crate::ProverError;
+
+/// Proves that `public.outputs` is what the circuit's model computes on `kpis`.
+/// Fails (without a proof) if they are not the model's outputs.
+pub fn prove(
+    params: &ParamsKZG<Bn256>,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &PolicyCircuit,
+    kpis: &QuantizedKpis,
+    epoch: u64,
+    rng: impl RngCore,
+) -> Result<(PublicInputs, Vec<u8>), ProverError> {
+    let public = PublicInputs::honest(circuit.model(), epoch, kpis)?;
+    let instance = public.to_instance();
+    let mut transcript = EvmTranscript::new(Vec::new());
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
+        params,
+        pk,
+        &[circuit.with_kpis(kpis.clone())],
+        &[&[&instance]],
+        rng,
+        &mut transcript,
+    )
+    .map_err(|e| ProverError::Halo2 { stage: "proving", detail: e.to_string() })?;
+    Ok((public, transcript.into_inner()))
+}
+
+/// Checks `proof` for `public` against `vk`. Every byte of the proof must be read.
+pub fn verify(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    public: &PublicInputs,
+    proof: &[u8],
+) -> Result<(), ProverError> {
+    let instance: Vec<Fr> = public.to_instance();
+    let mut reader = proof;
+    let mut transcript = EvmTranscript::new(&mut reader);
+    let strategy = SingleStrategy::new(params);
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, EvmChallenge, _, _>(
+        params,
+        vk,
+        strategy,
+        &[&[&instance]],
+        &mut transcript,
+    )
+    .map_err(|e| ProverError::InvalidProof { reason: e.to_string() })?;
+    if !reader.is_empty() {
+        return Err(ProverError::InvalidProof { reason: format!("{} unread bytes after the proof", reader.len()) });
+    }
+    Ok(())
+}
+
+/// One epoch's input to a batch.
+#[derive(Clone, Debug)]
+pub struct BatchJob {
+    pub epoch: u64,
+    pub kpis: QuantizedKpis,
+}
+
+/// Proves every job in parallel (rayon); results keep the input order.
+pub fn prove_batch(
+    params: &ParamsKZG<Bn256>,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &PolicyCircuit,
+    jobs: &[BatchJob],
+) -> Vec<Result<(PublicInputs, Vec<u8>), ProverError>> {
+    jobs.par_iter().map(|job| prove(params, pk, circuit, &job.kpis, job.epoch, OsRng)).collect()
+}

@@ -1,0 +1,114 @@
+//! Real proofs of the default model: valid ones verify, every tampering fails.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
+use zkpolicy_model::{synth, KpiSnapshot, Model};
+use zkpolicy_prover::proof::{prove, prove_batch, verify, BatchJob};
+use zkpolicy_prover::{keys, srs, ProverError};
+
+fn models_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
+}
+
+struct Fixture {
+    circuit: PolicyCircuit,
+    params: halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2_proofs::halo2curves::bn256::Bn256>,
+    pk: halo2_proofs::plonk::ProvingKey<halo2_proofs::halo2curves::bn256::G1Affine>,
+}
+
+fn fixture(name: &str) -> Fixture {
+    let model = Arc::new(Model::load(models_dir().join(format!("{name}.json"))).expect("model"));
+    let circuit = PolicyCircuit::new(model).expect("plan");
+    let params = srs::dev_params_insecure(circuit.shape().k);
+    let pk = keys::keygen(&params, &circuit).expect("keygen");
+    Fixture { circuit, params, pk }
+}
+
+fn assert_invalid(result: Result<(), ProverError>, what: &str) {
+    match result {
+        Err(ProverError::InvalidProof { .. }) => {}
+        other => panic!("{what}: expected an invalid proof, got {other:?}"),
+    }
+}
+
+#[test]
+fn default_model_proof_verifies_and_every_tampering_is_rejected() {
+    let f = fixture("tokenomics-policy");
+    let model = f.circuit.model();
+    let kpis = KpiSnapshot::load(models_dir().join("kpis-sample.json")).expect("sample").quantize(model).expect("in range");
+    let rng = ChaCha20Rng::seed_from_u64(5);
+    let (public, proof) = prove(&f.params, &f.pk, &f.circuit, &kpis, 17, rng).expect("prove");
+    let vk = f.pk.get_vk();
+    verify(&f.params, vk, &public, &proof).expect("valid proof verifies");
+    eprintln!("default proof: {} bytes", proof.len());
+
+    // Each public input, changed by one.
+    let mut epoch = public.clone();
+    epoch.epoch += 1;
+    assert_invalid(verify(&f.params, vk, &epoch, &proof), "epoch + 1");
+    for i in 0..public.kpis.len() {
+        let mut p = public.clone();
+        p.kpis[i] += 1;
+        assert_invalid(verify(&f.params, vk, &p, &proof), &format!("kpi {i}"));
+    }
+    for j in 0..public.outputs.len() {
+        let mut p = public.clone();
+        p.outputs[j] -= 1;
+        assert_invalid(verify(&f.params, vk, &p, &proof), &format!("output {j}"));
+    }
+    // Every single byte of the proof, flipped.
+    for i in 0..proof.len() {
+        let mut forged = proof.clone();
+        forged[i] ^= 0x01;
+        assert_invalid(verify(&f.params, vk, &public, &forged), &format!("byte {i}"));
+    }
+    // Truncated and extended proofs.
+    assert_invalid(verify(&f.params, vk, &public, &proof[..proof.len() - 1]), "truncated");
+    let mut longer = proof.clone();
+    longer.push(0);
+    assert_invalid(verify(&f.params, vk, &public, &longer), "extra byte");
+}
+
+#[test]
+fn wrong_outputs_cannot_be_proven() {
+    let f = fixture("tokenomics-policy");
+    let model = f.circuit.model();
+    let kpis = synth::random_kpis(model, &mut ChaCha20Rng::seed_from_u64(3));
+    let mut public = PublicInputs::honest(model, 1, &kpis).expect("reference");
+    public.outputs[0] += 1;
+    let circuit = f.circuit.with_kpis(kpis);
+    let mut transcript = zkpolicy_prover::transcript::EvmTranscript::new(Vec::<u8>::new());
+    let result = halo2_proofs::plonk::create_proof::<
+        halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme<halo2_proofs::halo2curves::bn256::Bn256>,
+        halo2_proofs::poly::kzg::multiopen::ProverSHPLONK<'_, halo2_proofs::halo2curves::bn256::Bn256>,
+        zkpolicy_prover::transcript::EvmChallenge,
+        _,
+        _,
+        _,
+    >(&f.params, &f.pk, &[circuit], &[&[&public.to_instance()]], ChaCha20Rng::seed_from_u64(1), &mut transcript);
+    // The prover either refuses or emits a proof that does not verify.
+    if result.is_ok() {
+        assert_invalid(verify(&f.params, f.pk.get_vk(), &public, &transcript.into_inner()), "forged output");
+    }
+}
+
+#[test]
+fn real_proofs_of_random_vectors_verify_for_every_bundled_model() {
+    for (name, count) in [("tokenomics-policy", 8), ("policy-m", 4), ("policy-l", 2)] {
+        let f = fixture(name);
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let jobs: Vec<BatchJob> = (0..count).map(|e| BatchJob { epoch: e, kpis: synth::random_kpis(f.circuit.model(), &mut rng) }).collect();
+        let results = prove_batch(&f.params, &f.pk, &f.circuit, &jobs);
+        for (job, result) in jobs.iter().zip(results) {
+            let (public, proof) = result.expect("prove");
+            // Batch results keep input order.
+            assert_eq!(public.epoch, job.epoch);
+            assert_eq!(public.kpis, job.kpis.values());
+            verify(&f.params, f.pk.get_vk(), &public, &proof).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
