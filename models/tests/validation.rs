@@ -1,0 +1,189 @@
+//! Bad model files and KPI snapshots get errors that name the problem.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use zkpolicy_model::{infer, synth, KpiSnapshot, Model, ModelError, QuantizedKpis};
+
+fn dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn default_json() -> Value {
+    serde_json::to_value(synth::tokenomics_policy()).expect("serializable")
+}
+
+fn field_error(value: Value) -> (String, String) {
+    match Model::from_json(&value.to_string()) {
+        Err(ModelError::InvalidModel { field, reason }) => (field, reason),
+        Err(other) => panic!("expected an invalid-model error, got {other}"),
+        Ok(_) => panic!("expected an invalid-model error, the model validated"),
+    }
+}
+
+#[test]
+fn bundled_files_are_reproducible_from_their_builders() {
+    let builders = [
+        ("tokenomics-policy", synth::tokenomics_policy()),
+        ("policy-m", synth::policy_m().expect("builds")),
+        ("policy-l", synth::policy_l().expect("builds")),
+    ];
+    for (name, file) in builders {
+        let committed = std::fs::read_to_string(dir().join(format!("{name}.json"))).expect("bundled file");
+        let fresh = synth::render(&file).expect("renders");
+        assert!(committed == fresh, "models/{name}.json drifted: run `cargo run -p zkpolicy-model --example render_bundled`");
+        let model = Model::from_json(&committed).expect("bundled model validates");
+        assert_eq!(model.name(), name);
+    }
+}
+
+#[test]
+fn bundled_shapes_are_as_documented() {
+    let dims = |name: &str| Model::load(dir().join(format!("{name}.json"))).expect("loads").dims();
+    assert_eq!(dims("tokenomics-policy"), vec![8, 16, 16, 4]);
+    assert_eq!(dims("policy-m"), vec![16, 64, 64, 8]);
+    assert_eq!(dims("policy-l"), vec![32, 256, 256, 16]);
+    let default = Model::load(dir().join("tokenomics-policy.json")).expect("loads");
+    assert_eq!(default.parameter_count(), 484);
+}
+
+#[test]
+fn default_policy_behaves_as_documented() {
+    let model = Model::from_file(synth::tokenomics_policy()).expect("valid");
+    let at = |overrides: &[(&str, f64)]| {
+        let mut kpis: serde_json::Map<String, Value> = model
+            .file()
+            .inputs
+            .iter()
+            .map(|i| (i.name.clone(), json!(i.description.rsplit("target ").next().and_then(|t| t.parse::<f64>().ok()).unwrap_or(0.0))))
+            .collect();
+        for (k, v) in overrides {
+            kpis.insert((*k).into(), json!(v));
+        }
+        let snapshot = KpiSnapshot::from_json(&json!({ "kpis": kpis }).to_string()).expect("snapshot");
+        infer(&model, &snapshot.quantize(&model).expect("in range")).expect("infers").outputs
+    };
+    // Everything on target: no adjustment.
+    assert_eq!(at(&[]), vec![0, 0, 0, 0]);
+    // Too little staked: the staking reward rises.
+    assert!(at(&[("staking_ratio", 0.2)])[1] > 0);
+    // Too much staked: it falls.
+    assert!(at(&[("staking_ratio", 0.9)])[1] < 0);
+    // Price under target: emissions fall, burns rise.
+    let low_price = at(&[("price_vs_target", -0.3)]);
+    assert!(low_price[0] < 0 && low_price[2] > 0, "{low_price:?}");
+    // Short runway: fees rise, burns fall.
+    let short = at(&[("treasury_runway", 0.5)]);
+    assert!(short[3] > 0 && short[2] < 0, "{short:?}");
+    // Outputs never leave their bounds.
+    let extreme = at(&[("staking_ratio", 0.0), ("price_vs_target", -0.5), ("net_emission_pressure", 0.3)]);
+    for (v, spec) in extreme.iter().zip(&model.file().outputs) {
+        assert!((spec.min..=spec.max).contains(v));
+    }
+}
+
+#[test]
+fn malformed_json_and_missing_fields_are_named() {
+    match Model::from_json("{ not json") {
+        Err(ModelError::Json { what: "model file", .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    let mut v = default_json();
+    v.as_object_mut().expect("object").remove("layers");
+    let err = Model::from_json(&v.to_string()).expect_err("missing layers");
+    assert!(err.to_string().contains("missing field `layers`"), "{err}");
+    let mut v = default_json();
+    v["surprise"] = json!(1);
+    let err = Model::from_json(&v.to_string()).expect_err("unknown field");
+    assert!(err.to_string().contains("unknown field `surprise`"), "{err}");
+}
+
+#[test]
+fn shape_mismatches_name_the_field() {
+    let mut v = default_json();
+    v["layers"][1]["weights"][3].as_array_mut().expect("row").pop();
+    let (field, reason) = field_error(v);
+    assert_eq!(field, "layers[1].weights[3]");
+    assert!(reason.contains("expected 16"), "{reason}");
+
+    let mut v = default_json();
+    v["layers"][0]["bias"].as_array_mut().expect("bias").push(json!(0));
+    assert_eq!(field_error(v).0, "layers[0].bias");
+
+    let mut v = default_json();
+    v["outputs"].as_array_mut().expect("outputs").pop();
+    assert_eq!(field_error(v).0, "layers[2].weights");
+}
+
+#[test]
+fn values_outside_their_bit_width_are_rejected() {
+    let mut v = default_json();
+    v["layers"][2]["weights"][1][1] = json!(512); // weight_bits = 10: [-512, 511]
+    let (field, reason) = field_error(v);
+    assert_eq!(field, "layers[2].weights[1][1]");
+    assert!(reason.contains("10 signed bits"), "{reason}");
+    let mut v = default_json();
+    v["layers"][0]["shift"] = json!(17);
+    assert_eq!(field_error(v).0, "layers[0].shift");
+}
+
+#[test]
+fn bounds_that_could_overflow_the_comparator_window_are_rejected() {
+    let mut v = default_json();
+    // Without requantization, layer 2's sums (up to 733,184) leave the ±2^16 relu window.
+    v["layers"][0]["shift"] = json!(0);
+    v["layers"][1]["shift"] = json!(0);
+    let (field, reason) = field_error(v);
+    assert!(field.starts_with("layers[1].weights["), "{field}");
+    assert!(reason.contains("comparator") || reason.contains("2^16"), "{reason}");
+}
+
+#[test]
+fn wrong_activations_and_empty_names_are_rejected() {
+    let mut v = default_json();
+    v["layers"][2]["activation"] = json!("relu");
+    assert_eq!(field_error(v).0, "layers[2].activation");
+    let mut v = default_json();
+    v["inputs"][1]["name"] = v["inputs"][0]["name"].clone();
+    assert!(field_error(v).1.contains("duplicate"));
+    let mut v = default_json();
+    v["inputs"][0]["min"] = json!(2.0);
+    assert_eq!(field_error(v).0, "inputs[0]");
+}
+
+#[test]
+fn bad_kpi_snapshots_are_rejected_with_the_kpi_named() {
+    let model = Model::load(dir().join("tokenomics-policy.json")).expect("loads");
+    let sample: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("kpis-sample.json")).expect("sample")).expect("json");
+    let quantize = |v: &Value| KpiSnapshot::from_json(&v.to_string()).and_then(|s| s.quantize(&model));
+    assert!(quantize(&sample).is_ok());
+
+    let mut v = sample.clone();
+    v["kpis"]["staking_ratio"] = json!(1.5);
+    let err = quantize(&v).expect_err("out of range");
+    assert!(err.to_string().contains("staking_ratio") && err.to_string().contains("outside"), "{err}");
+
+    let mut v = sample.clone();
+    v["kpis"].as_object_mut().expect("map").remove("volume_trend");
+    assert!(matches!(quantize(&v), Err(ModelError::WrongCount { expected: 8, got: 7, .. })));
+
+    let mut v = sample.clone();
+    v["kpis"]["unheard_of"] = json!(0.1);
+    let err = quantize(&v).expect_err("unknown KPI");
+    assert!(err.to_string().contains("unheard_of"), "{err}");
+
+    // NaN is not JSON; a string is the wrong type; both are schema errors.
+    assert!(matches!(KpiSnapshot::from_json(r#"{"kpis": {"staking_ratio": NaN}}"#), Err(ModelError::Json { .. })));
+    assert!(matches!(KpiSnapshot::from_json(r#"{"kpis": {"staking_ratio": "NaN"}}"#), Err(ModelError::Json { .. })));
+    let nan = KpiSnapshot { kpis: [("staking_ratio".to_string(), f64::NAN)].into_iter().collect() };
+    let mut full = KpiSnapshot::from_json(&sample.to_string()).expect("sample");
+    full.kpis.insert("staking_ratio".into(), f64::NAN);
+    assert!(full.quantize(&model).expect_err("NaN").to_string().contains("not a finite number"));
+    assert!(nan.quantize(&model).is_err());
+
+    // Quantized vectors from a chain: count and range are checked too.
+    assert!(QuantizedKpis::new(&model, vec![0; 7]).is_err());
+    let mut values: Vec<i64> = model.input_ranges().iter().map(|r| r.lo).collect();
+    values[2] = model.input_ranges()[2].hi + 1;
+    assert!(QuantizedKpis::new(&model, values).is_err());
+}

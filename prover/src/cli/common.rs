@@ -1,0 +1,61 @@
+//! Options and helpers shared by several subcommands.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_model::Model;
+use zkpolicy_prover::keys::KeyCache;
+use zkpolicy_prover::srs::SrsSource;
+
+/// The bundled default model, compiled in so `demo` runs from any directory.
+pub const DEFAULT_MODEL: &str = include_str!("../../../models/tokenomics-policy.json");
+pub const DEFAULT_KPIS: &str = include_str!("../../../models/kpis-sample.json");
+
+#[derive(Debug, Clone, Args)]
+pub struct KeyArgs {
+    /// Directory for cached proving and verifying keys.
+    #[arg(long, value_name = "DIR", default_value = ".zkpolicy")]
+    pub cache_dir: PathBuf,
+
+    /// Powers-of-tau file (halo2 raw ParamsKZG). Without it, the INSECURE development SRS is used.
+    #[arg(long, value_name = "FILE")]
+    pub srs: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    pub fn srs(&self) -> SrsSource {
+        match &self.srs {
+            Some(path) => SrsSource::File(path.clone()),
+            None => {
+                eprintln!("warning: using the INSECURE development SRS (public seed); pass --srs for real deployments");
+                SrsSource::Dev
+            }
+        }
+    }
+
+    pub fn cache(&self) -> KeyCache {
+        KeyCache::new(self.cache_dir.join("keys"))
+    }
+}
+
+/// Loads and validates a model file, or the bundled default when `path` is `None`.
+pub fn load_model(path: Option<&PathBuf>) -> anyhow::Result<Arc<Model>> {
+    let model = match path {
+        Some(path) => Model::load(path).with_context(|| format!("model file {}", path.display()))?,
+        None => Model::from_json(DEFAULT_MODEL).context("bundled default model")?,
+    };
+    Ok(Arc::new(model))
+}
+
+pub fn circuit(model: Arc<Model>) -> anyhow::Result<PolicyCircuit> {
+    Ok(PolicyCircuit::new(model)?)
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,86 @@
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use rand::rngs::OsRng;
+use serde_json::json;
+use zkpolicy_model::KpiSnapshot;
+use zkpolicy_prover::{keys, proof, srs};
+
+use super::common::{circuit, load_model, print_json, DEFAULT_KPIS};
+
+/// Run the whole loop on the bundled default: KPIs → proposal → proof → verification.
+///
+/// Uses the bundled tokenomics policy and KPI sample and the development SRS;
+/// writes nothing to disk.
+///
+/// Examples:
+///   zkpolicy demo
+///   zkpolicy demo --epoch 7 --json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct DemoArgs {
+    /// The epoch to prove for.
+    #[arg(long, default_value_t = 1)]
+    epoch: u64,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl DemoArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let model = load_model(None)?;
+        let kpis = KpiSnapshot::from_json(DEFAULT_KPIS)?.quantize(&model)?;
+        let circuit = circuit(model.clone())?;
+        let k = circuit.shape().k;
+
+        let t = Instant::now();
+        let params = srs::dev_params_insecure(k);
+        let pk = keys::keygen(&params, &circuit)?;
+        let keygen_ms = t.elapsed().as_secs_f64() * 1e3;
+
+        let t = Instant::now();
+        let (public, proof_bytes) = proof::prove(&params, &pk, &circuit, &kpis, self.epoch, OsRng)?;
+        let prove_ms = t.elapsed().as_secs_f64() * 1e3;
+
+        let t = Instant::now();
+        proof::verify(&params, pk.get_vk(), &public, &proof_bytes)?;
+        let verify_ms = t.elapsed().as_secs_f64() * 1e3;
+
+        let file = model.file();
+        if self.json {
+            let outputs: serde_json::Map<_, _> =
+                file.outputs.iter().zip(&public.outputs).map(|(o, v)| (o.name.clone(), json!(v))).collect();
+            print_json(&json!({
+                "model": model.name(),
+                "model_commitment": model.commitment().to_string(),
+                "epoch": self.epoch,
+                "kpis": kpis.dequantize(&model),
+                "outputs_bps": outputs,
+                "k": k,
+                "proof_bytes": proof_bytes.len(),
+                "keygen_ms": keygen_ms,
+                "prove_ms": prove_ms,
+                "verify_ms": verify_ms,
+                "verified": true,
+            }))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!("zkpolicy demo: {} ({})", model.name(), model.commitment());
+        println!("KPIs (epoch {}):", self.epoch);
+        for (spec, q) in file.inputs.iter().zip(kpis.values()) {
+            let value = *q as f64 / (1u64 << spec.scale_bits) as f64;
+            println!("  {:<24} {value:>8.4} {}", spec.name, spec.unit);
+        }
+        println!("proposed adjustments:");
+        for (spec, v) in file.outputs.iter().zip(&public.outputs) {
+            println!("  {:<24} {v:>+6} {}", spec.name, spec.unit);
+        }
+        println!("circuit  k = {k}; keygen {keygen_ms:.0} ms (development SRS: insecure, demo only)");
+        println!("proof    {} bytes, proved in {prove_ms:.0} ms", proof_bytes.len());
+        println!("verified natively in {verify_ms:.1} ms");
+        Ok(ExitCode::SUCCESS)
+    }
+}

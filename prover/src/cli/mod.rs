@@ -1,0 +1,50 @@
+//! Argument parsing, dispatch and exit codes.
+//!
+//! Exit codes: 0 success; 1 the proof is invalid (or was made for another
+//! model); 2 a usage or input error.
+
+mod common;
+mod demo;
+mod inspect;
+mod prove;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Provable tokenomics policy adjustments: a quantized MLP proven with Halo2 (KZG, BN254).
+#[derive(Debug, Parser)]
+#[command(name = "zkpolicy", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Demo(demo::DemoArgs),
+    Inspect(inspect::InspectArgs),
+    Prove(prove::ProveArgs),
+    Verify(verify::VerifyArgs),
+}
+
+pub const EXIT_INVALID: u8 = 1;
+pub const EXIT_INPUT: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => args.run(),
+        Command::Inspect(args) => args.run(),
+        Command::Prove(args) => args.run(),
+        Command::Verify(args) => args.run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}

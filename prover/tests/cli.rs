@@ -1,0 +1,157 @@
+//! The `zkpolicy` binary: success paths, invalid proofs (exit 1), bad input (exit 2).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn models() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
+}
+
+fn zkpolicy(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("zkpolicy").expect("binary built");
+    cmd.current_dir(dir);
+    cmd
+}
+
+fn prove(dir: &Path, kpis: &Path, out: &str) -> assert_cmd::assert::Assert {
+    zkpolicy(dir)
+        .args(["prove", "--model"])
+        .arg(models().join("tokenomics-policy.json"))
+        .arg("--kpis")
+        .arg(kpis)
+        .args(["--epoch", "9", "--out", out, "--json"])
+        .assert()
+}
+
+fn verify(dir: &Path, model: &str, proof: &str) -> assert_cmd::assert::Assert {
+    zkpolicy(dir).args(["verify", "--model"]).arg(models().join(model)).args(["--proof", proof]).assert()
+}
+
+fn edit_artifact(dir: &Path, from: &str, to: &str, edit: impl FnOnce(&mut Value)) {
+    let mut v: Value = serde_json::from_slice(&std::fs::read(dir.join(from)).expect("artifact")).expect("json");
+    edit(&mut v);
+    std::fs::write(dir.join(to), serde_json::to_vec(&v).expect("json")).expect("write");
+}
+
+#[test]
+fn inspect_reports_the_default_circuit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = zkpolicy(dir.path()).args(["inspect", "--json"]).assert().success().get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["model"], "tokenomics-policy");
+    assert_eq!(v["circuit"]["k"], 10);
+    assert_eq!(v["parameters"], 484);
+    assert_eq!(v["instances"]["count"], 13);
+    assert!(v["model_commitment"].as_str().expect("hex").starts_with("0x"));
+    zkpolicy(dir.path()).arg("inspect").assert().success().stdout(predicates::str::contains("k = 10"));
+}
+
+#[test]
+fn prove_then_verify_and_reject_tampering() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out = prove(d, &models().join("kpis-sample.json"), "proof.json").success().get_output().stdout.clone();
+    let summary: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(summary["keys"], "generated");
+    assert_eq!(summary["outputs"].as_array().expect("outputs").len(), 4);
+    // Second run reuses the cached keys.
+    let again = prove(d, &models().join("kpis-sample.json"), "proof.json").success().get_output().stdout.clone();
+    assert_eq!(serde_json::from_slice::<Value>(&again).expect("json")["keys"], "cached");
+
+    verify(d, "tokenomics-policy.json", "proof.json").success();
+
+    // A consistent claim for another epoch: fields and instances agree, the proof does not.
+    edit_artifact(d, "proof.json", "epoch.json", |v| {
+        v["epoch"] = 10.into();
+        v["instances"][0] = format!("0x{:064x}", 10).into();
+    });
+    verify(d, "tokenomics-policy.json", "epoch.json").code(1).stdout(predicates::str::contains("INVALID"));
+
+    // Another output, with matching instances.
+    edit_artifact(d, "proof.json", "output.json", |v| {
+        let value = v["outputs"][1]["value"].as_i64().expect("int") + 1;
+        v["outputs"][1]["value"] = value.into();
+        let instance = 1 + 8 + 1;
+        v["instances"][instance] = format!("0x{value:064x}").into();
+    });
+    verify(d, "tokenomics-policy.json", "output.json").code(1);
+
+    // A flipped proof byte.
+    edit_artifact(d, "proof.json", "flipped.json", |v| {
+        let mut bytes = hex::decode(v["proof"].as_str().expect("hex").trim_start_matches("0x")).expect("hex");
+        bytes[700] ^= 0x80;
+        v["proof"] = format!("0x{}", hex::encode(bytes)).into();
+    });
+    verify(d, "tokenomics-policy.json", "flipped.json").code(1);
+
+    // The right proof checked against the wrong model.
+    verify(d, "policy-m.json", "proof.json").code(1).stdout(predicates::str::contains("is for model"));
+}
+
+#[test]
+fn corrupt_cached_keys_are_regenerated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    prove(d, &models().join("kpis-sample.json"), "proof.json").success();
+    let pk = walk(d.join(".zkpolicy")).into_iter().find(|p| p.ends_with("pk.bin")).expect("cached pk");
+    let mut bytes = std::fs::read(&pk).expect("pk");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&pk, bytes).expect("write");
+    let out = prove(d, &models().join("kpis-sample.json"), "proof.json").success().get_output().stdout.clone();
+    assert_eq!(serde_json::from_slice::<Value>(&out).expect("json")["keys"], "generated");
+    verify(d, "tokenomics-policy.json", "proof.json").success();
+}
+
+fn walk(dir: PathBuf) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let sample: Value = serde_json::from_slice(&std::fs::read(models().join("kpis-sample.json")).expect("sample")).expect("json");
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("malformed.json", "{ \"kpis\": ".into(), "KPI snapshot"),
+        ("nan.json", r#"{"kpis": {"staking_ratio": NaN}}"#.into(), "KPI snapshot"),
+        ("range.json", { let mut v = sample.clone(); v["kpis"]["volatility_30d"] = 9.0.into(); v.to_string() }, "volatility_30d"),
+        ("missing.json", { let mut v = sample.clone(); v["kpis"].as_object_mut().expect("map").remove("fee"); v["kpis"].as_object_mut().expect("map").remove("treasury_runway"); v.to_string() }, "expected 8 KPIs"),
+        ("unknown.json", { let mut v = sample.clone(); v["kpis"]["tvl"] = 1.into(); v.to_string() }, "tvl"),
+    ];
+    for (name, text, expected) in cases {
+        std::fs::write(d.join(name), text).expect("write");
+        prove(d, &d.join(name), "out.json").code(2).stderr(predicates::str::contains(expected));
+        assert!(!d.join("out.json").exists(), "{name}: an artifact was written");
+    }
+    prove(d, &d.join("does-not-exist.json"), "out.json").code(2).stderr(predicates::str::contains("does-not-exist.json"));
+
+    // A bad model file names the field.
+    let mut model: Value = serde_json::from_slice(&std::fs::read(models().join("tokenomics-policy.json")).expect("model")).expect("json");
+    model["layers"][0]["bias"].as_array_mut().expect("bias").pop();
+    std::fs::write(d.join("bad-model.json"), model.to_string()).expect("write");
+    zkpolicy(d)
+        .args(["prove", "--model", "bad-model.json", "--kpis"])
+        .arg(models().join("kpis-sample.json"))
+        .args(["--epoch", "1", "--out", "out.json"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("layers[0].bias"));
+    assert!(!d.join("out.json").exists());
+
+    // A proof artifact that is not JSON, and a usage error.
+    std::fs::write(d.join("junk.json"), "junk").expect("write");
+    verify(d, "tokenomics-policy.json", "junk.json").code(2).stderr(predicates::str::contains("not a valid proof artifact"));
+    zkpolicy(d).args(["prove", "--epoch", "x"]).assert().code(2);
+}
