@@ -1,0 +1,565 @@
+//! Builds the verifier program from a verifying key, step for step as
+//! halo2-axiom's `verify_proof` with `VerifierSHPLONK` (KZG, `QUERY_INSTANCE = false`).
+//!
+//! All reads and challenges come first (arithmetic does not touch the
+//! transcript), then the vanishing argument's expected `h(x)`, then the SHPLONK
+//! multi-opening reduced to one MSM and one pairing check. Query points are
+//! `x·ω^r`; the rotation sets are grouped by rotation at build time, which is
+//! the grouping halo2 makes at run time (distinct rotations give distinct points).
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_proofs::plonk::{Any, Expression, VerifyingKey};
+use halo2_proofs::poly::commitment::ParamsProver;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::poly::Rotation;
+
+use crate::program::{Op, Program, P, S};
+use crate::VerifierError;
+
+#[derive(Default)]
+struct Builder {
+    ops: Vec<Op>,
+    scalars: u32,
+    points: u32,
+    proof_len: usize,
+    consts: BTreeMap<[u8; 32], S>,
+}
+
+impl Builder {
+    fn scalar(&mut self) -> S {
+        self.scalars += 1;
+        S(self.scalars - 1)
+    }
+    fn point(&mut self) -> P {
+        self.points += 1;
+        P(self.points - 1)
+    }
+    fn read_point(&mut self) -> P {
+        let dst = self.point();
+        self.proof_len += 64;
+        self.ops.push(Op::ReadPoint { dst });
+        dst
+    }
+    fn read_scalar(&mut self) -> S {
+        let dst = self.scalar();
+        self.proof_len += 32;
+        self.ops.push(Op::ReadScalar { dst });
+        dst
+    }
+    fn squeeze(&mut self) -> S {
+        let dst = self.scalar();
+        self.ops.push(Op::Squeeze { dst });
+        dst
+    }
+    fn konst(&mut self, value: Fr) -> S {
+        let key: [u8; 32] = value.to_repr();
+        if let Some(s) = self.consts.get(&key) {
+            return *s;
+        }
+        let dst = self.scalar();
+        self.ops.push(Op::Const { dst, value });
+        self.consts.insert(key, dst);
+        dst
+    }
+    fn add(&mut self, a: S, b: S) -> S {
+        let dst = self.scalar();
+        self.ops.push(Op::Add { dst, a, b });
+        dst
+    }
+    fn sub(&mut self, a: S, b: S) -> S {
+        let dst = self.scalar();
+        self.ops.push(Op::Sub { dst, a, b });
+        dst
+    }
+    fn mul(&mut self, a: S, b: S) -> S {
+        let dst = self.scalar();
+        self.ops.push(Op::Mul { dst, a, b });
+        dst
+    }
+    fn product(&mut self, factors: &[S]) -> S {
+        let one = self.konst(Fr::ONE);
+        factors.iter().fold(one, |acc, f| if acc == one { *f } else { self.mul(acc, *f) })
+    }
+    fn sum(&mut self, terms: &[S]) -> S {
+        let zero = self.konst(Fr::ZERO);
+        terms.iter().fold(zero, |acc, t| if acc == zero { *t } else { self.add(acc, *t) })
+    }
+}
+
+/// What a query opens: a commitment read from the proof or the key, or the
+/// quotient `h = Σ xⁿʲ·h_j`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Commitment {
+    Point(P),
+    Quotient,
+}
+
+struct Query {
+    commitment: usize,
+    rotation: i32,
+    eval: S,
+}
+
+fn omega_pow(omega: Fr, omega_inv: Fr, r: i32) -> Fr {
+    if r >= 0 {
+        omega.pow_vartime([r as u64])
+    } else {
+        omega_inv.pow_vartime([(-r) as u64])
+    }
+}
+
+/// The proof's registers, in transcript order.
+struct Reads {
+    instances: Vec<S>,
+    advice: Vec<P>,
+    theta: S,
+    permuted: Vec<(P, P)>,
+    beta: S,
+    gamma: S,
+    perm_z: Vec<P>,
+    lookup_z: Vec<P>,
+    random: P,
+    y: S,
+    h: Vec<P>,
+    x: S,
+    advice_evals: Vec<S>,
+    fixed_evals: Vec<S>,
+    random_eval: S,
+    sigma_evals: Vec<S>,
+    /// `(z(x), z(ωx), z(ω^last x))` per permutation chunk; the last chunk has no third.
+    perm_evals: Vec<(S, S, Option<S>)>,
+    /// `(z(x), z(ωx), a'(x), a'(ω⁻¹x), s'(x))` per lookup.
+    lookup_evals: Vec<[S; 5]>,
+    y2: S,
+    v: S,
+    h1: P,
+    u: S,
+    h2: P,
+}
+
+fn read_all(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, num_instances: usize) -> Reads {
+    let cs = vk.cs();
+    let repr = bb.konst(vk.transcript_repr());
+    bb.ops.push(Op::Absorb { src: repr });
+    let instances = (0..num_instances)
+        .map(|index| {
+            let dst = bb.scalar();
+            bb.ops.push(Op::LoadInstance { dst, index });
+            bb.ops.push(Op::Absorb { src: dst });
+            dst
+        })
+        .collect();
+    let advice = (0..cs.num_advice_columns()).map(|_| bb.read_point()).collect();
+    let theta = bb.squeeze();
+    let permuted = cs.lookups().iter().map(|_| (bb.read_point(), bb.read_point())).collect();
+    let beta = bb.squeeze();
+    let gamma = bb.squeeze();
+    let chunks = cs.permutation().get_columns().len().div_ceil(cs.degree() - 2);
+    let perm_z: Vec<P> = (0..chunks).map(|_| bb.read_point()).collect();
+    let lookup_z = cs.lookups().iter().map(|_| bb.read_point()).collect();
+    let random = bb.read_point();
+    let y = bb.squeeze();
+    let h = (0..vk.get_domain().get_quotient_poly_degree()).map(|_| bb.read_point()).collect();
+    let x = bb.squeeze();
+    let advice_evals = cs.advice_queries().iter().map(|_| bb.read_scalar()).collect();
+    let fixed_evals = cs.fixed_queries().iter().map(|_| bb.read_scalar()).collect();
+    let random_eval = bb.read_scalar();
+    let sigma_evals = vk.permutation().commitments().iter().map(|_| bb.read_scalar()).collect();
+    let perm_evals = (0..chunks)
+        .map(|k| {
+            let (a, b) = (bb.read_scalar(), bb.read_scalar());
+            (a, b, (k + 1 < chunks).then(|| bb.read_scalar()))
+        })
+        .collect();
+    let lookup_evals = cs.lookups().iter().map(|_| std::array::from_fn(|_| bb.read_scalar())).collect();
+    let y2 = bb.squeeze();
+    let v = bb.squeeze();
+    let h1 = bb.read_point();
+    let u = bb.squeeze();
+    let h2 = bb.read_point();
+    Reads {
+        instances, advice, theta, permuted, beta, gamma, perm_z, lookup_z, random, y, h, x, advice_evals, fixed_evals,
+        random_eval, sigma_evals, perm_evals, lookup_evals, y2, v, h1, u, h2,
+    }
+}
+
+/// Every opening, in the order halo2's verifier lists them; `h_eval` is the expected quotient value.
+fn queries(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r: &Reads, h_eval: S, blinding: i32) -> (Vec<Commitment>, Vec<Query>) {
+    let cs = vk.cs();
+    let mut commitments: Vec<Commitment> = Vec::new();
+    let mut id = |c: Commitment| {
+        commitments.push(c);
+        commitments.len() - 1
+    };
+    let advice: Vec<usize> = r.advice.iter().map(|p| id(Commitment::Point(*p))).collect();
+    let perm_z: Vec<usize> = r.perm_z.iter().map(|p| id(Commitment::Point(*p))).collect();
+    let lookups: Vec<(usize, usize, usize)> = r
+        .lookup_z
+        .iter()
+        .zip(&r.permuted)
+        .map(|(z, (input, table))| (id(Commitment::Point(*z)), id(Commitment::Point(*input)), id(Commitment::Point(*table))))
+        .collect();
+    let fixed: Vec<usize> = vk.fixed_commitments().iter().map(|c| { let p = point_const(bb, *c); id(Commitment::Point(p)) }).collect();
+    let sigma: Vec<usize> = vk.permutation().commitments().iter().map(|c| { let p = point_const(bb, *c); id(Commitment::Point(p)) }).collect();
+    let quotient = id(Commitment::Quotient);
+    let random = id(Commitment::Point(r.random));
+
+    let mut q = Vec::new();
+    let mut push = |commitment, rotation, eval| q.push(Query { commitment, rotation, eval });
+    for (i, (column, rotation)) in cs.advice_queries().iter().enumerate() {
+        push(advice[column.index()], rotation.0, r.advice_evals[i]);
+    }
+    for (z, (eval, next, _)) in perm_z.iter().zip(&r.perm_evals) {
+        push(*z, 0, *eval);
+        push(*z, 1, *next);
+    }
+    for (z, (_, _, last)) in perm_z.iter().zip(&r.perm_evals).rev().skip(1) {
+        if let Some(last) = last {
+            push(*z, -(blinding + 1), *last);
+        }
+    }
+    for ((z, input, table), e) in lookups.iter().zip(&r.lookup_evals) {
+        push(*z, 0, e[0]);
+        push(*input, 0, e[2]);
+        push(*table, 0, e[4]);
+        push(*input, -1, e[3]);
+        push(*z, 1, e[1]);
+    }
+    for (i, (column, rotation)) in cs.fixed_queries().iter().enumerate() {
+        push(fixed[column.index()], rotation.0, r.fixed_evals[i]);
+    }
+    for (s, eval) in sigma.iter().zip(&r.sigma_evals) {
+        push(*s, 0, *eval);
+    }
+    push(quotient, 0, h_eval);
+    push(random, 0, r.random_eval);
+    (commitments, q)
+}
+
+fn point_const(bb: &mut Builder, value: G1Affine) -> P {
+    let dst = bb.point();
+    bb.ops.push(Op::PointConst { dst, value });
+    dst
+}
+
+/// SHPLONK's grouping: commitments by their set of rotations, sets in order of
+/// first appearance, commitments in order of first query.
+fn rotation_sets(queries: &[Query]) -> Vec<(BTreeSet<i32>, Vec<usize>)> {
+    let mut per_commitment: Vec<(usize, BTreeSet<i32>)> = Vec::new();
+    for q in queries {
+        match per_commitment.iter_mut().find(|(c, _)| *c == q.commitment) {
+            Some((_, set)) => {
+                set.insert(q.rotation);
+            }
+            None => per_commitment.push((q.commitment, BTreeSet::from([q.rotation]))),
+        }
+    }
+    let mut sets: Vec<(BTreeSet<i32>, Vec<usize>)> = Vec::new();
+    for (c, rotations) in per_commitment {
+        match sets.iter_mut().find(|(set, _)| *set == rotations) {
+            Some((_, cs)) => cs.push(c),
+            None => sets.push((rotations, vec![c])),
+        }
+    }
+    sets
+}
+
+/// Builds the program verifying proofs for `vk` with `num_instances` public inputs.
+pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instances: usize) -> Result<Program, VerifierError> {
+    let cs = vk.cs();
+    if cs.num_instance_columns() != 1 || cs.instance_queries().iter().any(|(_, r)| r.0 != 0) {
+        return Err(VerifierError::Unsupported("exactly one instance column, queried at the current row only".into()));
+    }
+    if cs.num_challenges() != 0 || cs.advice_column_phase().iter().any(|p| *p != 0) {
+        return Err(VerifierError::Unsupported("a single advice phase and no challenges".into()));
+    }
+    let domain = vk.get_domain();
+    let (omega, omega_inv, n) = (domain.get_omega(), domain.get_omega_inv(), domain.get_n());
+    let w = |r: i32| omega_pow(omega, omega_inv, r);
+    let blinding = cs.blinding_factors() as i32;
+
+    let mut bb = Builder::default();
+    let r = read_all(&mut bb, vk, num_instances);
+    let h_eval = bb.scalar();
+    let (commitments, queries) = queries(&mut bb, vk, &r, h_eval, blinding);
+    let sets = rotation_sets(&queries);
+    let super_rotations: BTreeSet<i32> = queries.iter().map(|q| q.rotation).collect();
+
+    // Everything that needs inverting, inverted at once.
+    let one = bb.konst(Fr::ONE);
+    let xn = bb.scalar();
+    bb.ops.push(Op::Pow { dst: xn, base: r.x, exp: n });
+    let xn_minus_one = bb.sub(xn, one);
+    let rows: BTreeSet<i32> = (-(blinding + 1)..=0).chain(0..num_instances as i32).collect();
+    let denominators: Vec<(i32, S)> = rows.iter().map(|&i| { let c = bb.konst(w(i)); (i, bb.sub(r.x, c)) }).collect();
+    let u_minus: BTreeMap<i32, S> = super_rotations
+        .iter()
+        .map(|&rot| {
+            let c = bb.konst(w(rot));
+            let point = bb.mul(r.x, c);
+            (rot, bb.sub(r.u, point))
+        })
+        .collect();
+    let diff = |bb: &mut Builder, set: &BTreeSet<i32>| {
+        let factors: Vec<S> = super_rotations.iter().filter(|rot| !set.contains(rot)).map(|rot| u_minus[rot]).collect();
+        bb.product(&factors)
+    };
+    let z_diff_0 = diff(&mut bb, &sets[0].0);
+    let mut pairs: Vec<(S, S)> = Vec::new();
+    let mut invert = |bb: &mut Builder, src: S| {
+        let dst = bb.scalar();
+        pairs.push((dst, src));
+        dst
+    };
+    let inv_denominators: BTreeMap<i32, S> = denominators.iter().map(|(i, d)| (*i, invert(&mut bb, *d))).collect();
+    let inv_xn_minus_one = invert(&mut bb, xn_minus_one);
+    let x_inv = invert(&mut bb, r.x);
+    let z_diff_0_inv = invert(&mut bb, z_diff_0);
+    bb.ops.push(Op::BatchInvert { pairs });
+
+    // l_i(x) = ω^i (xⁿ − 1) / (n (x − ω^i)).
+    let n_inv = Option::<Fr>::from(Fr::from(n).invert()).unwrap_or(Fr::ZERO);
+    let n_inv = bb.konst(n_inv);
+    let common = bb.mul(xn_minus_one, n_inv);
+    let lagrange: BTreeMap<i32, S> = rows
+        .iter()
+        .map(|&i| {
+            let c = bb.konst(w(i));
+            let t = bb.mul(common, c);
+            (i, bb.mul(t, inv_denominators[&i]))
+        })
+        .collect();
+    let weighted: Vec<S> = r.instances.iter().enumerate().map(|(i, s)| bb.mul(*s, lagrange[&(i as i32)])).collect();
+    let instance_eval = bb.sum(&weighted);
+    let l_last = lagrange[&-(blinding + 1)];
+    let blind_terms: Vec<S> = (-blinding..0).map(|i| lagrange[&i]).collect();
+    let l_blind = bb.sum(&blind_terms);
+    let l_0 = lagrange[&0];
+
+    let constraints = constraint_values(&mut bb, vk, &r, instance_eval, l_0, l_last, l_blind);
+    let zero = bb.konst(Fr::ZERO);
+    let folded = constraints.iter().fold(zero, |acc, c| { let t = bb.mul(acc, r.y); bb.add(t, *c) });
+    bb.ops.push(Op::Mul { dst: h_eval, a: folded, b: inv_xn_minus_one });
+
+    shplonk(&mut bb, &r, &commitments, &queries, &sets, &u_minus, z_diff_0_inv, x_inv, xn, &w, params);
+    let (g2, s_g2) = (params.g2(), params.s_g2());
+    Ok(Program {
+        ops: bb.ops,
+        num_instances,
+        proof_len: bb.proof_len,
+        num_scalars: bb.scalars,
+        num_points: bb.points,
+        g2,
+        s_g2,
+    })
+}
+
+/// The value of every constraint at x: gates, then the permutation, then the lookups.
+#[allow(clippy::too_many_arguments)]
+fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r: &Reads, instance_eval: S, l_0: S, l_last: S, l_blind: S) -> Vec<S> {
+    let cs = vk.cs();
+    let one = bb.konst(Fr::ONE);
+    let cell = RefCell::new(&mut *bb);
+    let eval = |e: &Expression<Fr>| -> S {
+        e.evaluate(
+            &|c| cell.borrow_mut().konst(c),
+            &|_| unreachable!("selectors are compiled to fixed columns"),
+            &|q| r.fixed_evals[query_index(cs.fixed_queries(), q.column_index(), q.rotation())],
+            &|q| r.advice_evals[query_index(cs.advice_queries(), q.column_index(), q.rotation())],
+            &|_| instance_eval,
+            &|_| unreachable!("no challenges"),
+            &|a| { let mut b = cell.borrow_mut(); let z = b.konst(Fr::ZERO); b.sub(z, a) },
+            &|a, b| cell.borrow_mut().add(a, b),
+            &|a, b| cell.borrow_mut().mul(a, b),
+            &|a, c| { let mut b = cell.borrow_mut(); let k = b.konst(c); b.mul(a, k) },
+        )
+    };
+    let mut out: Vec<S> = cs.gates().iter().flat_map(|g| g.polynomials().iter().map(&eval).collect::<Vec<_>>()).collect();
+    let lookup_inputs: Vec<(S, S)> = cs
+        .lookups()
+        .iter()
+        .map(|a| {
+            let compress = |exprs: &[Expression<Fr>]| {
+                let values: Vec<S> = exprs.iter().map(&eval).collect();
+                let mut b = cell.borrow_mut();
+                let zero = b.konst(Fr::ZERO);
+                values.iter().fold(zero, |acc, v| { let t = b.mul(acc, r.theta); b.add(t, *v) })
+            };
+            (compress(a.input_expressions()), compress(a.table_expressions()))
+        })
+        .collect();
+    let bb = cell.into_inner();
+
+    let active = { let s = bb.add(l_last, l_blind); bb.sub(one, s) };
+    // Permutation.
+    let column_eval = |c: &halo2_proofs::plonk::Column<Any>| match c.column_type() {
+        Any::Advice(_) => r.advice_evals[query_index(cs.advice_queries(), c.index(), Rotation::cur())],
+        Any::Fixed => r.fixed_evals[query_index(cs.fixed_queries(), c.index(), Rotation::cur())],
+        Any::Instance => instance_eval,
+    };
+    let sets = &r.perm_evals;
+    if let (Some(first), Some(last)) = (sets.first(), sets.last()) {
+        let t = bb.sub(one, first.0);
+        out.push(bb.mul(l_0, t));
+        let sq = bb.mul(last.0, last.0);
+        let t = bb.sub(sq, last.0);
+        out.push(bb.mul(t, l_last));
+    }
+    for k in 1..sets.len() {
+        let prev_last = sets[k - 1].2.unwrap_or(one);
+        let t = bb.sub(sets[k].0, prev_last);
+        out.push(bb.mul(t, l_0));
+    }
+    let chunk_len = cs.degree() - 2;
+    let columns = cs.permutation().get_columns();
+    let delta = <Fr as PrimeField>::DELTA;
+    for (k, ((set, cols), sigmas)) in sets.iter().zip(columns.chunks(chunk_len)).zip(r.sigma_evals.chunks(chunk_len)).enumerate() {
+        let mut left = set.1;
+        for (c, sigma) in cols.iter().zip(sigmas) {
+            let t = bb.mul(r.beta, *sigma);
+            let t = bb.add(column_eval(c), t);
+            let t = bb.add(t, r.gamma);
+            left = bb.mul(left, t);
+        }
+        let mut right = set.0;
+        let beta_x = bb.mul(r.beta, r.x);
+        for (j, c) in cols.iter().enumerate() {
+            let d = bb.konst(delta.pow_vartime([(k * chunk_len + j) as u64]));
+            let current = bb.mul(beta_x, d);
+            let t = bb.add(column_eval(c), current);
+            let t = bb.add(t, r.gamma);
+            right = bb.mul(right, t);
+        }
+        let t = bb.sub(left, right);
+        out.push(bb.mul(t, active));
+    }
+    // Lookups.
+    for (e, (input, table)) in r.lookup_evals.iter().zip(lookup_inputs) {
+        let [z, z_next, a, a_prev, s] = *e;
+        let t = bb.sub(one, z);
+        out.push(bb.mul(l_0, t));
+        let sq = bb.mul(z, z);
+        let t = bb.sub(sq, z);
+        out.push(bb.mul(l_last, t));
+        let a_beta = bb.add(a, r.beta);
+        let s_gamma = bb.add(s, r.gamma);
+        let left = { let t = bb.mul(z_next, a_beta); bb.mul(t, s_gamma) };
+        let in_beta = bb.add(input, r.beta);
+        let tab_gamma = bb.add(table, r.gamma);
+        let right = { let t = bb.mul(z, in_beta); bb.mul(t, tab_gamma) };
+        let t = bb.sub(left, right);
+        out.push(bb.mul(t, active));
+        let a_s = bb.sub(a, s);
+        out.push(bb.mul(l_0, a_s));
+        let a_ap = bb.sub(a, a_prev);
+        let t = bb.mul(a_s, a_ap);
+        out.push(bb.mul(t, active));
+    }
+    out
+}
+
+fn query_index<C: halo2_proofs::plonk::ColumnType>(queries: &[(halo2_proofs::plonk::Column<C>, Rotation)], column: usize, rotation: Rotation) -> usize {
+    queries.iter().position(|(c, r)| c.index() == column && *r == rotation).unwrap_or(usize::MAX)
+}
+
+/// SHPLONK: reduce every opening to `e(h2, [s]₂) · e(outer, −[1]₂) = 1`.
+#[allow(clippy::too_many_arguments)]
+fn shplonk(
+    bb: &mut Builder,
+    r: &Reads,
+    commitments: &[Commitment],
+    queries: &[Query],
+    sets: &[(BTreeSet<i32>, Vec<usize>)],
+    u_minus: &BTreeMap<i32, S>,
+    z_diff_0_inv: S,
+    x_inv: S,
+    xn: S,
+    w: &dyn Fn(i32) -> Fr,
+    params: &ParamsKZG<Bn256>,
+) {
+    let eval_of = |c: usize, rot: i32| queries.iter().find(|q| q.commitment == c && q.rotation == rot).map(|q| q.eval);
+    let super_rotations: BTreeSet<i32> = u_minus.keys().copied().collect();
+    let mut scalars: Vec<S> = vec![S(u32::MAX); commitments.len()];
+    let mut r_outer_terms: Vec<S> = Vec::new();
+    let mut v_power: Option<S> = None;
+    let mut z_0 = None;
+    for (i, (rotations, members)) in sets.iter().enumerate() {
+        let rots: Vec<i32> = rotations.iter().copied().collect();
+        let z_diff = if i == 0 {
+            z_0 = Some({ let f: Vec<S> = rots.iter().map(|rot| u_minus[rot]).collect(); bb.product(&f) });
+            None
+        } else {
+            let f: Vec<S> = super_rotations.iter().filter(|rot| !rotations.contains(rot)).map(|rot| u_minus[rot]).collect();
+            let p = bb.product(&f);
+            Some(bb.mul(p, z_diff_0_inv))
+        };
+        // Lagrange basis of this set's points at u: L_j(u) = Π_{m≠j} (u − p_m) / (p_j − p_m),
+        // with p_j − p_m = x (ω^{r_j} − ω^{r_m}).
+        let basis: Vec<S> = (0..rots.len())
+            .map(|j| {
+                let mut factors: Vec<S> = Vec::new();
+                let mut constant = Fr::ONE;
+                for (m, rot) in rots.iter().enumerate().filter(|(m, _)| *m != j) {
+                    factors.push(u_minus[rot]);
+                    factors.push(x_inv);
+                    let d = w(rots[j]) - w(*rot);
+                    constant *= Option::<Fr>::from(d.invert()).unwrap_or(Fr::ZERO);
+                    let _ = m;
+                }
+                let c = bb.konst(constant);
+                factors.push(c);
+                bb.product(&factors)
+            })
+            .collect();
+        let mut y_power: Option<S> = None;
+        let mut r_inner_terms = Vec::new();
+        for c in members {
+            let evals: Vec<S> = rots.iter().map(|rot| eval_of(*c, *rot).unwrap_or(S(u32::MAX))).collect();
+            let terms: Vec<S> = evals.iter().zip(&basis).map(|(e, l)| bb.mul(*e, *l)).collect();
+            let r_c = bb.sum(&terms);
+            let weighted = match y_power { None => r_c, Some(yp) => bb.mul(r_c, yp) };
+            r_inner_terms.push(weighted);
+            let mut scale: Vec<S> = y_power.into_iter().chain(v_power).chain(z_diff).collect();
+            if scale.is_empty() {
+                scale.push(bb.konst(Fr::ONE));
+            }
+            scalars[*c] = bb.product(&scale);
+            y_power = Some(match y_power { None => r.y2, Some(yp) => bb.mul(yp, r.y2) });
+        }
+        let r_inner = bb.sum(&r_inner_terms);
+        let weights: Vec<S> = v_power.into_iter().chain(z_diff).collect();
+        let wgt = bb.product(&weights);
+        r_outer_terms.push(bb.mul(r_inner, wgt));
+        v_power = Some(match v_power { None => r.v, Some(vp) => bb.mul(vp, r.v) });
+    }
+    let r_outer = bb.sum(&r_outer_terms);
+    let zero = bb.konst(Fr::ZERO);
+    let neg_r_outer = bb.sub(zero, r_outer);
+    let neg_z_0 = bb.sub(zero, z_0.unwrap_or(zero));
+    let mut terms: Vec<(S, P)> = Vec::new();
+    for (c, s) in commitments.iter().zip(&scalars) {
+        match c {
+            Commitment::Point(p) => terms.push((*s, *p)),
+            Commitment::Quotient => {
+                let mut power = *s;
+                for (j, h) in r.h.iter().enumerate() {
+                    if j > 0 {
+                        power = bb.mul(power, xn);
+                    }
+                    terms.push((power, *h));
+                }
+            }
+        }
+    }
+    let g1 = point_const(bb, params.get_g()[0]);
+    terms.push((neg_r_outer, g1));
+    terms.push((neg_z_0, r.h1));
+    terms.push((r.u, r.h2));
+    let outer = bb.point();
+    bb.ops.push(Op::Msm { dst: outer, terms });
+    bb.ops.push(Op::PairingCheck { lhs: r.h2, rhs: outer });
+}

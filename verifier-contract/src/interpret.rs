@@ -1,0 +1,86 @@
+//! Runs a verifier program in Rust: the reference the Solidity rendering follows.
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine, G2Affine, G2Prepared, G1};
+use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::halo2curves::group::{Curve, Group};
+use halo2_proofs::halo2curves::pairing::{MillerLoopResult, MultiMillerLoop};
+use halo2_proofs::transcript::EncodedChallenge;
+use tiny_keccak::{Hasher, Keccak};
+use zkpolicy_prover::transcript::{point_from_bytes, scalar_from_be, scalar_to_be, EvmChallenge};
+
+use crate::program::{Op, Program};
+
+/// Why a proof was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    WrongLength { expected: usize, got: usize },
+    WrongInstanceCount { expected: usize, got: usize },
+    PointNotOnCurve { offset: usize },
+    ScalarNotCanonical { offset: usize },
+    ZeroInverse,
+    PairingFailed,
+}
+
+/// Executes `program` on a proof; `Ok(())` means accepted.
+pub fn run(program: &Program, proof: &[u8], instances: &[Fr]) -> Result<(), Rejection> {
+    if proof.len() != program.proof_len {
+        return Err(Rejection::WrongLength { expected: program.proof_len, got: proof.len() });
+    }
+    if instances.len() != program.num_instances {
+        return Err(Rejection::WrongInstanceCount { expected: program.num_instances, got: instances.len() });
+    }
+    let mut s = vec![Fr::ZERO; program.num_scalars as usize];
+    let mut p = vec![G1Affine::default(); program.num_points as usize];
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut cursor = 0usize;
+    for op in &program.ops {
+        match op {
+            Op::ReadPoint { dst } => {
+                let bytes: [u8; 64] = proof[cursor..cursor + 64].try_into().unwrap_or([0xff; 64]);
+                p[dst.0 as usize] = point_from_bytes(&bytes).ok_or(Rejection::PointNotOnCurve { offset: cursor })?;
+                buffer.extend_from_slice(&bytes);
+                cursor += 64;
+            }
+            Op::ReadScalar { dst } => {
+                let bytes: [u8; 32] = proof[cursor..cursor + 32].try_into().unwrap_or([0xff; 32]);
+                s[dst.0 as usize] = scalar_from_be(&bytes).ok_or(Rejection::ScalarNotCanonical { offset: cursor })?;
+                buffer.extend_from_slice(&bytes);
+                cursor += 32;
+            }
+            Op::LoadInstance { dst, index } => s[dst.0 as usize] = instances[*index],
+            Op::Absorb { src } => buffer.extend_from_slice(&scalar_to_be(&s[src.0 as usize])),
+            Op::Squeeze { dst } => {
+                let mut digest = [0u8; 32];
+                let mut k = Keccak::v256();
+                k.update(&buffer);
+                k.finalize(&mut digest);
+                buffer = digest.to_vec();
+                s[dst.0 as usize] = EvmChallenge::new(&digest).get_scalar();
+            }
+            Op::Const { dst, value } => s[dst.0 as usize] = *value,
+            Op::Add { dst, a, b } => s[dst.0 as usize] = s[a.0 as usize] + s[b.0 as usize],
+            Op::Sub { dst, a, b } => s[dst.0 as usize] = s[a.0 as usize] - s[b.0 as usize],
+            Op::Mul { dst, a, b } => s[dst.0 as usize] = s[a.0 as usize] * s[b.0 as usize],
+            Op::Pow { dst, base, exp } => s[dst.0 as usize] = s[base.0 as usize].pow_vartime([*exp]),
+            Op::BatchInvert { pairs } => {
+                for (dst, src) in pairs {
+                    s[dst.0 as usize] = Option::from(s[src.0 as usize].invert()).ok_or(Rejection::ZeroInverse)?;
+                }
+            }
+            Op::PointConst { dst, value } => p[dst.0 as usize] = *value,
+            Op::Msm { dst, terms } => {
+                let sum = terms.iter().fold(G1::identity(), |acc, (k, q)| acc + p[q.0 as usize] * s[k.0 as usize]);
+                p[dst.0 as usize] = sum.to_affine();
+            }
+            Op::PairingCheck { lhs, rhs } => {
+                let neg_g2: G2Affine = -program.g2;
+                let terms = [(&p[lhs.0 as usize], &G2Prepared::from(program.s_g2)), (&p[rhs.0 as usize], &G2Prepared::from(neg_g2))];
+                let ok: bool = Bn256::multi_miller_loop(&terms).final_exponentiation().is_identity().into();
+                if !ok {
+                    return Err(Rejection::PairingFailed);
+                }
+            }
+        }
+    }
+    Ok(())
+}
