@@ -9,9 +9,13 @@
 //! Solidity verifier is rendered from the same program, so what the EVM runs is
 //! what was checked here.
 
+pub mod abi;
 pub mod build;
+pub mod compile;
+pub mod evm;
 pub mod interpret;
 pub mod program;
+pub mod solidity;
 
 pub use program::Program;
 

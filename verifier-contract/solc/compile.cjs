@@ -1,0 +1,42 @@
+// Compiles Solidity sources with the pinned solc-js through the standard-JSON
+// interface and prints {contracts: {Name: {abi, bytecode, deployedBytecode}}}.
+// Usage: node compile.cjs <file.sol>...   (no network access; errors exit 1)
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const solc = require('solc');
+
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  console.error('usage: node compile.cjs <file.sol>...');
+  process.exit(2);
+}
+const sources = {};
+for (const file of files) {
+  sources[path.basename(file)] = { content: fs.readFileSync(file, 'utf8') };
+}
+const input = {
+  language: 'Solidity',
+  sources,
+  settings: {
+    optimizer: { enabled: true, runs: 200 },
+    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+  },
+};
+const output = JSON.parse(solc.compile(JSON.stringify(input)));
+const errors = (output.errors || []).filter((e) => e.severity === 'error');
+if (errors.length > 0) {
+  for (const e of errors) console.error(e.formattedMessage);
+  process.exit(1);
+}
+const contracts = {};
+for (const file of Object.keys(output.contracts || {})) {
+  for (const [name, c] of Object.entries(output.contracts[file])) {
+    contracts[name] = {
+      abi: c.abi,
+      bytecode: '0x' + c.evm.bytecode.object,
+      deployedBytecode: '0x' + c.evm.deployedBytecode.object,
+    };
+  }
+}
+process.stdout.write(JSON.stringify({ compiler: solc.version(), contracts }));

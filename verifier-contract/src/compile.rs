@@ -1,0 +1,74 @@
+//! Compiles Solidity with the pinned solc-js from npm (`verifier-contract/package.json`),
+//! through `solc/compile.cjs`. Nothing is downloaded at run time.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("cannot run node with {script}: {source} (install Node.js, then `npm ci --prefix verifier-contract`)")]
+    Node { script: PathBuf, source: std::io::Error },
+    #[error("solc rejected the source:\n{0}")]
+    Solc(String),
+    #[error("cannot write the source to {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("unexpected compiler output: {0}")]
+    Output(String),
+}
+
+/// One compiled contract.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub abi: serde_json::Value,
+    pub bytecode: Vec<u8>,
+    pub deployed_bytecode: Vec<u8>,
+    pub compiler: String,
+}
+
+/// The directory holding `package.json`, `node_modules/solc` and `solc/compile.cjs`.
+pub fn bundled_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Compiles `(file name, source)` pairs; returns every contract by name.
+pub fn compile(dir: &Path, sources: &[(&str, &str)]) -> Result<BTreeMap<String, Compiled>, CompileError> {
+    let work = std::env::temp_dir().join(format!("zkpolicy-solc-{}-{}", std::process::id(), unique()));
+    std::fs::create_dir_all(&work).map_err(|source| CompileError::Io { path: work.clone(), source })?;
+    let mut files = Vec::new();
+    for (name, content) in sources {
+        let path = work.join(name);
+        std::fs::write(&path, content).map_err(|source| CompileError::Io { path: path.clone(), source })?;
+        files.push(path);
+    }
+    let script = dir.join("solc/compile.cjs");
+    let output = Command::new("node").arg(&script).args(&files).current_dir(dir).output();
+    let _ = std::fs::remove_dir_all(&work);
+    let output = output.map_err(|source| CompileError::Node { script: script.clone(), source })?;
+    if !output.status.success() {
+        return Err(CompileError::Solc(String::from_utf8_lossy(&output.stderr).into_owned()));
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| CompileError::Output(e.to_string()))?;
+    let compiler = json["compiler"].as_str().unwrap_or_default().to_string();
+    let contracts = json["contracts"].as_object().ok_or_else(|| CompileError::Output("no contracts".into()))?;
+    contracts
+        .iter()
+        .map(|(name, c)| {
+            let bytes = |key: &str| {
+                let text = c[key].as_str().unwrap_or_default().trim_start_matches("0x");
+                hex::decode(text).map_err(|e| CompileError::Output(format!("{name}.{key}: {e}")))
+            };
+            Ok((
+                name.clone(),
+                Compiled { abi: c["abi"].clone(), bytecode: bytes("bytecode")?, deployed_bytecode: bytes("deployedBytecode")?, compiler: compiler.clone() },
+            ))
+        })
+        .collect()
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

@@ -1,0 +1,99 @@
+//! An in-process EVM (revm, Osaka rules) to deploy contracts and call them.
+
+use revm::context::TxEnv;
+use revm::database::{CacheDB, EmptyDB};
+use revm::handler::{MainnetContext, MainnetEvm};
+use revm::primitives::{Address, Bytes, TxKind, U256};
+use revm::state::AccountInfo;
+use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
+
+/// EIP-170: the largest runtime bytecode mainnet accepts.
+pub const MAX_RUNTIME_BYTES: usize = 24_576;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvmError {
+    #[error("the EVM refused the transaction: {0}")]
+    Transaction(String),
+    #[error("deployment failed: {0}")]
+    Deploy(String),
+}
+
+/// The result of a call: whether it returned (not reverted), its output and the gas the
+/// whole transaction used (intrinsic and calldata gas included).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallOutcome {
+    pub success: bool,
+    pub output: Vec<u8>,
+    pub gas_used: u64,
+}
+
+/// A deployed contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    pub address: Address,
+    pub gas_used: u64,
+    pub runtime_bytes: usize,
+}
+
+pub struct Evm {
+    inner: MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>,
+    caller: Address,
+    nonce: u64,
+}
+
+impl Default for Evm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Evm {
+    pub fn new() -> Self {
+        let caller = Address::repeat_byte(0x11);
+        let mut db = CacheDB::<EmptyDB>::default();
+        db.insert_account_info(caller, AccountInfo { balance: U256::from(10u128.pow(24)), ..Default::default() });
+        let inner = Context::mainnet().with_db(db).build_mainnet();
+        Self { inner, caller, nonce: 0 }
+    }
+
+    fn transact(&mut self, kind: TxKind, data: Vec<u8>) -> Result<revm::context::result::ExecutionResult, EvmError> {
+        let tx = TxEnv::builder()
+            .caller(self.caller)
+            .kind(kind)
+            .data(Bytes::from(data))
+            .gas_limit(16_000_000)
+            .gas_price(0)
+            .nonce(self.nonce)
+            .build()
+            .map_err(|e| EvmError::Transaction(format!("{e:?}")))?;
+        let result = self.inner.transact_commit(tx).map_err(|e| EvmError::Transaction(format!("{e:?}")))?;
+        self.nonce += 1;
+        Ok(result)
+    }
+
+    pub fn deploy(&mut self, creation_code: Vec<u8>) -> Result<Deployment, EvmError> {
+        let result = self.transact(TxKind::Create, creation_code)?;
+        let gas_used = result.tx_gas_used();
+        let address = result.created_address().ok_or_else(|| EvmError::Deploy(format!("{result:?}")))?;
+        let runtime_bytes = self
+            .inner
+            .ctx
+            .journaled_state
+            .database
+            .cache
+            .accounts
+            .get(&address)
+            .and_then(|a| a.info.code.as_ref().map(|c| c.original_bytes().len()))
+            .unwrap_or(0);
+        Ok(Deployment { address, gas_used, runtime_bytes })
+    }
+
+    pub fn call(&mut self, to: Address, data: Vec<u8>) -> Result<CallOutcome, EvmError> {
+        let result = self.transact(TxKind::Call(to), data)?;
+        Ok(CallOutcome {
+            success: result.is_success(),
+            output: result.output().map(|o| o.to_vec()).unwrap_or_default(),
+            gas_used: result.tx_gas_used(),
+        })
+    }
+}

@@ -1,0 +1,341 @@
+//! Renders a verifier [`Program`] as a Solidity contract (one inline-assembly body).
+//!
+//! Layout: every scalar register is a memory word, every point register two;
+//! constant registers are inlined as literals. The transcript buffer's length
+//! is known at every step, so absorbs write at constant offsets and each
+//! challenge hashes a constant-length slice. Any failed check returns `false`.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use halo2_proofs::halo2curves::bn256::{Fq, Fr, G1Affine, G2Affine};
+use halo2_proofs::halo2curves::ff::PrimeField;
+use halo2_proofs::halo2curves::{Coordinates, CurveAffine};
+
+use crate::program::{Op, Program, P, S};
+
+/// Identifies what a verifier was made for, for the header comment.
+#[derive(Clone, Debug)]
+pub struct Provenance {
+    pub model: String,
+    pub model_commitment: String,
+    pub k: u32,
+    pub instance_order: String,
+}
+
+/// The solc version the rendered pragma pins (and `package.json` installs).
+pub const SOLC_VERSION: &str = "0.8.37";
+pub const CONTRACT_NAME: &str = "ZkPolicyVerifier";
+
+const SCALAR_BASE: usize = 0x80;
+
+fn fr_hex(v: &Fr) -> String {
+    let be: Vec<u8> = v.to_repr().as_ref().iter().rev().copied().collect();
+    word_hex(&be)
+}
+
+fn fq_hex(v: &Fq) -> String {
+    let be: Vec<u8> = v.to_repr().as_ref().iter().rev().copied().collect();
+    word_hex(&be)
+}
+
+fn word_hex(be: &[u8]) -> String {
+    let digits = hex::encode(be);
+    let trimmed = digits.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".into()
+    } else if trimmed.len() <= 4 {
+        u64::from_str_radix(trimmed, 16).map(|v| v.to_string()).unwrap_or_else(|_| format!("0x{trimmed}"))
+    } else {
+        format!("0x{trimmed}")
+    }
+}
+
+fn g1_words(p: &G1Affine) -> [String; 2] {
+    let c: Option<Coordinates<G1Affine>> = p.coordinates().into();
+    c.map(|c| [fq_hex(c.x()), fq_hex(c.y())]).unwrap_or_else(|| ["0".into(), "0".into()])
+}
+
+/// EIP-197 encodes an Fq2 element `a·i + b` as `(a, b)`.
+fn g2_words(p: &G2Affine) -> [String; 4] {
+    let c: Option<Coordinates<G2Affine>> = p.coordinates().into();
+    c.map(|c| [fq_hex(&c.x().c1), fq_hex(&c.x().c0), fq_hex(&c.y().c1), fq_hex(&c.y().c0)])
+        .unwrap_or_else(|| std::array::from_fn(|_| "0".into()))
+}
+
+struct Layout {
+    consts: HashMap<S, String>,
+    point_base: usize,
+    buffer: usize,
+    scratch: usize,
+}
+
+impl Layout {
+    fn new(program: &Program) -> Self {
+        let consts = program
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Const { dst, value } => Some((*dst, fr_hex(value))),
+                _ => None,
+            })
+            .collect();
+        let point_base = SCALAR_BASE + 32 * program.num_scalars as usize;
+        let buffer = point_base + 64 * program.num_points as usize;
+        let scratch = buffer + 32 + max_absorbed(program);
+        Self { consts, point_base, buffer, scratch }
+    }
+
+    fn s(&self, s: S) -> String {
+        match self.consts.get(&s) {
+            Some(lit) => lit.clone(),
+            None => format!("mload({:#x})", SCALAR_BASE + 32 * s.0 as usize),
+        }
+    }
+
+    fn s_addr(&self, s: S) -> String {
+        format!("{:#x}", SCALAR_BASE + 32 * s.0 as usize)
+    }
+
+    fn p_addr(&self, p: P, word: usize) -> String {
+        format!("{:#x}", self.point_base + 64 * p.0 as usize + 32 * word)
+    }
+}
+
+/// The most bytes absorbed between two squeezes (after the 32-byte digest).
+fn max_absorbed(program: &Program) -> usize {
+    let (mut max, mut cur) = (0, 0);
+    for op in &program.ops {
+        match op {
+            Op::ReadPoint { .. } => cur += 64,
+            Op::ReadScalar { .. } | Op::Absorb { .. } => cur += 32,
+            Op::Squeeze { .. } => cur = 0,
+            _ => {}
+        }
+        max = max.max(cur);
+    }
+    max
+}
+
+pub fn render(program: &Program, provenance: &Provenance) -> String {
+    let l = Layout::new(program);
+    let mut body = String::new();
+    let mut buf_len = 0usize; // bytes in the transcript buffer
+    let mut proof_off = 0usize;
+    let w = &mut body;
+    for op in &program.ops {
+        match op {
+            Op::ReadPoint { dst } => {
+                let _ = writeln!(w, "            // point at proof[{proof_off}..{}]", proof_off + 64);
+                let _ = writeln!(w, "            {{");
+                let _ = writeln!(w, "                let x := calldataload(add(proof.offset, {proof_off}))");
+                let _ = writeln!(w, "                let y := calldataload(add(proof.offset, {}))", proof_off + 32);
+                let _ = writeln!(w, "                if iszero(onCurve(x, y)) {{ reject() }}");
+                let _ = writeln!(w, "                mstore({}, x) mstore({}, y)", l.p_addr(*dst, 0), l.p_addr(*dst, 1));
+                let _ = writeln!(w, "                mstore({:#x}, x) mstore({:#x}, y)", l.buffer + buf_len, l.buffer + buf_len + 32);
+                let _ = writeln!(w, "            }}");
+                buf_len += 64;
+                proof_off += 64;
+            }
+            Op::ReadScalar { dst } => {
+                let _ = writeln!(
+                    w,
+                    "            {{ let v := calldataload(add(proof.offset, {proof_off})) if iszero(lt(v, R)) {{ reject() }} mstore({}, v) mstore({:#x}, v) }}",
+                    l.s_addr(*dst),
+                    l.buffer + buf_len
+                );
+                buf_len += 32;
+                proof_off += 32;
+            }
+            Op::LoadInstance { dst, index } => {
+                let _ = writeln!(
+                    w,
+                    "            {{ let v := calldataload(add(instances.offset, {})) if iszero(lt(v, R)) {{ reject() }} mstore({}, v) }}",
+                    32 * index,
+                    l.s_addr(*dst)
+                );
+            }
+            Op::Absorb { src } => {
+                let _ = writeln!(w, "            mstore({:#x}, {})", l.buffer + buf_len, l.s(*src));
+                buf_len += 32;
+            }
+            Op::Squeeze { dst } => {
+                let _ = writeln!(
+                    w,
+                    "            {{ let h := keccak256({:#x}, {buf_len}) mstore({:#x}, h) mstore({}, mod(h, R)) }}",
+                    l.buffer,
+                    l.buffer,
+                    l.s_addr(*dst)
+                );
+                buf_len = 32;
+            }
+            Op::Const { .. } => {}
+            Op::Add { dst, a, b } => {
+                let _ = writeln!(w, "            mstore({}, addmod({}, {}, R))", l.s_addr(*dst), l.s(*a), l.s(*b));
+            }
+            Op::Sub { dst, a, b } => {
+                let _ = writeln!(w, "            mstore({}, addmod({}, sub(R, {}), R))", l.s_addr(*dst), l.s(*a), l.s(*b));
+            }
+            Op::Mul { dst, a, b } => {
+                let _ = writeln!(w, "            mstore({}, mulmod({}, {}, R))", l.s_addr(*dst), l.s(*a), l.s(*b));
+            }
+            Op::Pow { dst, base, exp } => {
+                let _ = writeln!(w, "            mstore({}, powR({}, {exp}))", l.s_addr(*dst), l.s(*base));
+            }
+            Op::BatchInvert { pairs } => render_batch_invert(w, &l, pairs),
+            Op::PointConst { dst, value } => {
+                let [x, y] = g1_words(value);
+                let _ = writeln!(w, "            mstore({}, {x}) mstore({}, {y})", l.p_addr(*dst, 0), l.p_addr(*dst, 1));
+            }
+            Op::Msm { dst, terms } => render_msm(w, &l, *dst, terms),
+            Op::PairingCheck { lhs, rhs } => {
+                let base = l.scratch;
+                let [sx1, sx0, sy1, sy0] = g2_words(&program.s_g2);
+                let [gx1, gx0, gy1, gy0] = g2_words(&(-program.g2));
+                let _ = writeln!(w, "            // e(h2, [s]_2) · e(outer, −[1]_2) = 1");
+                let words = [
+                    format!("mload({})", l.p_addr(*lhs, 0)),
+                    format!("mload({})", l.p_addr(*lhs, 1)),
+                    sx1, sx0, sy1, sy0,
+                    format!("mload({})", l.p_addr(*rhs, 0)),
+                    format!("mload({})", l.p_addr(*rhs, 1)),
+                    gx1, gx0, gy1, gy0,
+                ];
+                for (i, word) in words.iter().enumerate() {
+                    let _ = writeln!(w, "            mstore({:#x}, {word})", base + 32 * i);
+                }
+                let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x08, {base:#x}, 384, {base:#x}, 32)) {{ reject() }}");
+                let _ = writeln!(w, "            mstore(0, mload({base:#x}))");
+                let _ = writeln!(w, "            return(0, 32)");
+            }
+        }
+    }
+    wrap(program, provenance, &l, &body)
+}
+
+fn render_batch_invert(w: &mut String, l: &Layout, pairs: &[(S, S)]) {
+    // Montgomery's trick: prefix products, one modexp inversion, then back-substitution.
+    let _ = writeln!(w, "            // batch inversion of {} values", pairs.len());
+    let _ = writeln!(w, "            {{");
+    let _ = writeln!(w, "                let acc := 1");
+    for (dst, src) in pairs {
+        let _ = writeln!(w, "                mstore({}, acc) acc := mulmod(acc, {}, R)", l.s_addr(*dst), l.s(*src));
+    }
+    let _ = writeln!(w, "                let inv := invR(acc)");
+    for (dst, src) in pairs.iter().rev() {
+        let _ = writeln!(
+            w,
+            "                {{ let prefix := mload({}) mstore({}, mulmod(prefix, inv, R)) inv := mulmod(inv, {}, R) }}",
+            l.s_addr(*dst),
+            l.s_addr(*dst),
+            l.s(*src)
+        );
+    }
+    let _ = writeln!(w, "            }}");
+}
+
+fn render_msm(w: &mut String, l: &Layout, dst: P, terms: &[(S, P)]) {
+    let (acc, tmp) = (l.scratch, l.scratch + 64);
+    let _ = writeln!(w, "            // multi-scalar multiplication over {} terms", terms.len());
+    let _ = writeln!(w, "            mstore({acc:#x}, 0) mstore({:#x}, 0)", acc + 32);
+    for (s, p) in terms {
+        let _ = writeln!(
+            w,
+            "            mstore({tmp:#x}, mload({})) mstore({:#x}, mload({})) mstore({:#x}, {})",
+            l.p_addr(*p, 0),
+            tmp + 32,
+            l.p_addr(*p, 1),
+            tmp + 64,
+            l.s(*s)
+        );
+        let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x07, {tmp:#x}, 96, {tmp:#x}, 64)) {{ reject() }}");
+        let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x06, {acc:#x}, 128, {acc:#x}, 64)) {{ reject() }}");
+    }
+    let _ = writeln!(w, "            mstore({}, mload({acc:#x})) mstore({}, mload({:#x}))", l.p_addr(dst, 0), l.p_addr(dst, 1), acc + 32);
+}
+
+fn wrap(program: &Program, p: &Provenance, l: &Layout, body: &str) -> String {
+    format!(
+        r#"// SPDX-License-Identifier: MIT
+// Generated by `zkpolicy gen-verifier`; do not edit. Regenerate from the model instead.
+//
+// Model:       {model}
+// Commitment:  {commitment}
+// Circuit:     k = {k}, halo2 KZG over BN254, SHPLONK, Keccak-256 EVM transcript
+// Instances:   {order}
+//
+// verifyProof(proof, instances) returns true exactly when halo2's native verifier
+// accepts `proof` for these public inputs. It returns false for a proof of the
+// wrong length, the wrong instance count, an instance >= r, a scalar >= r, a point
+// not on the curve, or a failed check.
+pragma solidity {solc};
+
+contract {name} {{
+    uint256 internal constant PROOF_LENGTH = {proof_len};
+    uint256 internal constant INSTANCE_COUNT = {instances};
+
+    function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {{
+        // Not memory-safe: registers live at fixed addresses and the function returns from assembly.
+        assembly {{
+            // The BN254 scalar field modulus.
+            let R := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001
+
+            function reject() {{
+                mstore(0, 0)
+                return(0, 32)
+            }}
+
+            // (x, y) is the identity (0, 0) or a canonical point on y² = x³ + 3.
+            function onCurve(x, y) -> ok {{
+                let q := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47
+                switch and(iszero(x), iszero(y))
+                case 1 {{ ok := 1 }}
+                default {{
+                    if and(lt(x, q), lt(y, q)) {{
+                        ok := eq(mulmod(y, y, q), addmod(mulmod(mulmod(x, x, q), x, q), 3, q))
+                    }}
+                }}
+            }}
+
+            function powR(base, e) -> acc {{
+                let r := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001
+                acc := 1
+                for {{ }} gt(e, 0) {{ e := shr(1, e) }} {{
+                    if and(e, 1) {{ acc := mulmod(acc, base, r) }}
+                    base := mulmod(base, base, r)
+                }}
+            }}
+
+            // 1/v by Fermat through the modexp precompile; rejects v = 0.
+            function invR(v) -> inv {{
+                if iszero(v) {{ reject() }}
+                let p := {inv_scratch}
+                mstore(p, 32) mstore(add(p, 0x20), 32) mstore(add(p, 0x40), 32)
+                mstore(add(p, 0x60), v)
+                mstore(add(p, 0x80), {r_minus_2})
+                mstore(add(p, 0xa0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001)
+                if iszero(staticcall(gas(), 0x05, p, 0xc0, p, 0x20)) {{ reject() }}
+                inv := mload(p)
+            }}
+
+            if iszero(eq(proof.length, PROOF_LENGTH)) {{ reject() }}
+            if iszero(eq(instances.length, INSTANCE_COUNT)) {{ reject() }}
+
+{body}        }}
+    }}
+}}
+"#,
+        model = p.model,
+        commitment = p.model_commitment,
+        k = p.k,
+        order = p.instance_order,
+        solc = SOLC_VERSION,
+        name = CONTRACT_NAME,
+        proof_len = program.proof_len,
+        instances = program.num_instances,
+        r_minus_2 = fr_hex(&-Fr::from(2u64)),
+        inv_scratch = format!("{:#x}", l.scratch + 0x100),
+        body = body,
+    )
+}
+
