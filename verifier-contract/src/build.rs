@@ -38,17 +38,24 @@ impl Builder {
         self.points += 1;
         P(self.points - 1)
     }
-    fn read_point(&mut self) -> P {
-        let dst = self.point();
-        self.proof_len += 64;
-        self.ops.push(Op::ReadPoint { dst });
-        dst
+    fn read_points(&mut self, count: usize) -> Vec<P> {
+        let points: Vec<P> = (0..count).map(|_| self.point()).collect();
+        if let Some(first) = points.first() {
+            self.proof_len += 64 * count;
+            self.ops.push(Op::ReadPoints { first: *first, count: count as u32 });
+        }
+        points
     }
-    fn read_scalar(&mut self) -> S {
-        let dst = self.scalar();
-        self.proof_len += 32;
-        self.ops.push(Op::ReadScalar { dst });
-        dst
+    fn read_point(&mut self) -> P {
+        self.read_points(1)[0]
+    }
+    fn read_scalars(&mut self, count: usize) -> Vec<S> {
+        let scalars: Vec<S> = (0..count).map(|_| self.scalar()).collect();
+        if let Some(first) = scalars.first() {
+            self.proof_len += 32 * count;
+            self.ops.push(Op::ReadScalars { first: *first, count: count as u32 });
+        }
+        scalars
     }
     fn squeeze(&mut self) -> S {
         let dst = self.scalar();
@@ -145,37 +152,41 @@ fn read_all(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, num_instances: usize)
     let cs = vk.cs();
     let repr = bb.konst(vk.transcript_repr());
     bb.ops.push(Op::Absorb { src: repr });
-    let instances = (0..num_instances)
-        .map(|index| {
-            let dst = bb.scalar();
-            bb.ops.push(Op::LoadInstance { dst, index });
-            bb.ops.push(Op::Absorb { src: dst });
-            dst
-        })
-        .collect();
-    let advice = (0..cs.num_advice_columns()).map(|_| bb.read_point()).collect();
+    let instances: Vec<S> = (0..num_instances).map(|_| bb.scalar()).collect();
+    if let Some(first) = instances.first() {
+        bb.ops.push(Op::LoadInstances { first: *first, count: num_instances as u32 });
+    }
+    let advice = bb.read_points(cs.num_advice_columns());
     let theta = bb.squeeze();
-    let permuted = cs.lookups().iter().map(|_| (bb.read_point(), bb.read_point())).collect();
+    let lookups = cs.lookups().len();
+    let permuted = bb.read_points(2 * lookups).chunks(2).map(|c| (c[0], c[1])).collect();
     let beta = bb.squeeze();
     let gamma = bb.squeeze();
     let chunks = cs.permutation().get_columns().len().div_ceil(cs.degree() - 2);
-    let perm_z: Vec<P> = (0..chunks).map(|_| bb.read_point()).collect();
-    let lookup_z = cs.lookups().iter().map(|_| bb.read_point()).collect();
-    let random = bb.read_point();
+    // Permutation products, lookup products and the random polynomial are consecutive in the proof.
+    let mut points = bb.read_points(chunks + lookups + 1);
+    let random = points.pop().unwrap_or(P(0));
+    let lookup_z = points.split_off(chunks);
+    let perm_z = points;
     let y = bb.squeeze();
-    let h = (0..vk.get_domain().get_quotient_poly_degree()).map(|_| bb.read_point()).collect();
+    let h = bb.read_points(vk.get_domain().get_quotient_poly_degree());
     let x = bb.squeeze();
-    let advice_evals = cs.advice_queries().iter().map(|_| bb.read_scalar()).collect();
-    let fixed_evals = cs.fixed_queries().iter().map(|_| bb.read_scalar()).collect();
-    let random_eval = bb.read_scalar();
-    let sigma_evals = vk.permutation().commitments().iter().map(|_| bb.read_scalar()).collect();
+    // Every evaluation, in transcript order, in one run.
+    let perm_eval_count = 3 * chunks - 1;
+    let total = cs.advice_queries().len() + cs.fixed_queries().len() + 1 + vk.permutation().commitments().len() + perm_eval_count + 5 * lookups;
+    let mut evals = bb.read_scalars(total).into_iter();
+    let mut take = |n: usize| -> Vec<S> { evals.by_ref().take(n).collect() };
+    let advice_evals = take(cs.advice_queries().len());
+    let fixed_evals = take(cs.fixed_queries().len());
+    let random_eval = take(1)[0];
+    let sigma_evals = take(vk.permutation().commitments().len());
     let perm_evals = (0..chunks)
         .map(|k| {
-            let (a, b) = (bb.read_scalar(), bb.read_scalar());
-            (a, b, (k + 1 < chunks).then(|| bb.read_scalar()))
+            let e = take(if k + 1 < chunks { 3 } else { 2 });
+            (e[0], e[1], e.get(2).copied())
         })
         .collect();
-    let lookup_evals = cs.lookups().iter().map(|_| std::array::from_fn(|_| bb.read_scalar())).collect();
+    let lookup_evals = (0..lookups).map(|_| { let e = take(5); [e[0], e[1], e[2], e[3], e[4]] }).collect();
     let y2 = bb.squeeze();
     let v = bb.squeeze();
     let h1 = bb.read_point();
@@ -294,7 +305,7 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
     let xn = bb.scalar();
     bb.ops.push(Op::Pow { dst: xn, base: r.x, exp: n });
     let xn_minus_one = bb.sub(xn, one);
-    let rows: BTreeSet<i32> = (-(blinding + 1)..=0).chain(0..num_instances as i32).collect();
+    let rows: BTreeSet<i32> = (-(blinding + 1)..=0).collect();
     let denominators: Vec<(i32, S)> = rows.iter().map(|&i| { let c = bb.konst(w(i)); (i, bb.sub(r.x, c)) }).collect();
     let u_minus: BTreeMap<i32, S> = super_rotations
         .iter()
@@ -333,8 +344,12 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
             (i, bb.mul(t, inv_denominators[&i]))
         })
         .collect();
-    let weighted: Vec<S> = r.instances.iter().enumerate().map(|(i, s)| bb.mul(*s, lagrange[&(i as i32)])).collect();
-    let instance_eval = bb.sum(&weighted);
+    let instance_eval = bb.scalar();
+    if let Some(first) = r.instances.first() {
+        bb.ops.push(Op::InstanceEval { dst: instance_eval, first: *first, count: num_instances as u32, x: r.x, common, omega });
+    } else {
+        bb.ops.push(Op::Const { dst: instance_eval, value: Fr::ZERO });
+    }
     let l_last = lagrange[&-(blinding + 1)];
     let blind_terms: Vec<S> = (-blinding..0).map(|i| lagrange[&i]).collect();
     let l_blind = bb.sum(&blind_terms);

@@ -35,19 +35,39 @@ pub fn run(program: &Program, proof: &[u8], instances: &[Fr]) -> Result<(), Reje
     let mut cursor = 0usize;
     for op in &program.ops {
         match op {
-            Op::ReadPoint { dst } => {
-                let bytes: [u8; 64] = proof[cursor..cursor + 64].try_into().unwrap_or([0xff; 64]);
-                p[dst.0 as usize] = point_from_bytes(&bytes).ok_or(Rejection::PointNotOnCurve { offset: cursor })?;
-                buffer.extend_from_slice(&bytes);
-                cursor += 64;
+            Op::ReadPoints { first, count } => {
+                for i in 0..*count as usize {
+                    let bytes: [u8; 64] = proof[cursor..cursor + 64].try_into().unwrap_or([0xff; 64]);
+                    p[first.0 as usize + i] = point_from_bytes(&bytes).ok_or(Rejection::PointNotOnCurve { offset: cursor })?;
+                    buffer.extend_from_slice(&bytes);
+                    cursor += 64;
+                }
             }
-            Op::ReadScalar { dst } => {
-                let bytes: [u8; 32] = proof[cursor..cursor + 32].try_into().unwrap_or([0xff; 32]);
-                s[dst.0 as usize] = scalar_from_be(&bytes).ok_or(Rejection::ScalarNotCanonical { offset: cursor })?;
-                buffer.extend_from_slice(&bytes);
-                cursor += 32;
+            Op::ReadScalars { first, count } => {
+                for i in 0..*count as usize {
+                    let bytes: [u8; 32] = proof[cursor..cursor + 32].try_into().unwrap_or([0xff; 32]);
+                    s[first.0 as usize + i] = scalar_from_be(&bytes).ok_or(Rejection::ScalarNotCanonical { offset: cursor })?;
+                    buffer.extend_from_slice(&bytes);
+                    cursor += 32;
+                }
             }
-            Op::LoadInstance { dst, index } => s[dst.0 as usize] = instances[*index],
+            Op::LoadInstances { first, count } => {
+                for i in 0..*count as usize {
+                    s[first.0 as usize + i] = instances[i];
+                    buffer.extend_from_slice(&scalar_to_be(&instances[i]));
+                }
+            }
+            Op::InstanceEval { dst, first, count, x, common, omega } => {
+                let (x, common) = (s[x.0 as usize], s[common.0 as usize]);
+                let mut acc = Fr::ZERO;
+                let mut w = Fr::ONE;
+                for i in 0..*count as usize {
+                    let inv: Option<Fr> = (x - w).invert().into();
+                    acc += s[first.0 as usize + i] * w * common * inv.ok_or(Rejection::ZeroInverse)?;
+                    w *= omega;
+                }
+                s[dst.0 as usize] = acc;
+            }
             Op::Absorb { src } => buffer.extend_from_slice(&scalar_to_be(&s[src.0 as usize])),
             Op::Squeeze { dst } => {
                 let mut digest = [0u8; 32];

@@ -13,12 +13,16 @@ pub struct P(pub u32);
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
-    /// Reads an uncompressed point from the proof (rejecting points off the curve) and absorbs it.
-    ReadPoint { dst: P },
-    /// Reads a big-endian scalar from the proof (rejecting values >= r) and absorbs it.
-    ReadScalar { dst: S },
-    /// Loads public input `index` (rejecting values >= r).
-    LoadInstance { dst: S, index: usize },
+    /// Reads `count` uncompressed points from the proof into `first..` (rejecting points
+    /// off the curve) and absorbs them.
+    ReadPoints { first: P, count: u32 },
+    /// Reads `count` big-endian scalars into `first..` (rejecting values >= r) and absorbs them.
+    ReadScalars { first: S, count: u32 },
+    /// Loads all `count` public inputs into `first..` (rejecting values >= r) and absorbs them.
+    LoadInstances { first: S, count: u32 },
+    /// `dst = Σ_i instance_i · ω^i · common / (x − ω^i)`: the instance column at x,
+    /// with `common = (xⁿ − 1)/n`; rejects if some `x = ω^i`.
+    InstanceEval { dst: S, first: S, count: u32, x: S, common: S, omega: Fr },
     /// Appends a scalar to the transcript buffer.
     Absorb { src: S },
     /// `dst = keccak256(buffer) mod r`; the buffer becomes the digest.

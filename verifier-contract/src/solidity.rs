@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use halo2_proofs::halo2curves::bn256::{Fq, Fr, G1Affine, G2Affine};
-use halo2_proofs::halo2curves::ff::PrimeField;
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::halo2curves::{Coordinates, CurveAffine};
 
 use crate::program::{Op, Program, P, S};
@@ -107,8 +107,9 @@ fn max_absorbed(program: &Program) -> usize {
     let (mut max, mut cur) = (0, 0);
     for op in &program.ops {
         match op {
-            Op::ReadPoint { .. } => cur += 64,
-            Op::ReadScalar { .. } | Op::Absorb { .. } => cur += 32,
+            Op::ReadPoints { count, .. } => cur += 64 * *count as usize,
+            Op::ReadScalars { count, .. } | Op::LoadInstances { count, .. } => cur += 32 * *count as usize,
+            Op::Absorb { .. } => cur += 32,
             Op::Squeeze { .. } => cur = 0,
             _ => {}
         }
@@ -125,35 +126,58 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
     let w = &mut body;
     for op in &program.ops {
         match op {
-            Op::ReadPoint { dst } => {
-                let _ = writeln!(w, "            // point at proof[{proof_off}..{}]", proof_off + 64);
-                let _ = writeln!(w, "            {{");
-                let _ = writeln!(w, "                let x := calldataload(add(proof.offset, {proof_off}))");
-                let _ = writeln!(w, "                let y := calldataload(add(proof.offset, {}))", proof_off + 32);
+            Op::ReadPoints { first, count } => {
+                let (n, at) = (*count as usize, l.buffer + buf_len);
+                let _ = writeln!(w, "            // {n} point(s) at proof[{proof_off}..{}]: on the curve, then absorbed", proof_off + 64 * n);
+                let _ = writeln!(w, "            calldatacopy({at:#x}, add(proof.offset, {proof_off}), {})", 64 * n);
+                let _ = writeln!(w, "            for {{ let i := 0 }} lt(i, {n}) {{ i := add(i, 1) }} {{");
+                let _ = writeln!(w, "                let src := add({at:#x}, mul(i, 64))");
+                let _ = writeln!(w, "                let x := mload(src) let y := mload(add(src, 32))");
                 let _ = writeln!(w, "                if iszero(onCurve(x, y)) {{ reject() }}");
-                let _ = writeln!(w, "                mstore({}, x) mstore({}, y)", l.p_addr(*dst, 0), l.p_addr(*dst, 1));
-                let _ = writeln!(w, "                mstore({:#x}, x) mstore({:#x}, y)", l.buffer + buf_len, l.buffer + buf_len + 32);
+                let _ = writeln!(w, "                let dst := add({}, mul(i, 64))", l.p_addr(*first, 0));
+                let _ = writeln!(w, "                mstore(dst, x) mstore(add(dst, 32), y)");
                 let _ = writeln!(w, "            }}");
-                buf_len += 64;
-                proof_off += 64;
+                buf_len += 64 * n;
+                proof_off += 64 * n;
             }
-            Op::ReadScalar { dst } => {
-                let _ = writeln!(
-                    w,
-                    "            {{ let v := calldataload(add(proof.offset, {proof_off})) if iszero(lt(v, R)) {{ reject() }} mstore({}, v) mstore({:#x}, v) }}",
-                    l.s_addr(*dst),
-                    l.buffer + buf_len
-                );
-                buf_len += 32;
-                proof_off += 32;
+            Op::ReadScalars { first, count } => {
+                let (n, at) = (*count as usize, l.buffer + buf_len);
+                let _ = writeln!(w, "            // {n} scalar(s) at proof[{proof_off}..{}]: below r, then absorbed", proof_off + 32 * n);
+                let _ = writeln!(w, "            calldatacopy({at:#x}, add(proof.offset, {proof_off}), {})", 32 * n);
+                render_scalar_copy(w, at, &l.s_addr(*first), n);
+                buf_len += 32 * n;
+                proof_off += 32 * n;
             }
-            Op::LoadInstance { dst, index } => {
-                let _ = writeln!(
-                    w,
-                    "            {{ let v := calldataload(add(instances.offset, {})) if iszero(lt(v, R)) {{ reject() }} mstore({}, v) }}",
-                    32 * index,
-                    l.s_addr(*dst)
-                );
+            Op::LoadInstances { first, count } => {
+                let (n, at) = (*count as usize, l.buffer + buf_len);
+                let _ = writeln!(w, "            // the {n} public inputs: below r, then absorbed");
+                let _ = writeln!(w, "            calldatacopy({at:#x}, instances.offset, {})", 32 * n);
+                render_scalar_copy(w, at, &l.s_addr(*first), n);
+                buf_len += 32 * n;
+            }
+            Op::InstanceEval { dst, first, count, x, common, omega } => {
+                let table = l.scratch + 0x200;
+                let omega_inv = Option::<Fr>::from(omega.invert()).unwrap_or(Fr::ZERO);
+                let _ = writeln!(w, "            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), one inversion");
+                let _ = writeln!(w, "            {{");
+                let _ = writeln!(w, "                let x := {} let wi := 1 let acc := 1", l.s(*x));
+                let _ = writeln!(w, "                for {{ let i := 0 }} lt(i, {count}) {{ i := add(i, 1) }} {{");
+                let _ = writeln!(w, "                    mstore(add({table:#x}, mul(i, 32)), acc)");
+                let _ = writeln!(w, "                    acc := mulmod(acc, addmod(x, sub(R, wi), R), R)");
+                let _ = writeln!(w, "                    wi := mulmod(wi, {}, R)", fr_hex(omega));
+                let _ = writeln!(w, "                }}");
+                let _ = writeln!(w, "                let inv := invR(acc)");
+                let _ = writeln!(w, "                let sum := 0");
+                let _ = writeln!(w, "                for {{ let i := {count} }} gt(i, 0) {{ }} {{");
+                let _ = writeln!(w, "                    i := sub(i, 1)");
+                let _ = writeln!(w, "                    wi := mulmod(wi, {}, R)", fr_hex(&omega_inv));
+                let _ = writeln!(w, "                    let d := addmod(x, sub(R, wi), R)");
+                let _ = writeln!(w, "                    let inv_i := mulmod(mload(add({table:#x}, mul(i, 32))), inv, R)");
+                let _ = writeln!(w, "                    inv := mulmod(inv, d, R)");
+                let _ = writeln!(w, "                    sum := addmod(sum, mulmod(mulmod(mload(add({}, mul(i, 32))), wi, R), inv_i, R), R)", l.s_addr(*first));
+                let _ = writeln!(w, "                }}");
+                let _ = writeln!(w, "                mstore({}, mulmod(sum, {}, R))", l.s_addr(*dst), l.s(*common));
+                let _ = writeln!(w, "            }}");
             }
             Op::Absorb { src } => {
                 let _ = writeln!(w, "            mstore({:#x}, {})", l.buffer + buf_len, l.s(*src));
@@ -211,6 +235,15 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
         }
     }
     wrap(program, provenance, &l, &body)
+}
+
+/// Copies `n` words from `at` to the registers from `first`, rejecting any >= r.
+fn render_scalar_copy(w: &mut String, at: usize, first: &str, n: usize) {
+    let _ = writeln!(w, "            for {{ let i := 0 }} lt(i, {n}) {{ i := add(i, 1) }} {{");
+    let _ = writeln!(w, "                let v := mload(add({at:#x}, mul(i, 32)))");
+    let _ = writeln!(w, "                if iszero(lt(v, R)) {{ reject() }}");
+    let _ = writeln!(w, "                mstore(add({first}, mul(i, 32)), v)");
+    let _ = writeln!(w, "            }}");
 }
 
 fn render_batch_invert(w: &mut String, l: &Layout, pairs: &[(S, S)]) {

@@ -1,9 +1,12 @@
-//! The rendered Solidity verifier in revm: same verdicts as the native verifier.
+//! The rendered Solidity verifier in revm gives the native verifier's verdict.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use halo2_proofs::halo2curves::bn256::Fr;
+use alloy_primitives::U256;
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::plonk::ProvingKey;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
@@ -12,28 +15,123 @@ use zkpolicy_prover::{keys, proof, srs};
 use zkpolicy_verifier_contract::solidity::{render, Provenance, CONTRACT_NAME};
 use zkpolicy_verifier_contract::{abi, build, compile, evm};
 
-#[test]
-fn default_verifier_accepts_a_valid_proof_in_the_evm() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/tokenomics-policy.json");
+struct Deployed {
+    circuit: PolicyCircuit,
+    params: ParamsKZG<Bn256>,
+    pk: ProvingKey<G1Affine>,
+    evm: evm::Evm,
+    deployment: evm::Deployment,
+}
+
+fn deploy(name: &str) -> Deployed {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/{name}.json"));
     let circuit = PolicyCircuit::new(Arc::new(Model::load(path).expect("model"))).expect("plan");
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     let program = build::build(&params, pk.get_vk(), circuit.shape().instances).expect("program");
-    let provenance = Provenance { model: "tokenomics-policy".into(), model_commitment: circuit.model().commitment().to_string(), k: circuit.shape().k, instance_order: "[epoch, kpis, outputs]".into() };
+    let provenance = Provenance {
+        model: name.into(),
+        model_commitment: circuit.model().commitment().to_string(),
+        k: circuit.shape().k,
+        instance_order: "[epoch, kpis, outputs]".into(),
+    };
     let source = render(&program, &provenance);
-    std::fs::write("/tmp/ZkPolicyVerifier.sol", &source).ok();
     let compiled = compile::compile(compile::bundled_dir(), &[("ZkPolicyVerifier.sol", &source)]).expect("compiles");
-    let verifier = &compiled[CONTRACT_NAME];
     let mut evm = evm::Evm::new();
-    let deployed = evm.deploy(verifier.bytecode.clone()).expect("deploys");
-    eprintln!("runtime {} bytes, deploy gas {}", deployed.runtime_bytes, deployed.gas_used);
-    let kpis = synth::random_kpis(circuit.model(), &mut ChaCha20Rng::seed_from_u64(4));
-    let (public, bytes) = proof::prove(&params, &pk, &circuit, &kpis, 3, ChaCha20Rng::seed_from_u64(5)).expect("prove");
-    let out = evm.call(deployed.address, abi::verify_calldata(&bytes, &public.to_instance())).expect("call");
-    eprintln!("verify gas {} success {} output {}", out.gas_used, out.success, hex::encode(&out.output));
-    assert_eq!(abi::decode_bool(&out.output), Some(true));
-    let mut forged = public.to_instance();
-    forged[0] += Fr::from(1);
-    let out = evm.call(deployed.address, abi::verify_calldata(&bytes, &forged)).expect("call");
-    assert_eq!(abi::decode_bool(&out.output), Some(false));
+    let deployment = evm.deploy(compiled[CONTRACT_NAME].bytecode.clone()).expect("deploys");
+    Deployed { circuit, params, pk, evm, deployment }
+}
+
+impl Deployed {
+    fn verdict(&mut self, calldata: Vec<u8>) -> (bool, u64) {
+        let out = self.evm.call(self.deployment.address, calldata).expect("call executes");
+        (out.success && abi::decode_bool(&out.output) == Some(true), out.gas_used)
+    }
+}
+
+#[test]
+fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
+    let mut d = deploy("tokenomics-policy");
+    let kpis = synth::random_kpis(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(4));
+    let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 3, ChaCha20Rng::seed_from_u64(5)).expect("prove");
+    let instance = public.to_instance();
+    let (ok, gas) = d.verdict(abi::verify_calldata(&bytes, &instance));
+    assert!(ok, "valid proof rejected");
+    eprintln!(
+        "tokenomics-policy verifier: runtime {} bytes, deploy {} gas, verify {gas} gas (transaction total)",
+        d.deployment.runtime_bytes, d.deployment.gas_used
+    );
+    assert!(d.deployment.runtime_bytes <= evm::MAX_RUNTIME_BYTES);
+    for i in 0..bytes.len() {
+        let mut forged = bytes.clone();
+        forged[i] ^= 1 << (i % 8);
+        let native = proof::verify(&d.params, d.pk.get_vk(), &public, &forged).is_ok();
+        let (in_evm, _) = d.verdict(abi::verify_calldata(&forged, &instance));
+        assert!(!native && !in_evm, "byte {i}: native {native}, evm {in_evm}");
+    }
+    for row in 0..instance.len() {
+        for delta in [Fr::from(1), -Fr::from(1)] {
+            let mut forged = instance.clone();
+            forged[row] += delta;
+            let mut p = public.clone();
+            match row {
+                0 => p.epoch = p.epoch.wrapping_add(1),
+                r if r <= p.kpis.len() => p.kpis[r - 1] += 1,
+                r => p.outputs[r - 1 - p.kpis.len()] += 1,
+            }
+            let native = proof::verify(&d.params, d.pk.get_vk(), &p, &bytes).is_ok();
+            let (in_evm, _) = d.verdict(abi::verify_calldata(&bytes, &forged));
+            assert!(!native && !in_evm, "instance {row}");
+        }
+    }
+}
+
+#[test]
+fn malformed_calldata_never_verifies() {
+    let mut d = deploy("tokenomics-policy");
+    let kpis = synth::random_kpis(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(6));
+    let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(7)).expect("prove");
+    let instance = public.to_instance();
+    let words: Vec<U256> = instance.iter().map(|f| U256::from_be_bytes(zkpolicy_prover::transcript::scalar_to_be(f))).collect();
+    let r = U256::from_str_radix("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001", 16).expect("r");
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("short proof", abi::verify_calldata(&bytes[..bytes.len() - 1], &instance)),
+        ("extra byte", abi::verify_calldata(&[bytes.clone(), vec![0]].concat(), &instance)),
+        ("empty proof", abi::verify_calldata(&[], &instance)),
+        ("too few instances", abi::verify_calldata(&bytes, &instance[..instance.len() - 1])),
+        ("too many instances", abi::verify_calldata(&bytes, &[instance.clone(), vec![Fr::from(0)]].concat())),
+        ("truncated calldata", abi::verify_calldata(&bytes, &instance)[..100].to_vec()),
+    ];
+    // The same public input plus r: equal mod r, so only a range check can refuse it.
+    let mut aliased = words.clone();
+    aliased[0] += r;
+    cases.push(("instance >= r", abi::raw_verify_calldata(&bytes, aliased)));
+    // A proof scalar pushed past r (first scalar after the points).
+    let first_scalar = bytes.len() - 128 - 32 * 22;
+    let mut big = bytes.clone();
+    big[first_scalar..first_scalar + 32].copy_from_slice(&[0xff; 32]);
+    cases.push(("scalar >= r", abi::verify_calldata(&big, &instance)));
+    // A point off the curve.
+    let mut off = bytes.clone();
+    off[63] ^= 1;
+    cases.push(("point off the curve", abi::verify_calldata(&off, &instance)));
+    for (what, calldata) in cases {
+        let (ok, _) = d.verdict(calldata);
+        assert!(!ok, "{what} verified");
+    }
+    assert!(d.verdict(abi::verify_calldata(&bytes, &instance)).0);
+}
+
+#[test]
+fn every_bundled_model_verifies_in_the_evm_within_the_size_limit() {
+    for name in ["tokenomics-policy", "policy-m", "policy-l"] {
+        let mut d = deploy(name);
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let kpis = synth::random_kpis(d.circuit.model(), &mut rng);
+        let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 2, ChaCha20Rng::seed_from_u64(2)).expect("prove");
+        let (ok, gas) = d.verdict(abi::verify_calldata(&bytes, &public.to_instance()));
+        eprintln!("{name}: runtime {} bytes, deploy {} gas, verify {gas} gas", d.deployment.runtime_bytes, d.deployment.gas_used);
+        assert!(ok, "{name}: valid proof rejected");
+        assert!(d.deployment.runtime_bytes <= evm::MAX_RUNTIME_BYTES, "{name}: {} bytes", d.deployment.runtime_bytes);
+    }
 }
