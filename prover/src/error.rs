@@ -28,6 +28,15 @@ pub enum ProverError {
     #[error("{stage} failed: {detail}")]
     Halo2 { stage: &'static str, detail: String },
 
+    #[error(transparent)]
+    Verifier(#[from] zkpolicy_verifier_contract::VerifierError),
+
+    #[error(transparent)]
+    Compile(#[from] zkpolicy_verifier_contract::compile::CompileError),
+
+    #[error(transparent)]
+    Evm(#[from] zkpolicy_verifier_contract::evm::EvmError),
+
     #[error("invalid proof: {reason}")]
     InvalidProof { reason: String },
 

@@ -2,11 +2,12 @@
 //! proof artifacts, and (in `main.rs`) the `zkpolicy` CLI.
 
 pub mod artifact;
+pub mod evm;
 mod error;
 pub mod fsutil;
 pub mod keys;
 pub mod proof;
 pub mod srs;
-pub mod transcript;
 
 pub use error::ProverError;
+pub use zkpolicy_verifier_contract::transcript;

@@ -155,3 +155,48 @@ fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
     verify(d, "tokenomics-policy.json", "junk.json").code(2).stderr(predicates::str::contains("not a valid proof artifact"));
     zkpolicy(d).args(["prove", "--epoch", "x"]).assert().code(2);
 }
+
+#[test]
+fn gen_verifier_writes_a_deployable_verifier_and_verify_evm_agrees() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out = zkpolicy(d).args(["gen-verifier", "--out-dir", "v", "--json"]).assert().success().get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["within_eip170"], true);
+    for file in ["ZkPolicyVerifier.sol", "ZkPolicyVerifier.abi.json", "ZkPolicyVerifier.json"] {
+        assert!(d.join("v").join(file).metadata().expect(file).len() > 100, "{file}");
+    }
+    let artifact: Value = serde_json::from_slice(&std::fs::read(d.join("v/ZkPolicyVerifier.json")).expect("artifact")).expect("json");
+    assert!(artifact["deployedBytecode"].as_str().expect("hex").len() > 1000);
+
+    prove(d, &models().join("kpis-sample.json"), "proof.json").success();
+    let out = zkpolicy(d)
+        .args(["verify", "--evm", "--json", "--model"])
+        .arg(models().join("tokenomics-policy.json"))
+        .args(["--proof", "proof.json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["evm"]["valid"], true);
+    assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
+
+    edit_artifact(d, "proof.json", "epoch.json", |v| {
+        v["epoch"] = 10.into();
+        v["instances"][0] = format!("0x{:064x}", 10).into();
+    });
+    let out = zkpolicy(d)
+        .args(["verify", "--evm", "--json", "--model"])
+        .arg(models().join("tokenomics-policy.json"))
+        .args(["--proof", "epoch.json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["evm"]["valid"], false);
+}

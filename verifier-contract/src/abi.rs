@@ -3,7 +3,7 @@
 use alloy_primitives::{Bytes, U256};
 use alloy_sol_types::{sol, SolCall};
 use halo2_proofs::halo2curves::bn256::Fr;
-use zkpolicy_prover::transcript::scalar_to_be;
+use crate::transcript::scalar_to_be;
 
 sol! {
     /// The generated verifier's interface.

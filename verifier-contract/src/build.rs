@@ -62,6 +62,9 @@ impl Builder {
         self.ops.push(Op::Squeeze { dst });
         dst
     }
+    fn note(&mut self, text: impl Into<String>) {
+        self.ops.push(Op::Note { text: text.into() });
+    }
     fn konst(&mut self, value: Fr) -> S {
         let key: [u8; 32] = value.to_repr();
         if let Some(s) = self.consts.get(&key) {
@@ -150,6 +153,7 @@ struct Reads {
 
 fn read_all(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, num_instances: usize) -> Reads {
     let cs = vk.cs();
+    bb.note("Transcript: the verifying key's digest, the public inputs, then the proof in order.");
     let repr = bb.konst(vk.transcript_repr());
     bb.ops.push(Op::Absorb { src: repr });
     let instances: Vec<S> = (0..num_instances).map(|_| bb.scalar()).collect();
@@ -214,6 +218,7 @@ fn queries(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r: &Reads, h_eval: S, 
         .zip(&r.permuted)
         .map(|(z, (input, table))| (id(Commitment::Point(*z)), id(Commitment::Point(*input)), id(Commitment::Point(*table))))
         .collect();
+    bb.note("Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.");
     let fixed: Vec<usize> = vk.fixed_commitments().iter().map(|c| { let p = point_const(bb, *c); id(Commitment::Point(p)) }).collect();
     let sigma: Vec<usize> = vk.permutation().commitments().iter().map(|c| { let p = point_const(bb, *c); id(Commitment::Point(p)) }).collect();
     let quotient = id(Commitment::Quotient);
@@ -301,6 +306,7 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
     let super_rotations: BTreeSet<i32> = queries.iter().map(|q| q.rotation).collect();
 
     // Everything that needs inverting, inverted at once.
+    bb.note("x^n, and every denominator of the checks below, inverted together.");
     let one = bb.konst(Fr::ONE);
     let xn = bb.scalar();
     bb.ops.push(Op::Pow { dst: xn, base: r.x, exp: n });
@@ -333,6 +339,7 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
     bb.ops.push(Op::BatchInvert { pairs });
 
     // l_i(x) = ω^i (xⁿ − 1) / (n (x − ω^i)).
+    bb.note("Lagrange basis at x: l_i(x) = w^i (x^n - 1) / (n (x - w^i)) for the last, blinding and first rows.");
     let n_inv = Option::<Fr>::from(Fr::from(n).invert()).unwrap_or(Fr::ZERO);
     let n_inv = bb.konst(n_inv);
     let common = bb.mul(xn_minus_one, n_inv);
@@ -356,6 +363,7 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
     let l_0 = lagrange[&0];
 
     let constraints = constraint_values(&mut bb, vk, &r, instance_eval, l_0, l_last, l_blind);
+    bb.note("Vanishing argument: h(x) = (sum of y^i * constraint_i) / (x^n - 1).");
     let zero = bb.konst(Fr::ZERO);
     let folded = constraints.iter().fold(zero, |acc, c| { let t = bb.mul(acc, r.y); bb.add(t, *c) });
     bb.ops.push(Op::Mul { dst: h_eval, a: folded, b: inv_xn_minus_one });
@@ -393,7 +401,12 @@ fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r: &Reads, i
             &|a, c| { let mut b = cell.borrow_mut(); let k = b.konst(c); b.mul(a, k) },
         )
     };
-    let mut out: Vec<S> = cs.gates().iter().flat_map(|g| g.polynomials().iter().map(&eval).collect::<Vec<_>>()).collect();
+    let mut out: Vec<S> = Vec::new();
+    for gate in cs.gates() {
+        cell.borrow_mut().note(format!("Gate {:?}", gate.name()));
+        out.extend(gate.polynomials().iter().map(&eval));
+    }
+    cell.borrow_mut().note("Lookup arguments: compressed input and table expressions.");
     let lookup_inputs: Vec<(S, S)> = cs
         .lookups()
         .iter()
@@ -410,6 +423,7 @@ fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r: &Reads, i
     let bb = cell.into_inner();
 
     let active = { let s = bb.add(l_last, l_blind); bb.sub(one, s) };
+    bb.note("Permutation argument: z starts at 1, ends boolean, chunks chain, and each chunk's grand-product step holds.");
     // Permutation.
     let column_eval = |c: &halo2_proofs::plonk::Column<Any>| match c.column_type() {
         Any::Advice(_) => r.advice_evals[query_index(cs.advice_queries(), c.index(), Rotation::cur())],
@@ -453,6 +467,7 @@ fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r: &Reads, i
         out.push(bb.mul(t, active));
     }
     // Lookups.
+    bb.note("Lookup argument: z starts at 1 and ends boolean; the product step; a' and s' agree at the start; a' repeats or equals s'.");
     for (e, (input, table)) in r.lookup_evals.iter().zip(lookup_inputs) {
         let [z, z_next, a, a_prev, s] = *e;
         let t = bb.sub(one, z);
@@ -496,6 +511,7 @@ fn shplonk(
     w: &dyn Fn(i32) -> Fr,
     params: &ParamsKZG<Bn256>,
 ) {
+    bb.note("SHPLONK: each rotation set's openings, interpolated at u and combined with powers of y and v.");
     let eval_of = |c: usize, rot: i32| queries.iter().find(|q| q.commitment == c && q.rotation == rot).map(|q| q.eval);
     let super_rotations: BTreeSet<i32> = u_minus.keys().copied().collect();
     let mut scalars: Vec<S> = vec![S(u32::MAX); commitments.len()];
@@ -570,6 +586,7 @@ fn shplonk(
             }
         }
     }
+    bb.note("One MSM: the combined commitments minus r(u)*G1, minus z_0(u)*h1, plus u*h2.");
     let g1 = point_const(bb, params.get_g()[0]);
     terms.push((neg_r_outer, g1));
     terms.push((neg_z_0, r.h1));

@@ -6,7 +6,7 @@ use halo2_proofs::halo2curves::group::{Curve, Group};
 use halo2_proofs::halo2curves::pairing::{MillerLoopResult, MultiMillerLoop};
 use halo2_proofs::transcript::EncodedChallenge;
 use tiny_keccak::{Hasher, Keccak};
-use zkpolicy_prover::transcript::{point_from_bytes, scalar_from_be, scalar_to_be, EvmChallenge};
+use crate::transcript::{point_from_bytes, scalar_from_be, scalar_to_be, EvmChallenge};
 
 use crate::program::{Op, Program};
 
@@ -88,6 +88,7 @@ pub fn run(program: &Program, proof: &[u8], instances: &[Fr]) -> Result<(), Reje
                 }
             }
             Op::PointConst { dst, value } => p[dst.0 as usize] = *value,
+            Op::Note { .. } => {}
             Op::Msm { dst, terms } => {
                 let sum = terms.iter().fold(G1::identity(), |acc, (k, q)| acc + p[q.0 as usize] * s[k.0 as usize]);
                 p[dst.0 as usize] = sum.to_affine();

@@ -16,6 +16,7 @@ pub mod evm;
 pub mod interpret;
 pub mod program;
 pub mod solidity;
+pub mod transcript;
 
 pub use program::Program;
 

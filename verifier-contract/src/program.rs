@@ -38,6 +38,8 @@ pub enum Op {
     PointConst { dst: P, value: G1Affine },
     /// `dst = Σ scalar_i · point_i`.
     Msm { dst: P, terms: Vec<(S, P)> },
+    /// A comment for the rendered source; no effect.
+    Note { text: String },
     /// Accepts iff `e(lhs, s_g2) · e(rhs, -g2) = 1`.
     PairingCheck { lhs: P, rhs: P },
 }

@@ -194,6 +194,9 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
                 buf_len = 32;
             }
             Op::Const { .. } => {}
+            Op::Note { text } => {
+                let _ = writeln!(w, "\n            // {text}");
+            }
             Op::Add { dst, a, b } => {
                 let _ = writeln!(w, "            mstore({}, addmod({}, {}, R))", l.s_addr(*dst), l.s(*a), l.s(*b));
             }

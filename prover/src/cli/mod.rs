@@ -5,6 +5,7 @@
 
 mod common;
 mod demo;
+mod gen_verifier;
 mod inspect;
 mod prove;
 mod verify;
@@ -24,6 +25,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Demo(demo::DemoArgs),
+    GenVerifier(gen_verifier::GenVerifierArgs),
     Inspect(inspect::InspectArgs),
     Prove(prove::ProveArgs),
     Verify(verify::VerifyArgs),
@@ -36,6 +38,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => args.run(),
+        Command::GenVerifier(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Prove(args) => args.run(),
         Command::Verify(args) => args.run(),

@@ -6,7 +6,8 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::artifact::ProofArtifact;
-use zkpolicy_prover::{proof, ProverError};
+use zkpolicy_prover::{evm, proof, ProverError};
+use zkpolicy_verifier_contract::compile;
 
 use super::common::{circuit, load_model, print_json, KeyArgs};
 use super::EXIT_INVALID;
@@ -33,6 +34,10 @@ pub struct VerifyArgs {
     #[command(flatten)]
     keys: KeyArgs,
 
+    /// Also run the proof through the generated Solidity verifier in an in-process EVM and print the gas.
+    #[arg(long)]
+    evm: bool,
+
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -46,16 +51,40 @@ impl VerifyArgs {
         let circuit = circuit(model.clone())?;
         let srs = self.keys.srs();
         let started = Instant::now();
-        let verdict = artifact.public_inputs(&model).and_then(|public| {
-            let params = srs.params(circuit.shape().k)?;
-            let (vk, _) = self.keys.cache().verifying_key(&params, &circuit, &srs)?;
-            proof::verify(&params, &vk, &public, &proof_bytes)
-        });
+        let params = srs.params(circuit.shape().k)?;
+        let (vk, _) = self.keys.cache().verifying_key(&params, &circuit, &srs)?;
+        // A claim that contradicts itself or names another model is an invalid proof, not an input error.
+        let (public, verdict) = match artifact.public_inputs(&model) {
+            Ok(public) => {
+                let verdict = proof::verify(&params, &vk, &public, &proof_bytes);
+                (Some(public), verdict)
+            }
+            Err(e) => (None, Err(e)),
+        };
         let verify_ms = started.elapsed().as_secs_f64() * 1e3;
-        let (valid, reason) = match verdict {
+        let (mut valid, mut reason) = match verdict {
             Ok(()) => (true, None),
             Err(ProverError::InvalidProof { reason }) => (false, Some(reason)),
             Err(other) => return Err(other.into()),
+        };
+        // The EVM verifier runs even when the native one rejects, so the two can be compared.
+        let evm_report = match (&public, self.evm) {
+            (Some(public), true) => {
+                let source = evm::verifier_source(&params, &vk, &circuit)?;
+                let compiled = evm::compile_verifier(&source, compile::bundled_dir())?;
+                let v = evm::verify_in_evm(&compiled, public, &proof_bytes)?;
+                if !v.valid && valid {
+                    valid = false;
+                    reason = Some("the EVM verifier rejected the proof".into());
+                }
+                Some(json!({
+                    "valid": v.valid,
+                    "verify_gas": v.verify_gas,
+                    "deploy_gas": v.deployment.gas_used,
+                    "runtime_bytes": v.deployment.runtime_bytes,
+                }))
+            }
+            _ => None,
         };
         if self.json {
             print_json(&json!({
@@ -66,12 +95,23 @@ impl VerifyArgs {
                 "epoch": artifact.epoch,
                 "outputs": artifact.outputs,
                 "verify_ms": verify_ms,
+                "evm": evm_report,
             }))?;
-        } else if valid {
-            println!("valid: {} epoch {} ({verify_ms:.1} ms)", model.name(), artifact.epoch);
         } else {
-            println!("INVALID: {}", reason.unwrap_or_default());
+            if let Some(e) = &evm_report {
+                println!(
+                    "evm: {} ({} gas to verify, {} gas to deploy, {} bytes runtime)",
+                    if e["valid"] == true { "accepted" } else { "rejected" },
+                    e["verify_gas"], e["deploy_gas"], e["runtime_bytes"]
+                );
+            }
+            if valid {
+                println!("valid: {} epoch {} ({verify_ms:.1} ms)", model.name(), artifact.epoch);
+            } else {
+                println!("INVALID: {}", reason.unwrap_or_default());
+            }
         }
         Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(EXIT_INVALID) })
     }
 }
+

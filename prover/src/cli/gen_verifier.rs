@@ -1,0 +1,84 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::json;
+use zkpolicy_prover::{evm, fsutil};
+use zkpolicy_verifier_contract::compile;
+use zkpolicy_verifier_contract::evm::MAX_RUNTIME_BYTES;
+use zkpolicy_verifier_contract::solidity::CONTRACT_NAME;
+
+use super::common::{circuit, load_model, print_json, KeyArgs};
+
+/// Generate the Solidity verifier for a model: source, ABI and a deployable artifact.
+///
+/// Writes <out-dir>/ZkPolicyVerifier.sol, ZkPolicyVerifier.abi.json and
+/// ZkPolicyVerifier.json ({abi, bytecode, deployedBytecode, ...}). The source is
+/// compiled first (solc from npm, pinned), so nothing is written if it fails.
+///
+/// Examples:
+///   zkpolicy gen-verifier --model models/tokenomics-policy.json --out-dir build/verifier
+///   zkpolicy gen-verifier --out-dir build/verifier --json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct GenVerifierArgs {
+    /// Model file (default: the bundled tokenomics policy).
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+
+    /// Directory to write the verifier files into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
+
+    #[command(flatten)]
+    keys: KeyArgs,
+
+    /// Directory holding solc-js (package.json, node_modules); default: the repository's verifier-contract/.
+    #[arg(long, value_name = "DIR")]
+    solc_dir: Option<PathBuf>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl GenVerifierArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let model = load_model(self.model.as_ref())?;
+        let circuit = circuit(model.clone())?;
+        let srs = self.keys.srs();
+        let params = srs.params(circuit.shape().k)?;
+        let (vk, _) = self.keys.cache().verifying_key(&params, &circuit, &srs)?;
+        let source = evm::verifier_source(&params, &vk, &circuit)?;
+        let solc_dir = self.solc_dir.clone().unwrap_or_else(|| compile::bundled_dir().to_path_buf());
+        let compiled = evm::compile_verifier(&source, &solc_dir)?;
+        let runtime = compiled.deployed_bytecode.len();
+        let artifact = json!({
+            "contractName": CONTRACT_NAME,
+            "compiler": compiled.compiler,
+            "model": model.name(),
+            "modelCommitment": model.commitment().to_string(),
+            "abi": compiled.abi,
+            "bytecode": format!("0x{}", hex::encode(&compiled.bytecode)),
+            "deployedBytecode": format!("0x{}", hex::encode(&compiled.deployed_bytecode)),
+        });
+        let dir = &self.out_dir;
+        let sol = dir.join(format!("{CONTRACT_NAME}.sol"));
+        let abi = dir.join(format!("{CONTRACT_NAME}.abi.json"));
+        let art = dir.join(format!("{CONTRACT_NAME}.json"));
+        fsutil::write_atomic(&sol, source.as_bytes())?;
+        fsutil::write_atomic(&abi, format!("{}\n", serde_json::to_string_pretty(&compiled.abi)?).as_bytes())?;
+        fsutil::write_atomic(&art, format!("{}\n", serde_json::to_string_pretty(&artifact)?).as_bytes())?;
+        if self.json {
+            print_json(&json!({
+                "source": sol, "abi": abi, "artifact": art,
+                "runtime_bytes": runtime, "within_eip170": runtime <= MAX_RUNTIME_BYTES,
+                "compiler": compiled.compiler,
+            }))?;
+        } else {
+            println!("wrote {}, {}, {}", sol.display(), abi.display(), art.display());
+            println!("runtime bytecode {runtime} bytes (EIP-170 limit {MAX_RUNTIME_BYTES}); compiled with solc {}", compiled.compiler);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

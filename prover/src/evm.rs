@@ -1,0 +1,60 @@
+//! The Solidity verifier for a model: rendering, compiling, and running a proof through it in revm.
+
+use std::path::Path;
+
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_proofs::plonk::VerifyingKey;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
+use zkpolicy_verifier_contract::compile::{self, Compiled};
+use zkpolicy_verifier_contract::evm::{Deployment, Evm};
+use zkpolicy_verifier_contract::solidity::{self, Provenance, CONTRACT_NAME};
+use zkpolicy_verifier_contract::{abi, build};
+
+use crate::ProverError;
+
+/// The header facts of a model's verifier.
+pub fn provenance(circuit: &PolicyCircuit) -> Provenance {
+    let file = circuit.model().file();
+    let names: Vec<&str> = std::iter::once("epoch")
+        .chain(file.inputs.iter().map(|i| i.name.as_str()))
+        .chain(file.outputs.iter().map(|o| o.name.as_str()))
+        .collect();
+    Provenance {
+        model: circuit.model().name().into(),
+        model_commitment: circuit.model().commitment().to_string(),
+        k: circuit.shape().k,
+        instance_order: format!("[{}]", names.join(", ")),
+    }
+}
+
+/// The Solidity source of the verifier for `vk`.
+pub fn verifier_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, circuit: &PolicyCircuit) -> Result<String, ProverError> {
+    let program = build::build(params, vk, circuit.shape().instances)?;
+    Ok(solidity::render(&program, &provenance(circuit)))
+}
+
+/// Compiles a verifier source with the pinned solc from `solc_dir` (see `compile::bundled_dir`).
+pub fn compile_verifier(source: &str, solc_dir: &Path) -> Result<Compiled, ProverError> {
+    let mut contracts = compile::compile(solc_dir, &[("ZkPolicyVerifier.sol", source)])?;
+    contracts
+        .remove(CONTRACT_NAME)
+        .ok_or_else(|| ProverError::Artifact { reason: format!("the compiler produced no {CONTRACT_NAME}") })
+}
+
+/// The verdict of the EVM verifier on one proof.
+#[derive(Clone, Debug)]
+pub struct EvmVerdict {
+    pub valid: bool,
+    pub verify_gas: u64,
+    pub deployment: Deployment,
+}
+
+/// Deploys `verifier` in a fresh in-process EVM and calls `verifyProof`.
+pub fn verify_in_evm(verifier: &Compiled, public: &PublicInputs, proof: &[u8]) -> Result<EvmVerdict, ProverError> {
+    let mut evm = Evm::new();
+    let deployment = evm.deploy(verifier.bytecode.clone())?;
+    let out = evm.call(deployment.address, abi::verify_calldata(proof, &public.to_instance()))?;
+    let valid = out.success && abi::decode_bool(&out.output) == Some(true);
+    Ok(EvmVerdict { valid, verify_gas: out.gas_used, deployment })
+}

@@ -1,0 +1,29 @@
+//! The committed Solidity verifier of the default model is exactly what the generator renders.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_model::Model;
+use zkpolicy_prover::{evm, keys, srs};
+use zkpolicy_verifier_contract::compile;
+
+const REGENERATE: &str = "regenerate with `cargo run --release -- gen-verifier --out-dir verifier-contract/generated/tokenomics-policy`";
+
+#[test]
+fn committed_default_verifier_matches_a_fresh_render_and_compile() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let circuit = PolicyCircuit::new(Arc::new(Model::load(root.join("models/tokenomics-policy.json")).expect("model"))).expect("plan");
+    let params = srs::dev_params_insecure(circuit.shape().k);
+    let vk = keys::keygen_vk(&params, &circuit).expect("vk");
+    let fresh = evm::verifier_source(&params, &vk, &circuit).expect("render");
+    let dir = root.join("verifier-contract/generated/tokenomics-policy");
+    let committed = std::fs::read_to_string(dir.join("ZkPolicyVerifier.sol")).expect("committed source");
+    assert!(committed == fresh, "the committed verifier source drifted; {REGENERATE}");
+
+    let compiled = evm::compile_verifier(&fresh, compile::bundled_dir()).expect("compiles");
+    let artifact: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ZkPolicyVerifier.json")).expect("committed artifact")).expect("json");
+    assert_eq!(artifact["deployedBytecode"], format!("0x{}", hex::encode(&compiled.deployed_bytecode)), "bytecode drifted; {REGENERATE}");
+    assert_eq!(artifact["modelCommitment"], circuit.model().commitment().to_string());
+}
