@@ -20,6 +20,8 @@ use halo2_proofs::poly::Rotation;
 use crate::program::{Op, Program, P, S};
 use crate::VerifierError;
 
+/// Emits ops, folding constants and reusing any arithmetic already computed
+/// (the op-code selectors of different gates share most of their factors).
 #[derive(Default)]
 struct Builder {
     ops: Vec<Op>,
@@ -27,7 +29,13 @@ struct Builder {
     points: u32,
     proof_len: usize,
     consts: BTreeMap<[u8; 32], S>,
+    values: BTreeMap<S, Fr>,
+    memo: BTreeMap<(u8, S, S), S>,
 }
+
+const ADD: u8 = 0;
+const SUB: u8 = 1;
+const MUL: u8 = 2;
 
 impl Builder {
     fn scalar(&mut self) -> S {
@@ -73,22 +81,44 @@ impl Builder {
         let dst = self.scalar();
         self.ops.push(Op::Const { dst, value });
         self.consts.insert(key, dst);
+        self.values.insert(dst, value);
+        dst
+    }
+    fn arith(&mut self, kind: u8, a: S, b: S) -> S {
+        let (ca, cb) = (self.values.get(&a).copied(), self.values.get(&b).copied());
+        match (kind, ca, cb) {
+            (ADD, Some(x), Some(y)) => return self.konst(x + y),
+            (SUB, Some(x), Some(y)) => return self.konst(x - y),
+            (MUL, Some(x), Some(y)) => return self.konst(x * y),
+            (ADD, Some(z), _) if z == Fr::ZERO => return b,
+            (ADD | SUB, _, Some(z)) if z == Fr::ZERO => return a,
+            (MUL, Some(o), _) if o == Fr::ONE => return b,
+            (MUL, _, Some(o)) if o == Fr::ONE => return a,
+            (MUL, Some(z), _) | (MUL, _, Some(z)) if z == Fr::ZERO => return self.konst(Fr::ZERO),
+            _ => {}
+        }
+        // Addition and multiplication commute: one key for both operand orders.
+        let key = if kind != SUB && b < a { (kind, b, a) } else { (kind, a, b) };
+        if let Some(s) = self.memo.get(&key) {
+            return *s;
+        }
+        let dst = self.scalar();
+        self.ops.push(match kind {
+            ADD => Op::Add { dst, a, b },
+            SUB => Op::Sub { dst, a, b },
+            _ => Op::Mul { dst, a, b },
+        });
+        self.memo.insert(key, dst);
         dst
     }
     fn add(&mut self, a: S, b: S) -> S {
-        let dst = self.scalar();
-        self.ops.push(Op::Add { dst, a, b });
-        dst
+        self.arith(ADD, a, b)
     }
     fn sub(&mut self, a: S, b: S) -> S {
-        let dst = self.scalar();
-        self.ops.push(Op::Sub { dst, a, b });
-        dst
+        self.arith(SUB, a, b)
     }
     fn mul(&mut self, a: S, b: S) -> S {
-        let dst = self.scalar();
-        self.ops.push(Op::Mul { dst, a, b });
-        dst
+        self.arith(MUL, a, b)
     }
     fn product(&mut self, factors: &[S]) -> S {
         let one = self.konst(Fr::ONE);

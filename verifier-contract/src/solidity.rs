@@ -5,7 +5,8 @@
 //! is known at every step, so absorbs write at constant offsets and each
 //! challenge hashes a constant-length slice. Any failed check returns `false`.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use halo2_proofs::halo2curves::bn256::{Fq, Fr, G1Affine, G2Affine};
@@ -63,8 +64,16 @@ fn g2_words(p: &G2Affine) -> [String; 4] {
         .unwrap_or_else(|| std::array::from_fn(|_| "0".into()))
 }
 
+/// Nesting depth up to which single-use arithmetic is inlined into its consumer
+/// (deeper expressions could exhaust the EVM's 16 reachable stack slots).
+const MAX_INLINE_DEPTH: usize = 5;
+
 struct Layout {
     consts: HashMap<S, String>,
+    /// Registers read exactly once, by an addition, subtraction or multiplication.
+    single_arith_use: HashSet<S>,
+    /// Deferred expressions of such registers, with their nesting depth.
+    inline: RefCell<HashMap<S, (String, usize)>>,
     point_base: usize,
     buffer: usize,
     scratch: usize,
@@ -80,16 +89,55 @@ impl Layout {
                 _ => None,
             })
             .collect();
+        let mut uses: HashMap<S, usize> = HashMap::new();
+        let mut arith_uses: HashMap<S, usize> = HashMap::new();
+        for op in &program.ops {
+            match op {
+                Op::Add { a, b, .. } | Op::Sub { a, b, .. } | Op::Mul { a, b, .. } => {
+                    for s in [a, b] {
+                        *uses.entry(*s).or_default() += 1;
+                        *arith_uses.entry(*s).or_default() += 1;
+                    }
+                }
+                Op::Absorb { src } => *uses.entry(*src).or_default() += 1,
+                Op::Pow { base, .. } => *uses.entry(*base).or_default() += 1,
+                Op::BatchInvert { pairs } => pairs.iter().for_each(|(_, s)| *uses.entry(*s).or_default() += 2),
+                Op::InstanceEval { x, common, .. } => [x, common].iter().for_each(|s| *uses.entry(**s).or_default() += 1),
+                Op::Msm { terms, .. } => terms.iter().for_each(|(s, _)| *uses.entry(*s).or_default() += 1),
+                _ => {}
+            }
+        }
+        let single_arith_use = uses.iter().filter(|(s, n)| **n == 1 && arith_uses.get(s) == Some(&1)).map(|(s, _)| *s).collect();
         let point_base = SCALAR_BASE + 32 * program.num_scalars as usize;
         let buffer = point_base + 64 * program.num_points as usize;
         let scratch = buffer + 32 + max_absorbed(program);
-        Self { consts, point_base, buffer, scratch }
+        Self { consts, single_arith_use, inline: RefCell::new(HashMap::new()), point_base, buffer, scratch }
     }
 
     fn s(&self, s: S) -> String {
+        self.operand(s).0
+    }
+
+    /// An operand's Yul expression and nesting depth.
+    fn operand(&self, s: S) -> (String, usize) {
+        if let Some(inlined) = self.inline.borrow_mut().remove(&s) {
+            return inlined;
+        }
         match self.consts.get(&s) {
-            Some(lit) => lit.clone(),
-            None => format!("mload({:#x})", SCALAR_BASE + 32 * s.0 as usize),
+            Some(lit) => (lit.clone(), 0),
+            None => (format!("mload({:#x})", SCALAR_BASE + 32 * s.0 as usize), 0),
+        }
+    }
+
+    /// Emits `dst = f(a, b)`, or defers it into its only consumer.
+    fn arith(&self, w: &mut String, dst: S, a: S, b: S, f: impl Fn(&str, &str) -> String) {
+        let ((ea, da), (eb, db)) = (self.operand(a), self.operand(b));
+        let expr = f(&ea, &eb);
+        let depth = 1 + da.max(db);
+        if self.single_arith_use.contains(&dst) && depth <= MAX_INLINE_DEPTH {
+            self.inline.borrow_mut().insert(dst, (expr, depth));
+        } else {
+            let _ = writeln!(w, "            mstore({}, {expr})", self.s_addr(dst));
         }
     }
 
@@ -197,15 +245,9 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
             Op::Note { text } => {
                 let _ = writeln!(w, "\n            // {text}");
             }
-            Op::Add { dst, a, b } => {
-                let _ = writeln!(w, "            mstore({}, addmod({}, {}, R))", l.s_addr(*dst), l.s(*a), l.s(*b));
-            }
-            Op::Sub { dst, a, b } => {
-                let _ = writeln!(w, "            mstore({}, addmod({}, sub(R, {}), R))", l.s_addr(*dst), l.s(*a), l.s(*b));
-            }
-            Op::Mul { dst, a, b } => {
-                let _ = writeln!(w, "            mstore({}, mulmod({}, {}, R))", l.s_addr(*dst), l.s(*a), l.s(*b));
-            }
+            Op::Add { dst, a, b } => l.arith(w, *dst, *a, *b, |a, b| format!("addmod({a}, {b}, R)")),
+            Op::Sub { dst, a, b } => l.arith(w, *dst, *a, *b, |a, b| format!("addmod({a}, sub(R, {b}), R)")),
+            Op::Mul { dst, a, b } => l.arith(w, *dst, *a, *b, |a, b| format!("mulmod({a}, {b}, R)")),
             Op::Pow { dst, base, exp } => {
                 let _ = writeln!(w, "            mstore({}, powR({}, {exp}))", l.s_addr(*dst), l.s(*base));
             }
@@ -275,16 +317,13 @@ fn render_msm(w: &mut String, l: &Layout, dst: P, terms: &[(S, P)]) {
     let _ = writeln!(w, "            // multi-scalar multiplication over {} terms", terms.len());
     let _ = writeln!(w, "            mstore({acc:#x}, 0) mstore({:#x}, 0)", acc + 32);
     for (s, p) in terms {
-        let _ = writeln!(
-            w,
-            "            mstore({tmp:#x}, mload({})) mstore({:#x}, mload({})) mstore({:#x}, {})",
-            l.p_addr(*p, 0),
-            tmp + 32,
-            l.p_addr(*p, 1),
-            tmp + 64,
-            l.s(*s)
-        );
-        let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x07, {tmp:#x}, 96, {tmp:#x}, 64)) {{ reject() }}");
+        let scalar = l.s(*s);
+        let _ = writeln!(w, "            mstore({tmp:#x}, mload({})) mstore({:#x}, mload({}))", l.p_addr(*p, 0), tmp + 32, l.p_addr(*p, 1));
+        // A scalar of exactly 1 needs no multiplication.
+        if scalar != "1" {
+            let _ = writeln!(w, "            mstore({:#x}, {scalar})", tmp + 64);
+            let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x07, {tmp:#x}, 96, {tmp:#x}, 64)) {{ reject() }}");
+        }
         let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x06, {acc:#x}, 128, {acc:#x}, 64)) {{ reject() }}");
     }
     let _ = writeln!(w, "            mstore({}, mload({acc:#x})) mstore({}, mload({:#x}))", l.p_addr(dst, 0), l.p_addr(dst, 1), acc + 32);
