@@ -313,19 +313,48 @@ fn render_batch_invert(w: &mut String, l: &Layout, pairs: &[(S, S)]) {
 }
 
 fn render_msm(w: &mut String, l: &Layout, dst: P, terms: &[(S, P)]) {
-    let (acc, tmp) = (l.scratch, l.scratch + 64);
+    let (acc, tmp, table) = (l.scratch, l.scratch + 64, l.scratch + 0x200);
     let _ = writeln!(w, "            // multi-scalar multiplication over {} terms", terms.len());
     let _ = writeln!(w, "            mstore({acc:#x}, 0) mstore({:#x}, 0)", acc + 32);
-    for (s, p) in terms {
-        let scalar = l.s(*s);
-        let _ = writeln!(w, "            mstore({tmp:#x}, mload({})) mstore({:#x}, mload({}))", l.p_addr(*p, 0), tmp + 32, l.p_addr(*p, 1));
-        // A scalar of exactly 1 needs no multiplication.
-        if scalar != "1" {
-            let _ = writeln!(w, "            mstore({:#x}, {scalar})", tmp + 64);
-            let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x07, {tmp:#x}, 96, {tmp:#x}, 64)) {{ reject() }}");
-        }
+    let add_point = |w: &mut String, p: P| {
+        let _ = writeln!(w, "            mstore({tmp:#x}, mload({})) mstore({:#x}, mload({}))", l.p_addr(p, 0), tmp + 32, l.p_addr(p, 1));
         let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x06, {acc:#x}, 128, {acc:#x}, 64)) {{ reject() }}");
+    };
+    // A scalar of exactly 1 needs no multiplication; every other term goes through one loop
+    // over a packed table of (scalar address, point address) pairs, 2 bytes each.
+    let mut looped = Vec::new();
+    for (s, p) in terms {
+        match l.s(*s).as_str() {
+            "1" => add_point(w, *p),
+            lit if l.consts.contains_key(s) => {
+                let _ = writeln!(w, "            mstore({}, {lit})", l.s_addr(*s));
+                looped.push((*s, *p));
+            }
+            _ => looped.push((*s, *p)),
+        }
     }
+    let entries: Vec<[u8; 4]> = looped
+        .iter()
+        .map(|(s, p)| {
+            let (sa, pa) = (SCALAR_BASE + 32 * s.0 as usize, l.point_base + 64 * p.0 as usize);
+            assert!(sa < 1 << 16 && pa < 1 << 16, "register addresses exceed the MSM table's 16 bits");
+            [(sa >> 8) as u8, sa as u8, (pa >> 8) as u8, pa as u8]
+        })
+        .collect();
+    for (k, chunk) in entries.chunks(8).enumerate() {
+        let mut word = [0u8; 32];
+        for (i, e) in chunk.iter().enumerate() {
+            word[4 * i..4 * i + 4].copy_from_slice(e);
+        }
+        let _ = writeln!(w, "            mstore({:#x}, 0x{})", table + 32 * k, hex::encode(word));
+    }
+    let _ = writeln!(w, "            for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{", entries.len());
+    let _ = writeln!(w, "                let e := shr(224, mload(add({table:#x}, mul(i, 4))))");
+    let _ = writeln!(w, "                let pa := and(e, 0xffff)");
+    let _ = writeln!(w, "                mstore({tmp:#x}, mload(pa)) mstore({:#x}, mload(add(pa, 32))) mstore({:#x}, mload(shr(16, e)))", tmp + 32, tmp + 64);
+    let _ = writeln!(w, "                if iszero(staticcall(gas(), 0x07, {tmp:#x}, 96, {tmp:#x}, 64)) {{ reject() }}");
+    let _ = writeln!(w, "                if iszero(staticcall(gas(), 0x06, {acc:#x}, 128, {acc:#x}, 64)) {{ reject() }}");
+    let _ = writeln!(w, "            }}");
     let _ = writeln!(w, "            mstore({}, mload({acc:#x})) mstore({}, mload({:#x}))", l.p_addr(dst, 0), l.p_addr(dst, 1), acc + 32);
 }
 
