@@ -200,3 +200,16 @@ fn gen_verifier_writes_a_deployable_verifier_and_verify_evm_agrees() {
     let v: Value = serde_json::from_slice(&out).expect("json");
     assert_eq!(v["evm"]["valid"], false);
 }
+
+#[test]
+fn demo_runs_the_whole_loop_including_the_evm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = zkpolicy(dir.path()).args(["demo", "--json"]).assert().success().get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["proof_bytes"], 1600);
+    assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
+    assert_eq!(v["outputs_bps"].as_object().expect("outputs").len(), 4);
+    // The demo writes nothing.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}

@@ -13,6 +13,8 @@ use zkpolicy_prover::srs::SrsSource;
 /// The bundled default model, compiled in so `demo` runs from any directory.
 pub const DEFAULT_MODEL: &str = include_str!("../../../models/tokenomics-policy.json");
 pub const DEFAULT_KPIS: &str = include_str!("../../../models/kpis-sample.json");
+/// The committed Solidity verifier of the default model (a test keeps it equal to a fresh render).
+pub const DEFAULT_VERIFIER: &str = include_str!("../../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json");
 
 #[derive(Debug, Clone, Args)]
 pub struct KeyArgs {

@@ -7,12 +7,16 @@ use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
 use zkpolicy_prover::{keys, proof, srs};
 
-use super::common::{circuit, load_model, print_json, DEFAULT_KPIS};
+use zkpolicy_verifier_contract::abi;
+use zkpolicy_verifier_contract::evm::Evm;
 
-/// Run the whole loop on the bundled default: KPIs → proposal → proof → verification.
+use super::common::{circuit, load_model, print_json, DEFAULT_KPIS, DEFAULT_VERIFIER};
+
+/// Run the whole loop on the bundled default: KPIs → proposal → proof → on-chain verification.
 ///
-/// Uses the bundled tokenomics policy and KPI sample and the development SRS;
-/// writes nothing to disk.
+/// Uses the bundled tokenomics policy, its KPI sample, the development SRS, and
+/// the committed Solidity verifier deployed in an in-process EVM; writes nothing
+/// to disk and needs no network or compiler.
 ///
 /// Examples:
 ///   zkpolicy demo
@@ -49,6 +53,15 @@ impl DemoArgs {
         proof::verify(&params, pk.get_vk(), &public, &proof_bytes)?;
         let verify_ms = t.elapsed().as_secs_f64() * 1e3;
 
+        let artifact: serde_json::Value = serde_json::from_str(DEFAULT_VERIFIER)?;
+        let bytecode = hex::decode(artifact["bytecode"].as_str().unwrap_or_default().trim_start_matches("0x"))?;
+        let mut chain = Evm::new();
+        let deployment = chain.deploy(bytecode)?;
+        let call = chain.call(deployment.address, abi::verify_calldata(&proof_bytes, &public.to_instance()))?;
+        if !(call.success && abi::decode_bool(&call.output) == Some(true)) {
+            anyhow::bail!("the EVM verifier rejected a proof the native verifier accepted");
+        }
+
         let file = model.file();
         if self.json {
             let outputs: serde_json::Map<_, _> =
@@ -65,6 +78,11 @@ impl DemoArgs {
                 "prove_ms": prove_ms,
                 "verify_ms": verify_ms,
                 "verified": true,
+                "evm": {
+                    "verify_gas": call.gas_used,
+                    "deploy_gas": deployment.gas_used,
+                    "runtime_bytes": deployment.runtime_bytes,
+                },
             }))?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -81,6 +99,10 @@ impl DemoArgs {
         println!("circuit  k = {k}; keygen {keygen_ms:.0} ms (development SRS: insecure, demo only)");
         println!("proof    {} bytes, proved in {prove_ms:.0} ms", proof_bytes.len());
         println!("verified natively in {verify_ms:.1} ms");
+        println!(
+            "verified on-chain (in-process EVM): {} gas; verifier {} bytes, deployed for {} gas",
+            call.gas_used, deployment.runtime_bytes, deployment.gas_used
+        );
         Ok(ExitCode::SUCCESS)
     }
 }
