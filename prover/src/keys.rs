@@ -62,7 +62,7 @@ impl KeyCache {
             .join(format!("{CIRCUIT_VERSION}-k{}-{}", circuit.shape().k, srs.id()))
     }
 
-    /// The proving key, read from the cache or generated and cached.
+    /// The proving key, read from the cache or generated and cached (with its verifying key).
     pub fn proving_key(
         &self,
         params: &ParamsKZG<Bn256>,
@@ -71,15 +71,16 @@ impl KeyCache {
     ) -> Result<(ProvingKey<G1Affine>, KeyOrigin), ProverError> {
         let path = self.dir(circuit, srs).join("pk.bin");
         let lanes = PolicyParams { lanes: circuit.shape().lanes };
-        if let Some(bytes) = read_checked(&path)? {
-            if let Ok(pk) = ProvingKey::<G1Affine>::from_bytes::<PolicyCircuit>(&bytes, KEY_FORMAT, lanes) {
-                return Ok((pk, KeyOrigin::Cached));
-            }
-        }
-        let pk = keygen(params, circuit)?;
-        write_checked(&path, &pk.to_bytes(KEY_FORMAT))?;
-        write_checked(&path.with_file_name("vk.bin"), &pk.get_vk().to_bytes(KEY_FORMAT))?;
-        Ok((pk, KeyOrigin::Generated))
+        cached(
+            &path,
+            |bytes| ProvingKey::<G1Affine>::from_bytes::<PolicyCircuit>(bytes, KEY_FORMAT, lanes).ok(),
+            || {
+                let pk = keygen(params, circuit)?;
+                write_checked(&path.with_file_name("vk.bin"), &pk.get_vk().to_bytes(KEY_FORMAT))?;
+                Ok(pk)
+            },
+            |pk| pk.to_bytes(KEY_FORMAT),
+        )
     }
 
     /// The verifying key, read from the cache or generated and cached.
@@ -91,15 +92,28 @@ impl KeyCache {
     ) -> Result<(VerifyingKey<G1Affine>, KeyOrigin), ProverError> {
         let path = self.dir(circuit, srs).join("vk.bin");
         let lanes = PolicyParams { lanes: circuit.shape().lanes };
-        if let Some(bytes) = read_checked(&path)? {
-            if let Ok(vk) = VerifyingKey::<G1Affine>::from_bytes::<PolicyCircuit>(&bytes, KEY_FORMAT, lanes) {
-                return Ok((vk, KeyOrigin::Cached));
-            }
-        }
-        let vk = keygen_vk(params, circuit)?;
-        write_checked(&path, &vk.to_bytes(KEY_FORMAT))?;
-        Ok((vk, KeyOrigin::Generated))
+        cached(
+            &path,
+            |bytes| VerifyingKey::<G1Affine>::from_bytes::<PolicyCircuit>(bytes, KEY_FORMAT, lanes).ok(),
+            || keygen_vk(params, circuit),
+            |vk| vk.to_bytes(KEY_FORMAT),
+        )
     }
+}
+
+/// The value cached at `path` if it reads back, otherwise a freshly made one, written there.
+fn cached<T>(
+    path: &Path,
+    decode: impl FnOnce(&[u8]) -> Option<T>,
+    make: impl FnOnce() -> Result<T, ProverError>,
+    encode: impl FnOnce(&T) -> Vec<u8>,
+) -> Result<(T, KeyOrigin), ProverError> {
+    if let Some(value) = read_checked(path)?.as_deref().and_then(decode) {
+        return Ok((value, KeyOrigin::Cached));
+    }
+    let value = make()?;
+    write_checked(path, &encode(&value))?;
+    Ok((value, KeyOrigin::Generated))
 }
 
 fn digest(bytes: &[u8]) -> [u8; 32] {

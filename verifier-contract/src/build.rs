@@ -564,12 +564,11 @@ fn shplonk(
             .map(|j| {
                 let mut factors: Vec<S> = Vec::new();
                 let mut constant = Fr::ONE;
-                for (m, rot) in rots.iter().enumerate().filter(|(m, _)| *m != j) {
+                for (_, rot) in rots.iter().enumerate().filter(|(m, _)| *m != j) {
                     factors.push(u_minus[rot]);
                     factors.push(x_inv);
                     let d = w(rots[j]) - w(*rot);
                     constant *= Option::<Fr>::from(d.invert()).unwrap_or(Fr::ZERO);
-                    let _ = m;
                 }
                 let c = bb.konst(constant);
                 factors.push(c);

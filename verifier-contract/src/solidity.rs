@@ -10,10 +10,11 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use halo2_proofs::halo2curves::bn256::{Fq, Fr, G1Affine, G2Affine};
-use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::halo2curves::{Coordinates, CurveAffine};
 
 use crate::program::{Op, Program, P, S};
+use crate::transcript::{base_to_be, scalar_to_be};
 
 /// Identifies what a verifier was made for, for the header comment.
 #[derive(Clone, Debug)]
@@ -31,13 +32,11 @@ pub const CONTRACT_NAME: &str = "ZkPolicyVerifier";
 const SCALAR_BASE: usize = 0x80;
 
 fn fr_hex(v: &Fr) -> String {
-    let be: Vec<u8> = v.to_repr().as_ref().iter().rev().copied().collect();
-    word_hex(&be)
+    word_hex(&scalar_to_be(v))
 }
 
 fn fq_hex(v: &Fq) -> String {
-    let be: Vec<u8> = v.to_repr().as_ref().iter().rev().copied().collect();
-    word_hex(&be)
+    word_hex(&base_to_be(v))
 }
 
 fn word_hex(be: &[u8]) -> String {

@@ -48,37 +48,32 @@ pub struct EvmTranscript<S> {
     buffer: Vec<u8>,
 }
 
-pub fn scalar_to_be(s: &Fr) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for (dst, src) in out.iter_mut().zip(s.to_repr().as_ref().iter().rev()) {
-        *dst = *src;
-    }
+/// A field element as 32 big-endian bytes (halo2curves stores them little-endian).
+fn to_be<F: PrimeField<Repr = [u8; 32]>>(f: &F) -> [u8; 32] {
+    let mut out = f.to_repr();
+    out.reverse();
     out
 }
 
-fn base_to_be(x: &Fq) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for (dst, src) in out.iter_mut().zip(x.to_repr().as_ref().iter().rev()) {
-        *dst = *src;
-    }
-    out
+/// A field element from 32 big-endian bytes, if canonical (below the modulus).
+fn from_be<F: PrimeField<Repr = [u8; 32]>>(bytes: &[u8]) -> Option<F> {
+    let mut repr: [u8; 32] = bytes.try_into().ok()?;
+    repr.reverse();
+    Option::from(F::from_repr(repr))
+}
+
+pub fn scalar_to_be(s: &Fr) -> [u8; 32] {
+    to_be(s)
 }
 
 /// A scalar from 32 big-endian bytes, if canonical.
 pub fn scalar_from_be(bytes: &[u8; 32]) -> Option<Fr> {
-    let mut repr = <Fr as PrimeField>::Repr::default();
-    for (dst, src) in repr.as_mut().iter_mut().zip(bytes.iter().rev()) {
-        *dst = *src;
-    }
-    Option::from(Fr::from_repr(repr))
+    from_be(bytes)
 }
 
-fn base_from_be(bytes: &[u8]) -> Option<Fq> {
-    let mut repr = <Fq as PrimeField>::Repr::default();
-    for (dst, src) in repr.as_mut().iter_mut().zip(bytes.iter().rev()) {
-        *dst = *src;
-    }
-    Option::from(Fq::from_repr(repr))
+/// A base-field element as 32 big-endian bytes.
+pub fn base_to_be(x: &Fq) -> [u8; 32] {
+    to_be(x)
 }
 
 /// `x ‖ y` big-endian; `(0, 0)` for the identity.
@@ -97,7 +92,7 @@ pub fn point_from_bytes(bytes: &[u8; 64]) -> Option<G1Affine> {
     if bytes.iter().all(|b| *b == 0) {
         return Some(G1Affine::identity());
     }
-    let (x, y) = (base_from_be(&bytes[..32])?, base_from_be(&bytes[32..])?);
+    let (x, y) = (from_be::<Fq>(&bytes[..32])?, from_be::<Fq>(&bytes[32..])?);
     Option::from(G1Affine::from_xy(x, y))
 }
 
