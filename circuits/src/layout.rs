@@ -59,7 +59,7 @@ pub fn plan(model: &Model) -> Result<CircuitShape, CircuitError> {
         // advice + lanes' permutation chunks + 3 lookup polynomials + quotient pieces.
         let polys = shape.advice_columns + shape.advice_columns.div_ceil(shape.degree - 2) + 3 * shape.lookups + shape.degree - 1;
         let cost = polys << shape.k;
-        if best.as_ref().map_or(true, |(c, _)| cost < *c) {
+        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
             best = Some((cost, shape));
         }
     }
