@@ -3,6 +3,8 @@
 use revm::context::TxEnv;
 use revm::database::{CacheDB, EmptyDB};
 use revm::handler::{MainnetContext, MainnetEvm};
+use std::collections::HashMap;
+
 use revm::primitives::{Address, Bytes, TxKind, U256};
 use revm::state::AccountInfo;
 use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
@@ -38,7 +40,7 @@ pub struct Deployment {
 pub struct Evm {
     inner: MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>,
     caller: Address,
-    nonce: u64,
+    nonces: HashMap<Address, u64>,
 }
 
 impl Default for Evm {
@@ -52,27 +54,45 @@ impl Evm {
         let caller = Address::repeat_byte(0x11);
         let mut db = CacheDB::<EmptyDB>::default();
         db.insert_account_info(caller, AccountInfo { balance: U256::from(10u128.pow(24)), ..Default::default() });
-        let inner = Context::mainnet().with_db(db).build_mainnet();
-        Self { inner, caller, nonce: 0 }
+        let mut inner = Context::mainnet().with_db(db).build_mainnet();
+        inner.ctx.block.timestamp = U256::from(1_700_000_000u64);
+        inner.ctx.block.number = U256::from(1u64);
+        Self { inner, caller, nonces: HashMap::new() }
     }
 
-    fn transact(&mut self, kind: TxKind, data: Vec<u8>) -> Result<revm::context::result::ExecutionResult, EvmError> {
+    /// The default sender of `deploy` and `call`.
+    pub fn caller(&self) -> Address {
+        self.caller
+    }
+
+    pub fn timestamp(&self) -> u64 {
+        self.inner.ctx.block.timestamp.saturating_to()
+    }
+
+    /// Moves the clock (and the block number) forward by `seconds`.
+    pub fn advance(&mut self, seconds: u64) {
+        self.inner.ctx.block.timestamp += U256::from(seconds);
+        self.inner.ctx.block.number += U256::from(1u64);
+    }
+
+    fn transact(&mut self, from: Address, kind: TxKind, data: Vec<u8>) -> Result<revm::context::result::ExecutionResult, EvmError> {
+        let nonce = self.nonces.get(&from).copied().unwrap_or(0);
         let tx = TxEnv::builder()
-            .caller(self.caller)
+            .caller(from)
             .kind(kind)
             .data(Bytes::from(data))
             .gas_limit(16_000_000)
             .gas_price(0)
-            .nonce(self.nonce)
+            .nonce(nonce)
             .build()
             .map_err(|e| EvmError::Transaction(format!("{e:?}")))?;
         let result = self.inner.transact_commit(tx).map_err(|e| EvmError::Transaction(format!("{e:?}")))?;
-        self.nonce += 1;
+        self.nonces.insert(from, nonce + 1);
         Ok(result)
     }
 
     pub fn deploy(&mut self, creation_code: Vec<u8>) -> Result<Deployment, EvmError> {
-        let result = self.transact(TxKind::Create, creation_code)?;
+        let result = self.transact(self.caller, TxKind::Create, creation_code)?;
         let gas_used = result.tx_gas_used();
         let address = result.created_address().ok_or_else(|| EvmError::Deploy(format!("{result:?}")))?;
         let runtime_bytes = self
@@ -89,7 +109,12 @@ impl Evm {
     }
 
     pub fn call(&mut self, to: Address, data: Vec<u8>) -> Result<CallOutcome, EvmError> {
-        let result = self.transact(TxKind::Call(to), data)?;
+        self.call_from(self.caller, to, data)
+    }
+
+    /// A call sent by `from` (gas is free, so any address can send).
+    pub fn call_from(&mut self, from: Address, to: Address, data: Vec<u8>) -> Result<CallOutcome, EvmError> {
+        let result = self.transact(from, TxKind::Call(to), data)?;
         Ok(CallOutcome {
             success: result.is_success(),
             output: result.output().map(|o| o.to_vec()).unwrap_or_default(),

@@ -12,6 +12,7 @@
 pub mod abi;
 pub mod build;
 pub mod compile;
+pub mod controller;
 pub mod evm;
 pub mod interpret;
 pub mod program;

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IKpiSource} from "./KpiSource.sol";
+
+/// The generated verifier's interface.
+interface IPolicyVerifier {
+    function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool);
+}
+
+/// Applies proven policy adjustments to token parameters, inside guardrails.
+///
+/// Anyone may submit a proof. The controller never trusts the submitter: it
+/// rebuilds the public inputs `[epoch, kpis..., outputs...]` from its own KPI
+/// source and the proposed outputs, and only a proof the verifier accepts for
+/// exactly those values goes further. Outputs are per-epoch deltas; the
+/// guardrails CLAMP them (first to ±maxStep, then the result to [min, max])
+/// rather than reject them, so a valid proof always yields a decision, and the
+/// decision log says when a guardrail bound it.
+///
+/// Modes: Advisory records decisions only; Timelocked queues the guarded
+/// values for `adjustmentDelay` (governance can cancel); Autonomous applies
+/// them at once. A guardian can pause; governance unpauses. Governance changes
+/// guardrails, mode, timing, KPI source, verifier (a model upgrade) and guardian
+/// only through `schedule` + `execute` after `governanceDelay`.
+contract PolicyController {
+    enum Mode {
+        Advisory,
+        Timelocked,
+        Autonomous
+    }
+
+    struct Guardrail {
+        int256 min;
+        int256 max;
+        int256 maxStep;
+    }
+
+    struct Timing {
+        uint64 maxSnapshotAge; // a snapshot older than this (seconds) is refused
+        uint64 minEpochInterval; // seconds between two decisions
+        uint64 adjustmentDelay; // Timelocked mode: seconds before a queued adjustment may execute
+    }
+
+    struct Queued {
+        int256[] values;
+        uint64 eta;
+    }
+
+    /// The BN254 scalar field modulus: public inputs are field elements.
+    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
+
+    address public immutable governance;
+    uint64 public immutable governanceDelay;
+
+    address public guardian;
+    IPolicyVerifier public verifier;
+    bytes32 public modelCommitment;
+    IKpiSource public kpiSource;
+    Mode public mode;
+    Timing public timing;
+    bool public paused;
+
+    uint64 public lastEpoch;
+    uint64 public lastDecisionAt;
+    int256[] internal params;
+    Guardrail[] internal rails;
+    uint64 public pendingEpoch;
+    mapping(uint64 => Queued) internal queued;
+    mapping(bytes32 => uint64) public scheduledAt;
+
+    /// The decision log: one entry per epoch.
+    event Decision(
+        uint64 indexed epoch,
+        bytes32 indexed modelCommitment,
+        bytes32 kpiHash,
+        int256[] proposed,
+        int256[] guarded,
+        Mode mode,
+        bool guardrailHit
+    );
+    event ParametersApplied(uint64 indexed epoch, int256[] values);
+    event AdjustmentQueued(uint64 indexed epoch, int256[] values, uint64 eta);
+    event AdjustmentCancelled(uint64 indexed epoch);
+    event Paused(address by);
+    event Unpaused(address by);
+    event GovernanceScheduled(bytes32 indexed id, bytes data, uint64 eta);
+    event GovernanceExecuted(bytes32 indexed id);
+    event GovernanceCancelled(bytes32 indexed id);
+
+    error NotGovernance();
+    error NotGuardian();
+    error OnlyThroughTimelock();
+    error ControllerPaused();
+    error EpochNotAfter(uint64 epoch, uint64 lastEpoch);
+    error TooSoon(uint64 earliest);
+    error NoSnapshot(uint64 epoch);
+    error StaleSnapshot(uint64 epoch, uint64 postedAt);
+    error WrongOutputCount(uint256 expected, uint256 got);
+    error InvalidProof();
+    error NothingQueued(uint64 epoch);
+    error NotYet(uint64 eta);
+    error NotScheduled(bytes32 id);
+    error BadGuardrail(uint256 index);
+    error CallFailed(bytes reason);
+
+    modifier onlyGovernance() {
+        if (msg.sender != governance) revert NotGovernance();
+        _;
+    }
+
+    /// Governed setters run only as `execute`'s self-call, after the delay.
+    modifier onlyTimelock() {
+        if (msg.sender != address(this)) revert OnlyThroughTimelock();
+        _;
+    }
+
+    modifier whenNotPaused() {
+        if (paused) revert ControllerPaused();
+        _;
+    }
+
+    constructor(
+        address governance_,
+        address guardian_,
+        IPolicyVerifier verifier_,
+        bytes32 modelCommitment_,
+        IKpiSource kpiSource_,
+        Mode mode_,
+        int256[] memory initial,
+        Guardrail[] memory guardrails_,
+        Timing memory timing_,
+        uint64 governanceDelay_
+    ) {
+        if (initial.length != guardrails_.length) revert WrongOutputCount(guardrails_.length, initial.length);
+        governance = governance_;
+        governanceDelay = governanceDelay_;
+        guardian = guardian_;
+        verifier = verifier_;
+        modelCommitment = modelCommitment_;
+        kpiSource = kpiSource_;
+        mode = mode_;
+        timing = timing_;
+        for (uint256 i = 0; i < initial.length; i++) {
+            Guardrail memory g = guardrails_[i];
+            if (g.min > g.max || g.maxStep < 0 || initial[i] < g.min || initial[i] > g.max) revert BadGuardrail(i);
+            rails.push(g);
+            params.push(initial[i]);
+        }
+    }
+
+    // ---------------------------------------------------------------- adjustments
+
+    /// Verifies a proof that `outputs` is the committed model's output on the
+    /// KPIs committed for `epoch`, then records, queues or applies the guarded
+    /// values according to the mode. Returns the guarded values.
+    function submitAdjustment(uint64 epoch, int256[] calldata outputs, bytes calldata proof)
+        external
+        whenNotPaused
+        returns (int256[] memory guarded)
+    {
+        if (epoch <= lastEpoch) revert EpochNotAfter(epoch, lastEpoch);
+        uint64 earliest = lastDecisionAt + timing.minEpochInterval;
+        if (lastDecisionAt != 0 && block.timestamp < earliest) revert TooSoon(earliest);
+        if (outputs.length != params.length) revert WrongOutputCount(params.length, outputs.length);
+        (int256[] memory kpis, uint64 postedAt) = kpiSource.snapshot(epoch);
+        if (postedAt == 0) revert NoSnapshot(epoch);
+        if (block.timestamp > uint256(postedAt) + timing.maxSnapshotAge) revert StaleSnapshot(epoch, postedAt);
+
+        // The public inputs, rebuilt from the controller's own state: [epoch, kpis..., outputs...].
+        uint256[] memory instances = new uint256[](1 + kpis.length + outputs.length);
+        instances[0] = epoch;
+        for (uint256 i = 0; i < kpis.length; i++) {
+            instances[1 + i] = toField(kpis[i]);
+        }
+        for (uint256 j = 0; j < outputs.length; j++) {
+            instances[1 + kpis.length + j] = toField(outputs[j]);
+        }
+        if (!verifier.verifyProof(proof, instances)) revert InvalidProof();
+
+        bool hit;
+        (guarded, hit) = guard(outputs);
+        lastEpoch = epoch;
+        lastDecisionAt = uint64(block.timestamp);
+        emit Decision(epoch, modelCommitment, keccak256(abi.encode(kpis)), outputs, guarded, mode, hit);
+
+        if (mode == Mode.Autonomous) {
+            apply_(epoch, guarded);
+        } else if (mode == Mode.Timelocked) {
+            // One pending adjustment at a time: a newer decision replaces an older one.
+            if (pendingEpoch != 0) {
+                delete queued[pendingEpoch];
+                emit AdjustmentCancelled(pendingEpoch);
+            }
+            uint64 eta = uint64(block.timestamp) + timing.adjustmentDelay;
+            queued[epoch] = Queued({values: guarded, eta: eta});
+            pendingEpoch = epoch;
+            emit AdjustmentQueued(epoch, guarded, eta);
+        }
+    }
+
+    /// Applies a queued adjustment once its delay has passed. The guardrails are
+    /// applied again against the current parameters.
+    function executeAdjustment(uint64 epoch) external whenNotPaused {
+        Queued storage q = queued[epoch];
+        if (q.eta == 0) revert NothingQueued(epoch);
+        if (block.timestamp < q.eta) revert NotYet(q.eta);
+        int256[] memory target = q.values;
+        delete queued[epoch];
+        pendingEpoch = 0;
+        int256[] memory steps = new int256[](target.length);
+        for (uint256 i = 0; i < target.length; i++) {
+            steps[i] = target[i] - params[i];
+        }
+        (int256[] memory guarded,) = guard(steps);
+        apply_(epoch, guarded);
+    }
+
+    function cancelAdjustment(uint64 epoch) external onlyGovernance {
+        if (queued[epoch].eta == 0) revert NothingQueued(epoch);
+        delete queued[epoch];
+        if (pendingEpoch == epoch) pendingEpoch = 0;
+        emit AdjustmentCancelled(epoch);
+    }
+
+    /// `params[i] + deltas[i]`, the delta clamped to ±maxStep and the result to [min, max].
+    function guard(int256[] memory deltas) internal view returns (int256[] memory next, bool hit) {
+        next = new int256[](deltas.length);
+        for (uint256 i = 0; i < deltas.length; i++) {
+            Guardrail memory g = rails[i];
+            int256 step = clamp(deltas[i], -g.maxStep, g.maxStep);
+            int256 value = clamp(params[i] + step, g.min, g.max);
+            hit = hit || value != params[i] + deltas[i];
+            next[i] = value;
+        }
+    }
+
+    function apply_(uint64 epoch, int256[] memory values) internal {
+        for (uint256 i = 0; i < values.length; i++) {
+            params[i] = values[i];
+        }
+        emit ParametersApplied(epoch, values);
+    }
+
+    function clamp(int256 v, int256 lo, int256 hi) internal pure returns (int256) {
+        return v < lo ? lo : (v > hi ? hi : v);
+    }
+
+    /// A signed integer as a BN254 scalar: `v`, or `r - |v|` when negative.
+    function toField(int256 v) internal pure returns (uint256) {
+        return v >= 0 ? uint256(v) : R - uint256(-v);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    function parameters() external view returns (int256[] memory) {
+        return params;
+    }
+
+    function guardrail(uint256 i) external view returns (Guardrail memory) {
+        return rails[i];
+    }
+
+    function queuedAdjustment(uint64 epoch) external view returns (int256[] memory values, uint64 eta) {
+        Queued storage q = queued[epoch];
+        return (q.values, q.eta);
+    }
+
+    // ---------------------------------------------------------------- pause
+
+    function pause() external {
+        if (msg.sender != guardian) revert NotGuardian();
+        paused = true;
+        emit Paused(msg.sender);
+    }
+
+    function unpause() external onlyGovernance {
+        paused = false;
+        emit Unpaused(msg.sender);
+    }
+
+    // ---------------------------------------------------------------- governance timelock
+
+    /// Schedules a governed call (`abi.encodeCall(this.setX, (...))`) for `governanceDelay` from now.
+    function schedule(bytes calldata data) external onlyGovernance returns (bytes32 id) {
+        id = keccak256(data);
+        uint64 eta = uint64(block.timestamp) + governanceDelay;
+        scheduledAt[id] = eta;
+        emit GovernanceScheduled(id, data, eta);
+    }
+
+    function execute(bytes calldata data) external onlyGovernance {
+        bytes32 id = keccak256(data);
+        uint64 eta = scheduledAt[id];
+        if (eta == 0) revert NotScheduled(id);
+        if (block.timestamp < eta) revert NotYet(eta);
+        delete scheduledAt[id];
+        (bool ok, bytes memory reason) = address(this).call(data);
+        if (!ok) revert CallFailed(reason);
+        emit GovernanceExecuted(id);
+    }
+
+    function cancel(bytes32 id) external onlyGovernance {
+        if (scheduledAt[id] == 0) revert NotScheduled(id);
+        delete scheduledAt[id];
+        emit GovernanceCancelled(id);
+    }
+
+    function setGuardrail(uint256 i, Guardrail calldata g) external onlyTimelock {
+        if (i >= rails.length || g.min > g.max || g.maxStep < 0 || params[i] < g.min || params[i] > g.max) {
+            revert BadGuardrail(i);
+        }
+        rails[i] = g;
+    }
+
+    function setMode(Mode mode_) external onlyTimelock {
+        mode = mode_;
+    }
+
+    function setTiming(Timing calldata timing_) external onlyTimelock {
+        timing = timing_;
+    }
+
+    function setKpiSource(IKpiSource kpiSource_) external onlyTimelock {
+        kpiSource = kpiSource_;
+    }
+
+    /// A new verifier is a new model: its commitment changes with it.
+    function setVerifier(IPolicyVerifier verifier_, bytes32 modelCommitment_) external onlyTimelock {
+        verifier = verifier_;
+        modelCommitment = modelCommitment_;
+    }
+
+    function setGuardian(address guardian_) external onlyTimelock {
+        guardian = guardian_;
+    }
+}
