@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use alloy_primitives::{Address, FixedBytes, I256, U256};
-use alloy_sol_types::{SolCall, SolConstructor, SolInterface};
+use alloy_sol_types::{SolCall, SolConstructor, SolEvent, SolInterface};
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::ProvingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
@@ -170,7 +170,23 @@ fn a_real_proof_is_accepted_and_applied_through_the_guardrails() {
     let out = chain.submit(1, &outputs, &bytes);
     assert!(out.success, "rejected: {}", error_name(&out));
     eprintln!("submitAdjustment (verification + bookkeeping): {} gas", out.gas_used);
-    assert_eq!(chain.parameters(), guard(&INITIAL, &outputs));
+    let expected = guard(&INITIAL, &outputs);
+    assert_eq!(chain.parameters(), expected);
+    // The decision log: epoch, model commitment, KPI hash, proposal, guarded values, mode.
+    let decision = out
+        .logs
+        .iter()
+        .find(|(topics, _)| topics.first() == Some(&PolicyController::Decision::SIGNATURE_HASH.0))
+        .expect("a Decision event");
+    let event = PolicyController::Decision::decode_raw_log(decision.0.iter().map(|t| FixedBytes::from(*t)), &decision.1).expect("decodes");
+    assert_eq!(event.epoch, 1);
+    assert_eq!(event.modelCommitment, FixedBytes::repeat_byte(0x23));
+    let kpi_words: Vec<I256> = kpis.values().iter().map(|v| int(*v)).collect();
+    assert_eq!(event.kpiHash, alloy_primitives::keccak256(alloy_sol_types::SolValue::abi_encode(&kpi_words)));
+    assert_eq!(event.proposed, outputs.iter().map(|v| int(*v)).collect::<Vec<_>>());
+    assert_eq!(event.guarded, expected.iter().map(|v| int(*v)).collect::<Vec<_>>());
+    assert_eq!(event.mode, Mode::Autonomous);
+    assert_eq!(event.guardrailHit, expected.iter().zip(INITIAL).zip(&outputs).any(|((e, i), o)| *e != i + o));
 }
 
 #[test]

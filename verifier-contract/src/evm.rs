@@ -27,6 +27,8 @@ pub struct CallOutcome {
     pub success: bool,
     pub output: Vec<u8>,
     pub gas_used: u64,
+    /// Events emitted, as (topics, data).
+    pub logs: Vec<(Vec<[u8; 32]>, Vec<u8>)>,
 }
 
 /// A deployed contract.
@@ -119,6 +121,7 @@ impl Evm {
             success: result.is_success(),
             output: result.output().map(|o| o.to_vec()).unwrap_or_default(),
             gas_used: result.tx_gas_used(),
+            logs: result.logs().iter().map(|l| (l.topics().iter().map(|t| t.0).collect(), l.data.data.to_vec())).collect(),
         })
     }
 }
