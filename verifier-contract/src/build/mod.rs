@@ -7,18 +7,21 @@
 //! `x·ω^r`; the rotation sets are grouped by rotation at build time, which is
 //! the grouping halo2 makes at run time (distinct rotations give distinct points).
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
-use halo2_proofs::plonk::{Any, Expression, VerifyingKey};
-use halo2_proofs::poly::commitment::ParamsProver;
+use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-use halo2_proofs::poly::Rotation;
 
 use crate::program::{Op, Program, P, S};
 use crate::VerifierError;
+
+mod constraints;
+mod shplonk;
+
+use constraints::constraint_values;
+use shplonk::shplonk;
 
 /// Emits ops, folding constants and reusing any arithmetic already computed
 /// (the op-code selectors of different gates share most of their factors).
@@ -411,216 +414,3 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
     })
 }
 
-/// The value of every constraint at x: gates, then the permutation, then the lookups.
-#[allow(clippy::too_many_arguments)]
-fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r: &Reads, instance_eval: S, l_0: S, l_last: S, l_blind: S) -> Vec<S> {
-    let cs = vk.cs();
-    let one = bb.konst(Fr::ONE);
-    let cell = RefCell::new(&mut *bb);
-    let eval = |e: &Expression<Fr>| -> S {
-        e.evaluate(
-            &|c| cell.borrow_mut().konst(c),
-            &|_| unreachable!("selectors are compiled to fixed columns"),
-            &|q| r.fixed_evals[query_index(cs.fixed_queries(), q.column_index(), q.rotation())],
-            &|q| r.advice_evals[query_index(cs.advice_queries(), q.column_index(), q.rotation())],
-            &|_| instance_eval,
-            &|_| unreachable!("no challenges"),
-            &|a| { let mut b = cell.borrow_mut(); let z = b.konst(Fr::ZERO); b.sub(z, a) },
-            &|a, b| cell.borrow_mut().add(a, b),
-            &|a, b| cell.borrow_mut().mul(a, b),
-            &|a, c| { let mut b = cell.borrow_mut(); let k = b.konst(c); b.mul(a, k) },
-        )
-    };
-    let mut out: Vec<S> = Vec::new();
-    for gate in cs.gates() {
-        cell.borrow_mut().note(format!("Gate {:?}", gate.name()));
-        out.extend(gate.polynomials().iter().map(&eval));
-    }
-    cell.borrow_mut().note("Lookup arguments: compressed input and table expressions.");
-    let lookup_inputs: Vec<(S, S)> = cs
-        .lookups()
-        .iter()
-        .map(|a| {
-            let compress = |exprs: &[Expression<Fr>]| {
-                let values: Vec<S> = exprs.iter().map(&eval).collect();
-                let mut b = cell.borrow_mut();
-                let zero = b.konst(Fr::ZERO);
-                values.iter().fold(zero, |acc, v| { let t = b.mul(acc, r.theta); b.add(t, *v) })
-            };
-            (compress(a.input_expressions()), compress(a.table_expressions()))
-        })
-        .collect();
-    let bb = cell.into_inner();
-
-    let active = { let s = bb.add(l_last, l_blind); bb.sub(one, s) };
-    bb.note("Permutation argument: z starts at 1, ends boolean, chunks chain, and each chunk's grand-product step holds.");
-    // Permutation.
-    let column_eval = |c: &halo2_proofs::plonk::Column<Any>| match c.column_type() {
-        Any::Advice(_) => r.advice_evals[query_index(cs.advice_queries(), c.index(), Rotation::cur())],
-        Any::Fixed => r.fixed_evals[query_index(cs.fixed_queries(), c.index(), Rotation::cur())],
-        Any::Instance => instance_eval,
-    };
-    let sets = &r.perm_evals;
-    if let (Some(first), Some(last)) = (sets.first(), sets.last()) {
-        let t = bb.sub(one, first.0);
-        out.push(bb.mul(l_0, t));
-        let sq = bb.mul(last.0, last.0);
-        let t = bb.sub(sq, last.0);
-        out.push(bb.mul(t, l_last));
-    }
-    for k in 1..sets.len() {
-        let prev_last = sets[k - 1].2.unwrap_or(one);
-        let t = bb.sub(sets[k].0, prev_last);
-        out.push(bb.mul(t, l_0));
-    }
-    let chunk_len = cs.degree() - 2;
-    let columns = cs.permutation().get_columns();
-    let delta = <Fr as PrimeField>::DELTA;
-    for (k, ((set, cols), sigmas)) in sets.iter().zip(columns.chunks(chunk_len)).zip(r.sigma_evals.chunks(chunk_len)).enumerate() {
-        let mut left = set.1;
-        for (c, sigma) in cols.iter().zip(sigmas) {
-            let t = bb.mul(r.beta, *sigma);
-            let t = bb.add(column_eval(c), t);
-            let t = bb.add(t, r.gamma);
-            left = bb.mul(left, t);
-        }
-        let mut right = set.0;
-        let beta_x = bb.mul(r.beta, r.x);
-        for (j, c) in cols.iter().enumerate() {
-            let d = bb.konst(delta.pow_vartime([(k * chunk_len + j) as u64]));
-            let current = bb.mul(beta_x, d);
-            let t = bb.add(column_eval(c), current);
-            let t = bb.add(t, r.gamma);
-            right = bb.mul(right, t);
-        }
-        let t = bb.sub(left, right);
-        out.push(bb.mul(t, active));
-    }
-    // Lookups.
-    bb.note("Lookup argument: z starts at 1 and ends boolean; the product step; a' and s' agree at the start; a' repeats or equals s'.");
-    for (e, (input, table)) in r.lookup_evals.iter().zip(lookup_inputs) {
-        let [z, z_next, a, a_prev, s] = *e;
-        let t = bb.sub(one, z);
-        out.push(bb.mul(l_0, t));
-        let sq = bb.mul(z, z);
-        let t = bb.sub(sq, z);
-        out.push(bb.mul(l_last, t));
-        let a_beta = bb.add(a, r.beta);
-        let s_gamma = bb.add(s, r.gamma);
-        let left = { let t = bb.mul(z_next, a_beta); bb.mul(t, s_gamma) };
-        let in_beta = bb.add(input, r.beta);
-        let tab_gamma = bb.add(table, r.gamma);
-        let right = { let t = bb.mul(z, in_beta); bb.mul(t, tab_gamma) };
-        let t = bb.sub(left, right);
-        out.push(bb.mul(t, active));
-        let a_s = bb.sub(a, s);
-        out.push(bb.mul(l_0, a_s));
-        let a_ap = bb.sub(a, a_prev);
-        let t = bb.mul(a_s, a_ap);
-        out.push(bb.mul(t, active));
-    }
-    out
-}
-
-fn query_index<C: halo2_proofs::plonk::ColumnType>(queries: &[(halo2_proofs::plonk::Column<C>, Rotation)], column: usize, rotation: Rotation) -> usize {
-    queries.iter().position(|(c, r)| c.index() == column && *r == rotation).unwrap_or(usize::MAX)
-}
-
-/// SHPLONK: reduce every opening to `e(h2, [s]₂) · e(outer, −[1]₂) = 1`.
-#[allow(clippy::too_many_arguments)]
-fn shplonk(
-    bb: &mut Builder,
-    r: &Reads,
-    commitments: &[Commitment],
-    queries: &[Query],
-    sets: &[(BTreeSet<i32>, Vec<usize>)],
-    u_minus: &BTreeMap<i32, S>,
-    z_diff_0_inv: S,
-    x_inv: S,
-    xn: S,
-    w: &dyn Fn(i32) -> Fr,
-    params: &ParamsKZG<Bn256>,
-) {
-    bb.note("SHPLONK: each rotation set's openings, interpolated at u and combined with powers of y and v.");
-    let eval_of = |c: usize, rot: i32| queries.iter().find(|q| q.commitment == c && q.rotation == rot).map(|q| q.eval);
-    let super_rotations: BTreeSet<i32> = u_minus.keys().copied().collect();
-    let mut scalars: Vec<S> = vec![S(u32::MAX); commitments.len()];
-    let mut r_outer_terms: Vec<S> = Vec::new();
-    let mut v_power: Option<S> = None;
-    let mut z_0 = None;
-    for (i, (rotations, members)) in sets.iter().enumerate() {
-        let rots: Vec<i32> = rotations.iter().copied().collect();
-        let z_diff = if i == 0 {
-            z_0 = Some({ let f: Vec<S> = rots.iter().map(|rot| u_minus[rot]).collect(); bb.product(&f) });
-            None
-        } else {
-            let f: Vec<S> = super_rotations.iter().filter(|rot| !rotations.contains(rot)).map(|rot| u_minus[rot]).collect();
-            let p = bb.product(&f);
-            Some(bb.mul(p, z_diff_0_inv))
-        };
-        // Lagrange basis of this set's points at u: L_j(u) = Π_{m≠j} (u − p_m) / (p_j − p_m),
-        // with p_j − p_m = x (ω^{r_j} − ω^{r_m}).
-        let basis: Vec<S> = (0..rots.len())
-            .map(|j| {
-                let mut factors: Vec<S> = Vec::new();
-                let mut constant = Fr::ONE;
-                for (_, rot) in rots.iter().enumerate().filter(|(m, _)| *m != j) {
-                    factors.push(u_minus[rot]);
-                    factors.push(x_inv);
-                    let d = w(rots[j]) - w(*rot);
-                    constant *= Option::<Fr>::from(d.invert()).unwrap_or(Fr::ZERO);
-                }
-                let c = bb.konst(constant);
-                factors.push(c);
-                bb.product(&factors)
-            })
-            .collect();
-        let mut y_power: Option<S> = None;
-        let mut r_inner_terms = Vec::new();
-        for c in members {
-            let evals: Vec<S> = rots.iter().map(|rot| eval_of(*c, *rot).unwrap_or(S(u32::MAX))).collect();
-            let terms: Vec<S> = evals.iter().zip(&basis).map(|(e, l)| bb.mul(*e, *l)).collect();
-            let r_c = bb.sum(&terms);
-            let weighted = match y_power { None => r_c, Some(yp) => bb.mul(r_c, yp) };
-            r_inner_terms.push(weighted);
-            let mut scale: Vec<S> = y_power.into_iter().chain(v_power).chain(z_diff).collect();
-            if scale.is_empty() {
-                scale.push(bb.konst(Fr::ONE));
-            }
-            scalars[*c] = bb.product(&scale);
-            y_power = Some(match y_power { None => r.y2, Some(yp) => bb.mul(yp, r.y2) });
-        }
-        let r_inner = bb.sum(&r_inner_terms);
-        let weights: Vec<S> = v_power.into_iter().chain(z_diff).collect();
-        let wgt = bb.product(&weights);
-        r_outer_terms.push(bb.mul(r_inner, wgt));
-        v_power = Some(match v_power { None => r.v, Some(vp) => bb.mul(vp, r.v) });
-    }
-    let r_outer = bb.sum(&r_outer_terms);
-    let zero = bb.konst(Fr::ZERO);
-    let neg_r_outer = bb.sub(zero, r_outer);
-    let neg_z_0 = bb.sub(zero, z_0.unwrap_or(zero));
-    let mut terms: Vec<(S, P)> = Vec::new();
-    for (c, s) in commitments.iter().zip(&scalars) {
-        match c {
-            Commitment::Point(p) => terms.push((*s, *p)),
-            Commitment::Quotient => {
-                let mut power = *s;
-                for (j, h) in r.h.iter().enumerate() {
-                    if j > 0 {
-                        power = bb.mul(power, xn);
-                    }
-                    terms.push((power, *h));
-                }
-            }
-        }
-    }
-    bb.note("One MSM: the combined commitments minus r(u)*G1, minus z_0(u)*h1, plus u*h2.");
-    let g1 = point_const(bb, params.get_g()[0]);
-    terms.push((neg_r_outer, g1));
-    terms.push((neg_z_0, r.h1));
-    terms.push((r.u, r.h2));
-    let outer = bb.point();
-    bb.ops.push(Op::Msm { dst: outer, terms });
-    bb.ops.push(Op::PairingCheck { lhs: r.h2, rhs: outer });
-}
