@@ -1,4 +1,5 @@
-//! Shared setup for the criterion benches and the `report` binary.
+//! Shared setup for the criterion benches. The auditors' table comes from
+//! `zkpolicy bench` (see `benches/update-readme.sh`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use halo2_proofs::plonk::ProvingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::Model;
-use zkpolicy_prover::{keys, srs, ProverError};
+use zkpolicy_prover::{keys, srs};
 
 pub const MODELS: [&str; 3] = ["tokenomics-policy", "policy-m", "policy-l"];
 
@@ -23,22 +24,10 @@ pub struct Setup {
     pub pk: ProvingKey<G1Affine>,
 }
 
-pub fn circuit(name: &str) -> anyhow::Result<PolicyCircuit> {
-    let model = Arc::new(Model::load(model_path(name))?);
-    Ok(PolicyCircuit::new(model)?)
-}
-
 pub fn setup(name: &str) -> anyhow::Result<Setup> {
-    let circuit = circuit(name)?;
+    let model = Arc::new(Model::load(model_path(name))?);
+    let circuit = PolicyCircuit::new(model)?;
     let params = srs::dev_params_insecure(circuit.shape().k);
-    let pk = keys::keygen(&params, &circuit).map_err(|e: ProverError| anyhow::anyhow!(e))?;
+    let pk = keys::keygen(&params, &circuit)?;
     Ok(Setup { circuit, params, pk })
-}
-
-/// Peak resident set size of this process, from `/proc/self/status` (Linux).
-pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }

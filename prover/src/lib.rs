@@ -2,6 +2,7 @@
 //! proof artifacts, and (in `main.rs`) the `zkpolicy` CLI.
 
 pub mod artifact;
+pub mod bench;
 pub mod evm;
 mod error;
 pub mod fsutil;

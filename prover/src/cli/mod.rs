@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 the proof is invalid (or was made for another
 //! model); 2 a usage or input error.
 
+mod bench;
 mod common;
 mod demo;
 mod gen_verifier;
@@ -24,6 +25,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Bench(bench::BenchArgs),
     Demo(demo::DemoArgs),
     GenVerifier(gen_verifier::GenVerifierArgs),
     Inspect(inspect::InspectArgs),
@@ -37,6 +39,7 @@ pub const EXIT_INPUT: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Bench(args) => args.run(),
         Command::Demo(args) => args.run(),
         Command::GenVerifier(args) => args.run(),
         Command::Inspect(args) => args.run(),

@@ -1,0 +1,218 @@
+//! Proving-cost measurements for auditors: one [`BenchRow`] per model, a
+//! Markdown table, an SVG plot, and the MSM floor the prover cannot beat.
+
+use std::time::Instant;
+
+use halo2_proofs::arithmetic::best_multiexp;
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::poly::commitment::ParamsProver;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde::{Deserialize, Serialize};
+use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_model::synth;
+use zkpolicy_verifier_contract::compile;
+
+use crate::{evm, keys, proof, srs, ProverError};
+
+/// Everything measured for one model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchRow {
+    pub model: String,
+    pub parameters: usize,
+    pub k: u32,
+    pub rows_used: usize,
+    pub lanes: usize,
+    pub advice_columns: usize,
+    pub fixed_columns: usize,
+    pub lookups: usize,
+    pub runs: usize,
+    pub keygen_ms: f64,
+    pub prove_p50_ms: f64,
+    pub prove_p95_ms: f64,
+    /// Time of the multi-scalar multiplications any prover of this circuit must do
+    /// (one per committed polynomial, at 2^k points), measured in the same run.
+    pub msm_floor_ms: f64,
+    pub committed_polynomials: usize,
+    pub proof_bytes: usize,
+    pub verify_ms: f64,
+    pub peak_rss_mib: Option<f64>,
+    pub evm_verify_gas: u64,
+    pub evm_deploy_gas: u64,
+    pub runtime_bytes: usize,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+/// Measures one model: keygen, `runs` proofs (after one untimed warm-up), native and EVM
+/// verification, and the MSM floor. Peak RSS is this process's, so run one model per process.
+pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverError> {
+    let shape = circuit.shape().clone();
+    let started = Instant::now();
+    let params = srs::dev_params_insecure(shape.k);
+    let pk = keys::keygen(&params, circuit)?;
+    let keygen_ms = ms(started);
+
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    proof::prove(&params, &pk, circuit, &synth::random_kpis(circuit.model(), &mut rng), 0, ChaCha20Rng::seed_from_u64(0))?;
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for epoch in 1..=runs.max(1) as u64 {
+        let kpis = synth::random_kpis(circuit.model(), &mut rng);
+        let started = Instant::now();
+        last = Some(proof::prove(&params, &pk, circuit, &kpis, epoch, ChaCha20Rng::seed_from_u64(epoch))?);
+        times.push(ms(started));
+    }
+    times.sort_by(f64::total_cmp);
+    let (public, bytes) = last.ok_or_else(|| ProverError::Artifact { reason: "no proof was made".into() })?;
+    let started = Instant::now();
+    proof::verify(&params, pk.get_vk(), &public, &bytes)?;
+    let verify_ms = ms(started);
+
+    // advice + lookup (permuted input, permuted table, product) + permutation products
+    // + the vanishing argument's random polynomial and quotient pieces + SHPLONK's two.
+    let committed = shape.advice_columns
+        + 3 * shape.lookups
+        + circuit_perm_chunks(&shape)
+        + 1
+        + (shape.degree - 1)
+        + 2;
+    let bases = params.get_g();
+    let scalars: Vec<Fr> = (0..bases.len()).map(|_| Fr::random(&mut rng)).collect();
+    // The fastest of five runs: one MSM's cost, times the polynomials committed.
+    let one_msm = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(best_multiexp(&scalars, bases));
+            ms(started)
+        })
+        .fold(f64::INFINITY, f64::min);
+    let msm_floor_ms = one_msm * committed as f64;
+    let peak_rss_mib = peak_rss_mib();
+
+    let source = evm::verifier_source(&params, pk.get_vk(), circuit)?;
+    let compiled = evm::compile_verifier(&source, compile::bundled_dir())?;
+    let in_evm = evm::verify_in_evm(&compiled, &public, &bytes)?;
+    if !in_evm.valid {
+        return Err(ProverError::InvalidProof { reason: "the EVM verifier rejected a valid proof".into() });
+    }
+    Ok(BenchRow {
+        model: circuit.model().name().into(),
+        parameters: circuit.model().parameter_count(),
+        k: shape.k,
+        rows_used: shape.rows,
+        lanes: shape.lanes,
+        advice_columns: shape.advice_columns,
+        fixed_columns: shape.fixed_columns,
+        lookups: shape.lookups,
+        runs: times.len(),
+        keygen_ms,
+        prove_p50_ms: percentile(&times, 0.5),
+        prove_p95_ms: percentile(&times, 0.95),
+        msm_floor_ms,
+        committed_polynomials: committed,
+        proof_bytes: bytes.len(),
+        verify_ms,
+        peak_rss_mib,
+        evm_verify_gas: in_evm.verify_gas,
+        evm_deploy_gas: in_evm.deployment.gas_used,
+        runtime_bytes: in_evm.deployment.runtime_bytes,
+    })
+}
+
+/// Permutation product polynomials: the equality-enabled columns (lanes, acc,
+/// instance) in chunks of `degree − 2`.
+fn circuit_perm_chunks(shape: &zkpolicy_circuits::CircuitShape) -> usize {
+    (shape.lanes + 2).div_ceil(shape.degree - 2)
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// CPU model, cores and memory of this machine, for the report header.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()))
+        .map(|kib| format!(", {:.0} GiB", kib / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores{mem}")
+}
+
+/// The README's benchmark table.
+pub fn markdown(rows: &[BenchRow], machine: &str) -> String {
+    let mut out = format!(
+        "Machine: {machine}. Development SRS; one process per model; one untimed proof before timing; \
+         gas is per transaction (intrinsic and calldata included), revm with Osaka rules.\n\n\
+         | model | params | k | rows used | lanes | advice / fixed / lookup cols | keygen | prove p50 (p95) | MSM floor | proof | verify | peak RSS | EVM verify gas | deploy gas | runtime |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    );
+    for r in rows {
+        let rss = r.peak_rss_mib.map(|m| format!("{m:.0} MiB")).unwrap_or_else(|| "n/a".into());
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} / {} / {} | {:.0} ms | {:.0} ms ({:.0} ms) | {:.0} ms ({:.1}×) | {} B | {:.1} ms | {rss} | {} | {} | {} B |\n",
+            r.model, r.parameters, r.k, r.rows_used, r.lanes, r.advice_columns, r.fixed_columns, r.lookups,
+            r.keygen_ms, r.prove_p50_ms, r.prove_p95_ms, r.msm_floor_ms, r.prove_p50_ms / r.msm_floor_ms,
+            r.proof_bytes, r.verify_ms, r.evm_verify_gas, r.evm_deploy_gas, r.runtime_bytes
+        ));
+    }
+    out
+}
+
+/// Prove time and verification gas against parameter count (log scale), as SVG.
+pub fn svg(rows: &[BenchRow]) -> Result<String, ProverError> {
+    use plotters::prelude::*;
+    let err = |e: &dyn std::fmt::Display| ProverError::Artifact { reason: format!("plot: {e}") };
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (960, 360)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(&e))?;
+        let panels = root.split_evenly((1, 2));
+        let max_params = rows.iter().map(|r| r.parameters).max().unwrap_or(1) as f64 * 2.0;
+        let min_params = rows.iter().map(|r| r.parameters).min().unwrap_or(1) as f64 / 2.0;
+        let series: [(&str, &str, Box<dyn Fn(&BenchRow) -> f64>); 2] = [
+            ("Prove time (p50) and MSM floor", "ms", Box::new(|r: &BenchRow| r.prove_p50_ms)),
+            ("EVM verification gas", "gas", Box::new(|r: &BenchRow| r.evm_verify_gas as f64)),
+        ];
+        for (panel, (title, unit, value)) in panels.iter().zip(series.iter()) {
+            let top = rows.iter().map(|r| value(r)).fold(1.0f64, f64::max) * 1.2;
+            let mut chart = ChartBuilder::on(panel)
+                .caption(*title, ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(70)
+                .build_cartesian_2d((min_params..max_params).log_scale(), 0f64..top)
+                .map_err(|e| err(&e))?;
+            chart.configure_mesh().x_desc("parameters").y_desc(*unit).draw().map_err(|e| err(&e))?;
+            let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.parameters as f64, value(r))).collect();
+            chart.draw_series(LineSeries::new(points.clone(), &BLUE)).map_err(|e| err(&e))?;
+            chart
+                .draw_series(points.iter().map(|p| Circle::new(*p, 4, BLUE.filled())))
+                .map_err(|e| err(&e))?;
+            if *unit == "ms" {
+                let floor: Vec<(f64, f64)> = rows.iter().map(|r| (r.parameters as f64, r.msm_floor_ms)).collect();
+                chart.draw_series(LineSeries::new(floor, &RED)).map_err(|e| err(&e))?;
+            }
+        }
+        root.present().map_err(|e| err(&e))?;
+    }
+    Ok(out)
+}
