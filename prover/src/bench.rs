@@ -188,12 +188,12 @@ pub fn svg(rows: &[BenchRow]) -> Result<String, ProverError> {
         let panels = root.split_evenly((1, 2));
         let max_params = rows.iter().map(|r| r.parameters).max().unwrap_or(1) as f64 * 2.0;
         let min_params = rows.iter().map(|r| r.parameters).min().unwrap_or(1) as f64 / 2.0;
-        let series: [(&str, &str, Box<dyn Fn(&BenchRow) -> f64>); 2] = [
-            ("Prove time (p50) and MSM floor", "ms", Box::new(|r: &BenchRow| r.prove_p50_ms)),
-            ("EVM verification gas", "gas", Box::new(|r: &BenchRow| r.evm_verify_gas as f64)),
+        let series: [(&str, &str, fn(&BenchRow) -> f64); 2] = [
+            ("Prove time (p50) and MSM floor", "ms", |r| r.prove_p50_ms),
+            ("EVM verification gas", "gas", |r| r.evm_verify_gas as f64),
         ];
         for (panel, (title, unit, value)) in panels.iter().zip(series.iter()) {
-            let top = rows.iter().map(|r| value(r)).fold(1.0f64, f64::max) * 1.2;
+            let top = rows.iter().map(value).fold(1.0f64, f64::max) * 1.2;
             let mut chart = ChartBuilder::on(panel)
                 .caption(*title, ("sans-serif", 18))
                 .margin(12)
