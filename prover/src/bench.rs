@@ -177,6 +177,9 @@ pub fn markdown(rows: &[BenchRow], machine: &str) -> String {
     out
 }
 
+/// One plot panel: title, y-axis unit, and the value plotted per model.
+type Series = (&'static str, &'static str, fn(&BenchRow) -> f64);
+
 /// Prove time and verification gas against parameter count (log scale), as SVG.
 pub fn svg(rows: &[BenchRow]) -> Result<String, ProverError> {
     use plotters::prelude::*;
@@ -188,7 +191,7 @@ pub fn svg(rows: &[BenchRow]) -> Result<String, ProverError> {
         let panels = root.split_evenly((1, 2));
         let max_params = rows.iter().map(|r| r.parameters).max().unwrap_or(1) as f64 * 2.0;
         let min_params = rows.iter().map(|r| r.parameters).min().unwrap_or(1) as f64 / 2.0;
-        let series: [(&str, &str, fn(&BenchRow) -> f64); 2] = [
+        let series: [Series; 2] = [
             ("Prove time (p50) and MSM floor", "ms", |r| r.prove_p50_ms),
             ("EVM verification gas", "gas", |r| r.evm_verify_gas as f64),
         ];
