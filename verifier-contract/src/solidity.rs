@@ -332,14 +332,21 @@ fn render_msm(w: &mut String, l: &Layout, dst: P, terms: &[(S, P)]) {
             _ => looped.push((*s, *p)),
         }
     }
-    let entries: Vec<[u8; 4]> = looped
-        .iter()
-        .map(|(s, p)| {
-            let (sa, pa) = (SCALAR_BASE + 32 * s.0 as usize, l.point_base + 64 * p.0 as usize);
-            assert!(sa < 1 << 16 && pa < 1 << 16, "register addresses exceed the MSM table's 16 bits");
-            [(sa >> 8) as u8, sa as u8, (pa >> 8) as u8, pa as u8]
-        })
-        .collect();
+    let addresses: Vec<(usize, usize)> =
+        looped.iter().map(|(s, p)| (SCALAR_BASE + 32 * s.0 as usize, l.point_base + 64 * p.0 as usize)).collect();
+    if addresses.iter().any(|(sa, pa)| *sa >= 1 << 16 || *pa >= 1 << 16) {
+        // Too many registers for 2-byte table entries: one unrolled ecMul + ecAdd per term.
+        for (s, p) in &looped {
+            let _ = writeln!(w, "            mstore({tmp:#x}, mload({})) mstore({:#x}, mload({}))", l.p_addr(*p, 0), tmp + 32, l.p_addr(*p, 1));
+            let _ = writeln!(w, "            mstore({:#x}, mload({}))", tmp + 64, l.s_addr(*s));
+            let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x07, {tmp:#x}, 96, {tmp:#x}, 64)) {{ reject() }}");
+            let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x06, {acc:#x}, 128, {acc:#x}, 64)) {{ reject() }}");
+        }
+        let _ = writeln!(w, "            mstore({}, mload({acc:#x})) mstore({}, mload({:#x}))", l.p_addr(dst, 0), l.p_addr(dst, 1), acc + 32);
+        return;
+    }
+    let entries: Vec<[u8; 4]> =
+        addresses.iter().map(|(sa, pa)| [(sa >> 8) as u8, *sa as u8, (pa >> 8) as u8, *pa as u8]).collect();
     for (k, chunk) in entries.chunks(8).enumerate() {
         let mut word = [0u8; 32];
         for (i, e) in chunk.iter().enumerate() {
