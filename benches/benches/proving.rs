@@ -34,7 +34,7 @@ fn proving(c: &mut Criterion) {
                 (0..parallel as u64).map(|epoch| BatchJob { epoch, kpis: synth::random_kpis(s.circuit.model(), &mut rng) }).collect();
             group.throughput(Throughput::Elements(parallel as u64));
             group.bench_with_input(BenchmarkId::new("batch", parallel), &jobs, |b, jobs| {
-                b.iter(|| proof::prove_batch(&s.params, &s.pk, &s.circuit, jobs))
+                b.iter(|| proof::prove_batch(&s.params, &s.pk, &s.circuit, jobs, &|| {}))
             });
         }
         group.finish();

@@ -72,11 +72,19 @@ pub struct BatchJob {
 }
 
 /// Proves every job in parallel (rayon); results keep the input order.
+/// `on_done` runs after each proof (for progress reporting), from any thread.
 pub fn prove_batch(
     params: &ParamsKZG<Bn256>,
     pk: &ProvingKey<G1Affine>,
     circuit: &PolicyCircuit,
     jobs: &[BatchJob],
+    on_done: &(dyn Fn() + Sync),
 ) -> Vec<Result<(PublicInputs, Vec<u8>), ProverError>> {
-    jobs.par_iter().map(|job| prove(params, pk, circuit, &job.kpis, job.epoch, OsRng)).collect()
+    jobs.par_iter()
+        .map(|job| {
+            let result = prove(params, pk, circuit, &job.kpis, job.epoch, OsRng);
+            on_done();
+            result
+        })
+        .collect()
 }

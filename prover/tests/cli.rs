@@ -255,3 +255,109 @@ fn bench_refuses_an_unknown_model_before_measuring() {
         .stderr(predicates::str::contains("unknown model \"policy-xl\""));
     assert!(!dir.path().join("b.json").exists());
 }
+
+#[test]
+fn setup_writes_dev_params_and_imports_only_a_matching_checksum() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out = zkpolicy(d).args(["setup", "--k", "10", "--out", "dev.bin", "--json"]).assert().success().get_output().stdout.clone();
+    let v: Value = serde_json::from_slice(&out).expect("json");
+    assert_eq!(v["k"], 10);
+    assert!(v["source"].as_str().expect("source").contains("INSECURE"));
+    let checksum = v["keccak256"].as_str().expect("checksum").to_string();
+    let sidecar: Value = serde_json::from_slice(&std::fs::read(d.join("dev.bin.json")).expect("sidecar")).expect("json");
+    assert_eq!(sidecar["keccak256"], checksum.as_str());
+
+    // Import with the right checksum: usable for proving and verifying.
+    zkpolicy(d).args(["setup", "--from", "dev.bin", "--checksum", &checksum, "--k", "10", "--out", "imported.bin"]).assert().success();
+    zkpolicy(d)
+        .args(["prove", "--srs", "imported.bin", "--kpis"])
+        .arg(models().join("kpis-sample.json"))
+        .args(["--epoch", "3", "--out", "p.json"])
+        .assert()
+        .success();
+    zkpolicy(d).args(["verify", "--srs", "imported.bin", "--proof", "p.json"]).assert().success();
+
+    // A wrong checksum, and a file that is not params, are refused with nothing written.
+    let wrong = format!("0x{}", "00".repeat(32));
+    zkpolicy(d)
+        .args(["setup", "--from", "dev.bin", "--checksum", &wrong, "--out", "bad.bin"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("checksum mismatch"));
+    assert!(!d.join("bad.bin").exists());
+    std::fs::write(d.join("junk.bin"), b"not params").expect("write");
+    let junk_sum = {
+        use tiny_keccak::{Hasher, Keccak};
+        let mut out = [0u8; 32];
+        let mut k = Keccak::v256();
+        k.update(b"not params");
+        k.finalize(&mut out);
+        format!("0x{}", hex::encode(out))
+    };
+    zkpolicy(d).args(["setup", "--from", "junk.bin", "--checksum", &junk_sum, "--out", "bad.bin"]).assert().code(2);
+    assert!(!d.join("bad.bin").exists());
+    // A model whose k is larger than the imported params.
+    zkpolicy(d)
+        .args(["keygen", "--srs", "imported.bin", "--model"])
+        .arg(models().join("policy-m.json"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("k = 10"));
+}
+
+#[test]
+fn keygen_generates_then_reuses_cached_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = || {
+        let out = zkpolicy(dir.path()).args(["keygen", "--json"]).assert().success().get_output().stdout.clone();
+        serde_json::from_slice::<Value>(&out).expect("json")
+    };
+    let first = run();
+    assert_eq!(first["keys"], "generated");
+    let second = run();
+    assert_eq!(second["keys"], "cached");
+    assert_eq!(first["verifying_key_digest"], second["verifying_key_digest"]);
+}
+
+#[test]
+fn a_directory_of_snapshots_is_proven_in_parallel_and_reported_in_input_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let snapshots = d.join("snapshots");
+    std::fs::create_dir(&snapshots).expect("mkdir");
+    let sample: Value = serde_json::from_slice(&std::fs::read(models().join("kpis-sample.json")).expect("sample")).expect("json");
+    for (name, staking) in [("a-epoch", 0.2), ("b-epoch", 0.5), ("c-epoch", 0.9)] {
+        let mut v = sample.clone();
+        v["kpis"]["staking_ratio"] = staking.into();
+        std::fs::write(snapshots.join(format!("{name}.json")), v.to_string()).expect("write");
+    }
+    let out = zkpolicy(d)
+        .args(["prove", "--kpis", "snapshots", "--epoch", "100", "--out", "proofs", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: Value = serde_json::from_slice(&out).expect("json");
+    let proofs = v["proofs"].as_array().expect("array");
+    assert_eq!(proofs.len(), 3);
+    let mut staking_rewards = vec![];
+    for (i, (p, name)) in proofs.iter().zip(["a-epoch", "b-epoch", "c-epoch"]).enumerate() {
+        assert_eq!(p["epoch"], 100 + i as u64);
+        assert!(p["kpis"].as_str().expect("path").ends_with(&format!("{name}.json")));
+        staking_rewards.push(p["outputs"][1]["value"].as_i64().expect("int"));
+        zkpolicy(d).args(["verify", "--proof", &format!("proofs/{name}.proof.json")]).assert().success();
+    }
+    // Staking under target raises the reward, over target lowers it: order preserved.
+    assert!(staking_rewards[0] > staking_rewards[1] && staking_rewards[1] > staking_rewards[2], "{staking_rewards:?}");
+
+    // One bad snapshot: refused before proving, nothing written.
+    std::fs::write(snapshots.join("d-epoch.json"), "{ broken").expect("write");
+    zkpolicy(d)
+        .args(["prove", "--kpis", "snapshots", "--epoch", "200", "--out", "more"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("d-epoch.json"));
+    assert!(!d.join("more").exists());
+}

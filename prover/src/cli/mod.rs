@@ -8,7 +8,10 @@ mod common;
 mod demo;
 mod gen_verifier;
 mod inspect;
+mod keygen;
+mod progress;
 mod prove;
+mod setup;
 mod verify;
 
 use std::process::ExitCode;
@@ -29,6 +32,8 @@ enum Command {
     Demo(demo::DemoArgs),
     GenVerifier(gen_verifier::GenVerifierArgs),
     Inspect(inspect::InspectArgs),
+    Keygen(keygen::KeygenArgs),
+    Setup(setup::SetupArgs),
     Prove(prove::ProveArgs),
     Verify(verify::VerifyArgs),
 }
@@ -43,6 +48,8 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => args.run(),
         Command::GenVerifier(args) => args.run(),
         Command::Inspect(args) => args.run(),
+        Command::Keygen(args) => args.run(),
+        Command::Setup(args) => args.run(),
         Command::Prove(args) => args.run(),
         Command::Verify(args) => args.run(),
     };

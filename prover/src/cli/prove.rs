@@ -8,17 +8,22 @@ use rand::rngs::OsRng;
 use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
 use zkpolicy_prover::artifact::ProofArtifact;
-use zkpolicy_prover::proof;
+use zkpolicy_prover::proof::{self, BatchJob};
 
 use super::common::{circuit, load_model, print_json, KeyArgs};
+use super::progress;
 
-/// Prove the model's adjustment for one KPI snapshot and write a proof artifact.
+/// Prove the model's adjustment for one KPI snapshot, or for a directory of them.
 ///
-/// Keys are generated on first use and cached under --cache-dir.
+/// Keys are generated on first use and cached under --cache-dir. With a
+/// directory, every *.json snapshot in it is proven in parallel (rayon), in
+/// file-name order, for epochs --epoch, --epoch + 1, …; the artifacts go to the
+/// --out directory as <name>.proof.json, and are written only when every proof
+/// has succeeded. Results are reported in input order.
 ///
 /// Examples:
 ///   zkpolicy prove --model models/tokenomics-policy.json --kpis models/kpis-sample.json --epoch 1 --out proof.json
-///   zkpolicy prove --kpis kpis.json --epoch 42 --out proof.json --json
+///   zkpolicy prove --kpis snapshots/ --epoch 100 --out proofs/ --json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ProveArgs {
@@ -26,15 +31,15 @@ pub struct ProveArgs {
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
 
-    /// KPI snapshot: {"kpis": {"<input name>": <value>, ...}}.
+    /// KPI snapshot {"kpis": {"<input name>": <value>, ...}}, or a directory of them.
     #[arg(long, value_name = "FILE")]
     kpis: PathBuf,
 
-    /// The epoch the chain committed these KPIs for.
+    /// The epoch the chain committed these KPIs for (the first epoch, for a directory).
     #[arg(long)]
     epoch: u64,
 
-    /// Where to write the proof artifact (JSON).
+    /// Where to write the proof artifact (a directory, for a directory of snapshots).
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
 
@@ -48,6 +53,9 @@ pub struct ProveArgs {
 
 impl ProveArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        if self.kpis.is_dir() {
+            return self.run_batch();
+        }
         let model = load_model(self.model.as_ref())?;
         let kpis = KpiSnapshot::load(&self.kpis)
             .and_then(|s| s.quantize(&model))
@@ -62,7 +70,9 @@ impl ProveArgs {
         let setup_ms = started.elapsed().as_secs_f64() * 1e3;
 
         let started = Instant::now();
+        let spinner = progress::spinner("proving", self.json);
         let (public, proof) = proof::prove(&params, &pk, &circuit, &kpis, self.epoch, OsRng)?;
+        spinner.finish_and_clear();
         let prove_ms = started.elapsed().as_secs_f64() * 1e3;
 
         let artifact = ProofArtifact::new(&model, k, &public, &proof)?;
@@ -87,6 +97,63 @@ impl ProveArgs {
             }
             println!("proof      {} bytes in {prove_ms:.0} ms (keys {origin:?}, {setup_ms:.0} ms)", proof.len());
             println!("wrote      {}", self.out.display());
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl ProveArgs {
+    fn run_batch(self) -> anyhow::Result<ExitCode> {
+        let model = load_model(self.model.as_ref())?;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.kpis)
+            .with_context(|| format!("reading {}", self.kpis.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            anyhow::bail!("{} holds no *.json KPI snapshots", self.kpis.display());
+        }
+        // Every snapshot is checked before any proving starts.
+        let jobs = files
+            .iter()
+            .enumerate()
+            .map(|(i, file)| {
+                let kpis = KpiSnapshot::load(file)
+                    .and_then(|s| s.quantize(&model))
+                    .with_context(|| format!("KPI snapshot {}", file.display()))?;
+                Ok(BatchJob { epoch: self.epoch + i as u64, kpis })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let circuit = circuit(model.clone())?;
+        let srs = self.keys.srs();
+        let k = circuit.shape().k;
+        let params = srs.params(k)?;
+        let (pk, _) = self.keys.cache().proving_key(&params, &circuit, &srs)?;
+        let started = Instant::now();
+        let bar = progress::bar(jobs.len() as u64, "proving", self.json);
+        let results = proof::prove_batch(&params, &pk, &circuit, &jobs, &|| bar.inc(1));
+        bar.finish_and_clear();
+        let total_ms = started.elapsed().as_secs_f64() * 1e3;
+        let mut artifacts = Vec::with_capacity(results.len());
+        for (file, result) in files.iter().zip(results) {
+            let (public, bytes) = result.with_context(|| format!("proving {}", file.display()))?;
+            artifacts.push(ProofArtifact::new(&model, k, &public, &bytes)?);
+        }
+        let mut summary = Vec::with_capacity(artifacts.len());
+        for (file, artifact) in files.iter().zip(&artifacts) {
+            let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let out = self.out.join(format!("{stem}.proof.json"));
+            artifact.save(&out)?;
+            summary.push(json!({ "kpis": file, "epoch": artifact.epoch, "out": out, "outputs": artifact.outputs }));
+        }
+        if self.json {
+            print_json(&json!({ "model": model.name(), "proofs": summary, "total_ms": total_ms }))?;
+        } else {
+            for s in &summary {
+                println!("epoch {:>6}  {}  ->  {}", s["epoch"], s["kpis"].as_str().unwrap_or_default(), s["out"].as_str().unwrap_or_default());
+            }
+            println!("{} proofs in {total_ms:.0} ms", summary.len());
         }
         Ok(ExitCode::SUCCESS)
     }

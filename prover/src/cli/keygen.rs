@@ -1,0 +1,61 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::json;
+use zkpolicy_verifier_contract::transcript::scalar_to_be;
+
+use super::common::{circuit, load_model, print_json, KeyArgs};
+use super::progress;
+
+/// Generate (or load from the cache) a model's proving and verifying keys.
+///
+/// Examples:
+///   zkpolicy keygen --model models/tokenomics-policy.json
+///   zkpolicy keygen --model models/policy-l.json --srs params/k13.bin --json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct KeygenArgs {
+    /// Model file (default: the bundled tokenomics policy).
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+
+    #[command(flatten)]
+    keys: KeyArgs,
+
+    /// Print JSON instead of text (and no progress display).
+    #[arg(long)]
+    json: bool,
+}
+
+impl KeygenArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let model = load_model(self.model.as_ref())?;
+        let circuit = circuit(model.clone())?;
+        let srs = self.keys.srs();
+        let spinner = progress::spinner(&format!("keys for {} (k = {})", model.name(), circuit.shape().k), self.json);
+        let started = Instant::now();
+        let params = srs.params(circuit.shape().k)?;
+        let cache = self.keys.cache();
+        let (pk, origin) = cache.proving_key(&params, &circuit, &srs)?;
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+        spinner.finish_and_clear();
+        let dir = cache.dir(&circuit, &srs);
+        let digest = format!("0x{}", hex::encode(scalar_to_be(&pk.get_vk().transcript_repr())));
+        if self.json {
+            print_json(&json!({
+                "model": model.name(),
+                "model_commitment": model.commitment().to_string(),
+                "keys": format!("{origin:?}").to_lowercase(),
+                "dir": dir,
+                "verifying_key_digest": digest,
+                "ms": elapsed_ms,
+            }))?;
+        } else {
+            println!("keys {:?} in {elapsed_ms:.0} ms: {}", origin, dir.display());
+            println!("verifying key digest {digest}");
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

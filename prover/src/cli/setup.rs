@@ -1,0 +1,94 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use serde_json::json;
+use tiny_keccak::{Hasher, Keccak};
+use zkpolicy_prover::{fsutil, srs};
+
+use super::common::{circuit, load_model, print_json};
+use super::progress;
+
+/// Create the KZG params (powers of tau) file: the development SRS, or an imported ceremony file.
+///
+/// Format: halo2-axiom's raw ParamsKZG encoding (`ParamsKZG::write_custom` with
+/// `SerdeFormat::RawBytes`) for BN254. An imported file must match the
+/// keccak-256 checksum given with --checksum; it is trimmed to the k asked for.
+/// A sidecar <out>.json records k, the checksum and where the params came from.
+/// The development SRS is INSECURE (its secret comes from a public seed).
+///
+/// Examples:
+///   zkpolicy setup --model models/tokenomics-policy.json --out params/dev-k10.bin
+///   zkpolicy setup --from ceremony-k20.bin --checksum 0x1234… --k 13 --out params/k13.bin
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct SetupArgs {
+    /// Circuit size (log2 rows); default: the size the model needs.
+    #[arg(long)]
+    k: Option<u32>,
+
+    /// Model whose circuit size to use (default: the bundled tokenomics policy).
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+
+    /// Import this powers-of-tau file instead of generating the development SRS.
+    #[arg(long, value_name = "FILE", requires = "checksum")]
+    from: Option<PathBuf>,
+
+    /// The keccak-256 of the --from file, as published by the ceremony (0x-hex).
+    #[arg(long, value_name = "HEX")]
+    checksum: Option<String>,
+
+    /// Where to write the params file.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+
+    /// Print JSON instead of text (and no progress display).
+    #[arg(long)]
+    json: bool,
+}
+
+fn keccak_hex(bytes: &[u8]) -> String {
+    let mut out = [0u8; 32];
+    let mut k = Keccak::v256();
+    k.update(bytes);
+    k.finalize(&mut out);
+    format!("0x{}", hex::encode(out))
+}
+
+impl SetupArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let k = match self.k {
+            Some(k) => k,
+            None => circuit(load_model(self.model.as_ref())?)?.shape().k,
+        };
+        let spinner = progress::spinner(&format!("preparing params for k = {k}"), self.json);
+        let (params, source) = match (&self.from, &self.checksum) {
+            (Some(path), Some(expected)) => {
+                let bytes = fsutil::read(path)?;
+                let actual = keccak_hex(&bytes);
+                if !actual.eq_ignore_ascii_case(expected.trim()) {
+                    bail!("{}: checksum mismatch: expected {expected}, the file has {actual}", path.display());
+                }
+                let params = srs::load(path, k).with_context(|| format!("importing {}", path.display()))?;
+                (params, format!("imported from {} (keccak-256 {actual})", path.display()))
+            }
+            _ => (srs::dev_params_insecure(k), "development SRS from a public seed: INSECURE, for development only".to_string()),
+        };
+        srs::save(&self.out, &params)?;
+        let checksum = keccak_hex(&fsutil::read(&self.out)?);
+        let sidecar = json!({ "format": "halo2-axiom ParamsKZG<Bn256> raw bytes", "k": k, "keccak256": checksum, "source": source });
+        let mut sidecar_path = self.out.clone().into_os_string();
+        sidecar_path.push(".json");
+        fsutil::write_atomic(&PathBuf::from(sidecar_path), format!("{}\n", serde_json::to_string_pretty(&sidecar)?).as_bytes())?;
+        spinner.finish_and_clear();
+        if self.json {
+            print_json(&json!({ "out": self.out, "k": k, "keccak256": checksum, "source": source }))?;
+        } else {
+            println!("wrote {} (k = {k}, keccak-256 {checksum})", self.out.display());
+            println!("source: {source}");
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
