@@ -11,8 +11,9 @@ interface IKpiSource {
 
 /// The default KPI source: one reporter posts one quantized KPI vector per epoch.
 contract ReporterKpiSource is IKpiSource {
+    /// KPIs are stored as int64, four per slot.
     struct Snapshot {
-        int256[] kpis;
+        int64[] kpis;
         uint64 postedAt;
     }
 
@@ -25,6 +26,7 @@ contract ReporterKpiSource is IKpiSource {
     error NotReporter();
     error AlreadyCommitted(uint64 epoch);
     error WrongKpiCount(uint256 expected, uint256 got);
+    error KpiOutOfRange(uint256 index);
 
     constructor(address reporter_, uint256 kpiCount_) {
         reporter = reporter_;
@@ -36,12 +38,21 @@ contract ReporterKpiSource is IKpiSource {
         if (msg.sender != reporter) revert NotReporter();
         if (snapshots[epoch].postedAt != 0) revert AlreadyCommitted(epoch);
         if (kpis.length != kpiCount) revert WrongKpiCount(kpiCount, kpis.length);
-        snapshots[epoch] = Snapshot({kpis: kpis, postedAt: uint64(block.timestamp)});
+        Snapshot storage s = snapshots[epoch];
+        for (uint256 i = 0; i < kpis.length; i++) {
+            if (kpis[i] < type(int64).min || kpis[i] > type(int64).max) revert KpiOutOfRange(i);
+            s.kpis.push(int64(kpis[i]));
+        }
+        s.postedAt = uint64(block.timestamp);
         emit KpisCommitted(epoch, keccak256(abi.encode(kpis)), kpis);
     }
 
     function snapshot(uint64 epoch) external view returns (int256[] memory kpis, uint64 postedAt) {
         Snapshot storage s = snapshots[epoch];
-        return (s.kpis, s.postedAt);
+        kpis = new int256[](s.kpis.length);
+        for (uint256 i = 0; i < kpis.length; i++) {
+            kpis[i] = s.kpis[i];
+        }
+        postedAt = s.postedAt;
     }
 }

@@ -36,6 +36,13 @@ contract PolicyController {
         int256 maxStep;
     }
 
+    /// Storage form of a guardrail: one slot instead of three.
+    struct Rail {
+        int64 min;
+        int64 max;
+        int64 maxStep;
+    }
+
     struct Timing {
         uint64 maxSnapshotAge; // a snapshot older than this (seconds) is refused
         uint64 minEpochInterval; // seconds between two decisions
@@ -63,8 +70,9 @@ contract PolicyController {
 
     uint64 public lastEpoch;
     uint64 public lastDecisionAt;
-    int256[] internal params;
-    Guardrail[] internal rails;
+    // Packed (four parameters per slot, one guardrail per slot): every adjustment reads them all.
+    int64[] internal params;
+    Rail[] internal rails;
     uint64 public pendingEpoch;
     mapping(uint64 => Queued) internal queued;
     mapping(bytes32 => uint64) public scheduledAt;
@@ -142,10 +150,8 @@ contract PolicyController {
         mode = mode_;
         timing = timing_;
         for (uint256 i = 0; i < initial.length; i++) {
-            Guardrail memory g = guardrails_[i];
-            if (g.min > g.max || g.maxStep < 0 || initial[i] < g.min || initial[i] > g.max) revert BadGuardrail(i);
-            rails.push(g);
-            params.push(initial[i]);
+            rails.push(checkedRail(i, guardrails_[i], initial[i]));
+            params.push(int64(initial[i]));
         }
     }
 
@@ -210,7 +216,7 @@ contract PolicyController {
         pendingEpoch = 0;
         int256[] memory steps = new int256[](target.length);
         for (uint256 i = 0; i < target.length; i++) {
-            steps[i] = target[i] - params[i];
+            steps[i] = target[i] - int256(params[i]);
         }
         (int256[] memory guarded,) = guard(steps);
         apply_(epoch, guarded);
@@ -227,23 +233,34 @@ contract PolicyController {
     function guard(int256[] memory deltas) internal view returns (int256[] memory next, bool hit) {
         next = new int256[](deltas.length);
         for (uint256 i = 0; i < deltas.length; i++) {
-            Guardrail memory g = rails[i];
-            int256 step = clamp(deltas[i], -g.maxStep, g.maxStep);
-            int256 value = clamp(params[i] + step, g.min, g.max);
-            hit = hit || value != params[i] + deltas[i];
+            Rail memory g = rails[i];
+            int256 current = params[i];
+            int256 step = clamp(deltas[i], -int256(g.maxStep), g.maxStep);
+            int256 value = clamp(current + step, g.min, g.max);
+            hit = hit || value != current + deltas[i];
             next[i] = value;
         }
     }
 
     function apply_(uint64 epoch, int256[] memory values) internal {
         for (uint256 i = 0; i < values.length; i++) {
-            params[i] = values[i];
+            // Guarded values lie in [min, max], which fit int64 (checkedRail).
+            params[i] = int64(values[i]);
         }
         emit ParametersApplied(epoch, values);
     }
 
     function clamp(int256 v, int256 lo, int256 hi) internal pure returns (int256) {
         return v < lo ? lo : (v > hi ? hi : v);
+    }
+
+    /// A guardrail that fits the packed form and holds `current`.
+    function checkedRail(uint256 i, Guardrail memory g, int256 current) internal pure returns (Rail memory) {
+        int256 lo = type(int64).min;
+        int256 hi = type(int64).max;
+        if (g.min < lo || g.max > hi || g.maxStep > hi || g.min > g.max || g.maxStep < 0) revert BadGuardrail(i);
+        if (current < g.min || current > g.max) revert BadGuardrail(i);
+        return Rail({min: int64(g.min), max: int64(g.max), maxStep: int64(g.maxStep)});
     }
 
     /// A signed integer as a BN254 scalar: `v`, or `r - |v|` when negative.
@@ -253,12 +270,16 @@ contract PolicyController {
 
     // ---------------------------------------------------------------- views
 
-    function parameters() external view returns (int256[] memory) {
-        return params;
+    function parameters() external view returns (int256[] memory values) {
+        values = new int256[](params.length);
+        for (uint256 i = 0; i < params.length; i++) {
+            values[i] = params[i];
+        }
     }
 
     function guardrail(uint256 i) external view returns (Guardrail memory) {
-        return rails[i];
+        Rail memory r = rails[i];
+        return Guardrail({min: r.min, max: r.max, maxStep: r.maxStep});
     }
 
     function queuedAdjustment(uint64 epoch) external view returns (int256[] memory values, uint64 eta) {
@@ -307,10 +328,8 @@ contract PolicyController {
     }
 
     function setGuardrail(uint256 i, Guardrail calldata g) external onlyTimelock {
-        if (i >= rails.length || g.min > g.max || g.maxStep < 0 || params[i] < g.min || params[i] > g.max) {
-            revert BadGuardrail(i);
-        }
-        rails[i] = g;
+        if (i >= rails.length) revert BadGuardrail(i);
+        rails[i] = checkedRail(i, g, params[i]);
     }
 
     function setMode(Mode mode_) external onlyTimelock {

@@ -73,6 +73,7 @@ sol! {
         error NotReporter();
         error AlreadyCommitted(uint64 epoch);
         error WrongKpiCount(uint256 expected, uint256 got);
+        error KpiOutOfRange(uint256 index);
     }
 
     /// Test double for the verifier.
