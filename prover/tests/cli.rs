@@ -297,6 +297,9 @@ fn setup_writes_dev_params_and_imports_only_a_matching_checksum() {
     };
     zkpolicy(d).args(["setup", "--from", "junk.bin", "--checksum", &junk_sum, "--out", "bad.bin"]).assert().code(2);
     assert!(!d.join("bad.bin").exists());
+    // A checksum without a file to check is a usage error, not a silent dev setup.
+    zkpolicy(d).args(["setup", "--checksum", &checksum, "--out", "bad.bin"]).assert().code(2);
+    assert!(!d.join("bad.bin").exists());
     // A model whose k is larger than the imported params.
     zkpolicy(d)
         .args(["keygen", "--srs", "imported.bin", "--model"])

@@ -37,7 +37,7 @@ pub struct SetupArgs {
     from: Option<PathBuf>,
 
     /// The keccak-256 of the --from file, as published by the ceremony (0x-hex).
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", requires = "from")]
     checksum: Option<String>,
 
     /// Where to write the params file.
