@@ -12,8 +12,8 @@ use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
-use tiny_keccak::{Hasher, Keccak};
 use zkpolicy_circuits::{PolicyCircuit, PolicyParams};
+use zkpolicy_verifier_contract::transcript::keccak256;
 
 use crate::fsutil;
 use crate::srs::SrsSource;
@@ -116,16 +116,8 @@ fn cached<T>(
     Ok((value, KeyOrigin::Generated))
 }
 
-fn digest(bytes: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    let mut k = Keccak::v256();
-    k.update(bytes);
-    k.finalize(&mut out);
-    out
-}
-
 fn write_checked(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
-    let mut framed = digest(bytes).to_vec();
+    let mut framed = keccak256(bytes).to_vec();
     framed.extend_from_slice(bytes);
     fsutil::write_atomic(path, &framed)
 }
@@ -136,7 +128,7 @@ fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, ProverError> {
         return Ok(None);
     }
     let framed = fsutil::read(path)?;
-    if framed.len() < 32 || framed[..32] != digest(&framed[32..]) {
+    if framed.len() < 32 || framed[..32] != keccak256(&framed[32..]) {
         return Ok(None);
     }
     Ok(Some(framed[32..].to_vec()))

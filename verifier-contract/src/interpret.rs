@@ -5,8 +5,7 @@ use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::halo2curves::group::{Curve, Group};
 use halo2_proofs::halo2curves::pairing::{MillerLoopResult, MultiMillerLoop};
 use halo2_proofs::transcript::EncodedChallenge;
-use tiny_keccak::{Hasher, Keccak};
-use crate::transcript::{point_from_bytes, scalar_from_be, scalar_to_be, EvmChallenge};
+use crate::transcript::{keccak256, point_from_bytes, scalar_from_be, scalar_to_be, EvmChallenge};
 
 use crate::program::{Op, Program};
 
@@ -70,10 +69,7 @@ pub fn run(program: &Program, proof: &[u8], instances: &[Fr]) -> Result<(), Reje
             }
             Op::Absorb { src } => buffer.extend_from_slice(&scalar_to_be(&s[src.0 as usize])),
             Op::Squeeze { dst } => {
-                let mut digest = [0u8; 32];
-                let mut k = Keccak::v256();
-                k.update(&buffer);
-                k.finalize(&mut digest);
+                let digest = keccak256(&buffer);
                 buffer = digest.to_vec();
                 s[dst.0 as usize] = EvmChallenge::new(&digest).get_scalar();
             }

@@ -20,6 +20,15 @@ use halo2_proofs::transcript::{
 };
 use tiny_keccak::{Hasher, Keccak};
 
+/// keccak-256 of `bytes` (the EVM's `keccak256`).
+pub fn keccak256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut k = Keccak::v256();
+    k.update(bytes);
+    k.finalize(&mut out);
+    out
+}
+
 /// A challenge: a keccak digest reduced mod r.
 #[derive(Clone, Copy, Debug)]
 pub struct EvmChallenge(Fr);
@@ -111,18 +120,11 @@ impl<S> EvmTranscript<S> {
         self.stream
     }
 
-    fn keccak_buffer(&self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        let mut k = Keccak::v256();
-        k.update(&self.buffer);
-        k.finalize(&mut out);
-        out
-    }
 }
 
 impl<S> Transcript<G1Affine, EvmChallenge> for EvmTranscript<S> {
     fn squeeze_challenge(&mut self) -> EvmChallenge {
-        let digest = self.keccak_buffer();
+        let digest = keccak256(&self.buffer);
         self.buffer = digest.to_vec();
         EvmChallenge::new(&digest)
     }
@@ -225,10 +227,7 @@ mod tests {
         let b = Transcript::<G1Affine, EvmChallenge>::squeeze_challenge(&mut t).get_scalar();
         assert_ne!(a, b);
         // The first challenge is keccak(be32(7)) mod r.
-        let mut k = Keccak::v256();
-        let mut digest = [0u8; 32];
-        k.update(&scalar_to_be(&Fr::from(7)));
-        k.finalize(&mut digest);
+        let digest = keccak256(&scalar_to_be(&Fr::from(7)));
         assert_eq!(a, EvmChallenge::new(&digest).get_scalar());
     }
 }

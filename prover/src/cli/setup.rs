@@ -4,8 +4,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::json;
-use tiny_keccak::{Hasher, Keccak};
 use zkpolicy_prover::{fsutil, srs};
+use zkpolicy_verifier_contract::transcript::keccak256;
 
 use super::common::{circuit, load_model, print_json};
 use super::progress;
@@ -50,11 +50,7 @@ pub struct SetupArgs {
 }
 
 fn keccak_hex(bytes: &[u8]) -> String {
-    let mut out = [0u8; 32];
-    let mut k = Keccak::v256();
-    k.update(bytes);
-    k.finalize(&mut out);
-    format!("0x{}", hex::encode(out))
+    format!("0x{}", hex::encode(keccak256(bytes)))
 }
 
 impl SetupArgs {
