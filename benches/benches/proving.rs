@@ -25,9 +25,9 @@ fn proving(c: &mut Criterion) {
         group.bench_function("verify", |b| b.iter(|| proof::verify(&s.params, s.pk.get_vk(), &public, &bytes).expect("verify")));
         let source = evm::verifier_source(&s.params, s.pk.get_vk(), &s.circuit).expect("render");
         let compiled = evm::compile_verifier(&source, compile::bundled_dir()).expect("solc (npm ci --prefix verifier-contract)");
-        let verdict = evm::verify_in_evm(&compiled, &public, &bytes).expect("evm");
+        let verdict = evm::verify_in_evm(&compiled.bytecode, &public, &bytes).expect("evm");
         println!("{name}: EVM verification {} gas, deployment {} gas", verdict.verify_gas, verdict.deployment.gas_used);
-        group.bench_function("evm_verify", |b| b.iter(|| evm::verify_in_evm(&compiled, &public, &bytes).expect("evm")));
+        group.bench_function("evm_verify", |b| b.iter(|| evm::verify_in_evm(&compiled.bytecode, &public, &bytes).expect("evm")));
         for parallel in [1usize, 2, 4] {
             let mut rng = ChaCha20Rng::seed_from_u64(3);
             let jobs: Vec<BatchJob> =

@@ -100,7 +100,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
 
     let source = evm::verifier_source(&params, pk.get_vk(), circuit)?;
     let compiled = evm::compile_verifier(&source, compile::bundled_dir())?;
-    let in_evm = evm::verify_in_evm(&compiled, &public, &bytes)?;
+    let in_evm = evm::verify_in_evm(&compiled.bytecode, &public, &bytes)?;
     if !in_evm.valid {
         return Err(ProverError::InvalidProof { reason: "the EVM verifier rejected a valid proof".into() });
     }

@@ -50,10 +50,10 @@ pub struct EvmVerdict {
     pub deployment: Deployment,
 }
 
-/// Deploys `verifier` in a fresh in-process EVM and calls `verifyProof`.
-pub fn verify_in_evm(verifier: &Compiled, public: &PublicInputs, proof: &[u8]) -> Result<EvmVerdict, ProverError> {
+/// Deploys a verifier (its creation bytecode) in a fresh in-process EVM and calls `verifyProof`.
+pub fn verify_in_evm(creation_code: &[u8], public: &PublicInputs, proof: &[u8]) -> Result<EvmVerdict, ProverError> {
     let mut evm = Evm::new();
-    let deployment = evm.deploy(verifier.bytecode.clone())?;
+    let deployment = evm.deploy(creation_code.to_vec())?;
     let out = evm.call(deployment.address, abi::verify_calldata(proof, &public.to_instance()))?;
     let valid = out.success && abi::decode_bool(&out.output) == Some(true);
     Ok(EvmVerdict { valid, verify_gas: out.gas_used, deployment })

@@ -5,10 +5,8 @@ use clap::Args;
 use rand::rngs::OsRng;
 use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
-use zkpolicy_prover::{keys, proof, srs};
+use zkpolicy_prover::{evm, keys, proof, srs};
 
-use zkpolicy_verifier_contract::abi;
-use zkpolicy_verifier_contract::evm::Evm;
 
 use super::common::{circuit, load_model, print_json, DEFAULT_KPIS, DEFAULT_VERIFIER};
 
@@ -55,12 +53,11 @@ impl DemoArgs {
 
         let artifact: serde_json::Value = serde_json::from_str(DEFAULT_VERIFIER)?;
         let bytecode = hex::decode(artifact["bytecode"].as_str().unwrap_or_default().trim_start_matches("0x"))?;
-        let mut chain = Evm::new();
-        let deployment = chain.deploy(bytecode)?;
-        let call = chain.call(deployment.address, abi::verify_calldata(&proof_bytes, &public.to_instance()))?;
-        if !(call.success && abi::decode_bool(&call.output) == Some(true)) {
+        let on_chain = evm::verify_in_evm(&bytecode, &public, &proof_bytes)?;
+        if !on_chain.valid {
             anyhow::bail!("the EVM verifier rejected a proof the native verifier accepted");
         }
+        let deployment = on_chain.deployment;
 
         let file = model.file();
         if self.json {
@@ -79,7 +76,7 @@ impl DemoArgs {
                 "verify_ms": verify_ms,
                 "verified": true,
                 "evm": {
-                    "verify_gas": call.gas_used,
+                    "verify_gas": on_chain.verify_gas,
                     "deploy_gas": deployment.gas_used,
                     "runtime_bytes": deployment.runtime_bytes,
                 },
@@ -101,7 +98,7 @@ impl DemoArgs {
         println!("verified natively in {verify_ms:.1} ms");
         println!(
             "verified on-chain (in-process EVM): {} gas; verifier {} bytes, deployed for {} gas",
-            call.gas_used, deployment.runtime_bytes, deployment.gas_used
+            on_chain.verify_gas, deployment.runtime_bytes, deployment.gas_used
         );
         Ok(ExitCode::SUCCESS)
     }

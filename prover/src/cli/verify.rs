@@ -72,7 +72,7 @@ impl VerifyArgs {
             (Some(public), true) => {
                 let source = evm::verifier_source(&params, &vk, &circuit)?;
                 let compiled = evm::compile_verifier(&source, compile::bundled_dir())?;
-                let v = evm::verify_in_evm(&compiled, public, &proof_bytes)?;
+                let v = evm::verify_in_evm(&compiled.bytecode, public, &proof_bytes)?;
                 if !v.valid && valid {
                     valid = false;
                     reason = Some("the EVM verifier rejected the proof".into());
