@@ -34,8 +34,19 @@ pub struct CircuitShape {
     pub advice_columns: usize,
     pub fixed_columns: usize,
     pub lookups: usize,
+    /// Grand-product polynomials of the permutation argument: equality columns in chunks of `degree − 2`.
+    pub permutation_chunks: usize,
     pub instances: usize,
     pub degree: usize,
+}
+
+impl CircuitShape {
+    /// Polynomials the prover commits to: advice, lookup (permuted input, permuted
+    /// table, product), permutation products, the vanishing argument's random
+    /// polynomial and quotient pieces, and SHPLONK's two opening witnesses.
+    pub fn committed_polynomials(&self) -> usize {
+        self.advice_columns + 3 * self.lookups + self.permutation_chunks + 1 + (self.degree - 1) + 2
+    }
 }
 
 /// Rows the layout needs for layer widths `dims` at `lanes` per dot row.
@@ -57,7 +68,7 @@ pub fn plan(model: &Model) -> Result<CircuitShape, CircuitError> {
     for lanes in LANE_CHOICES {
         let shape = shape_for(model, &dims, lanes)?;
         // advice + lanes' permutation chunks + 3 lookup polynomials + quotient pieces.
-        let polys = shape.advice_columns + shape.advice_columns.div_ceil(shape.degree - 2) + 3 * shape.lookups + shape.degree - 1;
+        let polys = shape.advice_columns + shape.permutation_chunks + 3 * shape.lookups + shape.degree - 1;
         let cost = polys << shape.k;
         if best.as_ref().is_none_or(|(c, _)| cost < *c) {
             best = Some((cost, shape));
@@ -84,6 +95,7 @@ pub fn shape_for(model: &Model, dims: &[usize], lanes: usize) -> Result<CircuitS
         advice_columns: cs.num_advice_columns(),
         fixed_columns: cs.num_fixed_columns(),
         lookups: cs.lookups().len(),
+        permutation_chunks: cs.permutation().get_columns().len().div_ceil(cs.degree() - 2),
         instances: 1 + dims[0] + dims[dims.len() - 1],
         degree: cs.degree(),
     })

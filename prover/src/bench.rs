@@ -77,14 +77,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     proof::verify(&params, pk.get_vk(), &public, &bytes)?;
     let verify_ms = ms(started);
 
-    // advice + lookup (permuted input, permuted table, product) + permutation products
-    // + the vanishing argument's random polynomial and quotient pieces + SHPLONK's two.
-    let committed = shape.advice_columns
-        + 3 * shape.lookups
-        + circuit_perm_chunks(&shape)
-        + 1
-        + (shape.degree - 1)
-        + 2;
+    let committed = shape.committed_polynomials();
     let bases = params.get_g();
     let scalars: Vec<Fr> = (0..bases.len()).map(|_| Fr::random(&mut rng)).collect();
     // The fastest of five runs: one MSM's cost, times the polynomials committed.
@@ -126,12 +119,6 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
         evm_deploy_gas: in_evm.deployment.gas_used,
         runtime_bytes: in_evm.deployment.runtime_bytes,
     })
-}
-
-/// Permutation product polynomials: the equality-enabled columns (lanes, acc,
-/// instance) in chunks of `degree − 2`.
-fn circuit_perm_chunks(shape: &zkpolicy_circuits::CircuitShape) -> usize {
-    (shape.lanes + 2).div_ceil(shape.degree - 2)
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`).
