@@ -14,6 +14,8 @@ use halo2_proofs::SerdeFormat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+use zkpolicy_verifier_contract::transcript::keccak256;
+
 use crate::fsutil;
 use crate::ProverError;
 
@@ -30,14 +32,16 @@ pub enum SrsSource {
 }
 
 impl SrsSource {
-    /// A short identifier for key caches: keys made from different SRSs differ.
+    /// A short identifier for key caches: keys made from different SRSs differ,
+    /// so a file is named by its content (keccak-256 prefix), not its name.
     pub fn id(&self) -> String {
         match self {
             Self::Dev => "dev".into(),
-            Self::File(path) => {
-                let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                format!("file-{name}")
-            }
+            Self::File(path) => match std::fs::read(path) {
+                Ok(bytes) => format!("srs-{}", hex::encode(&keccak256(&bytes)[..8])),
+                // `params` reports the read error; no cache entry can match this id.
+                Err(_) => "srs-unreadable".into(),
+            },
         }
     }
 

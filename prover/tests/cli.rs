@@ -277,6 +277,11 @@ fn setup_writes_dev_params_and_imports_only_a_matching_checksum() {
         .assert()
         .success();
     zkpolicy(d).args(["verify", "--srs", "imported.bin", "--proof", "p.json"]).assert().success();
+    // Keys are cached by the SRS's content: a different file under the same name gets its own keys.
+    std::fs::create_dir(d.join("other")).expect("mkdir");
+    zkpolicy(d).args(["setup", "--k", "11", "--out", "other/imported.bin"]).assert().success();
+    let out = zkpolicy(d).args(["keygen", "--json", "--srs", "other/imported.bin"]).assert().success().get_output().stdout.clone();
+    assert_eq!(serde_json::from_slice::<Value>(&out).expect("json")["keys"], "generated");
 
     // A wrong checksum, and a file that is not params, are refused with nothing written.
     let wrong = format!("0x{}", "00".repeat(32));
