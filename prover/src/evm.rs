@@ -34,6 +34,12 @@ pub fn verifier_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, c
     Ok(solidity::render(&program, &provenance(circuit)))
 }
 
+/// keccak-256 of a verifier source. Artifacts record it, so a deployment can check that
+/// their bytecode was compiled from the verifier of this model and this SRS.
+pub fn source_keccak(source: &str) -> String {
+    format!("0x{}", hex::encode(zkpolicy_verifier_contract::transcript::keccak256(source.as_bytes())))
+}
+
 /// Compiles a verifier source with the pinned solc from `solc_dir` (see `compile::bundled_dir`).
 pub fn compile_verifier(source: &str, solc_dir: &Path) -> Result<Compiled, ProverError> {
     let mut contracts = compile::compile(solc_dir, &[("ZkPolicyVerifier.sol", source)])?;

@@ -3,6 +3,7 @@
 
 pub mod artifact;
 pub mod bench;
+pub mod chain;
 pub mod evm;
 mod error;
 pub mod fsutil;

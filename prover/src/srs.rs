@@ -59,6 +59,17 @@ pub fn dev_params_insecure(k: u32) -> ParamsKZG<Bn256> {
     ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::seed_from_u64(DEV_SRS_SEED))
 }
 
+/// Whether `params` are the development SRS, whatever file they came from: its
+/// toxic waste `s` is the first scalar drawn from [`DEV_SRS_SEED`] (see
+/// `ParamsKZG::setup`), so `[s]G2` identifies it.
+pub fn is_dev(params: &ParamsKZG<Bn256>) -> bool {
+    use halo2_proofs::halo2curves::bn256::{Fr, G2Affine};
+    use halo2_proofs::halo2curves::ff::Field;
+    let s = Fr::random(ChaCha20Rng::seed_from_u64(DEV_SRS_SEED));
+    let dev_s_g2: G2Affine = (G2Affine::generator() * s).into();
+    params.s_g2() == dev_s_g2
+}
+
 /// Loads params from `path` and trims them to `k`.
 pub fn load(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>, ProverError> {
     let bytes = fsutil::read(path)?;
@@ -80,4 +91,20 @@ pub fn save(path: &Path, params: &ParamsKZG<Bn256>) -> Result<(), ProverError> {
         .write_custom(&mut bytes, SerdeFormat::RawBytes)
         .map_err(|source| ProverError::Write { path: path.to_owned(), source })?;
     fsutil::write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dev_srs_is_recognised_by_content_and_another_is_not() {
+        assert!(is_dev(&dev_params_insecure(4)));
+        // Trimmed from a larger dev SRS: same toxic waste, still dev.
+        let mut big = dev_params_insecure(6);
+        big.downsize(4);
+        assert!(is_dev(&big));
+        let other = ParamsKZG::<Bn256>::setup(4, ChaCha20Rng::seed_from_u64(DEV_SRS_SEED + 1));
+        assert!(!is_dev(&other));
+    }
 }

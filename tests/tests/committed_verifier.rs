@@ -6,7 +6,7 @@ use std::sync::Arc;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::Model;
 use zkpolicy_prover::{evm, keys, srs};
-use zkpolicy_verifier_contract::compile;
+use zkpolicy_verifier_contract::{compile, controller};
 
 const REGENERATE: &str = "regenerate with `cargo run --release -- gen-verifier --out-dir verifier-contract/generated/tokenomics-policy`";
 
@@ -26,4 +26,18 @@ fn committed_default_verifier_matches_a_fresh_render_and_compile() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("ZkPolicyVerifier.json")).expect("committed artifact")).expect("json");
     assert_eq!(artifact["deployedBytecode"], format!("0x{}", hex::encode(&compiled.deployed_bytecode)), "bytecode drifted; {REGENERATE}");
     assert_eq!(artifact["modelCommitment"], circuit.model().commitment().to_string());
+}
+
+/// `zkpolicy deploy` ships the compiled controller and KPI source; they must be what the
+/// sources in `verifier-contract/contracts/` compile to today.
+#[test]
+fn committed_controller_artifacts_match_a_fresh_compile() {
+    let compiled = controller::compile_contracts(compile::bundled_dir()).expect("contracts compile");
+    let committed = [controller::CONTROLLER_ARTIFACT, controller::KPI_SOURCE_ARTIFACT];
+    for ((name, fresh), committed) in controller::render_artifacts(&compiled).expect("render").into_iter().zip(committed) {
+        assert!(
+            fresh == committed,
+            "generated/contracts/{name} drifted from the sources; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`"
+        );
+    }
 }

@@ -26,6 +26,35 @@ pub struct Compiled {
     pub compiler: String,
 }
 
+impl Compiled {
+    /// The deployable artifact (`{contractName, compiler, abi, bytecode, deployedBytecode}`),
+    /// with `extra` fields inserted after the compiler.
+    pub fn artifact(&self, name: &str, extra: serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        out.insert("contractName".into(), name.into());
+        out.insert("compiler".into(), self.compiler.clone().into());
+        out.extend(extra);
+        out.insert("abi".into(), self.abi.clone());
+        out.insert("bytecode".into(), format!("0x{}", hex::encode(&self.bytecode)).into());
+        out.insert("deployedBytecode".into(), format!("0x{}", hex::encode(&self.deployed_bytecode)).into());
+        serde_json::Value::Object(out)
+    }
+
+    /// Reads an artifact written by [`Compiled::artifact`].
+    pub fn from_artifact(json: &serde_json::Value) -> Result<Self, CompileError> {
+        let bytes = |key: &str| {
+            let text = json[key].as_str().ok_or_else(|| CompileError::Output(format!("the artifact has no {key}")))?;
+            hex::decode(text.trim_start_matches("0x")).map_err(|e| CompileError::Output(format!("{key}: {e}")))
+        };
+        Ok(Self {
+            abi: json["abi"].clone(),
+            bytecode: bytes("bytecode")?,
+            deployed_bytecode: bytes("deployedBytecode")?,
+            compiler: json["compiler"].as_str().unwrap_or_default().to_string(),
+        })
+    }
+}
+
 /// The directory holding `package.json`, `node_modules/solc` and `solc/compile.cjs`.
 pub fn bundled_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -35,6 +35,7 @@ sol! {
         function paused() external view returns (bool);
         function lastEpoch() external view returns (uint64);
         function mode() external view returns (Mode);
+        function modelCommitment() external view returns (bytes32);
         function pause() external;
         function unpause() external;
         function schedule(bytes data) external returns (bytes32 id);
@@ -47,6 +48,8 @@ sol! {
         function setVerifier(address verifier_, bytes32 modelCommitment_) external;
         function setGuardian(address guardian_) external;
 
+        event ParametersApplied(uint64 indexed epoch, int256[] values);
+        event AdjustmentQueued(uint64 indexed epoch, int256[] values, uint64 eta);
         event Decision(uint64 indexed epoch, bytes32 indexed modelCommitment, bytes32 kpiHash, int256[] proposed, int256[] guarded, Mode mode, bool guardrailHit);
 
         error NotGovernance();
@@ -67,9 +70,12 @@ sol! {
     }
 
     /// `KpiSource.sol`'s reporter-posted source.
+    #[derive(Debug, PartialEq, Eq)]
     contract ReporterKpiSource {
         constructor(address reporter_, uint256 kpiCount_);
         function commitKpis(uint64 epoch, int256[] kpis) external;
+        function snapshot(uint64 epoch) external view returns (int256[] kpis, uint64 postedAt);
+        event KpisCommitted(uint64 indexed epoch, bytes32 kpiHash, int256[] kpis);
         error NotReporter();
         error AlreadyCommitted(uint64 epoch);
         error WrongKpiCount(uint256 expected, uint256 got);
@@ -85,6 +91,39 @@ sol! {
 pub const CONTROLLER_SOURCE: &str = include_str!("../contracts/PolicyController.sol");
 pub const KPI_SOURCE_SOURCE: &str = include_str!("../contracts/KpiSource.sol");
 pub const VERIFIER_STUB_SOURCE: &str = include_str!("../contracts/test/VerifierStub.sol");
+
+/// The names of the contracts an operator deploys beside the verifier.
+pub const DEPLOYED_CONTRACTS: [&str; 2] = ["PolicyController", "ReporterKpiSource"];
+
+/// Their committed compiled artifacts, so `zkpolicy deploy` needs no compiler. A test keeps them
+/// equal to a fresh compile; regenerate with
+/// `cargo run -p zkpolicy-verifier-contract --example render_contracts`.
+pub const CONTROLLER_ARTIFACT: &str = include_str!("../generated/contracts/PolicyController.json");
+pub const KPI_SOURCE_ARTIFACT: &str = include_str!("../generated/contracts/ReporterKpiSource.json");
+
+/// The directory of the committed controller artifacts.
+pub fn artifacts_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("generated/contracts")
+}
+
+/// A committed artifact, decoded.
+pub fn committed(artifact: &str) -> Result<Compiled, CompileError> {
+    let json: serde_json::Value = serde_json::from_str(artifact).map_err(|e| CompileError::Output(e.to_string()))?;
+    Compiled::from_artifact(&json)
+}
+
+/// The artifact files (name, pretty JSON) of the deployed contracts from a fresh compile.
+pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
+    DEPLOYED_CONTRACTS
+        .iter()
+        .map(|name| {
+            let c = compiled.get(*name).ok_or_else(|| CompileError::Output(format!("no {name} in the compiler output")))?;
+            let text = serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new()))
+                .map_err(|e| CompileError::Output(e.to_string()))?;
+            Ok((format!("{name}.json"), format!("{text}\n")))
+        })
+        .collect()
+}
 
 /// Compiles the controller, the reporter KPI source and the test verifier stub.
 pub fn compile_contracts(solc_dir: &Path) -> Result<BTreeMap<String, Compiled>, CompileError> {

@@ -7,6 +7,8 @@ use anyhow::Context;
 use clap::Args;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::Model;
+use zkpolicy_prover::chain::signer::{self, KeySource};
+use zkpolicy_prover::chain::{Client, Deployment};
 use zkpolicy_prover::keys::KeyCache;
 use zkpolicy_prover::srs::SrsSource;
 
@@ -60,4 +62,46 @@ pub fn circuit(model: Arc<Model>) -> anyhow::Result<PolicyCircuit> {
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// The JSON-RPC node of the chain commands.
+#[derive(Debug, Clone, Args)]
+pub struct RpcArgs {
+    /// JSON-RPC endpoint of the chain.
+    #[arg(long, value_name = "URL", env = "ZKPOLICY_RPC_URL", default_value = "http://127.0.0.1:8545")]
+    pub rpc: String,
+}
+
+/// Where the transaction key comes from; it is never printed.
+#[derive(Debug, Clone, Args)]
+pub struct SignerArgs {
+    /// Environment variable holding the account's hex private key.
+    #[arg(long, value_name = "VAR", default_value = signer::KEY_ENV)]
+    pub private_key_env: String,
+
+    /// An encrypted JSON keystore to sign with instead; its password is read from --password-env.
+    #[arg(long, value_name = "FILE")]
+    pub keystore: Option<PathBuf>,
+
+    /// Environment variable holding the keystore's password.
+    #[arg(long, value_name = "VAR", default_value = signer::PASSWORD_ENV)]
+    pub password_env: String,
+}
+
+impl SignerArgs {
+    pub fn connect(&self, rpc: &RpcArgs) -> anyhow::Result<Client> {
+        let source = match &self.keystore {
+            Some(path) => KeySource::Keystore { path: path.clone(), password_env: self.password_env.clone() },
+            None => KeySource::Env(self.private_key_env.clone()),
+        };
+        let signer = signer::load(&source)?;
+        Ok(Client::connect(&rpc.rpc, Some(signer))?)
+    }
+}
+
+/// Reads a deployment record and checks it against the model and the node's chain.
+pub fn load_deployment(path: &PathBuf, model: &Model, client: &Client) -> anyhow::Result<Deployment> {
+    let deployment = Deployment::load(path)?;
+    deployment.check(model, client.chain_id(), path)?;
+    Ok(deployment)
 }

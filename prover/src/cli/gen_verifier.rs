@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::json;
-use zkpolicy_prover::{evm, fsutil};
+use zkpolicy_prover::{evm, fsutil, srs};
 use zkpolicy_verifier_contract::compile;
 use zkpolicy_verifier_contract::evm::MAX_RUNTIME_BYTES;
 use zkpolicy_verifier_contract::solidity::CONTRACT_NAME;
@@ -53,15 +53,13 @@ impl GenVerifierArgs {
         let solc_dir = self.solc_dir.clone().unwrap_or_else(|| compile::bundled_dir().to_path_buf());
         let compiled = evm::compile_verifier(&source, &solc_dir)?;
         let runtime = compiled.deployed_bytecode.len();
-        let artifact = json!({
-            "contractName": CONTRACT_NAME,
-            "compiler": compiled.compiler,
-            "model": model.name(),
-            "modelCommitment": model.commitment().to_string(),
-            "abi": compiled.abi,
-            "bytecode": format!("0x{}", hex::encode(&compiled.bytecode)),
-            "deployedBytecode": format!("0x{}", hex::encode(&compiled.deployed_bytecode)),
-        });
+        let mut provenance = serde_json::Map::new();
+        provenance.insert("model".into(), model.name().into());
+        provenance.insert("modelCommitment".into(), model.commitment().to_string().into());
+        provenance.insert("srs".into(), srs.id().into());
+        provenance.insert("insecureDevSrs".into(), srs::is_dev(&params).into());
+        provenance.insert("sourceKeccak".into(), evm::source_keccak(&source).into());
+        let artifact = compiled.artifact(CONTRACT_NAME, provenance);
         let dir = &self.out_dir;
         let sol = dir.join(format!("{CONTRACT_NAME}.sol"));
         let abi = dir.join(format!("{CONTRACT_NAME}.abi.json"));

@@ -1,17 +1,21 @@
 //! Argument parsing, dispatch and exit codes.
 //!
 //! Exit codes: 0 success; 1 the proof is invalid (or was made for another
-//! model); 2 a usage or input error.
+//! model), or the chain rejected it; 2 a usage, input, key or connection error.
 
 mod bench;
+mod commit_kpis;
 mod common;
 mod demo;
+mod deploy;
 mod gen_verifier;
 mod inspect;
 mod keygen;
 mod progress;
 mod prove;
 mod setup;
+mod status;
+mod submit;
 mod verify;
 
 use std::process::ExitCode;
@@ -29,12 +33,16 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Bench(bench::BenchArgs),
+    CommitKpis(commit_kpis::CommitKpisArgs),
     Demo(demo::DemoArgs),
+    Deploy(deploy::DeployArgs),
     GenVerifier(gen_verifier::GenVerifierArgs),
     Inspect(inspect::InspectArgs),
     Keygen(keygen::KeygenArgs),
     Setup(setup::SetupArgs),
     Prove(prove::ProveArgs),
+    Status(status::StatusArgs),
+    Submit(submit::SubmitArgs),
     Verify(verify::VerifyArgs),
 }
 
@@ -45,19 +53,34 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Bench(args) => args.run(),
+        Command::CommitKpis(args) => args.run(),
         Command::Demo(args) => args.run(),
+        Command::Deploy(args) => args.run(),
         Command::GenVerifier(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Keygen(args) => args.run(),
         Command::Setup(args) => args.run(),
         Command::Prove(args) => args.run(),
+        Command::Status(args) => args.run(),
+        Command::Submit(args) => args.run(),
         Command::Verify(args) => args.run(),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(EXIT_INPUT)
+            ExitCode::from(if rejected(&err) { EXIT_INVALID } else { EXIT_INPUT })
         }
     }
+}
+
+/// Errors that mean "checked, and refused": a false statement, not bad input.
+fn rejected(err: &anyhow::Error) -> bool {
+    use zkpolicy_prover::chain::ChainError;
+    use zkpolicy_prover::ProverError;
+    err.chain().any(|cause| {
+        matches!(cause.downcast_ref::<ChainError>(), Some(ChainError::Rejected { .. }))
+            || matches!(cause.downcast_ref::<ProverError>(), Some(ProverError::InvalidProof { .. }))
+            || matches!(cause.downcast_ref::<ChainError>(), Some(ChainError::Prover(ProverError::InvalidProof { .. })))
+    })
 }

@@ -1,0 +1,160 @@
+//! A blocking JSON-RPC client: one provider, an optional signer, its own runtime.
+
+use std::future::Future;
+use std::time::Duration;
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, Bytes, B256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{Log, TransactionReceipt, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolError, SolInterface};
+use alloy::transports::{RpcError, TransportErrorKind};
+use zkpolicy_verifier_contract::controller::PolicyController::PolicyControllerErrors;
+use zkpolicy_verifier_contract::controller::ReporterKpiSource::ReporterKpiSourceErrors;
+
+use super::ChainError;
+
+/// How long any one request or receipt wait may take.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A mined transaction.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub tx: B256,
+    pub block: u64,
+    pub gas_used: u64,
+    /// The created contract, for deployments.
+    pub address: Option<Address>,
+    pub logs: Vec<Log>,
+}
+
+pub struct Client {
+    runtime: tokio::runtime::Runtime,
+    provider: DynProvider,
+    url: String,
+    from: Option<Address>,
+    chain_id: u64,
+}
+
+impl Client {
+    /// Connects to `url` (and checks the node answers), signing with `signer` if given.
+    pub fn connect(url: &str, signer: Option<PrivateKeySigner>) -> Result<Self, ChainError> {
+        let parsed = url
+            .parse::<alloy::transports::http::reqwest::Url>()
+            .map_err(|e| ChainError::BadUrl { url: url.into(), detail: e.to_string() })?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ChainError::Answer(format!("cannot start the async runtime: {e}")))?;
+        let from = signer.as_ref().map(|s| s.address());
+        let provider = match signer {
+            Some(signer) => ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(parsed).erased(),
+            None => ProviderBuilder::new().connect_http(parsed).erased(),
+        };
+        let mut client = Self { runtime, provider, url: url.into(), from, chain_id: 0 };
+        client.chain_id = client.block_on("eth_chainId", |p| async move { p.get_chain_id().await })?;
+        Ok(client)
+    }
+
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The signing account.
+    pub fn from(&self) -> Result<Address, ChainError> {
+        self.from.ok_or_else(|| ChainError::Key("this command sends a transaction and needs a signing key".into()))
+    }
+
+    /// Deploys `code` (creation bytecode with constructor arguments appended).
+    pub fn deploy(&self, what: &str, code: Vec<u8>) -> Result<Sent, ChainError> {
+        let tx = TransactionRequest::default().with_from(self.from()?).with_deploy_code(code);
+        let sent = self.send_request(what, tx)?;
+        if sent.address.is_none() {
+            return Err(ChainError::Answer(format!("the receipt of the {what} deployment names no contract address")));
+        }
+        Ok(sent)
+    }
+
+    /// Sends a call transaction and waits for its receipt. A call the chain would revert
+    /// fails at gas estimation, before anything is sent, with the decoded reason.
+    pub fn send(&self, what: &str, to: Address, input: Vec<u8>) -> Result<Sent, ChainError> {
+        let tx = TransactionRequest::default().with_from(self.from()?).with_to(to).with_input(input);
+        self.send_request(what, tx)
+    }
+
+    /// A read-only call.
+    pub fn call(&self, what: &str, to: Address, input: Vec<u8>) -> Result<Bytes, ChainError> {
+        let tx = TransactionRequest::default().with_to(to).with_input(input);
+        self.block_on(what, |p| async move { p.call(tx).await })
+    }
+
+    fn send_request(&self, what: &str, tx: TransactionRequest) -> Result<Sent, ChainError> {
+        let receipt: TransactionReceipt = self.block_on(what, |p| async move {
+            let pending = p.send_transaction(tx).await?;
+            pending.with_timeout(Some(TIMEOUT)).get_receipt().await.map_err(|e| RpcError::local_usage_str(&e.to_string()))
+        })?;
+        if !receipt.status() {
+            return Err(ChainError::Rejected {
+                reason: format!("the {what} transaction {} reverted in block {:?}", receipt.transaction_hash, receipt.block_number),
+            });
+        }
+        Ok(Sent {
+            tx: receipt.transaction_hash,
+            block: receipt.block_number.unwrap_or_default(),
+            gas_used: receipt.gas_used,
+            address: receipt.contract_address,
+            logs: receipt.inner.logs().to_vec(),
+        })
+    }
+
+    fn block_on<T, F, Fut>(&self, what: &str, f: F) -> Result<T, ChainError>
+    where
+        F: FnOnce(DynProvider) -> Fut,
+        Fut: Future<Output = Result<T, RpcError<TransportErrorKind>>>,
+    {
+        let fut = f(self.provider.clone());
+        match self.runtime.block_on(async { tokio::time::timeout(TIMEOUT, fut).await }) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(self.classify(what, err)),
+            Err(_) => Err(ChainError::Unreachable { url: self.url.clone(), detail: format!("no answer to the {what} within {TIMEOUT:?}") }),
+        }
+    }
+
+    fn classify(&self, what: &str, err: RpcError<TransportErrorKind>) -> ChainError {
+        if let Some(payload) = err.as_error_resp() {
+            return match payload.as_revert_data() {
+                Some(data) => ChainError::Rejected { reason: format!("the {what} reverts with {}", revert_reason(&data)) },
+                None => ChainError::Node { what: what.into(), message: payload.message.to_string() },
+            };
+        }
+        match err {
+            RpcError::Transport(kind) => ChainError::Unreachable { url: self.url.clone(), detail: kind.to_string() },
+            other => ChainError::Answer(format!("{what}: {other}")),
+        }
+    }
+}
+
+/// A revert's custom error by name and arguments, e.g. `EpochNotAfter { epoch: 1, lastEpoch: 1 }`.
+pub fn revert_reason(data: &[u8]) -> String {
+    fn inner(debug: String) -> String {
+        // `Variant(Variant { .. })` → `Variant { .. }`; `Variant(Variant)` → `Variant()`.
+        match debug.split_once('(') {
+            Some((name, rest)) => {
+                let body = rest.strip_suffix(')').unwrap_or(rest);
+                if body == name { format!("{name}()") } else { body.to_string() }
+            }
+            None => debug,
+        }
+    }
+    if let Ok(e) = PolicyControllerErrors::abi_decode(data) {
+        return inner(format!("{e:?}"));
+    }
+    if let Ok(e) = ReporterKpiSourceErrors::abi_decode(data) {
+        return inner(format!("{e:?}"));
+    }
+    if let Ok(e) = alloy::sol_types::Revert::abi_decode(data) {
+        return format!("\"{}\"", e.reason);
+    }
+    format!("0x{}", hex::encode(data))
+}

@@ -1,0 +1,256 @@
+//! `zkpolicy deploy`: the deployment config an operator writes, the record the
+//! deployment leaves behind, and the three deployments themselves.
+
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{Address, FixedBytes, I256, U256};
+use alloy::sol_types::SolConstructor;
+use serde::{Deserialize, Serialize};
+use zkpolicy_model::Model;
+use zkpolicy_verifier_contract::controller::PolicyController::{self, Guardrail, Mode, Timing};
+use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
+
+use super::{ChainError, Client};
+use crate::fsutil;
+
+pub const DEPLOYMENT_FORMAT: &str = "zkpolicy-deployment";
+
+/// What the operator chooses for a controller (`--config`, JSON).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployConfig {
+    /// `advisory` (record only), `timelocked` (queue for `adjustment_delay`) or `autonomous` (apply).
+    pub mode: String,
+    /// Governance, guardian and KPI reporter; each defaults to the deploying account.
+    #[serde(default)]
+    pub governance: Option<Address>,
+    #[serde(default)]
+    pub guardian: Option<Address>,
+    #[serde(default)]
+    pub reporter: Option<Address>,
+    /// Seconds between scheduling and executing a governance change.
+    pub governance_delay: u64,
+    pub timing: TimingConfig,
+    /// One per model output, in the model's output order: the parameter the output adjusts.
+    pub parameters: Vec<ParameterConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingConfig {
+    /// A KPI snapshot older than this (seconds) is refused.
+    pub max_snapshot_age: u64,
+    /// Seconds between two decisions.
+    pub min_epoch_interval: u64,
+    /// Timelocked mode: seconds before a queued adjustment may execute.
+    pub adjustment_delay: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterConfig {
+    pub name: String,
+    pub initial: i64,
+    pub min: i64,
+    pub max: i64,
+    /// The largest change per epoch; a larger proven delta is clamped to it.
+    pub max_step: i64,
+}
+
+impl DeployConfig {
+    pub fn load(path: &Path) -> Result<Self, ChainError> {
+        let text = fsutil::read(path)?;
+        let config: Self = serde_json::from_slice(&text)
+            .map_err(|e| ChainError::File { path: path.into(), reason: format!("not a valid deployment config: {e}") })?;
+        Ok(config)
+    }
+
+    /// Checks the config against the model; errors name the field and the fix.
+    pub fn validate(&self, model: &Model) -> Result<(), ChainError> {
+        self.mode()?;
+        let outputs = &model.file().outputs;
+        if self.parameters.len() != outputs.len() {
+            return Err(ChainError::Config(format!(
+                "parameters: {} entries, but model {} has {} outputs ({}); give one parameter per output, in that order",
+                self.parameters.len(),
+                model.name(),
+                outputs.len(),
+                outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        for (i, p) in self.parameters.iter().enumerate() {
+            if p.min > p.max {
+                return Err(ChainError::Config(format!("parameters[{i}] ({}): min {} is above max {}", p.name, p.min, p.max)));
+            }
+            if p.initial < p.min || p.initial > p.max {
+                return Err(ChainError::Config(format!(
+                    "parameters[{i}] ({}): initial {} lies outside [min {}, max {}]",
+                    p.name, p.initial, p.min, p.max
+                )));
+            }
+            if p.max_step < 0 {
+                return Err(ChainError::Config(format!("parameters[{i}] ({}): max_step {} is negative", p.name, p.max_step)));
+            }
+        }
+        Ok(())
+    }
+
+    fn mode(&self) -> Result<Mode, ChainError> {
+        match self.mode.as_str() {
+            "advisory" => Ok(Mode::Advisory),
+            "timelocked" => Ok(Mode::Timelocked),
+            "autonomous" => Ok(Mode::Autonomous),
+            other => Err(ChainError::Config(format!("mode: \"{other}\" is not one of advisory, timelocked, autonomous"))),
+        }
+    }
+}
+
+/// The verifier's creation code and where it came from.
+#[derive(Clone, Debug)]
+pub struct VerifierCode {
+    pub bytecode: Vec<u8>,
+    /// An identifier of the SRS the verifier was generated from.
+    pub srs: String,
+    pub insecure_dev_srs: bool,
+}
+
+/// What `deploy` leaves behind (`--out`), read by `commit-kpis`, `submit` and `status`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    pub format: String,
+    pub chain_id: u64,
+    pub model: String,
+    pub model_commitment: String,
+    pub srs: String,
+    pub insecure_dev_srs: bool,
+    pub deployer: Address,
+    pub verifier: Address,
+    pub kpi_source: Address,
+    pub controller: Address,
+    /// Parameter names, in the model's output order.
+    pub parameters: Vec<String>,
+    pub block: u64,
+    pub gas: DeployGas,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DeployGas {
+    pub verifier: u64,
+    pub kpi_source: u64,
+    pub controller: u64,
+}
+
+impl Deployment {
+    pub fn load(path: &Path) -> Result<Self, ChainError> {
+        let text = fsutil::read(path)?;
+        let record: Self = serde_json::from_slice(&text).map_err(|e| ChainError::File {
+            path: path.into(),
+            reason: format!("not a deployment record written by `zkpolicy deploy`: {e}"),
+        })?;
+        if record.format != DEPLOYMENT_FORMAT {
+            return Err(ChainError::File { path: path.into(), reason: format!("format is \"{}\", expected \"{DEPLOYMENT_FORMAT}\"", record.format) });
+        }
+        Ok(record)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), ChainError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| ChainError::Answer(e.to_string()))?;
+        fsutil::write_atomic(path, format!("{text}\n").as_bytes())?;
+        Ok(())
+    }
+
+    /// Refuses a record for another model or another chain.
+    pub fn check(&self, model: &Model, chain_id: u64, path: &PathBuf) -> Result<(), ChainError> {
+        if self.model_commitment != model.commitment().to_string() {
+            return Err(ChainError::File {
+                path: path.clone(),
+                reason: format!(
+                    "the controller was deployed for model {} ({}), not {} ({}); pass that model with --model",
+                    self.model,
+                    self.model_commitment,
+                    model.name(),
+                    model.commitment()
+                ),
+            });
+        }
+        if self.chain_id != chain_id {
+            return Err(ChainError::File {
+                path: path.clone(),
+                reason: format!("the contracts were deployed on chain {}, but the node serves chain {chain_id}; check --rpc", self.chain_id),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn int(v: i64) -> I256 {
+    I256::try_from(v).unwrap_or_default()
+}
+
+/// Deploys the verifier, the reporter KPI source and the controller, in that order.
+pub fn deploy(client: &Client, model: &Model, verifier: &VerifierCode, config: &DeployConfig) -> Result<Deployment, ChainError> {
+    config.validate(model)?;
+    let deployer = client.from()?;
+    let mode = config.mode()?;
+    let committed = |artifact: &str| {
+        controller::committed(artifact).map_err(|e| ChainError::Answer(format!("bundled contract artifact: {e}")))
+    };
+
+    let verifier_tx = client.deploy("verifier deployment", verifier.bytecode.clone())?;
+    let verifier_address = verifier_tx.address.unwrap_or_default();
+
+    let mut source_code = committed(controller::KPI_SOURCE_ARTIFACT)?.bytecode;
+    source_code.extend(
+        ReporterKpiSource::constructorCall {
+            reporter_: config.reporter.unwrap_or(deployer),
+            kpiCount_: U256::from(model.file().inputs.len()),
+        }
+        .abi_encode(),
+    );
+    let source_tx = client.deploy("KPI source deployment", source_code)?;
+    let source_address = source_tx.address.unwrap_or_default();
+
+    let mut controller_code = committed(controller::CONTROLLER_ARTIFACT)?.bytecode;
+    controller_code.extend(
+        PolicyController::constructorCall {
+            governance_: config.governance.unwrap_or(deployer),
+            guardian_: config.guardian.unwrap_or(deployer),
+            verifier_: verifier_address,
+            modelCommitment_: FixedBytes(model.commitment().0),
+            kpiSource_: source_address,
+            mode_: mode,
+            initial: config.parameters.iter().map(|p| int(p.initial)).collect(),
+            guardrails_: config
+                .parameters
+                .iter()
+                .map(|p| Guardrail { min: int(p.min), max: int(p.max), maxStep: int(p.max_step) })
+                .collect(),
+            timing_: Timing {
+                maxSnapshotAge: config.timing.max_snapshot_age,
+                minEpochInterval: config.timing.min_epoch_interval,
+                adjustmentDelay: config.timing.adjustment_delay,
+            },
+            governanceDelay_: config.governance_delay,
+        }
+        .abi_encode(),
+    );
+    let controller_tx = client.deploy("controller deployment", controller_code)?;
+
+    Ok(Deployment {
+        format: DEPLOYMENT_FORMAT.into(),
+        chain_id: client.chain_id(),
+        model: model.name().into(),
+        model_commitment: model.commitment().to_string(),
+        srs: verifier.srs.clone(),
+        insecure_dev_srs: verifier.insecure_dev_srs,
+        deployer,
+        verifier: verifier_address,
+        kpi_source: source_address,
+        controller: controller_tx.address.unwrap_or_default(),
+        parameters: config.parameters.iter().map(|p| p.name.clone()).collect(),
+        block: controller_tx.block,
+        gas: DeployGas { verifier: verifier_tx.gas_used, kpi_source: source_tx.gas_used, controller: controller_tx.gas_used },
+    })
+}

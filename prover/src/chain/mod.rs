@@ -1,0 +1,50 @@
+//! Talking to a chain over JSON-RPC (alloy): deploying the verifier, the KPI
+//! source and the controller, committing KPIs, submitting proofs, reading state.
+//!
+//! Calls are blocking: each [`Client`] drives its own single-threaded tokio
+//! runtime, so the CLI and tests stay synchronous. Private keys are loaded by
+//! [`signer`] and never formatted into any message.
+
+mod client;
+mod deployment;
+mod ops;
+pub mod signer;
+
+pub use client::{Client, Sent};
+pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, ParameterConfig, TimingConfig, VerifierCode};
+pub use ops::{commit_kpis, status, submit, Status, Submitted};
+
+use std::path::PathBuf;
+
+/// Errors of the chain commands. [`ChainError::Rejected`] means the chain (or the
+/// controller's own rules, checked before sending) refused the statement; the
+/// others are input, key or connection problems.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error("cannot reach the JSON-RPC node at {url}: {detail} (is a node running? `verifier-contract/node/local-node.sh` starts a local one)")]
+    Unreachable { url: String, detail: String },
+
+    #[error("{url} is not a valid RPC URL: {detail}")]
+    BadUrl { url: String, detail: String },
+
+    #[error("the node refused the {what}: {message}")]
+    Node { what: String, message: String },
+
+    #[error("rejected: {reason}")]
+    Rejected { reason: String },
+
+    #[error("{0}")]
+    Key(String),
+
+    #[error("{path}: {reason}")]
+    File { path: PathBuf, reason: String },
+
+    #[error("{0}")]
+    Config(String),
+
+    #[error("unexpected answer from the node: {0}")]
+    Answer(String),
+
+    #[error(transparent)]
+    Prover(#[from] crate::ProverError),
+}

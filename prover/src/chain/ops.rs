@@ -1,0 +1,148 @@
+//! `commit-kpis`, `submit` and `status` against a deployment.
+
+use alloy::primitives::I256;
+use alloy::sol_types::{SolCall, SolEvent};
+use serde::Serialize;
+use zkpolicy_circuits::PublicInputs;
+use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode};
+use zkpolicy_verifier_contract::controller::ReporterKpiSource;
+
+use super::{ChainError, Client, Deployment, Sent};
+
+fn int(v: i64) -> I256 {
+    I256::try_from(v).unwrap_or_default()
+}
+
+fn small(v: I256, what: &str) -> Result<i64, ChainError> {
+    i64::try_from(v).map_err(|_| ChainError::Answer(format!("{what} {v} does not fit 64 bits")))
+}
+
+fn smalls(values: &[I256], what: &str) -> Result<Vec<i64>, ChainError> {
+    values.iter().map(|v| small(*v, what)).collect()
+}
+
+/// Commits the quantized KPI vector for `epoch` to the deployment's KPI source.
+pub fn commit_kpis(client: &Client, deployment: &Deployment, epoch: u64, kpis: &[i64]) -> Result<Sent, ChainError> {
+    let call = ReporterKpiSource::commitKpisCall { epoch, kpis: kpis.iter().map(|v| int(*v)).collect() };
+    client.send("KPI commitment", deployment.kpi_source, call.abi_encode())
+}
+
+/// The KPI vector committed on chain for `epoch`, or `None`.
+pub fn committed_kpis(client: &Client, deployment: &Deployment, epoch: u64) -> Result<Option<Vec<i64>>, ChainError> {
+    let out = client.call("KPI snapshot read", deployment.kpi_source, ReporterKpiSource::snapshotCall { epoch }.abi_encode())?;
+    let snapshot = ReporterKpiSource::snapshotCall::abi_decode_returns(&out).map_err(|e| ChainError::Answer(e.to_string()))?;
+    if snapshot.postedAt == 0 {
+        return Ok(None);
+    }
+    Ok(Some(smalls(&snapshot.kpis, "committed KPI")?))
+}
+
+/// The outcome of a submitted proof.
+#[derive(Clone, Debug, Serialize)]
+pub struct Submitted {
+    pub tx: String,
+    pub block: u64,
+    pub gas_used: u64,
+    pub epoch: u64,
+    pub mode: &'static str,
+    /// The proven outputs (deltas), and the values after the guardrails.
+    pub proposed: Vec<i64>,
+    pub guarded: Vec<i64>,
+    pub guardrail_hit: bool,
+    /// The parameters now in force, when the mode applied them.
+    pub applied: Option<Vec<i64>>,
+    /// Timelocked mode: when the queued values may be executed.
+    pub queued_until: Option<u64>,
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Advisory => "advisory",
+        Mode::Timelocked => "timelocked",
+        Mode::Autonomous => "autonomous",
+        _ => "unknown",
+    }
+}
+
+/// Sends `submitAdjustment(epoch, outputs, proof)`. Before sending, the KPIs the
+/// proof was made on are compared with the chain's, so a mismatch is named
+/// instead of surfacing as a bare `InvalidProof`.
+pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, proof: &[u8]) -> Result<Submitted, ChainError> {
+    match committed_kpis(client, deployment, public.epoch)? {
+        None => {
+            return Err(ChainError::Rejected {
+                reason: format!("no KPIs are committed on chain for epoch {}; run `zkpolicy commit-kpis` first", public.epoch),
+            })
+        }
+        Some(chain) if chain != public.kpis => {
+            let i = chain.iter().zip(&public.kpis).position(|(a, b)| a != b).unwrap_or(0);
+            return Err(ChainError::Rejected {
+                reason: format!(
+                    "the proof was made on other KPIs than those committed for epoch {}: KPI {i} is {} on chain and {} in the proof",
+                    public.epoch,
+                    chain.get(i).copied().unwrap_or_default(),
+                    public.kpis.get(i).copied().unwrap_or_default()
+                ),
+            })
+        }
+        Some(_) => {}
+    }
+    let call = PolicyController::submitAdjustmentCall {
+        epoch: public.epoch,
+        outputs: public.outputs.iter().map(|v| int(*v)).collect(),
+        proof: proof.to_vec().into(),
+    };
+    let sent = client.send("adjustment", deployment.controller, call.abi_encode())?;
+
+    let mut decision = None;
+    let mut applied = None;
+    let mut queued_until = None;
+    for log in &sent.logs {
+        if log.address() != deployment.controller {
+            continue;
+        }
+        if let Ok(d) = PolicyController::Decision::decode_log_data(log.data()) {
+            decision = Some(d);
+        } else if let Ok(a) = PolicyController::ParametersApplied::decode_log_data(log.data()) {
+            applied = Some(smalls(&a.values, "applied value")?);
+        } else if let Ok(q) = PolicyController::AdjustmentQueued::decode_log_data(log.data()) {
+            queued_until = Some(q.eta);
+        }
+    }
+    let decision = decision.ok_or_else(|| ChainError::Answer("the adjustment's receipt has no Decision event".into()))?;
+    Ok(Submitted {
+        tx: sent.tx.to_string(),
+        block: sent.block,
+        gas_used: sent.gas_used,
+        epoch: decision.epoch,
+        mode: mode_name(decision.mode),
+        proposed: smalls(&decision.proposed, "proposed value")?,
+        guarded: smalls(&decision.guarded, "guarded value")?,
+        guardrail_hit: decision.guardrailHit,
+        applied,
+        queued_until,
+    })
+}
+
+/// The controller's state as read from the chain.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Status {
+    pub parameters: Vec<i64>,
+    pub last_epoch: u64,
+    pub mode: &'static str,
+    pub paused: bool,
+}
+
+pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainError> {
+    let to = deployment.controller;
+    let decode = |e: alloy::sol_types::Error| ChainError::Answer(e.to_string());
+    let out = client.call("parameters read", to, PolicyController::parametersCall {}.abi_encode())?;
+    let parameters = PolicyController::parametersCall::abi_decode_returns(&out).map_err(decode)?;
+    let out = client.call("lastEpoch read", to, PolicyController::lastEpochCall {}.abi_encode())?;
+    let last_epoch = PolicyController::lastEpochCall::abi_decode_returns(&out).map_err(decode)?;
+    let out = client.call("mode read", to, PolicyController::modeCall {}.abi_encode())?;
+    let mode = PolicyController::modeCall::abi_decode_returns(&out).map_err(decode)?;
+    let out = client.call("paused read", to, PolicyController::pausedCall {}.abi_encode())?;
+    let paused = PolicyController::pausedCall::abi_decode_returns(&out).map_err(decode)?;
+    Ok(Status { parameters: smalls(&parameters, "parameter")?, last_epoch, mode: mode_name(mode), paused })
+}

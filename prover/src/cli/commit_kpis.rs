@@ -1,0 +1,69 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+use zkpolicy_model::KpiSnapshot;
+use zkpolicy_prover::chain;
+
+use super::common::{load_deployment, load_model, print_json, RpcArgs, SignerArgs};
+
+/// Commit an epoch's KPI snapshot to the deployment's KPI source (as its reporter).
+///
+/// The snapshot is checked and quantized with the deployed model, exactly as
+/// `prove` does, so the proof and the chain see the same integers.
+///
+/// Examples:
+///   zkpolicy commit-kpis --deployment deployment.json --kpis models/kpis-sample.json --epoch 1
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct CommitKpisArgs {
+    /// Deployment record written by `zkpolicy deploy`.
+    #[arg(long, value_name = "FILE")]
+    deployment: PathBuf,
+
+    /// Model file (default: the bundled tokenomics policy); must be the deployed model.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+
+    /// KPI snapshot {"kpis": {"<input name>": <value>, ...}}.
+    #[arg(long, value_name = "FILE")]
+    kpis: PathBuf,
+
+    /// The epoch these KPIs are for.
+    #[arg(long)]
+    epoch: u64,
+
+    #[command(flatten)]
+    rpc: RpcArgs,
+
+    #[command(flatten)]
+    signer: SignerArgs,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl CommitKpisArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let model = load_model(self.model.as_ref())?;
+        let kpis = KpiSnapshot::load(&self.kpis)
+            .and_then(|s| s.quantize(&model))
+            .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
+        let client = self.signer.connect(&self.rpc)?;
+        let deployment = load_deployment(&self.deployment, &model, &client)?;
+        let sent = chain::commit_kpis(&client, &deployment, self.epoch, kpis.values())?;
+        if self.json {
+            print_json(&json!({
+                "epoch": self.epoch, "kpis_quantized": kpis.values(), "tx": sent.tx.to_string(),
+                "block": sent.block, "gas_used": sent.gas_used,
+            }))?;
+        } else {
+            println!("committed KPIs for epoch {} {:?}", self.epoch, kpis.values());
+            println!("  tx {} in block {}, {} gas", sent.tx, sent.block, sent.gas_used);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,141 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use serde_json::json;
+use zkpolicy_prover::chain::{self, DeployConfig, VerifierCode};
+use zkpolicy_prover::{evm, srs};
+use zkpolicy_verifier_contract::compile::{self, Compiled};
+
+use super::common::{circuit, load_model, print_json, KeyArgs, RpcArgs, SignerArgs, DEFAULT_VERIFIER};
+use super::progress;
+
+/// Deploy the verifier, the KPI source and the controller over JSON-RPC.
+///
+/// The verifier is generated from the model and the SRS. Its bytecode comes
+/// from --verifier (a `gen-verifier` artifact, checked to be for this model and
+/// SRS), from the bundled default when that matches, or from solc (npm). The
+/// controller and the KPI source ship compiled with zkpolicy. A verifier made
+/// from the INSECURE development SRS is refused unless --allow-dev-srs is given.
+/// The deployment record (addresses, chain, model, gas) is written to --out and
+/// read by commit-kpis, submit and status.
+///
+/// The signing key is read from $ZKPOLICY_PRIVATE_KEY (see --private-key-env) or
+/// a keystore (--keystore, password in $ZKPOLICY_KEYSTORE_PASSWORD); it is never printed.
+///
+/// Examples:
+///   zkpolicy deploy --config models/tokenomics-deployment.json --srs params/k10.bin --out deployment.json
+///   zkpolicy deploy --config models/tokenomics-deployment.json --allow-dev-srs --out deployment.json --json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct DeployArgs {
+    /// Model file (default: the bundled tokenomics policy).
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+
+    /// Controller settings: mode, roles, timing, and per-output parameter guardrails (JSON).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+
+    /// Where to write the deployment record.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+
+    /// A verifier artifact from `gen-verifier` (ZkPolicyVerifier.json) to deploy instead of compiling.
+    #[arg(long, value_name = "FILE")]
+    verifier: Option<PathBuf>,
+
+    /// Deploy even though the verifier comes from the INSECURE development SRS (local test chains only).
+    #[arg(long)]
+    allow_dev_srs: bool,
+
+    /// Directory holding solc-js, when the verifier must be compiled; default: the repository's verifier-contract/.
+    #[arg(long, value_name = "DIR")]
+    solc_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    keys: KeyArgs,
+
+    #[command(flatten)]
+    rpc: RpcArgs,
+
+    #[command(flatten)]
+    signer: SignerArgs,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl DeployArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let model = load_model(self.model.as_ref())?;
+        let config = DeployConfig::load(&self.config)?;
+        config.validate(&model).with_context(|| format!("deployment config {}", self.config.display()))?;
+        let circuit = circuit(model.clone())?;
+        let srs = self.keys.srs();
+        let params = srs.params(circuit.shape().k)?;
+        let insecure = srs::is_dev(&params);
+        if insecure && !self.allow_dev_srs {
+            bail!(
+                "refusing to deploy a verifier made from the INSECURE development SRS: anyone can forge proofs against it. \
+                 Import a ceremony's powers of tau (`zkpolicy setup --from FILE --checksum 0x…`) and pass it with --srs, \
+                 or pass --allow-dev-srs on a local test chain"
+            );
+        }
+        let spinner = progress::spinner("verifying key", self.json);
+        let (vk, _) = self.keys.cache().verifying_key(&params, &circuit, &srs)?;
+        spinner.finish_and_clear();
+        let source = evm::verifier_source(&params, &vk, &circuit)?;
+        let bytecode = self.verifier_bytecode(&source)?;
+        let client = self.signer.connect(&self.rpc)?;
+
+        let spinner = progress::spinner("deploying verifier, KPI source and controller", self.json);
+        let verifier = VerifierCode { bytecode, srs: srs.id(), insecure_dev_srs: insecure };
+        let deployment = chain::deploy(&client, &model, &verifier, &config)?;
+        spinner.finish_and_clear();
+        deployment.save(&self.out)?;
+
+        if self.json {
+            print_json(&json!({ "out": self.out, "deployment": deployment }))?;
+        } else {
+            println!("chain {} (deployer {})", deployment.chain_id, deployment.deployer);
+            println!("  verifier    {}  {} gas", deployment.verifier, deployment.gas.verifier);
+            println!("  KPI source  {}  {} gas", deployment.kpi_source, deployment.gas.kpi_source);
+            println!("  controller  {}  {} gas  ({} mode)", deployment.controller, deployment.gas.controller, config.mode);
+            if insecure {
+                println!("  WARNING: the verifier trusts the INSECURE development SRS");
+            }
+            println!("wrote {}", self.out.display());
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Creation code whose source is exactly `source` (the verifier of this model and SRS).
+    fn verifier_bytecode(&self, source: &str) -> anyhow::Result<Vec<u8>> {
+        let want = evm::source_keccak(source);
+        if let Some(path) = &self.verifier {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let artifact: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not a verifier artifact (JSON)", path.display()))?;
+            if artifact["sourceKeccak"].as_str() != Some(want.as_str()) {
+                bail!(
+                    "{} is not the verifier of this model and SRS (its sourceKeccak differs); regenerate it with \
+                     `zkpolicy gen-verifier` using the same --model and --srs",
+                    path.display()
+                );
+            }
+            return Ok(Compiled::from_artifact(&artifact).with_context(|| format!("verifier artifact {}", path.display()))?.bytecode);
+        }
+        let bundled: serde_json::Value = serde_json::from_str(DEFAULT_VERIFIER)?;
+        if bundled["sourceKeccak"].as_str() == Some(want.as_str()) {
+            return Ok(Compiled::from_artifact(&bundled)?.bytecode);
+        }
+        let solc_dir = self.solc_dir.clone().unwrap_or_else(|| compile::bundled_dir().to_path_buf());
+        let spinner = progress::spinner("compiling the verifier (solc)", self.json);
+        let compiled = evm::compile_verifier(source, &solc_dir)?;
+        spinner.finish_and_clear();
+        Ok(compiled.bytecode)
+    }
+}

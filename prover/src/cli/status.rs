@@ -1,0 +1,49 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::json;
+use zkpolicy_prover::chain::{self, Client};
+
+use super::common::{load_deployment, load_model, print_json, RpcArgs};
+
+/// Read the controller's parameters, last epoch, mode and pause flag from the chain.
+///
+/// Examples:
+///   zkpolicy status --deployment deployment.json --json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct StatusArgs {
+    /// Deployment record written by `zkpolicy deploy`.
+    #[arg(long, value_name = "FILE")]
+    deployment: PathBuf,
+
+    /// Model file (default: the bundled tokenomics policy); must be the deployed model.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+
+    #[command(flatten)]
+    rpc: RpcArgs,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl StatusArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let model = load_model(self.model.as_ref())?;
+        let client = Client::connect(&self.rpc.rpc, None)?;
+        let deployment = load_deployment(&self.deployment, &model, &client)?;
+        let status = chain::status(&client, &deployment)?;
+        if self.json {
+            print_json(&json!({ "controller": deployment.controller, "names": deployment.parameters, "status": status }))?;
+        } else {
+            println!("controller {} ({} mode{}), last epoch {}", deployment.controller, status.mode, if status.paused { ", PAUSED" } else { "" }, status.last_epoch);
+            for (name, value) in deployment.parameters.iter().zip(&status.parameters) {
+                println!("  {name:<22} {value}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,76 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::json;
+use zkpolicy_prover::artifact::ProofArtifact;
+use zkpolicy_prover::chain;
+
+use super::common::{load_deployment, load_model, print_json, RpcArgs, SignerArgs};
+
+/// Submit a proof to the controller as a transaction and wait for the receipt.
+///
+/// Prints the proposed and guarded values, the parameters applied (autonomous
+/// mode) or queued (timelocked), and the gas. The proof is checked against the
+/// KPIs committed on chain before sending. Exit code 1 when the controller
+/// rejects it (invalid proof, wrong epoch, paused, too soon, ...), named.
+///
+/// Examples:
+///   zkpolicy submit --deployment deployment.json --proof proof.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct SubmitArgs {
+    /// Deployment record written by `zkpolicy deploy`.
+    #[arg(long, value_name = "FILE")]
+    deployment: PathBuf,
+
+    /// Proof artifact written by `zkpolicy prove`.
+    #[arg(long, value_name = "FILE")]
+    proof: PathBuf,
+
+    /// Model file (default: the bundled tokenomics policy); must be the deployed model.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+
+    #[command(flatten)]
+    rpc: RpcArgs,
+
+    #[command(flatten)]
+    signer: SignerArgs,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl SubmitArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let model = load_model(self.model.as_ref())?;
+        let artifact = ProofArtifact::load(&self.proof)?;
+        let public = artifact.public_inputs(&model)?;
+        let proof = artifact.proof_bytes()?;
+        let client = self.signer.connect(&self.rpc)?;
+        let deployment = load_deployment(&self.deployment, &model, &client)?;
+        let result = chain::submit(&client, &deployment, &public, &proof)?;
+        if self.json {
+            print_json(&json!({ "parameters": deployment.parameters, "result": result }))?;
+        } else {
+            println!("epoch {} accepted ({} mode): tx {} in block {}, {} gas", result.epoch, result.mode, result.tx, result.block, result.gas_used);
+            for (i, name) in deployment.parameters.iter().enumerate() {
+                let get = |v: &Vec<i64>| v.get(i).copied().unwrap_or_default();
+                print!("  {name:<22} proposed {:+} -> guarded {}", get(&result.proposed), get(&result.guarded));
+                match &result.applied {
+                    Some(applied) => println!(", applied {}", get(applied)),
+                    None => println!(),
+                }
+            }
+            if result.guardrail_hit {
+                println!("  a guardrail clamped the proposal");
+            }
+            if let Some(eta) = result.queued_until {
+                println!("  queued: executable after timestamp {eta}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
