@@ -2,18 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn models() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
-}
-
-fn zkpolicy(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("zkpolicy").expect("binary built");
-    cmd.current_dir(dir);
-    cmd
-}
+mod common;
+use common::{edit_json, models, zkpolicy};
 
 fn prove(dir: &Path, kpis: &Path, out: &str) -> assert_cmd::assert::Assert {
     zkpolicy(dir)
@@ -27,12 +19,6 @@ fn prove(dir: &Path, kpis: &Path, out: &str) -> assert_cmd::assert::Assert {
 
 fn verify(dir: &Path, model: &str, proof: &str) -> assert_cmd::assert::Assert {
     zkpolicy(dir).args(["verify", "--model"]).arg(models().join(model)).args(["--proof", proof]).assert()
-}
-
-fn edit_artifact(dir: &Path, from: &str, to: &str, edit: impl FnOnce(&mut Value)) {
-    let mut v: Value = serde_json::from_slice(&std::fs::read(dir.join(from)).expect("artifact")).expect("json");
-    edit(&mut v);
-    std::fs::write(dir.join(to), serde_json::to_vec(&v).expect("json")).expect("write");
 }
 
 #[test]
@@ -63,14 +49,14 @@ fn prove_then_verify_and_reject_tampering() {
     verify(d, "tokenomics-policy.json", "proof.json").success();
 
     // A consistent claim for another epoch: fields and instances agree, the proof does not.
-    edit_artifact(d, "proof.json", "epoch.json", |v| {
+    edit_json(d, "proof.json", "epoch.json", |v| {
         v["epoch"] = 10.into();
         v["instances"][0] = format!("0x{:064x}", 10).into();
     });
     verify(d, "tokenomics-policy.json", "epoch.json").code(1).stdout(predicates::str::contains("INVALID"));
 
     // Another output, with matching instances.
-    edit_artifact(d, "proof.json", "output.json", |v| {
+    edit_json(d, "proof.json", "output.json", |v| {
         let value = v["outputs"][1]["value"].as_i64().expect("int") + 1;
         v["outputs"][1]["value"] = value.into();
         let instance = 1 + 8 + 1;
@@ -79,7 +65,7 @@ fn prove_then_verify_and_reject_tampering() {
     verify(d, "tokenomics-policy.json", "output.json").code(1);
 
     // A flipped proof byte.
-    edit_artifact(d, "proof.json", "flipped.json", |v| {
+    edit_json(d, "proof.json", "flipped.json", |v| {
         let mut bytes = hex::decode(v["proof"].as_str().expect("hex").trim_start_matches("0x")).expect("hex");
         bytes[700] ^= 0x80;
         v["proof"] = format!("0x{}", hex::encode(bytes)).into();
@@ -184,7 +170,7 @@ fn gen_verifier_writes_a_deployable_verifier_and_verify_evm_agrees() {
     assert_eq!(v["evm"]["valid"], true);
     assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
 
-    edit_artifact(d, "proof.json", "epoch.json", |v| {
+    edit_json(d, "proof.json", "epoch.json", |v| {
         v["epoch"] = 10.into();
         v["instances"][0] = format!("0x{:064x}", 10).into();
     });
