@@ -7,6 +7,7 @@
 pub mod arith;
 pub mod bounds;
 mod error;
+pub mod float;
 pub mod format;
 pub mod kpis;
 mod model;
