@@ -140,6 +140,19 @@ fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
     std::fs::write(d.join("junk.json"), "junk").expect("write");
     verify(d, "tokenomics-policy.json", "junk.json").code(2).stderr(predicates::str::contains("not a valid proof artifact"));
     zkpolicy(d).args(["prove", "--epoch", "x"]).assert().code(2);
+
+    // Missing SRS / key material: every command that needs keys names the file.
+    let sample = models().join("kpis-sample.json");
+    let prove_sample = ["prove", "--kpis", sample.to_str().expect("utf-8"), "--epoch", "1", "--out", "out.json"];
+    for command in [&["keygen"][..], &prove_sample, &["gen-verifier", "--out-dir", "v"]] {
+        zkpolicy(d)
+            .args(command)
+            .args(["--srs", "no-such-srs.bin"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("no-such-srs.bin"));
+    }
+    assert!(!d.join("v").exists() && !d.join("out.json").exists());
 }
 
 #[test]
