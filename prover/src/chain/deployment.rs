@@ -1,7 +1,7 @@
 //! `zkpolicy deploy`: the deployment config an operator writes, the record the
 //! deployment leaves behind, and the three deployments themselves.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use alloy::primitives::{Address, FixedBytes, I256, U256};
 use alloy::sol_types::SolConstructor;
@@ -162,10 +162,10 @@ impl Deployment {
     }
 
     /// Refuses a record for another model or another chain.
-    pub fn check(&self, model: &Model, chain_id: u64, path: &PathBuf) -> Result<(), ChainError> {
+    pub fn check(&self, model: &Model, chain_id: u64, path: &Path) -> Result<(), ChainError> {
         if self.model_commitment != model.commitment().to_string() {
             return Err(ChainError::File {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 reason: format!(
                     "the controller was deployed for model {} ({}), not {} ({}); pass that model with --model",
                     self.model,
@@ -177,7 +177,7 @@ impl Deployment {
         }
         if self.chain_id != chain_id {
             return Err(ChainError::File {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 reason: format!("the contracts were deployed on chain {}, but the node serves chain {chain_id}; check --rpc", self.chain_id),
             });
         }

@@ -100,7 +100,7 @@ impl SignerArgs {
 }
 
 /// Reads a deployment record and checks it against the model and the node's chain.
-pub fn load_deployment(path: &PathBuf, model: &Model, client: &Client) -> anyhow::Result<Deployment> {
+pub fn load_deployment(path: &std::path::Path, model: &Model, client: &Client) -> anyhow::Result<Deployment> {
     let deployment = Deployment::load(path)?;
     deployment.check(model, client.chain_id(), path)?;
     Ok(deployment)
