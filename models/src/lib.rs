@@ -5,14 +5,19 @@
 //! each function there is the native twin of one circuit constraint.
 
 pub mod arith;
+pub mod backtest;
 pub mod bounds;
 mod error;
 pub mod float;
 pub mod format;
 pub mod kpis;
 mod model;
+pub mod onnx;
+pub mod quantize;
 pub mod reference;
+pub mod sim;
 pub mod synth;
+pub mod train;
 
 pub use error::ModelError;
 pub use format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec};

@@ -1,0 +1,118 @@
+//! Calibration data: reading KPI snapshots, checking them against the declared
+//! inputs, and measuring a quantized model's error on them.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use super::OutputError;
+use crate::float::FloatPolicy;
+use crate::format::{Activation, InputSpec};
+use crate::{infer, Model, ModelError, QuantizedKpis};
+
+/// Per-output error of `model` against `policy` on real KPI vectors.
+pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> Result<Vec<OutputError>, ModelError> {
+    let file = model.file();
+    let bounds: Vec<(f64, f64)> = file.outputs.iter().map(|o| (o.min as f64, o.max as f64)).collect();
+    let diffs = kpis
+        .par_iter()
+        .map(|x| {
+            let values = x.iter().zip(&file.inputs).map(|(v, spec)| (v * (1u64 << spec.scale_bits) as f64).round() as i64).collect();
+            let integer = infer(model, &QuantizedKpis::new(model, values)?)?.outputs;
+            let float = policy.forward(x, &bounds);
+            Ok(integer.iter().zip(&float).map(|(&q, f)| (q as f64 - f).abs()).collect::<Vec<f64>>())
+        })
+        .collect::<Result<Vec<_>, ModelError>>()?;
+    let rows = diffs.len().max(1) as f64;
+    Ok(file
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(j, spec)| OutputError {
+            name: spec.name.clone(),
+            unit: spec.unit.clone(),
+            max_abs_error: diffs.iter().map(|d| d[j]).fold(0.0, f64::max),
+            mean_abs_error: diffs.iter().map(|d| d[j]).sum::<f64>() / rows,
+            rms_error: (diffs.iter().map(|d| d[j] * d[j]).sum::<f64>() / rows).sqrt(),
+        })
+        .collect())
+}
+
+/// Reads KPI snapshots, one `{"kpis": {"name": value, …}}` per line (blank lines
+/// skipped), into vectors ordered like `input_names`.
+pub fn read_calibration_jsonl<S: AsRef<str>>(path: impl AsRef<Path>, input_names: &[S]) -> Result<Vec<Vec<f64>>, ModelError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Line {
+        kpis: serde_json::Map<String, serde_json::Value>,
+    }
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+    let mut rows = Vec::new();
+    for (index, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let line = index + 1;
+        let kpi_error = |kpi: &str, reason: String| ModelError::CalibrationKpi { path: path.to_owned(), line, kpi: kpi.to_owned(), reason };
+        let parsed: Line = serde_json::from_str(raw)
+            .map_err(|e| ModelError::CalibrationLine { path: path.to_owned(), line, reason: format!("not a KPI snapshot: {e}") })?;
+        if let Some(extra) = parsed.kpis.keys().find(|k| !input_names.iter().any(|n| n.as_ref() == k.as_str())) {
+            return Err(kpi_error(extra, "is not a model input".into()));
+        }
+        let row = input_names
+            .iter()
+            .map(|name| {
+                let name = name.as_ref();
+                match parsed.kpis.get(name).map(serde_json::Value::as_f64) {
+                    None => Err(kpi_error(name, "is missing".into())),
+                    Some(Some(v)) if v.is_finite() => Ok(v),
+                    Some(_) => Err(kpi_error(name, format!("{} is not a finite number", parsed.kpis[name]))),
+                }
+            })
+            .collect::<Result<Vec<f64>, _>>()?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Every row has one finite, in-range value per input.
+pub(super) fn check_calibration(inputs: &[InputSpec], calibration: &[Vec<f64>]) -> Result<(), ModelError> {
+    if calibration.is_empty() {
+        return Err(ModelError::NoCalibration);
+    }
+    for (row, x) in calibration.iter().enumerate() {
+        let error = |kpi: &str, reason: String| ModelError::CalibrationRow { row, kpi: kpi.to_owned(), reason };
+        if x.len() != inputs.len() {
+            let kpi = inputs.get(x.len()).map_or("(extra)", |s| s.name.as_str());
+            return Err(error(kpi, format!("the row has {} values but the model has {} inputs", x.len(), inputs.len())));
+        }
+        for (v, spec) in x.iter().zip(inputs) {
+            if !v.is_finite() {
+                return Err(error(&spec.name, format!("value {v} is not a finite number")));
+            }
+            if *v < spec.min || *v > spec.max {
+                return Err(error(&spec.name, format!("value {v} is outside the declared range [{}, {}] {}", spec.min, spec.max, spec.unit)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Largest |pre-activation| per layer over the calibration rows.
+pub(super) fn calibration_max_abs(policy: &FloatPolicy, calibration: &[Vec<f64>]) -> Vec<f64> {
+    let pre_activation = |x: &Vec<f64>| -> Vec<f64> {
+        let mut h = x.clone();
+        policy
+            .layers
+            .iter()
+            .map(|layer| {
+                let z: Vec<f64> = layer.weights.iter().zip(&layer.bias).map(|(row, b)| row.iter().zip(&h).map(|(w, v)| w * v).sum::<f64>() + b).collect();
+                h = z.iter().map(|v| if layer.activation == Activation::Relu { v.max(0.0) } else { *v }).collect();
+                z.iter().fold(0.0, |m: f64, v| m.max(v.abs()))
+            })
+            .collect()
+    };
+    calibration
+        .par_iter()
+        .map(pre_activation)
+        .reduce(|| vec![0.0; policy.layers.len()], |a, b| a.iter().zip(&b).map(|(x, y)| x.max(*y)).collect())
+}
