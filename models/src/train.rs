@@ -24,7 +24,7 @@
 //! ```
 //!
 //! on the KPIs after each epoch, with defaults `w_p = 2`, `w_σ = 1`, `w_s = 4`,
-//! `w_L = 0.5`, `w_R = 1` and `w_h = 0.05` per parameter that hit a guardrail.
+//! `w_L = 0.5`, `w_R = 1` and `w_h = 0.2` per parameter that hit a guardrail.
 //!
 //! Determinism: the noise is drawn from one ChaCha20 stream on the calling
 //! thread; member evaluations run on rayon's current pool and are collected in
@@ -41,6 +41,7 @@ use crate::sim::guardrails::PARAMETER_COUNT;
 use crate::sim::kpis::{kpi_ranges, KPI_COUNT};
 use crate::sim::policy::output_bounds;
 use crate::sim::{simulate, standard_normal, FloatController, RewardConfig, Scenario, ScenarioKind, SimConfig};
+use crate::quantize::{quantize, IoSpec, QuantizeOptions, Quantized};
 use crate::ModelError;
 
 /// Everything a training run needs besides the initial policy.
@@ -320,6 +321,57 @@ fn evaluate_all(
         })
         .collect::<Result<_, _>>()?;
     Ok(per_episode.chunks(episodes.len()).map(|c| c.iter().sum::<f64>() / episodes.len() as f64).collect())
+}
+
+/// A trained float policy and its integer model.
+#[derive(Clone, Debug)]
+pub struct TrainedModel {
+    pub result: TrainResult,
+    pub quantized: Quantized,
+}
+
+/// Trains an `8 → hidden… → 4` policy from [`init_policy`]`(hidden, seed)`, then
+/// quantizes the best one for `io`, calibrated on the KPIs it meets itself in
+/// every training episode (the distribution it will be proven on).
+pub fn train_and_quantize(
+    hidden: &[usize],
+    seed: u64,
+    config: &TrainConfig,
+    io: &IoSpec,
+    options: &QuantizeOptions,
+    on_generation: impl FnMut(&GenerationStats),
+) -> Result<TrainedModel, ModelError> {
+    if hidden.is_empty() || hidden.contains(&0) {
+        return Err(ModelError::config("training", "hidden", format!("needs at least one non-empty hidden layer, got {hidden:?}")));
+    }
+    let result = train(&init_policy(hidden, seed), config, on_generation)?;
+    let controller = FloatController::new("trained", result.best.clone())?;
+    let mut calibration = Vec::new();
+    for scenario in config.episodes() {
+        calibration.extend(simulate(&controller, &scenario, &config.sim)?.epochs.into_iter().map(|e| e.kpis));
+    }
+    let quantized = quantize(&result.best, io, &calibration, options)?;
+    Ok(TrainedModel { result, quantized })
+}
+
+/// The bundled `models/trained-policy.json` (and its float twin): the default
+/// training config, one hidden layer of 16, seed 0, in the default model's IO.
+/// `cargo run -p zkpolicy-model --example render_bundled` writes it; a test
+/// keeps the committed files equal to a fresh run.
+pub fn bundled_trained_policy() -> Result<TrainedModel, ModelError> {
+    let config = TrainConfig::default();
+    let io = IoSpec::of_model(&crate::synth::tokenomics_policy());
+    let mut options = QuantizeOptions::new("trained-policy");
+    options.description = format!(
+        "Trained in the zkpolicy tokenomics simulator (ES: {} generations x {} members, {} scenarios x {} seeds x {} epochs, seed 0), \
+         quantized on the KPIs it meets there. Outputs are per-epoch parameter deltas in bps.",
+        config.generations,
+        config.population,
+        config.scenarios.len(),
+        config.episode_seeds.len(),
+        config.epochs_per_episode
+    );
+    train_and_quantize(&[16], 0, &config, &io, &options, |_| {})
 }
 
 #[cfg(test)]

@@ -23,18 +23,24 @@ fn field_error(value: Value) -> (String, String) {
 
 #[test]
 fn bundled_files_are_reproducible_from_their_builders() {
+    let trained = zkpolicy_model::train::bundled_trained_policy().expect("trains");
     let builders = [
         ("tokenomics-policy", synth::tokenomics_policy()),
         ("policy-m", synth::policy_m().expect("builds")),
         ("policy-l", synth::policy_l().expect("builds")),
+        ("trained-policy", trained.quantized.file),
     ];
     for (name, file) in builders {
         let committed = std::fs::read_to_string(dir().join(format!("{name}.json"))).expect("bundled file");
         let fresh = synth::render(&file).expect("renders");
-        assert!(committed == fresh, "models/{name}.json drifted: run `cargo run -p zkpolicy-model --example render_bundled`");
+        assert!(committed == fresh, "models/{name}.json drifted: run `cargo run --release -p zkpolicy-model --example render_bundled`");
         let model = Model::from_json(&committed).expect("bundled model validates");
         assert_eq!(model.name(), name);
     }
+    let float = std::fs::read_to_string(dir().join("trained-policy.float.json")).expect("bundled float policy");
+    // Compared as text: serde_json's default float parser is not always correctly rounded.
+    let fresh = format!("{}\n", serde_json::to_string_pretty(&trained.result.best).expect("json"));
+    assert!(float == fresh, "models/trained-policy.float.json drifted: rerun render_bundled");
 }
 
 #[test]
