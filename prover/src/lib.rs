@@ -2,6 +2,7 @@
 //! proof artifacts, and (in `main.rs`) the `zkpolicy` CLI.
 
 pub mod artifact;
+pub mod backtest;
 pub mod bench;
 pub mod chain;
 pub mod evm;

@@ -3,12 +3,14 @@
 //! Exit codes: 0 success; 1 the proof is invalid (or was made for another
 //! model), or the chain rejected it; 2 a usage, input, key or connection error.
 
+mod backtest;
 mod bench;
 mod commit_kpis;
 mod common;
 mod demo;
 mod deploy;
 mod gen_verifier;
+mod import;
 mod inspect;
 mod keygen;
 mod progress;
@@ -16,6 +18,7 @@ mod prove;
 mod setup;
 mod status;
 mod submit;
+mod train;
 mod verify;
 
 use std::process::ExitCode;
@@ -32,17 +35,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Backtest(backtest::BacktestArgs),
     Bench(bench::BenchArgs),
     CommitKpis(commit_kpis::CommitKpisArgs),
     Demo(demo::DemoArgs),
     Deploy(deploy::DeployArgs),
     GenVerifier(gen_verifier::GenVerifierArgs),
+    Import(import::ImportArgs),
     Inspect(inspect::InspectArgs),
     Keygen(keygen::KeygenArgs),
     Setup(setup::SetupArgs),
     Prove(prove::ProveArgs),
     Status(status::StatusArgs),
     Submit(submit::SubmitArgs),
+    Train(train::TrainArgs),
     Verify(verify::VerifyArgs),
 }
 
@@ -52,17 +58,20 @@ pub const EXIT_INPUT: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Backtest(args) => args.run(),
         Command::Bench(args) => args.run(),
         Command::CommitKpis(args) => args.run(),
         Command::Demo(args) => args.run(),
         Command::Deploy(args) => args.run(),
         Command::GenVerifier(args) => args.run(),
+        Command::Import(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Keygen(args) => args.run(),
         Command::Setup(args) => args.run(),
         Command::Prove(args) => args.run(),
         Command::Status(args) => args.run(),
         Command::Submit(args) => args.run(),
+        Command::Train(args) => args.run(),
         Command::Verify(args) => args.run(),
     };
     match result {
