@@ -7,7 +7,7 @@ use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
 use zkpolicy_prover::chain;
 
-use super::common::{load_deployment, load_model, print_json, RpcArgs, SignerArgs};
+use super::common::{load_deployment, load_model, print_json, SenderArgs};
 
 /// Commit an epoch's KPI snapshot to the deployment's KPI source (as its reporter).
 ///
@@ -36,10 +36,7 @@ pub struct CommitKpisArgs {
     epoch: u64,
 
     #[command(flatten)]
-    rpc: RpcArgs,
-
-    #[command(flatten)]
-    signer: SignerArgs,
+    sender: SenderArgs,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -52,7 +49,7 @@ impl CommitKpisArgs {
         let kpis = KpiSnapshot::load(&self.kpis)
             .and_then(|s| s.quantize(&model))
             .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
-        let client = self.signer.connect(&self.rpc)?;
+        let client = self.sender.connect()?;
         let deployment = load_deployment(&self.deployment, &model, &client)?;
         let sent = chain::commit_kpis(&client, &deployment, self.epoch, kpis.values())?;
         if self.json {

@@ -72,9 +72,12 @@ pub struct RpcArgs {
     pub rpc: String,
 }
 
-/// Where the transaction key comes from; it is never printed.
+/// The node and the account that signs: where the transaction key comes from. It is never printed.
 #[derive(Debug, Clone, Args)]
-pub struct SignerArgs {
+pub struct SenderArgs {
+    #[command(flatten)]
+    pub rpc: RpcArgs,
+
     /// Environment variable holding the account's hex private key.
     #[arg(long, value_name = "VAR", default_value = signer::KEY_ENV)]
     pub private_key_env: String,
@@ -88,14 +91,14 @@ pub struct SignerArgs {
     pub password_env: String,
 }
 
-impl SignerArgs {
-    pub fn connect(&self, rpc: &RpcArgs) -> anyhow::Result<Client> {
+impl SenderArgs {
+    pub fn connect(&self) -> anyhow::Result<Client> {
         let source = match &self.keystore {
             Some(path) => KeySource::Keystore { path: path.clone(), password_env: self.password_env.clone() },
             None => KeySource::Env(self.private_key_env.clone()),
         };
         let signer = signer::load(&source)?;
-        Ok(Client::connect(&rpc.rpc, Some(signer))?)
+        Ok(Client::connect(&self.rpc.rpc, Some(signer))?)
     }
 }
 

@@ -8,7 +8,7 @@ use zkpolicy_prover::chain::{self, DeployConfig, VerifierCode};
 use zkpolicy_prover::{evm, srs};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 
-use super::common::{circuit, load_model, print_json, KeyArgs, RpcArgs, SignerArgs, DEFAULT_VERIFIER};
+use super::common::{circuit, load_model, print_json, KeyArgs, SenderArgs, DEFAULT_VERIFIER};
 use super::progress;
 
 /// Deploy the verifier, the KPI source and the controller over JSON-RPC.
@@ -58,10 +58,7 @@ pub struct DeployArgs {
     keys: KeyArgs,
 
     #[command(flatten)]
-    rpc: RpcArgs,
-
-    #[command(flatten)]
-    signer: SignerArgs,
+    sender: SenderArgs,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -89,7 +86,7 @@ impl DeployArgs {
         spinner.finish_and_clear();
         let source = evm::verifier_source(&params, &vk, &circuit)?;
         let bytecode = self.verifier_bytecode(&source)?;
-        let client = self.signer.connect(&self.rpc)?;
+        let client = self.sender.connect()?;
 
         let spinner = progress::spinner("deploying verifier, KPI source and controller", self.json);
         let verifier = VerifierCode { bytecode, srs: srs.id(), insecure_dev_srs: insecure };

@@ -6,7 +6,7 @@ use serde_json::json;
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::chain;
 
-use super::common::{load_deployment, load_model, print_json, RpcArgs, SignerArgs};
+use super::common::{load_deployment, load_model, print_json, SenderArgs};
 
 /// Submit a proof to the controller as a transaction and wait for the receipt.
 ///
@@ -33,10 +33,7 @@ pub struct SubmitArgs {
     model: Option<PathBuf>,
 
     #[command(flatten)]
-    rpc: RpcArgs,
-
-    #[command(flatten)]
-    signer: SignerArgs,
+    sender: SenderArgs,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -49,7 +46,7 @@ impl SubmitArgs {
         let artifact = ProofArtifact::load(&self.proof)?;
         let public = artifact.public_inputs(&model)?;
         let proof = artifact.proof_bytes()?;
-        let client = self.signer.connect(&self.rpc)?;
+        let client = self.sender.connect()?;
         let deployment = load_deployment(&self.deployment, &model, &client)?;
         let result = chain::submit(&client, &deployment, &public, &proof)?;
         if self.json {
