@@ -55,6 +55,13 @@ fn import_refuses_unsupported_ops_and_bad_calibration_and_writes_nothing() {
     import(d, "selu.onnx", &fixture("calibration-tokenomics.jsonl"))
         .code(2)
         .stderr(predicates::str::contains("\"Selu\"").and(predicates::str::contains("node")));
+    // An IO spec of another shape (policy-m: 8 KPIs, 8 outputs) is named.
+    zkpolicy(d)
+        .args(["import", "--onnx", &fixture("policy-8-16-4.onnx"), "--calibration", &fixture("calibration-tokenomics.jsonl")])
+        .args(["--io", models().join("policy-m.json").to_str().expect("utf-8"), "--out", "model.json"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("policy-m.json (--io) do not fit the ONNX graph"));
     std::fs::write(d.join("junk.onnx"), b"not a protobuf").expect("write");
     import(d, "junk.onnx", &fixture("calibration-tokenomics.jsonl")).code(2).stderr(predicates::str::contains("junk.onnx"));
 

@@ -71,7 +71,17 @@ impl ImportArgs {
         let imported = onnx::load_onnx(&self.onnx).with_context(|| format!("ONNX model {}", self.onnx.display()))?;
         let io_model = load_model(self.io.as_ref())?;
         let io = IoSpec::of_model(io_model.file());
-        imported.check_output_bounds(&io.outputs).with_context(|| format!("ONNX model {}", self.onnx.display()))?;
+        let io_name = self.io.as_ref().map_or_else(|| "the bundled model".to_string(), |p| p.display().to_string());
+        imported.check_output_bounds(&io.outputs).with_context(|| {
+            format!("the outputs of {io_name} (--io) do not fit the ONNX graph {} ({:?})", self.onnx.display(), imported.policy.dims())
+        })?;
+        anyhow::ensure!(
+            imported.policy.inputs() == io.inputs.len(),
+            "{io_name} (--io) declares {} KPIs, but the ONNX graph {} reads {}",
+            io.inputs.len(),
+            self.onnx.display(),
+            imported.policy.inputs()
+        );
         let names: Vec<&str> = io.inputs.iter().map(|i| i.name.as_str()).collect();
         let calibration = quantize::read_calibration_jsonl(&self.calibration, &names)
             .with_context(|| format!("calibration file {}", self.calibration.display()))?;
