@@ -15,8 +15,10 @@ use zkpolicy_verifier_contract::controller::ReporterKpiSource::ReporterKpiSource
 
 use super::ChainError;
 
-/// How long any one request or receipt wait may take.
+/// How long any one request may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a sent transaction may take to be mined.
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A mined transaction.
 #[derive(Clone, Debug)]
@@ -90,9 +92,11 @@ impl Client {
     }
 
     fn send_request(&self, what: &str, tx: TransactionRequest) -> Result<Sent, ChainError> {
-        let receipt: TransactionReceipt = self.block_on(what, |p| async move {
-            let pending = p.send_transaction(tx).await?;
-            pending.with_timeout(Some(TIMEOUT)).get_receipt().await.map_err(|e| RpcError::local_usage_str(&e.to_string()))
+        let pending = self.block_on(what, |p| async move { p.send_transaction(tx).await })?;
+        let hash = *pending.tx_hash();
+        let waited = self.runtime.block_on(pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt());
+        let receipt: TransactionReceipt = waited.map_err(|e| {
+            ChainError::Answer(format!("the {what} transaction {hash} was sent, but no receipt came back: {e}"))
         })?;
         if !receipt.status() {
             return Err(ChainError::Rejected {
