@@ -96,7 +96,7 @@ pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<S
         let root = SVGBackend::with_string(&mut out, (1200, 720)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;
         let root = root.titled(&format!("scenario: {title}"), ("sans-serif", 22)).map_err(|e| err(&e))?;
-        for (area, (name, value)) in root.split_evenly((2, 3)).iter().zip(panels) {
+        for (panel, (area, (name, value))) in root.split_evenly((2, 3)).iter().zip(panels).enumerate() {
             let lines: Vec<(String, Vec<(f64, f64)>)> = backtests
                 .iter()
                 .filter_map(|b| b.scenarios.get(scenario).map(|s| (b, s)))
@@ -117,7 +117,14 @@ pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<S
                 .y_label_area_size(56)
                 .build_cartesian_2d(0f64..epochs - 1.0, (lo - pad)..(hi + pad))
                 .map_err(|e| err(&e))?;
-            chart.configure_mesh().x_desc("epoch").draw().map_err(|e| err(&e))?;
+            let y_format = |v: &f64| if name.ends_with("(bps)") { format!("{v:.0}") } else { format!("{v:.2}") };
+            chart
+                .configure_mesh()
+                .x_desc("epoch")
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .y_label_formatter(&y_format)
+                .draw()
+                .map_err(|e| err(&e))?;
             for (i, (policy, points)) in lines.into_iter().enumerate() {
                 let colour = colours[i % colours.len()];
                 chart
@@ -126,7 +133,16 @@ pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<S
                     .label(policy)
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
             }
-            chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(|e| err(&e))?;
+            // One legend for the figure: every panel has the same policies in the same colours.
+            if panel == 0 {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperRight)
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .draw()
+                    .map_err(|e| err(&e))?;
+            }
         }
         root.present().map_err(|e| err(&e))?;
     }
