@@ -9,6 +9,7 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Log, TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolError, SolInterface};
+use alloy::transports::http::reqwest::Url;
 use alloy::transports::{RpcError, TransportErrorKind};
 use zkpolicy_verifier_contract::controller::PolicyController::PolicyControllerErrors;
 use zkpolicy_verifier_contract::controller::ReporterKpiSource::ReporterKpiSourceErrors;
@@ -34,7 +35,10 @@ pub struct Sent {
 pub struct Client {
     runtime: tokio::runtime::Runtime,
     provider: DynProvider,
+    /// The URL as shown in messages (see [`redacted`]).
     url: String,
+    /// The URL as given and as normalised, scrubbed from transport errors.
+    secret_url: [String; 2],
     from: Option<Address>,
     chain_id: u64,
 }
@@ -42,9 +46,10 @@ pub struct Client {
 impl Client {
     /// Connects to `url` (and checks the node answers), signing with `signer` if given.
     pub fn connect(url: &str, signer: Option<PrivateKeySigner>) -> Result<Self, ChainError> {
-        let parsed = url
-            .parse::<alloy::transports::http::reqwest::Url>()
-            .map_err(|e| ChainError::BadUrl { url: url.into(), detail: e.to_string() })?;
+        // RPC URLs often carry an API key: messages show only scheme, host and port.
+        let parsed = url.parse::<Url>().map_err(|e| ChainError::BadUrl { detail: e.to_string() })?;
+        let shown = redacted(&parsed);
+        let secret_url = [url.to_owned(), parsed.to_string()];
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -54,7 +59,7 @@ impl Client {
             Some(signer) => ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(parsed).erased(),
             None => ProviderBuilder::new().connect_http(parsed).erased(),
         };
-        let mut client = Self { runtime, provider, url: url.into(), from, chain_id: 0 };
+        let mut client = Self { runtime, provider, url: shown, secret_url, from, chain_id: 0 };
         client.chain_id = client.block_on("eth_chainId", |p| async move { p.get_chain_id().await })?;
         Ok(client)
     }
@@ -133,10 +138,25 @@ impl Client {
             };
         }
         match err {
-            RpcError::Transport(kind) => ChainError::Unreachable { url: self.url.clone(), detail: kind.to_string() },
+            RpcError::Transport(kind) => {
+                let detail = self.secret_url.iter().fold(kind.to_string(), |d, secret| d.replace(secret.as_str(), &self.url));
+                ChainError::Unreachable { url: self.url.clone(), detail }
+            }
             other => ChainError::Answer(format!("{what}: {other}")),
         }
     }
+}
+
+/// `scheme://host[:port]`, with `/…` when the URL has a path, query or credentials.
+pub fn redacted(url: &Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    if url.path() != "/" || url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+        shown.push_str("/…");
+    }
+    shown
 }
 
 /// A revert's custom error by name and arguments, e.g. `EpochNotAfter { epoch: 1, lastEpoch: 1 }`.
@@ -161,4 +181,21 @@ pub fn revert_reason(data: &[u8]) -> String {
         return format!("\"{}\"", e.reason);
     }
     format!("0x{}", hex::encode(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_never_show_an_rpc_urls_path_query_or_credentials() {
+        let shown = |u: &str| redacted(&u.parse::<Url>().expect("url"));
+        assert_eq!(shown("http://127.0.0.1:8545"), "http://127.0.0.1:8545");
+        assert_eq!(shown("https://user:pw@rpc.example/v3/SECRET?key=1"), "https://rpc.example/…");
+        let err = Client::connect("http://127.0.0.1:1/v3/SECRETKEY", None).err().expect("nothing listens on port 1");
+        let text = err.to_string();
+        assert!(text.contains("http://127.0.0.1:1/…") && !text.contains("SECRETKEY"), "{text}");
+        let err = Client::connect("not a url SECRETKEY", None).err().expect("not a URL");
+        assert!(!err.to_string().contains("SECRETKEY"), "{err}");
+    }
 }

@@ -24,8 +24,8 @@ pub enum ChainError {
     #[error("cannot reach the JSON-RPC node at {url}: {detail} (is a node running? `verifier-contract/node/local-node.sh` starts a local one)")]
     Unreachable { url: String, detail: String },
 
-    #[error("{url} is not a valid RPC URL: {detail}")]
-    BadUrl { url: String, detail: String },
+    #[error("the RPC URL is not a valid URL: {detail}")]
+    BadUrl { detail: String },
 
     #[error("the node refused the {what}: {message}")]
     Node { what: String, message: String },

@@ -67,8 +67,8 @@ pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 /// The JSON-RPC node of the chain commands.
 #[derive(Debug, Clone, Args)]
 pub struct RpcArgs {
-    /// JSON-RPC endpoint of the chain.
-    #[arg(long, value_name = "URL", env = "ZKPOLICY_RPC_URL", default_value = "http://127.0.0.1:8545")]
+    /// JSON-RPC endpoint of the chain (its value is never shown: RPC URLs often carry API keys).
+    #[arg(long, value_name = "URL", env = "ZKPOLICY_RPC_URL", hide_env_values = true, default_value = "http://127.0.0.1:8545")]
     pub rpc: String,
 }
 
