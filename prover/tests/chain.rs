@@ -18,18 +18,22 @@ const RAILS: [(i64, i64, i64, i64); 4] = [(500, 0, 2_000, 25), (800, 0, 2_000, 6
 
 /// The bundled config with no minimum interval, so one test can submit several epochs.
 fn write_config(dir: &Path) {
+    write_config_with(dir, "config.json", "autonomous");
+}
+
+fn write_config_with(dir: &Path, name: &str, mode: &str) {
     let parameters: Vec<Value> = ["emission_rate_bps", "staking_reward_bps", "burn_rate_bps", "fee_bps"]
         .iter()
         .zip(RAILS)
         .map(|(name, (initial, min, max, step))| json!({"name": name, "initial": initial, "min": min, "max": max, "max_step": step}))
         .collect();
     let config = json!({
-        "mode": "autonomous",
+        "mode": mode,
         "governance_delay": 86_400,
         "timing": {"max_snapshot_age": 3_600, "min_epoch_interval": 0, "adjustment_delay": 0},
         "parameters": parameters,
     });
-    std::fs::write(dir.join("config.json"), serde_json::to_vec_pretty(&config).expect("json")).expect("write");
+    std::fs::write(dir.join(name), serde_json::to_vec_pretty(&config).expect("json")).expect("write");
 }
 
 /// `PolicyController.guard`, natively: the step clamped to ±max_step, the result to [min, max].
@@ -140,6 +144,38 @@ fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
     chain(&["submit", "--deployment", "deployment.json", "--proof", "c3.json"])
         .code(1)
         .stderr(predicates::str::contains("other KPIs than those committed for epoch 3"));
+}
+
+#[test]
+fn timelocked_mode_queues_the_adjustment_and_execute_applies_it() {
+    let node = LocalNode::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_config_with(d, "timelocked.json", "timelocked");
+    let chain = |args: &[&str]| {
+        let mut cmd = zkpolicy(d);
+        cmd.args(args).args(["--rpc", &node.url, "--json"]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[1]);
+        cmd.assert()
+    };
+    chain(&["deploy", "--config", "timelocked.json", "--out", "deployment.json", "--allow-dev-srs"]).success();
+    let sample = models().join("kpis-sample.json");
+    let sample = sample.to_str().expect("utf-8");
+    chain(&["commit-kpis", "--deployment", "deployment.json", "--kpis", sample, "--epoch", "1"]).success();
+    zkpolicy(d).args(["prove", "--kpis", sample, "--epoch", "1", "--out", "p1.json"]).assert().success();
+
+    let initial: Vec<i64> = RAILS.iter().map(|r| r.0).collect();
+    let submitted = stdout_json(&chain(&["submit", "--deployment", "deployment.json", "--proof", "p1.json"]).success());
+    let result = &submitted["result"];
+    assert_eq!(result["mode"], "timelocked");
+    assert!(result["applied"].is_null() && result["queued_until"].is_u64(), "{result}");
+    let status = |d: &Path| stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success());
+    assert_eq!(ints(&status(d)["status"]["parameters"]), initial, "queued, not applied");
+
+    let executed = stdout_json(&chain(&["execute", "--deployment", "deployment.json", "--epoch", "1"]).success());
+    let expected = guard(&initial, &ints(&result["proposed"]));
+    assert_eq!(ints(&executed["applied"]), expected);
+    assert_eq!(ints(&status(d)["status"]["parameters"]), expected);
+    chain(&["execute", "--deployment", "deployment.json", "--epoch", "1"]).code(1).stderr(predicates::str::contains("NothingQueued"));
 }
 
 #[test]

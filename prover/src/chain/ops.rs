@@ -124,6 +124,20 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
     })
 }
 
+/// Timelocked mode: applies the adjustment queued for `epoch` once its delay has
+/// passed (anyone may call it). Returns the transaction and the applied values.
+pub fn execute(client: &Client, deployment: &Deployment, epoch: u64) -> Result<(Sent, Vec<i64>), ChainError> {
+    let sent = client.send("queued adjustment", deployment.controller, PolicyController::executeAdjustmentCall { epoch }.abi_encode())?;
+    let applied = sent
+        .logs
+        .iter()
+        .filter(|log| log.address() == deployment.controller)
+        .find_map(|log| PolicyController::ParametersApplied::decode_log_data(log.data()).ok())
+        .ok_or_else(|| ChainError::Answer("the execution's receipt has no ParametersApplied event".into()))?;
+    let values = smalls(&applied.values, "applied value")?;
+    Ok((sent, values))
+}
+
 /// The controller's state as read from the chain.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Status {

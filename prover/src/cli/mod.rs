@@ -9,6 +9,7 @@ mod commit_kpis;
 mod common;
 mod demo;
 mod deploy;
+mod execute;
 mod gen_verifier;
 mod import;
 mod inspect;
@@ -40,6 +41,7 @@ enum Command {
     CommitKpis(commit_kpis::CommitKpisArgs),
     Demo(demo::DemoArgs),
     Deploy(deploy::DeployArgs),
+    Execute(execute::ExecuteArgs),
     GenVerifier(gen_verifier::GenVerifierArgs),
     Import(import::ImportArgs),
     Inspect(inspect::InspectArgs),
@@ -63,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::CommitKpis(args) => args.run(),
         Command::Demo(args) => args.run(),
         Command::Deploy(args) => args.run(),
+        Command::Execute(args) => args.run(),
         Command::GenVerifier(args) => args.run(),
         Command::Import(args) => args.run(),
         Command::Inspect(args) => args.run(),
