@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 mod common;
-use common::{edit_json, models, zkpolicy};
+use common::{edit_json, models, stdout_json, zkpolicy};
 
 fn prove(dir: &Path, kpis: &Path, out: &str) -> assert_cmd::assert::Assert {
     zkpolicy(dir)
@@ -24,8 +24,7 @@ fn verify(dir: &Path, model: &str, proof: &str) -> assert_cmd::assert::Assert {
 #[test]
 fn inspect_reports_the_default_circuit() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = zkpolicy(dir.path()).args(["inspect", "--json"]).assert().success().get_output().stdout.clone();
-    let v: Value = serde_json::from_slice(&out).expect("json");
+    let v = stdout_json(&zkpolicy(dir.path()).args(["inspect", "--json"]).assert().success());
     assert_eq!(v["model"], "tokenomics-policy");
     assert_eq!(v["circuit"]["k"], 10);
     assert_eq!(v["parameters"], 484);
@@ -38,13 +37,11 @@ fn inspect_reports_the_default_circuit() {
 fn prove_then_verify_and_reject_tampering() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let out = prove(d, &models().join("kpis-sample.json"), "proof.json").success().get_output().stdout.clone();
-    let summary: Value = serde_json::from_slice(&out).expect("json");
+    let summary = stdout_json(&prove(d, &models().join("kpis-sample.json"), "proof.json").success());
     assert_eq!(summary["keys"], "generated");
     assert_eq!(summary["outputs"].as_array().expect("outputs").len(), 4);
     // Second run reuses the cached keys.
-    let again = prove(d, &models().join("kpis-sample.json"), "proof.json").success().get_output().stdout.clone();
-    assert_eq!(serde_json::from_slice::<Value>(&again).expect("json")["keys"], "cached");
+    assert_eq!(stdout_json(&prove(d, &models().join("kpis-sample.json"), "proof.json").success())["keys"], "cached");
 
     verify(d, "tokenomics-policy.json", "proof.json").success();
 
@@ -86,8 +83,7 @@ fn corrupt_cached_keys_are_regenerated() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;
     std::fs::write(&pk, bytes).expect("write");
-    let out = prove(d, &models().join("kpis-sample.json"), "proof.json").success().get_output().stdout.clone();
-    assert_eq!(serde_json::from_slice::<Value>(&out).expect("json")["keys"], "generated");
+    assert_eq!(stdout_json(&prove(d, &models().join("kpis-sample.json"), "proof.json").success())["keys"], "generated");
     verify(d, "tokenomics-policy.json", "proof.json").success();
 }
 
@@ -159,8 +155,7 @@ fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
 fn gen_verifier_writes_a_deployable_verifier_and_verify_evm_agrees() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let out = zkpolicy(d).args(["gen-verifier", "--out-dir", "v", "--json"]).assert().success().get_output().stdout.clone();
-    let v: Value = serde_json::from_slice(&out).expect("json");
+    let v = stdout_json(&zkpolicy(d).args(["gen-verifier", "--out-dir", "v", "--json"]).assert().success());
     assert_eq!(v["within_eip170"], true);
     for file in ["ZkPolicyVerifier.sol", "ZkPolicyVerifier.abi.json", "ZkPolicyVerifier.json"] {
         assert!(d.join("v").join(file).metadata().expect(file).len() > 100, "{file}");
@@ -169,16 +164,12 @@ fn gen_verifier_writes_a_deployable_verifier_and_verify_evm_agrees() {
     assert!(artifact["deployedBytecode"].as_str().expect("hex").len() > 1000);
 
     prove(d, &models().join("kpis-sample.json"), "proof.json").success();
-    let out = zkpolicy(d)
+    let v = stdout_json(&zkpolicy(d)
         .args(["verify", "--evm", "--json", "--model"])
         .arg(models().join("tokenomics-policy.json"))
         .args(["--proof", "proof.json"])
         .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).expect("json");
+        .success());
     assert_eq!(v["valid"], true);
     assert_eq!(v["evm"]["valid"], true);
     assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
@@ -192,19 +183,15 @@ fn gen_verifier_writes_a_deployable_verifier_and_verify_evm_agrees() {
         .arg(models().join("tokenomics-policy.json"))
         .args(["--proof", "epoch.json"])
         .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).expect("json");
+        .code(1);
+    let v = stdout_json(&out);
     assert_eq!(v["evm"]["valid"], false);
 }
 
 #[test]
 fn demo_runs_the_whole_loop_including_the_evm() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = zkpolicy(dir.path()).args(["demo", "--json"]).assert().success().get_output().stdout.clone();
-    let v: Value = serde_json::from_slice(&out).expect("json");
+    let v = stdout_json(&zkpolicy(dir.path()).args(["demo", "--json"]).assert().success());
     assert_eq!(v["verified"], true);
     assert_eq!(v["proof_bytes"], 1600);
     assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
@@ -259,8 +246,7 @@ fn bench_refuses_an_unknown_model_before_measuring() {
 fn setup_writes_dev_params_and_imports_only_a_matching_checksum() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let out = zkpolicy(d).args(["setup", "--k", "10", "--out", "dev.bin", "--json"]).assert().success().get_output().stdout.clone();
-    let v: Value = serde_json::from_slice(&out).expect("json");
+    let v = stdout_json(&zkpolicy(d).args(["setup", "--k", "10", "--out", "dev.bin", "--json"]).assert().success());
     assert_eq!(v["k"], 10);
     assert!(v["source"].as_str().expect("source").contains("INSECURE"));
     let checksum = v["keccak256"].as_str().expect("checksum").to_string();
@@ -279,8 +265,7 @@ fn setup_writes_dev_params_and_imports_only_a_matching_checksum() {
     // Keys are cached by the SRS's content: a different file under the same name gets its own keys.
     std::fs::create_dir(d.join("other")).expect("mkdir");
     zkpolicy(d).args(["setup", "--k", "11", "--out", "other/imported.bin"]).assert().success();
-    let out = zkpolicy(d).args(["keygen", "--json", "--srs", "other/imported.bin"]).assert().success().get_output().stdout.clone();
-    assert_eq!(serde_json::from_slice::<Value>(&out).expect("json")["keys"], "generated");
+    assert_eq!(stdout_json(&zkpolicy(d).args(["keygen", "--json", "--srs", "other/imported.bin"]).assert().success())["keys"], "generated");
 
     // A wrong checksum, and a file that is not params, are refused with nothing written.
     let wrong = format!("0x{}", "00".repeat(32));
@@ -310,8 +295,7 @@ fn setup_writes_dev_params_and_imports_only_a_matching_checksum() {
 fn keygen_generates_then_reuses_cached_keys() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = || {
-        let out = zkpolicy(dir.path()).args(["keygen", "--json"]).assert().success().get_output().stdout.clone();
-        serde_json::from_slice::<Value>(&out).expect("json")
+        stdout_json(&zkpolicy(dir.path()).args(["keygen", "--json"]).assert().success())
     };
     let first = run();
     assert_eq!(first["keys"], "generated");
@@ -332,14 +316,10 @@ fn a_directory_of_snapshots_is_proven_in_parallel_and_reported_in_input_order() 
         v["kpis"]["staking_ratio"] = staking.into();
         std::fs::write(snapshots.join(format!("{name}.json")), v.to_string()).expect("write");
     }
-    let out = zkpolicy(d)
+    let v = stdout_json(&zkpolicy(d)
         .args(["prove", "--kpis", "snapshots", "--epoch", "100", "--out", "proofs", "--json"])
         .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: Value = serde_json::from_slice(&out).expect("json");
+        .success());
     let proofs = v["proofs"].as_array().expect("array");
     assert_eq!(proofs.len(), 3);
     let mut staking_rewards = vec![];
