@@ -8,13 +8,11 @@ use predicates::prelude::PredicateBooleanExt;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
+use zkpolicy_model::sim::{self, deployment_guardrails};
 
 mod common;
 use common::node::{LocalNode, DEV_KEYS};
 use common::{edit_json, models, stdout_json, zkpolicy};
-
-/// (initial, min, max, max_step) per parameter, as in the test config below.
-const RAILS: [(i64, i64, i64, i64); 4] = [(500, 0, 2_000, 25), (800, 0, 2_000, 60), (100, 0, 1_000, 25), (30, 0, 300, 10)];
 
 /// The bundled config with no minimum interval, so one test can submit several epochs.
 fn write_config(dir: &Path) {
@@ -22,23 +20,22 @@ fn write_config(dir: &Path) {
 }
 
 fn write_config_with(dir: &Path, name: &str, mode: &str) {
-    let parameters: Vec<Value> = ["emission_rate_bps", "staking_reward_bps", "burn_rate_bps", "fee_bps"]
-        .iter()
-        .zip(RAILS)
-        .map(|(name, (initial, min, max, step))| json!({"name": name, "initial": initial, "min": min, "max": max, "max_step": step}))
-        .collect();
     let config = json!({
         "mode": mode,
         "governance_delay": 86_400,
         "timing": {"max_snapshot_age": 3_600, "min_epoch_interval": 0, "adjustment_delay": 0},
-        "parameters": parameters,
+        "parameters": deployment_guardrails(),
     });
     std::fs::write(dir.join(name), serde_json::to_vec_pretty(&config).expect("json")).expect("write");
 }
 
-/// `PolicyController.guard`, natively: the step clamped to ±max_step, the result to [min, max].
+/// `PolicyController.guard`'s native twin (the simulator's), with the test config's rails.
 fn guard(current: &[i64], deltas: &[i64]) -> Vec<i64> {
-    current.iter().zip(deltas).zip(RAILS).map(|((c, d), (_, lo, hi, step))| (c + d.clamp(&-step, &step)).clamp(lo, hi)).collect()
+    sim::guard(current, deltas, &deployment_guardrails()).expect("guards").values
+}
+
+fn initial() -> Vec<i64> {
+    deployment_guardrails().iter().map(|r| r.initial).collect()
 }
 
 fn ints(v: &Value) -> Vec<i64> {
@@ -108,7 +105,7 @@ fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
     let key = hex::decode(DEV_KEYS[0].trim_start_matches("0x")).expect("hex");
     PrivateKeySigner::encrypt_keystore(&keystore_dir, &mut ChaCha20Rng::seed_from_u64(7), key, "correct horse", Some("deployer.json"))
         .expect("keystore");
-    let mut current: Vec<i64> = RAILS.iter().map(|r| r.0).collect();
+    let mut current = initial();
     let submitted = zkpolicy(d)
         .args(["submit", "--deployment", "deployment.json", "--proof", "proofs/a.proof.json", "--keystore", "keystore/deployer.json"])
         .args(["--rpc", &node.url, "--json"])
@@ -135,7 +132,7 @@ fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
     let status = stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success());
     assert_eq!(ints(&status["status"]["parameters"]), current);
     assert_eq!(status["status"]["last_epoch"], 2);
-    assert_ne!(current, RAILS.iter().map(|r| r.0).collect::<Vec<_>>(), "the policy moved the parameters");
+    assert_ne!(current, initial(), "the policy moved the parameters");
 
     // A proof on KPIs other than those committed for its epoch is named before sending.
     write_kpis(d, "snapshots/c.json", 0.55, 0.0);
@@ -163,7 +160,7 @@ fn timelocked_mode_queues_the_adjustment_and_execute_applies_it() {
     chain(&["commit-kpis", "--deployment", "deployment.json", "--kpis", sample, "--epoch", "1"]).success();
     zkpolicy(d).args(["prove", "--kpis", sample, "--epoch", "1", "--out", "p1.json"]).assert().success();
 
-    let initial: Vec<i64> = RAILS.iter().map(|r| r.0).collect();
+    let initial = initial();
     let submitted = stdout_json(&chain(&["submit", "--deployment", "deployment.json", "--proof", "p1.json"]).success());
     let result = &submitted["result"];
     assert_eq!(result["mode"], "timelocked");

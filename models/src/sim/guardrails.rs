@@ -58,28 +58,34 @@ pub fn deployment_guardrails() -> Vec<Guardrail> {
     ]
 }
 
-/// The contract's `checkedRail`: `min ≤ initial ≤ max` and `max_step ≥ 0`.
+impl Guardrail {
+    /// The contract's `checkedRail` for rail `index`: `min ≤ initial ≤ max` and `max_step ≥ 0`.
+    pub fn check(&self, index: usize) -> Result<(), ModelError> {
+        let field = || format!("[{index}] ({})", self.name);
+        if self.min > self.max || self.max_step < 0 {
+            return Err(ModelError::config(
+                "guardrails",
+                field(),
+                format!("needs min <= max and max_step >= 0, got min {} max {} max_step {}", self.min, self.max, self.max_step),
+            ));
+        }
+        if self.initial < self.min || self.initial > self.max {
+            return Err(ModelError::config(
+                "guardrails",
+                field(),
+                format!("initial value {} is outside [{}, {}]", self.initial, self.min, self.max),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// [`Guardrail::check`] for each of the simulator's four rails.
 pub fn check_guardrails(rails: &[Guardrail]) -> Result<(), ModelError> {
     if rails.len() != PARAMETER_COUNT {
         return Err(ModelError::WrongCount { what: "guardrails", expected: PARAMETER_COUNT, got: rails.len() });
     }
-    for (i, g) in rails.iter().enumerate() {
-        if g.min > g.max || g.max_step < 0 {
-            return Err(ModelError::config(
-                "guardrails",
-                format!("[{i}] ({})", g.name),
-                format!("needs min <= max and max_step >= 0, got min {} max {} max_step {}", g.min, g.max, g.max_step),
-            ));
-        }
-        if g.initial < g.min || g.initial > g.max {
-            return Err(ModelError::config(
-                "guardrails",
-                format!("[{i}] ({})", g.name),
-                format!("initial value {} is outside [{}, {}]", g.initial, g.min, g.max),
-            ));
-        }
-    }
-    Ok(())
+    rails.iter().enumerate().try_for_each(|(i, g)| g.check(i))
 }
 
 /// Applies `deltas` to `current` through `rails`, exactly as `PolicyController.guard`.

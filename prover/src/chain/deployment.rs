@@ -6,8 +6,9 @@ use std::path::Path;
 use alloy::primitives::{Address, FixedBytes, I256, U256};
 use alloy::sol_types::SolConstructor;
 use serde::{Deserialize, Serialize};
+use zkpolicy_model::sim::Guardrail;
 use zkpolicy_model::Model;
-use zkpolicy_verifier_contract::controller::PolicyController::{self, Guardrail, Mode, Timing};
+use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, Timing};
 use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
 
 use super::{ChainError, Client};
@@ -31,8 +32,9 @@ pub struct DeployConfig {
     /// Seconds between scheduling and executing a governance change.
     pub governance_delay: u64,
     pub timing: TimingConfig,
-    /// One per model output, in the model's output order: the parameter the output adjusts.
-    pub parameters: Vec<ParameterConfig>,
+    /// One per model output, in the model's output order: the parameter the output
+    /// adjusts, its initial value and its rail (`name`, `initial`, `min`, `max`, `max_step`).
+    pub parameters: Vec<Guardrail>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -44,17 +46,6 @@ pub struct TimingConfig {
     pub min_epoch_interval: u64,
     /// Timelocked mode: seconds before a queued adjustment may execute.
     pub adjustment_delay: u64,
-}
-
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct ParameterConfig {
-    pub name: String,
-    pub initial: i64,
-    pub min: i64,
-    pub max: i64,
-    /// The largest change per epoch; a larger proven delta is clamped to it.
-    pub max_step: i64,
 }
 
 impl DeployConfig {
@@ -79,18 +70,7 @@ impl DeployConfig {
             )));
         }
         for (i, p) in self.parameters.iter().enumerate() {
-            if p.min > p.max {
-                return Err(ChainError::Config(format!("parameters[{i}] ({}): min {} is above max {}", p.name, p.min, p.max)));
-            }
-            if p.initial < p.min || p.initial > p.max {
-                return Err(ChainError::Config(format!(
-                    "parameters[{i}] ({}): initial {} lies outside [min {}, max {}]",
-                    p.name, p.initial, p.min, p.max
-                )));
-            }
-            if p.max_step < 0 {
-                return Err(ChainError::Config(format!("parameters[{i}] ({}): max_step {} is negative", p.name, p.max_step)));
-            }
+            p.check(i).map_err(|e| ChainError::Config(format!("parameters: {e}")))?;
         }
         Ok(())
     }
@@ -225,7 +205,7 @@ pub fn deploy(client: &Client, model: &Model, verifier: &VerifierCode, config: &
             guardrails_: config
                 .parameters
                 .iter()
-                .map(|p| Guardrail { min: int(p.min), max: int(p.max), maxStep: int(p.max_step) })
+                .map(|p| PolicyController::Guardrail { min: int(p.min), max: int(p.max), maxStep: int(p.max_step) })
                 .collect(),
             timing_: Timing {
                 maxSnapshotAge: config.timing.max_snapshot_age,

@@ -11,7 +11,7 @@ mod ops;
 pub mod signer;
 
 pub use client::{Client, Sent};
-pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, ParameterConfig, TimingConfig, VerifierCode};
+pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, TimingConfig, VerifierCode};
 pub use ops::{commit_kpis, execute, status, submit, Status, Submitted};
 
 use std::path::PathBuf;
