@@ -14,7 +14,7 @@ use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::{synth, Model, QuantizedKpis};
 use zkpolicy_prover::{keys, proof, srs};
-use zkpolicy_verifier_contract::compile;
+use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Guardrail, Mode, PolicyControllerErrors, Timing};
 use zkpolicy_verifier_contract::controller::{compile_contracts, ReporterKpiSource, VerifierStub};
 use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
@@ -79,11 +79,8 @@ impl Chain {
             (Address::repeat_byte(0xa1), Address::repeat_byte(0xa2), Address::repeat_byte(0xa3), Address::repeat_byte(0xa4));
         let verifier_code = match kind {
             VerifierKind::Real => {
-                let artifact: serde_json::Value = serde_json::from_str(include_str!(
-                    "../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json"
-                ))
-                .expect("artifact");
-                hex::decode(artifact["bytecode"].as_str().expect("hex").trim_start_matches("0x")).expect("hex")
+                let artifact = include_str!("../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json");
+                Compiled::parse_artifact(artifact).expect("artifact").bytecode
             }
             VerifierKind::Stub => contracts["VerifierStub"].bytecode.clone(),
         };

@@ -40,6 +40,12 @@ impl Compiled {
         serde_json::Value::Object(out)
     }
 
+    /// Reads an artifact written by [`Compiled::artifact`] from its JSON text.
+    pub fn parse_artifact(text: &str) -> Result<Self, CompileError> {
+        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| CompileError::Output(e.to_string()))?;
+        Self::from_artifact(&json)
+    }
+
     /// Reads an artifact written by [`Compiled::artifact`].
     pub fn from_artifact(json: &serde_json::Value) -> Result<Self, CompileError> {
         let bytes = |key: &str| {

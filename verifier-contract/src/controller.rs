@@ -106,12 +106,6 @@ pub fn artifacts_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("generated/contracts")
 }
 
-/// A committed artifact, decoded.
-pub fn committed(artifact: &str) -> Result<Compiled, CompileError> {
-    let json: serde_json::Value = serde_json::from_str(artifact).map_err(|e| CompileError::Output(e.to_string()))?;
-    Compiled::from_artifact(&json)
-}
-
 /// The artifact files (name, pretty JSON) of the deployed contracts from a fresh compile.
 pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
     DEPLOYED_CONTRACTS

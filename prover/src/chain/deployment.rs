@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use zkpolicy_model::sim::Guardrail;
 use zkpolicy_model::Model;
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, Timing};
+use zkpolicy_verifier_contract::compile::Compiled;
 use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
 
 use super::{ChainError, Client};
@@ -175,7 +176,7 @@ pub fn deploy(client: &Client, model: &Model, verifier: &VerifierCode, config: &
     let deployer = client.from()?;
     let mode = config.mode()?;
     let committed = |artifact: &str| {
-        controller::committed(artifact).map_err(|e| ChainError::Answer(format!("bundled contract artifact: {e}")))
+        Compiled::parse_artifact(artifact).map_err(|e| ChainError::Answer(format!("bundled contract artifact: {e}")))
     };
 
     let verifier_tx = client.deploy("verifier deployment", verifier.bytecode.clone())?;

@@ -6,6 +6,7 @@ use rand::rngs::OsRng;
 use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
 use zkpolicy_prover::{evm, keys, proof, srs};
+use zkpolicy_verifier_contract::compile::Compiled;
 
 
 use super::common::{circuit, load_model, print_json, DEFAULT_KPIS, DEFAULT_VERIFIER};
@@ -51,8 +52,7 @@ impl DemoArgs {
         proof::verify(&params, pk.get_vk(), &public, &proof_bytes)?;
         let verify_ms = t.elapsed().as_secs_f64() * 1e3;
 
-        let artifact: serde_json::Value = serde_json::from_str(DEFAULT_VERIFIER)?;
-        let bytecode = hex::decode(artifact["bytecode"].as_str().unwrap_or_default().trim_start_matches("0x"))?;
+        let bytecode = Compiled::parse_artifact(DEFAULT_VERIFIER)?.bytecode;
         let on_chain = evm::verify_in_evm(&bytecode, &public, &proof_bytes)?;
         if !on_chain.valid {
             anyhow::bail!("the EVM verifier rejected a proof the native verifier accepted");
