@@ -82,14 +82,14 @@ pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<S
     let err = |e: &dyn std::fmt::Display| ProverError::Artifact { reason: format!("plot: {e}") };
     let colours = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
     let title = backtests.first().and_then(|b| b.scenarios.get(scenario)).map_or("", |s| s.scenario.as_str()).to_owned();
-    type Series = fn(&zkpolicy_model::sim::EpochRecord, &zkpolicy_model::sim::Trajectory) -> f64;
+    type Series = fn(&zkpolicy_model::sim::EpochRecord) -> f64;
     let panels: [(&str, Series); 6] = [
-        ("price", |e, _| e.market.price),
-        ("staking ratio", |e, _| e.market.staked / e.market.supply.max(f64::MIN_POSITIVE)),
-        ("emission rate (bps)", |e, _| e.params.first().copied().unwrap_or_default() as f64),
-        ("staking reward (bps)", |e, _| e.params.get(1).copied().unwrap_or_default() as f64),
-        ("burn rate (bps)", |e, _| e.params.get(2).copied().unwrap_or_default() as f64),
-        ("fee (bps)", |e, _| e.params.get(3).copied().unwrap_or_default() as f64),
+        ("price", |e| e.market.price),
+        ("staking ratio", |e| e.market.staked / e.market.supply.max(f64::MIN_POSITIVE)),
+        ("emission rate (bps)", |e| e.params.first().copied().unwrap_or_default() as f64),
+        ("staking reward (bps)", |e| e.params.get(1).copied().unwrap_or_default() as f64),
+        ("burn rate (bps)", |e| e.params.get(2).copied().unwrap_or_default() as f64),
+        ("fee (bps)", |e| e.params.get(3).copied().unwrap_or_default() as f64),
     ];
     let mut out = String::new();
     {
@@ -100,10 +100,7 @@ pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<S
             let lines: Vec<(String, Vec<(f64, f64)>)> = backtests
                 .iter()
                 .filter_map(|b| b.scenarios.get(scenario).map(|s| (b, s)))
-                .map(|(b, s)| {
-                    let t = &s.trajectory;
-                    (b.policy.clone(), t.epochs.iter().enumerate().map(|(i, e)| (i as f64, value(e, t))).collect())
-                })
+                .map(|(b, s)| (b.policy.clone(), s.trajectory.epochs.iter().enumerate().map(|(i, e)| (i as f64, value(e))).collect()))
                 .collect();
             let all = lines.iter().flat_map(|(_, l)| l.iter().map(|p| p.1));
             let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
