@@ -4,8 +4,11 @@ pub enum CircuitError {
     #[error("model {model:?} needs {rows} rows, more than the largest supported circuit (k = {max_k})")]
     TooLarge { model: String, rows: usize, max_k: u32 },
 
-    #[error("expected {expected} public inputs, got {got}")]
-    InstanceCount { expected: usize, got: usize },
+    #[error("expected {expected} outputs, got {got}")]
+    OutputCount { expected: usize, got: usize },
+
+    #[error("output {name} = {value} is outside its declared bounds [{min}, {max}]: the model cannot produce it")]
+    OutputOutOfRange { name: String, value: i64, min: i64, max: i64 },
 
     #[error(transparent)]
     Model(#[from] zkpolicy_model::ModelError),

@@ -1,6 +1,7 @@
 //! The circuit's shape: lanes per row, rows, and k, planned from the model.
 //!
-//! Row budget (each comparison and requantization owns two `limb` rows):
+//! Row budget (each comparison and requantization owns two `limb` rows), computed
+//! once by [`place`] and used by both the planner and the circuit's layout:
 //! - each KPI: 4 rows (instance copy, max, copy, min);
 //! - each neuron with `n` inputs: `1 + ceil(n/W)` (bias, dots) `+ 2` (requantize)
 //!   `+ 2` per comparison (1 for relu, 2 for the output clamp);
@@ -49,15 +50,79 @@ impl CircuitShape {
     }
 }
 
+/// Where one KPI's range check sits: the KPI (a copy of its instance) in `acc[input]`,
+/// `max(kpi, lo)` on row `max` and `min(·, hi)` on row `min`, which must equal the KPI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KpiRows {
+    pub input: usize,
+    pub max: usize,
+    pub min: usize,
+}
+
+/// Where one neuron sits: the bias row, its dot rows `bias + 1 ..= bias + dots`, the
+/// requantization (reading `z` from `acc[requantize − 1]`), and its comparisons: one
+/// (relu, `max(q, 0)`) in hidden layers, two (the clamp's max then min) in the last.
+/// Each comparison reads its input from `acc[at − 1]`, a copy when it is not already there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeuronRows {
+    pub bias: usize,
+    pub dots: usize,
+    pub requantize: usize,
+    pub compares: Vec<usize>,
+}
+
+impl NeuronRows {
+    /// The row whose `acc` holds the neuron's result.
+    pub fn output(&self) -> usize {
+        self.compares.last().copied().unwrap_or(self.requantize)
+    }
+}
+
+/// The row of every operation of a model's circuit, used both to lay it out and by
+/// tests that must name the cell or row they tamper with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    pub kpis: Vec<KpiRows>,
+    /// `layers[l][j]`: neuron `j` of layer `l`.
+    pub layers: Vec<Vec<NeuronRows>>,
+    /// Rows used, the trailing high limb of the last comparison included.
+    pub rows: usize,
+}
+
+/// Places layer widths `dims` (inputs first) at `lanes` multiply-accumulates per dot row.
+pub fn place(dims: &[usize], lanes: usize) -> Placement {
+    let mut row = 0;
+    let kpis = (0..dims[0])
+        .map(|_| {
+            let at = row;
+            row += INPUT_ROWS;
+            KpiRows { input: at, max: at + 1, min: at + 3 }
+        })
+        .collect();
+    let last = dims.len().saturating_sub(2);
+    let layers = dims
+        .windows(2)
+        .enumerate()
+        .map(|(l, w)| {
+            let dots = w[0].div_ceil(lanes.max(1));
+            (0..w[1])
+                .map(|_| {
+                    let bias = row;
+                    let requantize = bias + 1 + dots;
+                    // Each comparison owns two limb rows; the next block starts on the last one.
+                    let compares = if l == last { vec![requantize + 2, requantize + 4] } else { vec![requantize + 2] };
+                    row = compares[compares.len() - 1] + 1;
+                    NeuronRows { bias, dots, requantize, compares }
+                })
+                .collect()
+        })
+        .collect();
+    Placement { kpis, layers, rows: row + 1 }
+}
+
 /// Rows the layout needs for layer widths `dims` at `lanes` per dot row.
 pub fn rows_needed(dims: &[usize], lanes: usize) -> usize {
-    let mut rows = INPUT_ROWS * dims[0];
-    let last = dims.len() - 2;
-    for (l, w) in dims.windows(2).enumerate() {
-        let comparisons = if l == last { 2 } else { 1 };
-        rows += w[1] * (w[0].div_ceil(lanes) + 3 + 2 * comparisons - 1);
-    }
-    rows + 1
+    place(dims, lanes).rows
 }
 
 /// Chooses the lane width that minimises an estimate of prover work,

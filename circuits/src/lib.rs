@@ -14,6 +14,7 @@
 //! | `range_tag` | fixed | bit width the limb on that row is checked to (0 forces 0) |
 //! | `instance` | instance | `[epoch, kpis…, outputs…]` |
 
+pub mod adversary;
 pub mod chips;
 pub mod columns;
 mod error;
@@ -21,6 +22,7 @@ pub mod field;
 pub mod layout;
 pub mod ops;
 pub mod policy;
+pub mod witness;
 
 pub use error::CircuitError;
 pub use halo2_proofs;

@@ -19,12 +19,12 @@ use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use zkpolicy_model::{infer, Model, QuantizedKpis};
 
-use crate::chips::compare::{CompareMode, CompareWitness};
-use crate::chips::requantize::RequantizeWitness;
+use crate::chips::compare::CompareMode;
 use crate::chips::Chips;
 use crate::columns::Wire;
 use crate::field::{fr, Fr};
-use crate::layout::{self, CircuitShape, INPUT_ROWS};
+use crate::layout::{self, CircuitShape, Placement};
+use crate::witness::{CompareSite, Honest, WitnessSource};
 use crate::CircuitError;
 
 /// The column shape, passed to `configure` (never through globals).
@@ -48,6 +48,24 @@ impl PublicInputs {
         Ok(Self { epoch, kpis: kpis.values().to_vec(), outputs: trace.outputs })
     }
 
+    /// Claimed public inputs, accepted only where the circuit could prove them: every KPI
+    /// inside its declared quantized range and every output inside its declared bounds.
+    /// Within those ranges (all well inside `i64`) the field encoding is one-to-one, so a
+    /// value and its alias mod `r` can never both be claimed.
+    pub fn checked(model: &Model, epoch: u64, kpis: Vec<i64>, outputs: Vec<i64>) -> Result<Self, CircuitError> {
+        let kpis = QuantizedKpis::new(model, kpis)?.values().to_vec();
+        let specs = &model.file().outputs;
+        if outputs.len() != specs.len() {
+            return Err(CircuitError::OutputCount { expected: specs.len(), got: outputs.len() });
+        }
+        for (spec, &value) in specs.iter().zip(&outputs) {
+            if value < spec.min || value > spec.max {
+                return Err(CircuitError::OutputOutOfRange { name: spec.name.clone(), value, min: spec.min, max: spec.max });
+            }
+        }
+        Ok(Self { epoch, kpis, outputs })
+    }
+
     /// The instance column, in the documented order.
     pub fn to_instance(&self) -> Vec<Fr> {
         std::iter::once(Fr::from(self.epoch)).chain(self.kpis.iter().chain(&self.outputs).map(|v| fr(*v))).collect()
@@ -60,13 +78,14 @@ pub struct PolicyCircuit {
     model: Arc<Model>,
     shape: CircuitShape,
     kpis: Option<QuantizedKpis>,
+    source: Arc<dyn WitnessSource>,
 }
 
 impl PolicyCircuit {
     /// The circuit without a witness (for key generation), at the planned shape.
     pub fn new(model: Arc<Model>) -> Result<Self, CircuitError> {
         let shape = layout::plan(&model)?;
-        Ok(Self { model, shape, kpis: None })
+        Ok(Self { model, shape, kpis: None, source: Arc::new(Honest) })
     }
 
     /// The same circuit with `kpis` as its witness.
@@ -74,9 +93,15 @@ impl PolicyCircuit {
         Self { kpis: Some(kpis), ..self.clone() }
     }
 
+    /// The same circuit with its requantization and comparison witnesses taken from
+    /// `source` (adversarial tests; see [`crate::witness`]).
+    pub fn with_witness_source(&self, source: Arc<dyn WitnessSource>) -> Self {
+        Self { source, ..self.clone() }
+    }
+
     /// The same circuit without a witness, for key generation.
     pub fn without_witness(&self) -> Self {
-        Self { kpis: None, ..self.clone() }
+        Self { kpis: None, source: Arc::new(Honest), ..self.clone() }
     }
 
     pub fn shape(&self) -> &CircuitShape {
@@ -91,54 +116,80 @@ impl PolicyCircuit {
         self.kpis.as_ref()
     }
 
+    /// Where every operation of this circuit sits.
+    pub fn placement(&self) -> Placement {
+        layout::place(&self.model.dims(), self.shape.lanes)
+    }
+
     fn assign_policy(&self, chips: &Chips, region: &mut Region<'_, Fr>) -> Result<Vec<Wire>, Error> {
         let file = self.model.file();
-        let mut row = 0;
+        let placement = self.placement();
         let mut x = Vec::with_capacity(file.inputs.len());
-        for (i, range) in self.model.input_ranges().iter().enumerate() {
+        for (i, (range, rows)) in self.model.input_ranges().iter().zip(&placement.kpis).enumerate() {
             let value = self.kpis.as_ref().map_or(Value::unknown(), |k| Value::known(k.values()[i]));
-            let cell = region.assign_advice_from_instance(|| "kpi", chips.cols.instance, 1 + i, chips.cols.acc, row)?.cell();
+            let cell = region.assign_advice_from_instance(|| "kpi", chips.cols.instance, 1 + i, chips.cols.acc, rows.input)?.cell();
             let kpi = Wire { cell, value };
             // In range exactly when clamping leaves the KPI unchanged.
-            let clamped = clamp(chips, region, row + 1, &kpi, range.lo, range.hi)?;
+            let sites = (CompareSite::KpiMax(i), CompareSite::KpiMin(i));
+            let clamped = self.clamp(chips, region, sites, (rows.max, rows.min), &kpi, range.lo, range.hi)?;
             region.constrain_equal(clamped.cell, kpi.cell);
             x.push(kpi);
-            row += INPUT_ROWS;
         }
         let last = file.layers.len() - 1;
-        for (l, layer) in file.layers.iter().enumerate() {
+        for (l, (layer, neurons)) in file.layers.iter().zip(&placement.layers).enumerate() {
             let mut next = Vec::with_capacity(layer.bias.len());
-            for (j, (weights, &bias)) in layer.weights.iter().zip(&layer.bias).enumerate() {
-                let (z, at) = chips.dense.assign_neuron(region, row, weights, bias, &x);
-                let witness = known(z.value.map(|z| RequantizeWitness::honest(z, layer.shift)))?;
-                let q = chips.requantize.assign(region, at, layer.shift, &z, witness);
-                // Each comparison owns two limb rows; the next block starts on the last one.
+            for (j, ((weights, &bias), rows)) in layer.weights.iter().zip(&layer.bias).zip(neurons).enumerate() {
+                let (z, at) = chips.dense.assign_neuron(region, rows.bias, weights, bias, &x);
+                debug_assert_eq!(at, rows.requantize);
+                let witness = known(z.value.map(|z| self.source.requantize(l, j, z, layer.shift)))?;
+                let q = chips.requantize.assign(region, rows.requantize, layer.shift, &z, witness);
                 let out = if l == last {
                     let spec = &file.outputs[j];
-                    row = at + 5;
-                    clamp(chips, region, at + 2, &q, spec.min, spec.max)?
+                    let sites = (CompareSite::OutputMax(j), CompareSite::OutputMin(j));
+                    self.clamp(chips, region, sites, (rows.compares[0], rows.compares[1]), &q, spec.min, spec.max)?
                 } else {
-                    row = at + 3;
-                    compare(chips, region, at + 2, CompareMode::Max, 0, &q)?
+                    self.compare(chips, region, CompareSite::Relu(l, j), rows.compares[0], CompareMode::Max, 0, &q)?
                 };
                 next.push(out);
             }
             x = next;
         }
-        debug_assert_eq!(row + 1, self.shape.rows);
+        debug_assert_eq!(placement.rows, self.shape.rows);
         Ok(x)
     }
 }
 
-/// `min(max(x, lo), hi)` with the max at row `at` and the min at `at + 2`.
-fn clamp(chips: &Chips, region: &mut Region<'_, Fr>, at: usize, x: &Wire, lo: i64, hi: i64) -> Result<Wire, Error> {
-    let low = compare(chips, region, at, CompareMode::Max, lo, x)?;
-    compare(chips, region, at + 2, CompareMode::Min, hi, &low)
-}
+impl PolicyCircuit {
+    /// `min(max(x, lo), hi)` with the max on row `at.0` and the min on row `at.1`.
+    #[allow(clippy::too_many_arguments)]
+    fn clamp(
+        &self,
+        chips: &Chips,
+        region: &mut Region<'_, Fr>,
+        sites: (CompareSite, CompareSite),
+        at: (usize, usize),
+        x: &Wire,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Wire, Error> {
+        let low = self.compare(chips, region, sites.0, at.0, CompareMode::Max, lo, x)?;
+        self.compare(chips, region, sites.1, at.1, CompareMode::Min, hi, &low)
+    }
 
-fn compare(chips: &Chips, region: &mut Region<'_, Fr>, at: usize, mode: CompareMode, th: i64, x: &Wire) -> Result<Wire, Error> {
-    let witness = known(x.value.map(|v| CompareWitness::honest(v, th, mode)))?;
-    Ok(chips.compare.assign(region, at, mode, th, x, witness))
+    #[allow(clippy::too_many_arguments)]
+    fn compare(
+        &self,
+        chips: &Chips,
+        region: &mut Region<'_, Fr>,
+        site: CompareSite,
+        at: usize,
+        mode: CompareMode,
+        th: i64,
+        x: &Wire,
+    ) -> Result<Wire, Error> {
+        let witness = known(x.value.map(|v| self.source.compare(site, v, th, mode)))?;
+        Ok(chips.compare.assign(region, at, mode, th, x, witness))
+    }
 }
 
 /// A witness the native twin could not produce is a synthesis error, not a panic.

@@ -78,6 +78,12 @@ impl QuantizedKpis {
         Ok(Self(values))
     }
 
+    /// KPIs taken as given, unchecked: only for adversarial tests that build the witness of
+    /// a statement the validator refuses (the circuit must refuse it too; that is the test).
+    pub fn new_unsafe(values: Vec<i64>) -> Self {
+        Self(values)
+    }
+
     pub fn values(&self) -> &[i64] {
         &self.0
     }

@@ -1,22 +1,30 @@
 //! The proof artifact: one JSON file with everything a verifier or a contract needs.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use zkpolicy_circuits::PublicInputs;
-use zkpolicy_model::{Model, QuantizedKpis};
+use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
+use zkpolicy_model::Model;
 
 use crate::fsutil;
-use crate::transcript::scalar_to_be;
 use crate::ProverError;
 
 pub const ARTIFACT_FORMAT: &str = "zkpolicy-proof";
-pub const ARTIFACT_VERSION: u32 = 1;
+/// Version 2 stores each proven value once (version 1 also kept real-valued KPIs and the
+/// instance words, which a reader could edit apart from what was proven).
+pub const ARTIFACT_VERSION: u32 = 2;
 /// Names the transcript and opening scheme, so a verifier can refuse others.
 pub const PROOF_SYSTEM: &str = "halo2-kzg-bn254-shplonk-keccak256-evm-v1";
 
-/// A named output value.
+/// A KPI as proven: its quantized integer (`round(value · 2^scale_bits)`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedKpi {
+    pub name: String,
+    pub quantized: i64,
+}
+
+/// An output as proven, in its unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NamedOutput {
@@ -25,6 +33,8 @@ pub struct NamedOutput {
     pub value: i64,
 }
 
+/// A proof and the public inputs it proves, each value stored once. Every readable field
+/// (model name, k, names, units) is checked against the model by [`ProofArtifact::public_inputs`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProofArtifact {
@@ -35,37 +45,34 @@ pub struct ProofArtifact {
     pub model_commitment: String,
     pub k: u32,
     pub epoch: u64,
-    /// Real KPI values (`q / 2^scale_bits`), for reading; the quantized ones are proven.
-    pub kpis: BTreeMap<String, f64>,
-    pub kpis_quantized: Vec<i64>,
+    /// In model input order.
+    pub kpis: Vec<NamedKpi>,
+    /// In model output order.
     pub outputs: Vec<NamedOutput>,
-    /// The instance column, `[epoch, kpis…, outputs…]`, as 32-byte big-endian hex.
-    pub instances: Vec<String>,
     /// The proof bytes as `0x` hex.
     pub proof: String,
 }
 
 impl ProofArtifact {
-    pub fn new(model: &Model, k: u32, public: &PublicInputs, proof: &[u8]) -> Result<Self, ProverError> {
-        let kpis = QuantizedKpis::new(model, public.kpis.clone())?;
+    pub fn new(circuit: &PolicyCircuit, public: &PublicInputs, proof: &[u8]) -> Result<Self, ProverError> {
+        let model = circuit.model();
+        let file = model.file();
+        let public = PublicInputs::checked(model, public.epoch, public.kpis.clone(), public.outputs.clone())?;
         Ok(Self {
             format: ARTIFACT_FORMAT.into(),
             version: ARTIFACT_VERSION,
             proof_system: PROOF_SYSTEM.into(),
             model: model.name().into(),
             model_commitment: model.commitment().to_string(),
-            k,
+            k: circuit.shape().k,
             epoch: public.epoch,
-            kpis: kpis.dequantize(model),
-            kpis_quantized: public.kpis.clone(),
-            outputs: model
-                .file()
+            kpis: file.inputs.iter().zip(&public.kpis).map(|(spec, v)| NamedKpi { name: spec.name.clone(), quantized: *v }).collect(),
+            outputs: file
                 .outputs
                 .iter()
                 .zip(&public.outputs)
                 .map(|(spec, v)| NamedOutput { name: spec.name.clone(), unit: spec.unit.clone(), value: *v })
                 .collect(),
-            instances: instance_hex(public),
             proof: format!("0x{}", hex::encode(proof)),
         })
     }
@@ -85,18 +92,25 @@ impl ProofArtifact {
         fsutil::write_atomic(path, &json)
     }
 
-    /// The public inputs this artifact claims, after checking it is for `model`,
-    /// uses this proof system, and that its fields agree with its instances.
-    /// A mismatch is an invalid claim, reported as [`ProverError::InvalidProof`].
-    pub fn public_inputs(&self, model: &Model) -> Result<PublicInputs, ProverError> {
+    /// The public inputs this artifact claims, after checking that it uses this proof
+    /// system, that every readable field agrees with `circuit`'s model (commitment, name,
+    /// k, KPI and output names and units), and that every value lies where the circuit
+    /// could prove it. A claim that fails any check is reported as
+    /// [`ProverError::InvalidProof`]: whatever the proof, the artifact does not say what it proves.
+    pub fn public_inputs(&self, circuit: &PolicyCircuit) -> Result<PublicInputs, ProverError> {
         if self.format != ARTIFACT_FORMAT || self.version != ARTIFACT_VERSION {
             return Err(ProverError::Artifact {
-                reason: format!("expected format {ARTIFACT_FORMAT:?} version {ARTIFACT_VERSION}, got {:?} version {}", self.format, self.version),
+                reason: format!(
+                    "expected format {ARTIFACT_FORMAT:?} version {ARTIFACT_VERSION}, got {:?} version {}; prove it again with this zkpolicy",
+                    self.format, self.version
+                ),
             });
         }
         if self.proof_system != PROOF_SYSTEM {
             return Err(ProverError::Artifact { reason: format!("unsupported proof system {:?}", self.proof_system) });
         }
+        let model = circuit.model();
+        let file = model.file();
         let invalid = |reason: String| ProverError::InvalidProof { reason };
         if self.model_commitment != model.commitment().to_string() {
             return Err(invalid(format!(
@@ -107,26 +121,41 @@ impl ProofArtifact {
                 model.commitment()
             )));
         }
-        let public = PublicInputs {
-            epoch: self.epoch,
-            kpis: QuantizedKpis::new(model, self.kpis_quantized.clone())?.values().to_vec(),
-            outputs: self.outputs.iter().map(|o| o.value).collect(),
-        };
-        if public.outputs.len() != model.file().outputs.len() {
-            return Err(invalid(format!("{} outputs, the model has {}", public.outputs.len(), model.file().outputs.len())));
+        if self.model != model.name() {
+            return Err(invalid(format!("the artifact names model {:?}, but its commitment is that of {:?}", self.model, model.name())));
         }
-        if self.instances != instance_hex(&public) {
-            return Err(invalid("the `instances` field disagrees with epoch, kpis_quantized and outputs".into()));
+        if self.k != circuit.shape().k {
+            return Err(invalid(format!("the artifact says k = {}, but the model's circuit has k = {}", self.k, circuit.shape().k)));
         }
-        Ok(public)
+        let kpi_names: Vec<&str> = self.kpis.iter().map(|k| k.name.as_str()).collect();
+        let want: Vec<&str> = file.inputs.iter().map(|i| i.name.as_str()).collect();
+        if kpi_names != want {
+            return Err(invalid(format!("the artifact's KPIs are [{}], the model's inputs are [{}]", kpi_names.join(", "), want.join(", "))));
+        }
+        for (claimed, spec) in self.outputs.iter().zip(&file.outputs) {
+            if claimed.name != spec.name || claimed.unit != spec.unit {
+                return Err(invalid(format!(
+                    "the artifact names output {:?} ({}), the model's output there is {:?} ({})",
+                    claimed.name, claimed.unit, spec.name, spec.unit
+                )));
+            }
+        }
+        let kpis = self.kpis.iter().map(|k| k.quantized).collect();
+        let outputs = self.outputs.iter().map(|o| o.value).collect();
+        PublicInputs::checked(model, self.epoch, kpis, outputs).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// The KPIs' real values (`quantized / 2^scale_bits`), for display.
+    pub fn real_kpis(&self, model: &Model) -> Vec<(String, f64)> {
+        self.kpis
+            .iter()
+            .zip(&model.file().inputs)
+            .map(|(k, spec)| (k.name.clone(), k.quantized as f64 / (1u64 << spec.scale_bits) as f64))
+            .collect()
     }
 
     pub fn proof_bytes(&self) -> Result<Vec<u8>, ProverError> {
         let hex_str = self.proof.strip_prefix("0x").unwrap_or(&self.proof);
         hex::decode(hex_str).map_err(|e| ProverError::Artifact { reason: format!("`proof` is not hex: {e}") })
     }
-}
-
-fn instance_hex(public: &PublicInputs) -> Vec<String> {
-    public.to_instance().iter().map(|f| format!("0x{}", hex::encode(scalar_to_be(f)))).collect()
 }

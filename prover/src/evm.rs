@@ -8,23 +8,26 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::evm::{Deployment, Evm};
-use zkpolicy_verifier_contract::solidity::{self, Provenance, CONTRACT_NAME};
+use zkpolicy_verifier_contract::solidity::{self, NamedRange, Provenance, CONTRACT_NAME};
 use zkpolicy_verifier_contract::{abi, build};
 
 use crate::ProverError;
 
-/// The header facts of a model's verifier.
+/// What a model's verifier states about it: the header facts and the public model card.
 pub fn provenance(circuit: &PolicyCircuit) -> Provenance {
-    let file = circuit.model().file();
-    let names: Vec<&str> = std::iter::once("epoch")
-        .chain(file.inputs.iter().map(|i| i.name.as_str()))
-        .chain(file.outputs.iter().map(|o| o.name.as_str()))
-        .collect();
+    let model = circuit.model();
+    let file = model.file();
     Provenance {
-        model: circuit.model().name().into(),
-        model_commitment: circuit.model().commitment().to_string(),
+        model: model.name().into(),
+        model_commitment: model.commitment().0,
         k: circuit.shape().k,
-        instance_order: format!("[{}]", names.join(", ")),
+        kpis: file
+            .inputs
+            .iter()
+            .zip(model.input_ranges())
+            .map(|(spec, r)| NamedRange { name: spec.name.clone(), lo: r.lo, hi: r.hi })
+            .collect(),
+        outputs: file.outputs.iter().map(|o| NamedRange { name: o.name.clone(), lo: o.min, hi: o.max }).collect(),
     }
 }
 

@@ -2,8 +2,15 @@
 //! submit, read the parameters back; and every chain command's failure paths.
 
 use std::path::Path;
+use std::sync::Mutex;
 
+use alloy::primitives::{Address, I256, U256};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall, SolConstructor};
+use rand::Rng;
+use zkpolicy_prover::chain::{Client, Deployment};
+use zkpolicy_verifier_contract::compile::{self, Compiled};
+use zkpolicy_verifier_contract::controller::{self, KpiSourceStub, PolicyController};
 use predicates::prelude::PredicateBooleanExt;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -14,16 +21,26 @@ mod common;
 use common::node::{LocalNode, DEV_KEYS};
 use common::{edit_json, models, stdout_json, zkpolicy};
 
-/// The bundled config with no minimum interval, so one test can submit several epochs.
+/// Tests on one shared node whose epochs must advance hold this lock, so no other test moves
+/// the node's clock under them. The others use epochs (and snapshot ages) far longer than
+/// any advance, so the clock moving never changes their current epoch.
+static CLOCK: Mutex<()> = Mutex::new(());
+
+/// Epochs as long as the clock never reaches, for tests that never advance it.
+const NEVER: u64 = 100_000_000;
+/// The epoch of tests that advance the clock, holding [`CLOCK`].
+const HOUR: u64 = 3_600;
+
+/// The bundled config with the guardrails of `deployment_guardrails()` and one epoch for ever.
 fn write_config(dir: &Path) {
-    write_config_with(dir, "config.json", "autonomous");
+    write_config_with(dir, "config.json", "autonomous", NEVER);
 }
 
-fn write_config_with(dir: &Path, name: &str, mode: &str) {
+fn write_config_with(dir: &Path, name: &str, mode: &str, epoch_length: u64) {
     let config = json!({
         "mode": mode,
         "governance_delay": 86_400,
-        "timing": {"max_snapshot_age": 3_600, "min_epoch_interval": 0, "adjustment_delay": 0},
+        "timing": {"epoch_length": epoch_length, "max_snapshot_age": 2 * epoch_length, "adjustment_delay": 0},
         "parameters": deployment_guardrails(),
     });
     std::fs::write(dir.join(name), serde_json::to_vec_pretty(&config).expect("json")).expect("write");
@@ -51,10 +68,11 @@ fn write_kpis(dir: &Path, name: &str, staking: f64, price: f64) {
 
 #[test]
 fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    write_config(d);
+    write_config_with(d, "config.json", "autonomous", HOUR);
     let chain = |args: &[&str]| {
         let mut cmd = zkpolicy(d);
         cmd.args(args).args(["--rpc", &node.url, "--json"]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0]);
@@ -121,20 +139,28 @@ fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
     assert_eq!(ints(&result["applied"]), current);
     assert!(result["gas_used"].as_u64().expect("gas") > 300_000);
 
-    // The same epoch again is refused by the controller, by name.
+    // The same epoch again is refused by the controller, by name; so is the next epoch, early.
     chain(&["submit", "--deployment", "deployment.json", "--proof", "proofs/a.proof.json"])
         .code(1)
-        .stderr(predicates::str::contains("EpochNotAfter"));
+        .stderr(predicates::str::contains("EpochDecided"));
+    chain(&["submit", "--deployment", "deployment.json", "--proof", "proofs/b.proof.json"])
+        .code(1)
+        .stderr(predicates::str::contains("this proof is for epoch 2, but the controller decides only the current epoch, 1"));
 
     // Epoch 2, then the parameters read back from the chain equal the native guard's.
+    node.advance(HOUR);
     let result = stdout_json(&chain(&["submit", "--deployment", "deployment.json", "--proof", "proofs/b.proof.json"]).success());
     current = guard(&current, &ints(&result["result"]["proposed"]));
     let status = stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success());
     assert_eq!(ints(&status["status"]["parameters"]), current);
     assert_eq!(status["status"]["last_epoch"], 2);
+    assert_eq!(status["status"]["current_epoch"], 2);
+    assert_eq!(status["status"]["epoch_length"], HOUR);
+    assert_eq!(status["status"]["model_commitment"], record["model_commitment"]);
     assert_ne!(current, initial(), "the policy moved the parameters");
 
     // A proof on KPIs other than those committed for its epoch is named before sending.
+    node.advance(HOUR);
     write_kpis(d, "snapshots/c.json", 0.55, 0.0);
     chain(&["commit-kpis", "--deployment", "deployment.json", "--kpis", "snapshots/c.json", "--epoch", "3"]).success();
     zkpolicy(d).args(["prove", "--kpis", "snapshots/a.json", "--epoch", "3", "--out", "c3.json"]).assert().success();
@@ -148,7 +174,7 @@ fn timelocked_mode_queues_the_adjustment_and_execute_applies_it() {
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    write_config_with(d, "timelocked.json", "timelocked");
+    write_config_with(d, "timelocked.json", "timelocked", NEVER);
     let chain = |args: &[&str]| {
         let mut cmd = zkpolicy(d);
         cmd.args(args).args(["--rpc", &node.url, "--json"]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[1]);
@@ -257,4 +283,132 @@ fn deploy_refuses_a_verifier_artifact_of_another_model() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("is not the verifier of this model and SRS"));
+}
+
+/// The field modulus r as an int256, the offset of every alias.
+fn r() -> I256 {
+    I256::from_raw(U256::from_str_radix("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001", 16).expect("r"))
+}
+
+/// Sends `submitAdjustment` from `client`'s account and returns the controller's verdict:
+/// `Ok` when mined, otherwise the named reason.
+fn raw_submit(client: &Client, controller: Address, epoch: u64, outputs: Vec<I256>, proof: &[u8]) -> Result<(), String> {
+    let call = PolicyController::submitAdjustmentCall { epoch, outputs, proof: proof.to_vec().into() };
+    client.send("adjustment", controller, call.abi_encode()).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// The promise "only proven adjustments" on a real node, against anyone who watches the
+/// mempool: every alias of every output and of every KPI (through a hostile KPI source) is
+/// refused by name; a front-runner can only submit the proven decision; nobody decides an
+/// epoch out of turn; random int256 outputs never pass.
+#[test]
+fn aliases_front_running_and_epoch_order_are_refused_on_a_local_node() {
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let node = LocalNode::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_config_with(d, "config.json", "autonomous", HOUR);
+    let operator = |args: &[&str]| {
+        let mut cmd = zkpolicy(d);
+        cmd.args(args).args(["--rpc", &node.url, "--json"]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0]);
+        cmd.assert()
+    };
+    operator(&["deploy", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs"]).success();
+    let deployment = Deployment::load(&d.join("deployment.json")).expect("record");
+    write_kpis(d, "k1.json", 0.35, -0.15);
+    write_kpis(d, "k2.json", 0.62, 0.20);
+    operator(&["commit-kpis", "--deployment", "deployment.json", "--kpis", "k1.json", "--epoch", "1"]).success();
+    zkpolicy(d).args(["prove", "--kpis", "k1.json", "--epoch", "1", "--out", "p1.json"]).assert().success();
+    let p1: Value = serde_json::from_slice(&std::fs::read(d.join("p1.json")).expect("proof")).expect("json");
+    let y1: Vec<i64> = p1["outputs"].as_array().expect("outputs").iter().map(|o| o["value"].as_i64().expect("int")).collect();
+    let proof1 = hex::decode(p1["proof"].as_str().expect("hex").trim_start_matches("0x")).expect("hex");
+    let words = |v: &[i64]| v.iter().map(|x| I256::try_from(*x).expect("fits")).collect::<Vec<_>>();
+
+    let attacker = Client::connect(&node.url, Some(DEV_KEYS[2].parse::<PrivateKeySigner>().expect("key"))).expect("node");
+    let model = zkpolicy_model::Model::load(models().join("tokenomics-policy.json")).expect("model");
+    for (j, spec) in model.file().outputs.iter().enumerate() {
+        let y = I256::try_from(y1[j]).expect("fits");
+        let lo = I256::try_from(spec.min).expect("fits");
+        let hi = I256::try_from(spec.max).expect("fits");
+        for alias in [y - r(), y + r(), y - r() - r(), I256::MIN, lo - I256::ONE, hi + I256::ONE] {
+            let mut claimed = words(&y1);
+            claimed[j] = alias;
+            let refused = raw_submit(&attacker, deployment.controller, 1, claimed, &proof1).expect_err("an alias was accepted");
+            assert!(refused.contains(&format!("OutputOutOfRange {{ index: {j}, value: {alias} }}")), "output {j}, {alias}: {refused}");
+        }
+    }
+    // Random int256 outputs: all refused by the range check (a random word is in range with
+    // probability ~2^-250), none reaches the verifier.
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    for _ in 0..40 {
+        let outputs: Vec<I256> = (0..4).map(|_| I256::from_raw(U256::from_limbs(rng.gen::<[u64; 4]>()))).collect();
+        let refused = raw_submit(&attacker, deployment.controller, 1, outputs, &proof1).expect_err("random outputs accepted");
+        assert!(refused.contains("OutputOutOfRange { index: 0"), "{refused}");
+    }
+
+    // A hostile KPI source serving aliases of the committed KPIs, behind a second controller
+    // that trusts the same verifier.
+    let contracts = controller::compile_contracts(compile::bundled_dir()).expect("contracts compile");
+    let source = attacker.deploy("stub source", contracts["KpiSourceStub"].bytecode.clone()).expect("deploys").address.expect("address");
+    let rails = deployment_guardrails();
+    let mut code = Compiled::parse_artifact(controller::CONTROLLER_ARTIFACT).expect("artifact").bytecode;
+    code.extend(
+        PolicyController::constructorCall {
+            governance_: attacker.from().expect("account"),
+            guardian_: attacker.from().expect("account"),
+            verifier_: deployment.verifier,
+            kpiSource_: source,
+            mode_: PolicyController::Mode::Autonomous,
+            initial: rails.iter().map(|g| I256::try_from(g.initial).expect("fits")).collect(),
+            guardrails_: rails
+                .iter()
+                .map(|g| PolicyController::Guardrail {
+                    min: I256::try_from(g.min).expect("fits"),
+                    max: I256::try_from(g.max).expect("fits"),
+                    maxStep: I256::try_from(g.max_step).expect("fits"),
+                })
+                .collect(),
+            timing_: PolicyController::Timing { maxSnapshotAge: NEVER, adjustmentDelay: 0 },
+            governanceDelay_: 86_400,
+            genesis_: 0,
+            epochLength_: NEVER,
+        }
+        .abi_encode(),
+    );
+    let second = attacker.deploy("controller", code).expect("deploys").address.expect("address");
+    let committed: Vec<i64> = p1["kpis"].as_array().expect("kpis").iter().map(|k| k["quantized"].as_i64().expect("int")).collect();
+    for (i, range) in model.input_ranges().iter().enumerate() {
+        let k = I256::try_from(committed[i]).expect("fits");
+        for alias in [k - r(), k + r(), I256::try_from(range.hi + 1).expect("fits")] {
+            let mut served = words(&committed);
+            served[i] = alias;
+            attacker.send("serve", source, KpiSourceStub::setCall { kpis_: served }.abi_encode()).expect("served");
+            let refused = raw_submit(&attacker, second, 1, words(&y1), &proof1).expect_err("an aliased KPI was accepted");
+            assert!(refused.contains(&format!("KpiOutOfRange {{ index: {i}, value: {alias} }}")), "KPI {i}, {alias}: {refused}");
+        }
+    }
+
+    // During epoch 1, epoch 2's snapshot exists too; nobody can decide epoch 2 early.
+    operator(&["commit-kpis", "--deployment", "deployment.json", "--kpis", "k2.json", "--epoch", "2"]).success();
+    zkpolicy(d).args(["prove", "--kpis", "k2.json", "--epoch", "2", "--out", "p2.json"]).assert().success();
+    let p2: Value = serde_json::from_slice(&std::fs::read(d.join("p2.json")).expect("proof")).expect("json");
+    let y2: Vec<i64> = p2["outputs"].as_array().expect("outputs").iter().map(|o| o["value"].as_i64().expect("int")).collect();
+    let proof2 = hex::decode(p2["proof"].as_str().expect("hex").trim_start_matches("0x")).expect("hex");
+    let early = raw_submit(&attacker, deployment.controller, 2, words(&y2), &proof2).expect_err("epoch 2 decided during epoch 1");
+    assert!(early.contains("NotCurrentEpoch { epoch: 2, current: 1 }"), "{early}");
+
+    // The front-runner submits the operator's proof first: the decision is the proven one,
+    // and the operator's own submission is refused by name.
+    raw_submit(&attacker, deployment.controller, 1, words(&y1), &proof1).expect("the front-runner's copy is valid");
+    operator(&["submit", "--deployment", "deployment.json", "--proof", "p1.json"]).code(1).stderr(predicates::str::contains("EpochDecided"));
+    let status = |d: &Path| stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success());
+    let after1 = guard(&initial(), &y1);
+    assert_eq!(ints(&status(d)["status"]["parameters"]), after1);
+
+    // In epoch 2, epoch 1 is closed for good and epoch 2 opens.
+    node.advance(HOUR);
+    let late = raw_submit(&attacker, deployment.controller, 1, words(&y1), &proof1).expect_err("epoch 1 decided in epoch 2");
+    assert!(late.contains("NotCurrentEpoch { epoch: 1, current: 2 }"), "{late}");
+    operator(&["submit", "--deployment", "deployment.json", "--proof", "p2.json"]).success();
+    assert_eq!(ints(&status(d)["status"]["parameters"]), guard(&after1, &y2));
 }

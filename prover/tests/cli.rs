@@ -45,21 +45,46 @@ fn prove_then_verify_and_reject_tampering() {
 
     verify(d, "tokenomics-policy.json", "proof.json").success();
 
-    // A consistent claim for another epoch: fields and instances agree, the proof does not.
-    edit_json(d, "proof.json", "epoch.json", |v| {
-        v["epoch"] = 10.into();
-        v["instances"][0] = format!("0x{:064x}", 10).into();
-    });
-    verify(d, "tokenomics-policy.json", "epoch.json").code(1).stdout(predicates::str::contains("INVALID"));
+    // The artifact stores each proven value once, and nothing else that could be edited apart.
+    let artifact: Value = serde_json::from_slice(&std::fs::read(d.join("proof.json")).expect("artifact")).expect("json");
+    let keys: Vec<&str> = artifact.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(keys, ["format", "version", "proof_system", "model", "model_commitment", "k", "epoch", "kpis", "outputs", "proof"]);
 
-    // Another output, with matching instances.
+    // Another epoch, KPI or output: the proof does not hold for it.
+    edit_json(d, "proof.json", "epoch.json", |v| v["epoch"] = 10.into());
+    verify(d, "tokenomics-policy.json", "epoch.json").code(1).stdout(predicates::str::contains("INVALID"));
+    edit_json(d, "proof.json", "kpi.json", |v| {
+        let q = v["kpis"][0]["quantized"].as_i64().expect("int");
+        v["kpis"][0]["quantized"] = (if q > 0 { q - 1 } else { q + 1 }).into();
+    });
+    verify(d, "tokenomics-policy.json", "kpi.json").code(1).stdout(predicates::str::contains("INVALID"));
     edit_json(d, "proof.json", "output.json", |v| {
-        let value = v["outputs"][1]["value"].as_i64().expect("int") + 1;
-        v["outputs"][1]["value"] = value.into();
-        let instance = 1 + 8 + 1;
-        v["instances"][instance] = format!("0x{value:064x}").into();
+        let value = v["outputs"][1]["value"].as_i64().expect("int");
+        v["outputs"][1]["value"] = (if value > 0 { value - 1 } else { value + 1 }).into();
     });
     verify(d, "tokenomics-policy.json", "output.json").code(1);
+
+    // Every readable field is checked against the model, each failure named.
+    type Edit = fn(&mut Value);
+    let relabels: [(&str, Edit, &str); 7] = [
+        ("name.json", |v| v["model"] = "other-policy".into(), "names model \"other-policy\""),
+        ("k.json", |v| v["k"] = 11.into(), "k = 11"),
+        ("kpi-name.json", |v| v["kpis"][0]["name"] = "tvl".into(), "the model's inputs are"),
+        ("kpi-order.json", |v| v["kpis"].as_array_mut().expect("kpis").swap(0, 1), "the model's inputs are"),
+        ("output-name.json", |v| v["outputs"][0]["name"] = "mint_rate".into(), "\"mint_rate\""),
+        ("unit.json", |v| v["outputs"][0]["unit"] = "percent".into(), "(percent)"),
+        ("bound.json", |v| v["outputs"][0]["value"] = 51.into(), "outside its declared bounds [-50, 50]"),
+    ];
+    for (file, edit, named) in relabels {
+        edit_json(d, "proof.json", file, edit);
+        verify(d, "tokenomics-policy.json", file).code(1).stdout(predicates::str::contains(named));
+    }
+    // An output aliased by the field modulus is not an i64, so it is not an artifact at all.
+    edit_json(d, "proof.json", "alias.json", |v| {
+        let r = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+        v["outputs"][0]["value"] = serde_json::from_str::<Value>(r).expect("a JSON number");
+    });
+    verify(d, "tokenomics-policy.json", "alias.json").code(2).stderr(predicates::str::contains("not a valid proof artifact"));
 
     // A flipped proof byte.
     edit_json(d, "proof.json", "flipped.json", |v| {
@@ -174,10 +199,7 @@ fn gen_verifier_writes_a_deployable_verifier_and_verify_evm_agrees() {
     assert_eq!(v["evm"]["valid"], true);
     assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
 
-    edit_json(d, "proof.json", "epoch.json", |v| {
-        v["epoch"] = 10.into();
-        v["instances"][0] = format!("0x{:064x}", 10).into();
-    });
+    edit_json(d, "proof.json", "epoch.json", |v| v["epoch"] = 10.into());
     let out = zkpolicy(d)
         .args(["verify", "--evm", "--json", "--model"])
         .arg(models().join("tokenomics-policy.json"))

@@ -1,5 +1,7 @@
-//! The controller contracts in revm: real proofs accepted, every listed abuse rejected
-//! with its named error, and the guardrail invariants over 10,000 random proposals.
+//! The controller contracts in revm: real proofs accepted; every abuse rejected with its
+//! named error; every alias of an output or a KPI mod r refused before it becomes a field
+//! element; epochs decided only when current; the guardrails against their twin over
+//! random int256 proposals.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,23 +14,62 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_model::sim::{self, deployment_guardrails};
 use zkpolicy_model::{synth, Model, QuantizedKpis};
-use zkpolicy_prover::{keys, proof, srs};
+use zkpolicy_prover::{evm as prover_evm, keys, proof, srs};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Guardrail, Mode, PolicyControllerErrors, Timing};
-use zkpolicy_verifier_contract::controller::{compile_contracts, ReporterKpiSource, VerifierStub};
+use zkpolicy_verifier_contract::controller::{compile_contracts, KpiSourceStub, ModelCard, ReporterKpiSource, VerifierStub};
 use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
 
+const EPOCH_LENGTH: u64 = 7_200;
 const MAX_SNAPSHOT_AGE: u64 = 3_600;
-const MIN_INTERVAL: u64 = 600;
 const ADJUSTMENT_DELAY: u64 = 3_600;
 const GOVERNANCE_DELAY: u64 = 86_400;
-/// Emission rate, staking reward, burn rate, fee (bps) and their guardrails (min, max, max step).
-const INITIAL: [i64; 4] = [500, 800, 100, 30];
-const RAILS: [(i64, i64, i64); 4] = [(0, 2_000, 25), (0, 2_000, 60), (0, 1_000, 25), (0, 300, 10)];
 
 fn int(v: i64) -> I256 {
     I256::try_from(v).expect("fits")
+}
+
+/// The BN254 scalar field modulus, as the contract's int256 arithmetic sees it.
+fn r() -> I256 {
+    I256::from_raw(U256::from_str_radix("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001", 16).expect("r"))
+}
+
+/// The controller's encoding before issue 11: `v`, or `r − |v|`, for any int256 (None where
+/// the contract's checked arithmetic would have reverted).
+fn unchecked_to_field(v: I256) -> Option<U256> {
+    let r = r().into_raw();
+    if v >= I256::ZERO {
+        Some(v.into_raw())
+    } else {
+        r.checked_sub(v.checked_neg()?.into_raw())
+    }
+}
+
+/// The int256 values that the unchecked encoding maps onto `v`'s field element, or that
+/// stand for `v` in another representation; each must be refused.
+fn aliases(v: i64, lo: i64, hi: i64) -> Vec<I256> {
+    let (v256, r) = (int(v), r());
+    let mut out = vec![
+        v256 - r,
+        v256 + r,
+        v256 - r - r,
+        v256 + r + r,
+        I256::MIN,
+        I256::MAX,
+        v256 + I256::try_from(1i128 << 64).expect("fits"),
+        v256 - I256::try_from(1i128 << 64).expect("fits"),
+        int(lo) - I256::ONE,
+        int(hi) + I256::ONE,
+    ];
+    out.retain(|a| *a != v256);
+    out
+}
+
+fn bundled_model() -> Arc<Model> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/tokenomics-policy.json");
+    Arc::new(Model::load(path).expect("model"))
 }
 
 struct Prover {
@@ -39,11 +80,14 @@ struct Prover {
 
 impl Prover {
     fn new() -> Self {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/tokenomics-policy.json");
-        let circuit = PolicyCircuit::new(Arc::new(Model::load(path).expect("model"))).expect("plan");
+        let circuit = PolicyCircuit::new(bundled_model()).expect("plan");
         let params = srs::dev_params_insecure(circuit.shape().k);
         let pk = keys::keygen(&params, &circuit).expect("keygen");
         Self { circuit, params, pk }
+    }
+
+    fn model(&self) -> &Model {
+        self.circuit.model()
     }
 
     fn prove(&self, kpis: &QuantizedKpis, epoch: u64) -> (Vec<i64>, Vec<u8>) {
@@ -51,6 +95,20 @@ impl Prover {
             proof::prove(&self.params, &self.pk, &self.circuit, kpis, epoch, ChaCha20Rng::seed_from_u64(epoch)).expect("prove");
         (public.outputs, bytes)
     }
+}
+
+enum VerifierKind {
+    /// The committed default-model verifier.
+    Real,
+    /// Accepts every proof and serves the default model's card.
+    Stub,
+}
+
+enum SourceKind {
+    /// `ReporterKpiSource`, posted by the reporter.
+    Reporter,
+    /// Serves whatever int256 vector it is given.
+    Hostile,
 }
 
 struct Chain {
@@ -64,15 +122,12 @@ struct Chain {
     anyone: Address,
 }
 
-enum VerifierKind {
-    /// The committed default-model verifier.
-    Real,
-    /// Accepts everything: only for the guardrail property test.
-    Stub,
-}
-
 impl Chain {
-    fn new(mode: Mode, kind: VerifierKind) -> Self {
+    fn new(mode: Mode, verifier: VerifierKind) -> Self {
+        Self::with_source(mode, verifier, SourceKind::Reporter)
+    }
+
+    fn with_source(mode: Mode, kind: VerifierKind, source_kind: SourceKind) -> Self {
         let contracts = compile_contracts(compile::bundled_dir()).expect("contracts compile");
         let mut evm = Evm::new();
         let (governance, guardian, reporter, anyone) =
@@ -82,26 +137,43 @@ impl Chain {
                 let artifact = include_str!("../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json");
                 Compiled::parse_artifact(artifact).expect("artifact").bytecode
             }
-            VerifierKind::Stub => contracts["VerifierStub"].bytecode.clone(),
+            VerifierKind::Stub => [contracts["VerifierStub"].bytecode.clone(), default_card_args()].concat(),
         };
         let verifier = evm.deploy(verifier_code).expect("verifier deploys").address;
-        let source_args = ReporterKpiSource::constructorCall { reporter_: reporter, kpiCount_: U256::from(8) }.abi_encode();
-        let source = evm.deploy([contracts["ReporterKpiSource"].bytecode.clone(), source_args].concat()).expect("source").address;
+        let source = match source_kind {
+            SourceKind::Reporter => {
+                let args = ReporterKpiSource::constructorCall { reporter_: reporter, kpiCount_: U256::from(8) }.abi_encode();
+                evm.deploy([contracts["ReporterKpiSource"].bytecode.clone(), args].concat()).expect("source").address
+            }
+            SourceKind::Hostile => evm.deploy(contracts["KpiSourceStub"].bytecode.clone()).expect("stub source").address,
+        };
+        let rails = deployment_guardrails();
         let args = PolicyController::constructorCall {
             governance_: governance,
             guardian_: guardian,
             verifier_: verifier,
-            modelCommitment_: FixedBytes::repeat_byte(0x23),
             kpiSource_: source,
             mode_: mode,
-            initial: INITIAL.iter().map(|v| int(*v)).collect(),
-            guardrails_: RAILS.iter().map(|(lo, hi, step)| Guardrail { min: int(*lo), max: int(*hi), maxStep: int(*step) }).collect(),
-            timing_: Timing { maxSnapshotAge: MAX_SNAPSHOT_AGE, minEpochInterval: MIN_INTERVAL, adjustmentDelay: ADJUSTMENT_DELAY },
+            initial: rails.iter().map(|g| int(g.initial)).collect(),
+            guardrails_: rails.iter().map(|g| Guardrail { min: int(g.min), max: int(g.max), maxStep: int(g.max_step) }).collect(),
+            timing_: Timing { maxSnapshotAge: MAX_SNAPSHOT_AGE, adjustmentDelay: ADJUSTMENT_DELAY },
             governanceDelay_: GOVERNANCE_DELAY,
+            genesis_: 0,
+            epochLength_: EPOCH_LENGTH,
         }
         .abi_encode();
         let controller = evm.deploy([contracts["PolicyController"].bytecode.clone(), args].concat()).expect("controller").address;
         Self { evm, controller, source, verifier, governance, guardian, reporter, anyone }
+    }
+
+    /// Moves the clock to the start of the next epoch.
+    fn next_epoch(&mut self) {
+        self.evm.advance(EPOCH_LENGTH);
+    }
+
+    fn current_epoch(&mut self) -> u64 {
+        let out = self.send(self.anyone, PolicyController::currentEpochCall {}.abi_encode());
+        PolicyController::currentEpochCall::abi_decode_returns(&out.output).expect("uint64")
     }
 
     fn commit(&mut self, epoch: u64, kpis: &[i64]) -> CallOutcome {
@@ -109,14 +181,19 @@ impl Chain {
         self.evm.call_from(self.reporter, self.source, data).expect("executes")
     }
 
+    /// Sets what the hostile KPI source serves.
+    fn serve(&mut self, kpis: &[I256]) {
+        let data = KpiSourceStub::setCall { kpis_: kpis.to_vec() }.abi_encode();
+        assert!(self.evm.call(self.source, data).expect("executes").success);
+    }
+
     fn submit(&mut self, epoch: u64, outputs: &[i64], proof: &[u8]) -> CallOutcome {
-        let data = PolicyController::submitAdjustmentCall {
-            epoch,
-            outputs: outputs.iter().map(|v| int(*v)).collect(),
-            proof: proof.to_vec().into(),
-        }
-        .abi_encode();
-        self.evm.call_from(self.anyone, self.controller, data).expect("executes")
+        self.submit_raw(self.anyone, epoch, outputs.iter().map(|v| int(*v)).collect(), proof)
+    }
+
+    fn submit_raw(&mut self, from: Address, epoch: u64, outputs: Vec<I256>, proof: &[u8]) -> CallOutcome {
+        let data = PolicyController::submitAdjustmentCall { epoch, outputs, proof: proof.to_vec().into() }.abi_encode();
+        self.evm.call_from(from, self.controller, data).expect("executes")
     }
 
     fn send(&mut self, from: Address, data: Vec<u8>) -> CallOutcome {
@@ -134,23 +211,40 @@ impl Chain {
     }
 }
 
+/// `VerifierStub`'s constructor arguments: the default model's card.
+fn default_card_args() -> Vec<u8> {
+    let circuit = PolicyCircuit::new(bundled_model()).expect("plan");
+    let card = prover_evm::provenance(&circuit);
+    VerifierStub::constructorCall {
+        commitment_: FixedBytes(card.model_commitment),
+        kpiCount_: U256::from(card.kpis.len()),
+        outputCount_: U256::from(card.outputs.len()),
+        ranges_: card.packed_ranges().into(),
+    }
+    .abi_encode()
+}
+
 /// The custom error a reverted call carries, by name.
 fn error_name(out: &CallOutcome) -> String {
+    decoded(out).split(['(', ' ', '{']).next().unwrap_or_default().to_string()
+}
+
+/// The custom error a reverted call carries, with its arguments.
+fn decoded(out: &CallOutcome) -> String {
     assert!(!out.success, "the call succeeded");
     match PolicyControllerErrors::abi_decode(&out.output) {
-        Ok(e) => format!("{e:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_string(),
+        Ok(e) => format!("{e:?}"),
         Err(_) => format!("undecoded 0x{}", hex::encode(&out.output)),
     }
 }
 
-/// The controller's guardrails, in plain Rust: the twin the property test checks against.
+/// The controller's guardrails, by their native twin (`zkpolicy_model::sim::guard`).
 fn guard(params: &[i64], deltas: &[i64]) -> Vec<i64> {
-    params
-        .iter()
-        .zip(deltas)
-        .zip(RAILS)
-        .map(|((p, d), (lo, hi, step))| (p + d.clamp(&-step, &step)).clamp(lo, hi))
-        .collect()
+    sim::guard(params, deltas, &deployment_guardrails()).expect("guards").values
+}
+
+fn initial() -> Vec<i64> {
+    deployment_guardrails().iter().map(|g| g.initial).collect()
 }
 
 fn sample_kpis(model: &Model, seed: u64) -> QuantizedKpis {
@@ -161,15 +255,16 @@ fn sample_kpis(model: &Model, seed: u64) -> QuantizedKpis {
 fn a_real_proof_is_accepted_and_applied_through_the_guardrails() {
     let prover = Prover::new();
     let mut chain = Chain::new(Mode::Autonomous, VerifierKind::Real);
-    let kpis = sample_kpis(prover.circuit.model(), 1);
+    assert_eq!(chain.current_epoch(), 1, "epoch 1 starts at deployment");
+    let kpis = sample_kpis(prover.model(), 1);
     assert!(chain.commit(1, kpis.values()).success);
     let (outputs, bytes) = prover.prove(&kpis, 1);
     let out = chain.submit(1, &outputs, &bytes);
-    assert!(out.success, "rejected: {}", error_name(&out));
+    assert!(out.success, "rejected: {}", decoded(&out));
     eprintln!("submitAdjustment (verification + bookkeeping): {} gas", out.gas_used);
-    let expected = guard(&INITIAL, &outputs);
+    let expected = guard(&initial(), &outputs);
     assert_eq!(chain.parameters(), expected);
-    // The decision log: epoch, model commitment, KPI hash, proposal, guarded values, mode.
+    // The decision log: epoch, the verifier's model commitment, KPI hash, proposal, guarded values, mode.
     let decision = out
         .logs
         .iter()
@@ -177,19 +272,39 @@ fn a_real_proof_is_accepted_and_applied_through_the_guardrails() {
         .expect("a Decision event");
     let event = PolicyController::Decision::decode_raw_log(decision.0.iter().map(|t| FixedBytes::from(*t)), &decision.1).expect("decodes");
     assert_eq!(event.epoch, 1);
-    assert_eq!(event.modelCommitment, FixedBytes::repeat_byte(0x23));
+    assert_eq!(event.modelCommitment, FixedBytes(prover.model().commitment().0));
     let kpi_words: Vec<I256> = kpis.values().iter().map(|v| int(*v)).collect();
     assert_eq!(event.kpiHash, alloy_primitives::keccak256(alloy_sol_types::SolValue::abi_encode(&kpi_words)));
     assert_eq!(event.proposed, outputs.iter().map(|v| int(*v)).collect::<Vec<_>>());
     assert_eq!(event.guarded, expected.iter().map(|v| int(*v)).collect::<Vec<_>>());
     assert_eq!(event.mode, Mode::Autonomous);
-    assert_eq!(event.guardrailHit, expected.iter().zip(INITIAL).zip(&outputs).any(|((e, i), o)| *e != i + o));
+    assert_eq!(event.guardrailHit, sim::guard(&initial(), &outputs, &deployment_guardrails()).expect("guards").hit);
+}
+
+/// The generated verifier's model card is the model's: commitment, counts and ranges.
+#[test]
+fn the_verifier_serves_the_models_card() {
+    let prover = Prover::new();
+    let mut chain = Chain::new(Mode::Autonomous, VerifierKind::Real);
+    let verifier = chain.verifier;
+    let out = chain.evm.call(verifier, ModelCard::modelCardCall {}.abi_encode()).expect("executes");
+    let card = ModelCard::modelCardCall::abi_decode_returns(&out.output).expect("decodes");
+    let want = prover_evm::provenance(&prover.circuit);
+    assert_eq!(card.commitment.0, prover.model().commitment().0);
+    assert_eq!((card.kpiCount, card.outputCount), (U256::from(8), U256::from(4)));
+    assert_eq!(card.ranges.to_vec(), want.packed_ranges());
+    let ranges = prover.model().input_ranges();
+    assert_eq!(card.ranges[..8], ranges[0].lo.to_be_bytes());
+    assert_eq!(card.ranges[8..16], ranges[0].hi.to_be_bytes());
+    let anyone = chain.anyone;
+    let out = chain.send(anyone, PolicyController::modelCommitmentCall {}.abi_encode());
+    assert_eq!(PolicyController::modelCommitmentCall::abi_decode_returns(&out.output).expect("bytes32").0, prover.model().commitment().0);
 }
 
 #[test]
 fn every_abuse_is_rejected_with_its_named_error() {
     let prover = Prover::new();
-    let model = prover.circuit.model();
+    let model = prover.model();
     let mut chain = Chain::new(Mode::Autonomous, VerifierKind::Real);
     let kpis = sample_kpis(model, 2);
     let (outputs, bytes) = prover.prove(&kpis, 1);
@@ -199,46 +314,145 @@ fn every_abuse_is_rejected_with_its_named_error() {
     let mut forged = bytes.clone();
     forged[100] ^= 1;
     assert_eq!(error_name(&chain.submit(1, &outputs, &forged)), "InvalidProof");
-    // Outputs other than the proven ones.
+    // Outputs other than the proven ones, still inside their bounds.
     let mut other = outputs.clone();
-    other[0] += 1;
+    other[0] = if other[0] < 50 { other[0] + 1 } else { other[0] - 1 };
     assert_eq!(error_name(&chain.submit(1, &other, &bytes)), "InvalidProof");
-    // KPIs that were never committed.
-    assert_eq!(error_name(&chain.submit(7, &outputs, &bytes)), "NoSnapshot");
-    // The same KPIs committed for epoch 2: a proof made for epoch 1 does not carry over.
+    // Too few outputs.
+    assert_eq!(error_name(&chain.submit(1, &outputs[..3], &bytes)), "WrongOutputCount");
+    // Epochs other than the current one.
+    for epoch in [0, 2, 7, u64::MAX] {
+        assert_eq!(decoded(&chain.submit(epoch, &outputs, &bytes)), format!("NotCurrentEpoch(NotCurrentEpoch {{ epoch: {epoch}, current: 1 }})"));
+    }
+    // The reporter cannot rewrite a snapshot.
+    assert!(!chain.commit(1, sample_kpis(model, 3).values()).success);
+    // A snapshot older than the allowed age.
+    chain.evm.advance(MAX_SNAPSHOT_AGE + 1);
+    assert_eq!(error_name(&chain.submit(1, &outputs, &bytes)), "StaleSnapshot");
+
+    // Epoch 2: the epoch-1 proof does not carry over to the same KPIs.
+    chain.next_epoch();
+    assert_eq!(chain.current_epoch(), 2);
     assert!(chain.commit(2, kpis.values()).success);
     assert_eq!(error_name(&chain.submit(2, &outputs, &bytes)), "InvalidProof");
-    // A snapshot that differs from the KPIs the proof used.
-    let other_kpis = sample_kpis(model, 3);
-    assert!(chain.commit(3, other_kpis.values()).success);
-    let (outputs3, bytes3) = prover.prove(&kpis, 3);
-    assert_eq!(error_name(&chain.submit(3, &outputs3, &bytes3)), "InvalidProof");
-    // The reporter cannot rewrite a snapshot.
-    assert!(!chain.commit(3, kpis.values()).success);
-
+    // A proof on KPIs other than the snapshot.
+    let (outputs_other, bytes_other) = prover.prove(&sample_kpis(model, 4), 2);
+    assert_eq!(error_name(&chain.submit(2, &outputs_other, &bytes_other)), "InvalidProof");
     // Valid, then replayed.
-    assert!(chain.submit(1, &outputs, &bytes).success);
-    assert_eq!(error_name(&chain.submit(1, &outputs, &bytes)), "EpochNotAfter");
-    // Too soon after the previous decision.
-    let (outputs4, bytes4) = prover.prove(&kpis, 4);
-    assert!(chain.commit(4, kpis.values()).success);
-    assert_eq!(error_name(&chain.submit(4, &outputs4, &bytes4)), "TooSoon");
-    // A stale snapshot.
-    chain.evm.advance(MAX_SNAPSHOT_AGE + 1);
-    assert_eq!(error_name(&chain.submit(4, &outputs4, &bytes4)), "StaleSnapshot");
+    let (outputs2, bytes2) = prover.prove(&kpis, 2);
+    assert!(chain.submit(2, &outputs2, &bytes2).success);
+    assert_eq!(decoded(&chain.submit(2, &outputs2, &bytes2)), "EpochDecided(EpochDecided { epoch: 2 })");
+
+    // Epoch 3 without a snapshot.
+    chain.next_epoch();
+    let (outputs3, bytes3) = prover.prove(&kpis, 3);
+    assert_eq!(error_name(&chain.submit(3, &outputs3, &bytes3)), "NoSnapshot");
 
     // Paused.
-    let (outputs5, bytes5) = prover.prove(&kpis, 5);
-    assert!(chain.commit(5, kpis.values()).success);
+    assert!(chain.commit(3, kpis.values()).success);
     let anyone = chain.anyone;
     assert_eq!(error_name(&chain.send(anyone, PolicyController::pauseCall {}.abi_encode())), "NotGuardian");
     let guardian = chain.guardian;
     assert!(chain.send(guardian, PolicyController::pauseCall {}.abi_encode()).success);
-    assert_eq!(error_name(&chain.submit(5, &outputs5, &bytes5)), "ControllerPaused");
+    assert_eq!(error_name(&chain.submit(3, &outputs3, &bytes3)), "ControllerPaused");
     assert_eq!(error_name(&chain.send(guardian, PolicyController::unpauseCall {}.abi_encode())), "NotGovernance");
     let governance = chain.governance;
     assert!(chain.send(governance, PolicyController::unpauseCall {}.abi_encode()).success);
-    assert!(chain.submit(5, &outputs5, &bytes5).success);
+    assert!(chain.submit(3, &outputs3, &bytes3).success);
+}
+
+/// The hole issue 11 closed: `y` and `y − r` (or `r + y`) used to encode to the same field
+/// element, so the verifier accepted the honest proof for an aliased output, which the
+/// guardrails then applied in the opposite direction. Every alias of every output is now
+/// refused by name, and nothing moves.
+#[test]
+fn every_alias_of_every_output_is_refused_before_verification() {
+    let prover = Prover::new();
+    let model = prover.model();
+    let mut chain = Chain::new(Mode::Autonomous, VerifierKind::Real);
+    let kpis = sample_kpis(model, 11);
+    let (outputs, bytes) = prover.prove(&kpis, 1);
+    assert!(chain.commit(1, kpis.values()).success);
+    let honest: Vec<I256> = outputs.iter().map(|v| int(*v)).collect();
+    let mut collisions = 0;
+    for (j, spec) in model.file().outputs.iter().enumerate() {
+        for alias in aliases(outputs[j], spec.min, spec.max) {
+            // The attack was real: the unchecked encoding maps y − r and r + y onto y.
+            if unchecked_to_field(alias) == unchecked_to_field(honest[j]) {
+                collisions += 1;
+            }
+            let mut claimed = honest.clone();
+            claimed[j] = alias;
+            let out = chain.submit_raw(chain.anyone, 1, claimed, &bytes);
+            assert_eq!(decoded(&out), format!("OutputOutOfRange(OutputOutOfRange {{ index: {j}, value: {alias} }})"), "output {j} alias {alias}");
+        }
+    }
+    assert_eq!(collisions, outputs.len(), "each output has exactly one field alias under the old encoding");
+    assert_eq!(chain.parameters(), initial(), "no alias moved a parameter");
+    assert!(chain.submit_raw(chain.anyone, 1, honest, &bytes).success, "the honest outputs still verify");
+    assert_eq!(chain.parameters(), guard(&initial(), &outputs));
+}
+
+/// Whatever the KPI source serves, a KPI outside its declared range (an alias mod r
+/// included) is refused by name before it becomes a field element.
+#[test]
+fn a_hostile_kpi_source_cannot_alias_a_kpi() {
+    let prover = Prover::new();
+    let model = prover.model();
+    let mut chain = Chain::with_source(Mode::Autonomous, VerifierKind::Real, SourceKind::Hostile);
+    let kpis = sample_kpis(model, 12);
+    let (outputs, bytes) = prover.prove(&kpis, 1);
+    let honest: Vec<I256> = kpis.values().iter().map(|v| int(*v)).collect();
+    for (i, range) in model.input_ranges().iter().enumerate() {
+        for alias in aliases(kpis.values()[i], range.lo, range.hi) {
+            let mut served = honest.clone();
+            served[i] = alias;
+            chain.serve(&served);
+            let out = chain.submit(1, &outputs, &bytes);
+            assert_eq!(decoded(&out), format!("KpiOutOfRange(KpiOutOfRange {{ index: {i}, value: {alias} }})"), "KPI {i} alias {alias}");
+        }
+    }
+    chain.serve(&honest[..7]);
+    assert_eq!(error_name(&chain.submit(1, &outputs, &bytes)), "WrongKpiCount");
+    chain.serve(&honest);
+    assert!(chain.submit(1, &outputs, &bytes).success);
+    assert_eq!(chain.parameters(), guard(&initial(), &outputs));
+}
+
+/// Front-running an honest proof gains nothing: the front-runner can only submit the very
+/// decision the proof proves, for the current epoch; the operator's transaction then
+/// fails by name, and the parameters are what the operator's would have set.
+#[test]
+fn front_running_and_epoch_choice_change_nothing() {
+    let prover = Prover::new();
+    let model = prover.model();
+    let mut chain = Chain::new(Mode::Autonomous, VerifierKind::Real);
+    let (operator, front_runner) = (Address::repeat_byte(0xb1), Address::repeat_byte(0xb2));
+    let (k1, k2) = (sample_kpis(model, 21), sample_kpis(model, 22));
+    let (y1, p1) = prover.prove(&k1, 1);
+    let (y2, p2) = prover.prove(&k2, 2);
+    let ints = |v: &[i64]| v.iter().map(|x| int(*x)).collect::<Vec<_>>();
+    assert!(chain.commit(1, k1.values()).success);
+
+    // The front-runner copies the operator's pending transaction, aliased or not.
+    let mut aliased = ints(&y1);
+    aliased[0] -= r();
+    assert_eq!(error_name(&chain.submit_raw(front_runner, 1, aliased, &p1)), "OutputOutOfRange");
+    assert!(chain.submit_raw(front_runner, 1, ints(&y1), &p1).success);
+    assert_eq!(decoded(&chain.submit_raw(operator, 1, ints(&y1), &p1)), "EpochDecided(EpochDecided { epoch: 1 })");
+    let after1 = guard(&initial(), &y1);
+    assert_eq!(chain.parameters(), after1, "the decision is the proven one, whoever sent it");
+
+    // Late in epoch 1, epoch 2's snapshot exists too; nobody can decide epoch 2 early.
+    chain.evm.advance(EPOCH_LENGTH - 600);
+    assert!(chain.commit(2, k2.values()).success);
+    assert_eq!(decoded(&chain.submit_raw(front_runner, 2, ints(&y2), &p2)), "NotCurrentEpoch(NotCurrentEpoch { epoch: 2, current: 1 })");
+    // In epoch 2, epoch 1 can no longer be decided (nor re-decided), and epoch 2 can.
+    chain.evm.advance(600);
+    assert_eq!(chain.current_epoch(), 2);
+    assert_eq!(error_name(&chain.submit_raw(front_runner, 1, ints(&y1), &p1)), "NotCurrentEpoch");
+    assert!(chain.submit_raw(operator, 2, ints(&y2), &p2).success);
+    assert_eq!(chain.parameters(), guard(&after1, &y2));
 }
 
 #[test]
@@ -269,6 +483,24 @@ fn governed_changes_go_only_through_the_timelock() {
     assert!(chain.send(governance, PolicyController::scheduleCall { data: bad.clone().into() }.abi_encode()).success);
     chain.evm.advance(GOVERNANCE_DELAY);
     assert_eq!(error_name(&chain.send(governance, PolicyController::executeCall { data: bad.into() }.abi_encode())), "CallFailed");
+    // A verifier whose model has another number of outputs is refused: its card does not fit.
+    let contracts = compile_contracts(compile::bundled_dir()).expect("contracts compile");
+    let three_outputs = VerifierStub::constructorCall {
+        commitment_: FixedBytes::repeat_byte(0x77),
+        kpiCount_: U256::from(8),
+        outputCount_: U256::from(3),
+        ranges_: vec![0u8; 16 * 11].into(),
+    }
+    .abi_encode();
+    let other = chain.evm.deploy([contracts["VerifierStub"].bytecode.clone(), three_outputs].concat()).expect("deploys").address;
+    let swap = PolicyController::setVerifierCall { verifier_: other }.abi_encode();
+    assert!(chain.send(governance, PolicyController::scheduleCall { data: swap.clone().into() }.abi_encode()).success);
+    chain.evm.advance(GOVERNANCE_DELAY);
+    let failed = chain.send(governance, PolicyController::executeCall { data: swap.into() }.abi_encode());
+    let PolicyControllerErrors::CallFailed(inner) = PolicyControllerErrors::abi_decode(&failed.output).expect("decodes") else {
+        panic!("expected CallFailed");
+    };
+    assert!(matches!(PolicyControllerErrors::abi_decode(&inner.reason), Ok(PolicyControllerErrors::BadModelCard(_))));
 }
 
 #[test]
@@ -277,21 +509,22 @@ fn advisory_records_and_timelocked_queues() {
     let mut chain = Chain::new(Mode::Advisory, VerifierKind::Stub);
     assert!(chain.commit(1, &[0; 8]).success);
     assert!(chain.submit(1, &[40, -40, 10, 5], &[]).success);
-    assert_eq!(chain.parameters(), INITIAL.to_vec());
+    assert_eq!(chain.parameters(), initial());
 
     // Timelocked: queued, not executable before the delay, then applied; governance can cancel.
     let mut chain = Chain::new(Mode::Timelocked, VerifierKind::Stub);
     assert!(chain.commit(1, &[0; 8]).success);
     assert!(chain.submit(1, &[40, -40, 10, 5], &[]).success);
-    assert_eq!(chain.parameters(), INITIAL.to_vec());
+    assert_eq!(chain.parameters(), initial());
     let anyone = chain.anyone;
     let execute = PolicyController::executeAdjustmentCall { epoch: 1 }.abi_encode();
     assert_eq!(error_name(&chain.send(anyone, execute.clone())), "NotYet");
     chain.evm.advance(ADJUSTMENT_DELAY);
     assert!(chain.send(anyone, execute.clone()).success);
-    assert_eq!(chain.parameters(), guard(&INITIAL, &[40, -40, 10, 5]));
+    assert_eq!(chain.parameters(), guard(&initial(), &[40, -40, 10, 5]));
     assert_eq!(error_name(&chain.send(anyone, execute)), "NothingQueued");
 
+    chain.next_epoch();
     assert!(chain.commit(2, &[0; 8]).success);
     assert!(chain.submit(2, &[1, 1, 1, 1], &[]).success);
     let cancel = PolicyController::cancelAdjustmentCall { epoch: 2 }.abi_encode();
@@ -302,39 +535,66 @@ fn advisory_records_and_timelocked_queues() {
     assert_eq!(error_name(&chain.send(anyone, PolicyController::executeAdjustmentCall { epoch: 2 }.abi_encode())), "NothingQueued");
 }
 
-/// With a verifier that accepts anything, 10,000 random proposals never push a
-/// parameter out of its bounds or move it more than its maximum step in one epoch.
+/// One proposed output: mostly in range, often a boundary, an alias mod r or an arbitrary
+/// int256 — the whole space a submitter can put in calldata.
+fn random_output(rng: &mut ChaCha20Rng, lo: i64, hi: i64) -> I256 {
+    let in_range = int(rng.gen_range(lo..=hi));
+    match rng.gen_range(0..40) {
+        0..=27 => in_range,
+        28 | 29 => int(lo),
+        30 | 31 => int(hi),
+        32 => int(lo) - I256::ONE,
+        33 => int(hi) + I256::ONE,
+        34 => in_range - r(),
+        35 => in_range + r(),
+        36 => in_range + I256::try_from(1i128 << 64).expect("fits"),
+        37 => int(rng.gen::<i64>()),
+        _ => I256::from_raw(U256::from_limbs(rng.gen::<[u64; 4]>())),
+    }
+}
+
+/// With a verifier that accepts anything, random int256 proposals: any output outside its
+/// declared bounds is refused by name (the first one, by index) and moves nothing; every
+/// other proposal moves the parameters exactly as the native guard twin does, never out
+/// of their rails nor more than their maximum step.
 #[test]
-fn guardrails_hold_over_10000_random_proposals() {
+fn random_int256_proposals_are_refused_or_guarded_like_the_twin() {
+    let model = bundled_model();
+    let specs = &model.file().outputs;
+    let rails = deployment_guardrails();
     let mut chain = Chain::new(Mode::Autonomous, VerifierKind::Stub);
     let mut rng = ChaCha20Rng::seed_from_u64(42);
-    let mut params = INITIAL.to_vec();
-    for epoch in 1..=10_000u64 {
-        chain.evm.advance(MIN_INTERVAL);
+    let mut params = initial();
+    let (mut refused, mut applied) = (0, 0);
+    for epoch in 1..=1_500u64 {
         assert!(chain.commit(epoch, &[0; 8]).success);
-        // Mostly small moves, sometimes huge ones, sometimes a long push in one direction.
-        let outputs: Vec<i64> = (0..4)
-            .map(|_| match rng.gen_range(0..10) {
-                0 => rng.gen_range(-1_000_000..=1_000_000),
-                1..=3 => if epoch % 500 < 250 { 500 } else { -500 },
-                _ => rng.gen_range(-80..=80),
-            })
-            .collect();
-        let out = chain.submit(epoch, &outputs, &[]);
-        assert!(out.success, "epoch {epoch}: {}", error_name(&out));
-        let next = chain.parameters();
-        for (i, ((before, after), (lo, hi, step))) in params.iter().zip(&next).zip(RAILS).enumerate() {
-            assert!((lo..=hi).contains(after), "epoch {epoch}: parameter {i} = {after} left [{lo}, {hi}]");
-            assert!((after - before).abs() <= step, "epoch {epoch}: parameter {i} moved {before} -> {after}");
+        let outputs: Vec<I256> = specs.iter().map(|s| random_output(&mut rng, s.min, s.max)).collect();
+        let out = chain.submit_raw(chain.anyone, epoch, outputs.clone(), &[]);
+        let first_bad = outputs.iter().zip(specs).position(|(v, s)| *v < int(s.min) || *v > int(s.max));
+        match first_bad {
+            Some(j) => {
+                assert_eq!(decoded(&out), format!("OutputOutOfRange(OutputOutOfRange {{ index: {j}, value: {} }})", outputs[j]), "epoch {epoch}");
+                refused += 1;
+            }
+            None => {
+                assert!(out.success, "epoch {epoch}: {}", decoded(&out));
+                let deltas: Vec<i64> = outputs.iter().map(|v| i64::try_from(*v).expect("in bounds")).collect();
+                let next = guard(&params, &deltas);
+                for (i, ((before, after), g)) in params.iter().zip(&next).zip(&rails).enumerate() {
+                    assert!((g.min..=g.max).contains(after), "epoch {epoch}: parameter {i} = {after} left its rail");
+                    assert!((after - before).abs() <= g.max_step, "epoch {epoch}: parameter {i} moved {before} -> {after}");
+                }
+                params = next;
+                applied += 1;
+            }
         }
-        assert_eq!(next, guard(&params, &outputs), "epoch {epoch}: controller and twin disagree");
-        params = next;
+        assert_eq!(chain.parameters(), params, "epoch {epoch}: controller and twin disagree");
+        chain.next_epoch();
     }
-    let _ = chain.verifier;
-    let stub_off = VerifierStub::setAcceptCall { accept_: false }.abi_encode();
+    assert!(refused > 300 && applied > 300, "refused {refused}, applied {applied}");
     let verifier = chain.verifier;
-    assert!(chain.evm.call(verifier, stub_off).expect("executes").success);
-    chain.evm.advance(MIN_INTERVAL);
-    assert!(chain.commit(10_001, &[0; 8]).success);
-    assert_eq!(error_name(&chain.submit(10_001, &[1, 1, 1, 1], &[])), "InvalidProof");
+    assert!(chain.evm.call(verifier, VerifierStub::setAcceptCall { accept_: false }.abi_encode()).expect("executes").success);
+    let epoch = chain.current_epoch();
+    assert!(chain.commit(epoch, &[0; 8]).success);
+    assert_eq!(error_name(&chain.submit(epoch, &[1, 1, 1, 1], &[])), "InvalidProof");
 }

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::{synth, Model};
 use zkpolicy_prover::{keys, proof, srs};
-use zkpolicy_verifier_contract::solidity::{render, Provenance, CONTRACT_NAME};
+use zkpolicy_verifier_contract::solidity::{render, CONTRACT_NAME};
 use zkpolicy_verifier_contract::{abi, build, compile, evm};
 
 struct Deployed {
@@ -29,13 +29,7 @@ fn deploy(name: &str) -> Deployed {
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     let program = build::build(&params, pk.get_vk(), circuit.shape().instances).expect("program");
-    let provenance = Provenance {
-        model: name.into(),
-        model_commitment: circuit.model().commitment().to_string(),
-        k: circuit.shape().k,
-        instance_order: "[epoch, kpis, outputs]".into(),
-    };
-    let source = render(&program, &provenance);
+    let source = render(&program, &zkpolicy_prover::evm::provenance(&circuit));
     let compiled = compile::compile(compile::bundled_dir(), &[("ZkPolicyVerifier.sol", &source)]).expect("compiles");
     let mut evm = evm::Evm::new();
     let deployment = evm.deploy(compiled[CONTRACT_NAME].bytecode.clone()).expect("deploys");

@@ -3,9 +3,19 @@ pragma solidity 0.8.37;
 
 import {IKpiSource} from "./KpiSource.sol";
 
-/// The generated verifier's interface.
+/// The generated verifier's interface: the proof check, and the public model card of the
+/// model whose verifying key it holds.
 interface IPolicyVerifier {
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool);
+
+    /// The model commitment, the number of KPIs and outputs, and the quantized range
+    /// `[lo, hi]` of each KPI, then of each output: 16 bytes a range, `lo` then `hi`, each a
+    /// big-endian int64. The circuit accepts only KPIs in their range and can only produce
+    /// outputs in theirs.
+    function modelCard()
+        external
+        view
+        returns (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes memory ranges);
 }
 
 /// Applies proven policy adjustments to token parameters, inside guardrails.
@@ -13,7 +23,18 @@ interface IPolicyVerifier {
 /// Anyone may submit a proof. The controller never trusts the submitter: it
 /// rebuilds the public inputs `[epoch, kpis..., outputs...]` from its own KPI
 /// source and the proposed outputs, and only a proof the verifier accepts for
-/// exactly those values goes further. Outputs are per-epoch deltas; the
+/// exactly those values goes further.
+///
+/// One value, one encoding: a signed value `v` becomes the field element `v`
+/// (`v >= 0`) or `r - |v|` (`v < 0`), and only inside the range the verifier's
+/// model card declares for it. Outside its range the call reverts with a named
+/// error before any instance is built; otherwise `y` and `y - r` would verify
+/// alike and an unproven value would reach a parameter.
+///
+/// Epochs come from time: epoch `e` runs from `genesis + (e - 1) * epochLength`
+/// for `epochLength` seconds, and only the current epoch can be decided, once.
+/// Nobody can choose which epoch's snapshot decides; a front-runner holding the
+/// operator's proof can only submit the very decision the proof proves. Outputs are per-epoch deltas; the
 /// guardrails CLAMP them (first to ±maxStep, then the result to [min, max])
 /// rather than reject them, so a valid proof always yields a decision, and the
 /// decision log says when a guardrail bound it.
@@ -45,7 +66,6 @@ contract PolicyController {
 
     struct Timing {
         uint64 maxSnapshotAge; // a snapshot older than this (seconds) is refused
-        uint64 minEpochInterval; // seconds between two decisions
         uint64 adjustmentDelay; // Timelocked mode: seconds before a queued adjustment may execute
     }
 
@@ -59,17 +79,19 @@ contract PolicyController {
 
     address public immutable governance;
     uint64 public immutable governanceDelay;
+    /// When epoch 1 starts (unix seconds), and how long every epoch lasts.
+    uint64 public immutable genesis;
+    uint64 public immutable epochLength;
 
     address public guardian;
     IPolicyVerifier public verifier;
-    bytes32 public modelCommitment;
     IKpiSource public kpiSource;
     Mode public mode;
     Timing public timing;
     bool public paused;
 
+    /// The last decided epoch.
     uint64 public lastEpoch;
-    uint64 public lastDecisionAt;
     // Packed (four parameters per slot, one guardrail per slot): every adjustment reads them all.
     int64[] internal params;
     Rail[] internal rails;
@@ -100,11 +122,16 @@ contract PolicyController {
     error NotGuardian();
     error OnlyThroughTimelock();
     error ControllerPaused();
-    error EpochNotAfter(uint64 epoch, uint64 lastEpoch);
-    error TooSoon(uint64 earliest);
+    error NotCurrentEpoch(uint64 epoch, uint64 current);
+    error EpochDecided(uint64 epoch);
     error NoSnapshot(uint64 epoch);
     error StaleSnapshot(uint64 epoch, uint64 postedAt);
     error WrongOutputCount(uint256 expected, uint256 got);
+    error WrongKpiCount(uint256 expected, uint256 got);
+    error KpiOutOfRange(uint256 index, int256 value);
+    error OutputOutOfRange(uint256 index, int256 value);
+    error BadModelCard();
+    error BadEpochLength();
     error InvalidProof();
     error NothingQueued(uint64 epoch);
     error NotYet(uint64 eta);
@@ -132,20 +159,24 @@ contract PolicyController {
         address governance_,
         address guardian_,
         IPolicyVerifier verifier_,
-        bytes32 modelCommitment_,
         IKpiSource kpiSource_,
         Mode mode_,
         int256[] memory initial,
         Guardrail[] memory guardrails_,
         Timing memory timing_,
-        uint64 governanceDelay_
+        uint64 governanceDelay_,
+        uint64 genesis_,
+        uint64 epochLength_
     ) {
         if (initial.length != guardrails_.length) revert WrongOutputCount(guardrails_.length, initial.length);
+        if (epochLength_ == 0) revert BadEpochLength();
+        checkCard(verifier_, initial.length);
         governance = governance_;
         governanceDelay = governanceDelay_;
+        genesis = genesis_ == 0 ? uint64(block.timestamp) : genesis_;
+        epochLength = epochLength_;
         guardian = guardian_;
         verifier = verifier_;
-        modelCommitment = modelCommitment_;
         kpiSource = kpiSource_;
         mode = mode_;
         timing = timing_;
@@ -165,30 +196,15 @@ contract PolicyController {
         whenNotPaused
         returns (int256[] memory guarded)
     {
-        if (epoch <= lastEpoch) revert EpochNotAfter(epoch, lastEpoch);
-        uint64 earliest = lastDecisionAt + timing.minEpochInterval;
-        if (lastDecisionAt != 0 && block.timestamp < earliest) revert TooSoon(earliest);
-        if (outputs.length != params.length) revert WrongOutputCount(params.length, outputs.length);
-        (int256[] memory kpis, uint64 postedAt) = kpiSource.snapshot(epoch);
-        if (postedAt == 0) revert NoSnapshot(epoch);
-        if (block.timestamp > uint256(postedAt) + timing.maxSnapshotAge) revert StaleSnapshot(epoch, postedAt);
-
-        // The public inputs, rebuilt from the controller's own state: [epoch, kpis..., outputs...].
-        uint256[] memory instances = new uint256[](1 + kpis.length + outputs.length);
-        instances[0] = epoch;
-        for (uint256 i = 0; i < kpis.length; i++) {
-            instances[1 + i] = toField(kpis[i]);
-        }
-        for (uint256 j = 0; j < outputs.length; j++) {
-            instances[1 + kpis.length + j] = toField(outputs[j]);
-        }
-        if (!verifier.verifyProof(proof, instances)) revert InvalidProof();
+        uint64 current = currentEpoch();
+        if (epoch != current) revert NotCurrentEpoch(epoch, current);
+        if (epoch <= lastEpoch) revert EpochDecided(epoch);
+        (bytes32 commitment, bytes32 kpiHash) = verifyAdjustment(epoch, outputs, proof);
 
         bool hit;
         (guarded, hit) = guard(outputs);
         lastEpoch = epoch;
-        lastDecisionAt = uint64(block.timestamp);
-        emit Decision(epoch, modelCommitment, keccak256(abi.encode(kpis)), outputs, guarded, mode, hit);
+        emit Decision(epoch, commitment, kpiHash, outputs, guarded, mode, hit);
 
         if (mode == Mode.Autonomous) {
             apply_(epoch, guarded);
@@ -202,6 +218,72 @@ contract PolicyController {
             queued[epoch] = Queued({values: guarded, eta: eta});
             pendingEpoch = epoch;
             emit AdjustmentQueued(epoch, guarded, eta);
+        }
+    }
+
+    /// Requires the verifier to accept `proof` for the public inputs rebuilt from the KPI
+    /// source's snapshot of `epoch` and the proposed `outputs`, every value first checked
+    /// against the model card. Returns the model commitment and the KPI vector's hash.
+    function verifyAdjustment(uint64 epoch, int256[] calldata outputs, bytes calldata proof)
+        internal
+        view
+        returns (bytes32 commitment, bytes32 kpiHash)
+    {
+        bytes memory ranges;
+        int256[] memory kpis;
+        (commitment, ranges, kpis) = checkedInputs(epoch, outputs.length);
+        if (!verifier.verifyProof(proof, instancesFor(epoch, kpis, outputs, ranges))) revert InvalidProof();
+        kpiHash = keccak256(abi.encode(kpis));
+    }
+
+    /// The installed model's card, and the snapshot of `epoch` checked against it, for
+    /// `outputCount` proposed outputs.
+    function checkedInputs(uint64 epoch, uint256 outputCount)
+        internal
+        view
+        returns (bytes32 commitment, bytes memory ranges, int256[] memory kpis)
+    {
+        uint256 kpiCount;
+        uint256 expected;
+        (commitment, kpiCount, expected, ranges) = verifier.modelCard();
+        if (outputCount != expected) revert WrongOutputCount(expected, outputCount);
+        kpis = checkedSnapshot(epoch, kpiCount, ranges);
+    }
+
+    /// The KPI source's snapshot of `epoch`: present, fresh, and every KPI in its range.
+    function checkedSnapshot(uint64 epoch, uint256 kpiCount, bytes memory ranges)
+        internal
+        view
+        returns (int256[] memory kpis)
+    {
+        uint64 postedAt;
+        (kpis, postedAt) = kpiSource.snapshot(epoch);
+        if (postedAt == 0) revert NoSnapshot(epoch);
+        if (block.timestamp > uint256(postedAt) + timing.maxSnapshotAge) revert StaleSnapshot(epoch, postedAt);
+        if (kpis.length != kpiCount) revert WrongKpiCount(kpiCount, kpis.length);
+        for (uint256 i = 0; i < kpiCount; i++) {
+            if (!inRange(ranges, i, kpis[i])) revert KpiOutOfRange(i, kpis[i]);
+        }
+    }
+
+    /// The public inputs `[epoch, kpis..., outputs...]`, each output first checked against
+    /// its range (the KPIs were checked by `checkedSnapshot`, the counts by the caller).
+    function instancesFor(uint64 epoch, int256[] memory kpis, int256[] calldata outputs, bytes memory ranges)
+        internal
+        pure
+        returns (uint256[] memory instances)
+    {
+        uint256 n = kpis.length;
+        for (uint256 j = 0; j < outputs.length; j++) {
+            if (!inRange(ranges, n + j, outputs[j])) revert OutputOutOfRange(j, outputs[j]);
+        }
+        instances = new uint256[](1 + n + outputs.length);
+        instances[0] = epoch;
+        for (uint256 i = 0; i < n; i++) {
+            instances[1 + i] = toField(kpis[i]);
+        }
+        for (uint256 j = 0; j < outputs.length; j++) {
+            instances[1 + n + j] = toField(outputs[j]);
         }
     }
 
@@ -263,12 +345,43 @@ contract PolicyController {
         return Rail({min: int64(g.min), max: int64(g.max), maxStep: int64(g.maxStep)});
     }
 
-    /// A signed integer as a BN254 scalar: `v`, or `r - |v|` when negative.
+    /// Whether `v` lies in range `i` of a model card's packed ranges.
+    function inRange(bytes memory ranges, uint256 i, int256 v) internal pure returns (bool) {
+        int256 lo;
+        int256 hi;
+        assembly {
+            let word := mload(add(add(ranges, 32), mul(i, 16)))
+            lo := signextend(7, shr(192, word))
+            hi := signextend(7, shr(128, word))
+        }
+        return lo <= v && v <= hi;
+    }
+
+    /// A model card the controller can use: its ranges cover every KPI and output, and
+    /// the model has one output per parameter.
+    function checkCard(IPolicyVerifier v, uint256 parameterCount) internal view {
+        (, uint256 kpiCount, uint256 outputCount, bytes memory ranges) = v.modelCard();
+        if (outputCount != parameterCount || ranges.length != 16 * (kpiCount + outputCount)) revert BadModelCard();
+    }
+
+    /// A signed integer as a BN254 scalar: `v`, or `r - |v|` when negative. Only for `v`
+    /// inside a model card range (int64), where the encoding is one-to-one.
     function toField(int256 v) internal pure returns (uint256) {
         return v >= 0 ? uint256(v) : R - uint256(-v);
     }
 
     // ---------------------------------------------------------------- views
+
+    /// The epoch now running: 0 before genesis, then 1, 2, ... every `epochLength` seconds.
+    function currentEpoch() public view returns (uint64) {
+        if (block.timestamp < genesis) return 0;
+        return uint64((block.timestamp - genesis) / epochLength) + 1;
+    }
+
+    /// The commitment of the model whose verifier is installed.
+    function modelCommitment() external view returns (bytes32 commitment) {
+        (commitment,,,) = verifier.modelCard();
+    }
 
     function parameters() external view returns (int256[] memory values) {
         values = new int256[](params.length);
@@ -344,10 +457,10 @@ contract PolicyController {
         kpiSource = kpiSource_;
     }
 
-    /// A new verifier is a new model: its commitment changes with it.
-    function setVerifier(IPolicyVerifier verifier_, bytes32 modelCommitment_) external onlyTimelock {
+    /// A new verifier is a new model: its commitment and ranges come with it.
+    function setVerifier(IPolicyVerifier verifier_) external onlyTimelock {
+        checkCard(verifier_, params.length);
         verifier = verifier_;
-        modelCommitment = modelCommitment_;
     }
 
     function setGuardian(address guardian_) external onlyTimelock {

@@ -13,19 +13,20 @@ sol! {
     contract PolicyController {
         enum Mode { Advisory, Timelocked, Autonomous }
         struct Guardrail { int256 min; int256 max; int256 maxStep; }
-        struct Timing { uint64 maxSnapshotAge; uint64 minEpochInterval; uint64 adjustmentDelay; }
+        struct Timing { uint64 maxSnapshotAge; uint64 adjustmentDelay; }
 
         constructor(
             address governance_,
             address guardian_,
             address verifier_,
-            bytes32 modelCommitment_,
             address kpiSource_,
             Mode mode_,
             int256[] initial,
             Guardrail[] guardrails_,
             Timing timing_,
-            uint64 governanceDelay_
+            uint64 governanceDelay_,
+            uint64 genesis_,
+            uint64 epochLength_
         );
 
         function submitAdjustment(uint64 epoch, int256[] outputs, bytes proof) external returns (int256[] guarded);
@@ -34,6 +35,9 @@ sol! {
         function parameters() external view returns (int256[]);
         function paused() external view returns (bool);
         function lastEpoch() external view returns (uint64);
+        function currentEpoch() external view returns (uint64);
+        function genesis() external view returns (uint64);
+        function epochLength() external view returns (uint64);
         function mode() external view returns (Mode);
         function modelCommitment() external view returns (bytes32);
         function pause() external;
@@ -45,7 +49,7 @@ sol! {
         function setMode(Mode mode_) external;
         function setTiming(Timing timing_) external;
         function setKpiSource(address kpiSource_) external;
-        function setVerifier(address verifier_, bytes32 modelCommitment_) external;
+        function setVerifier(address verifier_) external;
         function setGuardian(address guardian_) external;
 
         event ParametersApplied(uint64 indexed epoch, int256[] values);
@@ -56,11 +60,16 @@ sol! {
         error NotGuardian();
         error OnlyThroughTimelock();
         error ControllerPaused();
-        error EpochNotAfter(uint64 epoch, uint64 lastEpoch);
-        error TooSoon(uint64 earliest);
+        error NotCurrentEpoch(uint64 epoch, uint64 current);
+        error EpochDecided(uint64 epoch);
         error NoSnapshot(uint64 epoch);
         error StaleSnapshot(uint64 epoch, uint64 postedAt);
         error WrongOutputCount(uint256 expected, uint256 got);
+        error WrongKpiCount(uint256 expected, uint256 got);
+        error KpiOutOfRange(uint256 index, int256 value);
+        error OutputOutOfRange(uint256 index, int256 value);
+        error BadModelCard();
+        error BadEpochLength();
         error InvalidProof();
         error NothingQueued(uint64 epoch);
         error NotYet(uint64 eta);
@@ -82,15 +91,27 @@ sol! {
         error KpiOutOfRange(uint256 index);
     }
 
+    /// The generated verifier's model card (`ZkPolicyVerifier.modelCard`).
+    contract ModelCard {
+        function modelCard() external view returns (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes ranges);
+    }
+
     /// Test double for the verifier.
     contract VerifierStub {
+        constructor(bytes32 commitment_, uint256 kpiCount_, uint256 outputCount_, bytes ranges_);
         function setAccept(bool accept_) external;
+    }
+
+    /// Test double for a hostile KPI source.
+    contract KpiSourceStub {
+        function set(int256[] kpis_) external;
     }
 }
 
 pub const CONTROLLER_SOURCE: &str = include_str!("../contracts/PolicyController.sol");
 pub const KPI_SOURCE_SOURCE: &str = include_str!("../contracts/KpiSource.sol");
 pub const VERIFIER_STUB_SOURCE: &str = include_str!("../contracts/test/VerifierStub.sol");
+pub const KPI_SOURCE_STUB_SOURCE: &str = include_str!("../contracts/test/KpiSourceStub.sol");
 
 /// The names of the contracts an operator deploys beside the verifier.
 pub const DEPLOYED_CONTRACTS: [&str; 2] = ["PolicyController", "ReporterKpiSource"];
@@ -119,7 +140,7 @@ pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(St
         .collect()
 }
 
-/// Compiles the controller, the reporter KPI source and the test verifier stub.
+/// Compiles the controller, the reporter KPI source and the test doubles.
 pub fn compile_contracts(solc_dir: &Path) -> Result<BTreeMap<String, Compiled>, CompileError> {
     compile::compile(
         solc_dir,
@@ -127,6 +148,7 @@ pub fn compile_contracts(solc_dir: &Path) -> Result<BTreeMap<String, Compiled>, 
             ("PolicyController.sol", CONTROLLER_SOURCE),
             ("KpiSource.sol", KPI_SOURCE_SOURCE),
             ("VerifierStub.sol", VERIFIER_STUB_SOURCE),
+            ("KpiSourceStub.sol", KPI_SOURCE_STUB_SOURCE),
         ],
     )
 }

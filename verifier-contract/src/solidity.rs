@@ -16,13 +16,40 @@ use halo2_proofs::halo2curves::{Coordinates, CurveAffine};
 use crate::program::{Op, Program, P, S};
 use crate::transcript::{base_to_be, scalar_to_be};
 
-/// Identifies what a verifier was made for, for the header comment.
+/// What a verifier was made for: the header comment, and the public model card its
+/// `modelCard()` serves to the controller.
 #[derive(Clone, Debug)]
 pub struct Provenance {
     pub model: String,
-    pub model_commitment: String,
+    pub model_commitment: [u8; 32],
     pub k: u32,
-    pub instance_order: String,
+    /// The quantized range of each KPI, in instance order.
+    pub kpis: Vec<NamedRange>,
+    /// The range each output is clamped to, in instance order.
+    pub outputs: Vec<NamedRange>,
+}
+
+/// A public input's name and the integers `[lo, hi]` it may take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedRange {
+    pub name: String,
+    pub lo: i64,
+    pub hi: i64,
+}
+
+impl Provenance {
+    /// `[epoch, kpi…, output…]` by name.
+    pub fn instance_order(&self) -> String {
+        let names: Vec<&str> =
+            std::iter::once("epoch").chain(self.kpis.iter().chain(&self.outputs).map(|r| r.name.as_str())).collect();
+        format!("[{}]", names.join(", "))
+    }
+
+    /// The card's ranges as `modelCard()` returns them: `lo ‖ hi` per range, each a
+    /// big-endian int64, KPIs first.
+    pub fn packed_ranges(&self) -> Vec<u8> {
+        self.kpis.iter().chain(&self.outputs).flat_map(|r| [r.lo.to_be_bytes(), r.hi.to_be_bytes()].concat()).collect()
+    }
 }
 
 /// The solc version the rendered pragma pins (and `package.json` installs).
@@ -364,6 +391,18 @@ fn render_msm(w: &mut String, l: &Layout, dst: P, terms: &[(S, P)]) {
     let _ = writeln!(w, "            mstore({}, mload({acc:#x})) mstore({}, mload({:#x}))", l.p_addr(dst, 0), l.p_addr(dst, 1), acc + 32);
 }
 
+/// The card's ranges as a comment table, one line per public input.
+fn card_comment(p: &Provenance) -> String {
+    let width = p.kpis.iter().chain(&p.outputs).map(|r| r.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (kind, ranges) in [("kpi", &p.kpis), ("output", &p.outputs)] {
+        for r in ranges {
+            let _ = writeln!(out, "    ///   {kind:<6} {:<width$}  [{}, {}]", r.name, r.lo, r.hi);
+        }
+    }
+    out
+}
+
 fn wrap(program: &Program, p: &Provenance, l: &Layout, body: &str) -> String {
     let inv_scratch = format!("{:#x}", l.scratch + 0x100);
     format!(
@@ -384,6 +423,19 @@ pragma solidity {solc};
 contract {name} {{
     uint256 internal constant PROOF_LENGTH = {proof_len};
     uint256 internal constant INSTANCE_COUNT = {instances};
+
+    /// The public model card: the model commitment, the number of KPIs and outputs, and
+    /// the integer range of each, KPIs first (`lo ‖ hi`, big-endian int64, 16 bytes each):
+{card_table}    /// The circuit accepts KPIs only in their range and produces outputs only in theirs;
+    /// a caller encodes a signed value `v` as `v`, or `r − |v|` when negative, and only inside
+    /// its range, where that encoding is one-to-one.
+    function modelCard()
+        external
+        pure
+        returns (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes memory ranges)
+    {{
+        return ({commitment}, {kpi_count}, {output_count}, hex"{ranges}");
+    }}
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {{
         // Not memory-safe: registers live at fixed addresses and the function returns from assembly.
@@ -437,9 +489,13 @@ contract {name} {{
 }}
 "#,
         model = p.model,
-        commitment = p.model_commitment,
+        commitment = format!("0x{}", hex::encode(p.model_commitment)),
         k = p.k,
-        order = p.instance_order,
+        order = p.instance_order(),
+        card_table = card_comment(p),
+        kpi_count = p.kpis.len(),
+        output_count = p.outputs.len(),
+        ranges = hex::encode(p.packed_ranges()),
         solc = SOLC_VERSION,
         name = CONTRACT_NAME,
         proof_len = program.proof_len,

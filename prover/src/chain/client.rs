@@ -55,9 +55,17 @@ impl Client {
             .build()
             .map_err(|e| ChainError::Answer(format!("cannot start the async runtime: {e}")))?;
         let from = signer.as_ref().map(|s| s.address());
+        // The nonce comes from the node for every transaction: a cached nonce is consumed even
+        // when the transaction is never sent (a call that would revert fails at gas
+        // estimation), and every later transaction from this client would then be refused.
+        let builder = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id();
         let provider = match signer {
-            Some(signer) => ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(parsed).erased(),
-            None => ProviderBuilder::new().connect_http(parsed).erased(),
+            Some(signer) => builder.wallet(EthereumWallet::from(signer)).connect_http(parsed).erased(),
+            None => builder.connect_http(parsed).erased(),
         };
         let mut client = Self { runtime, provider, url: shown, secret_url, from, chain_id: 0 };
         client.chain_id = client.block_on("eth_chainId", |p| async move { p.get_chain_id().await })?;
@@ -94,6 +102,11 @@ impl Client {
     pub fn call(&self, what: &str, to: Address, input: Vec<u8>) -> Result<Bytes, ChainError> {
         let tx = TransactionRequest::default().with_to(to).with_input(input);
         self.block_on(what, |p| async move { p.call(tx).await })
+    }
+
+    /// Any JSON-RPC method, e.g. a development node's `evm_increaseTime`.
+    pub fn request(&self, method: &'static str, params: serde_json::Value) -> Result<serde_json::Value, ChainError> {
+        self.block_on(method, |p| async move { p.raw_request::<_, serde_json::Value>(method.into(), params).await })
     }
 
     fn send_request(&self, what: &str, tx: TransactionRequest) -> Result<Sent, ChainError> {
@@ -159,7 +172,7 @@ pub fn redacted(url: &Url) -> String {
     shown
 }
 
-/// A revert's custom error by name and arguments, e.g. `EpochNotAfter { epoch: 1, lastEpoch: 1 }`.
+/// A revert's custom error by name and arguments, e.g. `EpochDecided { epoch: 1 }`.
 pub fn revert_reason(data: &[u8]) -> String {
     fn inner(debug: String) -> String {
         // `Variant(Variant { .. })` → `Variant { .. }`; `Variant(Variant)` → `Variant()`.

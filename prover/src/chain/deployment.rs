@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use alloy::primitives::{Address, FixedBytes, I256, U256};
+use alloy::primitives::{Address, I256, U256};
 use alloy::sol_types::SolConstructor;
 use serde::{Deserialize, Serialize};
 use zkpolicy_model::sim::Guardrail;
@@ -41,10 +41,13 @@ pub struct DeployConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimingConfig {
+    /// Seconds an epoch lasts; only the current epoch can be decided, once.
+    pub epoch_length: u64,
+    /// When epoch 1 starts (unix seconds); default: the controller's deployment block.
+    #[serde(default)]
+    pub genesis: Option<u64>,
     /// A KPI snapshot older than this (seconds) is refused.
     pub max_snapshot_age: u64,
-    /// Seconds between two decisions.
-    pub min_epoch_interval: u64,
     /// Timelocked mode: seconds before a queued adjustment may execute.
     pub adjustment_delay: u64,
 }
@@ -60,6 +63,12 @@ impl DeployConfig {
     /// Checks the config against the model; errors name the field and the fix.
     pub fn validate(&self, model: &Model) -> Result<(), ChainError> {
         self.mode()?;
+        if self.timing.epoch_length == 0 {
+            return Err(ChainError::Config("timing.epoch_length: must be at least 1 second".into()));
+        }
+        if self.timing.genesis == Some(0) {
+            return Err(ChainError::Config("timing.genesis: 0 is not a time; leave it out to start at deployment".into()));
+        }
         let outputs = &model.file().outputs;
         if self.parameters.len() != outputs.len() {
             return Err(ChainError::Config(format!(
@@ -199,7 +208,6 @@ pub fn deploy(client: &Client, model: &Model, verifier: &VerifierCode, config: &
             governance_: config.governance.unwrap_or(deployer),
             guardian_: config.guardian.unwrap_or(deployer),
             verifier_: verifier_address,
-            modelCommitment_: FixedBytes(model.commitment().0),
             kpiSource_: source_address,
             mode_: mode,
             initial: config.parameters.iter().map(|p| int(p.initial)).collect(),
@@ -208,16 +216,28 @@ pub fn deploy(client: &Client, model: &Model, verifier: &VerifierCode, config: &
                 .iter()
                 .map(|p| PolicyController::Guardrail { min: int(p.min), max: int(p.max), maxStep: int(p.max_step) })
                 .collect(),
-            timing_: Timing {
-                maxSnapshotAge: config.timing.max_snapshot_age,
-                minEpochInterval: config.timing.min_epoch_interval,
-                adjustmentDelay: config.timing.adjustment_delay,
-            },
+            timing_: Timing { maxSnapshotAge: config.timing.max_snapshot_age, adjustmentDelay: config.timing.adjustment_delay },
             governanceDelay_: config.governance_delay,
+            genesis_: config.timing.genesis.unwrap_or(0),
+            epochLength_: config.timing.epoch_length,
         }
         .abi_encode(),
     );
     let controller_tx = client.deploy("controller deployment", controller_code)?;
+    let controller_address = controller_tx.address.unwrap_or_default();
+    // The verifier's model card names the model; a verifier of another model is refused now,
+    // not at the first submission.
+    let on_chain = super::ops::model_commitment(client, controller_address)?;
+    if on_chain != model.commitment().0 {
+        return Err(ChainError::Rejected {
+            reason: format!(
+                "the deployed verifier serves model commitment 0x{}, not {} ({})",
+                hex::encode(on_chain),
+                model.commitment(),
+                model.name()
+            ),
+        });
+    }
 
     Ok(Deployment {
         format: DEPLOYMENT_FORMAT.into(),
@@ -229,7 +249,7 @@ pub fn deploy(client: &Client, model: &Model, verifier: &VerifierCode, config: &
         deployer,
         verifier: verifier_address,
         kpi_source: source_address,
-        controller: controller_tx.address.unwrap_or_default(),
+        controller: controller_address,
         parameters: config.parameters.iter().map(|p| p.name.clone()).collect(),
         block: controller_tx.block,
         gas: DeployGas { verifier: verifier_tx.gas_used, kpi_source: source_tx.gas_used, controller: controller_tx.gas_used },

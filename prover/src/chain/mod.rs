@@ -12,7 +12,7 @@ pub mod signer;
 
 pub use client::{Client, Sent};
 pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, TimingConfig, VerifierCode};
-pub use ops::{commit_kpis, execute, status, submit, Status, Submitted};
+pub use ops::{commit_kpis, committed_kpis, current_epoch, execute, model_commitment, status, submit, Status, Submitted};
 
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! `commit-kpis`, `submit` and `status` against a deployment.
 
-use alloy::primitives::I256;
+use alloy::primitives::{Address, I256};
 use alloy::sol_types::{SolCall, SolEvent};
 use serde::Serialize;
 use zkpolicy_circuits::PublicInputs;
@@ -37,6 +37,21 @@ pub fn committed_kpis(client: &Client, deployment: &Deployment, epoch: u64) -> R
     Ok(Some(smalls(&snapshot.kpis, "committed KPI")?))
 }
 
+fn read<C: SolCall>(client: &Client, what: &str, to: Address, call: C) -> Result<C::Return, ChainError> {
+    let out = client.call(what, to, call.abi_encode())?;
+    C::abi_decode_returns(&out).map_err(|e| ChainError::Answer(format!("{what}: {e}")))
+}
+
+/// The commitment of the model whose verifier the controller at `controller` uses.
+pub fn model_commitment(client: &Client, controller: Address) -> Result<[u8; 32], ChainError> {
+    Ok(read(client, "model commitment read", controller, PolicyController::modelCommitmentCall {})?.0)
+}
+
+/// The epoch the controller will decide now (0 before its genesis).
+pub fn current_epoch(client: &Client, deployment: &Deployment) -> Result<u64, ChainError> {
+    read(client, "current epoch read", deployment.controller, PolicyController::currentEpochCall {})
+}
+
 /// The outcome of a submitted proof.
 #[derive(Clone, Debug, Serialize)]
 pub struct Submitted {
@@ -68,6 +83,16 @@ fn mode_name(mode: Mode) -> &'static str {
 /// proof was made on are compared with the chain's, so a mismatch is named
 /// instead of surfacing as a bare `InvalidProof`.
 pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, proof: &[u8]) -> Result<Submitted, ChainError> {
+    let current = current_epoch(client, deployment)?;
+    if public.epoch != current {
+        return Err(ChainError::Rejected {
+            reason: format!(
+                "this proof is for epoch {}, but the controller decides only the current epoch, {current}; \
+                 prove the current epoch's snapshot instead",
+                public.epoch
+            ),
+        });
+    }
     match committed_kpis(client, deployment, public.epoch)? {
         None => {
             return Err(ChainError::Rejected {
@@ -143,20 +168,26 @@ pub fn execute(client: &Client, deployment: &Deployment, epoch: u64) -> Result<(
 pub struct Status {
     pub parameters: Vec<i64>,
     pub last_epoch: u64,
+    /// The epoch the controller decides now, and its schedule.
+    pub current_epoch: u64,
+    pub genesis: u64,
+    pub epoch_length: u64,
     pub mode: &'static str,
     pub paused: bool,
+    pub model_commitment: String,
 }
 
 pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainError> {
     let to = deployment.controller;
-    let decode = |e: alloy::sol_types::Error| ChainError::Answer(e.to_string());
-    let out = client.call("parameters read", to, PolicyController::parametersCall {}.abi_encode())?;
-    let parameters = PolicyController::parametersCall::abi_decode_returns(&out).map_err(decode)?;
-    let out = client.call("lastEpoch read", to, PolicyController::lastEpochCall {}.abi_encode())?;
-    let last_epoch = PolicyController::lastEpochCall::abi_decode_returns(&out).map_err(decode)?;
-    let out = client.call("mode read", to, PolicyController::modeCall {}.abi_encode())?;
-    let mode = PolicyController::modeCall::abi_decode_returns(&out).map_err(decode)?;
-    let out = client.call("paused read", to, PolicyController::pausedCall {}.abi_encode())?;
-    let paused = PolicyController::pausedCall::abi_decode_returns(&out).map_err(decode)?;
-    Ok(Status { parameters: smalls(&parameters, "parameter")?, last_epoch, mode: mode_name(mode), paused })
+    let parameters = read(client, "parameters read", to, PolicyController::parametersCall {})?;
+    Ok(Status {
+        parameters: smalls(&parameters, "parameter")?,
+        last_epoch: read(client, "last epoch read", to, PolicyController::lastEpochCall {})?,
+        current_epoch: current_epoch(client, deployment)?,
+        genesis: read(client, "genesis read", to, PolicyController::genesisCall {})?,
+        epoch_length: read(client, "epoch length read", to, PolicyController::epochLengthCall {})?,
+        mode: mode_name(read(client, "mode read", to, PolicyController::modeCall {})?),
+        paused: read(client, "paused read", to, PolicyController::pausedCall {})?,
+        model_commitment: format!("0x{}", hex::encode(model_commitment(client, to)?)),
+    })
 }

@@ -75,7 +75,7 @@ impl ProveArgs {
         spinner.finish_and_clear();
         let prove_ms = started.elapsed().as_secs_f64() * 1e3;
 
-        let artifact = ProofArtifact::new(&model, k, &public, &proof)?;
+        let artifact = ProofArtifact::new(&circuit, &public, &proof)?;
         artifact.save(&self.out)?;
 
         if self.json {
@@ -138,7 +138,7 @@ impl ProveArgs {
         let mut artifacts = Vec::with_capacity(results.len());
         for (file, result) in files.iter().zip(results) {
             let (public, bytes) = result.with_context(|| format!("proving {}", file.display()))?;
-            artifacts.push(ProofArtifact::new(&model, k, &public, &bytes)?);
+            artifacts.push(ProofArtifact::new(&circuit, &public, &bytes)?);
         }
         let mut summary = Vec::with_capacity(artifacts.len());
         for (file, artifact) in files.iter().zip(&artifacts) {

@@ -7,7 +7,7 @@ use zkpolicy_prover::chain::{self, Client};
 
 use super::common::{load_deployment, load_model, print_json, RpcArgs};
 
-/// Read the controller's parameters, last epoch, mode and pause flag from the chain.
+/// Read the controller's parameters, epochs, mode, pause flag and model from the chain.
 ///
 /// Examples:
 ///   zkpolicy status --deployment deployment.json --json
@@ -39,7 +39,12 @@ impl StatusArgs {
         if self.json {
             print_json(&json!({ "controller": deployment.controller, "names": deployment.parameters, "status": status }))?;
         } else {
-            println!("controller {} ({} mode{}), last epoch {}", deployment.controller, status.mode, if status.paused { ", PAUSED" } else { "" }, status.last_epoch);
+            println!("controller {} ({} mode{})", deployment.controller, status.mode, if status.paused { ", PAUSED" } else { "" });
+            println!(
+                "  epoch {} now (one every {} s from {}), last decided {}",
+                status.current_epoch, status.epoch_length, status.genesis, status.last_epoch
+            );
+            println!("  model {}", status.model_commitment);
             for (name, value) in deployment.parameters.iter().zip(&status.parameters) {
                 println!("  {name:<22} {value}");
             }

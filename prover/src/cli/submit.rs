@@ -6,14 +6,14 @@ use serde_json::json;
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::chain;
 
-use super::common::{load_deployment, load_model, print_json, SenderArgs};
+use super::common::{circuit, load_deployment, load_model, print_json, SenderArgs};
 
 /// Submit a proof to the controller as a transaction and wait for the receipt.
 ///
 /// Prints the proposed and guarded values, the parameters applied (autonomous
 /// mode) or queued (timelocked), and the gas. The proof is checked against the
 /// KPIs committed on chain before sending. Exit code 1 when the controller
-/// rejects it (invalid proof, wrong epoch, paused, too soon, ...), named.
+/// rejects it (invalid proof, not the current epoch, already decided, paused, ...), named.
 ///
 /// Examples:
 ///   zkpolicy submit --deployment deployment.json --proof proof.json
@@ -44,7 +44,7 @@ impl SubmitArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let model = load_model(self.model.as_ref())?;
         let artifact = ProofArtifact::load(&self.proof)?;
-        let public = artifact.public_inputs(&model)?;
+        let public = artifact.public_inputs(&circuit(model.clone())?)?;
         let proof = artifact.proof_bytes()?;
         let client = self.sender.connect()?;
         let deployment = load_deployment(&self.deployment, &model, &client)?;

@@ -54,7 +54,7 @@ impl VerifyArgs {
         let params = srs.params(circuit.shape().k)?;
         let (vk, _) = self.keys.cache().verifying_key(&params, &circuit, &srs)?;
         // A claim that contradicts itself or names another model is an invalid proof, not an input error.
-        let (public, verdict) = match artifact.public_inputs(&model) {
+        let (public, verdict) = match artifact.public_inputs(&circuit) {
             Ok(public) => {
                 let verdict = proof::verify(&params, &vk, &public, &proof_bytes);
                 (Some(public), verdict)

@@ -17,7 +17,7 @@ use zkpolicy_prover::chain::Client;
 pub const DEV_KEYS: [&str; 3] = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9ad9a8f90b0ba",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
 ];
 
 pub struct LocalNode {
@@ -44,6 +44,15 @@ impl LocalNode {
         // The first start may run `npm ci` for Hardhat.
         wait_until_ready(&url, Duration::from_secs(300), Some(&mut child));
         Self { url, child: Some(child) }
+    }
+}
+
+impl LocalNode {
+    /// Moves the node's clock forward by `seconds` and mines a block there.
+    pub fn advance(&self, seconds: u64) {
+        let client = Client::connect(&self.url, None).expect("the node answers");
+        client.request("evm_increaseTime", serde_json::json!([seconds])).expect("evm_increaseTime");
+        client.request("evm_mine", serde_json::json!([])).expect("evm_mine");
     }
 }
 

@@ -1,0 +1,48 @@
+//! Where the policy circuit's witness comes from.
+//!
+//! The circuit computes every advice value from the KPIs through its native twins
+//! ([`RequantizeWitness::honest`], [`CompareWitness::honest`]). A [`WitnessSource`] can
+//! replace any requantization or comparison witness, and everything after it is then
+//! computed from the replacement: this is how adversarial tests build a malicious witness
+//! that is consistent everywhere except where one constraint must catch it. Proving always
+//! uses [`Honest`]; a dishonest source can only make a proof fail.
+
+use std::fmt::Debug;
+
+use crate::chips::compare::{CompareMode, CompareWitness};
+use crate::chips::requantize::RequantizeWitness;
+
+/// One comparison of the circuit, by what it checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CompareSite {
+    /// `max(kpi, lo)` of KPI `i`'s range check.
+    KpiMax(usize),
+    /// `min(·, hi)` of KPI `i`'s range check.
+    KpiMin(usize),
+    /// The relu of neuron `(layer, neuron)` of a hidden layer.
+    Relu(usize, usize),
+    /// `max(q, lo)` of output `j`'s clamp.
+    OutputMax(usize),
+    /// `min(·, hi)` of output `j`'s clamp.
+    OutputMin(usize),
+}
+
+/// The witnesses the circuit does not get from the instance: one per requantization (neuron
+/// `(layer, neuron)`) and one per comparison. `None` means "no witness": synthesis fails.
+pub trait WitnessSource: Debug + Send + Sync {
+    fn requantize(&self, layer: usize, neuron: usize, z: i64, shift: u32) -> Option<RequantizeWitness> {
+        let _ = (layer, neuron);
+        RequantizeWitness::honest(z, shift)
+    }
+
+    fn compare(&self, site: CompareSite, x: i64, th: i64, mode: CompareMode) -> Option<CompareWitness> {
+        let _ = site;
+        CompareWitness::honest(x, th, mode)
+    }
+}
+
+/// The native twins: the only witness a valid proof can have.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Honest;
+
+impl WitnessSource for Honest {}
