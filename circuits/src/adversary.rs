@@ -22,10 +22,16 @@ use halo2_proofs::plonk::{
     Instance, Selector,
 };
 
+use zkpolicy_model::{infer, QuantizedKpis};
+
+use crate::chips::compare::{CompareMode, CompareWitness};
+use crate::chips::requantize::RequantizeWitness;
 use crate::chips::Chips;
 use crate::columns::PolicyColumns;
-use crate::field::Fr;
-use crate::policy::{PolicyCircuit, PolicyParams};
+use crate::field::{fr, to_i64, Fr};
+use crate::policy::{PolicyCircuit, PolicyParams, PublicInputs};
+use crate::witness::{CompareSite, WitnessSource};
+use crate::CircuitError;
 
 /// An advice cell: its column's index and its row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,22 +78,29 @@ pub fn columns(circuit: &PolicyCircuit) -> PolicyColumns {
     Chips::configure(&mut cs, circuit.shape().lanes).cols
 }
 
-/// Synthesizes `circuit` against `instance` with `overwrites` applied, and checks it.
+/// Synthesizes `circuit` against `instance` with `overwrites` applied (to any advice cell,
+/// assigned by the circuit or left zero), and checks it.
 /// An error means synthesis itself failed (a witness source returned no witness).
 pub fn run(circuit: &PolicyCircuit, instance: Vec<Fr>, overwrites: &[(CellRef, Fr)]) -> Result<Outcome, Error> {
     let guard = Armed::new(overwrites.iter().copied().collect());
     let prover = MockProver::run(circuit.shape().k, &Adversary(circuit.clone()), vec![instance])?;
-    let witness = guard.take_record();
+    let (witness, starts) = guard.take_record();
     let failures = match prover.verify() {
         Ok(()) => BTreeSet::new(),
-        Err(errors) => errors.iter().map(failure).collect(),
+        Err(errors) => errors.iter().map(|e| failure(e, &starts)).collect(),
     };
     Ok(Outcome { failures, witness })
 }
 
-fn failure(e: &VerifyFailure) -> Failure {
+/// A failure, at its absolute row. MockProver reports a row inside a region as an offset
+/// from the region's first *fixed* assignment (`region_starts`, by region index).
+fn failure(e: &VerifyFailure, region_starts: &[usize]) -> Failure {
     let row = |location: &FailureLocation| match location {
-        FailureLocation::InRegion { offset, .. } => *offset,
+        FailureLocation::InRegion { region, offset } => {
+            // `Region i ('name')`.
+            let index = region.to_string().split_whitespace().nth(1).and_then(|i| i.parse::<usize>().ok());
+            index.and_then(|i| region_starts.get(i)).copied().unwrap_or(0) + offset
+        }
         FailureLocation::OutsideRegion { row } => *row,
     };
     match e {
@@ -106,6 +119,7 @@ fn failure(e: &VerifyFailure) -> Failure {
 thread_local! {
     static OVERWRITES: RefCell<BTreeMap<CellRef, Fr>> = const { RefCell::new(BTreeMap::new()) };
     static RECORD: RefCell<Witness> = const { RefCell::new(BTreeMap::new()) };
+    static REGION_STARTS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Installs the overwrites for one synthesis on this thread; clears them when dropped.
@@ -115,11 +129,13 @@ impl Armed {
     fn new(overwrites: BTreeMap<CellRef, Fr>) -> Self {
         OVERWRITES.with(|o| *o.borrow_mut() = overwrites);
         RECORD.with(|r| r.borrow_mut().clear());
+        REGION_STARTS.with(|r| r.borrow_mut().clear());
         Armed
     }
 
-    fn take_record(&self) -> Witness {
-        RECORD.with(|r| std::mem::take(&mut *r.borrow_mut()))
+    /// The advice values assigned, and each region's first fixed row.
+    fn take_record(&self) -> (Witness, Vec<usize>) {
+        (RECORD.with(|r| std::mem::take(&mut *r.borrow_mut())), REGION_STARTS.with(|r| std::mem::take(&mut *r.borrow_mut())))
     }
 }
 
@@ -127,6 +143,7 @@ impl Drop for Armed {
     fn drop(&mut self) {
         OVERWRITES.with(|o| o.borrow_mut().clear());
         RECORD.with(|r| r.borrow_mut().clear());
+        REGION_STARTS.with(|r| r.borrow_mut().clear());
     }
 }
 
@@ -173,8 +190,23 @@ impl FloorPlanner for TamperPlanner {
         constants: Vec<Column<Fixed>>,
     ) -> Result<(), Error> {
         let overwrites = OVERWRITES.with(|o| o.borrow().clone());
-        let mut tampered = Tampering { inner: cs, overwrites, _field: std::marker::PhantomData };
-        SimpleFloorPlanner::synthesize(&mut tampered, circuit, config, constants)
+        let mut tampered = Tampering {
+            inner: cs,
+            overwrites,
+            applied: BTreeSet::new(),
+            columns: BTreeMap::new(),
+            region_start: None,
+            _field: std::marker::PhantomData,
+        };
+        SimpleFloorPlanner::synthesize(&mut tampered, circuit, config, constants)?;
+        // Cells the circuit never assigns (a real prover's zeros) are the adversary's too.
+        let rest: Vec<(CellRef, Fr)> =
+            tampered.overwrites.iter().filter(|(cell, _)| !tampered.applied.contains(cell)).map(|(c, v)| (*c, *v)).collect();
+        for (cell, value) in rest {
+            let column = tampered.columns.get(&cell.column).copied().ok_or(Error::Synthesis)?;
+            let _ = tampered.assign_advice(column, cell.row, Value::known(Assigned::Trivial(cast::<Fr, F>(value).ok_or(Error::Synthesis)?)));
+        }
+        Ok(())
     }
 }
 
@@ -186,6 +218,12 @@ fn cast<A: Copy + 'static, B: Copy + 'static>(value: A) -> Option<B> {
 struct Tampering<'a, F: Field, CS: Assignment<F>> {
     inner: &'a mut CS,
     overwrites: BTreeMap<CellRef, Fr>,
+    /// Overwrites already applied to a cell the circuit assigned.
+    applied: BTreeSet<CellRef>,
+    /// Every advice column seen, by index.
+    columns: BTreeMap<usize, Column<Advice>>,
+    /// The first fixed row of the region being assigned (as MockProver counts extents).
+    region_start: Option<usize>,
     _field: std::marker::PhantomData<F>,
 }
 
@@ -199,6 +237,8 @@ impl<F: Field, CS: Assignment<F>> Assignment<F> for Tampering<'_, F, CS> {
     }
 
     fn exit_region(&mut self) {
+        let start = self.region_start.take().unwrap_or(0);
+        REGION_STARTS.with(|r| r.borrow_mut().push(start));
         self.inner.exit_region()
     }
 
@@ -212,8 +252,12 @@ impl<F: Field, CS: Assignment<F>> Assignment<F> for Tampering<'_, F, CS> {
 
     fn assign_advice<'v>(&mut self, column: Column<Advice>, row: usize, to: Value<Assigned<F>>) -> Value<&'v Assigned<F>> {
         let cell = CellRef { column: column.index(), row };
+        self.columns.insert(column.index(), column);
         let to = match self.overwrites.get(&cell).and_then(|v| cast::<Fr, F>(*v)) {
-            Some(forced) => Value::known(Assigned::Trivial(forced)),
+            Some(forced) => {
+                self.applied.insert(cell);
+                Value::known(Assigned::Trivial(forced))
+            }
             None => to,
         };
         let _ = to.as_ref().map(|a| {
@@ -225,6 +269,7 @@ impl<F: Field, CS: Assignment<F>> Assignment<F> for Tampering<'_, F, CS> {
     }
 
     fn assign_fixed(&mut self, column: Column<Fixed>, row: usize, to: Assigned<F>) {
+        self.region_start = Some(self.region_start.map_or(row, |s| s.min(row)));
         self.inner.assign_fixed(column, row, to)
     }
 
@@ -250,5 +295,207 @@ impl<F: Field, CS: Assignment<F>> Assignment<F> for Tampering<'_, F, CS> {
 
     fn next_phase(&mut self) {
         self.inner.next_phase()
+    }
+}
+
+/// What a random tamper campaign found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Campaign {
+    pub tried: usize,
+    /// Accepted, with public inputs whose outputs are the reference's (free cells changed).
+    pub accepted: usize,
+    /// Accepted with outputs the reference contradicts: each is a soundness bug.
+    pub forged: Vec<String>,
+    /// How many tampers each check caught first (by row).
+    pub caught_by: BTreeMap<String, usize>,
+}
+
+impl Campaign {
+    pub fn merge(mut self, other: Campaign) -> Campaign {
+        self.tried += other.tried;
+        self.accepted += other.accepted;
+        self.forged.extend(other.forged);
+        for (check, n) in other.caught_by {
+            *self.caught_by.entry(check).or_default() += n;
+        }
+        self
+    }
+}
+
+impl std::fmt::Display for Campaign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} tampered witnesses: {} accepted harmlessly, {} forged an output", self.tried, self.accepted, self.forged.len())?;
+        for (check, n) in &self.caught_by {
+            write!(f, "; {n} caught first by {check}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A witness source that lies at one site, in one of a few ways; everything after the
+/// site is computed from the lie.
+#[derive(Clone, Copy, Debug)]
+enum Site {
+    Requantize(usize, usize),
+    Compare(CompareSite),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RandomLie {
+    site: Site,
+    /// Which lie: flip a comparison's branch, move `t`, move `out`; move `q` with `r`
+    /// compensating, move `r` alone, move `q` alone.
+    kind: u8,
+    delta: i64,
+}
+
+impl WitnessSource for RandomLie {
+    fn requantize(&self, layer: usize, neuron: usize, z: i64, shift: u32) -> Option<RequantizeWitness> {
+        let honest = RequantizeWitness::honest(z, shift)?;
+        match self.site {
+            Site::Requantize(l, j) if (l, j) == (layer, neuron) => Some(match self.kind % 3 {
+                0 => RequantizeWitness { q: honest.q + self.delta, r: honest.r - (self.delta << shift) },
+                1 => RequantizeWitness { q: honest.q, r: honest.r + self.delta },
+                _ => RequantizeWitness { q: honest.q + self.delta, r: honest.r },
+            }),
+            _ => Some(honest),
+        }
+    }
+
+    fn compare(&self, site: CompareSite, x: i64, th: i64, mode: CompareMode) -> Option<CompareWitness> {
+        let honest = CompareWitness::honest(x, th, mode)?;
+        match self.site {
+            Site::Compare(s) if s == site => Some(match self.kind % 3 {
+                0 => {
+                    let ge = !honest.ge;
+                    let t = if ge { x - th } else { th - x - 1 };
+                    let out = if ge == (mode == CompareMode::Max) { x } else { th };
+                    CompareWitness { ge, t, out }
+                }
+                1 => CompareWitness { t: honest.t + self.delta, ..honest },
+                _ => CompareWitness { out: honest.out + self.delta, ..honest },
+            }),
+            _ => Some(honest),
+        }
+    }
+}
+
+/// Every site a lie can target, in layout order.
+fn sites(circuit: &PolicyCircuit) -> Vec<Site> {
+    let placement = circuit.placement();
+    let last = placement.layers.len().saturating_sub(1);
+    let mut out: Vec<Site> =
+        (0..placement.kpis.len()).flat_map(|i| [Site::Compare(CompareSite::KpiMax(i)), Site::Compare(CompareSite::KpiMin(i))]).collect();
+    for (l, layer) in placement.layers.iter().enumerate() {
+        for j in 0..layer.len() {
+            out.push(Site::Requantize(l, j));
+            if l == last {
+                out.extend([Site::Compare(CompareSite::OutputMax(j)), Site::Compare(CompareSite::OutputMin(j))]);
+            } else {
+                out.push(Site::Compare(CompareSite::Relu(l, j)));
+            }
+        }
+    }
+    out
+}
+
+/// `count` random malicious witnesses of `circuit` (which must carry its KPIs). Half
+/// overwrite one to three advice cells of the used rows (assigned by the circuit or not)
+/// with a value near, or far from, the honest one; half lie at one requantization or
+/// comparison and recompute everything after it from the lie. The public inputs claimed
+/// are the malicious witness's own KPI and output cells, so a tamper is harmful exactly
+/// when it is accepted and the reference disagrees with the claim.
+pub fn campaign(circuit: &PolicyCircuit, epoch: u64, count: usize, seed: u64) -> Result<Campaign, CircuitError> {
+    use rand::{Rng, SeedableRng};
+
+    let model = circuit.model();
+    let kpis = circuit.kpis().ok_or_else(|| CircuitError::Adversary("the circuit carries no KPIs".into()))?;
+    let public = PublicInputs::honest(model, epoch, kpis)?;
+    let synthesis = |e: Error| CircuitError::Adversary(format!("synthesis failed: {e}"));
+    let honest = run(circuit, public.to_instance(), &[]).map_err(synthesis)?;
+    if !honest.accepted() {
+        return Err(CircuitError::Adversary(format!("the honest witness fails: {:?}", honest.failures)));
+    }
+    let placement = circuit.placement();
+    let advice = columns(circuit);
+    let acc = advice.acc.index();
+    let public_cells: Vec<CellRef> = placement
+        .kpis
+        .iter()
+        .map(|k| k.input)
+        .chain(placement.layers.last().into_iter().flatten().map(|n| n.output()))
+        .map(|row| CellRef { column: acc, row })
+        .collect();
+    // Every advice cell of every used row, assigned by the circuit or not.
+    let all_columns: Vec<usize> = advice.lanes.iter().chain([&advice.acc, &advice.limb]).map(|c| c.index()).collect();
+    let cells: Vec<CellRef> =
+        (0..placement.rows).flat_map(|row| all_columns.iter().map(move |&column| CellRef { column, row })).collect();
+    let sites = sites(circuit);
+    let claim = |witness: &Witness| -> Vec<Fr> {
+        std::iter::once(Fr::from(epoch)).chain(public_cells.iter().map(|c| witness.get(c).copied().unwrap_or(Fr::ZERO))).collect()
+    };
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let mut report = Campaign::default();
+    for _ in 0..count {
+        report.tried += 1;
+        let (outcome, instance, what) = if rng.gen_bool(0.5) {
+            let overwrites: Vec<(CellRef, Fr)> = (0..rng.gen_range(1..=3))
+                .map(|_| {
+                    let cell = cells[rng.gen_range(0..cells.len())];
+                    let v = honest.witness.get(&cell).copied().unwrap_or(Fr::ZERO);
+                    (cell, nearby(v, &mut rng))
+                })
+                .collect();
+            let mut claimed = honest.witness.clone();
+            claimed.extend(overwrites.iter().copied());
+            let instance = claim(&claimed);
+            (run(circuit, instance.clone(), &overwrites).map_err(synthesis)?, instance, format!("overwrite {overwrites:?}"))
+        } else {
+            let lie = RandomLie {
+                site: sites[rng.gen_range(0..sites.len())],
+                kind: rng.gen_range(0..3),
+                delta: [1, -1, 2, -3, 255, -256, 1 << 16][rng.gen_range(0..7)],
+            };
+            let lying = circuit.with_witness_source(std::sync::Arc::new(lie));
+            // Without a witness past the lie (a value left every comparison window), there is nothing to prove.
+            let Ok(first) = run(&lying, public.to_instance(), &[]) else {
+                *report.caught_by.entry("no witness after the lie".into()).or_default() += 1;
+                continue;
+            };
+            let instance = claim(&first.witness);
+            (run(&lying, instance.clone(), &[]).map_err(synthesis)?, instance, format!("{lie:?}"))
+        };
+        if let Some(first) = outcome.failures.iter().min_by_key(|f| f.row) {
+            *report.caught_by.entry(first.check.clone()).or_default() += 1;
+            continue;
+        }
+        // Accepted: the claim must be a valid statement whose outputs are the reference's.
+        let claimed: Option<Vec<i64>> = instance[1..].iter().map(to_i64).collect();
+        let holds = claimed.is_some_and(|c| {
+            let (k, y) = c.split_at(placement.kpis.len());
+            QuantizedKpis::new(model, k.to_vec()).ok().and_then(|k| infer(model, &k).ok()).is_some_and(|t| t.outputs == y)
+        });
+        if holds {
+            report.accepted += 1;
+        } else {
+            report.forged.push(what);
+        }
+    }
+    Ok(report)
+}
+
+/// A value near `v` (±1, ±2^8, 2^16 away, negated, doubled, zero, 2^64 away) or anywhere.
+fn nearby(v: Fr, rng: &mut impl rand::Rng) -> Fr {
+    match rng.gen_range(0..10) {
+        0 => v + Fr::ONE,
+        1 => v - Fr::ONE,
+        2 => -v,
+        3 => v + fr(1 << 8),
+        4 => v - fr(1 << 8),
+        5 => v + fr(1 << 16),
+        6 => v.double(),
+        7 => Fr::ZERO,
+        8 => v + Fr::from(u64::MAX) + Fr::ONE,
+        _ => Fr::random(rng),
     }
 }

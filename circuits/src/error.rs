@@ -10,6 +10,9 @@ pub enum CircuitError {
     #[error("output {name} = {value} is outside its declared bounds [{min}, {max}]: the model cannot produce it")]
     OutputOutOfRange { name: String, value: i64, min: i64, max: i64 },
 
+    #[error("adversarial run: {0}")]
+    Adversary(String),
+
     #[error(transparent)]
     Model(#[from] zkpolicy_model::ModelError),
 }

@@ -129,3 +129,129 @@ fn every_bundled_model_verifies_in_the_evm_within_the_size_limit() {
         assert!(d.deployment.runtime_bytes <= evm::MAX_RUNTIME_BYTES, "{name}: {} bytes", d.deployment.runtime_bytes);
     }
 }
+
+/// Where each point and scalar sits in a proof, from the verifier program's reads.
+fn proof_layout(program: &zkpolicy_verifier_contract::program::Program) -> (Vec<usize>, Vec<usize>) {
+    use zkpolicy_verifier_contract::program::Op;
+    let (mut points, mut scalars, mut at) = (vec![], vec![], 0usize);
+    for op in &program.ops {
+        match op {
+            Op::ReadPoints { count, .. } => (0..*count).for_each(|_| {
+                points.push(at);
+                at += 64;
+            }),
+            Op::ReadScalars { count, .. } => (0..*count).for_each(|_| {
+                scalars.push(at);
+                at += 32;
+            }),
+            _ => {}
+        }
+    }
+    assert_eq!(at, program.proof_len);
+    (points, scalars)
+}
+
+/// Big-endian 256-bit addition (the inputs are below 2^255, so nothing overflows).
+fn add_be(a: &[u8], b: &[u8; 32]) -> [u8; 32] {
+    let sum = U256::from_be_slice(a) + U256::from_be_bytes(*b);
+    sum.to_be_bytes()
+}
+
+/// Every structured forgery of a real proof, for every bundled model: each proof point
+/// replaced by the identity, by its negation, and by itself with a non-reduced coordinate
+/// (+q); each proof scalar by itself + r and by 0; each public input by itself + r and by 0.
+/// The native verifier, the verifier program and the EVM verifier all reject each one, the
+/// first two for the named reason.
+#[test]
+fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
+    use halo2_proofs::halo2curves::bn256::Fq;
+    use zkpolicy_verifier_contract::interpret::{self, Rejection};
+    use zkpolicy_verifier_contract::transcript::{base_to_be, scalar_to_be};
+
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    // The moduli, as (modulus − 1) + 1.
+    let q_bytes = add_be(&base_to_be(&-Fq::one()), &one);
+    let r_bytes = add_be(&scalar_to_be(&-Fr::from(1)), &one);
+    /// A forged proof and the verdicts it must get: the program's, and the native verifier's text.
+    type Forgery = (String, Vec<u8>, Result<(), Rejection>, &'static str);
+    const NOT_SATISFIED: &str = "The constraint system is not satisfied";
+    for name in ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"] {
+        let mut d = deploy(name);
+        let kpis = synth::random_kpis(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(31));
+        let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 4, ChaCha20Rng::seed_from_u64(32)).expect("prove");
+        let instance = public.to_instance();
+        let program = build::build(&d.params, d.pk.get_vk(), instance.len()).expect("program");
+        let (points, scalars) = proof_layout(&program);
+        let words: Vec<U256> = instance.iter().map(|f| U256::from_be_bytes(scalar_to_be(f))).collect();
+        let mut cases: Vec<Forgery> = vec![];
+        for &at in &points {
+            let mut identity = bytes.clone();
+            identity[at..at + 64].fill(0);
+            cases.push((format!("point at {at} -> identity"), identity, Err(Rejection::PairingFailed), NOT_SATISFIED));
+            let mut negated = bytes.clone();
+            let y = Fq::from_bytes(&{
+                let mut le: [u8; 32] = bytes[at + 32..at + 64].try_into().expect("32 bytes");
+                le.reverse();
+                le
+            })
+            .expect("canonical y");
+            negated[at + 32..at + 64].copy_from_slice(&base_to_be(&-y));
+            cases.push((format!("point at {at} -> negated"), negated, Err(Rejection::PairingFailed), NOT_SATISFIED));
+            for coordinate in [at, at + 32] {
+                let mut wide = bytes.clone();
+                wide[coordinate..coordinate + 32].copy_from_slice(&add_be(&bytes[coordinate..coordinate + 32], &q_bytes));
+                // halo2 reports a bad read of SHPLONK's two opening points (the proof's last 128
+                // bytes) as an invalid opening, any earlier one as a transcript error.
+                let why = if at >= bytes.len() - 128 {
+                    "Multi-opening proof was invalid"
+                } else {
+                    "Transcript error: proof holds a point that is not on BN254 G1"
+                };
+                cases.push((format!("coordinate at {coordinate} + q"), wide, Err(Rejection::PointNotOnCurve { offset: at }), why));
+            }
+        }
+        for &at in &scalars {
+            let mut wide = bytes.clone();
+            wide[at..at + 32].copy_from_slice(&add_be(&bytes[at..at + 32], &r_bytes));
+            let why = "Transcript error: proof holds a scalar that is not below r";
+            cases.push((format!("scalar at {at} + r"), wide, Err(Rejection::ScalarNotCanonical { offset: at }), why));
+            let mut zero = bytes.clone();
+            zero[at..at + 32].fill(0);
+            if zero != bytes {
+                cases.push((format!("scalar at {at} -> 0"), zero, Err(Rejection::PairingFailed), NOT_SATISFIED));
+            }
+        }
+        for (what, forged, program_says, native_says) in &cases {
+            let native = proof::verify(&d.params, d.pk.get_vk(), &public, forged).expect_err(what).to_string();
+            assert!(native.contains(native_says), "{name} {what}: native says {native}");
+            assert_eq!(&interpret::run(&program, forged, &instance), program_says, "{name} {what}");
+            assert!(!d.verdict(abi::verify_calldata(forged, &instance)).0, "{name} {what}: the EVM accepted");
+        }
+        // Public inputs: + r is no field element at all (the EVM must refuse the word); 0 is
+        // another statement.
+        let r_word = U256::from_be_bytes(r_bytes);
+        for row in 0..instance.len() {
+            let mut aliased = words.clone();
+            aliased[row] += r_word;
+            assert!(!d.verdict(abi::raw_verify_calldata(&bytes, aliased)).0, "{name} instance {row} + r");
+            if instance[row] == Fr::from(0) {
+                continue;
+            }
+            let mut zeroed = instance.clone();
+            zeroed[row] = Fr::from(0);
+            assert_eq!(interpret::run(&program, &bytes, &zeroed), Err(Rejection::PairingFailed), "{name} instance {row} -> 0");
+            assert!(!d.verdict(abi::verify_calldata(&bytes, &zeroed)).0, "{name} instance {row} -> 0");
+            let mut p = public.clone();
+            match row {
+                0 => p.epoch = 0,
+                r if r <= p.kpis.len() => p.kpis[r - 1] = 0,
+                r => p.outputs[r - 1 - p.kpis.len()] = 0,
+            }
+            let native = proof::verify(&d.params, d.pk.get_vk(), &p, &bytes).expect_err("instance 0").to_string();
+            assert!(native.contains(NOT_SATISFIED), "{name} instance {row} -> 0: {native}");
+        }
+        assert!(d.verdict(abi::verify_calldata(&bytes, &instance)).0, "{name}: the honest proof still verifies");
+        eprintln!("{name}: {} proof forgeries and {} public-input forgeries rejected", cases.len(), 2 * instance.len());
+    }
+}

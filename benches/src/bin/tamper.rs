@@ -1,0 +1,53 @@
+//! The long tamper campaign: random malicious witnesses of every bundled model under
+//! MockProver, in parallel, none of which may be accepted with a forged output.
+//!
+//! `cargo run --release -p zkpolicy-benches --bin tamper -- [COUNT]` (default 100,000 for
+//! the default model; the other models get a share scaled by their proving cost). The suite
+//! runs a short version (`circuits/tests/adversary.rs`). Writes `benches/tamper.json`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use rand::SeedableRng;
+use rayon::prelude::*;
+use zkpolicy_circuits::adversary::{self, Campaign};
+use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_model::{synth, Model};
+
+/// Tampers per model as a fraction of the default model's count (policy-l's MockProver
+/// run costs ~60 default-model runs).
+const SHARES: [(&str, usize); 4] = [("tokenomics-policy", 1), ("trained-policy", 4), ("policy-m", 10), ("policy-l", 50)];
+const CHUNK: usize = 250;
+
+fn main() -> anyhow::Result<()> {
+    let count: usize = std::env::args().nth(1).map(|a| a.parse()).transpose().context("COUNT must be a number")?.unwrap_or(100_000);
+    let mut rows = Vec::new();
+    for (name, share) in SHARES {
+        let n = (count / share).max(1);
+        let model = Arc::new(Model::load(zkpolicy_benches::model_path(name))?);
+        let kpis = synth::random_kpis(&model, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+        let circuit = PolicyCircuit::new(model)?.with_kpis(kpis);
+        let started = Instant::now();
+        let chunks: Vec<(usize, usize)> = (0..n.div_ceil(CHUNK)).map(|i| (i, CHUNK.min(n - i * CHUNK))).collect();
+        let report = chunks
+            .par_iter()
+            .map(|&(i, size)| adversary::campaign(&circuit, 5, size, 1_000 + i as u64))
+            .try_reduce(Campaign::default, |a, b| Ok(a.merge(b)))?;
+        let seconds = started.elapsed().as_secs_f64();
+        println!("{name}: {report} in {seconds:.0} s");
+        anyhow::ensure!(report.forged.is_empty(), "{name}: forged outputs accepted: {:?}", report.forged);
+        rows.push(serde_json::json!({
+            "model": name,
+            "tampers": report.tried,
+            "accepted_harmless": report.accepted,
+            "forged": report.forged.len(),
+            "caught_first_by": report.caught_by,
+            "seconds": seconds.round(),
+        }));
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tamper.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&rows)? + "\n")?;
+    println!("wrote {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,383 @@
+//! Whole-circuit malicious witnesses, for every bundled model.
+//!
+//! Each test builds the real witness of a model (`adversary::run`), lies in one cell
+//! family, makes everything else consistent with the lie (the circuit recomputes what
+//! follows it from a lying `WitnessSource`, and the public inputs claim what the lying
+//! witness computes), and asserts the exact check and row that reject it; or, where a cell
+//! is free, that changing it is accepted and the outputs stay the reference's.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use halo2_proofs::halo2curves::ff::Field;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkpolicy_circuits::adversary::{self, CellRef, Failure, Outcome, Witness};
+use zkpolicy_circuits::chips::compare::{CompareMode, CompareWitness};
+use zkpolicy_circuits::columns::PolicyColumns;
+use zkpolicy_circuits::field::{fr, to_i64, Fr};
+use zkpolicy_circuits::layout::Placement;
+use zkpolicy_circuits::witness::{CompareSite, WitnessSource};
+use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
+use zkpolicy_model::{infer, synth, Model, QuantizedKpis};
+
+const MODELS: [&str; 4] = ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"];
+const RANGE: &str = "range: limb < 2^range_tag";
+const EPOCH: u64 = 5;
+
+fn lookup(row: usize) -> BTreeSet<Failure> {
+    BTreeSet::from([Failure::new(RANGE, row)])
+}
+
+/// A bundled model, its circuit on one KPI vector, and that vector's honest witness.
+struct Subject {
+    name: &'static str,
+    model: Arc<Model>,
+    circuit: PolicyCircuit,
+    placement: Placement,
+    cols: PolicyColumns,
+    kpis: QuantizedKpis,
+    honest: Witness,
+}
+
+impl Subject {
+    fn new(name: &'static str, seed: u64) -> Self {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"));
+        let model = Arc::new(Model::load(path).expect("bundled model loads"));
+        let kpis = synth::random_kpis(&model, &mut ChaCha20Rng::seed_from_u64(seed));
+        let circuit = PolicyCircuit::new(model.clone()).expect("plan").with_kpis(kpis.clone());
+        let placement = circuit.placement();
+        let cols = adversary::columns(&circuit);
+        let instance = PublicInputs::honest(&model, EPOCH, &kpis).expect("reference").to_instance();
+        let outcome = adversary::run(&circuit, instance, &[]).expect("synthesis");
+        assert!(outcome.accepted(), "{name}: the honest witness fails: {:?}", outcome.failures);
+        let mut subject = Self { name, model, circuit, placement, cols, kpis, honest: Witness::new() };
+        subject.honest = outcome.witness;
+        assert_eq!(subject.claimed(&subject.honest).outputs, infer(&subject.model, &subject.kpis).expect("reference").outputs);
+        subject
+    }
+
+    /// The same model on the KPI vector whose every KPI is at its declared maximum.
+    fn at_maxima(name: &'static str) -> Self {
+        let mut s = Self::new(name, 0);
+        let values = s.model.input_ranges().iter().map(|r| r.hi).collect();
+        s.kpis = QuantizedKpis::new(&s.model, values).expect("the maxima are in range");
+        s.circuit = s.circuit.with_kpis(s.kpis.clone());
+        let instance = PublicInputs::honest(&s.model, EPOCH, &s.kpis).expect("reference").to_instance();
+        s.honest = adversary::run(&s.circuit, instance, &[]).expect("synthesis").witness;
+        s
+    }
+
+    fn acc(&self, row: usize) -> CellRef {
+        CellRef { column: self.cols.acc.index(), row }
+    }
+
+    fn limb(&self, row: usize) -> CellRef {
+        CellRef { column: self.cols.limb.index(), row }
+    }
+
+    fn lane(&self, lane: usize, row: usize) -> CellRef {
+        CellRef { column: self.cols.lanes[lane].index(), row }
+    }
+
+    fn value(&self, witness: &Witness, cell: CellRef) -> Fr {
+        witness.get(&cell).copied().unwrap_or(Fr::ZERO)
+    }
+
+    fn int(&self, cell: CellRef) -> i64 {
+        to_i64(&self.value(&self.honest, cell)).expect("an honest cell holds an integer")
+    }
+
+    /// The public inputs a witness claims: its KPI cells and its output cells.
+    fn claimed(&self, witness: &Witness) -> PublicInputs {
+        let int = |cell| to_i64(&self.value(witness, cell)).unwrap_or(i64::MIN);
+        let outputs = self.placement.layers.last().expect("a layer").iter().map(|n| int(self.acc(n.output()))).collect();
+        PublicInputs { epoch: EPOCH, kpis: self.placement.kpis.iter().map(|k| int(self.acc(k.input))).collect(), outputs }
+    }
+
+    /// The instance a witness claims, field element by field element.
+    fn instance_of(&self, witness: &Witness) -> Vec<Fr> {
+        let kpis = self.placement.kpis.iter().map(|k| self.value(witness, self.acc(k.input)));
+        let outputs = self.placement.layers.last().expect("a layer").iter().map(|n| self.value(witness, self.acc(n.output())));
+        std::iter::once(Fr::from(EPOCH)).chain(kpis).chain(outputs).collect()
+    }
+
+    /// The honest witness with `overwrites`, checked against the instance it claims.
+    fn tamper(&self, overwrites: &[(CellRef, Fr)]) -> Outcome {
+        let mut claimed = self.honest.clone();
+        claimed.extend(overwrites.iter().copied());
+        adversary::run(&self.circuit, self.instance_of(&claimed), overwrites).expect("synthesis")
+    }
+
+    /// `circuit`'s witness from a lying source, checked against the instance it claims.
+    fn lie(&self, circuit: &PolicyCircuit, overwrites: &[(CellRef, Fr)]) -> Option<Outcome> {
+        // First pass: what the lying witness computes (its own instance cells are copies).
+        let first = adversary::run(circuit, self.instance_of(&self.honest), overwrites).ok()?;
+        let mut claimed = first.witness.clone();
+        claimed.extend(overwrites.iter().copied());
+        adversary::run(circuit, self.instance_of(&claimed), overwrites).ok()
+    }
+
+    fn hidden_neurons(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let hidden = self.placement.layers.len() - 1;
+        self.placement.layers[..hidden].iter().enumerate().flat_map(|(l, ns)| (0..ns.len()).map(move |j| (l, j)))
+    }
+}
+
+/// A witness source that lies at one site, with a given witness.
+#[derive(Debug)]
+struct LieAt {
+    site: CompareSite,
+    lie: fn(x: i64, th: i64, mode: CompareMode) -> CompareWitness,
+}
+
+impl WitnessSource for LieAt {
+    fn compare(&self, site: CompareSite, x: i64, th: i64, mode: CompareMode) -> Option<CompareWitness> {
+        if site == self.site {
+            Some((self.lie)(x, th, mode))
+        } else {
+            CompareWitness::honest(x, th, mode)
+        }
+    }
+}
+
+/// The other branch of a comparison: `s` flipped, `t` and `out` as that branch computes them.
+fn other_branch(x: i64, th: i64, mode: CompareMode) -> CompareWitness {
+    let ge = x < th;
+    let t = if ge { x - th } else { th - x - 1 };
+    let out = match (mode, ge) {
+        (CompareMode::Max, true) | (CompareMode::Min, false) => x,
+        _ => th,
+    };
+    CompareWitness { ge, t, out }
+}
+
+fn for_each_model(test: impl Fn(&Subject)) {
+    for (seed, name) in MODELS.iter().enumerate() {
+        test(&Subject::new(name, 100 + seed as u64));
+    }
+}
+
+/// A requantization quotient that is not an integer (`q' = (z − r') / 2^shift` in the
+/// field, with an in-range remainder `r' ≠ r`) satisfies its gate; the copy carries it to
+/// the relu, whose distance `t` is then no 16-bit number: the relu's high-limb lookup fails.
+#[test]
+fn a_non_integer_quotient_with_an_in_range_remainder_fails_the_next_range_check() {
+    for_each_model(|s| {
+        let model_layers = &s.model.file().layers;
+        // A neuron whose relu is 0, so the lie leaves everything after it unchanged.
+        let (l, j) = s
+            .hidden_neurons()
+            .find(|&(l, j)| {
+                let rows = &s.placement.layers[l][j];
+                s.int(s.acc(rows.requantize)) < 0 && model_layers[l].shift >= 1
+            })
+            .unwrap_or_else(|| panic!("{}: no hidden neuron with a negative pre-activation", s.name));
+        let rows = &s.placement.layers[l][j];
+        let (rq, c) = (rows.requantize, rows.compares[0]);
+        let shift = model_layers[l].shift;
+        let z = s.value(&s.honest, s.acc(rq - 1));
+        let r = s.int(s.limb(rq)) + 256 * s.int(s.limb(rq + 1));
+        let r_lie = (r + 1) % (1 << shift);
+        let inv = |v: u64| Option::<Fr>::from(Fr::from(v).invert()).expect("invertible");
+        let q_lie = (z - fr(r_lie)) * inv(1 << shift);
+        assert_eq!(to_i64(&q_lie), None, "{}: the forged quotient is not an integer", s.name);
+        // relu(q') by the s = 0 branch: t = −q' − 1, split as 0 + 256·(t / 256).
+        let t = -q_lie - Fr::ONE;
+        let overwrites = [
+            (s.acc(rq), q_lie),
+            (s.limb(rq), fr(r_lie & 0xff)),
+            (s.limb(rq + 1), fr(r_lie >> 8)),
+            (s.acc(rq + 1), q_lie),
+            (s.lane(0, c), Fr::ZERO),
+            (s.limb(c), Fr::ZERO),
+            (s.limb(c + 1), t * inv(256)),
+            (s.acc(c), Fr::ZERO),
+        ];
+        let outcome = s.tamper(&overwrites);
+        assert_eq!(outcome.failures, lookup(c + 1), "{} neuron ({l}, {j})", s.name);
+    });
+}
+
+/// relu branch lies, both ways, with everything after them recomputed from the lie: the
+/// relu's distance is negative, so its high limb fails the lookup on the row after it.
+#[test]
+fn a_relu_branch_lie_fails_its_range_check() {
+    for_each_model(|s| {
+        let mut tried = [false, false];
+        for (l, j) in s.hidden_neurons() {
+            let rows = &s.placement.layers[l][j];
+            let q = s.int(s.acc(rows.requantize));
+            let way = usize::from(q >= 0);
+            if tried[way] {
+                continue;
+            }
+            let circuit = s.circuit.with_witness_source(Arc::new(LieAt { site: CompareSite::Relu(l, j), lie: other_branch }));
+            let Some(outcome) = s.lie(&circuit, &[]) else { continue };
+            assert_eq!(outcome.failures, lookup(rows.compares[0] + 1), "{} relu ({l}, {j}) on q = {q}", s.name);
+            tried[way] = true;
+        }
+        assert_eq!(tried, [true, true], "{}: both branches lied", s.name);
+    });
+}
+
+/// The output clamp's branches, lied: a forged output (the bound instead of the value, or
+/// the value instead of the bound) fails the lookup of that comparison's high limb.
+#[test]
+fn a_clamp_branch_lie_forges_an_output_and_fails_its_range_check() {
+    for_each_model(|s| {
+        let reference = infer(&s.model, &s.kpis).expect("reference").outputs;
+        for (j, rows) in s.placement.layers.last().expect("a layer").iter().enumerate() {
+            for (site, at) in [(CompareSite::OutputMax(j), rows.compares[0]), (CompareSite::OutputMin(j), rows.compares[1])] {
+                let circuit = s.circuit.with_witness_source(Arc::new(LieAt { site, lie: other_branch }));
+                let outcome = s.lie(&circuit, &[]).expect("synthesis");
+                assert_eq!(outcome.failures, lookup(at + 1), "{} {site:?}", s.name);
+                let forged = s.claimed(&outcome.witness).outputs;
+                if forged == reference {
+                    // The lie changed nothing the public sees (the other branch gives the same value).
+                    continue;
+                }
+                assert_ne!(forged[j], reference[j], "{} {site:?}", s.name);
+            }
+        }
+    });
+}
+
+/// A KPI one step outside its declared range, with a witness computed consistently from it
+/// (the public input claims it too). Honestly clamped, it differs from itself: the copy
+/// that ties the clamp to the KPI fails. With the clamp's branch lied so the copy holds,
+/// the comparison's distance is negative: its high limb fails the lookup.
+#[test]
+fn an_out_of_range_kpi_cannot_be_proven_by_a_consistent_witness() {
+    for_each_model(|s| {
+        for (i, range) in s.model.input_ranges().iter().enumerate().step_by(3) {
+            let rows = &s.placement.kpis[i];
+            for (value, site, at) in [(range.hi + 1, CompareSite::KpiMin(i), rows.min), (range.lo - 1, CompareSite::KpiMax(i), rows.max)] {
+                let mut values = s.kpis.values().to_vec();
+                values[i] = value;
+                let forged = s.circuit.with_kpis(QuantizedKpis::new_unsafe(values));
+                let overwrites = [(s.acc(rows.input), fr(value))];
+                // The honest clamp: only copy constraints fail, one of them on the clamp's row.
+                let outcome = s.lie(&forged, &overwrites).expect("synthesis");
+                assert!(
+                    !outcome.failures.is_empty() && outcome.failures.iter().all(|f| f.check.starts_with("permutation")),
+                    "{} KPI {i} = {value}: {:?}",
+                    s.name,
+                    outcome.failures
+                );
+                let clamped = Failure::new(format!("permutation Column('Advice', {})", s.cols.acc.index()), rows.min);
+                assert!(outcome.failures.contains(&clamped), "{} KPI {i}: {:?}", s.name, outcome.failures);
+                // The lied clamp: exactly the range lookup of that comparison's high limb.
+                let lying = forged.with_witness_source(Arc::new(LieAt { site, lie: other_branch }));
+                let outcome = s.lie(&lying, &overwrites).expect("synthesis");
+                assert_eq!(outcome.failures, lookup(at + 1), "{} KPI {i} = {value}", s.name);
+            }
+        }
+    });
+}
+
+/// A KPI cell that is not its public input, with the witness after it consistent with
+/// the cell: only the copy from the instance fails.
+#[test]
+fn a_kpi_cell_that_differs_from_its_instance_fails_the_copy() {
+    for_each_model(|s| {
+        let i = 0;
+        let rows = &s.placement.kpis[i];
+        let range = s.model.input_ranges()[i];
+        let honest = s.kpis.values()[i];
+        let other = if honest < range.hi { honest + 1 } else { honest - 1 };
+        let mut values = s.kpis.values().to_vec();
+        values[i] = other;
+        let circuit = s.circuit.with_kpis(QuantizedKpis::new_unsafe(values));
+        // Everything computed from `other`, the public input still `honest`.
+        let first = adversary::run(&circuit, s.instance_of(&s.honest), &[(s.acc(rows.input), fr(other))]).expect("synthesis");
+        let mut instance = s.instance_of(&first.witness);
+        instance[1 + i] = fr(honest);
+        let outcome = adversary::run(&circuit, instance, &[(s.acc(rows.input), fr(other))]).expect("synthesis");
+        assert!(
+            outcome.failures.iter().all(|f| f.check.starts_with("permutation")),
+            "{}: {:?}",
+            s.name,
+            outcome.failures
+        );
+        // The copy cycle reports the cells next to the odd one out: the instance among them.
+        let at_instance = Failure::new("permutation Column('Instance', 0)", 1 + i);
+        assert!(outcome.failures.contains(&at_instance), "{}: {:?}", s.name, outcome.failures);
+    });
+}
+
+/// A limb tagged 8 holding a 9-bit value (the pair still recombining to the honest
+/// distance): the lookup fails on exactly that row.
+#[test]
+fn a_wide_value_in_a_narrow_limb_fails_the_lookup() {
+    for (seed, name) in MODELS.iter().enumerate() {
+        // KPIs at their maxima put each KPI's `max(kpi, lo)` distance at the range's width.
+        let subjects = [Subject::new(name, 200 + seed as u64), Subject::at_maxima(name)];
+        let found = subjects.iter().find_map(|s| {
+            let kpi_rows = s.placement.kpis.iter().map(|k| k.max);
+            let neuron_rows = s.placement.layers.iter().flatten().flat_map(|n| n.compares.clone());
+            kpi_rows.chain(neuron_rows).find(|&c| s.int(s.limb(c + 1)) >= 1).map(|c| (s, c))
+        });
+        let (s, at) = found.unwrap_or_else(|| panic!("{name}: no comparison with a distance of 256 or more"));
+        let (lo, hi) = (s.int(s.limb(at)), s.int(s.limb(at + 1)));
+        let outcome = s.tamper(&[(s.limb(at), fr(lo + 256)), (s.limb(at + 1), fr(hi - 1))]);
+        assert_eq!(outcome.failures, lookup(at), "{name}");
+    }
+}
+
+/// A nonzero limb where no range check is placed (tag 0, a cell the honest witness leaves
+/// zero): the first KPI's input row and a dot row.
+#[test]
+fn a_nonzero_limb_on_a_tag_0_row_fails_the_lookup() {
+    for_each_model(|s| {
+        let dot = s.placement.layers[0][0].bias + 1;
+        for row in [s.placement.kpis[0].input, dot] {
+            assert_eq!(s.int(s.limb(row)), 0);
+            let outcome = s.tamper(&[(s.limb(row), Fr::ONE)]);
+            assert_eq!(outcome.failures, lookup(row), "{} row {row}", s.name);
+        }
+    });
+}
+
+/// Cells no constraint reads: lanes past a neuron's inputs on its last dot row (weight 0),
+/// lanes on rows that are neither dot nor comparison rows, and the trailing row's `acc`.
+/// Garbage there is accepted, and the public outputs are still the reference's.
+#[test]
+fn garbage_in_unused_cells_is_harmless() {
+    for_each_model(|s| {
+        let lanes = s.cols.lanes.len();
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let mut free = vec![s.acc(s.placement.rows - 1)];
+        for (l, layer) in s.placement.layers.iter().enumerate() {
+            let inputs = if l == 0 { s.placement.kpis.len() } else { s.placement.layers[l - 1].len() };
+            for n in layer {
+                let last_dot = n.bias + n.dots;
+                free.extend((inputs - (n.dots - 1) * lanes..lanes).map(|c| s.lane(c, last_dot)));
+                free.extend((0..lanes).map(|c| s.lane(c, n.bias)));
+                free.extend((1..lanes).map(|c| s.lane(c, n.requantize)));
+            }
+        }
+        let overwrites: Vec<(CellRef, Fr)> = free.iter().map(|c| (*c, Fr::random(&mut rng))).collect();
+        let honest_instance = s.instance_of(&s.honest);
+        let outcome = adversary::run(&s.circuit, honest_instance, &overwrites).expect("synthesis");
+        assert!(outcome.accepted(), "{}: {:?}", s.name, outcome.failures);
+        assert_eq!(s.claimed(&outcome.witness).outputs, infer(&s.model, &s.kpis).expect("reference").outputs);
+    });
+}
+
+/// Random malicious witnesses, thousands over the bundled models (the benchmark runs
+/// 100,000; see `benches/tamper.sh`): none is accepted with outputs other than the
+/// reference's on the KPIs it claims.
+#[test]
+fn random_malicious_witnesses_never_forge_an_output() {
+    for (name, count) in [("tokenomics-policy", 2_000), ("trained-policy", 500), ("policy-m", 300), ("policy-l", 60)] {
+        let s = Subject::new(name, 1);
+        let started = std::time::Instant::now();
+        let report = adversary::campaign(&s.circuit, EPOCH, count, 1).expect("campaign");
+        eprintln!("{name}: {report} ({:.1} s)", started.elapsed().as_secs_f64());
+        assert_eq!(report.tried, count);
+        assert!(report.forged.is_empty(), "{name}: {:?}", report.forged);
+        assert!(report.accepted < count / 4, "{name}: most tampers are caught: {report}");
+    }
+}
