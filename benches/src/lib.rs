@@ -1,6 +1,8 @@
 //! Shared setup for the criterion benches. The auditors' table comes from
 //! `zkpolicy bench` (see `benches/update-readme.sh`).
 
+pub mod fuzz;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -45,7 +45,7 @@ use crate::{Model, ModelError};
 mod calibration;
 
 use calibration::{calibration_max_abs, check_calibration};
-pub use calibration::{measure_error, read_calibration_jsonl};
+pub use calibration::{measure_error, parse_calibration_jsonl, read_calibration_jsonl};
 
 /// Hidden pre-activation bounds are scaled up to the comparator window; where weight
 /// rounding pushes the integer interval past it, the neuron's ceiling drops a bit.

@@ -78,8 +78,12 @@ impl ProofArtifact {
     }
 
     pub fn load(path: &Path) -> Result<Self, ProverError> {
-        let bytes = fsutil::read(path)?;
-        serde_json::from_slice(&bytes).map_err(|e| ProverError::Corrupt {
+        Self::from_json(&fsutil::read(path)?, path)
+    }
+
+    /// Parses an artifact's bytes; `path` names it in errors.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<Self, ProverError> {
+        serde_json::from_slice(bytes).map_err(|e| ProverError::Corrupt {
             path: path.to_owned(),
             what: "proof artifact",
             reason: e.to_string(),

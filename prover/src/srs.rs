@@ -70,12 +70,34 @@ pub fn is_dev(params: &ParamsKZG<Bn256>) -> bool {
     params.s_g2() == dev_s_g2
 }
 
+/// The largest k of a params file zkpolicy reads: the largest public ceremonies stop at 2^28.
+pub const MAX_FILE_K: u32 = 28;
+
+/// Bytes of a raw `ParamsKZG<Bn256>` file of size `k`: the k header, `2^k` G1 points
+/// in monomial and in Lagrange form (64 bytes each), then `[1]₂` and `[s]₂` (128 each).
+pub fn file_len(k: u32) -> u64 {
+    4 + 2 * (1u64 << k) * 64 + 2 * 128
+}
+
 /// Loads params from `path` and trims them to `k`.
 pub fn load(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>, ProverError> {
-    let bytes = fsutil::read(path)?;
-    let mut params = ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::RawBytes).map_err(|e| {
-        ProverError::Corrupt { path: path.to_owned(), what: "KZG params file", reason: e.to_string() }
-    })?;
+    from_bytes(&fsutil::read(path)?, k, path)
+}
+
+/// Reads params from the bytes of a file (`path` names it in errors) and trims them to
+/// `k`. The header's k and the length are checked first, so a corrupt header cannot make
+/// the reader loop over 2^k points.
+pub fn from_bytes(bytes: &[u8], k: u32, path: &Path) -> Result<ParamsKZG<Bn256>, ProverError> {
+    let corrupt = |reason: String| ProverError::Corrupt { path: path.to_owned(), what: "KZG params file", reason };
+    let header: [u8; 4] = bytes.get(..4).and_then(|h| h.try_into().ok()).ok_or_else(|| corrupt("shorter than its 4-byte header".into()))?;
+    let file_k = u32::from_le_bytes(header);
+    if file_k > MAX_FILE_K {
+        return Err(corrupt(format!("its header says k = {file_k}, more than the largest supported ({MAX_FILE_K})")));
+    }
+    if bytes.len() as u64 != file_len(file_k) {
+        return Err(corrupt(format!("{} bytes, but a k = {file_k} file has {}", bytes.len(), file_len(file_k))));
+    }
+    let mut params = ParamsKZG::<Bn256>::read_custom(&mut &bytes[..], SerdeFormat::RawBytes).map_err(|e| corrupt(e.to_string()))?;
     if params.k() < k {
         return Err(ProverError::ParamsTooSmall { have: params.k(), need: k });
     }
@@ -96,6 +118,22 @@ pub fn save(path: &Path, params: &ParamsKZG<Bn256>) -> Result<(), ProverError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_have_the_documented_length_and_a_lying_header_is_refused() {
+        let mut bytes = Vec::new();
+        dev_params_insecure(4).write_custom(&mut bytes, SerdeFormat::RawBytes).expect("in memory");
+        assert_eq!(bytes.len() as u64, file_len(4));
+        let path = Path::new("p.bin");
+        assert_eq!(from_bytes(&bytes, 3, path).expect("reads").k(), 3);
+        for (header, named) in [(40u32, "k = 40, more than"), (5, "a k = 5 file has")] {
+            let mut lying = bytes.clone();
+            lying[..4].copy_from_slice(&header.to_le_bytes());
+            let err = from_bytes(&lying, 3, path).expect_err("refused").to_string();
+            assert!(err.contains(named), "{err}");
+        }
+        assert!(from_bytes(&bytes[..3], 3, path).expect_err("refused").to_string().contains("4-byte header"));
+    }
 
     #[test]
     fn the_dev_srs_is_recognised_by_content_and_another_is_not() {

@@ -42,13 +42,18 @@ pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> 
 /// Reads KPI snapshots, one `{"kpis": {"name": value, …}}` per line (blank lines
 /// skipped), into vectors ordered like `input_names`.
 pub fn read_calibration_jsonl<S: AsRef<str>>(path: impl AsRef<Path>, input_names: &[S]) -> Result<Vec<Vec<f64>>, ModelError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+    parse_calibration_jsonl(&text, path, input_names)
+}
+
+/// [`read_calibration_jsonl`] on text already read; `path` names it in errors.
+pub fn parse_calibration_jsonl<S: AsRef<str>>(text: &str, path: &Path, input_names: &[S]) -> Result<Vec<Vec<f64>>, ModelError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Line {
         kpis: serde_json::Map<String, serde_json::Value>,
     }
-    let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
     let mut rows = Vec::new();
     for (index, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let line = index + 1;

@@ -54,10 +54,13 @@ pub struct TimingConfig {
 
 impl DeployConfig {
     pub fn load(path: &Path) -> Result<Self, ChainError> {
-        let text = fsutil::read(path)?;
-        let config: Self = serde_json::from_slice(&text)
-            .map_err(|e| ChainError::File { path: path.into(), reason: format!("not a valid deployment config: {e}") })?;
-        Ok(config)
+        Self::from_json(&fsutil::read(path)?, path)
+    }
+
+    /// Parses a config's bytes; `path` names it in errors.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<Self, ChainError> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| ChainError::File { path: path.into(), reason: format!("not a valid deployment config: {e}") })
     }
 
     /// Checks the config against the model; errors name the field and the fix.
@@ -134,8 +137,12 @@ pub struct DeployGas {
 
 impl Deployment {
     pub fn load(path: &Path) -> Result<Self, ChainError> {
-        let text = fsutil::read(path)?;
-        let record: Self = serde_json::from_slice(&text).map_err(|e| ChainError::File {
+        Self::from_json(&fsutil::read(path)?, path)
+    }
+
+    /// Parses a record's bytes; `path` names it in errors.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<Self, ChainError> {
+        let record: Self = serde_json::from_slice(bytes).map_err(|e| ChainError::File {
             path: path.into(),
             reason: format!("not a deployment record written by `zkpolicy deploy`: {e}"),
         })?;
