@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {SSTORE2} from "solady/src/utils/SSTORE2.sol";
+import {Int64Pack} from "./Int64Pack.sol";
 import {IKpiSource} from "./KpiSource.sol";
 
 /// The generated verifier's interface: the proof check, and the public model card of the
@@ -23,7 +25,10 @@ interface IPolicyVerifier {
 /// Anyone may submit a proof. The controller never trusts the submitter: it
 /// rebuilds the public inputs `[epoch, kpis..., outputs...]` from its own KPI
 /// source and the proposed outputs, and only a proof the verifier accepts for
-/// exactly those values goes further.
+/// exactly those values goes further. Outputs are per-epoch deltas; the
+/// guardrails CLAMP them (first to ±maxStep, then the result to [min, max])
+/// rather than reject them, so a valid proof always yields a decision, and the
+/// decision log says when a guardrail bound it.
 ///
 /// One value, one encoding: a signed value `v` becomes the field element `v`
 /// (`v >= 0`) or `r - |v|` (`v < 0`), and only inside the range the verifier's
@@ -34,16 +39,20 @@ interface IPolicyVerifier {
 /// Epochs come from time: epoch `e` runs from `genesis + (e - 1) * epochLength`
 /// for `epochLength` seconds, and only the current epoch can be decided, once.
 /// Nobody can choose which epoch's snapshot decides; a front-runner holding the
-/// operator's proof can only submit the very decision the proof proves. Outputs are per-epoch deltas; the
-/// guardrails CLAMP them (first to ±maxStep, then the result to [min, max])
-/// rather than reject them, so a valid proof always yields a decision, and the
-/// decision log says when a guardrail bound it.
+/// operator's proof can only submit the very decision the proof proves.
 ///
 /// Modes: Advisory records decisions only; Timelocked queues the guarded
 /// values for `adjustmentDelay` (governance can cancel); Autonomous applies
 /// them at once. A guardian can pause; governance unpauses. Governance changes
 /// guardrails, mode, timing, KPI source, verifier (a model upgrade) and guardian
 /// only through `schedule` + `execute` after `governanceDelay`.
+///
+/// Storage is laid out for the submission: one slot holds the last epoch, the
+/// pause flag and a pointer to the governed configuration (`Config`, with a copy
+/// of the verifier's model card), which lives ABI-encoded in a data contract's
+/// code (SSTORE2) and is read with one code copy; the parameter values sit four
+/// to a slot. A submission reads two slots and one code blob and writes the same
+/// two slots.
 contract PolicyController {
     enum Mode {
         Advisory,
@@ -57,20 +66,34 @@ contract PolicyController {
         int256 maxStep;
     }
 
-    /// Storage form of a guardrail: one slot instead of three.
-    struct Rail {
-        int64 min;
-        int64 max;
-        int64 maxStep;
-    }
-
     struct Timing {
         uint64 maxSnapshotAge; // a snapshot older than this (seconds) is refused
         uint64 adjustmentDelay; // Timelocked mode: seconds before a queued adjustment may execute
     }
 
-    struct Queued {
-        int256[] values;
+    /// Everything governance sets, and the installed verifier's model card, stored as
+    /// `abi.encode(Config)` in a data contract's code.
+    struct Config {
+        IPolicyVerifier verifier;
+        IKpiSource kpiSource;
+        Mode mode;
+        Timing timing;
+        Guardrail[] rails;
+        bytes32 commitment; // the model's, from the verifier's card
+        uint256 kpiCount;
+        bytes ranges; // the card's packed ranges, KPIs first
+    }
+
+    /// What every submission reads and writes first: one slot.
+    struct Head {
+        address config; // the SSTORE2 pointer to the current `Config`
+        uint64 lastEpoch; // the last decided epoch
+        bool paused;
+    }
+
+    /// A Timelocked decision waiting for its delay: one slot, the values beside it.
+    struct Pending {
+        uint64 epoch;
         uint64 eta;
     }
 
@@ -82,35 +105,32 @@ contract PolicyController {
     /// When epoch 1 starts (unix seconds), and how long every epoch lasts.
     uint64 public immutable genesis;
     uint64 public immutable epochLength;
+    /// The number of governed parameters (one per model output).
+    uint256 public immutable parameterCount;
 
+    Head internal head;
     address public guardian;
-    IPolicyVerifier public verifier;
-    IKpiSource public kpiSource;
-    Mode public mode;
-    Timing public timing;
-    bool public paused;
-
-    /// The last decided epoch.
-    uint64 public lastEpoch;
-    // Packed (four parameters per slot, one guardrail per slot): every adjustment reads them all.
-    int64[] internal params;
-    Rail[] internal rails;
-    uint64 public pendingEpoch;
-    mapping(uint64 => Queued) internal queued;
+    /// Parameter values, four int64 to a word: value `i` is bits `64·(i % 4)` of word `i / 4`.
+    mapping(uint256 => uint256) internal valueWords;
+    Pending internal pending;
+    mapping(uint256 => uint256) internal pendingWords;
     mapping(bytes32 => uint64) public scheduledAt;
 
-    /// The decision log: one entry per epoch.
+    /// The decision log: one entry per decided epoch. `proposed` and `guarded` hold one
+    /// big-endian int64 per parameter. In Autonomous mode the guarded values are applied
+    /// by this same transaction.
     event Decision(
         uint64 indexed epoch,
         bytes32 indexed modelCommitment,
         bytes32 kpiHash,
-        int256[] proposed,
-        int256[] guarded,
+        bytes proposed,
+        bytes guarded,
         Mode mode,
         bool guardrailHit
     );
-    event ParametersApplied(uint64 indexed epoch, int256[] values);
-    event AdjustmentQueued(uint64 indexed epoch, int256[] values, uint64 eta);
+    /// A Timelocked adjustment applied by `executeAdjustment`, one big-endian int64 per parameter.
+    event ParametersApplied(uint64 indexed epoch, bytes values);
+    event AdjustmentQueued(uint64 indexed epoch, uint64 eta);
     event AdjustmentCancelled(uint64 indexed epoch);
     event Paused(address by);
     event Unpaused(address by);
@@ -130,13 +150,13 @@ contract PolicyController {
     error WrongKpiCount(uint256 expected, uint256 got);
     error KpiOutOfRange(uint256 index, int256 value);
     error OutputOutOfRange(uint256 index, int256 value);
-    error BadModelCard();
-    error BadEpochLength();
     error InvalidProof();
     error NothingQueued(uint64 epoch);
     error NotYet(uint64 eta);
     error NotScheduled(bytes32 id);
     error BadGuardrail(uint256 index);
+    error BadModelCard();
+    error BadEpochLength();
     error CallFailed(bytes reason);
 
     modifier onlyGovernance() {
@@ -147,11 +167,6 @@ contract PolicyController {
     /// Governed setters run only as `execute`'s self-call, after the delay.
     modifier onlyTimelock() {
         if (msg.sender != address(this)) revert OnlyThroughTimelock();
-        _;
-    }
-
-    modifier whenNotPaused() {
-        if (paused) revert ControllerPaused();
         _;
     }
 
@@ -170,20 +185,19 @@ contract PolicyController {
     ) {
         if (initial.length != guardrails_.length) revert WrongOutputCount(guardrails_.length, initial.length);
         if (epochLength_ == 0) revert BadEpochLength();
-        checkCard(verifier_, initial.length);
         governance = governance_;
         governanceDelay = governanceDelay_;
         genesis = genesis_ == 0 ? uint64(block.timestamp) : genesis_;
         epochLength = epochLength_;
+        parameterCount = initial.length;
         guardian = guardian_;
-        verifier = verifier_;
-        kpiSource = kpiSource_;
-        mode = mode_;
-        timing = timing_;
         for (uint256 i = 0; i < initial.length; i++) {
-            rails.push(checkedRail(i, guardrails_[i], initial[i]));
-            params.push(int64(initial[i]));
+            checkRail(i, guardrails_[i], initial[i]);
+            setValue(valueWords, i, initial[i]);
         }
+        Config memory c;
+        (c.kpiSource, c.mode, c.timing, c.rails) = (kpiSource_, mode_, timing_, guardrails_);
+        writeConfig(c, verifier_);
     }
 
     // ---------------------------------------------------------------- adjustments
@@ -193,82 +207,63 @@ contract PolicyController {
     /// values according to the mode. Returns the guarded values.
     function submitAdjustment(uint64 epoch, int256[] calldata outputs, bytes calldata proof)
         external
-        whenNotPaused
         returns (int256[] memory guarded)
     {
+        Head memory h = head;
+        if (h.paused) revert ControllerPaused();
         uint64 current = currentEpoch();
         if (epoch != current) revert NotCurrentEpoch(epoch, current);
-        if (epoch <= lastEpoch) revert EpochDecided(epoch);
-        (bytes32 commitment, bytes32 kpiHash) = verifyAdjustment(epoch, outputs, proof);
+        if (epoch <= h.lastEpoch) revert EpochDecided(epoch);
+        Config memory c = config(h);
+        bytes32 kpiHash = verifyAdjustment(c, epoch, outputs, proof);
 
         bool hit;
-        (guarded, hit) = guard(outputs);
-        lastEpoch = epoch;
-        emit Decision(epoch, commitment, kpiHash, outputs, guarded, mode, hit);
+        (guarded, hit) = guard(c.rails, outputs);
+        head.lastEpoch = epoch;
+        emit Decision(epoch, c.commitment, kpiHash, Int64Pack.pack(outputs), Int64Pack.pack(guarded), c.mode, hit);
 
-        if (mode == Mode.Autonomous) {
-            apply_(epoch, guarded);
-        } else if (mode == Mode.Timelocked) {
+        if (c.mode == Mode.Autonomous) {
+            store(valueWords, guarded);
+        } else if (c.mode == Mode.Timelocked) {
             // One pending adjustment at a time: a newer decision replaces an older one.
-            if (pendingEpoch != 0) {
-                delete queued[pendingEpoch];
-                emit AdjustmentCancelled(pendingEpoch);
-            }
-            uint64 eta = uint64(block.timestamp) + timing.adjustmentDelay;
-            queued[epoch] = Queued({values: guarded, eta: eta});
-            pendingEpoch = epoch;
-            emit AdjustmentQueued(epoch, guarded, eta);
+            Pending memory old = pending;
+            if (old.eta != 0) emit AdjustmentCancelled(old.epoch);
+            uint64 eta = uint64(block.timestamp) + c.timing.adjustmentDelay;
+            pending = Pending({epoch: epoch, eta: eta});
+            store(pendingWords, guarded);
+            emit AdjustmentQueued(epoch, eta);
         }
     }
 
     /// Requires the verifier to accept `proof` for the public inputs rebuilt from the KPI
     /// source's snapshot of `epoch` and the proposed `outputs`, every value first checked
-    /// against the model card. Returns the model commitment and the KPI vector's hash.
-    function verifyAdjustment(uint64 epoch, int256[] calldata outputs, bytes calldata proof)
+    /// against the model card. Returns the KPI vector's hash.
+    function verifyAdjustment(Config memory c, uint64 epoch, int256[] calldata outputs, bytes calldata proof)
         internal
         view
-        returns (bytes32 commitment, bytes32 kpiHash)
+        returns (bytes32 kpiHash)
     {
-        bytes memory ranges;
-        int256[] memory kpis;
-        (commitment, ranges, kpis) = checkedInputs(epoch, outputs.length);
-        if (!verifier.verifyProof(proof, instancesFor(epoch, kpis, outputs, ranges))) revert InvalidProof();
+        if (outputs.length != c.rails.length) revert WrongOutputCount(c.rails.length, outputs.length);
+        int256[] memory kpis = checkedSnapshot(c, epoch);
+        if (!c.verifier.verifyProof(proof, instancesFor(c.ranges, epoch, kpis, outputs))) revert InvalidProof();
         kpiHash = keccak256(abi.encode(kpis));
     }
 
-    /// The installed model's card, and the snapshot of `epoch` checked against it, for
-    /// `outputCount` proposed outputs.
-    function checkedInputs(uint64 epoch, uint256 outputCount)
-        internal
-        view
-        returns (bytes32 commitment, bytes memory ranges, int256[] memory kpis)
-    {
-        uint256 kpiCount;
-        uint256 expected;
-        (commitment, kpiCount, expected, ranges) = verifier.modelCard();
-        if (outputCount != expected) revert WrongOutputCount(expected, outputCount);
-        kpis = checkedSnapshot(epoch, kpiCount, ranges);
-    }
-
     /// The KPI source's snapshot of `epoch`: present, fresh, and every KPI in its range.
-    function checkedSnapshot(uint64 epoch, uint256 kpiCount, bytes memory ranges)
-        internal
-        view
-        returns (int256[] memory kpis)
-    {
+    function checkedSnapshot(Config memory c, uint64 epoch) internal view returns (int256[] memory kpis) {
         uint64 postedAt;
-        (kpis, postedAt) = kpiSource.snapshot(epoch);
+        (kpis, postedAt) = c.kpiSource.snapshot(epoch);
         if (postedAt == 0) revert NoSnapshot(epoch);
-        if (block.timestamp > uint256(postedAt) + timing.maxSnapshotAge) revert StaleSnapshot(epoch, postedAt);
-        if (kpis.length != kpiCount) revert WrongKpiCount(kpiCount, kpis.length);
-        for (uint256 i = 0; i < kpiCount; i++) {
-            if (!inRange(ranges, i, kpis[i])) revert KpiOutOfRange(i, kpis[i]);
+        if (block.timestamp > uint256(postedAt) + c.timing.maxSnapshotAge) revert StaleSnapshot(epoch, postedAt);
+        if (kpis.length != c.kpiCount) revert WrongKpiCount(c.kpiCount, kpis.length);
+        for (uint256 i = 0; i < kpis.length; i++) {
+            if (!inRange(c.ranges, i, kpis[i])) revert KpiOutOfRange(i, kpis[i]);
         }
     }
 
     /// The public inputs `[epoch, kpis..., outputs...]`, each output first checked against
-    /// its range (the KPIs were checked by `checkedSnapshot`, the counts by the caller).
-    function instancesFor(uint64 epoch, int256[] memory kpis, int256[] calldata outputs, bytes memory ranges)
+    /// its range (the KPIs were checked by `checkedSnapshot`, the counts too).
+    function instancesFor(bytes memory ranges, uint64 epoch, int256[] memory kpis, int256[] calldata outputs)
         internal
         pure
         returns (uint256[] memory instances)
@@ -287,62 +282,57 @@ contract PolicyController {
         }
     }
 
-    /// Applies a queued adjustment once its delay has passed. The guardrails are
+    /// Applies the queued adjustment once its delay has passed. The guardrails are
     /// applied again against the current parameters.
-    function executeAdjustment(uint64 epoch) external whenNotPaused {
-        Queued storage q = queued[epoch];
-        if (q.eta == 0) revert NothingQueued(epoch);
-        if (block.timestamp < q.eta) revert NotYet(q.eta);
-        int256[] memory target = q.values;
-        delete queued[epoch];
-        pendingEpoch = 0;
-        int256[] memory steps = new int256[](target.length);
-        for (uint256 i = 0; i < target.length; i++) {
-            steps[i] = target[i] - int256(params[i]);
+    function executeAdjustment(uint64 epoch) external {
+        Head memory h = head;
+        if (h.paused) revert ControllerPaused();
+        Pending memory p = pending;
+        if (p.eta == 0 || p.epoch != epoch) revert NothingQueued(epoch);
+        if (block.timestamp < p.eta) revert NotYet(p.eta);
+        delete pending;
+        int256[] memory steps = new int256[](parameterCount);
+        for (uint256 i = 0; i < steps.length; i++) {
+            steps[i] = value(pendingWords, i) - value(valueWords, i);
         }
-        (int256[] memory guarded,) = guard(steps);
-        apply_(epoch, guarded);
+        (int256[] memory guarded,) = guard(config(h).rails, steps);
+        store(valueWords, guarded);
+        emit ParametersApplied(epoch, Int64Pack.pack(guarded));
     }
 
     function cancelAdjustment(uint64 epoch) external onlyGovernance {
-        if (queued[epoch].eta == 0) revert NothingQueued(epoch);
-        delete queued[epoch];
-        if (pendingEpoch == epoch) pendingEpoch = 0;
+        Pending memory p = pending;
+        if (p.eta == 0 || p.epoch != epoch) revert NothingQueued(epoch);
+        delete pending;
         emit AdjustmentCancelled(epoch);
     }
 
-    /// `params[i] + deltas[i]`, the delta clamped to ±maxStep and the result to [min, max].
-    function guard(int256[] memory deltas) internal view returns (int256[] memory next, bool hit) {
+    /// `value[i] + deltas[i]`, the delta clamped to ±maxStep and the result to [min, max].
+    function guard(Guardrail[] memory rails, int256[] memory deltas)
+        internal
+        view
+        returns (int256[] memory next, bool hit)
+    {
         next = new int256[](deltas.length);
         for (uint256 i = 0; i < deltas.length; i++) {
-            Rail memory g = rails[i];
-            int256 current = params[i];
-            int256 step = clamp(deltas[i], -int256(g.maxStep), g.maxStep);
-            int256 value = clamp(current + step, g.min, g.max);
-            hit = hit || value != current + deltas[i];
-            next[i] = value;
+            Guardrail memory g = rails[i];
+            int256 current = value(valueWords, i);
+            int256 v = clamp(current + clamp(deltas[i], -g.maxStep, g.maxStep), g.min, g.max);
+            hit = hit || v != current + deltas[i];
+            next[i] = v;
         }
-    }
-
-    function apply_(uint64 epoch, int256[] memory values) internal {
-        for (uint256 i = 0; i < values.length; i++) {
-            // Guarded values lie in [min, max], which fit int64 (checkedRail).
-            params[i] = int64(values[i]);
-        }
-        emit ParametersApplied(epoch, values);
     }
 
     function clamp(int256 v, int256 lo, int256 hi) internal pure returns (int256) {
         return v < lo ? lo : (v > hi ? hi : v);
     }
 
-    /// A guardrail that fits the packed form and holds `current`.
-    function checkedRail(uint256 i, Guardrail memory g, int256 current) internal pure returns (Rail memory) {
+    /// A guardrail the packed values can hold, which holds `current`.
+    function checkRail(uint256 i, Guardrail memory g, int256 current) internal pure {
         int256 lo = type(int64).min;
         int256 hi = type(int64).max;
         if (g.min < lo || g.max > hi || g.maxStep > hi || g.min > g.max || g.maxStep < 0) revert BadGuardrail(i);
         if (current < g.min || current > g.max) revert BadGuardrail(i);
-        return Rail({min: int64(g.min), max: int64(g.max), maxStep: int64(g.maxStep)});
     }
 
     /// Whether `v` lies in range `i` of a model card's packed ranges.
@@ -357,17 +347,47 @@ contract PolicyController {
         return lo <= v && v <= hi;
     }
 
-    /// A model card the controller can use: its ranges cover every KPI and output, and
-    /// the model has one output per parameter.
-    function checkCard(IPolicyVerifier v, uint256 parameterCount) internal view {
-        (, uint256 kpiCount, uint256 outputCount, bytes memory ranges) = v.modelCard();
-        if (outputCount != parameterCount || ranges.length != 16 * (kpiCount + outputCount)) revert BadModelCard();
-    }
-
     /// A signed integer as a BN254 scalar: `v`, or `r - |v|` when negative. Only for `v`
     /// inside a model card range (int64), where the encoding is one-to-one.
     function toField(int256 v) internal pure returns (uint256) {
         return v >= 0 ? uint256(v) : R - uint256(-v);
+    }
+
+    // ---------------------------------------------------------------- packed storage
+
+    function config(Head memory h) internal view returns (Config memory) {
+        return abi.decode(SSTORE2.read(h.config), (Config));
+    }
+
+    /// Writes `c` with `verifier_` and the model card it serves, whose ranges must cover
+    /// every KPI and output and whose model has one output per parameter.
+    function writeConfig(Config memory c, IPolicyVerifier verifier_) internal {
+        (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes memory ranges) = verifier_.modelCard();
+        if (outputCount != c.rails.length || ranges.length != 16 * (kpiCount + outputCount)) revert BadModelCard();
+        (c.verifier, c.commitment, c.kpiCount, c.ranges) = (verifier_, commitment, kpiCount, ranges);
+        head.config = SSTORE2.write(abi.encode(c));
+    }
+
+    function value(mapping(uint256 => uint256) storage words, uint256 i) internal view returns (int256) {
+        return int64(uint64(words[i / 4] >> (64 * (i % 4))));
+    }
+
+    function setValue(mapping(uint256 => uint256) storage words, uint256 i, int256 v) internal {
+        uint256 shift = 64 * (i % 4);
+        uint256 w = words[i / 4] & ~(uint256(type(uint64).max) << shift);
+        words[i / 4] = w | (uint256(uint64(int64(v))) << shift);
+    }
+
+    /// Writes `values` (each inside its rail, so within int64) four to a word.
+    function store(mapping(uint256 => uint256) storage words, int256[] memory values) internal {
+        uint256 w;
+        for (uint256 i = 0; i < values.length; i++) {
+            w |= uint256(uint64(int64(values[i]))) << (64 * (i % 4));
+            if (i % 4 == 3 || i + 1 == values.length) {
+                words[i / 4] = w;
+                w = 0;
+            }
+        }
     }
 
     // ---------------------------------------------------------------- views
@@ -378,38 +398,67 @@ contract PolicyController {
         return uint64((block.timestamp - genesis) / epochLength) + 1;
     }
 
-    /// The commitment of the model whose verifier is installed.
-    function modelCommitment() external view returns (bytes32 commitment) {
-        (commitment,,,) = verifier.modelCard();
+    function lastEpoch() external view returns (uint64) {
+        return head.lastEpoch;
+    }
+
+    function paused() external view returns (bool) {
+        return head.paused;
+    }
+
+    function verifier() external view returns (IPolicyVerifier) {
+        return config(head).verifier;
+    }
+
+    function kpiSource() external view returns (IKpiSource) {
+        return config(head).kpiSource;
+    }
+
+    function mode() external view returns (Mode) {
+        return config(head).mode;
+    }
+
+    function timing() external view returns (Timing memory) {
+        return config(head).timing;
+    }
+
+    /// The commitment of the model whose verifier is installed (from its card).
+    function modelCommitment() external view returns (bytes32) {
+        return config(head).commitment;
     }
 
     function parameters() external view returns (int256[] memory values) {
-        values = new int256[](params.length);
-        for (uint256 i = 0; i < params.length; i++) {
-            values[i] = params[i];
+        values = new int256[](parameterCount);
+        for (uint256 i = 0; i < values.length; i++) {
+            values[i] = value(valueWords, i);
         }
     }
 
     function guardrail(uint256 i) external view returns (Guardrail memory) {
-        Rail memory r = rails[i];
-        return Guardrail({min: r.min, max: r.max, maxStep: r.maxStep});
+        return config(head).rails[i];
     }
 
+    /// The queued adjustment, if `epoch`'s is pending (`eta == 0` otherwise).
     function queuedAdjustment(uint64 epoch) external view returns (int256[] memory values, uint64 eta) {
-        Queued storage q = queued[epoch];
-        return (q.values, q.eta);
+        Pending memory p = pending;
+        values = new int256[](parameterCount);
+        if (p.eta == 0 || p.epoch != epoch) return (values, 0);
+        for (uint256 i = 0; i < values.length; i++) {
+            values[i] = value(pendingWords, i);
+        }
+        eta = p.eta;
     }
 
     // ---------------------------------------------------------------- pause
 
     function pause() external {
         if (msg.sender != guardian) revert NotGuardian();
-        paused = true;
+        head.paused = true;
         emit Paused(msg.sender);
     }
 
     function unpause() external onlyGovernance {
-        paused = false;
+        head.paused = false;
         emit Unpaused(msg.sender);
     }
 
@@ -441,26 +490,35 @@ contract PolicyController {
     }
 
     function setGuardrail(uint256 i, Guardrail calldata g) external onlyTimelock {
-        if (i >= rails.length) revert BadGuardrail(i);
-        rails[i] = checkedRail(i, g, params[i]);
+        if (i >= parameterCount) revert BadGuardrail(i);
+        checkRail(i, g, value(valueWords, i));
+        Config memory c = config(head);
+        c.rails[i] = g;
+        writeConfig(c, c.verifier);
     }
 
     function setMode(Mode mode_) external onlyTimelock {
-        mode = mode_;
+        Config memory c = config(head);
+        c.mode = mode_;
+        writeConfig(c, c.verifier);
     }
 
     function setTiming(Timing calldata timing_) external onlyTimelock {
-        timing = timing_;
+        Config memory c = config(head);
+        c.timing = timing_;
+        writeConfig(c, c.verifier);
     }
 
     function setKpiSource(IKpiSource kpiSource_) external onlyTimelock {
-        kpiSource = kpiSource_;
+        Config memory c = config(head);
+        c.kpiSource = kpiSource_;
+        writeConfig(c, c.verifier);
     }
 
-    /// A new verifier is a new model: its commitment and ranges come with it.
+    /// A new verifier is a new model: its commitment and ranges come with it (and its card
+    /// must fit the parameters).
     function setVerifier(IPolicyVerifier verifier_) external onlyTimelock {
-        checkCard(verifier_, params.length);
-        verifier = verifier_;
+        writeConfig(config(head), verifier_);
     }
 
     function setGuardian(address guardian_) external onlyTimelock {

@@ -1,6 +1,7 @@
 // Compiles Solidity sources with the pinned solc-js through the standard-JSON
 // interface and prints {contracts: {Name: {abi, bytecode, deployedBytecode}}}.
 // Usage: node compile.cjs <file.sol>...   (no network access; errors exit 1)
+// Imports are read from this package's node_modules (pinned by package-lock.json).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -23,7 +24,16 @@ const input = {
     outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
   },
 };
-const output = JSON.parse(solc.compile(JSON.stringify(input)));
+// Imports resolve to the pinned npm packages beside this script (e.g. `solady/...`).
+function findImports(importPath) {
+  const file = path.join(__dirname, '..', 'node_modules', importPath);
+  try {
+    return { contents: fs.readFileSync(file, 'utf8') };
+  } catch (e) {
+    return { error: `cannot import ${importPath}: ${e.message}` };
+  }
+}
+const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
 const errors = (output.errors || []).filter((e) => e.severity === 'error');
 if (errors.length > 0) {
   for (const e of errors) console.error(e.formattedMessage);

@@ -33,7 +33,14 @@ sol! {
         function executeAdjustment(uint64 epoch) external;
         function cancelAdjustment(uint64 epoch) external;
         function parameters() external view returns (int256[]);
+        function parameterCount() external view returns (uint256);
         function paused() external view returns (bool);
+        function guardian() external view returns (address);
+        function verifier() external view returns (address);
+        function kpiSource() external view returns (address);
+        function timing() external view returns (Timing);
+        function guardrail(uint256 i) external view returns (Guardrail);
+        function queuedAdjustment(uint64 epoch) external view returns (int256[] values, uint64 eta);
         function lastEpoch() external view returns (uint64);
         function currentEpoch() external view returns (uint64);
         function genesis() external view returns (uint64);
@@ -52,9 +59,10 @@ sol! {
         function setVerifier(address verifier_) external;
         function setGuardian(address guardian_) external;
 
-        event ParametersApplied(uint64 indexed epoch, int256[] values);
-        event AdjustmentQueued(uint64 indexed epoch, int256[] values, uint64 eta);
-        event Decision(uint64 indexed epoch, bytes32 indexed modelCommitment, bytes32 kpiHash, int256[] proposed, int256[] guarded, Mode mode, bool guardrailHit);
+        event ParametersApplied(uint64 indexed epoch, bytes values);
+        event AdjustmentQueued(uint64 indexed epoch, uint64 eta);
+        event AdjustmentCancelled(uint64 indexed epoch);
+        event Decision(uint64 indexed epoch, bytes32 indexed modelCommitment, bytes32 kpiHash, bytes proposed, bytes guarded, Mode mode, bool guardrailHit);
 
         error NotGovernance();
         error NotGuardian();
@@ -110,6 +118,7 @@ sol! {
 
 pub const CONTROLLER_SOURCE: &str = include_str!("../contracts/PolicyController.sol");
 pub const KPI_SOURCE_SOURCE: &str = include_str!("../contracts/KpiSource.sol");
+pub const INT64_PACK_SOURCE: &str = include_str!("../contracts/Int64Pack.sol");
 pub const VERIFIER_STUB_SOURCE: &str = include_str!("../contracts/test/VerifierStub.sol");
 pub const KPI_SOURCE_STUB_SOURCE: &str = include_str!("../contracts/test/KpiSourceStub.sol");
 
@@ -147,8 +156,17 @@ pub fn compile_contracts(solc_dir: &Path) -> Result<BTreeMap<String, Compiled>, 
         &[
             ("PolicyController.sol", CONTROLLER_SOURCE),
             ("KpiSource.sol", KPI_SOURCE_SOURCE),
+            ("Int64Pack.sol", INT64_PACK_SOURCE),
             ("VerifierStub.sol", VERIFIER_STUB_SOURCE),
             ("KpiSourceStub.sol", KPI_SOURCE_STUB_SOURCE),
         ],
     )
+}
+
+/// The values of a `Decision` or `ParametersApplied` log: one big-endian int64 each.
+pub fn unpack_int64(packed: &[u8]) -> Option<Vec<i64>> {
+    if packed.len() % 8 != 0 {
+        return None;
+    }
+    Some(packed.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().unwrap_or_default())).collect())
 }

@@ -5,7 +5,7 @@ use alloy::sol_types::{SolCall, SolEvent};
 use serde::Serialize;
 use zkpolicy_circuits::PublicInputs;
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode};
-use zkpolicy_verifier_contract::controller::ReporterKpiSource;
+use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
 
 use super::{ChainError, Client, Deployment, Sent};
 
@@ -120,7 +120,6 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
     let sent = client.send("adjustment", deployment.controller, call.abi_encode())?;
 
     let mut decision = None;
-    let mut applied = None;
     let mut queued_until = None;
     for log in &sent.logs {
         if log.address() != deployment.controller {
@@ -128,21 +127,25 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
         }
         if let Ok(d) = PolicyController::Decision::decode_log_data(log.data()) {
             decision = Some(d);
-        } else if let Ok(a) = PolicyController::ParametersApplied::decode_log_data(log.data()) {
-            applied = Some(smalls(&a.values, "applied value")?);
         } else if let Ok(q) = PolicyController::AdjustmentQueued::decode_log_data(log.data()) {
             queued_until = Some(q.eta);
         }
     }
     let decision = decision.ok_or_else(|| ChainError::Answer("the adjustment's receipt has no Decision event".into()))?;
+    let values = |packed: &[u8], what: &str| {
+        controller::unpack_int64(packed).ok_or_else(|| ChainError::Answer(format!("the Decision event's {what} values are not packed int64")))
+    };
+    let guarded = values(&decision.guarded, "guarded")?;
+    // In autonomous mode the decision's transaction applies the guarded values.
+    let applied = (decision.mode == Mode::Autonomous).then(|| guarded.clone());
     Ok(Submitted {
         tx: sent.tx.to_string(),
         block: sent.block,
         gas_used: sent.gas_used,
         epoch: decision.epoch,
         mode: mode_name(decision.mode),
-        proposed: smalls(&decision.proposed, "proposed value")?,
-        guarded: smalls(&decision.guarded, "guarded value")?,
+        proposed: values(&decision.proposed, "proposed")?,
+        guarded,
         guardrail_hit: decision.guardrailHit,
         applied,
         queued_until,
@@ -159,7 +162,8 @@ pub fn execute(client: &Client, deployment: &Deployment, epoch: u64) -> Result<(
         .filter(|log| log.address() == deployment.controller)
         .find_map(|log| PolicyController::ParametersApplied::decode_log_data(log.data()).ok())
         .ok_or_else(|| ChainError::Answer("the execution's receipt has no ParametersApplied event".into()))?;
-    let values = smalls(&applied.values, "applied value")?;
+    let values = controller::unpack_int64(&applied.values)
+        .ok_or_else(|| ChainError::Answer("the ParametersApplied values are not packed int64".into()))?;
     Ok((sent, values))
 }
 
