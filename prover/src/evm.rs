@@ -67,3 +67,86 @@ pub fn verify_in_evm(creation_code: &[u8], public: &PublicInputs, proof: &[u8]) 
     let valid = out.success && abi::decode_bool(&out.output) == Some(true);
     Ok(EvmVerdict { valid, verify_gas: out.gas_used, deployment })
 }
+
+/// What the demo's controller did with one proof, in the in-process EVM.
+#[derive(Clone, Debug)]
+pub struct ControllerRun {
+    pub before: Vec<i64>,
+    pub after: Vec<i64>,
+    pub commit_gas: u64,
+    pub submit_gas: u64,
+    pub controller_deploy_gas: u64,
+}
+
+/// Deploys the verifier (creation code), the bundled reporter KPI source and controller
+/// (autonomous mode, `rails`, one-day epochs with `public.epoch` current), commits
+/// `public`'s KPIs and submits the proof: the whole on-chain loop, in revm.
+pub fn run_controller(
+    verifier_code: &[u8],
+    rails: &[zkpolicy_model::sim::Guardrail],
+    public: &PublicInputs,
+    proof: &[u8],
+) -> Result<ControllerRun, ProverError> {
+    use alloy::primitives::{Address, I256, U256};
+    use alloy::sol_types::{SolCall, SolConstructor};
+    use zkpolicy_verifier_contract::controller::{self, PolicyController, ReporterKpiSource};
+
+    const DAY: u64 = 86_400;
+    let failed = |what: &str, output: &[u8]| ProverError::Artifact {
+        reason: format!("the demo's {what} failed: {}", crate::chain::revert_reason(output)),
+    };
+    let int = |v: i64| I256::try_from(v).unwrap_or_default();
+    let mut evm = Evm::new();
+    let reporter = evm.caller();
+    let verifier = evm.deploy(verifier_code.to_vec())?.address;
+    let artifact = |text: &str| Compiled::parse_artifact(text).map(|c| c.bytecode).map_err(ProverError::from);
+    let source_args = ReporterKpiSource::constructorCall { reporter_: reporter, kpiCount_: U256::from(public.kpis.len()) }.abi_encode();
+    let source = evm.deploy([artifact(controller::KPI_SOURCE_ARTIFACT)?, source_args].concat())?.address;
+    // Epoch `public.epoch` is the current one: genesis that many days back.
+    let genesis = (public.epoch.checked_sub(1).and_then(|e| e.checked_mul(DAY)))
+        .and_then(|back| evm.timestamp().checked_sub(back))
+        .filter(|g| *g > 0)
+        .ok_or_else(|| ProverError::Artifact { reason: format!("epoch {} is too far from the demo's clock", public.epoch) })?;
+    let args = PolicyController::constructorCall {
+        governance_: Address::repeat_byte(0xa1),
+        guardian_: Address::repeat_byte(0xa2),
+        verifier_: verifier,
+        kpiSource_: source,
+        mode_: PolicyController::Mode::Autonomous,
+        initial: rails.iter().map(|g| int(g.initial)).collect(),
+        guardrails_: rails.iter().map(|g| PolicyController::Guardrail { min: int(g.min), max: int(g.max), maxStep: int(g.max_step) }).collect(),
+        timing_: PolicyController::Timing { maxSnapshotAge: DAY, adjustmentDelay: 0 },
+        governanceDelay_: DAY,
+        genesis_: genesis,
+        epochLength_: DAY,
+    }
+    .abi_encode();
+    let deployed = evm.deploy([artifact(controller::CONTROLLER_ARTIFACT)?, args].concat())?;
+    let parameters = |evm: &mut Evm| -> Result<Vec<i64>, ProverError> {
+        let out = evm.call(deployed.address, PolicyController::parametersCall {}.abi_encode())?;
+        let values = PolicyController::parametersCall::abi_decode_returns(&out.output).map_err(|_| failed("parameters read", &out.output))?;
+        Ok(values.iter().map(|v| i64::try_from(*v).unwrap_or_default()).collect())
+    };
+    let before = parameters(&mut evm)?;
+    let commit = ReporterKpiSource::commitKpisCall { epoch: public.epoch, kpis: public.kpis.iter().map(|v| int(*v)).collect() };
+    let committed = evm.call(source, commit.abi_encode())?;
+    if !committed.success {
+        return Err(failed("KPI commitment", &committed.output));
+    }
+    let submit = PolicyController::submitAdjustmentCall {
+        epoch: public.epoch,
+        outputs: public.outputs.iter().map(|v| int(*v)).collect(),
+        proof: proof.to_vec().into(),
+    };
+    let submitted = evm.call(deployed.address, submit.abi_encode())?;
+    if !submitted.success {
+        return Err(failed("submission", &submitted.output));
+    }
+    Ok(ControllerRun {
+        before,
+        after: parameters(&mut evm)?,
+        commit_gas: committed.gas_used,
+        submit_gas: submitted.gas_used,
+        controller_deploy_gas: deployed.gas_used,
+    })
+}

@@ -218,6 +218,15 @@ fn demo_runs_the_whole_loop_including_the_evm() {
     assert_eq!(v["proof_bytes"], 1600);
     assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
     assert_eq!(v["outputs_bps"].as_object().expect("outputs").len(), 4);
+    // The controller applied the proven outputs through the guardrails.
+    let c = &v["controller"];
+    let ints = |x: &Value| x.as_array().expect("array").iter().map(|n| n.as_i64().expect("int")).collect::<Vec<_>>();
+    let outputs: Vec<i64> = v["outputs_bps"].as_object().expect("outputs").values().map(|n| n.as_i64().expect("int")).collect();
+    let rails = zkpolicy_model::sim::deployment_guardrails();
+    assert_eq!(ints(&c["before"]), rails.iter().map(|r| r.initial).collect::<Vec<_>>());
+    let expected = zkpolicy_model::sim::guard(&ints(&c["before"]), &outputs, &rails).expect("guards").values;
+    assert_eq!(ints(&c["after"]), expected);
+    assert!(c["submit_gas"].as_u64().expect("gas") > c["commit_gas"].as_u64().expect("gas"));
     // The demo writes nothing.
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }

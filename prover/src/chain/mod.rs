@@ -10,7 +10,7 @@ mod deployment;
 mod ops;
 pub mod signer;
 
-pub use client::{Client, Sent};
+pub use client::{revert_reason, Client, Sent};
 pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, TimingConfig, VerifierCode};
 pub use ops::{commit_kpis, committed_kpis, current_epoch, execute, model_commitment, status, submit, Status, Submitted};
 

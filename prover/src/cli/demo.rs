@@ -11,11 +11,13 @@ use zkpolicy_verifier_contract::compile::Compiled;
 
 use super::common::{circuit, load_model, print_json, DEFAULT_KPIS, DEFAULT_VERIFIER};
 
-/// Run the whole loop on the bundled default: KPIs → proposal → proof → on-chain verification.
+/// Run the whole loop on the bundled default: KPIs → proposal → proof → on-chain verification → controller.
 ///
 /// Uses the bundled tokenomics policy, its KPI sample, the development SRS, and
-/// the committed Solidity verifier deployed in an in-process EVM; writes nothing
-/// to disk and needs no network or compiler.
+/// the committed Solidity verifier deployed in an in-process EVM, then the
+/// bundled KPI source and controller (autonomous mode, the bundled deployment's
+/// guardrails): commits the KPI snapshot, submits the proof, and shows the
+/// parameters before and after. Writes nothing to disk; needs no network or compiler.
 ///
 /// Examples:
 ///   zkpolicy demo
@@ -58,6 +60,8 @@ impl DemoArgs {
             anyhow::bail!("the EVM verifier rejected a proof the native verifier accepted");
         }
         let deployment = on_chain.deployment;
+        let rails = zkpolicy_model::sim::deployment_guardrails();
+        let controller = evm::run_controller(&bytecode, &rails, &public, &proof_bytes)?;
 
         let file = model.file();
         if self.json {
@@ -80,6 +84,14 @@ impl DemoArgs {
                     "deploy_gas": deployment.gas_used,
                     "runtime_bytes": deployment.runtime_bytes,
                 },
+                "controller": {
+                    "parameters": rails.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+                    "before": controller.before,
+                    "after": controller.after,
+                    "commit_gas": controller.commit_gas,
+                    "submit_gas": controller.submit_gas,
+                    "deploy_gas": controller.controller_deploy_gas,
+                },
             }))?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -100,6 +112,13 @@ impl DemoArgs {
             "verified on-chain (in-process EVM): {} gas; verifier {} bytes, deployed for {} gas",
             on_chain.verify_gas, deployment.runtime_bytes, deployment.gas_used
         );
+        println!(
+            "controller (autonomous): KPIs committed for {} gas, proof submitted for {} gas",
+            controller.commit_gas, controller.submit_gas
+        );
+        for ((rail, before), after) in rails.iter().zip(&controller.before).zip(&controller.after) {
+            println!("  {:<24} {before:>6} -> {after:>6}  (rail [{}, {}], step ≤ {})", rail.name, rail.min, rail.max, rail.max_step);
+        }
         Ok(ExitCode::SUCCESS)
     }
 }
