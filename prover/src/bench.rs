@@ -12,7 +12,8 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::synth;
-use zkpolicy_verifier_contract::compile;
+use zkpolicy_verifier_contract::solidity::{self, PrecompileCalls};
+use zkpolicy_verifier_contract::{abi, build, compile};
 
 use crate::{evm, keys, proof, srs, ProverError};
 
@@ -41,6 +42,15 @@ pub struct BenchRow {
     pub evm_verify_gas: u64,
     pub evm_deploy_gas: u64,
     pub runtime_bytes: usize,
+    /// `submitAdjustment` through the bundled controller (autonomous mode), real proof.
+    pub submit_gas: u64,
+    /// What the verification transaction is made of: its calldata gas and its precompile calls.
+    pub calldata_gas: u64,
+    pub precompiles: PrecompileCalls,
+    /// The honest baseline: recomputing the integer model on chain (transaction gas),
+    /// and deploying it (its weight data contracts included).
+    pub recompute_gas: u64,
+    pub recompute_deploy_gas: u64,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -97,6 +107,15 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     if !in_evm.valid {
         return Err(ProverError::InvalidProof { reason: "the EVM verifier rejected a valid proof".into() });
     }
+    let controller = evm::run_controller(&compiled.bytecode, &bench_rails(circuit), &public, &bytes)?;
+    let program = build::build(&params, pk.get_vk(), shape.instances)?;
+    let calldata = abi::verify_calldata(&bytes, &public.to_instance());
+    let calldata_gas = calldata.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum();
+    let mut baseline = evm::deploy_recompute(circuit, compile::bundled_dir())?;
+    let (recomputed, recompute_gas) = baseline.recompute(&public.kpis)?;
+    if recomputed.as_deref() != Ok(public.outputs.as_slice()) {
+        return Err(ProverError::Artifact { reason: "the recomputation baseline disagrees with the proof".into() });
+    }
     Ok(BenchRow {
         model: circuit.model().name().into(),
         parameters: circuit.model().parameter_count(),
@@ -118,7 +137,72 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
         evm_verify_gas: in_evm.verify_gas,
         evm_deploy_gas: in_evm.deployment.gas_used,
         runtime_bytes: in_evm.deployment.runtime_bytes,
+        submit_gas: controller.submit_gas,
+        calldata_gas,
+        precompiles: solidity::precompile_calls(&program),
+        recompute_gas,
+        recompute_deploy_gas: baseline.deploy_gas,
     })
+}
+
+/// Guardrails wide enough never to bind, one per output, for measuring submissions (the
+/// initial values are nonzero, so the measurement is the steady state a controller runs in).
+fn bench_rails(circuit: &PolicyCircuit) -> Vec<zkpolicy_model::sim::Guardrail> {
+    circuit
+        .model()
+        .file()
+        .outputs
+        .iter()
+        .map(|o| zkpolicy_model::sim::Guardrail { name: o.name.clone(), initial: 1, min: -1 << 40, max: 1 << 40, max_step: 1 << 40 })
+        .collect()
+}
+
+/// A chain's prices for the BN254 precompiles the verifier calls.
+#[derive(Clone, Copy, Debug)]
+pub struct ChainPrices {
+    pub name: &'static str,
+    pub ec_add: u64,
+    pub ec_mul: u64,
+    pub pairing_base: u64,
+    pub pairing_per_pair: u64,
+    pub modexp: u64,
+}
+
+/// Ethereum L1 since Osaka (EIP-1108, EIP-7883: a 32-byte modular inversion is 4,048),
+/// the EIP-7904 draft (ecAdd 314, pairing 45,000 + 34,103 per pair; its opcode changes,
+/// MULMOD 8 → 11 and KECCAK256 30 → 45, are not repriced here), and Monad (monad-revm:
+/// ecAdd 300, ecMul 30,000, pairing 225,000 + 170,000 per pair; modexp as on L1).
+pub const CHAINS: [ChainPrices; 3] = [
+    ChainPrices { name: "Ethereum L1 (Osaka)", ec_add: 150, ec_mul: 6_000, pairing_base: 45_000, pairing_per_pair: 34_000, modexp: 4_048 },
+    ChainPrices { name: "EIP-7904 draft", ec_add: 314, ec_mul: 6_000, pairing_base: 45_000, pairing_per_pair: 34_103, modexp: 4_048 },
+    ChainPrices { name: "Monad", ec_add: 300, ec_mul: 30_000, pairing_base: 225_000, pairing_per_pair: 170_000, modexp: 4_048 },
+];
+
+impl ChainPrices {
+    pub fn precompile_gas(&self, c: &PrecompileCalls) -> u64 {
+        c.ec_add * self.ec_add + c.ec_mul * self.ec_mul + c.pairings * self.pairing_base + c.pairing_pairs * self.pairing_per_pair + c.modexp * self.modexp
+    }
+}
+
+impl BenchRow {
+    /// The verification transaction's gas priced on `chain`: the measured L1 figure with
+    /// its precompile share replaced by the chain's.
+    pub fn verify_gas_on(&self, chain: &ChainPrices) -> u64 {
+        (self.evm_verify_gas + chain.precompile_gas(&self.precompiles)).saturating_sub(CHAINS[0].precompile_gas(&self.precompiles))
+    }
+}
+
+/// `gas ≈ intercept + slope · parameters`, least squares over the rows' recomputation gas.
+pub fn recompute_fit(rows: &[BenchRow]) -> Option<(f64, f64)> {
+    let n = rows.len() as f64;
+    if rows.len() < 2 {
+        return None;
+    }
+    let (sx, sy) = rows.iter().fold((0.0, 0.0), |(a, b), r| (a + r.parameters as f64, b + r.recompute_gas as f64));
+    let (mx, my) = (sx / n, sy / n);
+    let sxx: f64 = rows.iter().map(|r| (r.parameters as f64 - mx).powi(2)).sum();
+    let sxy: f64 = rows.iter().map(|r| (r.parameters as f64 - mx) * (r.recompute_gas as f64 - my)).sum();
+    (sxx > 0.0).then(|| (my - sxy / sxx * mx, sxy / sxx))
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`).
@@ -149,17 +233,46 @@ pub fn markdown(rows: &[BenchRow], machine: &str) -> String {
     let mut out = format!(
         "Machine: {machine}. Development SRS; one process per model; one untimed proof before timing; \
          gas is per transaction (intrinsic and calldata included), revm with Osaka rules.\n\n\
-         | model | params | k | rows used | lanes | advice / fixed / lookup cols | keygen | prove p50 (p95) | MSM floor | proof | verify | peak RSS | EVM verify gas | deploy gas | runtime |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+         | model | params | k | rows used | lanes | advice / fixed / lookup cols | keygen | prove p50 (p95) | MSM floor | proof | verify | peak RSS | EVM verify gas | submit gas | recompute on chain | deploy gas | runtime |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     );
     for r in rows {
         let rss = r.peak_rss_mib.map(|m| format!("{m:.0} MiB")).unwrap_or_else(|| "n/a".into());
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} / {} / {} | {:.0} ms | {:.0} ms ({:.0} ms) | {:.0} ms ({:.1}×) | {} B | {:.1} ms | {rss} | {} | {} | {} B |\n",
+            "| {} | {} | {} | {} | {} | {} / {} / {} | {:.0} ms | {:.0} ms ({:.0} ms) | {:.0} ms ({:.1}×) | {} B | {:.1} ms | {rss} | {} | {} | {} ({:.1}M to deploy) | {} | {} B |\n",
             r.model, r.parameters, r.k, r.rows_used, r.lanes, r.advice_columns, r.fixed_columns, r.lookups,
             r.keygen_ms, r.prove_p50_ms, r.prove_p95_ms, r.msm_floor_ms, r.prove_p50_ms / r.msm_floor_ms,
-            r.proof_bytes, r.verify_ms, r.evm_verify_gas, r.evm_deploy_gas, r.runtime_bytes
+            r.proof_bytes, r.verify_ms, r.evm_verify_gas, r.submit_gas, r.recompute_gas, r.recompute_deploy_gas as f64 / 1e6,
+            r.evm_deploy_gas, r.runtime_bytes
         ));
+    }
+    out.push_str("\nVerification gas by chain (the same transaction, its precompiles priced per chain; calldata and the rest as measured):\n\n| model | calldata | ecMul / ecAdd / pairings (pairs) / modexp |");
+    for chain in CHAINS {
+        out.push_str(&format!(" {} |", chain.name));
+    }
+    out.push_str("\n|---|---|---|");
+    out.push_str(&"---|".repeat(CHAINS.len()));
+    out.push('\n');
+    for r in rows {
+        let c = &r.precompiles;
+        out.push_str(&format!("| {} | {} | {} / {} / {} ({}) / {} |", r.model, r.calldata_gas, c.ec_mul, c.ec_add, c.pairings, c.pairing_pairs, c.modexp));
+        for chain in CHAINS {
+            out.push_str(&format!(" {} |", r.verify_gas_on(&chain)));
+        }
+        out.push('\n');
+    }
+    if let Some((intercept, slope)) = recompute_fit(rows) {
+        out.push_str(&format!(
+            "\nRecomputing on chain costs about {intercept:.0} + {slope:.1} gas per parameter (least squares over these models)."
+        ));
+        if let Some(default) = rows.first() {
+            let even = (default.evm_verify_gas as f64 - intercept) / slope;
+            out.push_str(&format!(
+                " At the default model's verification cost ({} gas), a proof is the cheaper way above about {:.0} parameters.",
+                default.evm_verify_gas, even
+            ));
+        }
+        out.push('\n');
     }
     out
 }
@@ -180,7 +293,7 @@ pub fn svg(rows: &[BenchRow]) -> Result<String, ProverError> {
         let min_params = rows.iter().map(|r| r.parameters).min().unwrap_or(1) as f64 / 2.0;
         let series: [Series; 2] = [
             ("Prove time (p50) and MSM floor", "ms", |r| r.prove_p50_ms),
-            ("EVM verification gas", "gas", |r| r.evm_verify_gas as f64),
+            ("Gas: verify proof (blue), recompute on chain (red)", "gas", |r| r.evm_verify_gas.max(r.recompute_gas) as f64),
         ];
         for (panel, (title, unit, value)) in panels.iter().zip(series.iter()) {
             let top = rows.iter().map(value).fold(1.0f64, f64::max) * 1.2;
@@ -192,15 +305,18 @@ pub fn svg(rows: &[BenchRow]) -> Result<String, ProverError> {
                 .build_cartesian_2d((min_params..max_params).log_scale(), 0f64..top)
                 .map_err(|e| err(&e))?;
             chart.configure_mesh().x_desc("parameters").y_desc(*unit).draw().map_err(|e| err(&e))?;
-            let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.parameters as f64, value(r))).collect();
+            let shown = |r: &BenchRow| if *unit == "gas" { r.evm_verify_gas as f64 } else { value(r) };
+            let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.parameters as f64, shown(r))).collect();
             chart.draw_series(LineSeries::new(points.clone(), &BLUE)).map_err(|e| err(&e))?;
             chart
                 .draw_series(points.iter().map(|p| Circle::new(*p, 4, BLUE.filled())))
                 .map_err(|e| err(&e))?;
-            if *unit == "ms" {
-                let floor: Vec<(f64, f64)> = rows.iter().map(|r| (r.parameters as f64, r.msm_floor_ms)).collect();
-                chart.draw_series(LineSeries::new(floor, &RED)).map_err(|e| err(&e))?;
-            }
+            let second: Vec<(f64, f64)> = if *unit == "ms" {
+                rows.iter().map(|r| (r.parameters as f64, r.msm_floor_ms)).collect()
+            } else {
+                rows.iter().map(|r| (r.parameters as f64, r.recompute_gas as f64)).collect()
+            };
+            chart.draw_series(LineSeries::new(second, &RED)).map_err(|e| err(&e))?;
         }
         root.present().map_err(|e| err(&e))?;
     }

@@ -8,6 +8,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::evm::{Deployment, Evm};
+use zkpolicy_verifier_contract::recompute::{self, IntegerMlp, MlpLayer};
 use zkpolicy_verifier_contract::solidity::{self, NamedRange, Provenance, CONTRACT_NAME};
 use zkpolicy_verifier_contract::{abi, build};
 
@@ -149,4 +150,101 @@ pub fn run_controller(
         submit_gas: submitted.gas_used,
         controller_deploy_gas: deployed.gas_used,
     })
+}
+
+/// The model as the recomputation baseline sees it: weights, shifts, and every input's
+/// interval from the model's own analysis.
+pub fn integer_mlp(circuit: &PolicyCircuit) -> IntegerMlp {
+    let model = circuit.model();
+    let file = model.file();
+    let card = provenance(circuit);
+    let last = file.layers.len() - 1;
+    let mut bounds: Vec<(i64, i64)> = model.input_ranges().iter().map(|r| (r.lo, r.hi)).collect();
+    let layers = file
+        .layers
+        .iter()
+        .zip(model.bounds())
+        .enumerate()
+        .map(|(l, (layer, b))| {
+            let input_bounds = std::mem::replace(&mut bounds, b.out.iter().map(|i| (i.lo, i.hi)).collect());
+            MlpLayer {
+                weights: layer.weights.clone(),
+                bias: layer.bias.clone(),
+                shift: layer.shift,
+                relu: l != last && layer.activation == zkpolicy_model::Activation::Relu,
+                input_bounds,
+            }
+        })
+        .collect();
+    IntegerMlp {
+        name: model.name().into(),
+        model_commitment: card.model_commitment,
+        weight_bits: file.weight_bits,
+        inputs: card.kpis,
+        layers,
+        outputs: card.outputs,
+    }
+}
+
+/// The recomputation baseline deployed in revm: its address, the gas to deploy it and
+/// its weight data contracts, and the EVM it lives in.
+pub struct RecomputeDeployment {
+    pub evm: Evm,
+    pub address: alloy::primitives::Address,
+    pub deploy_gas: u64,
+    pub runtime_bytes: usize,
+    /// Weight data contracts deployed beside it.
+    pub data_contracts: usize,
+    /// The model's multiply-adds, and the packed words that carry them.
+    pub multiply_adds: usize,
+    pub packed_words: usize,
+}
+
+/// Renders, compiles (solc-js from `solc_dir`) and deploys the baseline for `circuit`'s model.
+pub fn deploy_recompute(circuit: &PolicyCircuit, solc_dir: &Path) -> Result<RecomputeDeployment, ProverError> {
+    use alloy::sol_types::SolValue;
+    let rendered = recompute::render(&integer_mlp(circuit)).map_err(|e| ProverError::Artifact { reason: e.to_string() })?;
+    let mut contracts = compile::compile(solc_dir, &[("ZkPolicyRecompute.sol", &rendered.source)])?;
+    let compiled = contracts
+        .remove(recompute::CONTRACT_NAME)
+        .ok_or_else(|| ProverError::Artifact { reason: format!("the compiler produced no {}", recompute::CONTRACT_NAME) })?;
+    let mut evm = Evm::new();
+    let mut deploy_gas = 0;
+    let mut chunks = Vec::new();
+    for chunk in &rendered.chunks {
+        let d = evm.deploy(recompute::data_contract_creation(chunk))?;
+        deploy_gas += d.gas_used;
+        chunks.push(d.address);
+    }
+    // `address[N]` is static: its words, no offset or length.
+    let args: Vec<u8> = chunks.iter().flat_map(|a| a.abi_encode()).collect();
+    let d = evm.deploy([compiled.bytecode, args].concat())?;
+    Ok(RecomputeDeployment {
+        evm,
+        address: d.address,
+        deploy_gas: deploy_gas + d.gas_used,
+        runtime_bytes: d.runtime_bytes,
+        data_contracts: chunks.len(),
+        multiply_adds: rendered.multiply_adds,
+        packed_words: rendered.packed_words,
+    })
+}
+
+/// What one `recompute` returned: the outputs, or the revert data.
+pub type Recomputed = Result<Vec<i64>, Vec<u8>>;
+
+impl RecomputeDeployment {
+    /// `recompute(kpis)` as a transaction: the outputs (or the revert data) and its gas.
+    pub fn recompute(&mut self, kpis: &[i64]) -> Result<(Recomputed, u64), ProverError> {
+        use alloy::primitives::I256;
+        use alloy::sol_types::SolCall;
+        use recompute::ZkPolicyRecompute::recomputeCall;
+        let call = recomputeCall { kpis: kpis.iter().map(|v| I256::try_from(*v).unwrap_or_default()).collect() };
+        let out = self.evm.call(self.address, call.abi_encode())?;
+        if !out.success {
+            return Ok((Err(out.output), out.gas_used));
+        }
+        let values = recomputeCall::abi_decode_returns(&out.output).map_err(|e| ProverError::Artifact { reason: e.to_string() })?;
+        Ok((Ok(values.iter().map(|v| i64::try_from(*v).unwrap_or(i64::MIN)).collect()), out.gas_used))
+    }
 }

@@ -165,7 +165,7 @@ pub fn compile_contracts(solc_dir: &Path) -> Result<BTreeMap<String, Compiled>, 
 
 /// The values of a `Decision` or `ParametersApplied` log: one big-endian int64 each.
 pub fn unpack_int64(packed: &[u8]) -> Option<Vec<i64>> {
-    if packed.len() % 8 != 0 {
+    if !packed.len().is_multiple_of(8) {
         return None;
     }
     Some(packed.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().unwrap_or_default())).collect())

@@ -16,6 +16,7 @@ pub mod controller;
 pub mod evm;
 pub mod interpret;
 pub mod program;
+pub mod recompute;
 pub mod solidity;
 pub mod transcript;
 

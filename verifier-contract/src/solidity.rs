@@ -506,3 +506,37 @@ contract {name} {{
     )
 }
 
+
+/// The precompile calls the rendered verifier makes on every proof, for pricing it on
+/// chains whose precompile prices differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PrecompileCalls {
+    pub ec_add: u64,
+    pub ec_mul: u64,
+    /// Pairing calls, and the pairs they check in all.
+    pub pairings: u64,
+    pub pairing_pairs: u64,
+    pub modexp: u64,
+}
+
+/// Counts what [`render`] emits: an ecAdd per MSM term, an ecMul per term whose scalar is
+/// not the constant 1, a modexp per inversion, one two-pair pairing.
+pub fn precompile_calls(program: &Program) -> PrecompileCalls {
+    let l = Layout::new(program);
+    let mut calls = PrecompileCalls::default();
+    for op in &program.ops {
+        match op {
+            Op::Msm { terms, .. } => {
+                calls.ec_add += terms.len() as u64;
+                calls.ec_mul += terms.iter().filter(|(s, _)| l.consts.get(s).map(String::as_str) != Some("1")).count() as u64;
+            }
+            Op::BatchInvert { .. } | Op::InstanceEval { .. } => calls.modexp += 1,
+            Op::PairingCheck { .. } => {
+                calls.pairings += 1;
+                calls.pairing_pairs += 2;
+            }
+            _ => {}
+        }
+    }
+    calls
+}

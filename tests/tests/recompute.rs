@@ -1,0 +1,61 @@
+//! The on-chain recomputation baseline is a third twin of the model: on random KPI
+//! vectors of every bundled model, the contract's outputs in the EVM, the outputs a real
+//! proof proves, and the Rust reference are equal; out-of-range KPIs are refused by name.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use alloy_sol_types::SolInterface;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_model::{infer, synth, Model, QuantizedKpis};
+use zkpolicy_prover::{evm, keys, proof, srs};
+use zkpolicy_verifier_contract::compile;
+use zkpolicy_verifier_contract::recompute::ZkPolicyRecompute::ZkPolicyRecomputeErrors;
+
+fn circuit(name: &str) -> PolicyCircuit {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/{name}.json"));
+    PolicyCircuit::new(Arc::new(Model::load(path).expect("model"))).expect("plan")
+}
+
+#[test]
+fn recomputation_proof_and_reference_agree_on_every_bundled_model() {
+    for (name, vectors, proofs) in [("tokenomics-policy", 200, 3), ("trained-policy", 100, 2), ("policy-m", 60, 1), ("policy-l", 20, 1)] {
+        let circuit = circuit(name);
+        let model = circuit.model();
+        let mut deployed = evm::deploy_recompute(&circuit, compile::bundled_dir()).expect("baseline deploys");
+        let params = srs::dev_params_insecure(circuit.shape().k);
+        let pk = keys::keygen(&params, &circuit).expect("keygen");
+        let mut rng = ChaCha20Rng::seed_from_u64(77);
+        let mut gas = 0;
+        let mut vectors_seen = std::collections::BTreeSet::new();
+        // The extremes of the KPI box, then random vectors.
+        let ranges = model.input_ranges();
+        let corners = [ranges.iter().map(|r| r.lo).collect::<Vec<_>>(), ranges.iter().map(|r| r.hi).collect()];
+        let randoms = (0..vectors).map(|_| synth::random_kpis(model, &mut rng).values().to_vec());
+        for (i, values) in corners.into_iter().chain(randoms).enumerate() {
+            let kpis = QuantizedKpis::new(model, values).expect("in range");
+            let reference = infer(model, &kpis).expect("reference").outputs;
+            let (on_chain, g) = deployed.recompute(kpis.values()).expect("executes");
+            gas = gas.max(g);
+            assert_eq!(on_chain.as_deref(), Ok(reference.as_slice()), "{name}: KPIs {:?}", kpis.values());
+            if i < proofs {
+                let (public, _) = proof::prove(&params, &pk, &circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(i as u64)).expect("prove");
+                assert_eq!(public.outputs, reference, "{name}: the proven outputs");
+            }
+            vectors_seen.insert(reference);
+        }
+        assert!(vectors_seen.len() > 1, "{name}: the vectors exercise the model");
+        // A KPI outside its range is refused by name, as the controller does.
+        let mut out_of_range: Vec<i64> = ranges.iter().map(|r| r.lo).collect();
+        out_of_range[1] = ranges[1].hi + 1;
+        let (refused, _) = deployed.recompute(&out_of_range).expect("executes");
+        let error = ZkPolicyRecomputeErrors::abi_decode(&refused.expect_err("refused")).expect("a named error");
+        assert!(matches!(&error, ZkPolicyRecomputeErrors::KpiOutOfRange(e) if e.index == alloy_primitives::U256::from(1)), "{error:?}");
+        eprintln!(
+            "{name}: recompute {gas} gas (transaction), deploy {} gas, runtime {} bytes + {} data contracts; {} multiply-adds in {} packed words",
+            deployed.deploy_gas, deployed.runtime_bytes, deployed.data_contracts, deployed.multiply_adds, deployed.packed_words
+        );
+    }
+}
