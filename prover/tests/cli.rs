@@ -256,8 +256,13 @@ fn bench_writes_json_and_svg_for_the_default_model() {
     }
     assert!(row["evm_verify_gas"].as_u64().expect("gas") > 100_000);
     assert!(row["runtime_bytes"].as_u64().expect("size") > 1_000);
+    // Submission costs more than verification; the baseline recomputation far less (a small model).
+    let (verify, submit, recompute) = (row["evm_verify_gas"].as_u64(), row["submit_gas"].as_u64(), row["recompute_gas"].as_u64());
+    assert!(submit > verify && recompute < verify.map(|v| v / 4), "{verify:?} {submit:?} {recompute:?}");
+    assert_eq!(row["precompiles"]["ec_mul"], 23);
+    assert!(table.contains("| Ethereum L1 (Osaka) | EIP-7904 draft | Monad |"), "{table}");
     let svg = std::fs::read_to_string(d.join("b.svg")).expect("svg written");
-    assert!(svg.starts_with("<svg") && svg.contains("EVM verification gas") && svg.len() > 2_000);
+    assert!(svg.starts_with("<svg") && svg.contains("recompute on chain") && svg.len() > 2_000);
     // The table can be re-made from the JSON alone.
     zkpolicy(d).args(["bench", "--from-json", "b.json"]).assert().success().stdout(predicates::str::contains("| tokenomics-policy | 484 |"));
 }
