@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 cargo build --release --locked -p zkpolicy-prover
-./target/release/zkpolicy bench --runs "$runs" --json benches/results.json --svg benches/results.svg > /dev/null
+./target/release/zkpolicy bench --runs "$runs" --shapes both --json benches/results.json --svg benches/results.svg > /dev/null
 table=$(mktemp)
 ./target/release/zkpolicy bench --from-json benches/results.json > "$table"
 awk -v table="$table" '

@@ -37,6 +37,8 @@ pub struct CircuitShape {
     pub lookups: usize,
     /// Grand-product polynomials of the permutation argument: equality columns in chunks of `degree − 2`.
     pub permutation_chunks: usize,
+    /// Columns in the permutation argument (each has a sigma commitment in the key).
+    pub equality_columns: usize,
     pub instances: usize,
     pub degree: usize,
 }
@@ -48,6 +50,29 @@ impl CircuitShape {
     pub fn committed_polynomials(&self) -> usize {
         self.advice_columns + 3 * self.lookups + self.permutation_chunks + 1 + (self.degree - 1) + 2
     }
+
+    /// Commitments the EVM verifier multiplies by a scalar: the proof's, and the
+    /// verifying key's (fixed columns, permutation sigmas). Each costs one ecMul
+    /// (6,000 gas) and an opening, so this is what verification gas follows.
+    pub fn verifier_msm_terms(&self) -> usize {
+        self.committed_polynomials() + self.fixed_columns + self.equality_columns
+    }
+
+    /// The planner's estimate of prover work: committed polynomials times rows.
+    pub fn prover_work(&self) -> usize {
+        (self.advice_columns + self.permutation_chunks + 3 * self.lookups + self.degree - 1) << self.k
+    }
+}
+
+/// What [`plan_for`] minimises.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Objective {
+    /// Verification gas: the fewest commitments (fewest lanes), whatever k it takes. The
+    /// default: verification cost stays flat as models grow.
+    #[default]
+    Gas,
+    /// Prover time: the least `2^k × committed polynomials`, wider lanes for big models.
+    ProverTime,
 }
 
 /// Where one KPI's range check sits: the KPI (a copy of its instance) in `acc[input]`,
@@ -125,21 +150,35 @@ pub fn rows_needed(dims: &[usize], lanes: usize) -> usize {
     place(dims, lanes).rows
 }
 
-/// Chooses the lane width that minimises an estimate of prover work,
-/// `2^k × (polynomials committed)`, preferring fewer columns on ties.
+/// The shape that minimises verification gas (see [`Objective::Gas`]).
 pub fn plan(model: &Model) -> Result<CircuitShape, CircuitError> {
+    plan_for(model, Objective::Gas)
+}
+
+/// Chooses the lane width for `objective` among the shapes that fit `k ≤ MAX_K`, preferring
+/// fewer columns on ties.
+pub fn plan_for(model: &Model, objective: Objective) -> Result<CircuitShape, CircuitError> {
     let dims = model.dims();
-    let mut best: Option<(usize, CircuitShape)> = None;
+    let mut best: Option<((usize, usize), CircuitShape)> = None;
+    let mut smallest_rows = usize::MAX;
     for lanes in LANE_CHOICES {
-        let shape = shape_for(model, &dims, lanes)?;
-        // advice + lanes' permutation chunks + 3 lookup polynomials + quotient pieces.
-        let polys = shape.advice_columns + shape.permutation_chunks + 3 * shape.lookups + shape.degree - 1;
-        let cost = polys << shape.k;
+        let shape = match shape_for(model, &dims, lanes) {
+            Ok(shape) => shape,
+            Err(CircuitError::TooLarge { rows, .. }) => {
+                smallest_rows = smallest_rows.min(rows);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let cost = match objective {
+            Objective::Gas => (shape.verifier_msm_terms(), shape.k as usize),
+            Objective::ProverTime => (shape.prover_work(), shape.verifier_msm_terms()),
+        };
         if best.as_ref().is_none_or(|(c, _)| cost < *c) {
             best = Some((cost, shape));
         }
     }
-    best.map(|(_, s)| s).ok_or(CircuitError::TooLarge { model: model.name().into(), rows: 0, max_k: MAX_K })
+    best.map(|(_, s)| s).ok_or(CircuitError::TooLarge { model: model.name().into(), rows: smallest_rows, max_k: MAX_K })
 }
 
 /// The shape at a given lane width.
@@ -161,6 +200,7 @@ pub fn shape_for(model: &Model, dims: &[usize], lanes: usize) -> Result<CircuitS
         fixed_columns: cs.num_fixed_columns(),
         lookups: cs.lookups().len(),
         permutation_chunks: cs.permutation().get_columns().len().div_ceil(cs.degree() - 2),
+        equality_columns: cs.permutation().get_columns().len(),
         instances: 1 + dims[0] + dims[dims.len() - 1],
         degree: cs.degree(),
     })

@@ -26,5 +26,5 @@ pub mod witness;
 
 pub use error::CircuitError;
 pub use halo2_proofs;
-pub use layout::CircuitShape;
+pub use layout::{CircuitShape, Objective};
 pub use policy::{PolicyCircuit, PolicyParams, PublicInputs};

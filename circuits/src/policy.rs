@@ -23,7 +23,7 @@ use crate::chips::compare::CompareMode;
 use crate::chips::Chips;
 use crate::columns::Wire;
 use crate::field::{fr, Fr};
-use crate::layout::{self, CircuitShape, Placement};
+use crate::layout::{self, CircuitShape, Objective, Placement};
 use crate::witness::{CompareSite, Honest, WitnessSource};
 use crate::CircuitError;
 
@@ -82,9 +82,21 @@ pub struct PolicyCircuit {
 }
 
 impl PolicyCircuit {
-    /// The circuit without a witness (for key generation), at the planned shape.
+    /// The circuit without a witness (for key generation), at the shape that minimises
+    /// verification gas.
     pub fn new(model: Arc<Model>) -> Result<Self, CircuitError> {
-        let shape = layout::plan(&model)?;
+        Self::planned(model, Objective::Gas)
+    }
+
+    /// The circuit at `lanes` multiply-accumulates per row, whatever the planner would choose.
+    pub fn with_lanes(model: Arc<Model>, lanes: usize) -> Result<Self, CircuitError> {
+        let shape = layout::shape_for(&model, &model.dims(), lanes)?;
+        Ok(Self { model, shape, kpis: None, source: Arc::new(Honest) })
+    }
+
+    /// The circuit at the shape planned for `objective`.
+    pub fn planned(model: Arc<Model>, objective: Objective) -> Result<Self, CircuitError> {
+        let shape = layout::plan_for(&model, objective)?;
         Ok(Self { model, shape, kpis: None, source: Arc::new(Honest) })
     }
 

@@ -19,7 +19,7 @@ use zkpolicy_circuits::columns::PolicyColumns;
 use zkpolicy_circuits::field::{fr, to_i64, Fr};
 use zkpolicy_circuits::layout::Placement;
 use zkpolicy_circuits::witness::{CompareSite, WitnessSource};
-use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
+use zkpolicy_circuits::{Objective, PolicyCircuit, PublicInputs};
 use zkpolicy_model::{infer, synth, Model, QuantizedKpis};
 
 const MODELS: [&str; 4] = ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"];
@@ -28,6 +28,18 @@ const EPOCH: u64 = 5;
 
 fn lookup(row: usize) -> BTreeSet<Failure> {
     BTreeSet::from([Failure::new(RANGE, row)])
+}
+
+/// The deployed (gas) shape where MockProver runs it quickly (k ≤ 11), otherwise the
+/// prover-time shape: one lane on the small models, wide lanes on the large ones, so
+/// both layouts meet every adversary.
+fn test_shape(model: Arc<Model>) -> PolicyCircuit {
+    let gas = PolicyCircuit::new(model.clone()).expect("plan");
+    if gas.shape().k <= 11 {
+        gas
+    } else {
+        PolicyCircuit::planned(model, Objective::ProverTime).expect("plan")
+    }
 }
 
 /// A bundled model, its circuit on one KPI vector, and that vector's honest witness.
@@ -46,7 +58,7 @@ impl Subject {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"));
         let model = Arc::new(Model::load(path).expect("bundled model loads"));
         let kpis = synth::random_kpis(&model, &mut ChaCha20Rng::seed_from_u64(seed));
-        let circuit = PolicyCircuit::new(model.clone()).expect("plan").with_kpis(kpis.clone());
+        let circuit = test_shape(model.clone()).with_kpis(kpis.clone());
         let placement = circuit.placement();
         let cols = adversary::columns(&circuit);
         let instance = PublicInputs::honest(&model, EPOCH, &kpis).expect("reference").to_instance();

@@ -7,8 +7,8 @@ use halo2_proofs::dev::{MockProver, VerifyFailure};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::field::{fr, Fr};
-use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
-use zkpolicy_model::{synth, Model};
+use zkpolicy_circuits::{Objective, PolicyCircuit, PublicInputs};
+use zkpolicy_model::{synth, Model, QuantizedKpis};
 
 fn bundled(name: &str) -> Arc<Model> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"));
@@ -19,18 +19,22 @@ fn mock(circuit: &PolicyCircuit, instance: Vec<Fr>) -> Result<(), Vec<VerifyFail
     MockProver::run(circuit.shape().k, circuit, vec![instance]).expect("synthesis").verify()
 }
 
-/// The number of random KPI vectors checked against the reference, per model.
-fn check_random(name: &str, vectors: usize, seed: u64) {
+/// `vectors` random KPI vectors, and the two corners of the KPI box, proven under
+/// MockProver at the shape planned for `objective` and checked against the reference.
+fn check_random(name: &str, objective: Objective, vectors: usize, seed: u64) {
     let model = bundled(name);
-    let circuit = PolicyCircuit::new(model.clone()).expect("plan");
+    let circuit = PolicyCircuit::planned(model.clone(), objective).expect("plan");
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let ranges = model.input_ranges();
+    let corners = [ranges.iter().map(|r| r.lo).collect::<Vec<_>>(), ranges.iter().map(|r| r.hi).collect()];
+    let randoms = (0..vectors).map(|_| synth::random_kpis(&model, &mut rng).values().to_vec());
     let mut distinct = std::collections::BTreeSet::new();
-    for _ in 0..vectors {
-        let kpis = synth::random_kpis(&model, &mut rng);
+    for values in corners.into_iter().chain(randoms) {
+        let kpis = QuantizedKpis::new(&model, values).expect("in range");
         let public = PublicInputs::honest(&model, 7, &kpis).expect("reference");
         distinct.insert(public.outputs.clone());
         let result = mock(&circuit.with_kpis(kpis.clone()), public.to_instance());
-        assert_eq!(result, Ok(()), "{name}: KPIs {:?}", kpis.values());
+        assert_eq!(result, Ok(()), "{name} ({objective:?}, {} lanes): KPIs {:?}", circuit.shape().lanes, kpis.values());
     }
     // The vectors exercise the model: outputs are not all the same.
     assert!(distinct.len() > vectors / 10, "{name}: only {} distinct outputs", distinct.len());
@@ -38,17 +42,26 @@ fn check_random(name: &str, vectors: usize, seed: u64) {
 
 #[test]
 fn default_model_matches_the_reference_on_1000_random_kpi_vectors() {
-    check_random("tokenomics-policy", 1000, 1);
+    check_random("tokenomics-policy", Objective::Gas, 1000, 1);
 }
 
 #[test]
-fn policy_m_matches_the_reference_on_1000_random_kpi_vectors() {
-    check_random("policy-m", 1000, 2);
+fn trained_policy_matches_the_reference() {
+    check_random("trained-policy", Objective::Gas, 300, 4);
+}
+
+/// Both planned shapes of the larger models: one lane (the gas shape, as deployed) and
+/// the wide lanes the prover-time shape uses.
+#[test]
+fn policy_m_matches_the_reference_at_both_shapes() {
+    check_random("policy-m", Objective::ProverTime, 200, 2);
+    check_random("policy-m", Objective::Gas, 20, 5);
 }
 
 #[test]
-fn policy_l_matches_the_reference_on_1000_random_kpi_vectors() {
-    check_random("policy-l", 1000, 3);
+fn policy_l_matches_the_reference_at_both_shapes() {
+    check_random("policy-l", Objective::ProverTime, 40, 3);
+    check_random("policy-l", Objective::Gas, 2, 6);
 }
 
 #[test]
@@ -74,10 +87,14 @@ fn shapes_meet_the_targets() {
     assert!(s.k <= 10, "{s:?}");
     assert!(s.rows <= s.usable_rows);
     assert_eq!(s.instances, 1 + 8 + 4);
-    for name in ["policy-m", "policy-l"] {
-        let s = PolicyCircuit::new(bundled(name)).expect("plan").shape().clone();
-        assert!(s.rows <= s.usable_rows, "{name}: {s:?}");
-        eprintln!("{name}: {s:?}");
+    for name in ["trained-policy", "policy-m", "policy-l"] {
+        let gas = PolicyCircuit::new(bundled(name)).expect("plan").shape().clone();
+        let fast = PolicyCircuit::planned(bundled(name), Objective::ProverTime).expect("plan").shape().clone();
+        assert!(gas.rows <= gas.usable_rows && fast.rows <= fast.usable_rows, "{name}: {gas:?} {fast:?}");
+        // Flat verification: the gas shape has the default model's columns at any size.
+        assert_eq!(gas.verifier_msm_terms(), s.verifier_msm_terms(), "{name}: {gas:?}");
+        assert!(fast.prover_work() <= gas.prover_work(), "{name}");
+        eprintln!("{name}: gas {gas:?}; prover time {fast:?}");
     }
     eprintln!("default: {s:?}");
 }

@@ -132,6 +132,14 @@ pub fn tokenomics_policy() -> ModelFile {
 /// A benchmark model with seeded int8 weights: KPIs in `[0, 1]` at 8 bits, outputs
 /// in `[-1000, 1000]` bps. Each layer's shift is the smallest the bounds analysis accepts.
 pub fn seeded(name: &str, dims: &[usize], seed: u64) -> Result<ModelFile, ModelError> {
+    seeded_with_bits(name, dims, seed, 8)
+}
+
+/// [`seeded`] with weights of `weight_bits` signed bits: wide layers need narrower
+/// weights for the worst-case interval analysis to keep every value in the comparator
+/// window.
+pub fn seeded_with_bits(name: &str, dims: &[usize], seed: u64, weight_bits: u32) -> Result<ModelFile, ModelError> {
+    let bound = (1i64 << (weight_bits - 1)) - 1;
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let (n_in, n_out) = (dims[0], dims[dims.len() - 1]);
     let last = dims.len() - 2;
@@ -139,7 +147,7 @@ pub fn seeded(name: &str, dims: &[usize], seed: u64) -> Result<ModelFile, ModelE
         .windows(2)
         .enumerate()
         .map(|(l, d)| LayerSpec {
-            weights: (0..d[1]).map(|_| (0..d[0]).map(|_| rng.gen_range(-127..=127)).collect()).collect(),
+            weights: (0..d[1]).map(|_| (0..d[0]).map(|_| rng.gen_range(-bound..=bound)).collect()).collect(),
             bias: (0..d[1]).map(|_| rng.gen_range(-4096..=4096)).collect(),
             shift: MAX_SHIFT,
             activation: if l == last { Activation::None } else { Activation::Relu },
@@ -150,7 +158,7 @@ pub fn seeded(name: &str, dims: &[usize], seed: u64) -> Result<ModelFile, ModelE
         version: FORMAT_VERSION,
         name: name.into(),
         description: format!("Benchmark policy {dims:?} with weights from ChaCha20 seed {seed}."),
-        weight_bits: 8,
+        weight_bits,
         bias_bits: 16,
         inputs: (0..n_in)
             .map(|i| InputSpec {
@@ -188,6 +196,12 @@ pub fn policy_m() -> Result<ModelFile, ModelError> {
 /// `policy-l`: 32 → 256 → 256 → 16.
 pub fn policy_l() -> Result<ModelFile, ModelError> {
     seeded("policy-l", &[32, 256, 256, 16], 0x6c)
+}
+
+/// `policy-xl`: 64 → 1024 → 1024 → 16, 1,131,536 parameters with 5-bit weights. Built
+/// from its seed rather than shipped (its file would be 5 MB).
+pub fn policy_xl() -> Result<ModelFile, ModelError> {
+    seeded_with_bits("policy-xl", &[64, 1024, 1024, 16], 0x78, 5)
 }
 
 /// A uniformly random KPI vector inside the model's declared quantized ranges.

@@ -48,9 +48,11 @@ pub struct BenchRow {
     pub calldata_gas: u64,
     pub precompiles: PrecompileCalls,
     /// The honest baseline: recomputing the integer model on chain (transaction gas),
-    /// and deploying it (its weight data contracts included).
-    pub recompute_gas: u64,
-    pub recompute_deploy_gas: u64,
+    /// and deploying it (its weight data contracts included); `None` when it does not
+    /// fit, with the reason.
+    pub recompute_gas: Option<u64>,
+    pub recompute_deploy_gas: Option<u64>,
+    pub recompute_note: Option<String>,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -75,7 +77,12 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     proof::prove(&params, &pk, circuit, &synth::random_kpis(circuit.model(), &mut rng), 0, ChaCha20Rng::seed_from_u64(0))?;
     let mut times = Vec::with_capacity(runs);
     let mut last = None;
+    let budget = Instant::now();
     for epoch in 1..=runs.max(1) as u64 {
+        // Large models: as many proofs as three minutes allow (at least one).
+        if !times.is_empty() && budget.elapsed().as_secs() > 180 {
+            break;
+        }
         let kpis = synth::random_kpis(circuit.model(), &mut rng);
         let started = Instant::now();
         last = Some(proof::prove(&params, &pk, circuit, &kpis, epoch, ChaCha20Rng::seed_from_u64(epoch))?);
@@ -111,11 +118,22 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     let program = build::build(&params, pk.get_vk(), shape.instances)?;
     let calldata = abi::verify_calldata(&bytes, &public.to_instance());
     let calldata_gas = calldata.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum();
-    let mut baseline = evm::deploy_recompute(circuit, compile::bundled_dir())?;
-    let (recomputed, recompute_gas) = baseline.recompute(&public.kpis)?;
-    if recomputed.as_deref() != Ok(public.outputs.as_slice()) {
-        return Err(ProverError::Artifact { reason: "the recomputation baseline disagrees with the proof".into() });
-    }
+    let (recompute_gas, recompute_deploy_gas, recompute_note) = match evm::deploy_recompute(circuit, compile::bundled_dir()) {
+        Ok(mut baseline) => {
+            let (recomputed, gas) = baseline.recompute(&public.kpis)?;
+            if recomputed.as_deref() != Ok(public.outputs.as_slice()) {
+                return Err(ProverError::Artifact { reason: "the recomputation baseline disagrees with the proof".into() });
+            }
+            (Some(gas), Some(baseline.deploy_gas), None)
+        }
+        Err(ProverError::Recompute(e)) => {
+            let words = zkpolicy_verifier_contract::recompute::packed_words(&evm::integer_mlp(circuit)).map(|(w, _)| w).unwrap_or(0);
+            // Deploying data costs 200 gas a byte, at least.
+            let note = format!("does not fit: {e}; its {words} packed weight words ({:.1} MB) would cost over {:.0}M gas to deploy", words as f64 * 32e-6, words as f64 * 32.0 * 200.0 / 1e6);
+            (None, None, Some(note))
+        }
+        Err(e) => return Err(e),
+    };
     Ok(BenchRow {
         model: circuit.model().name().into(),
         parameters: circuit.model().parameter_count(),
@@ -141,7 +159,8 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
         calldata_gas,
         precompiles: solidity::precompile_calls(&program),
         recompute_gas,
-        recompute_deploy_gas: baseline.deploy_gas,
+        recompute_deploy_gas,
+        recompute_note,
     })
 }
 
@@ -192,16 +211,23 @@ impl BenchRow {
     }
 }
 
+fn recompute_cell(r: &BenchRow) -> String {
+    match (r.recompute_gas, r.recompute_deploy_gas) {
+        (Some(gas), Some(deploy)) => format!("{gas} ({:.1}M to deploy)", deploy as f64 / 1e6),
+        _ => "does not fit (see below)".into(),
+    }
+}
+
 /// `gas ≈ intercept + slope · parameters`, least squares over the rows' recomputation gas.
 pub fn recompute_fit(rows: &[BenchRow]) -> Option<(f64, f64)> {
-    let n = rows.len() as f64;
-    if rows.len() < 2 {
+    let points: Vec<(f64, f64)> = rows.iter().filter_map(|r| Some((r.parameters as f64, r.recompute_gas? as f64))).collect();
+    if points.len() < 2 {
         return None;
     }
-    let (sx, sy) = rows.iter().fold((0.0, 0.0), |(a, b), r| (a + r.parameters as f64, b + r.recompute_gas as f64));
-    let (mx, my) = (sx / n, sy / n);
-    let sxx: f64 = rows.iter().map(|r| (r.parameters as f64 - mx).powi(2)).sum();
-    let sxy: f64 = rows.iter().map(|r| (r.parameters as f64 - mx) * (r.recompute_gas as f64 - my)).sum();
+    let n = points.len() as f64;
+    let (mx, my) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     (sxx > 0.0).then(|| (my - sxy / sxx * mx, sxy / sxx))
 }
 
@@ -239,11 +265,10 @@ pub fn markdown(rows: &[BenchRow], machine: &str) -> String {
     for r in rows {
         let rss = r.peak_rss_mib.map(|m| format!("{m:.0} MiB")).unwrap_or_else(|| "n/a".into());
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} / {} / {} | {:.0} ms | {:.0} ms ({:.0} ms) | {:.0} ms ({:.1}×) | {} B | {:.1} ms | {rss} | {} | {} | {} ({:.1}M to deploy) | {} | {} B |\n",
+            "| {} | {} | {} | {} | {} | {} / {} / {} | {:.0} ms | {:.0} ms ({:.0} ms) | {:.0} ms ({:.1}×) | {} B | {:.1} ms | {rss} | {} | {} | {} | {} | {} B |\n",
             r.model, r.parameters, r.k, r.rows_used, r.lanes, r.advice_columns, r.fixed_columns, r.lookups,
             r.keygen_ms, r.prove_p50_ms, r.prove_p95_ms, r.msm_floor_ms, r.prove_p50_ms / r.msm_floor_ms,
-            r.proof_bytes, r.verify_ms, r.evm_verify_gas, r.submit_gas, r.recompute_gas, r.recompute_deploy_gas as f64 / 1e6,
-            r.evm_deploy_gas, r.runtime_bytes
+            r.proof_bytes, r.verify_ms, r.evm_verify_gas, r.submit_gas, recompute_cell(r), r.evm_deploy_gas, r.runtime_bytes
         ));
     }
     out.push_str("\nVerification gas by chain (the same transaction, its precompiles priced per chain; calldata and the rest as measured):\n\n| model | calldata | ecMul / ecAdd / pairings (pairs) / modexp |");
@@ -274,6 +299,11 @@ pub fn markdown(rows: &[BenchRow], machine: &str) -> String {
         }
         out.push('\n');
     }
+    for r in rows {
+        if let Some(note) = &r.recompute_note {
+            out.push_str(&format!("\n{}: recomputing on chain {note}.\n", r.model));
+        }
+    }
     out
 }
 
@@ -293,7 +323,7 @@ pub fn svg(rows: &[BenchRow]) -> Result<String, ProverError> {
         let min_params = rows.iter().map(|r| r.parameters).min().unwrap_or(1) as f64 / 2.0;
         let series: [Series; 2] = [
             ("Prove time (p50) and MSM floor", "ms", |r| r.prove_p50_ms),
-            ("Gas: verify proof (blue), recompute on chain (red)", "gas", |r| r.evm_verify_gas.max(r.recompute_gas) as f64),
+            ("Gas: verify proof (blue), recompute on chain (red)", "gas", |r| r.evm_verify_gas.max(r.recompute_gas.unwrap_or(0)) as f64),
         ];
         for (panel, (title, unit, value)) in panels.iter().zip(series.iter()) {
             let top = rows.iter().map(value).fold(1.0f64, f64::max) * 1.2;
@@ -314,7 +344,7 @@ pub fn svg(rows: &[BenchRow]) -> Result<String, ProverError> {
             let second: Vec<(f64, f64)> = if *unit == "ms" {
                 rows.iter().map(|r| (r.parameters as f64, r.msm_floor_ms)).collect()
             } else {
-                rows.iter().map(|r| (r.parameters as f64, r.recompute_gas as f64)).collect()
+                rows.iter().filter_map(|r| Some((r.parameters as f64, r.recompute_gas? as f64))).collect()
             };
             chart.draw_series(LineSeries::new(second, &RED)).map_err(|e| err(&e))?;
         }

@@ -37,6 +37,9 @@ pub enum ProverError {
     #[error(transparent)]
     Evm(#[from] zkpolicy_verifier_contract::evm::EvmError),
 
+    #[error("recomputation baseline: {0}")]
+    Recompute(#[from] zkpolicy_verifier_contract::recompute::RecomputeError),
+
     #[error("invalid proof: {reason}")]
     InvalidProof { reason: String },
 

@@ -203,7 +203,7 @@ pub struct RecomputeDeployment {
 /// Renders, compiles (solc-js from `solc_dir`) and deploys the baseline for `circuit`'s model.
 pub fn deploy_recompute(circuit: &PolicyCircuit, solc_dir: &Path) -> Result<RecomputeDeployment, ProverError> {
     use alloy::sol_types::SolValue;
-    let rendered = recompute::render(&integer_mlp(circuit)).map_err(|e| ProverError::Artifact { reason: e.to_string() })?;
+    let rendered = recompute::render(&integer_mlp(circuit))?;
     let mut contracts = compile::compile(solc_dir, &[("ZkPolicyRecompute.sol", &rendered.source)])?;
     let compiled = contracts
         .remove(recompute::CONTRACT_NAME)

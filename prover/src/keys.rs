@@ -2,7 +2,7 @@
 //!
 //! Keys depend on the model (its weights are fixed columns), the circuit
 //! layout version, k and the SRS, so the cache directory is named by all four:
-//! `<cache>/<model commitment>/<CIRCUIT_VERSION>-k<k>-<srs id>/{vk,pk}.bin`.
+//! `<cache>/<model commitment>/<CIRCUIT_VERSION>-k<k>-w<lanes>-<srs id>/{vk,pk}.bin`.
 //! Each file starts with the keccak-256 of the rest, so a truncated or edited
 //! file is detected and regenerated instead of reaching the deserializer.
 
@@ -59,7 +59,7 @@ impl KeyCache {
     pub fn dir(&self, circuit: &PolicyCircuit, srs: &SrsSource) -> PathBuf {
         self.root
             .join(circuit.model().commitment().to_string())
-            .join(format!("{CIRCUIT_VERSION}-k{}-{}", circuit.shape().k, srs.id()))
+            .join(format!("{CIRCUIT_VERSION}-k{}-w{}-{}", circuit.shape().k, circuit.shape().lanes, srs.id()))
     }
 
     /// The proving key, read from the cache or generated and cached (with its verifying key).

@@ -271,10 +271,10 @@ fn bench_writes_json_and_svg_for_the_default_model() {
 fn bench_refuses_an_unknown_model_before_measuring() {
     let dir = tempfile::tempdir().expect("tempdir");
     zkpolicy(dir.path())
-        .args(["bench", "--models", "tokenomics-policy,policy-xl", "--json", "b.json"])
+        .args(["bench", "--models", "tokenomics-policy,policy-xxl", "--json", "b.json"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("unknown model \"policy-xl\""));
+        .stderr(predicates::str::contains("unknown model \"policy-xxl\""));
     assert!(!dir.path().join("b.json").exists());
 }
 

@@ -1,12 +1,11 @@
 //! Real proofs of the default model: valid ones verify, every tampering fails.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
-use zkpolicy_model::{synth, KpiSnapshot, Model};
+use zkpolicy_model::{synth, KpiSnapshot};
 use zkpolicy_prover::proof::{prove, prove_batch, verify, BatchJob};
 use zkpolicy_prover::{keys, srs, ProverError};
 
@@ -20,9 +19,10 @@ struct Fixture {
     pk: halo2_proofs::plonk::ProvingKey<halo2_proofs::halo2curves::bn256::G1Affine>,
 }
 
+mod common;
+
 fn fixture(name: &str) -> Fixture {
-    let model = Arc::new(Model::load(models_dir().join(format!("{name}.json"))).expect("model"));
-    let circuit = PolicyCircuit::new(model).expect("plan");
+    let circuit = common::test_circuit(name);
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     Fixture { circuit, params, pk }

@@ -2,27 +2,20 @@
 //! vectors of every bundled model, the contract's outputs in the EVM, the outputs a real
 //! proof proves, and the Rust reference are equal; out-of-range KPIs are refused by name.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use alloy_sol_types::SolInterface;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::{infer, synth, Model, QuantizedKpis};
+use zkpolicy_model::{infer, synth, QuantizedKpis};
 use zkpolicy_prover::{evm, keys, proof, srs};
 use zkpolicy_verifier_contract::compile;
 use zkpolicy_verifier_contract::recompute::ZkPolicyRecompute::ZkPolicyRecomputeErrors;
 
-fn circuit(name: &str) -> PolicyCircuit {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/{name}.json"));
-    PolicyCircuit::new(Arc::new(Model::load(path).expect("model"))).expect("plan")
-}
+mod common;
 
 #[test]
 fn recomputation_proof_and_reference_agree_on_every_bundled_model() {
     for (name, vectors, proofs) in [("tokenomics-policy", 200, 3), ("trained-policy", 100, 2), ("policy-m", 60, 1), ("policy-l", 20, 1)] {
-        let circuit = circuit(name);
+        let circuit = common::test_circuit(name);
         let model = circuit.model();
         let mut deployed = evm::deploy_recompute(&circuit, compile::bundled_dir()).expect("baseline deploys");
         let params = srs::dev_params_insecure(circuit.shape().k);

@@ -1,8 +1,5 @@
 //! The rendered Solidity verifier in revm gives the native verifier's verdict.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use alloy_primitives::U256;
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::ProvingKey;
@@ -10,7 +7,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::{synth, Model};
+use zkpolicy_model::synth;
 use zkpolicy_prover::{keys, proof, srs};
 use zkpolicy_verifier_contract::solidity::{render, CONTRACT_NAME};
 use zkpolicy_verifier_contract::{abi, build, compile, evm};
@@ -23,9 +20,13 @@ struct Deployed {
     deployment: evm::Deployment,
 }
 
+mod common;
+
 fn deploy(name: &str) -> Deployed {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/{name}.json"));
-    let circuit = PolicyCircuit::new(Arc::new(Model::load(path).expect("model"))).expect("plan");
+    deploy_circuit(common::test_circuit(name))
+}
+
+fn deploy_circuit(circuit: PolicyCircuit) -> Deployed {
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     let program = build::build(&params, pk.get_vk(), circuit.shape().instances).expect("program");
@@ -116,16 +117,25 @@ fn malformed_calldata_never_verifies() {
     assert!(d.verdict(abi::verify_calldata(&bytes, &instance)).0);
 }
 
+/// The smoke test of the deployed shapes: every bundled model proven at the shape its
+/// verifier is generated for (one lane: policy-l at k = 17) and verified in the EVM, for
+/// about the default model's gas.
 #[test]
 fn every_bundled_model_verifies_in_the_evm_within_the_size_limit() {
-    for name in ["tokenomics-policy", "policy-m", "policy-l"] {
-        let mut d = deploy(name);
+    let mut default_gas = 0;
+    for name in ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"] {
+        let mut d = deploy_circuit(common::deployed_circuit(name));
         let mut rng = ChaCha20Rng::seed_from_u64(9);
         let kpis = synth::random_kpis(d.circuit.model(), &mut rng);
         let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 2, ChaCha20Rng::seed_from_u64(2)).expect("prove");
         let (ok, gas) = d.verdict(abi::verify_calldata(&bytes, &public.to_instance()));
         eprintln!("{name}: runtime {} bytes, deploy {} gas, verify {gas} gas", d.deployment.runtime_bytes, d.deployment.gas_used);
         assert!(ok, "{name}: valid proof rejected");
+        // Flat cost: no model verifies for more than 1.15× the default model's gas.
+        if name == "tokenomics-policy" {
+            default_gas = gas;
+        }
+        assert!(gas * 100 <= default_gas * 115, "{name}: {gas} gas against the default's {default_gas}");
         assert!(d.deployment.runtime_bytes <= evm::MAX_RUNTIME_BYTES, "{name}: {} bytes", d.deployment.runtime_bytes);
     }
 }

@@ -1,18 +1,16 @@
 //! The verifier program against halo2's native verifier: same verdict on every proof.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::{synth, Model};
+use zkpolicy_model::synth;
 use zkpolicy_prover::{keys, proof, srs};
 use zkpolicy_verifier_contract::{build, interpret};
 
+mod common;
+
 fn setup(name: &str) -> (PolicyCircuit, halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2_proofs::halo2curves::bn256::Bn256>, halo2_proofs::plonk::ProvingKey<halo2_proofs::halo2curves::bn256::G1Affine>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"));
-    let circuit = PolicyCircuit::new(Arc::new(Model::load(path).expect("model"))).expect("plan");
+    let circuit = common::test_circuit(name);
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     (circuit, params, pk)

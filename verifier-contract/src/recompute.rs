@@ -174,6 +174,14 @@ fn yul_int(v: i128) -> String {
     }
 }
 
+/// The packed weight words `mlp` needs, and the multiply-adds they carry.
+pub fn packed_words(mlp: &IntegerMlp) -> Result<(usize, usize), RecomputeError> {
+    let packings = mlp.layers.iter().enumerate().map(|(l, layer)| pack(layer, l, mlp.weight_bits)).collect::<Result<Vec<_>, _>>()?;
+    let words = packings.iter().map(|p| p.words.iter().map(Vec::len).sum::<usize>()).sum();
+    let multiply_adds = mlp.layers.iter().map(|l| l.weights.iter().map(Vec::len).sum::<usize>()).sum();
+    Ok((words, multiply_adds))
+}
+
 /// Renders the baseline contract for `mlp`.
 pub fn render(mlp: &IntegerMlp) -> Result<Recompute, RecomputeError> {
     if mlp.layers.is_empty() || mlp.layers.last().map(|l| l.bias.len()) != Some(mlp.outputs.len()) {

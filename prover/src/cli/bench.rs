@@ -7,9 +7,27 @@ use serde::{Deserialize, Serialize};
 use zkpolicy_prover::bench::{self, BenchRow};
 use zkpolicy_prover::fsutil;
 
-use super::common::{circuit, load_model};
+use std::sync::Arc;
 
+use zkpolicy_circuits::{Objective, PolicyCircuit};
+use zkpolicy_model::Model;
+
+use super::common::load_model;
+
+/// Bundled model files, and models built from a seed (`synth`), measured by default.
 const BUNDLED: [&str; 3] = ["tokenomics-policy", "policy-m", "policy-l"];
+const BUILT: [&str; 1] = ["policy-xl"];
+
+/// Which planned shapes to measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Shapes {
+    /// The verification-gas shape (what `deploy` uses).
+    Gas,
+    /// The prover-time shape.
+    ProverTime,
+    /// Both, where they differ.
+    Both,
+}
 
 /// Measure proving costs: k, columns, keygen, prove p50/p95 against the MSM floor,
 /// proof size, native and EVM verification, deployment gas, runtime size, peak RSS.
@@ -30,9 +48,13 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_name = "MODEL")]
     models: Vec<String>,
 
-    /// Timed proofs per model.
+    /// Timed proofs per model (fewer when they would take more than three minutes).
     #[arg(long, default_value_t = 10)]
     runs: usize,
+
+    /// The circuit shapes to measure: planned for verification gas, for prover time, or both.
+    #[arg(long, value_enum, default_value_t = Shapes::Gas)]
+    shapes: Shapes,
 
     /// Write the figures as JSON.
     #[arg(long, value_name = "FILE")]
@@ -46,9 +68,13 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["models", "json", "svg"])]
     from_json: Option<PathBuf>,
 
-    /// Internal: measure one model file and print its row as JSON.
-    #[arg(long, hide = true, value_name = "FILE")]
-    single: Option<PathBuf>,
+    /// Internal: measure one model (a name or a file) and print its row as JSON.
+    #[arg(long, hide = true, value_name = "MODEL")]
+    single: Option<String>,
+
+    /// Internal: with --single, measure the prover-time shape.
+    #[arg(long, hide = true)]
+    prover_time: bool,
 }
 
 /// The JSON file `--json` writes.
@@ -63,22 +89,31 @@ fn bundled_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
 }
 
-/// A bundled model's file, or the argument itself when it names an existing file.
-fn resolve(model: &str) -> anyhow::Result<PathBuf> {
+/// A bundled model, a model built from its seed, or a model file.
+fn load(model: &str) -> anyhow::Result<Arc<Model>> {
     if BUNDLED.contains(&model) {
-        return Ok(bundled_dir().join(format!("{model}.json")));
+        return load_model(Some(&bundled_dir().join(format!("{model}.json"))));
+    }
+    if model == "policy-xl" {
+        return Ok(Arc::new(Model::from_file(zkpolicy_model::synth::policy_xl()?)?));
     }
     let path = PathBuf::from(model);
     if path.is_file() {
-        return Ok(path);
+        return load_model(Some(&path));
     }
-    bail!("unknown model {model:?}: use one of {} or a model file path", BUNDLED.join(", "))
+    let known: Vec<&str> = BUNDLED.iter().chain(&BUILT).copied().collect();
+    bail!("unknown model {model:?}: use one of {} or a model file path", known.join(", "))
 }
 
 impl BenchArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        if let Some(path) = &self.single {
-            let row = bench::measure(&circuit(load_model(Some(path))?)?, self.runs)?;
+        if let Some(model) = &self.single {
+            let objective = if self.prover_time { Objective::ProverTime } else { Objective::Gas };
+            let circuit = PolicyCircuit::planned(load(model)?, objective)?;
+            let mut row = bench::measure(&circuit, self.runs)?;
+            if self.prover_time {
+                row.model.push_str(" (prover time)");
+            }
             println!("{}", serde_json::to_string(&row)?);
             return Ok(ExitCode::SUCCESS);
         }
@@ -88,17 +123,32 @@ impl BenchArgs {
             print!("{}", bench::markdown(&report.models, &report.machine));
             return Ok(ExitCode::SUCCESS);
         }
-        let names: Vec<String> = if self.models.is_empty() { BUNDLED.iter().map(|s| s.to_string()).collect() } else { self.models.clone() };
-        // Resolve and validate every model before measuring any.
-        let paths = names.iter().map(|m| resolve(m)).collect::<anyhow::Result<Vec<_>>>()?;
-        for path in &paths {
-            load_model(Some(path))?;
+        let names: Vec<String> =
+            if self.models.is_empty() { BUNDLED.iter().chain(&BUILT).map(|s| s.to_string()).collect() } else { self.models.clone() };
+        // Resolve and validate every model before measuring any; plan the shapes to measure.
+        let mut jobs = Vec::new();
+        for name in &names {
+            let model = load(name)?;
+            let gas = PolicyCircuit::new(model.clone())?;
+            let fast = PolicyCircuit::planned(model, Objective::ProverTime)?;
+            let differ = gas.shape() != fast.shape();
+            if self.shapes != Shapes::ProverTime {
+                jobs.push((name.clone(), false));
+            }
+            if self.shapes == Shapes::ProverTime || (self.shapes == Shapes::Both && differ) {
+                jobs.push((name.clone(), true));
+            }
         }
         let exe = std::env::current_exe()?;
         let mut rows = Vec::new();
-        for (name, path) in names.iter().zip(&paths) {
-            eprintln!("measuring {name} ({} runs)…", self.runs);
-            let out = Command::new(&exe).arg("bench").arg("--single").arg(path).args(["--runs", &self.runs.to_string()]).output()?;
+        for (name, prover_time) in jobs {
+            eprintln!("measuring {name}{} ({} runs)…", if prover_time { " at its prover-time shape" } else { "" }, self.runs);
+            let mut command = Command::new(&exe);
+            command.arg("bench").args(["--single", &name]).args(["--runs", &self.runs.to_string()]);
+            if prover_time {
+                command.arg("--prover-time");
+            }
+            let out = command.output()?;
             if !out.status.success() {
                 bail!("{name}: {}", String::from_utf8_lossy(&out.stderr).trim());
             }
