@@ -412,3 +412,32 @@ fn aliases_front_running_and_epoch_order_are_refused_on_a_local_node() {
     operator(&["submit", "--deployment", "deployment.json", "--proof", "p2.json"]).success();
     assert_eq!(ints(&status(d)["status"]["parameters"]), guard(&after1, &y2));
 }
+
+/// `audit` with the revealed model: the verifier on chain is the one it generates, and
+/// every commitment names it. With one weight changed: each difference named, exit 1.
+#[test]
+fn audit_matches_the_deployed_model_and_names_a_changed_weight() {
+    let node = LocalNode::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_config(d);
+    zkpolicy(d)
+        .args(["deploy", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs", "--rpc", &node.url])
+        .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[1])
+        .assert()
+        .success();
+    let audit = |model: &Path| zkpolicy(d).args(["audit", "--deployment", "deployment.json", "--json", "--rpc", &node.url, "--model"]).arg(model).assert();
+    let ok = stdout_json(&audit(&models().join("tokenomics-policy.json")).success());
+    assert_eq!(ok["matches"], true, "{ok}");
+    // One weight changed: another commitment, another verifying key, other bytecode.
+    edit_json(d, &models().join("tokenomics-policy.json").display().to_string(), "changed.json", |v| {
+        let w = v["layers"][0]["weights"][0][0].as_i64().expect("weight");
+        v["layers"][0]["weights"][0][0] = json!(if w < 100 { w + 1 } else { w - 1 });
+    });
+    let changed = stdout_json(&audit(&d.join("changed.json")).code(1));
+    let differences: Vec<String> = changed["differences"].as_array().expect("array").iter().map(|x| x.as_str().expect("text").to_string()).collect();
+    assert_eq!(differences.len(), 3, "{differences:?}");
+    assert!(differences[0].contains("the deployment record names model commitment"), "{differences:?}");
+    assert!(differences[1].contains("the controller's verifier serves model commitment"), "{differences:?}");
+    assert!(differences[2].contains("the verifier's code on chain") && differences[2].contains("differs"), "{differences:?}");
+}

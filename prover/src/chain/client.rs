@@ -104,6 +104,11 @@ impl Client {
         self.block_on(what, |p| async move { p.call(tx).await })
     }
 
+    /// The runtime code at `address` (empty when none).
+    pub fn code(&self, what: &str, address: Address) -> Result<Vec<u8>, ChainError> {
+        Ok(self.block_on(what, |p| async move { p.get_code_at(address).await })?.to_vec())
+    }
+
     /// Any JSON-RPC method, e.g. a development node's `evm_increaseTime`.
     pub fn request(&self, method: &'static str, params: serde_json::Value) -> Result<serde_json::Value, ChainError> {
         self.block_on(method, |p| async move { p.raw_request::<_, serde_json::Value>(method.into(), params).await })

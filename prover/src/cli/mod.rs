@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 the proof is invalid (or was made for another
 //! model), or the chain rejected it; 2 a usage, input, key or connection error.
 
+mod audit;
 mod backtest;
 mod bench;
 mod commit_kpis;
@@ -36,6 +37,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    Audit(audit::AuditArgs),
     Backtest(backtest::BacktestArgs),
     Bench(bench::BenchArgs),
     CommitKpis(commit_kpis::CommitKpisArgs),
@@ -60,6 +62,7 @@ pub const EXIT_INPUT: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Audit(args) => args.run(),
         Command::Backtest(args) => args.run(),
         Command::Bench(args) => args.run(),
         Command::CommitKpis(args) => args.run(),
