@@ -23,6 +23,7 @@ use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::{onnx, quantize, synth, KpiSnapshot, Model, QuantizedKpis};
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::chain::{DeployConfig, Deployment};
+use zkpolicy_prover::vkey::{PublishedKey, VerifyingKeyFile};
 use zkpolicy_prover::{keys, proof, srs};
 
 use crate::model_path;
@@ -46,9 +47,11 @@ pub enum Target {
     Onnx,
     /// A KZG parameter file (`--srs`), trimmed to the default model's k.
     Srs,
+    /// An exported verifying key file (`--vk`): its checks, then halo2's key reader.
+    VerifyingKey,
 }
 
-pub const TARGETS: [Target; 8] = [
+pub const TARGETS: [Target; 9] = [
     Target::Model,
     Target::KpiSnapshot,
     Target::ProofArtifact,
@@ -57,6 +60,7 @@ pub const TARGETS: [Target; 8] = [
     Target::Calibration,
     Target::Onnx,
     Target::Srs,
+    Target::VerifyingKey,
 ];
 
 impl Target {
@@ -70,6 +74,7 @@ impl Target {
             Target::Calibration => "calibration JSONL",
             Target::Onnx => "ONNX model",
             Target::Srs => "KZG params",
+            Target::VerifyingKey => "verifying key file",
         }
     }
 
@@ -130,6 +135,7 @@ impl Context {
             (Target::Onnx, read(models.join("fixtures/policy-8-16-4.onnx"))?),
             (Target::Onnx, read(models.join("fixtures/policy-8-16-4-matmul.onnx"))?),
             (Target::Srs, srs_bytes),
+            (Target::VerifyingKey, serde_json::to_vec_pretty(&VerifyingKeyFile::new(&circuit, &params, pk.get_vk()))?),
         ];
         Ok(Self { model, circuit, seeds })
     }
@@ -156,19 +162,19 @@ impl Context {
                 }
                 _ => false,
             },
-            Target::KpiSnapshot => match text().map(|t| KpiSnapshot::from_json(t).and_then(|s| s.quantize(&self.model))) {
+            Target::KpiSnapshot => match text().map(|t| KpiSnapshot::from_json(t).and_then(|s| s.quantize(self.model.card()))) {
                 Some(Ok(kpis)) => {
-                    QuantizedKpis::new(&self.model, kpis.values().to_vec()).map_err(|e| format!("quantized KPIs out of range: {e}"))?;
+                    QuantizedKpis::new(self.model.card(), kpis.values().to_vec()).map_err(|e| format!("quantized KPIs out of range: {e}"))?;
                     true
                 }
                 _ => false,
             },
             Target::ProofArtifact => match ProofArtifact::from_json(input, path) {
                 Ok(artifact) => {
-                    let claim = artifact.public_inputs(&self.circuit);
+                    let claim = artifact.public_inputs(self.circuit.model().card(), self.circuit.shape().k);
                     let bytes = artifact.proof_bytes();
                     if let Ok(public) = &claim {
-                        let again = zkpolicy_circuits::PublicInputs::checked(&self.model, public.epoch, public.kpis.clone(), public.outputs.clone());
+                        let again = zkpolicy_circuits::PublicInputs::checked(self.model.card(), public.epoch, public.kpis.clone(), public.outputs.clone());
                         again.map_err(|e| format!("an accepted claim fails the encoding rule: {e}"))?;
                     }
                     claim.is_ok() && bytes.is_ok()
@@ -176,7 +182,7 @@ impl Context {
                 Err(_) => false,
             },
             Target::Deployment => Deployment::from_json(input, path).is_ok(),
-            Target::DeployConfig => DeployConfig::from_json(input, path).and_then(|c| c.validate(&self.model)).is_ok(),
+            Target::DeployConfig => DeployConfig::from_json(input, path).and_then(|c| c.validate(self.model.card())).is_ok(),
             Target::Calibration => {
                 let names: Vec<&str> = self.model.file().inputs.iter().map(|i| i.name.as_str()).collect();
                 match text().map(|t| quantize::parse_calibration_jsonl(t, path, &names)) {
@@ -197,6 +203,20 @@ impl Context {
                 Err(_) => false,
             },
             Target::Srs => srs::from_bytes(input, 4, path).is_ok(),
+            Target::VerifyingKey => match PublishedKey::from_json(input, path) {
+                Ok(key) => {
+                    // What halo2 read is exactly what the file holds: it writes back the same bytes.
+                    let held = hex::decode(&key.file.verifying_key[2..]).map_err(|e| e.to_string())?;
+                    if key.vk.to_bytes(halo2_proofs::SerdeFormat::RawBytes) != held {
+                        return Err("an accepted key does not write back as the bytes it was read from".into());
+                    }
+                    if key.vk.get_domain().k() != key.k() {
+                        return Err("an accepted key's domain is not the file's k".into());
+                    }
+                    true
+                }
+                Err(_) => false,
+            },
         })
     }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
-use zkpolicy_model::{infer, Model, QuantizedKpis};
+use zkpolicy_model::{infer, Model, ModelCard, QuantizedKpis};
 
 use crate::chips::compare::CompareMode;
 use crate::chips::Chips;
@@ -52,9 +52,10 @@ impl PublicInputs {
     /// inside its declared quantized range and every output inside its declared bounds.
     /// Within those ranges (all well inside `i64`) the field encoding is one-to-one, so a
     /// value and its alias mod `r` can never both be claimed.
-    pub fn checked(model: &Model, epoch: u64, kpis: Vec<i64>, outputs: Vec<i64>) -> Result<Self, CircuitError> {
-        let kpis = QuantizedKpis::new(model, kpis)?.values().to_vec();
-        let specs = &model.file().outputs;
+    pub fn checked(card: &(impl AsRef<ModelCard> + ?Sized), epoch: u64, kpis: Vec<i64>, outputs: Vec<i64>) -> Result<Self, CircuitError> {
+        let card = card.as_ref();
+        let kpis = QuantizedKpis::new(card, kpis)?.values().to_vec();
+        let specs = card.outputs();
         if outputs.len() != specs.len() {
             return Err(CircuitError::OutputCount { expected: specs.len(), got: outputs.len() });
         }
@@ -79,6 +80,12 @@ pub struct PolicyCircuit {
     shape: CircuitShape,
     kpis: Option<QuantizedKpis>,
     source: Arc<dyn WitnessSource>,
+}
+
+impl AsRef<ModelCard> for PolicyCircuit {
+    fn as_ref(&self) -> &ModelCard {
+        self.model.card()
+    }
 }
 
 impl PolicyCircuit {

@@ -74,7 +74,7 @@ impl Subject {
     fn at_maxima(name: &'static str) -> Self {
         let mut s = Self::new(name, 0);
         let values = s.model.input_ranges().iter().map(|r| r.hi).collect();
-        s.kpis = QuantizedKpis::new(&s.model, values).expect("the maxima are in range");
+        s.kpis = QuantizedKpis::new(s.model.card(), values).expect("the maxima are in range");
         s.circuit = s.circuit.with_kpis(s.kpis.clone());
         let instance = PublicInputs::honest(&s.model, EPOCH, &s.kpis).expect("reference").to_instance();
         s.honest = adversary::run(&s.circuit, instance, &[]).expect("synthesis").witness;

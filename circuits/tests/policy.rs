@@ -30,7 +30,7 @@ fn check_random(name: &str, objective: Objective, vectors: usize, seed: u64) {
     let randoms = (0..vectors).map(|_| synth::random_kpis(&model, &mut rng).values().to_vec());
     let mut distinct = std::collections::BTreeSet::new();
     for values in corners.into_iter().chain(randoms) {
-        let kpis = QuantizedKpis::new(&model, values).expect("in range");
+        let kpis = QuantizedKpis::new(model.card(), values).expect("in range");
         let public = PublicInputs::honest(&model, 7, &kpis).expect("reference");
         distinct.insert(public.outputs.clone());
         let result = mock(&circuit.with_kpis(kpis.clone()), public.to_instance());

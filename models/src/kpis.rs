@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Model, ModelError};
+use crate::{Model, ModelCard, ModelError};
 
 /// A KPI snapshot file: `{"kpis": {"staking_ratio": 0.41, …}}`, one entry per model input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,10 +32,11 @@ impl KpiSnapshot {
 
     /// `round(value · 2^scale_bits)` for each input, after checking the snapshot
     /// names exactly the model's inputs and every value is finite and in range.
-    pub fn quantize(&self, model: &Model) -> Result<QuantizedKpis, ModelError> {
-        let inputs = &model.file().inputs;
+    pub fn quantize(&self, card: &(impl AsRef<ModelCard> + ?Sized)) -> Result<QuantizedKpis, ModelError> {
+        let card = card.as_ref();
+        let inputs = card.inputs();
         if let Some(unknown) = self.kpis.keys().find(|k| !inputs.iter().any(|i| &i.name == *k)) {
-            return Err(ModelError::kpi(unknown, format!("is not an input of model {:?}", model.name())));
+            return Err(ModelError::kpi(unknown, format!("is not an input of model {:?}", card.name())));
         }
         if self.kpis.len() != inputs.len() {
             return Err(ModelError::WrongCount { what: "KPIs", expected: inputs.len(), got: self.kpis.len() });
@@ -56,18 +57,19 @@ impl KpiSnapshot {
                 Ok((v * (1u64 << spec.scale_bits) as f64).round() as i64)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        QuantizedKpis::new(model, values)
+        QuantizedKpis::new(card, values)
     }
 }
 
 impl QuantizedKpis {
     /// Accepts already-quantized KPIs (as read from a chain), checking count and ranges.
-    pub fn new(model: &Model, values: Vec<i64>) -> Result<Self, ModelError> {
-        let ranges = model.input_ranges();
+    pub fn new(card: &(impl AsRef<ModelCard> + ?Sized), values: Vec<i64>) -> Result<Self, ModelError> {
+        let card = card.as_ref();
+        let ranges = card.input_ranges();
         if values.len() != ranges.len() {
             return Err(ModelError::WrongCount { what: "quantized KPIs", expected: ranges.len(), got: values.len() });
         }
-        for ((v, r), spec) in values.iter().zip(ranges).zip(&model.file().inputs) {
+        for ((v, r), spec) in values.iter().zip(ranges).zip(card.inputs()) {
             if *v < r.lo || *v > r.hi {
                 return Err(ModelError::kpi(
                     &spec.name,

@@ -7,6 +7,7 @@
 pub mod arith;
 pub mod backtest;
 pub mod bounds;
+mod card;
 mod error;
 pub mod float;
 pub mod format;
@@ -19,6 +20,7 @@ pub mod sim;
 pub mod synth;
 pub mod train;
 
+pub use card::ModelCard;
 pub use error::ModelError;
 pub use format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec};
 pub use kpis::{KpiSnapshot, QuantizedKpis};

@@ -6,7 +6,8 @@ use tiny_keccak::{Hasher, Keccak};
 
 use crate::arith::{MAX_SHIFT, WINDOW_BITS};
 use crate::bounds::{self, Interval, LayerBounds};
-use crate::format::{Activation, ModelFile, FORMAT_TAG, FORMAT_VERSION};
+use crate::card::ModelCard;
+use crate::format::{Activation, InputSpec, ModelFile, OutputSpec, FORMAT_TAG, FORMAT_VERSION};
 use crate::ModelError;
 
 /// Largest magnitude of a quantized KPI or output bound.
@@ -18,6 +19,17 @@ const MAX_SCALE_BITS: u32 = 24;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ModelCommitment(pub [u8; 32]);
 
+impl std::str::FromStr for ModelCommitment {
+    type Err = String;
+
+    /// `0x` and 64 hex digits.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let digits = s.strip_prefix("0x").ok_or_else(|| format!("{s:?} does not start with 0x"))?;
+        let bytes = hex::decode(digits).map_err(|e| format!("{s:?} is not hex: {e}"))?;
+        bytes.try_into().map(Self).map_err(|b: Vec<u8>| format!("{s:?} has {} bytes, a commitment has 32", b.len()))
+    }
+}
+
 impl fmt::Display for ModelCommitment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "0x{}", hex::encode(self.0))
@@ -28,9 +40,8 @@ impl fmt::Display for ModelCommitment {
 #[derive(Clone, Debug)]
 pub struct Model {
     file: ModelFile,
-    input_ranges: Vec<Interval>,
     bounds: Vec<LayerBounds>,
-    commitment: ModelCommitment,
+    card: ModelCard,
 }
 
 impl Model {
@@ -49,14 +60,15 @@ impl Model {
 
     pub fn from_file(file: ModelFile) -> Result<Self, ModelError> {
         check_header(&file)?;
-        let input_ranges = check_inputs(&file)?;
-        check_outputs(&file)?;
+        let input_ranges = check_inputs(&file.inputs)?;
+        check_outputs(&file.outputs)?;
         check_layers(&file)?;
         let bounds = bounds::analyse(&file, &input_ranges)?;
         let canonical = serde_json::to_vec(&file)
             .map_err(|source| ModelError::Json { what: "model file", source })?;
         let commitment = ModelCommitment(keccak256(&canonical));
-        Ok(Self { file, input_ranges, bounds, commitment })
+        let card = ModelCard::checked(file.name.clone(), commitment, file.inputs.clone(), file.outputs.clone(), input_ranges);
+        Ok(Self { file, bounds, card })
     }
 
     pub fn file(&self) -> &ModelFile {
@@ -68,12 +80,17 @@ impl Model {
     }
 
     pub fn commitment(&self) -> ModelCommitment {
-        self.commitment
+        self.card.commitment()
     }
 
     /// Quantized `[min, max]` of each KPI.
     pub fn input_ranges(&self) -> &[Interval] {
-        &self.input_ranges
+        self.card.input_ranges()
+    }
+
+    /// The public part: name, commitment, KPI and output specifications; no weights.
+    pub fn card(&self) -> &ModelCard {
+        &self.card
     }
 
     pub fn bounds(&self) -> &[LayerBounds] {
@@ -132,13 +149,13 @@ fn check_names<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(
     Ok(())
 }
 
-fn check_inputs(file: &ModelFile) -> Result<Vec<Interval>, ModelError> {
-    if file.inputs.is_empty() {
+pub(crate) fn check_inputs(inputs: &[InputSpec]) -> Result<Vec<Interval>, ModelError> {
+    if inputs.is_empty() {
         return Err(ModelError::model("inputs", "a model needs at least one KPI input"));
     }
-    check_names("inputs", file.inputs.iter().map(|i| i.name.as_str()))?;
+    check_names("inputs", inputs.iter().map(|i| i.name.as_str()))?;
     let limit = (1i64 << MAX_VALUE_BITS) as f64;
-    file.inputs
+    inputs
         .iter()
         .enumerate()
         .map(|(i, spec)| {
@@ -166,12 +183,12 @@ fn check_inputs(file: &ModelFile) -> Result<Vec<Interval>, ModelError> {
         .collect()
 }
 
-fn check_outputs(file: &ModelFile) -> Result<(), ModelError> {
-    if file.outputs.is_empty() {
+pub(crate) fn check_outputs(outputs: &[OutputSpec]) -> Result<(), ModelError> {
+    if outputs.is_empty() {
         return Err(ModelError::model("outputs", "a model needs at least one output"));
     }
-    check_names("outputs", file.outputs.iter().map(|o| o.name.as_str()))?;
-    for (i, spec) in file.outputs.iter().enumerate() {
+    check_names("outputs", outputs.iter().map(|o| o.name.as_str()))?;
+    for (i, spec) in outputs.iter().enumerate() {
         let limit = 1i64 << MAX_VALUE_BITS;
         if spec.min > spec.max || spec.min.abs() >= limit || spec.max.abs() >= limit {
             return Err(ModelError::model(

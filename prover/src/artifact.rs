@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
-use zkpolicy_model::Model;
+use zkpolicy_model::{Model, ModelCard};
 
 use crate::fsutil;
 use crate::ProverError;
@@ -97,11 +97,11 @@ impl ProofArtifact {
     }
 
     /// The public inputs this artifact claims, after checking that it uses this proof
-    /// system, that every readable field agrees with `circuit`'s model (commitment, name,
-    /// k, KPI and output names and units), and that every value lies where the circuit
+    /// system, that every readable field agrees with the model card and the circuit's `k`
+    /// (commitment, name, k, KPI and output names and units), and that every value lies where the circuit
     /// could prove it. A claim that fails any check is reported as
     /// [`ProverError::InvalidProof`]: whatever the proof, the artifact does not say what it proves.
-    pub fn public_inputs(&self, circuit: &PolicyCircuit) -> Result<PublicInputs, ProverError> {
+    pub fn public_inputs(&self, card: &ModelCard, k: u32) -> Result<PublicInputs, ProverError> {
         if self.format != ARTIFACT_FORMAT || self.version != ARTIFACT_VERSION {
             return Err(ProverError::Artifact {
                 reason: format!(
@@ -113,8 +113,7 @@ impl ProofArtifact {
         if self.proof_system != PROOF_SYSTEM {
             return Err(ProverError::Artifact { reason: format!("unsupported proof system {:?}", self.proof_system) });
         }
-        let model = circuit.model();
-        let file = model.file();
+        let model = card;
         let invalid = |reason: String| ProverError::InvalidProof { reason };
         if self.model_commitment != model.commitment().to_string() {
             return Err(invalid(format!(
@@ -128,15 +127,15 @@ impl ProofArtifact {
         if self.model != model.name() {
             return Err(invalid(format!("the artifact names model {:?}, but its commitment is that of {:?}", self.model, model.name())));
         }
-        if self.k != circuit.shape().k {
-            return Err(invalid(format!("the artifact says k = {}, but the model's circuit has k = {}", self.k, circuit.shape().k)));
+        if self.k != k {
+            return Err(invalid(format!("the artifact says k = {}, but the model's circuit has k = {k}", self.k)));
         }
         let kpi_names: Vec<&str> = self.kpis.iter().map(|k| k.name.as_str()).collect();
-        let want: Vec<&str> = file.inputs.iter().map(|i| i.name.as_str()).collect();
+        let want: Vec<&str> = model.inputs().iter().map(|i| i.name.as_str()).collect();
         if kpi_names != want {
             return Err(invalid(format!("the artifact's KPIs are [{}], the model's inputs are [{}]", kpi_names.join(", "), want.join(", "))));
         }
-        for (claimed, spec) in self.outputs.iter().zip(&file.outputs) {
+        for (claimed, spec) in self.outputs.iter().zip(model.outputs()) {
             if claimed.name != spec.name || claimed.unit != spec.unit {
                 return Err(invalid(format!(
                     "the artifact names output {:?} ({}), the model's output there is {:?} ({})",

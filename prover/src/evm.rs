@@ -6,6 +6,7 @@ use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
+use zkpolicy_model::ModelCard;
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::evm::{Deployment, Evm};
 use zkpolicy_verifier_contract::recompute::{self, IntegerMlp, MlpLayer};
@@ -15,27 +16,36 @@ use zkpolicy_verifier_contract::{abi, build};
 use crate::ProverError;
 
 /// What a model's verifier states about it: the header facts and the public model card.
-pub fn provenance(circuit: &PolicyCircuit) -> Provenance {
-    let model = circuit.model();
-    let file = model.file();
+pub fn provenance(card: &ModelCard, k: u32) -> Provenance {
     Provenance {
-        model: model.name().into(),
-        model_commitment: model.commitment().0,
-        k: circuit.shape().k,
-        kpis: file
-            .inputs
+        model: card.name().into(),
+        model_commitment: card.commitment().0,
+        k,
+        kpis: card
+            .inputs()
             .iter()
-            .zip(model.input_ranges())
+            .zip(card.input_ranges())
             .map(|(spec, r)| NamedRange { name: spec.name.clone(), lo: r.lo, hi: r.hi })
             .collect(),
-        outputs: file.outputs.iter().map(|o| NamedRange { name: o.name.clone(), lo: o.min, hi: o.max }).collect(),
+        outputs: card.outputs().iter().map(|o| NamedRange { name: o.name.clone(), lo: o.min, hi: o.max }).collect(),
     }
 }
 
 /// The Solidity source of the verifier for `vk`.
-pub fn verifier_source(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, circuit: &PolicyCircuit) -> Result<String, ProverError> {
-    let program = build::build(params, vk, circuit.shape().instances)?;
-    Ok(solidity::render(&program, &provenance(circuit)))
+/// `card` is the model's (a model or circuit will do) or a published key's.
+pub fn verifier_source(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    card: &(impl AsRef<ModelCard> + ?Sized),
+) -> Result<String, ProverError> {
+    let card = card.as_ref();
+    let program = build::build(params, vk, instance_count(card))?;
+    Ok(solidity::render(&program, &provenance(card, vk.get_domain().k())))
+}
+
+/// The instance column's length: the epoch, then each KPI, then each output.
+pub fn instance_count(card: &ModelCard) -> usize {
+    1 + card.inputs().len() + card.outputs().len()
 }
 
 /// keccak-256 of a verifier source. Artifacts record it, so a deployment can check that
@@ -157,7 +167,7 @@ pub fn run_controller(
 pub fn integer_mlp(circuit: &PolicyCircuit) -> IntegerMlp {
     let model = circuit.model();
     let file = model.file();
-    let card = provenance(circuit);
+    let card = provenance(model.card(), circuit.shape().k);
     let last = file.layers.len() - 1;
     let mut bounds: Vec<(i64, i64)> = model.input_ranges().iter().map(|r| (r.lo, r.hi)).collect();
     let layers = file

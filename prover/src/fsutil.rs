@@ -30,3 +30,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
 pub fn read(path: &Path) -> Result<Vec<u8>, ProverError> {
     std::fs::read(path).map_err(|source| ProverError::Read { path: path.to_owned(), source })
 }
+
+/// Reads a file that should be small, refusing one larger than `max` bytes before reading it.
+pub fn read_at_most(path: &Path, max: u64, what: &'static str) -> Result<Vec<u8>, ProverError> {
+    let len = std::fs::metadata(path).map_err(|source| ProverError::Read { path: path.to_owned(), source })?.len();
+    if len > max {
+        return Err(ProverError::Corrupt { path: path.to_owned(), what, reason: format!("{len} bytes; a {what} is at most {max}") });
+    }
+    read(path)
+}

@@ -11,6 +11,7 @@ pub mod fsutil;
 pub mod keys;
 pub mod proof;
 pub mod srs;
+pub mod vkey;
 
 pub use error::ProverError;
 pub use zkpolicy_verifier_contract::transcript;

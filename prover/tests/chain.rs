@@ -413,22 +413,32 @@ fn aliases_front_running_and_epoch_order_are_refused_on_a_local_node() {
     assert_eq!(ints(&status(d)["status"]["parameters"]), guard(&after1, &y2));
 }
 
-/// `audit` with the revealed model: the verifier on chain is the one it generates, and
-/// every commitment names it. With one weight changed: each difference named, exit 1.
+/// A deployer who holds only the exported verifying key deploys the verifier; `audit` with
+/// the model revealed later finds the verifier on chain to be the one the model generates,
+/// and every commitment to name it. With one weight changed: each difference named, exit 1.
 #[test]
-fn audit_matches_the_deployed_model_and_names_a_changed_weight() {
+fn a_deployment_from_the_exported_key_audits_against_the_model_and_names_a_changed_weight() {
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_config(d);
-    zkpolicy(d)
-        .args(["deploy", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs", "--rpc", &node.url])
+    zkpolicy(d).args(["export-vk", "--out", "policy.vk.json"]).assert().success();
+    let deployer = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(d.join("policy.vk.json"), deployer.path().join("policy.vk.json")).expect("copy");
+    std::fs::copy(d.join("config.json"), deployer.path().join("config.json")).expect("copy");
+    zkpolicy(deployer.path())
+        .args(["deploy", "--vk", "policy.vk.json", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs", "--rpc", &node.url])
         .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[1])
         .assert()
         .success();
+    std::fs::copy(deployer.path().join("deployment.json"), d.join("deployment.json")).expect("copy");
     let audit = |model: &Path| zkpolicy(d).args(["audit", "--deployment", "deployment.json", "--json", "--rpc", &node.url, "--model"]).arg(model).assert();
     let ok = stdout_json(&audit(&models().join("tokenomics-policy.json")).success());
     assert_eq!(ok["matches"], true, "{ok}");
+    let by_key = stdout_json(
+        &zkpolicy(deployer.path()).args(["audit", "--vk", "policy.vk.json", "--deployment", "deployment.json", "--json", "--rpc", &node.url]).assert().success(),
+    );
+    assert_eq!(by_key["matches"], true, "{by_key}");
     // One weight changed: another commitment, another verifying key, other bytecode.
     edit_json(d, &models().join("tokenomics-policy.json").display().to_string(), "changed.json", |v| {
         let w = v["layers"][0]["weights"][0][0].as_i64().expect("weight");

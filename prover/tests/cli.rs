@@ -377,3 +377,71 @@ fn a_directory_of_snapshots_is_proven_in_parallel_and_reported_in_input_order() 
         .stderr(predicates::str::contains("d-epoch.json"));
     assert!(!d.join("more").exists());
 }
+
+/// A verifier who never sees the weights: `export-vk` writes the key and the public card,
+/// and `verify --vk` accepts the operator's proof from another directory (no key cache,
+/// no model file). A key file that was edited is refused with the field named.
+#[test]
+fn an_exported_verifying_key_verifies_without_the_weights_and_refuses_edits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let exported = stdout_json(&zkpolicy(d).args(["export-vk", "--out", "policy.vk.json", "--json"]).assert().success());
+    assert_eq!(exported["model"], "tokenomics-policy");
+    let text = std::fs::read_to_string(d.join("policy.vk.json")).expect("vk file");
+    let file: Value = serde_json::from_str(&text).expect("json");
+    assert!(!text.contains("layers") && !text.contains("weights") && !text.contains("bias"), "the key file holds no weights");
+    assert_eq!(file["card"]["model_commitment"], exported["model_commitment"]);
+    assert_eq!(file["card"]["outputs"].as_array().expect("outputs").len(), 4);
+    prove(d, &models().join("kpis-sample.json"), "proof.json").success();
+
+    let verifier = tempfile::tempdir().expect("tempdir");
+    let v = verifier.path();
+    std::fs::copy(d.join("policy.vk.json"), v.join("policy.vk.json")).expect("copy");
+    std::fs::copy(d.join("proof.json"), v.join("proof.json")).expect("copy");
+    let verdict = stdout_json(&zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--proof", "proof.json", "--json"]).assert().success());
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert!(!v.join(".zkpolicy").exists(), "verifying with a published key generates no keys");
+    zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--model", "m.json", "--proof", "proof.json"]).assert().code(2);
+
+    // Another output for the same proof: invalid, exactly as against the model.
+    edit_json(v, "proof.json", "output.json", |p| {
+        let value = p["outputs"][1]["value"].as_i64().expect("int");
+        p["outputs"][1]["value"] = (if value > 0 { value - 1 } else { value + 1 }).into();
+    });
+    zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--proof", "output.json"]).assert().code(1).stdout(predicates::str::contains("INVALID"));
+
+    // A card that names another commitment no longer matches the artifact.
+    edit_json(v, "policy.vk.json", "commitment.vk.json", |f| f["card"]["model_commitment"] = format!("0x{}", "11".repeat(32)).into());
+    zkpolicy(v).args(["verify", "--vk", "commitment.vk.json", "--proof", "proof.json"]).assert().code(1).stdout(predicates::str::contains("not \"tokenomics-policy\""));
+
+    // Edited key material is refused before halo2 reads it, each naming what is wrong.
+    let hex_key = file["verifying_key"].as_str().expect("hex").to_string();
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let flipped = {
+        let mut h = hex_key.clone();
+        let at = h.len() - 10;
+        let c = if &h[at..=at] == "0" { "1" } else { "0" };
+        h.replace_range(at..=at, c);
+        h
+    };
+    let edits: Vec<(&str, Edit, &str)> = vec![
+        ("k.vk.json", Box::new(|f: &mut Value| f["k"] = 11.into()), "is for k = 10, but the file says k = 11"),
+        ("huge-k.vk.json", Box::new(|f: &mut Value| f["k"] = 4_000_000_000u64.into()), "outside 1..=28"),
+        ("lanes.vk.json", Box::new(|f: &mut Value| f["lanes"] = 3.into()), "lanes = 3"),
+        ("wide.vk.json", Box::new(|f: &mut Value| f["lanes"] = 2.into()), "the 2-lane circuit's key has"),
+        ("short.vk.json", { let h = hex_key[..hex_key.len() - 2].to_string(); Box::new(move |f: &mut Value| f["verifying_key"] = h.clone().into()) }, "bytes; the 1-lane circuit's key has"),
+        ("point.vk.json", Box::new(move |f: &mut Value| f["verifying_key"] = flipped.clone().into()), "is not a point on BN254's G1"),
+        ("circuit.vk.json", Box::new(|f: &mut Value| f["circuit_version"] = "c0".into()), "circuit \"c0\""),
+        ("card.vk.json", Box::new(|f: &mut Value| f["card"]["outputs"][0]["min"] = 99.into()), "outputs[0]"),
+        ("extra.vk.json", Box::new(|f: &mut Value| f["weights"] = Value::Array(vec![])), "unknown field"),
+    ];
+    for (name, edit, named) in edits {
+        edit_json(v, "policy.vk.json", name, edit);
+        zkpolicy(v)
+            .args(["verify", "--vk", name, "--proof", "proof.json"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("verifying key file"))
+            .stderr(predicates::str::contains(named));
+    }
+}

@@ -214,7 +214,7 @@ impl Chain {
 /// `VerifierStub`'s constructor arguments: the default model's card.
 fn default_card_args() -> Vec<u8> {
     let circuit = PolicyCircuit::new(bundled_model()).expect("plan");
-    let card = prover_evm::provenance(&circuit);
+    let card = prover_evm::provenance(circuit.model().card(), circuit.shape().k);
     VerifierStub::constructorCall {
         commitment_: FixedBytes(card.model_commitment),
         kpiCount_: U256::from(card.kpis.len()),
@@ -291,7 +291,7 @@ fn the_verifier_serves_the_models_card() {
     let verifier = chain.verifier;
     let out = chain.evm.call(verifier, ModelCard::modelCardCall {}.abi_encode()).expect("executes");
     let card = ModelCard::modelCardCall::abi_decode_returns(&out.output).expect("decodes");
-    let want = prover_evm::provenance(&prover.circuit);
+    let want = prover_evm::provenance(prover.circuit.model().card(), prover.circuit.shape().k);
     assert_eq!(card.commitment.0, prover.model().commitment().0);
     assert_eq!((card.kpiCount, card.outputCount), (U256::from(8), U256::from(4)));
     assert_eq!(card.ranges.to_vec(), want.packed_ranges());

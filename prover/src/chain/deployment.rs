@@ -7,7 +7,7 @@ use alloy::primitives::{Address, I256, U256};
 use alloy::sol_types::SolConstructor;
 use serde::{Deserialize, Serialize};
 use zkpolicy_model::sim::Guardrail;
-use zkpolicy_model::Model;
+use zkpolicy_model::ModelCard;
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, Timing};
 use zkpolicy_verifier_contract::compile::Compiled;
 use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
@@ -64,7 +64,7 @@ impl DeployConfig {
     }
 
     /// Checks the config against the model; errors name the field and the fix.
-    pub fn validate(&self, model: &Model) -> Result<(), ChainError> {
+    pub fn validate(&self, model: &ModelCard) -> Result<(), ChainError> {
         self.mode()?;
         if self.timing.epoch_length == 0 {
             return Err(ChainError::Config("timing.epoch_length: must be at least 1 second".into()));
@@ -72,7 +72,7 @@ impl DeployConfig {
         if self.timing.genesis == Some(0) {
             return Err(ChainError::Config("timing.genesis: 0 is not a time; leave it out to start at deployment".into()));
         }
-        let outputs = &model.file().outputs;
+        let outputs = model.outputs();
         if self.parameters.len() != outputs.len() {
             return Err(ChainError::Config(format!(
                 "parameters: {} entries, but model {} has {} outputs ({}); give one parameter per output, in that order",
@@ -159,7 +159,7 @@ impl Deployment {
     }
 
     /// Refuses a record for another model or another chain.
-    pub fn check(&self, model: &Model, chain_id: u64, path: &Path) -> Result<(), ChainError> {
+    pub fn check(&self, model: &ModelCard, chain_id: u64, path: &Path) -> Result<(), ChainError> {
         if self.model_commitment != model.commitment().to_string() {
             return Err(ChainError::File {
                 path: path.to_path_buf(),
@@ -187,7 +187,7 @@ fn int(v: i64) -> I256 {
 }
 
 /// Deploys the verifier, the reporter KPI source and the controller, in that order.
-pub fn deploy(client: &Client, model: &Model, verifier: &VerifierCode, config: &DeployConfig) -> Result<Deployment, ChainError> {
+pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, config: &DeployConfig) -> Result<Deployment, ChainError> {
     config.validate(model)?;
     let deployer = client.from()?;
     let mode = config.mode()?;
@@ -202,7 +202,7 @@ pub fn deploy(client: &Client, model: &Model, verifier: &VerifierCode, config: &
     source_code.extend(
         ReporterKpiSource::constructorCall {
             reporter_: config.reporter.unwrap_or(deployer),
-            kpiCount_: U256::from(model.file().inputs.len()),
+            kpiCount_: U256::from(model.inputs().len()),
         }
         .abi_encode(),
     );

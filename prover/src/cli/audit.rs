@@ -7,11 +7,14 @@ use zkpolicy_prover::chain::{self, Client, Deployment};
 use zkpolicy_prover::evm;
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 
-use super::common::{circuit, load_model, print_json, KeyArgs, RpcArgs, DEFAULT_VERIFIER};
+use super::common::{print_json, KeyArgs, RpcArgs, StatementArgs, DEFAULT_VERIFIER};
 use super::EXIT_INVALID;
 
 /// Check a deployment against a revealed model: the verifier on chain is exactly the
 /// one this model and SRS generate, and every commitment names this model.
+///
+/// With --vk instead of --model, checks the deployment against a published verifying
+/// key (no weights needed): the verifier on chain is the one that key generates.
 ///
 /// Regenerates the verifier from the model and the SRS (--srs, or the development
 /// SRS), compiles it (the bundled artifact when it is the default model's), and
@@ -22,13 +25,14 @@ use super::EXIT_INVALID;
 ///
 /// Examples:
 ///   zkpolicy audit --model revealed.json --deployment deployment.json --srs params/k10.bin
+///   zkpolicy audit --vk policy.vk.json --deployment deployment.json --srs params/k10.bin
 ///   zkpolicy audit --deployment deployment.json --json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct AuditArgs {
-    /// The revealed model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    /// The revealed model, or a published verifying key.
+    #[command(flatten)]
+    statement: StatementArgs,
 
     /// Deployment record written by `zkpolicy deploy`.
     #[arg(long, value_name = "FILE")]
@@ -51,14 +55,12 @@ pub struct AuditArgs {
 
 impl AuditArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
+        let statement = self.statement.load()?;
+        let model = statement.card();
         let record = Deployment::load(&self.deployment)?;
         let client = Client::connect(&self.rpc.rpc, None)?;
-        let circuit = circuit(model.clone())?;
-        let srs = self.keys.srs();
-        let params = srs.params(circuit.shape().k)?;
-        let (vk, _) = self.keys.cache().verifying_key(&params, &circuit, &srs)?;
-        let source = evm::verifier_source(&params, &vk, &circuit)?;
+        let (params, vk, _) = statement.verifying_key(&self.keys)?;
+        let source = evm::verifier_source(&params, &vk, model)?;
         let bundled = Compiled::parse_artifact(DEFAULT_VERIFIER)?;
         let bundled_keccak: serde_json::Value = serde_json::from_str(DEFAULT_VERIFIER)?;
         let expected = if bundled_keccak["sourceKeccak"].as_str() == Some(evm::source_keccak(&source).as_str()) {

@@ -7,7 +7,7 @@ use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
 use zkpolicy_prover::chain;
 
-use super::common::{load_deployment, load_model, print_json, SenderArgs};
+use super::common::{StatementArgs, load_deployment, print_json, SenderArgs};
 
 /// Commit an epoch's KPI snapshot to the deployment's KPI source (as its reporter).
 ///
@@ -23,9 +23,9 @@ pub struct CommitKpisArgs {
     #[arg(long, value_name = "FILE")]
     deployment: PathBuf,
 
-    /// Model file (default: the bundled tokenomics policy); must be the deployed model.
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    /// The deployed model, or its exported verifying key.
+    #[command(flatten)]
+    statement: StatementArgs,
 
     /// KPI snapshot {"kpis": {"<input name>": <value>, ...}}.
     #[arg(long, value_name = "FILE")]
@@ -45,12 +45,13 @@ pub struct CommitKpisArgs {
 
 impl CommitKpisArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
+        let statement = self.statement.load()?;
+        let model = statement.card();
         let kpis = KpiSnapshot::load(&self.kpis)
-            .and_then(|s| s.quantize(&model))
+            .and_then(|s| s.quantize(model))
             .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
         let client = self.sender.connect()?;
-        let deployment = load_deployment(&self.deployment, &model, &client)?;
+        let deployment = load_deployment(&self.deployment, model, &client)?;
         let sent = chain::commit_kpis(&client, &deployment, self.epoch, kpis.values())?;
         if self.json {
             print_json(&json!({

@@ -5,12 +5,16 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_proofs::plonk::VerifyingKey;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::Model;
+use zkpolicy_model::ModelCard;
 use zkpolicy_prover::chain::signer::{self, KeySource};
 use zkpolicy_prover::chain::{Client, Deployment};
 use zkpolicy_prover::keys::KeyCache;
 use zkpolicy_prover::srs::SrsSource;
+use zkpolicy_prover::vkey::PublishedKey;
 
 /// The bundled default model, compiled in so `demo` runs from any directory.
 pub const DEFAULT_MODEL: &str = include_str!("../../../models/tokenomics-policy.json");
@@ -45,16 +49,75 @@ impl KeyArgs {
     }
 }
 
+/// Where a command learns the statement: the model file, or a verifying key exported from it.
+#[derive(Debug, Clone, Args)]
+pub struct StatementArgs {
+    /// Model file (default: the bundled tokenomics policy).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+
+    /// A verifying key file from `zkpolicy export-vk`, instead of the model: the weights stay with their owner.
+    #[arg(long, value_name = "FILE", conflicts_with = "model")]
+    pub vk: Option<PathBuf>,
+}
+
+/// The statement proofs are checked against: a model (whose keys are derived from its
+/// weights) or a published verifying key (which carries the public model card).
+pub enum Statement {
+    Model(PolicyCircuit),
+    Key(Box<PublishedKey>),
+}
+
+impl StatementArgs {
+    pub fn load(&self) -> anyhow::Result<Statement> {
+        Ok(match &self.vk {
+            Some(path) => Statement::Key(Box::new(PublishedKey::load(path)?)),
+            None => Statement::Model(circuit(load_model(self.model.as_ref())?)?),
+        })
+    }
+}
+
+impl Statement {
+    pub fn card(&self) -> &ModelCard {
+        match self {
+            Self::Model(circuit) => circuit.model().card(),
+            Self::Key(key) => key.card(),
+        }
+    }
+
+    pub fn k(&self) -> u32 {
+        match self {
+            Self::Model(circuit) => circuit.shape().k,
+            Self::Key(key) => key.k(),
+        }
+    }
+
+    /// The SRS at the statement's size and the verifying key: generated (or read from the
+    /// cache) for a model, or the published one after checking that the SRS is its own.
+    pub fn verifying_key(&self, keys: &KeyArgs) -> anyhow::Result<(ParamsKZG<Bn256>, VerifyingKey<G1Affine>, SrsSource)> {
+        let srs = keys.srs();
+        let params = srs.params(self.k())?;
+        let vk = match self {
+            Self::Model(circuit) => keys.cache().verifying_key(&params, circuit, &srs)?.0,
+            Self::Key(key) => {
+                key.check_srs(&params)?;
+                key.vk.clone()
+            }
+        };
+        Ok((params, vk, srs))
+    }
+}
+
 /// Loads and validates a model file, or the bundled default when `path` is `None`.
-pub fn load_model(path: Option<&PathBuf>) -> anyhow::Result<Arc<Model>> {
+pub fn load_model(path: Option<&PathBuf>) -> anyhow::Result<Arc<zkpolicy_model::Model>> {
     let model = match path {
-        Some(path) => Model::load(path).with_context(|| format!("model file {}", path.display()))?,
-        None => Model::from_json(DEFAULT_MODEL).context("bundled default model")?,
+        Some(path) => zkpolicy_model::Model::load(path).with_context(|| format!("model file {}", path.display()))?,
+        None => zkpolicy_model::Model::from_json(DEFAULT_MODEL).context("bundled default model")?,
     };
     Ok(Arc::new(model))
 }
 
-pub fn circuit(model: Arc<Model>) -> anyhow::Result<PolicyCircuit> {
+pub fn circuit(model: Arc<zkpolicy_model::Model>) -> anyhow::Result<PolicyCircuit> {
     Ok(PolicyCircuit::new(model)?)
 }
 
@@ -103,7 +166,7 @@ impl SenderArgs {
 }
 
 /// Reads a deployment record and checks it against the model and the node's chain.
-pub fn load_deployment(path: &std::path::Path, model: &Model, client: &Client) -> anyhow::Result<Deployment> {
+pub fn load_deployment(path: &std::path::Path, model: &ModelCard, client: &Client) -> anyhow::Result<Deployment> {
     let deployment = Deployment::load(path)?;
     deployment.check(model, client.chain_id(), path)?;
     Ok(deployment)

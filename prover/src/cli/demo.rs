@@ -37,7 +37,7 @@ pub struct DemoArgs {
 impl DemoArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let model = load_model(None)?;
-        let kpis = KpiSnapshot::from_json(DEFAULT_KPIS)?.quantize(&model)?;
+        let kpis = KpiSnapshot::from_json(DEFAULT_KPIS)?.quantize(model.card())?;
         let circuit = circuit(model.clone())?;
         let k = circuit.shape().k;
 

@@ -8,12 +8,13 @@ use zkpolicy_prover::chain::{self, DeployConfig, VerifierCode};
 use zkpolicy_prover::{evm, srs};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 
-use super::common::{circuit, load_model, print_json, KeyArgs, SenderArgs, DEFAULT_VERIFIER};
+use super::common::{print_json, KeyArgs, SenderArgs, StatementArgs, DEFAULT_VERIFIER};
 use super::progress;
 
 /// Deploy the verifier, the KPI source and the controller over JSON-RPC.
 ///
-/// The verifier is generated from the model and the SRS. Its bytecode comes
+/// The verifier is generated from the model (or its exported verifying key,
+/// --vk, so the deployer never needs the weights) and the SRS. Its bytecode comes
 /// from --verifier (a `gen-verifier` artifact, checked to be for this model and
 /// SRS), from the bundled default when that matches, or from solc (npm). The
 /// controller and the KPI source ship compiled with zkpolicy. A verifier made
@@ -30,9 +31,8 @@ use super::progress;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct DeployArgs {
-    /// Model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    statement: StatementArgs,
 
     /// Controller settings: mode, roles, timing, and per-output parameter guardrails (JSON).
     #[arg(long, value_name = "FILE")]
@@ -67,12 +67,13 @@ pub struct DeployArgs {
 
 impl DeployArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
+        let statement = self.statement.load()?;
+        let model = statement.card();
         let config = DeployConfig::load(&self.config)?;
-        config.validate(&model).with_context(|| format!("deployment config {}", self.config.display()))?;
-        let circuit = circuit(model.clone())?;
-        let srs = self.keys.srs();
-        let params = srs.params(circuit.shape().k)?;
+        config.validate(model).with_context(|| format!("deployment config {}", self.config.display()))?;
+        let spinner = progress::spinner("verifying key", self.json);
+        let (params, vk, srs) = statement.verifying_key(&self.keys)?;
+        spinner.finish_and_clear();
         let insecure = srs::is_dev(&params);
         if insecure && !self.allow_dev_srs {
             bail!(
@@ -81,16 +82,13 @@ impl DeployArgs {
                  or pass --allow-dev-srs on a local test chain"
             );
         }
-        let spinner = progress::spinner("verifying key", self.json);
-        let (vk, _) = self.keys.cache().verifying_key(&params, &circuit, &srs)?;
-        spinner.finish_and_clear();
-        let source = evm::verifier_source(&params, &vk, &circuit)?;
+        let source = evm::verifier_source(&params, &vk, model)?;
         let bytecode = self.verifier_bytecode(&source)?;
         let client = self.sender.connect()?;
 
         let spinner = progress::spinner("deploying verifier, KPI source and controller", self.json);
         let verifier = VerifierCode { bytecode, srs: srs.id(), insecure_dev_srs: insecure };
-        let deployment = chain::deploy(&client, &model, &verifier, &config)?;
+        let deployment = chain::deploy(&client, model, &verifier, &config)?;
         spinner.finish_and_clear();
         deployment.save(&self.out)?;
 

@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::chain;
 
-use super::common::{load_deployment, load_model, print_json, SenderArgs};
+use super::common::{StatementArgs, load_deployment, print_json, SenderArgs};
 
 /// Timelocked mode: apply the adjustment queued for an epoch once its delay has passed.
 ///
@@ -27,9 +27,9 @@ pub struct ExecuteArgs {
     #[arg(long)]
     epoch: u64,
 
-    /// Model file (default: the bundled tokenomics policy); must be the deployed model.
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    /// The deployed model, or its exported verifying key.
+    #[command(flatten)]
+    statement: StatementArgs,
 
     #[command(flatten)]
     sender: SenderArgs,
@@ -41,9 +41,10 @@ pub struct ExecuteArgs {
 
 impl ExecuteArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
+        let statement = self.statement.load()?;
+        let model = statement.card();
         let client = self.sender.connect()?;
-        let deployment = load_deployment(&self.deployment, &model, &client)?;
+        let deployment = load_deployment(&self.deployment, model, &client)?;
         let (sent, applied) = chain::execute(&client, &deployment, self.epoch)?;
         if self.json {
             print_json(&json!({

@@ -8,9 +8,9 @@ use zkpolicy_verifier_contract::compile;
 use zkpolicy_verifier_contract::evm::MAX_RUNTIME_BYTES;
 use zkpolicy_verifier_contract::solidity::CONTRACT_NAME;
 
-use super::common::{circuit, load_model, print_json, KeyArgs};
+use super::common::{print_json, KeyArgs, StatementArgs};
 
-/// Generate the Solidity verifier for a model: source, ABI and a deployable artifact.
+/// Generate the Solidity verifier for a model (or its exported verifying key): source, ABI and a deployable artifact.
 ///
 /// Writes <out-dir>/ZkPolicyVerifier.sol, ZkPolicyVerifier.abi.json and
 /// ZkPolicyVerifier.json ({abi, bytecode, deployedBytecode, ...}). The source is
@@ -18,13 +18,13 @@ use super::common::{circuit, load_model, print_json, KeyArgs};
 ///
 /// Examples:
 ///   zkpolicy gen-verifier --model models/tokenomics-policy.json --out-dir build/verifier
+///   zkpolicy gen-verifier --vk policy.vk.json --srs params/k10.bin --out-dir build/verifier
 ///   zkpolicy gen-verifier --out-dir build/verifier --json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct GenVerifierArgs {
-    /// Model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    statement: StatementArgs,
 
     /// Directory to write the verifier files into (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -44,12 +44,10 @@ pub struct GenVerifierArgs {
 
 impl GenVerifierArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
-        let circuit = circuit(model.clone())?;
-        let srs = self.keys.srs();
-        let params = srs.params(circuit.shape().k)?;
-        let (vk, _) = self.keys.cache().verifying_key(&params, &circuit, &srs)?;
-        let source = evm::verifier_source(&params, &vk, &circuit)?;
+        let statement = self.statement.load()?;
+        let model = statement.card();
+        let (params, vk, srs) = statement.verifying_key(&self.keys)?;
+        let source = evm::verifier_source(&params, &vk, model)?;
         let solc_dir = self.solc_dir.clone().unwrap_or_else(|| compile::bundled_dir().to_path_buf());
         let compiled = evm::compile_verifier(&source, &solc_dir)?;
         let runtime = compiled.deployed_bytecode.len();

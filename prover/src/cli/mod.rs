@@ -11,6 +11,7 @@ mod common;
 mod demo;
 mod deploy;
 mod execute;
+mod export_vk;
 mod gen_verifier;
 mod import;
 mod inspect;
@@ -44,6 +45,7 @@ enum Command {
     Demo(demo::DemoArgs),
     Deploy(deploy::DeployArgs),
     Execute(execute::ExecuteArgs),
+    ExportVk(export_vk::ExportVkArgs),
     GenVerifier(gen_verifier::GenVerifierArgs),
     Import(import::ImportArgs),
     Inspect(inspect::InspectArgs),
@@ -69,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => args.run(),
         Command::Deploy(args) => args.run(),
         Command::Execute(args) => args.run(),
+        Command::ExportVk(args) => args.run(),
         Command::GenVerifier(args) => args.run(),
         Command::Import(args) => args.run(),
         Command::Inspect(args) => args.run(),

@@ -58,7 +58,7 @@ impl ProveArgs {
         }
         let model = load_model(self.model.as_ref())?;
         let kpis = KpiSnapshot::load(&self.kpis)
-            .and_then(|s| s.quantize(&model))
+            .and_then(|s| s.quantize(model.card()))
             .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
         let circuit = circuit(model.clone())?;
         let srs = self.keys.srs();
@@ -120,7 +120,7 @@ impl ProveArgs {
             .enumerate()
             .map(|(i, file)| {
                 let kpis = KpiSnapshot::load(file)
-                    .and_then(|s| s.quantize(&model))
+                    .and_then(|s| s.quantize(model.card()))
                     .with_context(|| format!("KPI snapshot {}", file.display()))?;
                 Ok(BatchJob { epoch: self.epoch + i as u64, kpis })
             })

@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::chain::{self, Client};
 
-use super::common::{load_deployment, load_model, print_json, RpcArgs};
+use super::common::{StatementArgs, load_deployment, print_json, RpcArgs};
 
 /// Read the controller's parameters, epochs, mode, pause flag and model from the chain.
 ///
@@ -18,9 +18,9 @@ pub struct StatusArgs {
     #[arg(long, value_name = "FILE")]
     deployment: PathBuf,
 
-    /// Model file (default: the bundled tokenomics policy); must be the deployed model.
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    /// The deployed model, or its exported verifying key.
+    #[command(flatten)]
+    statement: StatementArgs,
 
     #[command(flatten)]
     rpc: RpcArgs,
@@ -32,9 +32,10 @@ pub struct StatusArgs {
 
 impl StatusArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
+        let statement = self.statement.load()?;
+        let model = statement.card();
         let client = Client::connect(&self.rpc.rpc, None)?;
-        let deployment = load_deployment(&self.deployment, &model, &client)?;
+        let deployment = load_deployment(&self.deployment, model, &client)?;
         let status = chain::status(&client, &deployment)?;
         if self.json {
             print_json(&json!({ "controller": deployment.controller, "names": deployment.parameters, "status": status }))?;

@@ -6,7 +6,7 @@ use serde_json::json;
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::chain;
 
-use super::common::{circuit, load_deployment, load_model, print_json, SenderArgs};
+use super::common::{load_deployment, print_json, SenderArgs, StatementArgs};
 
 /// Submit a proof to the controller as a transaction and wait for the receipt.
 ///
@@ -28,9 +28,9 @@ pub struct SubmitArgs {
     #[arg(long, value_name = "FILE")]
     proof: PathBuf,
 
-    /// Model file (default: the bundled tokenomics policy); must be the deployed model.
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    /// The deployed model, or its exported verifying key.
+    #[command(flatten)]
+    statement: StatementArgs,
 
     #[command(flatten)]
     sender: SenderArgs,
@@ -42,12 +42,12 @@ pub struct SubmitArgs {
 
 impl SubmitArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
+        let statement = self.statement.load()?;
         let artifact = ProofArtifact::load(&self.proof)?;
-        let public = artifact.public_inputs(&circuit(model.clone())?)?;
+        let public = artifact.public_inputs(statement.card(), statement.k())?;
         let proof = artifact.proof_bytes()?;
         let client = self.sender.connect()?;
-        let deployment = load_deployment(&self.deployment, &model, &client)?;
+        let deployment = load_deployment(&self.deployment, statement.card(), &client)?;
         let result = chain::submit(&client, &deployment, &public, &proof)?;
         if self.json {
             print_json(&json!({ "parameters": deployment.parameters, "result": result }))?;

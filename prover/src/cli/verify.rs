@@ -9,23 +9,23 @@ use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::{evm, proof, ProverError};
 use zkpolicy_verifier_contract::compile;
 
-use super::common::{circuit, load_model, print_json, KeyArgs};
+use super::common::{print_json, KeyArgs, StatementArgs};
 use super::EXIT_INVALID;
 
-/// Verify a proof artifact against a model.
+/// Verify a proof artifact against a model, or against its exported verifying key.
 ///
 /// Exits 0 when the proof is valid, 1 when it is invalid (including a proof
 /// made for another model), 2 on a usage or input error.
 ///
 /// Examples:
 ///   zkpolicy verify --model models/tokenomics-policy.json --proof proof.json
+///   zkpolicy verify --vk policy.vk.json --srs params/k10.bin --proof proof.json
 ///   zkpolicy verify --proof proof.json --json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct VerifyArgs {
-    /// Model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    statement: StatementArgs,
 
     /// Proof artifact written by `zkpolicy prove`.
     #[arg(long, value_name = "FILE")]
@@ -45,16 +45,14 @@ pub struct VerifyArgs {
 
 impl VerifyArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
+        let statement = self.statement.load()?;
+        let model = statement.card();
         let artifact = ProofArtifact::load(&self.proof)?;
         let proof_bytes = artifact.proof_bytes().with_context(|| format!("proof artifact {}", self.proof.display()))?;
-        let circuit = circuit(model.clone())?;
-        let srs = self.keys.srs();
         let started = Instant::now();
-        let params = srs.params(circuit.shape().k)?;
-        let (vk, _) = self.keys.cache().verifying_key(&params, &circuit, &srs)?;
+        let (params, vk, _) = statement.verifying_key(&self.keys)?;
         // A claim that contradicts itself or names another model is an invalid proof, not an input error.
-        let (public, verdict) = match artifact.public_inputs(&circuit) {
+        let (public, verdict) = match artifact.public_inputs(model, statement.k()) {
             Ok(public) => {
                 let verdict = proof::verify(&params, &vk, &public, &proof_bytes);
                 (Some(public), verdict)
@@ -70,7 +68,7 @@ impl VerifyArgs {
         // The EVM verifier runs even when the native one rejects, so the two can be compared.
         let evm_report = match (&public, self.evm) {
             (Some(public), true) => {
-                let source = evm::verifier_source(&params, &vk, &circuit)?;
+                let source = evm::verifier_source(&params, &vk, model)?;
                 let compiled = evm::compile_verifier(&source, compile::bundled_dir())?;
                 let v = evm::verify_in_evm(&compiled.bytecode, public, &proof_bytes)?;
                 if !v.valid && valid {

@@ -1,0 +1,110 @@
+//! The model card: what a model states publicly. It is enough to check a proof's claim
+//! (KPI and output names, units and ranges), to quantize a KPI snapshot and to deploy a
+//! controller, and it says nothing about the weights, so a protocol can publish it (with
+//! the verifying key) while the weights stay with the operator.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bounds::Interval;
+use crate::format::{InputSpec, OutputSpec};
+use crate::model::{check_inputs, check_outputs};
+use crate::{Model, ModelCommitment, ModelError};
+
+/// A validated model card. Its quantized KPI ranges are derived from the input
+/// specifications exactly as the model's are, so the two can never disagree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "CardFile", into = "CardFile")]
+pub struct ModelCard {
+    name: String,
+    commitment: ModelCommitment,
+    inputs: Vec<InputSpec>,
+    outputs: Vec<OutputSpec>,
+    input_ranges: Vec<Interval>,
+}
+
+/// The card as JSON: `{"name", "model_commitment", "inputs", "outputs"}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardFile {
+    name: String,
+    model_commitment: String,
+    inputs: Vec<InputSpec>,
+    outputs: Vec<OutputSpec>,
+}
+
+impl ModelCard {
+    /// A card from its parts, with the same checks a model file's inputs and outputs get.
+    pub fn new(name: String, commitment: ModelCommitment, inputs: Vec<InputSpec>, outputs: Vec<OutputSpec>) -> Result<Self, ModelError> {
+        if name.trim().is_empty() {
+            return Err(ModelError::model("name", "must not be empty"));
+        }
+        let input_ranges = check_inputs(&inputs)?;
+        check_outputs(&outputs)?;
+        Ok(Self { name, commitment, inputs, outputs, input_ranges })
+    }
+
+    /// For [`Model`], which has already run the checks.
+    pub(crate) fn checked(
+        name: String,
+        commitment: ModelCommitment,
+        inputs: Vec<InputSpec>,
+        outputs: Vec<OutputSpec>,
+        input_ranges: Vec<Interval>,
+    ) -> Self {
+        Self { name, commitment, inputs, outputs, input_ranges }
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        serde_json::from_str(text).map_err(|source| ModelError::Json { what: "model card", source })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn commitment(&self) -> ModelCommitment {
+        self.commitment
+    }
+
+    /// The KPIs, in input order.
+    pub fn inputs(&self) -> &[InputSpec] {
+        &self.inputs
+    }
+
+    /// The outputs, in output order.
+    pub fn outputs(&self) -> &[OutputSpec] {
+        &self.outputs
+    }
+
+    /// Quantized `[min, max]` of each KPI.
+    pub fn input_ranges(&self) -> &[Interval] {
+        &self.input_ranges
+    }
+}
+
+impl AsRef<ModelCard> for ModelCard {
+    fn as_ref(&self) -> &ModelCard {
+        self
+    }
+}
+
+impl AsRef<ModelCard> for Model {
+    fn as_ref(&self) -> &ModelCard {
+        self.card()
+    }
+}
+
+impl TryFrom<CardFile> for ModelCard {
+    type Error = String;
+
+    fn try_from(file: CardFile) -> Result<Self, String> {
+        let commitment = file.model_commitment.parse().map_err(|e| format!("model_commitment: {e}"))?;
+        Self::new(file.name, commitment, file.inputs, file.outputs).map_err(|e| e.to_string())
+    }
+}
+
+impl From<ModelCard> for CardFile {
+    fn from(card: ModelCard) -> Self {
+        Self { name: card.name, model_commitment: card.commitment.to_string(), inputs: card.inputs, outputs: card.outputs }
+    }
+}
