@@ -164,7 +164,8 @@ impl Context {
             },
             Target::KpiSnapshot => match text().map(|t| KpiSnapshot::from_json(t).and_then(|s| s.quantize(self.model.card()))) {
                 Some(Ok(kpis)) => {
-                    QuantizedKpis::new(self.model.card(), kpis.values().to_vec()).map_err(|e| format!("quantized KPIs out of range: {e}"))?;
+                    QuantizedKpis::new(self.model.card(), kpis.values().to_vec())
+                        .map_err(|e| format!("quantized KPIs out of range: {e}"))?;
                     true
                 }
                 _ => false,
@@ -174,7 +175,12 @@ impl Context {
                     let claim = artifact.public_inputs(self.circuit.model().card(), self.circuit.shape().k);
                     let bytes = artifact.proof_bytes();
                     if let Ok(public) = &claim {
-                        let again = zkpolicy_circuits::PublicInputs::checked(self.model.card(), public.epoch, public.kpis.clone(), public.outputs.clone());
+                        let again = zkpolicy_circuits::PublicInputs::checked(
+                            self.model.card(),
+                            public.epoch,
+                            public.kpis.clone(),
+                            public.outputs.clone(),
+                        );
                         again.map_err(|e| format!("an accepted claim fails the encoding rule: {e}"))?;
                     }
                     claim.is_ok() && bytes.is_ok()
@@ -249,7 +255,8 @@ impl Fuzzer {
     /// Runs `executions` mutated inputs through `target`.
     pub fn campaign(&mut self, context: &Context, target: Target, executions: u64) -> Report {
         let seeds = context.seeds(target);
-        let trees: Vec<Option<Value>> = seeds.iter().map(|s| if target.is_json() { serde_json::from_slice(s).ok() } else { None }).collect();
+        let trees: Vec<Option<Value>> =
+            seeds.iter().map(|s| if target.is_json() { serde_json::from_slice(s).ok() } else { None }).collect();
         let mut report = Report::default();
         let started = Instant::now();
         for _ in 0..executions {
@@ -403,7 +410,10 @@ impl Fuzzer {
                 // Nudge a number: ±1, negated, scaled.
                 let f = n.as_f64().unwrap_or(0.0);
                 let nudged = [f + 1.0, f - 1.0, -f, f * 1e6, f / 3.0][rng.gen_range(0..5)];
-                *n = n.as_i64().map(|i| Number::from(i.wrapping_add([1, -1][rng.gen_range(0..2)]))).unwrap_or_else(|| Number::from_f64(nudged).unwrap_or_else(|| Number::from(0)));
+                *n = n
+                    .as_i64()
+                    .map(|i| Number::from(i.wrapping_add([1, -1][rng.gen_range(0..2)])))
+                    .unwrap_or_else(|| Number::from_f64(nudged).unwrap_or_else(|| Number::from(0)));
             }
             (_, node) => *node = Value::from(rng.gen::<i32>()),
         }

@@ -18,8 +18,8 @@ use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::dev::{FailureLocation, MockProver, VerifyFailure};
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::plonk::{
-    Advice, Any as AnyColumn, Assigned, Assignment, Challenge, Circuit, Column, ConstraintSystem, Error, Fixed, FloorPlanner,
-    Instance, Selector,
+    Advice, Any as AnyColumn, Assigned, Assignment, Challenge, Circuit, Column, ConstraintSystem, Error, Fixed, FloorPlanner, Instance,
+    Selector,
 };
 
 use zkpolicy_model::{infer, QuantizedKpis};
@@ -204,7 +204,8 @@ impl FloorPlanner for TamperPlanner {
             tampered.overwrites.iter().filter(|(cell, _)| !tampered.applied.contains(cell)).map(|(c, v)| (*c, *v)).collect();
         for (cell, value) in rest {
             let column = tampered.columns.get(&cell.column).copied().ok_or(Error::Synthesis)?;
-            let _ = tampered.assign_advice(column, cell.row, Value::known(Assigned::Trivial(cast::<Fr, F>(value).ok_or(Error::Synthesis)?)));
+            let _ =
+                tampered.assign_advice(column, cell.row, Value::known(Assigned::Trivial(cast::<Fr, F>(value).ok_or(Error::Synthesis)?)));
         }
         Ok(())
     }
@@ -242,7 +243,12 @@ impl<F: Field, CS: Assignment<F>> Assignment<F> for Tampering<'_, F, CS> {
         self.inner.exit_region()
     }
 
-    fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(&mut self, annotation: A, selector: &Selector, row: usize) -> Result<(), Error> {
+    fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(
+        &mut self,
+        annotation: A,
+        selector: &Selector,
+        row: usize,
+    ) -> Result<(), Error> {
         self.inner.enable_selector(annotation, selector, row)
     }
 
@@ -428,8 +434,7 @@ pub fn campaign(circuit: &PolicyCircuit, epoch: u64, count: usize, seed: u64) ->
         .collect();
     // Every advice cell of every used row, assigned by the circuit or not.
     let all_columns: Vec<usize> = advice.lanes.iter().chain([&advice.acc, &advice.limb]).map(|c| c.index()).collect();
-    let cells: Vec<CellRef> =
-        (0..placement.rows).flat_map(|row| all_columns.iter().map(move |&column| CellRef { column, row })).collect();
+    let cells: Vec<CellRef> = (0..placement.rows).flat_map(|row| all_columns.iter().map(move |&column| CellRef { column, row })).collect();
     let sites = sites(circuit);
     let claim = |witness: &Witness| -> Vec<Fr> {
         std::iter::once(Fr::from(epoch)).chain(public_cells.iter().map(|c| witness.get(c).copied().unwrap_or(Fr::ZERO))).collect()

@@ -188,9 +188,7 @@ pub fn shape_for(model: &Model, dims: &[usize], lanes: usize) -> Result<CircuitS
     let unusable = cs.blinding_factors() + 1;
     let rows = rows_needed(dims, lanes);
     let need = rows.max(TABLE_ROWS) + unusable;
-    let k = (4..=MAX_K)
-        .find(|k| (1usize << k) >= need)
-        .ok_or(CircuitError::TooLarge { model: model.name().into(), rows, max_k: MAX_K })?;
+    let k = (4..=MAX_K).find(|k| (1usize << k) >= need).ok_or(CircuitError::TooLarge { model: model.name().into(), rows, max_k: MAX_K })?;
     Ok(CircuitShape {
         lanes,
         k,

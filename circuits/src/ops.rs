@@ -25,8 +25,7 @@ const OP_B_CODES: [i64; 3] = [0, OP_B_MAX, OP_B_MIN];
 /// `Π_{c ≠ code} (x - c) / (code - c)`: 1 where `x = code`, 0 at the other codes.
 fn lagrange(x: &Expression<Fr>, codes: &[i64], code: i64) -> Expression<Fr> {
     codes.iter().filter(|&&c| c != code).fold(Expression::Constant(fr(1)), |acc, &c| {
-        let inv = Option::<Fr>::from(halo2_proofs::halo2curves::ff::Field::invert(&fr(code - c)))
-            .unwrap_or_else(|| fr(0));
+        let inv = Option::<Fr>::from(halo2_proofs::halo2curves::ff::Field::invert(&fr(code - c))).unwrap_or_else(|| fr(0));
         acc * (x.clone() - Expression::Constant(fr(c))) * Expression::Constant(inv)
     })
 }

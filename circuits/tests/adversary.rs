@@ -307,12 +307,7 @@ fn a_kpi_cell_that_differs_from_its_instance_fails_the_copy() {
         let mut instance = s.instance_of(&first.witness);
         instance[1 + i] = fr(honest);
         let outcome = adversary::run(&circuit, instance, &[(s.acc(rows.input), fr(other))]).expect("synthesis");
-        assert!(
-            outcome.failures.iter().all(|f| f.check.starts_with("permutation")),
-            "{}: {:?}",
-            s.name,
-            outcome.failures
-        );
+        assert!(outcome.failures.iter().all(|f| f.check.starts_with("permutation")), "{}: {:?}", s.name, outcome.failures);
         // The copy cycle reports the cells next to the odd one out: the instance among them.
         let at_instance = Failure::new("permutation Column('Instance', 0)", 1 + i);
         assert!(outcome.failures.contains(&at_instance), "{}: {:?}", s.name, outcome.failures);

@@ -91,11 +91,8 @@ impl Metrics {
     pub fn of(trajectory: &Trajectory, reward: &RewardConfig) -> Self {
         let prices: Vec<f64> = std::iter::once(trajectory.start.price).chain(trajectory.prices()).collect();
         let epochs = trajectory.epochs.len();
-        let in_band = trajectory
-            .epochs
-            .iter()
-            .filter(|e| e.outcome_kpis.get(STAKING_RATIO).is_some_and(|&s| reward.staking_in_band(s)))
-            .count();
+        let in_band =
+            trajectory.epochs.iter().filter(|e| e.outcome_kpis.get(STAKING_RATIO).is_some_and(|&s| reward.staking_in_band(s))).count();
         Self {
             volatility: annualised_volatility(&prices),
             staking_in_band: if epochs == 0 { 0.0 } else { in_band as f64 / epochs as f64 },
@@ -120,12 +117,7 @@ impl Metrics {
 }
 
 /// Runs `policy` through every scenario of `suite` (in parallel, results in suite order).
-pub fn backtest(
-    policy: &dyn Policy,
-    suite: &[Scenario],
-    config: &SimConfig,
-    reward: &RewardConfig,
-) -> Result<PolicyBacktest, ModelError> {
+pub fn backtest(policy: &dyn Policy, suite: &[Scenario], config: &SimConfig, reward: &RewardConfig) -> Result<PolicyBacktest, ModelError> {
     let scenarios: Vec<ScenarioResult> = suite
         .par_iter()
         .map(|scenario| {
@@ -138,12 +130,7 @@ pub fn backtest(
 }
 
 /// Backtests every policy on `suite`; rows per (policy, scenario) then the policy's `"all"` row.
-pub fn compare(
-    policies: &[&dyn Policy],
-    suite: &[Scenario],
-    config: &SimConfig,
-    reward: &RewardConfig,
-) -> Result<Comparison, ModelError> {
+pub fn compare(policies: &[&dyn Policy], suite: &[Scenario], config: &SimConfig, reward: &RewardConfig) -> Result<Comparison, ModelError> {
     let backtests = policies.iter().map(|p| backtest(*p, suite, config, reward)).collect::<Result<Vec<_>, _>>()?;
     Ok(Comparison::from_backtests(&backtests))
 }

@@ -41,10 +41,7 @@ pub fn analyse(file: &ModelFile, inputs: &[Interval]) -> Result<Vec<LayerBounds>
         for (j, (row, &bias)) in layer.weights.iter().zip(&layer.bias).enumerate() {
             let field = format!("layers[{l}].weights[{j}]");
             let z = dot_interval(row, &x, bias, &field)?;
-            let q = Interval {
-                lo: z.lo.div_euclid(1i64 << layer.shift),
-                hi: z.hi.div_euclid(1i64 << layer.shift),
-            };
+            let q = Interval { lo: z.lo.div_euclid(1i64 << layer.shift), hi: z.hi.div_euclid(1i64 << layer.shift) };
             let out = if l == last {
                 let spec = &file.outputs[j];
                 let m = compare_interval(q, spec.min, &field, "output lower bound")?;

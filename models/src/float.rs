@@ -47,12 +47,8 @@ impl FloatPolicy {
         let mut out = Vec::with_capacity(self.layers.len());
         let mut h = x.to_vec();
         for layer in &self.layers {
-            let z: Vec<f64> = layer
-                .weights
-                .iter()
-                .zip(&layer.bias)
-                .map(|(row, b)| row.iter().zip(&h).map(|(w, v)| w * v).sum::<f64>() + b)
-                .collect();
+            let z: Vec<f64> =
+                layer.weights.iter().zip(&layer.bias).map(|(row, b)| row.iter().zip(&h).map(|(w, v)| w * v).sum::<f64>() + b).collect();
             h = match layer.activation {
                 Activation::Relu => z.iter().map(|v| v.max(0.0)).collect(),
                 Activation::None => z,

@@ -21,8 +21,7 @@ pub struct QuantizedKpis(Vec<i64>);
 impl KpiSnapshot {
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
         Self::from_json(&text)
     }
 
@@ -71,10 +70,7 @@ impl QuantizedKpis {
         }
         for ((v, r), spec) in values.iter().zip(ranges).zip(card.inputs()) {
             if *v < r.lo || *v > r.hi {
-                return Err(ModelError::kpi(
-                    &spec.name,
-                    format!("quantized value {v} is outside [{}, {}]", r.lo, r.hi),
-                ));
+                return Err(ModelError::kpi(&spec.name, format!("quantized value {v} is outside [{}, {}]", r.lo, r.hi)));
             }
         }
         Ok(Self(values))
@@ -92,12 +88,6 @@ impl QuantizedKpis {
 
     /// Real values: `q / 2^scale_bits`.
     pub fn dequantize(&self, model: &Model) -> BTreeMap<String, f64> {
-        model
-            .file()
-            .inputs
-            .iter()
-            .zip(&self.0)
-            .map(|(spec, &q)| (spec.name.clone(), q as f64 / (1u64 << spec.scale_bits) as f64))
-            .collect()
+        model.file().inputs.iter().zip(&self.0).map(|(spec, &q)| (spec.name.clone(), q as f64 / (1u64 << spec.scale_bits) as f64)).collect()
     }
 }

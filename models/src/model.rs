@@ -47,14 +47,12 @@ pub struct Model {
 impl Model {
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
         Self::from_json(&text)
     }
 
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
-        let file: ModelFile =
-            serde_json::from_str(text).map_err(|source| ModelError::Json { what: "model file", source })?;
+        let file: ModelFile = serde_json::from_str(text).map_err(|source| ModelError::Json { what: "model file", source })?;
         Self::from_file(file)
     }
 
@@ -64,8 +62,7 @@ impl Model {
         check_outputs(&file.outputs)?;
         check_layers(&file)?;
         let bounds = bounds::analyse(&file, &input_ranges)?;
-        let canonical = serde_json::to_vec(&file)
-            .map_err(|source| ModelError::Json { what: "model file", source })?;
+        let canonical = serde_json::to_vec(&file).map_err(|source| ModelError::Json { what: "model file", source })?;
         let commitment = ModelCommitment(keccak256(&canonical));
         let card = ModelCard::checked(file.name.clone(), commitment, file.inputs.clone(), file.outputs.clone(), input_ranges);
         Ok(Self { file, bounds, card })
@@ -99,9 +96,7 @@ impl Model {
 
     /// `[inputs, hidden…, outputs]`.
     pub fn dims(&self) -> Vec<usize> {
-        std::iter::once(self.file.inputs.len())
-            .chain(self.file.layers.iter().map(|l| l.bias.len()))
-            .collect()
+        std::iter::once(self.file.inputs.len()).chain(self.file.layers.iter().map(|l| l.bias.len())).collect()
     }
 
     pub fn parameter_count(&self) -> usize {
@@ -219,7 +214,10 @@ fn check_layers(file: &ModelFile) -> Result<(), ModelError> {
             ));
         }
         if layer.bias.len() != n_out {
-            return Err(ModelError::model(field("bias"), format!("has {} entries, expected {n_out} (one per weight row)", layer.bias.len())));
+            return Err(ModelError::model(
+                field("bias"),
+                format!("has {} entries, expected {n_out} (one per weight row)", layer.bias.len()),
+            ));
         }
         for (j, row) in layer.weights.iter().enumerate() {
             if row.len() != n_in {
@@ -249,10 +247,9 @@ fn check_layers(file: &ModelFile) -> Result<(), ModelError> {
 fn check_bits(values: &[i64], bits: u32, field: &str) -> Result<(), ModelError> {
     let (lo, hi) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
     match values.iter().position(|v| !(lo..=hi).contains(v)) {
-        Some(k) => Err(ModelError::model(
-            format!("{field}[{k}]"),
-            format!("value {} does not fit {bits} signed bits [{lo}, {hi}]", values[k]),
-        )),
+        Some(k) => {
+            Err(ModelError::model(format!("{field}[{k}]"), format!("value {} does not fit {bits} signed bits [{lo}, {hi}]", values[k])))
+        }
         None => Ok(()),
     }
 }

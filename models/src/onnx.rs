@@ -99,10 +99,7 @@ fn import_graph(graph: &pb::GraphProto) -> Result<OnnxPolicy, ModelError> {
         chain.apply(node, &mut constants)?;
     }
     if chain.tensor != output.name {
-        return Err(graph_error(format!(
-            "the output \"{}\" is not the end of the layer chain \"{}\"",
-            output.name, chain.tensor
-        )));
+        return Err(graph_error(format!("the output \"{}\" is not the end of the layer chain \"{}\"", output.name, chain.tensor)));
     }
     let declared_width = declared_shape(output)?.1;
     let (policy, clip) = chain.finish()?;
@@ -124,7 +121,10 @@ fn declared_shape(info: &pb::ValueInfoProto) -> Result<(Option<usize>, Option<us
     };
     let float = [tensor_proto::DataType::Float as i32, tensor_proto::DataType::Double as i32];
     if !float.contains(&tensor.elem_type) {
-        return Err(tensor_error(&info.name, format!("has element type {}; only FLOAT and DOUBLE are supported", type_name(tensor.elem_type))));
+        return Err(tensor_error(
+            &info.name,
+            format!("has element type {}; only FLOAT and DOUBLE are supported", type_name(tensor.elem_type)),
+        ));
     }
     let Some(shape) = &tensor.shape else { return Ok((None, None)) };
     let dims: Vec<Option<i64>> = shape
@@ -256,7 +256,10 @@ impl Chain {
         if input != self.tensor {
             return Err(node_error(
                 node,
-                format!("input {index} is \"{input}\", not the running activation \"{}\"; only a single chain of layers is supported", self.tensor),
+                format!(
+                    "input {index} is \"{input}\", not the running activation \"{}\"; only a single chain of layers is supported",
+                    self.tensor
+                ),
             ));
         }
         self.tensor = node.output[0].clone();
@@ -341,9 +344,7 @@ impl Chain {
                 format!("has shape {:?}, which takes {n_in} inputs, but node \"{}\" receives {width}", b.dims, node.name),
             ));
         }
-        let weights = (0..n_out)
-            .map(|j| (0..n_in).map(|i| alpha * if trans_b { b.at(j, i) } else { b.at(i, j) }).collect())
-            .collect();
+        let weights = (0..n_out).map(|j| (0..n_in).map(|i| alpha * if trans_b { b.at(j, i) } else { b.at(i, j) }).collect()).collect();
         self.width = Some(n_out);
         Ok(FloatLayer { weights, bias: vec![0.0; n_out], activation: Activation::None })
     }

@@ -333,11 +333,8 @@ impl<'a> Plan<'a> {
         let model = Model::from_file(ModelFile { layers, ..self.file.clone() })?;
         let errors = measure_error(&model, self.policy, calibration)?;
         // Mean square errors relative to each output's range, so no unit dominates the choice.
-        let score = errors
-            .iter()
-            .zip(&self.file.outputs)
-            .map(|(e, spec)| (e.rms_error / ((spec.max - spec.min) as f64).max(1.0)).powi(2))
-            .sum();
+        let score =
+            errors.iter().zip(&self.file.outputs).map(|(e, spec)| (e.rms_error / ((spec.max - spec.min) as f64).max(1.0)).powi(2)).sum();
         Ok(Candidate { file: model.file().clone(), layers: reports, errors, score })
     }
 
@@ -400,7 +397,10 @@ impl<'a> Plan<'a> {
                 Some(j) => ceiling[j] -= 1,
             }
         }
-        Err(ModelError::Quantization { field: format!("layers[{l}]"), reason: "no activation scale keeps the layer inside the comparator window".into() })
+        Err(ModelError::Quantization {
+            field: format!("layers[{l}]"),
+            reason: "no activation scale keeps the layer inside the comparator window".into(),
+        })
     }
 
     /// Scales `u_j <= highest[j]` at which every column of the output layer fills the
@@ -429,7 +429,10 @@ impl<'a> Plan<'a> {
         if cap < 0 {
             return Err(ModelError::Quantization {
                 field: format!("layers[{l}].weights[{j}]"),
-                reason: format!("needs a negative shift ({cap}) to fit {} weight bits at the previous layer's scales", self.file.weight_bits),
+                reason: format!(
+                    "needs a negative shift ({cap}) to fit {} weight bits at the previous layer's scales",
+                    self.file.weight_bits
+                ),
             });
         }
         let shift = cap.min(MAX_SHIFT as i32);
@@ -461,7 +464,16 @@ impl<'a> Plan<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn layer_spec(&self, l: usize, layer: &FloatLayer, t_in: &[i32], x: &[Interval], e: &[i32], shift: u32, activation: Activation) -> Result<Built, ModelError> {
+    fn layer_spec(
+        &self,
+        l: usize,
+        layer: &FloatLayer,
+        t_in: &[i32],
+        x: &[Interval],
+        e: &[i32],
+        shift: u32,
+        activation: Activation,
+    ) -> Result<Built, ModelError> {
         let offset = if shift > 0 && self.rounding_room > 0.0 { 1i64 << (shift - 1) } else { 0 };
         let weights: Vec<Vec<i64>> = layer
             .weights

@@ -39,11 +39,7 @@ pub fn infer(model: &Model, kpis: &QuantizedKpis) -> Result<Trace, ModelError> {
             let z = row.iter().zip(&x).try_fold(b, |acc, (&w, &xi)| acc.checked_add(w.checked_mul(xi)?));
             let z = z.ok_or_else(|| bound(j))?;
             let (q, r) = arith::requantize(z, layer.shift).ok_or_else(|| bound(j))?;
-            let out = if l == last {
-                arith::clamp(q, file.outputs[j].min, file.outputs[j].max)
-            } else {
-                arith::relu(q)
-            };
+            let out = if l == last { arith::clamp(q, file.outputs[j].min, file.outputs[j].max) } else { arith::relu(q) };
             t.z.push(z);
             t.q.push(q);
             t.r.push(r);

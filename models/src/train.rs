@@ -37,11 +37,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::float::{FloatLayer, FloatPolicy};
 use crate::format::Activation;
+use crate::quantize::{quantize, IoSpec, QuantizeOptions, Quantized};
 use crate::sim::guardrails::PARAMETER_COUNT;
 use crate::sim::kpis::{kpi_ranges, KPI_COUNT};
 use crate::sim::policy::output_bounds;
 use crate::sim::{simulate, standard_normal, FloatController, RewardConfig, Scenario, ScenarioKind, SimConfig};
-use crate::quantize::{quantize, IoSpec, QuantizeOptions, Quantized};
 use crate::ModelError;
 
 /// Everything a training run needs besides the initial policy.
@@ -149,8 +149,7 @@ pub fn init_policy(hidden: &[usize], seed: u64) -> FloatPolicy {
         .enumerate()
         .map(|(l, d)| {
             let gain = if l == last { 0.0 } else { (2.0 / d[0] as f64).sqrt() };
-            let mut weights: Vec<Vec<f64>> =
-                (0..d[1]).map(|_| (0..d[0]).map(|_| gain * standard_normal(&mut rng)).collect()).collect();
+            let mut weights: Vec<Vec<f64>> = (0..d[1]).map(|_| (0..d[0]).map(|_| gain * standard_normal(&mut rng)).collect()).collect();
             let mut bias = vec![0.0; d[1]];
             if l == 0 {
                 // w·(x − mid)/(span/2) = (2w/span)·x − Σ 2w·mid/span
@@ -191,9 +190,8 @@ fn parameter_scales(policy: &FloatPolicy) -> Vec<f64> {
 /// Mean episode reward of `policy` over `episodes`.
 pub fn evaluate(policy: &FloatPolicy, episodes: &[Scenario], sim: &SimConfig, reward: &RewardConfig) -> Result<f64, ModelError> {
     let controller = FloatController::new("candidate", policy.clone())?;
-    let total = episodes.iter().try_fold(0.0, |acc, scenario| {
-        simulate(&controller, scenario, sim).map(|t| acc + reward.episode_reward(&t))
-    })?;
+    let total =
+        episodes.iter().try_fold(0.0, |acc, scenario| simulate(&controller, scenario, sim).map(|t| acc + reward.episode_reward(&t)))?;
     Ok(total / episodes.len().max(1) as f64)
 }
 

@@ -138,7 +138,13 @@ fn graph_bytes(nodes: Vec<pb::NodeProto>, output: &str) -> Vec<u8> {
         float_tensor("W2", &[3, 1], &[2.0, 3.0, -1.0]),
         float_tensor("B2", &[1], &[1.0]),
         float_tensor("W2_wrong", &[4, 1], &[1.0; 4]),
-        pb::TensorProto { name: "W_int".into(), dims: vec![3, 1], data_type: DataType::Int64 as i32, int64_data: vec![1, 2, 3], ..Default::default() },
+        pb::TensorProto {
+            name: "W_int".into(),
+            dims: vec![3, 1],
+            data_type: DataType::Int64 as i32,
+            int64_data: vec![1, 2, 3],
+            ..Default::default()
+        },
     ];
     let graph = pb::GraphProto {
         node: nodes,
@@ -519,7 +525,8 @@ fn calibration_jsonl_errors_name_line_and_kpi() {
     assert_eq!((line, kpi.as_str()), (1, "a"));
     assert!(reason.contains("not a finite number"), "{reason}");
     assert_eq!(kpi_error(jsonl_error("string", &[good, r#"{"kpis": {"a": 1, "b": "NaN"}}"#])).1, "b");
-    for (name, bad) in [("nan", r#"{"kpis": {"a": NaN, "b": 2}}"#), ("shape", r#"{"a": 1, "b": 2}"#), ("truncated", r#"{"kpis": {"a": 1"#)] {
+    for (name, bad) in [("nan", r#"{"kpis": {"a": NaN, "b": 2}}"#), ("shape", r#"{"a": 1, "b": 2}"#), ("truncated", r#"{"kpis": {"a": 1"#)]
+    {
         match jsonl_error(name, &[good, good, bad]) {
             ModelError::CalibrationLine { line: 3, .. } => {}
             other => panic!("{name}: expected a line-3 error, got {other}"),

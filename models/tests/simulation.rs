@@ -8,8 +8,8 @@ use zkpolicy_model::float::{FloatLayer, FloatPolicy};
 use zkpolicy_model::sim::guardrails::{BURN_RATE, EMISSION_RATE};
 use zkpolicy_model::sim::kpis::{KPI_NAMES, PRICE_VS_TARGET};
 use zkpolicy_model::sim::{
-    deployment_guardrails, simulate, FloatController, IntegerPolicy, Policy, RewardConfig, RuleBased, Scenario,
-    ScenarioKind, SimConfig, StaticPolicy, Trajectory,
+    deployment_guardrails, simulate, FloatController, IntegerPolicy, Policy, RewardConfig, RuleBased, Scenario, ScenarioKind, SimConfig,
+    StaticPolicy, Trajectory,
 };
 use zkpolicy_model::train::{evaluate, init_policy, train, TrainConfig, TrainResult};
 use zkpolicy_model::{infer, Activation, KpiSnapshot, Model, QuantizedKpis};
@@ -28,9 +28,8 @@ fn integer_policy() -> IntegerPolicy {
 
 /// A float policy that ignores its inputs and always proposes `deltas`.
 fn constant_policy(deltas: [f64; 4]) -> FloatController {
-    let policy = FloatPolicy {
-        layers: vec![FloatLayer { weights: vec![vec![0.0; 8]; 4], bias: deltas.to_vec(), activation: Activation::None }],
-    };
+    let policy =
+        FloatPolicy { layers: vec![FloatLayer { weights: vec![vec![0.0; 8]; 4], bias: deltas.to_vec(), activation: Activation::None }] };
     FloatController::new("constant", policy).expect("8 → 4")
 }
 
@@ -224,11 +223,9 @@ fn evolution_strategies_improve_on_the_initial_policy() {
     let config = small_training();
     let episodes = config.episodes();
     let initial = evaluate(&init_policy(&[16], 1), &episodes, &config.sim, &config.reward).expect("evaluates");
-    let static_reward = episodes
-        .iter()
-        .map(|s| config.reward.episode_reward(&simulate(&StaticPolicy, s, &config.sim).expect("simulates")))
-        .sum::<f64>()
-        / episodes.len() as f64;
+    let static_reward =
+        episodes.iter().map(|s| config.reward.episode_reward(&simulate(&StaticPolicy, s, &config.sim).expect("simulates"))).sum::<f64>()
+            / episodes.len() as f64;
     assert_eq!(result.initial_reward, initial);
     assert!((initial - static_reward).abs() < 1e-12);
     let trained = evaluate(&result.best, &episodes, &config.sim, &config.reward).expect("evaluates");

@@ -133,7 +133,11 @@ impl ProofArtifact {
         let kpi_names: Vec<&str> = self.kpis.iter().map(|k| k.name.as_str()).collect();
         let want: Vec<&str> = model.inputs().iter().map(|i| i.name.as_str()).collect();
         if kpi_names != want {
-            return Err(invalid(format!("the artifact's KPIs are [{}], the model's inputs are [{}]", kpi_names.join(", "), want.join(", "))));
+            return Err(invalid(format!(
+                "the artifact's KPIs are [{}], the model's inputs are [{}]",
+                kpi_names.join(", "),
+                want.join(", ")
+            )));
         }
         for (claimed, spec) in self.outputs.iter().zip(model.outputs()) {
             if claimed.name != spec.name || claimed.unit != spec.unit {

@@ -43,7 +43,10 @@ pub fn prove_decisions(
     for scenario in &backtest.scenarios {
         for (t, record) in scenario.trajectory.epochs.iter().enumerate() {
             let kpis = record.quantized_kpis.clone().ok_or_else(|| ProverError::Artifact {
-                reason: format!("{} epoch {t}: the policy {} is not the integer model; only its decisions can be proven", scenario.scenario, backtest.policy),
+                reason: format!(
+                    "{} epoch {t}: the policy {} is not the integer model; only its decisions can be proven",
+                    scenario.scenario, backtest.policy
+                ),
             })?;
             let epoch = first_epoch + jobs.len() as u64;
             jobs.push(BatchJob { epoch, kpis: QuantizedKpis::new(circuit.model(), kpis)? });

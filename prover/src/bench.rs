@@ -129,7 +129,11 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
         Err(ProverError::Recompute(e)) => {
             let words = zkpolicy_verifier_contract::recompute::packed_words(&evm::integer_mlp(circuit)).map(|(w, _)| w).unwrap_or(0);
             // Deploying data costs 200 gas a byte, at least.
-            let note = format!("does not fit: {e}; its {words} packed weight words ({:.1} MB) would cost over {:.0}M gas to deploy", words as f64 * 32e-6, words as f64 * 32.0 * 200.0 / 1e6);
+            let note = format!(
+                "does not fit: {e}; its {words} packed weight words ({:.1} MB) would cost over {:.0}M gas to deploy",
+                words as f64 * 32e-6,
+                words as f64 * 32.0 * 200.0 / 1e6
+            );
             (None, None, Some(note))
         }
         Err(e) => return Err(e),
@@ -199,7 +203,11 @@ pub const CHAINS: [ChainPrices; 3] = [
 
 impl ChainPrices {
     pub fn precompile_gas(&self, c: &PrecompileCalls) -> u64 {
-        c.ec_add * self.ec_add + c.ec_mul * self.ec_mul + c.pairings * self.pairing_base + c.pairing_pairs * self.pairing_per_pair + c.modexp * self.modexp
+        c.ec_add * self.ec_add
+            + c.ec_mul * self.ec_mul
+            + c.pairings * self.pairing_base
+            + c.pairing_pairs * self.pairing_per_pair
+            + c.modexp * self.modexp
     }
 }
 
@@ -280,7 +288,10 @@ pub fn markdown(rows: &[BenchRow], machine: &str) -> String {
     out.push('\n');
     for r in rows {
         let c = &r.precompiles;
-        out.push_str(&format!("| {} | {} | {} / {} / {} ({}) / {} |", r.model, r.calldata_gas, c.ec_mul, c.ec_add, c.pairings, c.pairing_pairs, c.modexp));
+        out.push_str(&format!(
+            "| {} | {} | {} / {} / {} ({}) / {} |",
+            r.model, r.calldata_gas, c.ec_mul, c.ec_add, c.pairings, c.pairing_pairs, c.modexp
+        ));
         for chain in CHAINS {
             out.push_str(&format!(" {} |", r.verify_gas_on(&chain)));
         }
@@ -338,9 +349,7 @@ pub fn svg(rows: &[BenchRow]) -> Result<String, ProverError> {
             let shown = |r: &BenchRow| if *unit == "gas" { r.evm_verify_gas as f64 } else { value(r) };
             let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.parameters as f64, shown(r))).collect();
             chart.draw_series(LineSeries::new(points.clone(), &BLUE)).map_err(|e| err(&e))?;
-            chart
-                .draw_series(points.iter().map(|p| Circle::new(*p, 4, BLUE.filled())))
-                .map_err(|e| err(&e))?;
+            chart.draw_series(points.iter().map(|p| Circle::new(*p, 4, BLUE.filled()))).map_err(|e| err(&e))?;
             let second: Vec<(f64, f64)> = if *unit == "ms" {
                 rows.iter().map(|r| (r.parameters as f64, r.msm_floor_ms)).collect()
             } else {

@@ -57,9 +57,7 @@ pub fn source_keccak(source: &str) -> String {
 /// Compiles a verifier source with the pinned solc from `solc_dir` (see `compile::bundled_dir`).
 pub fn compile_verifier(source: &str, solc_dir: &Path) -> Result<Compiled, ProverError> {
     let mut contracts = compile::compile(solc_dir, &[("ZkPolicyVerifier.sol", source)])?;
-    contracts
-        .remove(CONTRACT_NAME)
-        .ok_or_else(|| ProverError::Artifact { reason: format!("the compiler produced no {CONTRACT_NAME}") })
+    contracts.remove(CONTRACT_NAME).ok_or_else(|| ProverError::Artifact { reason: format!("the compiler produced no {CONTRACT_NAME}") })
 }
 
 /// The verdict of the EVM verifier on one proof.
@@ -125,7 +123,10 @@ pub fn run_controller(
         kpiSource_: source,
         mode_: PolicyController::Mode::Autonomous,
         initial: rails.iter().map(|g| int(g.initial)).collect(),
-        guardrails_: rails.iter().map(|g| PolicyController::Guardrail { min: int(g.min), max: int(g.max), maxStep: int(g.max_step) }).collect(),
+        guardrails_: rails
+            .iter()
+            .map(|g| PolicyController::Guardrail { min: int(g.min), max: int(g.max), maxStep: int(g.max_step) })
+            .collect(),
         timing_: PolicyController::Timing { maxSnapshotAge: DAY, adjustmentDelay: 0 },
         governanceDelay_: DAY,
         genesis_: genesis,
@@ -135,7 +136,8 @@ pub fn run_controller(
     let deployed = evm.deploy([artifact(controller::CONTROLLER_ARTIFACT)?, args].concat())?;
     let parameters = |evm: &mut Evm| -> Result<Vec<i64>, ProverError> {
         let out = evm.call(deployed.address, PolicyController::parametersCall {}.abi_encode())?;
-        let values = PolicyController::parametersCall::abi_decode_returns(&out.output).map_err(|_| failed("parameters read", &out.output))?;
+        let values =
+            PolicyController::parametersCall::abi_decode_returns(&out.output).map_err(|_| failed("parameters read", &out.output))?;
         Ok(values.iter().map(|v| i64::try_from(*v).unwrap_or_default()).collect())
     };
     let before = parameters(&mut evm)?;

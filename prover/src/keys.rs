@@ -57,9 +57,12 @@ impl KeyCache {
 
     /// The directory holding one model's keys for one SRS.
     pub fn dir(&self, circuit: &PolicyCircuit, srs: &SrsSource) -> PathBuf {
-        self.root
-            .join(circuit.model().commitment().to_string())
-            .join(format!("{CIRCUIT_VERSION}-k{}-w{}-{}", circuit.shape().k, circuit.shape().lanes, srs.id()))
+        self.root.join(circuit.model().commitment().to_string()).join(format!(
+            "{CIRCUIT_VERSION}-k{}-w{}-{}",
+            circuit.shape().k,
+            circuit.shape().lanes,
+            srs.id()
+        ))
     }
 
     /// The proving key, read from the cache or generated and cached (with its verifying key).

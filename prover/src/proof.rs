@@ -40,12 +40,7 @@ pub fn prove(
 }
 
 /// Checks `proof` for `public` against `vk`. Every byte of the proof must be read.
-pub fn verify(
-    params: &ParamsKZG<Bn256>,
-    vk: &VerifyingKey<G1Affine>,
-    public: &PublicInputs,
-    proof: &[u8],
-) -> Result<(), ProverError> {
+pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, public: &PublicInputs, proof: &[u8]) -> Result<(), ProverError> {
     let instance: Vec<Fr> = public.to_instance();
     let mut reader = proof;
     let mut transcript = EvmTranscript::new(&mut reader);

@@ -109,9 +109,7 @@ pub fn from_bytes(bytes: &[u8], k: u32, path: &Path) -> Result<ParamsKZG<Bn256>,
 
 pub fn save(path: &Path, params: &ParamsKZG<Bn256>) -> Result<(), ProverError> {
     let mut bytes = Vec::new();
-    params
-        .write_custom(&mut bytes, SerdeFormat::RawBytes)
-        .map_err(|source| ProverError::Write { path: path.to_owned(), source })?;
+    params.write_custom(&mut bytes, SerdeFormat::RawBytes).map_err(|source| ProverError::Write { path: path.to_owned(), source })?;
     fsutil::write_atomic(path, &bytes)
 }
 

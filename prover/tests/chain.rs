@@ -7,15 +7,15 @@ use std::sync::Mutex;
 use alloy::primitives::{Address, I256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolConstructor};
-use rand::Rng;
-use zkpolicy_prover::chain::{Client, Deployment};
-use zkpolicy_verifier_contract::compile::{self, Compiled};
-use zkpolicy_verifier_contract::controller::{self, KpiSourceStub, PolicyController};
 use predicates::prelude::PredicateBooleanExt;
+use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
 use zkpolicy_model::sim::{self, deployment_guardrails};
+use zkpolicy_prover::chain::{Client, Deployment};
+use zkpolicy_verifier_contract::compile::{self, Compiled};
+use zkpolicy_verifier_contract::controller::{self, KpiSourceStub, PolicyController};
 
 mod common;
 use common::node::{LocalNode, DEV_KEYS};
@@ -97,7 +97,8 @@ fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
     write_kpis(d, "snapshots/a.json", 0.30, -0.20);
     write_kpis(d, "snapshots/b.json", 0.70, 0.25);
     for (epoch, file) in [("1", "snapshots/a.json"), ("2", "snapshots/b.json")] {
-        let committed = stdout_json(&chain(&["commit-kpis", "--deployment", "deployment.json", "--kpis", file, "--epoch", epoch]).success());
+        let committed =
+            stdout_json(&chain(&["commit-kpis", "--deployment", "deployment.json", "--kpis", file, "--epoch", epoch]).success());
         assert_eq!(committed["epoch"].to_string(), epoch);
     }
     zkpolicy(d).args(["prove", "--kpis", "snapshots", "--epoch", "1", "--out", "proofs", "--json"]).assert().success();
@@ -133,7 +134,8 @@ fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
     let result = &stdout_json(&submitted)["result"];
     let proposed = ints(&result["proposed"]);
     let proof_outputs: Value = serde_json::from_slice(&std::fs::read(d.join("proofs/a.proof.json")).expect("proof")).expect("json");
-    let proven: Vec<i64> = proof_outputs["outputs"].as_array().expect("outputs").iter().map(|o| o["value"].as_i64().expect("int")).collect();
+    let proven: Vec<i64> =
+        proof_outputs["outputs"].as_array().expect("outputs").iter().map(|o| o["value"].as_i64().expect("int")).collect();
     assert_eq!(proposed, proven);
     current = guard(&current, &proposed);
     assert_eq!(ints(&result["applied"]), current);
@@ -151,7 +153,8 @@ fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
     node.advance(HOUR);
     let result = stdout_json(&chain(&["submit", "--deployment", "deployment.json", "--proof", "proofs/b.proof.json"]).success());
     current = guard(&current, &ints(&result["result"]["proposed"]));
-    let status = stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success());
+    let status =
+        stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success());
     assert_eq!(ints(&status["status"]["parameters"]), current);
     assert_eq!(status["status"]["last_epoch"], 2);
     assert_eq!(status["status"]["current_epoch"], 2);
@@ -191,7 +194,9 @@ fn timelocked_mode_queues_the_adjustment_and_execute_applies_it() {
     let result = &submitted["result"];
     assert_eq!(result["mode"], "timelocked");
     assert!(result["applied"].is_null() && result["queued_until"].is_u64(), "{result}");
-    let status = |d: &Path| stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success());
+    let status = |d: &Path| {
+        stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success())
+    };
     assert_eq!(ints(&status(d)["status"]["parameters"]), initial, "queued, not applied");
 
     let executed = stdout_json(&chain(&["execute", "--deployment", "deployment.json", "--epoch", "1"]).success());
@@ -226,7 +231,12 @@ fn chain_commands_name_an_unreachable_node_a_missing_key_and_bad_files() {
     zkpolicy(d).args(commands[3]).args(["--rpc", dead]).assert().code(2).stderr(predicates::str::contains("cannot reach"));
 
     // No key: the variable is named. A malformed key: its value is never echoed.
-    zkpolicy(d).args(commands[0]).args(["--rpc", dead]).assert().code(2).stderr(predicates::str::contains("ZKPOLICY_PRIVATE_KEY is not set"));
+    zkpolicy(d)
+        .args(commands[0])
+        .args(["--rpc", dead])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("ZKPOLICY_PRIVATE_KEY is not set"));
     let secret = "0xdeadbeefnotakey1234";
     zkpolicy(d)
         .args(commands[0])
@@ -400,8 +410,12 @@ fn aliases_front_running_and_epoch_order_are_refused_on_a_local_node() {
     // The front-runner submits the operator's proof first: the decision is the proven one,
     // and the operator's own submission is refused by name.
     raw_submit(&attacker, deployment.controller, 1, words(&y1), &proof1).expect("the front-runner's copy is valid");
-    operator(&["submit", "--deployment", "deployment.json", "--proof", "p1.json"]).code(1).stderr(predicates::str::contains("EpochDecided"));
-    let status = |d: &Path| stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success());
+    operator(&["submit", "--deployment", "deployment.json", "--proof", "p1.json"])
+        .code(1)
+        .stderr(predicates::str::contains("EpochDecided"));
+    let status = |d: &Path| {
+        stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success())
+    };
     let after1 = guard(&initial(), &y1);
     assert_eq!(ints(&status(d)["status"]["parameters"]), after1);
 
@@ -427,16 +441,32 @@ fn a_deployment_from_the_exported_key_audits_against_the_model_and_names_a_chang
     std::fs::copy(d.join("policy.vk.json"), deployer.path().join("policy.vk.json")).expect("copy");
     std::fs::copy(d.join("config.json"), deployer.path().join("config.json")).expect("copy");
     zkpolicy(deployer.path())
-        .args(["deploy", "--vk", "policy.vk.json", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs", "--rpc", &node.url])
+        .args([
+            "deploy",
+            "--vk",
+            "policy.vk.json",
+            "--config",
+            "config.json",
+            "--out",
+            "deployment.json",
+            "--allow-dev-srs",
+            "--rpc",
+            &node.url,
+        ])
         .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[1])
         .assert()
         .success();
     std::fs::copy(deployer.path().join("deployment.json"), d.join("deployment.json")).expect("copy");
-    let audit = |model: &Path| zkpolicy(d).args(["audit", "--deployment", "deployment.json", "--json", "--rpc", &node.url, "--model"]).arg(model).assert();
+    let audit = |model: &Path| {
+        zkpolicy(d).args(["audit", "--deployment", "deployment.json", "--json", "--rpc", &node.url, "--model"]).arg(model).assert()
+    };
     let ok = stdout_json(&audit(&models().join("tokenomics-policy.json")).success());
     assert_eq!(ok["matches"], true, "{ok}");
     let by_key = stdout_json(
-        &zkpolicy(deployer.path()).args(["audit", "--vk", "policy.vk.json", "--deployment", "deployment.json", "--json", "--rpc", &node.url]).assert().success(),
+        &zkpolicy(deployer.path())
+            .args(["audit", "--vk", "policy.vk.json", "--deployment", "deployment.json", "--json", "--rpc", &node.url])
+            .assert()
+            .success(),
     );
     assert_eq!(by_key["matches"], true, "{by_key}");
     // One weight changed: another commitment, another verifying key, other bytecode.
@@ -445,7 +475,8 @@ fn a_deployment_from_the_exported_key_audits_against_the_model_and_names_a_chang
         v["layers"][0]["weights"][0][0] = json!(if w < 100 { w + 1 } else { w - 1 });
     });
     let changed = stdout_json(&audit(&d.join("changed.json")).code(1));
-    let differences: Vec<String> = changed["differences"].as_array().expect("array").iter().map(|x| x.as_str().expect("text").to_string()).collect();
+    let differences: Vec<String> =
+        changed["differences"].as_array().expect("array").iter().map(|x| x.as_str().expect("text").to_string()).collect();
     assert_eq!(differences.len(), 3, "{differences:?}");
     assert!(differences[0].contains("the deployment record names model commitment"), "{differences:?}");
     assert!(differences[1].contains("the controller's verifier serves model commitment"), "{differences:?}");

@@ -133,9 +133,34 @@ fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
     let cases: Vec<(&str, String, &str)> = vec![
         ("malformed.json", "{ \"kpis\": ".into(), "KPI snapshot"),
         ("nan.json", r#"{"kpis": {"staking_ratio": NaN}}"#.into(), "KPI snapshot"),
-        ("range.json", { let mut v = sample.clone(); v["kpis"]["volatility_30d"] = 9.0.into(); v.to_string() }, "volatility_30d"),
-        ("missing.json", { let mut v = sample.clone(); v["kpis"].as_object_mut().expect("map").remove("fee"); v["kpis"].as_object_mut().expect("map").remove("treasury_runway"); v.to_string() }, "expected 8 KPIs"),
-        ("unknown.json", { let mut v = sample.clone(); v["kpis"]["tvl"] = 1.into(); v.to_string() }, "tvl"),
+        (
+            "range.json",
+            {
+                let mut v = sample.clone();
+                v["kpis"]["volatility_30d"] = 9.0.into();
+                v.to_string()
+            },
+            "volatility_30d",
+        ),
+        (
+            "missing.json",
+            {
+                let mut v = sample.clone();
+                v["kpis"].as_object_mut().expect("map").remove("fee");
+                v["kpis"].as_object_mut().expect("map").remove("treasury_runway");
+                v.to_string()
+            },
+            "expected 8 KPIs",
+        ),
+        (
+            "unknown.json",
+            {
+                let mut v = sample.clone();
+                v["kpis"]["tvl"] = 1.into();
+                v.to_string()
+            },
+            "tvl",
+        ),
     ];
     for (name, text, expected) in cases {
         std::fs::write(d.join(name), text).expect("write");
@@ -166,12 +191,7 @@ fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
     let sample = models().join("kpis-sample.json");
     let prove_sample = ["prove", "--kpis", sample.to_str().expect("utf-8"), "--epoch", "1", "--out", "out.json"];
     for command in [&["keygen"][..], &prove_sample, &["gen-verifier", "--out-dir", "v"]] {
-        zkpolicy(d)
-            .args(command)
-            .args(["--srs", "no-such-srs.bin"])
-            .assert()
-            .code(2)
-            .stderr(predicates::str::contains("no-such-srs.bin"));
+        zkpolicy(d).args(command).args(["--srs", "no-such-srs.bin"]).assert().code(2).stderr(predicates::str::contains("no-such-srs.bin"));
     }
     assert!(!d.join("v").exists() && !d.join("out.json").exists());
 }
@@ -189,12 +209,14 @@ fn gen_verifier_writes_a_deployable_verifier_and_verify_evm_agrees() {
     assert!(artifact["deployedBytecode"].as_str().expect("hex").len() > 1000);
 
     prove(d, &models().join("kpis-sample.json"), "proof.json").success();
-    let v = stdout_json(&zkpolicy(d)
-        .args(["verify", "--evm", "--json", "--model"])
-        .arg(models().join("tokenomics-policy.json"))
-        .args(["--proof", "proof.json"])
-        .assert()
-        .success());
+    let v = stdout_json(
+        &zkpolicy(d)
+            .args(["verify", "--evm", "--json", "--model"])
+            .arg(models().join("tokenomics-policy.json"))
+            .args(["--proof", "proof.json"])
+            .assert()
+            .success(),
+    );
     assert_eq!(v["valid"], true);
     assert_eq!(v["evm"]["valid"], true);
     assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
@@ -264,7 +286,11 @@ fn bench_writes_json_and_svg_for_the_default_model() {
     let svg = std::fs::read_to_string(d.join("b.svg")).expect("svg written");
     assert!(svg.starts_with("<svg") && svg.contains("recompute on chain") && svg.len() > 2_000);
     // The table can be re-made from the JSON alone.
-    zkpolicy(d).args(["bench", "--from-json", "b.json"]).assert().success().stdout(predicates::str::contains("| tokenomics-policy | 484 |"));
+    zkpolicy(d)
+        .args(["bench", "--from-json", "b.json"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("| tokenomics-policy | 484 |"));
 }
 
 #[test]
@@ -330,9 +356,7 @@ fn setup_writes_dev_params_and_imports_only_a_matching_checksum() {
 #[test]
 fn keygen_generates_then_reuses_cached_keys() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let run = || {
-        stdout_json(&zkpolicy(dir.path()).args(["keygen", "--json"]).assert().success())
-    };
+    let run = || stdout_json(&zkpolicy(dir.path()).args(["keygen", "--json"]).assert().success());
     let first = run();
     assert_eq!(first["keys"], "generated");
     let second = run();
@@ -352,10 +376,8 @@ fn a_directory_of_snapshots_is_proven_in_parallel_and_reported_in_input_order() 
         v["kpis"]["staking_ratio"] = staking.into();
         std::fs::write(snapshots.join(format!("{name}.json")), v.to_string()).expect("write");
     }
-    let v = stdout_json(&zkpolicy(d)
-        .args(["prove", "--kpis", "snapshots", "--epoch", "100", "--out", "proofs", "--json"])
-        .assert()
-        .success());
+    let v =
+        stdout_json(&zkpolicy(d).args(["prove", "--kpis", "snapshots", "--epoch", "100", "--out", "proofs", "--json"]).assert().success());
     let proofs = v["proofs"].as_array().expect("array");
     assert_eq!(proofs.len(), 3);
     let mut staking_rewards = vec![];
@@ -398,7 +420,8 @@ fn an_exported_verifying_key_verifies_without_the_weights_and_refuses_edits() {
     let v = verifier.path();
     std::fs::copy(d.join("policy.vk.json"), v.join("policy.vk.json")).expect("copy");
     std::fs::copy(d.join("proof.json"), v.join("proof.json")).expect("copy");
-    let verdict = stdout_json(&zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--proof", "proof.json", "--json"]).assert().success());
+    let verdict =
+        stdout_json(&zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--proof", "proof.json", "--json"]).assert().success());
     assert_eq!(verdict["valid"], true, "{verdict}");
     assert!(!v.join(".zkpolicy").exists(), "verifying with a published key generates no keys");
     zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--model", "m.json", "--proof", "proof.json"]).assert().code(2);
@@ -408,11 +431,19 @@ fn an_exported_verifying_key_verifies_without_the_weights_and_refuses_edits() {
         let value = p["outputs"][1]["value"].as_i64().expect("int");
         p["outputs"][1]["value"] = (if value > 0 { value - 1 } else { value + 1 }).into();
     });
-    zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--proof", "output.json"]).assert().code(1).stdout(predicates::str::contains("INVALID"));
+    zkpolicy(v)
+        .args(["verify", "--vk", "policy.vk.json", "--proof", "output.json"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("INVALID"));
 
     // A card that names another commitment no longer matches the artifact.
     edit_json(v, "policy.vk.json", "commitment.vk.json", |f| f["card"]["model_commitment"] = format!("0x{}", "11".repeat(32)).into());
-    zkpolicy(v).args(["verify", "--vk", "commitment.vk.json", "--proof", "proof.json"]).assert().code(1).stdout(predicates::str::contains("not \"tokenomics-policy\""));
+    zkpolicy(v)
+        .args(["verify", "--vk", "commitment.vk.json", "--proof", "proof.json"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("not \"tokenomics-policy\""));
 
     // Edited key material is refused before halo2 reads it, each naming what is wrong.
     let hex_key = file["verifying_key"].as_str().expect("hex").to_string();
@@ -429,7 +460,14 @@ fn an_exported_verifying_key_verifies_without_the_weights_and_refuses_edits() {
         ("huge-k.vk.json", Box::new(|f: &mut Value| f["k"] = 4_000_000_000u64.into()), "outside 1..=28"),
         ("lanes.vk.json", Box::new(|f: &mut Value| f["lanes"] = 3.into()), "lanes = 3"),
         ("wide.vk.json", Box::new(|f: &mut Value| f["lanes"] = 2.into()), "the 2-lane circuit's key has"),
-        ("short.vk.json", { let h = hex_key[..hex_key.len() - 2].to_string(); Box::new(move |f: &mut Value| f["verifying_key"] = h.clone().into()) }, "bytes; the 1-lane circuit's key has"),
+        (
+            "short.vk.json",
+            {
+                let h = hex_key[..hex_key.len() - 2].to_string();
+                Box::new(move |f: &mut Value| f["verifying_key"] = h.clone().into())
+            },
+            "bytes; the 1-lane circuit's key has",
+        ),
         ("point.vk.json", Box::new(move |f: &mut Value| f["verifying_key"] = flipped.clone().into()), "is not a point on BN254's G1"),
         ("circuit.vk.json", Box::new(|f: &mut Value| f["circuit_version"] = "c0".into()), "circuit \"c0\""),
         ("card.vk.json", Box::new(|f: &mut Value| f["card"]["outputs"][0]["min"] = 99.into()), "outputs[0]"),

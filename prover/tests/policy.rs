@@ -75,9 +75,13 @@ fn import_refuses_unsupported_ops_and_bad_calibration_and_writes_nothing() {
     let cases = [
         ("nan.jsonl", first[1].replacen("\"volatility_30d\": ", "\"volatility_30d\": NaN, \"x\": ", 1), "nan.jsonl:2"),
         ("range.jsonl", edited(&|v| v["kpis"]["staking_ratio"] = 7.into()), "staking_ratio"),
-        ("missing.jsonl", edited(&|v| {
-            v["kpis"].as_object_mut().expect("map").remove("treasury_runway");
-        }), "treasury_runway"),
+        (
+            "missing.jsonl",
+            edited(&|v| {
+                v["kpis"].as_object_mut().expect("map").remove("treasury_runway");
+            }),
+            "treasury_runway",
+        ),
     ];
     for (name, bad, expected) in cases {
         std::fs::write(d.join(name), format!("{}\n{bad}\n", first[0])).expect("write");
@@ -111,7 +115,8 @@ fn train_is_deterministic_and_its_model_backtests_with_every_decision_proven() {
     assert_eq!(proven["proofs"], 10, "two epochs in each of five scenarios");
     assert_eq!(proven["verified"], 10);
     assert_eq!(proven["mismatches"], Value::Array(vec![]));
-    let policies: Vec<&str> = bt["comparison"]["rows"].as_array().expect("rows").iter().map(|r| r["policy"].as_str().expect("name")).collect();
+    let policies: Vec<&str> =
+        bt["comparison"]["rows"].as_array().expect("rows").iter().map(|r| r["policy"].as_str().expect("name")).collect();
     for policy in ["trained-policy", "static", "rule_based", "float"] {
         assert!(policies.contains(&policy), "{policy} missing from {policies:?}");
     }

@@ -324,7 +324,10 @@ fn every_abuse_is_rejected_with_its_named_error() {
     assert_eq!(error_name(&chain.submit(1, &outputs[..3], &bytes)), "WrongOutputCount");
     // Epochs other than the current one.
     for epoch in [0, 2, 7, u64::MAX] {
-        assert_eq!(decoded(&chain.submit(epoch, &outputs, &bytes)), format!("NotCurrentEpoch(NotCurrentEpoch {{ epoch: {epoch}, current: 1 }})"));
+        assert_eq!(
+            decoded(&chain.submit(epoch, &outputs, &bytes)),
+            format!("NotCurrentEpoch(NotCurrentEpoch {{ epoch: {epoch}, current: 1 }})")
+        );
     }
     // The reporter cannot rewrite a snapshot.
     assert!(!chain.commit(1, sample_kpis(model, 3).values()).success);
@@ -386,7 +389,11 @@ fn every_alias_of_every_output_is_refused_before_verification() {
             let mut claimed = honest.clone();
             claimed[j] = alias;
             let out = chain.submit_raw(chain.anyone, 1, claimed, &bytes);
-            assert_eq!(decoded(&out), format!("OutputOutOfRange(OutputOutOfRange {{ index: {j}, value: {alias} }})"), "output {j} alias {alias}");
+            assert_eq!(
+                decoded(&out),
+                format!("OutputOutOfRange(OutputOutOfRange {{ index: {j}, value: {alias} }})"),
+                "output {j} alias {alias}"
+            );
         }
     }
     assert_eq!(collisions, outputs.len(), "each output has exactly one field alias under the old encoding");
@@ -481,7 +488,8 @@ fn governed_changes_go_only_through_the_timelock() {
     // A scheduled call runs once.
     assert_eq!(error_name(&chain.send(governance, execute)), "NotScheduled");
     // Guardrails that would put a current parameter out of bounds are refused.
-    let bad = PolicyController::setGuardrailCall { i: U256::from(0), g: Guardrail { min: int(600), max: int(900), maxStep: int(5) } }.abi_encode();
+    let bad = PolicyController::setGuardrailCall { i: U256::from(0), g: Guardrail { min: int(600), max: int(900), maxStep: int(5) } }
+        .abi_encode();
     assert!(chain.send(governance, PolicyController::scheduleCall { data: bad.clone().into() }.abi_encode()).success);
     chain.evm.advance(GOVERNANCE_DELAY);
     assert_eq!(error_name(&chain.send(governance, PolicyController::executeCall { data: bad.into() }.abi_encode())), "CallFailed");
@@ -575,7 +583,11 @@ fn random_int256_proposals_are_refused_or_guarded_like_the_twin() {
         let first_bad = outputs.iter().zip(specs).position(|(v, s)| *v < int(s.min) || *v > int(s.max));
         match first_bad {
             Some(j) => {
-                assert_eq!(decoded(&out), format!("OutputOutOfRange(OutputOutOfRange {{ index: {j}, value: {} }})", outputs[j]), "epoch {epoch}");
+                assert_eq!(
+                    decoded(&out),
+                    format!("OutputOutOfRange(OutputOutOfRange {{ index: {j}, value: {} }})", outputs[j]),
+                    "epoch {epoch}"
+                );
                 refused += 1;
             }
             None => {

@@ -101,7 +101,8 @@ fn real_proofs_of_random_vectors_verify_for_every_bundled_model() {
     for (name, count) in [("tokenomics-policy", 8), ("policy-m", 4), ("policy-l", 2)] {
         let f = fixture(name);
         let mut rng = ChaCha20Rng::seed_from_u64(11);
-        let jobs: Vec<BatchJob> = (0..count).map(|e| BatchJob { epoch: e, kpis: synth::random_kpis(f.circuit.model(), &mut rng) }).collect();
+        let jobs: Vec<BatchJob> =
+            (0..count).map(|e| BatchJob { epoch: e, kpis: synth::random_kpis(f.circuit.model(), &mut rng) }).collect();
         let done = std::sync::atomic::AtomicUsize::new(0);
         let results = prove_batch(&f.params, &f.pk, &f.circuit, &jobs, &|| {
             done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -9,7 +9,13 @@ use zkpolicy_verifier_contract::{build, interpret};
 
 mod common;
 
-fn setup(name: &str) -> (PolicyCircuit, halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2_proofs::halo2curves::bn256::Bn256>, halo2_proofs::plonk::ProvingKey<halo2_proofs::halo2curves::bn256::G1Affine>) {
+fn setup(
+    name: &str,
+) -> (
+    PolicyCircuit,
+    halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2_proofs::halo2curves::bn256::Bn256>,
+    halo2_proofs::plonk::ProvingKey<halo2_proofs::halo2curves::bn256::G1Affine>,
+) {
     let circuit = common::test_circuit(name);
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");

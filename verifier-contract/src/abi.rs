@@ -1,9 +1,9 @@
 //! The verifier's ABI, and calldata for it.
 
+use crate::transcript::scalar_to_be;
 use alloy_primitives::{Bytes, U256};
 use alloy_sol_types::{sol, SolCall};
 use halo2_proofs::halo2curves::bn256::Fr;
-use crate::transcript::scalar_to_be;
 
 sol! {
     /// The generated verifier's interface.

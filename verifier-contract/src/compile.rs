@@ -83,8 +83,7 @@ pub fn compile(dir: &Path, sources: &[(&str, &str)]) -> Result<BTreeMap<String, 
     if !output.status.success() {
         return Err(CompileError::Solc(String::from_utf8_lossy(&output.stderr).into_owned()));
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| CompileError::Output(e.to_string()))?;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| CompileError::Output(e.to_string()))?;
     let compiler = json["compiler"].as_str().unwrap_or_default().to_string();
     let contracts = json["contracts"].as_object().ok_or_else(|| CompileError::Output("no contracts".into()))?;
     contracts
@@ -96,7 +95,12 @@ pub fn compile(dir: &Path, sources: &[(&str, &str)]) -> Result<BTreeMap<String, 
             };
             Ok((
                 name.clone(),
-                Compiled { abi: c["abi"].clone(), bytecode: bytes("bytecode")?, deployed_bytecode: bytes("deployedBytecode")?, compiler: compiler.clone() },
+                Compiled {
+                    abi: c["abi"].clone(),
+                    bytecode: bytes("bytecode")?,
+                    deployed_bytecode: bytes("deployedBytecode")?,
+                    compiler: compiler.clone(),
+                },
             ))
         })
         .collect()

@@ -142,8 +142,8 @@ pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(St
         .iter()
         .map(|name| {
             let c = compiled.get(*name).ok_or_else(|| CompileError::Output(format!("no {name} in the compiler output")))?;
-            let text = serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new()))
-                .map_err(|e| CompileError::Output(e.to_string()))?;
+            let text =
+                serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new())).map_err(|e| CompileError::Output(e.to_string()))?;
             Ok((format!("{name}.json"), format!("{text}\n")))
         })
         .collect()

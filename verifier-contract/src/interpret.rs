@@ -1,11 +1,11 @@
 //! Runs a verifier program in Rust: the reference the Solidity rendering follows.
 
+use crate::transcript::{keccak256, point_from_bytes, scalar_from_be, scalar_to_be, EvmChallenge};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine, G2Affine, G2Prepared, G1};
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::halo2curves::group::{Curve, Group};
 use halo2_proofs::halo2curves::pairing::{MillerLoopResult, MultiMillerLoop};
 use halo2_proofs::transcript::EncodedChallenge;
-use crate::transcript::{keccak256, point_from_bytes, scalar_from_be, scalar_to_be, EvmChallenge};
 
 use crate::program::{Op, Program};
 

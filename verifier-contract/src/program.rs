@@ -15,33 +15,85 @@ pub struct P(pub u32);
 pub enum Op {
     /// Reads `count` uncompressed points from the proof into `first..` (rejecting points
     /// off the curve) and absorbs them.
-    ReadPoints { first: P, count: u32 },
+    ReadPoints {
+        first: P,
+        count: u32,
+    },
     /// Reads `count` big-endian scalars into `first..` (rejecting values >= r) and absorbs them.
-    ReadScalars { first: S, count: u32 },
+    ReadScalars {
+        first: S,
+        count: u32,
+    },
     /// Loads all `count` public inputs into `first..` (rejecting values >= r) and absorbs them.
-    LoadInstances { first: S, count: u32 },
+    LoadInstances {
+        first: S,
+        count: u32,
+    },
     /// `dst = Σ_i instance_i · ω^i · common / (x − ω^i)`: the instance column at x,
     /// with `common = (xⁿ − 1)/n`; rejects if some `x = ω^i`.
-    InstanceEval { dst: S, first: S, count: u32, x: S, common: S, omega: Fr },
+    InstanceEval {
+        dst: S,
+        first: S,
+        count: u32,
+        x: S,
+        common: S,
+        omega: Fr,
+    },
     /// Appends a scalar to the transcript buffer.
-    Absorb { src: S },
+    Absorb {
+        src: S,
+    },
     /// `dst = keccak256(buffer) mod r`; the buffer becomes the digest.
-    Squeeze { dst: S },
-    Const { dst: S, value: Fr },
-    Add { dst: S, a: S, b: S },
-    Sub { dst: S, a: S, b: S },
-    Mul { dst: S, a: S, b: S },
+    Squeeze {
+        dst: S,
+    },
+    Const {
+        dst: S,
+        value: Fr,
+    },
+    Add {
+        dst: S,
+        a: S,
+        b: S,
+    },
+    Sub {
+        dst: S,
+        a: S,
+        b: S,
+    },
+    Mul {
+        dst: S,
+        a: S,
+        b: S,
+    },
     /// `dst = base^exp`.
-    Pow { dst: S, base: S, exp: u64 },
+    Pow {
+        dst: S,
+        base: S,
+        exp: u64,
+    },
     /// `dst_i = 1 / src_i` for every pair; the proof is rejected if any `src_i` is zero.
-    BatchInvert { pairs: Vec<(S, S)> },
-    PointConst { dst: P, value: G1Affine },
+    BatchInvert {
+        pairs: Vec<(S, S)>,
+    },
+    PointConst {
+        dst: P,
+        value: G1Affine,
+    },
     /// `dst = Σ scalar_i · point_i`.
-    Msm { dst: P, terms: Vec<(S, P)> },
+    Msm {
+        dst: P,
+        terms: Vec<(S, P)>,
+    },
     /// A comment for the rendered source; no effect.
-    Note { text: String },
+    Note {
+        text: String,
+    },
     /// Accepts iff `e(lhs, s_g2) · e(rhs, -g2) = 1`.
-    PairingCheck { lhs: P, rhs: P },
+    PairingCheck {
+        lhs: P,
+        rhs: P,
+    },
 }
 
 /// A complete verifier: ops, the public-input count, the proof length, and the

@@ -204,17 +204,27 @@ pub fn render(mlp: &IntegerMlp) -> Result<Recompute, RecomputeError> {
     let _ = writeln!(w, "            let buffer := add(x, {})", 64 * widest);
     // Inputs: shifted to their lower bounds (the range checks above make them non-negative).
     for (j, (lo, _)) in mlp.layers[0].input_bounds.iter().enumerate() {
-        let _ = writeln!(w, "            mstore(add(x, {}), sub(calldataload(add(kpis.offset, {})), {}))", 32 * j, 32 * j, yul_int(*lo as i128));
+        let _ = writeln!(
+            w,
+            "            mstore(add(x, {}), sub(calldataload(add(kpis.offset, {})), {}))",
+            32 * j,
+            32 * j,
+            yul_int(*lo as i128)
+        );
     }
     let mut chunks: Vec<Vec<u8>> = Vec::new();
     let last = mlp.layers.len() - 1;
     for (l, (layer, p)) in mlp.layers.iter().zip(&packings).enumerate() {
         let n = layer.input_bounds.len();
         let w0 = 1u128 << (mlp.weight_bits - 1);
-        let _ = writeln!(w, "            // layer {l}: {n} inputs, {} neurons, {} per word ({}-bit lanes)", layer.bias.len(), p.lanes, p.width);
+        let _ =
+            writeln!(w, "            // layer {l}: {n} inputs, {} neurons, {} per word ({}-bit lanes)", layer.bias.len(), p.lanes, p.width);
         let _ = writeln!(w, "            {{");
         let _ = writeln!(w, "                let sum := 0");
-        let _ = writeln!(w, "                for {{ let j := 0 }} lt(j, {n}) {{ j := add(j, 1) }} {{ sum := add(sum, mload(add(x, mul(j, 32)))) }}");
+        let _ = writeln!(
+            w,
+            "                for {{ let j := 0 }} lt(j, {n}) {{ j := add(j, 1) }} {{ sum := add(sum, mload(add(x, mul(j, 32)))) }}"
+        );
         let _ = writeln!(w, "                let base := mul(sum, {w0})");
         if inline {
             render_inline_layer(w, mlp, l, p);
@@ -333,7 +343,11 @@ fn render_chunked_layer(w: &mut String, mlp: &IntegerMlp, l: usize, p: &Packing,
         let _ = writeln!(w, "                        let xp := x");
         let unrolled = n / 4 * 4;
         if unrolled > 0 {
-            let _ = writeln!(w, "                        for {{ let end := add(wp, {}) }} lt(wp, end) {{ wp := add(wp, 128) xp := add(xp, 128) }} {{", 32 * unrolled);
+            let _ = writeln!(
+                w,
+                "                        for {{ let end := add(wp, {}) }} lt(wp, end) {{ wp := add(wp, 128) xp := add(xp, 128) }} {{",
+                32 * unrolled
+            );
             let _ = writeln!(w, "                            a := add(add(add(add(a, mul(mload(wp), mload(xp))), mul(mload(add(wp, 32)), mload(add(xp, 32)))),");
             let _ = writeln!(w, "                                mul(mload(add(wp, 64)), mload(add(xp, 64)))), mul(mload(add(wp, 96)), mload(add(xp, 96))))");
             let _ = writeln!(w, "                        }}");
@@ -356,7 +370,8 @@ fn render_chunked_layer(w: &mut String, mlp: &IntegerMlp, l: usize, p: &Packing,
             if layer.relu {
                 let _ = writeln!(w, "                            if slt(q, 0) {{ q := 0 }}");
             }
-            let _ = writeln!(w, "                            mstore(add(y, mul(add(i, k), 32)), sub(q, mload(add(wp, mul(add(gl, k), 32)))))");
+            let _ =
+                writeln!(w, "                            mstore(add(y, mul(add(i, k), 32)), sub(q, mload(add(wp, mul(add(gl, k), 32)))))");
         }
         let _ = writeln!(w, "                        }}");
         let _ = writeln!(w, "                        wp := add(wp, mul(gl, {}))", 32 * (1 + post));
@@ -371,7 +386,11 @@ fn wrap(mlp: &IntegerMlp, body: &str, chunks: usize, inline: bool) -> String {
     let commitment = format!("0x{}", hex::encode(mlp.model_commitment));
     let mut checks = String::new();
     for (i, r) in mlp.inputs.iter().enumerate() {
-        let _ = writeln!(checks, "        if (kpis[{i}] < {} || kpis[{i}] > {}) revert KpiOutOfRange({i}, kpis[{i}]); // {}", r.lo, r.hi, r.name);
+        let _ = writeln!(
+            checks,
+            "        if (kpis[{i}] < {} || kpis[{i}] > {}) revert KpiOutOfRange({i}, kpis[{i}]); // {}",
+            r.lo, r.hi, r.name
+        );
     }
     let immutables: String = (0..chunks).map(|k| format!("    address internal immutable CHUNK_{k};\n")).collect();
     let constructor = if chunks == 0 {

@@ -40,8 +40,7 @@ pub struct NamedRange {
 impl Provenance {
     /// `[epoch, kpi…, output…]` by name.
     pub fn instance_order(&self) -> String {
-        let names: Vec<&str> =
-            std::iter::once("epoch").chain(self.kpis.iter().chain(&self.outputs).map(|r| r.name.as_str())).collect();
+        let names: Vec<&str> = std::iter::once("epoch").chain(self.kpis.iter().chain(&self.outputs).map(|r| r.name.as_str())).collect();
         format!("[{}]", names.join(", "))
     }
 
@@ -202,7 +201,8 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
         match op {
             Op::ReadPoints { first, count } => {
                 let (n, at) = (*count as usize, l.buffer + buf_len);
-                let _ = writeln!(w, "            // {n} point(s) at proof[{proof_off}..{}]: on the curve, then absorbed", proof_off + 64 * n);
+                let _ =
+                    writeln!(w, "            // {n} point(s) at proof[{proof_off}..{}]: on the curve, then absorbed", proof_off + 64 * n);
                 let _ = writeln!(w, "            calldatacopy({at:#x}, add(proof.offset, {proof_off}), {})", 64 * n);
                 let _ = writeln!(w, "            for {{ let i := 0 }} lt(i, {n}) {{ i := add(i, 1) }} {{");
                 let _ = writeln!(w, "                let src := add({at:#x}, mul(i, 64))");
@@ -248,7 +248,11 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
                 let _ = writeln!(w, "                    let d := addmod(x, sub(R, wi), R)");
                 let _ = writeln!(w, "                    let inv_i := mulmod(mload(add({table:#x}, mul(i, 32))), inv, R)");
                 let _ = writeln!(w, "                    inv := mulmod(inv, d, R)");
-                let _ = writeln!(w, "                    sum := addmod(sum, mulmod(mulmod(mload(add({}, mul(i, 32))), wi, R), inv_i, R), R)", l.s_addr(*first));
+                let _ = writeln!(
+                    w,
+                    "                    sum := addmod(sum, mulmod(mulmod(mload(add({}, mul(i, 32))), wi, R), inv_i, R), R)",
+                    l.s_addr(*first)
+                );
                 let _ = writeln!(w, "                }}");
                 let _ = writeln!(w, "                mstore({}, mulmod(sum, {}, R))", l.s_addr(*dst), l.s(*common));
                 let _ = writeln!(w, "            }}");
@@ -291,10 +295,16 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
                 let words = [
                     format!("mload({})", l.p_addr(*lhs, 0)),
                     format!("mload({})", l.p_addr(*lhs, 1)),
-                    sx1, sx0, sy1, sy0,
+                    sx1,
+                    sx0,
+                    sy1,
+                    sy0,
                     format!("mload({})", l.p_addr(*rhs, 0)),
                     format!("mload({})", l.p_addr(*rhs, 1)),
-                    gx1, gx0, gy1, gy0,
+                    gx1,
+                    gx0,
+                    gy1,
+                    gy0,
                 ];
                 for (i, word) in words.iter().enumerate() {
                     let _ = writeln!(w, "            mstore({:#x}, {word})", base + 32 * i);
@@ -364,16 +374,17 @@ fn render_msm(w: &mut String, l: &Layout, dst: P, terms: &[(S, P)]) {
     if addresses.iter().any(|(sa, pa)| *sa >= 1 << 16 || *pa >= 1 << 16) {
         // Too many registers for 2-byte table entries: one unrolled ecMul + ecAdd per term.
         for (s, p) in &looped {
-            let _ = writeln!(w, "            mstore({tmp:#x}, mload({})) mstore({:#x}, mload({}))", l.p_addr(*p, 0), tmp + 32, l.p_addr(*p, 1));
+            let _ =
+                writeln!(w, "            mstore({tmp:#x}, mload({})) mstore({:#x}, mload({}))", l.p_addr(*p, 0), tmp + 32, l.p_addr(*p, 1));
             let _ = writeln!(w, "            mstore({:#x}, mload({}))", tmp + 64, l.s_addr(*s));
             let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x07, {tmp:#x}, 96, {tmp:#x}, 64)) {{ reject() }}");
             let _ = writeln!(w, "            if iszero(staticcall(gas(), 0x06, {acc:#x}, 128, {acc:#x}, 64)) {{ reject() }}");
         }
-        let _ = writeln!(w, "            mstore({}, mload({acc:#x})) mstore({}, mload({:#x}))", l.p_addr(dst, 0), l.p_addr(dst, 1), acc + 32);
+        let _ =
+            writeln!(w, "            mstore({}, mload({acc:#x})) mstore({}, mload({:#x}))", l.p_addr(dst, 0), l.p_addr(dst, 1), acc + 32);
         return;
     }
-    let entries: Vec<[u8; 4]> =
-        addresses.iter().map(|(sa, pa)| [(sa >> 8) as u8, *sa as u8, (pa >> 8) as u8, *pa as u8]).collect();
+    let entries: Vec<[u8; 4]> = addresses.iter().map(|(sa, pa)| [(sa >> 8) as u8, *sa as u8, (pa >> 8) as u8, *pa as u8]).collect();
     for (k, chunk) in entries.chunks(8).enumerate() {
         let mut word = [0u8; 32];
         for (i, e) in chunk.iter().enumerate() {
@@ -384,7 +395,12 @@ fn render_msm(w: &mut String, l: &Layout, dst: P, terms: &[(S, P)]) {
     let _ = writeln!(w, "            for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{", entries.len());
     let _ = writeln!(w, "                let e := shr(224, mload(add({table:#x}, mul(i, 4))))");
     let _ = writeln!(w, "                let pa := and(e, 0xffff)");
-    let _ = writeln!(w, "                mstore({tmp:#x}, mload(pa)) mstore({:#x}, mload(add(pa, 32))) mstore({:#x}, mload(shr(16, e)))", tmp + 32, tmp + 64);
+    let _ = writeln!(
+        w,
+        "                mstore({tmp:#x}, mload(pa)) mstore({:#x}, mload(add(pa, 32))) mstore({:#x}, mload(shr(16, e)))",
+        tmp + 32,
+        tmp + 64
+    );
     let _ = writeln!(w, "                if iszero(staticcall(gas(), 0x07, {tmp:#x}, 96, {tmp:#x}, 64)) {{ reject() }}");
     let _ = writeln!(w, "                if iszero(staticcall(gas(), 0x06, {acc:#x}, 128, {acc:#x}, 64)) {{ reject() }}");
     let _ = writeln!(w, "            }}");
@@ -505,7 +521,6 @@ contract {name} {{
         body = body,
     )
 }
-
 
 /// The precompile calls the rendered verifier makes on every proof, for pricing it on
 /// chains whose precompile prices differ.

@@ -11,10 +11,10 @@
 
 use std::io::{self, Read, Write};
 
-use halo2_proofs::halo2curves::{Coordinates, CurveAffine};
 use halo2_proofs::halo2curves::bn256::{Fq, Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::{FromUniformBytes, PrimeField};
 use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
+use halo2_proofs::halo2curves::{Coordinates, CurveAffine};
 use halo2_proofs::transcript::{
     EncodedChallenge, Transcript, TranscriptRead, TranscriptReadBuffer, TranscriptWrite, TranscriptWriterBuffer,
 };
@@ -119,7 +119,6 @@ impl<S> EvmTranscript<S> {
     pub fn into_inner(self) -> S {
         self.stream
     }
-
 }
 
 impl<S> Transcript<G1Affine, EvmChallenge> for EvmTranscript<S> {
@@ -189,8 +188,8 @@ impl<W: Write> TranscriptWriterBuffer<W, G1Affine, EvmChallenge> for EvmTranscri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use halo2_proofs::halo2curves::group::Curve;
     use halo2_proofs::halo2curves::bn256::G1;
+    use halo2_proofs::halo2curves::group::Curve;
 
     #[test]
     fn points_and_scalars_round_trip_big_endian() {

@@ -84,7 +84,15 @@ impl CompareChip {
     }
 
     /// Compares `input` (fed into `acc[at - 1]`) with `th`; returns `out` on row `at`.
-    pub fn assign(&self, region: &mut Region<'_, Fr>, at: usize, mode: CompareMode, th: i64, input: &Wire, witness: Value<CompareWitness>) -> Wire {
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fr>,
+        at: usize,
+        mode: CompareMode,
+        th: i64,
+        input: &Wire,
+        witness: Value<CompareWitness>,
+    ) -> Wire {
         self.cols.feed_acc(region, at - 1, input);
         let code = match mode {
             CompareMode::Max => OP_B_MAX,

@@ -33,12 +33,8 @@ pub struct RangeChip {
 
 impl RangeChip {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns) -> Self {
-        let chip = Self {
-            tag: cols.range_tag,
-            limb: cols.limb,
-            table_tag: meta.lookup_table_column(),
-            table_value: meta.lookup_table_column(),
-        };
+        let chip =
+            Self { tag: cols.range_tag, limb: cols.limb, table_tag: meta.lookup_table_column(), table_value: meta.lookup_table_column() };
         meta.lookup("range: limb < 2^range_tag", |m| {
             let tag = m.query_fixed(chip.tag, Rotation::cur());
             let limb = m.query_advice(chip.limb, Rotation::cur());
@@ -49,8 +45,7 @@ impl RangeChip {
 
     /// `limb + 2^LIMB_BITS · limb[+1]`: the value a two-limb check covers.
     pub fn recombined(&self, m: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>) -> Expression<Fr> {
-        m.query_advice(self.limb, Rotation::cur())
-            + m.query_advice(self.limb, Rotation::next()) * Expression::Constant(fr(1 << LIMB_BITS))
+        m.query_advice(self.limb, Rotation::cur()) + m.query_advice(self.limb, Rotation::next()) * Expression::Constant(fr(1 << LIMB_BITS))
     }
 
     pub fn load_table(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {

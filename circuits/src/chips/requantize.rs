@@ -62,7 +62,6 @@ impl RequantizeChip {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,10 +51,13 @@ impl Circuit<Fr> for Harness {
 
     fn synthesize(&self, chips: Chips, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         chips.range.load_table(&mut layouter)?;
-        layouter.assign_region(|| "chip under test", |mut region| {
-            (self.body)(&chips, &mut region);
-            Ok(())
-        })
+        layouter.assign_region(
+            || "chip under test",
+            |mut region| {
+                (self.body)(&chips, &mut region);
+                Ok(())
+            },
+        )
     }
 }
 

@@ -58,8 +58,11 @@ pub fn parse_calibration_jsonl<S: AsRef<str>>(text: &str, path: &Path, input_nam
     for (index, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let line = index + 1;
         let kpi_error = |kpi: &str, reason: String| ModelError::CalibrationKpi { path: path.to_owned(), line, kpi: kpi.to_owned(), reason };
-        let parsed: Line = serde_json::from_str(raw)
-            .map_err(|e| ModelError::CalibrationLine { path: path.to_owned(), line, reason: format!("not a KPI snapshot: {e}") })?;
+        let parsed: Line = serde_json::from_str(raw).map_err(|e| ModelError::CalibrationLine {
+            path: path.to_owned(),
+            line,
+            reason: format!("not a KPI snapshot: {e}"),
+        })?;
         if let Some(extra) = parsed.kpis.keys().find(|k| !input_names.iter().any(|n| n.as_ref() == k.as_str())) {
             return Err(kpi_error(extra, "is not a model input".into()));
         }
@@ -95,7 +98,10 @@ pub(super) fn check_calibration(inputs: &[InputSpec], calibration: &[Vec<f64>]) 
                 return Err(error(&spec.name, format!("value {v} is not a finite number")));
             }
             if *v < spec.min || *v > spec.max {
-                return Err(error(&spec.name, format!("value {v} is outside the declared range [{}, {}] {}", spec.min, spec.max, spec.unit)));
+                return Err(error(
+                    &spec.name,
+                    format!("value {v} is outside the declared range [{}, {}] {}", spec.min, spec.max, spec.unit),
+                ));
             }
         }
     }
@@ -110,7 +116,8 @@ pub(super) fn calibration_max_abs(policy: &FloatPolicy, calibration: &[Vec<f64>]
             .layers
             .iter()
             .map(|layer| {
-                let z: Vec<f64> = layer.weights.iter().zip(&layer.bias).map(|(row, b)| row.iter().zip(&h).map(|(w, v)| w * v).sum::<f64>() + b).collect();
+                let z: Vec<f64> =
+                    layer.weights.iter().zip(&layer.bias).map(|(row, b)| row.iter().zip(&h).map(|(w, v)| w * v).sum::<f64>() + b).collect();
                 h = z.iter().map(|v| if layer.activation == Activation::Relu { v.max(0.0) } else { *v }).collect();
                 z.iter().fold(0.0, |m: f64, v| m.max(v.abs()))
             })

@@ -69,11 +69,7 @@ impl FloatController {
             return Err(ModelError::WrongCount { what: "float policy inputs", expected: KPI_COUNT, got: policy.inputs() });
         }
         if policy.outputs() != PARAMETER_COUNT {
-            return Err(ModelError::WrongCount {
-                what: "float policy outputs",
-                expected: PARAMETER_COUNT,
-                got: policy.outputs(),
-            });
+            return Err(ModelError::WrongCount { what: "float policy outputs", expected: PARAMETER_COUNT, got: policy.outputs() });
         }
         Ok(Self { name: name.into(), policy, bounds: output_bounds() })
     }
@@ -213,7 +209,15 @@ impl Policy for RuleBased {
         if !(c.lag.is_finite() && c.lag >= 1.0) {
             return Err(ModelError::config("rule-based controller", "lag", format!("must be at least 1, got {}", c.lag)));
         }
-        let outside = |v: f64, lo: f64, hi: f64| if v < lo { v - lo } else if v > hi { v - hi } else { 0.0 };
+        let outside = |v: f64, lo: f64, hi: f64| {
+            if v < lo {
+                v - lo
+            } else if v > hi {
+                v - hi
+            } else {
+                0.0
+            }
+        };
         let price_excess = outside(kpis[PRICE_VS_TARGET], -c.price_band, c.price_band);
         let staking_gap = -outside(kpis[STAKING_RATIO], c.staking_band.0, c.staking_band.1);
         let mut deltas = vec![0i64; PARAMETER_COUNT];

@@ -84,8 +84,7 @@ impl RewardConfig {
         if epochs.is_empty() {
             return 0.0;
         }
-        let total: f64 =
-            epochs.iter().map(|e| self.epoch_reward(&e.outcome_kpis, e.hits.iter().filter(|&&h| h).count())).sum();
+        let total: f64 = epochs.iter().map(|e| self.epoch_reward(&e.outcome_kpis, e.hits.iter().filter(|&&h| h).count())).sum();
         total / epochs.len() as f64
     }
 

@@ -132,17 +132,9 @@ impl Scenario {
             }
             ScenarioKind::LiquidityDrain => {
                 let draining = (0.0..40.0).contains(&s);
-                Shocks {
-                    lp_outflow: if draining { 0.025 * a } else { 0.0 },
-                    volume: 1.0 - 0.3 * a * ramp(20.0),
-                    ..base
-                }
+                Shocks { lp_outflow: if draining { 0.025 * a } else { 0.0 }, volume: 1.0 - 0.3 * a * ramp(20.0), ..base }
             }
-            ScenarioKind::DemandSurge => Shocks {
-                demand: 1.0 + 0.6 * a * ramp(20.0),
-                volume: 1.0 + a * ramp(20.0),
-                ..base
-            },
+            ScenarioKind::DemandSurge => Shocks { demand: 1.0 + 0.6 * a * ramp(20.0), volume: 1.0 + a * ramp(20.0), ..base },
             ScenarioKind::SlowBleed => {
                 let epochs = s.max(0.0);
                 Shocks {

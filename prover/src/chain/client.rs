@@ -58,11 +58,8 @@ impl Client {
         // The nonce comes from the node for every transaction: a cached nonce is consumed even
         // when the transaction is never sent (a call that would revert fails at gas
         // estimation), and every later transaction from this client would then be refused.
-        let builder = ProviderBuilder::new()
-            .disable_recommended_fillers()
-            .with_gas_estimation()
-            .with_simple_nonce_management()
-            .fetch_chain_id();
+        let builder =
+            ProviderBuilder::new().disable_recommended_fillers().with_gas_estimation().with_simple_nonce_management().fetch_chain_id();
         let provider = match signer {
             Some(signer) => builder.wallet(EthereumWallet::from(signer)).connect_http(parsed).erased(),
             None => builder.connect_http(parsed).erased(),
@@ -118,9 +115,8 @@ impl Client {
         let pending = self.block_on(what, |p| async move { p.send_transaction(tx).await })?;
         let hash = *pending.tx_hash();
         let waited = self.runtime.block_on(pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt());
-        let receipt: TransactionReceipt = waited.map_err(|e| {
-            ChainError::Answer(format!("the {what} transaction {hash} was sent, but no receipt came back: {e}"))
-        })?;
+        let receipt: TransactionReceipt =
+            waited.map_err(|e| ChainError::Answer(format!("the {what} transaction {hash} was sent, but no receipt came back: {e}")))?;
         if !receipt.status() {
             return Err(ChainError::Rejected {
                 reason: format!("the {what} transaction {} reverted in block {:?}", receipt.transaction_hash, receipt.block_number),
@@ -184,7 +180,11 @@ pub fn revert_reason(data: &[u8]) -> String {
         match debug.split_once('(') {
             Some((name, rest)) => {
                 let body = rest.strip_suffix(')').unwrap_or(rest);
-                if body == name { format!("{name}()") } else { body.to_string() }
+                if body == name {
+                    format!("{name}()")
+                } else {
+                    body.to_string()
+                }
             }
             None => debug,
         }

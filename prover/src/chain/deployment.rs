@@ -8,8 +8,8 @@ use alloy::sol_types::SolConstructor;
 use serde::{Deserialize, Serialize};
 use zkpolicy_model::sim::Guardrail;
 use zkpolicy_model::ModelCard;
-use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, Timing};
 use zkpolicy_verifier_contract::compile::Compiled;
+use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, Timing};
 use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
 
 use super::{ChainError, Client};
@@ -147,7 +147,10 @@ impl Deployment {
             reason: format!("not a deployment record written by `zkpolicy deploy`: {e}"),
         })?;
         if record.format != DEPLOYMENT_FORMAT {
-            return Err(ChainError::File { path: path.into(), reason: format!("format is \"{}\", expected \"{DEPLOYMENT_FORMAT}\"", record.format) });
+            return Err(ChainError::File {
+                path: path.into(),
+                reason: format!("format is \"{}\", expected \"{DEPLOYMENT_FORMAT}\"", record.format),
+            });
         }
         Ok(record)
     }
@@ -175,7 +178,10 @@ impl Deployment {
         if self.chain_id != chain_id {
             return Err(ChainError::File {
                 path: path.to_path_buf(),
-                reason: format!("the contracts were deployed on chain {}, but the node serves chain {chain_id}; check --rpc", self.chain_id),
+                reason: format!(
+                    "the contracts were deployed on chain {}, but the node serves chain {chain_id}; check --rpc",
+                    self.chain_id
+                ),
             });
         }
         Ok(())
@@ -191,20 +197,16 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
     config.validate(model)?;
     let deployer = client.from()?;
     let mode = config.mode()?;
-    let committed = |artifact: &str| {
-        Compiled::parse_artifact(artifact).map_err(|e| ChainError::Answer(format!("bundled contract artifact: {e}")))
-    };
+    let committed =
+        |artifact: &str| Compiled::parse_artifact(artifact).map_err(|e| ChainError::Answer(format!("bundled contract artifact: {e}")));
 
     let verifier_tx = client.deploy("verifier deployment", verifier.bytecode.clone())?;
     let verifier_address = verifier_tx.address.unwrap_or_default();
 
     let mut source_code = committed(controller::KPI_SOURCE_ARTIFACT)?.bytecode;
     source_code.extend(
-        ReporterKpiSource::constructorCall {
-            reporter_: config.reporter.unwrap_or(deployer),
-            kpiCount_: U256::from(model.inputs().len()),
-        }
-        .abi_encode(),
+        ReporterKpiSource::constructorCall { reporter_: config.reporter.unwrap_or(deployer), kpiCount_: U256::from(model.inputs().len()) }
+            .abi_encode(),
     );
     let source_tx = client.deploy("KPI source deployment", source_code)?;
     let source_address = source_tx.address.unwrap_or_default();

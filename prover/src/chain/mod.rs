@@ -21,7 +21,9 @@ use std::path::PathBuf;
 /// others are input, key or connection problems.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
-    #[error("cannot reach the JSON-RPC node at {url}: {detail} (is a node running? `verifier-contract/node/local-node.sh` starts a local one)")]
+    #[error(
+        "cannot reach the JSON-RPC node at {url}: {detail} (is a node running? `verifier-contract/node/local-node.sh` starts a local one)"
+    )]
     Unreachable { url: String, detail: String },
 
     #[error("the RPC URL is not a valid URL: {detail}")]

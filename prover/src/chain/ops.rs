@@ -108,7 +108,7 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
                     chain.get(i).copied().unwrap_or_default(),
                     public.kpis.get(i).copied().unwrap_or_default()
                 ),
-            })
+            });
         }
         Some(_) => {}
     }
@@ -133,7 +133,8 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
     }
     let decision = decision.ok_or_else(|| ChainError::Answer("the adjustment's receipt has no Decision event".into()))?;
     let values = |packed: &[u8], what: &str| {
-        controller::unpack_int64(packed).ok_or_else(|| ChainError::Answer(format!("the Decision event's {what} values are not packed int64")))
+        controller::unpack_int64(packed)
+            .ok_or_else(|| ChainError::Answer(format!("the Decision event's {what} values are not packed int64")))
     };
     let guarded = values(&decision.guarded, "guarded")?;
     // In autonomous mode the decision's transaction applies the guarded values.

@@ -86,8 +86,7 @@ impl BacktestArgs {
         let suite = Scenario::suite(self.seed, self.epochs);
         let (config, reward) = (SimConfig::default(), RewardConfig::default());
         let spinner = progress::spinner("simulating", self.json);
-        let backtests =
-            policies.iter().map(|p| backtest::backtest(*p, &suite, &config, &reward)).collect::<Result<Vec<_>, _>>()?;
+        let backtests = policies.iter().map(|p| backtest::backtest(*p, &suite, &config, &reward)).collect::<Result<Vec<_>, _>>()?;
         spinner.finish_and_clear();
         let comparison = Comparison::from_backtests(&backtests);
 

@@ -7,7 +7,7 @@ use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
 use zkpolicy_prover::chain;
 
-use super::common::{StatementArgs, load_deployment, print_json, SenderArgs};
+use super::common::{load_deployment, print_json, SenderArgs, StatementArgs};
 
 /// Commit an epoch's KPI snapshot to the deployment's KPI source (as its reporter).
 ///

@@ -8,7 +8,6 @@ use zkpolicy_model::KpiSnapshot;
 use zkpolicy_prover::{evm, keys, proof, srs};
 use zkpolicy_verifier_contract::compile::Compiled;
 
-
 use super::common::{circuit, load_model, print_json, DEFAULT_KPIS, DEFAULT_VERIFIER};
 
 /// Run the whole loop on the bundled default: KPIs → proposal → proof → on-chain verification → controller.

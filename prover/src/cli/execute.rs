@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::chain;
 
-use super::common::{StatementArgs, load_deployment, print_json, SenderArgs};
+use super::common::{load_deployment, print_json, SenderArgs, StatementArgs};
 
 /// Timelocked mode: apply the adjustment queued for an epoch once its delay has passed.
 ///

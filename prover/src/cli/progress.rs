@@ -17,8 +17,7 @@ pub fn spinner(message: &str, quiet: bool) -> ProgressBar {
 pub fn bar(len: u64, message: &str, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(len), target(quiet));
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed} (eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed} (eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(message.to_string());
     bar

@@ -151,7 +151,12 @@ impl ProveArgs {
             print_json(&json!({ "model": model.name(), "proofs": summary, "total_ms": total_ms }))?;
         } else {
             for s in &summary {
-                println!("epoch {:>6}  {}  ->  {}", s["epoch"], s["kpis"].as_str().unwrap_or_default(), s["out"].as_str().unwrap_or_default());
+                println!(
+                    "epoch {:>6}  {}  ->  {}",
+                    s["epoch"],
+                    s["kpis"].as_str().unwrap_or_default(),
+                    s["out"].as_str().unwrap_or_default()
+                );
             }
             println!("{} proofs in {total_ms:.0} ms", summary.len());
         }

@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::chain::{self, Client};
 
-use super::common::{StatementArgs, load_deployment, print_json, RpcArgs};
+use super::common::{load_deployment, print_json, RpcArgs, StatementArgs};
 
 /// Read the controller's parameters, epochs, mode, pause flag and model from the chain.
 ///

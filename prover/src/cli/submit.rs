@@ -52,7 +52,10 @@ impl SubmitArgs {
         if self.json {
             print_json(&json!({ "parameters": deployment.parameters, "result": result }))?;
         } else {
-            println!("epoch {} accepted ({} mode): tx {} in block {}, {} gas", result.epoch, result.mode, result.tx, result.block, result.gas_used);
+            println!(
+                "epoch {} accepted ({} mode): tx {} in block {}, {} gas",
+                result.epoch, result.mode, result.tx, result.block, result.gas_used
+            );
             for (i, name) in deployment.parameters.iter().enumerate() {
                 let get = |v: &Vec<i64>| v.get(i).copied().unwrap_or_default();
                 print!("  {name:<22} proposed {:+} -> guarded {}", get(&result.proposed), get(&result.guarded));

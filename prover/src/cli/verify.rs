@@ -100,7 +100,9 @@ impl VerifyArgs {
                 println!(
                     "evm: {} ({} gas to verify, {} gas to deploy, {} bytes runtime)",
                     if e["valid"] == true { "accepted" } else { "rejected" },
-                    e["verify_gas"], e["deploy_gas"], e["runtime_bytes"]
+                    e["verify_gas"],
+                    e["deploy_gas"],
+                    e["runtime_bytes"]
                 );
             }
             if valid {
@@ -112,4 +114,3 @@ impl VerifyArgs {
         Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(EXIT_INVALID) })
     }
 }
-

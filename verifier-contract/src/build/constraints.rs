@@ -13,7 +13,15 @@ use crate::program::S;
 
 /// The value of every constraint at x: gates, then the permutation, then the lookups.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r: &Reads, instance_eval: S, l_0: S, l_last: S, l_blind: S) -> Vec<S> {
+pub(super) fn constraint_values(
+    bb: &mut Builder,
+    vk: &VerifyingKey<G1Affine>,
+    r: &Reads,
+    instance_eval: S,
+    l_0: S,
+    l_last: S,
+    l_blind: S,
+) -> Vec<S> {
     let cs = vk.cs();
     let one = bb.konst(Fr::ONE);
     let cell = RefCell::new(&mut *bb);
@@ -25,10 +33,18 @@ pub(super) fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r
             &|q| r.advice_evals[query_index(cs.advice_queries(), q.column_index(), q.rotation())],
             &|_| instance_eval,
             &|_| unreachable!("no challenges"),
-            &|a| { let mut b = cell.borrow_mut(); let z = b.konst(Fr::ZERO); b.sub(z, a) },
+            &|a| {
+                let mut b = cell.borrow_mut();
+                let z = b.konst(Fr::ZERO);
+                b.sub(z, a)
+            },
             &|a, b| cell.borrow_mut().add(a, b),
             &|a, b| cell.borrow_mut().mul(a, b),
-            &|a, c| { let mut b = cell.borrow_mut(); let k = b.konst(c); b.mul(a, k) },
+            &|a, c| {
+                let mut b = cell.borrow_mut();
+                let k = b.konst(c);
+                b.mul(a, k)
+            },
         )
     };
     let mut out: Vec<S> = Vec::new();
@@ -45,14 +61,20 @@ pub(super) fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r
                 let values: Vec<S> = exprs.iter().map(&eval).collect();
                 let mut b = cell.borrow_mut();
                 let zero = b.konst(Fr::ZERO);
-                values.iter().fold(zero, |acc, v| { let t = b.mul(acc, r.theta); b.add(t, *v) })
+                values.iter().fold(zero, |acc, v| {
+                    let t = b.mul(acc, r.theta);
+                    b.add(t, *v)
+                })
             };
             (compress(a.input_expressions()), compress(a.table_expressions()))
         })
         .collect();
     let bb = cell.into_inner();
 
-    let active = { let s = bb.add(l_last, l_blind); bb.sub(one, s) };
+    let active = {
+        let s = bb.add(l_last, l_blind);
+        bb.sub(one, s)
+    };
     bb.note("Permutation argument: z starts at 1, ends boolean, chunks chain, and each chunk's grand-product step holds.");
     // Permutation.
     let column_eval = |c: &halo2_proofs::plonk::Column<Any>| match c.column_type() {
@@ -107,10 +129,16 @@ pub(super) fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r
         out.push(bb.mul(l_last, t));
         let a_beta = bb.add(a, r.beta);
         let s_gamma = bb.add(s, r.gamma);
-        let left = { let t = bb.mul(z_next, a_beta); bb.mul(t, s_gamma) };
+        let left = {
+            let t = bb.mul(z_next, a_beta);
+            bb.mul(t, s_gamma)
+        };
         let in_beta = bb.add(input, r.beta);
         let tab_gamma = bb.add(table, r.gamma);
-        let right = { let t = bb.mul(z, in_beta); bb.mul(t, tab_gamma) };
+        let right = {
+            let t = bb.mul(z, in_beta);
+            bb.mul(t, tab_gamma)
+        };
         let t = bb.sub(left, right);
         out.push(bb.mul(t, active));
         let a_s = bb.sub(a, s);
@@ -122,7 +150,10 @@ pub(super) fn constraint_values(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r
     out
 }
 
-fn query_index<C: halo2_proofs::plonk::ColumnType>(queries: &[(halo2_proofs::plonk::Column<C>, Rotation)], column: usize, rotation: Rotation) -> usize {
+fn query_index<C: halo2_proofs::plonk::ColumnType>(
+    queries: &[(halo2_proofs::plonk::Column<C>, Rotation)],
+    column: usize,
+    rotation: Rotation,
+) -> usize {
     queries.iter().position(|(c, r)| c.index() == column && *r == rotation).unwrap_or(usize::MAX)
 }
-

@@ -210,7 +210,8 @@ fn read_all(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, num_instances: usize)
     let x = bb.squeeze();
     // Every evaluation, in transcript order, in one run.
     let perm_eval_count = 3 * chunks - 1;
-    let total = cs.advice_queries().len() + cs.fixed_queries().len() + 1 + vk.permutation().commitments().len() + perm_eval_count + 5 * lookups;
+    let total =
+        cs.advice_queries().len() + cs.fixed_queries().len() + 1 + vk.permutation().commitments().len() + perm_eval_count + 5 * lookups;
     let mut evals = bb.read_scalars(total).into_iter();
     let mut take = |n: usize| -> Vec<S> { evals.by_ref().take(n).collect() };
     let advice_evals = take(cs.advice_queries().len());
@@ -223,15 +224,41 @@ fn read_all(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, num_instances: usize)
             (e[0], e[1], e.get(2).copied())
         })
         .collect();
-    let lookup_evals = (0..lookups).map(|_| { let e = take(5); [e[0], e[1], e[2], e[3], e[4]] }).collect();
+    let lookup_evals = (0..lookups)
+        .map(|_| {
+            let e = take(5);
+            [e[0], e[1], e[2], e[3], e[4]]
+        })
+        .collect();
     let y2 = bb.squeeze();
     let v = bb.squeeze();
     let h1 = bb.read_point();
     let u = bb.squeeze();
     let h2 = bb.read_point();
     Reads {
-        instances, advice, theta, permuted, beta, gamma, perm_z, lookup_z, random, y, h, x, advice_evals, fixed_evals,
-        random_eval, sigma_evals, perm_evals, lookup_evals, y2, v, h1, u, h2,
+        instances,
+        advice,
+        theta,
+        permuted,
+        beta,
+        gamma,
+        perm_z,
+        lookup_z,
+        random,
+        y,
+        h,
+        x,
+        advice_evals,
+        fixed_evals,
+        random_eval,
+        sigma_evals,
+        perm_evals,
+        lookup_evals,
+        y2,
+        v,
+        h1,
+        u,
+        h2,
     }
 }
 
@@ -252,8 +279,23 @@ fn queries(bb: &mut Builder, vk: &VerifyingKey<G1Affine>, r: &Reads, h_eval: S, 
         .map(|(z, (input, table))| (id(Commitment::Point(*z)), id(Commitment::Point(*input)), id(Commitment::Point(*table))))
         .collect();
     bb.note("Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.");
-    let fixed: Vec<usize> = vk.fixed_commitments().iter().map(|c| { let p = point_const(bb, *c); id(Commitment::Point(p)) }).collect();
-    let sigma: Vec<usize> = vk.permutation().commitments().iter().map(|c| { let p = point_const(bb, *c); id(Commitment::Point(p)) }).collect();
+    let fixed: Vec<usize> = vk
+        .fixed_commitments()
+        .iter()
+        .map(|c| {
+            let p = point_const(bb, *c);
+            id(Commitment::Point(p))
+        })
+        .collect();
+    let sigma: Vec<usize> = vk
+        .permutation()
+        .commitments()
+        .iter()
+        .map(|c| {
+            let p = point_const(bb, *c);
+            id(Commitment::Point(p))
+        })
+        .collect();
     let quotient = id(Commitment::Quotient);
     let random = id(Commitment::Point(r.random));
 
@@ -345,7 +387,13 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
     bb.ops.push(Op::Pow { dst: xn, base: r.x, exp: n });
     let xn_minus_one = bb.sub(xn, one);
     let rows: BTreeSet<i32> = (-(blinding + 1)..=0).collect();
-    let denominators: Vec<(i32, S)> = rows.iter().map(|&i| { let c = bb.konst(w(i)); (i, bb.sub(r.x, c)) }).collect();
+    let denominators: Vec<(i32, S)> = rows
+        .iter()
+        .map(|&i| {
+            let c = bb.konst(w(i));
+            (i, bb.sub(r.x, c))
+        })
+        .collect();
     let u_minus: BTreeMap<i32, S> = super_rotations
         .iter()
         .map(|&rot| {
@@ -398,19 +446,13 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
     let constraints = constraint_values(&mut bb, vk, &r, instance_eval, l_0, l_last, l_blind);
     bb.note("Vanishing argument: h(x) = (sum of y^i * constraint_i) / (x^n - 1).");
     let zero = bb.konst(Fr::ZERO);
-    let folded = constraints.iter().fold(zero, |acc, c| { let t = bb.mul(acc, r.y); bb.add(t, *c) });
+    let folded = constraints.iter().fold(zero, |acc, c| {
+        let t = bb.mul(acc, r.y);
+        bb.add(t, *c)
+    });
     bb.ops.push(Op::Mul { dst: h_eval, a: folded, b: inv_xn_minus_one });
 
     shplonk(&mut bb, &r, &commitments, &queries, &sets, &u_minus, z_diff_0_inv, x_inv, xn, &w, params);
     let (g2, s_g2) = (params.g2(), params.s_g2());
-    Ok(Program {
-        ops: bb.ops,
-        num_instances,
-        proof_len: bb.proof_len,
-        num_scalars: bb.scalars,
-        num_points: bb.points,
-        g2,
-        s_g2,
-    })
+    Ok(Program { ops: bb.ops, num_instances, proof_len: bb.proof_len, num_scalars: bb.scalars, num_points: bb.points, g2, s_g2 })
 }
-

@@ -35,7 +35,10 @@ pub(super) fn shplonk(
     for (i, (rotations, members)) in sets.iter().enumerate() {
         let rots: Vec<i32> = rotations.iter().copied().collect();
         let z_diff = if i == 0 {
-            z_0 = Some({ let f: Vec<S> = rots.iter().map(|rot| u_minus[rot]).collect(); bb.product(&f) });
+            z_0 = Some({
+                let f: Vec<S> = rots.iter().map(|rot| u_minus[rot]).collect();
+                bb.product(&f)
+            });
             None
         } else {
             let f: Vec<S> = super_rotations.iter().filter(|rot| !rotations.contains(rot)).map(|rot| u_minus[rot]).collect();
@@ -65,20 +68,29 @@ pub(super) fn shplonk(
             let evals: Vec<S> = rots.iter().map(|rot| eval_of(*c, *rot).unwrap_or(S(u32::MAX))).collect();
             let terms: Vec<S> = evals.iter().zip(&basis).map(|(e, l)| bb.mul(*e, *l)).collect();
             let r_c = bb.sum(&terms);
-            let weighted = match y_power { None => r_c, Some(yp) => bb.mul(r_c, yp) };
+            let weighted = match y_power {
+                None => r_c,
+                Some(yp) => bb.mul(r_c, yp),
+            };
             r_inner_terms.push(weighted);
             let mut scale: Vec<S> = y_power.into_iter().chain(v_power).chain(z_diff).collect();
             if scale.is_empty() {
                 scale.push(bb.konst(Fr::ONE));
             }
             scalars[*c] = bb.product(&scale);
-            y_power = Some(match y_power { None => r.y2, Some(yp) => bb.mul(yp, r.y2) });
+            y_power = Some(match y_power {
+                None => r.y2,
+                Some(yp) => bb.mul(yp, r.y2),
+            });
         }
         let r_inner = bb.sum(&r_inner_terms);
         let weights: Vec<S> = v_power.into_iter().chain(z_diff).collect();
         let wgt = bb.product(&weights);
         r_outer_terms.push(bb.mul(r_inner, wgt));
-        v_power = Some(match v_power { None => r.v, Some(vp) => bb.mul(vp, r.v) });
+        v_power = Some(match v_power {
+            None => r.v,
+            Some(vp) => bb.mul(vp, r.v),
+        });
     }
     let r_outer = bb.sum(&r_outer_terms);
     let zero = bb.konst(Fr::ZERO);
