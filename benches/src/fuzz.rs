@@ -20,7 +20,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::{Map, Number, Value};
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::{onnx, quantize, synth, KpiSnapshot, Model, QuantizedKpis};
+use zkpolicy_lab::{onnx, quantize};
+use zkpolicy_model::{KpiSnapshot, Model, QuantizedKpis};
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::chain::{DeployConfig, Deployment};
 use zkpolicy_prover::vkey::{PublishedKey, VerifyingKeyFile};
@@ -104,7 +105,7 @@ impl Context {
         let circuit = PolicyCircuit::new(model.clone())?;
         let params = srs::dev_params_insecure(circuit.shape().k);
         let pk = keys::keygen(&params, &circuit)?;
-        let kpis = synth::random_kpis(&model, &mut ChaCha20Rng::seed_from_u64(3));
+        let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(3));
         let (public, bytes) = proof::prove(&params, &pk, &circuit, &kpis, 7, ChaCha20Rng::seed_from_u64(4))?;
         let artifact = serde_json::to_vec_pretty(&ProofArtifact::new(&circuit, &public, &bytes)?)?;
         let deployment = serde_json::to_vec_pretty(&serde_json::json!({

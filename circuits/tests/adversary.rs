@@ -20,7 +20,7 @@ use zkpolicy_circuits::field::{fr, to_i64, Fr};
 use zkpolicy_circuits::layout::Placement;
 use zkpolicy_circuits::witness::{CompareSite, WitnessSource};
 use zkpolicy_circuits::{Objective, PolicyCircuit, PublicInputs};
-use zkpolicy_model::{infer, synth, Model, QuantizedKpis};
+use zkpolicy_model::{infer, Model, QuantizedKpis};
 
 const MODELS: [&str; 4] = ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"];
 const RANGE: &str = "range: limb < 2^range_tag";
@@ -57,7 +57,7 @@ impl Subject {
     fn new(name: &'static str, seed: u64) -> Self {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"));
         let model = Arc::new(Model::load(path).expect("bundled model loads"));
-        let kpis = synth::random_kpis(&model, &mut ChaCha20Rng::seed_from_u64(seed));
+        let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(seed));
         let circuit = test_shape(model.clone()).with_kpis(kpis.clone());
         let placement = circuit.placement();
         let cols = adversary::columns(&circuit);

@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::field::{fr, Fr};
 use zkpolicy_circuits::{Objective, PolicyCircuit, PublicInputs};
-use zkpolicy_model::{synth, Model, QuantizedKpis};
+use zkpolicy_model::{Model, QuantizedKpis};
 
 fn bundled(name: &str) -> Arc<Model> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"));
@@ -27,7 +27,7 @@ fn check_random(name: &str, objective: Objective, vectors: usize, seed: u64) {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let ranges = model.input_ranges();
     let corners = [ranges.iter().map(|r| r.lo).collect::<Vec<_>>(), ranges.iter().map(|r| r.hi).collect()];
-    let randoms = (0..vectors).map(|_| synth::random_kpis(&model, &mut rng).values().to_vec());
+    let randoms = (0..vectors).map(|_| QuantizedKpis::random(&model, &mut rng).values().to_vec());
     let mut distinct = std::collections::BTreeSet::new();
     for values in corners.into_iter().chain(randoms) {
         let kpis = QuantizedKpis::new(model.card(), values).expect("in range");
@@ -68,7 +68,7 @@ fn policy_l_matches_the_reference_at_both_shapes() {
 fn every_public_input_is_constrained() {
     let model = bundled("tokenomics-policy");
     let circuit = PolicyCircuit::new(model.clone()).expect("plan");
-    let kpis = synth::random_kpis(&model, &mut ChaCha20Rng::seed_from_u64(9));
+    let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(9));
     let circuit = circuit.with_kpis(kpis.clone());
     let honest = PublicInputs::honest(&model, 42, &kpis).expect("reference").to_instance();
     assert_eq!(mock(&circuit, honest.clone()), Ok(()));

@@ -8,7 +8,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rayon::prelude::*;
 use serde::Serialize;
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::backtest::PolicyBacktest;
+use zkpolicy_lab::backtest::PolicyBacktest;
 use zkpolicy_model::QuantizedKpis;
 
 use crate::proof::{self, BatchJob};
@@ -85,7 +85,7 @@ pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<S
     let err = |e: &dyn std::fmt::Display| ProverError::Artifact { reason: format!("plot: {e}") };
     let colours = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
     let title = backtests.first().and_then(|b| b.scenarios.get(scenario)).map_or("", |s| s.scenario.as_str()).to_owned();
-    type Series = fn(&zkpolicy_model::sim::EpochRecord) -> f64;
+    type Series = fn(&zkpolicy_lab::sim::EpochRecord) -> f64;
     let panels: [(&str, Series); 6] = [
         ("price", |e| e.market.price),
         ("staking ratio", |e| e.market.staked / e.market.supply.max(f64::MIN_POSITIVE)),

@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::synth;
+use zkpolicy_model::QuantizedKpis;
 use zkpolicy_verifier_contract::solidity::{self, PrecompileCalls};
 use zkpolicy_verifier_contract::{abi, build, compile};
 
@@ -74,7 +74,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     let keygen_ms = ms(started);
 
     let mut rng = ChaCha20Rng::seed_from_u64(7);
-    proof::prove(&params, &pk, circuit, &synth::random_kpis(circuit.model(), &mut rng), 0, ChaCha20Rng::seed_from_u64(0))?;
+    proof::prove(&params, &pk, circuit, &QuantizedKpis::random(circuit.model(), &mut rng), 0, ChaCha20Rng::seed_from_u64(0))?;
     let mut times = Vec::with_capacity(runs);
     let mut last = None;
     let budget = Instant::now();
@@ -83,7 +83,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
         if !times.is_empty() && budget.elapsed().as_secs() > 180 {
             break;
         }
-        let kpis = synth::random_kpis(circuit.model(), &mut rng);
+        let kpis = QuantizedKpis::random(circuit.model(), &mut rng);
         let started = Instant::now();
         last = Some(proof::prove(&params, &pk, circuit, &kpis, epoch, ChaCha20Rng::seed_from_u64(epoch))?);
         times.push(ms(started));
@@ -170,13 +170,13 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
 
 /// Guardrails wide enough never to bind, one per output, for measuring submissions (the
 /// initial values are nonzero, so the measurement is the steady state a controller runs in).
-fn bench_rails(circuit: &PolicyCircuit) -> Vec<zkpolicy_model::sim::Guardrail> {
+fn bench_rails(circuit: &PolicyCircuit) -> Vec<zkpolicy_model::Guardrail> {
     circuit
         .model()
         .file()
         .outputs
         .iter()
-        .map(|o| zkpolicy_model::sim::Guardrail { name: o.name.clone(), initial: 1, min: -1 << 40, max: 1 << 40, max_step: 1 << 40 })
+        .map(|o| zkpolicy_model::Guardrail { name: o.name.clone(), initial: 1, min: -1 << 40, max: 1 << 40, max_step: 1 << 40 })
         .collect()
 }
 

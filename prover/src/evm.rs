@@ -92,7 +92,7 @@ pub struct ControllerRun {
 /// `public`'s KPIs and submits the proof: the whole on-chain loop, in revm.
 pub fn run_controller(
     verifier_code: &[u8],
-    rails: &[zkpolicy_model::sim::Guardrail],
+    rails: &[zkpolicy_model::Guardrail],
     public: &PublicInputs,
     proof: &[u8],
 ) -> Result<ControllerRun, ProverError> {

@@ -12,7 +12,7 @@ use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
-use zkpolicy_model::sim::{self, deployment_guardrails};
+use zkpolicy_lab::sim::{self, deployment_guardrails};
 use zkpolicy_prover::chain::{Client, Deployment};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::{self, KpiSourceStub, PolicyController};

@@ -244,9 +244,9 @@ fn demo_runs_the_whole_loop_including_the_evm() {
     let c = &v["controller"];
     let ints = |x: &Value| x.as_array().expect("array").iter().map(|n| n.as_i64().expect("int")).collect::<Vec<_>>();
     let outputs: Vec<i64> = v["outputs_bps"].as_object().expect("outputs").values().map(|n| n.as_i64().expect("int")).collect();
-    let rails = zkpolicy_model::sim::deployment_guardrails();
+    let rails = zkpolicy_lab::sim::deployment_guardrails();
     assert_eq!(ints(&c["before"]), rails.iter().map(|r| r.initial).collect::<Vec<_>>());
-    let expected = zkpolicy_model::sim::guard(&ints(&c["before"]), &outputs, &rails).expect("guards").values;
+    let expected = zkpolicy_lab::sim::guard(&ints(&c["before"]), &outputs, &rails).expect("guards").values;
     assert_eq!(ints(&c["after"]), expected);
     assert!(c["submit_gas"].as_u64().expect("gas") > c["commit_gas"].as_u64().expect("gas"));
     // The demo writes nothing.

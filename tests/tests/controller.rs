@@ -14,8 +14,8 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::sim::{self, deployment_guardrails};
-use zkpolicy_model::{synth, Model, QuantizedKpis};
+use zkpolicy_lab::sim::{self, deployment_guardrails};
+use zkpolicy_model::{Model, QuantizedKpis};
 use zkpolicy_prover::{evm as prover_evm, keys, proof, srs};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Guardrail, Mode, PolicyControllerErrors, Timing};
@@ -238,7 +238,7 @@ fn decoded(out: &CallOutcome) -> String {
     }
 }
 
-/// The controller's guardrails, by their native twin (`zkpolicy_model::sim::guard`).
+/// The controller's guardrails, by their native twin (`zkpolicy_lab::sim::guard`).
 fn guard(params: &[i64], deltas: &[i64]) -> Vec<i64> {
     sim::guard(params, deltas, &deployment_guardrails()).expect("guards").values
 }
@@ -248,7 +248,7 @@ fn initial() -> Vec<i64> {
 }
 
 fn sample_kpis(model: &Model, seed: u64) -> QuantizedKpis {
-    synth::random_kpis(model, &mut ChaCha20Rng::seed_from_u64(seed))
+    QuantizedKpis::random(model, &mut ChaCha20Rng::seed_from_u64(seed))
 }
 
 #[test]

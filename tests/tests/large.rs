@@ -10,7 +10,8 @@ use std::sync::Arc;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::{synth, Model};
+use zkpolicy_lab::synth;
+use zkpolicy_model::{Model, QuantizedKpis};
 use zkpolicy_prover::{evm, keys, proof, srs};
 use zkpolicy_verifier_contract::compile;
 
@@ -33,7 +34,7 @@ fn a_scaled_down_wide_model_proves_and_verifies_at_two_lanes() {
     let circuit = PolicyCircuit::with_lanes(model.clone(), 2).expect("shape");
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
-    let kpis = synth::random_kpis(&model, &mut ChaCha20Rng::seed_from_u64(5));
+    let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(5));
     let (public, bytes) = proof::prove(&params, &pk, &circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(6)).expect("prove");
     assert_eq!(public.outputs, zkpolicy_model::infer(&model, &kpis).expect("reference").outputs);
     proof::verify(&params, pk.get_vk(), &public, &bytes).expect("verifies");
@@ -53,7 +54,7 @@ fn the_million_parameter_policy_keygen_and_one_proof_fit_the_machine() {
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     let keygen = started.elapsed();
-    let kpis = synth::random_kpis(&model, &mut ChaCha20Rng::seed_from_u64(7));
+    let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(7));
     let started = std::time::Instant::now();
     let (public, bytes) = proof::prove(&params, &pk, &circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(8)).expect("prove");
     let prove = started.elapsed();

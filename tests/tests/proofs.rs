@@ -5,7 +5,7 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
-use zkpolicy_model::{synth, KpiSnapshot};
+use zkpolicy_model::{KpiSnapshot, QuantizedKpis};
 use zkpolicy_prover::proof::{prove, prove_batch, verify, BatchJob};
 use zkpolicy_prover::{keys, srs, ProverError};
 
@@ -77,7 +77,7 @@ fn default_model_proof_verifies_and_every_tampering_is_rejected() {
 fn wrong_outputs_cannot_be_proven() {
     let f = fixture("tokenomics-policy");
     let model = f.circuit.model();
-    let kpis = synth::random_kpis(model, &mut ChaCha20Rng::seed_from_u64(3));
+    let kpis = QuantizedKpis::random(model, &mut ChaCha20Rng::seed_from_u64(3));
     let mut public = PublicInputs::honest(model, 1, &kpis).expect("reference");
     public.outputs[0] += 1;
     let circuit = f.circuit.with_kpis(kpis);
@@ -102,7 +102,7 @@ fn real_proofs_of_random_vectors_verify_for_every_bundled_model() {
         let f = fixture(name);
         let mut rng = ChaCha20Rng::seed_from_u64(11);
         let jobs: Vec<BatchJob> =
-            (0..count).map(|e| BatchJob { epoch: e, kpis: synth::random_kpis(f.circuit.model(), &mut rng) }).collect();
+            (0..count).map(|e| BatchJob { epoch: e, kpis: QuantizedKpis::random(f.circuit.model(), &mut rng) }).collect();
         let done = std::sync::atomic::AtomicUsize::new(0);
         let results = prove_batch(&f.params, &f.pk, &f.circuit, &jobs, &|| {
             done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -5,7 +5,7 @@
 use alloy_sol_types::SolInterface;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpolicy_model::{infer, synth, QuantizedKpis};
+use zkpolicy_model::{infer, QuantizedKpis};
 use zkpolicy_prover::{evm, keys, proof, srs};
 use zkpolicy_verifier_contract::compile;
 use zkpolicy_verifier_contract::recompute::ZkPolicyRecompute::ZkPolicyRecomputeErrors;
@@ -26,7 +26,7 @@ fn recomputation_proof_and_reference_agree_on_every_bundled_model() {
         // The extremes of the KPI box, then random vectors.
         let ranges = model.input_ranges();
         let corners = [ranges.iter().map(|r| r.lo).collect::<Vec<_>>(), ranges.iter().map(|r| r.hi).collect()];
-        let randoms = (0..vectors).map(|_| synth::random_kpis(model, &mut rng).values().to_vec());
+        let randoms = (0..vectors).map(|_| QuantizedKpis::random(model, &mut rng).values().to_vec());
         for (i, values) in corners.into_iter().chain(randoms).enumerate() {
             let kpis = QuantizedKpis::new(model, values).expect("in range");
             let reference = infer(model, &kpis).expect("reference").outputs;

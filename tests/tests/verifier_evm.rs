@@ -7,7 +7,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::synth;
+use zkpolicy_model::QuantizedKpis;
 use zkpolicy_prover::{keys, proof, srs};
 use zkpolicy_verifier_contract::solidity::{render, CONTRACT_NAME};
 use zkpolicy_verifier_contract::{abi, build, compile, evm};
@@ -47,7 +47,7 @@ impl Deployed {
 #[test]
 fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
     let mut d = deploy("tokenomics-policy");
-    let kpis = synth::random_kpis(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(4));
+    let kpis = QuantizedKpis::random(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(4));
     let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 3, ChaCha20Rng::seed_from_u64(5)).expect("prove");
     let instance = public.to_instance();
     let (ok, gas) = d.verdict(abi::verify_calldata(&bytes, &instance));
@@ -84,7 +84,7 @@ fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
 #[test]
 fn malformed_calldata_never_verifies() {
     let mut d = deploy("tokenomics-policy");
-    let kpis = synth::random_kpis(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(6));
+    let kpis = QuantizedKpis::random(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(6));
     let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(7)).expect("prove");
     let instance = public.to_instance();
     let words: Vec<U256> = instance.iter().map(|f| U256::from_be_bytes(zkpolicy_prover::transcript::scalar_to_be(f))).collect();
@@ -126,7 +126,7 @@ fn every_bundled_model_verifies_in_the_evm_within_the_size_limit() {
     for name in ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"] {
         let mut d = deploy_circuit(common::deployed_circuit(name));
         let mut rng = ChaCha20Rng::seed_from_u64(9);
-        let kpis = synth::random_kpis(d.circuit.model(), &mut rng);
+        let kpis = QuantizedKpis::random(d.circuit.model(), &mut rng);
         let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 2, ChaCha20Rng::seed_from_u64(2)).expect("prove");
         let (ok, gas) = d.verdict(abi::verify_calldata(&bytes, &public.to_instance()));
         eprintln!("{name}: runtime {} bytes, deploy {} gas, verify {gas} gas", d.deployment.runtime_bytes, d.deployment.gas_used);
@@ -188,7 +188,7 @@ fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
     const NOT_SATISFIED: &str = "The constraint system is not satisfied";
     for name in ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"] {
         let mut d = deploy(name);
-        let kpis = synth::random_kpis(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(31));
+        let kpis = QuantizedKpis::random(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(31));
         let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 4, ChaCha20Rng::seed_from_u64(32)).expect("prove");
         let instance = public.to_instance();
         let program = build::build(&d.params, d.pk.get_vk(), instance.len()).expect("program");

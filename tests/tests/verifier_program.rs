@@ -3,7 +3,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::synth;
+use zkpolicy_model::QuantizedKpis;
 use zkpolicy_prover::{keys, proof, srs};
 use zkpolicy_verifier_contract::{build, interpret};
 
@@ -25,7 +25,7 @@ fn setup(
 #[test]
 fn program_agrees_with_the_native_verifier_on_every_single_byte_mutation() {
     let (circuit, params, pk) = setup("tokenomics-policy");
-    let kpis = synth::random_kpis(circuit.model(), &mut ChaCha20Rng::seed_from_u64(4));
+    let kpis = QuantizedKpis::random(circuit.model(), &mut ChaCha20Rng::seed_from_u64(4));
     let (public, bytes) = proof::prove(&params, &pk, &circuit, &kpis, 3, ChaCha20Rng::seed_from_u64(5)).expect("prove");
     let program = build::build(&params, pk.get_vk(), public.to_instance().len()).expect("program");
     assert_eq!(program.proof_len, bytes.len());
@@ -54,7 +54,7 @@ fn program_accepts_valid_proofs_of_every_bundled_model() {
         let program = build::build(&params, pk.get_vk(), circuit.shape().instances).expect("program");
         let mut rng = ChaCha20Rng::seed_from_u64(8);
         for epoch in 0..2 {
-            let kpis = synth::random_kpis(circuit.model(), &mut rng);
+            let kpis = QuantizedKpis::random(circuit.model(), &mut rng);
             let (public, bytes) = proof::prove(&params, &pk, &circuit, &kpis, epoch, ChaCha20Rng::seed_from_u64(epoch)).expect("prove");
             assert_eq!(interpret::run(&program, &bytes, &public.to_instance()), Ok(()), "{name} epoch {epoch}");
         }

@@ -6,7 +6,7 @@ use std::path::Path;
 use alloy::primitives::{Address, I256, U256};
 use alloy::sol_types::SolConstructor;
 use serde::{Deserialize, Serialize};
-use zkpolicy_model::sim::Guardrail;
+use zkpolicy_model::Guardrail;
 use zkpolicy_model::ModelCard;
 use zkpolicy_verifier_contract::compile::Compiled;
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, Timing};

@@ -4,9 +4,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use zkpolicy_model::backtest::{self, Comparison};
-use zkpolicy_model::float::FloatPolicy;
-use zkpolicy_model::sim::{FloatController, IntegerPolicy, Policy, RewardConfig, RuleBased, Scenario, SimConfig, StaticPolicy};
+use zkpolicy_lab::backtest::{self, Comparison};
+use zkpolicy_lab::float::FloatPolicy;
+use zkpolicy_lab::sim::{FloatController, IntegerPolicy, Policy, RewardConfig, RuleBased, Scenario, SimConfig, StaticPolicy};
 use zkpolicy_prover::backtest::{prove_decisions, trajectory_svg};
 use zkpolicy_prover::fsutil;
 

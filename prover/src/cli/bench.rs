@@ -95,7 +95,7 @@ fn load(model: &str) -> anyhow::Result<Arc<Model>> {
         return load_model(Some(&bundled_dir().join(format!("{model}.json"))));
     }
     if model == "policy-xl" {
-        return Ok(Arc::new(Model::from_file(zkpolicy_model::synth::policy_xl()?)?));
+        return Ok(Arc::new(Model::from_file(zkpolicy_lab::synth::policy_xl()?)?));
     }
     let path = PathBuf::from(model);
     if path.is_file() {

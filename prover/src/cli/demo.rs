@@ -59,7 +59,7 @@ impl DemoArgs {
             anyhow::bail!("the EVM verifier rejected a proof the native verifier accepted");
         }
         let deployment = on_chain.deployment;
-        let rails = zkpolicy_model::sim::deployment_guardrails();
+        let rails = zkpolicy_lab::sim::deployment_guardrails();
         let controller = evm::run_controller(&bytecode, &rails, &public, &proof_bytes)?;
 
         let file = model.file();

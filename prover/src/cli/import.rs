@@ -4,9 +4,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use zkpolicy_model::onnx;
-use zkpolicy_model::quantize::{self, InputScale, IoSpec, QuantizeOptions};
-use zkpolicy_model::{synth, Model};
+use zkpolicy_lab::onnx;
+use zkpolicy_lab::quantize::{self, InputScale, IoSpec, QuantizeOptions};
+use zkpolicy_lab::synth;
+use zkpolicy_model::Model;
 use zkpolicy_prover::fsutil;
 
 use super::common::{load_model, print_json};

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use zkpolicy_model::quantize::{self, IoSpec, QuantizeOptions};
-use zkpolicy_model::train::{self, TrainConfig};
+use zkpolicy_lab::quantize::{self, IoSpec, QuantizeOptions};
+use zkpolicy_lab::train::{self, TrainConfig};
 use zkpolicy_model::{Model, ModelFile};
 use zkpolicy_prover::fsutil;
 
@@ -16,7 +16,7 @@ use super::progress;
 ///
 /// Every generation scores antithetic pairs of perturbed policies on each
 /// scenario x seed of the suite, in parallel; the reward is documented in
-/// `models/src/sim/reward.rs` (price stability, staking ratio in its band,
+/// `models/lab/src/sim/reward.rs` (price stability, staking ratio in its band,
 /// liquidity depth, guardrail-hit penalty). The best float policy is quantized
 /// with the KPIs it visited as calibration, in the IO of the bundled default
 /// model (its KPIs and outputs). Writes policy.float.json, model.json and
@@ -93,7 +93,7 @@ impl TrainArgs {
         })?;
         bar.finish_and_clear();
         let (result, quantized) = (&trained.result, &trained.quantized);
-        let model_text = zkpolicy_model::synth::render(&quantized.file)?;
+        let model_text = zkpolicy_lab::synth::render(&quantized.file)?;
         // The written file must load as a valid model: the circuit is built from it.
         let model = Model::from_json(&model_text)?;
 

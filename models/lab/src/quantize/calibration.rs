@@ -8,11 +8,13 @@ use serde::Deserialize;
 
 use super::OutputError;
 use crate::float::FloatPolicy;
-use crate::format::{Activation, InputSpec};
-use crate::{infer, Model, ModelError, QuantizedKpis};
+use zkpolicy_model::format::{Activation, InputSpec};
+use zkpolicy_model::{infer, Model, QuantizedKpis};
+
+use crate::LabError;
 
 /// Per-output error of `model` against `policy` on real KPI vectors.
-pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> Result<Vec<OutputError>, ModelError> {
+pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> Result<Vec<OutputError>, LabError> {
     let file = model.file();
     let bounds: Vec<(f64, f64)> = file.outputs.iter().map(|o| (o.min as f64, o.max as f64)).collect();
     let diffs = kpis
@@ -23,7 +25,7 @@ pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> 
             let float = policy.forward(x, &bounds);
             Ok(integer.iter().zip(&float).map(|(&q, f)| (q as f64 - f).abs()).collect::<Vec<f64>>())
         })
-        .collect::<Result<Vec<_>, ModelError>>()?;
+        .collect::<Result<Vec<_>, LabError>>()?;
     let rows = diffs.len().max(1) as f64;
     Ok(file
         .outputs
@@ -41,14 +43,14 @@ pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> 
 
 /// Reads KPI snapshots, one `{"kpis": {"name": value, …}}` per line (blank lines
 /// skipped), into vectors ordered like `input_names`.
-pub fn read_calibration_jsonl<S: AsRef<str>>(path: impl AsRef<Path>, input_names: &[S]) -> Result<Vec<Vec<f64>>, ModelError> {
+pub fn read_calibration_jsonl<S: AsRef<str>>(path: impl AsRef<Path>, input_names: &[S]) -> Result<Vec<Vec<f64>>, LabError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io { path: path.to_owned(), source })?;
     parse_calibration_jsonl(&text, path, input_names)
 }
 
 /// [`read_calibration_jsonl`] on text already read; `path` names it in errors.
-pub fn parse_calibration_jsonl<S: AsRef<str>>(text: &str, path: &Path, input_names: &[S]) -> Result<Vec<Vec<f64>>, ModelError> {
+pub fn parse_calibration_jsonl<S: AsRef<str>>(text: &str, path: &Path, input_names: &[S]) -> Result<Vec<Vec<f64>>, LabError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Line {
@@ -57,8 +59,8 @@ pub fn parse_calibration_jsonl<S: AsRef<str>>(text: &str, path: &Path, input_nam
     let mut rows = Vec::new();
     for (index, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let line = index + 1;
-        let kpi_error = |kpi: &str, reason: String| ModelError::CalibrationKpi { path: path.to_owned(), line, kpi: kpi.to_owned(), reason };
-        let parsed: Line = serde_json::from_str(raw).map_err(|e| ModelError::CalibrationLine {
+        let kpi_error = |kpi: &str, reason: String| LabError::CalibrationKpi { path: path.to_owned(), line, kpi: kpi.to_owned(), reason };
+        let parsed: Line = serde_json::from_str(raw).map_err(|e| LabError::CalibrationLine {
             path: path.to_owned(),
             line,
             reason: format!("not a KPI snapshot: {e}"),
@@ -83,12 +85,12 @@ pub fn parse_calibration_jsonl<S: AsRef<str>>(text: &str, path: &Path, input_nam
 }
 
 /// Every row has one finite, in-range value per input.
-pub(super) fn check_calibration(inputs: &[InputSpec], calibration: &[Vec<f64>]) -> Result<(), ModelError> {
+pub(super) fn check_calibration(inputs: &[InputSpec], calibration: &[Vec<f64>]) -> Result<(), LabError> {
     if calibration.is_empty() {
-        return Err(ModelError::NoCalibration);
+        return Err(LabError::NoCalibration);
     }
     for (row, x) in calibration.iter().enumerate() {
-        let error = |kpi: &str, reason: String| ModelError::CalibrationRow { row, kpi: kpi.to_owned(), reason };
+        let error = |kpi: &str, reason: String| LabError::CalibrationRow { row, kpi: kpi.to_owned(), reason };
         if x.len() != inputs.len() {
             let kpi = inputs.get(x.len()).map_or("(extra)", |s| s.name.as_str());
             return Err(error(kpi, format!("the row has {} values but the model has {} inputs", x.len(), inputs.len())));

@@ -36,11 +36,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::arith::{self, MAX_SHIFT, WINDOW_BITS};
-use crate::bounds::Interval;
 use crate::float::{FloatLayer, FloatPolicy};
-use crate::format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec, FORMAT_TAG, FORMAT_VERSION};
-use crate::{Model, ModelError};
+use zkpolicy_model::arith::{self, MAX_SHIFT, WINDOW_BITS};
+use zkpolicy_model::bounds::Interval;
+use zkpolicy_model::format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec, FORMAT_TAG, FORMAT_VERSION};
+use zkpolicy_model::Model;
+
+use crate::LabError;
 
 mod calibration;
 
@@ -141,7 +143,7 @@ pub struct OutputError {
 
 /// Quantizes `policy` for `io`, choosing scales by error on `calibration`
 /// (KPI vectors in input order, inside the declared ranges).
-pub fn quantize(policy: &FloatPolicy, io: &IoSpec, calibration: &[Vec<f64>], options: &QuantizeOptions) -> Result<Quantized, ModelError> {
+pub fn quantize(policy: &FloatPolicy, io: &IoSpec, calibration: &[Vec<f64>], options: &QuantizeOptions) -> Result<Quantized, LabError> {
     let mut io = io.clone();
     if options.input_scale == InputScale::Auto {
         for spec in &mut io.inputs {
@@ -177,7 +179,7 @@ pub fn quantize(policy: &FloatPolicy, io: &IoSpec, calibration: &[Vec<f64>], opt
 }
 
 /// Finest `scale_bits` whose quantized range passes `Model::from_file`'s input checks.
-fn auto_scale_bits(spec: &InputSpec) -> Result<u32, ModelError> {
+fn auto_scale_bits(spec: &InputSpec) -> Result<u32, LabError> {
     let fits = |bits: u32| {
         let scale = (1u64 << bits) as f64;
         let (lo, hi) = ((spec.min * scale).round(), (spec.max * scale).round());
@@ -185,15 +187,15 @@ fn auto_scale_bits(spec: &InputSpec) -> Result<u32, ModelError> {
         lo.abs() < limit && hi.abs() < limit && hi - lo < (1u64 << WINDOW_BITS) as f64
     };
     if !(spec.min.is_finite() && spec.max.is_finite() && spec.min < spec.max) {
-        return Err(ModelError::kpi(&spec.name, format!("needs a finite range min < max, got [{}, {}]", spec.min, spec.max)));
+        return Err(LabError::kpi(&spec.name, format!("needs a finite range min < max, got [{}, {}]", spec.min, spec.max)));
     }
     (0..=MAX_INPUT_SCALE_BITS).rev().find(|&b| fits(b)).ok_or_else(|| {
-        ModelError::kpi(&spec.name, format!("range [{}, {}] is wider than 2^{WINDOW_BITS} even at scale_bits 0", spec.min, spec.max))
+        LabError::kpi(&spec.name, format!("range [{}, {}] is wider than 2^{WINDOW_BITS} even at scale_bits 0", spec.min, spec.max))
     })
 }
 
-fn check_policy(policy: &FloatPolicy, io: &IoSpec) -> Result<(), ModelError> {
-    let error = |field: String, reason: String| ModelError::InvalidPolicy { field, reason };
+fn check_policy(policy: &FloatPolicy, io: &IoSpec) -> Result<(), LabError> {
+    let error = |field: String, reason: String| LabError::InvalidPolicy { field, reason };
     if policy.layers.is_empty() {
         return Err(error("layers".into(), "a policy needs at least one layer".into()));
     }
@@ -220,7 +222,7 @@ fn check_policy(policy: &FloatPolicy, io: &IoSpec) -> Result<(), ModelError> {
         width = layer.weights.len();
     }
     if width != io.outputs.len() {
-        return Err(ModelError::WrongCount { what: "policy outputs", expected: io.outputs.len(), got: width });
+        return Err(LabError::WrongCount { what: "policy outputs", expected: io.outputs.len(), got: width });
     }
     Ok(())
 }
@@ -228,7 +230,7 @@ fn check_policy(policy: &FloatPolicy, io: &IoSpec) -> Result<(), ModelError> {
 /// Refuses, before any search, a policy whose pre-clamp output can land more than
 /// `2^16` output units beyond its bounds: no scale choice changes the output unit,
 /// so the circuit's clamp could never compare it.
-fn check_output_reach(policy: &FloatPolicy, file: &ModelFile, input_ranges: &[Interval]) -> Result<(), ModelError> {
+fn check_output_reach(policy: &FloatPolicy, file: &ModelFile, input_ranges: &[Interval]) -> Result<(), LabError> {
     let mut x: Vec<(f64, f64)> = input_ranges
         .iter()
         .zip(&file.inputs)
@@ -251,7 +253,7 @@ fn check_output_reach(policy: &FloatPolicy, file: &ModelFile, input_ranges: &[In
     let window = (1u64 << WINDOW_BITS) as f64;
     for (j, ((lo, hi), spec)) in x.iter().zip(&file.outputs).enumerate() {
         if *lo < spec.min as f64 - window || *hi >= spec.max as f64 + window {
-            return Err(ModelError::Quantization {
+            return Err(LabError::Quantization {
                 field: format!("outputs[{j}]"),
                 reason: format!(
                     "over the declared input box the policy's pre-clamp output reaches [{lo:.0}, {hi:.0}] {}, more than \
@@ -286,12 +288,12 @@ struct Candidate {
     score: f64,
 }
 
-fn score(candidate: &Result<Candidate, ModelError>) -> f64 {
+fn score(candidate: &Result<Candidate, LabError>) -> f64 {
     candidate.as_ref().map_or(f64::INFINITY, |c| c.score)
 }
 
 impl<'a> Plan<'a> {
-    fn new(policy: &'a FloatPolicy, io: IoSpec, options: &QuantizeOptions, calibration: &[Vec<f64>]) -> Result<Self, ModelError> {
+    fn new(policy: &'a FloatPolicy, io: IoSpec, options: &QuantizeOptions, calibration: &[Vec<f64>]) -> Result<Self, LabError> {
         check_policy(policy, &io)?;
         let mut file = ModelFile {
             format: FORMAT_TAG.into(),
@@ -328,7 +330,7 @@ impl<'a> Plan<'a> {
         })
     }
 
-    fn evaluate(&self, shifts: &[u32], calibration: &[Vec<f64>]) -> Result<Candidate, ModelError> {
+    fn evaluate(&self, shifts: &[u32], calibration: &[Vec<f64>]) -> Result<Candidate, LabError> {
         let (layers, reports) = self.build(shifts)?;
         let model = Model::from_file(ModelFile { layers, ..self.file.clone() })?;
         let errors = measure_error(&model, self.policy, calibration)?;
@@ -339,7 +341,7 @@ impl<'a> Plan<'a> {
     }
 
     /// Quantizes every layer given each hidden layer's shift.
-    fn build(&self, shifts: &[u32]) -> Result<(Vec<LayerSpec>, Vec<LayerReport>), ModelError> {
+    fn build(&self, shifts: &[u32]) -> Result<(Vec<LayerSpec>, Vec<LayerReport>), LabError> {
         let mut scales: Vec<i32> = self.file.inputs.iter().map(|i| i.scale_bits as i32).collect();
         let mut ranges = self.input_ranges.clone();
         let (mut layers, mut reports) = (vec![], vec![]);
@@ -377,7 +379,7 @@ impl<'a> Plan<'a> {
         bound: &[f64],
         shift: u32,
         output: Option<&FloatLayer>,
-    ) -> Result<Built, ModelError> {
+    ) -> Result<Built, LabError> {
         let mut ceiling: Vec<i32> = bound
             .iter()
             .map(|&b| if b > 0.0 { ((HIDDEN_CEILING / b).log2().floor() as i32).min(MAX_ACTIVATION_SCALE) } else { MAX_ACTIVATION_SCALE })
@@ -397,7 +399,7 @@ impl<'a> Plan<'a> {
                 Some(j) => ceiling[j] -= 1,
             }
         }
-        Err(ModelError::Quantization {
+        Err(LabError::Quantization {
             field: format!("layers[{l}]"),
             reason: "no activation scale keeps the layer inside the comparator window".into(),
         })
@@ -421,13 +423,13 @@ impl<'a> Plan<'a> {
     }
 
     /// The output layer: every row at scale `2^shift`, outputs in the output unit.
-    fn output_layer(&self, l: usize, layer: &FloatLayer, t_in: &[i32], x: &[Interval]) -> Result<Built, ModelError> {
+    fn output_layer(&self, l: usize, layer: &FloatLayer, t_in: &[i32], x: &[Interval]) -> Result<Built, LabError> {
         let caps: Vec<i32> = layer.weights.iter().zip(&layer.bias).map(|(w, &b)| self.weight_cap(w, t_in).min(self.bias_cap(b))).collect();
         let Some((j, &cap)) = caps.iter().enumerate().min_by_key(|(_, c)| **c) else {
-            return Err(ModelError::InvalidPolicy { field: format!("layers[{l}]"), reason: "has no rows".into() });
+            return Err(LabError::InvalidPolicy { field: format!("layers[{l}]"), reason: "has no rows".into() });
         };
         if cap < 0 {
-            return Err(ModelError::Quantization {
+            return Err(LabError::Quantization {
                 field: format!("layers[{l}].weights[{j}]"),
                 reason: format!(
                     "needs a negative shift ({cap}) to fit {} weight bits at the previous layer's scales",
@@ -439,7 +441,7 @@ impl<'a> Plan<'a> {
         let built = self.layer_spec(l, layer, t_in, x, &vec![shift; caps.len()], shift as u32, Activation::None)?;
         for (j, (q, spec)) in built.q.iter().zip(&self.file.outputs).enumerate() {
             if arith::clamp(q.lo, spec.min, spec.max).is_none() || arith::clamp(q.hi, spec.min, spec.max).is_none() {
-                return Err(ModelError::Quantization {
+                return Err(LabError::Quantization {
                     field: format!("outputs[{j}]"),
                     reason: format!(
                         "over the declared input box the policy's pre-clamp output reaches [{}, {}] {}, more than 2^{WINDOW_BITS} \
@@ -473,7 +475,7 @@ impl<'a> Plan<'a> {
         e: &[i32],
         shift: u32,
         activation: Activation,
-    ) -> Result<Built, ModelError> {
+    ) -> Result<Built, LabError> {
         let offset = if shift > 0 && self.rounding_room > 0.0 { 1i64 << (shift - 1) } else { 0 };
         let weights: Vec<Vec<i64>> = layer
             .weights
@@ -487,7 +489,7 @@ impl<'a> Plan<'a> {
             .zip(&bias)
             .enumerate()
             .map(|(j, (row, &b))| {
-                requantized_interval(row, b, x, shift).ok_or_else(|| ModelError::Quantization {
+                requantized_interval(row, b, x, shift).ok_or_else(|| LabError::Quantization {
                     field: format!("layers[{l}].weights[{j}]"),
                     reason: "the accumulator exceeds the validator's bound; the KPI ranges are too wide for these weights".into(),
                 })
@@ -559,7 +561,7 @@ fn requantized_interval(row: &[i64], bias: i64, x: &[Interval], shift: u32) -> O
         lo += a.min(b);
         hi += a.max(b);
     }
-    let limit = 1i128 << crate::bounds::MAX_ACCUMULATOR_BITS;
+    let limit = 1i128 << zkpolicy_model::bounds::MAX_ACCUMULATOR_BITS;
     if lo <= -limit || hi >= limit {
         return None;
     }

@@ -28,7 +28,7 @@ use super::amm::Pool;
 use super::guardrails::{BURN_RATE, EMISSION_RATE, FEE, STAKING_REWARD};
 use super::scenarios::Shocks;
 use super::standard_normal;
-use crate::ModelError;
+use crate::LabError;
 
 /// The starting point and the structural constants of the economy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,7 +77,7 @@ impl Default for EconomyConfig {
 }
 
 impl EconomyConfig {
-    pub fn validate(&self) -> Result<(), ModelError> {
+    pub fn validate(&self) -> Result<(), LabError> {
         let positive = [
             ("supply", self.supply),
             ("target_price", self.target_price),
@@ -95,16 +95,16 @@ impl EconomyConfig {
         ];
         for (field, v) in positive {
             if !(v.is_finite() && v > 0.0) {
-                return Err(ModelError::config("economy", field, format!("must be finite and positive, got {v}")));
+                return Err(LabError::config("economy", field, format!("must be finite and positive, got {v}")));
             }
         }
         for (field, v, hi) in fractions {
             if !(v.is_finite() && (0.0..=hi).contains(&v)) {
-                return Err(ModelError::config("economy", field, format!("must be in [0, {hi}], got {v}")));
+                return Err(LabError::config("economy", field, format!("must be in [0, {hi}], got {v}")));
             }
         }
         if self.pool_share == 0.0 {
-            return Err(ModelError::config("economy", "pool_share", "the pool needs liquidity to price the token"));
+            return Err(LabError::config("economy", "pool_share", "the pool needs liquidity to price the token"));
         }
         Ok(())
     }
@@ -157,7 +157,7 @@ pub struct Economy {
 const LP_INCOME_SMOOTHING: f64 = 0.1;
 
 impl Economy {
-    pub fn new(config: &EconomyConfig) -> Result<Self, ModelError> {
+    pub fn new(config: &EconomyConfig) -> Result<Self, LabError> {
         config.validate()?;
         let supply = config.supply;
         let pool_tokens = config.pool_share * supply;

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ModelError;
+use crate::LabError;
 
 /// The five regimes of the suite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -98,9 +98,9 @@ impl Scenario {
         self.kind.name()
     }
 
-    pub fn validate(&self) -> Result<(), ModelError> {
+    pub fn validate(&self) -> Result<(), LabError> {
         if !self.intensity.is_finite() || !(0.0..=2.0).contains(&self.intensity) {
-            return Err(ModelError::config("scenario", "intensity", format!("must be in [0, 2], got {}", self.intensity)));
+            return Err(LabError::config("scenario", "intensity", format!("must be in [0, 2], got {}", self.intensity)));
         }
         Ok(())
     }
@@ -173,6 +173,6 @@ mod tests {
         s.intensity = 0.0;
         assert!((0..100).all(|t| s.shocks(t) == Shocks::BASELINE));
         s.intensity = f64::NAN;
-        assert!(matches!(s.validate(), Err(ModelError::InvalidConfig { .. })));
+        assert!(matches!(s.validate(), Err(LabError::InvalidConfig { .. })));
     }
 }

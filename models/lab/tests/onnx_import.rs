@@ -8,18 +8,19 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::Deserialize;
 use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType};
-use zkpolicy_model::float::{FloatLayer, FloatPolicy};
-use zkpolicy_model::onnx::{self, ClipRange};
-use zkpolicy_model::quantize::{self, InputScale, IoSpec, OutputError, QuantReport, QuantizeOptions, Quantized};
-use zkpolicy_model::{infer, Activation, Model, ModelError, QuantizedKpis};
+use zkpolicy_lab::float::{FloatLayer, FloatPolicy};
+use zkpolicy_lab::onnx::{self, ClipRange};
+use zkpolicy_lab::quantize::{self, InputScale, IoSpec, OutputError, QuantReport, QuantizeOptions, Quantized};
+use zkpolicy_lab::LabError;
+use zkpolicy_model::{infer, Activation, Model, QuantizedKpis};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("fixtures").join(name)
 }
 
 /// The default policy's IO: 8 KPIs, 4 outputs in bps bounded ±50/±100/±50/±20.
 fn default_io() -> IoSpec {
-    let model = Model::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("tokenomics-policy.json")).expect("bundled model");
+    let model = Model::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("tokenomics-policy.json")).expect("bundled model");
     IoSpec::of_model(model.file())
 }
 
@@ -86,7 +87,7 @@ fn clip_must_contain_every_declared_output_range() {
     imported.check_output_bounds(&io.outputs).expect("±50/±100/±50/±20 lie inside the Clip's ±100");
     io.outputs[2].max = 150;
     match imported.check_output_bounds(&io.outputs) {
-        Err(ModelError::ClipNarrowerThanBounds { output, max: 150, clip_max, .. }) => {
+        Err(LabError::ClipNarrowerThanBounds { output, max: 150, clip_max, .. }) => {
             assert_eq!(output, "burn_rate_delta");
             assert_eq!(clip_max, 100.0);
         }
@@ -182,10 +183,10 @@ fn unsupported_op_is_refused_naming_op_and_node() {
     let bytes = graph_bytes(vec![fc1(), node("Sigmoid", "act1", &["h"], "a", vec![]), fc2("a")], "y");
     let err = onnx::from_onnx_bytes(&bytes).expect_err("Sigmoid is not supported");
     assert_eq!(err.to_string(), r#"unsupported ONNX op "Sigmoid" at node "act1""#);
-    assert!(matches!(err, ModelError::UnsupportedOnnxOp { ref op_type, ref node } if op_type == "Sigmoid" && node == "act1"));
+    assert!(matches!(err, LabError::UnsupportedOnnxOp { ref op_type, ref node } if op_type == "Sigmoid" && node == "act1"));
 }
 
-fn import_error(nodes: Vec<pb::NodeProto>, output: &str) -> ModelError {
+fn import_error(nodes: Vec<pb::NodeProto>, output: &str) -> LabError {
     onnx::from_onnx_bytes(&graph_bytes(nodes, output)).expect_err("the graph must be refused")
 }
 
@@ -194,12 +195,12 @@ fn unsupported_attributes_are_refused_by_name() {
     let relu = || node("Relu", "relu", &["h"], "a", vec![]);
     let trans_a = node("Gemm", "fc1", &["x", "W1", "B1"], "h", vec![int_attr("transA", 1), int_attr("transB", 1)]);
     match import_error(vec![trans_a, relu(), fc2("a")], "y") {
-        ModelError::UnsupportedOnnxAttribute { node, attribute, .. } => assert_eq!((node.as_str(), attribute.as_str()), ("fc1", "transA")),
+        LabError::UnsupportedOnnxAttribute { node, attribute, .. } => assert_eq!((node.as_str(), attribute.as_str()), ("fc1", "transA")),
         other => panic!("expected an attribute error, got {other}"),
     }
     let unknown = node("Relu", "relu", &["h"], "a", vec![int_attr("fused", 1)]);
     match import_error(vec![fc1(), unknown, fc2("a")], "y") {
-        ModelError::UnsupportedOnnxAttribute { node, attribute, .. } => assert_eq!((node.as_str(), attribute.as_str()), ("relu", "fused")),
+        LabError::UnsupportedOnnxAttribute { node, attribute, .. } => assert_eq!((node.as_str(), attribute.as_str()), ("relu", "fused")),
         other => panic!("expected an attribute error, got {other}"),
     }
 }
@@ -209,7 +210,7 @@ fn malformed_graphs_are_refused_naming_the_node_or_tensor() {
     let relu = || node("Relu", "relu", &["h"], "a", vec![]);
     // W2_wrong takes 4 inputs but the hidden layer has 3.
     match import_error(vec![fc1(), relu(), node("Gemm", "fc2", &["a", "W2_wrong"], "y", vec![])], "y") {
-        ModelError::InvalidOnnxTensor { tensor, reason } => {
+        LabError::InvalidOnnxTensor { tensor, reason } => {
             assert_eq!(tensor, "W2_wrong");
             assert!(reason.contains("receives 3"), "{reason}");
         }
@@ -218,30 +219,30 @@ fn malformed_graphs_are_refused_naming_the_node_or_tensor() {
     let clip = node("Clip", "clip", &["y"], "c", vec![]);
     let after_clip = node("Relu", "late_relu", &["c"], "out", vec![]);
     match import_error(vec![fc1(), relu(), fc2("a"), clip, after_clip], "out") {
-        ModelError::InvalidOnnxNode { node, reason, .. } => {
+        LabError::InvalidOnnxNode { node, reason, .. } => {
             assert_eq!(node, "late_relu");
             assert!(reason.contains("final op"), "{reason}");
         }
         other => panic!("expected Clip-not-last, got {other}"),
     }
     match import_error(vec![fc1(), fc2("h")], "y") {
-        ModelError::InvalidOnnxNode { node, .. } => assert_eq!(node, "fc2"),
+        LabError::InvalidOnnxNode { node, .. } => assert_eq!(node, "fc2"),
         other => panic!("expected linear-after-linear, got {other}"),
     }
-    assert!(matches!(import_error(vec![fc1(), relu()], "a"), ModelError::InvalidOnnxGraph { .. }));
+    assert!(matches!(import_error(vec![fc1(), relu()], "a"), LabError::InvalidOnnxGraph { .. }));
     // A second branch reading the input instead of the running activation.
     match import_error(vec![fc1(), node("Relu", "branch", &["x"], "a", vec![]), fc2("a")], "y") {
-        ModelError::InvalidOnnxNode { node, .. } => assert_eq!(node, "branch"),
+        LabError::InvalidOnnxNode { node, .. } => assert_eq!(node, "branch"),
         other => panic!("expected a branch error, got {other}"),
     }
     match import_error(vec![fc1(), relu(), node("MatMul", "fc2", &["a", "W_int"], "y", vec![])], "y") {
-        ModelError::InvalidOnnxTensor { tensor, reason } => {
+        LabError::InvalidOnnxTensor { tensor, reason } => {
             assert_eq!(tensor, "W_int");
             assert!(reason.contains("INT64"), "{reason}");
         }
         other => panic!("expected a data-type error, got {other}"),
     }
-    assert!(matches!(onnx::from_onnx_bytes(b"\xff\xff not protobuf"), Err(ModelError::OnnxDecode { .. })));
+    assert!(matches!(onnx::from_onnx_bytes(b"\xff\xff not protobuf"), Err(LabError::OnnxDecode { .. })));
 }
 
 // ---- quantization ----
@@ -452,7 +453,7 @@ fn an_output_beyond_the_comparator_window_is_refused_not_wrapped() {
     // Outputs of ~10^8 bps before the clamp: the circuit's comparator cannot reach the bounds.
     policy.layers[1].weights.iter_mut().flatten().for_each(|w| *w *= 1e5);
     match quantize::quantize(&policy, &io, &random_kpis(&io, 8, 5), &QuantizeOptions::new("huge")) {
-        Err(ModelError::Quantization { field, .. }) => assert!(field.starts_with("outputs["), "{field}"),
+        Err(LabError::Quantization { field, .. }) => assert!(field.starts_with("outputs["), "{field}"),
         other => panic!("expected a quantization error, got {other:?}"),
     }
 }
@@ -466,7 +467,7 @@ fn calibration_rows_are_checked_naming_row_and_kpi() {
     let mut rows = random_kpis(&io, 5, 3);
     rows[3][6] = 9.0;
     match run(rows.clone()) {
-        Err(ModelError::CalibrationRow { row: 3, kpi, reason }) => {
+        Err(LabError::CalibrationRow { row: 3, kpi, reason }) => {
             assert_eq!(kpi, "treasury_runway");
             assert!(reason.contains("outside"), "{reason}");
         }
@@ -474,11 +475,11 @@ fn calibration_rows_are_checked_naming_row_and_kpi() {
     }
     rows[3][6] = 1.0;
     rows[1][0] = f64::NAN;
-    assert!(matches!(run(rows.clone()), Err(ModelError::CalibrationRow { row: 1, ref kpi, .. }) if kpi == "staking_ratio"));
+    assert!(matches!(run(rows.clone()), Err(LabError::CalibrationRow { row: 1, ref kpi, .. }) if kpi == "staking_ratio"));
     rows[1][0] = 0.5;
     rows[2].pop();
-    assert!(matches!(run(rows.clone()), Err(ModelError::CalibrationRow { row: 2, ref kpi, .. }) if kpi == "net_emission_pressure"));
-    assert!(matches!(run(vec![]), Err(ModelError::NoCalibration)));
+    assert!(matches!(run(rows.clone()), Err(LabError::CalibrationRow { row: 2, ref kpi, .. }) if kpi == "net_emission_pressure"));
+    assert!(matches!(run(vec![]), Err(LabError::NoCalibration)));
 }
 
 #[test]
@@ -489,19 +490,19 @@ fn a_policy_that_does_not_fit_the_io_is_refused() {
     let mut nan = imported.policy.clone();
     nan.layers[1].weights[2][5] = f64::NAN;
     match quantize::quantize(&nan, &io, &rows, &QuantizeOptions::new("p")) {
-        Err(ModelError::InvalidPolicy { field, .. }) => assert_eq!(field, "layers[1].weights[2]"),
+        Err(LabError::InvalidPolicy { field, .. }) => assert_eq!(field, "layers[1].weights[2]"),
         other => panic!("expected a policy error, got {other:?}"),
     }
     io.outputs.pop();
     assert!(matches!(
         quantize::quantize(&imported.policy, &io, &rows, &QuantizeOptions::new("p")),
-        Err(ModelError::WrongCount { expected: 3, got: 4, .. })
+        Err(LabError::WrongCount { expected: 3, got: 4, .. })
     ));
 }
 
 // ---- calibration JSONL ----
 
-fn jsonl_error(name: &str, lines: &[&str]) -> ModelError {
+fn jsonl_error(name: &str, lines: &[&str]) -> LabError {
     let path = std::env::temp_dir().join(format!("zkpolicy-calibration-{}-{name}.jsonl", std::process::id()));
     std::fs::write(&path, lines.join("\n")).expect("temp file");
     let result = quantize::read_calibration_jsonl(&path, &["a", "b"]);
@@ -512,8 +513,8 @@ fn jsonl_error(name: &str, lines: &[&str]) -> ModelError {
 #[test]
 fn calibration_jsonl_errors_name_line_and_kpi() {
     let good = r#"{"kpis": {"a": 1.0, "b": 2}}"#;
-    let kpi_error = |err: ModelError| match err {
-        ModelError::CalibrationKpi { line, kpi, reason, .. } => (line, kpi, reason),
+    let kpi_error = |err: LabError| match err {
+        LabError::CalibrationKpi { line, kpi, reason, .. } => (line, kpi, reason),
         other => panic!("expected a KPI error, got {other}"),
     };
     let (line, kpi, reason) = kpi_error(jsonl_error("missing", &[good, "", r#"{"kpis": {"a": 1.0}}"#]));
@@ -528,7 +529,7 @@ fn calibration_jsonl_errors_name_line_and_kpi() {
     for (name, bad) in [("nan", r#"{"kpis": {"a": NaN, "b": 2}}"#), ("shape", r#"{"a": 1, "b": 2}"#), ("truncated", r#"{"kpis": {"a": 1"#)]
     {
         match jsonl_error(name, &[good, good, bad]) {
-            ModelError::CalibrationLine { line: 3, .. } => {}
+            LabError::CalibrationLine { line: 3, .. } => {}
             other => panic!("{name}: expected a line-3 error, got {other}"),
         }
     }

@@ -1,22 +1,20 @@
 use std::path::PathBuf;
 
-/// Everything that can be wrong with a model file or a KPI snapshot.
-///
-/// `field` is a path into the JSON document (`layers[1].weights[3][7]`) so a
-/// user can find the offending value without reading code.
+use zkpolicy_model::ModelError;
+
+/// Everything that can go wrong making or studying a policy: ONNX files, calibration
+/// data, float policies, simulation, training and backtest settings, and the model
+/// files those produce (a [`ModelError`]).
 #[derive(Debug, thiserror::Error)]
-pub enum ModelError {
+pub enum LabError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 
     #[error("{what} is not valid JSON for its schema: {source}")]
     Json { what: &'static str, source: serde_json::Error },
-
-    #[error("model field `{field}`: {reason}")]
-    InvalidModel { field: String, reason: String },
-
-    #[error("KPI `{name}`: {reason}")]
-    InvalidKpi { name: String, reason: String },
 
     #[error("expected {expected} {what}, got {got}")]
     WrongCount { what: &'static str, expected: usize, got: usize },
@@ -68,9 +66,9 @@ pub enum ModelError {
     InvalidConfig { what: &'static str, field: String, reason: String },
 }
 
-impl ModelError {
+impl LabError {
     pub(crate) fn model(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::InvalidModel { field: field.into(), reason: reason.into() }
+        ModelError::model(field, reason).into()
     }
 
     pub(crate) fn config(what: &'static str, field: impl Into<String>, reason: impl Into<String>) -> Self {
@@ -78,6 +76,6 @@ impl ModelError {
     }
 
     pub(crate) fn kpi(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::InvalidKpi { name: name.into(), reason: reason.into() }
+        ModelError::kpi(name, reason).into()
     }
 }

@@ -94,6 +94,12 @@ impl AsRef<ModelCard> for Model {
     }
 }
 
+impl AsRef<ModelCard> for std::sync::Arc<Model> {
+    fn as_ref(&self) -> &ModelCard {
+        self.card()
+    }
+}
+
 impl TryFrom<CardFile> for ModelCard {
     type Error = String;
 

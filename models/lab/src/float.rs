@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::format::Activation;
+use zkpolicy_model::format::Activation;
 
 /// A dense layer `activation(W·x + b)`; `weights[j]` is the row of output `j`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -76,6 +76,11 @@ impl QuantizedKpis {
         Ok(Self(values))
     }
 
+    /// A uniformly random KPI vector inside the card's quantized ranges (for tests and benchmarks).
+    pub fn random(card: &(impl AsRef<ModelCard> + ?Sized), rng: &mut impl rand::Rng) -> Self {
+        Self(card.as_ref().input_ranges().iter().map(|r| rng.gen_range(r.lo..=r.hi)).collect())
+    }
+
     /// KPIs taken as given, unchecked: only for adversarial tests that build the witness of
     /// a statement the validator refuses (the circuit must refuse it too; that is the test).
     pub fn new_unsafe(values: Vec<i64>) -> Self {

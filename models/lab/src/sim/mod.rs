@@ -49,7 +49,7 @@ pub use policy::{Decision, FloatController, IntegerPolicy, Policy, RuleBased, Ru
 pub use reward::RewardConfig;
 pub use scenarios::{Scenario, ScenarioKind, Shocks};
 
-use crate::ModelError;
+use crate::LabError;
 
 /// Everything about a run except the policy and the scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -117,7 +117,7 @@ impl Trajectory {
 }
 
 /// Runs `policy` through `scenario`.
-pub fn simulate(policy: &dyn Policy, scenario: &Scenario, config: &SimConfig) -> Result<Trajectory, ModelError> {
+pub fn simulate(policy: &dyn Policy, scenario: &Scenario, config: &SimConfig) -> Result<Trajectory, LabError> {
     guardrails::check_guardrails(&config.guardrails)?;
     scenario.validate()?;
     let ranges = kpis::kpi_ranges();

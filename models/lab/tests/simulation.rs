@@ -3,19 +3,19 @@
 use std::path::Path;
 
 use serde_json::Value;
-use zkpolicy_model::backtest::{backtest, compare};
-use zkpolicy_model::float::{FloatLayer, FloatPolicy};
-use zkpolicy_model::sim::guardrails::{BURN_RATE, EMISSION_RATE};
-use zkpolicy_model::sim::kpis::{KPI_NAMES, PRICE_VS_TARGET};
-use zkpolicy_model::sim::{
+use zkpolicy_lab::backtest::{backtest, compare};
+use zkpolicy_lab::float::{FloatLayer, FloatPolicy};
+use zkpolicy_lab::sim::guardrails::{BURN_RATE, EMISSION_RATE};
+use zkpolicy_lab::sim::kpis::{KPI_NAMES, PRICE_VS_TARGET};
+use zkpolicy_lab::sim::{
     deployment_guardrails, simulate, FloatController, IntegerPolicy, Policy, RewardConfig, RuleBased, Scenario, ScenarioKind, SimConfig,
     StaticPolicy, Trajectory,
 };
-use zkpolicy_model::train::{evaluate, init_policy, train, TrainConfig, TrainResult};
+use zkpolicy_lab::train::{evaluate, init_policy, train, TrainConfig, TrainResult};
 use zkpolicy_model::{infer, Activation, KpiSnapshot, Model, QuantizedKpis};
 
-fn dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+fn dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn default_model() -> Model {

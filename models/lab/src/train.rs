@@ -36,13 +36,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::float::{FloatLayer, FloatPolicy};
-use crate::format::Activation;
 use crate::quantize::{quantize, IoSpec, QuantizeOptions, Quantized};
 use crate::sim::guardrails::PARAMETER_COUNT;
 use crate::sim::kpis::{kpi_ranges, KPI_COUNT};
 use crate::sim::policy::output_bounds;
 use crate::sim::{simulate, standard_normal, FloatController, RewardConfig, Scenario, ScenarioKind, SimConfig};
-use crate::ModelError;
+use crate::LabError;
+use zkpolicy_model::format::Activation;
 
 /// Everything a training run needs besides the initial policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,8 +84,8 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    pub fn validate(&self) -> Result<(), ModelError> {
-        let bad = |field: &str, reason: String| Err(ModelError::config("training", field, reason));
+    pub fn validate(&self) -> Result<(), LabError> {
+        let bad = |field: &str, reason: String| Err(LabError::config("training", field, reason));
         if self.population < 2 || self.population % 2 == 1 {
             return bad("population", format!("must be even and at least 2 (antithetic pairs), got {}", self.population));
         }
@@ -188,7 +188,7 @@ fn parameter_scales(policy: &FloatPolicy) -> Vec<f64> {
 }
 
 /// Mean episode reward of `policy` over `episodes`.
-pub fn evaluate(policy: &FloatPolicy, episodes: &[Scenario], sim: &SimConfig, reward: &RewardConfig) -> Result<f64, ModelError> {
+pub fn evaluate(policy: &FloatPolicy, episodes: &[Scenario], sim: &SimConfig, reward: &RewardConfig) -> Result<f64, LabError> {
     let controller = FloatController::new("candidate", policy.clone())?;
     let total =
         episodes.iter().try_fold(0.0, |acc, scenario| simulate(&controller, scenario, sim).map(|t| acc + reward.episode_reward(&t)))?;
@@ -240,7 +240,7 @@ pub fn train(
     initial: &FloatPolicy,
     config: &TrainConfig,
     mut on_generation: impl FnMut(&GenerationStats),
-) -> Result<TrainResult, ModelError> {
+) -> Result<TrainResult, LabError> {
     config.validate()?;
     FloatController::new("initial", initial.clone())?;
     let episodes = config.episodes();
@@ -308,7 +308,7 @@ fn evaluate_all(
     unscale: &dyn Fn(&[f64]) -> FloatPolicy,
     episodes: &[Scenario],
     config: &TrainConfig,
-) -> Result<Vec<f64>, ModelError> {
+) -> Result<Vec<f64>, LabError> {
     let policies: Vec<FloatController> =
         (0..count).map(|i| FloatController::new("candidate", unscale(&candidate(i)))).collect::<Result<_, _>>()?;
     let per_episode: Vec<f64> = (0..count * episodes.len())
@@ -338,9 +338,9 @@ pub fn train_and_quantize(
     io: &IoSpec,
     options: &QuantizeOptions,
     on_generation: impl FnMut(&GenerationStats),
-) -> Result<TrainedModel, ModelError> {
+) -> Result<TrainedModel, LabError> {
     if hidden.is_empty() || hidden.contains(&0) {
-        return Err(ModelError::config("training", "hidden", format!("needs at least one non-empty hidden layer, got {hidden:?}")));
+        return Err(LabError::config("training", "hidden", format!("needs at least one non-empty hidden layer, got {hidden:?}")));
     }
     let result = train(&init_policy(hidden, seed), config, on_generation)?;
     let controller = FloatController::new("trained", result.best.clone())?;
@@ -354,9 +354,9 @@ pub fn train_and_quantize(
 
 /// The bundled `models/trained-policy.json` (and its float twin): the default
 /// training config, one hidden layer of 16, seed 0, in the default model's IO.
-/// `cargo run -p zkpolicy-model --example render_bundled` writes it; a test
+/// `cargo run -p zkpolicy-lab --example render_bundled` writes it; a test
 /// keeps the committed files equal to a fresh run.
-pub fn bundled_trained_policy() -> Result<TrainedModel, ModelError> {
+pub fn bundled_trained_policy() -> Result<TrainedModel, LabError> {
     let config = TrainConfig::default();
     let io = IoSpec::of_model(&crate::synth::tokenomics_policy());
     let mut options = QuantizeOptions::new("trained-policy");
@@ -398,10 +398,10 @@ mod tests {
     fn bad_configs_are_rejected() {
         let policy = init_policy(&[4], 1);
         let config = TrainConfig { population: 3, ..TrainConfig::default() };
-        assert!(matches!(train(&policy, &config, |_| {}), Err(ModelError::InvalidConfig { field, .. }) if field == "population"));
+        assert!(matches!(train(&policy, &config, |_| {}), Err(LabError::InvalidConfig { field, .. }) if field == "population"));
         let config = TrainConfig { sigma: f64::NAN, ..TrainConfig::default() };
-        assert!(matches!(train(&policy, &config, |_| {}), Err(ModelError::InvalidConfig { field, .. }) if field == "sigma"));
+        assert!(matches!(train(&policy, &config, |_| {}), Err(LabError::InvalidConfig { field, .. }) if field == "sigma"));
         let narrow = FloatPolicy { layers: vec![] };
-        assert!(matches!(train(&narrow, &TrainConfig::default(), |_| {}), Err(ModelError::WrongCount { .. })));
+        assert!(matches!(train(&narrow, &TrainConfig::default(), |_| {}), Err(LabError::WrongCount { .. })));
     }
 }

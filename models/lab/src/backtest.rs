@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::sim::agents::EPOCHS_PER_YEAR;
 use crate::sim::kpis::STAKING_RATIO;
 use crate::sim::{simulate, Policy, RewardConfig, Scenario, SimConfig, Trajectory};
-use crate::ModelError;
+use crate::LabError;
 
 /// The metrics of one run, or of a policy over the suite.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -117,20 +117,20 @@ impl Metrics {
 }
 
 /// Runs `policy` through every scenario of `suite` (in parallel, results in suite order).
-pub fn backtest(policy: &dyn Policy, suite: &[Scenario], config: &SimConfig, reward: &RewardConfig) -> Result<PolicyBacktest, ModelError> {
+pub fn backtest(policy: &dyn Policy, suite: &[Scenario], config: &SimConfig, reward: &RewardConfig) -> Result<PolicyBacktest, LabError> {
     let scenarios: Vec<ScenarioResult> = suite
         .par_iter()
         .map(|scenario| {
             let trajectory = simulate(policy, scenario, config)?;
             Ok(ScenarioResult { scenario: scenario.name().to_owned(), metrics: Metrics::of(&trajectory, reward), trajectory })
         })
-        .collect::<Result<_, ModelError>>()?;
+        .collect::<Result<_, LabError>>()?;
     let summary = Metrics::summarise(&scenarios.iter().map(|s| s.metrics.clone()).collect::<Vec<_>>());
     Ok(PolicyBacktest { policy: policy.name().to_owned(), scenarios, summary })
 }
 
 /// Backtests every policy on `suite`; rows per (policy, scenario) then the policy's `"all"` row.
-pub fn compare(policies: &[&dyn Policy], suite: &[Scenario], config: &SimConfig, reward: &RewardConfig) -> Result<Comparison, ModelError> {
+pub fn compare(policies: &[&dyn Policy], suite: &[Scenario], config: &SimConfig, reward: &RewardConfig) -> Result<Comparison, LabError> {
     let backtests = policies.iter().map(|p| backtest(*p, suite, config, reward)).collect::<Result<Vec<_>, _>>()?;
     Ok(Comparison::from_backtests(&backtests))
 }

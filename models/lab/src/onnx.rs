@@ -22,8 +22,8 @@ use prost::Message;
 use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto, NodeProto, TensorProto};
 
 use crate::float::{FloatLayer, FloatPolicy};
-use crate::format::{Activation, OutputSpec};
-use crate::ModelError;
+use crate::LabError;
+use zkpolicy_model::format::{Activation, OutputSpec};
 
 /// An imported ONNX policy and what the caller needs to check it against an IO spec.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,13 +50,13 @@ impl OnnxPolicy {
     /// Clamping to `[a, b]` and then to `[c, d] ⊆ [a, b]` equals clamping to
     /// `[c, d]` alone, so under this condition the integer model's per-output
     /// clamp computes exactly what the ONNX graph computes, clamped once more.
-    pub fn check_output_bounds(&self, outputs: &[OutputSpec]) -> Result<(), ModelError> {
+    pub fn check_output_bounds(&self, outputs: &[OutputSpec]) -> Result<(), LabError> {
         if outputs.len() != self.policy.outputs() {
-            return Err(ModelError::WrongCount { what: "outputs", expected: self.policy.outputs(), got: outputs.len() });
+            return Err(LabError::WrongCount { what: "outputs", expected: self.policy.outputs(), got: outputs.len() });
         }
         let Some(clip) = self.clip else { return Ok(()) };
         match outputs.iter().find(|o| (o.min as f64) < clip.min || (o.max as f64) > clip.max) {
-            Some(o) => Err(ModelError::ClipNarrowerThanBounds {
+            Some(o) => Err(LabError::ClipNarrowerThanBounds {
                 output: o.name.clone(),
                 min: o.min,
                 max: o.max,
@@ -69,20 +69,20 @@ impl OnnxPolicy {
 }
 
 /// Reads an `.onnx` file.
-pub fn load_onnx(path: impl AsRef<Path>) -> Result<OnnxPolicy, ModelError> {
+pub fn load_onnx(path: impl AsRef<Path>) -> Result<OnnxPolicy, LabError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| LabError::Io { path: path.to_owned(), source })?;
     from_onnx_bytes(&bytes)
 }
 
 /// Decodes a serialized `ModelProto` and imports its graph.
-pub fn from_onnx_bytes(bytes: &[u8]) -> Result<OnnxPolicy, ModelError> {
-    let model = pb::ModelProto::decode(bytes).map_err(|source| ModelError::OnnxDecode { source })?;
+pub fn from_onnx_bytes(bytes: &[u8]) -> Result<OnnxPolicy, LabError> {
+    let model = pb::ModelProto::decode(bytes).map_err(|source| LabError::OnnxDecode { source })?;
     let graph = model.graph.ok_or_else(|| graph_error("the model has no graph"))?;
     import_graph(&graph)
 }
 
-fn import_graph(graph: &pb::GraphProto) -> Result<OnnxPolicy, ModelError> {
+fn import_graph(graph: &pb::GraphProto) -> Result<OnnxPolicy, LabError> {
     // Decoded on use, so an initializer the chain never reads cannot fail the import.
     let mut constants: HashMap<String, TensorProto> = graph.initializer.iter().map(|t| (t.name.clone(), t.clone())).collect();
     // Before IR version 4 initializers are listed as graph inputs too.
@@ -114,7 +114,7 @@ fn import_graph(graph: &pb::GraphProto) -> Result<OnnxPolicy, ModelError> {
 
 /// Rank and last dimension of a graph input or output, where declared. A
 /// symbolic or zero leading dimension is a batch dimension.
-fn declared_shape(info: &pb::ValueInfoProto) -> Result<(Option<usize>, Option<usize>), ModelError> {
+fn declared_shape(info: &pb::ValueInfoProto) -> Result<(Option<usize>, Option<usize>), LabError> {
     use pb::tensor_shape_proto::dimension::Value;
     let Some(pb::type_proto::Value::TensorType(tensor)) = info.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
         return Ok((None, None));
@@ -154,7 +154,7 @@ struct Constant {
 }
 
 impl Constant {
-    fn from_proto(t: &TensorProto) -> Result<Self, ModelError> {
+    fn from_proto(t: &TensorProto) -> Result<Self, LabError> {
         if t.data_location == Some(tensor_proto::DataLocation::External as i32) {
             return Err(tensor_error(&t.name, "stores its data in an external file; embed the weights in the model"));
         }
@@ -181,9 +181,9 @@ impl Constant {
 }
 
 /// Float32 or float64 values from `raw_data` (little-endian) or the typed field.
-fn tensor_values(t: &TensorProto) -> Result<Vec<f64>, ModelError> {
+fn tensor_values(t: &TensorProto) -> Result<Vec<f64>, LabError> {
     use tensor_proto::DataType;
-    fn raw<const N: usize>(t: &TensorProto, decode: fn([u8; N]) -> f64) -> Result<Vec<f64>, ModelError> {
+    fn raw<const N: usize>(t: &TensorProto, decode: fn([u8; N]) -> f64) -> Result<Vec<f64>, LabError> {
         let chunks = t.raw_data.chunks_exact(N);
         if !chunks.remainder().is_empty() {
             return Err(tensor_error(&t.name, format!("raw_data length {} is not a multiple of {N}", t.raw_data.len())));
@@ -225,7 +225,7 @@ struct Chain {
 }
 
 impl Chain {
-    fn apply(&mut self, node: &NodeProto, constants: &mut HashMap<String, TensorProto>) -> Result<(), ModelError> {
+    fn apply(&mut self, node: &NodeProto, constants: &mut HashMap<String, TensorProto>) -> Result<(), LabError> {
         if !(node.domain.is_empty() || node.domain == "ai.onnx") {
             return Err(unsupported(node, &format!("{}.{}", node.domain, node.op_type)));
         }
@@ -251,7 +251,7 @@ impl Chain {
     }
 
     /// Checks input `index` is the running tensor and moves the chain to the node's output.
-    fn consume(&mut self, node: &NodeProto, index: usize) -> Result<(), ModelError> {
+    fn consume(&mut self, node: &NodeProto, index: usize) -> Result<(), LabError> {
         let input = node.input.get(index).map_or("", String::as_str);
         if input != self.tensor {
             return Err(node_error(
@@ -266,13 +266,13 @@ impl Chain {
         Ok(())
     }
 
-    fn pass_through(&mut self, node: &NodeProto, attributes: &[&str]) -> Result<(), ModelError> {
+    fn pass_through(&mut self, node: &NodeProto, attributes: &[&str]) -> Result<(), LabError> {
         check_attributes(node, attributes)?;
         expect_inputs(node, 1, 1)?;
         self.consume(node, 0)
     }
 
-    fn flatten(&mut self, node: &NodeProto) -> Result<(), ModelError> {
+    fn flatten(&mut self, node: &NodeProto) -> Result<(), LabError> {
         let axis = attr_int(node, "axis", 1)?;
         // Flatten gives (prod(dims[..axis]), prod(dims[axis..])): a row [1, n] stays a
         // row for axis 0 or 1 (2 would make it a column), a vector [n] becomes a row
@@ -290,7 +290,7 @@ impl Chain {
         Ok(())
     }
 
-    fn gemm(&mut self, node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Result<(), ModelError> {
+    fn gemm(&mut self, node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Result<(), LabError> {
         check_attributes(node, &["alpha", "beta", "transA", "transB"])?;
         expect_inputs(node, 2, 3)?;
         if attr_int(node, "transA", 0)? != 0 {
@@ -317,7 +317,7 @@ impl Chain {
         Ok(())
     }
 
-    fn matmul(&mut self, node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Result<(), ModelError> {
+    fn matmul(&mut self, node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Result<(), LabError> {
         check_attributes(node, &[])?;
         expect_inputs(node, 2, 2)?;
         let b = constant_input(node, 1, constants)?;
@@ -328,7 +328,7 @@ impl Chain {
     }
 
     /// The layer `y = alpha · x · B` (or `x · Bᵀ`), after checking a layer may start here.
-    fn linear(&mut self, node: &NodeProto, b: &Constant, trans_b: bool, alpha: f64) -> Result<FloatLayer, ModelError> {
+    fn linear(&mut self, node: &NodeProto, b: &Constant, trans_b: bool, alpha: f64) -> Result<FloatLayer, LabError> {
         match self.stage {
             Stage::Features => {}
             _ => return Err(node_error(node, "starts a layer right after another; put a Relu between linear layers")),
@@ -349,7 +349,7 @@ impl Chain {
         Ok(FloatLayer { weights, bias: vec![0.0; n_out], activation: Activation::None })
     }
 
-    fn add(&mut self, node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Result<(), ModelError> {
+    fn add(&mut self, node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Result<(), LabError> {
         check_attributes(node, &[])?;
         expect_inputs(node, 2, 2)?;
         if !node.input.contains(&self.tensor) {
@@ -368,7 +368,7 @@ impl Chain {
         self.consume(node, running)
     }
 
-    fn relu(&mut self, node: &NodeProto) -> Result<(), ModelError> {
+    fn relu(&mut self, node: &NodeProto) -> Result<(), LabError> {
         let Stage::Affine(layer) = std::mem::replace(&mut self.stage, Stage::Features) else {
             return Err(node_error(node, "Relu must follow a MatMul or Gemm layer"));
         };
@@ -376,11 +376,11 @@ impl Chain {
         self.pass_through(node, &[])
     }
 
-    fn clip(&mut self, node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Result<(), ModelError> {
+    fn clip(&mut self, node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Result<(), LabError> {
         check_attributes(node, &["min", "max"])?;
         expect_inputs(node, 1, 3)?;
         // Opset 11 moved the bounds from attributes to optional inputs.
-        let bound = |index: usize, attribute: &str, default: f64| -> Result<f64, ModelError> {
+        let bound = |index: usize, attribute: &str, default: f64| -> Result<f64, LabError> {
             match optional_constant(node, index, constants)? {
                 Some(c) if c.values.len() == 1 => Ok(c.values[0]),
                 Some(c) => Err(tensor_error(&node.input[index], format!("has shape {:?}; a Clip bound is a scalar", c.dims))),
@@ -399,7 +399,7 @@ impl Chain {
         self.consume(node, 0)
     }
 
-    fn finish(mut self) -> Result<(FloatPolicy, Option<ClipRange>), ModelError> {
+    fn finish(mut self) -> Result<(FloatPolicy, Option<ClipRange>), LabError> {
         match std::mem::replace(&mut self.stage, Stage::Clipped) {
             Stage::Affine(layer) => self.layers.push(layer),
             Stage::Features if self.layers.is_empty() => return Err(graph_error("the graph has no Gemm or MatMul layer")),
@@ -412,7 +412,7 @@ impl Chain {
     }
 }
 
-fn constant_node(node: &NodeProto, constants: &mut HashMap<String, TensorProto>) -> Result<(), ModelError> {
+fn constant_node(node: &NodeProto, constants: &mut HashMap<String, TensorProto>) -> Result<(), LabError> {
     let [output] = node.output.as_slice() else {
         return Err(node_error(node, "a Constant has exactly one output"));
     };
@@ -437,7 +437,7 @@ fn constant_node(node: &NodeProto, constants: &mut HashMap<String, TensorProto>)
 }
 
 /// A bias for `n` outputs from a tensor broadcastable to `[1, n]`.
-fn broadcast_bias(node: &NodeProto, index: usize, c: &Constant, n: usize) -> Result<Vec<f64>, ModelError> {
+fn broadcast_bias(node: &NodeProto, index: usize, c: &Constant, n: usize) -> Result<Vec<f64>, LabError> {
     let fits = matches!(c.dims[..], [] | [1] | [1, 1]) || c.dims == [n] || c.dims == [1, n];
     if !fits {
         return Err(tensor_error(&node.input[index], format!("has shape {:?}; a bias for {n} outputs is [{n}] or [1, {n}]", c.dims)));
@@ -445,13 +445,13 @@ fn broadcast_bias(node: &NodeProto, index: usize, c: &Constant, n: usize) -> Res
     Ok(if c.values.len() == n { c.values.clone() } else { vec![c.values[0]; n] })
 }
 
-fn constant_input(node: &NodeProto, index: usize, constants: &HashMap<String, TensorProto>) -> Result<Constant, ModelError> {
+fn constant_input(node: &NodeProto, index: usize, constants: &HashMap<String, TensorProto>) -> Result<Constant, LabError> {
     optional_constant(node, index, constants)?
         .ok_or_else(|| node_error(node, format!("input {index} is missing; it must be a weight tensor")))
 }
 
 /// Input `index` as a constant; `None` when absent (ONNX marks a skipped optional input with "").
-fn optional_constant(node: &NodeProto, index: usize, constants: &HashMap<String, TensorProto>) -> Result<Option<Constant>, ModelError> {
+fn optional_constant(node: &NodeProto, index: usize, constants: &HashMap<String, TensorProto>) -> Result<Option<Constant>, LabError> {
     match node.input.get(index).map(String::as_str) {
         None | Some("") => Ok(None),
         Some(name) => match constants.get(name) {
@@ -461,7 +461,7 @@ fn optional_constant(node: &NodeProto, index: usize, constants: &HashMap<String,
     }
 }
 
-fn expect_inputs(node: &NodeProto, min: usize, max: usize) -> Result<(), ModelError> {
+fn expect_inputs(node: &NodeProto, min: usize, max: usize) -> Result<(), LabError> {
     if (min..=max).contains(&node.input.len()) {
         Ok(())
     } else {
@@ -470,14 +470,14 @@ fn expect_inputs(node: &NodeProto, min: usize, max: usize) -> Result<(), ModelEr
 }
 
 /// Refuses attributes the importer does not interpret: ignoring one could change the function.
-fn check_attributes(node: &NodeProto, known: &[&str]) -> Result<(), ModelError> {
+fn check_attributes(node: &NodeProto, known: &[&str]) -> Result<(), LabError> {
     match node.attribute.iter().find(|a| !known.contains(&a.name.as_str())) {
         Some(a) => Err(bad_attribute(node, &a.name, "is not supported")),
         None => Ok(()),
     }
 }
 
-fn attribute<'a>(node: &'a NodeProto, name: &str, kind: AttributeType) -> Result<Option<&'a pb::AttributeProto>, ModelError> {
+fn attribute<'a>(node: &'a NodeProto, name: &str, kind: AttributeType) -> Result<Option<&'a pb::AttributeProto>, LabError> {
     match node.attribute.iter().find(|a| a.name == name) {
         Some(a) if a.r#type == kind as i32 || a.r#type == AttributeType::Undefined as i32 => Ok(Some(a)),
         Some(a) => Err(bad_attribute(node, name, format!("has type {}, expected {}", a.r#type, kind.as_str_name()))),
@@ -485,20 +485,20 @@ fn attribute<'a>(node: &'a NodeProto, name: &str, kind: AttributeType) -> Result
     }
 }
 
-fn attr_int(node: &NodeProto, name: &str, default: i64) -> Result<i64, ModelError> {
+fn attr_int(node: &NodeProto, name: &str, default: i64) -> Result<i64, LabError> {
     Ok(attribute(node, name, AttributeType::Int)?.map_or(default, |a| a.i))
 }
 
-fn attr_float(node: &NodeProto, name: &str, default: f64) -> Result<f64, ModelError> {
+fn attr_float(node: &NodeProto, name: &str, default: f64) -> Result<f64, LabError> {
     Ok(attribute(node, name, AttributeType::Float)?.map_or(default, |a| a.f as f64))
 }
 
-fn unsupported(node: &NodeProto, op_type: &str) -> ModelError {
-    ModelError::UnsupportedOnnxOp { op_type: op_type.to_owned(), node: node.name.clone() }
+fn unsupported(node: &NodeProto, op_type: &str) -> LabError {
+    LabError::UnsupportedOnnxOp { op_type: op_type.to_owned(), node: node.name.clone() }
 }
 
-fn bad_attribute(node: &NodeProto, attribute: &str, reason: impl Into<String>) -> ModelError {
-    ModelError::UnsupportedOnnxAttribute {
+fn bad_attribute(node: &NodeProto, attribute: &str, reason: impl Into<String>) -> LabError {
+    LabError::UnsupportedOnnxAttribute {
         node: node.name.clone(),
         op_type: node.op_type.clone(),
         attribute: attribute.to_owned(),
@@ -506,14 +506,14 @@ fn bad_attribute(node: &NodeProto, attribute: &str, reason: impl Into<String>) -
     }
 }
 
-fn node_error(node: &NodeProto, reason: impl Into<String>) -> ModelError {
-    ModelError::InvalidOnnxNode { node: node.name.clone(), op_type: node.op_type.clone(), reason: reason.into() }
+fn node_error(node: &NodeProto, reason: impl Into<String>) -> LabError {
+    LabError::InvalidOnnxNode { node: node.name.clone(), op_type: node.op_type.clone(), reason: reason.into() }
 }
 
-fn tensor_error(tensor: &str, reason: impl Into<String>) -> ModelError {
-    ModelError::InvalidOnnxTensor { tensor: tensor.to_owned(), reason: reason.into() }
+fn tensor_error(tensor: &str, reason: impl Into<String>) -> LabError {
+    LabError::InvalidOnnxTensor { tensor: tensor.to_owned(), reason: reason.into() }
 }
 
-fn graph_error(reason: impl Into<String>) -> ModelError {
-    ModelError::InvalidOnnxGraph { reason: reason.into() }
+fn graph_error(reason: impl Into<String>) -> LabError {
+    LabError::InvalidOnnxGraph { reason: reason.into() }
 }

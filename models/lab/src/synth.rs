@@ -1,14 +1,16 @@
 //! Builders for the bundled models and random in-range KPI vectors.
 //!
 //! The committed files under `models/` are rendered from here by
-//! `cargo run -p zkpolicy-model --example render_bundled`; a test fails if they drift.
+//! `cargo run -p zkpolicy-lab --example render_bundled`; a test fails if they drift.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-use crate::arith::MAX_SHIFT;
-use crate::format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec, FORMAT_TAG, FORMAT_VERSION};
-use crate::{Model, ModelError, QuantizedKpis};
+use zkpolicy_model::arith::MAX_SHIFT;
+use zkpolicy_model::format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec, FORMAT_TAG, FORMAT_VERSION};
+use zkpolicy_model::Model;
+
+use crate::LabError;
 
 /// One KPI of the default policy and the level the policy steers it towards.
 struct Kpi {
@@ -187,14 +189,14 @@ pub fn tokenomics_policy() -> ModelFile {
 
 /// A benchmark model with seeded int8 weights: KPIs in `[0, 1]` at 8 bits, outputs
 /// in `[-1000, 1000]` bps. Each layer's shift is the smallest the bounds analysis accepts.
-pub fn seeded(name: &str, dims: &[usize], seed: u64) -> Result<ModelFile, ModelError> {
+pub fn seeded(name: &str, dims: &[usize], seed: u64) -> Result<ModelFile, LabError> {
     seeded_with_bits(name, dims, seed, 8)
 }
 
 /// [`seeded`] with weights of `weight_bits` signed bits: wide layers need narrower
 /// weights for the worst-case interval analysis to keep every value in the comparator
 /// window.
-pub fn seeded_with_bits(name: &str, dims: &[usize], seed: u64, weight_bits: u32) -> Result<ModelFile, ModelError> {
+pub fn seeded_with_bits(name: &str, dims: &[usize], seed: u64, weight_bits: u32) -> Result<ModelFile, LabError> {
     let bound = (1i64 << (weight_bits - 1)) - 1;
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let (n_in, n_out) = (dims[0], dims[dims.len() - 1]);
@@ -245,30 +247,24 @@ pub fn seeded_with_bits(name: &str, dims: &[usize], seed: u64, weight_bits: u32)
 }
 
 /// `policy-m`: 16 → 64 → 64 → 8.
-pub fn policy_m() -> Result<ModelFile, ModelError> {
+pub fn policy_m() -> Result<ModelFile, LabError> {
     seeded("policy-m", &[16, 64, 64, 8], 0x6d)
 }
 
 /// `policy-l`: 32 → 256 → 256 → 16.
-pub fn policy_l() -> Result<ModelFile, ModelError> {
+pub fn policy_l() -> Result<ModelFile, LabError> {
     seeded("policy-l", &[32, 256, 256, 16], 0x6c)
 }
 
 /// `policy-xl`: 64 → 1024 → 1024 → 16, 1,131,536 parameters with 5-bit weights. Built
 /// from its seed rather than shipped (its file would be 5 MB).
-pub fn policy_xl() -> Result<ModelFile, ModelError> {
+pub fn policy_xl() -> Result<ModelFile, LabError> {
     seeded_with_bits("policy-xl", &[64, 1024, 1024, 16], 0x78, 5)
 }
 
-/// A uniformly random KPI vector inside the model's declared quantized ranges.
-pub fn random_kpis(model: &Model, rng: &mut impl Rng) -> QuantizedKpis {
-    let values = model.input_ranges().iter().map(|r| rng.gen_range(r.lo..=r.hi)).collect();
-    QuantizedKpis::new(model, values).expect("drawn inside the declared ranges")
-}
-
 /// Pretty JSON with arrays of numbers kept on one line, so a weight row reads as a row.
-pub fn render(file: &ModelFile) -> Result<String, ModelError> {
-    let value = serde_json::to_value(file).map_err(|source| ModelError::Json { what: "model file", source })?;
+pub fn render(file: &ModelFile) -> Result<String, LabError> {
+    let value = serde_json::to_value(file).map_err(|source| LabError::Json { what: "model file", source })?;
     let mut out = String::new();
     write_value(&value, 0, &mut out);
     out.push('\n');

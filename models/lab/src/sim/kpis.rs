@@ -17,8 +17,8 @@
 
 use super::agents::EPOCHS_PER_YEAR;
 use super::economy::Economy;
-use crate::format::InputSpec;
 use crate::synth;
+use zkpolicy_model::format::InputSpec;
 
 pub const STAKING_RATIO: usize = 0;
 pub const LIQUIDITY_DEPTH: usize = 1;

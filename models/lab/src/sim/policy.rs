@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::guardrails::{deployment_guardrails, guard, Guardrail, BURN_RATE, EMISSION_RATE, PARAMETER_COUNT, STAKING_REWARD};
 use super::kpis::{KPI_COUNT, KPI_NAMES, PRICE_VS_TARGET, STAKING_RATIO};
 use crate::float::FloatPolicy;
-use crate::{infer, synth, KpiSnapshot, Model, ModelError};
+use zkpolicy_model::{infer, KpiSnapshot, Model};
+
+use crate::synth;
+use crate::LabError;
 
 /// One decision: the integer deltas, plus the quantized KPIs when the policy is
 /// the integer model (the exact public inputs a proof of this decision uses).
@@ -30,12 +33,12 @@ pub trait Policy: Sync {
     fn name(&self) -> &str;
 
     /// Deltas (bps) for `params` given `kpis`; one per parameter.
-    fn decide(&self, kpis: &[f64], params: &[i64]) -> Result<Decision, ModelError>;
+    fn decide(&self, kpis: &[f64], params: &[i64]) -> Result<Decision, LabError>;
 }
 
-fn check_kpis(kpis: &[f64]) -> Result<(), ModelError> {
+fn check_kpis(kpis: &[f64]) -> Result<(), LabError> {
     if kpis.len() != KPI_COUNT {
-        return Err(ModelError::WrongCount { what: "KPIs", expected: KPI_COUNT, got: kpis.len() });
+        return Err(LabError::WrongCount { what: "KPIs", expected: KPI_COUNT, got: kpis.len() });
     }
     Ok(())
 }
@@ -49,7 +52,7 @@ impl Policy for StaticPolicy {
         "static"
     }
 
-    fn decide(&self, _kpis: &[f64], params: &[i64]) -> Result<Decision, ModelError> {
+    fn decide(&self, _kpis: &[f64], params: &[i64]) -> Result<Decision, LabError> {
         Ok(Decision::deltas(vec![0; params.len()]))
     }
 }
@@ -64,12 +67,12 @@ pub struct FloatController {
 
 impl FloatController {
     /// Wraps `policy` (8 inputs, 4 outputs) with the default model's output bounds.
-    pub fn new(name: impl Into<String>, policy: FloatPolicy) -> Result<Self, ModelError> {
+    pub fn new(name: impl Into<String>, policy: FloatPolicy) -> Result<Self, LabError> {
         if policy.inputs() != KPI_COUNT {
-            return Err(ModelError::WrongCount { what: "float policy inputs", expected: KPI_COUNT, got: policy.inputs() });
+            return Err(LabError::WrongCount { what: "float policy inputs", expected: KPI_COUNT, got: policy.inputs() });
         }
         if policy.outputs() != PARAMETER_COUNT {
-            return Err(ModelError::WrongCount { what: "float policy outputs", expected: PARAMETER_COUNT, got: policy.outputs() });
+            return Err(LabError::WrongCount { what: "float policy outputs", expected: PARAMETER_COUNT, got: policy.outputs() });
         }
         Ok(Self { name: name.into(), policy, bounds: output_bounds() })
     }
@@ -89,7 +92,7 @@ impl Policy for FloatController {
         &self.name
     }
 
-    fn decide(&self, kpis: &[f64], _params: &[i64]) -> Result<Decision, ModelError> {
+    fn decide(&self, kpis: &[f64], _params: &[i64]) -> Result<Decision, LabError> {
         check_kpis(kpis)?;
         // A non-finite output (only from non-finite weights) saturates to 0 in the cast.
         let deltas = self.policy.forward(kpis, &self.bounds).iter().map(|v| v.round() as i64).collect();
@@ -106,19 +109,19 @@ pub struct IntegerPolicy {
 
 impl IntegerPolicy {
     /// Accepts a model whose inputs are the eight KPIs by name and order and which has four outputs.
-    pub fn new(model: Model) -> Result<Self, ModelError> {
+    pub fn new(model: Model) -> Result<Self, LabError> {
         let inputs = &model.file().inputs;
         if inputs.len() != KPI_COUNT {
-            return Err(ModelError::WrongCount { what: "model inputs", expected: KPI_COUNT, got: inputs.len() });
+            return Err(LabError::WrongCount { what: "model inputs", expected: KPI_COUNT, got: inputs.len() });
         }
         if let Some((i, spec)) = inputs.iter().enumerate().find(|(i, s)| s.name != KPI_NAMES[*i]) {
-            return Err(ModelError::model(
+            return Err(LabError::model(
                 format!("inputs[{i}].name"),
                 format!("the simulator provides {:?} here, the model expects {:?}", KPI_NAMES[i], spec.name),
             ));
         }
         if model.file().outputs.len() != PARAMETER_COUNT {
-            return Err(ModelError::WrongCount { what: "model outputs", expected: PARAMETER_COUNT, got: model.file().outputs.len() });
+            return Err(LabError::WrongCount { what: "model outputs", expected: PARAMETER_COUNT, got: model.file().outputs.len() });
         }
         Ok(Self { model })
     }
@@ -133,7 +136,7 @@ impl Policy for IntegerPolicy {
         self.model.name()
     }
 
-    fn decide(&self, kpis: &[f64], _params: &[i64]) -> Result<Decision, ModelError> {
+    fn decide(&self, kpis: &[f64], _params: &[i64]) -> Result<Decision, LabError> {
         check_kpis(kpis)?;
         // Clamp into this model's declared ranges (they may be narrower than the simulator's).
         let snapshot = KpiSnapshot {
@@ -203,11 +206,11 @@ impl Policy for RuleBased {
         "rule_based"
     }
 
-    fn decide(&self, kpis: &[f64], params: &[i64]) -> Result<Decision, ModelError> {
+    fn decide(&self, kpis: &[f64], params: &[i64]) -> Result<Decision, LabError> {
         check_kpis(kpis)?;
         let c = &self.config;
         if !(c.lag.is_finite() && c.lag >= 1.0) {
-            return Err(ModelError::config("rule-based controller", "lag", format!("must be at least 1, got {}", c.lag)));
+            return Err(LabError::config("rule-based controller", "lag", format!("must be at least 1, got {}", c.lag)));
         }
         let outside = |v: f64, lo: f64, hi: f64| {
             if v < lo {
@@ -270,13 +273,13 @@ mod tests {
         assert_eq!(q[STAKING_RATIO], 128);
         // Price under target: the default model cuts emission and raises the burn.
         assert!(d.deltas[EMISSION_RATE] < 0 && d.deltas[BURN_RATE] > 0, "{:?}", d.deltas);
-        assert!(matches!(policy.decide(&[0.0; 3], &[0; 4]), Err(ModelError::WrongCount { what: "KPIs", .. })));
+        assert!(matches!(policy.decide(&[0.0; 3], &[0; 4]), Err(LabError::WrongCount { what: "KPIs", .. })));
     }
 
     #[test]
     fn float_outputs_are_clamped_then_rounded() {
         use crate::float::FloatLayer;
-        use crate::Activation;
+        use zkpolicy_model::Activation;
         let constant = |bias: Vec<f64>| FloatPolicy {
             layers: vec![FloatLayer { weights: vec![vec![0.0; 8]; bias.len()], bias, activation: Activation::None }],
         };
@@ -285,7 +288,7 @@ mod tests {
         assert_eq!(policy.decide(&kpis(0.0, 0.5), &[0; 4]).expect("decides").deltas, vec![50, -1, 11, 20]);
         assert!(matches!(
             FloatController::new("c", constant(vec![0.0; 3])),
-            Err(ModelError::WrongCount { what: "float policy outputs", expected: 4, got: 3 })
+            Err(LabError::WrongCount { what: "float policy outputs", expected: 4, got: 3 })
         ));
     }
 
@@ -293,6 +296,6 @@ mod tests {
     fn a_model_with_other_inputs_is_rejected() {
         let file = synth::policy_m().expect("builds");
         let model = Model::from_file(file).expect("valid");
-        assert!(matches!(IntegerPolicy::new(model), Err(ModelError::WrongCount { what: "model inputs", .. })));
+        assert!(matches!(IntegerPolicy::new(model), Err(LabError::WrongCount { what: "model inputs", .. })));
     }
 }
