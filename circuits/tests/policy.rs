@@ -6,6 +6,7 @@ use std::sync::Arc;
 use halo2_proofs::dev::{MockProver, VerifyFailure};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use zkpolicy_circuits::adversary::{self, Failure};
 use zkpolicy_circuits::field::{fr, Fr};
 use zkpolicy_circuits::{Objective, PolicyCircuit, PublicInputs};
 use zkpolicy_model::{Model, QuantizedKpis};
@@ -72,11 +73,25 @@ fn every_public_input_is_constrained() {
     let circuit = circuit.with_kpis(kpis.clone());
     let honest = PublicInputs::honest(&model, 42, &kpis).expect("reference").to_instance();
     assert_eq!(mock(&circuit, honest.clone()), Ok(()));
-    // Each KPI and each output (rows 1..): a different public value breaks a copy constraint.
+    // A different KPI flows into the circuit (it is copied from the instance) and breaks
+    // that KPI's own range check, at its row; a different output breaks the copy
+    // constraint of exactly that instance cell.
+    let placement = circuit.placement();
+    let n = model.file().inputs.len();
     for row in 1..honest.len() {
         let mut forged = honest.clone();
         forged[row] += fr(1);
-        assert!(mock(&circuit, forged).is_err(), "instance row {row} is unconstrained");
+        let failures = adversary::run(&circuit, forged, &[]).expect("synthesis").failures;
+        if row <= n {
+            let check = Failure::new("t = (2s-1)(x-th) + s - 1", placement.kpis[row - 1].max);
+            assert!(failures.contains(&check), "KPI {}: {failures:?}", row - 1);
+        } else {
+            // Both ends of the broken copy: the instance cell and the `acc` cell holding the output.
+            let j = row - 1 - n;
+            let out = placement.layers.last().expect("layers")[j].output();
+            let want = [Failure::new("permutation Column('Advice', 1)", out), Failure::new("permutation Column('Instance', 0)", row)];
+            assert_eq!(failures, want.into_iter().collect(), "output {j}");
+        }
     }
 }
 
