@@ -27,7 +27,7 @@ use zkpolicy_prover::chain::{DeployConfig, Deployment};
 use zkpolicy_prover::vkey::{PublishedKey, VerifyingKeyFile};
 use zkpolicy_prover::{keys, proof, srs};
 
-use crate::model_path;
+use crate::models_dir;
 
 /// A parser and the checks that run on what it accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +100,7 @@ impl Context {
     /// The default model, and a seed file per target: the bundled files, a real proof
     /// artifact, a deployment record, and a small development SRS.
     pub fn new() -> anyhow::Result<Self> {
-        let models = model_path("tokenomics-policy").parent().map(Path::to_path_buf).unwrap_or_default();
+        let models = models_dir();
         let model = Arc::new(Model::load(models.join("tokenomics-policy.json"))?);
         let circuit = PolicyCircuit::new(model.clone())?;
         let params = srs::dev_params_insecure(circuit.shape().k);

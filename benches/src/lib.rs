@@ -15,8 +15,9 @@ use zkpolicy_prover::{keys, srs};
 
 pub const MODELS: [&str; 3] = ["tokenomics-policy", "policy-m", "policy-l"];
 
-pub fn model_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"))
+/// `models/`, for the fuzzer's seed files.
+pub fn models_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
 }
 
 /// A model's circuit, dev params and proving key.
@@ -26,8 +27,14 @@ pub struct Setup {
     pub pk: ProvingKey<G1Affine>,
 }
 
+/// A bundled model by name, from the compiled-in registry.
+pub fn bundled(name: &str) -> anyhow::Result<Arc<Model>> {
+    let model = zkpolicy_lab::bundled::model(name)?.ok_or_else(|| anyhow::anyhow!("{name} is not a bundled model"))?;
+    Ok(Arc::new(model))
+}
+
 pub fn setup(name: &str) -> anyhow::Result<Setup> {
-    let model = Arc::new(Model::load(model_path(name))?);
+    let model = bundled(name)?;
     let circuit = PolicyCircuit::new(model)?;
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit)?;

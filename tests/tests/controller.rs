@@ -3,7 +3,6 @@
 //! element; epochs decided only when current; the guardrails against their twin over
 //! random int256 proposals.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use alloy_primitives::{Address, FixedBytes, I256, U256};
@@ -68,8 +67,7 @@ fn aliases(v: i64, lo: i64, hi: i64) -> Vec<I256> {
 }
 
 fn bundled_model() -> Arc<Model> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/tokenomics-policy.json");
-    Arc::new(Model::load(path).expect("model"))
+    Arc::new(zkpolicy_lab::bundled::model("tokenomics-policy").expect("builds").expect("bundled"))
 }
 
 struct Prover {

@@ -1,17 +1,11 @@
 //! Real proofs of the default model: valid ones verify, every tampering fails.
 
-use std::path::Path;
-
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
 use zkpolicy_model::{KpiSnapshot, QuantizedKpis};
 use zkpolicy_prover::proof::{prove, prove_batch, verify, BatchJob};
 use zkpolicy_prover::{keys, srs, ProverError};
-
-fn models_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
-}
 
 struct Fixture {
     circuit: PolicyCircuit,
@@ -39,7 +33,7 @@ fn assert_invalid(result: Result<(), ProverError>, what: &str) {
 fn default_model_proof_verifies_and_every_tampering_is_rejected() {
     let f = fixture("tokenomics-policy");
     let model = f.circuit.model();
-    let kpis = KpiSnapshot::load(models_dir().join("kpis-sample.json")).expect("sample").quantize(model).expect("in range");
+    let kpis = KpiSnapshot::from_json(zkpolicy_lab::bundled::DEFAULT_KPIS).expect("sample").quantize(model).expect("in range");
     let rng = ChaCha20Rng::seed_from_u64(5);
     let (public, proof) = prove(&f.params, &f.pk, &f.circuit, &kpis, 17, rng).expect("prove");
     let vk = f.pk.get_vk();

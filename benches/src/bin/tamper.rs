@@ -5,7 +5,6 @@
 //! the default model; the other models get a share scaled by their proving cost). The suite
 //! runs a short version (`circuits/tests/adversary.rs`). Writes `benches/tamper.json`.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -13,7 +12,7 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 use zkpolicy_circuits::adversary::{self, Campaign};
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::{Model, QuantizedKpis};
+use zkpolicy_model::QuantizedKpis;
 
 /// Tampers per model as a fraction of the default model's count (policy-l's MockProver
 /// run costs ~60 default-model runs).
@@ -25,7 +24,7 @@ fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for (name, share) in SHARES {
         let n = (count / share).max(1);
-        let model = Arc::new(Model::load(zkpolicy_benches::model_path(name))?);
+        let model = zkpolicy_benches::bundled(name)?;
         let kpis = QuantizedKpis::random(&model, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
         let circuit = PolicyCircuit::new(model)?.with_kpis(kpis);
         let started = Instant::now();

@@ -4,6 +4,7 @@
 //! the builders of the bundled models. What is proved lives in `zkpolicy-model`.
 
 pub mod backtest;
+pub mod bundled;
 mod error;
 pub mod float;
 pub mod onnx;

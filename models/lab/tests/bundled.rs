@@ -31,3 +31,16 @@ fn bundled_files_are_reproducible_from_their_builders() {
     let fresh = format!("{}\n", serde_json::to_string_pretty(&trained.result.best).expect("json"));
     assert!(float == fresh, "models/trained-policy.float.json drifted: rerun render_bundled");
 }
+
+#[test]
+fn the_registry_serves_every_bundled_model_and_no_other() {
+    for name in zkpolicy_lab::bundled::names() {
+        let model = zkpolicy_lab::bundled::model(name).expect("builds").expect("known");
+        assert_eq!(model.name(), name);
+        if let Some(json) = zkpolicy_lab::bundled::file_json(name) {
+            let on_disk = std::fs::read_to_string(dir().join(format!("{name}.json"))).expect("bundled file");
+            assert_eq!(json, on_disk, "{name}: the embedded file is the one in models/");
+        }
+    }
+    assert!(zkpolicy_lab::bundled::model("policy-xxl").expect("no error").is_none());
+}

@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context};
@@ -14,9 +14,8 @@ use zkpolicy_model::Model;
 
 use super::common::load_model;
 
-/// Bundled model files, and models built from a seed (`synth`), measured by default.
-const BUNDLED: [&str; 3] = ["tokenomics-policy", "policy-m", "policy-l"];
-const BUILT: [&str; 1] = ["policy-xl"];
+/// The bundled models measured by default (files and the seeded policy-xl).
+const MEASURED: [&str; 4] = ["tokenomics-policy", "policy-m", "policy-l", "policy-xl"];
 
 /// Which planned shapes to measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -85,24 +84,16 @@ struct Report {
     models: Vec<BenchRow>,
 }
 
-fn bundled_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
-}
-
-/// A bundled model, a model built from its seed, or a model file.
+/// A bundled model (compiled in, or built from its seed), or a model file.
 fn load(model: &str) -> anyhow::Result<Arc<Model>> {
-    if BUNDLED.contains(&model) {
-        return load_model(Some(&bundled_dir().join(format!("{model}.json"))));
-    }
-    if model == "policy-xl" {
-        return Ok(Arc::new(Model::from_file(zkpolicy_lab::synth::policy_xl()?)?));
+    if let Some(bundled) = zkpolicy_lab::bundled::model(model)? {
+        return Ok(Arc::new(bundled));
     }
     let path = PathBuf::from(model);
     if path.is_file() {
         return load_model(Some(&path));
     }
-    let known: Vec<&str> = BUNDLED.iter().chain(&BUILT).copied().collect();
-    bail!("unknown model {model:?}: use one of {} or a model file path", known.join(", "))
+    bail!("unknown model {model:?}: use one of {} or a model file path", zkpolicy_lab::bundled::names().join(", "))
 }
 
 impl BenchArgs {
@@ -124,7 +115,7 @@ impl BenchArgs {
             return Ok(ExitCode::SUCCESS);
         }
         let names: Vec<String> =
-            if self.models.is_empty() { BUNDLED.iter().chain(&BUILT).map(|s| s.to_string()).collect() } else { self.models.clone() };
+            if self.models.is_empty() { MEASURED.iter().map(|s| s.to_string()).collect() } else { self.models.clone() };
         // Resolve and validate every model before measuring any; plan the shapes to measure.
         let mut jobs = Vec::new();
         for name in &names {

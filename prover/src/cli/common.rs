@@ -16,9 +16,8 @@ use zkpolicy_prover::keys::KeyCache;
 use zkpolicy_prover::srs::SrsSource;
 use zkpolicy_prover::vkey::PublishedKey;
 
-/// The bundled default model, compiled in so `demo` runs from any directory.
-pub const DEFAULT_MODEL: &str = include_str!("../../../models/tokenomics-policy.json");
-pub const DEFAULT_KPIS: &str = include_str!("../../../models/kpis-sample.json");
+/// The KPI snapshot bundled with the default model, compiled in so `demo` runs from any directory.
+pub const DEFAULT_KPIS: &str = zkpolicy_lab::bundled::DEFAULT_KPIS;
 /// The committed Solidity verifier of the default model (a test keeps it equal to a fresh render).
 pub const DEFAULT_VERIFIER: &str = include_str!("../../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json");
 
@@ -112,7 +111,9 @@ impl Statement {
 pub fn load_model(path: Option<&PathBuf>) -> anyhow::Result<Arc<zkpolicy_model::Model>> {
     let model = match path {
         Some(path) => zkpolicy_model::Model::load(path).with_context(|| format!("model file {}", path.display()))?,
-        None => zkpolicy_model::Model::from_json(DEFAULT_MODEL).context("bundled default model")?,
+        None => zkpolicy_lab::bundled::model(zkpolicy_lab::bundled::DEFAULT)
+            .context("bundled default model")?
+            .context("the default model is bundled")?,
     };
     Ok(Arc::new(model))
 }

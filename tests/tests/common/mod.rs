@@ -1,15 +1,14 @@
 //! What the end-to-end tests share: the bundled models and their circuits.
 #![allow(dead_code)]
 
-use std::path::Path;
 use std::sync::Arc;
 
 use zkpolicy_circuits::{Objective, PolicyCircuit};
 use zkpolicy_model::Model;
 
+/// A bundled model, from the compiled-in registry.
 pub fn model(name: &str) -> Arc<Model> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"));
-    Arc::new(Model::load(path).expect("bundled model loads"))
+    Arc::new(zkpolicy_lab::bundled::model(name).expect("bundled model builds").expect("a bundled name"))
 }
 
 /// The circuit a deployment uses: the shape planned for verification gas.
