@@ -5,8 +5,8 @@
 //! are real adjustments in the output unit (e.g. bps), clamped to the declared
 //! output bounds exactly as the integer model clamps its last layer.
 
+use ndarray::{Array1, Array2, ArrayView2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
-
 use zkpolicy_model::format::Activation;
 
 /// A dense layer `activation(W·x + b)`; `weights[j]` is the row of output `j`.
@@ -41,27 +41,15 @@ impl FloatPolicy {
         std::iter::once(self.inputs()).chain(self.layers.iter().map(|l| l.bias.len())).collect()
     }
 
-    /// Every layer's pre-activation and output on `x`, before the output clamp.
+    /// Every layer's output on `x` (after its activation), before the output clamp.
     /// `x.len()` must equal [`FloatPolicy::inputs`]; a shorter row reads as zeros.
     pub fn activations(&self, x: &[f64]) -> Vec<Vec<f64>> {
-        let mut out = Vec::with_capacity(self.layers.len());
-        let mut h = x.to_vec();
-        for layer in &self.layers {
-            let z: Vec<f64> =
-                layer.weights.iter().zip(&layer.bias).map(|(row, b)| row.iter().zip(&h).map(|(w, v)| w * v).sum::<f64>() + b).collect();
-            h = match layer.activation {
-                Activation::Relu => z.iter().map(|v| v.max(0.0)).collect(),
-                Activation::None => z,
-            };
-            out.push(h.clone());
-        }
-        out
+        FloatNet::new(self).activations(x).iter().map(|h| h.to_vec()).collect()
     }
 
     /// The policy's outputs on `x`, clamped to `bounds` (`(min, max)` per output).
     pub fn forward(&self, x: &[f64], bounds: &[(f64, f64)]) -> Vec<f64> {
-        let last = self.activations(x).pop().unwrap_or_default();
-        last.iter().zip(bounds).map(|(v, (lo, hi))| v.clamp(*lo, *hi)).collect()
+        FloatNet::new(self).forward(x, bounds)
     }
 
     /// All weights and biases as one flat vector (layer by layer, rows then bias).
@@ -97,6 +85,88 @@ impl FloatPolicy {
     }
 }
 
+/// A policy as matrices, built once and evaluated many times (the simulator calls it
+/// every epoch). Layer `l` computes `z = W·h + b` and `h' = activation(z)`.
+///
+/// Each `W` is stored column-major. That changes no result but one: `W·h` for a single
+/// vector then sums every row in index order (ndarray's dot over a strided row), exactly
+/// as the bundled trained policy was computed, so retraining it reproduces its bits. A
+/// batch of inputs is one matrix product per layer.
+#[derive(Clone, Debug)]
+pub struct FloatNet {
+    layers: Vec<Dense>,
+}
+
+#[derive(Clone, Debug)]
+struct Dense {
+    /// `outputs × inputs`, column-major.
+    weights: Array2<f64>,
+    bias: Array1<f64>,
+    activation: Activation,
+}
+
+impl FloatNet {
+    /// The matrices of `policy`. A ragged row reads as zeros where it is short and is cut
+    /// where it is long, as does an input vector of the wrong length.
+    pub fn new(policy: &FloatPolicy) -> Self {
+        let mut width = policy.inputs();
+        let layers = policy
+            .layers
+            .iter()
+            .map(|layer| {
+                let rows = layer.weights.len().min(layer.bias.len());
+                let weights = Array2::from_shape_fn((rows, width).f(), |(j, i)| layer.weights[j].get(i).copied().unwrap_or(0.0));
+                width = rows;
+                Dense { weights, bias: Array1::from_iter(layer.bias[..rows].iter().copied()), activation: layer.activation }
+            })
+            .collect();
+        Self { layers }
+    }
+
+    fn inputs(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.weights.ncols())
+    }
+
+    /// Every layer's output on `x` (after its activation), before the output clamp.
+    pub fn activations(&self, x: &[f64]) -> Vec<Array1<f64>> {
+        let mut h = Array1::from_shape_fn(self.inputs(), |i| x.get(i).copied().unwrap_or(0.0));
+        self.layers
+            .iter()
+            .map(|layer| {
+                h = activate(layer.weights.dot(&h) + &layer.bias, layer.activation);
+                h.clone()
+            })
+            .collect()
+    }
+
+    /// The outputs on `x`, clamped to `bounds` (`(min, max)` per output).
+    pub fn forward(&self, x: &[f64], bounds: &[(f64, f64)]) -> Vec<f64> {
+        let last = self.activations(x).pop().unwrap_or_default();
+        last.iter().zip(bounds).map(|(v, (lo, hi))| v.clamp(*lo, *hi)).collect()
+    }
+
+    /// Every layer's pre-activations on a batch (one input vector per row of `xs`, of
+    /// [`FloatPolicy::inputs`] columns): one matrix product per layer.
+    pub fn pre_activations(&self, xs: ArrayView2<'_, f64>) -> Vec<Array2<f64>> {
+        let mut h = xs.to_owned();
+        self.layers
+            .iter()
+            .map(|layer| {
+                let z = h.dot(&layer.weights.t()) + &layer.bias;
+                h = activate(z.clone(), layer.activation);
+                z
+            })
+            .collect()
+    }
+}
+
+fn activate<D: ndarray::Dimension>(z: ndarray::Array<f64, D>, activation: Activation) -> ndarray::Array<f64, D> {
+    match activation {
+        Activation::Relu => z.mapv_into(|v| v.max(0.0)),
+        Activation::None => z,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +189,21 @@ mod tests {
         assert_eq!(p.forward(&[3.0, 1.0], &[(-5.0, 5.0)]), vec![5.0]);
         // h = relu([-2, -0.5]) = 0; y = bias.
         assert_eq!(p.forward(&[-1.0, 1.0], &[(-100.0, 100.0)]), vec![1.0]);
+    }
+
+    #[test]
+    fn a_batch_is_the_rows_evaluated_one_by_one() {
+        let net = FloatNet::new(&tiny());
+        let xs = ndarray::array![[3.0, 1.0], [-1.0, 1.0], [0.5, 2.0]];
+        let z = net.pre_activations(xs.view());
+        assert_eq!(z.len(), 2);
+        for (r, x) in xs.rows().into_iter().enumerate() {
+            let one = net.activations(x.as_slice().expect("contiguous"));
+            assert_eq!(z[1][[r, 0]], one[1][0]);
+            assert_eq!(z[0].row(r).mapv(|v| v.max(0.0)), one[0]);
+        }
+        // A short input reads as zeros.
+        assert_eq!(net.forward(&[3.0], &[(-100.0, 100.0)]), net.forward(&[3.0, 0.0], &[(-100.0, 100.0)]));
     }
 
     #[test]

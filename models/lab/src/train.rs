@@ -35,6 +35,8 @@ use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use ndarray::{Array1, Array2};
+
 use crate::float::{FloatLayer, FloatPolicy};
 use crate::quantize::{quantize, IoSpec, QuantizeOptions, Quantized};
 use crate::sim::guardrails::PARAMETER_COUNT;
@@ -246,7 +248,7 @@ pub fn train(
     let episodes = config.episodes();
     let scales = parameter_scales(initial);
     let unscale = |theta: &[f64]| initial.with_flat(&theta.iter().zip(&scales).map(|(t, s)| t * s).collect::<Vec<_>>());
-    let mut theta: Vec<f64> = initial.to_flat().iter().zip(&scales).map(|(w, s)| w / s).collect();
+    let mut theta: Array1<f64> = initial.to_flat().iter().zip(&scales).map(|(w, s)| w / s).collect();
     let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
     let mut adam = Adam::new(theta.len());
     let (pairs, sigma) = (config.population / 2, config.sigma);
@@ -254,27 +256,24 @@ pub fn train(
     let mut initial_reward = None;
     let mut log = Vec::with_capacity(config.generations);
     for generation in 0..=config.generations {
-        let noise: Vec<Vec<f64>> = if generation < config.generations {
-            (0..pairs).map(|_| theta.iter().map(|_| standard_normal(&mut rng)).collect()).collect()
-        } else {
-            Vec::new()
-        };
+        // One row of noise ε_k per antithetic pair, drawn row by row.
+        let rows = if generation < config.generations { pairs } else { 0 };
+        let noise = Array2::from_shape_simple_fn((rows, theta.len()), || standard_normal(&mut rng));
         // Member i < P perturbs by ±σ·ε_{i/2}; member P is the centre.
         let candidate = |i: usize| -> Vec<f64> {
-            match noise.get(i / 2) {
-                Some(eps) if i < config.population => {
-                    let sign = [sigma, -sigma][i % 2];
-                    theta.iter().zip(eps).map(|(t, e)| t + sign * e).collect()
-                }
-                _ => theta.clone(),
+            if i < config.population && i / 2 < rows {
+                let sign = [sigma, -sigma][i % 2];
+                (&theta + &noise.row(i / 2).mapv(|e| sign * e)).to_vec()
+            } else {
+                theta.to_vec()
             }
         };
-        let members = if noise.is_empty() { 0 } else { config.population };
+        let members = if rows == 0 { 0 } else { config.population };
         let fitness = evaluate_all(members + 1, &candidate, &unscale, &episodes, config)?;
         let center_reward = fitness[members];
         initial_reward.get_or_insert(center_reward);
         if best.as_ref().is_none_or(|(_, r)| center_reward > *r) {
-            best = Some((unscale(&theta), center_reward));
+            best = Some((unscale(theta.as_slice().expect("contiguous")), center_reward));
         }
         if members == 0 {
             break;
@@ -287,12 +286,10 @@ pub fn train(
             center_reward,
         };
         let shaped = centered_ranks(members_fitness);
-        let mut gradient = vec![0.0; theta.len()];
-        for (k, eps) in noise.iter().enumerate() {
-            let weight = (shaped[2 * k] - shaped[2 * k + 1]) / (config.population as f64 * sigma);
-            gradient.iter_mut().zip(eps).for_each(|(g, e)| *g += weight * e);
-        }
-        adam.ascend(&mut theta, &gradient, config.learning_rate);
+        // g = Σ_k w_k ε_k with w_k = (rank⁺ − rank⁻) / (P σ): one product, Nᵀ·w.
+        let weights = Array1::from_shape_fn(rows, |k| (shaped[2 * k] - shaped[2 * k + 1]) / (config.population as f64 * sigma));
+        let gradient = noise.t().dot(&weights);
+        adam.ascend(theta.as_slice_mut().expect("contiguous"), gradient.as_slice().expect("contiguous"), config.learning_rate);
         on_generation(&stats);
         log.push(stats);
     }

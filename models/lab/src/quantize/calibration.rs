@@ -7,8 +7,9 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::OutputError;
-use crate::float::FloatPolicy;
-use zkpolicy_model::format::{Activation, InputSpec};
+use crate::float::{FloatNet, FloatPolicy};
+use ndarray::Array2;
+use zkpolicy_model::format::InputSpec;
 use zkpolicy_model::{infer, Model, QuantizedKpis};
 
 use crate::LabError;
@@ -112,21 +113,7 @@ pub(super) fn check_calibration(inputs: &[InputSpec], calibration: &[Vec<f64>]) 
 
 /// Largest |pre-activation| per layer over the calibration rows.
 pub(super) fn calibration_max_abs(policy: &FloatPolicy, calibration: &[Vec<f64>]) -> Vec<f64> {
-    let pre_activation = |x: &Vec<f64>| -> Vec<f64> {
-        let mut h = x.clone();
-        policy
-            .layers
-            .iter()
-            .map(|layer| {
-                let z: Vec<f64> =
-                    layer.weights.iter().zip(&layer.bias).map(|(row, b)| row.iter().zip(&h).map(|(w, v)| w * v).sum::<f64>() + b).collect();
-                h = z.iter().map(|v| if layer.activation == Activation::Relu { v.max(0.0) } else { *v }).collect();
-                z.iter().fold(0.0, |m: f64, v| m.max(v.abs()))
-            })
-            .collect()
-    };
-    calibration
-        .par_iter()
-        .map(pre_activation)
-        .reduce(|| vec![0.0; policy.layers.len()], |a, b| a.iter().zip(&b).map(|(x, y)| x.max(*y)).collect())
+    let width = policy.inputs();
+    let xs = Array2::from_shape_fn((calibration.len(), width), |(r, i)| calibration[r].get(i).copied().unwrap_or(0.0));
+    FloatNet::new(policy).pre_activations(xs.view()).iter().map(|z| z.fold(0.0, |m: f64, v| m.max(v.abs()))).collect()
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::guardrails::{deployment_guardrails, guard, Guardrail, BURN_RATE, EMISSION_RATE, PARAMETER_COUNT, STAKING_REWARD};
 use super::kpis::{KPI_COUNT, KPI_NAMES, PRICE_VS_TARGET, STAKING_RATIO};
-use crate::float::FloatPolicy;
+use crate::float::{FloatNet, FloatPolicy};
 use zkpolicy_model::{infer, KpiSnapshot, Model};
 
 use crate::synth;
@@ -62,6 +62,7 @@ impl Policy for StaticPolicy {
 pub struct FloatController {
     name: String,
     policy: FloatPolicy,
+    net: FloatNet,
     bounds: Vec<(f64, f64)>,
 }
 
@@ -74,7 +75,7 @@ impl FloatController {
         if policy.outputs() != PARAMETER_COUNT {
             return Err(LabError::WrongCount { what: "float policy outputs", expected: PARAMETER_COUNT, got: policy.outputs() });
         }
-        Ok(Self { name: name.into(), policy, bounds: output_bounds() })
+        Ok(Self { name: name.into(), net: FloatNet::new(&policy), policy, bounds: output_bounds() })
     }
 
     pub fn policy(&self) -> &FloatPolicy {
@@ -95,7 +96,7 @@ impl Policy for FloatController {
     fn decide(&self, kpis: &[f64], _params: &[i64]) -> Result<Decision, LabError> {
         check_kpis(kpis)?;
         // A non-finite output (only from non-finite weights) saturates to 0 in the cast.
-        let deltas = self.policy.forward(kpis, &self.bounds).iter().map(|v| v.round() as i64).collect();
+        let deltas = self.net.forward(kpis, &self.bounds).iter().map(|v| v.round() as i64).collect();
         Ok(Decision::deltas(deltas))
     }
 }
