@@ -4,4 +4,4 @@
 # Prints the times and the peak RSS. The suite runs a scaled-down model instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --release --locked -p zkpolicy-tests --features slow --test large -- --nocapture
+cargo test --release --locked -p zkpolicy-tests --features slow --test e2e large:: -- --nocapture

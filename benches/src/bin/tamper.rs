@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p zkpolicy-benches --bin tamper -- [COUNT]` (default 100,000 for
 //! the default model; the other models get a share scaled by their proving cost). The suite
-//! runs a short version (`circuits/tests/adversary.rs`). Writes `benches/tamper.json`.
+//! runs a short version (`circuits/tests/circuit/adversary.rs`). Writes `benches/tamper.json`.
 
 use std::time::Instant;
 

@@ -132,7 +132,7 @@ impl Chain {
             (Address::repeat_byte(0xa1), Address::repeat_byte(0xa2), Address::repeat_byte(0xa3), Address::repeat_byte(0xa4));
         let verifier_code = match kind {
             VerifierKind::Real => {
-                let artifact = include_str!("../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json");
+                let artifact = include_str!("../../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json");
                 Compiled::parse_artifact(artifact).expect("artifact").bytecode
             }
             VerifierKind::Stub => [contracts["VerifierStub"].bytecode.clone(), default_card_args()].concat(),

@@ -20,7 +20,7 @@ struct Deployed {
     deployment: evm::Deployment,
 }
 
-mod common;
+use crate::common;
 
 fn deploy(name: &str) -> Deployed {
     deploy_circuit(common::test_circuit(name))

@@ -6,8 +6,7 @@ use std::path::Path;
 use predicates::prelude::PredicateBooleanExt;
 use serde_json::Value;
 
-mod common;
-use common::{models, stdout_json, zkpolicy};
+use crate::common::{models, stdout_json, zkpolicy};
 
 fn fixture(name: &str) -> String {
     models().join("fixtures").join(name).to_str().expect("utf-8").to_owned()

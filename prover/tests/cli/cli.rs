@@ -4,8 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-mod common;
-use common::{edit_json, models, stdout_json, zkpolicy};
+use crate::common::{edit_json, models, stdout_json, zkpolicy};
 
 fn prove(dir: &Path, kpis: &Path, out: &str) -> assert_cmd::assert::Assert {
     zkpolicy(dir)

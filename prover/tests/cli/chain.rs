@@ -17,9 +17,8 @@ use zkpolicy_prover::chain::{Client, Deployment};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::{self, KpiSourceStub, PolicyController};
 
-mod common;
-use common::node::{LocalNode, DEV_KEYS};
-use common::{edit_json, models, stdout_json, zkpolicy};
+use crate::common::node::{LocalNode, DEV_KEYS};
+use crate::common::{edit_json, models, stdout_json, zkpolicy};
 
 /// Tests on one shared node whose epochs must advance hold this lock, so no other test moves
 /// the node's clock under them. The others use epochs (and snapshot ages) far longer than

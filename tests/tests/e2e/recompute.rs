@@ -10,7 +10,7 @@ use zkpolicy_prover::{evm, keys, proof, srs};
 use zkpolicy_verifier_contract::compile;
 use zkpolicy_verifier_contract::recompute::ZkPolicyRecompute::ZkPolicyRecomputeErrors;
 
-mod common;
+use crate::common;
 
 #[test]
 fn recomputation_proof_and_reference_agree_on_every_bundled_model() {

@@ -7,7 +7,7 @@ use zkpolicy_model::QuantizedKpis;
 use zkpolicy_prover::{keys, proof, srs};
 use zkpolicy_verifier_contract::{build, interpret};
 
-mod common;
+use crate::common;
 
 fn setup(
     name: &str,

@@ -13,7 +13,7 @@ struct Fixture {
     pk: halo2_proofs::plonk::ProvingKey<halo2_proofs::halo2curves::bn256::G1Affine>,
 }
 
-mod common;
+use crate::common;
 
 fn fixture(name: &str) -> Fixture {
     let circuit = common::test_circuit(name);

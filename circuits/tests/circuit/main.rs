@@ -1,0 +1,5 @@
+//! The policy circuit under MockProver: the reference, every public input, malicious witnesses.
+//! One test binary per crate: each file below is a module, linked once.
+
+mod adversary;
+mod policy;

@@ -1,0 +1,12 @@
+//! End-to-end tests across the crates: real proofs, the verifier program and the EVM, the controller, the recomputation baseline.
+//! One test binary per crate: each file below is a module, linked once.
+
+mod bindings;
+mod committed_verifier;
+mod common;
+mod controller;
+mod large;
+mod proofs;
+mod recompute;
+mod verifier_evm;
+mod verifier_program;
