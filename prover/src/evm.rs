@@ -96,13 +96,13 @@ pub fn run_controller(
     public: &PublicInputs,
     proof: &[u8],
 ) -> Result<ControllerRun, ProverError> {
-    use alloy::primitives::{Address, I256, U256};
-    use alloy::sol_types::{SolCall, SolConstructor};
+    use alloy_primitives::{Address, I256, U256};
+    use alloy_sol_types::{SolCall, SolConstructor};
     use zkpolicy_verifier_contract::controller::{self, PolicyController, ReporterKpiSource};
 
     const DAY: u64 = 86_400;
     let failed = |what: &str, output: &[u8]| ProverError::Artifact {
-        reason: format!("the demo's {what} failed: {}", crate::chain::revert_reason(output)),
+        reason: format!("the demo's {what} failed: {}", zkpolicy_verifier_contract::controller::revert_reason(output)),
     };
     let int = |v: i64| I256::try_from(v).unwrap_or_default();
     let mut evm = Evm::new();
@@ -202,7 +202,7 @@ pub fn integer_mlp(circuit: &PolicyCircuit) -> IntegerMlp {
 /// its weight data contracts, and the EVM it lives in.
 pub struct RecomputeDeployment {
     pub evm: Evm,
-    pub address: alloy::primitives::Address,
+    pub address: alloy_primitives::Address,
     pub deploy_gas: u64,
     pub runtime_bytes: usize,
     /// Weight data contracts deployed beside it.
@@ -214,7 +214,7 @@ pub struct RecomputeDeployment {
 
 /// Renders, compiles (solc-js from `solc_dir`) and deploys the baseline for `circuit`'s model.
 pub fn deploy_recompute(circuit: &PolicyCircuit, solc_dir: &Path) -> Result<RecomputeDeployment, ProverError> {
-    use alloy::sol_types::SolValue;
+    use alloy_sol_types::SolValue;
     let rendered = recompute::render(&integer_mlp(circuit))?;
     let mut contracts = compile::compile(solc_dir, &[("ZkPolicyRecompute.sol", &rendered.source)])?;
     let compiled = contracts
@@ -248,8 +248,8 @@ pub type Recomputed = Result<Vec<i64>, Vec<u8>>;
 impl RecomputeDeployment {
     /// `recompute(kpis)` as a transaction: the outputs (or the revert data) and its gas.
     pub fn recompute(&mut self, kpis: &[i64]) -> Result<(Recomputed, u64), ProverError> {
-        use alloy::primitives::I256;
-        use alloy::sol_types::SolCall;
+        use alloy_primitives::I256;
+        use alloy_sol_types::SolCall;
         use recompute::ZkPolicyRecompute::recomputeCall;
         let call = recomputeCall { kpis: kpis.iter().map(|v| I256::try_from(*v).unwrap_or_default()).collect() };
         let out = self.evm.call(self.address, call.abi_encode())?;

@@ -1,9 +1,15 @@
 //! The zkpolicy prover: SRS, keys, proofs over an EVM-shaped Keccak transcript,
-//! proof artifacts, and (in `main.rs`) the `zkpolicy` CLI.
+//! proof artifacts, exported verifying keys, and the verifier glue with the in-process
+//! EVM. The frontends sit behind features the default build enables for the `zkpolicy`
+//! binary (`main.rs`): `chain` (the JSON-RPC client) and `report` (bench reports,
+//! backtests, plots). `--no-default-features` is the library alone.
 
 pub mod artifact;
+#[cfg(feature = "report")]
 pub mod backtest;
+#[cfg(feature = "report")]
 pub mod bench;
+#[cfg(feature = "chain")]
 pub mod chain;
 mod error;
 pub mod evm;

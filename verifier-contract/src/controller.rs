@@ -170,3 +170,32 @@ pub fn unpack_int64(packed: &[u8]) -> Option<Vec<i64>> {
     }
     Some(packed.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().unwrap_or_default())).collect())
 }
+
+/// A revert's custom error by name and arguments, e.g. `EpochDecided { epoch: 1 }`.
+pub fn revert_reason(data: &[u8]) -> String {
+    use alloy_sol_types::{SolError, SolInterface};
+    fn inner(debug: String) -> String {
+        // `Variant(Variant { .. })` → `Variant { .. }`; `Variant(Variant)` → `Variant()`.
+        match debug.split_once('(') {
+            Some((name, rest)) => {
+                let body = rest.strip_suffix(')').unwrap_or(rest);
+                if body == name {
+                    format!("{name}()")
+                } else {
+                    body.to_string()
+                }
+            }
+            None => debug,
+        }
+    }
+    if let Ok(e) = PolicyController::PolicyControllerErrors::abi_decode(data) {
+        return inner(format!("{e:?}"));
+    }
+    if let Ok(e) = ReporterKpiSource::ReporterKpiSourceErrors::abi_decode(data) {
+        return inner(format!("{e:?}"));
+    }
+    if let Ok(e) = alloy_sol_types::Revert::abi_decode(data) {
+        return format!("\"{}\"", e.reason);
+    }
+    format!("0x{}", hex::encode(data))
+}

@@ -8,11 +8,9 @@ use alloy::primitives::{Address, Bytes, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Log, TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolError, SolInterface};
 use alloy::transports::http::reqwest::Url;
 use alloy::transports::{RpcError, TransportErrorKind};
-use zkpolicy_verifier_contract::controller::PolicyController::PolicyControllerErrors;
-use zkpolicy_verifier_contract::controller::ReporterKpiSource::ReporterKpiSourceErrors;
+use zkpolicy_verifier_contract::controller::revert_reason;
 
 use super::ChainError;
 
@@ -171,34 +169,6 @@ pub fn redacted(url: &Url) -> String {
         shown.push_str("/…");
     }
     shown
-}
-
-/// A revert's custom error by name and arguments, e.g. `EpochDecided { epoch: 1 }`.
-pub fn revert_reason(data: &[u8]) -> String {
-    fn inner(debug: String) -> String {
-        // `Variant(Variant { .. })` → `Variant { .. }`; `Variant(Variant)` → `Variant()`.
-        match debug.split_once('(') {
-            Some((name, rest)) => {
-                let body = rest.strip_suffix(')').unwrap_or(rest);
-                if body == name {
-                    format!("{name}()")
-                } else {
-                    body.to_string()
-                }
-            }
-            None => debug,
-        }
-    }
-    if let Ok(e) = PolicyControllerErrors::abi_decode(data) {
-        return inner(format!("{e:?}"));
-    }
-    if let Ok(e) = ReporterKpiSourceErrors::abi_decode(data) {
-        return inner(format!("{e:?}"));
-    }
-    if let Ok(e) = alloy::sol_types::Revert::abi_decode(data) {
-        return format!("\"{}\"", e.reason);
-    }
-    format!("0x{}", hex::encode(data))
 }
 
 #[cfg(test)]

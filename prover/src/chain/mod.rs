@@ -10,9 +10,10 @@ mod deployment;
 mod ops;
 pub mod signer;
 
-pub use client::{revert_reason, Client, Sent};
+pub use client::{Client, Sent};
 pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, TimingConfig, VerifierCode};
 pub use ops::{commit_kpis, committed_kpis, current_epoch, execute, model_commitment, status, submit, Status, Submitted};
+pub use zkpolicy_verifier_contract::controller::revert_reason;
 
 use std::path::PathBuf;
 
