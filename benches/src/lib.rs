@@ -6,12 +6,10 @@ pub mod fuzz;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
-use halo2_proofs::plonk::ProvingKey;
-use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::Model;
-use zkpolicy_prover::{keys, srs};
+use zkpolicy_prover::keys::Prepared;
+use zkpolicy_prover::srs::SrsSource;
 
 pub const MODELS: [&str; 3] = ["tokenomics-policy", "policy-m", "policy-l"];
 
@@ -20,23 +18,13 @@ pub fn models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
 }
 
-/// A model's circuit, dev params and proving key.
-pub struct Setup {
-    pub circuit: PolicyCircuit,
-    pub params: ParamsKZG<Bn256>,
-    pub pk: ProvingKey<G1Affine>,
-}
-
 /// A bundled model by name, from the compiled-in registry.
 pub fn bundled(name: &str) -> anyhow::Result<Arc<Model>> {
     let model = zkpolicy_lab::bundled::model(name)?.ok_or_else(|| anyhow::anyhow!("{name} is not a bundled model"))?;
     Ok(Arc::new(model))
 }
 
-pub fn setup(name: &str) -> anyhow::Result<Setup> {
-    let model = bundled(name)?;
-    let circuit = PolicyCircuit::new(model)?;
-    let params = srs::dev_params_insecure(circuit.shape().k);
-    let pk = keys::keygen(&params, &circuit)?;
-    Ok(Setup { circuit, params, pk })
+/// A bundled model's circuit at its deployed shape, with development params and keys.
+pub fn setup(name: &str) -> anyhow::Result<Prepared> {
+    Ok(Prepared::fresh(PolicyCircuit::new(bundled(name)?)?, SrsSource::Dev)?)
 }

@@ -136,3 +136,34 @@ fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, ProverError> {
     }
     Ok(Some(framed[32..].to_vec()))
 }
+
+/// A model made ready to prove: its circuit at the planned shape, the SRS at that size,
+/// and the proving key. Every command and fixture that proves goes through here.
+pub struct Prepared {
+    pub circuit: PolicyCircuit,
+    pub params: ParamsKZG<Bn256>,
+    pub pk: ProvingKey<G1Affine>,
+    pub srs: SrsSource,
+    /// Whether the proving key came from the cache (always `Generated` for [`Prepared::fresh`]).
+    pub origin: KeyOrigin,
+}
+
+impl Prepared {
+    /// With keys from `cache`, generated and cached on first use.
+    pub fn cached(circuit: PolicyCircuit, srs: SrsSource, cache: &KeyCache) -> Result<Self, ProverError> {
+        let params = srs.params(circuit.shape().k)?;
+        let (pk, origin) = cache.proving_key(&params, &circuit, &srs)?;
+        Ok(Self { circuit, params, pk, srs, origin })
+    }
+
+    /// With freshly generated keys and nothing written (tests, benches).
+    pub fn fresh(circuit: PolicyCircuit, srs: SrsSource) -> Result<Self, ProverError> {
+        let params = srs.params(circuit.shape().k)?;
+        let pk = keygen(&params, &circuit)?;
+        Ok(Self { circuit, params, pk, srs, origin: KeyOrigin::Generated })
+    }
+
+    pub fn vk(&self) -> &VerifyingKey<G1Affine> {
+        self.pk.get_vk()
+    }
+}

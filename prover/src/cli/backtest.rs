@@ -9,6 +9,7 @@ use zkpolicy_lab::float::FloatPolicy;
 use zkpolicy_lab::sim::{FloatController, IntegerPolicy, Policy, RewardConfig, RuleBased, Scenario, SimConfig, StaticPolicy};
 use zkpolicy_prover::backtest::{prove_decisions, trajectory_svg};
 use zkpolicy_prover::fsutil;
+use zkpolicy_prover::keys::Prepared;
 
 use super::common::{circuit, load_model, print_json, KeyArgs};
 use super::{progress, EXIT_INVALID};
@@ -93,10 +94,7 @@ impl BacktestArgs {
         let proven = if self.no_prove {
             None
         } else {
-            let circuit = circuit(model.clone())?;
-            let srs = self.keys.srs();
-            let params = srs.params(circuit.shape().k)?;
-            let (pk, _) = self.keys.cache().proving_key(&params, &circuit, &srs)?;
+            let Prepared { circuit, params, pk, .. } = self.keys.prepare(circuit(model.clone())?)?;
             let total = backtests[0].scenarios.iter().map(|s| s.trajectory.epochs.len()).sum::<usize>();
             let bar = progress::bar(total as u64, "proving decisions", self.json);
             let report = prove_decisions(&params, &pk, pk.get_vk(), &circuit, &backtests[0], 1, &|| bar.inc(1))?;

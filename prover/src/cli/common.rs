@@ -12,7 +12,7 @@ use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::ModelCard;
 use zkpolicy_prover::chain::signer::{self, KeySource};
 use zkpolicy_prover::chain::{Client, Deployment};
-use zkpolicy_prover::keys::KeyCache;
+use zkpolicy_prover::keys::{KeyCache, Prepared};
 use zkpolicy_prover::srs::SrsSource;
 use zkpolicy_prover::vkey::PublishedKey;
 
@@ -45,6 +45,11 @@ impl KeyArgs {
 
     pub fn cache(&self) -> KeyCache {
         KeyCache::new(self.cache_dir.join("keys"))
+    }
+
+    /// `circuit` ready to prove, with keys from the cache (made on first use).
+    pub fn prepare(&self, circuit: PolicyCircuit) -> anyhow::Result<Prepared> {
+        Ok(Prepared::cached(circuit, self.srs(), &self.cache())?)
     }
 }
 

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use clap::Args;
 use serde_json::json;
+use zkpolicy_prover::keys::Prepared;
 use zkpolicy_verifier_contract::transcript::scalar_to_be;
 
 use super::common::{circuit, load_model, print_json, KeyArgs};
@@ -33,15 +34,12 @@ impl KeygenArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let model = load_model(self.model.as_ref())?;
         let circuit = circuit(model.clone())?;
-        let srs = self.keys.srs();
         let spinner = progress::spinner(&format!("keys for {} (k = {})", model.name(), circuit.shape().k), self.json);
         let started = Instant::now();
-        let params = srs.params(circuit.shape().k)?;
-        let cache = self.keys.cache();
-        let (pk, origin) = cache.proving_key(&params, &circuit, &srs)?;
+        let Prepared { circuit, pk, origin, srs, .. } = self.keys.prepare(circuit)?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         spinner.finish_and_clear();
-        let dir = cache.dir(&circuit, &srs);
+        let dir = self.keys.cache().dir(&circuit, &srs);
         let digest = format!("0x{}", hex::encode(scalar_to_be(&pk.get_vk().transcript_repr())));
         if self.json {
             print_json(&json!({

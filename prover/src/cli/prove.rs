@@ -8,6 +8,7 @@ use rand::rngs::OsRng;
 use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
 use zkpolicy_prover::artifact::ProofArtifact;
+use zkpolicy_prover::keys::Prepared;
 use zkpolicy_prover::proof::{self, BatchJob};
 
 use super::common::{circuit, load_model, print_json, KeyArgs};
@@ -60,13 +61,8 @@ impl ProveArgs {
         let kpis = KpiSnapshot::load(&self.kpis)
             .and_then(|s| s.quantize(model.card()))
             .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
-        let circuit = circuit(model.clone())?;
-        let srs = self.keys.srs();
-        let k = circuit.shape().k;
-
         let started = Instant::now();
-        let params = srs.params(k)?;
-        let (pk, origin) = self.keys.cache().proving_key(&params, &circuit, &srs)?;
+        let Prepared { circuit, params, pk, origin, .. } = self.keys.prepare(circuit(model.clone())?)?;
         let setup_ms = started.elapsed().as_secs_f64() * 1e3;
 
         let started = Instant::now();
@@ -125,11 +121,7 @@ impl ProveArgs {
                 Ok(BatchJob { epoch: self.epoch + i as u64, kpis })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let circuit = circuit(model.clone())?;
-        let srs = self.keys.srs();
-        let k = circuit.shape().k;
-        let params = srs.params(k)?;
-        let (pk, _) = self.keys.cache().proving_key(&params, &circuit, &srs)?;
+        let Prepared { circuit, params, pk, .. } = self.keys.prepare(circuit(model.clone())?)?;
         let started = Instant::now();
         let bar = progress::bar(jobs.len() as u64, "proving", self.json);
         let results = proof::prove_batch(&params, &pk, &circuit, &jobs, &|| bar.inc(1));

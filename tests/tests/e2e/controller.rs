@@ -15,7 +15,7 @@ use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_lab::sim::{self, deployment_guardrails};
 use zkpolicy_model::{Model, QuantizedKpis};
-use zkpolicy_prover::{evm as prover_evm, keys, proof, srs};
+use zkpolicy_prover::{evm as prover_evm, proof};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Guardrail, Mode, PolicyControllerErrors, Timing};
 use zkpolicy_verifier_contract::controller::{compile_contracts, unpack_int64, KpiSourceStub, ModelCard, ReporterKpiSource, VerifierStub};
@@ -71,17 +71,17 @@ fn bundled_model() -> Arc<Model> {
 }
 
 struct Prover {
-    circuit: PolicyCircuit,
-    params: ParamsKZG<Bn256>,
-    pk: ProvingKey<G1Affine>,
+    circuit: &'static PolicyCircuit,
+    params: &'static ParamsKZG<Bn256>,
+    pk: &'static ProvingKey<G1Affine>,
 }
 
 impl Prover {
     fn new() -> Self {
-        let circuit = PolicyCircuit::new(bundled_model()).expect("plan");
-        let params = srs::dev_params_insecure(circuit.shape().k);
-        let pk = keys::keygen(&params, &circuit).expect("keygen");
-        Self { circuit, params, pk }
+        // The default model's test shape is its deployed shape (k = 10).
+        let p = crate::common::prepared("tokenomics-policy");
+        assert_eq!(p.circuit.shape(), PolicyCircuit::new(bundled_model()).expect("plan").shape());
+        Self { circuit: &p.circuit, params: &p.params, pk: &p.pk }
     }
 
     fn model(&self) -> &Model {
@@ -90,7 +90,7 @@ impl Prover {
 
     fn prove(&self, kpis: &QuantizedKpis, epoch: u64) -> (Vec<i64>, Vec<u8>) {
         let (public, bytes) =
-            proof::prove(&self.params, &self.pk, &self.circuit, kpis, epoch, ChaCha20Rng::seed_from_u64(epoch)).expect("prove");
+            proof::prove(self.params, self.pk, self.circuit, kpis, epoch, ChaCha20Rng::seed_from_u64(epoch)).expect("prove");
         (public.outputs, bytes)
     }
 }

@@ -2,24 +2,16 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
+use zkpolicy_circuits::PublicInputs;
 use zkpolicy_model::{KpiSnapshot, QuantizedKpis};
+use zkpolicy_prover::keys::Prepared;
 use zkpolicy_prover::proof::{prove, prove_batch, verify, BatchJob};
-use zkpolicy_prover::{keys, srs, ProverError};
-
-struct Fixture {
-    circuit: PolicyCircuit,
-    params: halo2_proofs::poly::kzg::commitment::ParamsKZG<halo2_proofs::halo2curves::bn256::Bn256>,
-    pk: halo2_proofs::plonk::ProvingKey<halo2_proofs::halo2curves::bn256::G1Affine>,
-}
+use zkpolicy_prover::ProverError;
 
 use crate::common;
 
-fn fixture(name: &str) -> Fixture {
-    let circuit = common::test_circuit(name);
-    let params = srs::dev_params_insecure(circuit.shape().k);
-    let pk = keys::keygen(&params, &circuit).expect("keygen");
-    Fixture { circuit, params, pk }
+fn fixture(name: &str) -> &'static Prepared {
+    common::prepared(name)
 }
 
 fn assert_invalid(result: Result<(), ProverError>, what: &str) {

@@ -1,10 +1,13 @@
 //! What the end-to-end tests share: the bundled models and their circuits.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use zkpolicy_circuits::{Objective, PolicyCircuit};
 use zkpolicy_model::Model;
+use zkpolicy_prover::keys::Prepared;
+use zkpolicy_prover::srs::SrsSource;
 
 /// A bundled model, from the compiled-in registry.
 pub fn model(name: &str) -> Arc<Model> {
@@ -26,4 +29,13 @@ pub fn test_circuit(name: &str) -> PolicyCircuit {
     } else {
         PolicyCircuit::planned(model(name), Objective::ProverTime).expect("plan")
     }
+}
+
+/// A bundled model at its test shape ([`test_circuit`]), with development keys: made
+/// once per test binary and shared by every test that proves it.
+pub fn prepared(name: &str) -> &'static Prepared {
+    static MADE: OnceLock<Mutex<HashMap<String, &'static Prepared>>> = OnceLock::new();
+    let mut made = MADE.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    made.entry(name.to_string())
+        .or_insert_with(|| Box::leak(Box::new(Prepared::fresh(test_circuit(name), SrsSource::Dev).expect("keygen"))))
 }
