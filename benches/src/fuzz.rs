@@ -179,7 +179,7 @@ impl Context {
                         let again = zkpolicy_circuits::PublicInputs::checked(
                             self.model.card(),
                             public.epoch,
-                            public.kpis.clone(),
+                            public.kpis.to_vec(),
                             public.outputs.clone(),
                         );
                         again.map_err(|e| format!("an accepted claim fails the encoding rule: {e}"))?;

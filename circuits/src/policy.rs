@@ -37,7 +37,8 @@ pub struct PolicyParams {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicInputs {
     pub epoch: u64,
-    pub kpis: Vec<i64>,
+    /// Validated where they were read (the model's ranges); never re-checked as raw integers.
+    pub kpis: QuantizedKpis,
     pub outputs: Vec<i64>,
 }
 
@@ -45,7 +46,7 @@ impl PublicInputs {
     /// The honest public inputs: the reference outputs on `kpis`.
     pub fn honest(model: &Model, epoch: u64, kpis: &QuantizedKpis) -> Result<Self, CircuitError> {
         let trace = infer(model, kpis)?;
-        Ok(Self { epoch, kpis: kpis.values().to_vec(), outputs: trace.outputs })
+        Ok(Self { epoch, kpis: kpis.clone(), outputs: trace.outputs })
     }
 
     /// Claimed public inputs, accepted only where the circuit could prove them: every KPI
@@ -54,7 +55,7 @@ impl PublicInputs {
     /// value and its alias mod `r` can never both be claimed.
     pub fn checked(card: &(impl AsRef<ModelCard> + ?Sized), epoch: u64, kpis: Vec<i64>, outputs: Vec<i64>) -> Result<Self, CircuitError> {
         let card = card.as_ref();
-        let kpis = QuantizedKpis::new(card, kpis)?.values().to_vec();
+        let kpis = QuantizedKpis::new(card, kpis)?;
         let specs = card.outputs();
         if outputs.len() != specs.len() {
             return Err(CircuitError::OutputCount { expected: specs.len(), got: outputs.len() });
@@ -69,7 +70,7 @@ impl PublicInputs {
 
     /// The instance column, in the documented order.
     pub fn to_instance(&self) -> Vec<Fr> {
-        std::iter::once(Fr::from(self.epoch)).chain(self.kpis.iter().chain(&self.outputs).map(|v| fr(*v))).collect()
+        std::iter::once(Fr::from(self.epoch)).chain(self.kpis.values().iter().chain(&self.outputs).map(|v| fr(*v))).collect()
     }
 }
 

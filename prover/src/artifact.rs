@@ -57,7 +57,7 @@ impl ProofArtifact {
     pub fn new(circuit: &PolicyCircuit, public: &PublicInputs, proof: &[u8]) -> Result<Self, ProverError> {
         let model = circuit.model();
         let file = model.file();
-        let public = PublicInputs::checked(model, public.epoch, public.kpis.clone(), public.outputs.clone())?;
+        let public = PublicInputs::checked(model, public.epoch, public.kpis.to_vec(), public.outputs.clone())?;
         Ok(Self {
             format: ARTIFACT_FORMAT.into(),
             version: ARTIFACT_VERSION,
@@ -66,7 +66,7 @@ impl ProofArtifact {
             model_commitment: model.commitment().to_string(),
             k: circuit.shape().k,
             epoch: public.epoch,
-            kpis: file.inputs.iter().zip(&public.kpis).map(|(spec, v)| NamedKpi { name: spec.name.clone(), quantized: *v }).collect(),
+            kpis: file.inputs.iter().zip(public.kpis.iter()).map(|(spec, v)| NamedKpi { name: spec.name.clone(), quantized: *v }).collect(),
             outputs: file
                 .outputs
                 .iter()

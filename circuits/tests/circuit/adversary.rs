@@ -105,7 +105,11 @@ impl Subject {
     fn claimed(&self, witness: &Witness) -> PublicInputs {
         let int = |cell| to_i64(&self.value(witness, cell)).unwrap_or(i64::MIN);
         let outputs = self.placement.layers.last().expect("a layer").iter().map(|n| int(self.acc(n.output()))).collect();
-        PublicInputs { epoch: EPOCH, kpis: self.placement.kpis.iter().map(|k| int(self.acc(k.input))).collect(), outputs }
+        PublicInputs {
+            epoch: EPOCH,
+            kpis: QuantizedKpis::new_unsafe(self.placement.kpis.iter().map(|k| int(self.acc(k.input))).collect()),
+            outputs,
+        }
     }
 
     /// The instance a witness claims, field element by field element.

@@ -60,6 +60,15 @@ impl KpiSnapshot {
     }
 }
 
+/// Read-only access to the values, in model input order.
+impl std::ops::Deref for QuantizedKpis {
+    type Target = [i64];
+
+    fn deref(&self) -> &[i64] {
+        &self.0
+    }
+}
+
 impl QuantizedKpis {
     /// Accepts already-quantized KPIs (as read from a chain), checking count and ranges.
     pub fn new(card: &(impl AsRef<ModelCard> + ?Sized), values: Vec<i64>) -> Result<Self, ModelError> {

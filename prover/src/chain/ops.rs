@@ -4,6 +4,7 @@ use alloy::primitives::{Address, I256};
 use alloy::sol_types::{SolCall, SolEvent};
 use serde::Serialize;
 use zkpolicy_circuits::PublicInputs;
+use zkpolicy_model::QuantizedKpis;
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode};
 use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
 
@@ -22,7 +23,9 @@ fn smalls(values: &[I256], what: &str) -> Result<Vec<i64>, ChainError> {
 }
 
 /// Commits the quantized KPI vector for `epoch` to the deployment's KPI source.
-pub fn commit_kpis(client: &Client, deployment: &Deployment, epoch: u64, kpis: &[i64]) -> Result<Sent, ChainError> {
+/// `kpis` were quantized and range-checked for the deployed model (the deployment record
+/// was checked against the same model card).
+pub fn commit_kpis(client: &Client, deployment: &Deployment, epoch: u64, kpis: &QuantizedKpis) -> Result<Sent, ChainError> {
     let call = ReporterKpiSource::commitKpisCall { epoch, kpis: kpis.iter().map(|v| int(*v)).collect() };
     client.send("KPI commitment", deployment.kpi_source, call.abi_encode())
 }
@@ -99,8 +102,8 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
                 reason: format!("no KPIs are committed on chain for epoch {}; run `zkpolicy commit-kpis` first", public.epoch),
             })
         }
-        Some(chain) if chain != public.kpis => {
-            let i = chain.iter().zip(&public.kpis).position(|(a, b)| a != b).unwrap_or(0);
+        Some(chain) if chain.as_slice() != public.kpis.values() => {
+            let i = chain.iter().zip(public.kpis.iter()).position(|(a, b)| a != b).unwrap_or(0);
             return Err(ChainError::Rejected {
                 reason: format!(
                     "the proof was made on other KPIs than those committed for epoch {}: KPI {i} is {} on chain and {} in the proof",

@@ -52,7 +52,7 @@ impl CommitKpisArgs {
             .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
         let client = self.sender.connect()?;
         let deployment = load_deployment(&self.deployment, model, &client)?;
-        let sent = chain::commit_kpis(&client, &deployment, self.epoch, kpis.values())?;
+        let sent = chain::commit_kpis(&client, &deployment, self.epoch, &kpis)?;
         if self.json {
             print_json(&json!({
                 "epoch": self.epoch, "kpis_quantized": kpis.values(), "tx": sent.tx.to_string(),
