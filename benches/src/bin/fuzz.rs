@@ -1,6 +1,8 @@
 //! The long fuzzing run: a million mutated inputs per parser (both cores), no panic, no
-//! broken invariant. `cargo run --release -p zkpolicy-benches --bin fuzz -- [EXECUTIONS]`;
-//! writes `benches/fuzz.json`. The suite runs a short version (`benches/tests/fuzz.rs`).
+//! broken invariant. `cargo run --release -p zkpolicy-benches --bin fuzz -- [EXECUTIONS]
+//! [TARGET...]` (targets by name, e.g. "verifying key file"; default all); writes
+//! `benches/fuzz.json`, replacing only the rows of the targets run. The suite runs a short
+//! version (`benches/tests/fuzz.rs`).
 
 use anyhow::Context as _;
 use rayon::prelude::*;
@@ -11,10 +13,22 @@ const CHUNK: u64 = 10_000;
 fn main() -> anyhow::Result<()> {
     let executions: u64 =
         std::env::args().nth(1).map(|a| a.parse()).transpose().context("EXECUTIONS must be a number")?.unwrap_or(1_000_000);
+    let only: Vec<String> = std::env::args().skip(2).collect();
+    if let Some(unknown) = only.iter().find(|name| !TARGETS.iter().any(|t| t.name() == name.as_str())) {
+        anyhow::bail!("unknown target {unknown:?}: one of {:?}", TARGETS.map(|t| t.name()));
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz.json");
+    // Rows of the targets not run this time are kept from the last run.
+    let mut rows: Vec<serde_json::Value> = match std::fs::read_to_string(&path) {
+        Ok(text) if !only.is_empty() => serde_json::from_str(&text).context("benches/fuzz.json")?,
+        _ => Vec::new(),
+    };
     let context = Context::new()?;
-    let mut rows = Vec::new();
     let mut failed = false;
     for (t, target) in TARGETS.into_iter().enumerate() {
+        if !only.is_empty() && !only.iter().any(|name| name == target.name()) {
+            continue;
+        }
         let chunks: Vec<u64> = (0..executions.div_ceil(CHUNK)).collect();
         let report = chunks
             .par_iter()
@@ -45,6 +59,7 @@ fn main() -> anyhow::Result<()> {
             println!("    {why}: {}", &input[..input.len().min(200)]);
         }
         failed |= !report.panics.is_empty() || !report.broken.is_empty();
+        rows.retain(|row| row["target"] != target.name());
         rows.push(serde_json::json!({
             "target": target.name(),
             "executions": report.executions,
@@ -55,7 +70,7 @@ fn main() -> anyhow::Result<()> {
             "cpu_seconds": report.elapsed.as_secs(),
         }));
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz.json");
+    rows.sort_by_key(|row| TARGETS.iter().position(|t| row["target"] == t.name()));
     std::fs::write(&path, serde_json::to_string_pretty(&rows)? + "\n")?;
     println!("wrote {}", path.display());
     anyhow::ensure!(!failed, "a parser panicked or broke its invariant");
