@@ -78,7 +78,7 @@ impl ProofArtifact {
     }
 
     pub fn load(path: &Path) -> Result<Self, ProverError> {
-        Self::from_json(&fsutil::read(path)?, path)
+        Self::from_json(&fsutil::read_at_most(path, 16 << 20, "proof artifact")?, path)
     }
 
     /// Parses an artifact's bytes; `path` names it in errors.

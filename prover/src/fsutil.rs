@@ -31,11 +31,13 @@ pub fn read(path: &Path) -> Result<Vec<u8>, ProverError> {
     std::fs::read(path).map_err(|source| ProverError::Read { path: path.to_owned(), source })
 }
 
-/// Reads a file that should be small, refusing one larger than `max` bytes before reading it.
+/// Reads a file that should be small, refusing one larger than `max` bytes (an endless
+/// file such as `/dev/zero` included) before it fills memory.
 pub fn read_at_most(path: &Path, max: u64, what: &'static str) -> Result<Vec<u8>, ProverError> {
-    let len = std::fs::metadata(path).map_err(|source| ProverError::Read { path: path.to_owned(), source })?.len();
-    if len > max {
-        return Err(ProverError::Corrupt { path: path.to_owned(), what, reason: format!("{len} bytes; a {what} is at most {max}") });
-    }
-    read(path)
+    zkpolicy_model::io::read_limited(path, max).map_err(|source| match source.kind() {
+        std::io::ErrorKind::FileTooLarge => {
+            ProverError::Corrupt { path: path.to_owned(), what, reason: format!("a {what} is at most {max} bytes") }
+        }
+        _ => ProverError::Read { path: path.to_owned(), source },
+    })
 }

@@ -11,7 +11,37 @@ use crate::{Model, ModelCard, ModelError};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KpiSnapshot {
+    #[serde(deserialize_with = "unique_keys")]
     pub kpis: BTreeMap<String, f64>,
+}
+
+/// A JSON object as a map, refusing a key that appears twice (serde_json would keep the
+/// last silently, so `{"fee": 0.1, "fee": 0.9}` would mean whichever the writer put last).
+pub fn unique_keys<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: serde::Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object with unique keys")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, V>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+                }
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Unique(std::marker::PhantomData))
 }
 
 /// KPIs in model input order, each an integer inside its declared quantized range.
@@ -21,7 +51,8 @@ pub struct QuantizedKpis(Vec<i64>);
 impl KpiSnapshot {
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+        let text = crate::io::read_text_limited(path, crate::io::MAX_SNAPSHOT_BYTES)
+            .map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
         Self::from_json(&text)
     }
 

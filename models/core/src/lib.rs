@@ -14,6 +14,7 @@ mod card;
 mod error;
 pub mod format;
 pub mod guard;
+pub mod io;
 pub mod kpis;
 mod model;
 pub mod reference;

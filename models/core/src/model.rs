@@ -47,7 +47,8 @@ pub struct Model {
 impl Model {
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
+        let text = crate::io::read_text_limited(path, crate::io::MAX_MODEL_BYTES)
+            .map_err(|source| ModelError::Io { path: path.to_owned(), source })?;
         Self::from_json(&text)
     }
 

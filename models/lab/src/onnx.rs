@@ -71,7 +71,8 @@ impl OnnxPolicy {
 /// Reads an `.onnx` file.
 pub fn load_onnx(path: impl AsRef<Path>) -> Result<OnnxPolicy, LabError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| LabError::Io { path: path.to_owned(), source })?;
+    let bytes = zkpolicy_model::io::read_limited(path, zkpolicy_model::io::MAX_MODEL_BYTES)
+        .map_err(|source| LabError::Io { path: path.to_owned(), source })?;
     from_onnx_bytes(&bytes)
 }
 

@@ -54,7 +54,7 @@ pub struct TimingConfig {
 
 impl DeployConfig {
     pub fn load(path: &Path) -> Result<Self, ChainError> {
-        Self::from_json(&fsutil::read(path)?, path)
+        Self::from_json(&fsutil::read_at_most(path, 1 << 20, "deployment config")?, path)
     }
 
     /// Parses a config's bytes; `path` names it in errors.
@@ -137,7 +137,7 @@ pub struct DeployGas {
 
 impl Deployment {
     pub fn load(path: &Path) -> Result<Self, ChainError> {
-        Self::from_json(&fsutil::read(path)?, path)
+        Self::from_json(&fsutil::read_at_most(path, 1 << 20, "deployment record")?, path)
     }
 
     /// Parses a record's bytes; `path` names it in errors.

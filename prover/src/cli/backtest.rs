@@ -29,6 +29,9 @@ use super::{progress, EXIT_INVALID};
 /// Examples:
 ///   zkpolicy backtest --out-dir backtest/
 ///   zkpolicy backtest --model trained/model.json --float trained/policy.float.json --epochs 96 --out-dir backtest/
+/// The longest scenario `backtest` runs: about 27 years of daily epochs.
+const MAX_EPOCHS: usize = 10_000;
+
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct BacktestArgs {
@@ -66,7 +69,10 @@ pub struct BacktestArgs {
 
 impl BacktestArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        anyhow::ensure!(self.epochs > 0, "--epochs must be at least 1");
+        anyhow::ensure!(
+            (1..=MAX_EPOCHS).contains(&self.epochs),
+            "--epochs must be between 1 and {MAX_EPOCHS} (a scenario's epochs are held in memory)"
+        );
         let model = load_model(self.model.as_ref())?;
         let integer = IntegerPolicy::new((*model).clone()).context("the model cannot drive the simulator")?;
         let float = match &self.float {

@@ -24,8 +24,8 @@ use super::progress;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct SetupArgs {
-    /// Circuit size (log2 rows); default: the size the model needs.
-    #[arg(long)]
+    /// Circuit size (log2 rows, 1 to 28); default: the size the model needs.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(srs::MAX_FILE_K)))]
     k: Option<u32>,
 
     /// Model whose circuit size to use (default: the bundled tokenomics policy).
@@ -49,6 +49,9 @@ pub struct SetupArgs {
     json: bool,
 }
 
+/// The largest development SRS `setup` generates: 2^26 points take about 8 GiB.
+const MAX_DEV_K: u32 = 26;
+
 fn keccak_hex(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(keccak256(bytes)))
 }
@@ -59,6 +62,13 @@ impl SetupArgs {
             Some(k) => k,
             None => circuit(load_model(self.model.as_ref())?)?.shape().k,
         };
+        if self.from.is_none() && k > MAX_DEV_K {
+            bail!(
+                "the development SRS is generated in memory, up to k = {MAX_DEV_K} (k = {k} would need about {} GiB); \
+                 import a ceremony's powers of tau with --from for larger circuits",
+                ((1u64 << k) * 128) >> 30
+            );
+        }
         let spinner = progress::spinner(&format!("preparing params for k = {k}"), self.json);
         let (params, source) = match (&self.from, &self.checksum) {
             (Some(path), Some(expected)) => {

@@ -482,3 +482,30 @@ fn an_exported_verifying_key_verifies_without_the_weights_and_refuses_edits() {
             .stderr(predicates::str::contains(named));
     }
 }
+
+/// Input that used to be taken silently, hang or crash: each is refused by name, exit 2.
+#[test]
+fn duplicate_keys_endless_files_and_impossible_sizes_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // `{"kpis": {…, "fee": x, "fee": y}}`: the last one no longer wins silently.
+    let sample = std::fs::read_to_string(models().join("kpis-sample.json")).expect("sample");
+    let doubled = sample.replacen("\"staking_ratio\"", "\"staking_ratio\": 0.5, \"staking_ratio\"", 1);
+    assert_ne!(doubled, sample);
+    std::fs::write(d.join("dup.json"), doubled).expect("write");
+    prove(d, &d.join("dup.json"), "out.json").code(2).stderr(predicates::str::contains("duplicate key \"staking_ratio\""));
+    // An endless file is read only up to its limit.
+    prove(d, Path::new("/dev/zero"), "out.json").code(2).stderr(predicates::str::contains("larger than"));
+    zkpolicy(d).args(["inspect", "--model", "/dev/zero"]).assert().code(2).stderr(predicates::str::contains("larger than"));
+    verify(d, "tokenomics-policy.json", "/dev/zero").code(2).stderr(predicates::str::contains("a proof artifact is at most"));
+    assert!(!d.join("out.json").exists());
+    // Sizes the machine cannot hold.
+    zkpolicy(d).args(["setup", "--k", "40", "--out", "p.bin"]).assert().code(2).stderr(predicates::str::contains("1..=28"));
+    zkpolicy(d).args(["setup", "--k", "27", "--out", "p.bin"]).assert().code(2).stderr(predicates::str::contains("up to k = 26"));
+    zkpolicy(d)
+        .args(["backtest", "--epochs", "100000000", "--no-prove", "--out-dir", "b"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--epochs must be between 1 and 10000"));
+    assert!(!d.join("p.bin").exists() && !d.join("b").exists());
+}

@@ -46,7 +46,8 @@ pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> 
 /// skipped), into vectors ordered like `input_names`.
 pub fn read_calibration_jsonl<S: AsRef<str>>(path: impl AsRef<Path>, input_names: &[S]) -> Result<Vec<Vec<f64>>, LabError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| LabError::Io { path: path.to_owned(), source })?;
+    let text = zkpolicy_model::io::read_text_limited(path, zkpolicy_model::io::MAX_MODEL_BYTES)
+        .map_err(|source| LabError::Io { path: path.to_owned(), source })?;
     parse_calibration_jsonl(&text, path, input_names)
 }
 
@@ -55,7 +56,8 @@ pub fn parse_calibration_jsonl<S: AsRef<str>>(text: &str, path: &Path, input_nam
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Line {
-        kpis: serde_json::Map<String, serde_json::Value>,
+        #[serde(deserialize_with = "zkpolicy_model::kpis::unique_keys")]
+        kpis: std::collections::BTreeMap<String, serde_json::Value>,
     }
     let mut rows = Vec::new();
     for (index, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {

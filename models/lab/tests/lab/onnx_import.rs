@@ -533,6 +533,11 @@ fn calibration_jsonl_errors_name_line_and_kpi() {
             other => panic!("{name}: expected a line-3 error, got {other}"),
         }
     }
+    // A KPI given twice on one line is refused, not resolved to the last value.
+    match jsonl_error("duplicate", &[good, r#"{"kpis": {"a": 1, "b": 2, "a": 3}}"#]) {
+        LabError::CalibrationLine { line: 2, reason, .. } => assert!(reason.contains("duplicate key \"a\""), "{reason}"),
+        other => panic!("expected a line-2 duplicate-key error, got {other}"),
+    }
 }
 
 #[test]
