@@ -151,12 +151,32 @@ impl Client {
         }
         match err {
             RpcError::Transport(kind) => {
+                // The HTTP library quotes the URL it was given, and not always in the form the
+                // user wrote (it drops credentials), so every URL in the text is redacted.
                 let detail = self.secret_url.iter().fold(kind.to_string(), |d, secret| d.replace(secret.as_str(), &self.url));
-                ChainError::Unreachable { url: self.url.clone(), detail }
+                ChainError::Unreachable { url: self.url.clone(), detail: scrub_urls(&detail) }
             }
-            other => ChainError::Answer(format!("{what}: {other}")),
+            other => ChainError::Answer(scrub_urls(&format!("{what}: {other}"))),
         }
     }
+}
+
+/// `text` with every `http(s)://` or `ws(s)://` URL in it shown as [`redacted`] shows it
+/// (a URL runs to the next space, quote, parenthesis or bracket).
+pub fn scrub_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["http://", "https://", "ws://", "wss://"].iter().filter_map(|s| rest.find(s)).min() {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find(|c: char| c.is_whitespace() || "()[]<>\"'`".contains(c)).map_or(rest.len(), |e| at + e);
+        match rest[at..end].parse::<Url>() {
+            Ok(url) => out.push_str(&redacted(&url)),
+            Err(_) => out.push_str("<url>"),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `scheme://host[:port]`, with `/…` when the URL has a path, query or credentials.
@@ -174,6 +194,13 @@ pub fn redacted(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_url_in_a_library_message_is_redacted() {
+        let text = "error sending request for url (http://127.0.0.1:1/v3/KEY?key=SECRET) via https://u:p@h.example:8/x";
+        assert_eq!(scrub_urls(text), "error sending request for url (http://127.0.0.1:1/…) via https://h.example:8/…");
+        assert_eq!(scrub_urls("no url here"), "no url here");
+    }
 
     #[test]
     fn messages_never_show_an_rpc_urls_path_query_or_credentials() {

@@ -210,7 +210,14 @@ fn chain_commands_name_an_unreachable_node_a_missing_key_and_bad_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_config(d);
-    let dead = "http://127.0.0.1:1";
+    // Nothing listens there; the URL carries credentials, a key in the path and one in the query.
+    let dead = "http://user:hunter2@127.0.0.1:1/v3/APIKEY123?key=SECRET456";
+    let no_secret = || {
+        predicates::str::contains("hunter2")
+            .not()
+            .and(predicates::str::contains("APIKEY123").not())
+            .and(predicates::str::contains("SECRET456").not())
+    };
     std::fs::write(d.join("deployment.json"), b"{\"format\": \"zkpolicy-deployment\"").expect("write");
     let commands: [&[&str]; 4] = [
         &["deploy", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs"],
@@ -223,11 +230,17 @@ fn chain_commands_name_an_unreachable_node_a_missing_key_and_bad_files() {
     // An unreachable RPC: exit 2, naming the URL, and no record written.
     let mut deploy = zkpolicy(d);
     deploy.args(commands[0]).args(["--rpc", dead]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[1]);
-    deploy.assert().code(2).stderr(predicates::str::contains("cannot reach the JSON-RPC node at http://127.0.0.1:1"));
+    deploy.assert().code(2).stderr(predicates::str::contains("cannot reach the JSON-RPC node at http://127.0.0.1:1/…")).stderr(no_secret());
     let mut commit = zkpolicy(d);
     commit.args(commands[1]).arg(&sample).args(["--rpc", dead]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[1]);
-    commit.assert().code(2).stderr(predicates::str::contains("cannot reach"));
-    zkpolicy(d).args(commands[3]).args(["--rpc", dead]).assert().code(2).stderr(predicates::str::contains("cannot reach"));
+    commit.assert().code(2).stderr(predicates::str::contains("cannot reach")).stderr(no_secret());
+    zkpolicy(d)
+        .args(commands[3])
+        .args(["--rpc", dead])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot reach"))
+        .stderr(no_secret());
 
     // No key: the variable is named. A malformed key: its value is never echoed.
     zkpolicy(d)
