@@ -27,6 +27,9 @@ pub const DEV_SRS_SEED: u64 = 0x7a6b_706f_6c69_6379; // "zkpolicy"
 pub enum SrsSource {
     /// Generated from [`DEV_SRS_SEED`]: development only.
     Dev,
+    /// The development SRS, kept in this directory once generated (`dev-k<k>.bin`), so
+    /// each command does not spend most of its time making it again.
+    DevCached(PathBuf),
     /// A powers-of-tau file in halo2's raw `ParamsKZG` format.
     File(PathBuf),
 }
@@ -36,7 +39,7 @@ impl SrsSource {
     /// so a file is named by its content (keccak-256 prefix), not its name.
     pub fn id(&self) -> String {
         match self {
-            Self::Dev => "dev".into(),
+            Self::Dev | Self::DevCached(_) => "dev".into(),
             Self::File(path) => match std::fs::read(path) {
                 Ok(bytes) => format!("srs-{}", hex::encode(&keccak256(&bytes)[..8])),
                 // `params` reports the read error; no cache entry can match this id.
@@ -49,6 +52,7 @@ impl SrsSource {
     pub fn params(&self, k: u32) -> Result<ParamsKZG<Bn256>, ProverError> {
         match self {
             Self::Dev => Ok(dev_params_insecure(k)),
+            Self::DevCached(dir) => Ok(dev_params_cached(dir, k)),
             Self::File(path) => load(path, k),
         }
     }
@@ -57,6 +61,31 @@ impl SrsSource {
 /// INSECURE development params for `2^k` rows, deterministic from [`DEV_SRS_SEED`].
 pub fn dev_params_insecure(k: u32) -> ParamsKZG<Bn256> {
     ParamsKZG::<Bn256>::setup(k, ChaCha20Rng::seed_from_u64(DEV_SRS_SEED))
+}
+
+/// The development params for `k` from `dir`, or generated and written there. The file
+/// starts with the keccak-256 of the rest, and one that does not check out, or does not
+/// read back as the development SRS at this `k`, is made again; a cache that cannot be
+/// written costs only the time to regenerate next time.
+fn dev_params_cached(dir: &Path, k: u32) -> ParamsKZG<Bn256> {
+    let path = dir.join(format!("dev-k{k}.bin"));
+    if let Ok(framed) = std::fs::read(&path) {
+        if framed.len() > 32 && framed[..32] == keccak256(&framed[32..]) {
+            if let Ok(params) = from_bytes(&framed[32..], k, &path) {
+                if params.k() == k && is_dev(&params) {
+                    return params;
+                }
+            }
+        }
+    }
+    let params = dev_params_insecure(k);
+    let mut bytes = Vec::new();
+    if params.write_custom(&mut bytes, SerdeFormat::RawBytes).is_ok() {
+        let mut framed = keccak256(&bytes).to_vec();
+        framed.extend_from_slice(&bytes);
+        let _ = fsutil::write_atomic(&path, &framed);
+    }
+    params
 }
 
 /// Whether `params` are the development SRS, whatever file they came from: its

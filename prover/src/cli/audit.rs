@@ -5,9 +5,8 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::chain::{self, Client, Deployment};
 use zkpolicy_prover::evm;
-use zkpolicy_verifier_contract::compile::{self, Compiled};
 
-use super::common::{print_json, KeyArgs, RpcArgs, StatementArgs, DEFAULT_VERIFIER};
+use super::common::{print_json, shipped_or_compiled, KeyArgs, RpcArgs, StatementArgs};
 use super::EXIT_INVALID;
 
 /// Check a deployment against a revealed model: the verifier on chain is exactly the
@@ -61,14 +60,7 @@ impl AuditArgs {
         let client = Client::connect(&self.rpc.rpc, None)?;
         let (params, vk, _) = statement.verifying_key(&self.keys)?;
         let source = evm::verifier_source(&params, &vk, model)?;
-        let bundled = Compiled::parse_artifact(DEFAULT_VERIFIER)?;
-        let bundled_keccak: serde_json::Value = serde_json::from_str(DEFAULT_VERIFIER)?;
-        let expected = if bundled_keccak["sourceKeccak"].as_str() == Some(evm::source_keccak(&source).as_str()) {
-            bundled.deployed_bytecode
-        } else {
-            let dir = self.solc_dir.clone().unwrap_or_else(|| compile::bundled_dir().to_path_buf());
-            evm::compile_verifier(&source, &dir)?.deployed_bytecode
-        };
+        let expected = shipped_or_compiled(&source, self.solc_dir.as_deref(), self.json)?.deployed_bytecode;
         let on_chain = client.code("verifier code read", record.verifier)?;
         let commitment = model.commitment().to_string();
         let controller_commitment = format!("0x{}", hex::encode(chain::model_commitment(&client, record.controller)?));

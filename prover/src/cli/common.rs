@@ -15,6 +15,7 @@ use zkpolicy_prover::chain::{Client, Deployment};
 use zkpolicy_prover::keys::{KeyCache, Prepared};
 use zkpolicy_prover::srs::SrsSource;
 use zkpolicy_prover::vkey::PublishedKey;
+use zkpolicy_verifier_contract::compile::{self, Compiled};
 
 /// The KPI snapshot bundled with the default model, compiled in so `demo` runs from any directory.
 pub const DEFAULT_KPIS: &str = zkpolicy_lab::bundled::DEFAULT_KPIS;
@@ -38,7 +39,7 @@ impl KeyArgs {
             Some(path) => SrsSource::File(path.clone()),
             None => {
                 eprintln!("warning: using the INSECURE development SRS (public seed); pass --srs for real deployments");
-                SrsSource::Dev
+                SrsSource::DevCached(self.cache_dir.join("srs"))
             }
         }
     }
@@ -125,6 +126,21 @@ pub fn load_model(path: Option<&PathBuf>) -> anyhow::Result<Arc<zkpolicy_model::
 
 pub fn circuit(model: Arc<zkpolicy_model::Model>) -> anyhow::Result<PolicyCircuit> {
     Ok(PolicyCircuit::new(model)?)
+}
+
+/// The compiled verifier whose source is exactly `source`: the one shipped in the binary
+/// when it is (the default model with the development SRS), so no compiler is needed;
+/// otherwise compiled with the solc-js in `solc_dir` (default: the repository's).
+pub fn shipped_or_compiled(source: &str, solc_dir: Option<&std::path::Path>, quiet: bool) -> anyhow::Result<Compiled> {
+    let shipped: serde_json::Value = serde_json::from_str(DEFAULT_VERIFIER)?;
+    if shipped["sourceKeccak"].as_str() == Some(zkpolicy_prover::evm::source_keccak(source).as_str()) {
+        return Ok(Compiled::from_artifact(&shipped)?);
+    }
+    let dir = solc_dir.map_or_else(|| compile::bundled_dir().to_path_buf(), std::path::Path::to_path_buf);
+    let spinner = super::progress::spinner("compiling the verifier (solc)", quiet);
+    let compiled = zkpolicy_prover::evm::compile_verifier(source, &dir)?;
+    spinner.finish_and_clear();
+    Ok(compiled)
 }
 
 /// Prints `value` as pretty JSON on stdout.

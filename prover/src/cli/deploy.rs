@@ -6,9 +6,9 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::chain::{self, DeployConfig, VerifierCode};
 use zkpolicy_prover::{evm, srs};
-use zkpolicy_verifier_contract::compile::{self, Compiled};
+use zkpolicy_verifier_contract::compile::Compiled;
 
-use super::common::{print_json, KeyArgs, SenderArgs, StatementArgs, DEFAULT_VERIFIER};
+use super::common::{print_json, shipped_or_compiled, KeyArgs, SenderArgs, StatementArgs};
 use super::progress;
 
 /// Deploy the verifier, the KPI source and the controller over JSON-RPC.
@@ -123,14 +123,6 @@ impl DeployArgs {
             }
             return Ok(Compiled::from_artifact(&artifact).with_context(|| format!("verifier artifact {}", path.display()))?.bytecode);
         }
-        let bundled: serde_json::Value = serde_json::from_str(DEFAULT_VERIFIER)?;
-        if bundled["sourceKeccak"].as_str() == Some(want.as_str()) {
-            return Ok(Compiled::from_artifact(&bundled)?.bytecode);
-        }
-        let solc_dir = self.solc_dir.clone().unwrap_or_else(|| compile::bundled_dir().to_path_buf());
-        let spinner = progress::spinner("compiling the verifier (solc)", self.json);
-        let compiled = evm::compile_verifier(source, &solc_dir)?;
-        spinner.finish_and_clear();
-        Ok(compiled.bytecode)
+        Ok(shipped_or_compiled(source, self.solc_dir.as_deref(), self.json)?.bytecode)
     }
 }

@@ -7,9 +7,8 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::{evm, proof, ProverError};
-use zkpolicy_verifier_contract::compile;
 
-use super::common::{print_json, KeyArgs, StatementArgs};
+use super::common::{print_json, shipped_or_compiled, KeyArgs, StatementArgs};
 use super::EXIT_INVALID;
 
 /// Verify a proof artifact against a model, or against its exported verifying key.
@@ -69,7 +68,7 @@ impl VerifyArgs {
         let evm_report = match (&public, self.evm) {
             (Some(public), true) => {
                 let source = evm::verifier_source(&params, &vk, model)?;
-                let compiled = evm::compile_verifier(&source, compile::bundled_dir())?;
+                let compiled = shipped_or_compiled(&source, None, self.json)?;
                 let v = evm::verify_in_evm(&compiled.bytecode, public, &proof_bytes)?;
                 if !v.valid && valid {
                     valid = false;

@@ -109,6 +109,15 @@ fn corrupt_cached_keys_are_regenerated() {
     std::fs::write(&pk, bytes).expect("write");
     assert_eq!(stdout_json(&prove(d, &models().join("kpis-sample.json"), "proof.json").success())["keys"], "generated");
     verify(d, "tokenomics-policy.json", "proof.json").success();
+    // The development SRS is cached beside the keys; a damaged copy is made again, not used.
+    let srs = d.join(".zkpolicy/srs/dev-k10.bin");
+    let fresh = std::fs::read(&srs).expect("cached development SRS");
+    let mut bytes = fresh.clone();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&srs, bytes).expect("write");
+    verify(d, "tokenomics-policy.json", "proof.json").success();
+    assert_eq!(std::fs::read(&srs).expect("rewritten"), fresh, "the damaged cache is replaced by the real SRS");
 }
 
 fn walk(dir: PathBuf) -> Vec<PathBuf> {
@@ -422,7 +431,7 @@ fn an_exported_verifying_key_verifies_without_the_weights_and_refuses_edits() {
     let verdict =
         stdout_json(&zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--proof", "proof.json", "--json"]).assert().success());
     assert_eq!(verdict["valid"], true, "{verdict}");
-    assert!(!v.join(".zkpolicy").exists(), "verifying with a published key generates no keys");
+    assert!(!v.join(".zkpolicy/keys").exists(), "verifying with a published key generates no keys");
     zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--model", "m.json", "--proof", "proof.json"]).assert().code(2);
 
     // Another output for the same proof: invalid, exactly as against the model.
