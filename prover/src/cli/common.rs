@@ -143,6 +143,17 @@ pub fn shipped_or_compiled(source: &str, solc_dir: Option<&std::path::Path>, qui
     Ok(compiled)
 }
 
+/// Refuses an output path that is also one of the inputs: writing it would destroy the input.
+pub fn distinct_output(out: &std::path::Path, inputs: &[Option<&std::path::Path>]) -> anyhow::Result<()> {
+    let Ok(target) = out.canonicalize() else { return Ok(()) };
+    for input in inputs.iter().flatten() {
+        if input.canonicalize().is_ok_and(|i| i == target) {
+            anyhow::bail!("--out {} is also an input of this command; write the result to another file", out.display());
+        }
+    }
+    Ok(())
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

@@ -8,7 +8,7 @@ use zkpolicy_prover::chain::{self, DeployConfig, VerifierCode};
 use zkpolicy_prover::{evm, srs};
 use zkpolicy_verifier_contract::compile::Compiled;
 
-use super::common::{print_json, shipped_or_compiled, KeyArgs, SenderArgs, StatementArgs};
+use super::common::{distinct_output, print_json, shipped_or_compiled, KeyArgs, SenderArgs, StatementArgs};
 use super::progress;
 
 /// Deploy the verifier, the KPI source and the controller over JSON-RPC.
@@ -67,6 +67,10 @@ pub struct DeployArgs {
 
 impl DeployArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        distinct_output(
+            &self.out,
+            &[Some(&self.config), self.verifier.as_deref(), self.statement.model.as_deref(), self.statement.vk.as_deref()],
+        )?;
         let statement = self.statement.load()?;
         let model = statement.card();
         let config = DeployConfig::load(&self.config)?;

@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::vkey::VerifyingKeyFile;
 
-use super::common::{circuit, load_model, print_json, KeyArgs};
+use super::common::{circuit, distinct_output, load_model, print_json, KeyArgs};
 use super::progress;
 
 /// Export a model's verifying key with its public model card, for verifiers who never see the weights.
@@ -40,6 +40,7 @@ pub struct ExportVkArgs {
 
 impl ExportVkArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        distinct_output(&self.out, &[self.model.as_deref()])?;
         let model = load_model(self.model.as_ref())?;
         let circuit = circuit(model.clone())?;
         let srs = self.keys.srs();

@@ -10,7 +10,7 @@ use zkpolicy_lab::synth;
 use zkpolicy_model::Model;
 use zkpolicy_prover::fsutil;
 
-use super::common::{load_model, print_json};
+use super::common::{distinct_output, load_model, print_json};
 use super::train::print_errors;
 
 /// Import an ONNX MLP policy and quantize it, calibrated on sample KPI vectors.
@@ -69,6 +69,7 @@ pub struct ImportArgs {
 
 impl ImportArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        distinct_output(&self.out, &[Some(&self.onnx), Some(&self.calibration), self.io.as_deref()])?;
         let imported = onnx::load_onnx(&self.onnx).with_context(|| format!("ONNX model {}", self.onnx.display()))?;
         let io_model = load_model(self.io.as_ref())?;
         let io = IoSpec::of_model(io_model.file());

@@ -11,7 +11,7 @@ use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::keys::Prepared;
 use zkpolicy_prover::proof::{self, BatchJob};
 
-use super::common::{circuit, load_model, print_json, KeyArgs};
+use super::common::{circuit, distinct_output, load_model, print_json, KeyArgs};
 use super::progress;
 
 /// Prove the model's adjustment for one KPI snapshot, or for a directory of them.
@@ -57,6 +57,7 @@ impl ProveArgs {
         if self.kpis.is_dir() {
             return self.run_batch();
         }
+        distinct_output(&self.out, &[Some(&self.kpis), self.model.as_deref()])?;
         let model = load_model(self.model.as_ref())?;
         let kpis = KpiSnapshot::load(&self.kpis)
             .and_then(|s| s.quantize(model.card()))

@@ -508,6 +508,10 @@ fn duplicate_keys_endless_files_and_impossible_sizes_are_refused() {
     zkpolicy(d).args(["inspect", "--model", "/dev/zero"]).assert().code(2).stderr(predicates::str::contains("larger than"));
     verify(d, "tokenomics-policy.json", "/dev/zero").code(2).stderr(predicates::str::contains("a proof artifact is at most"));
     assert!(!d.join("out.json").exists());
+    // An output that names an input would destroy it.
+    std::fs::write(d.join("k.json"), &sample).expect("write");
+    prove(d, &d.join("k.json"), "k.json").code(2).stderr(predicates::str::contains("is also an input"));
+    assert_eq!(std::fs::read_to_string(d.join("k.json")).expect("kept"), sample);
     // Sizes the machine cannot hold.
     zkpolicy(d).args(["setup", "--k", "40", "--out", "p.bin"]).assert().code(2).stderr(predicates::str::contains("1..=28"));
     zkpolicy(d).args(["setup", "--k", "27", "--out", "p.bin"]).assert().code(2).stderr(predicates::str::contains("up to k = 26"));
