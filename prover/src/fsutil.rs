@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use zkpolicy_verifier_contract::transcript::keccak256;
+
 use crate::ProverError;
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it
@@ -40,4 +42,23 @@ pub fn read_at_most(path: &Path, max: u64, what: &'static str) -> Result<Vec<u8>
         }
         _ => ProverError::Read { path: path.to_owned(), source },
     })
+}
+
+/// Writes `bytes` behind their keccak-256, so a truncated or edited file is detected on read.
+pub(crate) fn write_checked(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
+    let mut framed = keccak256(bytes).to_vec();
+    framed.extend_from_slice(bytes);
+    write_atomic(path, &framed)
+}
+
+/// The payload of a [`write_checked`] file if it exists and its digest matches; `None` otherwise.
+pub(crate) fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, ProverError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let framed = read(path)?;
+    if framed.len() < 32 || framed[..32] != keccak256(&framed[32..]) {
+        return Ok(None);
+    }
+    Ok(Some(framed[32..].to_vec()))
 }

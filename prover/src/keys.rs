@@ -13,7 +13,6 @@ use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey}
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use zkpolicy_circuits::{PolicyCircuit, PolicyParams};
-use zkpolicy_verifier_contract::transcript::keccak256;
 
 use crate::fsutil;
 use crate::srs::SrsSource;
@@ -21,7 +20,8 @@ use crate::ProverError;
 
 /// Bumped whenever the circuit layout changes, so stale cached keys are not reused.
 pub const CIRCUIT_VERSION: &str = "c1";
-const KEY_FORMAT: SerdeFormat = SerdeFormat::RawBytes;
+/// How keys are written, in the cache and in exported key files.
+pub(crate) const KEY_FORMAT: SerdeFormat = SerdeFormat::RawBytes;
 
 /// The verifying key. Keys are built without selector compression: the
 /// circuit has no selectors (its gates are switched by op-code fixed columns),
@@ -79,7 +79,7 @@ impl KeyCache {
             |bytes| ProvingKey::<G1Affine>::from_bytes::<PolicyCircuit>(bytes, KEY_FORMAT, lanes).ok(),
             || {
                 let pk = keygen(params, circuit)?;
-                write_checked(&path.with_file_name("vk.bin"), &pk.get_vk().to_bytes(KEY_FORMAT))?;
+                fsutil::write_checked(&path.with_file_name("vk.bin"), &pk.get_vk().to_bytes(KEY_FORMAT))?;
                 Ok(pk)
             },
             |pk| pk.to_bytes(KEY_FORMAT),
@@ -111,30 +111,12 @@ fn cached<T>(
     make: impl FnOnce() -> Result<T, ProverError>,
     encode: impl FnOnce(&T) -> Vec<u8>,
 ) -> Result<(T, KeyOrigin), ProverError> {
-    if let Some(value) = read_checked(path)?.as_deref().and_then(decode) {
+    if let Some(value) = fsutil::read_checked(path)?.as_deref().and_then(decode) {
         return Ok((value, KeyOrigin::Cached));
     }
     let value = make()?;
-    write_checked(path, &encode(&value))?;
+    fsutil::write_checked(path, &encode(&value))?;
     Ok((value, KeyOrigin::Generated))
-}
-
-fn write_checked(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
-    let mut framed = keccak256(bytes).to_vec();
-    framed.extend_from_slice(bytes);
-    fsutil::write_atomic(path, &framed)
-}
-
-/// The file's payload if it exists and its digest matches; `None` otherwise.
-fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, ProverError> {
-    if !path.exists() {
-        return Ok(None);
-    }
-    let framed = fsutil::read(path)?;
-    if framed.len() < 32 || framed[..32] != keccak256(&framed[32..]) {
-        return Ok(None);
-    }
-    Ok(Some(framed[32..].to_vec()))
 }
 
 /// A model made ready to prove: its circuit at the planned shape, the SRS at that size,

@@ -69,21 +69,13 @@ pub fn dev_params_insecure(k: u32) -> ParamsKZG<Bn256> {
 /// written costs only the time to regenerate next time.
 fn dev_params_cached(dir: &Path, k: u32) -> ParamsKZG<Bn256> {
     let path = dir.join(format!("dev-k{k}.bin"));
-    if let Ok(framed) = std::fs::read(&path) {
-        if framed.len() > 32 && framed[..32] == keccak256(&framed[32..]) {
-            if let Ok(params) = from_bytes(&framed[32..], k, &path) {
-                if params.k() == k && is_dev(&params) {
-                    return params;
-                }
-            }
-        }
+    let cached = fsutil::read_checked(&path).ok().flatten().and_then(|bytes| from_bytes(&bytes, k, &path).ok());
+    if let Some(params) = cached.filter(|p| p.k() == k && is_dev(p)) {
+        return params;
     }
     let params = dev_params_insecure(k);
-    let mut bytes = Vec::new();
-    if params.write_custom(&mut bytes, SerdeFormat::RawBytes).is_ok() {
-        let mut framed = keccak256(&bytes).to_vec();
-        framed.extend_from_slice(&bytes);
-        let _ = fsutil::write_atomic(&path, &framed);
+    if let Ok(bytes) = encode(&params) {
+        let _ = fsutil::write_checked(&path, &bytes);
     }
     params
 }
@@ -137,9 +129,14 @@ pub fn from_bytes(bytes: &[u8], k: u32, path: &Path) -> Result<ParamsKZG<Bn256>,
 }
 
 pub fn save(path: &Path, params: &ParamsKZG<Bn256>) -> Result<(), ProverError> {
+    fsutil::write_atomic(path, &encode(params).map_err(|source| ProverError::Write { path: path.to_owned(), source })?)
+}
+
+/// The params in the file format [`from_bytes`] reads.
+fn encode(params: &ParamsKZG<Bn256>) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    params.write_custom(&mut bytes, SerdeFormat::RawBytes).map_err(|source| ProverError::Write { path: path.to_owned(), source })?;
-    fsutil::write_atomic(path, &bytes)
+    params.write_custom(&mut bytes, SerdeFormat::RawBytes)?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

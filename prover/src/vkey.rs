@@ -12,7 +12,6 @@ use halo2_proofs::arithmetic::CurveAffine;
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, VerifyingKey};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
-use halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};
 use zkpolicy_circuits::layout::LANE_CHOICES;
 use zkpolicy_circuits::{PolicyCircuit, PolicyParams};
@@ -20,7 +19,7 @@ use zkpolicy_model::ModelCard;
 use zkpolicy_verifier_contract::transcript::keccak256;
 
 use crate::artifact::PROOF_SYSTEM;
-use crate::keys::CIRCUIT_VERSION;
+use crate::keys::{CIRCUIT_VERSION, KEY_FORMAT};
 use crate::srs::MAX_FILE_K;
 use crate::{fsutil, ProverError};
 
@@ -28,7 +27,6 @@ pub const VK_FORMAT: &str = "zkpolicy-verifying-key";
 pub const VK_VERSION: u32 = 1;
 /// A verifying key file is a few kilobytes; anything far larger is not one.
 const MAX_FILE_BYTES: u64 = 1 << 20;
-const KEY_FORMAT: SerdeFormat = SerdeFormat::RawBytes;
 /// Bytes of one G1 point in [`KEY_FORMAT`].
 const POINT_BYTES: usize = 64;
 
