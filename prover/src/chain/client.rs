@@ -35,8 +35,6 @@ pub struct Client {
     provider: DynProvider,
     /// The URL as shown in messages (see [`redacted`]).
     url: String,
-    /// The URL as given and as normalised, scrubbed from transport errors.
-    secret_url: [String; 2],
     from: Option<Address>,
     chain_id: u64,
 }
@@ -47,7 +45,6 @@ impl Client {
         // RPC URLs often carry an API key: messages show only scheme, host and port.
         let parsed = url.parse::<Url>().map_err(|e| ChainError::BadUrl { detail: e.to_string() })?;
         let shown = redacted(&parsed);
-        let secret_url = [url.to_owned(), parsed.to_string()];
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -62,7 +59,7 @@ impl Client {
             Some(signer) => builder.wallet(EthereumWallet::from(signer)).connect_http(parsed).erased(),
             None => builder.connect_http(parsed).erased(),
         };
-        let mut client = Self { runtime, provider, url: shown, secret_url, from, chain_id: 0 };
+        let mut client = Self { runtime, provider, url: shown, from, chain_id: 0 };
         client.chain_id = client.block_on("eth_chainId", |p| async move { p.get_chain_id().await })?;
         Ok(client)
     }
@@ -153,20 +150,22 @@ impl Client {
             RpcError::Transport(kind) => {
                 // The HTTP library quotes the URL it was given, and not always in the form the
                 // user wrote (it drops credentials), so every URL in the text is redacted.
-                let detail = self.secret_url.iter().fold(kind.to_string(), |d, secret| d.replace(secret.as_str(), &self.url));
-                ChainError::Unreachable { url: self.url.clone(), detail: scrub_urls(&detail) }
+                ChainError::Unreachable { url: self.url.clone(), detail: scrub_urls(&kind.to_string()) }
             }
             other => ChainError::Answer(scrub_urls(&format!("{what}: {other}"))),
         }
     }
 }
 
-/// `text` with every `http(s)://` or `ws(s)://` URL in it shown as [`redacted`] shows it
-/// (a URL runs to the next space, quote, parenthesis or bracket).
+/// `text` with every `http(s)://` or `ws(s)://` URL in it, in any letter case, shown as
+/// [`redacted`] shows it (a URL runs to the next space, quote, parenthesis or bracket).
 pub fn scrub_urls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = ["http://", "https://", "ws://", "wss://"].iter().filter_map(|s| rest.find(s)).min() {
+    loop {
+        // ASCII lowercasing keeps every byte offset, so positions found in it index `rest`.
+        let lower = rest.to_ascii_lowercase();
+        let Some(at) = ["http://", "https://", "ws://", "wss://"].iter().filter_map(|s| lower.find(s)).min() else { break };
         out.push_str(&rest[..at]);
         let end = rest[at..].find(|c: char| c.is_whitespace() || "()[]<>\"'`".contains(c)).map_or(rest.len(), |e| at + e);
         match rest[at..end].parse::<Url>() {
@@ -200,6 +199,7 @@ mod tests {
         let text = "error sending request for url (http://127.0.0.1:1/v3/KEY?key=SECRET) via https://u:p@h.example:8/x";
         assert_eq!(scrub_urls(text), "error sending request for url (http://127.0.0.1:1/…) via https://h.example:8/…");
         assert_eq!(scrub_urls("no url here"), "no url here");
+        assert_eq!(scrub_urls("at HTTP://127.0.0.1:1/v3/KEY"), "at http://127.0.0.1:1/…");
     }
 
     #[test]
