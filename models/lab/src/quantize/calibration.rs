@@ -18,12 +18,13 @@ use crate::LabError;
 pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> Result<Vec<OutputError>, LabError> {
     let file = model.file();
     let bounds: Vec<(f64, f64)> = file.outputs.iter().map(|o| (o.min as f64, o.max as f64)).collect();
+    let net = FloatNet::new(policy);
     let diffs = kpis
         .par_iter()
         .map(|x| {
             let values = x.iter().zip(&file.inputs).map(|(v, spec)| (v * (1u64 << spec.scale_bits) as f64).round() as i64).collect();
             let integer = infer(model, &QuantizedKpis::new(model, values)?)?.outputs;
-            let float = policy.forward(x, &bounds);
+            let float = net.forward(x, &bounds);
             Ok(integer.iter().zip(&float).map(|(&q, f)| (q as f64 - f).abs()).collect::<Vec<f64>>())
         })
         .collect::<Result<Vec<_>, LabError>>()?;
