@@ -14,13 +14,6 @@ fn fixture(name: &str) -> &'static Prepared {
     common::prepared(name)
 }
 
-/// The KPIs with KPI `i` changed, unchecked: a claim the verifier must refuse.
-fn with_kpi(kpis: &QuantizedKpis, i: usize, change: impl Fn(i64) -> i64) -> QuantizedKpis {
-    let mut values = kpis.to_vec();
-    values[i] = change(values[i]);
-    QuantizedKpis::new_unsafe(values)
-}
-
 fn assert_invalid(result: Result<(), ProverError>, what: &str) {
     match result {
         Err(ProverError::InvalidProof { .. }) => {}
@@ -45,7 +38,7 @@ fn default_model_proof_verifies_and_every_tampering_is_rejected() {
     assert_invalid(verify(&f.params, vk, &epoch, &proof), "epoch + 1");
     for i in 0..public.kpis.len() {
         let mut p = public.clone();
-        p.kpis = with_kpi(&public.kpis, i, |v| v + 1);
+        p.kpis = common::changed_kpi(&public.kpis, i, |v| v + 1);
         assert_invalid(verify(&f.params, vk, &p, &proof), &format!("kpi {i}"));
     }
     for j in 0..public.outputs.len() {

@@ -71,7 +71,7 @@ fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
             let mut p = public.clone();
             match row {
                 0 => p.epoch = p.epoch.wrapping_add(1),
-                r if r <= p.kpis.len() => p.kpis = changed_kpi(&p.kpis, r - 1, |v| v + 1),
+                r if r <= p.kpis.len() => p.kpis = common::changed_kpi(&p.kpis, r - 1, |v| v + 1),
                 r => p.outputs[r - 1 - p.kpis.len()] += 1,
             }
             let native = proof::verify(&d.params, d.pk.get_vk(), &p, &bytes).is_ok();
@@ -255,7 +255,7 @@ fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
             let mut p = public.clone();
             match row {
                 0 => p.epoch = 0,
-                r if r <= p.kpis.len() => p.kpis = changed_kpi(&p.kpis, r - 1, |_| 0),
+                r if r <= p.kpis.len() => p.kpis = common::changed_kpi(&p.kpis, r - 1, |_| 0),
                 r => p.outputs[r - 1 - p.kpis.len()] = 0,
             }
             let native = proof::verify(&d.params, d.pk.get_vk(), &p, &bytes).expect_err("instance 0").to_string();
@@ -264,11 +264,4 @@ fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
         assert!(d.verdict(abi::verify_calldata(&bytes, &instance)).0, "{name}: the honest proof still verifies");
         eprintln!("{name}: {} proof forgeries and {} public-input forgeries rejected", cases.len(), 2 * instance.len());
     }
-}
-
-/// The KPIs with KPI `i` changed, unchecked: a claim the verifier must refuse.
-fn changed_kpi(kpis: &QuantizedKpis, i: usize, change: impl Fn(i64) -> i64) -> QuantizedKpis {
-    let mut values = kpis.to_vec();
-    values[i] = change(values[i]);
-    QuantizedKpis::new_unsafe(values)
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use zkpolicy_circuits::{Objective, PolicyCircuit};
-use zkpolicy_model::Model;
+use zkpolicy_model::{Model, QuantizedKpis};
 use zkpolicy_prover::keys::Prepared;
 use zkpolicy_prover::srs::SrsSource;
 
@@ -38,4 +38,11 @@ pub fn prepared(name: &str) -> &'static Prepared {
     let mut made = MADE.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     made.entry(name.to_string())
         .or_insert_with(|| Box::leak(Box::new(Prepared::fresh(test_circuit(name), SrsSource::Dev).expect("keygen"))))
+}
+
+/// The KPIs with KPI `i` changed and not checked: a claim a verifier must refuse.
+pub fn changed_kpi(kpis: &QuantizedKpis, i: usize, change: impl Fn(i64) -> i64) -> QuantizedKpis {
+    let mut values = kpis.to_vec();
+    values[i] = change(values[i]);
+    QuantizedKpis::new_unsafe(values)
 }
