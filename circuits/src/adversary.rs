@@ -75,7 +75,7 @@ impl Outcome {
 /// The advice columns of a circuit's shape, by role.
 pub fn columns(circuit: &PolicyCircuit) -> PolicyColumns {
     let mut cs = ConstraintSystem::<Fr>::default();
-    Chips::configure(&mut cs, circuit.shape().lanes).cols
+    Chips::configure(&mut cs, circuit.params()).cols
 }
 
 /// Synthesizes `circuit` against `instance` with `overwrites` applied (to any advice cell,

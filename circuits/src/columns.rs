@@ -4,6 +4,7 @@ use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::plonk::{Advice, Any, Column, ConstraintSystem, Fixed, Instance};
 
 use crate::field::{fr, Fr};
+use crate::policy::{PolicyParams, WeightMode};
 
 /// All columns of the policy circuit (see the crate docs for the table).
 #[derive(Clone, Debug)]
@@ -11,7 +12,14 @@ pub struct PolicyColumns {
     pub lanes: Vec<Column<Advice>>,
     pub acc: Column<Advice>,
     pub limb: Column<Advice>,
+    /// Fixed weights (one per lane); `weights[0]` also holds every other constant. In
+    /// private mode only `weights[0]` exists, for those constants and the hash's round
+    /// constants, IV, padding zero and commitment (which advice cells copy).
     pub weights: Vec<Column<Fixed>>,
+    /// Private mode: the weights as witnesses, one per lane (empty in fixed mode).
+    pub secret: Vec<Column<Advice>>,
+    /// Private mode: which hash round a row starts (see [`crate::chips::poseidon`]).
+    pub round: Option<Column<Fixed>>,
     pub op_a: Column<Fixed>,
     pub op_b: Column<Fixed>,
     pub range_tag: Column<Fixed>,
@@ -19,25 +27,36 @@ pub struct PolicyColumns {
 }
 
 impl PolicyColumns {
-    /// Allocates the columns for `lanes` multiply-accumulates per row (`lanes >= 1`).
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, lanes: usize) -> Self {
-        let lanes = lanes.max(1);
+    /// Allocates the columns for `params.lanes` multiply-accumulates per row (at least 1).
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Self {
+        let lanes = params.lanes.max(1);
+        let private = params.weights == WeightMode::Private;
         let cols = Self {
             lanes: (0..lanes).map(|_| meta.advice_column()).collect(),
             acc: meta.advice_column(),
             limb: meta.advice_column(),
-            weights: (0..lanes).map(|_| meta.fixed_column()).collect(),
+            secret: if private { (0..lanes).map(|_| meta.advice_column()).collect() } else { vec![] },
+            weights: (0..if private { 1 } else { lanes }).map(|_| meta.fixed_column()).collect(),
+            round: private.then(|| meta.fixed_column()),
             op_a: meta.fixed_column(),
             op_b: meta.fixed_column(),
             range_tag: meta.fixed_column(),
             instance: meta.instance_column(),
         };
-        for lane in &cols.lanes {
-            meta.enable_equality(*lane);
+        for column in cols.lanes.iter().chain(&cols.secret) {
+            meta.enable_equality(*column);
         }
         meta.enable_equality(cols.acc);
         meta.enable_equality(cols.instance);
+        if private {
+            // The hash's IV, padding and digest are copies of `weight[0]` cells.
+            meta.enable_equality(cols.weights[0]);
+        }
         cols
+    }
+
+    pub fn private(&self) -> bool {
+        !self.secret.is_empty()
     }
 
     /// Makes `wire` available as `acc[row]`: reuses it when it already sits

@@ -10,10 +10,12 @@
 use halo2_proofs::plonk::ConstraintSystem;
 use zkpolicy_model::Model;
 
+use crate::chips::poseidon::PoseidonChip;
 use crate::chips::range::TABLE_ROWS;
 use crate::chips::Chips;
 use crate::field::Fr;
-use crate::CircuitError;
+use crate::policy::{PolicyParams, WeightMode};
+use crate::{private, CircuitError};
 
 /// Rows one KPI's range check takes.
 pub const INPUT_ROWS: usize = 4;
@@ -150,19 +152,27 @@ pub fn rows_needed(dims: &[usize], lanes: usize) -> usize {
     place(dims, lanes).rows
 }
 
+/// Rows a model's circuit needs: the policy rows and, in private mode, the weight hash after them.
+pub fn rows_for(model: &Model, lanes: usize, weights: WeightMode) -> usize {
+    let policy = rows_needed(&model.dims(), lanes);
+    match weights {
+        WeightMode::Fixed => policy,
+        WeightMode::Private => policy + PoseidonChip::rows(2 * private::permutations(model.parameter_count())),
+    }
+}
+
 /// The shape that minimises verification gas (see [`Objective::Gas`]).
 pub fn plan(model: &Model) -> Result<CircuitShape, CircuitError> {
-    plan_for(model, Objective::Gas)
+    plan_for(model, Objective::Gas, WeightMode::Fixed)
 }
 
 /// Chooses the lane width for `objective` among the shapes that fit `k ≤ MAX_K`, preferring
 /// fewer columns on ties.
-pub fn plan_for(model: &Model, objective: Objective) -> Result<CircuitShape, CircuitError> {
-    let dims = model.dims();
+pub fn plan_for(model: &Model, objective: Objective, weights: WeightMode) -> Result<CircuitShape, CircuitError> {
     let mut best: Option<((usize, usize), CircuitShape)> = None;
     let mut smallest_rows = usize::MAX;
     for lanes in LANE_CHOICES {
-        let shape = match shape_for(model, &dims, lanes) {
+        let shape = match shape_for(model, lanes, weights) {
             Ok(shape) => shape,
             Err(CircuitError::TooLarge { rows, .. }) => {
                 smallest_rows = smallest_rows.min(rows);
@@ -182,11 +192,12 @@ pub fn plan_for(model: &Model, objective: Objective) -> Result<CircuitShape, Cir
 }
 
 /// The shape at a given lane width.
-pub fn shape_for(model: &Model, dims: &[usize], lanes: usize) -> Result<CircuitShape, CircuitError> {
+pub fn shape_for(model: &Model, lanes: usize, weights: WeightMode) -> Result<CircuitShape, CircuitError> {
+    let dims = model.dims();
     let mut cs = ConstraintSystem::<Fr>::default();
-    Chips::configure(&mut cs, lanes);
+    Chips::configure(&mut cs, PolicyParams { lanes, weights });
     let unusable = cs.blinding_factors() + 1;
-    let rows = rows_needed(dims, lanes);
+    let rows = rows_for(model, lanes, weights);
     let need = rows.max(TABLE_ROWS) + unusable;
     let k = (4..=MAX_K).find(|k| (1usize << k) >= need).ok_or(CircuitError::TooLarge { model: model.name().into(), rows, max_k: MAX_K })?;
     Ok(CircuitShape {

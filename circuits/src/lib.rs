@@ -22,9 +22,11 @@ pub mod field;
 pub mod layout;
 pub mod ops;
 pub mod policy;
+pub mod private;
 pub mod witness;
 
 pub use error::CircuitError;
 pub use halo2_proofs;
 pub use layout::{CircuitShape, Objective};
-pub use policy::{PolicyCircuit, PolicyParams, PublicInputs};
+pub use policy::{PolicyCircuit, PolicyParams, PublicInputs, WeightMode};
+pub use private::Salt;

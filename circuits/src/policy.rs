@@ -20,10 +20,12 @@ use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use zkpolicy_model::{infer, Model, ModelCard, QuantizedKpis};
 
 use crate::chips::compare::CompareMode;
+use crate::chips::poseidon::Word;
 use crate::chips::Chips;
 use crate::columns::Wire;
 use crate::field::{fr, Fr};
 use crate::layout::{self, CircuitShape, Objective, Placement};
+use crate::private::{self, Salt};
 use crate::witness::{CompareSite, Honest, WitnessSource};
 use crate::CircuitError;
 
@@ -31,6 +33,25 @@ use crate::CircuitError;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PolicyParams {
     pub lanes: usize,
+    pub weights: WeightMode,
+}
+
+/// Where the weights live (see [`crate::private`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum WeightMode {
+    /// Fixed columns: bound by the verifying key, but each proof reveals one linear
+    /// equation in each column's values.
+    #[default]
+    Fixed,
+    /// Witnesses, hashed with a secret salt to a commitment the verifying key fixes.
+    Private,
+}
+
+/// A private circuit's salt and the commitment it gives.
+#[derive(Clone, Copy, Debug)]
+struct PrivateWeights {
+    salt: Salt,
+    commitment: Fr,
 }
 
 /// The public inputs of one proof.
@@ -78,6 +99,9 @@ impl PublicInputs {
 #[derive(Clone, Debug)]
 pub struct PolicyCircuit {
     model: Arc<Model>,
+    /// The model's card; a private circuit's names the weight commitment instead of the file.
+    card: ModelCard,
+    private: Option<PrivateWeights>,
     shape: CircuitShape,
     kpis: Option<QuantizedKpis>,
     source: Arc<dyn WitnessSource>,
@@ -85,7 +109,7 @@ pub struct PolicyCircuit {
 
 impl AsRef<ModelCard> for PolicyCircuit {
     fn as_ref(&self) -> &ModelCard {
-        self.model.card()
+        &self.card
     }
 }
 
@@ -98,14 +122,50 @@ impl PolicyCircuit {
 
     /// The circuit at `lanes` multiply-accumulates per row, whatever the planner would choose.
     pub fn with_lanes(model: Arc<Model>, lanes: usize) -> Result<Self, CircuitError> {
-        let shape = layout::shape_for(&model, &model.dims(), lanes)?;
-        Ok(Self { model, shape, kpis: None, source: Arc::new(Honest) })
+        let shape = layout::shape_for(&model, lanes, WeightMode::Fixed)?;
+        Ok(Self::assemble(model, shape, None))
     }
 
     /// The circuit at the shape planned for `objective`.
     pub fn planned(model: Arc<Model>, objective: Objective) -> Result<Self, CircuitError> {
-        let shape = layout::plan_for(&model, objective)?;
-        Ok(Self { model, shape, kpis: None, source: Arc::new(Honest) })
+        let shape = layout::plan_for(&model, objective, WeightMode::Fixed)?;
+        Ok(Self::assemble(model, shape, None))
+    }
+
+    /// The private-weights circuit (see [`crate::private`]) at the shape planned for `objective`.
+    pub fn private(model: Arc<Model>, salt: Salt, objective: Objective) -> Result<Self, CircuitError> {
+        let shape = layout::plan_for(&model, objective, WeightMode::Private)?;
+        let commitment = private::commitment(&model, &salt);
+        Ok(Self::assemble(model, shape, Some(PrivateWeights { salt, commitment })))
+    }
+
+    fn assemble(model: Arc<Model>, shape: CircuitShape, private: Option<PrivateWeights>) -> Self {
+        let card = match &private {
+            None => model.card().clone(),
+            Some(p) => model.card().with_commitment(zkpolicy_model::ModelCommitment(private::be_bytes(&p.commitment))),
+        };
+        Self { model, card, private, shape, kpis: None, source: Arc::new(Honest) }
+    }
+
+    /// The same private circuit with its fixed columns claiming `commitment` while its witness
+    /// keeps this model's weights: what a prover holding another model's proving key would
+    /// synthesize (adversarial tests; the digest's copy to the constant rejects it).
+    pub fn claiming(&self, commitment: Fr) -> Self {
+        let private = self.private.map(|p| PrivateWeights { commitment, ..p });
+        Self { private, ..self.clone() }
+    }
+
+    pub fn weight_mode(&self) -> WeightMode {
+        if self.private.is_some() {
+            WeightMode::Private
+        } else {
+            WeightMode::Fixed
+        }
+    }
+
+    /// The weight commitment, for a private circuit.
+    pub fn weight_commitment(&self) -> Option<Fr> {
+        self.private.map(|p| p.commitment)
     }
 
     /// The same circuit with `kpis` as its witness.
@@ -141,6 +201,7 @@ impl PolicyCircuit {
         layout::place(&self.model.dims(), self.shape.lanes)
     }
 
+    /// The policy rows, then in private mode the weight hash; returns the outputs.
     fn assign_policy(&self, chips: &Chips, region: &mut Region<'_, Fr>) -> Result<Vec<Wire>, Error> {
         let file = self.model.file();
         let placement = self.placement();
@@ -156,10 +217,12 @@ impl PolicyCircuit {
             x.push(kpi);
         }
         let last = file.layers.len() - 1;
+        let mut hashed = Vec::new();
         for (l, (layer, neurons)) in file.layers.iter().zip(&placement.layers).enumerate() {
             let mut next = Vec::with_capacity(layer.bias.len());
             for (j, ((weights, &bias), rows)) in layer.weights.iter().zip(&layer.bias).zip(neurons).enumerate() {
-                let (z, at) = chips.dense.assign_neuron(region, rows.bias, weights, bias, &x);
+                let (z, at, cells) = chips.dense.assign_neuron(region, rows.bias, weights, bias, &x);
+                hashed.extend(cells);
                 debug_assert_eq!(at, rows.requantize);
                 let witness = known(z.value.map(|z| self.source.requantize(l, j, z, layer.shift)))?;
                 let q = chips.requantize.assign(region, rows.requantize, layer.shift, &z, witness);
@@ -174,7 +237,17 @@ impl PolicyCircuit {
             }
             x = next;
         }
-        debug_assert_eq!(placement.rows, self.shape.rows);
+        if let (Some(p), Some(hash)) = (&self.private, &chips.poseidon) {
+            let mut words: Vec<Word> =
+                std::iter::once(Word::Witness(Value::known(p.salt.value()))).chain(hashed.into_iter().map(Word::Copy)).collect();
+            if words.len() % 2 == 1 {
+                words.push(Word::Zero);
+            }
+            let end = hash.assign_sponge(region, placement.rows, &words, p.commitment)?;
+            debug_assert_eq!(end, self.shape.rows);
+        } else {
+            debug_assert_eq!(placement.rows, self.shape.rows);
+        }
         Ok(x)
     }
 }
@@ -228,15 +301,15 @@ impl Circuit<Fr> for PolicyCircuit {
     }
 
     fn params(&self) -> PolicyParams {
-        PolicyParams { lanes: self.shape.lanes }
+        PolicyParams { lanes: self.shape.lanes, weights: self.weight_mode() }
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Chips {
-        Chips::configure(meta, params.lanes)
+        Chips::configure(meta, params)
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> Chips {
-        Chips::configure(meta, PolicyParams::default().lanes)
+        Chips::configure(meta, PolicyParams::default())
     }
 
     fn synthesize(&self, chips: Chips, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {

@@ -1,6 +1,8 @@
 //! Dense layer rows: the bias, then an accumulating inner product.
 //!
-//! Weights live in fixed columns, so the verifying key binds the model.
+//! Weights live in fixed columns, so the verifying key binds the model, or in private
+//! mode in the advice columns `secret[c]`, bound by the in-circuit hash instead
+//! (see [`crate::chips::poseidon`]); the gates are the same with `secret` for `weight`.
 //!
 //! | row | op_a | weight[c] | lane[c] | acc |
 //! |---|---|---|---|---|
@@ -10,7 +12,7 @@
 //! After `ceil(n/W)` dot rows the last `acc` is `z = W·x + b`.
 
 use halo2_proofs::circuit::{Region, Value};
-use halo2_proofs::plonk::{ConstraintSystem, Expression};
+use halo2_proofs::plonk::{ConstraintSystem, Expression, VirtualCells};
 use halo2_proofs::poly::Rotation;
 
 use crate::columns::{assign, assign_fixed, PolicyColumns, Wire};
@@ -24,22 +26,43 @@ pub struct DenseChip {
 
 impl DenseChip {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns) -> Self {
+        let chip = Self { cols: cols.clone() };
         meta.create_gate("bias: acc = weight[0]", |m| {
             let on = op_a_is(&m.query_fixed(cols.op_a, Rotation::cur()), OP_A_BIAS);
             let acc = m.query_advice(cols.acc, Rotation::cur());
-            let bias = m.query_fixed(cols.weights[0], Rotation::cur());
+            let bias = chip.weight(m, 0);
             vec![("bias", on * (acc - bias))]
         });
         meta.create_gate("dot: acc = acc[-1] + Σ weight[c]·lane[c]", |m| {
             let on = op_a_is(&m.query_fixed(cols.op_a, Rotation::cur()), OP_A_DOT);
             let acc = m.query_advice(cols.acc, Rotation::cur());
             let prev = m.query_advice(cols.acc, Rotation::prev());
-            let sum = cols.lanes.iter().zip(&cols.weights).fold(Expression::Constant(crate::field::fr(0)), |s, (x, w)| {
-                s + m.query_fixed(*w, Rotation::cur()) * m.query_advice(*x, Rotation::cur())
-            });
+            let sum =
+                cols.lanes.iter().enumerate().fold(Expression::Constant(crate::field::fr(0)), |s, (c, x)| {
+                    s + chip.weight(m, c) * m.query_advice(*x, Rotation::cur())
+                });
             vec![("dot", on * (acc - prev - sum))]
         });
-        Self { cols: cols.clone() }
+        chip
+    }
+
+    /// Weight `c` of the current row: a fixed cell, or a witness in private mode.
+    fn weight(&self, m: &mut VirtualCells<'_, Fr>, c: usize) -> Expression<Fr> {
+        match self.cols.secret.get(c) {
+            Some(secret) => m.query_advice(*secret, Rotation::cur()),
+            None => m.query_fixed(self.cols.weights[c], Rotation::cur()),
+        }
+    }
+
+    /// Places weight `c` of `row`; in private mode returns its cell, which the hash copies.
+    fn assign_weight(&self, region: &mut Region<'_, Fr>, row: usize, c: usize, value: i64) -> Option<Wire> {
+        match self.cols.secret.get(c) {
+            Some(secret) => Some(assign(region, *secret, row, Value::known(value))),
+            None => {
+                assign_fixed(region, self.cols.weights[c], row, value);
+                None
+            }
+        }
     }
 
     pub fn lanes(&self) -> usize {
@@ -51,34 +74,55 @@ impl DenseChip {
         n.div_ceil(self.lanes())
     }
 
-    pub fn assign_bias(&self, region: &mut Region<'_, Fr>, row: usize, bias: i64) -> Wire {
+    /// The bias row; in private mode also returns the bias cell.
+    pub fn assign_bias(&self, region: &mut Region<'_, Fr>, row: usize, bias: i64) -> (Wire, Option<Wire>) {
         assign_fixed(region, self.cols.op_a, row, OP_A_BIAS);
-        assign_fixed(region, self.cols.weights[0], row, bias);
-        assign(region, self.cols.acc, row, Value::known(bias))
+        let cell = self.assign_weight(region, row, 0, bias);
+        (assign(region, self.cols.acc, row, Value::known(bias)), cell)
     }
 
     /// One dot row: copies `inputs` into the lanes and writes `acc` as given,
-    /// so a test can hand in a wrong running sum.
-    pub fn assign_dot_row(&self, region: &mut Region<'_, Fr>, row: usize, weights: &[i64], inputs: &[Wire], acc: Value<i64>) -> Wire {
+    /// so a test can hand in a wrong running sum. In private mode also returns the weight cells.
+    pub fn assign_dot_row(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        weights: &[i64],
+        inputs: &[Wire],
+        acc: Value<i64>,
+    ) -> (Wire, Vec<Wire>) {
         assign_fixed(region, self.cols.op_a, row, OP_A_DOT);
-        for ((lane, w), (x, input)) in self.cols.weights.iter().zip(weights).zip(self.cols.lanes.iter().zip(inputs)) {
-            assign_fixed(region, *lane, row, *w);
+        let mut cells = Vec::new();
+        for (c, ((w, x), input)) in weights.iter().zip(&self.cols.lanes).zip(inputs).enumerate() {
+            cells.extend(self.assign_weight(region, row, c, *w));
             let copy = assign(region, *x, row, input.value);
             region.constrain_equal(copy.cell, input.cell);
         }
-        assign(region, self.cols.acc, row, acc)
+        (assign(region, self.cols.acc, row, acc), cells)
     }
 
     /// `z = weights·inputs + bias` on rows `row ..= row + dot_rows`; returns `z`
-    /// (on the last of those rows) and the next free row.
-    pub fn assign_neuron(&self, region: &mut Region<'_, Fr>, row: usize, weights: &[i64], bias: i64, inputs: &[Wire]) -> (Wire, usize) {
-        let mut acc = self.assign_bias(region, row, bias);
+    /// (on the last of those rows), the next free row and, in private mode, the weight
+    /// cells in the order the hash reads them: the weights, then the bias.
+    pub fn assign_neuron(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        weights: &[i64],
+        bias: i64,
+        inputs: &[Wire],
+    ) -> (Wire, usize, Vec<Wire>) {
+        let (mut acc, bias_cell) = self.assign_bias(region, row, bias);
         let lanes = self.lanes();
+        let mut cells = Vec::new();
         for (i, (w, x)) in weights.chunks(lanes).zip(inputs.chunks(lanes)).enumerate() {
             let sum = x.iter().zip(w).fold(acc.value, |s, (xi, wi)| s.zip(xi.value).map(|(s, v)| s + wi * v));
-            acc = self.assign_dot_row(region, row + 1 + i, w, x, sum);
+            let (next, row_cells) = self.assign_dot_row(region, row + 1 + i, w, x, sum);
+            acc = next;
+            cells.extend(row_cells);
         }
-        (acc, row + 1 + self.dot_rows(inputs.len()))
+        cells.extend(bias_cell);
+        (acc, row + 1 + self.dot_rows(inputs.len()), cells)
     }
 }
 
@@ -101,10 +145,10 @@ mod tests {
             Harness::new(move |chips, region| {
                 let inputs: Vec<Wire> = X.iter().enumerate().map(|(i, x)| assign(region, chips.cols.acc, i, Value::known(*x))).collect();
                 let dense = &chips.dense;
-                let mut acc = dense.assign_bias(region, 5, BIAS).value;
+                let mut acc = dense.assign_bias(region, 5, BIAS).0.value;
                 for (i, (w, x)) in WEIGHTS.chunks(2).zip(inputs.chunks(2)).enumerate() {
                     let sum = x.iter().zip(w).fold(acc, |s, (xi, wi)| s.zip(xi.value).map(|(s, v)| s + wi * v));
-                    acc = dense.assign_dot_row(region, 6 + i, w, x, sum.map(|s| tamper(i, s))).value;
+                    acc = dense.assign_dot_row(region, 6 + i, w, x, sum.map(|s| tamper(i, s))).0.value;
                 }
             })
             .run(),
@@ -118,7 +162,8 @@ mod tests {
         let f = failures(
             Harness::new(|chips, region| {
                 let inputs: Vec<Wire> = X.iter().enumerate().map(|(i, x)| assign(region, chips.cols.acc, i, Value::known(*x))).collect();
-                let (z, next) = chips.dense.assign_neuron(region, 5, &WEIGHTS, BIAS, &inputs);
+                let (z, next, cells) = chips.dense.assign_neuron(region, 5, &WEIGHTS, BIAS, &inputs);
+                assert!(cells.is_empty(), "fixed weights have no cells");
                 assert_eq!(next, 5 + 1 + 3);
                 z.value.assert_if_known(|z| *z == native());
             })

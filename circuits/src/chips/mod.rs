@@ -7,6 +7,7 @@
 
 pub mod compare;
 pub mod dense;
+pub mod poseidon;
 pub mod range;
 pub mod requantize;
 
@@ -14,6 +15,7 @@ use halo2_proofs::plonk::ConstraintSystem;
 
 use crate::columns::PolicyColumns;
 use crate::field::Fr;
+use crate::policy::PolicyParams;
 
 /// The configured chips of the policy circuit.
 #[derive(Clone, Debug)]
@@ -23,16 +25,19 @@ pub struct Chips {
     pub dense: dense::DenseChip,
     pub requantize: requantize::RequantizeChip,
     pub compare: compare::CompareChip,
+    /// The weight hash, in private mode only.
+    pub poseidon: Option<poseidon::PoseidonChip>,
 }
 
 impl Chips {
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, lanes: usize) -> Self {
-        let cols = PolicyColumns::configure(meta, lanes);
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Self {
+        let cols = PolicyColumns::configure(meta, params);
         let range = range::RangeChip::configure(meta, &cols);
         Self {
             dense: dense::DenseChip::configure(meta, &cols),
             requantize: requantize::RequantizeChip::configure(meta, &cols, range.clone()),
             compare: compare::CompareChip::configure(meta, &cols, range.clone()),
+            poseidon: poseidon::PoseidonChip::configure(meta, &cols),
             range,
             cols,
         }

@@ -8,7 +8,7 @@ use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
 use super::Chips;
 use crate::field::Fr;
-use crate::policy::PolicyParams;
+use crate::policy::{PolicyParams, WeightMode};
 
 type Body = Rc<dyn Fn(&Chips, &mut Region<'_, Fr>)>;
 
@@ -38,15 +38,15 @@ impl Circuit<Fr> for Harness {
     }
 
     fn params(&self) -> PolicyParams {
-        PolicyParams { lanes: 2 }
+        PolicyParams { lanes: 2, weights: WeightMode::Fixed }
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Chips {
-        Chips::configure(meta, params.lanes)
+        Chips::configure(meta, params)
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> Chips {
-        Chips::configure(meta, 2)
+        Chips::configure(meta, PolicyParams { lanes: 2, weights: WeightMode::Fixed })
     }
 
     fn synthesize(&self, chips: Chips, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {

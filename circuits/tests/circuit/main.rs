@@ -3,3 +3,4 @@
 
 mod adversary;
 mod policy;
+mod private;

@@ -54,6 +54,12 @@ impl ModelCard {
         Self { name, commitment, inputs, outputs, input_ranges }
     }
 
+    /// The same card naming the model by another commitment (a private model's weight
+    /// commitment, which, unlike the file's hash, cannot confirm a guessed model).
+    pub fn with_commitment(&self, commitment: ModelCommitment) -> Self {
+        Self { commitment, ..self.clone() }
+    }
+
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
         serde_json::from_str(text).map_err(|source| ModelError::Json { what: "model card", source })
     }
