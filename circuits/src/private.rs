@@ -68,7 +68,7 @@ pub struct Constants {
 
 /// Whether round `i` of the permutation is a full round.
 pub fn is_full_round(i: usize) -> bool {
-    i < FULL_ROUNDS / 2 || i >= FULL_ROUNDS / 2 + PARTIAL_ROUNDS
+    !(FULL_ROUNDS / 2..FULL_ROUNDS / 2 + PARTIAL_ROUNDS).contains(&i)
 }
 
 /// The constants, generated once.

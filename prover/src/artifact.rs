@@ -55,8 +55,8 @@ pub struct ProofArtifact {
 
 impl ProofArtifact {
     pub fn new(circuit: &PolicyCircuit, public: &PublicInputs, proof: &[u8]) -> Result<Self, ProverError> {
-        let model = circuit.model();
-        let file = model.file();
+        // The circuit's card: a private circuit's names the weight commitment.
+        let model: &ModelCard = circuit.as_ref();
         let public = PublicInputs::checked(model, public.epoch, public.kpis.to_vec(), public.outputs.clone())?;
         Ok(Self {
             format: ARTIFACT_FORMAT.into(),
@@ -66,9 +66,14 @@ impl ProofArtifact {
             model_commitment: model.commitment().to_string(),
             k: circuit.shape().k,
             epoch: public.epoch,
-            kpis: file.inputs.iter().zip(public.kpis.iter()).map(|(spec, v)| NamedKpi { name: spec.name.clone(), quantized: *v }).collect(),
-            outputs: file
-                .outputs
+            kpis: model
+                .inputs()
+                .iter()
+                .zip(public.kpis.iter())
+                .map(|(spec, v)| NamedKpi { name: spec.name.clone(), quantized: *v })
+                .collect(),
+            outputs: model
+                .outputs()
                 .iter()
                 .zip(&public.outputs)
                 .map(|(spec, v)| NamedOutput { name: spec.name.clone(), unit: spec.unit.clone(), value: *v })

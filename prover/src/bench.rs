@@ -21,6 +21,9 @@ use crate::{evm, keys, proof, srs, ProverError};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchRow {
     pub model: String,
+    /// Whether the weights were private witnesses (salted hash) rather than fixed columns.
+    #[serde(default)]
+    pub private_weights: bool,
     pub parameters: usize,
     pub k: u32,
     pub rows_used: usize,
@@ -118,7 +121,15 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     let program = build::build(&params, pk.get_vk(), shape.instances)?;
     let calldata = abi::verify_calldata(&bytes, &public.to_instance());
     let calldata_gas = calldata.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum();
-    let (recompute_gas, recompute_deploy_gas, recompute_note) = match evm::deploy_recompute(circuit, compile::bundled_dir()) {
+    let private = circuit.weight_commitment().is_some();
+    let recompute = if private {
+        Err(ProverError::Artifact { reason: "private".into() })
+    } else {
+        evm::deploy_recompute(circuit, compile::bundled_dir())
+    };
+    let (recompute_gas, recompute_deploy_gas, recompute_note) = match recompute {
+        // Nobody but the prover has private weights, so nobody else can recompute.
+        Err(_) if private => (None, None, None),
         Ok(mut baseline) => {
             let (recomputed, gas) = baseline.recompute(&public.kpis)?;
             if recomputed.as_deref() != Ok(public.outputs.as_slice()) {
@@ -139,7 +150,8 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
         Err(e) => return Err(e),
     };
     Ok(BenchRow {
-        model: circuit.model().name().into(),
+        model: if private { format!("{} (private)", circuit.model().name()) } else { circuit.model().name().into() },
+        private_weights: private,
         parameters: circuit.model().parameter_count(),
         k: shape.k,
         rows_used: shape.rows,
@@ -221,6 +233,7 @@ impl BenchRow {
 
 fn recompute_cell(r: &BenchRow) -> String {
     match (r.recompute_gas, r.recompute_deploy_gas) {
+        _ if r.private_weights => "impossible: the weights are private".into(),
         (Some(gas), Some(deploy)) => format!("{gas} ({:.1}M to deploy)", deploy as f64 / 1e6),
         _ => "does not fit (see below)".into(),
     }

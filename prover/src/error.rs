@@ -22,6 +22,9 @@ pub enum ProverError {
     #[error("{path} is not a valid {what}: {reason}")]
     Corrupt { path: PathBuf, what: &'static str, reason: String },
 
+    #[error("{path} already exists; {why}")]
+    Exists { path: PathBuf, why: &'static str },
+
     #[error("the SRS has k = {have}, but the circuit needs k = {need}; use a larger powers-of-tau file")]
     ParamsTooSmall { have: u32, need: u32 },
 

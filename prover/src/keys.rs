@@ -1,18 +1,20 @@
 //! Key generation and the on-disk key cache.
 //!
-//! Keys depend on the model (its weights are fixed columns), the circuit
-//! layout version, k and the SRS, so the cache directory is named by all four:
-//! `<cache>/<model commitment>/<CIRCUIT_VERSION>-k<k>-w<lanes>-<srs id>/{vk,pk}.bin`.
+//! Keys depend on the model (its weights are fixed columns, or in private mode its weight
+//! commitment is), the circuit layout version, k and the SRS, so the cache directory is
+//! named by all of them:
+//! `<cache>/<model commitment>/<CIRCUIT_VERSION>-k<k>-w<lanes>[-private-<weight commitment>]-<srs id>/{vk,pk}.bin`.
 //! Each file starts with the keccak-256 of the rest, so a truncated or edited
 //! file is detected and regenerated instead of reaching the deserializer.
 
 use std::path::{Path, PathBuf};
 
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_proofs::plonk::Circuit;
 use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
-use zkpolicy_circuits::{PolicyCircuit, PolicyParams};
+use zkpolicy_circuits::{private, PolicyCircuit};
 
 use crate::fsutil;
 use crate::srs::SrsSource;
@@ -57,8 +59,9 @@ impl KeyCache {
 
     /// The directory holding one model's keys for one SRS.
     pub fn dir(&self, circuit: &PolicyCircuit, srs: &SrsSource) -> PathBuf {
+        let private = circuit.weight_commitment().map(|c| format!("-private-{}", &private::hex_be(&c)[2..18])).unwrap_or_default();
         self.root.join(circuit.model().commitment().to_string()).join(format!(
-            "{CIRCUIT_VERSION}-k{}-w{}-{}",
+            "{CIRCUIT_VERSION}-k{}-w{}{private}-{}",
             circuit.shape().k,
             circuit.shape().lanes,
             srs.id()
@@ -73,10 +76,9 @@ impl KeyCache {
         srs: &SrsSource,
     ) -> Result<(ProvingKey<G1Affine>, KeyOrigin), ProverError> {
         let path = self.dir(circuit, srs).join("pk.bin");
-        let lanes = PolicyParams { lanes: circuit.shape().lanes };
         cached(
             &path,
-            |bytes| ProvingKey::<G1Affine>::from_bytes::<PolicyCircuit>(bytes, KEY_FORMAT, lanes).ok(),
+            |bytes| ProvingKey::<G1Affine>::from_bytes::<PolicyCircuit>(bytes, KEY_FORMAT, circuit.params()).ok(),
             || {
                 let pk = keygen(params, circuit)?;
                 fsutil::write_checked(&path.with_file_name("vk.bin"), &pk.get_vk().to_bytes(KEY_FORMAT))?;
@@ -94,10 +96,9 @@ impl KeyCache {
         srs: &SrsSource,
     ) -> Result<(VerifyingKey<G1Affine>, KeyOrigin), ProverError> {
         let path = self.dir(circuit, srs).join("vk.bin");
-        let lanes = PolicyParams { lanes: circuit.shape().lanes };
         cached(
             &path,
-            |bytes| VerifyingKey::<G1Affine>::from_bytes::<PolicyCircuit>(bytes, KEY_FORMAT, lanes).ok(),
+            |bytes| VerifyingKey::<G1Affine>::from_bytes::<PolicyCircuit>(bytes, KEY_FORMAT, circuit.params()).ok(),
             || keygen_vk(params, circuit),
             |vk| vk.to_bytes(KEY_FORMAT),
         )

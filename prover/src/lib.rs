@@ -16,6 +16,7 @@ pub mod evm;
 pub mod fsutil;
 pub mod keys;
 pub mod proof;
+pub mod salt;
 pub mod srs;
 pub mod vkey;
 

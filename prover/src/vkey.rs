@@ -14,7 +14,7 @@ use halo2_proofs::plonk::{Circuit, ConstraintSystem, VerifyingKey};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use serde::{Deserialize, Serialize};
 use zkpolicy_circuits::layout::LANE_CHOICES;
-use zkpolicy_circuits::{PolicyCircuit, PolicyParams};
+use zkpolicy_circuits::{PolicyCircuit, PolicyParams, WeightMode};
 use zkpolicy_model::ModelCard;
 use zkpolicy_verifier_contract::transcript::keccak256;
 
@@ -42,6 +42,10 @@ pub struct VerifyingKeyFile {
     pub srs_fingerprint: String,
     pub k: u32,
     pub lanes: usize,
+    /// Whether the weights are private witnesses (absent in files of fixed-weight keys).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private_weights: bool,
+    /// The card; a private key's names the weight commitment, never the weight file's hash.
     pub card: ModelCard,
     /// halo2's raw verifying-key bytes, `0x` hex.
     pub verifying_key: String,
@@ -72,9 +76,15 @@ impl VerifyingKeyFile {
             srs_fingerprint: srs_fingerprint(params),
             k: circuit.shape().k,
             lanes: circuit.shape().lanes,
-            card: circuit.model().card().clone(),
+            private_weights: circuit.weight_mode() == WeightMode::Private,
+            card: circuit.as_ref().clone(),
             verifying_key: format!("0x{}", hex::encode(vk.to_bytes(KEY_FORMAT))),
         }
+    }
+
+    /// The circuit's column shape the key was made for.
+    pub fn params(&self) -> PolicyParams {
+        PolicyParams { lanes: self.lanes, weights: if self.private_weights { WeightMode::Private } else { WeightMode::Fixed } }
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ProverError> {
@@ -114,8 +124,9 @@ impl PublishedKey {
         }
         let raw = file.verifying_key.strip_prefix("0x").ok_or_else(|| corrupt("`verifying_key` does not start with 0x".into()))?;
         let raw = hex::decode(raw).map_err(|e| corrupt(format!("`verifying_key` is not hex: {e}")))?;
-        check_layout(&raw, file.k, file.lanes).map_err(corrupt)?;
-        let vk = VerifyingKey::<G1Affine>::from_bytes::<PolicyCircuit>(&raw, KEY_FORMAT, PolicyParams { lanes: file.lanes })
+        let params = file.params();
+        check_layout(&raw, file.k, params).map_err(corrupt)?;
+        let vk = VerifyingKey::<G1Affine>::from_bytes::<PolicyCircuit>(&raw, KEY_FORMAT, params)
             .map_err(|e| corrupt(format!("`verifying_key`: {e}")))?;
         // halo2curves' raw reader checks each coordinate against the modulus but not the
         // curve equation, whatever its documentation says; check it here.
@@ -153,9 +164,10 @@ impl PublishedKey {
 /// decodes them (its reader trusts the header's `k` and column counts, and would allocate
 /// accordingly): version 2, this `k`, no compressed selectors, and exactly one point per
 /// fixed column and per permutation column.
-fn check_layout(raw: &[u8], k: u32, lanes: usize) -> Result<(), String> {
+fn check_layout(raw: &[u8], k: u32, params: PolicyParams) -> Result<(), String> {
+    let lanes = params.lanes;
     let mut cs = ConstraintSystem::<Fr>::default();
-    PolicyCircuit::configure_with_params(&mut cs, PolicyParams { lanes });
+    PolicyCircuit::configure_with_params(&mut cs, params);
     let fixed = cs.num_fixed_columns() + cs.num_selectors();
     let permutation = cs.permutation().get_columns().len();
     let want = 1 + 4 + 1 + 4 + (fixed + permutation) * POINT_BYTES;

@@ -9,7 +9,9 @@ use zkpolicy_prover::fsutil;
 
 use std::sync::Arc;
 
-use zkpolicy_circuits::{Objective, PolicyCircuit};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkpolicy_circuits::{Objective, PolicyCircuit, Salt};
 use zkpolicy_model::Model;
 
 use super::common::load_model;
@@ -55,6 +57,11 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value_t = Shapes::Gas)]
     shapes: Shapes,
 
+    /// Also measure each model with private weights (witnesses bound by a salted in-circuit
+    /// hash), where that circuit fits k ≤ 20.
+    #[arg(long)]
+    private: bool,
+
     /// Write the figures as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -74,6 +81,10 @@ pub struct BenchArgs {
     /// Internal: with --single, measure the prover-time shape.
     #[arg(long, hide = true)]
     prover_time: bool,
+
+    /// Internal: with --single, measure the private-weights circuit (gas shape).
+    #[arg(long, hide = true)]
+    private_single: bool,
 }
 
 /// The JSON file `--json` writes.
@@ -100,7 +111,12 @@ impl BenchArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         if let Some(model) = &self.single {
             let objective = if self.prover_time { Objective::ProverTime } else { Objective::Gas };
-            let circuit = PolicyCircuit::planned(load(model)?, objective)?;
+            let circuit = if self.private_single {
+                // A fixed salt: the figures do not depend on it, and a bench keeps no secrets.
+                PolicyCircuit::private(load(model)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), objective)?
+            } else {
+                PolicyCircuit::planned(load(model)?, objective)?
+            };
             let mut row = bench::measure(&circuit, self.runs)?;
             if self.prover_time {
                 row.model.push_str(" (prover time)");
@@ -124,20 +140,36 @@ impl BenchArgs {
             let fast = PolicyCircuit::planned(model, Objective::ProverTime)?;
             let differ = gas.shape() != fast.shape();
             if self.shapes != Shapes::ProverTime {
-                jobs.push((name.clone(), false));
+                jobs.push((name.clone(), false, false));
             }
             if self.shapes == Shapes::ProverTime || (self.shapes == Shapes::Both && differ) {
-                jobs.push((name.clone(), true));
+                jobs.push((name.clone(), true, false));
+            }
+            if self.private {
+                match PolicyCircuit::private(load(name)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), Objective::Gas) {
+                    Ok(_) => jobs.push((name.clone(), false, true)),
+                    Err(e) => eprintln!("not measuring {name} with private weights: {e}"),
+                }
             }
         }
         let exe = std::env::current_exe()?;
         let mut rows = Vec::new();
-        for (name, prover_time) in jobs {
-            eprintln!("measuring {name}{} ({} runs)…", if prover_time { " at its prover-time shape" } else { "" }, self.runs);
+        for (name, prover_time, private) in jobs {
+            let how = if prover_time {
+                " at its prover-time shape"
+            } else if private {
+                " with private weights"
+            } else {
+                ""
+            };
+            eprintln!("measuring {name}{how} ({} runs)…", self.runs);
             let mut command = Command::new(&exe);
             command.arg("bench").args(["--single", &name]).args(["--runs", &self.runs.to_string()]);
             if prover_time {
                 command.arg("--prover-time");
+            }
+            if private {
+                command.arg("--private-single");
             }
             let out = command.output()?;
             if !out.status.success() {

@@ -54,22 +54,54 @@ impl KeyArgs {
     }
 }
 
-/// Where a command learns the statement: the model file, or a verifying key exported from it.
+/// The model a command proves with: its file, and for private weights its salt.
 #[derive(Debug, Clone, Args)]
-pub struct StatementArgs {
+pub struct ModelArgs {
     /// Model file (default: the bundled tokenomics policy).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
 
+    /// Private weights: keep them out of the verifying key and the proofs, bound by a commitment
+    /// salted with this secret file (make one with `zkpolicy salt`; keep it with the weights).
+    #[arg(long, value_name = "FILE")]
+    pub salt: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The model and its circuit (the private-weights circuit when a salt is given).
+    pub fn load(&self) -> anyhow::Result<(Arc<zkpolicy_model::Model>, PolicyCircuit)> {
+        let model = load_model(self.model.as_ref())?;
+        let circuit = match &self.salt {
+            None => PolicyCircuit::new(model.clone())?,
+            Some(path) => {
+                let salt = zkpolicy_prover::salt::load(path)?;
+                PolicyCircuit::private(model.clone(), salt, zkpolicy_circuits::Objective::Gas)?
+            }
+        };
+        Ok((model, circuit))
+    }
+
+    /// The input files, for [`distinct_output`].
+    pub fn files(&self) -> [Option<&std::path::Path>; 2] {
+        [self.model.as_deref(), self.salt.as_deref()]
+    }
+}
+
+/// Where a command learns the statement: the model file, or a verifying key exported from it.
+#[derive(Debug, Clone, Args)]
+pub struct StatementArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+
     /// A verifying key file from `zkpolicy export-vk`, instead of the model: the weights stay with their owner.
-    #[arg(long, value_name = "FILE", conflicts_with = "model")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "salt"])]
     pub vk: Option<PathBuf>,
 }
 
 /// The statement proofs are checked against: a model (whose keys are derived from its
 /// weights) or a published verifying key (which carries the public model card).
 pub enum Statement {
-    Model(PolicyCircuit),
+    Model(Box<PolicyCircuit>),
     Key(Box<PublishedKey>),
 }
 
@@ -77,7 +109,7 @@ impl StatementArgs {
     pub fn load(&self) -> anyhow::Result<Statement> {
         Ok(match &self.vk {
             Some(path) => Statement::Key(Box::new(PublishedKey::load(path)?)),
-            None => Statement::Model(circuit(load_model(self.model.as_ref())?)?),
+            None => Statement::Model(Box::new(self.model.load()?.1)),
         })
     }
 }
@@ -85,7 +117,7 @@ impl StatementArgs {
 impl Statement {
     pub fn card(&self) -> &ModelCard {
         match self {
-            Self::Model(circuit) => circuit.model().card(),
+            Self::Model(circuit) => (**circuit).as_ref(),
             Self::Key(key) => key.card(),
         }
     }

@@ -69,7 +69,13 @@ impl DeployArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         distinct_output(
             &self.out,
-            &[Some(&self.config), self.verifier.as_deref(), self.statement.model.as_deref(), self.statement.vk.as_deref()],
+            &[
+                Some(&self.config),
+                self.verifier.as_deref(),
+                self.statement.model.model.as_deref(),
+                self.statement.model.salt.as_deref(),
+                self.statement.vk.as_deref(),
+            ],
         )?;
         let statement = self.statement.load()?;
         let model = statement.card();

@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::vkey::VerifyingKeyFile;
 
-use super::common::{circuit, distinct_output, load_model, print_json, KeyArgs};
+use super::common::{distinct_output, print_json, KeyArgs, ModelArgs};
 use super::progress;
 
 /// Export a model's verifying key with its public model card, for verifiers who never see the weights.
@@ -16,15 +16,18 @@ use super::progress;
 /// with --vk in place of --model. Nothing in it proves that the key belongs to the
 /// commitment it names; once the weights are revealed, `zkpolicy audit --model` does.
 ///
+/// With --salt (private weights) the card names the weight commitment instead of the weight
+/// file's hash, and neither the key nor any proof reveals the weights.
+///
 /// Examples:
 ///   zkpolicy export-vk --model models/tokenomics-policy.json --srs params/k10.bin --out policy.vk.json
+///   zkpolicy export-vk --model my-policy.json --salt my-policy.salt --out policy.vk.json
 ///   zkpolicy export-vk --out policy.vk.json --json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ExportVkArgs {
-    /// Model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
 
     /// Where to write the verifying key file.
     #[arg(long, value_name = "FILE")]
@@ -40,9 +43,9 @@ pub struct ExportVkArgs {
 
 impl ExportVkArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        distinct_output(&self.out, &[self.model.as_deref()])?;
-        let model = load_model(self.model.as_ref())?;
-        let circuit = circuit(model.clone())?;
+        distinct_output(&self.out, &self.model.files())?;
+        let (_, circuit) = self.model.load()?;
+        let model = circuit.as_ref().clone();
         let srs = self.keys.srs();
         let spinner = progress::spinner(&format!("verifying key for {} (k = {})", model.name(), circuit.shape().k), self.json);
         let params = srs.params(circuit.shape().k)?;
@@ -57,6 +60,7 @@ impl ExportVkArgs {
                 "model_commitment": model.commitment().to_string(),
                 "k": file.k,
                 "lanes": file.lanes,
+                "private_weights": file.private_weights,
                 "srs_fingerprint": file.srs_fingerprint,
             }))?;
         } else {

@@ -1,4 +1,3 @@
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -7,7 +6,7 @@ use serde_json::json;
 use zkpolicy_prover::keys::Prepared;
 use zkpolicy_verifier_contract::transcript::scalar_to_be;
 
-use super::common::{circuit, load_model, print_json, KeyArgs};
+use super::common::{print_json, KeyArgs, ModelArgs};
 use super::progress;
 
 /// Generate (or load from the cache) a model's proving and verifying keys.
@@ -18,9 +17,8 @@ use super::progress;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct KeygenArgs {
-    /// Model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
 
     #[command(flatten)]
     keys: KeyArgs,
@@ -32,8 +30,8 @@ pub struct KeygenArgs {
 
 impl KeygenArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
-        let circuit = circuit(model.clone())?;
+        let (_, circuit) = self.model.load()?;
+        let model = circuit.as_ref().clone();
         let spinner = progress::spinner(&format!("keys for {} (k = {})", model.name(), circuit.shape().k), self.json);
         let started = Instant::now();
         let Prepared { circuit, pk, origin, srs, .. } = self.keys.prepare(circuit)?;

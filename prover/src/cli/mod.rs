@@ -18,6 +18,7 @@ mod inspect;
 mod keygen;
 mod progress;
 mod prove;
+mod salt;
 mod setup;
 mod status;
 mod submit;
@@ -52,6 +53,7 @@ enum Command {
     Keygen(keygen::KeygenArgs),
     Setup(setup::SetupArgs),
     Prove(prove::ProveArgs),
+    Salt(salt::SaltArgs),
     Status(status::StatusArgs),
     Submit(submit::SubmitArgs),
     Train(train::TrainArgs),
@@ -78,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Keygen(args) => args.run(),
         Command::Setup(args) => args.run(),
         Command::Prove(args) => args.run(),
+        Command::Salt(args) => args.run(),
         Command::Status(args) => args.run(),
         Command::Submit(args) => args.run(),
         Command::Train(args) => args.run(),

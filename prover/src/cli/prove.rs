@@ -11,7 +11,7 @@ use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::keys::Prepared;
 use zkpolicy_prover::proof::{self, BatchJob};
 
-use super::common::{circuit, distinct_output, load_model, print_json, KeyArgs};
+use super::common::{distinct_output, print_json, KeyArgs, ModelArgs};
 use super::progress;
 
 /// Prove the model's adjustment for one KPI snapshot, or for a directory of them.
@@ -28,9 +28,8 @@ use super::progress;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ProveArgs {
-    /// Model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
 
     /// KPI snapshot {"kpis": {"<input name>": <value>, ...}}, or a directory of them.
     #[arg(long, value_name = "FILE")]
@@ -57,13 +56,15 @@ impl ProveArgs {
         if self.kpis.is_dir() {
             return self.run_batch();
         }
-        distinct_output(&self.out, &[Some(&self.kpis), self.model.as_deref()])?;
-        let model = load_model(self.model.as_ref())?;
+        let [model_file, salt_file] = self.model.files();
+        distinct_output(&self.out, &[Some(&self.kpis), model_file, salt_file])?;
+        let (model, circuit) = self.model.load()?;
         let kpis = KpiSnapshot::load(&self.kpis)
             .and_then(|s| s.quantize(model.card()))
             .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
         let started = Instant::now();
-        let Prepared { circuit, params, pk, origin, .. } = self.keys.prepare(circuit(model.clone())?)?;
+        let Prepared { circuit, params, pk, origin, .. } = self.keys.prepare(circuit)?;
+        let card = circuit.as_ref().clone();
         let setup_ms = started.elapsed().as_secs_f64() * 1e3;
 
         let started = Instant::now();
@@ -78,8 +79,9 @@ impl ProveArgs {
         if self.json {
             print_json(&json!({
                 "out": self.out,
-                "model": model.name(),
-                "model_commitment": model.commitment().to_string(),
+                "model": card.name(),
+                "model_commitment": card.commitment().to_string(),
+                "private_weights": circuit.weight_commitment().is_some(),
                 "epoch": self.epoch,
                 "outputs": artifact.outputs,
                 "proof_bytes": proof.len(),
@@ -88,7 +90,7 @@ impl ProveArgs {
                 "prove_ms": prove_ms,
             }))?;
         } else {
-            println!("model      {} {}", model.name(), model.commitment());
+            println!("model      {} {}", card.name(), card.commitment());
             for o in &artifact.outputs {
                 println!("  {:<24} {:>6} {}", o.name, o.value, o.unit);
             }
@@ -101,7 +103,7 @@ impl ProveArgs {
 
 impl ProveArgs {
     fn run_batch(self) -> anyhow::Result<ExitCode> {
-        let model = load_model(self.model.as_ref())?;
+        let (model, circuit) = self.model.load()?;
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.kpis)
             .with_context(|| format!("reading {}", self.kpis.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -122,7 +124,7 @@ impl ProveArgs {
                 Ok(BatchJob { epoch: self.epoch + i as u64, kpis })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let Prepared { circuit, params, pk, .. } = self.keys.prepare(circuit(model.clone())?)?;
+        let Prepared { circuit, params, pk, .. } = self.keys.prepare(circuit)?;
         let started = Instant::now();
         let bar = progress::bar(jobs.len() as u64, "proving", self.json);
         let results = proof::prove_batch(&params, &pk, &circuit, &jobs, &|| bar.inc(1));

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use predicates::prelude::*;
 use serde_json::Value;
 
 use crate::common::{edit_json, models, stdout_json, zkpolicy};
@@ -521,4 +522,63 @@ fn duplicate_keys_endless_files_and_impossible_sizes_are_refused() {
         .code(2)
         .stderr(predicates::str::contains("--epochs must be between 1 and 10000"));
     assert!(!d.join("p.bin").exists() && !d.join("b").exists());
+}
+
+/// Private weights through the binary: a salt made once and never replaced, a proof whose
+/// artifact and exported key name only the weight commitment, verified from the key alone;
+/// a salt-less verifier of the same model calls it a proof for another model.
+#[test]
+fn private_weights_prove_and_verify_from_the_key_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    zkpolicy(d).args(["salt", "--out", "policy.salt"]).assert().success();
+    let salt = std::fs::read_to_string(d.join("policy.salt")).expect("salt");
+    let again = zkpolicy(d).args(["salt", "--out", "policy.salt"]).assert().code(2);
+    let err = String::from_utf8_lossy(&again.get_output().stderr).to_string();
+    assert!(err.contains("policy.salt already exists") && !err.contains(salt.trim()), "{err}");
+    assert_eq!(std::fs::read_to_string(d.join("policy.salt")).expect("salt"), salt, "the salt was replaced");
+
+    let proved = stdout_json(
+        &zkpolicy(d)
+            .args(["prove", "--salt", "policy.salt", "--kpis"])
+            .arg(models().join("kpis-sample.json"))
+            .args(["--epoch", "4", "--out", "proof.json", "--json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(proved["private_weights"], true);
+    let exported =
+        stdout_json(&zkpolicy(d).args(["export-vk", "--salt", "policy.salt", "--out", "policy.vk.json", "--json"]).assert().success());
+    assert_eq!(exported["private_weights"], true);
+    assert_eq!(exported["model_commitment"], proved["model_commitment"]);
+    let fixed = stdout_json(&zkpolicy(d).args(["inspect", "--json"]).assert().success());
+    assert_ne!(exported["model_commitment"], fixed["model_commitment"]);
+    for file in ["proof.json", "policy.vk.json"] {
+        let text = std::fs::read_to_string(d.join(file)).expect("written");
+        let file_hash = fixed["model_commitment"].as_str().expect("hex");
+        assert!(!text.contains(&file_hash[2..]) && !text.contains(&salt.trim()[2..]), "{file} names the weight file or the salt");
+    }
+
+    let verifier = tempfile::tempdir().expect("tempdir");
+    let v = verifier.path();
+    for file in ["proof.json", "policy.vk.json"] {
+        std::fs::copy(d.join(file), v.join(file)).expect("copy");
+    }
+    let verdict =
+        stdout_json(&zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--proof", "proof.json", "--json"]).assert().success());
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--salt", "policy.salt", "--proof", "proof.json"]).assert().code(2);
+    zkpolicy(v)
+        .args(["verify", "--proof", "proof.json"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("INVALID").and(predicates::str::contains("the proof is for model")));
+
+    // A salt file that is not one is named, without its content.
+    std::fs::write(d.join("bad.salt"), "0x1234\n").expect("write");
+    zkpolicy(d)
+        .args(["keygen", "--salt", "bad.salt"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("bad.salt is not a valid salt file").and(predicates::str::contains("64 hex digits")));
 }

@@ -6,6 +6,7 @@ mod committed_verifier;
 mod common;
 mod controller;
 mod large;
+mod private;
 mod proofs;
 mod recompute;
 mod verifier_evm;

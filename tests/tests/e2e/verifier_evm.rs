@@ -30,7 +30,7 @@ fn deploy_circuit(circuit: PolicyCircuit) -> Deployed {
     let params = srs::dev_params_insecure(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     let program = build::build(&params, pk.get_vk(), circuit.shape().instances).expect("program");
-    let source = render(&program, &zkpolicy_prover::evm::provenance(circuit.model().card(), circuit.shape().k));
+    let source = render(&program, &zkpolicy_prover::evm::provenance(circuit.as_ref(), circuit.shape().k));
     let compiled = compile::compile(compile::bundled_dir(), &[("ZkPolicyVerifier.sol", &source)]).expect("compiles");
     let mut evm = evm::Evm::new();
     let deployment = evm.deploy(compiled[CONTRACT_NAME].bytecode.clone()).expect("deploys");
