@@ -45,6 +45,10 @@ impl Client {
         // RPC URLs often carry an API key: messages show only scheme, host and port.
         let parsed = url.parse::<Url>().map_err(|e| ChainError::BadUrl { detail: e.to_string() })?;
         let shown = redacted(&parsed);
+        // HTTPS endpoints: rustls on the ring provider, with the platform's root certificates
+        // (`SSL_CERT_FILE` / `SSL_CERT_DIR` name others, e.g. a private CA). Installing it a
+        // second time in one process fails harmlessly.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -150,11 +154,27 @@ impl Client {
             RpcError::Transport(kind) => {
                 // The HTTP library quotes the URL it was given, and not always in the form the
                 // user wrote (it drops credentials), so every URL in the text is redacted.
-                ChainError::Unreachable { url: self.url.clone(), detail: scrub_urls(&kind.to_string()) }
+                ChainError::Unreachable { url: self.url.clone(), detail: scrub_urls(&with_causes(&kind)) }
             }
             other => ChainError::Answer(scrub_urls(&format!("{what}: {other}"))),
         }
     }
+}
+
+/// An error's message followed by each underlying cause that says something new (the HTTP
+/// library's "error sending request" hides why: a refused connection, an unknown certificate
+/// authority), each once.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        let message = e.to_string();
+        if !message.is_empty() && !text.contains(&message) {
+            text = format!("{text}: {message}");
+        }
+        cause = e.source();
+    }
+    text
 }
 
 /// `text` with every `http(s)://` or `ws(s)://` URL in it, in any letter case, shown as

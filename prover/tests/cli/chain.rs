@@ -494,3 +494,45 @@ fn a_deployment_from_the_exported_key_audits_against_the_model_and_names_a_chang
     assert!(differences[1].contains("the controller's verifier serves model commitment"), "{differences:?}");
     assert!(differences[2].contains("the verifier's code on chain") && differences[2].contains("differs"), "{differences:?}");
 }
+
+/// HTTPS to the node through a TLS terminator whose certificate a test CA signed: refused
+/// while the CA is unknown (named, and without the URL's key), then deploy and status work
+/// once `SSL_CERT_FILE` trusts it.
+#[test]
+fn https_endpoints_work_through_a_private_ca_and_an_unknown_ca_is_refused() {
+    let node = LocalNode::start();
+    let upstream = node.url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let proxy = crate::common::tls::TlsProxy::start(&upstream);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_config(d);
+    std::fs::write(d.join("ca.pem"), &proxy.ca_pem).expect("write");
+    let url = format!("https://localhost:{}/v3/SECRETAPIKEY123", proxy.port);
+    let chain = |args: &[&str], trust: bool| {
+        let mut cmd = zkpolicy(d);
+        cmd.args(args).args(["--rpc", &url, "--json"]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0]);
+        if trust {
+            cmd.env("SSL_CERT_FILE", d.join("ca.pem"));
+        } else {
+            cmd.env("SSL_CERT_FILE", d.join("config.json"));
+        }
+        cmd.assert()
+    };
+    let refused = chain(&["deploy", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs"], false).code(2);
+    let out = refused.get_output();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("https://localhost:") && !text.contains("SECRETAPIKEY123"), "{text}");
+    assert!(text.to_lowercase().contains("certificate"), "the refusal does not say why: {text}");
+    assert!(!d.join("deployment.json").exists());
+
+    let deployed =
+        stdout_json(&chain(&["deploy", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs"], true).success());
+    assert_eq!(deployed["deployment"]["chain_id"], 31_337);
+    let status = chain(&["status", "--deployment", "deployment.json"], true).success();
+    let out = status.get_output();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains("SECRETAPIKEY123"), "{text}");
+    let status: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(status["status"]["paused"], false, "{status}");
+    assert_eq!(status["status"]["model_commitment"], deployed["deployment"]["model_commitment"], "{status}");
+}
