@@ -1,11 +1,14 @@
 // Compiles Solidity sources with the pinned solc-js through the standard-JSON
 // interface and prints {contracts: {Name: {abi, bytecode, deployedBytecode}}}.
 // Usage: node compile.cjs <file.sol>...   (no network access; errors exit 1)
-// Imports are read from this package's node_modules (pinned by package-lock.json).
+// solc and imports come from $ZKPOLICY_SOLC_DIR/node_modules when it is set (the zkpolicy
+// binary embeds this script and sets it), otherwise from this package's node_modules
+// (pinned by package-lock.json).
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const solc = require('solc');
+const base = process.env.ZKPOLICY_SOLC_DIR || path.join(__dirname, '..');
+const solc = require(path.join(base, 'node_modules', 'solc'));
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
@@ -24,9 +27,9 @@ const input = {
     outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
   },
 };
-// Imports resolve to the pinned npm packages beside this script (e.g. `solady/...`).
+// Imports resolve to the pinned npm packages (e.g. `solady/...`).
 function findImports(importPath) {
-  const file = path.join(__dirname, '..', 'node_modules', importPath);
+  const file = path.join(base, 'node_modules', importPath);
   try {
     return { contents: fs.readFileSync(file, 'utf8') };
   } catch (e) {

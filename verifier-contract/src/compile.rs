@@ -5,10 +5,22 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The solc-js version every artifact is compiled with (`package.json` pins it).
+pub const SOLC_VERSION: &str = "0.8.37";
+/// The environment variable naming a directory whose `node_modules` holds solc-js.
+pub const SOLC_DIR_ENV: &str = "ZKPOLICY_SOLC_DIR";
+/// The compile script, embedded so an installed binary needs only Node.js and solc-js.
+const COMPILE_SCRIPT: &str = include_str!("../solc/compile.cjs");
+
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     #[error("cannot run node with {script}: {source} (install Node.js, then `npm ci --prefix verifier-contract`)")]
     Node { script: PathBuf, source: std::io::Error },
+    #[error(
+        "compiling a verifier for this model needs solc-js {SOLC_VERSION}, and {0}; install it with \
+         `npm install --prefix DIR solc@{SOLC_VERSION}` (Node.js 20) and pass --solc-dir DIR or set {SOLC_DIR_ENV}=DIR"
+    )]
+    NoCompiler(String),
     #[error("solc rejected the source:\n{0}")]
     Solc(String),
     #[error("cannot write the source to {path}: {source}")]
@@ -61,9 +73,22 @@ impl Compiled {
     }
 }
 
-/// The directory holding `package.json`, `node_modules/solc` and `solc/compile.cjs`.
+/// The directory holding `package.json`, `node_modules/solc` and `solc/compile.cjs` in the
+/// source tree this was built from (tests and the benchmark compile with it).
 pub fn bundled_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where solc-js is: `explicit` (a `--solc-dir`, or `$ZKPOLICY_SOLC_DIR`) if given, otherwise
+/// the build tree's when this binary runs beside it. Either must hold `node_modules/solc`.
+pub fn find_solc(explicit: Option<&Path>) -> Result<PathBuf, CompileError> {
+    let has_solc = |dir: &Path| dir.join("node_modules/solc/package.json").is_file();
+    match explicit {
+        Some(dir) if has_solc(dir) => Ok(dir.to_path_buf()),
+        Some(dir) => Err(CompileError::NoCompiler(format!("{} has no node_modules/solc", dir.display()))),
+        None if has_solc(bundled_dir()) => Ok(bundled_dir().to_path_buf()),
+        None => Err(CompileError::NoCompiler("none was given".into())),
+    }
 }
 
 /// Compiles `(file name, source)` pairs; returns every contract by name.
@@ -76,8 +101,10 @@ pub fn compile(dir: &Path, sources: &[(&str, &str)]) -> Result<BTreeMap<String, 
         std::fs::write(&path, content).map_err(|source| CompileError::Io { path: path.clone(), source })?;
         files.push(path);
     }
-    let script = dir.join("solc/compile.cjs");
-    let output = Command::new("node").arg(&script).args(&files).current_dir(dir).output();
+    let script = work.join("compile.cjs");
+    std::fs::write(&script, COMPILE_SCRIPT).map_err(|source| CompileError::Io { path: script.clone(), source })?;
+    let dir = std::path::absolute(dir).map_err(|source| CompileError::Io { path: dir.to_path_buf(), source })?;
+    let output = Command::new("node").arg(&script).args(&files).env(SOLC_DIR_ENV, &dir).current_dir(&work).output();
     let _ = std::fs::remove_dir_all(&work);
     let output = output.map_err(|source| CompileError::Node { script: script.clone(), source })?;
     if !output.status.success() {

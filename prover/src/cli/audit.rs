@@ -6,7 +6,7 @@ use serde_json::json;
 use zkpolicy_prover::chain::{self, Client, Deployment};
 use zkpolicy_prover::evm;
 
-use super::common::{print_json, shipped_or_compiled, KeyArgs, RpcArgs, StatementArgs};
+use super::common::{print_json, shipped_or_compiled, KeyArgs, RpcArgs, SolcArgs, StatementArgs};
 use super::EXIT_INVALID;
 
 /// Check a deployment against a revealed model: the verifier on chain is exactly the
@@ -37,9 +37,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     deployment: PathBuf,
 
-    /// Directory holding solc-js, when the verifier must be compiled; default: the repository's verifier-contract/.
-    #[arg(long, value_name = "DIR")]
-    solc_dir: Option<PathBuf>,
+    #[command(flatten)]
+    solc: SolcArgs,
 
     #[command(flatten)]
     keys: KeyArgs,
@@ -60,7 +59,7 @@ impl AuditArgs {
         let client = Client::connect(&self.rpc.rpc, None)?;
         let (params, vk, _) = statement.verifying_key(&self.keys)?;
         let source = evm::verifier_source(&params, &vk, model)?;
-        let expected = shipped_or_compiled(&source, self.solc_dir.as_deref(), self.json)?.deployed_bytecode;
+        let expected = shipped_or_compiled(&source, &self.solc, self.json)?.deployed_bytecode;
         let on_chain = client.code("verifier code read", record.verifier)?;
         let commitment = model.commitment().to_string();
         let controller_commitment = format!("0x{}", hex::encode(chain::model_commitment(&client, record.controller)?));

@@ -21,6 +21,22 @@ use zkpolicy_verifier_contract::compile::{self, Compiled};
 pub const DEFAULT_KPIS: &str = zkpolicy_lab::bundled::DEFAULT_KPIS;
 /// The committed Solidity verifier of the default model (a test keeps it equal to a fresh render).
 pub const DEFAULT_VERIFIER: &str = include_str!("../../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json");
+/// Every committed verifier (the bundled model files, development SRS), shipped in the binary
+/// so that their commands need no compiler; a test keeps each equal to a fresh render.
+const SHIPPED_VERIFIERS: [&str; 3] = [
+    DEFAULT_VERIFIER,
+    include_str!("../../../verifier-contract/generated/policy-m/ZkPolicyVerifier.json"),
+    include_str!("../../../verifier-contract/generated/policy-l/ZkPolicyVerifier.json"),
+];
+
+/// Where solc-js is, for the commands that may compile a verifier.
+#[derive(Debug, Clone, Args)]
+pub struct SolcArgs {
+    /// A directory whose node_modules holds solc-js 0.8.37 (`npm install --prefix DIR solc@0.8.37`).
+    /// Only a verifier that is not shipped in this binary needs it. Default: the build tree's, when present.
+    #[arg(long, value_name = "DIR", env = compile::SOLC_DIR_ENV)]
+    pub solc_dir: Option<PathBuf>,
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct KeyArgs {
@@ -161,14 +177,17 @@ pub fn circuit(model: Arc<zkpolicy_model::Model>) -> anyhow::Result<PolicyCircui
 }
 
 /// The compiled verifier whose source is exactly `source`: the one shipped in the binary
-/// when it is (the default model with the development SRS), so no compiler is needed;
-/// otherwise compiled with the solc-js in `solc_dir` (default: the repository's).
-pub fn shipped_or_compiled(source: &str, solc_dir: Option<&std::path::Path>, quiet: bool) -> anyhow::Result<Compiled> {
-    let shipped: serde_json::Value = serde_json::from_str(DEFAULT_VERIFIER)?;
-    if shipped["sourceKeccak"].as_str() == Some(zkpolicy_prover::evm::source_keccak(source).as_str()) {
-        return Ok(Compiled::from_artifact(&shipped)?);
+/// when it is (a bundled model file with the development SRS), so no compiler is needed;
+/// otherwise compiled with solc-js (see [`SolcArgs`]).
+pub fn shipped_or_compiled(source: &str, solc: &SolcArgs, quiet: bool) -> anyhow::Result<Compiled> {
+    let keccak = zkpolicy_prover::evm::source_keccak(source);
+    for text in SHIPPED_VERIFIERS {
+        let shipped: serde_json::Value = serde_json::from_str(text)?;
+        if shipped["sourceKeccak"].as_str() == Some(keccak.as_str()) {
+            return Ok(Compiled::from_artifact(&shipped)?);
+        }
     }
-    let dir = solc_dir.map_or_else(|| compile::bundled_dir().to_path_buf(), std::path::Path::to_path_buf);
+    let dir = compile::find_solc(solc.solc_dir.as_deref())?;
     let spinner = super::progress::spinner("compiling the verifier (solc)", quiet);
     let compiled = zkpolicy_prover::evm::compile_verifier(source, &dir)?;
     spinner.finish_and_clear();

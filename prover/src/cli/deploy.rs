@@ -8,7 +8,7 @@ use zkpolicy_prover::chain::{self, DeployConfig, VerifierCode};
 use zkpolicy_prover::{evm, srs};
 use zkpolicy_verifier_contract::compile::Compiled;
 
-use super::common::{distinct_output, print_json, shipped_or_compiled, KeyArgs, SenderArgs, StatementArgs};
+use super::common::{distinct_output, print_json, shipped_or_compiled, KeyArgs, SenderArgs, SolcArgs, StatementArgs};
 use super::progress;
 
 /// Deploy the verifier, the KPI source and the controller over JSON-RPC.
@@ -50,9 +50,8 @@ pub struct DeployArgs {
     #[arg(long)]
     allow_dev_srs: bool,
 
-    /// Directory holding solc-js, when the verifier must be compiled; default: the repository's verifier-contract/.
-    #[arg(long, value_name = "DIR")]
-    solc_dir: Option<PathBuf>,
+    #[command(flatten)]
+    solc: SolcArgs,
 
     #[command(flatten)]
     keys: KeyArgs,
@@ -133,6 +132,6 @@ impl DeployArgs {
             }
             return Ok(Compiled::from_artifact(&artifact).with_context(|| format!("verifier artifact {}", path.display()))?.bytecode);
         }
-        Ok(shipped_or_compiled(source, self.solc_dir.as_deref(), self.json)?.bytecode)
+        Ok(shipped_or_compiled(source, &self.solc, self.json)?.bytecode)
     }
 }

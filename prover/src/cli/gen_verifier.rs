@@ -4,11 +4,10 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::{evm, fsutil, srs};
-use zkpolicy_verifier_contract::compile;
 use zkpolicy_verifier_contract::evm::MAX_RUNTIME_BYTES;
 use zkpolicy_verifier_contract::solidity::CONTRACT_NAME;
 
-use super::common::{print_json, KeyArgs, StatementArgs};
+use super::common::{print_json, shipped_or_compiled, KeyArgs, SolcArgs, StatementArgs};
 
 /// Generate the Solidity verifier for a model (or its exported verifying key): source, ABI and a deployable artifact.
 ///
@@ -33,9 +32,8 @@ pub struct GenVerifierArgs {
     #[command(flatten)]
     keys: KeyArgs,
 
-    /// Directory holding solc-js (package.json, node_modules); default: the repository's verifier-contract/.
-    #[arg(long, value_name = "DIR")]
-    solc_dir: Option<PathBuf>,
+    #[command(flatten)]
+    solc: SolcArgs,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -48,8 +46,7 @@ impl GenVerifierArgs {
         let model = statement.card();
         let (params, vk, srs) = statement.verifying_key(&self.keys)?;
         let source = evm::verifier_source(&params, &vk, model)?;
-        let solc_dir = self.solc_dir.clone().unwrap_or_else(|| compile::bundled_dir().to_path_buf());
-        let compiled = evm::compile_verifier(&source, &solc_dir)?;
+        let compiled = shipped_or_compiled(&source, &self.solc, self.json)?;
         let runtime = compiled.deployed_bytecode.len();
         let mut provenance = serde_json::Map::new();
         provenance.insert("model".into(), model.name().into());

@@ -8,7 +8,7 @@ use serde_json::json;
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::{evm, proof, ProverError};
 
-use super::common::{print_json, shipped_or_compiled, KeyArgs, StatementArgs};
+use super::common::{print_json, shipped_or_compiled, KeyArgs, SolcArgs, StatementArgs};
 use super::EXIT_INVALID;
 
 /// Verify a proof artifact against a model, or against its exported verifying key.
@@ -36,6 +36,9 @@ pub struct VerifyArgs {
     /// Also run the proof through the generated Solidity verifier in an in-process EVM and print the gas.
     #[arg(long)]
     evm: bool,
+
+    #[command(flatten)]
+    solc: SolcArgs,
 
     /// Print JSON instead of text.
     #[arg(long)]
@@ -68,7 +71,7 @@ impl VerifyArgs {
         let evm_report = match (&public, self.evm) {
             (Some(public), true) => {
                 let source = evm::verifier_source(&params, &vk, model)?;
-                let compiled = shipped_or_compiled(&source, None, self.json)?;
+                let compiled = shipped_or_compiled(&source, &self.solc, self.json)?;
                 let v = evm::verify_in_evm(&compiled.bytecode, public, &proof_bytes)?;
                 if !v.valid && valid {
                     valid = false;

@@ -582,3 +582,34 @@ fn private_weights_prove_and_verify_from_the_key_alone() {
         .code(2)
         .stderr(predicates::str::contains("bad.salt is not a valid salt file").and(predicates::str::contains("64 hex digits")));
 }
+
+/// The binary copied out of the tree, with no solc-js anywhere it looks: the bundled models'
+/// commands work (their verifiers are shipped), and a verifier that would need compiling is
+/// refused with the way to install the compiler.
+#[test]
+fn the_binary_runs_outside_its_tree_and_names_how_to_get_a_compiler() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let exe = d.join("zkpolicy");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("zkpolicy"), &exe).expect("copy the binary");
+    std::fs::write(d.join("kpis.json"), std::fs::read(models().join("kpis-sample.json")).expect("sample")).expect("write");
+    let run = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::new(&exe);
+        cmd.current_dir(d).args(args).env("ZKPOLICY_SOLC_DIR", d.join("no-solc-here")).env_remove("ZKPOLICY_RPC_URL");
+        cmd.assert()
+    };
+    run(&["demo", "--json"]).success();
+    run(&["prove", "--kpis", "kpis.json", "--epoch", "2", "--out", "proof.json"]).success();
+    let verdict = stdout_json(&run(&["verify", "--proof", "proof.json", "--evm", "--json"]).success());
+    assert_eq!(verdict["evm"]["valid"], true, "{verdict}");
+    // policy-m's verifier is shipped too: generating it needs no compiler.
+    std::fs::write(d.join("policy-m.json"), std::fs::read(models().join("policy-m.json")).expect("model")).expect("write");
+    run(&["gen-verifier", "--model", "policy-m.json", "--out-dir", "m"]).success();
+    assert!(d.join("m/ZkPolicyVerifier.json").is_file());
+    // Private weights make a verifier nobody shipped: it needs solc-js, and says how to get it.
+    run(&["salt", "--out", "s.salt"]).success();
+    run(&["gen-verifier", "--salt", "s.salt", "--out-dir", "p"])
+        .code(2)
+        .stderr(predicate::str::contains("needs solc-js 0.8.37").and(predicate::str::contains("npm install --prefix DIR solc@0.8.37")));
+    assert!(!d.join("p").exists(), "nothing is written");
+}
