@@ -205,10 +205,27 @@ pub fn distinct_output(out: &std::path::Path, inputs: &[Option<&std::path::Path>
     Ok(())
 }
 
-/// Prints `value` as pretty JSON on stdout.
+/// The version of every command's `--json` output (`prover/schemas/` holds the schemas).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Prints `value` as pretty JSON on stdout, an object first stamped with [`SCHEMA_VERSION`].
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    let value = match value {
+        serde_json::Value::Object(fields) => {
+            let mut stamped = serde_json::Map::new();
+            stamped.insert("schema_version".into(), SCHEMA_VERSION.into());
+            stamped.extend(fields.clone());
+            serde_json::Value::Object(stamped)
+        }
+        other => other.clone(),
+    };
+    println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
+}
+
+/// Milliseconds as the integer every `--json` output uses.
+pub fn whole_ms(ms: f64) -> u64 {
+    ms.round().max(0.0) as u64
 }
 
 /// The JSON-RPC node of the chain commands.

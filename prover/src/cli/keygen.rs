@@ -6,7 +6,7 @@ use serde_json::json;
 use zkpolicy_prover::keys::Prepared;
 use zkpolicy_verifier_contract::transcript::scalar_to_be;
 
-use super::common::{print_json, KeyArgs, ModelArgs};
+use super::common::{print_json, whole_ms, KeyArgs, ModelArgs};
 use super::progress;
 
 /// Generate (or load from the cache) a model's proving and verifying keys.
@@ -43,10 +43,11 @@ impl KeygenArgs {
             print_json(&json!({
                 "model": model.name(),
                 "model_commitment": model.commitment().to_string(),
+                "private_weights": circuit.weight_commitment().is_some(),
                 "keys": format!("{origin:?}").to_lowercase(),
                 "dir": dir,
                 "verifying_key_digest": digest,
-                "ms": elapsed_ms,
+                "keygen_ms": whole_ms(elapsed_ms),
             }))?;
         } else {
             println!("keys {:?} in {elapsed_ms:.0} ms: {}", origin, dir.display());

@@ -65,6 +65,7 @@ pub const EXIT_INPUT: u8 = 2;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = std::env::args_os().any(|a| a == "--json");
     let result = match cli.command {
         Command::Audit(args) => args.run(),
         Command::Backtest(args) => args.run(),
@@ -89,10 +90,35 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(if rejected(&err) { EXIT_INVALID } else { EXIT_INPUT })
+            let code = if rejected(&err) { EXIT_INVALID } else { EXIT_INPUT };
+            let message = describe(&err);
+            if json {
+                // With --json, stdout carries exactly one JSON document, failures included.
+                let kind = if code == EXIT_INVALID { "rejected" } else { "input" };
+                let error = serde_json::json!({ "schema_version": common::SCHEMA_VERSION, "error": { "kind": kind, "message": message, "exit_code": code } });
+                println!("{error}");
+            }
+            eprintln!("error: {message}");
+            ExitCode::from(code)
         }
     }
+}
+
+/// The error and its causes, each stated once: a cause whose text an outer message already
+/// quotes is not repeated.
+fn describe(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if message.is_empty() || text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
 }
 
 /// Errors that mean "checked, and refused": a false statement, not bad input.

@@ -11,7 +11,7 @@ use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::keys::Prepared;
 use zkpolicy_prover::proof::{self, BatchJob};
 
-use super::common::{distinct_output, print_json, KeyArgs, ModelArgs};
+use super::common::{distinct_output, print_json, whole_ms, KeyArgs, ModelArgs};
 use super::progress;
 
 /// Prove the model's adjustment for one KPI snapshot, or for a directory of them.
@@ -86,8 +86,8 @@ impl ProveArgs {
                 "outputs": artifact.outputs,
                 "proof_bytes": proof.len(),
                 "keys": format!("{origin:?}").to_lowercase(),
-                "setup_ms": setup_ms,
-                "prove_ms": prove_ms,
+                "setup_ms": whole_ms(setup_ms),
+                "prove_ms": whole_ms(prove_ms),
             }))?;
         } else {
             println!("model      {} {}", card.name(), card.commitment());

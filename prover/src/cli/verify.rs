@@ -8,7 +8,7 @@ use serde_json::json;
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::{evm, proof, ProverError};
 
-use super::common::{print_json, shipped_or_compiled, KeyArgs, SolcArgs, StatementArgs};
+use super::common::{print_json, shipped_or_compiled, whole_ms, KeyArgs, SolcArgs, StatementArgs};
 use super::EXIT_INVALID;
 
 /// Verify a proof artifact against a model, or against its exported verifying key.
@@ -94,7 +94,7 @@ impl VerifyArgs {
                 "model_commitment": model.commitment().to_string(),
                 "epoch": artifact.epoch,
                 "outputs": artifact.outputs,
-                "verify_ms": verify_ms,
+                "verify_ms": whole_ms(verify_ms),
                 "evm": evm_report,
             }))?;
         } else {

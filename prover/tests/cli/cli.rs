@@ -613,3 +613,64 @@ fn the_binary_runs_outside_its_tree_and_names_how_to_get_a_compiler() {
         .stderr(predicate::str::contains("needs solc-js 0.8.37").and(predicate::str::contains("npm install --prefix DIR solc@0.8.37")));
     assert!(!d.join("p").exists(), "nothing is written");
 }
+
+/// With --json a failure is one JSON document on stdout (kind, message, exit code), the exit
+/// code unchanged; and a cause is stated once, not once per layer.
+#[test]
+fn failures_under_json_are_one_json_document_and_state_each_cause_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("file"), "not a directory").expect("write");
+    let out = zkpolicy(d)
+        .args(["prove", "--kpis"])
+        .arg(models().join("kpis-sample.json"))
+        .args(["--epoch", "1", "--out", "file/proof.json", "--json"])
+        .assert()
+        .code(2);
+    let error = stdout_json(&out);
+    assert_eq!(error["error"]["kind"], "input", "{error}");
+    assert_eq!(error["error"]["exit_code"], 2, "{error}");
+    let message = error["error"]["message"].as_str().expect("message");
+    assert!(message.contains("file/proof.json"), "{message}");
+    assert_eq!(message.matches("(os error").count(), 1, "the cause is repeated: {message}");
+
+    // A corrupt artifact: the same envelope, naming the file.
+    std::fs::write(d.join("proof.json"), "{}").expect("write");
+    let out = zkpolicy(d).args(["verify", "--proof", "proof.json", "--json"]).assert().code(2);
+    let error = stdout_json(&out);
+    assert_eq!(error["error"]["kind"], "input", "{error}");
+    assert!(error["error"]["message"].as_str().expect("message").contains("proof.json is not a valid proof artifact"), "{error}");
+}
+
+/// Every command that has a schema in `prover/schemas/` prints output that validates against
+/// it, failures included; the schemas are strict (no unknown fields), so a renamed or added
+/// field fails here until its schema says so.
+#[test]
+fn json_outputs_validate_against_their_schemas() {
+    let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let check = |name: &str, output: &Value| {
+        let schema: Value =
+            serde_json::from_slice(&std::fs::read(schemas.join(format!("{name}.schema.json"))).expect("schema file")).expect("schema json");
+        let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+        let errors: Vec<String> = validator.iter_errors(output).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}\n{output}");
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    check("salt", &stdout_json(&zkpolicy(d).args(["salt", "--out", "p.salt", "--json"]).assert().success()));
+    check("keygen", &stdout_json(&zkpolicy(d).args(["keygen", "--json"]).assert().success()));
+    let kpis = models().join("kpis-sample.json");
+    let prove = |extra: &[&str], out: &str| {
+        stdout_json(
+            &zkpolicy(d).args(["prove", "--kpis"]).arg(&kpis).args(["--epoch", "3", "--out", out, "--json"]).args(extra).assert().success(),
+        )
+    };
+    check("prove", &prove(&[], "proof.json"));
+    check("verify", &stdout_json(&zkpolicy(d).args(["verify", "--proof", "proof.json", "--evm", "--json"]).assert().success()));
+    check("export-vk", &stdout_json(&zkpolicy(d).args(["export-vk", "--out", "vk.json", "--json"]).assert().success()));
+    // An invalid proof is a verdict, not an error: the verify schema, exit 1.
+    edit_json(d, "proof.json", "edited.json", |p| p["epoch"] = 4.into());
+    check("verify", &stdout_json(&zkpolicy(d).args(["verify", "--proof", "edited.json", "--json"]).assert().code(1)));
+    check("error", &stdout_json(&zkpolicy(d).args(["verify", "--proof", "missing.json", "--json"]).assert().code(2)));
+    check("error", &stdout_json(&zkpolicy(d).args(["salt", "--out", "p.salt", "--json"]).assert().code(2)));
+}
