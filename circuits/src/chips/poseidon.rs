@@ -180,64 +180,23 @@ impl PoseidonChip {
 
 #[cfg(test)]
 mod tests {
-    use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
-    use halo2_proofs::dev::MockProver;
-    use halo2_proofs::plonk::Circuit;
-
     use super::*;
-    use crate::chips::testing::failures;
-    use crate::chips::Chips;
-    use crate::policy::{PolicyParams, WeightMode};
+    use crate::chips::testing::{failures, Harness};
 
-    /// A sponge over two blocks, with one state cell optionally overwritten after assignment.
-    #[derive(Clone)]
-    struct Sponge {
-        message: Vec<Fr>,
-        commitment: Fr,
-        tamper: Option<(usize, usize, Fr)>,
-    }
-
-    impl Circuit<Fr> for Sponge {
-        type Config = Chips;
-        type FloorPlanner = SimpleFloorPlanner;
-        type Params = PolicyParams;
-
-        fn without_witnesses(&self) -> Self {
-            self.clone()
-        }
-
-        fn params(&self) -> PolicyParams {
-            PolicyParams { lanes: 1, weights: WeightMode::Private }
-        }
-
-        fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Chips {
-            Chips::configure(meta, params)
-        }
-
-        fn configure(meta: &mut ConstraintSystem<Fr>) -> Chips {
-            Chips::configure(meta, PolicyParams { lanes: 1, weights: WeightMode::Private })
-        }
-
-        fn synthesize(&self, chips: Chips, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
-            chips.range.load_table(&mut layouter)?;
-            let hash = chips.poseidon.clone().ok_or(Error::Synthesis)?;
-            layouter.assign_region(
-                || "sponge",
-                |mut region| {
-                    let words: Vec<Word> = self.message.iter().map(|v| Word::Witness(Value::known(*v))).collect();
-                    hash.assign_sponge(&mut region, 0, &words, self.commitment)?;
-                    if let Some((row, j, value)) = self.tamper {
-                        region.assign_advice(hash.state[j], row, Value::known(value));
-                    }
-                    Ok(())
-                },
-            )
-        }
-    }
-
+    /// The sponge over `message` from row 0, with one state cell optionally overwritten after.
     fn run(message: &[Fr], commitment: Fr, tamper: Option<(usize, usize, Fr)>) -> Vec<String> {
-        let circuit = Sponge { message: message.to_vec(), commitment, tamper };
-        failures(MockProver::run(10, &circuit, vec![vec![]]).expect("synthesis").verify())
+        let message = message.to_vec();
+        failures(
+            Harness::private(move |chips, region| {
+                let hash = chips.poseidon.as_ref().expect("private mode configures the hash");
+                let words: Vec<Word> = message.iter().map(|v| Word::Witness(Value::known(*v))).collect();
+                hash.assign_sponge(region, 0, &words, commitment).expect("assigns");
+                if let Some((row, j, value)) = tamper {
+                    region.assign_advice(hash.state[j], row, Value::known(value));
+                }
+            })
+            .run(),
+        )
     }
 
     fn message() -> Vec<Fr> {

@@ -15,11 +15,18 @@ type Body = Rc<dyn Fn(&Chips, &mut Region<'_, Fr>)>;
 #[derive(Clone)]
 pub struct Harness {
     body: Body,
+    params: PolicyParams,
 }
 
 impl Harness {
+    /// Two lanes of fixed weights.
     pub fn new(body: impl Fn(&Chips, &mut Region<'_, Fr>) + 'static) -> Self {
-        Self { body: Rc::new(body) }
+        Self { body: Rc::new(body), params: PolicyParams { lanes: 2, weights: WeightMode::Fixed } }
+    }
+
+    /// One lane of private weights (the weight hash configured).
+    pub fn private(body: impl Fn(&Chips, &mut Region<'_, Fr>) + 'static) -> Self {
+        Self { body: Rc::new(body), params: PolicyParams { lanes: 1, weights: WeightMode::Private } }
     }
 
     pub fn run(&self) -> Result<(), Vec<VerifyFailure>> {
@@ -38,7 +45,7 @@ impl Circuit<Fr> for Harness {
     }
 
     fn params(&self) -> PolicyParams {
-        PolicyParams { lanes: 2, weights: WeightMode::Fixed }
+        self.params
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Chips {

@@ -22,7 +22,8 @@ use crate::common::{edit_json, models, stdout_json, zkpolicy};
 
 /// Tests on one shared node whose epochs must advance hold this lock, so no other test moves
 /// the node's clock under them. The others use epochs (and snapshot ages) far longer than
-/// any advance, so the clock moving never changes their current epoch.
+/// any advance, so the clock moving never changes their current epoch. Every test that
+/// sends from account #0 holds it as well, so no two of them race for its nonce.
 static CLOCK: Mutex<()> = Mutex::new(());
 
 /// Epochs as long as the clock never reaches, for tests that never advance it.
@@ -500,6 +501,8 @@ fn a_deployment_from_the_exported_key_audits_against_the_model_and_names_a_chang
 /// once `SSL_CERT_FILE` trusts it.
 #[test]
 fn https_endpoints_work_through_a_private_ca_and_an_unknown_ca_is_refused() {
+    // Account #0 sends from the tests that hold the clock; holding it too keeps nonces apart.
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
     let node = LocalNode::start();
     let upstream = node.url.trim_start_matches("http://").trim_end_matches('/').to_string();
     let proxy = crate::common::tls::TlsProxy::start(&upstream);
