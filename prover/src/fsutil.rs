@@ -44,6 +44,20 @@ pub fn read_at_most(path: &Path, max: u64, what: &'static str) -> Result<Vec<u8>
     })
 }
 
+/// Reads a file that may be large (a powers-of-tau file): only a regular file (a device or a
+/// pipe, such as `/dev/zero`, is refused before anything is read) of at most `max` bytes.
+pub fn read_regular(path: &Path, max: u64, what: &'static str) -> Result<Vec<u8>, ProverError> {
+    let metadata = std::fs::metadata(path).map_err(|source| ProverError::Read { path: path.to_owned(), source })?;
+    let corrupt = |reason: String| ProverError::Corrupt { path: path.to_owned(), what, reason };
+    if !metadata.is_file() {
+        return Err(corrupt(format!("a {what} is a regular file")));
+    }
+    if metadata.len() > max {
+        return Err(corrupt(format!("it has {} bytes; a {what} has at most {max}", metadata.len())));
+    }
+    read_at_most(path, max, what)
+}
+
 /// Writes `bytes` behind their keccak-256, so a truncated or edited file is detected on read.
 pub(crate) fn write_checked(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
     let mut framed = keccak256(bytes).to_vec();

@@ -40,7 +40,7 @@ impl SrsSource {
     pub fn id(&self) -> String {
         match self {
             Self::Dev | Self::DevCached(_) => "dev".into(),
-            Self::File(path) => match std::fs::read(path) {
+            Self::File(path) => match read_file(path) {
                 Ok(bytes) => format!("srs-{}", hex::encode(&keccak256(&bytes)[..8])),
                 // `params` reports the read error; no cache entry can match this id.
                 Err(_) => "srs-unreadable".into(),
@@ -102,7 +102,12 @@ pub fn file_len(k: u32) -> u64 {
 
 /// Loads params from `path` and trims them to `k`.
 pub fn load(path: &Path, k: u32) -> Result<ParamsKZG<Bn256>, ProverError> {
-    from_bytes(&fsutil::read(path)?, k, path)
+    from_bytes(&read_file(path)?, k, path)
+}
+
+/// The bytes of a params file: a regular file no larger than one of [`MAX_FILE_K`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ProverError> {
+    fsutil::read_regular(path, file_len(MAX_FILE_K), "powers-of-tau file")
 }
 
 /// Reads params from the bytes of a file (`path` names it in errors) and trims them to

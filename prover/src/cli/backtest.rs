@@ -77,7 +77,7 @@ impl BacktestArgs {
         let integer = IntegerPolicy::new((*model).clone()).context("the model cannot drive the simulator")?;
         let float = match &self.float {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let text = super::common::read_text(path, "float policy file")?;
                 let policy: FloatPolicy =
                     serde_json::from_str(&text).with_context(|| format!("{} is not a float policy (JSON)", path.display()))?;
                 Some(FloatController::new("float", policy).with_context(|| format!("float policy {}", path.display()))?)

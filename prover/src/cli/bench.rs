@@ -125,7 +125,7 @@ impl BenchArgs {
             return Ok(ExitCode::SUCCESS);
         }
         if let Some(path) = &self.from_json {
-            let report: Report = serde_json::from_slice(&fsutil::read(path)?)
+            let report: Report = serde_json::from_str(&super::common::read_text(path, "bench report")?)
                 .with_context(|| format!("{} is not a zkpolicy bench report", path.display()))?;
             print!("{}", bench::markdown(&report.models, &report.machine));
             return Ok(ExitCode::SUCCESS);

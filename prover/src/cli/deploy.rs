@@ -120,7 +120,7 @@ impl DeployArgs {
     fn verifier_bytecode(&self, source: &str) -> anyhow::Result<Vec<u8>> {
         let want = evm::source_keccak(source);
         if let Some(path) = &self.verifier {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text = super::common::read_text(path, "verifier artifact")?;
             let artifact: serde_json::Value =
                 serde_json::from_str(&text).with_context(|| format!("{} is not a verifier artifact (JSON)", path.display()))?;
             if artifact["sourceKeccak"].as_str() != Some(want.as_str()) {

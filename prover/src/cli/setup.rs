@@ -72,7 +72,7 @@ impl SetupArgs {
         let spinner = progress::spinner(&format!("preparing params for k = {k}"), self.json);
         let (params, source) = match (&self.from, &self.checksum) {
             (Some(path), Some(expected)) => {
-                let bytes = fsutil::read(path)?;
+                let bytes = srs::read_file(path)?;
                 let actual = keccak_hex(&bytes);
                 if !actual.eq_ignore_ascii_case(expected.trim()) {
                     bail!("{}: checksum mismatch: expected {expected}, the file has {actual}", path.display());

@@ -70,7 +70,7 @@ impl TrainArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let mut config: TrainConfig = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let text = super::common::read_text(path, "float policy file")?;
                 serde_json::from_str(&text).with_context(|| format!("{} is not a training config", path.display()))?
             }
             None => TrainConfig { seed: self.seed, ..TrainConfig::default() },
