@@ -18,6 +18,7 @@ pub mod interpret;
 pub mod program;
 pub mod recompute;
 pub mod solidity;
+pub mod toolchain;
 pub mod transcript;
 
 pub use program::Program;

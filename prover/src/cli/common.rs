@@ -205,6 +205,12 @@ pub fn distinct_output(out: &std::path::Path, inputs: &[Option<&std::path::Path>
     Ok(())
 }
 
+/// A small text input (a JSON artifact, report or policy file): at most 16 MiB, UTF-8.
+pub fn read_text(path: &std::path::Path, what: &'static str) -> anyhow::Result<String> {
+    let bytes = zkpolicy_prover::fsutil::read_at_most(path, 16 << 20, what)?;
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not a valid {what}: it is not UTF-8 text", path.display()))
+}
+
 /// The version of every command's `--json` output (`prover/schemas/` holds the schemas).
 pub const SCHEMA_VERSION: u32 = 1;
 

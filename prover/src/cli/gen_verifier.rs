@@ -6,14 +6,19 @@ use serde_json::json;
 use zkpolicy_prover::{evm, fsutil, srs};
 use zkpolicy_verifier_contract::evm::MAX_RUNTIME_BYTES;
 use zkpolicy_verifier_contract::solidity::CONTRACT_NAME;
+use zkpolicy_verifier_contract::toolchain;
 
 use super::common::{print_json, shipped_or_compiled, KeyArgs, SolcArgs, StatementArgs};
 
 /// Generate the Solidity verifier for a model (or its exported verifying key): source, ABI and a deployable artifact.
 ///
-/// Writes <out-dir>/ZkPolicyVerifier.sol, ZkPolicyVerifier.abi.json and
-/// ZkPolicyVerifier.json ({abi, bytecode, deployedBytecode, ...}). The source is
-/// compiled first (solc from npm, pinned), so nothing is written if it fails.
+/// Writes <out-dir>/ZkPolicyVerifier.sol, ZkPolicyVerifier.abi.json,
+/// ZkPolicyVerifier.json ({abi, bytecode, deployedBytecode, ...}), the interface
+/// IZkPolicyVerifier.sol, and the same contract as Foundry
+/// (foundry/out/ZkPolicyVerifier.sol/ZkPolicyVerifier.json) and Hardhat
+/// (hardhat/artifacts/contracts/ZkPolicyVerifier.sol/ZkPolicyVerifier.json) artifacts.
+/// The source is compiled first (or the shipped build is used), so nothing is written if
+/// that fails.
 ///
 /// Examples:
 ///   zkpolicy gen-verifier --model models/tokenomics-policy.json --out-dir build/verifier
@@ -62,14 +67,26 @@ impl GenVerifierArgs {
         fsutil::write_atomic(&sol, source.as_bytes())?;
         fsutil::write_atomic(&abi, format!("{}\n", serde_json::to_string_pretty(&compiled.abi)?).as_bytes())?;
         fsutil::write_atomic(&art, format!("{}\n", serde_json::to_string_pretty(&artifact)?).as_bytes())?;
+        // The same contract for Foundry and Hardhat projects, and the interface callers import.
+        let interface = dir.join("IZkPolicyVerifier.sol");
+        fsutil::write_atomic(&interface, toolchain::VERIFIER_INTERFACE.as_bytes())?;
+        let mut toolchain_files = Vec::new();
+        for (relative, text) in toolchain::files(&compiled, CONTRACT_NAME, &format!("{CONTRACT_NAME}.sol")).into_iter().skip(1) {
+            let path = dir.join(relative);
+            fsutil::write_atomic(&path, text.as_bytes())?;
+            toolchain_files.push(path);
+        }
         if self.json {
             print_json(&json!({
-                "source": sol, "abi": abi, "artifact": art,
+                "source": sol, "abi": abi, "artifact": art, "interface": interface, "toolchain_artifacts": toolchain_files,
                 "runtime_bytes": runtime, "within_eip170": runtime <= MAX_RUNTIME_BYTES,
                 "compiler": compiled.compiler,
             }))?;
         } else {
-            println!("wrote {}, {}, {}", sol.display(), abi.display(), art.display());
+            println!("wrote {}, {}, {}, {}", sol.display(), abi.display(), art.display(), interface.display());
+            for path in &toolchain_files {
+                println!("wrote {}", path.display());
+            }
             println!("runtime bytecode {runtime} bytes (EIP-170 limit {MAX_RUNTIME_BYTES}); compiled with solc {}", compiled.compiler);
         }
         Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ mod common;
 mod demo;
 mod deploy;
 mod execute;
+mod export_contracts;
 mod export_vk;
 mod gen_verifier;
 mod import;
@@ -46,6 +47,7 @@ enum Command {
     Demo(demo::DemoArgs),
     Deploy(deploy::DeployArgs),
     Execute(execute::ExecuteArgs),
+    ExportContracts(export_contracts::ExportContractsArgs),
     ExportVk(export_vk::ExportVkArgs),
     GenVerifier(gen_verifier::GenVerifierArgs),
     Import(import::ImportArgs),
@@ -74,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => args.run(),
         Command::Deploy(args) => args.run(),
         Command::Execute(args) => args.run(),
+        Command::ExportContracts(args) => args.run(),
         Command::ExportVk(args) => args.run(),
         Command::GenVerifier(args) => args.run(),
         Command::Import(args) => args.run(),

@@ -508,6 +508,18 @@ fn duplicate_keys_endless_files_and_impossible_sizes_are_refused() {
     prove(d, Path::new("/dev/zero"), "out.json").code(2).stderr(predicates::str::contains("larger than"));
     zkpolicy(d).args(["inspect", "--model", "/dev/zero"]).assert().code(2).stderr(predicates::str::contains("larger than"));
     verify(d, "tokenomics-policy.json", "/dev/zero").code(2).stderr(predicates::str::contains("a proof artifact is at most"));
+    zkpolicy(d).args(["bench", "--from-json", "/dev/zero"]).assert().code(2).stderr(predicates::str::contains("a bench report is at most"));
+    zkpolicy(d)
+        .args(["backtest", "--float", "/dev/zero", "--no-prove", "--out-dir", "b"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("a float policy file is at most"));
+    // A powers-of-tau file may be large, so it must be a regular file of a plausible size.
+    zkpolicy(d)
+        .args(["setup", "--from", "/dev/zero", "--checksum", "0x00", "--k", "4", "--out", "p.bin"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("a powers-of-tau file is a regular file"));
     assert!(!d.join("out.json").exists());
     // An output that names an input would destroy it.
     std::fs::write(d.join("k.json"), &sample).expect("write");
@@ -673,4 +685,35 @@ fn json_outputs_validate_against_their_schemas() {
     check("verify", &stdout_json(&zkpolicy(d).args(["verify", "--proof", "edited.json", "--json"]).assert().code(1)));
     check("error", &stdout_json(&zkpolicy(d).args(["verify", "--proof", "missing.json", "--json"]).assert().code(2)));
     check("error", &stdout_json(&zkpolicy(d).args(["salt", "--out", "p.salt", "--json"]).assert().code(2)));
+}
+
+/// gen-verifier and export-contracts write Foundry- and Hardhat-shaped artifacts that carry
+/// exactly the bytecode of the artifacts `deploy` uses, and the verifier interface.
+#[test]
+fn toolchain_artifacts_carry_the_deployed_bytecode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let read = |path: &str| -> Value { serde_json::from_slice(&std::fs::read(d.join(path)).expect(path)).expect("json") };
+    zkpolicy(d).args(["gen-verifier", "--out-dir", "v"]).assert().success();
+    let artifact = read("v/ZkPolicyVerifier.json");
+    let foundry = read("v/foundry/out/ZkPolicyVerifier.sol/ZkPolicyVerifier.json");
+    let hardhat = read("v/hardhat/artifacts/contracts/ZkPolicyVerifier.sol/ZkPolicyVerifier.json");
+    assert_eq!(foundry["bytecode"]["object"], artifact["bytecode"]);
+    assert_eq!(foundry["deployedBytecode"]["object"], artifact["deployedBytecode"]);
+    assert_eq!(hardhat["_format"], "hh-sol-artifact-1");
+    assert_eq!(hardhat["bytecode"], artifact["bytecode"]);
+    assert_eq!(hardhat["abi"], artifact["abi"]);
+    let interface = std::fs::read_to_string(d.join("v/IZkPolicyVerifier.sol")).expect("interface");
+    assert!(interface.contains("interface IZkPolicyVerifier") && interface.contains("function verifyProof"));
+
+    let out = stdout_json(&zkpolicy(d).args(["export-contracts", "--out-dir", "c", "--json"]).assert().success());
+    assert_eq!(out["files"].as_array().expect("files").len(), 9, "{out}");
+    for (contract, file) in [("PolicyController", "PolicyController.sol"), ("ReporterKpiSource", "KpiSource.sol")] {
+        let artifact = read(&format!("c/{contract}.json"));
+        let hardhat = read(&format!("c/hardhat/artifacts/contracts/{file}/{contract}.json"));
+        let foundry = read(&format!("c/foundry/out/{file}/{contract}.json"));
+        assert_eq!(hardhat["bytecode"], artifact["bytecode"], "{contract}");
+        assert_eq!(foundry["deployedBytecode"]["object"], artifact["deployedBytecode"], "{contract}");
+        assert_eq!(read(&format!("c/{contract}.abi.json")), artifact["abi"], "{contract}");
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::Model;
 use zkpolicy_prover::{evm, keys, srs};
-use zkpolicy_verifier_contract::{compile, controller};
+use zkpolicy_verifier_contract::{compile, controller, toolchain};
 
 /// The committed verifiers: the bundled model files at their deployed (gas) shape, with the
 /// development SRS. The binary ships them, so their commands need no compiler.
@@ -51,5 +51,28 @@ fn committed_controller_artifacts_match_a_fresh_compile() {
             fresh == committed,
             "generated/contracts/{name} drifted from the sources; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`"
         );
+    }
+}
+
+/// `IZkPolicyVerifier.sol` (written by gen-verifier and export-contracts) compiles, and every
+/// committed verifier implements each of its functions with the same inputs and outputs.
+#[test]
+fn the_verifier_interface_matches_every_committed_verifier() {
+    let compiled = compile::compile(compile::bundled_dir(), &[("IZkPolicyVerifier.sol", toolchain::VERIFIER_INTERFACE)]).expect("compiles");
+    let interface = compiled["IZkPolicyVerifier"].abi.as_array().expect("abi").clone();
+    let types = |params: &serde_json::Value| -> Vec<String> {
+        params.as_array().map(|ps| ps.iter().map(|p| p["type"].as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../verifier-contract/generated");
+    for name in COMMITTED {
+        let abi: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join(name).join("ZkPolicyVerifier.abi.json")).expect("abi")).expect("json");
+        assert_eq!(interface.len(), 2);
+        for function in &interface {
+            let found = abi.as_array().expect("abi").iter().find(|f| f["name"] == function["name"]);
+            let found = found.unwrap_or_else(|| panic!("{name} lacks {}", function["name"]));
+            assert_eq!(types(&found["inputs"]), types(&function["inputs"]), "{name}: {}", function["name"]);
+            assert_eq!(types(&found["outputs"]), types(&function["outputs"]), "{name}: {}", function["name"]);
+        }
     }
 }
