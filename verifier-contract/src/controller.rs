@@ -36,6 +36,8 @@ sol! {
         function parameterCount() external view returns (uint256);
         function paused() external view returns (bool);
         function guardian() external view returns (address);
+        function governance() external view returns (address);
+        function governanceDelay() external view returns (uint64);
         function verifier() external view returns (address);
         function kpiSource() external view returns (address);
         function timing() external view returns (Timing);

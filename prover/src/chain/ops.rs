@@ -183,19 +183,88 @@ pub struct Status {
     pub mode: &'static str,
     pub paused: bool,
     pub model_commitment: String,
+    /// One per parameter, in the deployment's order.
+    pub guardrails: Vec<RailStatus>,
+    pub max_snapshot_age: u64,
+    pub adjustment_delay: u64,
+    pub governance: String,
+    pub governance_delay: u64,
+    pub guardian: String,
+    pub verifier: String,
+    pub kpi_source: String,
+    /// The chain's latest block time (unix seconds), which epochs and ages are measured by.
+    pub chain_time: u64,
+    /// The current epoch's KPI snapshot: when it was posted (`None`: not yet) and whether a
+    /// submission would still accept it.
+    pub snapshot_posted_at: Option<u64>,
+    pub snapshot_fresh: bool,
+    /// A Timelocked decision waiting for its delay.
+    pub queued: Option<Queued>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RailStatus {
+    pub min: i64,
+    pub max: i64,
+    pub max_step: i64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Queued {
+    pub epoch: u64,
+    pub values: Vec<i64>,
+    /// Unix seconds after which `execute` applies it.
+    pub eta: u64,
 }
 
 pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainError> {
     let to = deployment.controller;
     let parameters = read(client, "parameters read", to, PolicyController::parametersCall {})?;
+    let guardrails = (0..parameters.len())
+        .map(|i| {
+            let g = read(client, "guardrail read", to, PolicyController::guardrailCall { i: alloy::primitives::U256::from(i) })?;
+            Ok(RailStatus { min: small(g.min, "guardrail")?, max: small(g.max, "guardrail")?, max_step: small(g.maxStep, "guardrail")? })
+        })
+        .collect::<Result<Vec<_>, ChainError>>()?;
+    let timing = read(client, "timing read", to, PolicyController::timingCall {})?;
+    let last_epoch = read(client, "last epoch read", to, PolicyController::lastEpochCall {})?;
+    let current_epoch = current_epoch(client, deployment)?;
+    let block = client.request("eth_getBlockByNumber", serde_json::json!(["latest", false]))?;
+    let chain_time = block["timestamp"]
+        .as_str()
+        .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
+        .ok_or_else(|| ChainError::Answer("the latest block has no timestamp".into()))?;
+    let out =
+        client.call("KPI snapshot read", deployment.kpi_source, ReporterKpiSource::snapshotCall { epoch: current_epoch }.abi_encode())?;
+    let posted_at = ReporterKpiSource::snapshotCall::abi_decode_returns(&out).map_err(|e| ChainError::Answer(e.to_string()))?.postedAt;
+    let snapshot_posted_at = (posted_at != 0).then_some(posted_at);
+    let queued = read(client, "queued adjustment read", to, PolicyController::queuedAdjustmentCall { epoch: last_epoch })?;
+    let queued = if queued.eta == 0 {
+        None
+    } else {
+        Some(Queued { epoch: last_epoch, values: smalls(&queued.values, "queued value")?, eta: queued.eta })
+    };
+    let address = |a: Address| a.to_checksum(None);
     Ok(Status {
         parameters: smalls(&parameters, "parameter")?,
-        last_epoch: read(client, "last epoch read", to, PolicyController::lastEpochCall {})?,
-        current_epoch: current_epoch(client, deployment)?,
+        last_epoch,
+        current_epoch,
         genesis: read(client, "genesis read", to, PolicyController::genesisCall {})?,
         epoch_length: read(client, "epoch length read", to, PolicyController::epochLengthCall {})?,
         mode: mode_name(read(client, "mode read", to, PolicyController::modeCall {})?),
         paused: read(client, "paused read", to, PolicyController::pausedCall {})?,
         model_commitment: format!("0x{}", hex::encode(model_commitment(client, to)?)),
+        guardrails,
+        max_snapshot_age: timing.maxSnapshotAge,
+        adjustment_delay: timing.adjustmentDelay,
+        governance: address(read(client, "governance read", to, PolicyController::governanceCall {})?),
+        governance_delay: read(client, "governance delay read", to, PolicyController::governanceDelayCall {})?,
+        guardian: address(read(client, "guardian read", to, PolicyController::guardianCall {})?),
+        verifier: address(read(client, "verifier read", to, PolicyController::verifierCall {})?),
+        kpi_source: address(read(client, "KPI source read", to, PolicyController::kpiSourceCall {})?),
+        chain_time,
+        snapshot_posted_at,
+        snapshot_fresh: snapshot_posted_at.is_some_and(|t| chain_time <= t.saturating_add(timing.maxSnapshotAge)),
+        queued,
     })
 }

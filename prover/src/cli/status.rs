@@ -30,6 +30,16 @@ pub struct StatusArgs {
     json: bool,
 }
 
+/// A duration for people: "45 s", "9 min", "3 h", "2 d".
+fn relative(seconds: u64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 2 * 3600 => format!("{} min", s / 60),
+        s if s < 2 * 86_400 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86_400),
+    }
+}
+
 impl StatusArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let statement = self.statement.load()?;
@@ -45,10 +55,37 @@ impl StatusArgs {
                 "  epoch {} now (one every {} s from {}), last decided {}",
                 status.current_epoch, status.epoch_length, status.genesis, status.last_epoch
             );
-            println!("  model {}", status.model_commitment);
-            for (name, value) in deployment.parameters.iter().zip(&status.parameters) {
-                println!("  {name:<22} {value}");
+            println!("  model {} (verifier {})", status.model_commitment, status.verifier);
+            let snapshot = match status.snapshot_posted_at {
+                None => "not posted yet".to_string(),
+                Some(t) => format!(
+                    "posted {} ago, {}",
+                    relative(status.chain_time.saturating_sub(t)),
+                    if status.snapshot_fresh { "fresh" } else { "STALE: this epoch can no longer be decided" }
+                ),
+            };
+            println!("  KPI snapshot of epoch {}: {snapshot} (source {})", status.current_epoch, status.kpi_source);
+            println!("  {:<22} {:>8}   guardrail [min, max], max step", "parameter", "value");
+            for ((name, value), rail) in deployment.parameters.iter().zip(&status.parameters).zip(&status.guardrails) {
+                println!("  {name:<22} {value:>8}   [{}, {}], ±{}", rail.min, rail.max, rail.max_step);
             }
+            if let Some(q) = &status.queued {
+                let wait = q.eta.saturating_sub(status.chain_time);
+                println!(
+                    "  queued: epoch {} -> {:?}, executable {}",
+                    q.epoch,
+                    q.values,
+                    if wait == 0 { "now".into() } else { format!("in {}", relative(wait)) }
+                );
+            }
+            println!(
+                "  governance {} (delay {}), guardian {}; snapshots stay fresh {}, adjustments wait {}",
+                status.governance,
+                relative(status.governance_delay),
+                status.guardian,
+                relative(status.max_snapshot_age),
+                relative(status.adjustment_delay)
+            );
         }
         Ok(ExitCode::SUCCESS)
     }

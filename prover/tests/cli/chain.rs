@@ -197,13 +197,33 @@ fn timelocked_mode_queues_the_adjustment_and_execute_applies_it() {
     let status = |d: &Path| {
         stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success())
     };
-    assert_eq!(ints(&status(d)["status"]["parameters"]), initial, "queued, not applied");
+    let queued = status(d);
+    assert_eq!(ints(&queued["status"]["parameters"]), initial, "queued, not applied");
+    // status shows the queued decision, the snapshot, the guardrails and the roles.
+    let s = &queued["status"];
+    assert_eq!(s["queued"]["epoch"], 1, "{s}");
+    assert_eq!(ints(&s["queued"]["values"]), guard(&initial, &ints(&result["proposed"])), "{s}");
+    assert_eq!(s["queued"]["eta"], result["queued_until"], "{s}");
+    assert!(s["snapshot_posted_at"].is_u64() && s["snapshot_fresh"] == true, "{s}");
+    assert_eq!(s["guardrails"].as_array().expect("rails").len(), initial.len(), "{s}");
+    let operator = DEV_KEYS[1].parse::<PrivateKeySigner>().expect("key").address().to_checksum(None);
+    assert_eq!(s["governance"], operator.as_str(), "{s}");
+    assert_eq!(s["guardian"], operator.as_str(), "{s}");
 
     let executed = stdout_json(&chain(&["execute", "--deployment", "deployment.json", "--epoch", "1"]).success());
     let expected = guard(&initial, &ints(&result["proposed"]));
     assert_eq!(ints(&executed["applied"]), expected);
-    assert_eq!(ints(&status(d)["status"]["parameters"]), expected);
+    let after = status(d);
+    assert_eq!(ints(&after["status"]["parameters"]), expected);
+    assert!(after["status"]["queued"].is_null(), "{after}");
     chain(&["execute", "--deployment", "deployment.json", "--epoch", "1"]).code(1).stderr(predicates::str::contains("NothingQueued"));
+    // The text form names the same things.
+    let text = zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url]).assert().success();
+    let text = String::from_utf8_lossy(&text.get_output().stdout).to_string();
+    assert!(
+        text.contains("KPI snapshot of epoch 1: posted") && text.contains("guardrail [min, max]") && text.contains("governance 0x"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -537,5 +557,6 @@ fn https_endpoints_work_through_a_private_ca_and_an_unknown_ca_is_refused() {
     assert!(!text.contains("SECRETAPIKEY123"), "{text}");
     let status: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(status["status"]["paused"], false, "{status}");
+    assert!(status["status"]["snapshot_posted_at"].is_null() && status["status"]["snapshot_fresh"] == false, "{status}");
     assert_eq!(status["status"]["model_commitment"], deployed["deployment"]["model_commitment"], "{status}");
 }
