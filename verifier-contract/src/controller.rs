@@ -54,6 +54,7 @@ sol! {
         function schedule(bytes data) external returns (bytes32 id);
         function execute(bytes data) external;
         function cancel(bytes32 id) external;
+        function scheduledAt(bytes32 id) external view returns (uint64);
         function setGuardrail(uint256 i, Guardrail g) external;
         function setMode(Mode mode_) external;
         function setTiming(Timing timing_) external;

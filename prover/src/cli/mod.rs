@@ -14,6 +14,7 @@ mod execute;
 mod export_contracts;
 mod export_vk;
 mod gen_verifier;
+mod govern;
 mod import;
 mod inspect;
 mod keygen;
@@ -50,13 +51,16 @@ enum Command {
     ExportContracts(export_contracts::ExportContractsArgs),
     ExportVk(export_vk::ExportVkArgs),
     GenVerifier(gen_verifier::GenVerifierArgs),
+    Govern(govern::GovernArgs),
     Import(import::ImportArgs),
     Inspect(inspect::InspectArgs),
     Keygen(keygen::KeygenArgs),
+    Pause(govern::PauseArgs),
     Setup(setup::SetupArgs),
     Prove(prove::ProveArgs),
     Salt(salt::SaltArgs),
     Status(status::StatusArgs),
+    Unpause(govern::UnpauseArgs),
     Submit(submit::SubmitArgs),
     Train(train::TrainArgs),
     Verify(verify::VerifyArgs),
@@ -79,13 +83,16 @@ pub fn main() -> ExitCode {
         Command::ExportContracts(args) => args.run(),
         Command::ExportVk(args) => args.run(),
         Command::GenVerifier(args) => args.run(),
+        Command::Govern(args) => args.run(),
         Command::Import(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Keygen(args) => args.run(),
+        Command::Pause(args) => args.run(),
         Command::Setup(args) => args.run(),
         Command::Prove(args) => args.run(),
         Command::Salt(args) => args.run(),
         Command::Status(args) => args.run(),
+        Command::Unpause(args) => args.run(),
         Command::Submit(args) => args.run(),
         Command::Train(args) => args.run(),
         Command::Verify(args) => args.run(),

@@ -560,3 +560,51 @@ fn https_endpoints_work_through_a_private_ca_and_an_unknown_ca_is_refused() {
     assert!(status["status"]["snapshot_posted_at"].is_null() && status["status"]["snapshot_fresh"] == false, "{status}");
     assert_eq!(status["status"]["model_commitment"], deployed["deployment"]["model_commitment"], "{status}");
 }
+
+/// The guardian pauses and governance unpauses; a governed change waits out the delay
+/// (NotYet before it), then applies; a cancelled change cannot be executed; another
+/// account is refused by name.
+#[test]
+fn pause_unpause_and_timelocked_governance_on_a_local_node() {
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let node = LocalNode::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_config(d);
+    let chain = |args: &[&str], key: &str| {
+        let mut cmd = zkpolicy(d);
+        cmd.args(args).args(["--deployment", "deployment.json", "--rpc", &node.url, "--json"]).env("ZKPOLICY_PRIVATE_KEY", key);
+        cmd.assert()
+    };
+    let mut deploy = zkpolicy(d);
+    deploy.args(["deploy", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs", "--rpc", &node.url]);
+    deploy.env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0]).assert().success();
+    let status = || stdout_json(&chain(&["status"], DEV_KEYS[0]).success())["status"].clone();
+
+    chain(&["pause"], DEV_KEYS[0]).success();
+    assert_eq!(status()["paused"], true);
+    chain(&["unpause"], DEV_KEYS[1]).code(1).stderr(predicates::str::contains("NotGovernance"));
+    chain(&["unpause"], DEV_KEYS[0]).success();
+    assert_eq!(status()["paused"], false);
+
+    let rail = ["--guardrail", "0,100,900,50"];
+    let scheduled = stdout_json(&chain(&[&["govern", "schedule"], &rail[..]].concat(), DEV_KEYS[0]).success());
+    let eta = scheduled["result"]["eta"].as_u64().expect("eta");
+    assert_eq!(eta, status()["chain_time"].as_u64().expect("time") + 86_400, "{scheduled}");
+    chain(&[&["govern", "execute"], &rail[..]].concat(), DEV_KEYS[0]).code(1).stderr(predicates::str::contains("NotYet"));
+    assert_eq!(status()["guardrails"][0], json!({"min": 0, "max": 2000, "max_step": 25}));
+    node.advance(86_401);
+    let executed = stdout_json(&chain(&[&["govern", "execute"], &rail[..]].concat(), DEV_KEYS[0]).success());
+    assert_eq!(executed["result"]["id"], scheduled["result"]["id"]);
+    assert_eq!(status()["guardrails"][0], json!({"min": 100, "max": 900, "max_step": 50}));
+
+    chain(&["govern", "schedule", "--mode", "timelocked"], DEV_KEYS[0]).success();
+    chain(&["govern", "cancel", "--mode", "timelocked"], DEV_KEYS[0]).success();
+    node.advance(86_401);
+    chain(&["govern", "execute", "--mode", "timelocked"], DEV_KEYS[0]).code(1).stderr(predicates::str::contains("NotScheduled"));
+    assert_eq!(status()["mode"], "autonomous");
+    chain(&["govern", "schedule", "--mode", "advisory"], DEV_KEYS[1]).code(1).stderr(predicates::str::contains("NotGovernance"));
+    // Exactly one change, named.
+    chain(&["govern", "schedule"], DEV_KEYS[0]).code(2);
+    chain(&["govern", "schedule", "--mode", "advisory", "--guardian", "0x0000000000000000000000000000000000000001"], DEV_KEYS[0]).code(2);
+}

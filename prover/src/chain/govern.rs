@@ -1,0 +1,97 @@
+//! The guardian's pause and governance's timelocked changes, as transactions.
+
+use alloy::primitives::{keccak256, Address, I256, U256};
+use alloy::sol_types::SolCall;
+use serde::Serialize;
+use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode};
+
+use super::{ChainError, Client, Deployment, Sent};
+
+/// A governed change: the controller call `schedule` queues and `execute` makes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Guardrail { index: u64, min: i64, max: i64, max_step: i64 },
+    Mode(Mode),
+    Timing { max_snapshot_age: u64, adjustment_delay: u64 },
+    KpiSource(Address),
+    Verifier(Address),
+    Guardian(Address),
+}
+
+impl Change {
+    /// The calldata of the governed setter: what `schedule` stores the hash of.
+    pub fn calldata(&self) -> Vec<u8> {
+        match self {
+            Change::Guardrail { index, min, max, max_step } => PolicyController::setGuardrailCall {
+                i: U256::from(*index),
+                g: PolicyController::Guardrail {
+                    min: I256::try_from(*min).unwrap_or_default(),
+                    max: I256::try_from(*max).unwrap_or_default(),
+                    maxStep: I256::try_from(*max_step).unwrap_or_default(),
+                },
+            }
+            .abi_encode(),
+            Change::Mode(mode) => PolicyController::setModeCall { mode_: *mode }.abi_encode(),
+            Change::Timing { max_snapshot_age, adjustment_delay } => PolicyController::setTimingCall {
+                timing_: PolicyController::Timing { maxSnapshotAge: *max_snapshot_age, adjustmentDelay: *adjustment_delay },
+            }
+            .abi_encode(),
+            Change::KpiSource(a) => PolicyController::setKpiSourceCall { kpiSource_: *a }.abi_encode(),
+            Change::Verifier(a) => PolicyController::setVerifierCall { verifier_: *a }.abi_encode(),
+            Change::Guardian(a) => PolicyController::setGuardianCall { guardian_: *a }.abi_encode(),
+        }
+    }
+
+    /// The id `schedule` gives it: keccak-256 of the calldata.
+    pub fn id(&self) -> [u8; 32] {
+        keccak256(self.calldata()).0
+    }
+}
+
+/// What a governance transaction did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Governed {
+    pub tx: String,
+    pub block: u64,
+    pub gas_used: u64,
+    /// The change's id (`0x` hex).
+    pub id: String,
+    /// For `schedule`: unix seconds after which `execute` may make the change.
+    pub eta: Option<u64>,
+}
+
+fn governed(sent: Sent, change: &Change, eta: Option<u64>) -> Governed {
+    Governed { tx: sent.tx.to_string(), block: sent.block, gas_used: sent.gas_used, id: format!("0x{}", hex::encode(change.id())), eta }
+}
+
+/// The guardian pauses the controller: no submission or execution until governance unpauses.
+pub fn pause(client: &Client, deployment: &Deployment) -> Result<Sent, ChainError> {
+    client.send("pause", deployment.controller, PolicyController::pauseCall {}.abi_encode())
+}
+
+/// Governance lifts a pause.
+pub fn unpause(client: &Client, deployment: &Deployment) -> Result<Sent, ChainError> {
+    client.send("unpause", deployment.controller, PolicyController::unpauseCall {}.abi_encode())
+}
+
+/// Governance queues `change` for the controller's governance delay.
+pub fn schedule(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
+    let call = PolicyController::scheduleCall { data: change.calldata().into() };
+    let sent = client.send("governance schedule", deployment.controller, call.abi_encode())?;
+    let eta =
+        client.call("schedule read", deployment.controller, PolicyController::scheduledAtCall { id: change.id().into() }.abi_encode())?;
+    let eta = PolicyController::scheduledAtCall::abi_decode_returns(&eta).map_err(|e| ChainError::Answer(format!("schedule read: {e}")))?;
+    Ok(governed(sent, change, Some(eta)))
+}
+
+/// Governance makes a scheduled `change` once its delay has passed.
+pub fn execute_change(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
+    let call = PolicyController::executeCall { data: change.calldata().into() };
+    Ok(governed(client.send("governance execute", deployment.controller, call.abi_encode())?, change, None))
+}
+
+/// Governance drops a scheduled `change`.
+pub fn cancel_change(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
+    let call = PolicyController::cancelCall { id: change.id().into() };
+    Ok(governed(client.send("governance cancel", deployment.controller, call.abi_encode())?, change, None))
+}

@@ -1,0 +1,213 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use serde_json::json;
+use zkpolicy_prover::chain::govern::{self, Change};
+use zkpolicy_prover::chain::{Client, Deployment};
+use zkpolicy_verifier_contract::controller::PolicyController::Mode;
+
+use super::common::{load_deployment, print_json, SenderArgs, StatementArgs};
+
+/// The deployment and the account that signs, for the guardian's and governance's commands.
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    /// Deployment record written by `zkpolicy deploy`.
+    #[arg(long, value_name = "FILE")]
+    deployment: PathBuf,
+
+    /// The deployed model, or its exported verifying key.
+    #[command(flatten)]
+    statement: StatementArgs,
+
+    #[command(flatten)]
+    sender: SenderArgs,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl RoleArgs {
+    fn connect(&self) -> anyhow::Result<(Client, Deployment)> {
+        let statement = self.statement.load()?;
+        let client = self.sender.connect()?;
+        let deployment = load_deployment(&self.deployment, statement.card(), &client)?;
+        Ok((client, deployment))
+    }
+}
+
+/// Guardian: pause the controller (no submission or execution until governance unpauses).
+///
+/// Exit code 1, named (NotGuardian), when the signing account is not the guardian.
+///
+/// Examples:
+///   zkpolicy pause --deployment deployment.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct PauseArgs {
+    #[command(flatten)]
+    role: RoleArgs,
+}
+
+/// Governance: lift a pause.
+///
+/// Exit code 1, named (NotGovernance), when the signing account is not governance.
+///
+/// Examples:
+///   zkpolicy unpause --deployment deployment.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct UnpauseArgs {
+    #[command(flatten)]
+    role: RoleArgs,
+}
+
+fn report(json: bool, what: &str, sent: zkpolicy_prover::chain::Sent) -> anyhow::Result<ExitCode> {
+    if json {
+        print_json(&json!({ "action": what, "tx": sent.tx.to_string(), "block": sent.block, "gas_used": sent.gas_used }))?;
+    } else {
+        println!("{what}: tx {} in block {}, {} gas", sent.tx, sent.block, sent.gas_used);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+impl PauseArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let (client, deployment) = self.role.connect()?;
+        report(self.role.json, "paused", govern::pause(&client, &deployment)?)
+    }
+}
+
+impl UnpauseArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let (client, deployment) = self.role.connect()?;
+        report(self.role.json, "unpaused", govern::unpause(&client, &deployment)?)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Action {
+    /// Queue the change for the controller's governance delay.
+    Schedule,
+    /// Make a scheduled change once its delay has passed.
+    Execute,
+    /// Drop a scheduled change.
+    Cancel,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ModeName {
+    Advisory,
+    Timelocked,
+    Autonomous,
+}
+
+/// Governance: schedule, execute or cancel a change of guardrail, mode, timing, KPI source,
+/// verifier (a model upgrade) or guardian.
+///
+/// Every change goes through the controller's timelock: `schedule` queues it for the
+/// governance delay (printing its id and when it becomes executable), `execute` with the
+/// same change makes it after that, and `cancel` drops it. Exit code 1, named
+/// (NotGovernance, NotScheduled, NotYet, BadGuardrail, ...), when the controller refuses.
+///
+/// Examples:
+///   zkpolicy govern schedule --guardrail 0,100,900,50 --deployment deployment.json
+///   zkpolicy govern execute --guardrail 0,100,900,50 --deployment deployment.json
+///   zkpolicy govern schedule --mode timelocked --deployment deployment.json
+///   zkpolicy govern cancel --timing 172800,3600 --deployment deployment.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(false)
+    .args(["guardrail", "mode", "timing", "kpi_source", "verifier", "guardian"])))]
+pub struct GovernArgs {
+    #[arg(value_enum)]
+    action: Action,
+
+    /// Parameter INDEX's guardrail: INDEX,MIN,MAX,MAX_STEP.
+    #[arg(long, value_name = "INDEX,MIN,MAX,MAX_STEP")]
+    guardrail: Option<String>,
+
+    /// The controller's mode.
+    #[arg(long, value_enum)]
+    mode: Option<ModeName>,
+
+    /// Snapshot age limit and adjustment delay, in seconds: MAX_SNAPSHOT_AGE,ADJUSTMENT_DELAY.
+    #[arg(long, value_name = "AGE,DELAY")]
+    timing: Option<String>,
+
+    /// A new KPI source contract.
+    #[arg(long, value_name = "ADDRESS")]
+    kpi_source: Option<String>,
+
+    /// A new verifier contract (a new model: its card must fit the parameters).
+    #[arg(long, value_name = "ADDRESS")]
+    verifier: Option<String>,
+
+    /// A new guardian account.
+    #[arg(long, value_name = "ADDRESS")]
+    guardian: Option<String>,
+
+    #[command(flatten)]
+    role: RoleArgs,
+}
+
+/// `count` comma-separated integers given to `--flag`.
+fn numbers<T: std::str::FromStr>(flag: &str, text: &str, count: usize) -> anyhow::Result<Vec<T>> {
+    let values: Vec<T> = text
+        .split(',')
+        .map(|part| part.trim().parse().ok())
+        .collect::<Option<_>>()
+        .with_context(|| format!("--{flag} {text:?}: expected {count} comma-separated integers"))?;
+    if values.len() != count {
+        bail!("--{flag} {text:?}: expected {count} comma-separated integers, got {}", values.len());
+    }
+    Ok(values)
+}
+
+impl GovernArgs {
+    fn change(&self) -> anyhow::Result<Change> {
+        let address = |flag: &str, text: &str| text.parse().with_context(|| format!("--{flag} {text:?} is not an address"));
+        Ok(match (&self.guardrail, self.mode, &self.timing, &self.kpi_source, &self.verifier, &self.guardian) {
+            (Some(g), ..) => {
+                let g: Vec<i64> = numbers("guardrail", g, 4)?;
+                let index = u64::try_from(g[0]).with_context(|| format!("--guardrail: the index {} is negative", g[0]))?;
+                Change::Guardrail { index, min: g[1], max: g[2], max_step: g[3] }
+            }
+            (_, Some(mode), ..) => Change::Mode(match mode {
+                ModeName::Advisory => Mode::Advisory,
+                ModeName::Timelocked => Mode::Timelocked,
+                ModeName::Autonomous => Mode::Autonomous,
+            }),
+            (_, _, Some(t), ..) => {
+                let t: Vec<u64> = numbers("timing", t, 2)?;
+                Change::Timing { max_snapshot_age: t[0], adjustment_delay: t[1] }
+            }
+            (_, _, _, Some(a), ..) => Change::KpiSource(address("kpi-source", a)?),
+            (_, _, _, _, Some(a), _) => Change::Verifier(address("verifier", a)?),
+            (_, _, _, _, _, Some(a)) => Change::Guardian(address("guardian", a)?),
+            _ => bail!("name one change (--guardrail, --mode, --timing, --kpi-source, --verifier or --guardian)"),
+        })
+    }
+
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let change = self.change()?;
+        let (client, deployment) = self.role.connect()?;
+        let done = match self.action {
+            Action::Schedule => govern::schedule(&client, &deployment, &change)?,
+            Action::Execute => govern::execute_change(&client, &deployment, &change)?,
+            Action::Cancel => govern::cancel_change(&client, &deployment, &change)?,
+        };
+        let action = format!("{:?}", self.action).to_lowercase();
+        if self.role.json {
+            print_json(&json!({ "action": action, "change": format!("{change:?}"), "result": done }))?;
+        } else {
+            println!("{action}d {change:?} (id {}): tx {} in block {}, {} gas", done.id, done.tx, done.block, done.gas_used);
+            if let Some(eta) = done.eta {
+                println!("executable after unix time {eta} (`zkpolicy status` shows the chain's time)");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
