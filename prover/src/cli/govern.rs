@@ -199,11 +199,15 @@ impl GovernArgs {
             Action::Execute => govern::execute_change(&client, &deployment, &change)?,
             Action::Cancel => govern::cancel_change(&client, &deployment, &change)?,
         };
-        let action = format!("{:?}", self.action).to_lowercase();
+        let (action, done_word) = match self.action {
+            Action::Schedule => ("schedule", "scheduled"),
+            Action::Execute => ("execute", "executed"),
+            Action::Cancel => ("cancel", "cancelled"),
+        };
         if self.role.json {
             print_json(&json!({ "action": action, "change": format!("{change:?}"), "result": done }))?;
         } else {
-            println!("{action}d {change:?} (id {}): tx {} in block {}, {} gas", done.id, done.tx, done.block, done.gas_used);
+            println!("{done_word} {change:?} (id {}): tx {} in block {}, {} gas", done.id, done.tx, done.block, done.gas_used);
             if let Some(eta) = done.eta {
                 println!("executable after unix time {eta} (`zkpolicy status` shows the chain's time)");
             }
