@@ -234,8 +234,9 @@ pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainE
         .as_str()
         .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
         .ok_or_else(|| ChainError::Answer("the latest block has no timestamp".into()))?;
-    let out =
-        client.call("KPI snapshot read", deployment.kpi_source, ReporterKpiSource::snapshotCall { epoch: current_epoch }.abi_encode())?;
+    // The source the controller reads now (governance may have replaced the deployed one).
+    let kpi_source = read(client, "KPI source read", to, PolicyController::kpiSourceCall {})?;
+    let out = client.call("KPI snapshot read", kpi_source, ReporterKpiSource::snapshotCall { epoch: current_epoch }.abi_encode())?;
     let posted_at = ReporterKpiSource::snapshotCall::abi_decode_returns(&out).map_err(|e| ChainError::Answer(e.to_string()))?.postedAt;
     let snapshot_posted_at = (posted_at != 0).then_some(posted_at);
     let queued = read(client, "queued adjustment read", to, PolicyController::queuedAdjustmentCall { epoch: last_epoch })?;
@@ -261,7 +262,7 @@ pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainE
         governance_delay: read(client, "governance delay read", to, PolicyController::governanceDelayCall {})?,
         guardian: address(read(client, "guardian read", to, PolicyController::guardianCall {})?),
         verifier: address(read(client, "verifier read", to, PolicyController::verifierCall {})?),
-        kpi_source: address(read(client, "KPI source read", to, PolicyController::kpiSourceCall {})?),
+        kpi_source: address(kpi_source),
         chain_time,
         snapshot_posted_at,
         snapshot_fresh: snapshot_posted_at.is_some_and(|t| chain_time <= t.saturating_add(timing.maxSnapshotAge)),
