@@ -122,22 +122,18 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     let calldata = abi::verify_calldata(&bytes, &public.to_instance());
     let calldata_gas = calldata.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum();
     let private = circuit.weight_commitment().is_some();
-    let recompute = if private {
-        Err(ProverError::Artifact { reason: "private".into() })
-    } else {
-        evm::deploy_recompute(circuit, compile::bundled_dir())
-    };
+    // Nobody but the prover has private weights, so nobody else can recompute.
+    let recompute = (!private).then(|| evm::deploy_recompute(circuit, compile::bundled_dir()));
     let (recompute_gas, recompute_deploy_gas, recompute_note) = match recompute {
-        // Nobody but the prover has private weights, so nobody else can recompute.
-        Err(_) if private => (None, None, None),
-        Ok(mut baseline) => {
+        None => (None, None, None),
+        Some(Ok(mut baseline)) => {
             let (recomputed, gas) = baseline.recompute(&public.kpis)?;
             if recomputed.as_deref() != Ok(public.outputs.as_slice()) {
                 return Err(ProverError::Artifact { reason: "the recomputation baseline disagrees with the proof".into() });
             }
             (Some(gas), Some(baseline.deploy_gas), None)
         }
-        Err(ProverError::Recompute(e)) => {
+        Some(Err(ProverError::Recompute(e))) => {
             let words = zkpolicy_verifier_contract::recompute::packed_words(&evm::integer_mlp(circuit)).map(|(w, _)| w).unwrap_or(0);
             // Deploying data costs 200 gas a byte, at least.
             let note = format!(
@@ -147,7 +143,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
             );
             (None, None, Some(note))
         }
-        Err(e) => return Err(e),
+        Some(Err(e)) => return Err(e),
     };
     Ok(BenchRow {
         model: if private { format!("{} (private)", circuit.model().name()) } else { circuit.model().name().into() },
