@@ -49,3 +49,20 @@ pub enum ProverError {
     #[error("proof artifact: {reason}")]
     Artifact { reason: String },
 }
+
+/// An error's message followed by each underlying cause that says something new, each once:
+/// a cause whose text an outer message already quotes is not repeated (libraries often put
+/// their source in their own message), while one it hides (why a request failed: a refused
+/// connection, an unknown certificate authority) is shown.
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        let message = e.to_string();
+        if !message.is_empty() && !text.contains(&message) {
+            text = if text.is_empty() { message } else { format!("{text}: {message}") };
+        }
+        cause = e.source();
+    }
+    text
+}

@@ -20,5 +20,5 @@ pub mod salt;
 pub mod srs;
 pub mod vkey;
 
-pub use error::ProverError;
+pub use error::{describe, ProverError};
 pub use zkpolicy_verifier_contract::transcript;

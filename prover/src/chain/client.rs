@@ -154,27 +154,11 @@ impl Client {
             RpcError::Transport(kind) => {
                 // The HTTP library quotes the URL it was given, and not always in the form the
                 // user wrote (it drops credentials), so every URL in the text is redacted.
-                ChainError::Unreachable { url: self.url.clone(), detail: scrub_urls(&with_causes(&kind)) }
+                ChainError::Unreachable { url: self.url.clone(), detail: scrub_urls(&crate::describe(&kind)) }
             }
             other => ChainError::Answer(scrub_urls(&format!("{what}: {other}"))),
         }
     }
-}
-
-/// An error's message followed by each underlying cause that says something new (the HTTP
-/// library's "error sending request" hides why: a refused connection, an unknown certificate
-/// authority), each once.
-fn with_causes(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(e) = cause {
-        let message = e.to_string();
-        if !message.is_empty() && !text.contains(&message) {
-            text = format!("{text}: {message}");
-        }
-        cause = e.source();
-    }
-    text
 }
 
 /// `text` with every `http(s)://` or `ws(s)://` URL in it, in any letter case, shown as

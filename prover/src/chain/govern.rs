@@ -1,10 +1,11 @@
 //! The guardian's pause and governance's timelocked changes, as transactions.
 
-use alloy::primitives::{keccak256, Address, I256, U256};
+use alloy::primitives::{keccak256, Address, U256};
 use alloy::sol_types::SolCall;
 use serde::Serialize;
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode};
 
+use super::ops::int;
 use super::{ChainError, Client, Deployment, Sent};
 
 /// A governed change: the controller call `schedule` queues and `execute` makes.
@@ -24,11 +25,7 @@ impl Change {
         match self {
             Change::Guardrail { index, min, max, max_step } => PolicyController::setGuardrailCall {
                 i: U256::from(*index),
-                g: PolicyController::Guardrail {
-                    min: I256::try_from(*min).unwrap_or_default(),
-                    max: I256::try_from(*max).unwrap_or_default(),
-                    maxStep: I256::try_from(*max_step).unwrap_or_default(),
-                },
+                g: PolicyController::Guardrail { min: int(*min), max: int(*max), maxStep: int(*max_step) },
             }
             .abi_encode(),
             Change::Mode(mode) => PolicyController::setModeCall { mode_: *mode }.abi_encode(),

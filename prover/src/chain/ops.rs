@@ -10,7 +10,7 @@ use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
 
 use super::{ChainError, Client, Deployment, Sent};
 
-fn int(v: i64) -> I256 {
+pub(super) fn int(v: i64) -> I256 {
     I256::try_from(v).unwrap_or_default()
 }
 

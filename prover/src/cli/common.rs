@@ -242,6 +242,36 @@ pub struct RpcArgs {
     pub rpc: String,
 }
 
+/// A deployment, the model it serves and the account that signs: what a command that sends a
+/// transaction to the controller needs (and `--json`).
+#[derive(Debug, Args)]
+pub struct DeploymentArgs {
+    /// Deployment record written by `zkpolicy deploy`.
+    #[arg(long, value_name = "FILE")]
+    pub deployment: PathBuf,
+
+    /// The deployed model, or its exported verifying key.
+    #[command(flatten)]
+    pub statement: StatementArgs,
+
+    #[command(flatten)]
+    pub sender: SenderArgs,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl DeploymentArgs {
+    /// The signing client and the deployment record, checked against the model and the chain.
+    pub fn connect(&self) -> anyhow::Result<(Client, Deployment)> {
+        let statement = self.statement.load()?;
+        let client = self.sender.connect()?;
+        let deployment = load_deployment(&self.deployment, statement.card(), &client)?;
+        Ok((client, deployment))
+    }
+}
+
 /// The node and the account that signs: where the transaction key comes from. It is never printed.
 #[derive(Debug, Clone, Args)]
 pub struct SenderArgs {

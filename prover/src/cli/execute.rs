@@ -1,11 +1,10 @@
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::chain;
 
-use super::common::{load_deployment, print_json, SenderArgs, StatementArgs};
+use super::common::{print_json, DeploymentArgs};
 
 /// Timelocked mode: apply the adjustment queued for an epoch once its delay has passed.
 ///
@@ -19,34 +18,19 @@ use super::common::{load_deployment, print_json, SenderArgs, StatementArgs};
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ExecuteArgs {
-    /// Deployment record written by `zkpolicy deploy`.
-    #[arg(long, value_name = "FILE")]
-    deployment: PathBuf,
-
     /// The epoch whose queued adjustment to apply.
     #[arg(long)]
     epoch: u64,
 
-    /// The deployed model, or its exported verifying key.
     #[command(flatten)]
-    statement: StatementArgs,
-
-    #[command(flatten)]
-    sender: SenderArgs,
-
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
+    target: DeploymentArgs,
 }
 
 impl ExecuteArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let statement = self.statement.load()?;
-        let model = statement.card();
-        let client = self.sender.connect()?;
-        let deployment = load_deployment(&self.deployment, model, &client)?;
+        let (client, deployment) = self.target.connect()?;
         let (sent, applied) = chain::execute(&client, &deployment, self.epoch)?;
-        if self.json {
+        if self.target.json {
             print_json(&json!({
                 "epoch": self.epoch, "applied": applied, "parameters": deployment.parameters,
                 "tx": sent.tx.to_string(), "block": sent.block, "gas_used": sent.gas_used,

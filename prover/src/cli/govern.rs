@@ -1,42 +1,12 @@
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use zkpolicy_prover::chain::govern::{self, Change};
-use zkpolicy_prover::chain::{Client, Deployment};
 use zkpolicy_verifier_contract::controller::PolicyController::Mode;
 
-use super::common::{load_deployment, print_json, SenderArgs, StatementArgs};
-
-/// The deployment and the account that signs, for the guardian's and governance's commands.
-#[derive(Debug, Args)]
-pub struct RoleArgs {
-    /// Deployment record written by `zkpolicy deploy`.
-    #[arg(long, value_name = "FILE")]
-    deployment: PathBuf,
-
-    /// The deployed model, or its exported verifying key.
-    #[command(flatten)]
-    statement: StatementArgs,
-
-    #[command(flatten)]
-    sender: SenderArgs,
-
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
-}
-
-impl RoleArgs {
-    fn connect(&self) -> anyhow::Result<(Client, Deployment)> {
-        let statement = self.statement.load()?;
-        let client = self.sender.connect()?;
-        let deployment = load_deployment(&self.deployment, statement.card(), &client)?;
-        Ok((client, deployment))
-    }
-}
+use super::common::{print_json, DeploymentArgs};
 
 /// Guardian: pause the controller (no submission or execution until governance unpauses).
 ///
@@ -48,7 +18,7 @@ impl RoleArgs {
 #[command(verbatim_doc_comment)]
 pub struct PauseArgs {
     #[command(flatten)]
-    role: RoleArgs,
+    role: DeploymentArgs,
 }
 
 /// Governance: lift a pause.
@@ -61,7 +31,7 @@ pub struct PauseArgs {
 #[command(verbatim_doc_comment)]
 pub struct UnpauseArgs {
     #[command(flatten)]
-    role: RoleArgs,
+    role: DeploymentArgs,
 }
 
 fn report(json: bool, what: &str, sent: zkpolicy_prover::chain::Sent) -> anyhow::Result<ExitCode> {
@@ -150,7 +120,7 @@ pub struct GovernArgs {
     guardian: Option<String>,
 
     #[command(flatten)]
-    role: RoleArgs,
+    role: DeploymentArgs,
 }
 
 /// `count` comma-separated integers given to `--flag`.

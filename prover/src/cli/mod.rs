@@ -101,7 +101,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             let code = if rejected(&err) { EXIT_INVALID } else { EXIT_INPUT };
-            let message = describe(&err);
+            let message = zkpolicy_prover::describe(err.as_ref());
             if json {
                 // With --json, stdout carries exactly one JSON document, failures included.
                 let kind = if code == EXIT_INVALID { "rejected" } else { "input" };
@@ -112,23 +112,6 @@ pub fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
-}
-
-/// The error and its causes, each stated once: a cause whose text an outer message already
-/// quotes is not repeated.
-fn describe(err: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in err.chain() {
-        let message = cause.to_string();
-        if message.is_empty() || text.contains(&message) {
-            continue;
-        }
-        if !text.is_empty() {
-            text.push_str(": ");
-        }
-        text.push_str(&message);
-    }
-    text
 }
 
 /// Errors that mean "checked, and refused": a false statement, not bad input.
