@@ -19,11 +19,20 @@ use crate::ProverError;
 pub struct ProvenDecisions {
     pub proofs: usize,
     pub verified: usize,
-    /// Epochs (`scenario`, index) whose proven outputs differ from the applied decision: must be empty.
-    pub mismatches: Vec<(String, usize)>,
-    pub prove_seconds: f64,
-    pub verify_seconds: f64,
+    /// Epochs whose proven outputs differ from the applied decision: must be empty.
+    pub mismatches: Vec<Mismatch>,
+    /// Wall time of the batch, in whole milliseconds.
+    pub prove_ms: u64,
+    pub verify_ms: u64,
     pub proof_bytes: usize,
+}
+
+/// A backtest epoch whose proof does not carry the decision the simulator applied.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Mismatch {
+    pub scenario: String,
+    /// The epoch's index within its scenario.
+    pub index: usize,
 }
 
 /// One proof per epoch of every scenario of an integer-model backtest, proven in
@@ -56,24 +65,24 @@ pub fn prove_decisions(
 
     let started = std::time::Instant::now();
     let proven = proof::prove_batch(params, pk, circuit, &jobs, on_done).into_iter().collect::<Result<Vec<_>, _>>()?;
-    let prove_seconds = started.elapsed().as_secs_f64();
+    let prove_ms = whole_ms(started.elapsed());
 
     let started = std::time::Instant::now();
     let verified = proven.par_iter().filter(|(public, bytes)| proof::verify(params, vk, public, bytes).is_ok()).count();
-    let verify_seconds = started.elapsed().as_secs_f64();
+    let verify_ms = whole_ms(started.elapsed());
 
     let mismatches = proven
         .iter()
         .zip(&applied)
         .filter(|((public, _), (_, _, decision))| &public.outputs != decision)
-        .map(|(_, (scenario, t, _))| (scenario.clone(), *t))
+        .map(|(_, (scenario, t, _))| Mismatch { scenario: scenario.clone(), index: *t })
         .collect();
     Ok(ProvenDecisions {
         proofs: proven.len(),
         verified,
         mismatches,
-        prove_seconds,
-        verify_seconds,
+        prove_ms,
+        verify_ms,
         proof_bytes: proven.first().map_or(0, |(_, bytes)| bytes.len()),
     })
 }
@@ -147,4 +156,8 @@ pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<S
         root.present().map_err(|e| err(&e))?;
     }
     Ok(out)
+}
+
+fn whole_ms(elapsed: std::time::Duration) -> u64 {
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }

@@ -46,6 +46,22 @@ pub enum KeyOrigin {
     Generated,
 }
 
+impl KeyOrigin {
+    /// "cached" or "generated", as the CLI prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyOrigin::Cached => "cached",
+            KeyOrigin::Generated => "generated",
+        }
+    }
+}
+
+impl std::fmt::Display for KeyOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A directory of cached keys.
 #[derive(Clone, Debug)]
 pub struct KeyCache {

@@ -174,31 +174,79 @@ pub fn unpack_int64(packed: &[u8]) -> Option<Vec<i64>> {
     Some(packed.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().unwrap_or_default())).collect())
 }
 
-/// A revert's custom error by name and arguments, e.g. `EpochDecided { epoch: 1 }`.
+/// A revert's custom error for people: its name, then what it means with its arguments,
+/// e.g. `EpochDecided: epoch 2 is already decided`. Unknown data is shown as hex.
 pub fn revert_reason(data: &[u8]) -> String {
-    use alloy_sol_types::{SolError, SolInterface};
-    fn inner(debug: String) -> String {
-        // `Variant(Variant { .. })` → `Variant { .. }`; `Variant(Variant)` → `Variant()`.
-        match debug.split_once('(') {
-            Some((name, rest)) => {
-                let body = rest.strip_suffix(')').unwrap_or(rest);
-                if body == name {
-                    format!("{name}()")
-                } else {
-                    body.to_string()
-                }
+    use alloy_sol_types::SolInterface;
+    use PolicyController::PolicyControllerErrors as C;
+    use ReporterKpiSource::ReporterKpiSourceErrors as K;
+    if let Ok(e) = C::abi_decode(data) {
+        let (name, meaning) = match e {
+            C::NotGovernance(_) => ("NotGovernance", "the sender is not the controller's governance".to_string()),
+            C::NotGuardian(_) => ("NotGuardian", "the sender is not the controller's guardian".to_string()),
+            C::OnlyThroughTimelock(_) => ("OnlyThroughTimelock", "this setter is reached only through schedule and execute".to_string()),
+            C::ControllerPaused(_) => ("ControllerPaused", "the controller is paused until governance unpauses it".to_string()),
+            C::NotCurrentEpoch(e) => {
+                ("NotCurrentEpoch", format!("this is for epoch {}, the controller decides epoch {} now", e.epoch, e.current))
             }
-            None => debug,
-        }
+            C::EpochDecided(e) => ("EpochDecided", format!("epoch {} is already decided", e.epoch)),
+            C::NoSnapshot(e) => ("NoSnapshot", format!("no KPI snapshot is committed for epoch {}", e.epoch)),
+            C::StaleSnapshot(e) => (
+                "StaleSnapshot",
+                format!("the KPI snapshot of epoch {} (posted at unix time {}) is too old to be decided", e.epoch, e.postedAt),
+            ),
+            C::WrongOutputCount(e) => ("WrongOutputCount", format!("{} outputs where the model has {}", e.got, e.expected)),
+            C::WrongKpiCount(e) => ("WrongKpiCount", format!("{} KPIs where the model has {}", e.got, e.expected)),
+            C::KpiOutOfRange(e) => ("KpiOutOfRange", format!("KPI {} is {}, outside its declared range", e.index, e.value)),
+            C::OutputOutOfRange(e) => ("OutputOutOfRange", format!("output {} is {}, outside its declared range", e.index, e.value)),
+            C::InvalidProof(_) => ("InvalidProof", "the verifier rejects the proof for these public inputs".to_string()),
+            C::NothingQueued(e) => ("NothingQueued", format!("no adjustment is queued for epoch {}", e.epoch)),
+            C::NotYet(e) => ("NotYet", format!("its delay runs until unix time {}", e.eta)),
+            C::NotScheduled(e) => ("NotScheduled", format!("no change with id {} is scheduled", e.id)),
+            C::BadGuardrail(e) => {
+                ("BadGuardrail", format!("guardrail {} is not a valid rail (min <= max, step > 0, index in range)", e.index))
+            }
+            C::BadModelCard(_) => ("BadModelCard", "the verifier's model card does not fit this controller".to_string()),
+            C::BadEpochLength(_) => ("BadEpochLength", "the epoch length must be positive".to_string()),
+            C::CallFailed(e) => ("CallFailed", format!("the governed call reverted with {}", revert_reason(&e.reason))),
+        };
+        return format!("{name}: {meaning}");
     }
-    if let Ok(e) = PolicyController::PolicyControllerErrors::abi_decode(data) {
-        return inner(format!("{e:?}"));
+    if let Ok(e) = K::abi_decode(data) {
+        let (name, meaning) = match e {
+            K::NotReporter(_) => ("NotReporter", "the sender is not the KPI source's reporter".to_string()),
+            K::AlreadyCommitted(e) => ("AlreadyCommitted", format!("KPIs for epoch {} are already committed", e.epoch)),
+            K::WrongKpiCount(e) => ("WrongKpiCount", format!("{} KPIs where the source expects {}", e.got, e.expected)),
+            K::KpiOutOfRange(e) => ("KpiOutOfRange", format!("KPI {} is outside its declared range", e.index)),
+        };
+        return format!("{name}: {meaning}");
     }
-    if let Ok(e) = ReporterKpiSource::ReporterKpiSourceErrors::abi_decode(data) {
-        return inner(format!("{e:?}"));
-    }
-    if let Ok(e) = alloy_sol_types::Revert::abi_decode(data) {
+    if let Ok(e) = <alloy_sol_types::Revert as alloy_sol_types::SolError>::abi_decode(data) {
         return format!("\"{}\"", e.reason);
     }
     format!("0x{}", hex::encode(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_sol_types::{SolError, SolInterface};
+
+    use super::*;
+
+    #[test]
+    fn reverts_read_as_their_name_and_meaning() {
+        let decided = PolicyController::PolicyControllerErrors::EpochDecided(PolicyController::EpochDecided { epoch: 2 });
+        assert_eq!(revert_reason(&decided.abi_encode()), "EpochDecided: epoch 2 is already decided");
+        let early = PolicyController::NotCurrentEpoch { epoch: 3, current: 1 }.abi_encode();
+        assert_eq!(revert_reason(&early), "NotCurrentEpoch: this is for epoch 3, the controller decides epoch 1 now");
+        let reporter = ReporterKpiSource::AlreadyCommitted { epoch: 7 }.abi_encode();
+        assert_eq!(revert_reason(&reporter), "AlreadyCommitted: KPIs for epoch 7 are already committed");
+        // A governed call's own revert is read through.
+        let inner = PolicyController::BadGuardrail { index: alloy_primitives::U256::from(1) }.abi_encode();
+        let failed = PolicyController::CallFailed { reason: inner.into() }.abi_encode();
+        assert!(revert_reason(&failed).starts_with("CallFailed: the governed call reverted with BadGuardrail: guardrail 1"));
+        let text = alloy_sol_types::Revert { reason: "no".into() }.abi_encode();
+        assert_eq!(revert_reason(&text), "\"no\"");
+        assert_eq!(revert_reason(&[0xde, 0xad]), "0xdead");
+    }
 }

@@ -24,7 +24,7 @@ const RECEIPT_TIMEOUT: Duration = Duration::from_secs(600);
 pub struct Sent {
     pub tx: B256,
     pub block: u64,
-    pub gas_used: u64,
+    pub gas: u64,
     /// The created contract, for deployments.
     pub address: Option<Address>,
     pub logs: Vec<Log>,
@@ -110,6 +110,16 @@ impl Client {
         self.block_on(method, |p| async move { p.raw_request::<_, serde_json::Value>(method.into(), params).await })
     }
 
+    /// The latest block's time (unix seconds): the clock that epochs, snapshot ages and
+    /// delays are measured by.
+    pub fn chain_time(&self) -> Result<u64, ChainError> {
+        let block = self.request("eth_getBlockByNumber", serde_json::json!(["latest", false]))?;
+        block["timestamp"]
+            .as_str()
+            .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
+            .ok_or_else(|| ChainError::Answer("the latest block has no timestamp".into()))
+    }
+
     fn send_request(&self, what: &str, tx: TransactionRequest) -> Result<Sent, ChainError> {
         let pending = self.block_on(what, |p| async move { p.send_transaction(tx).await })?;
         let hash = *pending.tx_hash();
@@ -118,13 +128,16 @@ impl Client {
             waited.map_err(|e| ChainError::Answer(format!("the {what} transaction {hash} was sent, but no receipt came back: {e}")))?;
         if !receipt.status() {
             return Err(ChainError::Rejected {
-                reason: format!("the {what} transaction {} reverted in block {:?}", receipt.transaction_hash, receipt.block_number),
+                reason: match receipt.block_number {
+                    Some(block) => format!("the {what} transaction {} reverted in block {block}", receipt.transaction_hash),
+                    None => format!("the {what} transaction {} reverted", receipt.transaction_hash),
+                },
             });
         }
         Ok(Sent {
             tx: receipt.transaction_hash,
             block: receipt.block_number.unwrap_or_default(),
-            gas_used: receipt.gas_used,
+            gas: receipt.gas_used,
             address: receipt.contract_address,
             logs: receipt.inner.logs().to_vec(),
         })
@@ -139,7 +152,10 @@ impl Client {
         match self.runtime.block_on(async { tokio::time::timeout(TIMEOUT, fut).await }) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) => Err(self.classify(what, err)),
-            Err(_) => Err(ChainError::Unreachable { url: self.url.clone(), detail: format!("no answer to the {what} within {TIMEOUT:?}") }),
+            Err(_) => Err(ChainError::Unreachable {
+                url: self.url.clone(),
+                detail: format!("no answer to the {what} within {} s", TIMEOUT.as_secs()),
+            }),
         }
     }
 

@@ -117,14 +117,23 @@ pub struct Deployment {
     pub model_commitment: String,
     pub srs: String,
     pub insecure_dev_srs: bool,
+    #[serde(serialize_with = "checksummed")]
     pub deployer: Address,
+    #[serde(serialize_with = "checksummed")]
     pub verifier: Address,
+    #[serde(serialize_with = "checksummed")]
     pub kpi_source: Address,
+    #[serde(serialize_with = "checksummed")]
     pub controller: Address,
     /// Parameter names, in the model's output order.
     pub parameters: Vec<String>,
     pub block: u64,
     pub gas: DeployGas,
+}
+
+/// Addresses are written EIP-55 checksummed, as every `--json` output and record writes them.
+fn checksummed<S: serde::Serializer>(address: &Address, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&address.to_checksum(None))
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -261,6 +270,6 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
         controller: controller_address,
         parameters: config.parameters.iter().map(|p| p.name.clone()).collect(),
         block: controller_tx.block,
-        gas: DeployGas { verifier: verifier_tx.gas_used, kpi_source: source_tx.gas_used, controller: controller_tx.gas_used },
+        gas: DeployGas { verifier: verifier_tx.gas, kpi_source: source_tx.gas, controller: controller_tx.gas },
     })
 }

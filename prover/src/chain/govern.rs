@@ -19,6 +19,23 @@ pub enum Change {
     Guardian(Address),
 }
 
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Guardrail { index, min, max, max_step } => {
+                write!(f, "guardrail of parameter {index}: [{min}, {max}], step at most {max_step}")
+            }
+            Change::Mode(mode) => write!(f, "mode {}", super::ops::mode_name(*mode)),
+            Change::Timing { max_snapshot_age, adjustment_delay } => {
+                write!(f, "timing: snapshots fresh for {max_snapshot_age} s, adjustments wait {adjustment_delay} s")
+            }
+            Change::KpiSource(a) => write!(f, "KPI source {a}"),
+            Change::Verifier(a) => write!(f, "verifier {a}"),
+            Change::Guardian(a) => write!(f, "guardian {a}"),
+        }
+    }
+}
+
 impl Change {
     /// The calldata of the governed setter: what `schedule` stores the hash of.
     pub fn calldata(&self) -> Vec<u8> {
@@ -50,7 +67,7 @@ impl Change {
 pub struct Governed {
     pub tx: String,
     pub block: u64,
-    pub gas_used: u64,
+    pub gas: u64,
     /// The change's id (`0x` hex).
     pub id: String,
     /// For `schedule`: unix seconds after which `execute` may make the change.
@@ -58,7 +75,7 @@ pub struct Governed {
 }
 
 fn governed(sent: Sent, change: &Change, eta: Option<u64>) -> Governed {
-    Governed { tx: sent.tx.to_string(), block: sent.block, gas_used: sent.gas_used, id: format!("0x{}", hex::encode(change.id())), eta }
+    Governed { tx: sent.tx.to_string(), block: sent.block, gas: sent.gas, id: format!("0x{}", hex::encode(change.id())), eta }
 }
 
 /// The guardian pauses the controller: no submission or execution until governance unpauses.

@@ -60,7 +60,7 @@ pub fn current_epoch(client: &Client, deployment: &Deployment) -> Result<u64, Ch
 pub struct Submitted {
     pub tx: String,
     pub block: u64,
-    pub gas_used: u64,
+    pub gas: u64,
     pub epoch: u64,
     pub mode: &'static str,
     /// The proven outputs (deltas), and the values after the guardrails.
@@ -73,7 +73,7 @@ pub struct Submitted {
     pub queued_until: Option<u64>,
 }
 
-fn mode_name(mode: Mode) -> &'static str {
+pub(crate) fn mode_name(mode: Mode) -> &'static str {
     match mode {
         Mode::Advisory => "advisory",
         Mode::Timelocked => "timelocked",
@@ -145,7 +145,7 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
     Ok(Submitted {
         tx: sent.tx.to_string(),
         block: sent.block,
-        gas_used: sent.gas_used,
+        gas: sent.gas,
         epoch: decision.epoch,
         mode: mode_name(decision.mode),
         proposed: values(&decision.proposed, "proposed")?,
@@ -229,11 +229,7 @@ pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainE
     let timing = read(client, "timing read", to, PolicyController::timingCall {})?;
     let last_epoch = read(client, "last epoch read", to, PolicyController::lastEpochCall {})?;
     let current_epoch = current_epoch(client, deployment)?;
-    let block = client.request("eth_getBlockByNumber", serde_json::json!(["latest", false]))?;
-    let chain_time = block["timestamp"]
-        .as_str()
-        .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
-        .ok_or_else(|| ChainError::Answer("the latest block has no timestamp".into()))?;
+    let chain_time = client.chain_time()?;
     // The source the controller reads now (governance may have replaced the deployed one).
     let kpi_source = read(client, "KPI source read", to, PolicyController::kpiSourceCall {})?;
     let out = client.call("KPI snapshot read", kpi_source, ReporterKpiSource::snapshotCall { epoch: current_epoch }.abi_encode())?;

@@ -88,8 +88,8 @@ impl AuditArgs {
             print_json(&json!({
                 "model": model.name(),
                 "model_commitment": commitment,
-                "verifier": record.verifier,
-                "controller": record.controller,
+                "verifier": record.verifier.to_checksum(None),
+                "controller": record.controller.to_checksum(None),
                 "matches": differences.is_empty(),
                 "differences": differences,
             }))?;

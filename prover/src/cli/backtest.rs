@@ -14,6 +14,9 @@ use zkpolicy_prover::keys::Prepared;
 use super::common::{circuit, load_model, print_json, KeyArgs};
 use super::{progress, EXIT_INVALID};
 
+/// The longest scenario `backtest` runs: about 27 years of daily epochs.
+const MAX_EPOCHS: usize = 10_000;
+
 /// Backtest a quantized policy on the scenario suite, and prove every decision.
 ///
 /// Runs the integer model (exactly what is proven), a static schedule, an
@@ -29,9 +32,6 @@ use super::{progress, EXIT_INVALID};
 /// Examples:
 ///   zkpolicy backtest --out-dir backtest/
 ///   zkpolicy backtest --model trained/model.json --float trained/policy.float.json --epochs 96 --out-dir backtest/
-/// The longest scenario `backtest` runs: about 27 years of daily epochs.
-const MAX_EPOCHS: usize = 10_000;
-
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct BacktestArgs {
@@ -134,10 +134,10 @@ impl BacktestArgs {
                 println!(
                     "proved {} decisions in {:.1} s ({} bytes each), verified {} in {:.1} s, {} mismatched",
                     p.proofs,
-                    p.prove_seconds,
+                    p.prove_ms as f64 / 1e3,
                     p.proof_bytes,
                     p.verified,
-                    p.verify_seconds,
+                    p.verify_ms as f64 / 1e3,
                     p.mismatches.len()
                 );
             }

@@ -87,12 +87,19 @@ pub struct BenchArgs {
     private_single: bool,
 }
 
-/// The JSON file `--json` writes.
+/// The JSON file `--json` writes (`prover/schemas/bench-report.schema.json`).
 #[derive(Debug, Serialize, Deserialize)]
 struct Report {
+    /// Absent in reports written before it was added: those are version 1 too.
+    #[serde(default = "schema_version")]
+    schema_version: u32,
     machine: String,
     runs: usize,
     models: Vec<BenchRow>,
+}
+
+fn schema_version() -> u32 {
+    super::common::SCHEMA_VERSION
 }
 
 /// A bundled model (compiled in, or built from its seed), or a model file.
@@ -177,7 +184,7 @@ impl BenchArgs {
             }
             rows.push(serde_json::from_slice::<BenchRow>(&out.stdout).with_context(|| format!("{name}: unreadable measurement"))?);
         }
-        let report = Report { machine: bench::machine(), runs: self.runs, models: rows };
+        let report = Report { schema_version: super::common::SCHEMA_VERSION, machine: bench::machine(), runs: self.runs, models: rows };
         let table = bench::markdown(&report.models, &report.machine);
         let svg = self.svg.as_ref().map(|_| bench::svg(&report.models)).transpose()?;
         if let Some(path) = &self.json {

@@ -56,11 +56,11 @@ impl CommitKpisArgs {
         if self.json {
             print_json(&json!({
                 "epoch": self.epoch, "kpis_quantized": kpis.values(), "tx": sent.tx.to_string(),
-                "block": sent.block, "gas_used": sent.gas_used,
+                "block": sent.block, "gas": sent.gas,
             }))?;
         } else {
             println!("committed KPIs for epoch {} {:?}", self.epoch, kpis.values());
-            println!("  tx {} in block {}, {} gas", sent.tx, sent.block, sent.gas_used);
+            println!("  tx {} in block {}, {} gas", sent.tx, sent.block, sent.gas);
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -214,12 +214,23 @@ pub fn read_text(path: &std::path::Path, what: &'static str) -> anyhow::Result<S
 /// The version of every command's `--json` output (`prover/schemas/` holds the schemas).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Prints `value` as pretty JSON on stdout, an object first stamped with [`SCHEMA_VERSION`].
+static COMMAND_NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records the subcommand being run, which [`print_json`] names in every document.
+pub fn set_command_name(name: &str) {
+    // Set once, by `main`, before any command runs.
+    let _ = COMMAND_NAME.set(name.to_string());
+}
+
+/// Prints `value` as pretty JSON on stdout, an object first stamped with [`SCHEMA_VERSION`]
+/// and the command's name (`prover/schemas/<command>.schema.json` describes it; an
+/// `error` document is described by `error.schema.json` whatever the command).
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     let value = match value {
         serde_json::Value::Object(fields) => {
             let mut stamped = serde_json::Map::new();
             stamped.insert("schema_version".into(), SCHEMA_VERSION.into());
+            stamped.insert("command".into(), COMMAND_NAME.get().map(String::as_str).unwrap_or_default().into());
             stamped.extend(fields.clone());
             serde_json::Value::Object(stamped)
         }
@@ -227,6 +238,31 @@ pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     };
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
+}
+
+/// A duration for people: "45 s", "9 min", "3 h", "2 d".
+pub fn relative(seconds: u64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 2 * 3600 => format!("{} min", s / 60),
+        s if s < 2 * 86_400 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86_400),
+    }
+}
+
+/// A chain time (unix seconds) for people: ISO 8601 in UTC, with how far it is from the
+/// chain's `now`, e.g. "2026-12-02T09:00:00Z (in 9 min)".
+pub fn chain_time(at: u64, now: u64) -> String {
+    let iso = i64::try_from(at)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or_else(|| format!("unix time {at}"), |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let hint = match at.cmp(&now) {
+        std::cmp::Ordering::Greater => format!("in {}", relative(at - now)),
+        std::cmp::Ordering::Less => format!("{} ago", relative(now - at)),
+        std::cmp::Ordering::Equal => "now".to_string(),
+    };
+    format!("{iso} ({hint})")
 }
 
 /// Milliseconds as the integer every `--json` output uses.

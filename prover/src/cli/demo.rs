@@ -5,10 +5,11 @@ use clap::Args;
 use rand::rngs::OsRng;
 use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
+use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::{evm, keys, proof, srs};
 use zkpolicy_verifier_contract::compile::Compiled;
 
-use super::common::{circuit, load_model, print_json, DEFAULT_KPIS, DEFAULT_VERIFIER};
+use super::common::{circuit, load_model, print_json, whole_ms, DEFAULT_KPIS, DEFAULT_VERIFIER};
 
 /// Run the whole loop on the bundled default: KPIs → proposal → proof → on-chain verification → controller.
 ///
@@ -64,19 +65,18 @@ impl DemoArgs {
 
         let file = model.file();
         if self.json {
-            let outputs: serde_json::Map<_, _> =
-                file.outputs.iter().zip(&public.outputs).map(|(o, v)| (o.name.clone(), json!(v))).collect();
+            let outputs = ProofArtifact::new(&circuit, &public, &proof_bytes)?.outputs;
             print_json(&json!({
                 "model": model.name(),
                 "model_commitment": model.commitment().to_string(),
                 "epoch": self.epoch,
                 "kpis": kpis.dequantize(&model),
-                "outputs_bps": outputs,
+                "outputs": outputs,
                 "k": k,
                 "proof_bytes": proof_bytes.len(),
-                "keygen_ms": keygen_ms,
-                "prove_ms": prove_ms,
-                "verify_ms": verify_ms,
+                "keygen_ms": whole_ms(keygen_ms),
+                "prove_ms": whole_ms(prove_ms),
+                "verify_ms": whole_ms(verify_ms),
                 "verified": true,
                 "evm": {
                     "verify_gas": on_chain.verify_gas,
@@ -84,7 +84,7 @@ impl DemoArgs {
                     "runtime_bytes": deployment.runtime_bytes,
                 },
                 "controller": {
-                    "parameters": rails.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+                    "parameter_names": rails.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
                     "before": controller.before,
                     "after": controller.after,
                     "commit_gas": controller.commit_gas,

@@ -32,11 +32,11 @@ impl ExecuteArgs {
         let (sent, applied) = chain::execute(&client, &deployment, self.epoch)?;
         if self.target.json {
             print_json(&json!({
-                "epoch": self.epoch, "applied": applied, "parameters": deployment.parameters,
-                "tx": sent.tx.to_string(), "block": sent.block, "gas_used": sent.gas_used,
+                "epoch": self.epoch, "applied": applied, "parameter_names": deployment.parameters,
+                "tx": sent.tx.to_string(), "block": sent.block, "gas": sent.gas,
             }))?;
         } else {
-            println!("epoch {} applied: tx {} in block {}, {} gas", self.epoch, sent.tx, sent.block, sent.gas_used);
+            println!("epoch {} applied: tx {} in block {}, {} gas", self.epoch, sent.tx, sent.block, sent.gas);
             for (name, value) in deployment.parameters.iter().zip(&applied) {
                 println!("  {name:<22} {value}");
             }

@@ -6,7 +6,7 @@ use serde_json::json;
 use zkpolicy_prover::chain::govern::{self, Change};
 use zkpolicy_verifier_contract::controller::PolicyController::Mode;
 
-use super::common::{print_json, DeploymentArgs};
+use super::common::{chain_time, print_json, DeploymentArgs};
 
 /// Guardian: pause the controller (no submission or execution until governance unpauses).
 ///
@@ -36,9 +36,9 @@ pub struct UnpauseArgs {
 
 fn report(json: bool, what: &str, sent: zkpolicy_prover::chain::Sent) -> anyhow::Result<ExitCode> {
     if json {
-        print_json(&json!({ "action": what, "tx": sent.tx.to_string(), "block": sent.block, "gas_used": sent.gas_used }))?;
+        print_json(&json!({ "action": what, "tx": sent.tx.to_string(), "block": sent.block, "gas": sent.gas }))?;
     } else {
-        println!("{what}: tx {} in block {}, {} gas", sent.tx, sent.block, sent.gas_used);
+        println!("{what}: tx {} in block {}, {} gas", sent.tx, sent.block, sent.gas);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -175,11 +175,11 @@ impl GovernArgs {
             Action::Cancel => ("cancel", "cancelled"),
         };
         if self.role.json {
-            print_json(&json!({ "action": action, "change": format!("{change:?}"), "result": done }))?;
+            print_json(&json!({ "action": action, "change": change.to_string(), "result": done }))?;
         } else {
-            println!("{done_word} {change:?} (id {}): tx {} in block {}, {} gas", done.id, done.tx, done.block, done.gas_used);
+            println!("{done_word}: {change} (id {}): tx {} in block {}, {} gas", done.id, done.tx, done.block, done.gas);
             if let Some(eta) = done.eta {
-                println!("executable after unix time {eta} (`zkpolicy status` shows the chain's time)");
+                println!("executable after {}", chain_time(eta, client.chain_time()?));
             }
         }
         Ok(ExitCode::SUCCESS)

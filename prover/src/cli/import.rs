@@ -104,7 +104,7 @@ impl ImportArgs {
         if self.json {
             print_json(&json!({
                 "out": self.out, "model": model.name(), "model_commitment": model.commitment().to_string(),
-                "dims": model.dims(), "parameters": model.parameter_count(), "report": quantized.report,
+                "dims": model.dims(), "parameter_count": model.parameter_count(), "report": quantized.report,
             }))?;
         } else {
             println!("imported {} ({:?}, {} parameters)", self.onnx.display(), model.dims(), model.parameter_count());

@@ -33,7 +33,7 @@ impl InspectArgs {
             "model": model.name(),
             "model_commitment": model.commitment().to_string(),
             "layers": model.dims(),
-            "parameters": model.parameter_count(),
+            "parameter_count": model.parameter_count(),
             "inputs": file.inputs.iter().map(|i| &i.name).collect::<Vec<_>>(),
             "outputs": file.outputs.iter().map(|o| &o.name).collect::<Vec<_>>(),
             "circuit": {

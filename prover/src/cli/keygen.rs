@@ -44,13 +44,13 @@ impl KeygenArgs {
                 "model": model.name(),
                 "model_commitment": model.commitment().to_string(),
                 "private_weights": circuit.weight_commitment().is_some(),
-                "keys": format!("{origin:?}").to_lowercase(),
+                "keys": origin.as_str(),
                 "dir": dir,
                 "verifying_key_digest": digest,
                 "keygen_ms": whole_ms(elapsed_ms),
             }))?;
         } else {
-            println!("keys {:?} in {elapsed_ms:.0} ms: {}", origin, dir.display());
+            println!("keys {origin} in {elapsed_ms:.0} ms: {}", dir.display());
             println!("verifying key digest {digest}");
         }
         Ok(ExitCode::SUCCESS)

@@ -29,7 +29,7 @@ mod verify;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Provable tokenomics policy adjustments: a quantized MLP proven with Halo2 (KZG, BN254).
 #[derive(Debug, Parser)]
@@ -70,8 +70,15 @@ pub const EXIT_INVALID: u8 = 1;
 pub const EXIT_INPUT: u8 = 2;
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
     let json = std::env::args_os().any(|a| a == "--json");
+    let parsed = Cli::command().try_get_matches().and_then(|matches| {
+        common::set_command_name(matches.subcommand_name().unwrap_or_default());
+        Cli::from_arg_matches(&matches)
+    });
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err, json),
+    };
     let result = match cli.command {
         Command::Audit(args) => args.run(),
         Command::Backtest(args) => args.run(),
@@ -105,13 +112,38 @@ pub fn main() -> ExitCode {
             if json {
                 // With --json, stdout carries exactly one JSON document, failures included.
                 let kind = if code == EXIT_INVALID { "rejected" } else { "input" };
-                let error = serde_json::json!({ "schema_version": common::SCHEMA_VERSION, "error": { "kind": kind, "message": message, "exit_code": code } });
-                println!("{error}");
+                let error = serde_json::json!({ "error": { "kind": kind, "message": message, "exit_code": code } });
+                if let Err(e) = common::print_json(&error) {
+                    eprintln!("error: cannot print the JSON error: {e}");
+                }
             }
             eprintln!("error: {message}");
             ExitCode::from(code)
         }
     }
+}
+
+/// A command line clap refuses: its message (and usage) on stderr as always; with --json,
+/// also the error document on stdout, exit code 2. Help and version print as usual.
+fn usage_error(err: clap::Error, json: bool) -> ExitCode {
+    use clap::error::ErrorKind;
+    if json
+        && !matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
+    {
+        // The subcommand as typed, when it is one.
+        let typed = std::env::args_os().nth(1).and_then(|a| a.into_string().ok()).unwrap_or_default();
+        if Cli::command().get_subcommands().any(|c| c.get_name() == typed) {
+            common::set_command_name(&typed);
+        }
+        let rendered = err.render().to_string();
+        let message = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+        let error = serde_json::json!({ "error": { "kind": "input", "message": message, "exit_code": EXIT_INPUT } });
+        if let Err(e) = common::print_json(&error) {
+            eprintln!("error: cannot print the JSON error: {e}");
+        }
+    }
+    let _ = err.print();
+    ExitCode::from(if err.use_stderr() { EXIT_INPUT } else { 0 })
 }
 
 /// Errors that mean "checked, and refused": a false statement, not bad input.

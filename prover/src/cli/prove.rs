@@ -85,7 +85,7 @@ impl ProveArgs {
                 "epoch": self.epoch,
                 "outputs": artifact.outputs,
                 "proof_bytes": proof.len(),
-                "keys": format!("{origin:?}").to_lowercase(),
+                "keys": origin.as_str(),
                 "setup_ms": whole_ms(setup_ms),
                 "prove_ms": whole_ms(prove_ms),
             }))?;
@@ -94,7 +94,7 @@ impl ProveArgs {
             for o in &artifact.outputs {
                 println!("  {:<24} {:>6} {}", o.name, o.value, o.unit);
             }
-            println!("proof      {} bytes in {prove_ms:.0} ms (keys {origin:?}, {setup_ms:.0} ms)", proof.len());
+            println!("proof      {} bytes in {prove_ms:.0} ms (keys {origin} in {setup_ms:.0} ms)", proof.len());
             println!("wrote      {}", self.out.display());
         }
         Ok(ExitCode::SUCCESS)
@@ -124,12 +124,15 @@ impl ProveArgs {
                 Ok(BatchJob { epoch: self.epoch + i as u64, kpis })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let Prepared { circuit, params, pk, .. } = self.keys.prepare(circuit)?;
+        let started = Instant::now();
+        let Prepared { circuit, params, pk, origin, .. } = self.keys.prepare(circuit)?;
+        let card = circuit.as_ref().clone();
+        let setup_ms = started.elapsed().as_secs_f64() * 1e3;
         let started = Instant::now();
         let bar = progress::bar(jobs.len() as u64, "proving", self.json);
         let results = proof::prove_batch(&params, &pk, &circuit, &jobs, &|| bar.inc(1));
         bar.finish_and_clear();
-        let total_ms = started.elapsed().as_secs_f64() * 1e3;
+        let prove_ms = started.elapsed().as_secs_f64() * 1e3;
         let mut artifacts = Vec::with_capacity(results.len());
         for (file, result) in files.iter().zip(results) {
             let (public, bytes) = result.with_context(|| format!("proving {}", file.display()))?;
@@ -143,7 +146,15 @@ impl ProveArgs {
             summary.push(json!({ "kpis": file, "epoch": artifact.epoch, "out": out, "outputs": artifact.outputs }));
         }
         if self.json {
-            print_json(&json!({ "model": model.name(), "proofs": summary, "total_ms": total_ms }))?;
+            print_json(&json!({
+                "model": card.name(),
+                "model_commitment": card.commitment().to_string(),
+                "private_weights": circuit.weight_commitment().is_some(),
+                "proofs": summary,
+                "keys": origin.as_str(),
+                "setup_ms": whole_ms(setup_ms),
+                "prove_ms": whole_ms(prove_ms),
+            }))?;
         } else {
             for s in &summary {
                 println!(
@@ -153,7 +164,7 @@ impl ProveArgs {
                     s["out"].as_str().unwrap_or_default()
                 );
             }
-            println!("{} proofs in {total_ms:.0} ms", summary.len());
+            println!("{} proofs in {prove_ms:.0} ms (keys {origin} in {setup_ms:.0} ms)", summary.len());
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::chain::{self, Client};
 
-use super::common::{load_deployment, print_json, RpcArgs, StatementArgs};
+use super::common::{chain_time, load_deployment, print_json, relative, RpcArgs, StatementArgs};
 
 /// Read the controller's parameters, epochs, mode, pause flag and model from the chain.
 ///
@@ -30,16 +30,6 @@ pub struct StatusArgs {
     json: bool,
 }
 
-/// A duration for people: "45 s", "9 min", "3 h", "2 d".
-fn relative(seconds: u64) -> String {
-    match seconds {
-        s if s < 120 => format!("{s} s"),
-        s if s < 2 * 3600 => format!("{} min", s / 60),
-        s if s < 2 * 86_400 => format!("{} h", s / 3600),
-        s => format!("{} d", s / 86_400),
-    }
-}
-
 impl StatusArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let statement = self.statement.load()?;
@@ -48,19 +38,25 @@ impl StatusArgs {
         let deployment = load_deployment(&self.deployment, model, &client)?;
         let status = chain::status(&client, &deployment)?;
         if self.json {
-            print_json(&json!({ "controller": deployment.controller, "names": deployment.parameters, "status": status }))?;
+            print_json(
+                &json!({ "controller": deployment.controller.to_checksum(None), "parameter_names": deployment.parameters, "status": status }),
+            )?;
         } else {
             println!("controller {} ({} mode{})", deployment.controller, status.mode, if status.paused { ", PAUSED" } else { "" });
             println!(
-                "  epoch {} now (one every {} s from {}), last decided {}",
-                status.current_epoch, status.epoch_length, status.genesis, status.last_epoch
+                "  epoch {} now (one every {}, epoch 1 from {}), last decided {}; chain time {}",
+                status.current_epoch,
+                relative(status.epoch_length),
+                chain_time(status.genesis, status.chain_time),
+                status.last_epoch,
+                chain_time(status.chain_time, status.chain_time)
             );
             println!("  model {} (verifier {})", status.model_commitment, status.verifier);
             let snapshot = match status.snapshot_posted_at {
                 None => "not posted yet".to_string(),
                 Some(t) => format!(
-                    "posted {} ago, {}",
-                    relative(status.chain_time.saturating_sub(t)),
+                    "posted {}, {}",
+                    chain_time(t, status.chain_time),
                     if status.snapshot_fresh { "fresh" } else { "STALE: this epoch can no longer be decided" }
                 ),
             };
@@ -70,12 +66,12 @@ impl StatusArgs {
                 println!("  {name:<22} {value:>8}   [{}, {}], ±{}", rail.min, rail.max, rail.max_step);
             }
             if let Some(q) = &status.queued {
-                let wait = q.eta.saturating_sub(status.chain_time);
+                let values: Vec<String> = q.values.iter().map(i64::to_string).collect();
                 println!(
-                    "  queued: epoch {} -> {:?}, executable {}",
+                    "  queued: epoch {} -> [{}], executable after {}",
                     q.epoch,
-                    q.values,
-                    if wait == 0 { "now".into() } else { format!("in {}", relative(wait)) }
+                    values.join(", "),
+                    chain_time(q.eta, status.chain_time)
                 );
             }
             println!(

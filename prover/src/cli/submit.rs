@@ -6,7 +6,7 @@ use serde_json::json;
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::chain;
 
-use super::common::{load_deployment, print_json, SenderArgs, StatementArgs};
+use super::common::{chain_time, load_deployment, print_json, SenderArgs, StatementArgs};
 
 /// Submit a proof to the controller as a transaction and wait for the receipt.
 ///
@@ -50,11 +50,11 @@ impl SubmitArgs {
         let deployment = load_deployment(&self.deployment, statement.card(), &client)?;
         let result = chain::submit(&client, &deployment, &public, &proof)?;
         if self.json {
-            print_json(&json!({ "parameters": deployment.parameters, "result": result }))?;
+            print_json(&json!({ "parameter_names": deployment.parameters, "result": result }))?;
         } else {
             println!(
                 "epoch {} accepted ({} mode): tx {} in block {}, {} gas",
-                result.epoch, result.mode, result.tx, result.block, result.gas_used
+                result.epoch, result.mode, result.tx, result.block, result.gas
             );
             for (i, name) in deployment.parameters.iter().enumerate() {
                 let get = |v: &Vec<i64>| v.get(i).copied().unwrap_or_default();
@@ -68,7 +68,11 @@ impl SubmitArgs {
                 println!("  a guardrail clamped the proposal");
             }
             if let Some(eta) = result.queued_until {
-                println!("  queued: executable after timestamp {eta}");
+                println!(
+                    "  queued: `zkpolicy execute --epoch {}` applies it after {}",
+                    result.epoch,
+                    chain_time(eta, client.chain_time()?)
+                );
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::common::{edit_json, models, stdout_json, zkpolicy};
+use crate::common::{assert_valid, edit_json, models, schemas, stdout_json, zkpolicy};
 
 fn prove(dir: &Path, kpis: &Path, out: &str) -> assert_cmd::assert::Assert {
     zkpolicy(dir)
@@ -27,7 +27,7 @@ fn inspect_reports_the_default_circuit() {
     let v = stdout_json(&zkpolicy(dir.path()).args(["inspect", "--json"]).assert().success());
     assert_eq!(v["model"], "tokenomics-policy");
     assert_eq!(v["circuit"]["k"], 10);
-    assert_eq!(v["parameters"], 484);
+    assert_eq!(v["parameter_count"], 484);
     assert_eq!(v["instances"]["count"], 13);
     assert!(v["model_commitment"].as_str().expect("hex").starts_with("0x"));
     zkpolicy(dir.path()).arg("inspect").assert().success().stdout(predicates::str::contains("k = 10"));
@@ -248,11 +248,11 @@ fn demo_runs_the_whole_loop_including_the_evm() {
     assert_eq!(v["verified"], true);
     assert_eq!(v["proof_bytes"], 1600);
     assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
-    assert_eq!(v["outputs_bps"].as_object().expect("outputs").len(), 4);
+    assert_eq!(v["outputs"].as_array().expect("outputs").len(), 4);
     // The controller applied the proven outputs through the guardrails.
     let c = &v["controller"];
     let ints = |x: &Value| x.as_array().expect("array").iter().map(|n| n.as_i64().expect("int")).collect::<Vec<_>>();
-    let outputs: Vec<i64> = v["outputs_bps"].as_object().expect("outputs").values().map(|n| n.as_i64().expect("int")).collect();
+    let outputs: Vec<i64> = v["outputs"].as_array().expect("outputs").iter().map(|o| o["value"].as_i64().expect("int")).collect();
     let rails = zkpolicy_lab::sim::deployment_guardrails();
     assert_eq!(ints(&c["before"]), rails.iter().map(|r| r.initial).collect::<Vec<_>>());
     let expected = zkpolicy_lab::sim::guard(&ints(&c["before"]), &outputs, &rails).expect("guards").values;
@@ -654,37 +654,71 @@ fn failures_under_json_are_one_json_document_and_state_each_cause_once() {
     assert!(error["error"]["message"].as_str().expect("message").contains("proof.json is not a valid proof artifact"), "{error}");
 }
 
-/// Every command that has a schema in `prover/schemas/` prints output that validates against
-/// it, failures included; the schemas are strict (no unknown fields), so a renamed or added
-/// field fails here until its schema says so.
+/// Every command has a strict schema for its `--json` output in `prover/schemas/` (and no
+/// schema names a command that does not exist); real outputs validate against them,
+/// failures included. Every other test's `--json` output is validated too, by `stdout_json`.
 #[test]
 fn json_outputs_validate_against_their_schemas() {
-    let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
-    let check = |name: &str, output: &Value| {
-        let schema: Value =
-            serde_json::from_slice(&std::fs::read(schemas.join(format!("{name}.schema.json"))).expect("schema file")).expect("schema json");
-        let validator = jsonschema::validator_for(&schema).expect("a valid schema");
-        let errors: Vec<String> = validator.iter_errors(output).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-        assert!(errors.is_empty(), "{name}: {errors:?}\n{output}");
-    };
+    let help = zkpolicy(Path::new(".")).arg("--help").assert().success();
+    let help = String::from_utf8_lossy(&help.get_output().stdout).to_string();
+    let commands: Vec<&str> = help
+        .split("Commands:")
+        .nth(1)
+        .and_then(|rest| rest.split("Options:").next())
+        .expect("a command list")
+        .lines()
+        .filter(|line| line.starts_with("  ") && !line.starts_with("    "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+    assert!(commands.len() > 20, "{commands:?}");
+    let mut documented: Vec<String> = std::fs::read_dir(schemas())
+        .expect("schemas")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().trim_end_matches(".schema.json").to_string())
+        .collect();
+    documented.sort();
+    // bench writes its figures to a file (`--json FILE`), described by bench-report.
+    let mut expected: Vec<String> =
+        commands.iter().map(|c| if *c == "bench" { "bench-report".to_string() } else { c.to_string() }).collect();
+    expected.push("error".into());
+    expected.sort();
+    assert_eq!(documented, expected, "one schema per command, plus the error envelope");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/results.json")).expect("results"))
+            .expect("json");
+    assert_valid("bench-report", &report);
+
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    check("salt", &stdout_json(&zkpolicy(d).args(["salt", "--out", "p.salt", "--json"]).assert().success()));
-    check("keygen", &stdout_json(&zkpolicy(d).args(["keygen", "--json"]).assert().success()));
+    let json = |args: &[&str], code: i32| stdout_json(&zkpolicy(d).args(args).arg("--json").assert().code(code));
+    json(&["salt", "--out", "p.salt"], 0);
+    json(&["keygen"], 0);
     let kpis = models().join("kpis-sample.json");
-    let prove = |extra: &[&str], out: &str| {
-        stdout_json(
-            &zkpolicy(d).args(["prove", "--kpis"]).arg(&kpis).args(["--epoch", "3", "--out", out, "--json"]).args(extra).assert().success(),
-        )
-    };
-    check("prove", &prove(&[], "proof.json"));
-    check("verify", &stdout_json(&zkpolicy(d).args(["verify", "--proof", "proof.json", "--evm", "--json"]).assert().success()));
-    check("export-vk", &stdout_json(&zkpolicy(d).args(["export-vk", "--out", "vk.json", "--json"]).assert().success()));
+    let kpis = kpis.to_str().expect("utf-8");
+    json(&["prove", "--kpis", kpis, "--epoch", "3", "--out", "proof.json"], 0);
+    std::fs::create_dir(d.join("snapshots")).expect("mkdir");
+    std::fs::copy(kpis, d.join("snapshots/a.json")).expect("copy");
+    let batch = json(&["prove", "--kpis", "snapshots", "--epoch", "3", "--out", "proofs"], 0);
+    assert_eq!(batch["proofs"][0]["epoch"], 3, "{batch}");
+    json(&["verify", "--proof", "proof.json", "--evm"], 0);
+    json(&["export-vk", "--out", "vk.json"], 0);
+    json(&["setup", "--k", "10", "--out", "k10.bin"], 0);
+    json(&["import", "--onnx"], 2);
     // An invalid proof is a verdict, not an error: the verify schema, exit 1.
     edit_json(d, "proof.json", "edited.json", |p| p["epoch"] = 4.into());
-    check("verify", &stdout_json(&zkpolicy(d).args(["verify", "--proof", "edited.json", "--json"]).assert().code(1)));
-    check("error", &stdout_json(&zkpolicy(d).args(["verify", "--proof", "missing.json", "--json"]).assert().code(2)));
-    check("error", &stdout_json(&zkpolicy(d).args(["salt", "--out", "p.salt", "--json"]).assert().code(2)));
+    assert_eq!(json(&["verify", "--proof", "edited.json"], 1)["command"], "verify");
+    let error = json(&["verify", "--proof", "missing.json"], 2);
+    assert_eq!(error["command"], "verify", "{error}");
+    json(&["salt", "--out", "p.salt"], 2);
+
+    // A document that breaks its schema is caught: an unknown field, a float time.
+    let mut keygen = json(&["keygen"], 0);
+    keygen["keygen_ms"] = 1.5.into();
+    let validator = jsonschema::validator_for(
+        &serde_json::from_slice::<Value>(&std::fs::read(schemas().join("keygen.schema.json")).expect("schema")).expect("json"),
+    )
+    .expect("schema");
+    assert!(!validator.is_valid(&keygen), "a fractional keygen_ms passed");
 }
 
 /// gen-verifier and export-contracts write Foundry- and Hardhat-shaped artifacts that carry
