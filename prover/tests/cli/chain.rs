@@ -608,3 +608,70 @@ fn pause_unpause_and_timelocked_governance_on_a_local_node() {
     chain(&["govern", "schedule"], DEV_KEYS[0]).code(2);
     chain(&["govern", "schedule", "--mode", "advisory", "--guardian", "0x0000000000000000000000000000000000000001"], DEV_KEYS[0]).code(2);
 }
+
+/// The README's chain walk-through, exactly as written, on the test node: deploy; epoch 1;
+/// the clock moved a day and epoch 2; timelocked mode through governance, epoch 3 queued
+/// and executed after its delay; pause, unpause, a scheduled and cancelled change; audit.
+#[test]
+fn the_readme_chain_walkthrough_runs_as_written() {
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let node = LocalNode::start();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let block = readme
+        .split("<!-- walkthrough:chain")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the README's chain walk-through block");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // Run from a checkout's root, as the README says.
+    for linked in ["models", "verifier-contract"] {
+        std::os::unix::fs::symlink(root.join(linked).canonicalize().expect(linked), d.join(linked)).expect("symlink");
+    }
+    std::fs::write(d.join("walkthrough.sh"), block).expect("write");
+    let bin = assert_cmd::cargo::cargo_bin("zkpolicy");
+    let path = format!("{}:{}", bin.parent().expect("bin dir").display(), std::env::var("PATH").unwrap_or_default());
+    let out = std::process::Command::new("bash")
+        .args(["-euo", "pipefail", "walkthrough.sh"])
+        .current_dir(d)
+        .env("PATH", path)
+        .env("ZKPOLICY_RPC_URL", &node.url)
+        .env_remove("ZKPOLICY_PRIVATE_KEY")
+        .env_remove("ZKPOLICY_KEYSTORE_PASSWORD")
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the walk-through failed:\n{stdout}\n{stderr}");
+    for step in [
+        "epoch 1 accepted (autonomous mode)",
+        "epoch 2 accepted (autonomous mode)",
+        "scheduled: mode timelocked",
+        "executed: mode timelocked",
+        "epoch 3 accepted (timelocked mode)",
+        "queued: `zkpolicy execute --epoch 3` applies it after",
+        "epoch 3 applied",
+        "paused:",
+        "unpaused:",
+        "cancelled: guardrail of parameter 0",
+        "matches: tokenomics-policy",
+    ] {
+        assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");
+    }
+
+    // The chain agrees: three decisions, each the guard twin of the proven outputs.
+    let proven: Value = serde_json::from_slice(&std::fs::read(d.join("proof-1.json")).expect("proof")).expect("json");
+    let y: Vec<i64> = proven["outputs"].as_array().expect("outputs").iter().map(|o| o["value"].as_i64().expect("int")).collect();
+    let expected = (0..3).fold(initial(), |current, _| guard(&current, &y));
+    let status =
+        stdout_json(&zkpolicy(d).args(["status", "--deployment", "deployment.json", "--rpc", &node.url, "--json"]).assert().success());
+    let s = &status["status"];
+    assert_eq!(ints(&s["parameters"]), expected, "{s}");
+    assert_eq!(s["last_epoch"], 3, "{s}");
+    assert_eq!(s["mode"], "timelocked", "{s}");
+    assert_eq!(s["paused"], false, "{s}");
+    assert!(s["queued"].is_null(), "{s}");
+    assert_eq!(s["guardrails"][0], json!({"min": 0, "max": 2000, "max_step": 25}), "the cancelled change stays unmade: {s}");
+}
