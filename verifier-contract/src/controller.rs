@@ -174,6 +174,14 @@ pub fn unpack_int64(packed: &[u8]) -> Option<Vec<i64>> {
     Some(packed.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().unwrap_or_default())).collect())
 }
 
+/// A chain time (unix seconds) as ISO 8601 in UTC, e.g. `2026-12-02T08:59:06Z`.
+pub fn utc(unix: u64) -> String {
+    i64::try_from(unix)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or_else(|| format!("unix time {unix}"), |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
 /// A revert's custom error for people: its name, then what it means with its arguments,
 /// e.g. `EpochDecided: epoch 2 is already decided`. Unknown data is shown as hex.
 pub fn revert_reason(data: &[u8]) -> String {
@@ -201,7 +209,7 @@ pub fn revert_reason(data: &[u8]) -> String {
             C::OutputOutOfRange(e) => ("OutputOutOfRange", format!("output {} is {}, outside its declared range", e.index, e.value)),
             C::InvalidProof(_) => ("InvalidProof", "the verifier rejects the proof for these public inputs".to_string()),
             C::NothingQueued(e) => ("NothingQueued", format!("no adjustment is queued for epoch {}", e.epoch)),
-            C::NotYet(e) => ("NotYet", format!("its delay runs until unix time {}", e.eta)),
+            C::NotYet(e) => ("NotYet", format!("its delay runs until {}", utc(e.eta))),
             C::NotScheduled(e) => ("NotScheduled", format!("no change with id {} is scheduled", e.id)),
             C::BadGuardrail(e) => {
                 ("BadGuardrail", format!("guardrail {} is not a valid rail (min <= max, step > 0, index in range)", e.index))
@@ -248,5 +256,7 @@ mod tests {
         let text = alloy_sol_types::Revert { reason: "no".into() }.abi_encode();
         assert_eq!(revert_reason(&text), "\"no\"");
         assert_eq!(revert_reason(&[0xde, 0xad]), "0xdead");
+        let wait = PolicyController::NotYet { eta: 1_796_201_946 }.abi_encode();
+        assert_eq!(revert_reason(&wait), "NotYet: its delay runs until 2026-12-02T08:59:06Z");
     }
 }

@@ -253,10 +253,7 @@ pub fn relative(seconds: u64) -> String {
 /// A chain time (unix seconds) for people: ISO 8601 in UTC, with how far it is from the
 /// chain's `now`, e.g. "2026-12-02T09:00:00Z (in 9 min)".
 pub fn chain_time(at: u64, now: u64) -> String {
-    let iso = i64::try_from(at)
-        .ok()
-        .and_then(|s| jiff::Timestamp::from_second(s).ok())
-        .map_or_else(|| format!("unix time {at}"), |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let iso = zkpolicy_verifier_contract::controller::utc(at);
     let hint = match at.cmp(&now) {
         std::cmp::Ordering::Greater => format!("in {}", relative(at - now)),
         std::cmp::Ordering::Less => format!("{} ago", relative(now - at)),
