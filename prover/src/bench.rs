@@ -179,13 +179,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
 /// Guardrails wide enough never to bind, one per output, for measuring submissions (the
 /// initial values are nonzero, so the measurement is the steady state a controller runs in).
 fn bench_rails(circuit: &PolicyCircuit) -> Vec<zkpolicy_model::Guardrail> {
-    circuit
-        .model()
-        .file()
-        .outputs
-        .iter()
-        .map(|o| zkpolicy_model::Guardrail { name: o.name.clone(), initial: 1, min: -1 << 40, max: 1 << 40, max_step: 1 << 40 })
-        .collect()
+    circuit.model().file().outputs.iter().map(|o| zkpolicy_model::Guardrail::new(o.name.clone(), 1, -1 << 40, 1 << 40, 1 << 40)).collect()
 }
 
 /// A chain's prices for the BN254 precompiles the verifier calls.

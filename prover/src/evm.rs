@@ -68,6 +68,19 @@ pub struct EvmVerdict {
     pub deployment: Deployment,
 }
 
+/// A rail as the controller's constructor and `setGuardrail` take it.
+pub fn contract_rail(g: &zkpolicy_model::Guardrail) -> zkpolicy_verifier_contract::controller::PolicyController::Guardrail {
+    let int = |v: i64| alloy_primitives::I256::try_from(v).unwrap_or_default();
+    zkpolicy_verifier_contract::controller::PolicyController::Guardrail {
+        min: int(g.min),
+        max: int(g.max),
+        maxStep: int(g.max_step),
+        deadBand: int(g.dead_band),
+        maxChangeBps: int(g.max_change_bps),
+        window: g.window,
+    }
+}
+
 /// Deploys a verifier (its creation bytecode) in a fresh in-process EVM and calls `verifyProof`.
 pub fn verify_in_evm(creation_code: &[u8], public: &PublicInputs, proof: &[u8]) -> Result<EvmVerdict, ProverError> {
     let mut evm = Evm::new();
@@ -123,10 +136,7 @@ pub fn run_controller(
         kpiSource_: source,
         mode_: PolicyController::Mode::Autonomous,
         initial: rails.iter().map(|g| int(g.initial)).collect(),
-        guardrails_: rails
-            .iter()
-            .map(|g| PolicyController::Guardrail { min: int(g.min), max: int(g.max), maxStep: int(g.max_step) })
-            .collect(),
+        guardrails_: rails.iter().map(contract_rail).collect(),
         timing_: PolicyController::Timing { maxSnapshotAge: DAY, adjustmentDelay: 0 },
         governanceDelay_: DAY,
         genesis_: genesis,

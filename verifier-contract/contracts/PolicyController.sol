@@ -26,9 +26,13 @@ interface IPolicyVerifier {
 /// rebuilds the public inputs `[epoch, kpis..., outputs...]` from its own KPI
 /// source and the proposed outputs, and only a proof the verifier accepts for
 /// exactly those values goes further. Outputs are per-epoch deltas; the
-/// guardrails CLAMP them (first to ±maxStep, then the result to [min, max])
-/// rather than reject them, so a valid proof always yields a decision, and the
-/// decision log says when a guardrail bound it.
+/// guardrails CLAMP them rather than reject them, so a valid proof always yields a
+/// decision, and the decision log says when a guardrail bound it. Per parameter, in
+/// order: the delta to ±maxStep; a step smaller than `deadBand` dropped (a noise
+/// barrier, as RAI's); optionally a cap on the change within a window (`maxChangeBps`
+/// of the value when the window began, over `window` seconds, as Aave's risk
+/// stewards' maxPercentChange); then the result to [min, max]. `zkpolicy_model::guard`
+/// is the twin, line for line.
 ///
 /// One value, one encoding: a signed value `v` becomes the field element `v`
 /// (`v >= 0`) or `r - |v|` (`v < 0`), and only inside the range the verifier's
@@ -52,7 +56,8 @@ interface IPolicyVerifier {
 /// of the verifier's model card), which lives ABI-encoded in a data contract's
 /// code (SSTORE2) and is read with one code copy; the parameter values sit four
 /// to a slot. A submission reads two slots and one code blob and writes the same
-/// two slots.
+/// two slots, plus one slot per parameter with a window cap (read always, written
+/// when its window begins).
 contract PolicyController {
     enum Mode {
         Advisory,
@@ -64,6 +69,9 @@ contract PolicyController {
         int256 min;
         int256 max;
         int256 maxStep;
+        int256 deadBand; // 0: off
+        int256 maxChangeBps; // 0: off; else with `window` > 0
+        uint64 window; // seconds
     }
 
     struct Timing {
@@ -115,6 +123,9 @@ contract PolicyController {
     Pending internal pending;
     mapping(uint256 => uint256) internal pendingWords;
     mapping(bytes32 => uint64) public scheduledAt;
+    /// Per capped parameter, where its window began: its value then (int64, bits 0..64)
+    /// and when (unix seconds, bits 64..128). Written only when a window starts.
+    mapping(uint256 => uint256) internal anchorWords;
 
     /// The decision log: one entry per decided epoch. `proposed` and `guarded` hold one
     /// big-endian int64 per parameter. In Autonomous mode the guarded values are applied
@@ -218,12 +229,13 @@ contract PolicyController {
         bytes32 kpiHash = verifyAdjustment(c, epoch, outputs, proof);
 
         bool hit;
-        (guarded, hit) = guard(c.rails, outputs);
+        uint256[] memory anchors;
+        (guarded, hit, anchors) = guard(c.rails, outputs);
         head.lastEpoch = epoch;
         emit Decision(epoch, c.commitment, kpiHash, Int64Pack.pack(outputs), Int64Pack.pack(guarded), c.mode, hit);
 
         if (c.mode == Mode.Autonomous) {
-            store(valueWords, guarded);
+            applyValues(guarded, anchors);
         } else if (c.mode == Mode.Timelocked) {
             // One pending adjustment at a time: a newer decision replaces an older one.
             Pending memory old = pending;
@@ -295,8 +307,8 @@ contract PolicyController {
         for (uint256 i = 0; i < steps.length; i++) {
             steps[i] = value(pendingWords, i) - value(valueWords, i);
         }
-        (int256[] memory guarded,) = guard(config(h).rails, steps);
-        store(valueWords, guarded);
+        (int256[] memory guarded,, uint256[] memory anchors) = guard(config(h).rails, steps);
+        applyValues(guarded, anchors);
         emit ParametersApplied(epoch, Int64Pack.pack(guarded));
     }
 
@@ -307,19 +319,45 @@ contract PolicyController {
         emit AdjustmentCancelled(epoch);
     }
 
-    /// `value[i] + deltas[i]`, the delta clamped to ±maxStep and the result to [min, max].
+    /// `value[i] + deltas[i]` through rail `i` (see the contract's comment), and for each
+    /// capped parameter its anchor word after this adjustment (0 when uncapped), which
+    /// `applyValues` stores with the values.
     function guard(Guardrail[] memory rails, int256[] memory deltas)
         internal
         view
-        returns (int256[] memory next, bool hit)
+        returns (int256[] memory next, bool hit, uint256[] memory anchors)
     {
         next = new int256[](deltas.length);
+        anchors = new uint256[](deltas.length);
         for (uint256 i = 0; i < deltas.length; i++) {
             Guardrail memory g = rails[i];
             int256 current = value(valueWords, i);
-            int256 v = clamp(current + clamp(deltas[i], -g.maxStep, g.maxStep), g.min, g.max);
+            int256 step = clamp(deltas[i], -g.maxStep, g.maxStep);
+            if (abs(step) < g.deadBand) step = 0;
+            int256 v = current + step;
+            if (g.maxChangeBps != 0) {
+                uint256 word = anchorWords[i];
+                uint64 since = uint64(word >> 64);
+                if (since == 0 || block.timestamp >= uint256(since) + g.window) {
+                    word = uint256(uint64(int64(current))) | (uint256(block.timestamp) << 64);
+                }
+                anchors[i] = word;
+                int256 a = int64(uint64(word));
+                int256 band = abs(a) * g.maxChangeBps / 10_000;
+                // Stops moves out of the band; never pushes a value already outside it.
+                v = clamp(v, a - band < current ? a - band : current, a + band > current ? a + band : current);
+            }
+            v = clamp(v, g.min, g.max);
             hit = hit || v != current + deltas[i];
             next[i] = v;
+        }
+    }
+
+    /// Makes `values` the parameters, and records the windows that began.
+    function applyValues(int256[] memory values, uint256[] memory anchors) internal {
+        store(valueWords, values);
+        for (uint256 i = 0; i < anchors.length; i++) {
+            if (anchors[i] != 0 && anchorWords[i] != anchors[i]) anchorWords[i] = anchors[i];
         }
     }
 
@@ -327,11 +365,19 @@ contract PolicyController {
         return v < lo ? lo : (v > hi ? hi : v);
     }
 
-    /// A guardrail the packed values can hold, which holds `current`.
+    function abs(int256 v) internal pure returns (int256) {
+        return v < 0 ? -v : v;
+    }
+
+    /// A guardrail the packed values can hold, which holds `current`: bounds and steps
+    /// within int64, a non-negative dead band, and a cap of at most 100 % that comes
+    /// with a window (or neither).
     function checkRail(uint256 i, Guardrail memory g, int256 current) internal pure {
         int256 lo = type(int64).min;
         int256 hi = type(int64).max;
         if (g.min < lo || g.max > hi || g.maxStep > hi || g.min > g.max || g.maxStep < 0) revert BadGuardrail(i);
+        if (g.deadBand < 0 || g.deadBand > hi || g.maxChangeBps < 0 || g.maxChangeBps > 10_000) revert BadGuardrail(i);
+        if ((g.maxChangeBps == 0) != (g.window == 0)) revert BadGuardrail(i);
         if (current < g.min || current > g.max) revert BadGuardrail(i);
     }
 
@@ -436,6 +482,12 @@ contract PolicyController {
 
     function guardrail(uint256 i) external view returns (Guardrail memory) {
         return config(head).rails[i];
+    }
+
+    /// Parameter `i`'s cap window: its value when the window began, and when (0: none yet).
+    function anchor(uint256 i) external view returns (int256 anchorValue, uint64 since) {
+        uint256 word = anchorWords[i];
+        return (int64(uint64(word)), uint64(word >> 64));
     }
 
     /// The queued adjustment, if `epoch`'s is pending (`eta == 0` otherwise).

@@ -12,7 +12,7 @@ sol! {
     #[derive(Debug, PartialEq, Eq)]
     contract PolicyController {
         enum Mode { Advisory, Timelocked, Autonomous }
-        struct Guardrail { int256 min; int256 max; int256 maxStep; }
+        struct Guardrail { int256 min; int256 max; int256 maxStep; int256 deadBand; int256 maxChangeBps; uint64 window; }
         struct Timing { uint64 maxSnapshotAge; uint64 adjustmentDelay; }
 
         constructor(
@@ -42,6 +42,7 @@ sol! {
         function kpiSource() external view returns (address);
         function timing() external view returns (Timing);
         function guardrail(uint256 i) external view returns (Guardrail);
+        function anchor(uint256 i) external view returns (int256 anchorValue, uint64 since);
         function queuedAdjustment(uint64 epoch) external view returns (int256[] values, uint64 eta);
         function lastEpoch() external view returns (uint64);
         function currentEpoch() external view returns (uint64);

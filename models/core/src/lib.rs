@@ -22,7 +22,7 @@ pub mod reference;
 pub use card::ModelCard;
 pub use error::ModelError;
 pub use format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec};
-pub use guard::{guard, Guarded, Guardrail};
+pub use guard::{guard, guard_at, Anchor, Guarded, Guardrail};
 pub use kpis::{KpiSnapshot, QuantizedKpis};
 pub use model::{Model, ModelCommitment};
 pub use reference::{infer, LayerTrace, Trace};

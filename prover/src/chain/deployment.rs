@@ -229,11 +229,7 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
             kpiSource_: source_address,
             mode_: mode,
             initial: config.parameters.iter().map(|p| int(p.initial)).collect(),
-            guardrails_: config
-                .parameters
-                .iter()
-                .map(|p| PolicyController::Guardrail { min: int(p.min), max: int(p.max), maxStep: int(p.max_step) })
-                .collect(),
+            guardrails_: config.parameters.iter().map(crate::evm::contract_rail).collect(),
             timing_: Timing { maxSnapshotAge: config.timing.max_snapshot_age, adjustmentDelay: config.timing.adjustment_delay },
             governanceDelay_: config.governance_delay,
             genesis_: config.timing.genesis.unwrap_or(0),

@@ -11,9 +11,21 @@ use super::{ChainError, Client, Deployment, Sent};
 /// A governed change: the controller call `schedule` queues and `execute` makes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    Guardrail { index: u64, min: i64, max: i64, max_step: i64 },
+    /// Parameter `index`'s rail (the fields of `PolicyController.Guardrail`).
+    Guardrail {
+        index: u64,
+        min: i64,
+        max: i64,
+        max_step: i64,
+        dead_band: i64,
+        max_change_bps: i64,
+        window: u64,
+    },
     Mode(Mode),
-    Timing { max_snapshot_age: u64, adjustment_delay: u64 },
+    Timing {
+        max_snapshot_age: u64,
+        adjustment_delay: u64,
+    },
     KpiSource(Address),
     Verifier(Address),
     Guardian(Address),
@@ -22,8 +34,15 @@ pub enum Change {
 impl std::fmt::Display for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Change::Guardrail { index, min, max, max_step } => {
-                write!(f, "guardrail of parameter {index}: [{min}, {max}], step at most {max_step}")
+            Change::Guardrail { index, min, max, max_step, dead_band, max_change_bps, window } => {
+                write!(f, "guardrail of parameter {index}: [{min}, {max}], step at most {max_step}")?;
+                if *dead_band != 0 {
+                    write!(f, ", steps under {dead_band} dropped")?;
+                }
+                if *max_change_bps != 0 {
+                    write!(f, ", at most {max_change_bps} bps of change per {window} s")?;
+                }
+                Ok(())
             }
             Change::Mode(mode) => write!(f, "mode {}", super::ops::mode_name(*mode)),
             Change::Timing { max_snapshot_age, adjustment_delay } => {
@@ -40,9 +59,16 @@ impl Change {
     /// The calldata of the governed setter: what `schedule` stores the hash of.
     pub fn calldata(&self) -> Vec<u8> {
         match self {
-            Change::Guardrail { index, min, max, max_step } => PolicyController::setGuardrailCall {
+            Change::Guardrail { index, min, max, max_step, dead_band, max_change_bps, window } => PolicyController::setGuardrailCall {
                 i: U256::from(*index),
-                g: PolicyController::Guardrail { min: int(*min), max: int(*max), maxStep: int(*max_step) },
+                g: PolicyController::Guardrail {
+                    min: int(*min),
+                    max: int(*max),
+                    maxStep: int(*max_step),
+                    deadBand: int(*dead_band),
+                    maxChangeBps: int(*max_change_bps),
+                    window: *window,
+                },
             }
             .abi_encode(),
             Change::Mode(mode) => PolicyController::setModeCall { mode_: *mode }.abi_encode(),

@@ -207,6 +207,20 @@ pub struct RailStatus {
     pub min: i64,
     pub max: i64,
     pub max_step: i64,
+    /// Steps smaller than this are dropped (0: off).
+    pub dead_band: i64,
+    /// The cap on the change within `window` seconds, in basis points (0: off).
+    pub max_change_bps: i64,
+    pub window: u64,
+    /// Where the current cap window began (capped rails, once a window has begun).
+    pub anchor: Option<AnchorStatus>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct AnchorStatus {
+    pub value: i64,
+    /// Unix seconds.
+    pub since: u64,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -223,7 +237,21 @@ pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainE
     let guardrails = (0..parameters.len())
         .map(|i| {
             let g = read(client, "guardrail read", to, PolicyController::guardrailCall { i: alloy::primitives::U256::from(i) })?;
-            Ok(RailStatus { min: small(g.min, "guardrail")?, max: small(g.max, "guardrail")?, max_step: small(g.maxStep, "guardrail")? })
+            let anchor = if g.maxChangeBps.is_zero() {
+                None
+            } else {
+                let a = read(client, "anchor read", to, PolicyController::anchorCall { i: alloy::primitives::U256::from(i) })?;
+                (a.since != 0).then_some(AnchorStatus { value: small(a.anchorValue, "anchor")?, since: a.since })
+            };
+            Ok(RailStatus {
+                min: small(g.min, "guardrail")?,
+                max: small(g.max, "guardrail")?,
+                max_step: small(g.maxStep, "guardrail")?,
+                dead_band: small(g.deadBand, "guardrail")?,
+                max_change_bps: small(g.maxChangeBps, "guardrail")?,
+                window: g.window,
+                anchor,
+            })
         })
         .collect::<Result<Vec<_>, ChainError>>()?;
     let timing = read(client, "timing read", to, PolicyController::timingCall {})?;

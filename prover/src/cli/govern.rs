@@ -85,6 +85,7 @@ enum ModeName {
 /// Examples:
 ///   zkpolicy govern schedule --guardrail 0,100,900,50 --deployment deployment.json
 ///   zkpolicy govern execute --guardrail 0,100,900,50 --deployment deployment.json
+///   zkpolicy govern schedule --guardrail 1,0,2000,60,5,1000,604800 --deployment deployment.json
 ///   zkpolicy govern schedule --mode timelocked --deployment deployment.json
 ///   zkpolicy govern cancel --timing 172800,3600 --deployment deployment.json
 #[derive(Debug, Args)]
@@ -95,8 +96,10 @@ pub struct GovernArgs {
     #[arg(value_enum)]
     action: Action,
 
-    /// Parameter INDEX's guardrail: INDEX,MIN,MAX,MAX_STEP.
-    #[arg(long, value_name = "INDEX,MIN,MAX,MAX_STEP")]
+    /// Parameter INDEX's guardrail: bounds, maximum step, and optionally a dead band (steps
+    /// smaller than it are dropped) and a cap of MAX_CHANGE_BPS on the change within WINDOW
+    /// seconds (0 turns either off).
+    #[arg(long, value_name = "INDEX,MIN,MAX,MAX_STEP[,DEAD_BAND[,MAX_CHANGE_BPS,WINDOW]]")]
     guardrail: Option<String>,
 
     /// The controller's mode.
@@ -141,9 +144,25 @@ impl GovernArgs {
         let address = |flag: &str, text: &str| text.parse().with_context(|| format!("--{flag} {text:?} is not an address"));
         Ok(match (&self.guardrail, self.mode, &self.timing, &self.kpi_source, &self.verifier, &self.guardian) {
             (Some(g), ..) => {
-                let g: Vec<i64> = numbers("guardrail", g, 4)?;
+                let count = g.split(',').count();
+                if ![4, 5, 7].contains(&count) {
+                    bail!("--guardrail {g:?}: expected INDEX,MIN,MAX,MAX_STEP[,DEAD_BAND[,MAX_CHANGE_BPS,WINDOW]] (4, 5 or 7 integers), got {count}");
+                }
+                let g: Vec<i64> = numbers("guardrail", g, count)?;
                 let index = u64::try_from(g[0]).with_context(|| format!("--guardrail: the index {} is negative", g[0]))?;
-                Change::Guardrail { index, min: g[1], max: g[2], max_step: g[3] }
+                let window = match g.get(6) {
+                    Some(&w) => u64::try_from(w).with_context(|| format!("--guardrail: the window {w} is negative"))?,
+                    None => 0,
+                };
+                Change::Guardrail {
+                    index,
+                    min: g[1],
+                    max: g[2],
+                    max_step: g[3],
+                    dead_band: g.get(4).copied().unwrap_or(0),
+                    max_change_bps: g.get(5).copied().unwrap_or(0),
+                    window,
+                }
             }
             (_, Some(mode), ..) => Change::Mode(match mode {
                 ModeName::Advisory => Mode::Advisory,

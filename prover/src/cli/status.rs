@@ -63,7 +63,17 @@ impl StatusArgs {
             println!("  KPI snapshot of epoch {}: {snapshot} (source {})", status.current_epoch, status.kpi_source);
             println!("  {:<22} {:>8}   guardrail [min, max], max step", "parameter", "value");
             for ((name, value), rail) in deployment.parameters.iter().zip(&status.parameters).zip(&status.guardrails) {
-                println!("  {name:<22} {value:>8}   [{}, {}], ±{}", rail.min, rail.max, rail.max_step);
+                let mut extras = String::new();
+                if rail.dead_band != 0 {
+                    extras += &format!(", steps under {} dropped", rail.dead_band);
+                }
+                if rail.max_change_bps != 0 {
+                    extras += &format!(", at most {} bps per {}", rail.max_change_bps, relative(rail.window));
+                    if let Some(a) = &rail.anchor {
+                        extras += &format!(" (window from {} at {})", a.value, chain_time(a.since, status.chain_time));
+                    }
+                }
+                println!("  {name:<22} {value:>8}   [{}, {}], ±{}{extras}", rail.min, rail.max, rail.max_step);
             }
             if let Some(q) = &status.queued {
                 let values: Vec<String> = q.values.iter().map(i64::to_string).collect();

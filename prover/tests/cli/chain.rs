@@ -403,14 +403,7 @@ fn aliases_front_running_and_epoch_order_are_refused_on_a_local_node() {
             kpiSource_: source,
             mode_: PolicyController::Mode::Autonomous,
             initial: rails.iter().map(|g| I256::try_from(g.initial).expect("fits")).collect(),
-            guardrails_: rails
-                .iter()
-                .map(|g| PolicyController::Guardrail {
-                    min: I256::try_from(g.min).expect("fits"),
-                    max: I256::try_from(g.max).expect("fits"),
-                    maxStep: I256::try_from(g.max_step).expect("fits"),
-                })
-                .collect(),
+            guardrails_: rails.iter().map(zkpolicy_prover::evm::contract_rail).collect(),
             timing_: PolicyController::Timing { maxSnapshotAge: NEVER, adjustmentDelay: 0 },
             governanceDelay_: 86_400,
             genesis_: 0,
@@ -592,11 +585,33 @@ fn pause_unpause_and_timelocked_governance_on_a_local_node() {
     let eta = scheduled["result"]["eta"].as_u64().expect("eta");
     assert_eq!(eta, status()["chain_time"].as_u64().expect("time") + 86_400, "{scheduled}");
     chain(&[&["govern", "execute"], &rail[..]].concat(), DEV_KEYS[0]).code(1).stderr(predicates::str::contains("NotYet"));
-    assert_eq!(status()["guardrails"][0], json!({"min": 0, "max": 2000, "max_step": 25}));
+    assert_eq!(
+        status()["guardrails"][0],
+        json!({"min": 0, "max": 2000, "max_step": 25, "dead_band": 0, "max_change_bps": 0, "window": 0, "anchor": null})
+    );
     node.advance(86_401);
     let executed = stdout_json(&chain(&[&["govern", "execute"], &rail[..]].concat(), DEV_KEYS[0]).success());
     assert_eq!(executed["result"]["id"], scheduled["result"]["id"]);
-    assert_eq!(status()["guardrails"][0], json!({"min": 100, "max": 900, "max_step": 50}));
+    assert_eq!(
+        status()["guardrails"][0],
+        json!({"min": 100, "max": 900, "max_step": 50, "dead_band": 0, "max_change_bps": 0, "window": 0, "anchor": null})
+    );
+
+    // A dead band and a window cap, governed the same way; six numbers name neither.
+    let capped = ["--guardrail", "1,0,2000,60,5,1000,172800"];
+    let scheduled = stdout_json(&chain(&[&["govern", "schedule"], &capped[..]].concat(), DEV_KEYS[0]).success());
+    assert!(scheduled["change"].as_str().expect("change").contains("steps under 5 dropped, at most 1000 bps of change per 172800 s"));
+    node.advance(86_401);
+    chain(&[&["govern", "execute"], &capped[..]].concat(), DEV_KEYS[0]).success();
+    let rail = &status()["guardrails"][1];
+    assert_eq!(
+        (rail["dead_band"].clone(), rail["max_change_bps"].clone(), rail["window"].clone()),
+        (json!(5), json!(1000), json!(172_800))
+    );
+    assert!(rail["anchor"].is_null(), "no window before the first decision: {rail}");
+    chain(&["govern", "schedule", "--guardrail", "1,0,2000,60,5,1000"], DEV_KEYS[0])
+        .code(2)
+        .stderr(predicates::str::contains("(4, 5 or 7 integers), got 6"));
 
     chain(&["govern", "schedule", "--mode", "timelocked"], DEV_KEYS[0]).success();
     chain(&["govern", "cancel", "--mode", "timelocked"], DEV_KEYS[0]).success();
@@ -673,5 +688,9 @@ fn the_readme_chain_walkthrough_runs_as_written() {
     assert_eq!(s["mode"], "timelocked", "{s}");
     assert_eq!(s["paused"], false, "{s}");
     assert!(s["queued"].is_null(), "{s}");
-    assert_eq!(s["guardrails"][0], json!({"min": 0, "max": 2000, "max_step": 25}), "the cancelled change stays unmade: {s}");
+    assert_eq!(
+        s["guardrails"][0],
+        json!({"min": 0, "max": 2000, "max_step": 25, "dead_band": 0, "max_change_bps": 0, "window": 0, "anchor": null}),
+        "the cancelled change stays unmade: {s}"
+    );
 }

@@ -17,7 +17,7 @@ use zkpolicy_lab::sim::{self, deployment_guardrails};
 use zkpolicy_model::{Model, QuantizedKpis};
 use zkpolicy_prover::{evm as prover_evm, proof};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
-use zkpolicy_verifier_contract::controller::PolicyController::{self, Guardrail, Mode, PolicyControllerErrors, Timing};
+use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, PolicyControllerErrors, Timing};
 use zkpolicy_verifier_contract::controller::{compile_contracts, unpack_int64, KpiSourceStub, ModelCard, ReporterKpiSource, VerifierStub};
 use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
 
@@ -126,7 +126,22 @@ impl Chain {
     }
 
     fn with_source(mode: Mode, kind: VerifierKind, source_kind: SourceKind) -> Self {
-        let contracts = compile_contracts(compile::bundled_dir()).expect("contracts compile");
+        Self::build(mode, kind, source_kind, &deployment_guardrails())
+    }
+
+    /// A controller on the default model's card (stub verifier) with `rails`.
+    fn with_rails(mode: Mode, rails: &[sim::Guardrail]) -> Self {
+        Self::build(mode, VerifierKind::Stub, SourceKind::Reporter, rails)
+    }
+
+    fn build(mode: Mode, kind: VerifierKind, source_kind: SourceKind, rails: &[sim::Guardrail]) -> Self {
+        Self::try_build(mode, kind, source_kind, rails).expect("the controller deploys")
+    }
+
+    fn try_build(mode: Mode, kind: VerifierKind, source_kind: SourceKind, rails: &[sim::Guardrail]) -> Result<Self, String> {
+        // Compiled once per test binary: solc-js takes seconds.
+        static CONTRACTS: std::sync::OnceLock<std::collections::BTreeMap<String, Compiled>> = std::sync::OnceLock::new();
+        let contracts = CONTRACTS.get_or_init(|| compile_contracts(compile::bundled_dir()).expect("contracts compile"));
         let mut evm = Evm::new();
         let (governance, guardian, reporter, anyone) =
             (Address::repeat_byte(0xa1), Address::repeat_byte(0xa2), Address::repeat_byte(0xa3), Address::repeat_byte(0xa4));
@@ -145,7 +160,6 @@ impl Chain {
             }
             SourceKind::Hostile => evm.deploy(contracts["KpiSourceStub"].bytecode.clone()).expect("stub source").address,
         };
-        let rails = deployment_guardrails();
         let args = PolicyController::constructorCall {
             governance_: governance,
             guardian_: guardian,
@@ -153,15 +167,15 @@ impl Chain {
             kpiSource_: source,
             mode_: mode,
             initial: rails.iter().map(|g| int(g.initial)).collect(),
-            guardrails_: rails.iter().map(|g| Guardrail { min: int(g.min), max: int(g.max), maxStep: int(g.max_step) }).collect(),
+            guardrails_: rails.iter().map(prover_evm::contract_rail).collect(),
             timing_: Timing { maxSnapshotAge: MAX_SNAPSHOT_AGE, adjustmentDelay: ADJUSTMENT_DELAY },
             governanceDelay_: GOVERNANCE_DELAY,
             genesis_: 0,
             epochLength_: EPOCH_LENGTH,
         }
         .abi_encode();
-        let controller = evm.deploy([contracts["PolicyController"].bytecode.clone(), args].concat()).expect("controller").address;
-        Self { evm, controller, source, verifier, governance, guardian, reporter, anyone }
+        let controller = evm.deploy([contracts["PolicyController"].bytecode.clone(), args].concat()).map_err(|e| e.to_string())?.address;
+        Ok(Self { evm, controller, source, verifier, governance, guardian, reporter, anyone })
     }
 
     /// Moves the clock to the start of the next epoch.
@@ -197,6 +211,13 @@ impl Chain {
     fn send(&mut self, from: Address, data: Vec<u8>) -> CallOutcome {
         let to = self.controller;
         self.evm.call_from(from, to, data).expect("executes")
+    }
+
+    /// Parameter `i`'s cap anchor, as the twin keeps it.
+    fn anchor(&mut self, i: usize) -> sim::Anchor {
+        let out = self.send(self.anyone, PolicyController::anchorCall { i: U256::from(i) }.abi_encode());
+        let a = PolicyController::anchorCall::abi_decode_returns(&out.output).expect("anchor");
+        sim::Anchor { value: i64::try_from(a.anchorValue).expect("int64"), since: a.since }
     }
 
     fn parameters(&mut self) -> Vec<i64> {
@@ -486,8 +507,11 @@ fn governed_changes_go_only_through_the_timelock() {
     // A scheduled call runs once.
     assert_eq!(error_name(&chain.send(governance, execute)), "NotScheduled");
     // Guardrails that would put a current parameter out of bounds are refused.
-    let bad = PolicyController::setGuardrailCall { i: U256::from(0), g: Guardrail { min: int(600), max: int(900), maxStep: int(5) } }
-        .abi_encode();
+    let bad = PolicyController::setGuardrailCall {
+        i: U256::from(0),
+        g: prover_evm::contract_rail(&sim::Guardrail::new("emission_rate_bps", 600, 600, 900, 5)),
+    }
+    .abi_encode();
     assert!(chain.send(governance, PolicyController::scheduleCall { data: bad.clone().into() }.abi_encode()).success);
     chain.evm.advance(GOVERNANCE_DELAY);
     assert_eq!(error_name(&chain.send(governance, PolicyController::executeCall { data: bad.into() }.abi_encode())), "CallFailed");
@@ -609,4 +633,137 @@ fn random_int256_proposals_are_refused_or_guarded_like_the_twin() {
     let epoch = chain.current_epoch();
     assert!(chain.commit(epoch, &[0; 8]).success);
     assert_eq!(error_name(&chain.submit(epoch, &[1, 1, 1, 1], &[])), "InvalidProof");
+}
+
+/// A random rail for a parameter whose proposals lie in `[lo, hi]`: bounds, a step, and
+/// half the time each of a dead band and a window cap.
+fn random_rail(rng: &mut ChaCha20Rng, name: &str, lo: i64, hi: i64) -> sim::Guardrail {
+    let min = rng.gen_range(-500..=500);
+    let max = min + rng.gen_range(0..=3_000);
+    let mut rail = sim::Guardrail::new(name, rng.gen_range(min..=max), min, max, rng.gen_range(0..=(hi - lo).max(1)));
+    if rng.gen_bool(0.5) {
+        rail.dead_band = rng.gen_range(1..=60);
+    }
+    if rng.gen_bool(0.5) {
+        rail.max_change_bps = rng.gen_range(1..=10_000);
+        rail.window = rng.gen_range(1..=40 * EPOCH_LENGTH);
+    }
+    rail
+}
+
+/// Governance replaces every rail's dead band and cap (bounds and step kept, so the
+/// current values stay inside) through the timelock; the anchors stay as they were.
+fn regovern(chain: &mut Chain, rng: &mut ChaCha20Rng, rails: &mut [sim::Guardrail]) {
+    let mut calls = Vec::new();
+    for (i, rail) in rails.iter_mut().enumerate() {
+        rail.dead_band = if rng.gen_bool(0.5) { rng.gen_range(1..=60) } else { 0 };
+        (rail.max_change_bps, rail.window) =
+            if rng.gen_bool(0.7) { (rng.gen_range(1..=2_000), rng.gen_range(1..=40 * EPOCH_LENGTH)) } else { (0, 0) };
+        calls.push(PolicyController::setGuardrailCall { i: U256::from(i), g: prover_evm::contract_rail(rail) }.abi_encode());
+    }
+    for data in &calls {
+        assert!(chain.send(chain.governance, PolicyController::scheduleCall { data: data.clone().into() }.abi_encode()).success);
+    }
+    chain.evm.advance(GOVERNANCE_DELAY);
+    for data in calls {
+        let out = chain.send(chain.governance, PolicyController::executeCall { data: data.into() }.abi_encode());
+        assert!(out.success, "{}", zkpolicy_verifier_contract::controller::revert_reason(&out.output));
+    }
+}
+
+/// Random rails with dead bands and window caps, random in-range proposals and random
+/// gaps between decisions, and governance changing every dead band and cap halfway: after
+/// every decision the controller's parameters and cap anchors equal the twin's
+/// (`guard_at` at the block's time), in Autonomous mode and, through
+/// `executeAdjustment` after the delay, in Timelocked mode.
+#[test]
+fn dead_bands_and_window_caps_match_the_twin_on_random_rails() {
+    let model = bundled_model();
+    let specs = &model.file().outputs;
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let (mut moved, mut capped, mut dropped, mut outside) = (0, 0, 0, 0);
+    for case in 0..24 {
+        let mut rails: Vec<sim::Guardrail> = specs.iter().map(|s| random_rail(&mut rng, &s.name, s.min, s.max)).collect();
+        let mode = if case % 2 == 0 { Mode::Autonomous } else { Mode::Timelocked };
+        let mut chain = Chain::with_rails(mode, &rails);
+        let mut params: Vec<i64> = rails.iter().map(|g| g.initial).collect();
+        let mut anchors = vec![sim::Anchor::default(); rails.len()];
+        for step in 0..30 {
+            if step == 15 {
+                // Mid-window, a tighter or looser cap: values may now sit outside their band.
+                regovern(&mut chain, &mut rng, &mut rails);
+            }
+            chain.evm.advance(rng.gen_range(1..=3) * EPOCH_LENGTH);
+            let epoch = chain.current_epoch();
+            assert!(chain.commit(epoch, &[0; 8]).success);
+            let deltas: Vec<i64> = specs.iter().map(|s| rng.gen_range(s.min..=s.max)).collect();
+            let out = chain.submit(epoch, &deltas, &[]);
+            assert!(out.success, "case {case} step {step}: {}", decoded(&out));
+            let at_submit = sim::guard_at(&params, &deltas, &rails, &anchors, chain.evm.timestamp()).expect("twin");
+            let next = if mode == Mode::Timelocked {
+                chain.evm.advance(ADJUSTMENT_DELAY);
+                let out = chain.send(chain.anyone, PolicyController::executeAdjustmentCall { epoch }.abi_encode());
+                assert!(out.success, "case {case} step {step}: {}", decoded(&out));
+                // Executed later, the queued values are guarded again against the windows then.
+                let steps: Vec<i64> = at_submit.values.iter().zip(&params).map(|(q, c)| q - c).collect();
+                sim::guard_at(&params, &steps, &rails, &anchors, chain.evm.timestamp()).expect("twin")
+            } else {
+                at_submit
+            };
+            for (i, g) in rails.iter().enumerate() {
+                let (want, c, d) = (next.values[i], params[i], deltas[i]);
+                let a = next.anchors[i].value;
+                outside += usize::from(g.max_change_bps > 0 && (c - a).abs() > a.abs() * g.max_change_bps / 10_000);
+                moved += usize::from(want != c);
+                dropped += usize::from(g.dead_band > 0 && d != 0 && d.abs().min(g.max_step) < g.dead_band);
+                capped +=
+                    usize::from(g.max_change_bps > 0 && next.hits[i] && want != (c + d.clamp(-g.max_step, g.max_step)).clamp(g.min, g.max));
+            }
+            params = next.values;
+            anchors = next.anchors;
+            assert_eq!(chain.parameters(), params, "case {case} step {step}: parameters, rails {rails:?}");
+            for (i, anchor) in anchors.iter().enumerate() {
+                if rails[i].max_change_bps != 0 {
+                    assert_eq!(chain.anchor(i), *anchor, "case {case} step {step}: anchor {i}");
+                }
+            }
+        }
+    }
+    // The random cases exercised every rule, not only the bounds.
+    assert!(
+        moved > 500 && capped > 20 && dropped > 20 && outside > 5,
+        "moved {moved}, capped {capped}, dropped {dropped}, outside their band {outside}"
+    );
+}
+
+/// Rails the twin refuses, the controller refuses too (`BadGuardrail`), through the
+/// constructor and through governance.
+#[test]
+fn malformed_dead_bands_and_caps_are_refused_like_the_twin() {
+    let base = deployment_guardrails();
+    let bad = |edit: &dyn Fn(&mut sim::Guardrail)| {
+        let mut rails = base.clone();
+        edit(&mut rails[2]);
+        rails
+    };
+    for (what, rails) in [
+        ("negative dead band", bad(&|g| g.dead_band = -1)),
+        ("cap over 100 %", bad(&|g| (g.max_change_bps, g.window) = (10_001, 60))),
+        ("cap without a window", bad(&|g| g.max_change_bps = 100)),
+        ("window without a cap", bad(&|g| g.window = 60)),
+    ] {
+        assert!(rails[2].check(2).is_err(), "{what}: the twin accepts it");
+        let mut chain = Chain::new(Mode::Autonomous, VerifierKind::Stub);
+        let data = PolicyController::setGuardrailCall { i: U256::from(2), g: prover_evm::contract_rail(&rails[2]) }.abi_encode();
+        assert!(chain.send(chain.governance, PolicyController::scheduleCall { data: data.clone().into() }.abi_encode()).success);
+        chain.evm.advance(GOVERNANCE_DELAY);
+        let out = chain.send(chain.governance, PolicyController::executeCall { data: data.into() }.abi_encode());
+        let reason = zkpolicy_verifier_contract::controller::revert_reason(&out.output);
+        assert!(!out.success && reason.contains("BadGuardrail: guardrail 2"), "{what}: {reason}");
+        let deployed = Chain::try_build(Mode::Autonomous, VerifierKind::Stub, SourceKind::Reporter, &rails);
+        // The constructor reverts with BadGuardrail(2): its selector and index in the revert data.
+        let selector = hex::encode(<PolicyController::BadGuardrail as alloy_sol_types::SolError>::SELECTOR);
+        let refusal = deployed.err().unwrap_or_else(|| panic!("{what}: the constructor accepted it"));
+        assert!(refusal.contains(&format!("0x{selector}{:064x}", 2)), "{what}: {refusal}");
+    }
 }

@@ -1,7 +1,7 @@
 //! The simulator's four governed parameters and the bundled deployment's rails. The guard
 //! itself, the twin of `PolicyController.guard`, is `zkpolicy_model::guard`.
 
-pub use zkpolicy_model::guard::{guard, Guarded, Guardrail};
+pub use zkpolicy_model::guard::{guard, guard_at, Anchor, Guarded, Guardrail};
 
 use zkpolicy_model::ModelError;
 
@@ -18,7 +18,7 @@ pub const PARAMETER_COUNT: usize = 4;
 /// The parameters and rails of `models/tokenomics-deployment.json`, embedded so
 /// the library reads no files.
 pub fn deployment_guardrails() -> Vec<Guardrail> {
-    let rail = |name: &str, initial, min, max, max_step| Guardrail { name: name.into(), initial, min, max, max_step };
+    let rail = Guardrail::new;
     vec![
         rail("emission_rate_bps", 500, 0, 2000, 25),
         rail("staking_reward_bps", 800, 0, 2000, 60),

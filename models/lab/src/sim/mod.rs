@@ -44,12 +44,16 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 
 pub use economy::{Economy, EconomyConfig, MarketSnapshot};
-pub use guardrails::{deployment_guardrails, guard, Guarded, Guardrail};
+pub use guardrails::{deployment_guardrails, guard, guard_at, Anchor, Guarded, Guardrail};
 pub use policy::{Decision, FloatController, IntegerPolicy, Policy, RuleBased, RuleConfig, StaticPolicy};
 pub use reward::RewardConfig;
 pub use scenarios::{Scenario, ScenarioKind, Shocks};
 
 use crate::LabError;
+
+/// Seconds per simulated epoch: a day, as in the bundled deployment. The controller's cap
+/// windows are measured on this clock.
+pub const EPOCH_SECONDS: u64 = 86_400;
 
 /// Everything about a run except the policy and the scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,9 +134,13 @@ pub fn simulate(policy: &dyn Policy, scenario: &Scenario, config: &SimConfig) ->
     let start = economy.snapshot();
     let mut observed = kpis::observe(&economy, &ranges);
     let mut epochs = Vec::with_capacity(scenario.epochs);
+    // The controller's cap windows, on a clock of one epoch a day (the bundled deployment's).
+    let mut anchors = vec![Anchor::default(); config.guardrails.len()];
     for epoch in 0..scenario.epochs {
         let decision = policy.decide(&observed, &params)?;
-        let guarded = guard(&params, &decision.deltas, &config.guardrails)?;
+        let now = (epoch as u64 + 1) * EPOCH_SECONDS;
+        let guarded = guard_at(&params, &decision.deltas, &config.guardrails, &anchors, now)?;
+        anchors = guarded.anchors;
         let params_before = std::mem::replace(&mut params, guarded.values);
         step(&mut economy, &params, &scenario.shocks(epoch), &mut rng);
         let outcome = kpis::observe(&economy, &ranges);

@@ -126,6 +126,27 @@ fn every_epoch_applies_the_controller_guard() {
     assert_eq!(t.epochs[99].params[BURN_RATE], 1000);
 }
 
+/// With a dead band and a window cap on the rails, the simulator keeps the cap windows
+/// across epochs on a one-day clock, as the controller does: emission climbs at most 5 %
+/// of its window's start value per week, and fee steps under 10 bps are dropped.
+#[test]
+fn the_simulator_keeps_the_controllers_cap_windows() {
+    let mut config = SimConfig::default();
+    let week = 7 * zkpolicy_lab::sim::EPOCH_SECONDS;
+    (config.guardrails[EMISSION_RATE].max_change_bps, config.guardrails[EMISSION_RATE].window) = (500, week);
+    config.guardrails[3].dead_band = 10;
+    let t = simulate(&constant_policy([40.0, 0.0, 0.0, 5.0]), &Scenario::new(ScenarioKind::Calm, 3, 30), &config).expect("simulates");
+    let emission: Vec<i64> = t.epochs.iter().map(|e| e.params[EMISSION_RATE]).collect();
+    // Weeks start on epochs 0, 7, 14, ...: +25 a day until +5 % of the week's start value.
+    assert_eq!(&emission[..9], &[525, 525, 525, 525, 525, 525, 525, 550, 551]);
+    for (e, epoch) in t.epochs.iter().enumerate() {
+        let anchor = t.epochs[e / 7 * 7].params_before[EMISSION_RATE];
+        assert!(epoch.params[EMISSION_RATE] <= anchor + anchor * 5 / 100, "epoch {e}: {emission:?}");
+    }
+    assert!(emission[29] > 600, "the cap slows emission, it does not freeze it: {emission:?}");
+    assert!(t.epochs.iter().all(|e| e.params[3] == 30), "5 bps fee steps fall inside the dead band");
+}
+
 #[test]
 fn a_crash_sinks_the_price_and_a_demand_surge_lifts_it() {
     for seed in [1, 2, 3] {
