@@ -13,6 +13,7 @@ pub mod abi;
 pub mod build;
 pub mod compile;
 pub mod controller;
+pub mod economy;
 pub mod evm;
 pub mod interpret;
 pub mod program;

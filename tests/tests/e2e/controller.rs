@@ -21,7 +21,7 @@ use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, Polic
 use zkpolicy_verifier_contract::controller::{compile_contracts, unpack_int64, KpiSourceStub, ModelCard, ReporterKpiSource, VerifierStub};
 use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
 
-const EPOCH_LENGTH: u64 = 7_200;
+pub(crate) const EPOCH_LENGTH: u64 = 7_200;
 const MAX_SNAPSHOT_AGE: u64 = 3_600;
 const ADJUSTMENT_DELAY: u64 = 3_600;
 const GOVERNANCE_DELAY: u64 = 86_400;
@@ -109,15 +109,15 @@ enum SourceKind {
     Hostile,
 }
 
-struct Chain {
-    evm: Evm,
-    controller: Address,
+pub(crate) struct Chain {
+    pub(crate) evm: Evm,
+    pub(crate) controller: Address,
     source: Address,
     verifier: Address,
     governance: Address,
     guardian: Address,
     reporter: Address,
-    anyone: Address,
+    pub(crate) anyone: Address,
 }
 
 impl Chain {
@@ -130,7 +130,7 @@ impl Chain {
     }
 
     /// A controller on the default model's card (stub verifier) with `rails`.
-    fn with_rails(mode: Mode, rails: &[sim::Guardrail]) -> Self {
+    pub(crate) fn with_rails(mode: Mode, rails: &[sim::Guardrail]) -> Self {
         Self::build(mode, VerifierKind::Stub, SourceKind::Reporter, rails)
     }
 
@@ -179,16 +179,16 @@ impl Chain {
     }
 
     /// Moves the clock to the start of the next epoch.
-    fn next_epoch(&mut self) {
+    pub(crate) fn next_epoch(&mut self) {
         self.evm.advance(EPOCH_LENGTH);
     }
 
-    fn current_epoch(&mut self) -> u64 {
+    pub(crate) fn current_epoch(&mut self) -> u64 {
         let out = self.send(self.anyone, PolicyController::currentEpochCall {}.abi_encode());
         PolicyController::currentEpochCall::abi_decode_returns(&out.output).expect("uint64")
     }
 
-    fn commit(&mut self, epoch: u64, kpis: &[i64]) -> CallOutcome {
+    pub(crate) fn commit(&mut self, epoch: u64, kpis: &[i64]) -> CallOutcome {
         let data = ReporterKpiSource::commitKpisCall { epoch, kpis: kpis.iter().map(|v| int(*v)).collect() }.abi_encode();
         self.evm.call_from(self.reporter, self.source, data).expect("executes")
     }
@@ -199,7 +199,7 @@ impl Chain {
         assert!(self.evm.call(self.source, data).expect("executes").success);
     }
 
-    fn submit(&mut self, epoch: u64, outputs: &[i64], proof: &[u8]) -> CallOutcome {
+    pub(crate) fn submit(&mut self, epoch: u64, outputs: &[i64], proof: &[u8]) -> CallOutcome {
         self.submit_raw(self.anyone, epoch, outputs.iter().map(|v| int(*v)).collect(), proof)
     }
 
@@ -220,7 +220,7 @@ impl Chain {
         sim::Anchor { value: i64::try_from(a.anchorValue).expect("int64"), since: a.since }
     }
 
-    fn parameters(&mut self) -> Vec<i64> {
+    pub(crate) fn parameters(&mut self) -> Vec<i64> {
         let out = self.send(self.anyone, PolicyController::parametersCall {}.abi_encode());
         PolicyController::parametersCall::abi_decode_returns(&out.output)
             .expect("int256[]")

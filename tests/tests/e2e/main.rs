@@ -5,6 +5,7 @@ mod bindings;
 mod committed_verifier;
 mod common;
 mod controller;
+mod economy;
 mod large;
 mod private;
 mod proofs;

@@ -1,0 +1,230 @@
+//! The reference token economy under the controller, in revm: each epoch's tick takes
+//! the controller's parameters and mints, rewards, burns and charges fees by them, and
+//! no answer from the controller can stop a tick.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
+use zkpolicy_lab::sim::{self, deployment_guardrails};
+use zkpolicy_verifier_contract::compile::{self, Compiled};
+use zkpolicy_verifier_contract::controller::PolicyController::Mode;
+use zkpolicy_verifier_contract::economy::{compile_economy, ConstantProductPair, QuoteToken, StakingVault, TokenEconomy, ZkpToken};
+use zkpolicy_verifier_contract::evm::CallOutcome;
+
+use crate::controller::{Chain, EPOCH_LENGTH};
+
+const E18: u128 = 1_000_000_000_000_000_000;
+const PROTOCOL_SHARE_BPS: u64 = 3_333;
+
+fn tokens(n: u128) -> U256 {
+    U256::from(n) * U256::from(E18)
+}
+
+fn contracts() -> &'static BTreeMap<String, Compiled> {
+    static CONTRACTS: OnceLock<BTreeMap<String, Compiled>> = OnceLock::new();
+    CONTRACTS.get_or_init(|| compile_economy(compile::bundled_dir()).expect("the economy compiles"))
+}
+
+/// The economy's contracts, wired to a controller, with liquidity, a treasury and a staker.
+struct Economy {
+    token: Address,
+    quote: Address,
+    vault: Address,
+    pair: Address,
+    economy: Address,
+    incentives: Address,
+    staker: Address,
+    trader: Address,
+}
+
+impl Economy {
+    /// Deploys the economy reading its parameters from `controller`, starting with `initial`.
+    fn deploy(chain: &mut Chain, controller: Address, initial: [u64; 4]) -> Self {
+        let c = contracts();
+        let admin = chain.evm.caller();
+        let (incentives, staker, trader) = (Address::repeat_byte(0xb1), Address::repeat_byte(0xb2), Address::repeat_byte(0xb3));
+        let mut deploy = |name: &str, args: Vec<u8>| chain.evm.deploy([c[name].bytecode.clone(), args].concat()).expect(name).address;
+        let token =
+            deploy("ZkpToken", ZkpToken::constructorCall { admin, holder: admin, initialSupply: tokens(1_000_000_000) }.abi_encode());
+        let quote = deploy("QuoteToken", QuoteToken::constructorCall { owner_: admin }.abi_encode());
+        let economy = deploy(
+            "TokenEconomy",
+            TokenEconomy::constructorCall {
+                token_: token,
+                quote_: quote,
+                controller_: controller,
+                incentives_: incentives,
+                genesis_: 0,
+                epochLength_: EPOCH_LENGTH,
+                initial: initial.map(U256::from),
+            }
+            .abi_encode(),
+        );
+        let pair = deploy(
+            "ConstantProductPair",
+            ConstantProductPair::constructorCall {
+                token_: token,
+                quote_: quote,
+                feeSource_: economy,
+                treasury_: economy,
+                protocolShareBps_: U256::from(PROTOCOL_SHARE_BPS),
+            }
+            .abi_encode(),
+        );
+        let vault = deploy("StakingVault", StakingVault::constructorCall { token_: token, economy_: economy }.abi_encode());
+        let e = Self { token, quote, vault, pair, economy, incentives, staker, trader };
+        e.ok(chain, admin, economy, TokenEconomy::connectCall { pair_: pair, vault_: vault }.abi_encode());
+        let minter =
+            ZkpToken::MINTER_ROLECall::abi_decode_returns(&e.ok(chain, admin, token, ZkpToken::MINTER_ROLECall {}.abi_encode()).output)
+                .expect("role");
+        e.ok(chain, admin, token, ZkpToken::grantRoleCall { role: minter, account: economy }.abi_encode());
+        // 40M tokens against 40M quote (price 1); a 10M quote treasury; a 400M token stake.
+        e.ok(chain, admin, quote, QuoteToken::mintCall { to: admin, amount: tokens(40_000_000) }.abi_encode());
+        e.ok(chain, admin, quote, QuoteToken::mintCall { to: economy, amount: tokens(10_000_000) }.abi_encode());
+        e.ok(chain, admin, quote, QuoteToken::mintCall { to: trader, amount: tokens(1_000_000) }.abi_encode());
+        e.ok(chain, admin, token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
+        e.ok(chain, admin, quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
+        e.ok(
+            chain,
+            admin,
+            pair,
+            ConstantProductPair::addLiquidityCall { maxToken: tokens(40_000_000), maxQuote: tokens(40_000_000), minShares: U256::from(1) }
+                .abi_encode(),
+        );
+        e.ok(chain, admin, token, ZkpToken::transferCall { to: staker, amount: tokens(400_000_000) }.abi_encode());
+        e.ok(chain, staker, token, ZkpToken::approveCall { spender: vault, amount: U256::MAX }.abi_encode());
+        e.ok(chain, staker, vault, StakingVault::stakeCall { amount: tokens(400_000_000) }.abi_encode());
+        e.ok(chain, trader, quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
+        e
+    }
+
+    fn ok(&self, chain: &mut Chain, from: Address, to: Address, data: Vec<u8>) -> CallOutcome {
+        let out = chain.evm.call_from(from, to, data).expect("executes");
+        assert!(out.success, "call to {to} reverted: 0x{}", hex::encode(&out.output));
+        out
+    }
+
+    fn read<C: SolCall>(&self, chain: &mut Chain, to: Address, call: C) -> C::Return {
+        let out = self.ok(chain, chain.anyone, to, call.abi_encode());
+        C::abi_decode_returns(&out.output).expect("decodes")
+    }
+
+    fn balance(&self, chain: &mut Chain, asset: Address, who: Address) -> U256 {
+        self.read(chain, asset, ZkpToken::balanceOfCall { who })
+    }
+
+    fn supply(&self, chain: &mut Chain) -> U256 {
+        self.read(chain, self.token, ZkpToken::totalSupplyCall {})
+    }
+
+    fn tick(&self, chain: &mut Chain) -> CallOutcome {
+        self.ok(chain, chain.anyone, self.economy, TokenEconomy::tickCall {}.abi_encode())
+    }
+}
+
+/// The event `E` among a call's logs.
+fn event<E: SolEvent>(out: &CallOutcome) -> Option<E> {
+    out.logs.iter().find_map(|(topics, data)| E::decode_raw_log(topics.iter().map(|t| B256::from(*t)), data).ok())
+}
+
+/// The integer flows of one tick, as the contract computes them.
+fn per_epoch(base: U256, bps: u64) -> U256 {
+    base * U256::from(bps) / U256::from(10_000u64) / U256::from(365u64)
+}
+
+#[test]
+fn each_tick_mints_rewards_burns_and_charges_fees_by_the_controllers_parameters() {
+    let mut chain = Chain::with_rails(Mode::Autonomous, &deployment_guardrails());
+    let controller = chain.controller;
+    let e = Economy::deploy(&mut chain, controller, [0, 0, 0, 0]);
+    let initial: Vec<u64> = deployment_guardrails().iter().map(|g| g.initial as u64).collect();
+
+    // Epoch 1: the tick takes the controller's initial parameters (500, 800, 100, 30).
+    let (supply, treasury) = (e.supply(&mut chain), e.balance(&mut chain, e.quote, e.economy));
+    let staked: U256 = e.read(&mut chain, e.vault, StakingVault::totalStakedCall {});
+    let out = e.tick(&mut chain);
+    let taken = event::<TokenEconomy::ParametersTaken>(&out).expect("parameters taken");
+    assert_eq!(taken.values.map(|v| v.to::<u64>()).to_vec(), initial);
+    let ticked = event::<TokenEconomy::Ticked>(&out).expect("ticked");
+    assert_eq!(ticked.emitted, per_epoch(supply, 500), "emission: S · 500 bps / 365");
+    assert_eq!(e.balance(&mut chain, e.token, e.incentives), ticked.emitted);
+    assert_eq!(ticked.rewarded, per_epoch(staked, 800), "rewards: K · 800 bps / 365");
+    let earned: U256 = e.read(&mut chain, e.vault, StakingVault::earnedCall { who: e.staker });
+    // The accumulator keeps 18 decimals: the staker loses less than K / 10¹⁸ wei to rounding.
+    assert!(earned <= ticked.rewarded && ticked.rewarded - earned <= staked / U256::from(E18) + U256::from(1u64), "{earned}");
+    let wanted = per_epoch(supply, 100);
+    assert!(ticked.burned > U256::ZERO && ticked.burned <= wanted + U256::from(1u64), "burned {} of {wanted}", ticked.burned);
+    assert!(wanted - ticked.burned.min(wanted) <= wanted / U256::from(1_000_000u64), "the buyback bought what it wanted");
+    assert!(ticked.spent <= treasury * U256::from(200u64) / U256::from(10_000u64), "at most 2 % of the treasury");
+    assert_eq!(e.supply(&mut chain), supply + ticked.emitted + ticked.rewarded - ticked.burned, "minted and burned");
+    // A second tick in the same epoch is refused.
+    let again = chain.evm.call_from(chain.anyone, e.economy, TokenEconomy::tickCall {}.abi_encode()).expect("executes");
+    assert!(!again.success);
+
+    // The controller decides epoch 1 (the stub verifier accepts): +25, +60, +25, +10.
+    let epoch = chain.current_epoch();
+    assert!(chain.commit(epoch, &[0; 8]).success);
+    assert!(chain.submit(epoch, &[25, 60, 25, 10], &[]).success);
+    let decided = chain.parameters();
+    assert_eq!(decided, vec![525, 860, 125, 40]);
+    // The fee in force is still the tick's (30 bps) until the next tick.
+    let swap = |chain: &mut Chain, amount: U256| {
+        let before = e.balance(chain, e.quote, e.economy);
+        e.ok(
+            chain,
+            e.trader,
+            e.pair,
+            ConstantProductPair::swapCall { tokenIn: false, amountIn: amount, minOut: U256::ZERO, to: e.trader }.abi_encode(),
+        );
+        e.balance(chain, e.quote, e.economy) - before
+    };
+    let amount = tokens(10_000);
+    let fee_30 = amount * U256::from(30u64) / U256::from(10_000u64) * U256::from(PROTOCOL_SHARE_BPS) / U256::from(10_000u64);
+    assert_eq!(swap(&mut chain, amount), fee_30, "the treasury's share of a 30 bps fee");
+
+    // Epoch 2's tick obeys the decision.
+    chain.next_epoch();
+    let supply = e.supply(&mut chain);
+    let staked: U256 = e.read(&mut chain, e.vault, StakingVault::totalStakedCall {});
+    let out = e.tick(&mut chain);
+    let ticked = event::<TokenEconomy::Ticked>(&out).expect("ticked");
+    assert_eq!(ticked.emitted, per_epoch(supply, 525));
+    assert_eq!(ticked.rewarded, per_epoch(staked, 860));
+    let fee_40 = amount * U256::from(40u64) / U256::from(10_000u64) * U256::from(PROTOCOL_SHARE_BPS) / U256::from(10_000u64);
+    assert_eq!(swap(&mut chain, amount), fee_40, "the treasury's share of a 40 bps fee");
+    let params: [U256; 4] = e.read(&mut chain, e.economy, TokenEconomy::parametersCall {});
+    assert_eq!(params.map(|v| v.to::<i64>()).to_vec(), decided);
+}
+
+#[test]
+fn no_answer_from_the_controller_can_stop_a_tick() {
+    // A controller whose fee rail reaches 3000 bps, beyond the economy's 10 % cap.
+    let mut rails = deployment_guardrails();
+    rails[3] = sim::Guardrail::new("fee_bps", 2_000, 0, 3_000, 10);
+    let mut chain = Chain::with_rails(Mode::Autonomous, &rails);
+    let controller = chain.controller;
+    let e = Economy::deploy(&mut chain, controller, [500, 800, 100, 30]);
+    let out = e.tick(&mut chain);
+    let refused = event::<TokenEconomy::ParametersRefused>(&out).expect("refused");
+    assert_eq!(refused.reason, "a parameter is out of the economy's range");
+    assert!(event::<TokenEconomy::Ticked>(&out).is_some(), "the tick ran on the parameters it had");
+    let params: [U256; 4] = e.read(&mut chain, e.economy, TokenEconomy::parametersCall {});
+    assert_eq!(params.map(|v| v.to::<u64>()), [500, 800, 100, 30]);
+
+    // A "controller" without parameters() (the quote token: the call reverts) and one with
+    // no code (an empty answer): refused by name, and the next epoch's tick runs too.
+    let quote = e.quote;
+    for (controller, reason) in
+        [(quote, "the controller's parameters cannot be read"), (Address::ZERO, "the controller does not hold four parameters")]
+    {
+        let broken = Economy::deploy(&mut chain, controller, [500, 800, 100, 30]);
+        for _ in 0..2 {
+            let out = broken.tick(&mut chain);
+            assert_eq!(event::<TokenEconomy::ParametersRefused>(&out).expect("refused").reason, reason);
+            assert!(event::<TokenEconomy::Ticked>(&out).is_some());
+            chain.next_epoch();
+        }
+    }
+}
