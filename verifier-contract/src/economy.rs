@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use alloy_primitives::{I256, U256};
 use alloy_sol_types::sol;
 
 use crate::compile::{self, CompileError, Compiled};
@@ -37,6 +38,8 @@ sol! {
         function unstake(uint256 amount) external;
         function claim() external returns (uint256 amount);
         function totalStaked() external view returns (uint256);
+        function stakedSeconds() external view returns (uint256);
+        function stakeOf(address who) external view returns (uint256);
         function earned(address who) external view returns (uint256);
         error NotEconomy();
         error NothingStaked();
@@ -54,7 +57,7 @@ sol! {
         function reserveToken() external view returns (uint256);
         function reserveQuote() external view returns (uint256);
         function price() external view returns (uint256);
-        function cumulatives() external view returns (uint256 priceSeconds, uint256 quoteVolume, uint64 at);
+        function cumulatives() external view returns (uint256 priceSeconds, uint256 reserveSeconds, uint256 quoteVolume);
         error ZeroAmount();
         error Slippage(uint256 got, uint256 minimum);
         error BadFee(uint256 feeBps);
@@ -70,7 +73,11 @@ sol! {
         function parameters() external view returns (uint256[4]);
         function feeBps() external view returns (uint256);
         function currentEpoch() external view returns (uint64);
+        function genesis() external view returns (uint64);
         function lastTick() external view returns (uint64);
+        function lastEmitted() external view returns (uint256);
+        function lastRewarded() external view returns (uint256);
+        function lastBurned() external view returns (uint256);
         event Ticked(uint64 indexed epoch, uint256 emitted, uint256 rewarded, uint256 burned, uint256 spent);
         event ParametersTaken(uint64 indexed epoch, uint256[4] values);
         event ParametersRefused(uint64 indexed epoch, string reason);
@@ -82,11 +89,41 @@ sol! {
     }
 }
 
+sol! {
+    /// `EconomyKpiSource.sol`: the KPI vector computed on chain.
+    #[derive(Debug, PartialEq, Eq)]
+    contract EconomyKpiSource {
+        constructor(address economy_, uint256 targetPrice_, uint256 yearlySpend_, uint8[8] scaleBits_, int256[8] lo, int256[8] hi);
+        function submitHolders(address[] holders, address[] incumbent) external;
+        function takeSnapshot(address[] incumbent) external returns (int256[] kpis);
+        function snapshot(uint64 epoch) external view returns (int256[] kpis, uint64 postedAt);
+        function marksAt(uint256 k) external view returns (int256 sumReturns, uint256 sumSquares, uint256 volume);
+        function currentEpoch() external view returns (uint64);
+        function lastAt() external view returns (uint64);
+        function count() external view returns (uint64);
+        function lastTwap() external view returns (uint256);
+        function lastPriceCum() external view returns (uint256);
+        function lastReserveCum() external view returns (uint256);
+        function lastStakedCum() external view returns (uint256);
+        function holdersEpoch() external view returns (uint64);
+        function holdersAtSubmission() external view returns (uint256);
+        event SnapshotTaken(uint64 indexed epoch, int256[] kpis, int256[8] values);
+        event HoldersSubmitted(uint64 indexed epoch, address[] holders, uint256 holdings);
+        error AlreadyTaken(uint64 epoch);
+        error NotStarted();
+        error BadRange(uint256 index);
+        error BadHolders(string reason);
+        error NotBetter(uint256 holdings, uint256 incumbent);
+        error WrongIncumbent();
+    }
+}
+
 pub const TOKEN_SOURCE: &str = include_str!("../contracts/economy/ZkpToken.sol");
 pub const QUOTE_SOURCE: &str = include_str!("../contracts/economy/QuoteToken.sol");
 pub const VAULT_SOURCE: &str = include_str!("../contracts/economy/StakingVault.sol");
 pub const PAIR_SOURCE: &str = include_str!("../contracts/economy/ConstantProductPair.sol");
 pub const ECONOMY_SOURCE: &str = include_str!("../contracts/economy/TokenEconomy.sol");
+pub const KPI_SOURCE_SOURCE: &str = include_str!("../contracts/economy/EconomyKpiSource.sol");
 
 /// Compiles the economy's contracts (OpenZeppelin from `dir`'s `node_modules`).
 pub fn compile_economy(dir: &Path) -> Result<BTreeMap<String, Compiled>, CompileError> {
@@ -98,6 +135,120 @@ pub fn compile_economy(dir: &Path) -> Result<BTreeMap<String, Compiled>, Compile
             ("StakingVault.sol", VAULT_SOURCE),
             ("ConstantProductPair.sol", PAIR_SOURCE),
             ("TokenEconomy.sol", ECONOMY_SOURCE),
+            ("EconomyKpiSource.sol", KPI_SOURCE_SOURCE),
+            ("KpiSource.sol", crate::controller::KPI_SOURCE_SOURCE),
+            ("Int64Pack.sol", crate::controller::INT64_PACK_SOURCE),
         ],
     )
+}
+
+/// Everything `EconomyKpiSource.takeSnapshot` reads, as the chain holds it just before the
+/// call: the input of [`economy_kpis`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KpiState {
+    pub now: u64,
+    pub supply: U256,
+    /// The pair's and the vault's accumulators now, and their spot values.
+    pub price_cum: U256,
+    pub reserve_cum: U256,
+    pub staked_cum: U256,
+    pub volume_cum: U256,
+    pub spot_price: U256,
+    pub spot_reserve: U256,
+    pub spot_staked: U256,
+    /// The source's marks from the previous snapshot (`count == 0`: none).
+    pub count: u64,
+    pub last_at: u64,
+    pub last_twap: U256,
+    pub last_price_cum: U256,
+    pub last_reserve_cum: U256,
+    pub last_staked_cum: U256,
+    /// Return sums at snapshot `count − 1` and at `count − n` (n = min(count, 30)), and the
+    /// volume cumulatives at `count − 30` and `count − 60` (when they exist).
+    pub sums_previous: (I256, U256),
+    pub sums_back: (I256, U256),
+    pub volume_back_30: U256,
+    pub volume_back_60: U256,
+    /// The incumbent holder set's holdings at submission and now (`None`: none this epoch),
+    /// and the previous snapshot's concentration (1e18).
+    pub holders: Option<(U256, U256)>,
+    pub last_concentration: I256,
+    pub treasury: U256,
+    pub emitted: U256,
+    pub rewarded: U256,
+    pub burned: U256,
+}
+
+/// The source's constants: target price (1e18), yearly spend, and per KPI its scale bits
+/// and quantized range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KpiConfig {
+    pub target_price: U256,
+    pub yearly_spend: U256,
+    pub scale_bits: [u8; 8],
+    pub ranges: [(i64, i64); 8],
+}
+
+/// `EconomyKpiSource`'s snapshot, computed natively from the same state: the quantized
+/// KPIs and the 1e18 values before quantization. Integer arithmetic throughout, in the
+/// contract's order, so it matches it bit for bit.
+pub fn economy_kpis(s: &KpiState, c: &KpiConfig) -> ([i64; 8], [I256; 8]) {
+    let one = U256::from(10u64).pow(U256::from(18u64));
+    let ret = I256::try_from(1_000_000_000i64).unwrap_or_default();
+    let signed = |v: U256| I256::try_from(v).unwrap_or(I256::MAX);
+    let dt = if s.count == 0 { 0 } else { s.now - s.last_at };
+    let per_second = |now: U256, last: U256, spot: U256| if dt == 0 { spot } else { (now - last) / U256::from(dt) };
+    let twap = per_second(s.price_cum, s.last_price_cum, s.spot_price);
+    let reserve = per_second(s.reserve_cum, s.last_reserve_cum, s.spot_reserve);
+    let staked = per_second(s.staked_cum, s.last_staked_cum, s.spot_staked);
+    let mut v = [I256::ZERO; 8];
+    v[0] = signed(staked * one / s.supply);
+    v[1] = signed(U256::from(2u64) * reserve * one / s.supply);
+    // Volatility from the running return sums.
+    let k = s.count;
+    let (mut s1, mut s2) = (I256::ZERO, U256::ZERO);
+    if k > 0 {
+        (s1, s2) = s.sums_previous;
+        if s.last_twap > U256::ZERO {
+            let r = (signed(twap) - signed(s.last_twap)) * ret / signed(s.last_twap);
+            s1 += r;
+            s2 += (r * r).into_raw();
+        }
+    }
+    let n = k.min(30);
+    if n >= 2 {
+        let (b1, b2) = s.sums_back;
+        let d1 = s1 - b1;
+        let centred = (s2 - b2) - (d1 * d1).into_raw() / U256::from(n);
+        let variance = centred / U256::from(n - 1) * U256::from(365u64);
+        v[2] = signed(variance.root(2) * ret.into_raw());
+    }
+    v[3] = signed(twap * one / c.target_price) - signed(one);
+    v[4] = match s.holders {
+        None => s.last_concentration,
+        Some((at_submission, now)) => signed(at_submission.min(now) * one / s.supply),
+    };
+    if k >= 60 {
+        let recent = s.volume_cum - s.volume_back_30;
+        let earlier = s.volume_back_30 - s.volume_back_60;
+        if earlier > U256::ZERO {
+            v[5] = signed(recent * one / earlier) - signed(one);
+        }
+    }
+    v[6] = signed(s.treasury * one / c.yearly_spend);
+    let net = signed(s.emitted + s.rewarded) - signed(s.burned);
+    v[7] = net * I256::try_from(365i64).unwrap_or_default() * signed(one) / signed(s.supply);
+    let mut q = [0i64; 8];
+    for i in 0..8 {
+        q[i] = quantize(v[i], c.scale_bits[i], c.ranges[i], one);
+    }
+    (q, v)
+}
+
+/// `v` (1e18) × 2^bits, rounded half away from zero, clamped into `range`.
+fn quantize(v: I256, bits: u8, (lo, hi): (i64, i64), one: U256) -> i64 {
+    let magnitude = ((v.unsigned_abs() << usize::from(bits)) + one / U256::from(2u64)) / one;
+    let q = i64::try_from(magnitude).unwrap_or(i64::MAX);
+    let q = if v.is_negative() { -q } else { q };
+    q.clamp(lo, hi)
 }

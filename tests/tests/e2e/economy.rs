@@ -5,12 +5,17 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
 use zkpolicy_lab::sim::{self, deployment_guardrails};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::PolicyController::Mode;
-use zkpolicy_verifier_contract::economy::{compile_economy, ConstantProductPair, QuoteToken, StakingVault, TokenEconomy, ZkpToken};
+use zkpolicy_verifier_contract::economy::{
+    compile_economy, economy_kpis, ConstantProductPair, EconomyKpiSource, KpiConfig, KpiState, QuoteToken, StakingVault, TokenEconomy,
+    ZkpToken,
+};
 use zkpolicy_verifier_contract::evm::CallOutcome;
 
 use crate::controller::{Chain, EPOCH_LENGTH};
@@ -226,5 +231,220 @@ fn no_answer_from_the_controller_can_stop_a_tick() {
             assert!(event::<TokenEconomy::Ticked>(&out).is_some());
             chain.next_epoch();
         }
+    }
+}
+
+/// The on-chain KPI source over `e`, with the default model's scales and ranges.
+fn kpi_source(chain: &mut Chain, e: &Economy) -> (Address, KpiConfig) {
+    let specs = zkpolicy_lab::sim::kpis::kpi_specs();
+    let scale_bits: [u8; 8] = std::array::from_fn(|i| specs[i].scale_bits as u8);
+    let q = |v: f64, bits: u8| (v * f64::from(1u32 << bits)).round() as i64;
+    let ranges: [(i64, i64); 8] = std::array::from_fn(|i| (q(specs[i].min, scale_bits[i]), q(specs[i].max, scale_bits[i])));
+    let config = KpiConfig { target_price: tokens(1), yearly_spend: tokens(2_000_000), scale_bits, ranges };
+    let args = EconomyKpiSource::constructorCall {
+        economy_: e.economy,
+        targetPrice_: config.target_price,
+        yearlySpend_: config.yearly_spend,
+        scaleBits_: scale_bits,
+        lo: ranges.map(|r| I256::try_from(r.0).expect("fits")),
+        hi: ranges.map(|r| I256::try_from(r.1).expect("fits")),
+    }
+    .abi_encode();
+    let address = chain.evm.deploy([contracts()["EconomyKpiSource"].bytecode.clone(), args].concat()).expect("KPI source").address;
+    (address, config)
+}
+
+/// What `takeSnapshot` will read, read from the chain just before it.
+fn kpi_state(chain: &mut Chain, e: &Economy, source: Address, holders: Option<&[Address]>, last_concentration: I256) -> KpiState {
+    let cum = e.read(chain, e.pair, ConstantProductPair::cumulativesCall {});
+    let count = e.read(chain, source, EconomyKpiSource::countCall {});
+    let k = count as usize;
+    let marks = |chain: &mut Chain, back: usize| {
+        if back > k {
+            return (I256::ZERO, U256::ZERO, U256::ZERO);
+        }
+        let m = e.read(chain, source, EconomyKpiSource::marksAtCall { k: U256::from(k - back) });
+        (m.sumReturns, m.sumSquares, m.volume)
+    };
+    let previous = marks(chain, 1);
+    let back = marks(chain, k.min(30));
+    let (v30, v60) = (marks(chain, 30).2, marks(chain, 60).2);
+    let holders = holders.map(|set| {
+        let at_submission = e.read(chain, source, EconomyKpiSource::holdersAtSubmissionCall {});
+        (at_submission, holdings(chain, e, set))
+    });
+    KpiState {
+        now: chain.evm.timestamp(),
+        supply: e.supply(chain),
+        price_cum: cum.priceSeconds,
+        reserve_cum: cum.reserveSeconds,
+        staked_cum: e.read(chain, e.vault, StakingVault::stakedSecondsCall {}),
+        volume_cum: cum.quoteVolume,
+        spot_price: e.read(chain, e.pair, ConstantProductPair::priceCall {}),
+        spot_reserve: e.read(chain, e.pair, ConstantProductPair::reserveTokenCall {}),
+        spot_staked: e.read(chain, e.vault, StakingVault::totalStakedCall {}),
+        count,
+        last_at: e.read(chain, source, EconomyKpiSource::lastAtCall {}),
+        last_twap: e.read(chain, source, EconomyKpiSource::lastTwapCall {}),
+        last_price_cum: e.read(chain, source, EconomyKpiSource::lastPriceCumCall {}),
+        last_reserve_cum: e.read(chain, source, EconomyKpiSource::lastReserveCumCall {}),
+        last_staked_cum: e.read(chain, source, EconomyKpiSource::lastStakedCumCall {}),
+        sums_previous: (previous.0, previous.1),
+        sums_back: (back.0, back.1),
+        volume_back_30: v30,
+        volume_back_60: v60,
+        holders,
+        last_concentration,
+        treasury: e.balance(chain, e.quote, e.economy),
+        emitted: e.read(chain, e.economy, TokenEconomy::lastEmittedCall {}),
+        rewarded: e.read(chain, e.economy, TokenEconomy::lastRewardedCall {}),
+        burned: e.read(chain, e.economy, TokenEconomy::lastBurnedCall {}),
+    }
+}
+
+/// Balance plus stake of each holder.
+fn holdings(chain: &mut Chain, e: &Economy, set: &[Address]) -> U256 {
+    set.iter().fold(U256::ZERO, |sum, who| {
+        let staked: U256 = e.read(chain, e.vault, StakingVault::stakeOfCall { who: *who });
+        sum + e.balance(chain, e.token, *who) + staked
+    })
+}
+
+/// Four economies driven by random trades, stakes, holder submissions and ticks for 65
+/// epochs each: every one of the 260 snapshots equals its twin (`economy_kpis`) computed
+/// from the state the chain held just before it, every KPI took more than one value, and
+/// volume_trend began once 60 snapshots existed.
+#[test]
+fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
+    let mut distinct: Vec<std::collections::BTreeSet<i64>> = vec![Default::default(); 8];
+    let mut snapshots = 0;
+    let mut gas = Vec::new();
+    for seed in 0..4u64 {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let mut chain = Chain::with_rails(Mode::Autonomous, &deployment_guardrails());
+        let controller = chain.controller;
+        let e = Economy::deploy(&mut chain, controller, [500, 800, 100, 30]);
+        let (source, config) = kpi_source(&mut chain, &e);
+        let admin = chain.evm.caller();
+        // Ten whales beside the staker and the trader.
+        let whales: Vec<Address> = (0..10u8).map(|i| Address::repeat_byte(0xc0 + i)).collect();
+        for w in &whales {
+            let amount = tokens(rng.gen_range(1_000_000..40_000_000));
+            e.ok(&mut chain, admin, e.token, ZkpToken::transferCall { to: *w, amount }.abi_encode());
+            e.ok(&mut chain, *w, e.token, ZkpToken::approveCall { spender: e.vault, amount: U256::MAX }.abi_encode());
+        }
+        e.ok(&mut chain, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
+        e.ok(&mut chain, admin, e.token, ZkpToken::transferCall { to: e.trader, amount: tokens(20_000_000) }.abi_encode());
+        e.ok(&mut chain, admin, e.quote, QuoteToken::mintCall { to: e.trader, amount: tokens(100_000_000) }.abi_encode());
+        let mut last_concentration = I256::ZERO;
+        let genesis = e.read(&mut chain, e.economy, TokenEconomy::genesisCall {});
+        for epoch in 0..65 {
+            // To the start of the next epoch (or the one after); the epoch's actions span
+            // at most 5,100 of its 7,200 seconds.
+            chain.evm.advance(EPOCH_LENGTH * rng.gen_range(1..=2) - (chain.evm.timestamp() - genesis) % EPOCH_LENGTH);
+            e.tick(&mut chain);
+            let mut incumbent: Option<Vec<Address>> = None;
+            for _ in 0..rng.gen_range(1..6) {
+                chain.evm.advance(rng.gen_range(60..900));
+                match rng.gen_range(0..4) {
+                    0 | 1 => {
+                        let swap = ConstantProductPair::swapCall {
+                            tokenIn: rng.gen_bool(0.5),
+                            amountIn: tokens(rng.gen_range(1_000..200_000)),
+                            minOut: U256::ZERO,
+                            to: e.trader,
+                        };
+                        e.ok(&mut chain, e.trader, e.pair, swap.abi_encode());
+                    }
+                    2 => {
+                        let w = whales[rng.gen_range(0..whales.len())];
+                        let staked: U256 = e.read(&mut chain, e.vault, StakingVault::stakeOfCall { who: w });
+                        let balance = e.balance(&mut chain, e.token, w);
+                        if rng.gen_bool(0.5) && balance > U256::ZERO {
+                            e.ok(
+                                &mut chain,
+                                w,
+                                e.vault,
+                                StakingVault::stakeCall { amount: balance / U256::from(2u64) + U256::from(1u64) }.abi_encode(),
+                            );
+                        } else if staked > U256::ZERO {
+                            e.ok(
+                                &mut chain,
+                                w,
+                                e.vault,
+                                StakingVault::unstakeCall { amount: staked / U256::from(3u64) + U256::from(1u64) }.abi_encode(),
+                            );
+                        }
+                    }
+                    _ => {
+                        let mut pool: Vec<Address> = whales.iter().copied().chain([e.staker, e.trader, admin]).collect();
+                        let size = rng.gen_range(1..=10);
+                        let mut set = Vec::new();
+                        for _ in 0..size {
+                            set.push(pool.swap_remove(rng.gen_range(0..pool.len())));
+                        }
+                        let standing = incumbent.clone().unwrap_or_default();
+                        let beats = incumbent.is_none() || holdings(&mut chain, &e, &set) > holdings(&mut chain, &e, &standing);
+                        let out = chain
+                            .evm
+                            .call_from(
+                                e.trader,
+                                source,
+                                EconomyKpiSource::submitHoldersCall { holders: set.clone(), incumbent: standing }.abi_encode(),
+                            )
+                            .expect("executes");
+                        assert_eq!(
+                            out.success,
+                            beats,
+                            "seed {seed} epoch {epoch}: a holder set {}",
+                            if beats { "that beats the incumbent was refused" } else { "that does not beat the incumbent was accepted" }
+                        );
+                        if beats {
+                            incumbent = Some(set);
+                        }
+                    }
+                }
+            }
+            chain.evm.advance(rng.gen_range(1..600));
+            let state = kpi_state(&mut chain, &e, source, incumbent.as_deref(), last_concentration);
+            let (want, values) = economy_kpis(&state, &config);
+            let call = EconomyKpiSource::takeSnapshotCall { incumbent: incumbent.clone().unwrap_or_default() };
+            let anyone = chain.anyone;
+            let out = e.ok(&mut chain, anyone, source, call.abi_encode());
+            let got: Vec<i64> = EconomyKpiSource::takeSnapshotCall::abi_decode_returns(&out.output)
+                .expect("kpis")
+                .iter()
+                .map(|v| i64::try_from(*v).expect("small"))
+                .collect();
+            assert_eq!(got, want, "seed {seed} epoch {epoch}: contract vs twin, state {state:?}");
+            let taken = event::<EconomyKpiSource::SnapshotTaken>(&out).expect("SnapshotTaken");
+            assert_eq!(taken.values, values, "seed {seed} epoch {epoch}: the unquantized values, bit for bit");
+            let current = chain.current_epoch();
+            let stored = e.read(&mut chain, source, EconomyKpiSource::snapshotCall { epoch: current });
+            assert_eq!(stored.kpis.iter().map(|v| i64::try_from(*v).expect("small")).collect::<Vec<_>>(), want);
+            assert_eq!(stored.postedAt, chain.evm.timestamp());
+            for (i, q) in want.iter().enumerate() {
+                distinct[i].insert(*q);
+            }
+            if epoch < 60 {
+                assert_eq!(want[5], 0, "no volume trend before 60 snapshots");
+            }
+            last_concentration = values[4];
+            snapshots += 1;
+            gas.push((out.gas_used, incumbent.as_ref().map_or(0, Vec::len)));
+        }
+    }
+    assert_eq!(snapshots, 260);
+    gas.sort_unstable();
+    let with_ten: Vec<u64> = gas.iter().filter(|(_, n)| *n == 10).map(|(g, _)| *g).collect();
+    eprintln!(
+        "takeSnapshot gas (transaction): min {}, median {}, max {}; with a ten-holder set: max {:?}",
+        gas[0].0,
+        gas[gas.len() / 2].0,
+        gas[gas.len() - 1].0,
+        with_ten.iter().max()
+    );
+    for (i, seen) in distinct.iter().enumerate() {
+        assert!(seen.len() > 1, "KPI {i} never moved: {seen:?}");
     }
 }

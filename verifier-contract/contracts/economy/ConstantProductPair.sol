@@ -18,8 +18,9 @@ interface IFeeSource {
 /// of that fee goes to the treasury, the rest stays in the pool for the LPs.
 ///
 /// For the on-chain KPI source it accumulates, like Uniswap's oracles, the price
-/// (quote per token, 1e18 fixed point) times the seconds it held, and the quote value
-/// of every swap, so any window's average price and volume are two reads apart.
+/// (quote per token, 1e18 fixed point) and the token reserve times the seconds they
+/// held, and the quote value of every swap, so any window's average price, depth and
+/// volume are two reads apart, and a flash loan cannot move them.
 contract ConstantProductPair is ERC20, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -33,6 +34,9 @@ contract ConstantProductPair is ERC20, ReentrancyGuard {
     uint256 public reserveQuote;
     /// Σ price · seconds (price: quote per token, 1e18 fixed point), up to `lastUpdate`.
     uint256 public priceCumulative;
+    /// Σ token reserve · seconds, up to `lastUpdate`: the time-weighted depth, which a
+    /// flash loan (in and out within one block) cannot move.
+    uint256 public reserveTokenCumulative;
     /// Σ quote value of every swap.
     uint256 public quoteVolumeCumulative;
     uint64 public lastUpdate;
@@ -141,14 +145,17 @@ contract ConstantProductPair is ERC20, ReentrancyGuard {
     }
 
     /// The accumulators as of now (without writing them).
-    function cumulatives() external view returns (uint256 priceSeconds, uint256 quoteVolume, uint64 at) {
+    function cumulatives() external view returns (uint256 priceSeconds, uint256 reserveSeconds, uint256 quoteVolume) {
         uint256 elapsed = lastUpdate == 0 ? 0 : block.timestamp - lastUpdate;
-        return (priceCumulative + price() * elapsed, quoteVolumeCumulative, uint64(block.timestamp));
+        return (priceCumulative + price() * elapsed, reserveTokenCumulative + reserveToken * elapsed, quoteVolumeCumulative);
     }
 
     function accumulate() internal {
         uint64 now_ = uint64(block.timestamp);
-        if (lastUpdate != 0) priceCumulative += price() * (now_ - lastUpdate);
+        if (lastUpdate != 0) {
+            priceCumulative += price() * (now_ - lastUpdate);
+            reserveTokenCumulative += reserveToken * (now_ - lastUpdate);
+        }
         lastUpdate = now_;
     }
 }

@@ -14,6 +14,10 @@ contract StakingVault is ReentrancyGuard {
     address public immutable economy;
 
     uint256 public totalStaked;
+    /// Σ totalStaked · seconds, up to `lastUpdate`: the time-weighted stake for the KPI
+    /// source, which a flash loan cannot move.
+    uint256 public stakedCumulative;
+    uint64 public lastUpdate;
     mapping(address => uint256) public stakeOf;
     /// Σ reward / totalStaked over every reward, 1e18 fixed point.
     uint256 public rewardPerToken;
@@ -37,6 +41,7 @@ contract StakingVault is ReentrancyGuard {
     function stake(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         settle(msg.sender);
+        accumulate();
         token.safeTransferFrom(msg.sender, address(this), amount);
         stakeOf[msg.sender] += amount;
         totalStaked += amount;
@@ -46,6 +51,7 @@ contract StakingVault is ReentrancyGuard {
     function unstake(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         settle(msg.sender);
+        accumulate();
         stakeOf[msg.sender] -= amount;
         totalStaked -= amount;
         token.safeTransfer(msg.sender, amount);
@@ -71,6 +77,18 @@ contract StakingVault is ReentrancyGuard {
     /// What `who` could claim now.
     function earned(address who) public view returns (uint256) {
         return owed[who] + stakeOf[who] * (rewardPerToken - paidPerToken[who]) / 1e18;
+    }
+
+    /// The stake accumulator as of now (without writing it).
+    function stakedSeconds() external view returns (uint256) {
+        uint256 elapsed = lastUpdate == 0 ? 0 : block.timestamp - lastUpdate;
+        return stakedCumulative + totalStaked * elapsed;
+    }
+
+    function accumulate() internal {
+        uint64 now_ = uint64(block.timestamp);
+        if (lastUpdate != 0) stakedCumulative += totalStaked * (now_ - lastUpdate);
+        lastUpdate = now_;
     }
 
     function settle(address who) internal {

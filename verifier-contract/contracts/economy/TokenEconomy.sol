@@ -52,6 +52,10 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
     uint64 public lastTick;
     /// The parameters in force: emission, staking reward, burn (bps a year), swap fee (bps).
     uint256[4] internal params;
+    /// The last tick's flows, for the KPI source's net emission pressure.
+    uint256 public lastEmitted;
+    uint256 public lastRewarded;
+    uint256 public lastBurned;
 
     event Ticked(uint64 indexed epoch, uint256 emitted, uint256 rewarded, uint256 burned, uint256 spent);
     event ParametersTaken(uint64 indexed epoch, uint256[4] values);
@@ -120,6 +124,7 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
             vault.notifyReward(rewarded);
         }
         (uint256 burned, uint256 spent) = buyBackAndBurn(supply * params[2] / 10_000 / EPOCHS_PER_YEAR);
+        (lastEmitted, lastRewarded, lastBurned) = (emitted, rewarded, burned);
         emit Ticked(epoch, emitted, rewarded, burned, spent);
     }
 
