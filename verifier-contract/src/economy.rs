@@ -67,8 +67,8 @@ sol! {
     /// `TokenEconomy.sol`: the treasury, and the flows the controller's parameters drive.
     #[derive(Debug, PartialEq, Eq)]
     contract TokenEconomy {
-        constructor(address token_, address quote_, address controller_, address incentives_, uint64 genesis_, uint64 epochLength_, uint256[4] initial);
-        function connect(address pair_, address vault_) external;
+        constructor(address token_, address quote_, address incentives_, uint64 genesis_, uint64 epochLength_, uint256[4] initial);
+        function connect(address pair_, address vault_, address controller_) external;
         function tick() external;
         function parameters() external view returns (uint256[4]);
         function feeBps() external view returns (uint256);
@@ -93,7 +93,7 @@ sol! {
     /// `EconomyKpiSource.sol`: the KPI vector computed on chain.
     #[derive(Debug, PartialEq, Eq)]
     contract EconomyKpiSource {
-        constructor(address economy_, uint256 targetPrice_, uint256 yearlySpend_, uint8[8] scaleBits_, int256[8] lo, int256[8] hi);
+        constructor(address economy_, address pair_, address vault_, uint256 targetPrice_, uint256 yearlySpend_, uint8[8] scaleBits_, int256[8] lo, int256[8] hi);
         function submitHolders(address[] holders, address[] incumbent) external;
         function takeSnapshot(address[] incumbent) external returns (int256[] kpis);
         function snapshot(uint64 epoch) external view returns (int256[] kpis, uint64 postedAt);

@@ -70,43 +70,45 @@ fn bundled_model() -> Arc<Model> {
     Arc::new(zkpolicy_lab::bundled::model("tokenomics-policy").expect("builds").expect("bundled"))
 }
 
-struct Prover {
+pub(crate) struct Prover {
     circuit: &'static PolicyCircuit,
     params: &'static ParamsKZG<Bn256>,
     pk: &'static ProvingKey<G1Affine>,
 }
 
 impl Prover {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         // The default model's test shape is its deployed shape (k = 10).
         let p = crate::common::prepared("tokenomics-policy");
         assert_eq!(p.circuit.shape(), PolicyCircuit::new(bundled_model()).expect("plan").shape());
         Self { circuit: &p.circuit, params: &p.params, pk: &p.pk }
     }
 
-    fn model(&self) -> &Model {
+    pub(crate) fn model(&self) -> &Model {
         self.circuit.model()
     }
 
-    fn prove(&self, kpis: &QuantizedKpis, epoch: u64) -> (Vec<i64>, Vec<u8>) {
+    pub(crate) fn prove(&self, kpis: &QuantizedKpis, epoch: u64) -> (Vec<i64>, Vec<u8>) {
         let (public, bytes) =
             proof::prove(self.params, self.pk, self.circuit, kpis, epoch, ChaCha20Rng::seed_from_u64(epoch)).expect("prove");
         (public.outputs, bytes)
     }
 }
 
-enum VerifierKind {
+pub(crate) enum VerifierKind {
     /// The committed default-model verifier.
     Real,
     /// Accepts every proof and serves the default model's card.
     Stub,
 }
 
-enum SourceKind {
+pub(crate) enum SourceKind {
     /// `ReporterKpiSource`, posted by the reporter.
     Reporter,
     /// Serves whatever int256 vector it is given.
     Hostile,
+    /// A source already deployed (on the EVM given to `Chain::on`).
+    At(Address),
 }
 
 pub(crate) struct Chain {
@@ -125,7 +127,7 @@ impl Chain {
         Self::with_source(mode, verifier, SourceKind::Reporter)
     }
 
-    fn with_source(mode: Mode, kind: VerifierKind, source_kind: SourceKind) -> Self {
+    pub(crate) fn with_source(mode: Mode, kind: VerifierKind, source_kind: SourceKind) -> Self {
         Self::build(mode, kind, source_kind, &deployment_guardrails())
     }
 
@@ -138,11 +140,25 @@ impl Chain {
         Self::try_build(mode, kind, source_kind, rails).expect("the controller deploys")
     }
 
+    /// A controller (the bundled rails) on `evm`, reading the KPI source at `source`.
+    pub(crate) fn on(evm: Evm, mode: Mode, kind: VerifierKind, source: Address) -> Self {
+        Self::try_build_on(evm, mode, kind, SourceKind::At(source), &deployment_guardrails()).expect("the controller deploys")
+    }
+
     fn try_build(mode: Mode, kind: VerifierKind, source_kind: SourceKind, rails: &[sim::Guardrail]) -> Result<Self, String> {
+        Self::try_build_on(Evm::new(), mode, kind, source_kind, rails)
+    }
+
+    fn try_build_on(
+        mut evm: Evm,
+        mode: Mode,
+        kind: VerifierKind,
+        source_kind: SourceKind,
+        rails: &[sim::Guardrail],
+    ) -> Result<Self, String> {
         // Compiled once per test binary: solc-js takes seconds.
         static CONTRACTS: std::sync::OnceLock<std::collections::BTreeMap<String, Compiled>> = std::sync::OnceLock::new();
         let contracts = CONTRACTS.get_or_init(|| compile_contracts(compile::bundled_dir()).expect("contracts compile"));
-        let mut evm = Evm::new();
         let (governance, guardian, reporter, anyone) =
             (Address::repeat_byte(0xa1), Address::repeat_byte(0xa2), Address::repeat_byte(0xa3), Address::repeat_byte(0xa4));
         let verifier_code = match kind {
@@ -159,6 +175,7 @@ impl Chain {
                 evm.deploy([contracts["ReporterKpiSource"].bytecode.clone(), args].concat()).expect("source").address
             }
             SourceKind::Hostile => evm.deploy(contracts["KpiSourceStub"].bytecode.clone()).expect("stub source").address,
+            SourceKind::At(address) => address,
         };
         let args = PolicyController::constructorCall {
             governance_: governance,
@@ -244,7 +261,7 @@ fn default_card_args() -> Vec<u8> {
 }
 
 /// The custom error a reverted call carries, by name.
-fn error_name(out: &CallOutcome) -> String {
+pub(crate) fn error_name(out: &CallOutcome) -> String {
     decoded(out).split(['(', ' ', '{']).next().unwrap_or_default().to_string()
 }
 
@@ -258,11 +275,11 @@ fn decoded(out: &CallOutcome) -> String {
 }
 
 /// The controller's guardrails, by their native twin (`zkpolicy_lab::sim::guard`).
-fn guard(params: &[i64], deltas: &[i64]) -> Vec<i64> {
+pub(crate) fn guard(params: &[i64], deltas: &[i64]) -> Vec<i64> {
     sim::guard(params, deltas, &deployment_guardrails()).expect("guards").values
 }
 
-fn initial() -> Vec<i64> {
+pub(crate) fn initial() -> Vec<i64> {
     deployment_guardrails().iter().map(|g| g.initial).collect()
 }
 

@@ -10,18 +10,21 @@ use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_lab::sim::{self, deployment_guardrails};
+use zkpolicy_model::QuantizedKpis;
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::PolicyController::Mode;
 use zkpolicy_verifier_contract::economy::{
     compile_economy, economy_kpis, ConstantProductPair, EconomyKpiSource, KpiConfig, KpiState, QuoteToken, StakingVault, TokenEconomy,
     ZkpToken,
 };
-use zkpolicy_verifier_contract::evm::CallOutcome;
+use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
 
-use crate::controller::{Chain, EPOCH_LENGTH};
+use crate::controller::{error_name, guard, initial, Chain, Prover, SourceKind, VerifierKind, EPOCH_LENGTH};
 
 const E18: u128 = 1_000_000_000_000_000_000;
 const PROTOCOL_SHARE_BPS: u64 = 3_333;
+/// Reads and permissionless calls come from here.
+const ANYONE: Address = Address::repeat_byte(0xa4);
 
 fn tokens(n: u128) -> U256 {
     U256::from(n) * U256::from(E18)
@@ -45,12 +48,13 @@ struct Economy {
 }
 
 impl Economy {
-    /// Deploys the economy reading its parameters from `controller`, starting with `initial`.
-    fn deploy(chain: &mut Chain, controller: Address, initial: [u64; 4]) -> Self {
+    /// Deploys the economy, starting with parameters `initial`, with liquidity, a treasury and
+    /// a staker; `connect` then names its controller.
+    fn deploy(evm: &mut Evm, initial: [u64; 4]) -> Self {
         let c = contracts();
-        let admin = chain.evm.caller();
+        let admin = evm.caller();
         let (incentives, staker, trader) = (Address::repeat_byte(0xb1), Address::repeat_byte(0xb2), Address::repeat_byte(0xb3));
-        let mut deploy = |name: &str, args: Vec<u8>| chain.evm.deploy([c[name].bytecode.clone(), args].concat()).expect(name).address;
+        let mut deploy = |name: &str, args: Vec<u8>| evm.deploy([c[name].bytecode.clone(), args].concat()).expect(name).address;
         let token =
             deploy("ZkpToken", ZkpToken::constructorCall { admin, holder: admin, initialSupply: tokens(1_000_000_000) }.abi_encode());
         let quote = deploy("QuoteToken", QuoteToken::constructorCall { owner_: admin }.abi_encode());
@@ -59,7 +63,6 @@ impl Economy {
             TokenEconomy::constructorCall {
                 token_: token,
                 quote_: quote,
-                controller_: controller,
                 incentives_: incentives,
                 genesis_: 0,
                 epochLength_: EPOCH_LENGTH,
@@ -80,53 +83,70 @@ impl Economy {
         );
         let vault = deploy("StakingVault", StakingVault::constructorCall { token_: token, economy_: economy }.abi_encode());
         let e = Self { token, quote, vault, pair, economy, incentives, staker, trader };
-        e.ok(chain, admin, economy, TokenEconomy::connectCall { pair_: pair, vault_: vault }.abi_encode());
         let minter =
-            ZkpToken::MINTER_ROLECall::abi_decode_returns(&e.ok(chain, admin, token, ZkpToken::MINTER_ROLECall {}.abi_encode()).output)
+            ZkpToken::MINTER_ROLECall::abi_decode_returns(&e.ok(evm, admin, token, ZkpToken::MINTER_ROLECall {}.abi_encode()).output)
                 .expect("role");
-        e.ok(chain, admin, token, ZkpToken::grantRoleCall { role: minter, account: economy }.abi_encode());
+        e.ok(evm, admin, token, ZkpToken::grantRoleCall { role: minter, account: economy }.abi_encode());
         // 40M tokens against 40M quote (price 1); a 10M quote treasury; a 400M token stake.
-        e.ok(chain, admin, quote, QuoteToken::mintCall { to: admin, amount: tokens(40_000_000) }.abi_encode());
-        e.ok(chain, admin, quote, QuoteToken::mintCall { to: economy, amount: tokens(10_000_000) }.abi_encode());
-        e.ok(chain, admin, quote, QuoteToken::mintCall { to: trader, amount: tokens(1_000_000) }.abi_encode());
-        e.ok(chain, admin, token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
-        e.ok(chain, admin, quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
+        e.ok(evm, admin, quote, QuoteToken::mintCall { to: admin, amount: tokens(40_000_000) }.abi_encode());
+        e.ok(evm, admin, quote, QuoteToken::mintCall { to: economy, amount: tokens(10_000_000) }.abi_encode());
+        e.ok(evm, admin, quote, QuoteToken::mintCall { to: trader, amount: tokens(1_000_000) }.abi_encode());
+        e.ok(evm, admin, token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
+        e.ok(evm, admin, quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
         e.ok(
-            chain,
+            evm,
             admin,
             pair,
             ConstantProductPair::addLiquidityCall { maxToken: tokens(40_000_000), maxQuote: tokens(40_000_000), minShares: U256::from(1) }
                 .abi_encode(),
         );
-        e.ok(chain, admin, token, ZkpToken::transferCall { to: staker, amount: tokens(400_000_000) }.abi_encode());
-        e.ok(chain, staker, token, ZkpToken::approveCall { spender: vault, amount: U256::MAX }.abi_encode());
-        e.ok(chain, staker, vault, StakingVault::stakeCall { amount: tokens(400_000_000) }.abi_encode());
-        e.ok(chain, trader, quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
+        e.ok(evm, admin, token, ZkpToken::transferCall { to: staker, amount: tokens(400_000_000) }.abi_encode());
+        e.ok(evm, staker, token, ZkpToken::approveCall { spender: vault, amount: U256::MAX }.abi_encode());
+        e.ok(evm, staker, vault, StakingVault::stakeCall { amount: tokens(400_000_000) }.abi_encode());
+        e.ok(evm, trader, quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
         e
     }
 
-    fn ok(&self, chain: &mut Chain, from: Address, to: Address, data: Vec<u8>) -> CallOutcome {
-        let out = chain.evm.call_from(from, to, data).expect("executes");
+    /// Connects the pair, the vault and the controller (once, as the deployer).
+    fn connect(&self, evm: &mut Evm, controller: Address) {
+        let admin = evm.caller();
+        self.ok(
+            evm,
+            admin,
+            self.economy,
+            TokenEconomy::connectCall { pair_: self.pair, vault_: self.vault, controller_: controller }.abi_encode(),
+        );
+    }
+
+    fn ok(&self, evm: &mut Evm, from: Address, to: Address, data: Vec<u8>) -> CallOutcome {
+        let out = evm.call_from(from, to, data).expect("executes");
         assert!(out.success, "call to {to} reverted: 0x{}", hex::encode(&out.output));
         out
     }
 
-    fn read<C: SolCall>(&self, chain: &mut Chain, to: Address, call: C) -> C::Return {
-        let out = self.ok(chain, chain.anyone, to, call.abi_encode());
+    fn read<C: SolCall>(&self, evm: &mut Evm, to: Address, call: C) -> C::Return {
+        let out = self.ok(evm, ANYONE, to, call.abi_encode());
         C::abi_decode_returns(&out.output).expect("decodes")
     }
 
-    fn balance(&self, chain: &mut Chain, asset: Address, who: Address) -> U256 {
-        self.read(chain, asset, ZkpToken::balanceOfCall { who })
+    fn balance(&self, evm: &mut Evm, asset: Address, who: Address) -> U256 {
+        self.read(evm, asset, ZkpToken::balanceOfCall { who })
     }
 
-    fn supply(&self, chain: &mut Chain) -> U256 {
-        self.read(chain, self.token, ZkpToken::totalSupplyCall {})
+    fn supply(&self, evm: &mut Evm) -> U256 {
+        self.read(evm, self.token, ZkpToken::totalSupplyCall {})
     }
 
-    fn tick(&self, chain: &mut Chain) -> CallOutcome {
-        self.ok(chain, chain.anyone, self.economy, TokenEconomy::tickCall {}.abi_encode())
+    fn tick(&self, evm: &mut Evm) -> CallOutcome {
+        self.ok(evm, ANYONE, self.economy, TokenEconomy::tickCall {}.abi_encode())
     }
+}
+
+/// An economy whose parameters come from `controller`, on `chain`'s EVM.
+fn economy_for(chain: &mut Chain, controller: Address, initial: [u64; 4]) -> Economy {
+    let e = Economy::deploy(&mut chain.evm, initial);
+    e.connect(&mut chain.evm, controller);
+    e
 }
 
 /// The event `E` among a call's logs.
@@ -143,27 +163,27 @@ fn per_epoch(base: U256, bps: u64) -> U256 {
 fn each_tick_mints_rewards_burns_and_charges_fees_by_the_controllers_parameters() {
     let mut chain = Chain::with_rails(Mode::Autonomous, &deployment_guardrails());
     let controller = chain.controller;
-    let e = Economy::deploy(&mut chain, controller, [0, 0, 0, 0]);
+    let e = economy_for(&mut chain, controller, [0, 0, 0, 0]);
     let initial: Vec<u64> = deployment_guardrails().iter().map(|g| g.initial as u64).collect();
 
     // Epoch 1: the tick takes the controller's initial parameters (500, 800, 100, 30).
-    let (supply, treasury) = (e.supply(&mut chain), e.balance(&mut chain, e.quote, e.economy));
-    let staked: U256 = e.read(&mut chain, e.vault, StakingVault::totalStakedCall {});
-    let out = e.tick(&mut chain);
+    let (supply, treasury) = (e.supply(&mut chain.evm), e.balance(&mut chain.evm, e.quote, e.economy));
+    let staked: U256 = e.read(&mut chain.evm, e.vault, StakingVault::totalStakedCall {});
+    let out = e.tick(&mut chain.evm);
     let taken = event::<TokenEconomy::ParametersTaken>(&out).expect("parameters taken");
     assert_eq!(taken.values.map(|v| v.to::<u64>()).to_vec(), initial);
     let ticked = event::<TokenEconomy::Ticked>(&out).expect("ticked");
     assert_eq!(ticked.emitted, per_epoch(supply, 500), "emission: S · 500 bps / 365");
-    assert_eq!(e.balance(&mut chain, e.token, e.incentives), ticked.emitted);
+    assert_eq!(e.balance(&mut chain.evm, e.token, e.incentives), ticked.emitted);
     assert_eq!(ticked.rewarded, per_epoch(staked, 800), "rewards: K · 800 bps / 365");
-    let earned: U256 = e.read(&mut chain, e.vault, StakingVault::earnedCall { who: e.staker });
+    let earned: U256 = e.read(&mut chain.evm, e.vault, StakingVault::earnedCall { who: e.staker });
     // The accumulator keeps 18 decimals: the staker loses less than K / 10¹⁸ wei to rounding.
     assert!(earned <= ticked.rewarded && ticked.rewarded - earned <= staked / U256::from(E18) + U256::from(1u64), "{earned}");
     let wanted = per_epoch(supply, 100);
     assert!(ticked.burned > U256::ZERO && ticked.burned <= wanted + U256::from(1u64), "burned {} of {wanted}", ticked.burned);
     assert!(wanted - ticked.burned.min(wanted) <= wanted / U256::from(1_000_000u64), "the buyback bought what it wanted");
     assert!(ticked.spent <= treasury * U256::from(200u64) / U256::from(10_000u64), "at most 2 % of the treasury");
-    assert_eq!(e.supply(&mut chain), supply + ticked.emitted + ticked.rewarded - ticked.burned, "minted and burned");
+    assert_eq!(e.supply(&mut chain.evm), supply + ticked.emitted + ticked.rewarded - ticked.burned, "minted and burned");
     // A second tick in the same epoch is refused.
     let again = chain.evm.call_from(chain.anyone, e.economy, TokenEconomy::tickCall {}.abi_encode()).expect("executes");
     assert!(!again.success);
@@ -176,14 +196,14 @@ fn each_tick_mints_rewards_burns_and_charges_fees_by_the_controllers_parameters(
     assert_eq!(decided, vec![525, 860, 125, 40]);
     // The fee in force is still the tick's (30 bps) until the next tick.
     let swap = |chain: &mut Chain, amount: U256| {
-        let before = e.balance(chain, e.quote, e.economy);
+        let before = e.balance(&mut chain.evm, e.quote, e.economy);
         e.ok(
-            chain,
+            &mut chain.evm,
             e.trader,
             e.pair,
             ConstantProductPair::swapCall { tokenIn: false, amountIn: amount, minOut: U256::ZERO, to: e.trader }.abi_encode(),
         );
-        e.balance(chain, e.quote, e.economy) - before
+        e.balance(&mut chain.evm, e.quote, e.economy) - before
     };
     let amount = tokens(10_000);
     let fee_30 = amount * U256::from(30u64) / U256::from(10_000u64) * U256::from(PROTOCOL_SHARE_BPS) / U256::from(10_000u64);
@@ -191,15 +211,15 @@ fn each_tick_mints_rewards_burns_and_charges_fees_by_the_controllers_parameters(
 
     // Epoch 2's tick obeys the decision.
     chain.next_epoch();
-    let supply = e.supply(&mut chain);
-    let staked: U256 = e.read(&mut chain, e.vault, StakingVault::totalStakedCall {});
-    let out = e.tick(&mut chain);
+    let supply = e.supply(&mut chain.evm);
+    let staked: U256 = e.read(&mut chain.evm, e.vault, StakingVault::totalStakedCall {});
+    let out = e.tick(&mut chain.evm);
     let ticked = event::<TokenEconomy::Ticked>(&out).expect("ticked");
     assert_eq!(ticked.emitted, per_epoch(supply, 525));
     assert_eq!(ticked.rewarded, per_epoch(staked, 860));
     let fee_40 = amount * U256::from(40u64) / U256::from(10_000u64) * U256::from(PROTOCOL_SHARE_BPS) / U256::from(10_000u64);
     assert_eq!(swap(&mut chain, amount), fee_40, "the treasury's share of a 40 bps fee");
-    let params: [U256; 4] = e.read(&mut chain, e.economy, TokenEconomy::parametersCall {});
+    let params: [U256; 4] = e.read(&mut chain.evm, e.economy, TokenEconomy::parametersCall {});
     assert_eq!(params.map(|v| v.to::<i64>()).to_vec(), decided);
 }
 
@@ -210,12 +230,12 @@ fn no_answer_from_the_controller_can_stop_a_tick() {
     rails[3] = sim::Guardrail::new("fee_bps", 2_000, 0, 3_000, 10);
     let mut chain = Chain::with_rails(Mode::Autonomous, &rails);
     let controller = chain.controller;
-    let e = Economy::deploy(&mut chain, controller, [500, 800, 100, 30]);
-    let out = e.tick(&mut chain);
+    let e = economy_for(&mut chain, controller, [500, 800, 100, 30]);
+    let out = e.tick(&mut chain.evm);
     let refused = event::<TokenEconomy::ParametersRefused>(&out).expect("refused");
     assert_eq!(refused.reason, "a parameter is out of the economy's range");
     assert!(event::<TokenEconomy::Ticked>(&out).is_some(), "the tick ran on the parameters it had");
-    let params: [U256; 4] = e.read(&mut chain, e.economy, TokenEconomy::parametersCall {});
+    let params: [U256; 4] = e.read(&mut chain.evm, e.economy, TokenEconomy::parametersCall {});
     assert_eq!(params.map(|v| v.to::<u64>()), [500, 800, 100, 30]);
 
     // A "controller" without parameters() (the quote token: the call reverts) and one with
@@ -224,9 +244,9 @@ fn no_answer_from_the_controller_can_stop_a_tick() {
     for (controller, reason) in
         [(quote, "the controller's parameters cannot be read"), (Address::ZERO, "the controller does not hold four parameters")]
     {
-        let broken = Economy::deploy(&mut chain, controller, [500, 800, 100, 30]);
+        let broken = economy_for(&mut chain, controller, [500, 800, 100, 30]);
         for _ in 0..2 {
-            let out = broken.tick(&mut chain);
+            let out = broken.tick(&mut chain.evm);
             assert_eq!(event::<TokenEconomy::ParametersRefused>(&out).expect("refused").reason, reason);
             assert!(event::<TokenEconomy::Ticked>(&out).is_some());
             chain.next_epoch();
@@ -235,7 +255,7 @@ fn no_answer_from_the_controller_can_stop_a_tick() {
 }
 
 /// The on-chain KPI source over `e`, with the default model's scales and ranges.
-fn kpi_source(chain: &mut Chain, e: &Economy) -> (Address, KpiConfig) {
+fn kpi_source(evm: &mut Evm, e: &Economy) -> (Address, KpiConfig) {
     let specs = zkpolicy_lab::sim::kpis::kpi_specs();
     let scale_bits: [u8; 8] = std::array::from_fn(|i| specs[i].scale_bits as u8);
     let q = |v: f64, bits: u8| (v * f64::from(1u32 << bits)).round() as i64;
@@ -243,6 +263,8 @@ fn kpi_source(chain: &mut Chain, e: &Economy) -> (Address, KpiConfig) {
     let config = KpiConfig { target_price: tokens(1), yearly_spend: tokens(2_000_000), scale_bits, ranges };
     let args = EconomyKpiSource::constructorCall {
         economy_: e.economy,
+        pair_: e.pair,
+        vault_: e.vault,
         targetPrice_: config.target_price,
         yearlySpend_: config.yearly_spend,
         scaleBits_: scale_bits,
@@ -250,63 +272,63 @@ fn kpi_source(chain: &mut Chain, e: &Economy) -> (Address, KpiConfig) {
         hi: ranges.map(|r| I256::try_from(r.1).expect("fits")),
     }
     .abi_encode();
-    let address = chain.evm.deploy([contracts()["EconomyKpiSource"].bytecode.clone(), args].concat()).expect("KPI source").address;
+    let address = evm.deploy([contracts()["EconomyKpiSource"].bytecode.clone(), args].concat()).expect("KPI source").address;
     (address, config)
 }
 
 /// What `takeSnapshot` will read, read from the chain just before it.
-fn kpi_state(chain: &mut Chain, e: &Economy, source: Address, holders: Option<&[Address]>, last_concentration: I256) -> KpiState {
-    let cum = e.read(chain, e.pair, ConstantProductPair::cumulativesCall {});
-    let count = e.read(chain, source, EconomyKpiSource::countCall {});
+fn kpi_state(evm: &mut Evm, e: &Economy, source: Address, holders: Option<&[Address]>, last_concentration: I256) -> KpiState {
+    let cum = e.read(evm, e.pair, ConstantProductPair::cumulativesCall {});
+    let count = e.read(evm, source, EconomyKpiSource::countCall {});
     let k = count as usize;
-    let marks = |chain: &mut Chain, back: usize| {
+    let marks = |evm: &mut Evm, back: usize| {
         if back > k {
             return (I256::ZERO, U256::ZERO, U256::ZERO);
         }
-        let m = e.read(chain, source, EconomyKpiSource::marksAtCall { k: U256::from(k - back) });
+        let m = e.read(evm, source, EconomyKpiSource::marksAtCall { k: U256::from(k - back) });
         (m.sumReturns, m.sumSquares, m.volume)
     };
-    let previous = marks(chain, 1);
-    let back = marks(chain, k.min(30));
-    let (v30, v60) = (marks(chain, 30).2, marks(chain, 60).2);
+    let previous = marks(evm, 1);
+    let back = marks(evm, k.min(30));
+    let (v30, v60) = (marks(evm, 30).2, marks(evm, 60).2);
     let holders = holders.map(|set| {
-        let at_submission = e.read(chain, source, EconomyKpiSource::holdersAtSubmissionCall {});
-        (at_submission, holdings(chain, e, set))
+        let at_submission = e.read(evm, source, EconomyKpiSource::holdersAtSubmissionCall {});
+        (at_submission, holdings(evm, e, set))
     });
     KpiState {
-        now: chain.evm.timestamp(),
-        supply: e.supply(chain),
+        now: evm.timestamp(),
+        supply: e.supply(evm),
         price_cum: cum.priceSeconds,
         reserve_cum: cum.reserveSeconds,
-        staked_cum: e.read(chain, e.vault, StakingVault::stakedSecondsCall {}),
+        staked_cum: e.read(evm, e.vault, StakingVault::stakedSecondsCall {}),
         volume_cum: cum.quoteVolume,
-        spot_price: e.read(chain, e.pair, ConstantProductPair::priceCall {}),
-        spot_reserve: e.read(chain, e.pair, ConstantProductPair::reserveTokenCall {}),
-        spot_staked: e.read(chain, e.vault, StakingVault::totalStakedCall {}),
+        spot_price: e.read(evm, e.pair, ConstantProductPair::priceCall {}),
+        spot_reserve: e.read(evm, e.pair, ConstantProductPair::reserveTokenCall {}),
+        spot_staked: e.read(evm, e.vault, StakingVault::totalStakedCall {}),
         count,
-        last_at: e.read(chain, source, EconomyKpiSource::lastAtCall {}),
-        last_twap: e.read(chain, source, EconomyKpiSource::lastTwapCall {}),
-        last_price_cum: e.read(chain, source, EconomyKpiSource::lastPriceCumCall {}),
-        last_reserve_cum: e.read(chain, source, EconomyKpiSource::lastReserveCumCall {}),
-        last_staked_cum: e.read(chain, source, EconomyKpiSource::lastStakedCumCall {}),
+        last_at: e.read(evm, source, EconomyKpiSource::lastAtCall {}),
+        last_twap: e.read(evm, source, EconomyKpiSource::lastTwapCall {}),
+        last_price_cum: e.read(evm, source, EconomyKpiSource::lastPriceCumCall {}),
+        last_reserve_cum: e.read(evm, source, EconomyKpiSource::lastReserveCumCall {}),
+        last_staked_cum: e.read(evm, source, EconomyKpiSource::lastStakedCumCall {}),
         sums_previous: (previous.0, previous.1),
         sums_back: (back.0, back.1),
         volume_back_30: v30,
         volume_back_60: v60,
         holders,
         last_concentration,
-        treasury: e.balance(chain, e.quote, e.economy),
-        emitted: e.read(chain, e.economy, TokenEconomy::lastEmittedCall {}),
-        rewarded: e.read(chain, e.economy, TokenEconomy::lastRewardedCall {}),
-        burned: e.read(chain, e.economy, TokenEconomy::lastBurnedCall {}),
+        treasury: e.balance(evm, e.quote, e.economy),
+        emitted: e.read(evm, e.economy, TokenEconomy::lastEmittedCall {}),
+        rewarded: e.read(evm, e.economy, TokenEconomy::lastRewardedCall {}),
+        burned: e.read(evm, e.economy, TokenEconomy::lastBurnedCall {}),
     }
 }
 
 /// Balance plus stake of each holder.
-fn holdings(chain: &mut Chain, e: &Economy, set: &[Address]) -> U256 {
+fn holdings(evm: &mut Evm, e: &Economy, set: &[Address]) -> U256 {
     set.iter().fold(U256::ZERO, |sum, who| {
-        let staked: U256 = e.read(chain, e.vault, StakingVault::stakeOfCall { who: *who });
-        sum + e.balance(chain, e.token, *who) + staked
+        let staked: U256 = e.read(evm, e.vault, StakingVault::stakeOfCall { who: *who });
+        sum + e.balance(evm, e.token, *who) + staked
     })
 }
 
@@ -323,26 +345,26 @@ fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let mut chain = Chain::with_rails(Mode::Autonomous, &deployment_guardrails());
         let controller = chain.controller;
-        let e = Economy::deploy(&mut chain, controller, [500, 800, 100, 30]);
-        let (source, config) = kpi_source(&mut chain, &e);
+        let e = economy_for(&mut chain, controller, [500, 800, 100, 30]);
+        let (source, config) = kpi_source(&mut chain.evm, &e);
         let admin = chain.evm.caller();
         // Ten whales beside the staker and the trader.
         let whales: Vec<Address> = (0..10u8).map(|i| Address::repeat_byte(0xc0 + i)).collect();
         for w in &whales {
             let amount = tokens(rng.gen_range(1_000_000..40_000_000));
-            e.ok(&mut chain, admin, e.token, ZkpToken::transferCall { to: *w, amount }.abi_encode());
-            e.ok(&mut chain, *w, e.token, ZkpToken::approveCall { spender: e.vault, amount: U256::MAX }.abi_encode());
+            e.ok(&mut chain.evm, admin, e.token, ZkpToken::transferCall { to: *w, amount }.abi_encode());
+            e.ok(&mut chain.evm, *w, e.token, ZkpToken::approveCall { spender: e.vault, amount: U256::MAX }.abi_encode());
         }
-        e.ok(&mut chain, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
-        e.ok(&mut chain, admin, e.token, ZkpToken::transferCall { to: e.trader, amount: tokens(20_000_000) }.abi_encode());
-        e.ok(&mut chain, admin, e.quote, QuoteToken::mintCall { to: e.trader, amount: tokens(100_000_000) }.abi_encode());
+        e.ok(&mut chain.evm, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
+        e.ok(&mut chain.evm, admin, e.token, ZkpToken::transferCall { to: e.trader, amount: tokens(20_000_000) }.abi_encode());
+        e.ok(&mut chain.evm, admin, e.quote, QuoteToken::mintCall { to: e.trader, amount: tokens(100_000_000) }.abi_encode());
         let mut last_concentration = I256::ZERO;
-        let genesis = e.read(&mut chain, e.economy, TokenEconomy::genesisCall {});
+        let genesis = e.read(&mut chain.evm, e.economy, TokenEconomy::genesisCall {});
         for epoch in 0..65 {
             // To the start of the next epoch (or the one after); the epoch's actions span
             // at most 5,100 of its 7,200 seconds.
             chain.evm.advance(EPOCH_LENGTH * rng.gen_range(1..=2) - (chain.evm.timestamp() - genesis) % EPOCH_LENGTH);
-            e.tick(&mut chain);
+            e.tick(&mut chain.evm);
             let mut incumbent: Option<Vec<Address>> = None;
             for _ in 0..rng.gen_range(1..6) {
                 chain.evm.advance(rng.gen_range(60..900));
@@ -354,22 +376,22 @@ fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
                             minOut: U256::ZERO,
                             to: e.trader,
                         };
-                        e.ok(&mut chain, e.trader, e.pair, swap.abi_encode());
+                        e.ok(&mut chain.evm, e.trader, e.pair, swap.abi_encode());
                     }
                     2 => {
                         let w = whales[rng.gen_range(0..whales.len())];
-                        let staked: U256 = e.read(&mut chain, e.vault, StakingVault::stakeOfCall { who: w });
-                        let balance = e.balance(&mut chain, e.token, w);
+                        let staked: U256 = e.read(&mut chain.evm, e.vault, StakingVault::stakeOfCall { who: w });
+                        let balance = e.balance(&mut chain.evm, e.token, w);
                         if rng.gen_bool(0.5) && balance > U256::ZERO {
                             e.ok(
-                                &mut chain,
+                                &mut chain.evm,
                                 w,
                                 e.vault,
                                 StakingVault::stakeCall { amount: balance / U256::from(2u64) + U256::from(1u64) }.abi_encode(),
                             );
                         } else if staked > U256::ZERO {
                             e.ok(
-                                &mut chain,
+                                &mut chain.evm,
                                 w,
                                 e.vault,
                                 StakingVault::unstakeCall { amount: staked / U256::from(3u64) + U256::from(1u64) }.abi_encode(),
@@ -384,7 +406,7 @@ fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
                             set.push(pool.swap_remove(rng.gen_range(0..pool.len())));
                         }
                         let standing = incumbent.clone().unwrap_or_default();
-                        let beats = incumbent.is_none() || holdings(&mut chain, &e, &set) > holdings(&mut chain, &e, &standing);
+                        let beats = incumbent.is_none() || holdings(&mut chain.evm, &e, &set) > holdings(&mut chain.evm, &e, &standing);
                         let out = chain
                             .evm
                             .call_from(
@@ -406,11 +428,11 @@ fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
                 }
             }
             chain.evm.advance(rng.gen_range(1..600));
-            let state = kpi_state(&mut chain, &e, source, incumbent.as_deref(), last_concentration);
+            let state = kpi_state(&mut chain.evm, &e, source, incumbent.as_deref(), last_concentration);
             let (want, values) = economy_kpis(&state, &config);
             let call = EconomyKpiSource::takeSnapshotCall { incumbent: incumbent.clone().unwrap_or_default() };
             let anyone = chain.anyone;
-            let out = e.ok(&mut chain, anyone, source, call.abi_encode());
+            let out = e.ok(&mut chain.evm, anyone, source, call.abi_encode());
             let got: Vec<i64> = EconomyKpiSource::takeSnapshotCall::abi_decode_returns(&out.output)
                 .expect("kpis")
                 .iter()
@@ -420,7 +442,7 @@ fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
             let taken = event::<EconomyKpiSource::SnapshotTaken>(&out).expect("SnapshotTaken");
             assert_eq!(taken.values, values, "seed {seed} epoch {epoch}: the unquantized values, bit for bit");
             let current = chain.current_epoch();
-            let stored = e.read(&mut chain, source, EconomyKpiSource::snapshotCall { epoch: current });
+            let stored = e.read(&mut chain.evm, source, EconomyKpiSource::snapshotCall { epoch: current });
             assert_eq!(stored.kpis.iter().map(|v| i64::try_from(*v).expect("small")).collect::<Vec<_>>(), want);
             assert_eq!(stored.postedAt, chain.evm.timestamp());
             for (i, q) in want.iter().enumerate() {
@@ -446,5 +468,70 @@ fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
     );
     for (i, seen) in distinct.iter().enumerate() {
         assert!(seen.len() > 1, "KPI {i} never moved: {seen:?}");
+    }
+}
+
+/// The whole loop with nothing posted by hand, through the real verifier: each epoch the
+/// economy ticks on the controller's parameters, trades move the market, anyone takes the
+/// on-chain snapshot, the operator proves the default model on exactly the snapshot read
+/// back from the chain and submits it, and the next tick obeys the decision. A proof on
+/// other KPIs is refused. Submitting against this source costs at most 30k gas more than
+/// against the reporter source (the same proof, KPIs and epoch).
+#[test]
+fn the_loop_closes_on_chain_with_real_proofs() {
+    let prover = Prover::new();
+    let mut evm = Evm::new();
+    let e = Economy::deploy(&mut evm, [0, 0, 0, 0]);
+    let (source, _) = kpi_source(&mut evm, &e);
+    let mut chain = Chain::on(evm, Mode::Autonomous, VerifierKind::Real, source);
+    let controller = chain.controller;
+    e.connect(&mut chain.evm, controller);
+    e.ok(&mut chain.evm, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
+    // The reporter-source twin of this chain, for the gas comparison.
+    let mut reporter = Chain::with_source(Mode::Autonomous, VerifierKind::Real, SourceKind::Reporter);
+    let mut params = initial();
+    let mut gas = Vec::new();
+    for round in 0..4 {
+        let out = e.tick(&mut chain.evm);
+        let taken = event::<TokenEconomy::ParametersTaken>(&out).expect("taken");
+        assert_eq!(taken.values.map(|v| v.to::<i64>()).to_vec(), params, "round {round}: the tick takes the decided parameters");
+        chain.evm.advance(600);
+        let swap =
+            ConstantProductPair::swapCall { tokenIn: false, amountIn: tokens(50_000 * (round + 1)), minOut: U256::ZERO, to: e.trader };
+        e.ok(&mut chain.evm, e.trader, e.pair, swap.abi_encode());
+        chain.evm.advance(600);
+        e.ok(&mut chain.evm, ANYONE, source, EconomyKpiSource::takeSnapshotCall { incumbent: vec![] }.abi_encode());
+        let epoch = chain.current_epoch();
+        let snapshot = e.read(&mut chain.evm, source, EconomyKpiSource::snapshotCall { epoch });
+        let kpis: Vec<i64> = snapshot.kpis.iter().map(|v| i64::try_from(*v).expect("small")).collect();
+        let quantized = QuantizedKpis::new(prover.model().card(), kpis.clone()).expect("in range");
+        let (outputs, proof) = prover.prove(&quantized, epoch);
+
+        // A valid proof on other KPIs than the chain's snapshot: refused by the verifier.
+        let mut other = kpis.clone();
+        other[0] = if other[0] > 0 { other[0] - 1 } else { 1 };
+        let (other_outputs, other_proof) = prover.prove(&QuantizedKpis::new(prover.model().card(), other).expect("in range"), epoch);
+        assert_eq!(error_name(&chain.submit(epoch, &other_outputs, &other_proof)), "InvalidProof", "round {round}");
+
+        let out = chain.submit(epoch, &outputs, &proof);
+        assert!(out.success, "round {round}: {}", error_name(&out));
+        params = guard(&params, &outputs);
+        assert_eq!(chain.parameters(), params, "round {round}");
+
+        while reporter.current_epoch() < epoch {
+            reporter.next_epoch();
+        }
+        assert!(reporter.commit(epoch, &kpis).success);
+        let by_reporter = reporter.submit(epoch, &outputs, &proof);
+        assert!(by_reporter.success, "round {round}: {}", error_name(&by_reporter));
+        gas.push((out.gas_used, by_reporter.gas_used));
+        chain.next_epoch();
+    }
+    let out = e.tick(&mut chain.evm);
+    let taken = event::<TokenEconomy::ParametersTaken>(&out).expect("taken");
+    assert_eq!(taken.values.map(|v| v.to::<i64>()).to_vec(), params, "the last decision reaches the economy");
+    eprintln!("submitAdjustment gas, on-chain source vs reporter source: {gas:?}");
+    for (onchain, by_reporter) in gas {
+        assert!(onchain <= by_reporter + 30_000, "{onchain} vs {by_reporter}");
     }
 }

@@ -94,6 +94,8 @@ contract EconomyKpiSource is IKpiSource {
 
     constructor(
         TokenEconomy economy_,
+        ConstantProductPair pair_,
+        StakingVault vault_,
         uint256 targetPrice_,
         uint256 yearlySpend_,
         uint8[8] memory scaleBits_,
@@ -101,8 +103,7 @@ contract EconomyKpiSource is IKpiSource {
         int256[8] memory hi
     ) {
         economy = economy_;
-        (token, quote, pair, vault, incentives) =
-            (economy_.token(), economy_.quote(), economy_.pair(), economy_.vault(), economy_.incentives());
+        (token, quote, pair, vault, incentives) = (economy_.token(), economy_.quote(), pair_, vault_, economy_.incentives());
         (targetPrice, yearlySpend, genesis, epochLength) = (targetPrice_, yearlySpend_, economy_.genesis(), economy_.epochLength());
         uint256 s;
         uint256 r;

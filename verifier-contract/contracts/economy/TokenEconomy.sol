@@ -41,7 +41,6 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
 
     ZkpToken public immutable token;
     IERC20 public immutable quote;
-    IParameterSource public immutable controller;
     address public immutable incentives;
     address public immutable deployer;
     uint64 public immutable genesis;
@@ -49,6 +48,7 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
 
     ConstantProductPair public pair;
     StakingVault public vault;
+    IParameterSource public controller;
     uint64 public lastTick;
     /// The parameters in force: emission, staking reward, burn (bps a year), swap fee (bps).
     uint256[4] internal params;
@@ -70,13 +70,12 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
     constructor(
         ZkpToken token_,
         IERC20 quote_,
-        IParameterSource controller_,
         address incentives_,
         uint64 genesis_,
         uint64 epochLength_,
         uint256[4] memory initial
     ) {
-        (token, quote, controller, incentives, deployer) = (token_, quote_, controller_, incentives_, msg.sender);
+        (token, quote, incentives, deployer) = (token_, quote_, incentives_, msg.sender);
         genesis = genesis_ == 0 ? uint64(block.timestamp) : genesis_;
         epochLength = epochLength_;
         for (uint256 i = 0; i < 4; i++) {
@@ -85,11 +84,12 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
         params = initial;
     }
 
-    /// The pair and the vault take this contract's address, so they are connected after.
-    function connect(ConstantProductPair pair_, StakingVault vault_) external {
+    /// The pair and the vault take this contract's address, and the controller reads the
+    /// KPI source that reads them, so all three are connected after, once, by the deployer.
+    function connect(ConstantProductPair pair_, StakingVault vault_, IParameterSource controller_) external {
         if (msg.sender != deployer) revert NotDeployer();
         if (address(pair) != address(0)) revert AlreadyConnected();
-        (pair, vault) = (pair_, vault_);
+        (pair, vault, controller) = (pair_, vault_, controller_);
     }
 
     /// The epoch now running: 0 before genesis, then 1, 2, ...
