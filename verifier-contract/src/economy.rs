@@ -75,9 +75,7 @@ sol! {
         function currentEpoch() external view returns (uint64);
         function genesis() external view returns (uint64);
         function lastTick() external view returns (uint64);
-        function lastEmitted() external view returns (uint256);
-        function lastRewarded() external view returns (uint256);
-        function lastBurned() external view returns (uint256);
+        function lastFlows() external view returns (uint256 emitted, uint256 rewarded, uint256 burned);
         event Ticked(uint64 indexed epoch, uint256 emitted, uint256 rewarded, uint256 burned, uint256 spent);
         event ParametersTaken(uint64 indexed epoch, uint256[4] values);
         event ParametersRefused(uint64 indexed epoch, string reason);
@@ -97,17 +95,10 @@ sol! {
         function submitHolders(address[] holders, address[] incumbent) external;
         function takeSnapshot(address[] incumbent) external returns (int256[] kpis);
         function snapshot(uint64 epoch) external view returns (int256[] kpis, uint64 postedAt);
-        function marksAt(uint256 k) external view returns (int256 sumReturns, uint256 sumSquares, uint256 volume);
+        function marksAt(uint256 k) external view returns (int64 sumReturns, uint64 sumSquares, uint128 volume);
         function currentEpoch() external view returns (uint64);
-        function lastAt() external view returns (uint64);
-        function count() external view returns (uint64);
-        function lastTwap() external view returns (uint256);
-        function lastPriceCum() external view returns (uint256);
-        function lastReserveCum() external view returns (uint256);
-        function lastStakedCum() external view returns (uint256);
-        function holdersEpoch() external view returns (uint64);
-        function holdersAtSubmission() external view returns (uint256);
         event SnapshotTaken(uint64 indexed epoch, int256[] kpis, int256[8] values);
+        function state() external view returns (uint64 lastAt, uint64 count, uint128 lastTwap, uint128 priceCum, uint128 reserveCum, uint128 stakedCum, int128 lastConcentration, uint64 holdersEpoch, uint192 holdersAtSubmission);
         event HoldersSubmitted(uint64 indexed epoch, address[] holders, uint256 holdings);
         error AlreadyTaken(uint64 epoch);
         error NotStarted();
@@ -143,7 +134,7 @@ pub fn compile_economy(dir: &Path) -> Result<BTreeMap<String, Compiled>, Compile
 }
 
 /// Everything `EconomyKpiSource.takeSnapshot` reads, as the chain holds it just before the
-/// call: the input of [`economy_kpis`].
+/// call: the input of [`economy_kpis`]. Stored marks are as wide as the contract keeps them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KpiState {
     pub now: u64,
@@ -156,23 +147,24 @@ pub struct KpiState {
     pub spot_price: U256,
     pub spot_reserve: U256,
     pub spot_staked: U256,
-    /// The source's marks from the previous snapshot (`count == 0`: none).
+    /// The source's marks from the previous snapshot (`count == 0`: none); the
+    /// accumulators modulo 2^128.
     pub count: u64,
     pub last_at: u64,
-    pub last_twap: U256,
-    pub last_price_cum: U256,
-    pub last_reserve_cum: U256,
-    pub last_staked_cum: U256,
-    /// Return sums at snapshot `count − 1` and at `count − n` (n = min(count, 30)), and the
-    /// volume cumulatives at `count − 30` and `count − 60` (when they exist).
-    pub sums_previous: (I256, U256),
-    pub sums_back: (I256, U256),
-    pub volume_back_30: U256,
-    pub volume_back_60: U256,
-    /// The incumbent holder set's holdings at submission and now (`None`: none this epoch),
-    /// and the previous snapshot's concentration (1e18).
+    pub last_twap: u128,
+    pub last_price_cum: u128,
+    pub last_reserve_cum: u128,
+    pub last_staked_cum: u128,
+    pub last_concentration: i128,
+    /// The ring's return sums (modulo 2^64) at snapshot `count − 1` and at `count − n`
+    /// (n = min(count, 30)), and its volume cumulatives (modulo 2^128) at `count − 30`
+    /// and `count − 60` (zero where they do not exist).
+    pub sums_previous: (i64, u64),
+    pub sums_back: (i64, u64),
+    pub volume_back_30: u128,
+    pub volume_back_60: u128,
+    /// The incumbent holder set's holdings at submission and now (`None`: none this epoch).
     pub holders: Option<(U256, U256)>,
-    pub last_concentration: I256,
     pub treasury: U256,
     pub emitted: U256,
     pub rewarded: U256,
@@ -189,50 +181,67 @@ pub struct KpiConfig {
     pub ranges: [(i64, i64); 8],
 }
 
+/// The low 128 bits, as the contract's `uint128(x)`.
+fn low128(x: U256) -> u128 {
+    let limbs = x.as_limbs();
+    (u128::from(limbs[1]) << 64) | u128::from(limbs[0])
+}
+
+/// The low 64 bits, as the contract's `uint64(uint256(x))` / `int64(x)`.
+fn low64(x: I256) -> u64 {
+    x.into_raw().as_limbs()[0]
+}
+
 /// `EconomyKpiSource`'s snapshot, computed natively from the same state: the quantized
-/// KPIs and the 1e18 values before quantization. Integer arithmetic throughout, in the
-/// contract's order, so it matches it bit for bit.
+/// KPIs and the 1e18 values before quantization. Integer arithmetic throughout, with the
+/// contract's widths, wrap-arounds and order of operations, so it matches bit for bit.
 pub fn economy_kpis(s: &KpiState, c: &KpiConfig) -> ([i64; 8], [I256; 8]) {
     let one = U256::from(10u64).pow(U256::from(18u64));
-    let ret = I256::try_from(1_000_000_000i64).unwrap_or_default();
+    let ret = I256::try_from(1_000_000i64).unwrap_or_default();
     let signed = |v: U256| I256::try_from(v).unwrap_or(I256::MAX);
     let dt = if s.count == 0 { 0 } else { s.now - s.last_at };
-    let per_second = |now: U256, last: U256, spot: U256| if dt == 0 { spot } else { (now - last) / U256::from(dt) };
-    let twap = per_second(s.price_cum, s.last_price_cum, s.spot_price);
-    let reserve = per_second(s.reserve_cum, s.last_reserve_cum, s.spot_reserve);
-    let staked = per_second(s.staked_cum, s.last_staked_cum, s.spot_staked);
+    let per_second = |now: U256, last: u128| U256::from(low128(now).wrapping_sub(last)) / U256::from(dt);
+    let (twap, reserve, staked) = if dt == 0 {
+        (s.spot_price, s.spot_reserve, s.spot_staked)
+    } else {
+        (
+            per_second(s.price_cum, s.last_price_cum),
+            per_second(s.reserve_cum, s.last_reserve_cum),
+            per_second(s.staked_cum, s.last_staked_cum),
+        )
+    };
     let mut v = [I256::ZERO; 8];
     v[0] = signed(staked * one / s.supply);
     v[1] = signed(U256::from(2u64) * reserve * one / s.supply);
-    // Volatility from the running return sums.
+    // The ring: this snapshot's return sums.
     let k = s.count;
-    let (mut s1, mut s2) = (I256::ZERO, U256::ZERO);
-    if k > 0 {
-        (s1, s2) = s.sums_previous;
-        if s.last_twap > U256::ZERO {
-            let r = (signed(twap) - signed(s.last_twap)) * ret / signed(s.last_twap);
-            s1 += r;
-            s2 += (r * r).into_raw();
-        }
+    let (mut s1, mut s2) = if k == 0 { (0i64, 0u64) } else { s.sums_previous };
+    if k > 0 && s.last_twap > 0 {
+        let last = I256::try_from(s.last_twap).unwrap_or_default();
+        let r = (signed(twap) - last) * ret / last;
+        s1 = s1.wrapping_add(low64(r) as i64);
+        s2 = s2.wrapping_add(low64(r * r));
     }
     let n = k.min(30);
     if n >= 2 {
         let (b1, b2) = s.sums_back;
-        let d1 = s1 - b1;
-        let centred = (s2 - b2) - (d1 * d1).into_raw() / U256::from(n);
+        let d1 = i128::from(s1.wrapping_sub(b1));
+        let d2 = U256::from(s2.wrapping_sub(b2));
+        let mean = U256::from((d1 * d1).unsigned_abs()) / U256::from(n);
+        let centred = if d2 > mean { d2 - mean } else { U256::ZERO };
         let variance = centred / U256::from(n - 1) * U256::from(365u64);
-        v[2] = signed(variance.root(2) * ret.into_raw());
+        v[2] = signed(variance.root(2) * (one / ret.into_raw()));
     }
     v[3] = signed(twap * one / c.target_price) - signed(one);
     v[4] = match s.holders {
-        None => s.last_concentration,
+        None => I256::try_from(s.last_concentration).unwrap_or_default(),
         Some((at_submission, now)) => signed(at_submission.min(now) * one / s.supply),
     };
     if k >= 60 {
-        let recent = s.volume_cum - s.volume_back_30;
-        let earlier = s.volume_back_30 - s.volume_back_60;
-        if earlier > U256::ZERO {
-            v[5] = signed(recent * one / earlier) - signed(one);
+        let recent = low128(s.volume_cum).wrapping_sub(s.volume_back_30);
+        let earlier = s.volume_back_30.wrapping_sub(s.volume_back_60);
+        if earlier > 0 {
+            v[5] = signed(U256::from(recent) * one / U256::from(earlier)) - signed(one);
         }
     }
     v[6] = signed(s.treasury * one / c.yearly_spend);
@@ -244,7 +253,6 @@ pub fn economy_kpis(s: &KpiState, c: &KpiConfig) -> ([i64; 8], [I256; 8]) {
     }
     (q, v)
 }
-
 /// `v` (1e18) × 2^bits, rounded half away from zero, clamped into `range`.
 fn quantize(v: I256, bits: u8, (lo, hi): (i64, i64), one: U256) -> i64 {
     let magnitude = ((v.unsigned_abs() << usize::from(bits)) + one / U256::from(2u64)) / one;

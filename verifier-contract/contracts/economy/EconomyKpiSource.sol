@@ -19,7 +19,7 @@ import {ZkpToken} from "./ZkpToken.sol";
 ///   0 staking_ratio         average stake / supply
 ///   1 liquidity_depth       2 · average token reserve / supply (pool value / market cap)
 ///   2 volatility_30d        sample std of the last ≤ 30 snapshot-to-snapshot returns of the
-///                           average price, × √365 (0 with fewer than two returns)
+///                           average price (1e6 fixed point), × √365 (0 with fewer than two)
 ///   3 price_vs_target       average price / target − 1
 ///   4 holder_concentration  the top holders' share, from holder sets anyone submits
 ///   5 volume_trend          swap volume of the last 30 snapshots / the 30 before − 1 (0 until
@@ -37,8 +37,8 @@ import {ZkpToken} from "./ZkpToken.sol";
 /// the twin, bit for bit.
 contract EconomyKpiSource is IKpiSource {
     uint256 internal constant ONE = 1e18;
-    /// Snapshot-to-snapshot returns are kept in 1e9 fixed point.
-    int256 internal constant RET = 1e9;
+    /// Snapshot-to-snapshot returns are kept in 1e6 fixed point.
+    int256 internal constant RET = 1e6;
     uint256 public constant WINDOW = 30;
     uint256 internal constant RING = 64;
     uint256 public constant TOP = 10;
@@ -61,25 +61,39 @@ contract EconomyKpiSource is IKpiSource {
     /// KPI `i`'s quantized range, int16 `lo` at bits 32i and `hi` at 32i + 16.
     uint256 internal immutable ranges;
 
-    /// The previous snapshot: when, how many were taken, its average price (1e18), and the
-    /// accumulators then.
-    uint64 public lastAt;
-    uint64 public count;
-    uint256 public lastTwap;
-    uint256 public lastPriceCum;
-    uint256 public lastReserveCum;
-    uint256 public lastStakedCum;
-    /// Per snapshot index (mod RING): Σ returns (int128, bits 0..128) and Σ returns²
-    /// (uint128, bits 128..256) up to it; and the pair's volume cumulative at it.
-    mapping(uint256 => uint256) internal returnSums;
-    mapping(uint256 => uint256) internal volumes;
-    /// Per epoch: eight int16 KPIs at bits 16i, `postedAt` at bits 128..192.
-    mapping(uint64 => uint256) internal snapshots;
-    /// The epoch's incumbent holder set: its hash, its epoch and its holdings at submission.
+    /// The previous snapshot: when, how many were taken, and its average price (1e18).
+    struct Marks {
+        uint64 at;
+        uint64 count;
+        uint128 twap;
+    }
+
+    /// The accumulators at the previous snapshot, kept modulo 2^128 (differences are taken
+    /// the same way, as Uniswap's oracle does), and the previous concentration (1e18).
+    struct Cumulatives {
+        uint128 price;
+        uint128 reserve;
+        uint128 staked;
+        int128 concentration;
+    }
+
+    /// The epoch's incumbent holder set: its epoch and holdings at submission (its hash apart).
+    struct Incumbent {
+        uint64 epoch;
+        uint192 holdings;
+    }
+
+    Marks internal marks;
+    Cumulatives internal cums;
+    Incumbent internal incumbentHolders;
     bytes32 public holdersHash;
-    uint64 public holdersEpoch;
-    uint256 public holdersAtSubmission;
-    int256 internal lastConcentration;
+    /// Per snapshot index (mod RING), one word: Σ returns (int64), Σ returns² (uint64), both
+    /// up to it and kept modulo 2^64, and the pair's volume cumulative (modulo 2^128).
+    mapping(uint256 => uint256) internal ring;
+    /// The last RING epochs' snapshots, by epoch modulo RING (a slot is rewritten, not
+    /// created, once the ring is full): eight int16 KPIs at bits 16i, `postedAt` at bits
+    /// 128..192 and the epoch at 192..256. Older snapshots live in the SnapshotTaken log.
+    mapping(uint256 => uint256) internal snapshots;
 
     /// The quantized KPIs, and the values they were quantized from (1e18 fixed point).
     event SnapshotTaken(uint64 indexed epoch, int256[] kpis, int256[8] values);
@@ -135,12 +149,13 @@ contract EconomyKpiSource is IKpiSource {
             }
         }
         uint256 holdings = holdingsOf(holders);
-        if (holdersEpoch == epoch) {
+        if (incumbentHolders.epoch == epoch) {
             if (keccak256(abi.encode(incumbent)) != holdersHash) revert WrongIncumbent();
             uint256 standing = holdingsOf(incumbent);
             if (holdings <= standing) revert NotBetter(holdings, standing);
         }
-        (holdersHash, holdersEpoch, holdersAtSubmission) = (keccak256(abi.encode(holders)), epoch, holdings);
+        holdersHash = keccak256(abi.encode(holders));
+        incumbentHolders = Incumbent({epoch: epoch, holdings: uint192(holdings)});
         emit HoldersSubmitted(epoch, holders, holdings);
     }
 
@@ -149,85 +164,129 @@ contract EconomyKpiSource is IKpiSource {
     function takeSnapshot(address[] calldata incumbent) external returns (int256[] memory kpis) {
         uint64 epoch = currentEpoch();
         if (epoch == 0) revert NotStarted();
-        if (snapshots[epoch] != 0) revert AlreadyTaken(epoch);
+        if (uint64(snapshots[epoch % RING] >> 192) == epoch) revert AlreadyTaken(epoch);
         int256[8] memory v = values(incumbent, epoch);
         kpis = new int256[](KPI_COUNT);
-        uint256 word = uint256(block.timestamp) << 128;
+        uint256 word = (uint256(epoch) << 192) | (uint256(block.timestamp) << 128);
         for (uint256 i = 0; i < KPI_COUNT; i++) {
             kpis[i] = quantize(i, v[i]);
             word |= uint256(uint16(int16(kpis[i]))) << (16 * i);
         }
-        snapshots[epoch] = word;
-        lastConcentration = v[4];
+        snapshots[epoch % RING] = word;
         emit SnapshotTaken(epoch, kpis, v);
     }
 
     /// The eight KPIs now (1e18 fixed point), writing the marks the next snapshot needs.
     function values(address[] calldata incumbent, uint64 epoch) internal returns (int256[8] memory v) {
         uint256 supply = token.totalSupply();
-        (uint256 priceCum, uint256 reserveCum, uint256 volume) = pair.cumulatives();
-        uint256 stakedCum = vault.stakedSeconds();
-        uint256 k = count;
-        uint256 dt = k == 0 ? 0 : block.timestamp - lastAt;
-        uint256 twap = dt == 0 ? pair.price() : (priceCum - lastPriceCum) / dt;
-        uint256 reserve = dt == 0 ? pair.reserveToken() : (reserveCum - lastReserveCum) / dt;
-        uint256 staked = dt == 0 ? vault.totalStaked() : (stakedCum - lastStakedCum) / dt;
-        v[0] = int256(staked * ONE / supply);
-        v[1] = int256(2 * reserve * ONE / supply);
-        v[2] = int256(volatility(k, twap));
+        Marks memory m = marks;
+        Cumulatives memory c = cums;
+        (uint256 twap, uint256 volume) = averages(m, c, supply, v);
+        (v[2], v[5]) = record(m.count, m.twap, twap, volume);
         v[3] = int256(twap * ONE / targetPrice) - int256(ONE);
-        v[4] = concentration(incumbent, epoch, supply);
-        v[5] = volumeTrend(k, volume);
+        v[4] = concentration(incumbent, epoch, supply, c.concentration);
         v[6] = int256(quote.balanceOf(address(economy)) * ONE / yearlySpend);
-        int256 net = int256(economy.lastEmitted() + economy.lastRewarded()) - int256(economy.lastBurned());
+        (uint256 emitted, uint256 rewarded, uint256 burned) = economy.lastFlows();
+        int256 net = int256(emitted + rewarded) - int256(burned);
         v[7] = net * 365 * int256(ONE) / int256(supply);
-        (lastAt, count, lastTwap) = (uint64(block.timestamp), uint64(k + 1), twap);
-        (lastPriceCum, lastReserveCum, lastStakedCum) = (priceCum, reserveCum, stakedCum);
+        marks = Marks({at: uint64(block.timestamp), count: m.count + 1, twap: uint128(twap)});
+        c.concentration = int128(v[4]);
+        cums = c;
     }
 
-    /// Records snapshot `k`'s return and returns the annualised volatility (1e18).
-    function volatility(uint256 k, uint256 twap) internal returns (uint256) {
-        int256 s1;
-        uint256 s2;
-        if (k > 0) {
-            (s1, s2) = sumsAt(k - 1);
-            if (lastTwap > 0) {
-                int256 r = (int256(twap) - int256(lastTwap)) * RET / int256(lastTwap);
-                (s1, s2) = (s1 + r, s2 + uint256(r * r));
+    /// The average price, token reserve and stake since the previous snapshot (the spot
+    /// values at the first), the first two KPIs in `v`; moves `c` to the accumulators now.
+    function averages(Marks memory m, Cumulatives memory c, uint256 supply, int256[8] memory v)
+        internal
+        view
+        returns (uint256 twap, uint256 volume)
+    {
+        uint256 priceCum;
+        uint256 reserveCum;
+        (priceCum, reserveCum, volume) = pair.cumulatives();
+        uint256 stakedCum = vault.stakedSeconds();
+        uint256 dt = m.count == 0 ? 0 : block.timestamp - m.at;
+        uint256 reserve;
+        uint256 staked;
+        if (dt == 0) {
+            (twap, reserve, staked) = (pair.price(), pair.reserveToken(), vault.totalStaked());
+        } else {
+            unchecked {
+                twap = uint128(uint128(priceCum) - c.price) / dt;
+                reserve = uint128(uint128(reserveCum) - c.reserve) / dt;
+                staked = uint128(uint128(stakedCum) - c.staked) / dt;
             }
         }
-        returnSums[k % RING] = uint256(uint128(int128(s1))) | (s2 << 128);
+        v[0] = int256(staked * ONE / supply);
+        v[1] = int256(2 * reserve * ONE / supply);
+        (c.price, c.reserve, c.staked) = (uint128(priceCum), uint128(reserveCum), uint128(stakedCum));
+    }
+
+    /// Records snapshot `k` in the ring (its return since `lastTwap`, and the volume
+    /// cumulative) and returns the annualised volatility and the volume trend (1e18).
+    function record(uint256 k, uint256 lastTwap, uint256 twap, uint256 volume)
+        internal
+        returns (int256 volatility, int256 trend)
+    {
+        (int64 s1, uint64 s2,) = unpack(k == 0 ? 0 : ring[(k - 1) % RING]);
+        if (k > 0 && lastTwap > 0) {
+            int256 r = (int256(twap) - int256(lastTwap)) * RET / int256(lastTwap);
+            unchecked {
+                (s1, s2) = (s1 + int64(r), s2 + uint64(uint256(r * r)));
+            }
+        }
+        ring[k % RING] = uint256(uint64(s1)) | (uint256(s2) << 64) | (uint256(uint128(volume)) << 128);
+        return (volatilityOver(k, s1, s2), trendOver(k, uint128(volume)));
+    }
+
+    /// The sample std of the last ≤ WINDOW returns, × √365, 1e18 (0 with fewer than two).
+    function volatilityOver(uint256 k, int64 s1, uint64 s2) internal view returns (int256) {
         uint256 n = k < WINDOW ? k : WINDOW;
         if (n < 2) return 0;
-        (int256 b1, uint256 b2) = sumsAt(k - n);
-        int256 d1 = s1 - b1;
-        uint256 d2 = s2 - b2;
-        uint256 centred = d2 - uint256(d1 * d1) / n;
-        return Math.sqrt(centred / (n - 1) * 365) * uint256(RET);
+        (int64 b1, uint64 b2,) = unpack(ring[(k - n) % RING]);
+        int256 d1;
+        uint256 d2;
+        unchecked {
+            (d1, d2) = (int256(int64(s1 - b1)), uint256(uint64(s2 - b2)));
+        }
+        // d2 ≥ d1²/n for exact sums; saturate anyway, so a return past the uint64 width
+        // (a price × 4,000 between snapshots) cannot revert a snapshot.
+        uint256 mean = uint256(d1 * d1) / n;
+        uint256 centred = d2 > mean ? d2 - mean : 0;
+        return int256(Math.sqrt(centred / (n - 1) * 365) * (ONE / uint256(RET)));
     }
 
-    function sumsAt(uint256 k) internal view returns (int256 s1, uint256 s2) {
-        uint256 w = returnSums[k % RING];
-        return (int256(int128(uint128(w))), w >> 128);
-    }
-
-    /// Records snapshot `k`'s volume cumulative and returns the volume trend (1e18).
-    function volumeTrend(uint256 k, uint256 volume) internal returns (int256) {
-        volumes[k % RING] = volume;
+    /// Volume of the last WINDOW snapshots over the WINDOW before, − 1, 1e18 (0 until
+    /// 2·WINDOW snapshots exist, or when the earlier window saw no volume).
+    function trendOver(uint256 k, uint128 volume) internal view returns (int256) {
         if (k < 2 * WINDOW) return 0;
-        uint256 recent = volume - volumes[(k - WINDOW) % RING];
-        uint256 earlier = volumes[(k - WINDOW) % RING] - volumes[(k - 2 * WINDOW) % RING];
+        (,, uint128 back) = unpack(ring[(k - WINDOW) % RING]);
+        (,, uint128 earliest) = unpack(ring[(k - 2 * WINDOW) % RING]);
+        uint256 recent;
+        uint256 earlier;
+        unchecked {
+            (recent, earlier) = (uint128(volume - back), uint128(back - earliest));
+        }
         if (earlier == 0) return 0;
         return int256(recent * ONE / earlier) - int256(ONE);
     }
 
+    function unpack(uint256 w) internal pure returns (int64 s1, uint64 s2, uint128 volume) {
+        return (int64(uint64(w)), uint64(w >> 64), uint128(w >> 128));
+    }
+
     /// The top holders' share of supply (1e18): the smaller of the incumbent's holdings at
     /// submission and now; the previous snapshot's value without one this epoch.
-    function concentration(address[] calldata incumbent, uint64 epoch, uint256 supply) internal view returns (int256) {
-        if (holdersEpoch != epoch) return lastConcentration;
+    function concentration(address[] calldata incumbent, uint64 epoch, uint256 supply, int256 previous)
+        internal
+        view
+        returns (int256)
+    {
+        Incumbent memory h = incumbentHolders;
+        if (h.epoch != epoch) return previous;
         if (keccak256(abi.encode(incumbent)) != holdersHash) revert WrongIncumbent();
         uint256 now_ = holdingsOf(incumbent);
-        uint256 held = now_ < holdersAtSubmission ? now_ : holdersAtSubmission;
+        uint256 held = now_ < h.holdings ? now_ : h.holdings;
         return int256(held * ONE / supply);
     }
 
@@ -249,8 +308,8 @@ contract EconomyKpiSource is IKpiSource {
     }
 
     function snapshot(uint64 epoch) external view returns (int256[] memory kpis, uint64 postedAt) {
-        uint256 word = snapshots[epoch];
-        if (word == 0) return (kpis, 0);
+        uint256 word = snapshots[epoch % RING];
+        if (uint64(word >> 192) != epoch || word == 0) return (kpis, 0);
         kpis = new int256[](KPI_COUNT);
         for (uint256 i = 0; i < KPI_COUNT; i++) {
             kpis[i] = int16(uint16(word >> (16 * i)));
@@ -258,9 +317,29 @@ contract EconomyKpiSource is IKpiSource {
         postedAt = uint64(word >> 128);
     }
 
-    /// Snapshot `k`'s return sums and volume cumulative, while still in the ring.
-    function marksAt(uint256 k) external view returns (int256 sumReturns, uint256 sumSquares, uint256 volume) {
-        (sumReturns, sumSquares) = sumsAt(k);
-        volume = volumes[k % RING];
+    /// Snapshot `k`'s return sums and volume cumulative (each modulo its width), while
+    /// still in the ring.
+    function marksAt(uint256 k) external view returns (int64 sumReturns, uint64 sumSquares, uint128 volume) {
+        return unpack(ring[k % RING]);
+    }
+
+    /// The previous snapshot's marks, as the next snapshot reads them.
+    function state()
+        external
+        view
+        returns (
+            uint64 lastAt,
+            uint64 count,
+            uint128 lastTwap,
+            uint128 priceCum,
+            uint128 reserveCum,
+            uint128 stakedCum,
+            int128 lastConcentration,
+            uint64 holdersEpoch,
+            uint192 holdersAtSubmission
+        )
+    {
+        (Marks memory m, Cumulatives memory c, Incumbent memory h) = (marks, cums, incumbentHolders);
+        return (m.at, m.count, m.twap, c.price, c.reserve, c.staked, c.concentration, h.epoch, h.holdings);
     }
 }

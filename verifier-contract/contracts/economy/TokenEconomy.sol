@@ -52,10 +52,14 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
     uint64 public lastTick;
     /// The parameters in force: emission, staking reward, burn (bps a year), swap fee (bps).
     uint256[4] internal params;
-    /// The last tick's flows, for the KPI source's net emission pressure.
-    uint256 public lastEmitted;
-    uint256 public lastRewarded;
-    uint256 public lastBurned;
+    /// The last tick's flows (tokens), for the KPI source's net emission pressure.
+    struct Flows {
+        uint128 emitted;
+        uint128 rewarded;
+        uint128 burned;
+    }
+
+    Flows internal flows;
 
     event Ticked(uint64 indexed epoch, uint256 emitted, uint256 rewarded, uint256 burned, uint256 spent);
     event ParametersTaken(uint64 indexed epoch, uint256[4] values);
@@ -102,6 +106,12 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
         return params;
     }
 
+    /// The last tick's emission, staking rewards and burn (tokens).
+    function lastFlows() external view returns (uint256 emitted, uint256 rewarded, uint256 burned) {
+        Flows memory f = flows;
+        return (f.emitted, f.rewarded, f.burned);
+    }
+
     function feeBps() external view returns (uint256) {
         return params[3];
     }
@@ -124,7 +134,7 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
             vault.notifyReward(rewarded);
         }
         (uint256 burned, uint256 spent) = buyBackAndBurn(supply * params[2] / 10_000 / EPOCHS_PER_YEAR);
-        (lastEmitted, lastRewarded, lastBurned) = (emitted, rewarded, burned);
+        flows = Flows({emitted: uint128(emitted), rewarded: uint128(rewarded), burned: uint128(burned)});
         emit Ticked(epoch, emitted, rewarded, burned, spent);
     }
 
