@@ -116,6 +116,34 @@ pub const PAIR_SOURCE: &str = include_str!("../contracts/economy/ConstantProduct
 pub const ECONOMY_SOURCE: &str = include_str!("../contracts/economy/TokenEconomy.sol");
 pub const KPI_SOURCE_SOURCE: &str = include_str!("../contracts/economy/EconomyKpiSource.sol");
 
+/// The economy's contracts `zkpolicy deploy` ships compiled, in deployment order.
+pub const ECONOMY_CONTRACTS: [&str; 6] =
+    ["ZkpToken", "QuoteToken", "TokenEconomy", "ConstantProductPair", "StakingVault", "EconomyKpiSource"];
+
+/// Their committed artifacts (`generated/contracts/economy/`), kept equal to a fresh compile
+/// by a test; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`.
+pub const ECONOMY_ARTIFACTS: [&str; 6] = [
+    include_str!("../generated/contracts/economy/ZkpToken.json"),
+    include_str!("../generated/contracts/economy/QuoteToken.json"),
+    include_str!("../generated/contracts/economy/TokenEconomy.json"),
+    include_str!("../generated/contracts/economy/ConstantProductPair.json"),
+    include_str!("../generated/contracts/economy/StakingVault.json"),
+    include_str!("../generated/contracts/economy/EconomyKpiSource.json"),
+];
+
+/// The artifact files (name, pretty JSON) of the economy's contracts from a fresh compile.
+pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
+    ECONOMY_CONTRACTS
+        .iter()
+        .map(|name| {
+            let c = compiled.get(*name).ok_or_else(|| CompileError::Output(format!("no {name} in the compiler output")))?;
+            let text =
+                serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new())).map_err(|e| CompileError::Output(e.to_string()))?;
+            Ok((format!("{name}.json"), format!("{text}\n")))
+        })
+        .collect()
+}
+
 /// Compiles the economy's contracts (OpenZeppelin from `dir`'s `node_modules`).
 pub fn compile_economy(dir: &Path) -> Result<BTreeMap<String, Compiled>, CompileError> {
     compile::compile(

@@ -36,6 +36,18 @@ pub struct DeployConfig {
     /// One per model output, in the model's output order: the parameter the output
     /// adjusts, its initial value and its rail (`name`, `initial`, `min`, `max`, `max_step`).
     pub parameters: Vec<Guardrail>,
+    /// Where the KPIs come from: `reporter` (the default: a reporter account posts them,
+    /// and is trusted) or `onchain` (the reference economy below is deployed and its
+    /// `EconomyKpiSource` computes them; nobody posts them).
+    #[serde(default = "reporter")]
+    pub kpi_source: String,
+    /// The economy to deploy with `"kpi_source": "onchain"`.
+    #[serde(default)]
+    pub economy: Option<super::economy::EconomyConfig>,
+}
+
+fn reporter() -> String {
+    "reporter".into()
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -85,7 +97,38 @@ impl DeployConfig {
         for (i, p) in self.parameters.iter().enumerate() {
             p.check(i).map_err(|e| ChainError::Config(format!("parameters: {e}")))?;
         }
-        Ok(())
+        match (self.kpi_source.as_str(), &self.economy) {
+            ("reporter", None) => Ok(()),
+            ("reporter", Some(_)) => Err(ChainError::Config("economy: only used with \"kpi_source\": \"onchain\"".into())),
+            ("onchain", None) => Err(ChainError::Config("economy: \"kpi_source\": \"onchain\" needs the economy to deploy".into())),
+            ("onchain", Some(economy)) => {
+                economy.validate()?;
+                self.economy_initial().map(|_| ())
+            }
+            (other, _) => Err(ChainError::Config(format!("kpi_source: \"{other}\" is not one of reporter, onchain"))),
+        }
+    }
+
+    /// The economy's initial parameters: the four rails' initial values, which the economy
+    /// must accept (rates 0..=10000 bps, the fee 0..=1000).
+    fn economy_initial(&self) -> Result<[u64; 4], ChainError> {
+        if self.parameters.len() != 4 {
+            return Err(ChainError::Config(format!(
+                "kpi_source \"onchain\": the economy has four parameters (emission, staking reward, burn, fee), the config {}",
+                self.parameters.len()
+            )));
+        }
+        let mut out = [0u64; 4];
+        for (i, p) in self.parameters.iter().enumerate() {
+            let cap = if i == 3 { 1_000 } else { 10_000 };
+            out[i] = u64::try_from(p.initial).ok().filter(|v| *v <= cap).ok_or_else(|| {
+                ChainError::Config(format!(
+                    "parameters[{i}] ({}): the economy takes initial values in [0, {cap}], got {}",
+                    p.name, p.initial
+                ))
+            })?;
+        }
+        Ok(out)
     }
 
     fn mode(&self) -> Result<Mode, ChainError> {
@@ -129,10 +172,16 @@ pub struct Deployment {
     pub parameters: Vec<String>,
     pub block: u64,
     pub gas: DeployGas,
+    /// `reporter` (KPIs posted by a trusted reporter) or `onchain` (computed by the chain).
+    #[serde(default = "reporter")]
+    pub kpi_provenance: String,
+    /// The economy, for on-chain deployments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub economy: Option<super::economy::EconomyRecord>,
 }
 
 /// Addresses are written EIP-55 checksummed, as every `--json` output and record writes them.
-fn checksummed<S: serde::Serializer>(address: &Address, serializer: S) -> Result<S::Ok, S::Error> {
+pub(super) fn checksummed<S: serde::Serializer>(address: &Address, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&address.to_checksum(None))
 }
 
@@ -212,13 +261,34 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
     let verifier_tx = client.deploy("verifier deployment", verifier.bytecode.clone())?;
     let verifier_address = verifier_tx.address.unwrap_or_default();
 
-    let mut source_code = committed(controller::KPI_SOURCE_ARTIFACT)?.bytecode;
-    source_code.extend(
-        ReporterKpiSource::constructorCall { reporter_: config.reporter.unwrap_or(deployer), kpiCount_: U256::from(model.inputs().len()) }
-            .abi_encode(),
-    );
-    let source_tx = client.deploy("KPI source deployment", source_code)?;
-    let source_address = source_tx.address.unwrap_or_default();
+    // On chain, the economy comes first: the KPI source reads it, and the controller's
+    // epochs must start when the economy's do.
+    let (economy, source_address, source_gas, genesis) = match &config.economy {
+        Some(economy_config) => {
+            let initial = config.economy_initial()?;
+            if config.timing.genesis.is_some() {
+                return Err(ChainError::Config(
+                    "timing.genesis: an on-chain deployment starts its epochs at the economy's deployment".into(),
+                ));
+            }
+            let (record, source, genesis) =
+                super::economy::deploy_economy(client, model, economy_config, initial, config.timing.epoch_length)?;
+            let gas = record.gas;
+            (Some(record), source, gas, Some(genesis))
+        }
+        None => {
+            let mut source_code = committed(controller::KPI_SOURCE_ARTIFACT)?.bytecode;
+            source_code.extend(
+                ReporterKpiSource::constructorCall {
+                    reporter_: config.reporter.unwrap_or(deployer),
+                    kpiCount_: U256::from(model.inputs().len()),
+                }
+                .abi_encode(),
+            );
+            let source_tx = client.deploy("KPI source deployment", source_code)?;
+            (None, source_tx.address.unwrap_or_default(), source_tx.gas, config.timing.genesis)
+        }
+    };
 
     let mut controller_code = committed(controller::CONTROLLER_ARTIFACT)?.bytecode;
     controller_code.extend(
@@ -232,13 +302,16 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
             guardrails_: config.parameters.iter().map(crate::evm::contract_rail).collect(),
             timing_: Timing { maxSnapshotAge: config.timing.max_snapshot_age, adjustmentDelay: config.timing.adjustment_delay },
             governanceDelay_: config.governance_delay,
-            genesis_: config.timing.genesis.unwrap_or(0),
+            genesis_: genesis.unwrap_or(0),
             epochLength_: config.timing.epoch_length,
         }
         .abi_encode(),
     );
     let controller_tx = client.deploy("controller deployment", controller_code)?;
     let controller_address = controller_tx.address.unwrap_or_default();
+    if let Some(record) = &economy {
+        super::economy::connect(client, record, controller_address)?;
+    }
     // The verifier's model card names the model; a verifier of another model is refused now,
     // not at the first submission.
     let on_chain = super::ops::model_commitment(client, controller_address)?;
@@ -266,6 +339,8 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
         controller: controller_address,
         parameters: config.parameters.iter().map(|p| p.name.clone()).collect(),
         block: controller_tx.block,
-        gas: DeployGas { verifier: verifier_tx.gas, kpi_source: source_tx.gas, controller: controller_tx.gas },
+        gas: DeployGas { verifier: verifier_tx.gas, kpi_source: source_gas, controller: controller_tx.gas },
+        kpi_provenance: config.kpi_source.clone(),
+        economy,
     })
 }

@@ -7,6 +7,7 @@
 
 mod client;
 mod deployment;
+pub mod economy;
 pub mod govern;
 mod ops;
 pub mod signer;

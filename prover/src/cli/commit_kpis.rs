@@ -52,6 +52,11 @@ impl CommitKpisArgs {
             .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
         let client = self.sender.connect()?;
         let deployment = load_deployment(&self.deployment, model, &client)?;
+        if deployment.kpi_provenance == "onchain" {
+            anyhow::bail!(
+                "this deployment's KPIs are computed on chain, and nobody posts them: take the epoch's snapshot with `zkpolicy snapshot`"
+            );
+        }
         let sent = chain::commit_kpis(&client, &deployment, self.epoch, &kpis)?;
         if self.json {
             print_json(&json!({

@@ -262,6 +262,14 @@ pub fn chain_time(at: u64, now: u64) -> String {
     format!("{iso} ({hint})")
 }
 
+/// What a deployment's KPI provenance means for whom a decision trusts.
+pub fn provenance_words(provenance: &str) -> &'static str {
+    match provenance {
+        "onchain" => "computed on chain from the economy's state (EconomyKpiSource): no one is trusted for them",
+        _ => "posted by the KPI source's reporter: the reporter is trusted for every input",
+    }
+}
+
 /// Milliseconds as the integer every `--json` output uses.
 pub fn whole_ms(ms: f64) -> u64 {
     ms.round().max(0.0) as u64

@@ -106,7 +106,16 @@ impl DeployArgs {
         } else {
             println!("chain {} (deployer {})", deployment.chain_id, deployment.deployer);
             println!("  verifier    {}  {} gas", deployment.verifier, deployment.gas.verifier);
-            println!("  KPI source  {}  {} gas", deployment.kpi_source, deployment.gas.kpi_source);
+            match &deployment.economy {
+                Some(e) => {
+                    println!("  economy     {}  (token {}, quote {}, pair {}, vault {})", e.economy, e.token, e.quote, e.pair, e.vault);
+                    println!(
+                        "  KPI source  {}  {} gas with the economy  (computed on chain)",
+                        deployment.kpi_source, deployment.gas.kpi_source
+                    );
+                }
+                None => println!("  KPI source  {}  {} gas  (posted by its reporter)", deployment.kpi_source, deployment.gas.kpi_source),
+            }
             println!("  controller  {}  {} gas  ({} mode)", deployment.controller, deployment.gas.controller, config.mode);
             if insecure {
                 println!("  WARNING: the verifier trusts the INSECURE development SRS");

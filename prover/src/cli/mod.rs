@@ -10,6 +10,7 @@ mod commit_kpis;
 mod common;
 mod demo;
 mod deploy;
+mod economy;
 mod execute;
 mod export_contracts;
 mod export_vk;
@@ -57,11 +58,13 @@ enum Command {
     Keygen(keygen::KeygenArgs),
     Pause(govern::PauseArgs),
     Setup(setup::SetupArgs),
+    Snapshot(economy::SnapshotArgs),
     Prove(prove::ProveArgs),
     Salt(salt::SaltArgs),
     Status(status::StatusArgs),
     Unpause(govern::UnpauseArgs),
     Submit(submit::SubmitArgs),
+    Tick(economy::TickArgs),
     Train(train::TrainArgs),
     Verify(verify::VerifyArgs),
 }
@@ -96,11 +99,13 @@ pub fn main() -> ExitCode {
         Command::Keygen(args) => args.run(),
         Command::Pause(args) => args.run(),
         Command::Setup(args) => args.run(),
+        Command::Snapshot(args) => args.run(),
         Command::Prove(args) => args.run(),
         Command::Salt(args) => args.run(),
         Command::Status(args) => args.run(),
         Command::Unpause(args) => args.run(),
         Command::Submit(args) => args.run(),
+        Command::Tick(args) => args.run(),
         Command::Train(args) => args.run(),
         Command::Verify(args) => args.run(),
     };

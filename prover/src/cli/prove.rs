@@ -11,7 +11,7 @@ use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::keys::Prepared;
 use zkpolicy_prover::proof::{self, BatchJob};
 
-use super::common::{distinct_output, print_json, whole_ms, KeyArgs, ModelArgs};
+use super::common::{distinct_output, load_deployment, print_json, whole_ms, KeyArgs, ModelArgs, RpcArgs};
 use super::progress;
 
 /// Prove the model's adjustment for one KPI snapshot, or for a directory of them.
@@ -25,15 +25,25 @@ use super::progress;
 /// Examples:
 ///   zkpolicy prove --model models/tokenomics-policy.json --kpis models/kpis-sample.json --epoch 1 --out proof.json
 ///   zkpolicy prove --kpis snapshots/ --epoch 100 --out proofs/ --json
+///   zkpolicy prove --deployment deployment.json --epoch 7 --out proof.json    # the chain's snapshot
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["kpis", "deployment"])))]
 pub struct ProveArgs {
     #[command(flatten)]
     model: ModelArgs,
 
     /// KPI snapshot {"kpis": {"<input name>": <value>, ...}}, or a directory of them.
     #[arg(long, value_name = "FILE")]
-    kpis: PathBuf,
+    kpis: Option<PathBuf>,
+
+    /// Prove on the KPI snapshot the chain holds for --epoch (either source: posted by
+    /// the reporter, or computed on chain), read through this deployment's controller.
+    #[arg(long, value_name = "FILE", conflicts_with = "kpis")]
+    deployment: Option<PathBuf>,
+
+    #[command(flatten)]
+    rpc: RpcArgs,
 
     /// The epoch the chain committed these KPIs for (the first epoch, for a directory).
     #[arg(long)]
@@ -53,15 +63,30 @@ pub struct ProveArgs {
 
 impl ProveArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        if self.kpis.is_dir() {
+        if self.kpis.as_ref().is_some_and(|k| k.is_dir()) {
             return self.run_batch();
         }
         let [model_file, salt_file] = self.model.files();
-        distinct_output(&self.out, &[Some(&self.kpis), model_file, salt_file])?;
+        distinct_output(&self.out, &[self.kpis.as_deref(), self.deployment.as_deref(), model_file, salt_file])?;
         let (model, circuit) = self.model.load()?;
-        let kpis = KpiSnapshot::load(&self.kpis)
-            .and_then(|s| s.quantize(model.card()))
-            .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
+        let kpis = match (&self.kpis, &self.deployment) {
+            (Some(path), _) => KpiSnapshot::load(path)
+                .and_then(|s| s.quantize(model.card()))
+                .with_context(|| format!("KPI snapshot {}", path.display()))?,
+            (None, Some(path)) => {
+                let client = zkpolicy_prover::chain::Client::connect(&self.rpc.rpc, None)?;
+                let deployment = load_deployment(path, model.card(), &client)?;
+                let values = zkpolicy_prover::chain::committed_kpis(&client, &deployment, self.epoch)?.with_context(|| {
+                    format!(
+                        "the chain holds no KPI snapshot for epoch {} (take it with `zkpolicy snapshot`, or commit it with `zkpolicy commit-kpis`)",
+                        self.epoch
+                    )
+                })?;
+                zkpolicy_model::QuantizedKpis::new(model.card(), values)
+                    .with_context(|| format!("the chain's KPI snapshot of epoch {}", self.epoch))?
+            }
+            (None, None) => anyhow::bail!("give --kpis FILE or --deployment FILE"),
+        };
         let started = Instant::now();
         let Prepared { circuit, params, pk, origin, .. } = self.keys.prepare(circuit)?;
         let card = circuit.as_ref().clone();
@@ -104,14 +129,15 @@ impl ProveArgs {
 impl ProveArgs {
     fn run_batch(self) -> anyhow::Result<ExitCode> {
         let (model, circuit) = self.model.load()?;
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.kpis)
-            .with_context(|| format!("reading {}", self.kpis.display()))?
+        let dir = self.kpis.clone().unwrap_or_default();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
         files.sort();
         if files.is_empty() {
-            anyhow::bail!("{} holds no *.json KPI snapshots", self.kpis.display());
+            anyhow::bail!("{} holds no *.json KPI snapshots", dir.display());
         }
         // Every snapshot is checked before any proving starts.
         let jobs = files

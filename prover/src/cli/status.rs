@@ -38,9 +38,12 @@ impl StatusArgs {
         let deployment = load_deployment(&self.deployment, model, &client)?;
         let status = chain::status(&client, &deployment)?;
         if self.json {
-            print_json(
-                &json!({ "controller": deployment.controller.to_checksum(None), "parameter_names": deployment.parameters, "status": status }),
-            )?;
+            print_json(&json!({
+                "controller": deployment.controller.to_checksum(None),
+                "kpi_provenance": deployment.kpi_provenance,
+                "parameter_names": deployment.parameters,
+                "status": status,
+            }))?;
         } else {
             println!("controller {} ({} mode{})", deployment.controller, status.mode, if status.paused { ", PAUSED" } else { "" });
             println!(
@@ -61,6 +64,7 @@ impl StatusArgs {
                 ),
             };
             println!("  KPI snapshot of epoch {}: {snapshot} (source {})", status.current_epoch, status.kpi_source);
+            println!("  KPIs {}", super::common::provenance_words(&deployment.kpi_provenance));
             println!("  {:<22} {:>8}   guardrail [min, max], max step", "parameter", "value");
             for ((name, value), rail) in deployment.parameters.iter().zip(&status.parameters).zip(&status.guardrails) {
                 let mut extras = String::new();

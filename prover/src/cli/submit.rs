@@ -50,7 +50,9 @@ impl SubmitArgs {
         let deployment = load_deployment(&self.deployment, statement.card(), &client)?;
         let result = chain::submit(&client, &deployment, &public, &proof)?;
         if self.json {
-            print_json(&json!({ "parameter_names": deployment.parameters, "result": result }))?;
+            print_json(
+                &json!({ "parameter_names": deployment.parameters, "kpi_provenance": deployment.kpi_provenance, "result": result }),
+            )?;
         } else {
             println!(
                 "epoch {} accepted ({} mode): tx {} in block {}, {} gas",
@@ -64,6 +66,7 @@ impl SubmitArgs {
                     None => println!(),
                 }
             }
+            println!("  KPIs {}", super::common::provenance_words(&deployment.kpi_provenance));
             if result.guardrail_hit {
                 println!("  a guardrail clamped the proposal");
             }

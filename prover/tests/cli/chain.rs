@@ -694,3 +694,52 @@ fn the_readme_chain_walkthrough_runs_as_written() {
         "the cancelled change stays unmade: {s}"
     );
 }
+
+/// KPIs nobody posts: the bundled on-chain config deploys the economy and its KPI source;
+/// over three epochs anyone ticks and snapshots, the operator proves on the chain's own
+/// snapshot and submits, and the economy runs each next tick on the decision. status and
+/// submit name the provenance, and commit-kpis is refused.
+#[test]
+fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let node = LocalNode::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let chain = |args: &[&str]| {
+        let mut cmd = zkpolicy(d);
+        cmd.args(args).args(["--rpc", &node.url, "--json"]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0]);
+        json_run(&mut cmd)
+    };
+    let config = models().join("tokenomics-onchain-deployment.json");
+    let deployed =
+        stdout_json(&chain(&["deploy", "--config", config.to_str().expect("utf-8"), "--out", "d.json", "--allow-dev-srs"]).success());
+    assert_eq!(deployed["deployment"]["kpi_provenance"], "onchain");
+    assert!(deployed["deployment"]["economy"]["pair"].is_string(), "{deployed}");
+
+    let mut expected = initial();
+    for round in 0..3 {
+        let ticked = stdout_json(&chain(&["tick", "--deployment", "d.json"]).success());
+        assert_eq!(ticked["result"]["taken"], true, "round {round}: {ticked}");
+        assert_eq!(ints(&ticked["result"]["parameters"]), expected, "round {round}: the economy runs on the controller's parameters");
+        let snapshot = stdout_json(&chain(&["snapshot", "--deployment", "d.json"]).success());
+        let epoch = snapshot["snapshot"]["epoch"].as_u64().expect("epoch").to_string();
+        zkpolicy(d).args(["prove", "--deployment", "d.json", "--epoch", &epoch, "--out", "p.json", "--rpc", &node.url]).assert().success();
+        let proof: Value = serde_json::from_slice(&std::fs::read(d.join("p.json")).expect("proof")).expect("json");
+        let proven: Vec<i64> = proof["kpis"].as_array().expect("kpis").iter().map(|k| k["quantized"].as_i64().expect("int")).collect();
+        assert_eq!(proven, ints(&snapshot["snapshot"]["kpis"]), "round {round}: the proof is on the chain's snapshot");
+        let submitted = stdout_json(&chain(&["submit", "--deployment", "d.json", "--proof", "p.json"]).success());
+        assert_eq!(submitted["kpi_provenance"], "onchain");
+        expected = guard(&expected, &ints(&submitted["result"]["proposed"]));
+        assert_eq!(ints(&submitted["result"]["applied"]), expected);
+        node.advance(86_400);
+    }
+    let ticked = stdout_json(&chain(&["tick", "--deployment", "d.json"]).success());
+    assert_eq!(ints(&ticked["result"]["parameters"]), expected, "the last decision reaches the economy");
+
+    let status = stdout_json(&chain(&["status", "--deployment", "d.json"]).success());
+    assert_eq!(status["kpi_provenance"], "onchain");
+    let sample = models().join("kpis-sample.json");
+    chain(&["commit-kpis", "--deployment", "d.json", "--kpis", sample.to_str().expect("utf-8"), "--epoch", "4"])
+        .code(2)
+        .stderr(predicates::str::contains("computed on chain, and nobody posts them"));
+}

@@ -54,6 +54,19 @@ fn committed_controller_artifacts_match_a_fresh_compile() {
     }
 }
 
+/// `zkpolicy deploy` ships the compiled economy and on-chain KPI source too.
+#[test]
+fn committed_economy_artifacts_match_a_fresh_compile() {
+    let compiled = zkpolicy_verifier_contract::economy::compile_economy(compile::bundled_dir()).expect("the economy compiles");
+    let fresh = zkpolicy_verifier_contract::economy::render_artifacts(&compiled).expect("render");
+    for ((name, fresh), committed) in fresh.into_iter().zip(zkpolicy_verifier_contract::economy::ECONOMY_ARTIFACTS) {
+        assert!(
+            fresh == committed,
+            "generated/contracts/economy/{name} drifted from the sources; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`"
+        );
+    }
+}
+
 /// `IZkPolicyVerifier.sol` (written by gen-verifier and export-contracts) compiles, and every
 /// committed verifier implements each of its functions with the same inputs and outputs.
 #[test]

@@ -1,0 +1,306 @@
+//! The reference token economy and its on-chain KPI source: their deployment (from the
+//! `economy` section of a deployment config), the epoch's tick and snapshot.
+
+use alloy::primitives::{Address, B256, I256, U256};
+use alloy::sol_types::{SolCall, SolConstructor, SolEvent};
+use serde::{Deserialize, Serialize};
+use zkpolicy_model::ModelCard;
+use zkpolicy_verifier_contract::compile::Compiled;
+use zkpolicy_verifier_contract::economy::{
+    ConstantProductPair, EconomyKpiSource, QuoteToken, StakingVault, TokenEconomy, ZkpToken, ECONOMY_ARTIFACTS, ECONOMY_CONTRACTS,
+};
+
+use super::{ChainError, Client, Deployment, Sent};
+
+/// The economy a deployment creates when its KPIs come from the chain (`"kpi_source":
+/// "onchain"`). Amounts are whole tokens (18 decimals on chain); the deployer seeds the
+/// pool and the treasury.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EconomyConfig {
+    /// The token's initial supply, minted to the deployer.
+    pub supply: u64,
+    /// The pool's initial tokens and quote (the quote is minted: it is a test asset).
+    pub liquidity_tokens: u64,
+    pub liquidity_quote: u64,
+    /// The treasury's quote.
+    pub treasury_quote: u64,
+    /// What the treasury spends a year (treasury_runway's denominator), in quote.
+    pub yearly_spend: u64,
+    /// The price target (price_vs_target's), in quote per token, in millionths.
+    pub target_price_micro: u64,
+    /// The treasury's share of every swap fee, in bps.
+    pub protocol_fee_share_bps: u64,
+    /// Where emission goes (the LP incentive budget); default: the deployer.
+    #[serde(default)]
+    pub incentives: Option<Address>,
+}
+
+impl EconomyConfig {
+    pub fn validate(&self) -> Result<(), ChainError> {
+        let bad = |field: &str, why: &str| Err(ChainError::Config(format!("economy.{field}: {why}")));
+        if self.supply == 0 {
+            return bad("supply", "must be at least 1 token");
+        }
+        if self.liquidity_tokens == 0 || self.liquidity_quote == 0 {
+            return bad("liquidity_tokens", "the pool needs both tokens and quote to price the token");
+        }
+        if self.liquidity_tokens > self.supply {
+            return bad("liquidity_tokens", "is more than the supply");
+        }
+        if self.yearly_spend == 0 {
+            return bad("yearly_spend", "must be positive (it divides the treasury)");
+        }
+        if self.target_price_micro == 0 {
+            return bad("target_price_micro", "must be positive");
+        }
+        if self.protocol_fee_share_bps > 10_000 {
+            return bad("protocol_fee_share_bps", "is at most 10000");
+        }
+        Ok(())
+    }
+}
+
+/// The economy's addresses, in a deployment record.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EconomyRecord {
+    #[serde(serialize_with = "super::deployment::checksummed")]
+    pub token: Address,
+    #[serde(serialize_with = "super::deployment::checksummed")]
+    pub quote: Address,
+    #[serde(serialize_with = "super::deployment::checksummed")]
+    pub economy: Address,
+    #[serde(serialize_with = "super::deployment::checksummed")]
+    pub pair: Address,
+    #[serde(serialize_with = "super::deployment::checksummed")]
+    pub vault: Address,
+    pub gas: u64,
+}
+
+fn tokens(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// What `deploy` does first for an on-chain deployment: the token, quote, economy, pair and
+/// vault, the pool and treasury seeded, and the KPI source over them. Returns the record,
+/// the source's address and the economy's genesis (the controller's must equal it).
+pub fn deploy_economy(
+    client: &Client,
+    model: &ModelCard,
+    config: &EconomyConfig,
+    initial: [u64; 4],
+    epoch_length: u64,
+) -> Result<(EconomyRecord, Address, u64), ChainError> {
+    config.validate()?;
+    if model.inputs().len() != 8 {
+        return Err(ChainError::Config(format!(
+            "kpi_source \"onchain\" computes the default model's eight KPIs, but model {} has {} inputs",
+            model.name(),
+            model.inputs().len()
+        )));
+    }
+    let deployer = client.from()?;
+    let code = |name: &str, args: Vec<u8>| -> Result<Vec<u8>, ChainError> {
+        let i = ECONOMY_CONTRACTS.iter().position(|n| *n == name).unwrap_or_default();
+        let compiled =
+            Compiled::parse_artifact(ECONOMY_ARTIFACTS[i]).map_err(|e| ChainError::Answer(format!("bundled {name} artifact: {e}")))?;
+        Ok([compiled.bytecode, args].concat())
+    };
+    let mut gas = 0;
+    let mut deploy = |name: &str, args: Vec<u8>| -> Result<Address, ChainError> {
+        let sent = client.deploy(&format!("{name} deployment"), code(name, args)?)?;
+        gas += sent.gas;
+        Ok(sent.address.unwrap_or_default())
+    };
+    let token = deploy(
+        "ZkpToken",
+        ZkpToken::constructorCall { admin: deployer, holder: deployer, initialSupply: tokens(config.supply) }.abi_encode(),
+    )?;
+    let quote = deploy("QuoteToken", QuoteToken::constructorCall { owner_: deployer }.abi_encode())?;
+    let economy = deploy(
+        "TokenEconomy",
+        TokenEconomy::constructorCall {
+            token_: token,
+            quote_: quote,
+            incentives_: config.incentives.unwrap_or(deployer),
+            genesis_: 0,
+            epochLength_: epoch_length,
+            initial: initial.map(U256::from),
+        }
+        .abi_encode(),
+    )?;
+    let pair = deploy(
+        "ConstantProductPair",
+        ConstantProductPair::constructorCall {
+            token_: token,
+            quote_: quote,
+            feeSource_: economy,
+            treasury_: economy,
+            protocolShareBps_: U256::from(config.protocol_fee_share_bps),
+        }
+        .abi_encode(),
+    )?;
+    let vault = deploy("StakingVault", StakingVault::constructorCall { token_: token, economy_: economy }.abi_encode())?;
+    let ranges = model.input_ranges();
+    let int = |v: i64| I256::try_from(v).unwrap_or_default();
+    let source = deploy(
+        "EconomyKpiSource",
+        EconomyKpiSource::constructorCall {
+            economy_: economy,
+            pair_: pair,
+            vault_: vault,
+            targetPrice_: U256::from(config.target_price_micro) * U256::from(1_000_000_000_000u64),
+            yearlySpend_: tokens(config.yearly_spend),
+            scaleBits_: std::array::from_fn(|i| model.inputs()[i].scale_bits as u8),
+            lo: std::array::from_fn(|i| int(ranges[i].lo)),
+            hi: std::array::from_fn(|i| int(ranges[i].hi)),
+        }
+        .abi_encode(),
+    )?;
+    let mut send = |what: &str, to: Address, data: Vec<u8>| -> Result<(), ChainError> {
+        gas += client.send(what, to, data)?.gas;
+        Ok(())
+    };
+    let minter =
+        ZkpToken::MINTER_ROLECall::abi_decode_returns(&client.call("role read", token, ZkpToken::MINTER_ROLECall {}.abi_encode())?)
+            .map_err(|e| ChainError::Answer(format!("role read: {e}")))?;
+    send("minter grant", token, ZkpToken::grantRoleCall { role: minter, account: economy }.abi_encode())?;
+    send("quote mint", quote, QuoteToken::mintCall { to: deployer, amount: tokens(config.liquidity_quote) }.abi_encode())?;
+    send("treasury funding", quote, QuoteToken::mintCall { to: economy, amount: tokens(config.treasury_quote) }.abi_encode())?;
+    send("token approval", token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode())?;
+    send("quote approval", quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode())?;
+    let seed = ConstantProductPair::addLiquidityCall {
+        maxToken: tokens(config.liquidity_tokens),
+        maxQuote: tokens(config.liquidity_quote),
+        minShares: U256::from(1u64),
+    };
+    send("pool seeding", pair, seed.abi_encode())?;
+    let genesis =
+        TokenEconomy::genesisCall::abi_decode_returns(&client.call("genesis read", economy, TokenEconomy::genesisCall {}.abi_encode())?)
+            .map_err(|e| ChainError::Answer(format!("genesis read: {e}")))?;
+    Ok((EconomyRecord { token, quote, economy, pair, vault, gas }, source, genesis))
+}
+
+/// Connects the economy to its pair, vault and controller (once, by the deployer).
+pub fn connect(client: &Client, record: &EconomyRecord, controller: Address) -> Result<Sent, ChainError> {
+    let call = TokenEconomy::connectCall { pair_: record.pair, vault_: record.vault, controller_: controller };
+    client.send("economy connection", record.economy, call.abi_encode())
+}
+
+fn economy_of(deployment: &Deployment) -> Result<&EconomyRecord, ChainError> {
+    deployment.economy.as_ref().ok_or_else(|| {
+        ChainError::Config("this deployment has no economy (its KPIs are reporter-posted); deploy with \"kpi_source\": \"onchain\"".into())
+    })
+}
+
+/// What one tick did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ticked {
+    pub tx: String,
+    pub block: u64,
+    pub gas: u64,
+    pub epoch: u64,
+    /// The parameters the tick ran on, and whether it took them from the controller now.
+    pub parameters: Vec<u64>,
+    pub taken: bool,
+    /// Why the controller's parameters were refused, when they were.
+    pub refused: Option<String>,
+    /// Tokens (wei) minted as emission and staking rewards, and bought back and burned.
+    pub emitted: String,
+    pub rewarded: String,
+    pub burned: String,
+}
+
+/// Runs the economy's epoch: takes the controller's parameters and mints, rewards, burns.
+pub fn tick(client: &Client, deployment: &Deployment) -> Result<Ticked, ChainError> {
+    let record = economy_of(deployment)?;
+    let sent = client.send("economy tick", record.economy, TokenEconomy::tickCall {}.abi_encode())?;
+    let mut out = Ticked {
+        tx: sent.tx.to_string(),
+        block: sent.block,
+        gas: sent.gas,
+        epoch: 0,
+        parameters: Vec::new(),
+        taken: false,
+        refused: None,
+        emitted: String::new(),
+        rewarded: String::new(),
+        burned: String::new(),
+    };
+    for log in sent.logs.iter().filter(|l| l.address() == record.economy) {
+        if let Ok(t) = TokenEconomy::ParametersTaken::decode_log_data(log.data()) {
+            out.taken = true;
+            out.parameters = t.values.iter().map(|v| v.saturating_to()).collect();
+        } else if let Ok(r) = TokenEconomy::ParametersRefused::decode_log_data(log.data()) {
+            out.refused = Some(r.reason);
+        } else if let Ok(t) = TokenEconomy::Ticked::decode_log_data(log.data()) {
+            (out.epoch, out.emitted, out.rewarded, out.burned) =
+                (t.epoch, t.emitted.to_string(), t.rewarded.to_string(), t.burned.to_string());
+        }
+    }
+    if out.parameters.is_empty() {
+        let p = TokenEconomy::parametersCall::abi_decode_returns(&client.call(
+            "economy parameters read",
+            record.economy,
+            TokenEconomy::parametersCall {}.abi_encode(),
+        )?)
+        .map_err(|e| ChainError::Answer(format!("economy parameters read: {e}")))?;
+        out.parameters = p.iter().map(|v| v.saturating_to()).collect();
+    }
+    Ok(out)
+}
+
+/// The current epoch's holder set (the last `HoldersSubmitted` of the epoch), or none.
+fn incumbent(client: &Client, deployment: &Deployment, epoch: u64) -> Result<Vec<Address>, ChainError> {
+    let filter = serde_json::json!([{
+        "address": deployment.kpi_source.to_string(),
+        "fromBlock": format!("0x{:x}", deployment.block),
+        "toBlock": "latest",
+        "topics": [EconomyKpiSource::HoldersSubmitted::SIGNATURE_HASH.to_string(), B256::from(U256::from(epoch)).to_string()],
+    }]);
+    let logs = client.request("eth_getLogs", filter)?;
+    let last = logs.as_array().and_then(|l| l.last()).cloned();
+    let Some(log) = last else { return Ok(Vec::new()) };
+    let data = log["data"].as_str().ok_or_else(|| ChainError::Answer("a HoldersSubmitted log without data".into()))?;
+    let bytes = hex::decode(data.trim_start_matches("0x")).map_err(|e| ChainError::Answer(format!("HoldersSubmitted data: {e}")))?;
+    let event = <(alloy::sol_types::sol_data::Array<alloy::sol_types::sol_data::Address>, alloy::sol_types::sol_data::Uint<256>) as alloy::sol_types::SolType>::abi_decode_params(&bytes)
+        .map_err(|e| ChainError::Answer(format!("HoldersSubmitted data: {e}")))?;
+    Ok(event.0)
+}
+
+/// What one on-chain snapshot recorded.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    pub tx: String,
+    pub block: u64,
+    pub gas: u64,
+    pub epoch: u64,
+    /// The quantized KPIs, in model input order.
+    pub kpis: Vec<i64>,
+    /// The holder set whose holdings gave holder_concentration (empty: carried over).
+    pub holders: Vec<String>,
+}
+
+/// Takes the current epoch's KPI snapshot on chain (anyone may), with the epoch's holder set.
+pub fn take_snapshot(client: &Client, deployment: &Deployment) -> Result<Snapshot, ChainError> {
+    economy_of(deployment)?;
+    let epoch = super::current_epoch(client, deployment)?;
+    let holders = incumbent(client, deployment, epoch)?;
+    let call = EconomyKpiSource::takeSnapshotCall { incumbent: holders.clone() };
+    let sent = client.send("KPI snapshot", deployment.kpi_source, call.abi_encode())?;
+    let taken = sent
+        .logs
+        .iter()
+        .filter(|l| l.address() == deployment.kpi_source)
+        .find_map(|l| EconomyKpiSource::SnapshotTaken::decode_log_data(l.data()).ok())
+        .ok_or_else(|| ChainError::Answer("the snapshot's receipt has no SnapshotTaken event".into()))?;
+    Ok(Snapshot {
+        tx: sent.tx.to_string(),
+        block: sent.block,
+        gas: sent.gas,
+        epoch: taken.epoch,
+        kpis: taken.kpis.iter().map(|v| i64::try_from(*v).unwrap_or_default()).collect(),
+        holders: holders.iter().map(|a| a.to_checksum(None)).collect(),
+    })
+}

@@ -1,0 +1,81 @@
+use std::process::ExitCode;
+
+use clap::Args;
+use serde_json::json;
+use zkpolicy_prover::chain::economy;
+
+use super::common::{print_json, DeploymentArgs};
+
+/// Run the economy's epoch: it takes the controller's parameters, then mints emission and
+/// staking rewards and buys back and burns by them (anyone may, once per epoch).
+///
+/// Only for deployments whose KPIs are computed on chain (`"kpi_source": "onchain"`).
+/// When the economy cannot use the controller's parameters (unreadable, wrong length,
+/// out of its range) it says why and runs on the ones it had.
+///
+/// Examples:
+///   zkpolicy tick --deployment deployment.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct TickArgs {
+    #[command(flatten)]
+    target: DeploymentArgs,
+}
+
+impl TickArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let (client, deployment) = self.target.connect()?;
+        let ticked = economy::tick(&client, &deployment)?;
+        if self.target.json {
+            print_json(&json!({ "parameter_names": deployment.parameters, "result": ticked }))?;
+        } else {
+            println!("epoch {} ticked: tx {} in block {}, {} gas", ticked.epoch, ticked.tx, ticked.block, ticked.gas);
+            match &ticked.refused {
+                Some(reason) => println!("  the controller's parameters were refused ({reason}); the economy ran on the ones it had"),
+                None => println!("  took the controller's parameters"),
+            }
+            for (name, value) in deployment.parameters.iter().zip(&ticked.parameters) {
+                println!("  {name:<22} {value}");
+            }
+            println!("  emitted {} wei, rewarded {} wei, burned {} wei", ticked.emitted, ticked.rewarded, ticked.burned);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Take the current epoch's KPI snapshot on chain: the KPI source computes the KPIs from
+/// the economy's state (anyone may, once per epoch).
+///
+/// The epoch's holder set for holder_concentration is found in the source's
+/// HoldersSubmitted log. Then `zkpolicy prove --deployment ... --epoch N` proves on
+/// exactly this snapshot.
+///
+/// Examples:
+///   zkpolicy snapshot --deployment deployment.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    target: DeploymentArgs,
+}
+
+impl SnapshotArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let (client, deployment) = self.target.connect()?;
+        let statement = self.target.statement.load()?;
+        let snapshot = economy::take_snapshot(&client, &deployment)?;
+        if self.target.json {
+            print_json(&json!({ "snapshot": snapshot }))?;
+        } else {
+            println!("epoch {} snapshot: tx {} in block {}, {} gas", snapshot.epoch, snapshot.tx, snapshot.block, snapshot.gas);
+            for (spec, q) in statement.card().inputs().iter().zip(&snapshot.kpis) {
+                let value = *q as f64 / (1u64 << spec.scale_bits) as f64;
+                println!("  {:<24} {value:>8.4} {}  (quantized {q})", spec.name, spec.unit);
+            }
+            if snapshot.holders.is_empty() {
+                println!("  no holder set this epoch: holder_concentration carried over");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
