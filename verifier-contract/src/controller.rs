@@ -230,6 +230,9 @@ pub fn revert_reason(data: &[u8]) -> String {
         };
         return format!("{name}: {meaning}");
     }
+    if let Some(reason) = crate::economy::revert_reason(data) {
+        return reason;
+    }
     if let Ok(e) = <alloy_sol_types::Revert as alloy_sol_types::SolError>::abi_decode(data) {
         return format!("\"{}\"", e.reason);
     }

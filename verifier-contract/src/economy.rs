@@ -109,6 +109,36 @@ sol! {
     }
 }
 
+/// The economy's and the on-chain KPI source's custom errors in words, like
+/// [`crate::controller::revert_reason`] (which falls back to this).
+pub fn revert_reason(data: &[u8]) -> Option<String> {
+    use alloy_sol_types::SolInterface;
+    use EconomyKpiSource::EconomyKpiSourceErrors as S;
+    use TokenEconomy::TokenEconomyErrors as E;
+    if let Ok(e) = S::abi_decode(data) {
+        return Some(match e {
+            S::AlreadyTaken(e) => format!("AlreadyTaken: epoch {}'s snapshot is already taken", e.epoch),
+            S::NotStarted(_) => "NotStarted: epoch 1 has not begun".into(),
+            S::BadRange(e) => format!("BadRange: KPI {}'s range does not fit int16", e.index),
+            S::BadHolders(e) => format!("BadHolders: {}", e.reason),
+            S::NotBetter(e) => {
+                format!("NotBetter: the set holds {} wei, the epoch's incumbent {} (it must hold more)", e.holdings, e.incumbent)
+            }
+            S::WrongIncumbent(_) => "WrongIncumbent: that is not the epoch's incumbent holder set".into(),
+        });
+    }
+    if let Ok(e) = E::abi_decode(data) {
+        return Some(match e {
+            E::AlreadyTicked(e) => format!("AlreadyTicked: epoch {} has ticked", e.epoch),
+            E::NotStarted(_) => "NotStarted: epoch 1 has not begun".into(),
+            E::AlreadyConnected(_) => "AlreadyConnected: the economy is connected".into(),
+            E::NotDeployer(_) => "NotDeployer: only the deployer connects the economy".into(),
+            E::BadParameter(e) => format!("BadParameter: parameter {} = {} is outside the economy's range", e.index, e.value),
+        });
+    }
+    None
+}
+
 pub const TOKEN_SOURCE: &str = include_str!("../contracts/economy/ZkpToken.sol");
 pub const QUOTE_SOURCE: &str = include_str!("../contracts/economy/QuoteToken.sol");
 pub const VAULT_SOURCE: &str = include_str!("../contracts/economy/StakingVault.sol");

@@ -31,7 +31,8 @@ pub struct EconomyConfig {
     pub target_price_micro: u64,
     /// The treasury's share of every swap fee, in bps.
     pub protocol_fee_share_bps: u64,
-    /// Where emission goes (the LP incentive budget); default: the deployer.
+    /// Where emission goes (the LP incentive budget); default: the economy's treasury,
+    /// which then holds it.
     #[serde(default)]
     pub incentives: Option<Address>,
 }
@@ -123,7 +124,7 @@ pub fn deploy_economy(
         TokenEconomy::constructorCall {
             token_: token,
             quote_: quote,
-            incentives_: config.incentives.unwrap_or(deployer),
+            incentives_: config.incentives.unwrap_or(Address::ZERO),
             genesis_: 0,
             epochLength_: epoch_length,
             initial: initial.map(U256::from),
@@ -302,5 +303,42 @@ pub fn take_snapshot(client: &Client, deployment: &Deployment) -> Result<Snapsho
         epoch: taken.epoch,
         kpis: taken.kpis.iter().map(|v| i64::try_from(*v).unwrap_or_default()).collect(),
         holders: holders.iter().map(|a| a.to_checksum(None)).collect(),
+    })
+}
+
+/// What a holder-set submission did.
+#[derive(Clone, Debug, Serialize)]
+pub struct HoldersSubmitted {
+    pub tx: String,
+    pub block: u64,
+    pub gas: u64,
+    pub epoch: u64,
+    /// The set's balance plus stake (wei), which the next candidate must exceed.
+    pub holdings: String,
+    /// The set it replaced (empty: none this epoch).
+    pub replaced: Vec<String>,
+}
+
+/// Submits a candidate top-holder set for the current epoch (anyone may); it must hold
+/// more, as both stand now, than the epoch's incumbent, found in the source's log.
+pub fn submit_holders(client: &Client, deployment: &Deployment, holders: &[Address]) -> Result<HoldersSubmitted, ChainError> {
+    economy_of(deployment)?;
+    let epoch = super::current_epoch(client, deployment)?;
+    let standing = incumbent(client, deployment, epoch)?;
+    let call = EconomyKpiSource::submitHoldersCall { holders: holders.to_vec(), incumbent: standing.clone() };
+    let sent = client.send("holder set", deployment.kpi_source, call.abi_encode())?;
+    let event = sent
+        .logs
+        .iter()
+        .filter(|l| l.address() == deployment.kpi_source)
+        .find_map(|l| EconomyKpiSource::HoldersSubmitted::decode_log_data(l.data()).ok())
+        .ok_or_else(|| ChainError::Answer("the holder set's receipt has no HoldersSubmitted event".into()))?;
+    Ok(HoldersSubmitted {
+        tx: sent.tx.to_string(),
+        block: sent.block,
+        gas: sent.gas,
+        epoch,
+        holdings: event.holdings.to_string(),
+        replaced: standing.iter().map(|a| a.to_checksum(None)).collect(),
     })
 }

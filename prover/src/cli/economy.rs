@@ -79,3 +79,48 @@ impl SnapshotArgs {
         Ok(ExitCode::SUCCESS)
     }
 }
+
+/// Submit a candidate top-holder set for holder_concentration (anyone may, during the epoch).
+///
+/// Up to ten distinct holders, none of them a protocol contract (pair, vault, economy,
+/// LP incentive budget). The set replaces the epoch's incumbent only if their balance
+/// plus stake exceeds the incumbent's as both stand now (NotBetter otherwise), so honest
+/// watchers drive the KPI to the true top ten; the snapshot then uses the smaller of the
+/// set's holdings at submission and at the snapshot.
+///
+/// Examples:
+///   zkpolicy submit-holders --deployment deployment.json --holders 0xabc…,0xdef…
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct SubmitHoldersArgs {
+    /// Comma-separated holder addresses (at most ten).
+    #[arg(long, value_name = "ADDRESS,...", value_delimiter = ',', required = true)]
+    holders: Vec<String>,
+
+    #[command(flatten)]
+    target: DeploymentArgs,
+}
+
+impl SubmitHoldersArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let holders = self
+            .holders
+            .iter()
+            .map(|h| h.trim().parse().map_err(|_| anyhow::anyhow!("--holders: {h:?} is not an address")))
+            .collect::<anyhow::Result<Vec<alloy::primitives::Address>>>()?;
+        let (client, deployment) = self.target.connect()?;
+        let done = economy::submit_holders(&client, &deployment, &holders)?;
+        if self.target.json {
+            print_json(&json!({ "result": done }))?;
+        } else {
+            println!(
+                "holder set for epoch {}: {} wei held; tx {} in block {}, {} gas",
+                done.epoch, done.holdings, done.tx, done.block, done.gas
+            );
+            if !done.replaced.is_empty() {
+                println!("  replaced the set {}", done.replaced.join(", "));
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -721,7 +721,24 @@ fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
         let ticked = stdout_json(&chain(&["tick", "--deployment", "d.json"]).success());
         assert_eq!(ticked["result"]["taken"], true, "round {round}: {ticked}");
         assert_eq!(ints(&ticked["result"]["parameters"]), expected, "round {round}: the economy runs on the controller's parameters");
+        if round == 0 {
+            // The deployer holds 96 % of the supply: a watcher names it; smaller sets and
+            // protocol contracts are refused by name.
+            let deployer = DEV_KEYS[0].parse::<PrivateKeySigner>().expect("key").address().to_checksum(None);
+            let accepted = stdout_json(&chain(&["submit-holders", "--deployment", "d.json", "--holders", &deployer]).success());
+            assert_eq!(accepted["result"]["holdings"], "960000000000000000000000000");
+            let other = DEV_KEYS[1].parse::<PrivateKeySigner>().expect("key").address().to_checksum(None);
+            chain(&["submit-holders", "--deployment", "d.json", "--holders", &other])
+                .code(1)
+                .stderr(predicates::str::contains("NotBetter"));
+            let pair = deployed["deployment"]["economy"]["pair"].as_str().expect("pair").to_string();
+            chain(&["submit-holders", "--deployment", "d.json", "--holders", &pair])
+                .code(1)
+                .stderr(predicates::str::contains("BadHolders: a protocol address is not a holder"));
+        }
         let snapshot = stdout_json(&chain(&["snapshot", "--deployment", "d.json"]).success());
+        // holder_concentration (0.96, 8 scale bits), carried over after the first epoch.
+        assert_eq!(snapshot["snapshot"]["kpis"][4], 246, "round {round}: {snapshot}");
         let epoch = snapshot["snapshot"]["epoch"].as_u64().expect("epoch").to_string();
         zkpolicy(d).args(["prove", "--deployment", "d.json", "--epoch", &epoch, "--out", "p.json", "--rpc", &node.url]).assert().success();
         let proof: Value = serde_json::from_slice(&std::fs::read(d.join("p.json")).expect("proof")).expect("json");

@@ -79,7 +79,9 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
         uint64 epochLength_,
         uint256[4] memory initial
     ) {
-        (token, quote, incentives, deployer) = (token_, quote_, incentives_, msg.sender);
+        (token, quote, deployer) = (token_, quote_, msg.sender);
+        // Without a distributor, the treasury holds the LP incentive budget.
+        incentives = incentives_ == address(0) ? address(this) : incentives_;
         genesis = genesis_ == 0 ? uint64(block.timestamp) : genesis_;
         epochLength = epochLength_;
         for (uint256 i = 0; i < 4; i++) {
