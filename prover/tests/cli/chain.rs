@@ -263,6 +263,36 @@ fn chain_commands_name_an_unreachable_node_a_missing_key_and_bad_files() {
         .stderr(predicates::str::contains("cannot reach"))
         .stderr(no_secret());
 
+    // Every other chain command, in text and in JSON: exit 2, the node named, no secret
+    // on either stream.
+    let others: [&[&str]; 12] = [
+        &["tick", "--deployment", "deployment.json"],
+        &["snapshot", "--deployment", "deployment.json"],
+        &["submit-holders", "--deployment", "deployment.json", "--holders", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+        &["prove", "--deployment", "deployment.json", "--epoch", "1", "--out", "p.json"],
+        &["execute", "--deployment", "deployment.json", "--epoch", "1"],
+        &["pause", "--deployment", "deployment.json"],
+        &["unpause", "--deployment", "deployment.json"],
+        &["govern", "schedule", "--mode", "advisory", "--deployment", "deployment.json"],
+        &["govern", "execute", "--mode", "advisory", "--deployment", "deployment.json"],
+        &["govern", "cancel", "--mode", "advisory", "--deployment", "deployment.json"],
+        &["audit", "--deployment", "deployment.json"],
+        &["submit", "--deployment", "deployment.json", "--proof", "missing.json"],
+    ];
+    for args in others {
+        for json in [false, true] {
+            let mut cmd = zkpolicy(d);
+            cmd.args(args).args(["--rpc", dead]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[1]);
+            if json {
+                cmd.arg("--json");
+            }
+            let out = cmd.assert().code(2).stderr(no_secret()).stdout(no_secret());
+            if json {
+                assert_eq!(stdout_json(&out)["error"]["kind"], "input", "{args:?}");
+            }
+        }
+    }
+
     // No key: the variable is named. A malformed key: its value is never echoed.
     zkpolicy(d)
         .args(commands[0])
