@@ -138,3 +138,16 @@ fn unique() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
+
+/// The committed artifact files (`<name>.json`, pretty JSON) of `names` from a fresh compile.
+pub fn render_artifacts(names: &[&str], compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
+    names
+        .iter()
+        .map(|name| {
+            let c = compiled.get(*name).ok_or_else(|| CompileError::Output(format!("no {name} in the compiler output")))?;
+            let text =
+                serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new())).map_err(|e| CompileError::Output(e.to_string()))?;
+            Ok((format!("{name}.json"), format!("{text}\n")))
+        })
+        .collect()
+}

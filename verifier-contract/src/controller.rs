@@ -142,15 +142,7 @@ pub fn artifacts_dir() -> std::path::PathBuf {
 
 /// The artifact files (name, pretty JSON) of the deployed contracts from a fresh compile.
 pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
-    DEPLOYED_CONTRACTS
-        .iter()
-        .map(|name| {
-            let c = compiled.get(*name).ok_or_else(|| CompileError::Output(format!("no {name} in the compiler output")))?;
-            let text =
-                serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new())).map_err(|e| CompileError::Output(e.to_string()))?;
-            Ok((format!("{name}.json"), format!("{text}\n")))
-        })
-        .collect()
+    compile::render_artifacts(&DEPLOYED_CONTRACTS, compiled)
 }
 
 /// Compiles the controller, the reporter KPI source and the test doubles.

@@ -163,15 +163,7 @@ pub const ECONOMY_ARTIFACTS: [&str; 6] = [
 
 /// The artifact files (name, pretty JSON) of the economy's contracts from a fresh compile.
 pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
-    ECONOMY_CONTRACTS
-        .iter()
-        .map(|name| {
-            let c = compiled.get(*name).ok_or_else(|| CompileError::Output(format!("no {name} in the compiler output")))?;
-            let text =
-                serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new())).map_err(|e| CompileError::Output(e.to_string()))?;
-            Ok((format!("{name}.json"), format!("{text}\n")))
-        })
-        .collect()
+    compile::render_artifacts(&ECONOMY_CONTRACTS, compiled)
 }
 
 /// Compiles the economy's contracts (OpenZeppelin from `dir`'s `node_modules`).
