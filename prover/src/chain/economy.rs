@@ -103,9 +103,12 @@ pub fn deploy_economy(
     }
     let deployer = client.from()?;
     let code = |name: &str, args: Vec<u8>| -> Result<Vec<u8>, ChainError> {
-        let i = ECONOMY_CONTRACTS.iter().position(|n| *n == name).unwrap_or_default();
-        let compiled =
-            Compiled::parse_artifact(ECONOMY_ARTIFACTS[i]).map_err(|e| ChainError::Answer(format!("bundled {name} artifact: {e}")))?;
+        let artifact = ECONOMY_CONTRACTS
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| ECONOMY_ARTIFACTS[i])
+            .ok_or_else(|| ChainError::Answer(format!("no bundled {name} artifact")))?;
+        let compiled = Compiled::parse_artifact(artifact).map_err(|e| ChainError::Answer(format!("bundled {name} artifact: {e}")))?;
         Ok([compiled.bytecode, args].concat())
     };
     let mut gas = 0;
