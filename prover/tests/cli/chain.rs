@@ -654,24 +654,20 @@ fn pause_unpause_and_timelocked_governance_on_a_local_node() {
     chain(&["govern", "schedule", "--mode", "advisory", "--guardian", "0x0000000000000000000000000000000000000001"], DEV_KEYS[0]).code(2);
 }
 
-/// The README's chain walk-through, exactly as written, on the test node: deploy; epoch 1;
-/// the clock moved a day and epoch 2; timelocked mode through governance, epoch 3 queued
-/// and executed after its delay; pause, unpause, a scheduled and cancelled change; audit.
-#[test]
-fn the_readme_chain_walkthrough_runs_as_written() {
-    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let node = LocalNode::start();
+/// Runs the README's ```sh block after `<!-- walkthrough:NAME` exactly as written, with
+/// bash from a checkout-shaped directory, the built `zkpolicy` first on the PATH and the
+/// test node as the RPC; returns the directory and stdout.
+fn run_readme_block(name: &str, node: &LocalNode) -> (tempfile::TempDir, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     let block = readme
-        .split("<!-- walkthrough:chain")
+        .split(&format!("<!-- walkthrough:{name}"))
         .nth(1)
         .and_then(|rest| rest.split("```sh\n").nth(1))
         .and_then(|rest| rest.split("\n```").next())
-        .expect("the README's chain walk-through block");
+        .unwrap_or_else(|| panic!("the README's {name} walk-through block"));
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    // Run from a checkout's root, as the README says.
     for linked in ["models", "verifier-contract"] {
         std::os::unix::fs::symlink(root.join(linked).canonicalize().expect(linked), d.join(linked)).expect("symlink");
     }
@@ -687,9 +683,20 @@ fn the_readme_chain_walkthrough_runs_as_written() {
         .env_remove("ZKPOLICY_KEYSTORE_PASSWORD")
         .output()
         .expect("bash runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the walk-through failed:\n{stdout}\n{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "the {name} walk-through failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    (dir, stdout)
+}
+
+/// The README's chain walk-through, exactly as written, on the test node: deploy; epoch 1;
+/// the clock moved a day and epoch 2; timelocked mode through governance, epoch 3 queued
+/// and executed after its delay; pause, unpause, a scheduled and cancelled change; audit.
+#[test]
+fn the_readme_chain_walkthrough_runs_as_written() {
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let node = LocalNode::start();
+    let (dir, stdout) = run_readme_block("chain", &node);
+    let d = dir.path();
     for step in [
         "epoch 1 accepted (autonomous mode)",
         "epoch 2 accepted (autonomous mode)",
@@ -789,4 +796,22 @@ fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
     chain(&["commit-kpis", "--deployment", "d.json", "--kpis", sample.to_str().expect("utf-8"), "--epoch", "4"])
         .code(2)
         .stderr(predicates::str::contains("computed on chain, and nobody posts them"));
+}
+
+/// The README's on-chain block, exactly as written: deploy with the economy, tick, a
+/// holder set, the on-chain snapshot, a proof on it, and the submission.
+#[test]
+fn the_readme_onchain_walkthrough_runs_as_written() {
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let node = LocalNode::start();
+    let (_dir, stdout) = run_readme_block("onchain", &node);
+    for step in [
+        "epoch 1 ticked",
+        "holder set for epoch 1: 960000000000000000000000000 wei held",
+        "(quantized 246)",
+        "epoch 1 accepted (autonomous mode)",
+        "KPIs computed on chain from the economy's state",
+    ] {
+        assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");
+    }
 }
