@@ -263,14 +263,12 @@ fn incumbent(client: &Client, deployment: &Deployment, epoch: u64) -> Result<Vec
         "toBlock": "latest",
         "topics": [EconomyKpiSource::HoldersSubmitted::SIGNATURE_HASH.to_string(), B256::from(U256::from(epoch)).to_string()],
     }]);
-    let logs = client.request("eth_getLogs", filter)?;
-    let last = logs.as_array().and_then(|l| l.last()).cloned();
-    let Some(log) = last else { return Ok(Vec::new()) };
-    let data = log["data"].as_str().ok_or_else(|| ChainError::Answer("a HoldersSubmitted log without data".into()))?;
-    let bytes = hex::decode(data.trim_start_matches("0x")).map_err(|e| ChainError::Answer(format!("HoldersSubmitted data: {e}")))?;
-    let event = <(alloy::sol_types::sol_data::Array<alloy::sol_types::sol_data::Address>, alloy::sol_types::sol_data::Uint<256>) as alloy::sol_types::SolType>::abi_decode_params(&bytes)
-        .map_err(|e| ChainError::Answer(format!("HoldersSubmitted data: {e}")))?;
-    Ok(event.0)
+    let logs: Vec<alloy::rpc::types::Log> = serde_json::from_value(client.request("eth_getLogs", filter)?)
+        .map_err(|e| ChainError::Answer(format!("HoldersSubmitted logs: {e}")))?;
+    let Some(log) = logs.last() else { return Ok(Vec::new()) };
+    let event = EconomyKpiSource::HoldersSubmitted::decode_log_data(log.data())
+        .map_err(|e| ChainError::Answer(format!("HoldersSubmitted log: {e}")))?;
+    Ok(event.holders)
 }
 
 /// What one on-chain snapshot recorded.

@@ -306,10 +306,16 @@ pub struct DeploymentArgs {
 impl DeploymentArgs {
     /// The signing client and the deployment record, checked against the model and the chain.
     pub fn connect(&self) -> anyhow::Result<(Client, Deployment)> {
+        let (_, client, deployment) = self.connect_statement()?;
+        Ok((client, deployment))
+    }
+
+    /// [`DeploymentArgs::connect`], keeping the statement it loaded.
+    pub fn connect_statement(&self) -> anyhow::Result<(Statement, Client, Deployment)> {
         let statement = self.statement.load()?;
         let client = self.sender.connect()?;
         let deployment = load_deployment(&self.deployment, statement.card(), &client)?;
-        Ok((client, deployment))
+        Ok((statement, client, deployment))
     }
 }
 

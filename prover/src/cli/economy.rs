@@ -61,8 +61,7 @@ pub struct SnapshotArgs {
 
 impl SnapshotArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let (client, deployment) = self.target.connect()?;
-        let statement = self.target.statement.load()?;
+        let (statement, client, deployment) = self.target.connect_statement()?;
         let snapshot = economy::take_snapshot(&client, &deployment)?;
         if self.target.json {
             print_json(&json!({ "snapshot": snapshot }))?;
