@@ -6,7 +6,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_benches::{setup, MODELS};
-use zkpolicy_model::QuantizedKpis;
+use zkpolicy_model::Observation;
 use zkpolicy_prover::proof::{self, BatchJob};
 use zkpolicy_prover::{evm, keys};
 use zkpolicy_verifier_contract::compile;
@@ -14,7 +14,7 @@ use zkpolicy_verifier_contract::compile;
 fn proving(c: &mut Criterion) {
     for name in MODELS {
         let s = setup(name).expect("bundled model sets up");
-        let kpis = QuantizedKpis::random(s.circuit.model(), &mut ChaCha20Rng::seed_from_u64(1));
+        let kpis = Observation::random(s.circuit.model(), &mut ChaCha20Rng::seed_from_u64(1));
         let mut group = c.benchmark_group(name);
         group.sample_size(10);
         group.bench_function("keygen", |b| b.iter(|| keys::keygen(&s.params, &s.circuit).expect("keygen")));
@@ -31,7 +31,7 @@ fn proving(c: &mut Criterion) {
         for parallel in [1usize, 2, 4] {
             let mut rng = ChaCha20Rng::seed_from_u64(3);
             let jobs: Vec<BatchJob> =
-                (0..parallel as u64).map(|epoch| BatchJob { epoch, kpis: QuantizedKpis::random(s.circuit.model(), &mut rng) }).collect();
+                (0..parallel as u64).map(|epoch| BatchJob { epoch, input: Observation::random(s.circuit.model(), &mut rng) }).collect();
             group.throughput(Throughput::Elements(parallel as u64));
             group.bench_with_input(BenchmarkId::new("batch", parallel), &jobs, |b, jobs| {
                 b.iter(|| proof::prove_batch(&s.params, &s.pk, &s.circuit, jobs, &|| {}))

@@ -180,6 +180,7 @@ impl Context {
                             self.model.card(),
                             public.epoch,
                             public.kpis.to_vec(),
+                            public.parameters.clone(),
                             public.outputs.clone(),
                         );
                         again.map_err(|e| format!("an accepted claim fails the encoding rule: {e}"))?;

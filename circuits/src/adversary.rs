@@ -22,7 +22,7 @@ use halo2_proofs::plonk::{
     Selector,
 };
 
-use zkpolicy_model::{infer, QuantizedKpis};
+use zkpolicy_model::{infer, Observation, QuantizedKpis};
 
 use crate::chips::compare::{CompareMode, CompareWitness};
 use crate::chips::requantize::RequantizeWitness;
@@ -390,8 +390,9 @@ impl WitnessSource for RandomLie {
 fn sites(circuit: &PolicyCircuit) -> Vec<Site> {
     let placement = circuit.placement();
     let last = placement.layers.len().saturating_sub(1);
-    let mut out: Vec<Site> =
-        (0..placement.kpis.len()).flat_map(|i| [Site::Compare(CompareSite::KpiMax(i)), Site::Compare(CompareSite::KpiMin(i))]).collect();
+    let mut out: Vec<Site> = (0..placement.inputs.len())
+        .flat_map(|i| [Site::Compare(CompareSite::InputMax(i)), Site::Compare(CompareSite::InputMin(i))])
+        .collect();
     for (l, layer) in placement.layers.iter().enumerate() {
         for j in 0..layer.len() {
             out.push(Site::Requantize(l, j));
@@ -415,8 +416,8 @@ pub fn campaign(circuit: &PolicyCircuit, epoch: u64, count: usize, seed: u64) ->
     use rand::{Rng, SeedableRng};
 
     let model = circuit.model();
-    let kpis = circuit.kpis().ok_or_else(|| CircuitError::Adversary("the circuit carries no KPIs".into()))?;
-    let public = PublicInputs::honest(model, epoch, kpis)?;
+    let input = circuit.input().ok_or_else(|| CircuitError::Adversary("the circuit carries no input".into()))?;
+    let public = PublicInputs::honest(model, epoch, input)?;
     let synthesis = |e: Error| CircuitError::Adversary(format!("synthesis failed: {e}"));
     let honest = run(circuit, public.to_instance(), &[]).map_err(synthesis)?;
     if !honest.accepted() {
@@ -426,7 +427,7 @@ pub fn campaign(circuit: &PolicyCircuit, epoch: u64, count: usize, seed: u64) ->
     let advice = columns(circuit);
     let acc = advice.acc.index();
     let public_cells: Vec<CellRef> = placement
-        .kpis
+        .inputs
         .iter()
         .map(|k| k.input)
         .chain(placement.layers.last().into_iter().flatten().map(|n| n.output()))
@@ -477,8 +478,13 @@ pub fn campaign(circuit: &PolicyCircuit, epoch: u64, count: usize, seed: u64) ->
         // Accepted: the claim must be a valid statement whose outputs are the reference's.
         let claimed: Option<Vec<i64>> = instance[1..].iter().map(to_i64).collect();
         let holds = claimed.is_some_and(|c| {
-            let (k, y) = c.split_at(placement.kpis.len());
-            QuantizedKpis::new(model, k.to_vec()).ok().and_then(|k| infer(model, &k).ok()).is_some_and(|t| t.outputs == y)
+            let (x, y) = c.split_at(placement.inputs.len());
+            let (k, p) = x.split_at(model.card().inputs().len());
+            QuantizedKpis::new(model, k.to_vec())
+                .and_then(|k| Observation::new(model, k, p.to_vec()))
+                .ok()
+                .and_then(|input| infer(model, &input).ok())
+                .is_some_and(|t| t.outputs == y)
         });
         if holds {
             report.accepted += 1;

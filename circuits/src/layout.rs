@@ -77,10 +77,11 @@ pub enum Objective {
     ProverTime,
 }
 
-/// Where one KPI's range check sits: the KPI (a copy of its instance) in `acc[input]`,
-/// `max(kpi, lo)` on row `max` and `min(·, hi)` on row `min`, which must equal the KPI.
+/// Where one network input's range check sits (a KPI, or a parameter after the KPIs): the
+/// input (a copy of its instance) in `acc[input]`, `max(x, lo)` on row `max` and
+/// `min(·, hi)` on row `min`, which must equal the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KpiRows {
+pub struct InputRows {
     pub input: usize,
     pub max: usize,
     pub min: usize,
@@ -109,7 +110,7 @@ impl NeuronRows {
 /// tests that must name the cell or row they tamper with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placement {
-    pub kpis: Vec<KpiRows>,
+    pub inputs: Vec<InputRows>,
     /// `layers[l][j]`: neuron `j` of layer `l`.
     pub layers: Vec<Vec<NeuronRows>>,
     /// Rows used, the trailing high limb of the last comparison included.
@@ -119,11 +120,11 @@ pub struct Placement {
 /// Places layer widths `dims` (inputs first) at `lanes` multiply-accumulates per dot row.
 pub fn place(dims: &[usize], lanes: usize) -> Placement {
     let mut row = 0;
-    let kpis = (0..dims[0])
+    let inputs = (0..dims[0])
         .map(|_| {
             let at = row;
             row += INPUT_ROWS;
-            KpiRows { input: at, max: at + 1, min: at + 3 }
+            InputRows { input: at, max: at + 1, min: at + 3 }
         })
         .collect();
     let last = dims.len().saturating_sub(2);
@@ -144,7 +145,7 @@ pub fn place(dims: &[usize], lanes: usize) -> Placement {
                 .collect()
         })
         .collect();
-    Placement { kpis, layers, rows: row + 1 }
+    Placement { inputs, layers, rows: row + 1 }
 }
 
 /// Rows the layout needs for layer widths `dims` at `lanes` per dot row.

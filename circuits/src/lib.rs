@@ -12,7 +12,7 @@
 //! | `weight[0..W]` | fixed | weights; `weight[0]` also bias, `2^shift` or a threshold |
 //! | `op_a`, `op_b` | fixed | which gate is on: `op_a ∈ {0, dot, bias, requantize}`, `op_b ∈ {0, max, min}` |
 //! | `range_tag` | fixed | bit width the limb on that row is checked to (0 forces 0) |
-//! | `instance` | instance | `[epoch, kpis…, outputs…]` |
+//! | `instance` | instance | `[epoch, kpis…, parameters…, outputs…]` |
 
 pub mod adversary;
 pub mod chips;

@@ -1,4 +1,4 @@
-//! The policy circuit: KPI range checks, then each dense layer, then the clamp.
+//! The policy circuit: input range checks, then each dense layer, then the clamp.
 //!
 //! Public instances, one column, in this order (no rotated instance queries):
 //!
@@ -6,7 +6,11 @@
 //! |---|---|
 //! | 0 | epoch |
 //! | 1 ..= n | quantized KPIs, model input order |
-//! | n + 1 ..= n + m | outputs, model output order |
+//! | n + 1 ..= n + p | the controller's parameters, output order (`p` is 0 or `m`) |
+//! | n + p + 1 ..= n + p + m | outputs, model output order |
+//!
+//! Parameters are network inputs like KPIs, range-checked against their declared
+//! ranges the same way.
 //!
 //! Signed values are encoded as field elements (`r − |v|` when negative). The
 //! epoch takes part in no gate: it is bound by the transcript, which absorbs
@@ -17,7 +21,7 @@ use std::sync::Arc;
 
 use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
-use zkpolicy_model::{infer, Model, ModelCard, QuantizedKpis};
+use zkpolicy_model::{infer, Model, ModelCard, Observation, QuantizedKpis};
 
 use crate::chips::compare::CompareMode;
 use crate::chips::poseidon::Word;
@@ -60,23 +64,34 @@ pub struct PublicInputs {
     pub epoch: u64,
     /// Validated where they were read (the model's ranges); never re-checked as raw integers.
     pub kpis: QuantizedKpis,
+    /// The controller's parameters, for a model that reads them (else empty); checked like the KPIs.
+    pub parameters: Vec<i64>,
     pub outputs: Vec<i64>,
 }
 
 impl PublicInputs {
-    /// The honest public inputs: the reference outputs on `kpis`.
-    pub fn honest(model: &Model, epoch: u64, kpis: &QuantizedKpis) -> Result<Self, CircuitError> {
-        let trace = infer(model, kpis)?;
-        Ok(Self { epoch, kpis: kpis.clone(), outputs: trace.outputs })
+    /// The honest public inputs: the reference outputs on `input`.
+    pub fn honest(model: &Model, epoch: u64, input: impl Into<Observation>) -> Result<Self, CircuitError> {
+        let input: Observation = input.into();
+        let trace = infer(model, &input)?;
+        Ok(Self { epoch, kpis: input.kpis().clone(), parameters: input.parameters().to_vec(), outputs: trace.outputs })
     }
 
     /// Claimed public inputs, accepted only where the circuit could prove them: every KPI
-    /// inside its declared quantized range and every output inside its declared bounds.
+    /// and parameter inside its declared range and every output inside its declared bounds.
     /// Within those ranges (all well inside `i64`) the field encoding is one-to-one, so a
     /// value and its alias mod `r` can never both be claimed.
-    pub fn checked(card: &(impl AsRef<ModelCard> + ?Sized), epoch: u64, kpis: Vec<i64>, outputs: Vec<i64>) -> Result<Self, CircuitError> {
+    pub fn checked(
+        card: &(impl AsRef<ModelCard> + ?Sized),
+        epoch: u64,
+        kpis: Vec<i64>,
+        parameters: Vec<i64>,
+        outputs: Vec<i64>,
+    ) -> Result<Self, CircuitError> {
         let card = card.as_ref();
         let kpis = QuantizedKpis::new(card, kpis)?;
+        let parameters = Observation::new(card, kpis, parameters)?;
+        let (kpis, parameters) = (parameters.kpis().clone(), parameters.parameters().to_vec());
         let specs = card.outputs();
         if outputs.len() != specs.len() {
             return Err(CircuitError::OutputCount { expected: specs.len(), got: outputs.len() });
@@ -86,16 +101,22 @@ impl PublicInputs {
                 return Err(CircuitError::OutputOutOfRange { name: spec.name.clone(), value, min: spec.min, max: spec.max });
             }
         }
-        Ok(Self { epoch, kpis, outputs })
+        Ok(Self { epoch, kpis, parameters, outputs })
+    }
+
+    /// The network's input: KPIs, then parameters.
+    pub fn observation(&self) -> Observation {
+        Observation::new_unsafe(self.kpis.clone(), self.parameters.clone())
     }
 
     /// The instance column, in the documented order.
     pub fn to_instance(&self) -> Vec<Fr> {
-        std::iter::once(Fr::from(self.epoch)).chain(self.kpis.values().iter().chain(&self.outputs).map(|v| fr(*v))).collect()
+        let values = self.kpis.values().iter().chain(&self.parameters).chain(&self.outputs);
+        std::iter::once(Fr::from(self.epoch)).chain(values.map(|v| fr(*v))).collect()
     }
 }
 
-/// A model's circuit, optionally with the KPIs that make its witness.
+/// A model's circuit, optionally with the observation (KPIs and parameters) that makes its witness.
 #[derive(Clone, Debug)]
 pub struct PolicyCircuit {
     model: Arc<Model>,
@@ -103,7 +124,7 @@ pub struct PolicyCircuit {
     card: ModelCard,
     private: Option<PrivateWeights>,
     shape: CircuitShape,
-    kpis: Option<QuantizedKpis>,
+    input: Option<Observation>,
     source: Arc<dyn WitnessSource>,
 }
 
@@ -144,7 +165,7 @@ impl PolicyCircuit {
             None => model.card().clone(),
             Some(p) => model.card().with_commitment(zkpolicy_model::ModelCommitment(private::be_bytes(&p.commitment))),
         };
-        Self { model, card, private, shape, kpis: None, source: Arc::new(Honest) }
+        Self { model, card, private, shape, input: None, source: Arc::new(Honest) }
     }
 
     /// The same private circuit with its fixed columns claiming `commitment` while its witness
@@ -168,9 +189,9 @@ impl PolicyCircuit {
         self.private.map(|p| p.commitment)
     }
 
-    /// The same circuit with `kpis` as its witness.
-    pub fn with_kpis(&self, kpis: QuantizedKpis) -> Self {
-        Self { kpis: Some(kpis), ..self.clone() }
+    /// The same circuit with `input` (KPIs, and the parameters if the model reads them) as its witness.
+    pub fn with_input(&self, input: impl Into<Observation>) -> Self {
+        Self { input: Some(input.into()), ..self.clone() }
     }
 
     /// The same circuit with its requantization and comparison witnesses taken from
@@ -181,7 +202,7 @@ impl PolicyCircuit {
 
     /// The same circuit without a witness, for key generation.
     pub fn without_witness(&self) -> Self {
-        Self { kpis: None, source: Arc::new(Honest), ..self.clone() }
+        Self { input: None, source: Arc::new(Honest), ..self.clone() }
     }
 
     pub fn shape(&self) -> &CircuitShape {
@@ -192,8 +213,8 @@ impl PolicyCircuit {
         &self.model
     }
 
-    pub fn kpis(&self) -> Option<&QuantizedKpis> {
-        self.kpis.as_ref()
+    pub fn input(&self) -> Option<&Observation> {
+        self.input.as_ref()
     }
 
     /// Where every operation of this circuit sits.
@@ -205,13 +226,15 @@ impl PolicyCircuit {
     fn assign_policy(&self, chips: &Chips, region: &mut Region<'_, Fr>) -> Result<Vec<Wire>, Error> {
         let file = self.model.file();
         let placement = self.placement();
-        let mut x = Vec::with_capacity(file.inputs.len());
-        for (i, (range, rows)) in self.model.input_ranges().iter().zip(&placement.kpis).enumerate() {
-            let value = self.kpis.as_ref().map_or(Value::unknown(), |k| Value::known(k.values()[i]));
-            let cell = region.assign_advice_from_instance(|| "kpi", chips.cols.instance, 1 + i, chips.cols.acc, rows.input)?.cell();
+        let values = self.input.as_ref().map(Observation::values);
+        let ranges = self.model.network_ranges();
+        let mut x = Vec::with_capacity(ranges.len());
+        for (i, (range, rows)) in ranges.iter().zip(&placement.inputs).enumerate() {
+            let value = values.as_ref().map_or(Value::unknown(), |v| v.get(i).map_or(Value::unknown(), |&v| Value::known(v)));
+            let cell = region.assign_advice_from_instance(|| "input", chips.cols.instance, 1 + i, chips.cols.acc, rows.input)?.cell();
             let kpi = Wire { cell, value };
             // In range exactly when clamping leaves the KPI unchanged.
-            let sites = (CompareSite::KpiMax(i), CompareSite::KpiMin(i));
+            let sites = (CompareSite::InputMax(i), CompareSite::InputMin(i));
             let clamped = self.clamp(chips, region, sites, (rows.max, rows.min), &kpi, range.lo, range.hi)?;
             region.constrain_equal(clamped.cell, kpi.cell);
             x.push(kpi);
@@ -315,7 +338,7 @@ impl Circuit<Fr> for PolicyCircuit {
     fn synthesize(&self, chips: Chips, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         chips.range.load_table(&mut layouter)?;
         let outputs = layouter.assign_region(|| "policy", |mut region| self.assign_policy(&chips, &mut region))?;
-        let first_output = 1 + self.model.file().inputs.len();
+        let first_output = 1 + self.card.network_width();
         for (j, out) in outputs.iter().enumerate() {
             layouter.constrain_instance(out.cell, chips.cols.instance, first_output + j);
         }

@@ -15,10 +15,10 @@ use crate::chips::requantize::RequantizeWitness;
 /// One comparison of the circuit, by what it checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CompareSite {
-    /// `max(kpi, lo)` of KPI `i`'s range check.
-    KpiMax(usize),
-    /// `min(·, hi)` of KPI `i`'s range check.
-    KpiMin(usize),
+    /// `max(x, lo)` of network input `i`'s range check (KPIs first, then parameters).
+    InputMax(usize),
+    /// `min(·, hi)` of network input `i`'s range check.
+    InputMin(usize),
     /// The relu of neuron `(layer, neuron)` of a hidden layer.
     Relu(usize, usize),
     /// `max(q, lo)` of output `j`'s clamp.

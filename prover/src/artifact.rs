@@ -24,6 +24,9 @@ pub struct NamedKpi {
     pub quantized: i64,
 }
 
+/// A controller parameter the model read, in its unit (the integer the controller stores).
+pub type NamedParameter = NamedOutput;
+
 /// An output as proven, in its unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +50,9 @@ pub struct ProofArtifact {
     pub epoch: u64,
     /// In model input order.
     pub kpis: Vec<NamedKpi>,
+    /// The controller's parameters, for a model that reads them (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<NamedParameter>,
     /// In model output order.
     pub outputs: Vec<NamedOutput>,
     /// The proof bytes as `0x` hex.
@@ -57,7 +63,7 @@ impl ProofArtifact {
     pub fn new(circuit: &PolicyCircuit, public: &PublicInputs, proof: &[u8]) -> Result<Self, ProverError> {
         // The circuit's card: a private circuit's names the weight commitment.
         let model: &ModelCard = circuit.as_ref();
-        let public = PublicInputs::checked(model, public.epoch, public.kpis.to_vec(), public.outputs.clone())?;
+        let public = PublicInputs::checked(model, public.epoch, public.kpis.to_vec(), public.parameters.clone(), public.outputs.clone())?;
         Ok(Self {
             format: ARTIFACT_FORMAT.into(),
             version: ARTIFACT_VERSION,
@@ -71,6 +77,12 @@ impl ProofArtifact {
                 .iter()
                 .zip(public.kpis.iter())
                 .map(|(spec, v)| NamedKpi { name: spec.name.clone(), quantized: *v })
+                .collect(),
+            parameters: model
+                .parameters()
+                .iter()
+                .zip(&public.parameters)
+                .map(|(spec, v)| NamedParameter { name: spec.name.clone(), unit: spec.unit.clone(), value: *v })
                 .collect(),
             outputs: model
                 .outputs()
@@ -144,6 +156,16 @@ impl ProofArtifact {
                 want.join(", ")
             )));
         }
+        let parameter_names: Vec<(&str, &str)> = self.parameters.iter().map(|p| (p.name.as_str(), p.unit.as_str())).collect();
+        let want: Vec<(&str, &str)> = model.parameters().iter().map(|p| (p.name.as_str(), p.unit.as_str())).collect();
+        if parameter_names != want {
+            let names = |v: &[(&str, &str)]| v.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+            return Err(invalid(format!(
+                "the artifact's parameters are [{}], the model reads [{}]",
+                names(&parameter_names),
+                names(&want)
+            )));
+        }
         for (claimed, spec) in self.outputs.iter().zip(model.outputs()) {
             if claimed.name != spec.name || claimed.unit != spec.unit {
                 return Err(invalid(format!(
@@ -153,8 +175,9 @@ impl ProofArtifact {
             }
         }
         let kpis = self.kpis.iter().map(|k| k.quantized).collect();
+        let parameters = self.parameters.iter().map(|p| p.value).collect();
         let outputs = self.outputs.iter().map(|o| o.value).collect();
-        PublicInputs::checked(model, self.epoch, kpis, outputs).map_err(|e| invalid(e.to_string()))
+        PublicInputs::checked(model, self.epoch, kpis, parameters, outputs).map_err(|e| invalid(e.to_string()))
     }
 
     /// The KPIs' real values (`quantized / 2^scale_bits`), for display.

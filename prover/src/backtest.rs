@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_lab::backtest::PolicyBacktest;
-use zkpolicy_model::QuantizedKpis;
+use zkpolicy_model::{Observation, QuantizedKpis};
 
 use crate::proof::{self, BatchJob};
 use crate::ProverError;
@@ -58,7 +58,11 @@ pub fn prove_decisions(
                 ),
             })?;
             let epoch = first_epoch + jobs.len() as u64;
-            jobs.push(BatchJob { epoch, kpis: QuantizedKpis::new(circuit.model(), kpis)? });
+            // A model that reads the parameters read the ones the epoch started from.
+            let model = circuit.model();
+            let parameters = if model.file().parameters.is_empty() { vec![] } else { record.params_before.clone() };
+            let input = Observation::new(model, QuantizedKpis::new(model, kpis)?, parameters)?;
+            jobs.push(BatchJob { epoch, input });
             applied.push((scenario.scenario.clone(), t, record.decision.clone()));
         }
     }

@@ -10,8 +10,8 @@ use halo2_proofs::poly::commitment::ParamsProver;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
-use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::QuantizedKpis;
+use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
+use zkpolicy_model::Observation;
 use zkpolicy_verifier_contract::solidity::{self, PrecompileCalls};
 use zkpolicy_verifier_contract::{abi, build, compile};
 
@@ -77,7 +77,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     let keygen_ms = ms(started);
 
     let mut rng = ChaCha20Rng::seed_from_u64(7);
-    proof::prove(&params, &pk, circuit, &QuantizedKpis::random(circuit.model(), &mut rng), 0, ChaCha20Rng::seed_from_u64(0))?;
+    proof::prove(&params, &pk, circuit, Observation::random(circuit.model(), &mut rng), 0, ChaCha20Rng::seed_from_u64(0))?;
     let mut times = Vec::with_capacity(runs);
     let mut last = None;
     let budget = Instant::now();
@@ -86,7 +86,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
         if !times.is_empty() && budget.elapsed().as_secs() > 180 {
             break;
         }
-        let kpis = QuantizedKpis::random(circuit.model(), &mut rng);
+        let kpis = Observation::random(circuit.model(), &mut rng);
         let started = Instant::now();
         last = Some(proof::prove(&params, &pk, circuit, &kpis, epoch, ChaCha20Rng::seed_from_u64(epoch))?);
         times.push(ms(started));
@@ -117,7 +117,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     if !in_evm.valid {
         return Err(ProverError::InvalidProof { reason: "the EVM verifier rejected a valid proof".into() });
     }
-    let controller = evm::run_controller(&compiled.bytecode, &bench_rails(circuit), &public, &bytes)?;
+    let controller = evm::run_controller(&compiled.bytecode, &bench_rails(circuit, &public), &public, &bytes)?;
     let program = build::build(&params, pk.get_vk(), shape.instances)?;
     let calldata = abi::verify_calldata(&bytes, &public.to_instance());
     let calldata_gas = calldata.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum();
@@ -127,7 +127,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     let (recompute_gas, recompute_deploy_gas, recompute_note) = match recompute {
         None => (None, None, None),
         Some(Ok(mut baseline)) => {
-            let (recomputed, gas) = baseline.recompute(&public.kpis)?;
+            let (recomputed, gas) = baseline.recompute(&public.observation().values())?;
             if recomputed.as_deref() != Ok(public.outputs.as_slice()) {
                 return Err(ProverError::Artifact { reason: "the recomputation baseline disagrees with the proof".into() });
             }
@@ -178,8 +178,19 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
 
 /// Guardrails wide enough never to bind, one per output, for measuring submissions (the
 /// initial values are nonzero, so the measurement is the steady state a controller runs in).
-fn bench_rails(circuit: &PolicyCircuit) -> Vec<zkpolicy_model::Guardrail> {
-    circuit.model().file().outputs.iter().map(|o| zkpolicy_model::Guardrail::new(o.name.clone(), 1, -1 << 40, 1 << 40, 1 << 40)).collect()
+/// A model that reads the parameters gets rails as wide as its declared parameter ranges,
+/// starting from the parameters `public` was proven on.
+fn bench_rails(circuit: &PolicyCircuit, public: &PublicInputs) -> Vec<zkpolicy_model::Guardrail> {
+    let file = circuit.model().file();
+    if !file.parameters.is_empty() {
+        return file
+            .parameters
+            .iter()
+            .zip(&public.parameters)
+            .map(|(p, &v)| zkpolicy_model::Guardrail::new(p.name.clone(), v, p.min, p.max, 1 << 40))
+            .collect();
+    }
+    file.outputs.iter().map(|o| zkpolicy_model::Guardrail::new(o.name.clone(), 1, -1 << 40, 1 << 40, 1 << 40)).collect()
 }
 
 /// A chain's prices for the BN254 precompiles the verifier calls.

@@ -27,6 +27,7 @@ pub fn provenance(card: &ModelCard, k: u32) -> Provenance {
             .zip(card.input_ranges())
             .map(|(spec, r)| NamedRange { name: spec.name.clone(), lo: r.lo, hi: r.hi })
             .collect(),
+        parameters: card.parameters().iter().map(|p| NamedRange { name: p.name.clone(), lo: p.min, hi: p.max }).collect(),
         outputs: card.outputs().iter().map(|o| NamedRange { name: o.name.clone(), lo: o.min, hi: o.max }).collect(),
     }
 }
@@ -43,9 +44,9 @@ pub fn verifier_source(
     Ok(solidity::render(&program, &provenance(card, vk.get_domain().k())))
 }
 
-/// The instance column's length: the epoch, then each KPI, then each output.
+/// The instance column's length: the epoch, then each KPI, each parameter, each output.
 pub fn instance_count(card: &ModelCard) -> usize {
-    1 + card.inputs().len() + card.outputs().len()
+    1 + card.network_width() + card.outputs().len()
 }
 
 /// keccak-256 of a verifier source. Artifacts record it, so a deployment can check that
@@ -181,7 +182,7 @@ pub fn integer_mlp(circuit: &PolicyCircuit) -> IntegerMlp {
     let file = model.file();
     let card = provenance(model.card(), circuit.shape().k);
     let last = file.layers.len() - 1;
-    let mut bounds: Vec<(i64, i64)> = model.input_ranges().iter().map(|r| (r.lo, r.hi)).collect();
+    let mut bounds: Vec<(i64, i64)> = model.network_ranges().iter().map(|r| (r.lo, r.hi)).collect();
     let layers = file
         .layers
         .iter()
@@ -202,7 +203,7 @@ pub fn integer_mlp(circuit: &PolicyCircuit) -> IntegerMlp {
         name: model.name().into(),
         model_commitment: card.model_commitment,
         weight_bits: file.weight_bits,
-        inputs: card.kpis,
+        inputs: card.kpis.into_iter().chain(card.parameters).collect(),
         layers,
         outputs: card.outputs,
     }
@@ -257,6 +258,7 @@ pub type Recomputed = Result<Vec<i64>, Vec<u8>>;
 
 impl RecomputeDeployment {
     /// `recompute(kpis)` as a transaction: the outputs (or the revert data) and its gas.
+    /// Runs the baseline on the network inputs (the KPIs, then any parameters the model reads).
     pub fn recompute(&mut self, kpis: &[i64]) -> Result<(Recomputed, u64), ProverError> {
         use alloy_primitives::I256;
         use alloy_sol_types::SolCall;

@@ -9,28 +9,30 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use rayon::prelude::*;
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
-use zkpolicy_model::QuantizedKpis;
+use zkpolicy_model::Observation;
 
 use crate::transcript::{EvmChallenge, EvmTranscript};
 use crate::ProverError;
 
-/// Proves that `public.outputs` is what the circuit's model computes on `kpis`.
-/// Fails (without a proof) if they are not the model's outputs.
+/// Proves that `public.outputs` is what the circuit's model computes on `input` (the
+/// KPIs, and the parameters for a model that reads them; a `&QuantizedKpis` will do for
+/// one that does not). Fails (without a proof) if they are not the model's outputs.
 pub fn prove(
     params: &ParamsKZG<Bn256>,
     pk: &ProvingKey<G1Affine>,
     circuit: &PolicyCircuit,
-    kpis: &QuantizedKpis,
+    input: impl Into<Observation>,
     epoch: u64,
     rng: impl RngCore,
 ) -> Result<(PublicInputs, Vec<u8>), ProverError> {
-    let public = PublicInputs::honest(circuit.model(), epoch, kpis)?;
+    let input: Observation = input.into();
+    let public = PublicInputs::honest(circuit.model(), epoch, &input)?;
     let instance = public.to_instance();
     let mut transcript = EvmTranscript::new(Vec::new());
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
         params,
         pk,
-        &[circuit.with_kpis(kpis.clone())],
+        &[circuit.with_input(input)],
         &[&[&instance]],
         rng,
         &mut transcript,
@@ -63,7 +65,7 @@ pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, public: &P
 #[derive(Clone, Debug)]
 pub struct BatchJob {
     pub epoch: u64,
-    pub kpis: QuantizedKpis,
+    pub input: Observation,
 }
 
 /// Proves every job in parallel (rayon); results keep the input order.
@@ -77,7 +79,7 @@ pub fn prove_batch(
 ) -> Vec<Result<(PublicInputs, Vec<u8>), ProverError>> {
     jobs.par_iter()
         .map(|job| {
-            let result = prove(params, pk, circuit, &job.kpis, job.epoch, OsRng);
+            let result = prove(params, pk, circuit, &job.input, job.epoch, OsRng);
             on_done();
             result
         })

@@ -4,28 +4,15 @@ pragma solidity 0.8.37;
 import {SSTORE2} from "solady/src/utils/SSTORE2.sol";
 import {Int64Pack} from "./Int64Pack.sol";
 import {IKpiSource} from "./KpiSource.sol";
-
-/// The generated verifier's interface: the proof check, and the public model card of the
-/// model whose verifying key it holds.
-interface IPolicyVerifier {
-    function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool);
-
-    /// The model commitment, the number of KPIs and outputs, and the quantized range
-    /// `[lo, hi]` of each KPI, then of each output: 16 bytes a range, `lo` then `hi`, each a
-    /// big-endian int64. The circuit accepts only KPIs in their range and can only produce
-    /// outputs in theirs.
-    function modelCard()
-        external
-        view
-        returns (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes memory ranges);
-}
+import {IZkPolicyVerifier} from "./IZkPolicyVerifier.sol";
 
 /// Applies proven policy adjustments to token parameters, inside guardrails.
 ///
 /// Anyone may submit a proof. The controller never trusts the submitter: it
-/// rebuilds the public inputs `[epoch, kpis..., outputs...]` from its own KPI
-/// source and the proposed outputs, and only a proof the verifier accepts for
-/// exactly those values goes further. Outputs are per-epoch deltas; the
+/// rebuilds the public inputs `[epoch, kpis..., parameters..., outputs...]` from its
+/// own KPI source, its own current parameters (when the model reads them) and the
+/// proposed outputs, and only a proof the verifier accepts for exactly those values
+/// goes further. Outputs are per-epoch deltas; the
 /// guardrails CLAMP them rather than reject them, so a valid proof always yields a
 /// decision, and the decision log says when a guardrail bound it. Per parameter, in
 /// order: the delta to ±maxStep; a step smaller than `deadBand` dropped (a noise
@@ -38,7 +25,10 @@ interface IPolicyVerifier {
 /// (`v >= 0`) or `r - |v|` (`v < 0`), and only inside the range the verifier's
 /// model card declares for it. Outside its range the call reverts with a named
 /// error before any instance is built; otherwise `y` and `y - r` would verify
-/// alike and an unproven value would reach a parameter.
+/// alike and an unproven value would reach a parameter. The parameters never leave
+/// their ranges: every rail must lie inside the range the card declares for its
+/// parameter (checked whenever a rail or the verifier changes), and every value
+/// inside its rail.
 ///
 /// Epochs come from time: epoch `e` runs from `genesis + (e - 1) * epochLength`
 /// for `epochLength` seconds, and only the current epoch can be decided, once.
@@ -82,14 +72,15 @@ contract PolicyController {
     /// Everything governance sets, and the installed verifier's model card, stored as
     /// `abi.encode(Config)` in a data contract's code.
     struct Config {
-        IPolicyVerifier verifier;
+        IZkPolicyVerifier verifier;
         IKpiSource kpiSource;
         Mode mode;
         Timing timing;
         Guardrail[] rails;
         bytes32 commitment; // the model's, from the verifier's card
         uint256 kpiCount;
-        bytes ranges; // the card's packed ranges, KPIs first
+        uint256 parameterInputs; // 0, or one per parameter: the model reads the parameters
+        bytes ranges; // the card's packed ranges: KPIs, parameters, outputs
     }
 
     /// What every submission reads and writes first: one slot.
@@ -167,6 +158,7 @@ contract PolicyController {
     error NotScheduled(bytes32 id);
     error BadGuardrail(uint256 index);
     error BadModelCard();
+    error RailOutsideModelRange(uint256 index, int256 lo, int256 hi);
     error BadEpochLength();
     error CallFailed(bytes reason);
 
@@ -184,7 +176,7 @@ contract PolicyController {
     constructor(
         address governance_,
         address guardian_,
-        IPolicyVerifier verifier_,
+        IZkPolicyVerifier verifier_,
         IKpiSource kpiSource_,
         Mode mode_,
         int256[] memory initial,
@@ -214,7 +206,7 @@ contract PolicyController {
     // ---------------------------------------------------------------- adjustments
 
     /// Verifies a proof that `outputs` is the committed model's output on the
-    /// KPIs committed for `epoch`, then records, queues or applies the guarded
+    /// KPIs committed for `epoch` (and the current parameters), then records, queues or applies the guarded
     /// values according to the mode. Returns the guarded values.
     function submitAdjustment(uint64 epoch, int256[] calldata outputs, bytes calldata proof)
         external
@@ -248,8 +240,9 @@ contract PolicyController {
     }
 
     /// Requires the verifier to accept `proof` for the public inputs rebuilt from the KPI
-    /// source's snapshot of `epoch` and the proposed `outputs`, every value first checked
-    /// against the model card. Returns the KPI vector's hash.
+    /// source's snapshot of `epoch`, the current parameters (if the model reads them) and
+    /// the proposed `outputs`, every value first checked against the model card. Returns
+    /// the KPI vector's hash.
     function verifyAdjustment(Config memory c, uint64 epoch, int256[] calldata outputs, bytes calldata proof)
         internal
         view
@@ -257,7 +250,7 @@ contract PolicyController {
     {
         if (outputs.length != c.rails.length) revert WrongOutputCount(c.rails.length, outputs.length);
         int256[] memory kpis = checkedSnapshot(c, epoch);
-        if (!c.verifier.verifyProof(proof, instancesFor(c.ranges, epoch, kpis, outputs))) revert InvalidProof();
+        if (!c.verifier.verifyProof(proof, instancesFor(c, epoch, kpis, outputs))) revert InvalidProof();
         kpiHash = keccak256(abi.encode(kpis));
     }
 
@@ -273,21 +266,25 @@ contract PolicyController {
         }
     }
 
-    /// The public inputs `[epoch, kpis..., outputs...]`, each output first checked against
-    /// its range (the KPIs were checked by `checkedSnapshot`, the counts too).
-    function instancesFor(bytes memory ranges, uint64 epoch, int256[] memory kpis, int256[] calldata outputs)
+    /// The public inputs `[epoch, kpis..., parameters..., outputs...]`, each output first
+    /// checked against its range (the KPIs were checked by `checkedSnapshot`, the counts
+    /// too; the parameters lie inside their rails, which lie inside their ranges).
+    function instancesFor(Config memory c, uint64 epoch, int256[] memory kpis, int256[] calldata outputs)
         internal
-        pure
+        view
         returns (uint256[] memory instances)
     {
-        uint256 n = kpis.length;
+        uint256 n = kpis.length + c.parameterInputs;
         for (uint256 j = 0; j < outputs.length; j++) {
-            if (!inRange(ranges, n + j, outputs[j])) revert OutputOutOfRange(j, outputs[j]);
+            if (!inRange(c.ranges, n + j, outputs[j])) revert OutputOutOfRange(j, outputs[j]);
         }
         instances = new uint256[](1 + n + outputs.length);
         instances[0] = epoch;
-        for (uint256 i = 0; i < n; i++) {
+        for (uint256 i = 0; i < kpis.length; i++) {
             instances[1 + i] = toField(kpis[i]);
+        }
+        for (uint256 i = 0; i < c.parameterInputs; i++) {
+            instances[1 + kpis.length + i] = toField(value(valueWords, i));
         }
         for (uint256 j = 0; j < outputs.length; j++) {
             instances[1 + n + j] = toField(outputs[j]);
@@ -383,14 +380,17 @@ contract PolicyController {
 
     /// Whether `v` lies in range `i` of a model card's packed ranges.
     function inRange(bytes memory ranges, uint256 i, int256 v) internal pure returns (bool) {
-        int256 lo;
-        int256 hi;
+        (int256 lo, int256 hi) = rangeAt(ranges, i);
+        return lo <= v && v <= hi;
+    }
+
+    /// Range `i` of a model card's packed ranges (the caller checked the length).
+    function rangeAt(bytes memory ranges, uint256 i) internal pure returns (int256 lo, int256 hi) {
         assembly {
             let word := mload(add(add(ranges, 32), mul(i, 16)))
             lo := signextend(7, shr(192, word))
             hi := signextend(7, shr(128, word))
         }
-        return lo <= v && v <= hi;
     }
 
     /// A signed integer as a BN254 scalar: `v`, or `r - |v|` when negative. Only for `v`
@@ -406,11 +406,20 @@ contract PolicyController {
     }
 
     /// Writes `c` with `verifier_` and the model card it serves, whose ranges must cover
-    /// every KPI and output and whose model has one output per parameter.
-    function writeConfig(Config memory c, IPolicyVerifier verifier_) internal {
-        (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes memory ranges) = verifier_.modelCard();
-        if (outputCount != c.rails.length || ranges.length != 16 * (kpiCount + outputCount)) revert BadModelCard();
-        (c.verifier, c.commitment, c.kpiCount, c.ranges) = (verifier_, commitment, kpiCount, ranges);
+    /// every KPI, parameter and output, whose model has one output per parameter and reads
+    /// all the parameters or none, and, if it reads them, declares a range for each that
+    /// holds its whole rail (so every value the rail allows can be proven, with one encoding).
+    function writeConfig(Config memory c, IZkPolicyVerifier verifier_) internal {
+        uint256 outputCount;
+        c.verifier = verifier_;
+        (c.commitment, c.kpiCount, c.parameterInputs, outputCount, c.ranges) = verifier_.modelCard();
+        uint256 n = c.rails.length;
+        if (outputCount != n || (c.parameterInputs != 0 && c.parameterInputs != n)) revert BadModelCard();
+        if (c.ranges.length != 16 * (c.kpiCount + c.parameterInputs + outputCount)) revert BadModelCard();
+        for (uint256 i = 0; i < c.parameterInputs; i++) {
+            (int256 lo, int256 hi) = rangeAt(c.ranges, c.kpiCount + i);
+            if (c.rails[i].min < lo || c.rails[i].max > hi) revert RailOutsideModelRange(i, lo, hi);
+        }
         head.config = SSTORE2.write(abi.encode(c));
     }
 
@@ -452,7 +461,7 @@ contract PolicyController {
         return head.paused;
     }
 
-    function verifier() external view returns (IPolicyVerifier) {
+    function verifier() external view returns (IZkPolicyVerifier) {
         return config(head).verifier;
     }
 
@@ -471,6 +480,11 @@ contract PolicyController {
     /// The commitment of the model whose verifier is installed (from its card).
     function modelCommitment() external view returns (bytes32) {
         return config(head).commitment;
+    }
+
+    /// Whether the installed model reads the parameters (they are then public inputs).
+    function parametersArePublicInputs() external view returns (bool) {
+        return config(head).parameterInputs != 0;
     }
 
     function parameters() external view returns (int256[] memory values) {
@@ -569,7 +583,7 @@ contract PolicyController {
 
     /// A new verifier is a new model: its commitment and ranges come with it (and its card
     /// must fit the parameters).
-    function setVerifier(IPolicyVerifier verifier_) external onlyTimelock {
+    function setVerifier(IZkPolicyVerifier verifier_) external onlyTimelock {
         writeConfig(config(head), verifier_);
     }
 

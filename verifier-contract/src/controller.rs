@@ -50,6 +50,7 @@ sol! {
         function epochLength() external view returns (uint64);
         function mode() external view returns (Mode);
         function modelCommitment() external view returns (bytes32);
+        function parametersArePublicInputs() external view returns (bool);
         function pause() external;
         function unpause() external;
         function schedule(bytes data) external returns (bytes32 id);
@@ -81,6 +82,7 @@ sol! {
         error KpiOutOfRange(uint256 index, int256 value);
         error OutputOutOfRange(uint256 index, int256 value);
         error BadModelCard();
+        error RailOutsideModelRange(uint256 index, int256 lo, int256 hi);
         error BadEpochLength();
         error InvalidProof();
         error NothingQueued(uint64 epoch);
@@ -105,12 +107,12 @@ sol! {
 
     /// The generated verifier's model card (`ZkPolicyVerifier.modelCard`).
     contract ModelCard {
-        function modelCard() external view returns (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes ranges);
+        function modelCard() external view returns (bytes32 commitment, uint256 kpiCount, uint256 parameterCount, uint256 outputCount, bytes ranges);
     }
 
     /// Test double for the verifier.
     contract VerifierStub {
-        constructor(bytes32 commitment_, uint256 kpiCount_, uint256 outputCount_, bytes ranges_);
+        constructor(bytes32 commitment_, uint256 kpiCount_, uint256 parameterCount_, uint256 outputCount_, bytes ranges_);
         function setAccept(bool accept_) external;
     }
 
@@ -123,6 +125,7 @@ sol! {
 pub const CONTROLLER_SOURCE: &str = include_str!("../contracts/PolicyController.sol");
 pub const KPI_SOURCE_SOURCE: &str = include_str!("../contracts/KpiSource.sol");
 pub const INT64_PACK_SOURCE: &str = include_str!("../contracts/Int64Pack.sol");
+pub const VERIFIER_INTERFACE_SOURCE: &str = crate::toolchain::VERIFIER_INTERFACE;
 pub const VERIFIER_STUB_SOURCE: &str = include_str!("../contracts/test/VerifierStub.sol");
 pub const KPI_SOURCE_STUB_SOURCE: &str = include_str!("../contracts/test/KpiSourceStub.sol");
 
@@ -153,6 +156,7 @@ pub fn compile_contracts(solc_dir: &Path) -> Result<BTreeMap<String, Compiled>, 
             ("PolicyController.sol", CONTROLLER_SOURCE),
             ("KpiSource.sol", KPI_SOURCE_SOURCE),
             ("Int64Pack.sol", INT64_PACK_SOURCE),
+            ("IZkPolicyVerifier.sol", VERIFIER_INTERFACE_SOURCE),
             ("VerifierStub.sol", VERIFIER_STUB_SOURCE),
             ("KpiSourceStub.sol", KPI_SOURCE_STUB_SOURCE),
         ],
@@ -208,6 +212,10 @@ pub fn revert_reason(data: &[u8]) -> String {
                 ("BadGuardrail", format!("guardrail {} is not a valid rail (min <= max, step > 0, index in range)", e.index))
             }
             C::BadModelCard(_) => ("BadModelCard", "the verifier's model card does not fit this controller".to_string()),
+            C::RailOutsideModelRange(e) => (
+                "RailOutsideModelRange",
+                format!("guardrail {} reaches outside [{}, {}], the range the model declares for that parameter", e.index, e.lo, e.hi),
+            ),
             C::BadEpochLength(_) => ("BadEpochLength", "the epoch length must be positive".to_string()),
             C::CallFailed(e) => ("CallFailed", format!("the governed call reverted with {}", revert_reason(&e.reason))),
         };

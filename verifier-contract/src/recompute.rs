@@ -45,7 +45,8 @@ pub struct IntegerMlp {
     pub model_commitment: [u8; 32],
     /// Signed width of every weight: weights lie in `[−2^(bits−1), 2^(bits−1))`.
     pub weight_bits: u32,
-    /// The KPIs' quantized ranges, in input order.
+    /// The network inputs' ranges: the KPIs, then any parameters the model reads (the
+    /// baseline takes them as one vector, `recompute(kpis ‖ parameters)`).
     pub inputs: Vec<NamedRange>,
     pub layers: Vec<MlpLayer>,
     /// The output clamp bounds.

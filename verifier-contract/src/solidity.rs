@@ -25,6 +25,8 @@ pub struct Provenance {
     pub k: u32,
     /// The quantized range of each KPI, in instance order.
     pub kpis: Vec<NamedRange>,
+    /// The range of each controller parameter the model reads (empty for a KPI-only model).
+    pub parameters: Vec<NamedRange>,
     /// The range each output is clamped to, in instance order.
     pub outputs: Vec<NamedRange>,
 }
@@ -38,16 +40,21 @@ pub struct NamedRange {
 }
 
 impl Provenance {
-    /// `[epoch, kpi…, output…]` by name.
+    /// Every public input after the epoch: KPIs, parameters, outputs.
+    fn ranges(&self) -> impl Iterator<Item = &NamedRange> {
+        self.kpis.iter().chain(&self.parameters).chain(&self.outputs)
+    }
+
+    /// `[epoch, kpi…, parameter…, output…]` by name.
     pub fn instance_order(&self) -> String {
-        let names: Vec<&str> = std::iter::once("epoch").chain(self.kpis.iter().chain(&self.outputs).map(|r| r.name.as_str())).collect();
+        let names: Vec<&str> = std::iter::once("epoch").chain(self.ranges().map(|r| r.name.as_str())).collect();
         format!("[{}]", names.join(", "))
     }
 
     /// The card's ranges as `modelCard()` returns them: `lo ‖ hi` per range, each a
-    /// big-endian int64, KPIs first.
+    /// big-endian int64, KPIs first, then parameters, then outputs.
     pub fn packed_ranges(&self) -> Vec<u8> {
-        self.kpis.iter().chain(&self.outputs).flat_map(|r| [r.lo.to_be_bytes(), r.hi.to_be_bytes()].concat()).collect()
+        self.ranges().flat_map(|r| [r.lo.to_be_bytes(), r.hi.to_be_bytes()].concat()).collect()
     }
 }
 
@@ -409,9 +416,9 @@ fn render_msm(w: &mut String, l: &Layout, dst: P, terms: &[(S, P)]) {
 
 /// The card's ranges as a comment table, one line per public input.
 fn card_comment(p: &Provenance) -> String {
-    let width = p.kpis.iter().chain(&p.outputs).map(|r| r.name.len()).max().unwrap_or(0);
+    let width = p.ranges().map(|r| r.name.len()).max().unwrap_or(0);
     let mut out = String::new();
-    for (kind, ranges) in [("kpi", &p.kpis), ("output", &p.outputs)] {
+    for (kind, ranges) in [("kpi", &p.kpis), ("param", &p.parameters), ("output", &p.outputs)] {
         for r in ranges {
             let _ = writeln!(out, "    ///   {kind:<6} {:<width$}  [{}, {}]", r.name, r.lo, r.hi);
         }
@@ -440,17 +447,19 @@ contract {name} {{
     uint256 internal constant PROOF_LENGTH = {proof_len};
     uint256 internal constant INSTANCE_COUNT = {instances};
 
-    /// The public model card: the model commitment, the number of KPIs and outputs, and
-    /// the integer range of each, KPIs first (`lo ‖ hi`, big-endian int64, 16 bytes each):
-{card_table}    /// The circuit accepts KPIs only in their range and produces outputs only in theirs;
-    /// a caller encodes a signed value `v` as `v`, or `r − |v|` when negative, and only inside
-    /// its range, where that encoding is one-to-one.
+    /// The public model card: the model commitment, the number of KPIs, of controller
+    /// parameters the model reads (0, or one per output) and of outputs, and the integer
+    /// range of each, KPIs first, then parameters, then outputs (`lo ‖ hi`, big-endian
+    /// int64, 16 bytes each):
+{card_table}    /// The circuit accepts KPIs and parameters only in their range and produces outputs
+    /// only in theirs; a caller encodes a signed value `v` as `v`, or `r − |v|` when
+    /// negative, and only inside its range, where that encoding is one-to-one.
     function modelCard()
         external
         pure
-        returns (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes memory ranges)
+        returns (bytes32 commitment, uint256 kpiCount, uint256 parameterCount, uint256 outputCount, bytes memory ranges)
     {{
-        return ({commitment}, {kpi_count}, {output_count}, hex"{ranges}");
+        return ({commitment}, {kpi_count}, {parameter_count}, {output_count}, hex"{ranges}");
     }}
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {{
@@ -510,6 +519,7 @@ contract {name} {{
         order = p.instance_order(),
         card_table = card_comment(p),
         kpi_count = p.kpis.len(),
+        parameter_count = p.parameters.len(),
         output_count = p.outputs.len(),
         ranges = hex::encode(p.packed_ranges()),
         solc = SOLC_VERSION,

@@ -11,23 +11,7 @@ use serde_json::{json, Value};
 use crate::compile::Compiled;
 
 /// The interface of every generated verifier (`ZkPolicyVerifier`), for contracts that call one.
-pub const VERIFIER_INTERFACE: &str = r#"// SPDX-License-Identifier: MIT
-pragma solidity ^0.8.20;
-
-/// The interface every zkpolicy-generated verifier implements.
-interface IZkPolicyVerifier {
-    /// Whether `proof` is valid for the public inputs `[epoch, kpis..., outputs...]`, each a
-    /// BN254 scalar (`v`, or `r - |v|` for a negative `v`, and only inside the card's ranges).
-    function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool);
-
-    /// The public model card: the model commitment, the KPI and output counts, and each KPI's
-    /// then each output's range, 16 bytes a range (`lo` then `hi`, big-endian int64).
-    function modelCard()
-        external
-        view
-        returns (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes memory ranges);
-}
-"#;
+pub const VERIFIER_INTERFACE: &str = include_str!("../contracts/IZkPolicyVerifier.sol");
 
 fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))

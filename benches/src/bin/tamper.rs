@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 use zkpolicy_circuits::adversary::{self, Campaign};
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::QuantizedKpis;
+use zkpolicy_model::Observation;
 
 /// Tampers per model as a fraction of the default model's count (policy-l's MockProver
 /// run costs ~60 default-model runs).
@@ -25,8 +25,8 @@ fn main() -> anyhow::Result<()> {
     for (name, share) in SHARES {
         let n = (count / share).max(1);
         let model = zkpolicy_benches::bundled(name)?;
-        let kpis = QuantizedKpis::random(&model, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
-        let circuit = PolicyCircuit::new(model)?.with_kpis(kpis);
+        let input = Observation::random(&model, &mut rand_chacha::ChaCha20Rng::seed_from_u64(1));
+        let circuit = PolicyCircuit::new(model)?.with_input(input);
         let started = Instant::now();
         let chunks: Vec<(usize, usize)> = (0..n.div_ceil(CHUNK)).map(|i| (i, CHUNK.min(n - i * CHUNK))).collect();
         let report = chunks

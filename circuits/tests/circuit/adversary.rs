@@ -20,7 +20,7 @@ use zkpolicy_circuits::field::{fr, to_i64, Fr};
 use zkpolicy_circuits::layout::Placement;
 use zkpolicy_circuits::witness::{CompareSite, WitnessSource};
 use zkpolicy_circuits::{Objective, PolicyCircuit, PublicInputs};
-use zkpolicy_model::{infer, Model, QuantizedKpis};
+use zkpolicy_model::{infer, Model, Observation, QuantizedKpis};
 
 const MODELS: [&str; 4] = ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"];
 const RANGE: &str = "range: limb < 2^range_tag";
@@ -49,7 +49,7 @@ struct Subject {
     circuit: PolicyCircuit,
     placement: Placement,
     cols: PolicyColumns,
-    kpis: QuantizedKpis,
+    input: Observation,
     honest: Witness,
 }
 
@@ -57,28 +57,37 @@ impl Subject {
     fn new(name: &'static str, seed: u64) -> Self {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"));
         let model = Arc::new(Model::load(path).expect("bundled model loads"));
-        let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(seed));
-        let circuit = test_shape(model.clone()).with_kpis(kpis.clone());
+        let input = Observation::random(&model, &mut ChaCha20Rng::seed_from_u64(seed));
+        let circuit = test_shape(model.clone()).with_input(input.clone());
         let placement = circuit.placement();
         let cols = adversary::columns(&circuit);
-        let instance = PublicInputs::honest(&model, EPOCH, &kpis).expect("reference").to_instance();
+        let instance = PublicInputs::honest(&model, EPOCH, &input).expect("reference").to_instance();
         let outcome = adversary::run(&circuit, instance, &[]).expect("synthesis");
         assert!(outcome.accepted(), "{name}: the honest witness fails: {:?}", outcome.failures);
-        let mut subject = Self { name, model, circuit, placement, cols, kpis, honest: Witness::new() };
+        let mut subject = Self { name, model, circuit, placement, cols, input, honest: Witness::new() };
         subject.honest = outcome.witness;
-        assert_eq!(subject.claimed(&subject.honest).outputs, infer(&subject.model, &subject.kpis).expect("reference").outputs);
+        assert_eq!(subject.claimed(&subject.honest).outputs, infer(&subject.model, &subject.input).expect("reference").outputs);
         subject
     }
 
-    /// The same model on the KPI vector whose every KPI is at its declared maximum.
+    /// The same model on the input vector whose every KPI and parameter is at its declared maximum.
     fn at_maxima(name: &'static str) -> Self {
         let mut s = Self::new(name, 0);
-        let values = s.model.input_ranges().iter().map(|r| r.hi).collect();
-        s.kpis = QuantizedKpis::new(s.model.card(), values).expect("the maxima are in range");
-        s.circuit = s.circuit.with_kpis(s.kpis.clone());
-        let instance = PublicInputs::honest(&s.model, EPOCH, &s.kpis).expect("reference").to_instance();
+        let values = s.model.network_ranges().iter().map(|r| r.hi).collect();
+        s.input = s.split(values);
+        let card = s.model.card();
+        let kpis = QuantizedKpis::new(card, s.input.kpis().to_vec()).expect("the maxima are in range");
+        Observation::new(card, kpis, s.input.parameters().to_vec()).expect("the maxima are in range");
+        s.circuit = s.circuit.with_input(s.input.clone());
+        let instance = PublicInputs::honest(&s.model, EPOCH, &s.input).expect("reference").to_instance();
         s.honest = adversary::run(&s.circuit, instance, &[]).expect("synthesis").witness;
         s
+    }
+
+    /// A network input vector as an observation, unchecked: KPIs, then parameters.
+    fn split(&self, values: Vec<i64>) -> Observation {
+        let (kpis, parameters) = values.split_at(self.model.card().inputs().len());
+        Observation::new_unsafe(QuantizedKpis::new_unsafe(kpis.to_vec()), parameters.to_vec())
     }
 
     fn acc(&self, row: usize) -> CellRef {
@@ -101,20 +110,17 @@ impl Subject {
         to_i64(&self.value(&self.honest, cell)).expect("an honest cell holds an integer")
     }
 
-    /// The public inputs a witness claims: its KPI cells and its output cells.
+    /// The public inputs a witness claims: its input cells and its output cells.
     fn claimed(&self, witness: &Witness) -> PublicInputs {
         let int = |cell| to_i64(&self.value(witness, cell)).unwrap_or(i64::MIN);
         let outputs = self.placement.layers.last().expect("a layer").iter().map(|n| int(self.acc(n.output()))).collect();
-        PublicInputs {
-            epoch: EPOCH,
-            kpis: QuantizedKpis::new_unsafe(self.placement.kpis.iter().map(|k| int(self.acc(k.input))).collect()),
-            outputs,
-        }
+        let input = self.split(self.placement.inputs.iter().map(|k| int(self.acc(k.input))).collect());
+        PublicInputs { epoch: EPOCH, kpis: input.kpis().clone(), parameters: input.parameters().to_vec(), outputs }
     }
 
     /// The instance a witness claims, field element by field element.
     fn instance_of(&self, witness: &Witness) -> Vec<Fr> {
-        let kpis = self.placement.kpis.iter().map(|k| self.value(witness, self.acc(k.input)));
+        let kpis = self.placement.inputs.iter().map(|k| self.value(witness, self.acc(k.input)));
         let outputs = self.placement.layers.last().expect("a layer").iter().map(|n| self.value(witness, self.acc(n.output())));
         std::iter::once(Fr::from(EPOCH)).chain(kpis).chain(outputs).collect()
     }
@@ -243,7 +249,7 @@ fn a_relu_branch_lie_fails_its_range_check() {
 #[test]
 fn a_clamp_branch_lie_forges_an_output_and_fails_its_range_check() {
     for_each_model(|s| {
-        let reference = infer(&s.model, &s.kpis).expect("reference").outputs;
+        let reference = infer(&s.model, &s.input).expect("reference").outputs;
         for (j, rows) in s.placement.layers.last().expect("a layer").iter().enumerate() {
             for (site, at) in [(CompareSite::OutputMax(j), rows.compares[0]), (CompareSite::OutputMin(j), rows.compares[1])] {
                 let circuit = s.circuit.with_witness_source(Arc::new(LieAt { site, lie: other_branch }));
@@ -260,19 +266,25 @@ fn a_clamp_branch_lie_forges_an_output_and_fails_its_range_check() {
     });
 }
 
-/// A KPI one step outside its declared range, with a witness computed consistently from it
-/// (the public input claims it too). Honestly clamped, it differs from itself: the copy
+/// A KPI or parameter one step outside its declared range, with a witness computed
+/// consistently from it (the public input claims it too). Honestly clamped, it differs from itself: the copy
 /// that ties the clamp to the KPI fails. With the clamp's branch lied so the copy holds,
 /// the comparison's distance is negative: its high limb fails the lookup.
 #[test]
-fn an_out_of_range_kpi_cannot_be_proven_by_a_consistent_witness() {
+fn an_out_of_range_kpi_or_parameter_cannot_be_proven_by_a_consistent_witness() {
     for_each_model(|s| {
-        for (i, range) in s.model.input_ranges().iter().enumerate().step_by(3) {
-            let rows = &s.placement.kpis[i];
-            for (value, site, at) in [(range.hi + 1, CompareSite::KpiMin(i), rows.min), (range.lo - 1, CompareSite::KpiMax(i), rows.max)] {
-                let mut values = s.kpis.values().to_vec();
+        let ranges = s.model.network_ranges();
+        // Every third KPI, and every parameter (a model that reads them has them after the KPIs).
+        let kpis = s.model.input_ranges().len();
+        let picked = (0..ranges.len()).filter(|&i| i % 3 == 0 || i >= kpis);
+        for (i, range) in picked.map(|i| (i, ranges[i])) {
+            let rows = &s.placement.inputs[i];
+            for (value, site, at) in
+                [(range.hi + 1, CompareSite::InputMin(i), rows.min), (range.lo - 1, CompareSite::InputMax(i), rows.max)]
+            {
+                let mut values = s.input.values();
                 values[i] = value;
-                let forged = s.circuit.with_kpis(QuantizedKpis::new_unsafe(values));
+                let forged = s.circuit.with_input(s.split(values));
                 let overwrites = [(s.acc(rows.input), fr(value))];
                 // The honest clamp: only copy constraints fail, one of them on the clamp's row.
                 let outcome = s.lie(&forged, &overwrites).expect("synthesis");
@@ -299,13 +311,13 @@ fn an_out_of_range_kpi_cannot_be_proven_by_a_consistent_witness() {
 fn a_kpi_cell_that_differs_from_its_instance_fails_the_copy() {
     for_each_model(|s| {
         let i = 0;
-        let rows = &s.placement.kpis[i];
+        let rows = &s.placement.inputs[i];
         let range = s.model.input_ranges()[i];
-        let honest = s.kpis.values()[i];
+        let honest = s.input.values()[i];
         let other = if honest < range.hi { honest + 1 } else { honest - 1 };
-        let mut values = s.kpis.values().to_vec();
+        let mut values = s.input.values();
         values[i] = other;
-        let circuit = s.circuit.with_kpis(QuantizedKpis::new_unsafe(values));
+        let circuit = s.circuit.with_input(s.split(values));
         // Everything computed from `other`, the public input still `honest`.
         let first = adversary::run(&circuit, s.instance_of(&s.honest), &[(s.acc(rows.input), fr(other))]).expect("synthesis");
         let mut instance = s.instance_of(&first.witness);
@@ -326,7 +338,7 @@ fn a_wide_value_in_a_narrow_limb_fails_the_lookup() {
         // KPIs at their maxima put each KPI's `max(kpi, lo)` distance at the range's width.
         let subjects = [Subject::new(name, 200 + seed as u64), Subject::at_maxima(name)];
         let found = subjects.iter().find_map(|s| {
-            let kpi_rows = s.placement.kpis.iter().map(|k| k.max);
+            let kpi_rows = s.placement.inputs.iter().map(|k| k.max);
             let neuron_rows = s.placement.layers.iter().flatten().flat_map(|n| n.compares.clone());
             kpi_rows.chain(neuron_rows).find(|&c| s.int(s.limb(c + 1)) >= 1).map(|c| (s, c))
         });
@@ -343,7 +355,7 @@ fn a_wide_value_in_a_narrow_limb_fails_the_lookup() {
 fn a_nonzero_limb_on_a_tag_0_row_fails_the_lookup() {
     for_each_model(|s| {
         let dot = s.placement.layers[0][0].bias + 1;
-        for row in [s.placement.kpis[0].input, dot] {
+        for row in [s.placement.inputs[0].input, dot] {
             assert_eq!(s.int(s.limb(row)), 0);
             let outcome = s.tamper(&[(s.limb(row), Fr::ONE)]);
             assert_eq!(outcome.failures, lookup(row), "{} row {row}", s.name);
@@ -361,7 +373,7 @@ fn garbage_in_unused_cells_is_harmless() {
         let mut rng = ChaCha20Rng::seed_from_u64(7);
         let mut free = vec![s.acc(s.placement.rows - 1)];
         for (l, layer) in s.placement.layers.iter().enumerate() {
-            let inputs = if l == 0 { s.placement.kpis.len() } else { s.placement.layers[l - 1].len() };
+            let inputs = if l == 0 { s.placement.inputs.len() } else { s.placement.layers[l - 1].len() };
             for n in layer {
                 let last_dot = n.bias + n.dots;
                 free.extend((inputs - (n.dots - 1) * lanes..lanes).map(|c| s.lane(c, last_dot)));
@@ -373,7 +385,7 @@ fn garbage_in_unused_cells_is_harmless() {
         let honest_instance = s.instance_of(&s.honest);
         let outcome = adversary::run(&s.circuit, honest_instance, &overwrites).expect("synthesis");
         assert!(outcome.accepted(), "{}: {:?}", s.name, outcome.failures);
-        assert_eq!(s.claimed(&outcome.witness).outputs, infer(&s.model, &s.kpis).expect("reference").outputs);
+        assert_eq!(s.claimed(&outcome.witness).outputs, infer(&s.model, &s.input).expect("reference").outputs);
     });
 }
 

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::adversary::{self, Failure};
 use zkpolicy_circuits::field::{fr, Fr};
 use zkpolicy_circuits::{Objective, PolicyCircuit, PublicInputs};
-use zkpolicy_model::{Model, QuantizedKpis};
+use zkpolicy_model::{Model, Observation, QuantizedKpis};
 
 fn bundled(name: &str) -> Arc<Model> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(format!("{name}.json"));
@@ -20,22 +20,25 @@ fn mock(circuit: &PolicyCircuit, instance: Vec<Fr>) -> Result<(), Vec<VerifyFail
     MockProver::run(circuit.shape().k, circuit, vec![instance]).expect("synthesis").verify()
 }
 
-/// `vectors` random KPI vectors, and the two corners of the KPI box, proven under
-/// MockProver at the shape planned for `objective` and checked against the reference.
+/// `vectors` random input vectors (KPIs, and parameters for a model that reads them), and
+/// the two corners of the input box, proven under MockProver at the shape planned for
+/// `objective` and checked against the reference.
 fn check_random(name: &str, objective: Objective, vectors: usize, seed: u64) {
     let model = bundled(name);
     let circuit = PolicyCircuit::planned(model.clone(), objective).expect("plan");
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let ranges = model.input_ranges();
+    let ranges = model.network_ranges();
     let corners = [ranges.iter().map(|r| r.lo).collect::<Vec<_>>(), ranges.iter().map(|r| r.hi).collect()];
-    let randoms = (0..vectors).map(|_| QuantizedKpis::random(&model, &mut rng).values().to_vec());
+    let randoms = (0..vectors).map(|_| Observation::random(&model, &mut rng).values());
     let mut distinct = std::collections::BTreeSet::new();
+    let n = model.input_ranges().len();
     for values in corners.into_iter().chain(randoms) {
-        let kpis = QuantizedKpis::new(model.card(), values).expect("in range");
-        let public = PublicInputs::honest(&model, 7, &kpis).expect("reference");
+        let kpis = QuantizedKpis::new(model.card(), values[..n].to_vec()).expect("in range");
+        let input = Observation::new(model.card(), kpis, values[n..].to_vec()).expect("in range");
+        let public = PublicInputs::honest(&model, 7, &input).expect("reference");
         distinct.insert(public.outputs.clone());
-        let result = mock(&circuit.with_kpis(kpis.clone()), public.to_instance());
-        assert_eq!(result, Ok(()), "{name} ({objective:?}, {} lanes): KPIs {:?}", circuit.shape().lanes, kpis.values());
+        let result = mock(&circuit.with_input(input.clone()), public.to_instance());
+        assert_eq!(result, Ok(()), "{name} ({objective:?}, {} lanes): inputs {:?}", circuit.shape().lanes, input.values());
     }
     // The vectors exercise the model: outputs are not all the same.
     assert!(distinct.len() > vectors / 10, "{name}: only {} distinct outputs", distinct.len());
@@ -65,32 +68,39 @@ fn policy_l_matches_the_reference_at_both_shapes() {
     check_random("policy-l", Objective::Gas, 2, 6);
 }
 
+/// Both a KPI-only model and one that reads the parameters: every instance row.
 #[test]
 fn every_public_input_is_constrained() {
-    let model = bundled("tokenomics-policy");
+    for name in ["tokenomics-policy", "trained-policy"] {
+        every_public_input_of(name);
+    }
+}
+
+fn every_public_input_of(name: &str) {
+    let model = bundled(name);
     let circuit = PolicyCircuit::new(model.clone()).expect("plan");
-    let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(9));
-    let circuit = circuit.with_kpis(kpis.clone());
-    let honest = PublicInputs::honest(&model, 42, &kpis).expect("reference").to_instance();
+    let input = Observation::random(&model, &mut ChaCha20Rng::seed_from_u64(9));
+    let circuit = circuit.with_input(input.clone());
+    let honest = PublicInputs::honest(&model, 42, &input).expect("reference").to_instance();
     assert_eq!(mock(&circuit, honest.clone()), Ok(()));
-    // A different KPI flows into the circuit (it is copied from the instance) and breaks
-    // that KPI's own range check, at its row; a different output breaks the copy
-    // constraint of exactly that instance cell.
+    // A different KPI or parameter flows into the circuit (it is copied from the instance)
+    // and breaks that input's own range check, at its row; a different output breaks the
+    // copy constraint of exactly that instance cell.
     let placement = circuit.placement();
-    let n = model.file().inputs.len();
+    let n = model.card().network_width();
     for row in 1..honest.len() {
         let mut forged = honest.clone();
         forged[row] += fr(1);
         let failures = adversary::run(&circuit, forged, &[]).expect("synthesis").failures;
         if row <= n {
-            let check = Failure::new("t = (2s-1)(x-th) + s - 1", placement.kpis[row - 1].max);
-            assert!(failures.contains(&check), "KPI {}: {failures:?}", row - 1);
+            let check = Failure::new("t = (2s-1)(x-th) + s - 1", placement.inputs[row - 1].max);
+            assert!(failures.contains(&check), "{name} input {}: {failures:?}", row - 1);
         } else {
             // Both ends of the broken copy: the instance cell and the `acc` cell holding the output.
             let j = row - 1 - n;
             let out = placement.layers.last().expect("layers")[j].output();
             let want = [Failure::new("permutation Column('Advice', 1)", out), Failure::new("permutation Column('Instance', 0)", row)];
-            assert_eq!(failures, want.into_iter().collect(), "output {j}");
+            assert_eq!(failures, want.into_iter().collect(), "{name} output {j}");
         }
     }
 }

@@ -30,7 +30,7 @@ fn with_one_weight_changed(model: &Model, at: (usize, usize, usize)) -> Arc<Mode
 fn honest(circuit: &PolicyCircuit, model: &Model, seed: u64) -> (PolicyCircuit, Vec<Fr>) {
     let kpis = QuantizedKpis::random(model, &mut ChaCha20Rng::seed_from_u64(seed));
     let instance = PublicInputs::honest(model, 3, &kpis).expect("reference").to_instance();
-    (circuit.with_kpis(kpis), instance)
+    (circuit.with_input(kpis), instance)
 }
 
 #[test]

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bounds::Interval;
-use crate::format::{InputSpec, OutputSpec};
-use crate::model::{check_inputs, check_outputs};
+use crate::format::{InputSpec, OutputSpec, ParameterSpec};
+use crate::model::{check_inputs, check_outputs, check_parameters};
 use crate::{Model, ModelCommitment, ModelError};
 
 /// A validated model card. Its quantized KPI ranges are derived from the input
@@ -18,29 +18,40 @@ pub struct ModelCard {
     name: String,
     commitment: ModelCommitment,
     inputs: Vec<InputSpec>,
+    parameters: Vec<ParameterSpec>,
     outputs: Vec<OutputSpec>,
     input_ranges: Vec<Interval>,
+    parameter_ranges: Vec<Interval>,
 }
 
-/// The card as JSON: `{"name", "model_commitment", "inputs", "outputs"}`.
+/// The card as JSON: `{"name", "model_commitment", "inputs", "parameters"?, "outputs"}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CardFile {
     name: String,
     model_commitment: String,
     inputs: Vec<InputSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    parameters: Vec<ParameterSpec>,
     outputs: Vec<OutputSpec>,
 }
 
 impl ModelCard {
     /// A card from its parts, with the same checks a model file's inputs and outputs get.
-    pub fn new(name: String, commitment: ModelCommitment, inputs: Vec<InputSpec>, outputs: Vec<OutputSpec>) -> Result<Self, ModelError> {
+    pub fn new(
+        name: String,
+        commitment: ModelCommitment,
+        inputs: Vec<InputSpec>,
+        parameters: Vec<ParameterSpec>,
+        outputs: Vec<OutputSpec>,
+    ) -> Result<Self, ModelError> {
         if name.trim().is_empty() {
             return Err(ModelError::model("name", "must not be empty"));
         }
         let input_ranges = check_inputs(&inputs)?;
         check_outputs(&outputs)?;
-        Ok(Self { name, commitment, inputs, outputs, input_ranges })
+        let parameter_ranges = check_parameters(&parameters, &outputs)?;
+        Ok(Self { name, commitment, inputs, parameters, outputs, input_ranges, parameter_ranges })
     }
 
     /// For [`Model`], which has already run the checks.
@@ -48,10 +59,12 @@ impl ModelCard {
         name: String,
         commitment: ModelCommitment,
         inputs: Vec<InputSpec>,
+        parameters: Vec<ParameterSpec>,
         outputs: Vec<OutputSpec>,
         input_ranges: Vec<Interval>,
+        parameter_ranges: Vec<Interval>,
     ) -> Self {
-        Self { name, commitment, inputs, outputs, input_ranges }
+        Self { name, commitment, inputs, parameters, outputs, input_ranges, parameter_ranges }
     }
 
     /// The same card naming the model by another commitment (a private model's weight
@@ -75,6 +88,26 @@ impl ModelCard {
     /// The KPIs, in input order.
     pub fn inputs(&self) -> &[InputSpec] {
         &self.inputs
+    }
+
+    /// The controller parameters the model reads after the KPIs (empty for a KPI-only model).
+    pub fn parameters(&self) -> &[ParameterSpec] {
+        &self.parameters
+    }
+
+    /// `[min, max]` of each parameter input.
+    pub fn parameter_ranges(&self) -> &[Interval] {
+        &self.parameter_ranges
+    }
+
+    /// How many values the network reads: the KPIs, then the parameters.
+    pub fn network_width(&self) -> usize {
+        self.inputs.len() + self.parameters.len()
+    }
+
+    /// `[min, max]` of every network input, KPIs first.
+    pub fn network_ranges(&self) -> Vec<Interval> {
+        self.input_ranges.iter().chain(&self.parameter_ranges).copied().collect()
     }
 
     /// The outputs, in output order.
@@ -111,12 +144,18 @@ impl TryFrom<CardFile> for ModelCard {
 
     fn try_from(file: CardFile) -> Result<Self, String> {
         let commitment = file.model_commitment.parse().map_err(|e| format!("model_commitment: {e}"))?;
-        Self::new(file.name, commitment, file.inputs, file.outputs).map_err(|e| e.to_string())
+        Self::new(file.name, commitment, file.inputs, file.parameters, file.outputs).map_err(|e| e.to_string())
     }
 }
 
 impl From<ModelCard> for CardFile {
     fn from(card: ModelCard) -> Self {
-        Self { name: card.name, model_commitment: card.commitment.to_string(), inputs: card.inputs, outputs: card.outputs }
+        Self {
+            name: card.name,
+            model_commitment: card.commitment.to_string(),
+            inputs: card.inputs,
+            parameters: card.parameters,
+            outputs: card.outputs,
+        }
     }
 }

@@ -19,6 +19,9 @@ pub enum ModelError {
     #[error("KPI `{name}`: {reason}")]
     InvalidKpi { name: String, reason: String },
 
+    #[error("parameter `{name}`: {reason}")]
+    InvalidParameter { name: String, reason: String },
+
     #[error("expected {expected} {what}, got {got}")]
     WrongCount { what: &'static str, expected: usize, got: usize },
 

@@ -22,6 +22,11 @@ pub struct ModelFile {
     /// Signed bit width every bias must fit in.
     pub bias_bits: u32,
     pub inputs: Vec<InputSpec>,
+    /// The controller's current parameters, as inputs after the KPIs: none, or one per
+    /// output (parameter `j` is the one output `j` adjusts). Absent from a file, and from
+    /// its canonical encoding, when empty, so a KPI-only model keeps its commitment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<ParameterSpec>,
     pub outputs: Vec<OutputSpec>,
     pub layers: Vec<LayerSpec>,
 }
@@ -37,6 +42,41 @@ pub struct InputSpec {
     pub scale_bits: u32,
     #[serde(default)]
     pub description: String,
+}
+
+/// One controller parameter the policy reads: an integer in `unit` (as the controller
+/// stores it) inside `[min, max]`, the widest range its guardrail may ever allow. The
+/// network sees it as the real value `value / 2^scale_bits`, so its quantized value is
+/// the integer itself: no rounding between the controller's storage and the proof.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterSpec {
+    pub name: String,
+    pub unit: String,
+    pub min: i64,
+    pub max: i64,
+    pub scale_bits: u32,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl ParameterSpec {
+    /// The real value the network sees for the controller's integer `value`.
+    pub fn real(&self, value: i64) -> f64 {
+        value as f64 / (1u64 << self.scale_bits) as f64
+    }
+
+    /// The parameter as a network input: the real range whose quantization is `[min, max]`.
+    pub fn as_input(&self) -> InputSpec {
+        InputSpec {
+            name: self.name.clone(),
+            unit: format!("{} / 2^{}", self.unit, self.scale_bits),
+            min: self.real(self.min),
+            max: self.real(self.max),
+            scale_bits: self.scale_bits,
+            description: self.description.clone(),
+        }
+    }
 }
 
 /// One parameter adjustment, an integer in `unit` clamped to `[min, max]`.

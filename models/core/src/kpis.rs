@@ -5,14 +5,18 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Model, ModelCard, ModelError};
+use crate::{Model, ModelCard, ModelError, Observation};
 
-/// A KPI snapshot file: `{"kpis": {"staking_ratio": 0.41, …}}`, one entry per model input.
+/// A KPI snapshot file: `{"kpis": {"staking_ratio": 0.41, …}}`, one entry per model input,
+/// and for a model that reads the controller's parameters, `"parameters": {"emission_rate_bps":
+/// 500, …}` with one integer per declared parameter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KpiSnapshot {
     #[serde(deserialize_with = "unique_keys")]
     pub kpis: BTreeMap<String, f64>,
+    #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, i64>,
 }
 
 /// A JSON object as a map, refusing a key that appears twice (serde_json would keep the
@@ -88,6 +92,37 @@ impl KpiSnapshot {
             })
             .collect::<Result<Vec<_>, _>>()?;
         QuantizedKpis::new(card, values)
+    }
+}
+
+impl KpiSnapshot {
+    /// KPIs only: a snapshot with no parameters.
+    pub fn of_kpis(kpis: BTreeMap<String, f64>) -> Self {
+        Self { kpis, parameters: BTreeMap::new() }
+    }
+
+    /// The observation this file gives `card`'s model: the quantized KPIs and, by name,
+    /// exactly the parameters the model declares.
+    pub fn observe(&self, card: &(impl AsRef<ModelCard> + ?Sized)) -> Result<Observation, ModelError> {
+        let card = card.as_ref();
+        let kpis = self.quantize(card)?;
+        let specs = card.parameters();
+        if let Some(unknown) = self.parameters.keys().find(|k| !specs.iter().any(|s| &s.name == *k)) {
+            return Err(ModelError::InvalidParameter {
+                name: unknown.clone(),
+                reason: format!("is not a parameter input of model {:?}", card.name()),
+            });
+        }
+        let values = specs
+            .iter()
+            .map(|spec| {
+                self.parameters.get(&spec.name).copied().ok_or_else(|| ModelError::InvalidParameter {
+                    name: spec.name.clone(),
+                    reason: "is missing: this model reads the controller's current parameters (\"parameters\" in the snapshot)".into(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Observation::new(card, kpis, values)
     }
 }
 

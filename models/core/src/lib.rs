@@ -17,12 +17,14 @@ pub mod guard;
 pub mod io;
 pub mod kpis;
 mod model;
+mod observation;
 pub mod reference;
 
 pub use card::ModelCard;
 pub use error::ModelError;
-pub use format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec};
+pub use format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec, ParameterSpec};
 pub use guard::{guard, guard_at, Anchor, Guarded, Guardrail};
 pub use kpis::{KpiSnapshot, QuantizedKpis};
 pub use model::{Model, ModelCommitment};
+pub use observation::Observation;
 pub use reference::{infer, LayerTrace, Trace};

@@ -7,7 +7,7 @@ use tiny_keccak::{Hasher, Keccak};
 use crate::arith::{MAX_SHIFT, WINDOW_BITS};
 use crate::bounds::{self, Interval, LayerBounds};
 use crate::card::ModelCard;
-use crate::format::{Activation, InputSpec, ModelFile, OutputSpec, FORMAT_TAG, FORMAT_VERSION};
+use crate::format::{Activation, InputSpec, ModelFile, OutputSpec, ParameterSpec, FORMAT_TAG, FORMAT_VERSION};
 use crate::ModelError;
 
 /// Largest magnitude of a quantized KPI or output bound.
@@ -61,11 +61,21 @@ impl Model {
         check_header(&file)?;
         let input_ranges = check_inputs(&file.inputs)?;
         check_outputs(&file.outputs)?;
+        let parameter_ranges = check_parameters(&file.parameters, &file.outputs)?;
         check_layers(&file)?;
-        let bounds = bounds::analyse(&file, &input_ranges)?;
+        let network: Vec<Interval> = input_ranges.iter().chain(&parameter_ranges).copied().collect();
+        let bounds = bounds::analyse(&file, &network)?;
         let canonical = serde_json::to_vec(&file).map_err(|source| ModelError::Json { what: "model file", source })?;
         let commitment = ModelCommitment(keccak256(&canonical));
-        let card = ModelCard::checked(file.name.clone(), commitment, file.inputs.clone(), file.outputs.clone(), input_ranges);
+        let card = ModelCard::checked(
+            file.name.clone(),
+            commitment,
+            file.inputs.clone(),
+            file.parameters.clone(),
+            file.outputs.clone(),
+            input_ranges,
+            parameter_ranges,
+        );
         Ok(Self { file, bounds, card })
     }
 
@@ -86,6 +96,11 @@ impl Model {
         self.card.input_ranges()
     }
 
+    /// `[min, max]` of every network input: the KPIs, then the parameters.
+    pub fn network_ranges(&self) -> Vec<Interval> {
+        self.card.network_ranges()
+    }
+
     /// The public part: name, commitment, KPI and output specifications; no weights.
     pub fn card(&self) -> &ModelCard {
         &self.card
@@ -95,9 +110,9 @@ impl Model {
         &self.bounds
     }
 
-    /// `[inputs, hidden…, outputs]`.
+    /// `[network inputs (KPIs + parameters), hidden…, outputs]`.
     pub fn dims(&self) -> Vec<usize> {
-        std::iter::once(self.file.inputs.len()).chain(self.file.layers.iter().map(|l| l.bias.len())).collect()
+        std::iter::once(self.card.network_width()).chain(self.file.layers.iter().map(|l| l.bias.len())).collect()
     }
 
     pub fn parameter_count(&self) -> usize {
@@ -196,12 +211,52 @@ pub(crate) fn check_outputs(outputs: &[OutputSpec]) -> Result<(), ModelError> {
     Ok(())
 }
 
+/// The parameter inputs: none, or one per output with the output's position; each an
+/// integer range the comparator window holds. Returns their `[min, max]`.
+pub(crate) fn check_parameters(parameters: &[ParameterSpec], outputs: &[OutputSpec]) -> Result<Vec<Interval>, ModelError> {
+    if parameters.is_empty() {
+        return Ok(Vec::new());
+    }
+    if parameters.len() != outputs.len() {
+        return Err(ModelError::model(
+            "parameters",
+            format!(
+                "declares {} parameters for {} outputs; a model reads none, or the one each output adjusts",
+                parameters.len(),
+                outputs.len()
+            ),
+        ));
+    }
+    check_names("parameters", parameters.iter().map(|p| p.name.as_str()))?;
+    let limit = 1i64 << MAX_VALUE_BITS;
+    parameters
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let field = format!("parameters[{i}]");
+            if spec.scale_bits > MAX_SCALE_BITS {
+                return Err(ModelError::model(format!("{field}.scale_bits"), format!("must be at most {MAX_SCALE_BITS}")));
+            }
+            if spec.min > spec.max || spec.min.abs() >= limit || spec.max.abs() >= limit {
+                return Err(ModelError::model(
+                    field,
+                    format!("needs min <= max within ±2^{MAX_VALUE_BITS}, got [{}, {}]", spec.min, spec.max),
+                ));
+            }
+            if spec.max - spec.min >= 1i64 << WINDOW_BITS {
+                return Err(ModelError::model(field, format!("span {} must be below 2^{WINDOW_BITS}", spec.max - spec.min)));
+            }
+            Ok(Interval { lo: spec.min, hi: spec.max })
+        })
+        .collect()
+}
+
 fn check_layers(file: &ModelFile) -> Result<(), ModelError> {
     if file.layers.is_empty() {
         return Err(ModelError::model("layers", "a model needs at least one layer"));
     }
     let last = file.layers.len() - 1;
-    let mut n_in = file.inputs.len();
+    let mut n_in = file.inputs.len() + file.parameters.len();
     for (l, layer) in file.layers.iter().enumerate() {
         let field = |f: &str| format!("layers[{l}].{f}");
         let n_out = layer.weights.len();
@@ -224,7 +279,11 @@ fn check_layers(file: &ModelFile) -> Result<(), ModelError> {
             if row.len() != n_in {
                 return Err(ModelError::model(
                     field(&format!("weights[{j}]")),
-                    format!("has {} entries, expected {n_in} (the previous layer's width)", row.len()),
+                    if l == 0 {
+                        format!("has {} entries, expected {n_in} (one per KPI, then one per parameter)", row.len())
+                    } else {
+                        format!("has {} entries, expected {n_in} (the previous layer's width)", row.len())
+                    },
                 ));
             }
             check_bits(row, file.weight_bits, &field(&format!("weights[{j}]")))?;

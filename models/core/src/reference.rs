@@ -1,11 +1,12 @@
 //! Integer reference inference: the ground truth the circuit matches bit for bit.
 
 use crate::arith;
-use crate::{Model, ModelError, QuantizedKpis};
+use crate::{Model, ModelError, Observation};
 
 /// Every intermediate of one inference, as the circuit lays it out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
+    /// The network inputs: KPIs, then parameters.
     pub inputs: Vec<i64>,
     pub layers: Vec<LayerTrace>,
     pub outputs: Vec<i64>,
@@ -23,14 +24,20 @@ pub struct LayerTrace {
     pub out: Vec<i64>,
 }
 
-/// Runs the model on quantized KPIs.
+/// Runs the model on an observation: quantized KPIs and, for a model that reads them,
+/// the controller's parameters (a [`crate::QuantizedKpis`] converts for one that does not).
 ///
-/// A validated model cannot fail on in-range KPIs (the bounds analysis proves
+/// A validated model cannot fail on in-range inputs (the bounds analysis proves
 /// it); the `Result` only guards against a model built around the validator.
-pub fn infer(model: &Model, kpis: &QuantizedKpis) -> Result<Trace, ModelError> {
+pub fn infer(model: &Model, input: impl Into<Observation>) -> Result<Trace, ModelError> {
+    let input: Observation = input.into();
     let file = model.file();
+    if input.parameters().len() != file.parameters.len() {
+        return Err(ModelError::WrongCount { what: "parameters", expected: file.parameters.len(), got: input.parameters().len() });
+    }
     let last = file.layers.len() - 1;
-    let mut x = kpis.values().to_vec();
+    let inputs = input.values();
+    let mut x = inputs.clone();
     let mut layers = Vec::with_capacity(file.layers.len());
     for (l, layer) in file.layers.iter().enumerate() {
         let bound = |j: usize| ModelError::model(format!("layers[{l}].weights[{j}]"), "an intermediate left its checked bounds");
@@ -48,5 +55,5 @@ pub fn infer(model: &Model, kpis: &QuantizedKpis) -> Result<Trace, ModelError> {
         x = t.out.clone();
         layers.push(t);
     }
-    Ok(Trace { inputs: kpis.values().to_vec(), layers, outputs: x })
+    Ok(Trace { inputs, layers, outputs: x })
 }

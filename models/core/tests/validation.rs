@@ -46,7 +46,7 @@ fn default_policy_behaves_as_documented() {
             kpis.insert((*k).into(), json!(v));
         }
         let snapshot = KpiSnapshot::from_json(&json!({ "kpis": kpis }).to_string()).expect("snapshot");
-        infer(&model, &snapshot.quantize(&model).expect("in range")).expect("infers").outputs
+        infer(&model, snapshot.quantize(&model).expect("in range")).expect("infers").outputs
     };
     // Everything on target: no adjustment.
     assert_eq!(at(&[]), vec![0, 0, 0, 0]);
@@ -160,7 +160,7 @@ fn bad_kpi_snapshots_are_rejected_with_the_kpi_named() {
     // NaN is not JSON; a string is the wrong type; both are schema errors.
     assert!(matches!(KpiSnapshot::from_json(r#"{"kpis": {"staking_ratio": NaN}}"#), Err(ModelError::Json { .. })));
     assert!(matches!(KpiSnapshot::from_json(r#"{"kpis": {"staking_ratio": "NaN"}}"#), Err(ModelError::Json { .. })));
-    let nan = KpiSnapshot { kpis: [("staking_ratio".to_string(), f64::NAN)].into_iter().collect() };
+    let nan = KpiSnapshot::of_kpis([("staking_ratio".to_string(), f64::NAN)].into_iter().collect());
     let mut full = KpiSnapshot::from_json(&sample.to_string()).expect("sample");
     full.kpis.insert("staking_ratio".into(), f64::NAN);
     assert!(full.quantize(&model).expect_err("NaN").to_string().contains("not a finite number"));

@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         zkpolicy_lab::synth::policy_m()?,
         zkpolicy_lab::synth::policy_l()?,
         trained.quantized.file,
+        zkpolicy_lab::train::bundled_kpi_only_policy()?.quantized.file,
     ];
     for file in files {
         let model = zkpolicy_model::Model::from_file(file)?;

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::float::{FloatLayer, FloatPolicy};
 use zkpolicy_model::arith::{self, MAX_SHIFT, WINDOW_BITS};
 use zkpolicy_model::bounds::Interval;
-use zkpolicy_model::format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec, FORMAT_TAG, FORMAT_VERSION};
+use zkpolicy_model::format::{Activation, InputSpec, LayerSpec, ModelFile, OutputSpec, ParameterSpec, FORMAT_TAG, FORMAT_VERSION};
 use zkpolicy_model::Model;
 
 use crate::LabError;
@@ -60,17 +60,26 @@ const MAX_INPUT_VALUE_BITS: u32 = 40;
 /// Sweeps of the per-layer shift search; the second lets an earlier layer react to a later one.
 const SEARCH_SWEEPS: usize = 2;
 
-/// What the model reads and writes: KPI specs (with their scales) and output specs.
+/// What the model reads and writes: KPI specs (with their scales), the controller
+/// parameters it reads after them (none, or one per output), and output specs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IoSpec {
     pub inputs: Vec<InputSpec>,
+    #[serde(default)]
+    pub parameters: Vec<ParameterSpec>,
     pub outputs: Vec<OutputSpec>,
 }
 
 impl IoSpec {
     /// The IO of an existing model, e.g. to requantize a retrained policy in its place.
     pub fn of_model(file: &ModelFile) -> Self {
-        Self { inputs: file.inputs.clone(), outputs: file.outputs.clone() }
+        Self { inputs: file.inputs.clone(), parameters: file.parameters.clone(), outputs: file.outputs.clone() }
+    }
+
+    /// Every network input as a real-valued spec: the KPIs, then the parameters (whose
+    /// real value is the integer over `2^scale_bits`).
+    pub fn network_inputs(&self) -> Vec<InputSpec> {
+        self.inputs.iter().cloned().chain(self.parameters.iter().map(ParameterSpec::as_input)).collect()
     }
 }
 
@@ -150,7 +159,7 @@ pub fn quantize(policy: &FloatPolicy, io: &IoSpec, calibration: &[Vec<f64>], opt
             spec.scale_bits = auto_scale_bits(spec)?;
         }
     }
-    check_calibration(&io.inputs, calibration)?;
+    check_calibration(&io.network_inputs(), calibration)?;
     let plan = Plan::new(policy, io, options, calibration)?;
     let hidden = policy.layers.len() - 1;
     let mut shifts = vec![MAX_SHIFT / 2; hidden];
@@ -171,7 +180,7 @@ pub fn quantize(policy: &FloatPolicy, io: &IoSpec, calibration: &[Vec<f64>], opt
     let best = best?;
     let report = QuantReport {
         calibration_rows: calibration.len(),
-        input_scale_bits: plan.file.inputs.iter().map(|i| i.scale_bits).collect(),
+        input_scale_bits: plan.network_inputs.iter().map(|i| i.scale_bits).collect(),
         layers: best.layers,
         outputs: best.errors,
     };
@@ -200,7 +209,7 @@ fn check_policy(policy: &FloatPolicy, io: &IoSpec) -> Result<(), LabError> {
         return Err(error("layers".into(), "a policy needs at least one layer".into()));
     }
     let last = policy.layers.len() - 1;
-    let mut width = io.inputs.len();
+    let mut width = io.inputs.len() + io.parameters.len();
     for (l, layer) in policy.layers.iter().enumerate() {
         if layer.weights.is_empty() || layer.bias.len() != layer.weights.len() {
             return Err(error(format!("layers[{l}]"), format!("has {} weight rows and {} biases", layer.weights.len(), layer.bias.len())));
@@ -230,10 +239,10 @@ fn check_policy(policy: &FloatPolicy, io: &IoSpec) -> Result<(), LabError> {
 /// Refuses, before any search, a policy whose pre-clamp output can land more than
 /// `2^16` output units beyond its bounds: no scale choice changes the output unit,
 /// so the circuit's clamp could never compare it.
-fn check_output_reach(policy: &FloatPolicy, file: &ModelFile, input_ranges: &[Interval]) -> Result<(), LabError> {
+fn check_output_reach(policy: &FloatPolicy, file: &ModelFile, network: &[InputSpec], input_ranges: &[Interval]) -> Result<(), LabError> {
     let mut x: Vec<(f64, f64)> = input_ranges
         .iter()
-        .zip(&file.inputs)
+        .zip(network)
         .map(|(r, spec)| (r.lo as f64 * pow2(-(spec.scale_bits as i32)), r.hi as f64 * pow2(-(spec.scale_bits as i32))))
         .collect();
     for layer in &policy.layers {
@@ -271,6 +280,9 @@ struct Plan<'a> {
     policy: &'a FloatPolicy,
     /// Header and IO of the result; `layers` is filled per candidate.
     file: ModelFile,
+    /// KPIs then parameters, as real-valued specs.
+    network_inputs: Vec<InputSpec>,
+    /// Their quantized ranges.
     input_ranges: Vec<Interval>,
     /// Largest |pre-activation| per layer over the calibration rows.
     calibration_max: Vec<f64>,
@@ -295,6 +307,7 @@ fn score(candidate: &Result<Candidate, LabError>) -> f64 {
 impl<'a> Plan<'a> {
     fn new(policy: &'a FloatPolicy, io: IoSpec, options: &QuantizeOptions, calibration: &[Vec<f64>]) -> Result<Self, LabError> {
         check_policy(policy, &io)?;
+        let network_inputs = io.network_inputs();
         let mut file = ModelFile {
             format: FORMAT_TAG.into(),
             version: FORMAT_VERSION,
@@ -303,25 +316,27 @@ impl<'a> Plan<'a> {
             weight_bits: options.weight_bits,
             bias_bits: options.bias_bits,
             inputs: io.inputs,
+            parameters: io.parameters,
             outputs: io.outputs,
             layers: vec![],
         };
         // Validate header and IO once, through the real validator, on a constant-zero layer.
         let zero = LayerSpec {
-            weights: vec![vec![0; file.inputs.len()]; file.outputs.len()],
+            weights: vec![vec![0; network_inputs.len()]; file.outputs.len()],
             bias: vec![0; file.outputs.len()],
             shift: 0,
             activation: Activation::None,
         };
         file.layers = vec![zero];
-        let input_ranges = Model::from_file(file.clone())?.input_ranges().to_vec();
+        let input_ranges = Model::from_file(file.clone())?.network_ranges();
         file.layers.clear();
-        check_output_reach(policy, &file, &input_ranges)?;
+        check_output_reach(policy, &file, &network_inputs, &input_ranges)?;
         let bias_max = ((1u64 << (options.bias_bits - 1)) - 1) as f64;
         let offset = (1u64 << (MAX_SHIFT - 1)) as f64;
         Ok(Self {
             policy,
             file,
+            network_inputs,
             input_ranges,
             calibration_max: calibration_max_abs(policy, calibration),
             weight_max: ((1u64 << (options.weight_bits - 1)) - 1) as f64,
@@ -342,7 +357,7 @@ impl<'a> Plan<'a> {
 
     /// Quantizes every layer given each hidden layer's shift.
     fn build(&self, shifts: &[u32]) -> Result<(Vec<LayerSpec>, Vec<LayerReport>), LabError> {
-        let mut scales: Vec<i32> = self.file.inputs.iter().map(|i| i.scale_bits as i32).collect();
+        let mut scales: Vec<i32> = self.network_inputs.iter().map(|i| i.scale_bits as i32).collect();
         let mut ranges = self.input_ranges.clone();
         let (mut layers, mut reports) = (vec![], vec![]);
         let last = self.policy.layers.len() - 1;

@@ -173,6 +173,7 @@ pub fn tokenomics_policy() -> ModelFile {
         weight_bits: 10,
         bias_bits: 24,
         inputs,
+        parameters: vec![],
         outputs: vec![
             output("emission_rate_delta", 50, "change of the emission rate"),
             output("staking_reward_delta", 100, "change of the staking reward rate"),
@@ -228,6 +229,7 @@ pub fn seeded_with_bits(name: &str, dims: &[usize], seed: u64, weight_bits: u32)
                 description: String::new(),
             })
             .collect(),
+        parameters: vec![],
         outputs: (0..n_out)
             .map(|j| OutputSpec { name: format!("adjustment_{j}"), unit: "bps".into(), min: -1000, max: 1000, description: String::new() })
             .collect(),

@@ -39,7 +39,7 @@ use ndarray::{Array1, Array2};
 
 use crate::float::{FloatLayer, FloatPolicy};
 use crate::quantize::{quantize, IoSpec, QuantizeOptions, Quantized};
-use crate::sim::guardrails::PARAMETER_COUNT;
+use crate::sim::guardrails::{parameter_inputs, PARAMETER_COUNT};
 use crate::sim::kpis::{kpi_ranges, KPI_COUNT};
 use crate::sim::policy::output_bounds;
 use crate::sim::{simulate, standard_normal, FloatController, RewardConfig, Scenario, ScenarioKind, SimConfig};
@@ -137,14 +137,31 @@ pub struct TrainResult {
     pub log: Vec<GenerationStats>,
 }
 
+/// The real range of each input of a policy `width` inputs wide: the KPIs' declared
+/// ranges, then (for a parameter-aware policy) the parameters' as the network sees them.
+fn input_ranges(width: usize) -> Vec<(f64, f64)> {
+    let mut ranges = kpi_ranges();
+    if width > KPI_COUNT {
+        ranges.extend(parameter_inputs().iter().map(|p| (p.real(p.min), p.real(p.max))));
+    }
+    ranges
+}
+
 /// A seeded `8 → hidden… → 4` policy: hidden layers relu with He-scaled weights
 /// on inputs centred and scaled to `[−1, 1]`, and a zero output layer, so the
 /// search starts from the static schedule (every delta 0) with random features.
 /// (Random small outputs would instead drift the parameters by their bias every epoch.)
 pub fn init_policy(hidden: &[usize], seed: u64) -> FloatPolicy {
+    init_policy_reading(hidden, seed, false)
+}
+
+/// [`init_policy`], reading the four parameters after the KPIs when `parameters` is set
+/// (`12 → hidden… → 4`).
+pub fn init_policy_reading(hidden: &[usize], seed: u64, parameters: bool) -> FloatPolicy {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let ranges = kpi_ranges();
-    let dims: Vec<usize> = std::iter::once(KPI_COUNT).chain(hidden.iter().copied()).chain([PARAMETER_COUNT]).collect();
+    let width = if parameters { KPI_COUNT + PARAMETER_COUNT } else { KPI_COUNT };
+    let ranges = input_ranges(width);
+    let dims: Vec<usize> = std::iter::once(width).chain(hidden.iter().copied()).chain([PARAMETER_COUNT]).collect();
     let last = dims.len() - 2;
     let layers = dims
         .windows(2)
@@ -170,9 +187,9 @@ pub fn init_policy(hidden: &[usize], seed: u64) -> FloatPolicy {
 }
 
 /// Per-parameter scale in [`FloatPolicy::to_flat`] order: `2/span_i` for
-/// first-layer weights of KPI `i`, times the output bound for output rows.
+/// first-layer weights of input `i`, times the output bound for output rows.
 fn parameter_scales(policy: &FloatPolicy) -> Vec<f64> {
-    let ranges = kpi_ranges();
+    let ranges = input_ranges(policy.inputs());
     let bounds = output_bounds();
     let last = policy.layers.len().saturating_sub(1);
     let mut scales = Vec::with_capacity(policy.parameter_count());
@@ -325,8 +342,9 @@ pub struct TrainedModel {
     pub quantized: Quantized,
 }
 
-/// Trains an `8 → hidden… → 4` policy from [`init_policy`]`(hidden, seed)`, then
-/// quantizes the best one for `io`, calibrated on the KPIs it meets itself in
+/// Trains an `8 → hidden… → 4` policy from [`init_policy`]`(hidden, seed)` (or, when `io`
+/// declares parameter inputs, a `12 → hidden… → 4` one that also reads the parameters),
+/// then quantizes the best one for `io`, calibrated on the inputs it meets itself in
 /// every training episode (the distribution it will be proven on).
 pub fn train_and_quantize(
     hidden: &[usize],
@@ -339,34 +357,52 @@ pub fn train_and_quantize(
     if hidden.is_empty() || hidden.contains(&0) {
         return Err(LabError::config("training", "hidden", format!("needs at least one non-empty hidden layer, got {hidden:?}")));
     }
-    let result = train(&init_policy(hidden, seed), config, on_generation)?;
+    let reads = !io.parameters.is_empty();
+    let result = train(&init_policy_reading(hidden, seed, reads), config, on_generation)?;
     let controller = FloatController::new("trained", result.best.clone())?;
+    let network = io.network_inputs();
     let mut calibration = Vec::new();
     for scenario in config.episodes() {
-        calibration.extend(simulate(&controller, &scenario, &config.sim)?.epochs.into_iter().map(|e| e.kpis));
+        calibration.extend(simulate(&controller, &scenario, &config.sim)?.epochs.into_iter().map(|e| {
+            let params = e.params_before.iter().zip(&network[e.kpis.len()..]).map(|(&p, spec)| p as f64 / (1u64 << spec.scale_bits) as f64);
+            e.kpis.iter().copied().chain(if reads { Some(params) } else { None }.into_iter().flatten()).collect::<Vec<f64>>()
+        }));
     }
     let quantized = quantize(&result.best, io, &calibration, options)?;
     Ok(TrainedModel { result, quantized })
 }
 
-/// The bundled `models/trained-policy.json` (and its float twin): the default
-/// training config, one hidden layer of 16, seed 0, in the default model's IO.
-/// `cargo run -p zkpolicy-lab --example render_bundled` writes it; a test
-/// keeps the committed files equal to a fresh run.
+/// The bundled `models/trained-policy.json` (and its float twin): the default training
+/// config, one hidden layer of 16, seed 0, in the default model's IO plus the four
+/// parameters ([`parameter_inputs`]), so the policy sees where the parameters stand.
+/// `cargo run -p zkpolicy-lab --example render_bundled` writes it; a test keeps the
+/// committed files equal to a fresh run.
 pub fn bundled_trained_policy() -> Result<TrainedModel, LabError> {
-    let config = TrainConfig::default();
+    let mut io = IoSpec::of_model(&crate::synth::tokenomics_policy());
+    io.parameters = parameter_inputs();
+    bundled_training("trained-policy", "the KPIs and the controller's current parameters", &io)
+}
+
+/// `models/trained-policy-kpi.json`: the same training on the KPIs alone (the policy
+/// before parameters were public inputs), kept as the baseline the backtest compares with.
+pub fn bundled_kpi_only_policy() -> Result<TrainedModel, LabError> {
     let io = IoSpec::of_model(&crate::synth::tokenomics_policy());
-    let mut options = QuantizeOptions::new("trained-policy");
+    bundled_training("trained-policy-kpi", "the KPIs alone", &io)
+}
+
+fn bundled_training(name: &str, reads: &str, io: &IoSpec) -> Result<TrainedModel, LabError> {
+    let config = TrainConfig::default();
+    let mut options = QuantizeOptions::new(name);
     options.description = format!(
-        "Trained in the zkpolicy tokenomics simulator (ES: {} generations x {} members, {} scenarios x {} seeds x {} epochs, seed 0), \
-         quantized on the KPIs it meets there. Outputs are per-epoch parameter deltas in bps.",
+        "Trained in the zkpolicy tokenomics simulator (ES: {} generations x {} members, {} scenarios x {} seeds x {} epochs, seed 0) \
+         on {reads}, quantized on the inputs it meets there. Outputs are per-epoch parameter deltas in bps.",
         config.generations,
         config.population,
         config.scenarios.len(),
         config.episode_seeds.len(),
         config.epochs_per_episode
     );
-    train_and_quantize(&[16], 0, &config, &io, &options, |_| {})
+    train_and_quantize(&[16], 0, &config, io, &options, |_| {})
 }
 
 #[cfg(test)]

@@ -97,6 +97,23 @@ impl DeployConfig {
         for (i, p) in self.parameters.iter().enumerate() {
             p.check(i).map_err(|e| ChainError::Config(format!("parameters: {e}")))?;
         }
+        // A model that reads the parameters can be proven only on values inside its declared
+        // ranges; the controller refuses a rail that reaches outside them (RailOutsideModelRange).
+        for (i, (p, spec)) in self.parameters.iter().zip(model.parameters()).enumerate() {
+            if p.min < spec.min || p.max > spec.max {
+                return Err(ChainError::Config(format!(
+                    "parameters[{i}] ({}): the rail [{}, {}] reaches outside [{}, {}], the range model {} declares for its parameter \
+                     input {:?}; the controller would refuse it",
+                    p.name,
+                    p.min,
+                    p.max,
+                    spec.min,
+                    spec.max,
+                    model.name(),
+                    spec.name
+                )));
+            }
+        }
         match (self.kpi_source.as_str(), &self.economy) {
             ("reporter", None) => Ok(()),
             ("reporter", Some(_)) => Err(ChainError::Config("economy: only used with \"kpi_source\": \"onchain\"".into())),

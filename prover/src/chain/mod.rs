@@ -14,7 +14,7 @@ pub mod signer;
 
 pub use client::{Client, Sent};
 pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, TimingConfig, VerifierCode};
-pub use ops::{commit_kpis, committed_kpis, current_epoch, execute, model_commitment, status, submit, Status, Submitted};
+pub use ops::{commit_kpis, committed_kpis, current_epoch, execute, model_commitment, parameters, status, submit, Status, Submitted};
 pub use zkpolicy_verifier_contract::controller::revert_reason;
 
 use std::path::PathBuf;

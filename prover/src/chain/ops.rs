@@ -50,6 +50,12 @@ pub fn model_commitment(client: &Client, controller: Address) -> Result<[u8; 32]
     Ok(read(client, "model commitment read", controller, PolicyController::modelCommitmentCall {})?.0)
 }
 
+/// The controller's current parameters, in rail order: what a model that reads the
+/// parameters must be proven on (the controller rebuilds them into the public inputs).
+pub fn parameters(client: &Client, deployment: &Deployment) -> Result<Vec<i64>, ChainError> {
+    smalls(&read(client, "parameters read", deployment.controller, PolicyController::parametersCall {})?, "parameter")
+}
+
 /// The epoch the controller will decide now (0 before its genesis).
 pub fn current_epoch(client: &Client, deployment: &Deployment) -> Result<u64, ChainError> {
     read(client, "current epoch read", deployment.controller, PolicyController::currentEpochCall {})
@@ -114,6 +120,20 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
             });
         }
         Some(_) => {}
+    }
+    if !public.parameters.is_empty() {
+        let chain = parameters(client, deployment)?;
+        if chain != public.parameters {
+            let i = chain.iter().zip(&public.parameters).position(|(a, b)| a != b).unwrap_or(0);
+            return Err(ChainError::Rejected {
+                reason: format!(
+                    "the proof was made on other parameters than the controller holds: parameter {i} is {} on chain and {} in the proof; \
+                     prove again on the current parameters",
+                    chain.get(i).copied().unwrap_or_default(),
+                    public.parameters.get(i).copied().unwrap_or_default()
+                ),
+            });
+        }
     }
     let call = PolicyController::submitAdjustmentCall {
         epoch: public.epoch,

@@ -33,7 +33,8 @@ pub struct ProveArgs {
     #[command(flatten)]
     model: ModelArgs,
 
-    /// KPI snapshot {"kpis": {"<input name>": <value>, ...}}, or a directory of them.
+    /// KPI snapshot {"kpis": {"<input name>": <value>, ...}}, or a directory of them; for a
+    /// model that reads the controller's parameters, also {"parameters": {"<name>": <integer>, ...}}.
     #[arg(long, value_name = "FILE")]
     kpis: Option<PathBuf>,
 
@@ -69,10 +70,10 @@ impl ProveArgs {
         let [model_file, salt_file] = self.model.files();
         distinct_output(&self.out, &[self.kpis.as_deref(), self.deployment.as_deref(), model_file, salt_file])?;
         let (model, circuit) = self.model.load()?;
-        let kpis = match (&self.kpis, &self.deployment) {
-            (Some(path), _) => KpiSnapshot::load(path)
-                .and_then(|s| s.quantize(model.card()))
-                .with_context(|| format!("KPI snapshot {}", path.display()))?,
+        let input = match (&self.kpis, &self.deployment) {
+            (Some(path), _) => {
+                KpiSnapshot::load(path).and_then(|s| s.observe(model.card())).with_context(|| format!("KPI snapshot {}", path.display()))?
+            }
             (None, Some(path)) => {
                 let client = zkpolicy_prover::chain::Client::connect(&self.rpc.rpc, None)?;
                 let deployment = load_deployment(path, model.card(), &client)?;
@@ -82,8 +83,13 @@ impl ProveArgs {
                         self.epoch
                     )
                 })?;
-                zkpolicy_model::QuantizedKpis::new(model.card(), values)
-                    .with_context(|| format!("the chain's KPI snapshot of epoch {}", self.epoch))?
+                let kpis = zkpolicy_model::QuantizedKpis::new(model.card(), values)
+                    .with_context(|| format!("the chain's KPI snapshot of epoch {}", self.epoch))?;
+                // A model that reads the parameters is proven on the controller's current ones,
+                // which is what the controller rebuilds into the public inputs.
+                let parameters =
+                    if model.card().parameters().is_empty() { vec![] } else { zkpolicy_prover::chain::parameters(&client, &deployment)? };
+                zkpolicy_model::Observation::new(model.card(), kpis, parameters).context("the controller's current parameters")?
             }
             (None, None) => anyhow::bail!("give --kpis FILE or --deployment FILE"),
         };
@@ -94,7 +100,7 @@ impl ProveArgs {
 
         let started = Instant::now();
         let spinner = progress::spinner("proving", self.json);
-        let (public, proof) = proof::prove(&params, &pk, &circuit, &kpis, self.epoch, OsRng)?;
+        let (public, proof) = proof::prove(&params, &pk, &circuit, &input, self.epoch, OsRng)?;
         spinner.finish_and_clear();
         let prove_ms = started.elapsed().as_secs_f64() * 1e3;
 
@@ -144,10 +150,10 @@ impl ProveArgs {
             .iter()
             .enumerate()
             .map(|(i, file)| {
-                let kpis = KpiSnapshot::load(file)
-                    .and_then(|s| s.quantize(model.card()))
+                let input = KpiSnapshot::load(file)
+                    .and_then(|s| s.observe(model.card()))
                     .with_context(|| format!("KPI snapshot {}", file.display()))?;
-                Ok(BatchJob { epoch: self.epoch + i as u64, kpis })
+                Ok(BatchJob { epoch: self.epoch + i as u64, input })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let started = Instant::now();

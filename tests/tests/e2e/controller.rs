@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_lab::sim::{self, deployment_guardrails};
-use zkpolicy_model::{Model, QuantizedKpis};
+use zkpolicy_model::{Model, Observation, QuantizedKpis};
 use zkpolicy_prover::{evm as prover_evm, proof};
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, PolicyControllerErrors, Timing};
@@ -88,16 +88,28 @@ impl Prover {
         self.circuit.model()
     }
 
-    pub(crate) fn prove(&self, kpis: &QuantizedKpis, epoch: u64) -> (Vec<i64>, Vec<u8>) {
+    pub(crate) fn prove(&self, input: impl Into<Observation>, epoch: u64) -> (Vec<i64>, Vec<u8>) {
         let (public, bytes) =
-            proof::prove(self.params, self.pk, self.circuit, kpis, epoch, ChaCha20Rng::seed_from_u64(epoch)).expect("prove");
+            proof::prove(self.params, self.pk, self.circuit, input, epoch, ChaCha20Rng::seed_from_u64(epoch)).expect("prove");
         (public.outputs, bytes)
+    }
+
+    /// The bundled model that reads the parameters, at its deployed shape, and its verifier's
+    /// creation code (rendered and compiled here: no committed artifact covers it).
+    fn parameter_aware() -> (Self, Vec<u8>) {
+        let p = crate::common::prepared("trained-policy");
+        assert_eq!(p.circuit.model().card().parameters().len(), 4, "trained-policy reads the four parameters");
+        let source = prover_evm::verifier_source(&p.params, p.pk.get_vk(), &p.circuit).expect("renders");
+        let code = prover_evm::compile_verifier(&source, compile::bundled_dir()).expect("compiles").bytecode;
+        (Self { circuit: &p.circuit, params: &p.params, pk: &p.pk }, code)
     }
 }
 
 pub(crate) enum VerifierKind {
     /// The committed default-model verifier.
     Real,
+    /// A verifier's creation code (compiled by the test).
+    Code(Vec<u8>),
     /// Accepts every proof and serves the default model's card.
     Stub,
 }
@@ -166,6 +178,7 @@ impl Chain {
                 let artifact = include_str!("../../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json");
                 Compiled::parse_artifact(artifact).expect("artifact").bytecode
             }
+            VerifierKind::Code(code) => code,
             VerifierKind::Stub => [contracts["VerifierStub"].bytecode.clone(), default_card_args()].concat(),
         };
         let verifier = evm.deploy(verifier_code).expect("verifier deploys").address;
@@ -254,6 +267,7 @@ fn default_card_args() -> Vec<u8> {
     VerifierStub::constructorCall {
         commitment_: FixedBytes(card.model_commitment),
         kpiCount_: U256::from(card.kpis.len()),
+        parameterCount_: U256::from(card.parameters.len()),
         outputCount_: U256::from(card.outputs.len()),
         ranges_: card.packed_ranges().into(),
     }
@@ -377,7 +391,7 @@ fn every_abuse_is_rejected_with_its_named_error() {
     assert!(chain.commit(2, kpis.values()).success);
     assert_eq!(error_name(&chain.submit(2, &outputs, &bytes)), "InvalidProof");
     // A proof on KPIs other than the snapshot.
-    let (outputs_other, bytes_other) = prover.prove(&sample_kpis(model, 4), 2);
+    let (outputs_other, bytes_other) = prover.prove(sample_kpis(model, 4), 2);
     assert_eq!(error_name(&chain.submit(2, &outputs_other, &bytes_other)), "InvalidProof");
     // Valid, then replayed.
     let (outputs2, bytes2) = prover.prove(&kpis, 2);
@@ -537,6 +551,7 @@ fn governed_changes_go_only_through_the_timelock() {
     let three_outputs = VerifierStub::constructorCall {
         commitment_: FixedBytes::repeat_byte(0x77),
         kpiCount_: U256::from(8),
+        parameterCount_: U256::ZERO,
         outputCount_: U256::from(3),
         ranges_: vec![0u8; 16 * 11].into(),
     }
@@ -783,4 +798,66 @@ fn malformed_dead_bands_and_caps_are_refused_like_the_twin() {
         let refusal = deployed.err().unwrap_or_else(|| panic!("{what}: the constructor accepted it"));
         assert!(refusal.contains(&format!("0x{selector}{:064x}", 2)), "{what}: {refusal}");
     }
+}
+
+/// A model that reads the parameters: the controller rebuilds them from its own storage,
+/// so a proof made on any other parameter vector (one bps off, or last epoch's) is refused,
+/// a proof on the current ones is applied, and no rail may reach outside the range the
+/// model declares for its parameter (else a value could arise that no proof can carry).
+#[test]
+fn the_parameters_are_public_inputs_the_controller_rebuilds() {
+    let (prover, code) = Prover::parameter_aware();
+    let model = prover.model().clone();
+    let mut chain = Chain::build(Mode::Autonomous, VerifierKind::Code(code.clone()), SourceKind::Reporter, &deployment_guardrails());
+    let out = chain.send(chain.anyone, PolicyController::parametersArePublicInputsCall {}.abi_encode());
+    assert!(PolicyController::parametersArePublicInputsCall::abi_decode_returns(&out.output).expect("bool"));
+    // KPIs on which the policy moves some parameter, so the second epoch reads new ones.
+    let (kpis, outputs, bytes) = (1..50)
+        .map(|seed| {
+            let kpis = sample_kpis(&model, seed);
+            let input = Observation::new(&model, kpis.clone(), initial()).expect("the rails lie in the declared ranges");
+            let (outputs, bytes) = prover.prove(input, 1);
+            (kpis, outputs, bytes)
+        })
+        .find(|(_, outputs, _)| guard(&initial(), outputs) != initial())
+        .expect("some KPI vector moves a parameter");
+    assert!(chain.commit(1, kpis.values()).success);
+    // Valid proofs of the right KPIs on other parameters: the controller's instance differs.
+    for i in 0..4 {
+        let mut other = initial();
+        other[i] += if other[i] > 0 { -1 } else { 1 };
+        let (o, b) = prover.prove(Observation::new(&model, kpis.clone(), other).expect("in range"), 1);
+        assert_eq!(error_name(&chain.submit(1, &o, &b)), "InvalidProof", "parameter {i} one bps off");
+    }
+    let out = chain.submit(1, &outputs, &bytes);
+    assert!(out.success, "rejected: {}", decoded(&out));
+    let moved = guard(&initial(), &outputs);
+    assert_eq!(chain.parameters(), moved);
+
+    // Epoch 2: last epoch's parameters no longer prove anything; the current ones do.
+    chain.next_epoch();
+    let kpis = sample_kpis(&model, 777);
+    assert!(chain.commit(2, kpis.values()).success);
+    let (o, b) = prover.prove(Observation::new(&model, kpis.clone(), initial()).expect("in range"), 2);
+    assert_eq!(error_name(&chain.submit(2, &o, &b)), "InvalidProof", "a proof on the parameters before the last decision");
+    let (o, b) = prover.prove(Observation::new(&model, kpis, moved.clone()).expect("in range"), 2);
+    let out = chain.submit(2, &o, &b);
+    assert!(out.success, "rejected: {}", decoded(&out));
+    assert_eq!(chain.parameters(), guard(&moved, &o));
+
+    // No rail may reach outside the declared parameter range: at deployment...
+    let mut wide = deployment_guardrails();
+    wide[3].max = model.card().parameters()[3].max + 1;
+    let refused = Chain::try_build(Mode::Autonomous, VerifierKind::Code(code), SourceKind::Reporter, &wide).err().expect("refused");
+    let selector = hex::encode(<PolicyController::RailOutsideModelRange as alloy_sol_types::SolError>::SELECTOR);
+    assert!(refused.contains(&selector), "not refused with RailOutsideModelRange: {refused}");
+    // ... and through governance.
+    let governance = chain.governance;
+    let bad = PolicyController::setGuardrailCall { i: U256::from(3), g: prover_evm::contract_rail(&wide[3]) }.abi_encode();
+    assert!(chain.send(governance, PolicyController::scheduleCall { data: bad.clone().into() }.abi_encode()).success);
+    chain.evm.advance(GOVERNANCE_DELAY);
+    let out = chain.send(governance, PolicyController::executeCall { data: bad.into() }.abi_encode());
+    assert_eq!(error_name(&out), "CallFailed");
+    let reason = zkpolicy_verifier_contract::controller::revert_reason(&out.output);
+    assert!(reason.contains("RailOutsideModelRange: guardrail 3 reaches outside [0, 300]"), "{reason}");
 }

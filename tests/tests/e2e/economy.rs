@@ -513,7 +513,7 @@ fn the_loop_closes_on_chain_with_real_proofs() {
         // A valid proof on other KPIs than the chain's snapshot: refused by the verifier.
         let mut other = kpis.clone();
         other[0] = if other[0] > 0 { other[0] - 1 } else { 1 };
-        let (other_outputs, other_proof) = prover.prove(&QuantizedKpis::new(prover.model().card(), other).expect("in range"), epoch);
+        let (other_outputs, other_proof) = prover.prove(QuantizedKpis::new(prover.model().card(), other).expect("in range"), epoch);
         assert_eq!(error_name(&chain.submit(epoch, &other_outputs, &other_proof)), "InvalidProof", "round {round}");
 
         let out = chain.submit(epoch, &outputs, &proof);

@@ -3,7 +3,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PublicInputs;
-use zkpolicy_model::{KpiSnapshot, QuantizedKpis};
+use zkpolicy_model::{KpiSnapshot, Observation, QuantizedKpis};
 use zkpolicy_prover::keys::Prepared;
 use zkpolicy_prover::proof::{prove, prove_batch, verify, BatchJob};
 use zkpolicy_prover::ProverError;
@@ -66,7 +66,7 @@ fn wrong_outputs_cannot_be_proven() {
     let kpis = QuantizedKpis::random(model, &mut ChaCha20Rng::seed_from_u64(3));
     let mut public = PublicInputs::honest(model, 1, &kpis).expect("reference");
     public.outputs[0] += 1;
-    let circuit = f.circuit.with_kpis(kpis);
+    let circuit = f.circuit.with_input(kpis);
     let mut transcript = zkpolicy_prover::transcript::EvmTranscript::new(Vec::<u8>::new());
     let result = halo2_proofs::plonk::create_proof::<
         halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme<halo2_proofs::halo2curves::bn256::Bn256>,
@@ -84,11 +84,11 @@ fn wrong_outputs_cannot_be_proven() {
 
 #[test]
 fn real_proofs_of_random_vectors_verify_for_every_bundled_model() {
-    for (name, count) in [("tokenomics-policy", 8), ("policy-m", 4), ("policy-l", 2)] {
+    for (name, count) in [("tokenomics-policy", 8), ("trained-policy", 4), ("policy-m", 4), ("policy-l", 2)] {
         let f = fixture(name);
         let mut rng = ChaCha20Rng::seed_from_u64(11);
         let jobs: Vec<BatchJob> =
-            (0..count).map(|e| BatchJob { epoch: e, kpis: QuantizedKpis::random(f.circuit.model(), &mut rng) }).collect();
+            (0..count).map(|e| BatchJob { epoch: e, input: Observation::random(f.circuit.model(), &mut rng) }).collect();
         let done = std::sync::atomic::AtomicUsize::new(0);
         let results = prove_batch(&f.params, &f.pk, &f.circuit, &jobs, &|| {
             done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -98,7 +98,7 @@ fn real_proofs_of_random_vectors_verify_for_every_bundled_model() {
             let (public, proof) = result.expect("prove");
             // Batch results keep input order.
             assert_eq!(public.epoch, job.epoch);
-            assert_eq!(public.kpis, job.kpis);
+            assert_eq!(public.observation(), job.input);
             verify(&f.params, f.pk.get_vk(), &public, &proof).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }

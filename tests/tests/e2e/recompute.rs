@@ -5,7 +5,7 @@
 use alloy_sol_types::SolInterface;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpolicy_model::{infer, QuantizedKpis};
+use zkpolicy_model::{infer, Observation, QuantizedKpis};
 use zkpolicy_prover::{evm, keys, proof, srs};
 use zkpolicy_verifier_contract::compile;
 use zkpolicy_verifier_contract::recompute::ZkPolicyRecompute::ZkPolicyRecomputeErrors;
@@ -23,18 +23,20 @@ fn recomputation_proof_and_reference_agree_on_every_bundled_model() {
         let mut rng = ChaCha20Rng::seed_from_u64(77);
         let mut gas = 0;
         let mut vectors_seen = std::collections::BTreeSet::new();
-        // The extremes of the KPI box, then random vectors.
-        let ranges = model.input_ranges();
+        // The extremes of the input box (KPIs, then any parameters), then random vectors.
+        let ranges = model.network_ranges();
         let corners = [ranges.iter().map(|r| r.lo).collect::<Vec<_>>(), ranges.iter().map(|r| r.hi).collect()];
-        let randoms = (0..vectors).map(|_| QuantizedKpis::random(model, &mut rng).values().to_vec());
+        let randoms = (0..vectors).map(|_| Observation::random(model, &mut rng).values());
+        let n = model.input_ranges().len();
         for (i, values) in corners.into_iter().chain(randoms).enumerate() {
-            let kpis = QuantizedKpis::new(model, values).expect("in range");
-            let reference = infer(model, &kpis).expect("reference").outputs;
-            let (on_chain, g) = deployed.recompute(kpis.values()).expect("executes");
+            let kpis = QuantizedKpis::new(model, values[..n].to_vec()).expect("in range");
+            let input = Observation::new(model, kpis, values[n..].to_vec()).expect("in range");
+            let reference = infer(model, &input).expect("reference").outputs;
+            let (on_chain, g) = deployed.recompute(&values).expect("executes");
             gas = gas.max(g);
-            assert_eq!(on_chain.as_deref(), Ok(reference.as_slice()), "{name}: KPIs {:?}", kpis.values());
+            assert_eq!(on_chain.as_deref(), Ok(reference.as_slice()), "{name}: inputs {values:?}");
             if i < proofs {
-                let (public, _) = proof::prove(&params, &pk, &circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(i as u64)).expect("prove");
+                let (public, _) = proof::prove(&params, &pk, &circuit, &input, 1, ChaCha20Rng::seed_from_u64(i as u64)).expect("prove");
                 assert_eq!(public.outputs, reference, "{name}: the proven outputs");
             }
             vectors_seen.insert(reference);

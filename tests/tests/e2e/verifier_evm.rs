@@ -7,7 +7,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
-use zkpolicy_model::QuantizedKpis;
+use zkpolicy_model::{Observation, QuantizedKpis};
 use zkpolicy_prover::{keys, proof, srs};
 use zkpolicy_verifier_contract::solidity::{render, CONTRACT_NAME};
 use zkpolicy_verifier_contract::{abi, build, compile, evm};
@@ -72,7 +72,8 @@ fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
             match row {
                 0 => p.epoch = p.epoch.wrapping_add(1),
                 r if r <= p.kpis.len() => p.kpis = common::changed_kpi(&p.kpis, r - 1, |v| v + 1),
-                r => p.outputs[r - 1 - p.kpis.len()] += 1,
+                r if r <= p.kpis.len() + p.parameters.len() => p.parameters[r - 1 - p.kpis.len()] += 1,
+                r => p.outputs[r - 1 - p.kpis.len() - p.parameters.len()] += 1,
             }
             let native = proof::verify(&d.params, d.pk.get_vk(), &p, &bytes).is_ok();
             let (in_evm, _) = d.verdict(abi::verify_calldata(&bytes, &forged));
@@ -126,8 +127,8 @@ fn every_bundled_model_verifies_in_the_evm_within_the_size_limit() {
     for name in ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"] {
         let mut d = deploy_circuit(common::deployed_circuit(name));
         let mut rng = ChaCha20Rng::seed_from_u64(9);
-        let kpis = QuantizedKpis::random(d.circuit.model(), &mut rng);
-        let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 2, ChaCha20Rng::seed_from_u64(2)).expect("prove");
+        let input = Observation::random(d.circuit.model(), &mut rng);
+        let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &input, 2, ChaCha20Rng::seed_from_u64(2)).expect("prove");
         let (ok, gas) = d.verdict(abi::verify_calldata(&bytes, &public.to_instance()));
         eprintln!("{name}: runtime {} bytes, deploy {} gas, verify {gas} gas", d.deployment.runtime_bytes, d.deployment.gas_used);
         assert!(ok, "{name}: valid proof rejected");
@@ -188,8 +189,8 @@ fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
     const NOT_SATISFIED: &str = "The constraint system is not satisfied";
     for name in ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"] {
         let mut d = deploy(name);
-        let kpis = QuantizedKpis::random(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(31));
-        let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 4, ChaCha20Rng::seed_from_u64(32)).expect("prove");
+        let input = Observation::random(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(31));
+        let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &input, 4, ChaCha20Rng::seed_from_u64(32)).expect("prove");
         let instance = public.to_instance();
         let program = build::build(&d.params, d.pk.get_vk(), instance.len()).expect("program");
         let (points, scalars) = proof_layout(&program);
@@ -256,7 +257,8 @@ fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
             match row {
                 0 => p.epoch = 0,
                 r if r <= p.kpis.len() => p.kpis = common::changed_kpi(&p.kpis, r - 1, |_| 0),
-                r => p.outputs[r - 1 - p.kpis.len()] = 0,
+                r if r <= p.kpis.len() + p.parameters.len() => p.parameters[r - 1 - p.kpis.len()] = 0,
+                r => p.outputs[r - 1 - p.kpis.len() - p.parameters.len()] = 0,
             }
             let native = proof::verify(&d.params, d.pk.get_vk(), &p, &bytes).expect_err("instance 0").to_string();
             assert!(native.contains(NOT_SATISFIED), "{name} instance {row} -> 0: {native}");

@@ -7,12 +7,20 @@ contract VerifierStub {
     bool public accept = true;
     bytes32 internal commitment;
     uint256 internal kpiCount;
+    uint256 internal parameterCount;
     uint256 internal outputCount;
     bytes internal ranges;
 
-    constructor(bytes32 commitment_, uint256 kpiCount_, uint256 outputCount_, bytes memory ranges_) {
+    constructor(
+        bytes32 commitment_,
+        uint256 kpiCount_,
+        uint256 parameterCount_,
+        uint256 outputCount_,
+        bytes memory ranges_
+    ) {
         commitment = commitment_;
         kpiCount = kpiCount_;
+        parameterCount = parameterCount_;
         outputCount = outputCount_;
         ranges = ranges_;
     }
@@ -25,7 +33,7 @@ contract VerifierStub {
         return accept;
     }
 
-    function modelCard() external view returns (bytes32, uint256, uint256, bytes memory) {
-        return (commitment, kpiCount, outputCount, ranges);
+    function modelCard() external view returns (bytes32, uint256, uint256, uint256, bytes memory) {
+        return (commitment, kpiCount, parameterCount, outputCount, ranges);
     }
 }

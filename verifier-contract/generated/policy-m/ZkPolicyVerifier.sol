@@ -16,8 +16,10 @@ contract ZkPolicyVerifier {
     uint256 internal constant PROOF_LENGTH = 1600;
     uint256 internal constant INSTANCE_COUNT = 25;
 
-    /// The public model card: the model commitment, the number of KPIs and outputs, and
-    /// the integer range of each, KPIs first (`lo ‖ hi`, big-endian int64, 16 bytes each):
+    /// The public model card: the model commitment, the number of KPIs, of controller
+    /// parameters the model reads (0, or one per output) and of outputs, and the integer
+    /// range of each, KPIs first, then parameters, then outputs (`lo ‖ hi`, big-endian
+    /// int64, 16 bytes each):
     ///   kpi    kpi_0         [0, 256]
     ///   kpi    kpi_1         [0, 256]
     ///   kpi    kpi_2         [0, 256]
@@ -42,15 +44,15 @@ contract ZkPolicyVerifier {
     ///   output adjustment_5  [-1000, 1000]
     ///   output adjustment_6  [-1000, 1000]
     ///   output adjustment_7  [-1000, 1000]
-    /// The circuit accepts KPIs only in their range and produces outputs only in theirs;
-    /// a caller encodes a signed value `v` as `v`, or `r − |v|` when negative, and only inside
-    /// its range, where that encoding is one-to-one.
+    /// The circuit accepts KPIs and parameters only in their range and produces outputs
+    /// only in theirs; a caller encodes a signed value `v` as `v`, or `r − |v|` when
+    /// negative, and only inside its range, where that encoding is one-to-one.
     function modelCard()
         external
         pure
-        returns (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes memory ranges)
+        returns (bytes32 commitment, uint256 kpiCount, uint256 parameterCount, uint256 outputCount, bytes memory ranges)
     {
-        return (0xe4130dc988ee453aa9ffc2e9bbc1f55dfd882fdd98ad0876d86780b6d9b4d175, 16, 8, hex"00000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8");
+        return (0xe4130dc988ee453aa9ffc2e9bbc1f55dfd882fdd98ad0876d86780b6d9b4d175, 16, 0, 8, hex"00000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8fffffffffffffc1800000000000003e8");
     }
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {

@@ -16,8 +16,10 @@ contract ZkPolicyVerifier {
     uint256 internal constant PROOF_LENGTH = 1600;
     uint256 internal constant INSTANCE_COUNT = 13;
 
-    /// The public model card: the model commitment, the number of KPIs and outputs, and
-    /// the integer range of each, KPIs first (`lo ‖ hi`, big-endian int64, 16 bytes each):
+    /// The public model card: the model commitment, the number of KPIs, of controller
+    /// parameters the model reads (0, or one per output) and of outputs, and the integer
+    /// range of each, KPIs first, then parameters, then outputs (`lo ‖ hi`, big-endian
+    /// int64, 16 bytes each):
     ///   kpi    staking_ratio          [0, 256]
     ///   kpi    liquidity_depth        [0, 256]
     ///   kpi    volatility_30d         [0, 256]
@@ -30,15 +32,15 @@ contract ZkPolicyVerifier {
     ///   output staking_reward_delta   [-100, 100]
     ///   output burn_rate_delta        [-50, 50]
     ///   output fee_delta              [-20, 20]
-    /// The circuit accepts KPIs only in their range and produces outputs only in theirs;
-    /// a caller encodes a signed value `v` as `v`, or `r − |v|` when negative, and only inside
-    /// its range, where that encoding is one-to-one.
+    /// The circuit accepts KPIs and parameters only in their range and produces outputs
+    /// only in theirs; a caller encodes a signed value `v` as `v`, or `r − |v|` when
+    /// negative, and only inside its range, where that encoding is one-to-one.
     function modelCard()
         external
         pure
-        returns (bytes32 commitment, uint256 kpiCount, uint256 outputCount, bytes memory ranges)
+        returns (bytes32 commitment, uint256 kpiCount, uint256 parameterCount, uint256 outputCount, bytes memory ranges)
     {
-        return (0x23f29f7307100ae9a5d08c8ddac9abc6fc8816dd196ca6422b25d093713829a6, 8, 4, hex"000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100ffffffffffffff80000000000000008000000000000000000000000000000100ffffffffffffff80000000000000008000000000000000000000000000000100ffffffffffffff9a000000000000009affffffffffffffce0000000000000032ffffffffffffff9c0000000000000064ffffffffffffffce0000000000000032ffffffffffffffec0000000000000014");
+        return (0x23f29f7307100ae9a5d08c8ddac9abc6fc8816dd196ca6422b25d093713829a6, 8, 0, 4, hex"000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100ffffffffffffff80000000000000008000000000000000000000000000000100ffffffffffffff80000000000000008000000000000000000000000000000100ffffffffffffff9a000000000000009affffffffffffffce0000000000000032ffffffffffffff9c0000000000000064ffffffffffffffce0000000000000032ffffffffffffffec0000000000000014");
     }
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {

@@ -6,24 +6,28 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use super::OutputError;
+use super::{IoSpec, OutputError};
 use crate::float::{FloatNet, FloatPolicy};
 use ndarray::Array2;
 use zkpolicy_model::format::InputSpec;
-use zkpolicy_model::{infer, Model, QuantizedKpis};
+use zkpolicy_model::{infer, Model, Observation, QuantizedKpis};
 
 use crate::LabError;
 
-/// Per-output error of `model` against `policy` on real KPI vectors.
+/// Per-output error of `model` against `policy` on real network input vectors (KPIs,
+/// then any parameters as real values).
 pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> Result<Vec<OutputError>, LabError> {
     let file = model.file();
     let bounds: Vec<(f64, f64)> = file.outputs.iter().map(|o| (o.min as f64, o.max as f64)).collect();
     let net = FloatNet::new(policy);
+    let network = IoSpec::of_model(file).network_inputs();
     let diffs = kpis
         .par_iter()
         .map(|x| {
-            let values = x.iter().zip(&file.inputs).map(|(v, spec)| (v * (1u64 << spec.scale_bits) as f64).round() as i64).collect();
-            let integer = infer(model, &QuantizedKpis::new(model, values)?)?.outputs;
+            let values: Vec<i64> = x.iter().zip(&network).map(|(v, spec)| (v * (1u64 << spec.scale_bits) as f64).round() as i64).collect();
+            let (k, p) = values.split_at(file.inputs.len().min(values.len()));
+            let input = Observation::new(model, QuantizedKpis::new(model, k.to_vec())?, p.to_vec())?;
+            let integer = infer(model, &input)?.outputs;
             let float = net.forward(x, &bounds);
             Ok(integer.iter().zip(&float).map(|(&q, f)| (q as f64 - f).abs()).collect::<Vec<f64>>())
         })

@@ -53,6 +53,7 @@ fn a_single_layer_rounds_to_nearest() {
     let policy = FloatPolicy { layers: vec![FloatLayer { weights: vec![vec![100.0]], bias: vec![0.0], activation: Activation::None }] };
     let io = IoSpec {
         inputs: vec![InputSpec { scale_bits: 8, ..kpi(0.0, 1.0) }],
+        parameters: vec![],
         outputs: vec![OutputSpec { name: "y".into(), unit: "bps".into(), min: -200, max: 200, description: String::new() }],
     };
     let grid: Vec<Vec<f64>> = (0..=256).map(|k| vec![k as f64 / 256.0]).collect();
@@ -60,4 +61,41 @@ fn a_single_layer_rounds_to_nearest() {
     // The widest shift at which 100·2^(shift−8) fits 10-bit weights: 10, weight 400.
     assert_eq!((quantized.file.layers[0].shift, quantized.file.layers[0].weights[0][0]), (10, 400));
     assert!(quantized.report.outputs[0].max_abs_error <= 0.5, "{:?}", quantized.report.outputs);
+}
+
+/// A parameter input enters the integer model as the controller's integer itself: the
+/// float policy sees `p / 2^scale_bits`, and the quantized model's output on integer `p`
+/// is the float policy's on that real value, within rounding.
+#[test]
+fn a_parameter_input_is_read_as_the_controllers_integer() {
+    use zkpolicy_model::{infer, Model, Observation, ParameterSpec, QuantizedKpis};
+    // y = 10·x − 50·p_real, with p_real = p / 1024 (p in bps).
+    let layer = FloatLayer { weights: vec![vec![10.0, -50.0]], bias: vec![0.0], activation: Activation::None };
+    let policy = FloatPolicy { layers: vec![layer] };
+    let parameter =
+        ParameterSpec { name: "fee_bps".into(), unit: "bps".into(), min: 0, max: 300, scale_bits: 10, description: String::new() };
+    let io = IoSpec {
+        inputs: vec![InputSpec { scale_bits: 8, ..kpi(0.0, 1.0) }],
+        parameters: vec![parameter.clone()],
+        outputs: vec![OutputSpec { name: "fee_delta".into(), unit: "bps".into(), min: -20, max: 20, description: String::new() }],
+    };
+    let grid: Vec<Vec<f64>> = (0..=16).flat_map(|k| (0..=300).step_by(25).map(move |p| vec![k as f64 / 16.0, parameter_real(p)])).collect();
+    let quantized = quantize(&policy, &io, &grid, &QuantizeOptions::new("with-parameter")).expect("quantizes");
+    let model = Model::from_file(quantized.file).expect("valid");
+    assert_eq!(model.card().parameter_ranges()[0].lo, 0);
+    assert_eq!(model.card().parameter_ranges()[0].hi, 300);
+    for p in [0, 150, 300] {
+        let kpis = QuantizedKpis::new(&model, vec![128]).expect("in range");
+        let y = infer(&model, Observation::new(&model, kpis, vec![p]).expect("in range")).expect("infers").outputs[0];
+        let want = 10.0 * 0.5 - 50.0 * parameter_real(p);
+        assert!((y as f64 - want).abs() <= 1.0, "p = {p}: {y} vs {want}");
+    }
+    // The integer model refuses a parameter outside its declared range, and a missing one.
+    let kpis = QuantizedKpis::new(&model, vec![128]).expect("in range");
+    assert!(Observation::new(&model, kpis.clone(), vec![301]).is_err());
+    assert!(infer(&model, &kpis).is_err());
+}
+
+fn parameter_real(p: i64) -> f64 {
+    p as f64 / 1024.0
 }

@@ -3,7 +3,7 @@
 
 pub use zkpolicy_model::guard::{guard, guard_at, Anchor, Guarded, Guardrail};
 
-use zkpolicy_model::ModelError;
+use zkpolicy_model::{ModelError, ParameterSpec};
 
 use crate::LabError;
 
@@ -25,6 +25,33 @@ pub fn deployment_guardrails() -> Vec<Guardrail> {
         rail("burn_rate_bps", 100, 0, 1000, 25),
         rail("fee_bps", 30, 0, 300, 10),
     ]
+}
+
+/// Fractional bits of a parameter input: a parameter-aware policy sees `bps / 2^10`.
+pub const PARAMETER_SCALE_BITS: u32 = 10;
+
+/// The parameter inputs of a parameter-aware policy: each of the four parameters, named
+/// as its rail, over the widest range the bundled deployment's rail allows (a deployment's
+/// rails must lie inside these ranges, or the controller refuses the verifier).
+pub fn parameter_inputs() -> Vec<ParameterSpec> {
+    let descriptions = [
+        "yearly emission, bps of supply",
+        "yearly staking reward, bps of the staked amount",
+        "yearly buyback-and-burn, bps of supply",
+        "swap fee, bps of each trade",
+    ];
+    deployment_guardrails()
+        .into_iter()
+        .zip(descriptions)
+        .map(|(g, description)| ParameterSpec {
+            name: g.name,
+            unit: "bps".into(),
+            min: g.min,
+            max: g.max,
+            scale_bits: PARAMETER_SCALE_BITS,
+            description: format!("the controller's current {description}"),
+        })
+        .collect()
 }
 
 /// [`Guardrail::check`] for each of the simulator's four rails.

@@ -6,10 +6,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::guardrails::{deployment_guardrails, guard, Guardrail, BURN_RATE, EMISSION_RATE, PARAMETER_COUNT, STAKING_REWARD};
+use super::guardrails::{
+    deployment_guardrails, guard, parameter_inputs, Guardrail, BURN_RATE, EMISSION_RATE, PARAMETER_COUNT, STAKING_REWARD,
+};
 use super::kpis::{KPI_COUNT, KPI_NAMES, PRICE_VS_TARGET, STAKING_RATIO};
 use crate::float::{FloatNet, FloatPolicy};
-use zkpolicy_model::{infer, KpiSnapshot, Model};
+use zkpolicy_model::{infer, KpiSnapshot, Model, Observation};
 
 use crate::synth;
 use crate::LabError;
@@ -57,25 +59,39 @@ impl Policy for StaticPolicy {
     }
 }
 
-/// A float MLP on the real KPIs; its clamped outputs are rounded to integers.
+/// A float MLP on the real KPIs (and, with 12 inputs, on the parameters as
+/// [`parameter_inputs`] declares them); its clamped outputs are rounded to integers.
 #[derive(Clone, Debug)]
 pub struct FloatController {
     name: String,
     policy: FloatPolicy,
     net: FloatNet,
     bounds: Vec<(f64, f64)>,
+    /// `2^-scale_bits` per parameter input; empty for a KPI-only policy.
+    parameter_scales: Vec<f64>,
+}
+
+/// The network inputs a policy of `width` inputs reads: the 8 KPIs, or the 8 KPIs and
+/// the 4 parameters.
+pub fn reads_parameters(width: usize) -> Result<bool, LabError> {
+    match width {
+        KPI_COUNT => Ok(false),
+        w if w == KPI_COUNT + PARAMETER_COUNT => Ok(true),
+        got => Err(LabError::WrongCount { what: "float policy inputs", expected: KPI_COUNT, got }),
+    }
 }
 
 impl FloatController {
-    /// Wraps `policy` (8 inputs, 4 outputs) with the default model's output bounds.
+    /// Wraps `policy` (8 or 8 + 4 inputs, 4 outputs) with the default model's output bounds.
     pub fn new(name: impl Into<String>, policy: FloatPolicy) -> Result<Self, LabError> {
-        if policy.inputs() != KPI_COUNT {
-            return Err(LabError::WrongCount { what: "float policy inputs", expected: KPI_COUNT, got: policy.inputs() });
-        }
+        let parameter_scales = match reads_parameters(policy.inputs())? {
+            true => parameter_inputs().iter().map(|p| p.real(1)).collect(),
+            false => vec![],
+        };
         if policy.outputs() != PARAMETER_COUNT {
             return Err(LabError::WrongCount { what: "float policy outputs", expected: PARAMETER_COUNT, got: policy.outputs() });
         }
-        Ok(Self { name: name.into(), net: FloatNet::new(&policy), policy, bounds: output_bounds() })
+        Ok(Self { name: name.into(), net: FloatNet::new(&policy), policy, bounds: output_bounds(), parameter_scales })
     }
 
     pub fn policy(&self) -> &FloatPolicy {
@@ -93,23 +109,32 @@ impl Policy for FloatController {
         &self.name
     }
 
-    fn decide(&self, kpis: &[f64], _params: &[i64]) -> Result<Decision, LabError> {
+    fn decide(&self, kpis: &[f64], params: &[i64]) -> Result<Decision, LabError> {
         check_kpis(kpis)?;
+        let mut x = kpis.to_vec();
+        if !self.parameter_scales.is_empty() {
+            if params.len() != PARAMETER_COUNT {
+                return Err(LabError::WrongCount { what: "parameters", expected: PARAMETER_COUNT, got: params.len() });
+            }
+            x.extend(params.iter().zip(&self.parameter_scales).map(|(&p, s)| p as f64 * s));
+        }
         // A non-finite output (only from non-finite weights) saturates to 0 in the cast.
-        let deltas = self.net.forward(kpis, &self.bounds).iter().map(|v| v.round() as i64).collect();
+        let deltas = self.net.forward(&x, &self.bounds).iter().map(|v| v.round() as i64).collect();
         Ok(Decision::deltas(deltas))
     }
 }
 
-/// The integer model: KPIs quantized as [`KpiSnapshot::quantize`] does, then
-/// [`crate::infer`] — exactly what gets proven.
+/// The integer model: KPIs quantized as [`KpiSnapshot::quantize`] does (and, for a model
+/// that reads them, the current parameters as they are), then [`crate::infer`]: exactly
+/// what gets proven.
 #[derive(Clone, Debug)]
 pub struct IntegerPolicy {
     model: Model,
 }
 
 impl IntegerPolicy {
-    /// Accepts a model whose inputs are the eight KPIs by name and order and which has four outputs.
+    /// Accepts a model whose inputs are the eight KPIs by name and order, which has four
+    /// outputs, and which reads the four parameters or none.
     pub fn new(model: Model) -> Result<Self, LabError> {
         let inputs = &model.file().inputs;
         if inputs.len() != KPI_COUNT {
@@ -124,6 +149,10 @@ impl IntegerPolicy {
         if model.file().outputs.len() != PARAMETER_COUNT {
             return Err(LabError::WrongCount { what: "model outputs", expected: PARAMETER_COUNT, got: model.file().outputs.len() });
         }
+        let parameters = model.file().parameters.len();
+        if parameters != 0 && parameters != PARAMETER_COUNT {
+            return Err(LabError::WrongCount { what: "model parameter inputs", expected: PARAMETER_COUNT, got: parameters });
+        }
         Ok(Self { model })
     }
 
@@ -137,21 +166,24 @@ impl Policy for IntegerPolicy {
         self.model.name()
     }
 
-    fn decide(&self, kpis: &[f64], _params: &[i64]) -> Result<Decision, LabError> {
+    fn decide(&self, kpis: &[f64], params: &[i64]) -> Result<Decision, LabError> {
         check_kpis(kpis)?;
         // Clamp into this model's declared ranges (they may be narrower than the simulator's).
-        let snapshot = KpiSnapshot {
-            kpis: self
-                .model
+        let snapshot = KpiSnapshot::of_kpis(
+            self.model
                 .file()
                 .inputs
                 .iter()
                 .zip(kpis)
                 .map(|(spec, &v)| (spec.name.clone(), if v.is_finite() { v.clamp(spec.min, spec.max) } else { spec.min }))
                 .collect(),
-        };
+        );
         let quantized = snapshot.quantize(&self.model)?;
-        let trace = infer(&self.model, &quantized)?;
+        // The parameters are never clamped: a rail outside the declared range is the
+        // deployment's error, and the controller refuses such a verifier.
+        let read = if self.model.file().parameters.is_empty() { vec![] } else { params.to_vec() };
+        let input = Observation::new(&self.model, quantized.clone(), read)?;
+        let trace = infer(&self.model, &input)?;
         Ok(Decision { deltas: trace.outputs, quantized_kpis: Some(quantized.values().to_vec()) })
     }
 }

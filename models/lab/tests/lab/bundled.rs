@@ -18,6 +18,7 @@ fn bundled_files_are_reproducible_from_their_builders() {
         ("policy-m", synth::policy_m().expect("builds")),
         ("policy-l", synth::policy_l().expect("builds")),
         ("trained-policy", trained.quantized.file),
+        ("trained-policy-kpi", zkpolicy_lab::train::bundled_kpi_only_policy().expect("trains").quantized.file),
     ];
     for (name, file) in builders {
         let committed = std::fs::read_to_string(dir().join(format!("{name}.json"))).expect("bundled file");

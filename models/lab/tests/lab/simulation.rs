@@ -208,9 +208,9 @@ fn integer_model_runs_carry_their_proof_inputs() {
     let t = run(&integer_policy(), ScenarioKind::SlowBleed, 9, 60);
     for e in &t.epochs {
         let q = e.quantized_kpis.clone().expect("the integer model records its quantized KPIs");
-        let snapshot = KpiSnapshot { kpis: KPI_NAMES.iter().map(|n| n.to_string()).zip(e.kpis.iter().copied()).collect() };
+        let snapshot = KpiSnapshot::of_kpis(KPI_NAMES.iter().map(|n| n.to_string()).zip(e.kpis.iter().copied()).collect());
         assert_eq!(snapshot.quantize(&model).expect("in range").values(), q.as_slice());
-        let outputs = infer(&model, &QuantizedKpis::new(&model, q).expect("in range")).expect("infers").outputs;
+        let outputs = infer(&model, QuantizedKpis::new(&model, q).expect("in range")).expect("infers").outputs;
         assert_eq!(outputs, e.decision);
     }
     assert!(t.epochs.iter().any(|e| e.decision != vec![0; 4]), "the model should act at least once");
