@@ -172,3 +172,88 @@ fn bad_kpi_snapshots_are_rejected_with_the_kpi_named() {
     values[2] = model.input_ranges()[2].hi + 1;
     assert!(QuantizedKpis::new(&model, values).is_err());
 }
+
+fn trained_json() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir().join("trained-policy.json")).expect("bundled model")).expect("json")
+}
+
+/// A model that reads the parameters declares one per output, each an integer range the
+/// comparator window holds, and its first layer reads the KPIs then the parameters.
+#[test]
+fn parameter_inputs_are_validated_and_read_after_the_kpis() {
+    let model = Model::from_json(&trained_json().to_string()).expect("valid");
+    assert_eq!(model.dims()[0], 12, "8 KPIs, then 4 parameters");
+    assert_eq!(
+        model.card().parameter_ranges().iter().map(|r| (r.lo, r.hi)).collect::<Vec<_>>(),
+        [(0, 2000), (0, 2000), (0, 1000), (0, 300)]
+    );
+
+    let mut three = trained_json();
+    three["parameters"].as_array_mut().expect("array").pop();
+    let (field, reason) = field_error(three);
+    assert_eq!(field, "parameters");
+    assert!(reason.contains("3 parameters for 4 outputs"), "{reason}");
+
+    let mut duplicate = trained_json();
+    duplicate["parameters"][1]["name"] = duplicate["parameters"][0]["name"].clone();
+    assert_eq!(field_error(duplicate).0, "parameters[1].name");
+
+    let mut inverted = trained_json();
+    inverted["parameters"][2]["min"] = json!(1001);
+    assert_eq!(field_error(inverted).0, "parameters[2]");
+
+    let mut wide = trained_json();
+    wide["parameters"][3]["max"] = json!(1i64 << 20);
+    let (field, reason) = field_error(wide);
+    assert_eq!(field, "parameters[3]");
+    assert!(reason.contains("below 2^"), "{reason}");
+
+    let mut narrow_layer = trained_json();
+    for row in narrow_layer["layers"][0]["weights"].as_array_mut().expect("rows") {
+        row.as_array_mut().expect("row").truncate(8);
+    }
+    let (field, reason) = field_error(narrow_layer);
+    assert_eq!(field, "layers[0].weights[0]");
+    assert!(reason.contains("expected 12 (one per KPI, then one per parameter)"), "{reason}");
+}
+
+/// A snapshot for a model that reads the parameters names each one, as an integer inside
+/// its range; extra, missing, duplicate or out-of-range parameters are named.
+#[test]
+fn snapshot_parameters_are_checked_by_name() {
+    let model = Model::from_json(&trained_json().to_string()).expect("valid");
+    let sample: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("kpis-sample.json")).expect("sample")).expect("json");
+    let with = |parameters: Value| {
+        let mut s = sample.clone();
+        s["parameters"] = parameters;
+        KpiSnapshot::from_json(&s.to_string()).and_then(|s| s.observe(&model))
+    };
+    let good = json!({"emission_rate_bps": 500, "staking_reward_bps": 800, "burn_rate_bps": 100, "fee_bps": 30});
+    let input = with(good.clone()).expect("observes");
+    assert_eq!(input.parameters(), [500, 800, 100, 30]);
+    assert_eq!(infer(&model, &input).expect("infers").inputs.len(), 12);
+
+    let named = |parameters: Value| match with(parameters) {
+        Err(ModelError::InvalidParameter { name, reason }) => format!("{name}: {reason}"),
+        other => panic!("expected a named parameter error, got {other:?}"),
+    };
+    let mut missing = good.clone();
+    missing.as_object_mut().expect("object").remove("fee_bps");
+    assert!(named(missing).starts_with("fee_bps: is missing"));
+    let mut extra = good.clone();
+    extra["tax_bps"] = json!(1);
+    assert!(named(extra).starts_with("tax_bps: is not a parameter input"));
+    let mut outside = good.clone();
+    outside["fee_bps"] = json!(301);
+    assert!(named(outside).contains("outside the declared range [0, 300]"));
+    // Duplicate keys and non-integers are refused by the parser.
+    let duplicate = sample.to_string().replacen('{', r#"{"parameters": {"fee_bps": 1, "fee_bps": 2},"#, 1);
+    assert!(KpiSnapshot::from_json(&duplicate).is_err());
+    assert!(with(json!({"emission_rate_bps": 0.5})).is_err());
+    // A KPI-only snapshot does not satisfy this model; a KPI-only model refuses parameters.
+    assert!(KpiSnapshot::from_json(&sample.to_string()).expect("parses").observe(&model).is_err());
+    let default = Model::from_json(&default_json().to_string()).expect("valid");
+    let mut s = sample.clone();
+    s["parameters"] = good;
+    assert!(KpiSnapshot::from_json(&s.to_string()).expect("parses").observe(&default).is_err());
+}

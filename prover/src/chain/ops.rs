@@ -203,6 +203,9 @@ pub struct Status {
     pub mode: &'static str,
     pub paused: bool,
     pub model_commitment: String,
+    /// The installed model reads the parameters: they are public inputs of every proof,
+    /// filled by the controller from its own storage.
+    pub parameters_are_public_inputs: bool,
     /// One per parameter, in the deployment's order.
     pub guardrails: Vec<RailStatus>,
     pub max_snapshot_age: u64,
@@ -297,6 +300,7 @@ pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainE
         genesis: read(client, "genesis read", to, PolicyController::genesisCall {})?,
         epoch_length: read(client, "epoch length read", to, PolicyController::epochLengthCall {})?,
         mode: mode_name(read(client, "mode read", to, PolicyController::modeCall {})?),
+        parameters_are_public_inputs: read(client, "model card read", to, PolicyController::parametersArePublicInputsCall {})?,
         paused: read(client, "paused read", to, PolicyController::pausedCall {})?,
         model_commitment: format!("0x{}", hex::encode(model_commitment(client, to)?)),
         guardrails,

@@ -114,6 +114,7 @@ impl ProveArgs {
                 "model_commitment": card.commitment().to_string(),
                 "private_weights": circuit.weight_commitment().is_some(),
                 "epoch": self.epoch,
+                "parameters": artifact.parameters,
                 "outputs": artifact.outputs,
                 "proof_bytes": proof.len(),
                 "keys": origin.as_str(),
@@ -122,6 +123,10 @@ impl ProveArgs {
             }))?;
         } else {
             println!("model      {} {}", card.name(), card.commitment());
+            if !artifact.parameters.is_empty() {
+                let read: Vec<String> = artifact.parameters.iter().map(|p| format!("{} {} {}", p.name, p.value, p.unit)).collect();
+                println!("read       {} (public inputs)", read.join(", "));
+            }
             for o in &artifact.outputs {
                 println!("  {:<24} {:>6} {}", o.name, o.value, o.unit);
             }

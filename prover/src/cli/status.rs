@@ -65,6 +65,9 @@ impl StatusArgs {
             };
             println!("  KPI snapshot of epoch {}: {snapshot} (source {})", status.current_epoch, status.kpi_source);
             println!("  KPIs {}", super::common::provenance_words(&deployment.kpi_provenance));
+            if status.parameters_are_public_inputs {
+                println!("  parameters are public inputs: the model reads them, and the controller fills them from its own storage");
+            }
             println!("  {:<22} {:>8}   guardrail [min, max], max step", "parameter", "value");
             for ((name, value), rail) in deployment.parameters.iter().zip(&status.parameters).zip(&status.guardrails) {
                 let mut extras = String::new();

@@ -17,9 +17,11 @@ use super::progress;
 /// Every generation scores antithetic pairs of perturbed policies on each
 /// scenario x seed of the suite, in parallel; the reward is documented in
 /// `models/lab/src/sim/reward.rs` (price stability, staking ratio in its band,
-/// liquidity depth, guardrail-hit penalty). The best float policy is quantized
-/// with the KPIs it visited as calibration, in the IO of the bundled default
-/// model (its KPIs and outputs). Writes policy.float.json, model.json and
+/// liquidity depth, guardrail-hit penalty). The policy reads the eight KPIs and
+/// the controller's four current parameters (public inputs of every proof; the
+/// controller supplies them), unless --kpis-only. The best float policy is
+/// quantized with the inputs it visited as calibration, in the IO of the bundled
+/// default model (its KPIs and outputs). Writes policy.float.json, model.json and
 /// train-report.json (generation log, quantization error) to --out-dir.
 /// Seeded: the same flags give the same policy on any number of threads.
 ///
@@ -57,6 +59,10 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Train a policy on the KPIs alone, blind to the parameters it adjusts.
+    #[arg(long)]
+    kpis_only: bool,
+
     /// Name of the quantized model.
     #[arg(long, default_value = "trained-policy")]
     name: String,
@@ -80,7 +86,10 @@ impl TrainArgs {
         config.epochs_per_episode = self.epochs.unwrap_or(config.epochs_per_episode);
         config.validate()?;
 
-        let io = IoSpec::of_model(load_model(None)?.file());
+        let mut io = IoSpec::of_model(load_model(None)?.file());
+        if !self.kpis_only {
+            io.parameters = zkpolicy_lab::sim::guardrails::parameter_inputs();
+        }
         let mut options = QuantizeOptions::new(&self.name);
         options.description = format!(
             "Trained in the zkpolicy simulator: ES, {} generations x {} members, seed {}.",

@@ -742,9 +742,12 @@ fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
+    // The model that reads the controller's parameters: the whole statement is on chain state.
+    let model = models().join("trained-policy.json");
+    let model = model.to_str().expect("utf-8");
     let chain = |args: &[&str]| {
         let mut cmd = zkpolicy(d);
-        cmd.args(args).args(["--rpc", &node.url, "--json"]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0]);
+        cmd.args(args).args(["--model", model, "--rpc", &node.url, "--json"]).env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0]);
         json_run(&mut cmd)
     };
     let config = models().join("tokenomics-onchain-deployment.json");
@@ -777,10 +780,23 @@ fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
         // holder_concentration (0.96, 8 scale bits), carried over after the first epoch.
         assert_eq!(snapshot["snapshot"]["kpis"][4], 246, "round {round}: {snapshot}");
         let epoch = snapshot["snapshot"]["epoch"].as_u64().expect("epoch").to_string();
-        zkpolicy(d).args(["prove", "--deployment", "d.json", "--epoch", &epoch, "--out", "p.json", "--rpc", &node.url]).assert().success();
+        let prove = ["prove", "--model", model, "--deployment", "d.json", "--epoch", &epoch, "--out", "p.json", "--rpc", &node.url];
+        zkpolicy(d).args(prove).assert().success();
         let proof: Value = serde_json::from_slice(&std::fs::read(d.join("p.json")).expect("proof")).expect("json");
         let proven: Vec<i64> = proof["kpis"].as_array().expect("kpis").iter().map(|k| k["quantized"].as_i64().expect("int")).collect();
         assert_eq!(proven, ints(&snapshot["snapshot"]["kpis"]), "round {round}: the proof is on the chain's snapshot");
+        let read: Vec<i64> =
+            proof["parameters"].as_array().expect("parameters").iter().map(|p| p["value"].as_i64().expect("int")).collect();
+        assert_eq!(read, expected, "round {round}: the proof is on the controller's current parameters");
+        if round == 1 {
+            // A proof claiming other parameters is named and refused before it is sent.
+            let mut other = proof.clone();
+            other["parameters"][0]["value"] = (read[0] + 1).into();
+            std::fs::write(d.join("other.json"), other.to_string()).expect("write");
+            chain(&["submit", "--deployment", "d.json", "--proof", "other.json"])
+                .code(1)
+                .stderr(predicates::str::contains("other parameters than the controller holds"));
+        }
         let submitted = stdout_json(&chain(&["submit", "--deployment", "d.json", "--proof", "p.json"]).success());
         assert_eq!(submitted["kpi_provenance"], "onchain");
         expected = guard(&expected, &ints(&submitted["result"]["proposed"]));
@@ -792,6 +808,7 @@ fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
 
     let status = stdout_json(&chain(&["status", "--deployment", "d.json"]).success());
     assert_eq!(status["kpi_provenance"], "onchain");
+    assert_eq!(status["status"]["parameters_are_public_inputs"], true);
     let sample = models().join("kpis-sample.json");
     chain(&["commit-kpis", "--deployment", "d.json", "--kpis", sample.to_str().expect("utf-8"), "--epoch", "4"])
         .code(2)

@@ -104,9 +104,23 @@ fn train_is_deterministic_and_its_model_backtests_with_every_decision_proven() {
     let generations = report["generations"].as_array().expect("log");
     assert_eq!(generations.len(), 3, "one log entry per generation");
     assert!(report["best_reward"].as_f64() >= report["initial_reward"].as_f64());
+    // The policy reads the controller's four parameters after the eight KPIs, unless told not to.
+    let trained: Value = serde_json::from_slice(&read("a/model.json")).expect("json");
+    let names: Vec<&str> =
+        trained["parameters"].as_array().expect("parameters").iter().map(|p| p["name"].as_str().expect("name")).collect();
+    assert_eq!(names, ["emission_rate_bps", "staking_reward_bps", "burn_rate_bps", "fee_bps"]);
+    assert_eq!(trained["layers"][0]["weights"][0].as_array().expect("row").len(), 12);
+    zkpolicy(d)
+        .args(["train", "--kpis-only", "--generations", "1", "--population", "2", "--epochs", "8", "--out-dir", "k", "--json"])
+        .assert()
+        .success();
+    let blind: Value = serde_json::from_slice(&read("k/model.json")).expect("json");
+    assert!(blind.get("parameters").is_none(), "a KPI-only model declares no parameters");
 
+    let baseline = models().join("trained-policy-kpi.json");
     let backtest = zkpolicy(d)
         .args(["backtest", "--model", "a/model.json", "--float", "a/policy.float.json", "--epochs", "2", "--out-dir", "bt", "--json"])
+        .args(["--compare", baseline.to_str().expect("utf-8")])
         .assert()
         .success();
     let bt = stdout_json(&backtest);
@@ -116,7 +130,7 @@ fn train_is_deterministic_and_its_model_backtests_with_every_decision_proven() {
     assert_eq!(proven["mismatches"], Value::Array(vec![]));
     let policies: Vec<&str> =
         bt["comparison"]["rows"].as_array().expect("rows").iter().map(|r| r["policy"].as_str().expect("name")).collect();
-    for policy in ["trained-policy", "static", "rule_based", "float"] {
+    for policy in ["trained-policy", "static", "rule_based", "float", "trained-policy-kpi"] {
         assert!(policies.contains(&policy), "{policy} missing from {policies:?}");
     }
     for scenario in ["calm", "crash", "liquidity_drain", "demand_surge", "slow_bleed"] {

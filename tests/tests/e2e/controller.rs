@@ -831,6 +831,7 @@ fn the_parameters_are_public_inputs_the_controller_rebuilds() {
     }
     let out = chain.submit(1, &outputs, &bytes);
     assert!(out.success, "rejected: {}", decoded(&out));
+    eprintln!("submitAdjustment of a model that reads the parameters: {} gas", out.gas_used);
     let moved = guard(&initial(), &outputs);
     assert_eq!(chain.parameters(), moved);
 
