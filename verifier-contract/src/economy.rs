@@ -91,7 +91,8 @@ sol! {
     /// `EconomyKpiSource.sol`: the KPI vector computed on chain.
     #[derive(Debug, PartialEq, Eq)]
     contract EconomyKpiSource {
-        constructor(address economy_, address pair_, address vault_, uint256 targetPrice_, uint256 yearlySpend_, uint8[8] scaleBits_, int256[8] lo, int256[8] hi);
+        constructor(address economy_, address pair_, address vault_, uint256 targetPrice_, uint256 yearlySpend_, uint8[8] scaleBits_, int256[8] lo, int256[8] hi, uint64 snapshotWindow_);
+        function snapshotWindow() external view returns (uint64);
         function submitHolders(address[] holders, address[] incumbent) external;
         function takeSnapshot(address[] incumbent) external returns (int256[] kpis);
         function snapshot(uint64 epoch) external view returns (int256[] kpis, uint64 postedAt);
@@ -101,6 +102,8 @@ sol! {
         function state() external view returns (uint64 lastAt, uint64 count, uint128 lastTwap, uint128 priceCum, uint128 reserveCum, uint128 stakedCum, int128 lastConcentration, uint64 holdersEpoch, uint192 holdersAtSubmission);
         event HoldersSubmitted(uint64 indexed epoch, address[] holders, uint256 holdings);
         error AlreadyTaken(uint64 epoch);
+        error SnapshotWindowClosed(uint64 epoch, uint64 closedAt);
+        error BadSnapshotWindow();
         error NotStarted();
         error BadRange(uint256 index);
         error BadHolders(string reason);
@@ -118,6 +121,12 @@ pub fn revert_reason(data: &[u8]) -> Option<String> {
     if let Ok(e) = S::abi_decode(data) {
         return Some(match e {
             S::AlreadyTaken(e) => format!("AlreadyTaken: epoch {}'s snapshot is already taken", e.epoch),
+            S::SnapshotWindowClosed(e) => format!(
+                "SnapshotWindowClosed: epoch {}'s snapshot could be taken only until {}; this epoch goes without one",
+                e.epoch,
+                crate::controller::utc(e.closedAt)
+            ),
+            S::BadSnapshotWindow(_) => "BadSnapshotWindow: the snapshot window must be positive and at most one epoch".into(),
             S::NotStarted(_) => "NotStarted: epoch 1 has not begun".into(),
             S::BadRange(e) => format!("BadRange: KPI {}'s range does not fit int16", e.index),
             S::BadHolders(e) => format!("BadHolders: {}", e.reason),

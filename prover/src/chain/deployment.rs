@@ -120,6 +120,7 @@ impl DeployConfig {
             ("onchain", None) => Err(ChainError::Config("economy: \"kpi_source\": \"onchain\" needs the economy to deploy".into())),
             ("onchain", Some(economy)) => {
                 economy.validate()?;
+                economy.snapshot_window(self.timing.epoch_length)?;
                 self.economy_initial().map(|_| ())
             }
             (other, _) => Err(ChainError::Config(format!("kpi_source: \"{other}\" is not one of reporter, onchain"))),

@@ -35,6 +35,11 @@ pub struct EconomyConfig {
     /// which then holds it.
     #[serde(default)]
     pub incentives: Option<Address>,
+    /// Seconds from an epoch's start during which its KPI snapshot may be taken (default
+    /// 3600, or the whole epoch if shorter): whoever calls first chooses where the
+    /// averaging window ends only within this span.
+    #[serde(default)]
+    pub snapshot_window: Option<u64>,
 }
 
 impl EconomyConfig {
@@ -58,9 +63,26 @@ impl EconomyConfig {
         if self.protocol_fee_share_bps > 10_000 {
             return bad("protocol_fee_share_bps", "is at most 10000");
         }
+        if self.snapshot_window == Some(0) {
+            return bad("snapshot_window", "must be at least 1 second");
+        }
         Ok(())
     }
+
+    /// The snapshot window for epochs of `epoch_length` seconds.
+    pub fn snapshot_window(&self, epoch_length: u64) -> Result<u64, ChainError> {
+        match self.snapshot_window {
+            Some(w) if w > epoch_length => {
+                Err(ChainError::Config(format!("economy.snapshot_window: {w} s is longer than an epoch ({epoch_length} s)")))
+            }
+            Some(w) => Ok(w),
+            None => Ok(DEFAULT_SNAPSHOT_WINDOW.min(epoch_length)),
+        }
+    }
 }
+
+/// An hour: the default span, from each epoch's start, in which its snapshot may be taken.
+pub const DEFAULT_SNAPSHOT_WINDOW: u64 = 3_600;
 
 /// The economy's addresses, in a deployment record.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -159,6 +181,7 @@ pub fn deploy_economy(
             scaleBits_: std::array::from_fn(|i| model.inputs()[i].scale_bits as u8),
             lo: std::array::from_fn(|i| int(ranges[i].lo)),
             hi: std::array::from_fn(|i| int(ranges[i].hi)),
+            snapshotWindow_: config.snapshot_window(epoch_length)?,
         }
         .abi_encode(),
     )?;

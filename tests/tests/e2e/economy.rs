@@ -254,8 +254,13 @@ fn no_answer_from_the_controller_can_stop_a_tick() {
     }
 }
 
-/// The on-chain KPI source over `e`, with the default model's scales and ranges.
-fn kpi_source(evm: &mut Evm, e: &Economy) -> (Address, KpiConfig) {
+/// The on-chain KPI source over `e`, with the default model's scales and ranges, whose
+/// snapshots may be taken in the first `window` seconds of each epoch.
+fn kpi_source(evm: &mut Evm, e: &Economy, window: u64) -> (Address, KpiConfig) {
+    try_kpi_source(evm, e, window).expect("KPI source")
+}
+
+fn try_kpi_source(evm: &mut Evm, e: &Economy, window: u64) -> Result<(Address, KpiConfig), String> {
     let specs = zkpolicy_lab::sim::kpis::kpi_specs();
     let scale_bits: [u8; 8] = std::array::from_fn(|i| specs[i].scale_bits as u8);
     let q = |v: f64, bits: u8| (v * f64::from(1u32 << bits)).round() as i64;
@@ -270,10 +275,11 @@ fn kpi_source(evm: &mut Evm, e: &Economy) -> (Address, KpiConfig) {
         scaleBits_: scale_bits,
         lo: ranges.map(|r| I256::try_from(r.0).expect("fits")),
         hi: ranges.map(|r| I256::try_from(r.1).expect("fits")),
+        snapshotWindow_: window,
     }
     .abi_encode();
-    let address = evm.deploy([contracts()["EconomyKpiSource"].bytecode.clone(), args].concat()).expect("KPI source").address;
-    (address, config)
+    let address = evm.deploy([contracts()["EconomyKpiSource"].bytecode.clone(), args].concat()).map_err(|e| e.to_string())?.address;
+    Ok((address, config))
 }
 
 /// What `takeSnapshot` will read, read from the chain just before it.
@@ -347,7 +353,7 @@ fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
         let mut chain = Chain::with_rails(Mode::Autonomous, &deployment_guardrails());
         let controller = chain.controller;
         let e = economy_for(&mut chain, controller, [500, 800, 100, 30]);
-        let (source, config) = kpi_source(&mut chain.evm, &e);
+        let (source, config) = kpi_source(&mut chain.evm, &e, EPOCH_LENGTH);
         let admin = chain.evm.caller();
         // Ten whales beside the staker and the trader.
         let whales: Vec<Address> = (0..10u8).map(|i| Address::repeat_byte(0xc0 + i)).collect();
@@ -485,7 +491,7 @@ fn the_loop_closes_on_chain_with_real_proofs() {
     let prover = Prover::new();
     let mut evm = Evm::new();
     let e = Economy::deploy(&mut evm, [0, 0, 0, 0]);
-    let (source, _) = kpi_source(&mut evm, &e);
+    let (source, _) = kpi_source(&mut evm, &e, EPOCH_LENGTH);
     let mut chain = Chain::on(evm, Mode::Autonomous, VerifierKind::Real, source);
     let controller = chain.controller;
     e.connect(&mut chain.evm, controller);
@@ -536,5 +542,30 @@ fn the_loop_closes_on_chain_with_real_proofs() {
     eprintln!("submitAdjustment gas, on-chain source vs reporter source: {gas:?}");
     for (onchain, by_reporter) in gas {
         assert!(onchain <= by_reporter + 30_000, "{onchain} vs {by_reporter}");
+    }
+}
+
+/// The snapshot of an epoch can be taken only in its first `snapshotWindow` seconds: the
+/// first caller chooses where the averaging window ends within that span and no later.
+#[test]
+fn the_snapshot_is_taken_early_in_its_epoch_or_not_at_all() {
+    let mut evm = Evm::new();
+    let e = Economy::deploy(&mut evm, [500, 800, 100, 30]);
+    let (source, _) = kpi_source(&mut evm, &e, 600);
+    let genesis = e.read(&mut evm, e.economy, TokenEconomy::genesisCall {});
+    let take = EconomyKpiSource::takeSnapshotCall { incumbent: vec![] }.abi_encode();
+    evm.advance(600 - (evm.timestamp() - genesis));
+    let out = evm.call_from(ANYONE, source, take.clone()).expect("executes");
+    assert!(!out.success);
+    let reason = zkpolicy_verifier_contract::controller::revert_reason(&out.output);
+    assert!(reason.starts_with("SnapshotWindowClosed: epoch 1's snapshot could be taken only until"), "{reason}");
+    // The next epoch, inside its window.
+    evm.advance(EPOCH_LENGTH - 600 + 599);
+    e.ok(&mut evm, ANYONE, source, take);
+    // A window of zero or longer than an epoch is refused at deployment.
+    let selector = hex::encode(<EconomyKpiSource::BadSnapshotWindow as alloy_sol_types::SolError>::SELECTOR);
+    for window in [0, EPOCH_LENGTH + 1] {
+        let refused = try_kpi_source(&mut evm, &e, window).err().expect("refused");
+        assert!(refused.contains(&selector), "window {window}: {refused}");
     }
 }

@@ -14,7 +14,9 @@ import {ZkpToken} from "./ZkpToken.sol";
 /// model (as 1e18 fixed point), quantizes each as `QuantizedKpis` does (× 2^scale_bits,
 /// rounded half away from zero) and clamps it into the model's range. Averages run over
 /// the time since the previous snapshot, from the pair's and the vault's time-weighted
-/// accumulators, so a flash loan (in and out within one block) moves none of them.
+/// accumulators, so a flash loan (in and out within one block) moves none of them. The
+/// snapshot of epoch `e` can be taken only in the first `snapshotWindow` seconds of `e`, so
+/// whoever calls first chooses where the averaging window ends only within that span.
 ///
 ///   0 staking_ratio         average stake / supply
 ///   1 liquidity_depth       2 · average token reserve / supply (pool value / market cap)
@@ -56,6 +58,8 @@ contract EconomyKpiSource is IKpiSource {
     uint256 public immutable yearlySpend;
     uint64 public immutable genesis;
     uint64 public immutable epochLength;
+    /// The snapshot of an epoch is taken in its first `snapshotWindow` seconds, or never.
+    uint64 public immutable snapshotWindow;
     /// KPI `i`'s scale bits at bits 8i.
     uint256 internal immutable scaleBits;
     /// KPI `i`'s quantized range, int16 `lo` at bits 32i and `hi` at 32i + 16.
@@ -100,6 +104,8 @@ contract EconomyKpiSource is IKpiSource {
     event HoldersSubmitted(uint64 indexed epoch, address[] holders, uint256 holdings);
 
     error AlreadyTaken(uint64 epoch);
+    error SnapshotWindowClosed(uint64 epoch, uint64 closedAt);
+    error BadSnapshotWindow();
     error NotStarted();
     error BadRange(uint256 index);
     error BadHolders(string reason);
@@ -114,11 +120,14 @@ contract EconomyKpiSource is IKpiSource {
         uint256 yearlySpend_,
         uint8[8] memory scaleBits_,
         int256[8] memory lo,
-        int256[8] memory hi
+        int256[8] memory hi,
+        uint64 snapshotWindow_
     ) {
         economy = economy_;
         (token, quote, pair, vault, incentives) = (economy_.token(), economy_.quote(), pair_, vault_, economy_.incentives());
         (targetPrice, yearlySpend, genesis, epochLength) = (targetPrice_, yearlySpend_, economy_.genesis(), economy_.epochLength());
+        if (snapshotWindow_ == 0 || snapshotWindow_ > epochLength) revert BadSnapshotWindow();
+        snapshotWindow = snapshotWindow_;
         uint256 s;
         uint256 r;
         for (uint256 i = 0; i < KPI_COUNT; i++) {
@@ -165,6 +174,8 @@ contract EconomyKpiSource is IKpiSource {
         uint64 epoch = currentEpoch();
         if (epoch == 0) revert NotStarted();
         if (uint64(snapshots[epoch % RING] >> 192) == epoch) revert AlreadyTaken(epoch);
+        uint64 closes = genesis + (epoch - 1) * epochLength + snapshotWindow;
+        if (block.timestamp >= closes) revert SnapshotWindowClosed(epoch, closes);
         int256[8] memory v = values(incumbent, epoch);
         kpis = new int256[](KPI_COUNT);
         uint256 word = (uint256(epoch) << 192) | (uint256(block.timestamp) << 128);
