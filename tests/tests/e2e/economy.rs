@@ -565,7 +565,7 @@ fn the_snapshot_is_taken_early_in_its_epoch_or_not_at_all() {
     // A window of zero or longer than an epoch is refused at deployment.
     let selector = hex::encode(<EconomyKpiSource::BadSnapshotWindow as alloy_sol_types::SolError>::SELECTOR);
     for window in [0, EPOCH_LENGTH + 1] {
-        let refused = try_kpi_source(&mut evm, &e, window).err().expect("refused");
+        let refused = try_kpi_source(&mut evm, &e, window).expect_err("refused");
         assert!(refused.contains(&selector), "window {window}: {refused}");
     }
 }
