@@ -18,7 +18,10 @@ use super::train::print_errors;
 /// Supported ops: Gemm, MatMul + Add, Relu, Clip (last), Identity, Flatten of a
 /// 1-D input; any other op is refused by name and node. The KPI names, ranges
 /// and scales and the output names and bounds come from --io (a model file whose
-/// inputs and outputs are reused; default: the bundled tokenomics policy). Scales
+/// inputs, parameters and outputs are reused; default: the bundled tokenomics
+/// policy). With an --io model that reads the controller's parameters, the graph
+/// reads the KPIs then the parameters (each as value / 2^scale_bits), and each
+/// calibration line also carries {"parameters": {...}} as integers. Scales
 /// are chosen so nothing overflows the declared bit widths over the whole KPI
 /// range, and as fine as that allows on the calibration vectors (JSONL, one
 /// {"kpis": {...}} per line). Prints, per output, the maximum and mean
@@ -77,16 +80,24 @@ impl ImportArgs {
         imported.check_output_bounds(&io.outputs).with_context(|| {
             format!("the outputs of {io_name} (--io) do not fit the ONNX graph {} ({:?})", self.onnx.display(), imported.policy.dims())
         })?;
+        let network = io.network_inputs();
         anyhow::ensure!(
-            imported.policy.inputs() == io.inputs.len(),
-            "{io_name} (--io) declares {} KPIs, but the ONNX graph {} reads {}",
+            imported.policy.inputs() == network.len(),
+            "{io_name} (--io) declares {} KPIs and {} parameters, but the ONNX graph {} reads {} inputs",
             io.inputs.len(),
+            io.parameters.len(),
             self.onnx.display(),
             imported.policy.inputs()
         );
-        let names: Vec<&str> = io.inputs.iter().map(|i| i.name.as_str()).collect();
-        let calibration = quantize::read_calibration_jsonl(&self.calibration, &names)
+        let names: Vec<&str> = network.iter().map(|i| i.name.as_str()).collect();
+        let mut calibration = quantize::read_calibration_jsonl(&self.calibration, &names)
             .with_context(|| format!("calibration file {}", self.calibration.display()))?;
+        // Parameters are given as the controller's integers; the network reads value / 2^scale_bits.
+        for row in &mut calibration {
+            for (v, spec) in row.iter_mut().zip(&network).skip(io.inputs.len()) {
+                *v /= (1u64 << spec.scale_bits) as f64;
+            }
+        }
 
         let stem = self.onnx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "imported".into());
         let mut options = QuantizeOptions::new(self.name.clone().unwrap_or(stem));

@@ -458,7 +458,7 @@ fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
                 assert_eq!(want[5], 0, "no volume trend before 60 snapshots");
             }
             snapshots += 1;
-            gas.push((out.gas_used, incumbent.as_ref().map_or(0, Vec::len)));
+            gas.push((out.gas_used, incumbent.as_ref().map_or(0, Vec::len), epoch));
             if epoch >= RING_FULL && incumbent.is_none() {
                 steady.push(out.gas_used);
             }
@@ -466,13 +466,17 @@ fn on_chain_kpis_equal_their_twin_on_random_economy_states() {
     }
     assert_eq!(snapshots, 280);
     gas.sort_unstable();
-    let with_ten: Vec<u64> = gas.iter().filter(|(_, n)| *n == 10).map(|(g, _)| *g).collect();
+    let max_where = |keep: &dyn Fn(&(u64, usize, usize)) -> bool| gas.iter().filter(|g| keep(g)).map(|g| g.0).max();
     eprintln!(
-        "takeSnapshot gas (transaction): min {}, median {}, max {}; with a ten-holder set: max {:?}",
+        "takeSnapshot gas (transaction): min {}, median {}, max {}; the first snapshot: max {:?}; later, no holder set: max {:?}; \
+         with a holder set of 1-3: max {:?}, of 10: max {:?}",
         gas[0].0,
         gas[gas.len() / 2].0,
         gas[gas.len() - 1].0,
-        with_ten.iter().max()
+        max_where(&|g| g.2 == 0),
+        max_where(&|g| g.2 > 0 && g.1 == 0),
+        max_where(&|g| g.2 > 0 && (1..=3).contains(&g.1)),
+        max_where(&|g| g.2 > 0 && g.1 == 10),
     );
     eprintln!("takeSnapshot gas once the rings are full, no holder set: {steady:?}");
     for (i, seen) in distinct.iter().enumerate() {

@@ -43,6 +43,10 @@ contract EconomyKpiSource is IKpiSource {
     int256 internal constant RET = 1e6;
     uint256 public constant WINDOW = 30;
     uint256 internal constant RING = 64;
+    /// What the constructor writes into every ring slot: nonzero, so that no snapshot pays
+    /// for a fresh storage slot, and never a real entry (an epoch of 2^63 in `snapshots`; a
+    /// `ring` entry is read only after a snapshot has written it).
+    uint256 internal constant PREPAID = 1 << 255;
     uint256 public constant TOP = 10;
     uint256 public constant KPI_COUNT = 8;
 
@@ -136,6 +140,17 @@ contract EconomyKpiSource is IKpiSource {
             r |= (uint256(uint16(int16(lo[i]))) << (32 * i)) | (uint256(uint16(int16(hi[i]))) << (32 * i + 16));
         }
         (scaleBits, ranges) = (s, r);
+        // Prepay the storage every snapshot writes (as Uniswap v3 does for its oracle's
+        // observations): the deployer pays the first writes once, and every snapshot, the
+        // first ones too, rewrites slots that are already set. Fields read only once a
+        // snapshot exists (`at`, the cumulatives) hold 1 until the first snapshot; the
+        // concentration stays 0, the value carried over before any holder set.
+        for (uint256 i = 0; i < RING; i++) {
+            ring[i] = PREPAID;
+            snapshots[i] = PREPAID;
+        }
+        marks = Marks({at: 1, count: 0, twap: 0});
+        cums = Cumulatives({price: 1, reserve: 0, staked: 1, concentration: 0});
     }
 
     function currentEpoch() public view returns (uint64) {
@@ -320,7 +335,7 @@ contract EconomyKpiSource is IKpiSource {
 
     function snapshot(uint64 epoch) external view returns (int256[] memory kpis, uint64 postedAt) {
         uint256 word = snapshots[epoch % RING];
-        if (uint64(word >> 192) != epoch || word == 0) return (kpis, 0);
+        if (uint64(word >> 192) != epoch || word == PREPAID) return (kpis, 0);
         kpis = new int256[](KPI_COUNT);
         for (uint256 i = 0; i < KPI_COUNT; i++) {
             kpis[i] = int16(uint16(word >> (16 * i)));

@@ -48,7 +48,10 @@ pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> 
 }
 
 /// Reads KPI snapshots, one `{"kpis": {"name": value, …}}` per line (blank lines
-/// skipped), into vectors ordered like `input_names`.
+/// skipped), into vectors ordered like `input_names`. A line may also carry
+/// `"parameters": {"name": integer, …}` for a model that reads the controller's
+/// parameters; a name in `input_names` is looked up among the KPIs, then the parameters
+/// (whose values are returned as given: the caller scales them).
 pub fn read_calibration_jsonl<S: AsRef<str>>(path: impl AsRef<Path>, input_names: &[S]) -> Result<Vec<Vec<f64>>, LabError> {
     let path = path.as_ref();
     let text = zkpolicy_model::io::read_text_limited(path, zkpolicy_model::io::MAX_MODEL_BYTES)
@@ -63,6 +66,8 @@ pub fn parse_calibration_jsonl<S: AsRef<str>>(text: &str, path: &Path, input_nam
     struct Line {
         #[serde(deserialize_with = "zkpolicy_model::kpis::unique_keys")]
         kpis: std::collections::BTreeMap<String, serde_json::Value>,
+        #[serde(default, deserialize_with = "zkpolicy_model::kpis::unique_keys")]
+        parameters: std::collections::BTreeMap<String, serde_json::Value>,
     }
     let mut rows = Vec::new();
     for (index, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
@@ -73,17 +78,19 @@ pub fn parse_calibration_jsonl<S: AsRef<str>>(text: &str, path: &Path, input_nam
             line,
             reason: format!("not a KPI snapshot: {e}"),
         })?;
-        if let Some(extra) = parsed.kpis.keys().find(|k| !input_names.iter().any(|n| n.as_ref() == k.as_str())) {
+        let given = || parsed.kpis.iter().chain(&parsed.parameters);
+        if let Some((extra, _)) = given().find(|(k, _)| !input_names.iter().any(|n| n.as_ref() == k.as_str())) {
             return Err(kpi_error(extra, "is not a model input".into()));
         }
         let row = input_names
             .iter()
             .map(|name| {
                 let name = name.as_ref();
-                match parsed.kpis.get(name).map(serde_json::Value::as_f64) {
+                let value = parsed.kpis.get(name).or_else(|| parsed.parameters.get(name));
+                match value.map(|v| (v, v.as_f64())) {
                     None => Err(kpi_error(name, "is missing".into())),
-                    Some(Some(v)) if v.is_finite() => Ok(v),
-                    Some(_) => Err(kpi_error(name, format!("{} is not a finite number", parsed.kpis[name]))),
+                    Some((_, Some(v))) if v.is_finite() => Ok(v),
+                    Some((raw, _)) => Err(kpi_error(name, format!("{raw} is not a finite number"))),
                 }
             })
             .collect::<Result<Vec<f64>, _>>()?;

@@ -99,3 +99,22 @@ fn a_parameter_input_is_read_as_the_controllers_integer() {
 fn parameter_real(p: i64) -> f64 {
     p as f64 / 1024.0
 }
+
+/// A calibration line for a model that reads the parameters names them beside the KPIs;
+/// an unknown, missing or non-numeric name is refused with its line.
+#[test]
+fn calibration_lines_carry_parameters_by_name() {
+    use std::path::Path;
+    let names = ["staking_ratio", "fee_bps"];
+    let text = "{\"kpis\": {\"staking_ratio\": 0.5}, \"parameters\": {\"fee_bps\": 30}}\n\n{\"kpis\": {\"staking_ratio\": 0.25}, \"parameters\": {\"fee_bps\": 0}}\n";
+    let rows = parse_calibration_jsonl(text, Path::new("c.jsonl"), &names).expect("parses");
+    assert_eq!(rows, vec![vec![0.5, 30.0], vec![0.25, 0.0]]);
+    let missing = parse_calibration_jsonl("{\"kpis\": {\"staking_ratio\": 0.5}}", Path::new("c.jsonl"), &names);
+    assert!(matches!(missing, Err(LabError::CalibrationKpi { kpi, line: 1, .. }) if kpi == "fee_bps"));
+    let extra = "{\"kpis\": {\"staking_ratio\": 0.5}, \"parameters\": {\"fee_bps\": 1, \"tax_bps\": 2}}";
+    assert!(
+        matches!(parse_calibration_jsonl(extra, Path::new("c.jsonl"), &names), Err(LabError::CalibrationKpi { kpi, .. }) if kpi == "tax_bps")
+    );
+    let text_value = "{\"kpis\": {\"staking_ratio\": 0.5}, \"parameters\": {\"fee_bps\": \"30\"}}";
+    assert!(parse_calibration_jsonl(text_value, Path::new("c.jsonl"), &names).is_err());
+}
