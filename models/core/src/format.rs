@@ -63,7 +63,8 @@ pub struct ParameterSpec {
 impl ParameterSpec {
     /// The real value the network sees for the controller's integer `value`.
     pub fn real(&self, value: i64) -> f64 {
-        value as f64 / (1u64 << self.scale_bits) as f64
+        // powi, not a shift: an unvalidated spec's scale_bits may be any u32.
+        value as f64 * 2f64.powi(-(self.scale_bits.min(1_000) as i32))
     }
 
     /// The parameter as a network input: the real range whose quantization is `[min, max]`.

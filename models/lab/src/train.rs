@@ -360,12 +360,12 @@ pub fn train_and_quantize(
     let reads = !io.parameters.is_empty();
     let result = train(&init_policy_reading(hidden, seed, reads), config, on_generation)?;
     let controller = FloatController::new("trained", result.best.clone())?;
-    let network = io.network_inputs();
     let mut calibration = Vec::new();
     for scenario in config.episodes() {
+        // The KPIs, then (for a model that reads them) the parameters the epoch started from.
         calibration.extend(simulate(&controller, &scenario, &config.sim)?.epochs.into_iter().map(|e| {
-            let params = e.params_before.iter().zip(&network[e.kpis.len()..]).map(|(&p, spec)| p as f64 / (1u64 << spec.scale_bits) as f64);
-            e.kpis.iter().copied().chain(if reads { Some(params) } else { None }.into_iter().flatten()).collect::<Vec<f64>>()
+            let params = e.params_before.iter().zip(&io.parameters).map(|(&p, spec)| spec.real(p));
+            e.kpis.iter().copied().chain(params).collect::<Vec<f64>>()
         }));
     }
     let quantized = quantize(&result.best, io, &calibration, options)?;
