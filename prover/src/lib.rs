@@ -14,6 +14,8 @@ pub mod chain;
 mod error;
 pub mod evm;
 pub mod fsutil;
+#[cfg(feature = "keeper")]
+pub mod keeper;
 pub mod keys;
 pub mod proof;
 pub mod salt;

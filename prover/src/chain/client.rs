@@ -1,6 +1,6 @@
 //! A blocking JSON-RPC client: one provider, an optional signer, its own runtime.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
@@ -118,6 +118,83 @@ impl Client {
             .as_str()
             .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
             .ok_or_else(|| ChainError::Answer("the latest block has no timestamp".into()))
+    }
+
+    /// The latest block number.
+    pub fn block_number(&self) -> Result<u64, ChainError> {
+        self.block_on("eth_blockNumber", |p| async move { p.get_block_number().await })
+    }
+
+    /// The gas `from` would need to call `to` with `input`: `Ok(Err(data))` when the call
+    /// reverts, with the revert data for the caller to decode.
+    pub fn estimate_gas(&self, from: Address, to: Address, input: Vec<u8>) -> Result<Result<u64, Bytes>, ChainError> {
+        let tx = TransactionRequest::default().with_from(from).with_to(to).with_input(input);
+        let fut = self.provider.estimate_gas(tx).into_future();
+        match self.runtime.block_on(async { tokio::time::timeout(TIMEOUT, fut).await }) {
+            Ok(Ok(gas)) => Ok(Ok(gas)),
+            Ok(Err(err)) => match err.as_error_resp().and_then(|payload| payload.as_revert_data()) {
+                Some(data) => Ok(Err(data)),
+                None => Err(self.classify("gas estimate", err)),
+            },
+            Err(_) => Err(ChainError::Unreachable {
+                url: self.url.clone(),
+                detail: format!("no answer to the gas estimate within {} s", TIMEOUT.as_secs()),
+            }),
+        }
+    }
+
+    /// `address`'s transaction count: mined (`pending = false`) or including the node's pool.
+    pub fn nonce(&self, address: Address, pending: bool) -> Result<u64, ChainError> {
+        self.block_on("eth_getTransactionCount", |p| async move {
+            let count = p.get_transaction_count(address);
+            if pending {
+                count.pending().await
+            } else {
+                count.latest().await
+            }
+        })
+    }
+
+    /// The node's EIP-1559 fee suggestion: `(max_fee_per_gas, max_priority_fee_per_gas)` in wei.
+    pub fn fees(&self) -> Result<(u128, u128), ChainError> {
+        let fees = self.block_on("fee estimate", |p| async move { p.estimate_eip1559_fees().await })?;
+        Ok((fees.max_fee_per_gas, fees.max_priority_fee_per_gas))
+    }
+
+    /// Signs `tx` (complete: nonce, gas, fees, chain id) with `wallet`: its hash and its raw bytes.
+    pub fn sign(&self, wallet: &EthereumWallet, tx: TransactionRequest) -> Result<(B256, Vec<u8>), ChainError> {
+        use alloy::eips::eip2718::Encodable2718;
+        use alloy::network::NetworkTransactionBuilder;
+        let envelope = self
+            .runtime
+            .block_on(tx.build(wallet))
+            .map_err(|e| ChainError::Key(format!("cannot sign the transaction: {}", crate::describe(&e))))?;
+        Ok((*envelope.tx_hash(), envelope.encoded_2718()))
+    }
+
+    /// Broadcasts a signed transaction. A node that already holds it answers with an
+    /// error some nodes word as "already known": that counts as sent.
+    pub fn send_raw(&self, raw: &[u8]) -> Result<(), ChainError> {
+        let raw = raw.to_vec();
+        match self.block_on("eth_sendRawTransaction", |p| async move { p.send_raw_transaction(&raw).await.map(|_| ()) }) {
+            Err(ChainError::Node { message, .. }) if message.to_ascii_lowercase().contains("already known") => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Whether the node knows the transaction `hash` (mined or in its pool).
+    pub fn knows(&self, hash: B256) -> Result<bool, ChainError> {
+        Ok(self.block_on("eth_getTransactionByHash", |p| async move { p.get_transaction_by_hash(hash).await })?.is_some())
+    }
+
+    /// The receipt of `hash`, once mined.
+    pub fn receipt(&self, hash: B256) -> Result<Option<TransactionReceipt>, ChainError> {
+        self.block_on("eth_getTransactionReceipt", |p| async move { p.get_transaction_receipt(hash).await })
+    }
+
+    /// The URL as messages and metrics show it (no path, query or credentials).
+    pub fn shown_url(&self) -> &str {
+        &self.url
     }
 
     fn send_request(&self, what: &str, tx: TransactionRequest) -> Result<Sent, ChainError> {

@@ -294,6 +294,20 @@ fn incumbent(client: &Client, deployment: &Deployment, epoch: u64) -> Result<Vec
     Ok(event.holders)
 }
 
+/// The call data of `takeSnapshot` for the current epoch, naming the epoch's holder set
+/// (sent to `deployment.kpi_source`), and that set.
+pub fn snapshot_call(client: &Client, deployment: &Deployment) -> Result<(Vec<u8>, Vec<Address>), ChainError> {
+    economy_of(deployment)?;
+    let epoch = super::current_epoch(client, deployment)?;
+    let holders = incumbent(client, deployment, epoch)?;
+    Ok((EconomyKpiSource::takeSnapshotCall { incumbent: holders.clone() }.abi_encode(), holders))
+}
+
+/// The economy's address and the call data of its `tick`.
+pub fn tick_call(deployment: &Deployment) -> Result<(Address, Vec<u8>), ChainError> {
+    Ok((economy_of(deployment)?.economy, TokenEconomy::tickCall {}.abi_encode()))
+}
+
 /// What one on-chain snapshot recorded.
 #[derive(Clone, Debug, Serialize)]
 pub struct Snapshot {
@@ -309,11 +323,8 @@ pub struct Snapshot {
 
 /// Takes the current epoch's KPI snapshot on chain (anyone may), with the epoch's holder set.
 pub fn take_snapshot(client: &Client, deployment: &Deployment) -> Result<Snapshot, ChainError> {
-    economy_of(deployment)?;
-    let epoch = super::current_epoch(client, deployment)?;
-    let holders = incumbent(client, deployment, epoch)?;
-    let call = EconomyKpiSource::takeSnapshotCall { incumbent: holders.clone() };
-    let sent = client.send("KPI snapshot", deployment.kpi_source, call.abi_encode())?;
+    let (input, holders) = snapshot_call(client, deployment)?;
+    let sent = client.send("KPI snapshot", deployment.kpi_source, input)?;
     let taken = sent
         .logs
         .iter()

@@ -12,8 +12,9 @@ pub mod govern;
 mod ops;
 pub mod signer;
 
-pub use client::{Client, Sent};
+pub use client::{redacted, scrub_urls, Client, Sent};
 pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, TimingConfig, VerifierCode};
+pub(crate) use ops::read;
 pub use ops::{commit_kpis, committed_kpis, current_epoch, execute, model_commitment, parameters, status, submit, Status, Submitted};
 pub use zkpolicy_verifier_contract::controller::revert_reason;
 

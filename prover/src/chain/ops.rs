@@ -40,7 +40,7 @@ pub fn committed_kpis(client: &Client, deployment: &Deployment, epoch: u64) -> R
     Ok(Some(smalls(&snapshot.kpis, "committed KPI")?))
 }
 
-fn read<C: SolCall>(client: &Client, what: &str, to: Address, call: C) -> Result<C::Return, ChainError> {
+pub(crate) fn read<C: SolCall>(client: &Client, what: &str, to: Address, call: C) -> Result<C::Return, ChainError> {
     let out = client.call(what, to, call.abi_encode())?;
     C::abi_decode_returns(&out).map_err(|e| ChainError::Answer(format!("{what}: {e}")))
 }

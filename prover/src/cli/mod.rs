@@ -18,6 +18,7 @@ mod gen_verifier;
 mod govern;
 mod import;
 mod inspect;
+mod keeper;
 mod keygen;
 mod progress;
 mod prove;
@@ -55,6 +56,7 @@ enum Command {
     Govern(govern::GovernArgs),
     Import(import::ImportArgs),
     Inspect(inspect::InspectArgs),
+    Keeper(keeper::KeeperArgs),
     Keygen(keygen::KeygenArgs),
     Pause(govern::PauseArgs),
     Setup(setup::SetupArgs),
@@ -97,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Govern(args) => args.run(),
         Command::Import(args) => args.run(),
         Command::Inspect(args) => args.run(),
+        Command::Keeper(args) => args.run(),
         Command::Keygen(args) => args.run(),
         Command::Pause(args) => args.run(),
         Command::Setup(args) => args.run(),

@@ -24,7 +24,7 @@ use crate::common::{edit_json, json_run, models, stdout_json, zkpolicy};
 /// the node's clock under them. The others use epochs (and snapshot ages) far longer than
 /// any advance, so the clock moving never changes their current epoch. Every test that
 /// sends from account #0 holds it as well, so no two of them race for its nonce.
-static CLOCK: Mutex<()> = Mutex::new(());
+pub(crate) static CLOCK: Mutex<()> = Mutex::new(());
 
 /// Epochs as long as the clock never reaches, for tests that never advance it.
 const NEVER: u64 = 100_000_000;

@@ -4,4 +4,5 @@
 mod chain;
 mod cli;
 mod common;
+mod keeper;
 mod policy;

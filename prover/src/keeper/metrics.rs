@@ -1,0 +1,257 @@
+//! Prometheus metrics (prometheus-client) and the `/metrics`, `/healthz`, `/readyz`
+//! endpoints (hyper, on a thread of their own).
+//!
+//! `/healthz` answers 200 while the keeper's loop is alive (it has come round within
+//! three poll intervals, or a long proof is in flight); `/readyz` answers 200 only when
+//! every chain had a working endpoint on the last round, 503 with the reason otherwise.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Request, Response, StatusCode};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use super::KeeperError;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeploymentLabel {
+    pub deployment: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SkipLabel {
+    pub deployment: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EndpointLabel {
+    pub chain: String,
+    /// The endpoint's position in the chain's list and its redacted URL (no path or key).
+    pub endpoint: String,
+}
+
+/// Every metric the keeper exports (names in [`Metrics::new`]).
+#[derive(Clone)]
+pub struct Metrics {
+    pub proven: Family<DeploymentLabel, Counter>,
+    pub submitted: Family<DeploymentLabel, Counter>,
+    pub executed: Family<DeploymentLabel, Counter>,
+    pub skipped: Family<SkipLabel, Counter>,
+    pub resent: Family<DeploymentLabel, Counter>,
+    pub prove_seconds: Histogram,
+    pub submit_gas: Histogram,
+    pub last_submitted_epoch: Family<DeploymentLabel, Gauge>,
+    pub last_submission_time: Family<DeploymentLabel, Gauge>,
+    pub since_last_submission: Family<DeploymentLabel, Gauge>,
+    pub rpc_errors: Family<EndpointLabel, Counter>,
+    pub ready: Gauge,
+    registry: Arc<Registry>,
+    /// Unix seconds of the loop's last round, and whether it is inside a step that may be long.
+    heartbeat: Arc<AtomicU64>,
+    busy: Arc<AtomicU64>,
+    not_ready: Arc<Mutex<Option<String>>>,
+    /// Each deployment's last confirmed submission (unix seconds), for the age gauge.
+    times: Arc<Mutex<BTreeMap<String, i64>>>,
+    poll_interval: u64,
+}
+
+impl Metrics {
+    pub fn new(poll_interval: u64) -> Self {
+        let mut registry = Registry::with_prefix("zkpolicy_keeper");
+        let proven = Family::<DeploymentLabel, Counter>::default();
+        let submitted = Family::<DeploymentLabel, Counter>::default();
+        let executed = Family::<DeploymentLabel, Counter>::default();
+        let skipped = Family::<SkipLabel, Counter>::default();
+        let resent = Family::<DeploymentLabel, Counter>::default();
+        let prove_seconds = Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]);
+        let submit_gas = Histogram::new([250_000.0, 350_000.0, 400_000.0, 450_000.0, 500_000.0, 750_000.0, 1_000_000.0]);
+        let last_submitted_epoch = Family::<DeploymentLabel, Gauge>::default();
+        let last_submission_time = Family::<DeploymentLabel, Gauge>::default();
+        let since_last_submission = Family::<DeploymentLabel, Gauge>::default();
+        let rpc_errors = Family::<EndpointLabel, Counter>::default();
+        let ready = Gauge::default();
+        registry.register("epochs_proven", "Epochs whose adjustment this keeper proved", proven.clone());
+        registry.register("epochs_submitted", "Epochs whose submission this keeper got mined and confirmed", submitted.clone());
+        registry.register("epochs_executed", "Timelocked decisions this keeper executed", executed.clone());
+        registry.register("epochs_skipped", "Epochs not submitted by this keeper, by reason", skipped.clone());
+        registry.register("transactions_resent", "Transactions re-priced and resent because they were not mined in time", resent.clone());
+        registry.register("prove_seconds", "Wall time of one proof (in a parallel batch)", prove_seconds.clone());
+        registry.register("submit_gas", "Gas used by each confirmed submitAdjustment", submit_gas.clone());
+        registry.register(
+            "last_submitted_epoch",
+            "The last epoch this keeper's submission was confirmed for",
+            last_submitted_epoch.clone(),
+        );
+        registry.register("last_submission_timestamp_seconds", "Unix time of the last confirmed submission", last_submission_time.clone());
+        registry.register(
+            "seconds_since_last_submission",
+            "Seconds since the last confirmed submission (at scrape time)",
+            since_last_submission.clone(),
+        );
+        registry.register("rpc_errors", "Failed requests to a JSON-RPC endpoint", rpc_errors.clone());
+        registry.register("ready", "1 when every chain had a working endpoint on the last round", ready.clone());
+        Self {
+            proven,
+            submitted,
+            executed,
+            skipped,
+            resent,
+            prove_seconds,
+            submit_gas,
+            last_submitted_epoch,
+            last_submission_time,
+            since_last_submission,
+            rpc_errors,
+            ready,
+            registry: Arc::new(registry),
+            heartbeat: Arc::new(AtomicU64::new(super::state::now())),
+            busy: Arc::new(AtomicU64::new(0)),
+            not_ready: Arc::new(Mutex::new(Some("starting".into()))),
+            times: Arc::new(Mutex::new(BTreeMap::new())),
+            poll_interval,
+        }
+    }
+
+    pub fn label(deployment: &str) -> DeploymentLabel {
+        DeploymentLabel { deployment: deployment.to_string() }
+    }
+
+    pub fn skip(&self, deployment: &str, reason: &str) {
+        self.skipped.get_or_create(&SkipLabel { deployment: deployment.into(), reason: reason.into() }).inc();
+    }
+
+    /// The loop came round.
+    pub fn beat(&self) {
+        self.heartbeat.store(super::state::now(), Ordering::Relaxed);
+    }
+
+    /// Marks a possibly long step (proving a batch) in flight, for `/healthz`.
+    pub fn busy(&self, on: bool) {
+        self.busy.store(u64::from(on), Ordering::Relaxed);
+        self.beat();
+    }
+
+    /// `None`: ready; otherwise why not.
+    pub fn set_ready(&self, why_not: Option<String>) {
+        self.ready.set(i64::from(why_not.is_none()));
+        if let Ok(mut slot) = self.not_ready.lock() {
+            *slot = why_not;
+        }
+    }
+
+    /// The text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let now = super::state::now() as i64;
+        for (label, at) in self.last_times() {
+            self.since_last_submission.get_or_create(&label).set(now - at);
+        }
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    fn last_times(&self) -> Vec<(DeploymentLabel, i64)> {
+        // prometheus-client cannot iterate a family: the times are kept beside it.
+        self.times.lock().map(|t| t.iter().map(|(d, at)| (Self::label(d), *at)).collect()).unwrap_or_default()
+    }
+
+    /// A submission of `deployment` for `epoch` was confirmed, using `gas`.
+    pub fn confirmed(&self, deployment: &str, epoch: u64, gas: u64) {
+        let label = Self::label(deployment);
+        self.submitted.get_or_create(&label).inc();
+        self.submit_gas.observe(gas as f64);
+        self.last_submitted_epoch.get_or_create(&label).set(i64::try_from(epoch).unwrap_or(i64::MAX));
+        let now = super::state::now() as i64;
+        self.last_submission_time.get_or_create(&label).set(now);
+        if let Ok(mut times) = self.times.lock() {
+            times.insert(deployment.to_string(), now);
+        }
+    }
+
+    fn health(&self) -> (StatusCode, String) {
+        let age = super::state::now().saturating_sub(self.heartbeat.load(Ordering::Relaxed));
+        if self.busy.load(Ordering::Relaxed) == 1 || age <= 3 * self.poll_interval + 30 {
+            (StatusCode::OK, "ok\n".into())
+        } else {
+            (StatusCode::SERVICE_UNAVAILABLE, format!("the keeper's loop has not come round for {age} s\n"))
+        }
+    }
+
+    fn readiness(&self) -> (StatusCode, String) {
+        match self.not_ready.lock().ok().and_then(|r| r.clone()) {
+            None => (StatusCode::OK, "ready\n".into()),
+            Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")),
+        }
+    }
+}
+
+/// Serves the endpoints on `addr` from a thread of its own, until the process ends.
+/// Returns the bound address (port 0 picks a free one).
+pub fn serve(addr: SocketAddr, metrics: Metrics) -> Result<SocketAddr, KeeperError> {
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| KeeperError::Config { key: "metrics_addr".into(), reason: format!("cannot listen on {addr}: {e}") })?;
+    let bound = listener.local_addr().map_err(|e| KeeperError::Config { key: "metrics_addr".into(), reason: e.to_string() })?;
+    listener.set_nonblocking(true).map_err(|e| KeeperError::Config { key: "metrics_addr".into(), reason: e.to_string() })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| KeeperError::State(format!("cannot start the metrics runtime: {e}")))?;
+    std::thread::Builder::new()
+        .name("metrics".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else { continue };
+                    let metrics = metrics.clone();
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                            let metrics = metrics.clone();
+                            async move { Ok::<_, Infallible>(respond(&metrics, &req)) }
+                        });
+                        let io = hyper_util::rt::TokioIo::new(stream);
+                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                    });
+                }
+            });
+        })
+        .map_err(|e| KeeperError::State(format!("cannot start the metrics thread: {e}")))?;
+    Ok(bound)
+}
+
+fn respond(metrics: &Metrics, req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+    let (status, content_type, body) = match (req.method(), req.uri().path()) {
+        (&hyper::Method::GET, "/metrics") => {
+            (StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", metrics.encode())
+        }
+        (&hyper::Method::GET, "/healthz") => {
+            let (s, b) = metrics.health();
+            (s, "text/plain; charset=utf-8", b)
+        }
+        (&hyper::Method::GET, "/readyz") => {
+            let (s, b) = metrics.readiness();
+            (s, "text/plain; charset=utf-8", b)
+        }
+        (&hyper::Method::GET, _) => (StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "try /metrics, /healthz or /readyz\n".into()),
+        _ => (StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "GET only\n".into()),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    if let Ok(value) = hyper::header::HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(hyper::header::CONTENT_TYPE, value);
+    }
+    response
+}

@@ -1,0 +1,799 @@
+//! The epoch loop. Each round, for every deployment:
+//!
+//! 1. every transaction in flight is checked: confirmed, re-broadcast (after a restart),
+//!    re-priced (not mined in time) or found replaced;
+//! 2. the current epoch's snapshot is taken (on-chain KPIs: `tick`, then `takeSnapshot`) or
+//!    committed (reporter deployments whose KPIs this keeper posts from `kpis_dir`);
+//! 3. the epochs due are proven in one rayon batch, across deployments, on the chain's
+//!    snapshot and the controller's current parameters; each proof is saved, then recorded;
+//! 4. each proof is submitted (signed, recorded, then broadcast) and confirmed;
+//! 5. timelocked decisions are executed once their delay has passed.
+//!
+//! An epoch that can no longer be submitted (decided by someone else, its snapshot stale
+//! or never taken in its window) is recorded with the reason and counted as skipped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, B256};
+use alloy::sol_types::{SolCall, SolEvent, SolInterface};
+use rand::rngs::OsRng;
+use rayon::prelude::*;
+use serde::Serialize;
+use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_model::{KpiSnapshot, ModelCard, Observation, QuantizedKpis};
+use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, PolicyControllerErrors as Errors};
+use zkpolicy_verifier_contract::controller::{revert_reason, ReporterKpiSource};
+
+use super::config::{DeploymentConfig, KeeperConfig};
+use super::metrics::Metrics;
+use super::rpc::Endpoints;
+use super::state::{self, key, Kind, Record, Stage, Store};
+use super::tx::{broadcast, Sender};
+use super::{failpoint, KeeperError};
+use crate::artifact::ProofArtifact;
+use crate::chain::{self, signer, ChainError, Deployment};
+use crate::keys::{KeyCache, Prepared};
+use crate::srs::SrsSource;
+
+/// One deployment the keeper serves.
+struct Served {
+    name: String,
+    chain: String,
+    record: Deployment,
+    controller: String,
+    prepared: Prepared,
+    config: DeploymentConfig,
+}
+
+impl Served {
+    fn card(&self) -> &ModelCard {
+        self.prepared.circuit.as_ref()
+    }
+
+    fn key(&self, epoch: u64, kind: Kind) -> String {
+        key(self.record.chain_id, &self.controller, epoch, kind)
+    }
+}
+
+struct ChainCtx {
+    endpoints: Endpoints,
+    sender: Sender,
+}
+
+/// The controller as one round sees it.
+struct View {
+    current: u64,
+    last: u64,
+    paused: bool,
+    mode: Mode,
+    chain_time: u64,
+    posted_at: Option<u64>,
+    max_snapshot_age: u64,
+}
+
+/// What a round did, for `--once` and the tests.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RoundReport {
+    pub proven: Vec<String>,
+    pub confirmed: Vec<String>,
+    pub executed: Vec<String>,
+    pub skipped: Vec<String>,
+    /// Steps still waiting (a transaction not yet mined, a snapshot not yet taken).
+    pub waiting: Vec<String>,
+    /// Errors met (each also logged); the keeper retries them next round.
+    pub errors: Vec<String>,
+}
+
+pub struct Keeper {
+    config: KeeperConfig,
+    store: Store,
+    metrics: Metrics,
+    chains: BTreeMap<String, ChainCtx>,
+    served: Vec<Served>,
+    /// Keys of the records that are not final.
+    open: BTreeSet<String>,
+    shutdown: Arc<AtomicBool>,
+}
+
+/// A proof due this round.
+struct Job {
+    served: usize,
+    epoch: u64,
+    input: Observation,
+}
+
+impl Keeper {
+    /// Loads the signer, the models (with their keys) and the deployment records, and opens
+    /// the state. Nothing is sent.
+    pub fn start(config: KeeperConfig, metrics: Metrics, shutdown: Arc<AtomicBool>) -> Result<Self, KeeperError> {
+        let signer = signer::load(&config.key_source()?)?;
+        let from = signer.address();
+        let wallet = EthereumWallet::from(signer);
+        let store = Store::open(&config.state_dir)?;
+        let chains = config
+            .chains
+            .iter()
+            .map(|(name, c)| {
+                let ctx = ChainCtx {
+                    endpoints: Endpoints::new(name, &c.rpc, c.max_lag_blocks, metrics.clone()),
+                    sender: Sender::new(wallet.clone(), from, c),
+                };
+                (name.clone(), ctx)
+            })
+            .collect();
+        let srs = match &config.srs {
+            Some(path) => SrsSource::File(path.clone()),
+            None => SrsSource::DevCached(config.cache_dir.join("srs")),
+        };
+        let cache = KeyCache::new(config.cache_dir.join("keys"));
+        let mut served = Vec::new();
+        for (i, d) in config.deployments.iter().enumerate() {
+            let failed = |reason: String| KeeperError::Deployment { deployment: d.name.clone(), reason };
+            let record = Deployment::load(&d.record)?;
+            let model = match &d.model {
+                Some(path) => zkpolicy_model::Model::load(path).map_err(|e| failed(format!("model {}: {e}", path.display())))?,
+                None => zkpolicy_lab::bundled::model(zkpolicy_lab::bundled::DEFAULT)
+                    .map_err(|e| failed(format!("bundled model: {e}")))?
+                    .ok_or_else(|| failed("no bundled default model".into()))?,
+            };
+            let model = Arc::new(model);
+            let circuit = match &d.salt {
+                None => PolicyCircuit::new(model).map_err(crate::ProverError::from)?,
+                Some(path) => PolicyCircuit::private(model, crate::salt::load(path)?, zkpolicy_circuits::Objective::Gas)
+                    .map_err(crate::ProverError::from)?,
+            };
+            let card: &ModelCard = circuit.as_ref();
+            if record.model_commitment != card.commitment().to_string() {
+                return Err(KeeperError::Config {
+                    key: format!("deployment[{i}].model"),
+                    reason: format!(
+                        "the controller in {} was deployed for model {} ({}), not {} ({})",
+                        d.record.display(),
+                        record.model,
+                        record.model_commitment,
+                        card.name(),
+                        card.commitment()
+                    ),
+                });
+            }
+            if record.insecure_dev_srs != config.srs.is_none() {
+                return Err(KeeperError::Config {
+                    key: "srs".into(),
+                    reason: format!(
+                        "deployment {} was deployed with {}; the keeper must prove with the same SRS",
+                        d.name,
+                        if record.insecure_dev_srs { "the development SRS (leave srs out)" } else { "a real SRS (set srs)" }
+                    ),
+                });
+            }
+            if d.kpis_dir.is_some() && record.kpi_provenance == "onchain" {
+                return Err(KeeperError::Config {
+                    key: format!("deployment[{i}].kpis_dir"),
+                    reason: "this deployment's KPIs are computed on chain; nobody posts them".into(),
+                });
+            }
+            let prepared = Prepared::cached(circuit, srs.clone(), &cache)?;
+            tracing::info!(deployment = %d.name, model = %record.model, keys = %prepared.origin, "serving");
+            served.push(Served {
+                name: d.name.clone(),
+                chain: d.chain.clone(),
+                controller: record.controller.to_string().to_ascii_lowercase(),
+                record,
+                prepared,
+                config: d.clone(),
+            });
+        }
+        let open = store.all()?.into_iter().filter(|(_, r)| !r.stage.is_final()).map(|(k, _)| k).collect();
+        Ok(Self { config, store, metrics, chains, served, open, shutdown })
+    }
+
+    fn stopping(&self) -> bool {
+        self.shutdown.load(Ordering::Relaxed)
+    }
+
+    fn put(&mut self, key: &str, record: &Record) -> Result<(), KeeperError> {
+        self.store.put(key, record)?;
+        if record.stage.is_final() {
+            self.open.remove(key);
+        } else {
+            self.open.insert(key.to_string());
+        }
+        Ok(())
+    }
+
+    /// Runs rounds until shutdown (or one round with `once`, waiting for its transactions).
+    pub fn run(&mut self, once: bool) -> Result<RoundReport, KeeperError> {
+        loop {
+            let report = self.round(once)?;
+            if once || self.stopping() {
+                return Ok(report);
+            }
+            let until = Instant::now() + Duration::from_secs(self.config.poll_interval_secs);
+            while Instant::now() < until && !self.stopping() {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            if self.stopping() {
+                tracing::info!("shutting down: no step in flight");
+                return Ok(report);
+            }
+        }
+    }
+
+    /// One round over every deployment. With `settle`, waits until every transaction sent
+    /// is confirmed (or given up), re-pricing as it goes.
+    pub fn round(&mut self, settle: bool) -> Result<RoundReport, KeeperError> {
+        let mut report = RoundReport::default();
+        self.metrics.beat();
+        let mut down = Vec::new();
+        for ctx in self.chains.values_mut() {
+            if let Err(why) = ctx.endpoints.refresh() {
+                tracing::warn!("{why}");
+                down.push(why);
+            }
+        }
+        self.metrics.set_ready(if down.is_empty() { None } else { Some(down.join("; ")) });
+        for i in 0..self.served.len() {
+            if let Some(id) = self.chains[&self.served[i].chain].endpoints.chain_id() {
+                if id != self.served[i].record.chain_id {
+                    let s = &self.served[i];
+                    return Err(KeeperError::Deployment {
+                        deployment: s.name.clone(),
+                        reason: format!("deployed on chain {}, but chain {:?}'s endpoints serve chain {id}", s.record.chain_id, s.chain),
+                    });
+                }
+            }
+        }
+
+        // 1. Transactions in flight (after a restart: whatever the last run left).
+        self.settle_open(&mut report, false)?;
+        if self.stopping() {
+            return Ok(report);
+        }
+
+        // 2. Snapshots, and the proofs due.
+        let mut jobs = Vec::new();
+        for i in 0..self.served.len() {
+            if self.stopping() {
+                return Ok(report);
+            }
+            match self.due(i, &mut report) {
+                Ok(Some(job)) => jobs.push(job),
+                Ok(None) => {}
+                Err(err) => self.error(i, None, &err, &mut report),
+            }
+        }
+
+        // 3. One rayon batch across deployments.
+        if !jobs.is_empty() {
+            self.prove(jobs, &mut report)?;
+            failpoint("after_prove");
+        }
+
+        // 4. Send what is proven (or due for execution), then confirm.
+        self.settle_open(&mut report, settle)?;
+
+        // 5. Timelocked decisions whose delay has passed.
+        for i in 0..self.served.len() {
+            if self.stopping() {
+                break;
+            }
+            if let Err(err) = self.queue_executions(i) {
+                self.error(i, None, &err, &mut report);
+            }
+        }
+        self.settle_open(&mut report, settle)?;
+        self.metrics.beat();
+        Ok(report)
+    }
+
+    fn error(&self, i: usize, epoch: Option<u64>, err: &dyn std::fmt::Display, report: &mut RoundReport) {
+        let name = &self.served[i].name;
+        match epoch {
+            Some(epoch) => tracing::error!(deployment = %name, epoch, "{err}"),
+            None => tracing::error!(deployment = %name, "{err}"),
+        }
+        report.errors.push(format!("{name}: {err}"));
+    }
+
+    fn view(&mut self, i: usize) -> Result<View, ChainError> {
+        let s = &self.served[i];
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| ChainError::Config(format!("no chain {}", s.chain)))?;
+        let to = s.record.controller;
+        let record = &s.record;
+        ctx.endpoints.with(|c| {
+            let current = chain::current_epoch(c, record)?;
+            let last = chain::read(c, "last epoch read", to, PolicyController::lastEpochCall {})?;
+            let paused = chain::read(c, "paused read", to, PolicyController::pausedCall {})?;
+            let mode = chain::read(c, "mode read", to, PolicyController::modeCall {})?;
+            let timing = chain::read(c, "timing read", to, PolicyController::timingCall {})?;
+            let source = chain::read(c, "KPI source read", to, PolicyController::kpiSourceCall {})?;
+            let snapshot = chain::read(c, "KPI snapshot read", source, ReporterKpiSource::snapshotCall { epoch: current })?;
+            Ok(View {
+                current,
+                last,
+                paused,
+                mode,
+                chain_time: c.chain_time()?,
+                posted_at: (snapshot.postedAt != 0).then_some(snapshot.postedAt),
+                max_snapshot_age: timing.maxSnapshotAge,
+            })
+        })
+    }
+
+    fn skip(&mut self, i: usize, epoch: u64, reason: &str, label: &str, report: &mut RoundReport) -> Result<(), KeeperError> {
+        let s = &self.served[i];
+        let key = s.key(epoch, Kind::Submit);
+        let mut record = self.store.get(&key)?.unwrap_or_else(|| Record::new(&s.name, Kind::Submit, epoch, Stage::Skipped));
+        record.stage = Stage::Skipped;
+        record.reason = Some(reason.to_string());
+        tracing::warn!(deployment = %s.name, epoch, "skipped: {reason}");
+        self.metrics.skip(&s.name, label);
+        report.skipped.push(format!("{}#{epoch}: {reason}", s.name));
+        self.put(&key, &record)
+    }
+
+    /// Takes or commits the current epoch's snapshot if needed; the proof job when due.
+    fn due(&mut self, i: usize, report: &mut RoundReport) -> Result<Option<Job>, KeeperError> {
+        let mut view = self.view(i)?;
+        let s = &self.served[i];
+        let (name, epoch) = (s.name.clone(), view.current);
+        if epoch == 0 {
+            return Ok(None);
+        }
+        let key = s.key(epoch, Kind::Submit);
+        if self.store.get(&key)?.is_some() {
+            return Ok(None);
+        }
+        if view.last >= epoch {
+            let mut record = Record::new(&name, Kind::Submit, epoch, Stage::DoneElsewhere);
+            record.reason = Some("another submitter decided the epoch first".into());
+            tracing::info!(deployment = %name, epoch, "decided by another submitter");
+            self.metrics.skip(&name, "decided_elsewhere");
+            report.skipped.push(format!("{name}#{epoch}: decided elsewhere"));
+            self.put(&key, &record)?;
+            return Ok(None);
+        }
+        if view.paused {
+            tracing::info!(deployment = %name, epoch, "the controller is paused: waiting");
+            report.waiting.push(format!("{name}#{epoch}: paused"));
+            return Ok(None);
+        }
+        if view.posted_at.is_none() {
+            if !self.take_snapshot(i, epoch, report)? {
+                return Ok(None);
+            }
+            view = self.view(i)?;
+        }
+        let Some(posted_at) = view.posted_at else {
+            report.waiting.push(format!("{name}#{epoch}: no snapshot"));
+            return Ok(None);
+        };
+        if view.chain_time > posted_at.saturating_add(view.max_snapshot_age) {
+            self.skip(i, epoch, "the epoch's KPI snapshot is too old to be decided (StaleSnapshot)", "stale_snapshot", report)?;
+            return Ok(None);
+        }
+        let s = &self.served[i];
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        let record = &s.record;
+        let card = s.card();
+        let (kpis, parameters) = ctx.endpoints.with(|c| {
+            let kpis = chain::committed_kpis(c, record, epoch)?;
+            let parameters = if card.parameters().is_empty() { Vec::new() } else { chain::parameters(c, record)? };
+            Ok((kpis, parameters))
+        })?;
+        let Some(kpis) = kpis else { return Ok(None) };
+        let failed =
+            |e: zkpolicy_model::ModelError| KeeperError::Deployment { deployment: name.clone(), reason: format!("epoch {epoch}: {e}") };
+        let kpis = QuantizedKpis::new(card, kpis).map_err(failed)?;
+        let input = Observation::new(card, kpis, parameters).map_err(failed)?;
+        Ok(Some(Job { served: i, epoch, input }))
+    }
+
+    /// Takes the on-chain snapshot (after the economy's tick), or commits the reporter's KPIs
+    /// from `kpis_dir`. `false`: nothing to prove yet.
+    fn take_snapshot(&mut self, i: usize, epoch: u64, report: &mut RoundReport) -> Result<bool, KeeperError> {
+        let s = &self.served[i];
+        let name = s.name.clone();
+        if s.record.kpi_provenance == "onchain" {
+            if s.config.tick {
+                let (economy, input) = chain::economy::tick_call(&s.record)?;
+                match self.send_now(i, "economy tick", economy, input)? {
+                    Ok(_) => tracing::info!(deployment = %name, epoch, "ticked the economy"),
+                    // Someone ticked this epoch already.
+                    Err(reason) => tracing::info!(deployment = %name, epoch, "no tick: {reason}"),
+                }
+            }
+            let s = &self.served[i];
+            let record = s.record.clone();
+            let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+            let (input, _) = ctx.endpoints.with(|c| chain::economy::snapshot_call(c, &record))?;
+            match self.send_now(i, "KPI snapshot", record.kpi_source, input)? {
+                Ok(_) => {
+                    tracing::info!(deployment = %name, epoch, "took the KPI snapshot");
+                    Ok(true)
+                }
+                Err(reason) if reason.contains("SnapshotWindowClosed") => {
+                    self.skip(i, epoch, &format!("the snapshot window closed: {reason}"), "snapshot_window_closed", report)?;
+                    Ok(false)
+                }
+                // Taken by someone else meanwhile, or not yet possible: look again next round.
+                Err(reason) => {
+                    tracing::info!(deployment = %name, epoch, "no snapshot taken: {reason}");
+                    Ok(true)
+                }
+            }
+        } else {
+            let Some(dir) = s.config.kpis_dir.clone() else {
+                tracing::info!(deployment = %name, epoch, "waiting for the reporter's KPI snapshot");
+                report.waiting.push(format!("{name}#{epoch}: waiting for the reporter"));
+                return Ok(false);
+            };
+            let file = dir.join(format!("{epoch}.json"));
+            if !file.is_file() {
+                tracing::info!(deployment = %name, epoch, file = %file.display(), "waiting for the epoch's KPI file");
+                report.waiting.push(format!("{name}#{epoch}: no {}", file.display()));
+                return Ok(false);
+            }
+            let kpis = KpiSnapshot::load(&file)
+                .and_then(|k| k.quantize(s.card()))
+                .map_err(|e| KeeperError::Deployment { deployment: name.clone(), reason: format!("{}: {e}", file.display()) })?;
+            let call = ReporterKpiSource::commitKpisCall {
+                epoch,
+                kpis: kpis.iter().map(|v| alloy::primitives::I256::try_from(*v).unwrap_or_default()).collect(),
+            };
+            let to = s.record.kpi_source;
+            match self.send_now(i, "KPI commitment", to, call.abi_encode())? {
+                Ok(_) => {
+                    tracing::info!(deployment = %name, epoch, "committed the epoch's KPIs");
+                    Ok(true)
+                }
+                Err(reason) => Err(KeeperError::Deployment { deployment: name, reason: format!("KPI commitment refused: {reason}") }),
+            }
+        }
+    }
+
+    /// Sends a transaction that is safe to repeat (a repeat reverts at estimation, so is
+    /// never sent): signs, broadcasts, waits for its receipt. `Ok(Err(reason))`: the call reverts.
+    fn send_now(&mut self, i: usize, what: &str, to: Address, input: Vec<u8>) -> Result<Result<u64, String>, KeeperError> {
+        let s = &self.served[i];
+        let chain_id = s.record.chain_id;
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        let from = ctx.sender.from;
+        let gas = match ctx.endpoints.with(|c| c.estimate_gas(from, to, input.clone()))? {
+            Ok(gas) => gas,
+            Err(data) => return Ok(Err(revert_reason(&data))),
+        };
+        let fees = ctx.sender.price(&mut ctx.endpoints)?;
+        let nonce = ctx.sender.nonce(&mut ctx.endpoints)?;
+        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, nonce, gas + gas / 5, fees)?;
+        broadcast(&mut ctx.endpoints, &tx)?;
+        let hash: B256 = tx.hash.parse().map_err(|_| KeeperError::State("bad hash".into()))?;
+        let started = Instant::now();
+        loop {
+            if let Some(receipt) = ctx.endpoints.with(|c| c.receipt(hash))? {
+                return Ok(if receipt.status() { Ok(receipt.gas_used) } else { Err(format!("the {what} transaction {hash} reverted")) });
+            }
+            if started.elapsed() > Duration::from_secs(ctx.sender.resend_after.max(30)) {
+                return Err(KeeperError::Chain(ChainError::Answer(format!("the {what} transaction {hash} was not mined in time"))));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Proves every job in parallel; saves each proof, then records it.
+    fn prove(&mut self, jobs: Vec<Job>, report: &mut RoundReport) -> Result<(), KeeperError> {
+        self.metrics.busy(true);
+        let started = Instant::now();
+        let served = &self.served;
+        let results: Vec<_> = jobs
+            .par_iter()
+            .map(|job| {
+                let s = &served[job.served];
+                let t = Instant::now();
+                let p = &s.prepared;
+                let result = crate::proof::prove(&p.params, &p.pk, &p.circuit, job.input.clone(), job.epoch, OsRng);
+                (result, t.elapsed().as_secs_f64())
+            })
+            .collect();
+        self.metrics.busy(false);
+        tracing::info!(proofs = jobs.len(), seconds = started.elapsed().as_secs_f64(), "proved a batch");
+        for (job, (result, seconds)) in jobs.iter().zip(results) {
+            let s = &self.served[job.served];
+            let name = s.name.clone();
+            let (public, proof) = match result {
+                Ok(done) => done,
+                Err(err) => {
+                    self.error(job.served, Some(job.epoch), &err, report);
+                    continue;
+                }
+            };
+            let path = self.store.proof_path(s.record.chain_id, &s.controller, job.epoch);
+            ProofArtifact::new(&s.prepared.circuit, &public, &proof)?.save(&path)?;
+            let key = s.key(job.epoch, Kind::Submit);
+            let mut record = Record::new(&name, Kind::Submit, job.epoch, Stage::Ready);
+            record.proof = Some(path);
+            self.put(&key, &record)?;
+            self.metrics.proven.get_or_create(&Metrics::label(&name)).inc();
+            self.metrics.prove_seconds.observe(seconds);
+            tracing::info!(deployment = %name, epoch = job.epoch, seconds, outputs = ?public.outputs, "proved");
+            report.proven.push(format!("{name}#{}", job.epoch));
+        }
+        Ok(())
+    }
+
+    /// Sends every ready step and drives every sent one; with `wait`, until none is in flight.
+    fn settle_open(&mut self, report: &mut RoundReport, wait: bool) -> Result<(), KeeperError> {
+        let started = Instant::now();
+        let longest = self.chains.values().map(|c| c.sender.resend_after).max().unwrap_or(60);
+        loop {
+            let keys: Vec<String> = self.open.iter().cloned().collect();
+            let mut in_flight = false;
+            for key in keys {
+                if self.stopping() {
+                    return Ok(());
+                }
+                let Some(record) = self.store.get(&key)? else { continue };
+                let Some(i) = self.served.iter().position(|s| s.name == record.deployment) else { continue };
+                match self.drive(i, &key, record, report) {
+                    Ok(stage) => in_flight |= stage == Stage::Sent,
+                    Err(err) => self.error(i, None, &err, report),
+                }
+            }
+            if !wait || !in_flight || started.elapsed() > Duration::from_secs(3 * longest + 30) {
+                if in_flight {
+                    report.waiting.push("transactions not yet confirmed".into());
+                }
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Moves one open step forward; returns its stage after.
+    fn drive(&mut self, i: usize, key: &str, mut record: Record, report: &mut RoundReport) -> Result<Stage, KeeperError> {
+        let view = self.view(i)?;
+        let name = self.served[i].name.clone();
+        let epoch = record.epoch;
+        match record.stage {
+            Stage::Ready => {
+                let decided = match record.kind {
+                    Kind::Submit => view.last >= epoch,
+                    Kind::Execute => false,
+                };
+                if decided {
+                    record.stage = Stage::DoneElsewhere;
+                    record.reason = Some("another submitter decided the epoch first".into());
+                    self.metrics.skip(&name, "decided_elsewhere");
+                    report.skipped.push(format!("{name}#{epoch}: decided elsewhere"));
+                    self.put(key, &record)?;
+                    return Ok(record.stage);
+                }
+                if record.kind == Kind::Submit && view.current != epoch {
+                    self.skip(i, epoch, &format!("epoch {epoch} ended before its proof was submitted"), "epoch_passed", report)?;
+                    return Ok(Stage::Skipped);
+                }
+                if view.paused {
+                    report.waiting.push(format!("{name}#{epoch}: paused"));
+                    return Ok(record.stage);
+                }
+                self.send_step(i, key, record, report)
+            }
+            Stage::Sent => self.confirm(i, key, record, &view, report),
+            stage => Ok(stage),
+        }
+    }
+
+    /// The call a step makes: the controller and its input.
+    fn call_of(&self, i: usize, record: &Record) -> Result<Vec<u8>, KeeperError> {
+        let s = &self.served[i];
+        match record.kind {
+            Kind::Submit => {
+                let path = record.proof.as_ref().ok_or_else(|| KeeperError::State(format!("{}#{}: no proof", s.name, record.epoch)))?;
+                let artifact = ProofArtifact::load(path)?;
+                let public = artifact.public_inputs(s.card(), s.prepared.circuit.shape().k)?;
+                Ok(PolicyController::submitAdjustmentCall {
+                    epoch: public.epoch,
+                    outputs: public.outputs.iter().map(|v| alloy::primitives::I256::try_from(*v).unwrap_or_default()).collect(),
+                    proof: artifact.proof_bytes()?.into(),
+                }
+                .abi_encode())
+            }
+            Kind::Execute => Ok(PolicyController::executeAdjustmentCall { epoch: record.epoch }.abi_encode()),
+        }
+    }
+
+    fn send_step(&mut self, i: usize, key: &str, mut record: Record, report: &mut RoundReport) -> Result<Stage, KeeperError> {
+        let input = self.call_of(i, &record)?;
+        let s = &self.served[i];
+        let (name, epoch, chain_id, to) = (s.name.clone(), record.epoch, s.record.chain_id, s.record.controller);
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        let from = ctx.sender.from;
+        let gas = match ctx.endpoints.with(|c| c.estimate_gas(from, to, input.clone()))? {
+            Ok(gas) => gas,
+            Err(data) => {
+                let reason = revert_reason(&data);
+                let (stage, label) = match Errors::abi_decode(&data) {
+                    Ok(Errors::EpochDecided(_)) => (Stage::DoneElsewhere, "decided_elsewhere"),
+                    Ok(Errors::NothingQueued(_)) if record.kind == Kind::Execute => (Stage::DoneElsewhere, "executed_elsewhere"),
+                    // Transient: try again next round.
+                    Ok(Errors::ControllerPaused(_)) | Ok(Errors::NotYet(_)) => {
+                        tracing::info!(deployment = %name, epoch, "waiting: {reason}");
+                        report.waiting.push(format!("{name}#{epoch}: {reason}"));
+                        return Ok(Stage::Ready);
+                    }
+                    Ok(Errors::NotCurrentEpoch(_)) => (Stage::Skipped, "epoch_passed"),
+                    Ok(Errors::StaleSnapshot(_)) => (Stage::Skipped, "stale_snapshot"),
+                    _ => (Stage::Skipped, "reverted"),
+                };
+                record.stage = stage;
+                record.reason = Some(reason.clone());
+                tracing::warn!(deployment = %name, epoch, "not sent: {reason}");
+                self.metrics.skip(&name, label);
+                report.skipped.push(format!("{name}#{epoch}: {reason}"));
+                self.put(key, &record)?;
+                return Ok(stage);
+            }
+        };
+        let fees = ctx.sender.price(&mut ctx.endpoints)?;
+        let nonce = ctx.sender.nonce(&mut ctx.endpoints)?;
+        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, nonce, gas + gas / 5, fees)?;
+        // Recorded before it leaves: a crash from here on re-broadcasts these same bytes.
+        record.stage = Stage::Sent;
+        record.txs.push(tx.clone());
+        self.put(key, &record)?;
+        let ctx = self.chains.get_mut(&self.served[i].chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        if let Err(err) = broadcast(&mut ctx.endpoints, &tx) {
+            // Re-broadcast when confirming.
+            tracing::warn!(deployment = %name, epoch, tx = %tx.hash, "broadcast failed: {err}");
+        } else {
+            tracing::info!(deployment = %name, epoch, tx = %tx.hash, nonce, kind = ?record.kind, "sent");
+        }
+        failpoint("after_send");
+        Ok(Stage::Sent)
+    }
+
+    fn confirm(&mut self, i: usize, key: &str, mut record: Record, view: &View, report: &mut RoundReport) -> Result<Stage, KeeperError> {
+        let s = &self.served[i];
+        let (name, epoch, controller) = (s.name.clone(), record.epoch, s.record.controller);
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        let confirmations = ctx.sender.confirmations;
+        for tx in record.txs.iter().rev() {
+            let hash: B256 = tx.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", tx.hash)))?;
+            let Some(receipt) = ctx.endpoints.with(|c| c.receipt(hash))? else { continue };
+            let block = receipt.block_number.unwrap_or_default();
+            let head = ctx.endpoints.with(|c| c.block_number())?;
+            if head + 1 < block + confirmations {
+                return Ok(Stage::Sent);
+            }
+            failpoint("before_confirm");
+            record.tx = Some(tx.hash.clone());
+            record.block = Some(block);
+            record.gas = Some(receipt.gas_used);
+            if !receipt.status() {
+                // Mined but reverted: most likely someone decided (or executed) first.
+                let elsewhere = record.kind == Kind::Submit && view.last >= epoch;
+                record.stage = if elsewhere { Stage::DoneElsewhere } else { Stage::Skipped };
+                record.reason = Some(format!("the transaction {hash} reverted in block {block}"));
+                self.metrics.skip(&name, if elsewhere { "decided_elsewhere" } else { "reverted" });
+                report.skipped.push(format!("{name}#{epoch}: reverted"));
+                tracing::warn!(deployment = %name, epoch, tx = %hash, "reverted");
+                self.put(key, &record)?;
+                return Ok(record.stage);
+            }
+            record.stage = Stage::Confirmed;
+            for log in receipt.inner.logs().iter().filter(|l| l.address() == controller) {
+                if let Ok(q) = PolicyController::AdjustmentQueued::decode_log_data(log.data()) {
+                    record.eta = Some(q.eta);
+                }
+            }
+            match record.kind {
+                Kind::Submit => {
+                    self.metrics.confirmed(&name, epoch, receipt.gas_used);
+                    report.confirmed.push(format!("{name}#{epoch}"));
+                }
+                Kind::Execute => {
+                    self.metrics.executed.get_or_create(&Metrics::label(&name)).inc();
+                    report.executed.push(format!("{name}#{epoch}"));
+                }
+            }
+            tracing::info!(deployment = %name, epoch, tx = %hash, block, gas = receipt.gas_used, kind = ?record.kind, "confirmed");
+            self.put(key, &record)?;
+            return Ok(Stage::Confirmed);
+        }
+        // None of its transactions is mined.
+        let Some(last) = record.txs.last().cloned() else {
+            record.stage = Stage::Ready;
+            self.put(key, &record)?;
+            return Ok(Stage::Ready);
+        };
+        let from = ctx.sender.from;
+        let mined_nonce = ctx.endpoints.with(|c| c.nonce(from, false))?;
+        if mined_nonce > last.nonce {
+            // Another transaction took the nonce (and none of ours was mined).
+            ctx.sender.reset_nonce();
+            let decided = record.kind == Kind::Submit && view.last >= epoch;
+            record.stage = if decided { Stage::DoneElsewhere } else { Stage::Ready };
+            record.reason = Some(format!("nonce {} was used by another transaction", last.nonce));
+            tracing::warn!(deployment = %name, epoch, nonce = last.nonce, "nonce taken by another transaction");
+            if decided {
+                self.metrics.skip(&name, "decided_elsewhere");
+            }
+            self.put(key, &record)?;
+            return Ok(record.stage);
+        }
+        let hash: B256 = last.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", last.hash)))?;
+        if !ctx.endpoints.with(|c| c.knows(hash))? {
+            // Lost (a restart before the broadcast, a node that dropped it): the same bytes again.
+            tracing::info!(deployment = %name, epoch, tx = %last.hash, "re-broadcasting");
+            broadcast(&mut ctx.endpoints, &last)?;
+            return Ok(Stage::Sent);
+        }
+        if state::now().saturating_sub(last.sent_at) < ctx.sender.resend_after {
+            return Ok(Stage::Sent);
+        }
+        let suggested = ctx.sender.price(&mut ctx.endpoints)?;
+        let Some(fees) = ctx.sender.bump((last.max_fee_per_gas, last.max_priority_fee_per_gas), suggested) else {
+            tracing::warn!(deployment = %name, epoch, tx = %last.hash, "not mined, and already at the fee cap: waiting");
+            return Ok(Stage::Sent);
+        };
+        let input = self.call_of(i, &record)?;
+        let s = &self.served[i];
+        let (chain_id, to) = (s.record.chain_id, s.record.controller);
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, last.nonce, last.gas_limit, fees)?;
+        record.txs.push(tx.clone());
+        self.put(key, &record)?;
+        let ctx = self.chains.get_mut(&self.served[i].chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        broadcast(&mut ctx.endpoints, &tx)?;
+        self.metrics.resent.get_or_create(&Metrics::label(&name)).inc();
+        tracing::info!(deployment = %name, epoch, tx = %tx.hash, max_fee_per_gas = fees.0, "re-priced and resent");
+        Ok(Stage::Sent)
+    }
+
+    /// Timelocked deployments: an execute step for each confirmed decision whose delay has passed.
+    fn queue_executions(&mut self, i: usize) -> Result<(), KeeperError> {
+        if !self.served[i].config.execute {
+            return Ok(());
+        }
+        let view = self.view(i)?;
+        if view.mode != Mode::Timelocked {
+            return Ok(());
+        }
+        let s = &self.served[i];
+        let name = s.name.clone();
+        // The decisions this keeper confirmed, newest first; older ones were handled before.
+        let mut due = Vec::new();
+        for epoch in (view.current.saturating_sub(2)..=view.current).rev() {
+            let Some(submitted) = self.store.get(&s.key(epoch, Kind::Submit))? else { continue };
+            let Some(eta) = submitted.eta.filter(|_| submitted.stage == Stage::Confirmed) else { continue };
+            if eta <= view.chain_time && self.store.get(&s.key(epoch, Kind::Execute))?.is_none() {
+                due.push(epoch);
+            }
+        }
+        for epoch in due {
+            let key = self.served[i].key(epoch, Kind::Execute);
+            self.put(&key, &Record::new(&name, Kind::Execute, epoch, Stage::Ready))?;
+        }
+        Ok(())
+    }
+
+    /// Every record, for `--once`'s summary and the tests.
+    pub fn records(&self) -> Result<Vec<(String, Record)>, KeeperError> {
+        self.store.all()
+    }
+
+    /// The deployment names, in config order.
+    pub fn deployments(&self) -> Vec<String> {
+        self.served.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> PathBuf {
+        self.config.state_dir.clone()
+    }
+}

@@ -1,0 +1,219 @@
+//! The keeper's durable state: one record per (chain, controller, epoch, step), in an
+//! embedded ACID database (redb), written before each step's effect so that a restart
+//! after `kill -9` resumes where it stopped.
+//!
+//! The order that makes restarts safe: a proof is saved to disk, then recorded
+//! `Ready`; a transaction is signed, recorded `Sent` with its raw bytes and nonce, and
+//! only then broadcast. A restart finds the `Sent` record and re-broadcasts the same
+//! bytes (the chain charges for a nonce once) or reads its receipt.
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use super::KeeperError;
+
+const STEPS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("steps");
+
+/// What a step is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// `submitAdjustment` for the epoch.
+    Submit,
+    /// `executeAdjustment` for the epoch (timelocked mode).
+    Execute,
+}
+
+/// Where a step stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Ready to send, nothing sent yet: a submit step's proof is on disk ([`Record::proof`]);
+    /// an execute step's delay has passed.
+    Ready,
+    /// A transaction is signed and broadcast (or about to be): [`Record::txs`].
+    Sent,
+    /// Mined with the configured confirmations.
+    Confirmed,
+    /// Someone else decided (or executed) the epoch first.
+    DoneElsewhere,
+    /// Given up, with [`Record::reason`].
+    Skipped,
+}
+
+impl Stage {
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Confirmed | Self::DoneElsewhere | Self::Skipped)
+    }
+}
+
+/// One signed transaction of a step (a re-priced resend adds another with the same nonce).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentTx {
+    pub hash: String,
+    pub nonce: u64,
+    pub max_fee_per_gas: u128,
+    pub max_priority_fee_per_gas: u128,
+    pub gas_limit: u64,
+    /// The signed transaction, hex: re-broadcast as is after a restart.
+    pub raw: String,
+    /// Unix seconds (the keeper's clock) when it was first broadcast.
+    pub sent_at: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub deployment: String,
+    pub kind: Kind,
+    pub epoch: u64,
+    pub stage: Stage,
+    /// The proof artifact (submit steps).
+    #[serde(default)]
+    pub proof: Option<PathBuf>,
+    #[serde(default)]
+    pub txs: Vec<SentTx>,
+    /// The mined transaction.
+    #[serde(default)]
+    pub tx: Option<String>,
+    #[serde(default)]
+    pub block: Option<u64>,
+    #[serde(default)]
+    pub gas: Option<u64>,
+    /// Timelocked decisions: when the queued values may be executed (chain time).
+    #[serde(default)]
+    pub eta: Option<u64>,
+    /// Why the step was skipped, or who else did it.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Unix seconds of the last change.
+    pub updated: u64,
+}
+
+impl Record {
+    pub fn new(deployment: &str, kind: Kind, epoch: u64, stage: Stage) -> Self {
+        Self {
+            deployment: deployment.to_string(),
+            kind,
+            epoch,
+            stage,
+            proof: None,
+            txs: Vec::new(),
+            tx: None,
+            block: None,
+            gas: None,
+            eta: None,
+            reason: None,
+            updated: now(),
+        }
+    }
+}
+
+/// Unix seconds.
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// A step's key: ordered by chain, controller, epoch.
+pub fn key(chain_id: u64, controller: &str, epoch: u64, kind: Kind) -> String {
+    let kind = match kind {
+        Kind::Submit => "submit",
+        Kind::Execute => "execute",
+    };
+    format!("{chain_id}/{}/{epoch:020}/{kind}", controller.to_ascii_lowercase())
+}
+
+pub struct Store {
+    db: Database,
+    dir: PathBuf,
+}
+
+fn db_err(e: impl std::fmt::Display) -> KeeperError {
+    KeeperError::State(e.to_string())
+}
+
+impl Store {
+    /// Opens (or creates) `dir/keeper.redb`. A second keeper on the same directory is
+    /// refused: redb holds a lock on the file.
+    pub fn open(dir: &Path) -> Result<Self, KeeperError> {
+        std::fs::create_dir_all(dir.join("proofs")).map_err(|e| KeeperError::File { path: dir.into(), reason: e.to_string() })?;
+        let path = dir.join("keeper.redb");
+        let db = Database::create(&path).map_err(|e| KeeperError::File { path: path.clone(), reason: e.to_string() })?;
+        let txn = db.begin_write().map_err(db_err)?;
+        txn.open_table(STEPS).map_err(db_err)?;
+        txn.commit().map_err(db_err)?;
+        Ok(Self { db, dir: dir.to_path_buf() })
+    }
+
+    /// Where a step's proof artifact is kept.
+    pub fn proof_path(&self, chain_id: u64, controller: &str, epoch: u64) -> PathBuf {
+        self.dir.join("proofs").join(format!("{chain_id}-{}-{epoch}.proof.json", controller.to_ascii_lowercase()))
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<Record>, KeeperError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(STEPS).map_err(db_err)?;
+        let Some(value) = table.get(key).map_err(db_err)? else { return Ok(None) };
+        serde_json::from_slice(value.value()).map(Some).map_err(|e| KeeperError::State(format!("record {key}: {e}")))
+    }
+
+    /// Writes `record` durably (the transaction is committed to disk when this returns).
+    pub fn put(&self, key: &str, record: &Record) -> Result<(), KeeperError> {
+        let mut record = record.clone();
+        record.updated = now();
+        let bytes = serde_json::to_vec(&record).map_err(db_err)?;
+        let txn = self.db.begin_write().map_err(db_err)?;
+        {
+            let mut table = txn.open_table(STEPS).map_err(db_err)?;
+            table.insert(key, bytes.as_slice()).map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)
+    }
+
+    /// Every record, in key order.
+    pub fn all(&self) -> Result<Vec<(String, Record)>, KeeperError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(STEPS).map_err(db_err)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(db_err)? {
+            let (k, v) = entry.map_err(db_err)?;
+            let record = serde_json::from_slice(v.value()).map_err(|e| KeeperError::State(format!("record {}: {e}", k.value())))?;
+            out.push((k.value().to_string(), record));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_survive_reopening_in_key_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let store = Store::open(dir.path()).expect("open");
+            let mut r = Record::new("a", Kind::Submit, 10, Stage::Ready);
+            store.put(&key(1, "0xAB", 10, Kind::Submit), &r).expect("put");
+            r.stage = Stage::Sent;
+            r.txs.push(SentTx {
+                hash: "0x01".into(),
+                nonce: 3,
+                max_fee_per_gas: 7,
+                max_priority_fee_per_gas: 1,
+                gas_limit: 21_000,
+                raw: "02".into(),
+                sent_at: 5,
+            });
+            store.put(&key(1, "0xab", 10, Kind::Submit), &r).expect("overwrite");
+            store.put(&key(1, "0xab", 9, Kind::Submit), &Record::new("a", Kind::Submit, 9, Stage::Confirmed)).expect("put");
+        }
+        let store = Store::open(dir.path()).expect("reopen");
+        let all = store.all().expect("all");
+        assert_eq!(all.iter().map(|(_, r)| r.epoch).collect::<Vec<_>>(), [9, 10]);
+        let got = store.get(&key(1, "0xab", 10, Kind::Submit)).expect("get").expect("present");
+        assert_eq!((got.stage, got.txs[0].nonce), (Stage::Sent, 3));
+        assert!(store.get(&key(1, "0xab", 11, Kind::Submit)).expect("get").is_none());
+    }
+}
