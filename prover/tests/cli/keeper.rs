@@ -411,6 +411,54 @@ fn the_daemon_fails_over_reports_readiness_and_metrics_and_stops_on_sigterm() {
 }
 
 #[test]
+fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() {
+    // A node of its own: with automatic mining off, no other test's transaction would be mined.
+    let node = LocalNode::start_own();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    deploy_reporter(d, &node, "reporter", "autonomous");
+    let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
+    write_kpis(d, epoch);
+    let file = format!("kpis/{epoch}.json");
+    zkpolicy(d)
+        .args(["commit-kpis", "--deployment", "reporter.json", "--kpis", &file, "--epoch", &epoch.to_string(), "--rpc", &node.url])
+        .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0])
+        .assert()
+        .success();
+    let client = Client::connect(&node.url, None).expect("node");
+    client.request("evm_setAutomine", json!([false])).expect("automine off");
+    let before = nonce(&node);
+
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let extra = format!("metrics_addr = \"127.0.0.1:{metrics_port}\"");
+    let toml = keeper_toml(&[&node.url], REPORTER, &extra).replace("resend_after_secs = 30", "resend_after_secs = 2");
+    std::fs::write(d.join("keeper.toml"), toml).expect("write");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("zkpolicy"))
+        .current_dir(d)
+        .args(["keeper", "--config", "keeper.toml"])
+        .env("KEEPER_KEY", DEV_KEYS[0])
+        .env_remove("ZKPOLICY_RPC_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keeper starts");
+    let metric = |name: &str| sample(&get(metrics_port, "/metrics").1, name, "deployment=\"reporter\"").unwrap_or(0.0);
+    wait_for("a resend", Duration::from_secs(120), || metric("zkpolicy_keeper_transactions_resent_total") >= 2.0, &mut child);
+    assert_eq!(metric("zkpolicy_keeper_epochs_submitted_total"), 0.0, "nothing is mined yet");
+    // Mining resumes: the latest price is mined, once.
+    client.request("evm_setAutomine", json!([true])).expect("automine on");
+    client.request("evm_mine", json!([])).expect("mine");
+    wait_for("confirmed", Duration::from_secs(60), || metric("zkpolicy_keeper_epochs_submitted_total") >= 1.0, &mut child);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(child.wait().expect("exits").success());
+    assert_eq!(nonce(&node) - before, 1, "one nonce: the resends replaced each other");
+    assert_eq!(status(d, &node, "reporter.json", None)["last_epoch"], epoch);
+    let v = once(d);
+    let record = records(&v, "reporter", "submit").into_iter().find(|r| r["epoch"] == epoch).cloned().expect("record");
+    assert!(record["stage"] == "confirmed" && record["sends"].as_u64().is_some_and(|n| n >= 3), "{record}");
+}
+
+#[test]
 fn a_bad_keeper_config_exits_2_naming_the_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();

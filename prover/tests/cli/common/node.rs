@@ -31,6 +31,12 @@ impl LocalNode {
             wait_until_ready(&url, Duration::from_secs(30), None);
             return Self { url, child: None };
         }
+        Self::start_own()
+    }
+
+    /// A node of this test's own, never the shared one: for tests that change how it
+    /// mines (`evm_setAutomine`), which would stall every other test's transactions.
+    pub fn start_own() -> Self {
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../verifier-contract/node/local-node.sh");
         let mut child = Command::new("bash")
