@@ -68,7 +68,7 @@ EOF
 } >keeper.toml
 
 current() { "$zkpolicy" status --deployment d1.json --rpc "$url" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"]["current_epoch"])'; }
-confirmed() { grep '"message":"confirmed"' keeper.log | grep "\"epoch\":$1," | grep -c '"kind":"Submit"' || true; }
+confirmed() { grep '"message":"confirmed"' keeper.log | grep "\"epoch\":$1," | grep -c '"kind":"submit"' || true; }
 first=$(current)
 cp "$root/models/kpis-sample.json" "kpis/$first.json"
 "$zkpolicy" keeper --config keeper.toml 2>keeper.log &
@@ -103,7 +103,7 @@ for line in open("keeper.log"):
     at = datetime.datetime.fromisoformat(ev["timestamp"].replace("Z", "+00:00")).timestamp()
     if ev.get("message") == "proved a batch":
         batches.append((ev["proofs"], ev["seconds"]))
-    if ev.get("message") == "confirmed" and ev.get("kind") == "Submit" and ev["epoch"] in boundaries:
+    if ev.get("message") == "confirmed" and ev.get("kind") == "submit" and ev["epoch"] in boundaries:
         latencies.append((ev["epoch"], at - boundaries[ev["epoch"]]))
         gas.append(ev["gas"])
 # The first epoch's clock starts with the keeper (keys loaded, state opened): reported apart.

@@ -105,7 +105,9 @@ impl Endpoints {
         let n = self.urls.len();
         let start = self.active.unwrap_or(0);
         let mut last = None;
-        for step in 0..n {
+        // One more try than there are endpoints: the first is tried again on a fresh
+        // connection (a node may close an idle kept-alive connection under a request).
+        for step in 0..=n {
             let i = (start + step) % n;
             let result = self.client(i).and_then(&f);
             match result {

@@ -3,7 +3,8 @@
 //! 1. every transaction in flight is checked: confirmed, re-broadcast (after a restart),
 //!    re-priced (not mined in time) or found replaced;
 //! 2. the current epoch's snapshot is taken (on-chain KPIs: `tick`, then `takeSnapshot`) or
-//!    committed (reporter deployments whose KPIs this keeper posts from `kpis_dir`);
+//!    committed (reporter deployments whose KPIs this keeper posts from `kpis_dir`), each a
+//!    recorded step like the submission;
 //! 3. the epochs due are proven in one rayon batch, across deployments, on the chain's
 //!    snapshot and the controller's current parameters; each proof is saved, then recorded;
 //! 4. each proof is submitted (signed, recorded, then broadcast) and confirmed;
@@ -208,12 +209,19 @@ impl Keeper {
 
     /// Runs rounds until shutdown (or one round with `once`, waiting for its transactions).
     pub fn run(&mut self, once: bool) -> Result<RoundReport, KeeperError> {
+        let mut failing = 0u32;
         loop {
             let report = self.round(once)?;
             if once || self.stopping() {
                 return Ok(report);
             }
-            let until = Instant::now() + Duration::from_secs(self.config.poll_interval_secs);
+            // Rounds that meet errors back off: 2, 4, 8 poll intervals (at most 8, and 5 min).
+            failing = if report.errors.is_empty() { 0 } else { (failing + 1).min(3) };
+            let pause = (self.config.poll_interval_secs << failing).min(300.max(self.config.poll_interval_secs));
+            if failing > 0 {
+                tracing::info!(seconds = pause, "backing off after a round with errors");
+            }
+            let until = Instant::now() + Duration::from_secs(pause);
             while Instant::now() < until && !self.stopping() {
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -255,7 +263,25 @@ impl Keeper {
             return Ok(report);
         }
 
-        // 2. Snapshots, and the proofs due.
+        // 2. The epoch's snapshot: the economy's tick, then takeSnapshot; or the KPI commitment.
+        for _ in 0..2 {
+            let mut created = false;
+            for i in 0..self.served.len() {
+                if self.stopping() {
+                    return Ok(report);
+                }
+                match self.preludes(i, &mut report) {
+                    Ok(c) => created |= c,
+                    Err(err) => self.error(i, None, &err, &mut report),
+                }
+            }
+            if !created {
+                break;
+            }
+            self.settle_open(&mut report, true)?;
+        }
+
+        // 3. The proofs due.
         let mut jobs = Vec::new();
         for i in 0..self.served.len() {
             if self.stopping() {
@@ -268,7 +294,7 @@ impl Keeper {
             }
         }
 
-        // 3. One rayon batch across deployments.
+        // One rayon batch across deployments.
         if !jobs.is_empty() {
             self.prove(jobs, &mut report)?;
             failpoint("after_prove");
@@ -337,9 +363,64 @@ impl Keeper {
         self.put(&key, &record)
     }
 
-    /// Takes or commits the current epoch's snapshot if needed; the proof job when due.
+    /// Creates the steps that bring the current epoch's snapshot on chain, one at a time:
+    /// on-chain deployments tick the economy, then take the snapshot; reporter deployments
+    /// commit `kpis_dir/<epoch>.json`. `true` when a step was created.
+    fn preludes(&mut self, i: usize, report: &mut RoundReport) -> Result<bool, KeeperError> {
+        let view = self.view(i)?;
+        let s = &self.served[i];
+        let (name, epoch) = (s.name.clone(), view.current);
+        if epoch == 0 || view.posted_at.is_some() || view.last >= epoch || view.paused {
+            return Ok(false);
+        }
+        if self.store.get(&s.key(epoch, Kind::Submit))?.is_some() {
+            return Ok(false);
+        }
+        let known = |kind| self.store.get(&s.key(epoch, kind));
+        let (kind, to, input) = if s.record.kpi_provenance == "onchain" {
+            if s.config.tick && known(Kind::Tick)?.is_none() {
+                let (economy, input) = chain::economy::tick_call(&s.record)?;
+                (Kind::Tick, economy, input)
+            } else if known(Kind::Snapshot)?.is_none() {
+                let record = s.record.clone();
+                let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+                let (input, _) = ctx.endpoints.with(|c| chain::economy::snapshot_call(c, &record))?;
+                (Kind::Snapshot, record.kpi_source, input)
+            } else {
+                return Ok(false);
+            }
+        } else {
+            let Some(dir) = s.config.kpis_dir.clone() else {
+                tracing::info!(deployment = %name, epoch, "waiting for the reporter's KPI snapshot");
+                report.waiting.push(format!("{name}#{epoch}: waiting for the reporter"));
+                return Ok(false);
+            };
+            if known(Kind::Commit)?.is_some() {
+                return Ok(false);
+            }
+            let file = dir.join(format!("{epoch}.json"));
+            if !file.is_file() {
+                tracing::info!(deployment = %name, epoch, file = %file.display(), "waiting for the epoch's KPI file");
+                report.waiting.push(format!("{name}#{epoch}: no {}", file.display()));
+                return Ok(false);
+            }
+            let kpis = KpiSnapshot::load(&file)
+                .and_then(|k| k.quantize(s.card()))
+                .map_err(|e| KeeperError::Deployment { deployment: name.clone(), reason: format!("{}: {e}", file.display()) })?;
+            let kpis = kpis.iter().map(|v| alloy::primitives::I256::try_from(*v).unwrap_or_default()).collect();
+            (Kind::Commit, s.record.kpi_source, ReporterKpiSource::commitKpisCall { epoch, kpis }.abi_encode())
+        };
+        let key = s.key(epoch, kind);
+        let mut record = Record::new(&name, kind, epoch, Stage::Ready);
+        record.to = Some(to.to_string());
+        record.input = Some(hex::encode(input));
+        self.put(&key, &record)?;
+        Ok(true)
+    }
+
+    /// The proof job of the current epoch, when its snapshot is on chain and it is still due.
     fn due(&mut self, i: usize, report: &mut RoundReport) -> Result<Option<Job>, KeeperError> {
-        let mut view = self.view(i)?;
+        let view = self.view(i)?;
         let s = &self.served[i];
         let (name, epoch) = (s.name.clone(), view.current);
         if epoch == 0 {
@@ -363,14 +444,8 @@ impl Keeper {
             report.waiting.push(format!("{name}#{epoch}: paused"));
             return Ok(None);
         }
-        if view.posted_at.is_none() {
-            if !self.take_snapshot(i, epoch, report)? {
-                return Ok(None);
-            }
-            view = self.view(i)?;
-        }
         let Some(posted_at) = view.posted_at else {
-            report.waiting.push(format!("{name}#{epoch}: no snapshot"));
+            report.waiting.push(format!("{name}#{epoch}: no snapshot yet"));
             return Ok(None);
         };
         if view.chain_time > posted_at.saturating_add(view.max_snapshot_age) {
@@ -392,97 +467,6 @@ impl Keeper {
         let kpis = QuantizedKpis::new(card, kpis).map_err(failed)?;
         let input = Observation::new(card, kpis, parameters).map_err(failed)?;
         Ok(Some(Job { served: i, epoch, input }))
-    }
-
-    /// Takes the on-chain snapshot (after the economy's tick), or commits the reporter's KPIs
-    /// from `kpis_dir`. `false`: nothing to prove yet.
-    fn take_snapshot(&mut self, i: usize, epoch: u64, report: &mut RoundReport) -> Result<bool, KeeperError> {
-        let s = &self.served[i];
-        let name = s.name.clone();
-        if s.record.kpi_provenance == "onchain" {
-            if s.config.tick {
-                let (economy, input) = chain::economy::tick_call(&s.record)?;
-                match self.send_now(i, "economy tick", economy, input)? {
-                    Ok(_) => tracing::info!(deployment = %name, epoch, "ticked the economy"),
-                    // Someone ticked this epoch already.
-                    Err(reason) => tracing::info!(deployment = %name, epoch, "no tick: {reason}"),
-                }
-            }
-            let s = &self.served[i];
-            let record = s.record.clone();
-            let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
-            let (input, _) = ctx.endpoints.with(|c| chain::economy::snapshot_call(c, &record))?;
-            match self.send_now(i, "KPI snapshot", record.kpi_source, input)? {
-                Ok(_) => {
-                    tracing::info!(deployment = %name, epoch, "took the KPI snapshot");
-                    Ok(true)
-                }
-                Err(reason) if reason.contains("SnapshotWindowClosed") => {
-                    self.skip(i, epoch, &format!("the snapshot window closed: {reason}"), "snapshot_window_closed", report)?;
-                    Ok(false)
-                }
-                // Taken by someone else meanwhile, or not yet possible: look again next round.
-                Err(reason) => {
-                    tracing::info!(deployment = %name, epoch, "no snapshot taken: {reason}");
-                    Ok(true)
-                }
-            }
-        } else {
-            let Some(dir) = s.config.kpis_dir.clone() else {
-                tracing::info!(deployment = %name, epoch, "waiting for the reporter's KPI snapshot");
-                report.waiting.push(format!("{name}#{epoch}: waiting for the reporter"));
-                return Ok(false);
-            };
-            let file = dir.join(format!("{epoch}.json"));
-            if !file.is_file() {
-                tracing::info!(deployment = %name, epoch, file = %file.display(), "waiting for the epoch's KPI file");
-                report.waiting.push(format!("{name}#{epoch}: no {}", file.display()));
-                return Ok(false);
-            }
-            let kpis = KpiSnapshot::load(&file)
-                .and_then(|k| k.quantize(s.card()))
-                .map_err(|e| KeeperError::Deployment { deployment: name.clone(), reason: format!("{}: {e}", file.display()) })?;
-            let call = ReporterKpiSource::commitKpisCall {
-                epoch,
-                kpis: kpis.iter().map(|v| alloy::primitives::I256::try_from(*v).unwrap_or_default()).collect(),
-            };
-            let to = s.record.kpi_source;
-            match self.send_now(i, "KPI commitment", to, call.abi_encode())? {
-                Ok(_) => {
-                    tracing::info!(deployment = %name, epoch, "committed the epoch's KPIs");
-                    Ok(true)
-                }
-                Err(reason) => Err(KeeperError::Deployment { deployment: name, reason: format!("KPI commitment refused: {reason}") }),
-            }
-        }
-    }
-
-    /// Sends a transaction that is safe to repeat (a repeat reverts at estimation, so is
-    /// never sent): signs, broadcasts, waits for its receipt. `Ok(Err(reason))`: the call reverts.
-    fn send_now(&mut self, i: usize, what: &str, to: Address, input: Vec<u8>) -> Result<Result<u64, String>, KeeperError> {
-        let s = &self.served[i];
-        let chain_id = s.record.chain_id;
-        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
-        let from = ctx.sender.from;
-        let gas = match ctx.endpoints.with(|c| c.estimate_gas(from, to, input.clone()))? {
-            Ok(gas) => gas,
-            Err(data) => return Ok(Err(revert_reason(&data))),
-        };
-        let fees = ctx.sender.price(&mut ctx.endpoints)?;
-        let nonce = ctx.sender.nonce(&mut ctx.endpoints)?;
-        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, nonce, gas + gas / 5, fees)?;
-        broadcast(&mut ctx.endpoints, &tx)?;
-        let hash: B256 = tx.hash.parse().map_err(|_| KeeperError::State("bad hash".into()))?;
-        let started = Instant::now();
-        loop {
-            if let Some(receipt) = ctx.endpoints.with(|c| c.receipt(hash))? {
-                return Ok(if receipt.status() { Ok(receipt.gas_used) } else { Err(format!("the {what} transaction {hash} reverted")) });
-            }
-            if started.elapsed() > Duration::from_secs(ctx.sender.resend_after.max(30)) {
-                return Err(KeeperError::Chain(ChainError::Answer(format!("the {what} transaction {hash} was not mined in time"))));
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
     }
 
     /// Proves every job in parallel; saves each proof, then records it.
@@ -562,19 +546,28 @@ impl Keeper {
         match record.stage {
             Stage::Ready => {
                 let decided = match record.kind {
-                    Kind::Submit => view.last >= epoch,
                     Kind::Execute => false,
+                    _ => view.last >= epoch,
                 };
                 if decided {
                     record.stage = Stage::DoneElsewhere;
                     record.reason = Some("another submitter decided the epoch first".into());
-                    self.metrics.skip(&name, "decided_elsewhere");
-                    report.skipped.push(format!("{name}#{epoch}: decided elsewhere"));
+                    if record.kind == Kind::Submit {
+                        self.metrics.skip(&name, "decided_elsewhere");
+                        report.skipped.push(format!("{name}#{epoch}: decided elsewhere"));
+                    }
                     self.put(key, &record)?;
                     return Ok(record.stage);
                 }
-                if record.kind == Kind::Submit && view.current != epoch {
-                    self.skip(i, epoch, &format!("epoch {epoch} ended before its proof was submitted"), "epoch_passed", report)?;
+                if record.kind != Kind::Execute && view.current != epoch {
+                    if record.kind != Kind::Submit {
+                        record.stage = Stage::Skipped;
+                        record.reason = Some(format!("epoch {epoch} ended before the step was sent"));
+                        self.put(key, &record)?;
+                    }
+                    if self.store.get(&self.served[i].key(epoch, Kind::Submit))?.is_none_or(|r| !r.stage.is_final()) {
+                        self.skip(i, epoch, &format!("epoch {epoch} ended before its proof was submitted"), "epoch_passed", report)?;
+                    }
                     return Ok(Stage::Skipped);
                 }
                 if view.paused {
@@ -588,35 +581,54 @@ impl Keeper {
         }
     }
 
-    /// The call a step makes: the controller and its input.
-    fn call_of(&self, i: usize, record: &Record) -> Result<Vec<u8>, KeeperError> {
+    /// The call a step makes: the contract and the input.
+    fn call_of(&self, i: usize, record: &Record) -> Result<(Address, Vec<u8>), KeeperError> {
         let s = &self.served[i];
-        match record.kind {
+        let stored =
+            || -> Option<(Address, Vec<u8>)> { Some((record.to.as_ref()?.parse().ok()?, hex::decode(record.input.as_ref()?).ok()?)) };
+        let input = match record.kind {
+            Kind::Tick | Kind::Snapshot | Kind::Commit => {
+                return stored().ok_or_else(|| {
+                    KeeperError::State(format!("{}#{}: a {} step without its call", s.name, record.epoch, record.kind.name()))
+                })
+            }
             Kind::Submit => {
                 let path = record.proof.as_ref().ok_or_else(|| KeeperError::State(format!("{}#{}: no proof", s.name, record.epoch)))?;
                 let artifact = ProofArtifact::load(path)?;
                 let public = artifact.public_inputs(s.card(), s.prepared.circuit.shape().k)?;
-                Ok(PolicyController::submitAdjustmentCall {
+                PolicyController::submitAdjustmentCall {
                     epoch: public.epoch,
                     outputs: public.outputs.iter().map(|v| alloy::primitives::I256::try_from(*v).unwrap_or_default()).collect(),
                     proof: artifact.proof_bytes()?.into(),
                 }
-                .abi_encode())
+                .abi_encode()
             }
-            Kind::Execute => Ok(PolicyController::executeAdjustmentCall { epoch: record.epoch }.abi_encode()),
-        }
+            Kind::Execute => PolicyController::executeAdjustmentCall { epoch: record.epoch }.abi_encode(),
+        };
+        Ok((s.record.controller, input))
     }
 
     fn send_step(&mut self, i: usize, key: &str, mut record: Record, report: &mut RoundReport) -> Result<Stage, KeeperError> {
-        let input = self.call_of(i, &record)?;
+        let (to, input) = self.call_of(i, &record)?;
         let s = &self.served[i];
-        let (name, epoch, chain_id, to) = (s.name.clone(), record.epoch, s.record.chain_id, s.record.controller);
+        let (name, epoch, chain_id) = (s.name.clone(), record.epoch, s.record.chain_id);
         let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
         let from = ctx.sender.from;
         let gas = match ctx.endpoints.with(|c| c.estimate_gas(from, to, input.clone()))? {
             Ok(gas) => gas,
             Err(data) => {
                 let reason = revert_reason(&data);
+                if matches!(record.kind, Kind::Tick | Kind::Snapshot | Kind::Commit) {
+                    // Done already (by anyone), or impossible this epoch: never sent.
+                    tracing::info!(deployment = %name, epoch, kind = record.kind.name(), "not sent: {reason}");
+                    record.stage = Stage::DoneElsewhere;
+                    record.reason = Some(reason.clone());
+                    self.put(key, &record)?;
+                    if record.kind == Kind::Snapshot && reason.contains("SnapshotWindowClosed") {
+                        self.skip(i, epoch, &format!("the snapshot window closed: {reason}"), "snapshot_window_closed", report)?;
+                    }
+                    return Ok(record.stage);
+                }
                 let (stage, label) = match Errors::abi_decode(&data) {
                     Ok(Errors::EpochDecided(_)) => (Stage::DoneElsewhere, "decided_elsewhere"),
                     Ok(Errors::NothingQueued(_)) if record.kind == Kind::Execute => (Stage::DoneElsewhere, "executed_elsewhere"),
@@ -651,9 +663,9 @@ impl Keeper {
             // Re-broadcast when confirming.
             tracing::warn!(deployment = %name, epoch, tx = %tx.hash, "broadcast failed: {err}");
         } else {
-            tracing::info!(deployment = %name, epoch, tx = %tx.hash, nonce, kind = ?record.kind, "sent");
+            tracing::info!(deployment = %name, epoch, tx = %tx.hash, nonce, kind = record.kind.name(), "sent");
         }
-        failpoint("after_send");
+        failpoint(&format!("after_send_{}", record.kind.name()));
         Ok(Stage::Sent)
     }
 
@@ -670,17 +682,20 @@ impl Keeper {
             if head + 1 < block + confirmations {
                 return Ok(Stage::Sent);
             }
-            failpoint("before_confirm");
+            failpoint(&format!("before_confirm_{}", record.kind.name()));
             record.tx = Some(tx.hash.clone());
             record.block = Some(block);
             record.gas = Some(receipt.gas_used);
             if !receipt.status() {
-                // Mined but reverted: most likely someone decided (or executed) first.
-                let elsewhere = record.kind == Kind::Submit && view.last >= epoch;
+                // Mined but reverted: most likely someone did it first.
+                let elsewhere =
+                    record.kind != Kind::Execute && view.last >= epoch || matches!(record.kind, Kind::Tick | Kind::Snapshot | Kind::Commit);
                 record.stage = if elsewhere { Stage::DoneElsewhere } else { Stage::Skipped };
                 record.reason = Some(format!("the transaction {hash} reverted in block {block}"));
-                self.metrics.skip(&name, if elsewhere { "decided_elsewhere" } else { "reverted" });
-                report.skipped.push(format!("{name}#{epoch}: reverted"));
+                if matches!(record.kind, Kind::Submit | Kind::Execute) {
+                    self.metrics.skip(&name, if elsewhere { "decided_elsewhere" } else { "reverted" });
+                    report.skipped.push(format!("{name}#{epoch}: reverted"));
+                }
                 tracing::warn!(deployment = %name, epoch, tx = %hash, "reverted");
                 self.put(key, &record)?;
                 return Ok(record.stage);
@@ -700,8 +715,9 @@ impl Keeper {
                     self.metrics.executed.get_or_create(&Metrics::label(&name)).inc();
                     report.executed.push(format!("{name}#{epoch}"));
                 }
+                Kind::Tick | Kind::Snapshot | Kind::Commit => {}
             }
-            tracing::info!(deployment = %name, epoch, tx = %hash, block, gas = receipt.gas_used, kind = ?record.kind, "confirmed");
+            tracing::info!(deployment = %name, epoch, tx = %hash, block, gas = receipt.gas_used, kind = record.kind.name(), "confirmed");
             self.put(key, &record)?;
             return Ok(Stage::Confirmed);
         }
@@ -716,11 +732,11 @@ impl Keeper {
         if mined_nonce > last.nonce {
             // Another transaction took the nonce (and none of ours was mined).
             ctx.sender.reset_nonce();
-            let decided = record.kind == Kind::Submit && view.last >= epoch;
+            let decided = record.kind != Kind::Execute && view.last >= epoch;
             record.stage = if decided { Stage::DoneElsewhere } else { Stage::Ready };
             record.reason = Some(format!("nonce {} was used by another transaction", last.nonce));
             tracing::warn!(deployment = %name, epoch, nonce = last.nonce, "nonce taken by another transaction");
-            if decided {
+            if decided && record.kind == Kind::Submit {
                 self.metrics.skip(&name, "decided_elsewhere");
             }
             self.put(key, &record)?;
@@ -741,9 +757,9 @@ impl Keeper {
             tracing::warn!(deployment = %name, epoch, tx = %last.hash, "not mined, and already at the fee cap: waiting");
             return Ok(Stage::Sent);
         };
-        let input = self.call_of(i, &record)?;
+        let (to, input) = self.call_of(i, &record)?;
         let s = &self.served[i];
-        let (chain_id, to) = (s.record.chain_id, s.record.controller);
+        let chain_id = s.record.chain_id;
         let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
         let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, last.nonce, last.gas_limit, fees)?;
         record.txs.push(tx.clone());

@@ -2,8 +2,9 @@
 //! embedded ACID database (redb), written before each step's effect so that a restart
 //! after `kill -9` resumes where it stopped.
 //!
-//! The order that makes restarts safe: a proof is saved to disk, then recorded
-//! `Ready`; a transaction is signed, recorded `Sent` with its raw bytes and nonce, and
+//! Every transaction the keeper sends is such a step (the economy's tick, the snapshot, the
+//! KPI commitment, the submission, the execution). The order that makes restarts safe: a
+//! proof is saved to disk, then recorded `Ready`; a transaction is signed, recorded `Sent` with its raw bytes and nonce, and
 //! only then broadcast. A restart finds the `Sent` record and re-broadcasts the same
 //! bytes (the chain charges for a nonce once) or reads its receipt.
 
@@ -20,10 +21,28 @@ const STEPS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("steps");
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// The economy's `tick` for the epoch (on-chain deployments).
+    Tick,
+    /// `takeSnapshot` for the epoch (on-chain deployments).
+    Snapshot,
+    /// `commitKpis` for the epoch (reporter deployments whose reporter this keeper is).
+    Commit,
     /// `submitAdjustment` for the epoch.
     Submit,
     /// `executeAdjustment` for the epoch (timelocked mode).
     Execute,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tick => "tick",
+            Self::Snapshot => "snapshot",
+            Self::Commit => "commit",
+            Self::Submit => "submit",
+            Self::Execute => "execute",
+        }
+    }
 }
 
 /// Where a step stands.
@@ -72,6 +91,12 @@ pub struct Record {
     /// The proof artifact (submit steps).
     #[serde(default)]
     pub proof: Option<PathBuf>,
+    /// The contract called and the call data, hex (tick, snapshot and commit steps, whose
+    /// call is fixed when the step is created).
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub input: Option<String>,
     #[serde(default)]
     pub txs: Vec<SentTx>,
     /// The mined transaction.
@@ -99,6 +124,8 @@ impl Record {
             epoch,
             stage,
             proof: None,
+            to: None,
+            input: None,
             txs: Vec::new(),
             tx: None,
             block: None,
@@ -117,11 +144,7 @@ pub fn now() -> u64 {
 
 /// A step's key: ordered by chain, controller, epoch.
 pub fn key(chain_id: u64, controller: &str, epoch: u64, kind: Kind) -> String {
-    let kind = match kind {
-        Kind::Submit => "submit",
-        Kind::Execute => "execute",
-    };
-    format!("{chain_id}/{}/{epoch:020}/{kind}", controller.to_ascii_lowercase())
+    format!("{chain_id}/{}/{epoch:020}/{}", controller.to_ascii_lowercase(), kind.name())
 }
 
 pub struct Store {

@@ -185,7 +185,9 @@ fn a_keeper_killed_at_each_step_resumes_without_sending_twice_or_missing_an_epoc
     let d = dir.path();
     deploy_reporter(d, &node, "reporter", "autonomous");
     std::fs::write(d.join("keeper.toml"), keeper_toml(&[&node.url], REPORTER, "")).expect("write");
-    for point in ["after_prove", "after_send", "before_confirm"] {
+    // Killed after sending the KPI commitment, after proving, after sending the submission,
+    // and after it was mined but before it was recorded confirmed.
+    for point in ["after_send_commit", "after_prove", "after_send_submit", "before_confirm_submit"] {
         let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
         write_kpis(d, epoch);
         let before = nonce(&node);
@@ -200,14 +202,22 @@ fn a_keeper_killed_at_each_step_resumes_without_sending_twice_or_missing_an_epoc
             .filter_map(Result::ok)
             .map(|e| e.path())
             .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(&format!("-{epoch}.proof.json"))));
-        let proof = proof.expect("the proof was saved before the crash");
-        let written = std::fs::metadata(&proof).expect("proof").modified().expect("mtime");
-
-        let v = once(d);
-        let r = &v["round"];
-        assert!(r["proven"].as_array().expect("list").is_empty(), "{point}: the proof on disk is reused, not redone: {v}");
-        assert_eq!(r["confirmed"], json!([format!("reporter#{epoch}")]), "{point}: {v}");
-        assert_eq!(std::fs::metadata(&proof).expect("proof").modified().expect("mtime"), written, "{point}");
+        let v = if point == "after_send_commit" {
+            assert!(proof.is_none(), "{point}: killed before proving");
+            let v = once(d);
+            assert_eq!(v["round"]["proven"], json!([format!("reporter#{epoch}")]), "{point}: {v}");
+            let commit = records(&v, "reporter", "commit").into_iter().find(|r| r["epoch"] == epoch).cloned().expect("record");
+            assert_eq!((commit["stage"].as_str(), commit["sends"].as_u64()), (Some("confirmed"), Some(1)), "{point}: {commit}");
+            v
+        } else {
+            let proof = proof.expect("the proof was saved before the crash");
+            let written = std::fs::metadata(&proof).expect("proof").modified().expect("mtime");
+            let v = once(d);
+            assert!(v["round"]["proven"].as_array().expect("list").is_empty(), "{point}: the proof on disk is reused, not redone: {v}");
+            assert_eq!(std::fs::metadata(&proof).expect("proof").modified().expect("mtime"), written, "{point}");
+            v
+        };
+        assert_eq!(v["round"]["confirmed"], json!([format!("reporter#{epoch}")]), "{point}: {v}");
         let record = records(&v, "reporter", "submit").into_iter().find(|r| r["epoch"] == epoch).cloned().expect("record");
         assert_eq!((record["stage"].as_str(), record["sends"].as_u64()), (Some("confirmed"), Some(1)), "{point}: {record}");
         // commit + one submission: the crash cost no second transaction.
@@ -403,8 +413,11 @@ fn the_daemon_fails_over_reports_readiness_and_metrics_and_stops_on_sigterm() {
     let mut logs = String::new();
     child.stderr.take().expect("stderr").read_to_string(&mut logs).expect("logs");
     assert!(!logs.contains("SECRETKEY") && !logs.contains(&DEV_KEYS[0][2..]), "a secret in the logs");
-    let confirmed: Vec<Value> =
-        logs.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|l| l["message"] == "confirmed").collect();
+    let confirmed: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["message"] == "confirmed" && l["kind"] == "submit")
+        .collect();
     assert_eq!(confirmed.len(), 2, "{logs}");
     assert!(confirmed.iter().all(|l| l["deployment"] == "reporter" && l["epoch"].is_u64()), "{confirmed:?}");
     forwarder.stop();
@@ -425,8 +438,9 @@ fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() 
         .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0])
         .assert()
         .success();
-    let client = Client::connect(&node.url, None).expect("node");
-    client.request("evm_setAutomine", json!([false])).expect("automine off");
+    // A fresh connection per request: the node closes idle ones.
+    let request = |method: &'static str, params: Value| Client::connect(&node.url, None).expect("node").request(method, params);
+    request("evm_setAutomine", json!([false])).expect("automine off");
     let before = nonce(&node);
 
     let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
@@ -446,8 +460,8 @@ fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() 
     wait_for("a resend", Duration::from_secs(120), || metric("zkpolicy_keeper_transactions_resent_total") >= 2.0, &mut child);
     assert_eq!(metric("zkpolicy_keeper_epochs_submitted_total"), 0.0, "nothing is mined yet");
     // Mining resumes: the latest price is mined, once.
-    client.request("evm_setAutomine", json!([true])).expect("automine on");
-    client.request("evm_mine", json!([])).expect("mine");
+    request("evm_setAutomine", json!([true])).expect("automine on");
+    request("evm_mine", json!([])).expect("mine");
     wait_for("confirmed", Duration::from_secs(60), || metric("zkpolicy_keeper_epochs_submitted_total") >= 1.0, &mut child);
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(child.wait().expect("exits").success());
