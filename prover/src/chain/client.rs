@@ -16,6 +16,8 @@ use super::ChainError;
 
 /// How long any one request may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
+/// How long an idle HTTP connection is kept for the next request.
+const IDLE: Duration = Duration::from_secs(2);
 /// How long a sent transaction may take to be mined.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -59,9 +61,17 @@ impl Client {
         // estimation), and every later transaction from this client would then be refused.
         let builder =
             ProviderBuilder::new().disable_recommended_fillers().with_gas_estimation().with_simple_nonce_management().fetch_chain_id();
+        // Idle connections are dropped after IDLE: a node closes its kept-alive connections
+        // after a few seconds of silence (Node.js, hence Hardhat, after 5 s), and a request
+        // sent on one just as it closes fails with "connection closed before message completed".
+        let http = alloy::transports::http::reqwest::Client::builder()
+            .pool_idle_timeout(IDLE)
+            .build()
+            .map_err(|e| ChainError::Answer(format!("cannot build the HTTP client: {}", crate::describe(&e))))?;
+        let rpc = alloy::rpc::client::RpcClient::new_http_with_client(http, parsed);
         let provider = match signer {
-            Some(signer) => builder.wallet(EthereumWallet::from(signer)).connect_http(parsed).erased(),
-            None => builder.connect_http(parsed).erased(),
+            Some(signer) => builder.wallet(EthereumWallet::from(signer)).connect_client(rpc).erased(),
+            None => builder.connect_client(rpc).erased(),
         };
         let mut client = Self { runtime, provider, url: shown, from, chain_id: 0 };
         client.chain_id = client.block_on("eth_chainId", |p| async move { p.get_chain_id().await })?;

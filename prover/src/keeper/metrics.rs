@@ -170,14 +170,20 @@ impl Metrics {
 
     /// A submission of `deployment` for `epoch` was confirmed, using `gas`.
     pub fn confirmed(&self, deployment: &str, epoch: u64, gas: u64) {
-        let label = Self::label(deployment);
-        self.submitted.get_or_create(&label).inc();
+        self.submitted.get_or_create(&Self::label(deployment)).inc();
         self.submit_gas.observe(gas as f64);
+        self.last_submission(deployment, epoch, super::state::now());
+    }
+
+    /// The last confirmed submission of `deployment` (at start, from the keeper's state, so
+    /// that a restarted keeper reports it before it submits again).
+    pub fn last_submission(&self, deployment: &str, epoch: u64, at: u64) {
+        let label = Self::label(deployment);
         self.last_submitted_epoch.get_or_create(&label).set(i64::try_from(epoch).unwrap_or(i64::MAX));
-        let now = super::state::now() as i64;
-        self.last_submission_time.get_or_create(&label).set(now);
+        let at = i64::try_from(at).unwrap_or(i64::MAX);
+        self.last_submission_time.get_or_create(&label).set(at);
         if let Ok(mut times) = self.times.lock() {
-            times.insert(deployment.to_string(), now);
+            times.insert(deployment.to_string(), at);
         }
     }
 

@@ -189,7 +189,12 @@ impl Keeper {
                 config: d.clone(),
             });
         }
-        let open = store.all()?.into_iter().filter(|(_, r)| !r.stage.is_final()).map(|(k, _)| k).collect();
+        let records = store.all()?;
+        // Keys sort by epoch within a deployment: the last confirmed submission wins.
+        for (_, r) in records.iter().filter(|(_, r)| r.kind == Kind::Submit && r.stage == Stage::Confirmed) {
+            metrics.last_submission(&r.deployment, r.epoch, r.updated);
+        }
+        let open = records.into_iter().filter(|(_, r)| !r.stage.is_final()).map(|(k, _)| k).collect();
         Ok(Self { config, store, metrics, chains, served, open, shutdown })
     }
 
