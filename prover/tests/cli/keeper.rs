@@ -97,6 +97,19 @@ fn keeper(d: &Path) -> assert_cmd::Command {
     cmd
 }
 
+/// The keeper as a daemon in `d` (its logs piped, for the test to read).
+fn daemon(d: &Path) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("zkpolicy"))
+        .current_dir(d)
+        .args(["keeper", "--config", "keeper.toml"])
+        .env("KEEPER_KEY", DEV_KEYS[0])
+        .env_remove("ZKPOLICY_RPC_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keeper starts")
+}
+
 /// `keeper --once --json`: the round and the records.
 fn once(d: &Path) -> Value {
     let mut cmd = keeper(d);
@@ -353,16 +366,7 @@ fn the_daemon_fails_over_reports_readiness_and_metrics_and_stops_on_sigterm() {
     let dead = "http://127.0.0.1:1/v3/SECRETKEY";
     let extra = format!("metrics_addr = \"127.0.0.1:{metrics_port}\"\nlog_format = \"json\"");
     std::fs::write(d.join("keeper.toml"), keeper_toml(&[dead, &forwarder.url()], REPORTER, &extra)).expect("write");
-    let bin = assert_cmd::cargo::cargo_bin("zkpolicy");
-    let mut child = Command::new(bin)
-        .current_dir(d)
-        .args(["keeper", "--config", "keeper.toml"])
-        .env("KEEPER_KEY", DEV_KEYS[0])
-        .env_remove("ZKPOLICY_RPC_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("keeper starts");
+    let mut child = daemon(d);
 
     // All endpoints down: alive, not ready, and it says why.
     let down = || {
@@ -422,14 +426,7 @@ fn the_daemon_fails_over_reports_readiness_and_metrics_and_stops_on_sigterm() {
     assert!(confirmed.iter().all(|l| l["deployment"] == "reporter" && l["epoch"].is_u64()), "{confirmed:?}");
 
     // Restarted, it reports the last submission from its state before it submits again.
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("zkpolicy"))
-        .current_dir(d)
-        .args(["keeper", "--config", "keeper.toml"])
-        .env("KEEPER_KEY", DEV_KEYS[0])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("keeper starts");
+    let mut child = daemon(d);
     let last = || sample(&get(metrics_port, "/metrics").1, "zkpolicy_keeper_last_submitted_epoch", label);
     wait_for("the last submission, from the state", Duration::from_secs(60), || last().is_some(), &mut child);
     assert_eq!(last(), Some((epoch + 1) as f64));
@@ -464,15 +461,7 @@ fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() 
     let extra = format!("metrics_addr = \"127.0.0.1:{metrics_port}\"");
     let toml = keeper_toml(&[&node.url], REPORTER, &extra).replace("resend_after_secs = 30", "resend_after_secs = 2");
     std::fs::write(d.join("keeper.toml"), toml).expect("write");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("zkpolicy"))
-        .current_dir(d)
-        .args(["keeper", "--config", "keeper.toml"])
-        .env("KEEPER_KEY", DEV_KEYS[0])
-        .env_remove("ZKPOLICY_RPC_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("keeper starts");
+    let mut child = daemon(d);
     let metric = |name: &str| sample(&get(metrics_port, "/metrics").1, name, "deployment=\"reporter\"").unwrap_or(0.0);
     wait_for("a resend", Duration::from_secs(120), || metric("zkpolicy_keeper_transactions_resent_total") >= 2.0, &mut child);
     assert_eq!(metric("zkpolicy_keeper_epochs_submitted_total"), 0.0, "nothing is mined yet");
