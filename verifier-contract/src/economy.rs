@@ -58,6 +58,9 @@ sol! {
         function reserveQuote() external view returns (uint256);
         function price() external view returns (uint256);
         function cumulatives() external view returns (uint256 priceSeconds, uint256 reserveSeconds, uint256 quoteVolume);
+        function totalSupply() external view returns (uint256);
+        function balanceOf(address who) external view returns (uint256);
+        function transfer(address to, uint256 amount) external returns (bool);
         error ZeroAmount();
         error Slippage(uint256 got, uint256 minimum);
         error BadFee(uint256 feeBps);
@@ -76,6 +79,8 @@ sol! {
         function genesis() external view returns (uint64);
         function lastTick() external view returns (uint64);
         function lastFlows() external view returns (uint256 emitted, uint256 rewarded, uint256 burned);
+        function spend(address to, uint256 amount) external;
+        event Spent(address indexed to, uint256 amount);
         event Ticked(uint64 indexed epoch, uint256 emitted, uint256 rewarded, uint256 burned, uint256 spent);
         event ParametersTaken(uint64 indexed epoch, uint256[4] values);
         event ParametersRefused(uint64 indexed epoch, string reason);
@@ -141,7 +146,7 @@ pub fn revert_reason(data: &[u8]) -> Option<String> {
             E::AlreadyTicked(e) => format!("AlreadyTicked: epoch {} has ticked", e.epoch),
             E::NotStarted(_) => "NotStarted: epoch 1 has not begun".into(),
             E::AlreadyConnected(_) => "AlreadyConnected: the economy is connected".into(),
-            E::NotDeployer(_) => "NotDeployer: only the deployer connects the economy".into(),
+            E::NotDeployer(_) => "NotDeployer: only the deployer connects the economy and spends its treasury".into(),
             E::BadParameter(e) => format!("BadParameter: parameter {} = {} is outside the economy's range", e.index, e.value),
         });
     }

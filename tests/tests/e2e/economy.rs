@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use alloy_primitives::{Address, B256, I256, U256};
-use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
+use alloy_sol_types::{SolCall, SolConstructor, SolEvent, SolInterface};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_lab::sim::{self, deployment_guardrails};
@@ -252,6 +252,28 @@ fn no_answer_from_the_controller_can_stop_a_tick() {
             chain.next_epoch();
         }
     }
+}
+
+#[test]
+fn only_the_deployer_spends_the_treasury() {
+    let mut chain = Chain::with_rails(Mode::Autonomous, &deployment_guardrails());
+    let controller = chain.controller;
+    let e = economy_for(&mut chain, controller, [500, 800, 100, 30]);
+    let admin = chain.evm.caller();
+    let payee = Address::repeat_byte(0xc7);
+    let spend = TokenEconomy::spendCall { to: payee, amount: tokens(27_397) }.abi_encode();
+    let refused = chain.evm.call_from(ANYONE, e.economy, spend.clone()).expect("executes");
+    assert!(!refused.success);
+    assert!(matches!(TokenEconomy::TokenEconomyErrors::abi_decode(&refused.output), Ok(TokenEconomy::TokenEconomyErrors::NotDeployer(_))));
+    let before = e.balance(&mut chain.evm, e.quote, e.economy);
+    let out = e.ok(&mut chain.evm, admin, e.economy, spend);
+    let spent = event::<TokenEconomy::Spent>(&out).expect("a Spent event");
+    assert_eq!((spent.to, spent.amount), (payee, tokens(27_397)));
+    assert_eq!(e.balance(&mut chain.evm, e.quote, payee), tokens(27_397));
+    assert_eq!(e.balance(&mut chain.evm, e.quote, e.economy), before - tokens(27_397));
+    // More than the treasury holds reverts: it cannot spend what it does not have.
+    let too_much = TokenEconomy::spendCall { to: payee, amount: before }.abi_encode();
+    assert!(!chain.evm.call_from(admin, e.economy, too_much).expect("executes").success);
 }
 
 /// The on-chain KPI source over `e`, with the default model's scales and ranges, whose

@@ -64,6 +64,7 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
     event Ticked(uint64 indexed epoch, uint256 emitted, uint256 rewarded, uint256 burned, uint256 spent);
     event ParametersTaken(uint64 indexed epoch, uint256[4] values);
     event ParametersRefused(uint64 indexed epoch, string reason);
+    event Spent(address indexed to, uint256 amount);
 
     error AlreadyTicked(uint64 epoch);
     error NotStarted();
@@ -116,6 +117,14 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
 
     function feeBps() external view returns (uint256) {
         return params[3];
+    }
+
+    /// The treasury's running costs (grants, contributors, audits): the deployer, standing
+    /// in for the protocol's governance, pays `amount` of quote to `to`.
+    function spend(address to, uint256 amount) external nonReentrant {
+        if (msg.sender != deployer) revert NotDeployer();
+        quote.safeTransfer(to, amount);
+        emit Spent(to, amount);
     }
 
     /// Runs the current epoch's flows, once per epoch, for anyone.
