@@ -77,6 +77,7 @@ impl KeeperArgs {
                             "gas": r.gas,
                             "eta": r.eta,
                             "reason": r.reason,
+                            "proof": r.proof,
                         })
                     })
                     .collect();

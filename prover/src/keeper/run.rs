@@ -88,6 +88,19 @@ pub struct RoundReport {
     pub waiting: Vec<String>,
     /// Errors met (each also logged); the keeper retries them next round.
     pub errors: Vec<String>,
+    /// Wall time of the round's phases.
+    pub seconds: PhaseSeconds,
+}
+
+/// Where a round's wall time went, in seconds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PhaseSeconds {
+    /// Bringing the epoch's snapshot on chain (tick, snapshot or KPI commitment, confirmed).
+    pub snapshot: f64,
+    /// Proving the due epochs (one batch).
+    pub prove: f64,
+    /// Sending the proofs (and executions) and waiting for their confirmations.
+    pub submit: f64,
 }
 
 pub struct Keeper {
@@ -269,6 +282,7 @@ impl Keeper {
         }
 
         // 2. The epoch's snapshot: the economy's tick, then takeSnapshot; or the KPI commitment.
+        let phase = Instant::now();
         for _ in 0..2 {
             let mut created = false;
             for i in 0..self.served.len() {
@@ -286,7 +300,10 @@ impl Keeper {
             self.settle_open(&mut report, true)?;
         }
 
+        report.seconds.snapshot = phase.elapsed().as_secs_f64();
+
         // 3. The proofs due.
+        let phase = Instant::now();
         let mut jobs = Vec::new();
         for i in 0..self.served.len() {
             if self.stopping() {
@@ -305,7 +322,10 @@ impl Keeper {
             failpoint("after_prove");
         }
 
+        report.seconds.prove = phase.elapsed().as_secs_f64();
+
         // 4. Send what is proven (or due for execution), then confirm.
+        let phase = Instant::now();
         self.settle_open(&mut report, settle)?;
 
         // 5. Timelocked decisions whose delay has passed.
@@ -318,6 +338,7 @@ impl Keeper {
             }
         }
         self.settle_open(&mut report, settle)?;
+        report.seconds.submit = phase.elapsed().as_secs_f64();
         self.metrics.beat();
         Ok(report)
     }
