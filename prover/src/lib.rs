@@ -17,6 +17,8 @@ pub mod fsutil;
 #[cfg(feature = "keeper")]
 pub mod keeper;
 pub mod keys;
+#[cfg(feature = "keeper")]
+pub mod live;
 pub mod proof;
 pub mod salt;
 pub mod srs;

@@ -20,6 +20,7 @@ mod import;
 mod inspect;
 mod keeper;
 mod keygen;
+mod live;
 mod progress;
 mod prove;
 mod salt;
@@ -58,6 +59,7 @@ enum Command {
     Inspect(inspect::InspectArgs),
     Keeper(keeper::KeeperArgs),
     Keygen(keygen::KeygenArgs),
+    Live(live::LiveArgs),
     Pause(govern::PauseArgs),
     Setup(setup::SetupArgs),
     Snapshot(economy::SnapshotArgs),
@@ -100,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Import(args) => args.run(),
         Command::Inspect(args) => args.run(),
         Command::Keeper(args) => args.run(),
+        Command::Live(args) => args.run(),
         Command::Keygen(args) => args.run(),
         Command::Pause(args) => args.run(),
         Command::Setup(args) => args.run(),

@@ -154,7 +154,7 @@ pub struct Economy {
 }
 
 /// Weight of the newest epoch in the LP income average.
-const LP_INCOME_SMOOTHING: f64 = 0.1;
+pub const LP_INCOME_SMOOTHING: f64 = 0.1;
 
 impl Economy {
     pub fn new(config: &EconomyConfig) -> Result<Self, LabError> {

@@ -175,7 +175,7 @@ fn step(economy: &mut Economy, params: &[i64], shocks: &Shocks, rng: &mut ChaCha
 
 /// A standard normal draw (Box–Muller, cosine branch): two uniforms per draw,
 /// so the stream position depends only on the number of draws.
-pub(crate) fn standard_normal(rng: &mut impl Rng) -> f64 {
+pub fn standard_normal(rng: &mut impl Rng) -> f64 {
     // u1 ∈ (0, 1] keeps the logarithm finite.
     let u1 = 1.0 - rng.gen::<f64>();
     let u2: f64 = rng.gen();
