@@ -5,4 +5,5 @@ mod chain;
 mod cli;
 mod common;
 mod keeper;
+mod live;
 mod policy;
