@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The closed loop live at scale: `zkpolicy live` with the trained policy on its own local
+# node, 100 agent accounts, 60 warm-up and 60 live epochs of the crash scenario (about
+# 8 minutes on 2 cores). Writes benches/live/{report.md,report.json,trajectories.svg},
+# which the README's "See it run" section quotes.
+# Usage: benches/live.sh [scenario] [epochs] [agents]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scenario=${1:-crash}
+epochs=${2:-60}
+agents=${3:-100}
+cargo build --release --locked -p zkpolicy-prover
+# The trained policy's verifier is compiled with the pinned solc-js.
+npm ci --prefix verifier-contract --no-audit --no-fund >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+env -u ZKPOLICY_RPC_URL target/release/zkpolicy live --model models/trained-policy.json --scenario "$scenario" \
+  --epochs "$epochs" --warmup 60 --agents "$agents" --seed 7 --out-dir "$work/run"
+mkdir -p benches/live
+cp "$work/run/report.md" "$work/run/report.json" "$work/run/trajectories.svg" benches/live/
+echo "wrote benches/live/report.md, report.json and trajectories.svg"
