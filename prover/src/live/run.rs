@@ -140,6 +140,7 @@ pub struct LiveRun {
 /// rails and economy, emission to the ecosystem account.
 pub fn deploy_config(sim: &SimConfig, ecosystem: Address) -> Result<DeployConfig, LiveError> {
     let e = &sim.economy;
+    e.validate()?;
     let whole_u64 = |v: f64, what: &str| -> Result<u64, LiveError> {
         if (1.0..1e18).contains(&v) {
             Ok(v.round() as u64)
@@ -147,6 +148,7 @@ pub fn deploy_config(sim: &SimConfig, ecosystem: Address) -> Result<DeployConfig
             Err(LiveError::Config(format!("economy.{what}: {v} does not make a whole number of tokens")))
         }
     };
+    let supply = whole_u64(e.supply, "supply")?;
     let liquidity = whole_u64(e.pool_share * e.supply, "pool_share")?;
     Ok(DeployConfig {
         mode: "autonomous".into(),
@@ -158,13 +160,14 @@ pub fn deploy_config(sim: &SimConfig, ecosystem: Address) -> Result<DeployConfig
         parameters: sim.guardrails.clone(),
         kpi_source: "onchain".into(),
         economy: Some(chain::economy::EconomyConfig {
-            supply: whole_u64(e.supply, "supply")?,
+            supply,
             liquidity_tokens: liquidity,
             liquidity_quote: whole_u64(e.pool_share * e.supply * e.target_price, "target_price")?,
             treasury_quote: whole_u64(e.treasury_years * e.yearly_spend, "treasury_years")?,
             yearly_spend: whole_u64(e.yearly_spend, "yearly_spend")?,
             target_price_micro: whole_u64(e.target_price * 1e6, "target_price")?,
-            protocol_fee_share_bps: whole_u64(e.protocol_fee_share * 1e4, "protocol_fee_share").unwrap_or(0),
+            // Validated to lie in [0, 1].
+            protocol_fee_share_bps: (e.protocol_fee_share * 1e4).round() as u64,
             incentives: Some(ecosystem),
             snapshot_window: Some(3_600),
         }),
@@ -256,7 +259,12 @@ impl Live<'_> {
                 None => Shocks::BASELINE,
             };
             let Some(index) = live else {
-                population.send(client, 0, c.kpi_source, snapshot_input(client, &deployment)?, U256::ZERO, &mut book)?;
+                let mined = population.send(client, 0, c.kpi_source, snapshot_input(client, &deployment)?, U256::ZERO, &mut book)?;
+                if !mined.success {
+                    return Err(LiveError::Chain(chain::ChainError::Rejected {
+                        reason: format!("the warm-up snapshot of epoch {epoch} reverted ({})", mined.hash),
+                    }));
+                }
                 let buyback = self.tick(&mut population, &c, &mut book)?;
                 self.act(&mut population, &c, &mut memory, &shocks, buyback, &mut book)?;
                 run.warmup.push(State::read(client, &c)?);
@@ -718,4 +726,31 @@ fn block_time(client: &Client, number: u64) -> Result<u64, LiveError> {
         .as_str()
         .and_then(|t| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok())
         .ok_or_else(|| LiveError::Chain(chain::ChainError::Answer(format!("block {number} has no timestamp"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkpolicy_lab::sim::deployment_guardrails;
+
+    #[test]
+    fn the_deployment_mirrors_the_simulators_economy_and_rails() {
+        let config = deploy_config(&SimConfig::default(), Address::repeat_byte(7)).expect("the default deploys");
+        assert_eq!((config.mode.as_str(), config.kpi_source.as_str()), ("autonomous", "onchain"));
+        assert_eq!(config.parameters, deployment_guardrails());
+        let e = config.economy.expect("an economy");
+        assert_eq!(
+            (e.supply, e.liquidity_tokens, e.liquidity_quote, e.treasury_quote, e.yearly_spend),
+            (1_000_000_000, 40_000_000, 40_000_000, 35_000_000, 10_000_000)
+        );
+        assert_eq!((e.target_price_micro, e.protocol_fee_share_bps, e.incentives), (1_000_000, 3_333, Some(Address::repeat_byte(7))));
+
+        // Less than a whole token of supply cannot be deployed; an invalid economy is refused by name.
+        let mut tiny = SimConfig::default();
+        tiny.economy.supply = 0.5;
+        assert!(matches!(deploy_config(&tiny, Address::ZERO), Err(LiveError::Config(m)) if m.contains("supply")));
+        let mut bad = SimConfig::default();
+        bad.economy.protocol_fee_share = 2.0;
+        assert!(matches!(deploy_config(&bad, Address::ZERO), Err(LiveError::Lab(_))));
+    }
 }
