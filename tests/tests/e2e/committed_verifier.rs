@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::Model;
-use zkpolicy_prover::{evm, keys, srs};
+use zkpolicy_prover::{evm, keys};
 use zkpolicy_verifier_contract::{compile, controller, toolchain};
 
 /// The committed verifiers: the bundled model files at their deployed (gas) shape, with the
@@ -20,7 +20,7 @@ fn committed_verifiers_match_a_fresh_render_and_compile() {
             "regenerate with `cargo run --release -- gen-verifier --model models/{name}.json --out-dir verifier-contract/generated/{name}`"
         );
         let circuit = PolicyCircuit::new(Arc::new(Model::load(root.join(format!("models/{name}.json"))).expect("model"))).expect("plan");
-        let params = srs::dev_params_insecure(circuit.shape().k);
+        let params = crate::common::dev_params(circuit.shape().k);
         let vk = keys::keygen_vk(&params, &circuit).expect("vk");
         let fresh = evm::verifier_source(&params, &vk, &circuit).expect("render");
         let dir = root.join("verifier-contract/generated").join(name);

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_lab::synth;
 use zkpolicy_model::{Model, QuantizedKpis};
-use zkpolicy_prover::{evm, keys, proof, srs};
+use zkpolicy_prover::{evm, keys, proof};
 use zkpolicy_verifier_contract::compile;
 
 #[test]
@@ -32,7 +32,7 @@ fn a_scaled_down_wide_model_proves_and_verifies_at_two_lanes() {
     let file = synth::seeded_with_bits("policy-xl-small", &[16, 128, 128, 4], 0x78, 5).expect("builds");
     let model = Arc::new(Model::from_file(file).expect("validates"));
     let circuit = PolicyCircuit::with_lanes(model.clone(), 2).expect("shape");
-    let params = srs::dev_params_insecure(circuit.shape().k);
+    let params = crate::common::dev_params(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(5));
     let (public, bytes) = proof::prove(&params, &pk, &circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(6)).expect("prove");
@@ -51,7 +51,7 @@ fn the_million_parameter_policy_keygen_and_one_proof_fit_the_machine() {
     let model = Arc::new(Model::from_file(synth::policy_xl().expect("builds")).expect("validates"));
     let circuit = PolicyCircuit::new(model.clone()).expect("plan");
     let started = std::time::Instant::now();
-    let params = srs::dev_params_insecure(circuit.shape().k);
+    let params = crate::common::dev_params(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     let keygen = started.elapsed();
     let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(7));

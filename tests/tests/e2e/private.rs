@@ -12,7 +12,6 @@ use zkpolicy_circuits::{private, Objective, PolicyCircuit, Salt};
 use zkpolicy_model::{Model, ModelFile, QuantizedKpis};
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::keys::{self, Prepared};
-use zkpolicy_prover::srs::{self, SrsSource};
 use zkpolicy_prover::vkey::{PublishedKey, VerifyingKeyFile};
 use zkpolicy_prover::{evm as prover_evm, proof};
 use zkpolicy_verifier_contract::{abi, compile, evm};
@@ -30,7 +29,7 @@ fn private_circuit(model: Arc<Model>) -> PolicyCircuit {
 /// The default model with private weights and development keys, made once for this binary.
 fn prepared() -> &'static Prepared {
     static MADE: OnceLock<Prepared> = OnceLock::new();
-    MADE.get_or_init(|| Prepared::fresh(private_circuit(common::model("tokenomics-policy")), SrsSource::Dev).expect("keygen"))
+    MADE.get_or_init(|| common::prepare(private_circuit(common::model("tokenomics-policy"))))
 }
 
 #[test]
@@ -109,13 +108,13 @@ fn the_verifying_key_depends_on_the_weights_only_through_their_commitment() {
     let committed = private::commitment(&model, &salt());
     let a = private_circuit(model);
     let b = private_circuit(other).claiming(committed);
-    let params = srs::dev_params_insecure(a.shape().k);
+    let params = crate::common::dev_params(a.shape().k);
     let vk_a = keys::keygen_vk(&params, &a).expect("vk");
     let vk_b = keys::keygen_vk(&params, &b).expect("vk");
     assert_eq!(vk_a.transcript_repr(), vk_b.transcript_repr());
     // While the fixed-weight keys of the two models differ, in the column that holds that weight.
     let fixed = PolicyCircuit::new(common::model("tokenomics-policy")).expect("plan");
-    let small = srs::dev_params_insecure(fixed.shape().k);
+    let small = crate::common::dev_params(fixed.shape().k);
     let mut file: ModelFile = fixed.model().file().clone();
     file.layers[1].weights[4][9] += 3;
     let changed = PolicyCircuit::new(Arc::new(Model::from_file(file).expect("valid"))).expect("plan");

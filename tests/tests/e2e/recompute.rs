@@ -6,7 +6,7 @@ use alloy_sol_types::SolInterface;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_model::{infer, Observation, QuantizedKpis};
-use zkpolicy_prover::{evm, keys, proof, srs};
+use zkpolicy_prover::{evm, proof};
 use zkpolicy_verifier_contract::compile;
 use zkpolicy_verifier_contract::recompute::ZkPolicyRecompute::ZkPolicyRecomputeErrors;
 
@@ -18,8 +18,9 @@ fn recomputation_proof_and_reference_agree_on_every_bundled_model() {
         let circuit = common::test_circuit(name);
         let model = circuit.model();
         let mut deployed = evm::deploy_recompute(&circuit, compile::bundled_dir()).expect("baseline deploys");
-        let params = srs::dev_params_insecure(circuit.shape().k);
-        let pk = keys::keygen(&params, &circuit).expect("keygen");
+        // The same circuit and keys every other test of this binary proves it with.
+        let prepared = common::prepared(name);
+        let (params, pk) = (&prepared.params, &prepared.pk);
         let mut rng = ChaCha20Rng::seed_from_u64(77);
         let mut gas = 0;
         let mut vectors_seen = std::collections::BTreeSet::new();
@@ -36,7 +37,7 @@ fn recomputation_proof_and_reference_agree_on_every_bundled_model() {
             gas = gas.max(g);
             assert_eq!(on_chain.as_deref(), Ok(reference.as_slice()), "{name}: inputs {values:?}");
             if i < proofs {
-                let (public, _) = proof::prove(&params, &pk, &circuit, &input, 1, ChaCha20Rng::seed_from_u64(i as u64)).expect("prove");
+                let (public, _) = proof::prove(params, pk, &circuit, &input, 1, ChaCha20Rng::seed_from_u64(i as u64)).expect("prove");
                 assert_eq!(public.outputs, reference, "{name}: the proven outputs");
             }
             vectors_seen.insert(reference);

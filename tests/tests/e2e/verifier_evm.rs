@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::{Observation, QuantizedKpis};
-use zkpolicy_prover::{keys, proof, srs};
+use zkpolicy_prover::{keys, proof};
 use zkpolicy_verifier_contract::solidity::{render, CONTRACT_NAME};
 use zkpolicy_verifier_contract::{abi, build, compile, evm};
 
@@ -27,7 +27,7 @@ fn deploy(name: &str) -> Deployed {
 }
 
 fn deploy_circuit(circuit: PolicyCircuit) -> Deployed {
-    let params = srs::dev_params_insecure(circuit.shape().k);
+    let params = crate::common::dev_params(circuit.shape().k);
     let pk = keys::keygen(&params, &circuit).expect("keygen");
     let program = build::build(&params, pk.get_vk(), circuit.shape().instances).expect("program");
     let source = render(&program, &zkpolicy_prover::evm::provenance(circuit.as_ref(), circuit.shape().k));
