@@ -80,6 +80,8 @@ pub struct LiveArgs {
 
 /// Hardhat's account #0: funded on every Hardhat (and Anvil) development node, and public.
 const DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+/// Hardhat's and Anvil's chain id, where DEV_KEY is funded.
+const DEV_CHAIN_ID: u64 = 31_337;
 /// The environment variable the keeper child reads its key from.
 const KEEPER_KEY_ENV: &str = "ZKPOLICY_LIVE_KEEPER_KEY";
 /// Test hook: `<index>:<failpoint>` kills the keeper at that failpoint in the live epoch
@@ -117,10 +119,21 @@ impl LiveArgs {
         zkpolicy_lab::sim::IntegerPolicy::new((*model).clone())?;
 
         let node = Node::start(&out_dir)?;
-        let deployer_key = std::env::var("ZKPOLICY_PRIVATE_KEY").unwrap_or_else(|_| DEV_KEY.to_string());
-        let deployer: PrivateKeySigner =
-            deployer_key.trim().parse().map_err(|_| anyhow::anyhow!("$ZKPOLICY_PRIVATE_KEY is not a hex private key"))?;
+        let own_key = std::env::var("ZKPOLICY_PRIVATE_KEY").ok();
+        let deployer: PrivateKeySigner = own_key
+            .as_deref()
+            .unwrap_or(DEV_KEY)
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("$ZKPOLICY_PRIVATE_KEY is not a hex private key"))?;
         let client = Client::connect(&node.url, Some(deployer.clone()))?;
+        if own_key.is_none() && client.chain_id() != DEV_CHAIN_ID {
+            bail!(
+                "the node serves chain {}, not a development chain ({DEV_CHAIN_ID}): live moves its clock and funds its \
+                 agents from a development account; set $ZKPOLICY_PRIVATE_KEY for another development node",
+                client.chain_id()
+            );
+        }
 
         let prepared = self.keys.prepare(circuit)?;
         if !srs::is_dev(&prepared.params) {
