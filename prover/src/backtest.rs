@@ -11,6 +11,7 @@ use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_lab::backtest::PolicyBacktest;
 use zkpolicy_model::{Observation, QuantizedKpis};
 
+use crate::plot::{panels_svg, Panel};
 use crate::proof::{self, BatchJob};
 use crate::ProverError;
 
@@ -94,12 +95,9 @@ pub fn prove_decisions(
 /// One scenario's trajectories under each policy: price, staking ratio, and the
 /// four parameters, one line per policy.
 pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<String, ProverError> {
-    use plotters::prelude::*;
-    let err = |e: &dyn std::fmt::Display| ProverError::Artifact { reason: format!("plot: {e}") };
-    let colours = [BLUE, RED, GREEN, MAGENTA, CYAN, BLACK];
     let title = backtests.first().and_then(|b| b.scenarios.get(scenario)).map_or("", |s| s.scenario.as_str()).to_owned();
     type Series = fn(&zkpolicy_lab::sim::EpochRecord) -> f64;
-    let panels: [(&str, Series); 6] = [
+    let series: [(&str, Series); 6] = [
         ("price", |e| e.market.price),
         ("staking ratio", |e| e.market.staked / e.market.supply.max(f64::MIN_POSITIVE)),
         ("emission rate (bps)", |e| e.params.first().copied().unwrap_or_default() as f64),
@@ -107,59 +105,21 @@ pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<S
         ("burn rate (bps)", |e| e.params.get(2).copied().unwrap_or_default() as f64),
         ("fee (bps)", |e| e.params.get(3).copied().unwrap_or_default() as f64),
     ];
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (1200, 720)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(&e))?;
-        let root = root.titled(&format!("scenario: {title}"), ("sans-serif", 22)).map_err(|e| err(&e))?;
-        for (panel, (area, (name, value))) in root.split_evenly((2, 3)).iter().zip(panels).enumerate() {
-            let lines: Vec<(String, Vec<(f64, f64)>)> = backtests
+    let panels: Vec<Panel> = series
+        .into_iter()
+        .map(|(name, value)| Panel {
+            title: name.to_string(),
+            lines: backtests
                 .iter()
                 .filter_map(|b| b.scenarios.get(scenario).map(|s| (b, s)))
-                .map(|(b, s)| (b.policy.clone(), s.trajectory.epochs.iter().enumerate().map(|(i, e)| (i as f64, value(e))).collect()))
-                .collect();
-            let all = lines.iter().flat_map(|(_, l)| l.iter().map(|p| p.1));
-            let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-            let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else { (lo.min(0.0) - 1.0, hi.max(0.0) + 1.0) };
-            let pad = (hi - lo) * 0.08;
-            let epochs = lines.iter().map(|(_, l)| l.len()).max().unwrap_or(1).max(2) as f64;
-            let mut chart = ChartBuilder::on(area)
-                .caption(name, ("sans-serif", 16))
-                .margin(8)
-                .x_label_area_size(28)
-                .y_label_area_size(56)
-                .build_cartesian_2d(0f64..epochs - 1.0, (lo - pad)..(hi + pad))
-                .map_err(|e| err(&e))?;
-            let y_format = |v: &f64| if name.ends_with("(bps)") { format!("{v:.0}") } else { format!("{v:.2}") };
-            chart
-                .configure_mesh()
-                .x_desc("epoch")
-                .x_label_formatter(&|v| format!("{v:.0}"))
-                .y_label_formatter(&y_format)
-                .draw()
-                .map_err(|e| err(&e))?;
-            for (i, (policy, points)) in lines.into_iter().enumerate() {
-                let colour = colours[i % colours.len()];
-                chart
-                    .draw_series(LineSeries::new(points, colour.stroke_width(2)))
-                    .map_err(|e| err(&e))?
-                    .label(policy)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
-            }
-            // One legend for the figure: every panel has the same policies in the same colours.
-            if panel == 0 {
-                chart
-                    .configure_series_labels()
-                    .position(SeriesLabelPosition::UpperRight)
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .draw()
-                    .map_err(|e| err(&e))?;
-            }
-        }
-        root.present().map_err(|e| err(&e))?;
-    }
-    Ok(out)
+                .map(|(b, s)| (b.policy.clone(), s.trajectory.epochs.iter().map(value).collect()))
+                .collect(),
+            band: None,
+            bounds: None,
+            decimals: if name.ends_with("(bps)") { 0 } else { 2 },
+        })
+        .collect();
+    panels_svg(&format!("scenario: {title}"), &panels, (2, 3), (1200, 720))
 }
 
 fn whole_ms(elapsed: std::time::Duration) -> u64 {

@@ -19,6 +19,8 @@ pub mod keeper;
 pub mod keys;
 #[cfg(feature = "keeper")]
 pub mod live;
+#[cfg(feature = "report")]
+pub mod plot;
 pub mod proof;
 pub mod salt;
 pub mod srs;
