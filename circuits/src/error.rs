@@ -4,6 +4,9 @@ pub enum CircuitError {
     #[error("model {model:?} needs {rows} rows, more than the largest supported circuit (k = {max_k})")]
     TooLarge { model: String, rows: usize, max_k: u32 },
 
+    #[error("model {model:?}: {reason} is not supported")]
+    Unsupported { model: String, reason: String },
+
     #[error("expected {expected} outputs, got {got}")]
     OutputCount { expected: usize, got: usize },
 

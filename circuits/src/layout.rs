@@ -3,12 +3,16 @@
 //! Row budget (each comparison and requantization owns two `limb` rows), computed
 //! once by [`place`] and used by both the planner and the circuit's layout:
 //! - each KPI: 4 rows (instance copy, max, copy, min);
-//! - each neuron with `n` inputs: `1 + ceil(n/W)` (bias, dots) `+ 2` (requantize)
-//!   `+ 2` per comparison (1 for relu, 2 for the output clamp);
+//! - each neuron with `n` inputs: `1 + ceil(n/W)` (bias, dots) `+ 2` (requantize),
+//!   then its activation: relu 2 (a comparison); leaky ReLU 2 + `1 + ceil(2/W)` + 2 (the
+//!   comparison, a two-term dot product, a requantization); tanh or sigmoid 5 (the clamp
+//!   to the table's window, then the lookup row); and in the output layer 4 more for the
+//!   clamp to the output bounds;
 //! - one trailing row for the last high limb.
 
 use halo2_proofs::plonk::ConstraintSystem;
-use zkpolicy_model::Model;
+use zkpolicy_model::arith::Table;
+use zkpolicy_model::{Activation, Model};
 
 use crate::chips::poseidon::PoseidonChip;
 use crate::chips::range::TABLE_ROWS;
@@ -88,21 +92,44 @@ pub struct InputRows {
 }
 
 /// Where one neuron sits: the bias row, its dot rows `bias + 1 ..= bias + dots`, the
-/// requantization (reading `z` from `acc[requantize − 1]`), and its comparisons: one
-/// (relu, `max(q, 0)`) in hidden layers, two (the clamp's max then min) in the last.
-/// Each comparison reads its input from `acc[at − 1]`, a copy when it is not already there.
+/// requantization (reading `z` from `acc[requantize − 1]`), and its comparisons in order:
+/// relu's `max(q, 0)` (relu and leaky ReLU), or a table's window clamp (max then min),
+/// then in the output layer the clamp to the output bounds (max then min). Each
+/// comparison reads its input from `acc[at − 1]`, a copy when it is not already there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeuronRows {
     pub bias: usize,
     pub dots: usize,
     pub requantize: usize,
     pub compares: Vec<usize>,
+    /// Leaky ReLU's second step: `(2^16 − slope)·max(q, 0) + slope·q`, requantized by 16.
+    pub leaky: Option<LeakyRows>,
+    /// A table activation's lookup row (its input, the clamped `q`, in `acc[lookup − 1]`).
+    pub lookup: Option<usize>,
+    /// The row whose `acc` holds the neuron's result.
+    pub out: usize,
+}
+
+/// Rows of leaky ReLU's dot product (bias row, then `dots` rows) and requantization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeakyRows {
+    pub bias: usize,
+    pub dots: usize,
+    pub requantize: usize,
 }
 
 impl NeuronRows {
     /// The row whose `acc` holds the neuron's result.
     pub fn output(&self) -> usize {
-        self.compares.last().copied().unwrap_or(self.requantize)
+        self.out
+    }
+
+    /// The output clamp's comparisons (max, min), in the output layer.
+    pub fn output_clamp(&self) -> Option<(usize, usize)> {
+        match self.compares[..] {
+            [.., max, min] if self.out == min => Some((max, min)),
+            _ => None,
+        }
     }
 }
 
@@ -117,8 +144,9 @@ pub struct Placement {
     pub rows: usize,
 }
 
-/// Places layer widths `dims` (inputs first) at `lanes` multiply-accumulates per dot row.
-pub fn place(dims: &[usize], lanes: usize) -> Placement {
+/// Places layer widths `dims` (inputs first) closed by `activations` (one per layer) at
+/// `lanes` multiply-accumulates per dot row. The output layer is followed by its clamp.
+pub fn place(dims: &[usize], activations: &[Activation], lanes: usize) -> Placement {
     let mut row = 0;
     let inputs = (0..dims[0])
         .map(|_| {
@@ -133,14 +161,43 @@ pub fn place(dims: &[usize], lanes: usize) -> Placement {
         .enumerate()
         .map(|(l, w)| {
             let dots = w[0].div_ceil(lanes.max(1));
+            let activation = activations.get(l).copied().unwrap_or(if l == last { Activation::None } else { Activation::Relu });
             (0..w[1])
                 .map(|_| {
                     let bias = row;
                     let requantize = bias + 1 + dots;
-                    // Each comparison owns two limb rows; the next block starts on the last one.
-                    let compares = if l == last { vec![requantize + 2, requantize + 4] } else { vec![requantize + 2] };
-                    row = compares[compares.len() - 1] + 1;
-                    NeuronRows { bias, dots, requantize, compares }
+                    // Comparisons and requantizations own two limb rows (`at`, `at + 1`), so the
+                    // next one sits two rows on, reading a copy of its input; bias, dot and
+                    // lookup rows use no limb, so a block may start on a limb row.
+                    let mut compares = vec![];
+                    let (mut leaky, mut lookup) = (None, None);
+                    let mut out = requantize;
+                    match activation {
+                        Activation::None => {}
+                        Activation::Relu => {
+                            out += 2;
+                            compares.push(out);
+                        }
+                        Activation::LeakyRelu { .. } => {
+                            compares.push(out + 2);
+                            let bias = out + 3;
+                            let dots = 2usize.div_ceil(lanes.max(1));
+                            out = bias + 1 + dots;
+                            leaky = Some(LeakyRows { bias, dots, requantize: out });
+                        }
+                        Activation::Tanh { .. } | Activation::Sigmoid { .. } => {
+                            compares.extend([out + 2, out + 4]);
+                            out += 5;
+                            lookup = Some(out);
+                        }
+                    }
+                    if l == last {
+                        let max = if lookup == Some(out) { out + 1 } else { out + 2 };
+                        compares.extend([max, max + 2]);
+                        out = max + 2;
+                    }
+                    row = out + 1;
+                    NeuronRows { bias, dots, requantize, compares, leaky, lookup, out }
                 })
                 .collect()
         })
@@ -148,14 +205,27 @@ pub fn place(dims: &[usize], lanes: usize) -> Placement {
     Placement { inputs, layers, rows: row + 1 }
 }
 
-/// Rows the layout needs for layer widths `dims` at `lanes` per dot row.
-pub fn rows_needed(dims: &[usize], lanes: usize) -> usize {
-    place(dims, lanes).rows
+/// Where every operation of `model`'s circuit sits at `lanes` per dot row.
+pub fn place_model(model: &Model, lanes: usize) -> Placement {
+    place(&model.dims(), &activations(model), lanes)
+}
+
+/// Each layer's activation.
+pub fn activations(model: &Model) -> Vec<Activation> {
+    model.file().layers.iter().map(|l| l.activation).collect()
+}
+
+/// The activation tables a model reads, each once, in a fixed order.
+pub fn tables(model: &Model) -> Vec<Table> {
+    let mut tables: Vec<Table> = model.file().layers.iter().filter_map(|l| l.activation.table()).collect();
+    tables.sort();
+    tables.dedup();
+    tables
 }
 
 /// Rows a model's circuit needs: the policy rows and, in private mode, the weight hash after them.
 pub fn rows_for(model: &Model, lanes: usize, weights: WeightMode) -> usize {
-    let policy = rows_needed(&model.dims(), lanes);
+    let policy = place_model(model, lanes).rows;
     match weights {
         WeightMode::Fixed => policy,
         WeightMode::Private => policy + PoseidonChip::rows(2 * private::permutations(model.parameter_count())),
@@ -196,10 +266,18 @@ pub fn plan_for(model: &Model, objective: Objective, weights: WeightMode) -> Res
 pub fn shape_for(model: &Model, lanes: usize, weights: WeightMode) -> Result<CircuitShape, CircuitError> {
     let dims = model.dims();
     let mut cs = ConstraintSystem::<Fr>::default();
-    Chips::configure(&mut cs, PolicyParams { lanes, weights });
+    if weights == WeightMode::Private && model.file().layers.iter().any(|l| matches!(l.activation, Activation::LeakyRelu { .. })) {
+        return Err(CircuitError::Unsupported {
+            model: model.name().into(),
+            reason: "leaky_relu with private weights: its slope would be an unhashed witness".into(),
+        });
+    }
+    let tables = tables(model);
+    Chips::configure(&mut cs, PolicyParams { lanes, weights, tables: !tables.is_empty() });
     let unusable = cs.blinding_factors() + 1;
     let rows = rows_for(model, lanes, weights);
-    let need = rows.max(TABLE_ROWS) + unusable;
+    let table_rows = TABLE_ROWS + tables.iter().map(Table::rows).sum::<usize>();
+    let need = rows.max(table_rows) + unusable;
     let k = (4..=MAX_K).find(|k| (1usize << k) >= need).ok_or(CircuitError::TooLarge { model: model.name().into(), rows, max_k: MAX_K })?;
     Ok(CircuitShape {
         lanes,

@@ -21,14 +21,14 @@ use std::sync::Arc;
 
 use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
-use zkpolicy_model::{infer, Model, ModelCard, Observation, QuantizedKpis};
+use zkpolicy_model::{arith, infer, Activation, Model, ModelCard, Observation, QuantizedKpis};
 
 use crate::chips::compare::CompareMode;
 use crate::chips::poseidon::Word;
 use crate::chips::Chips;
 use crate::columns::Wire;
 use crate::field::{fr, Fr};
-use crate::layout::{self, CircuitShape, Objective, Placement};
+use crate::layout::{self, CircuitShape, NeuronRows, Objective, Placement};
 use crate::private::{self, Salt};
 use crate::witness::{CompareSite, Honest, WitnessSource};
 use crate::CircuitError;
@@ -38,6 +38,8 @@ use crate::CircuitError;
 pub struct PolicyParams {
     pub lanes: usize,
     pub weights: WeightMode,
+    /// Whether the activation lookup is configured (the model has a tanh or sigmoid).
+    pub tables: bool,
 }
 
 /// Where the weights live (see [`crate::private`]).
@@ -219,7 +221,7 @@ impl PolicyCircuit {
 
     /// Where every operation of this circuit sits.
     pub fn placement(&self) -> Placement {
-        layout::place(&self.model.dims(), self.shape.lanes)
+        layout::place_model(&self.model, self.shape.lanes)
     }
 
     /// The policy rows, then in private mode the weight hash; returns the outputs.
@@ -249,12 +251,14 @@ impl PolicyCircuit {
                 debug_assert_eq!(at, rows.requantize);
                 let witness = known(z.value.map(|z| self.source.requantize(l, j, z, layer.shift)))?;
                 let q = chips.requantize.assign(region, rows.requantize, layer.shift, &z, witness);
+                let a = self.activate(chips, region, (l, j), rows, layer.activation, &q, &mut hashed)?;
                 let out = if l == last {
                     let spec = &file.outputs[j];
                     let sites = (CompareSite::OutputMax(j), CompareSite::OutputMin(j));
-                    self.clamp(chips, region, sites, (rows.compares[0], rows.compares[1]), &q, spec.min, spec.max)?
+                    let at = rows.output_clamp().ok_or(Error::Synthesis)?;
+                    self.clamp(chips, region, sites, at, &a, spec.min, spec.max)?
                 } else {
-                    self.compare(chips, region, CompareSite::Relu(l, j), rows.compares[0], CompareMode::Max, 0, &q)?
+                    a
                 };
                 next.push(out);
             }
@@ -276,6 +280,44 @@ impl PolicyCircuit {
 }
 
 impl PolicyCircuit {
+    /// Neuron `(l, j)`'s activation of `q`, on the rows `rows` places it.
+    #[allow(clippy::too_many_arguments)]
+    fn activate(
+        &self,
+        chips: &Chips,
+        region: &mut Region<'_, Fr>,
+        (l, j): (usize, usize),
+        rows: &NeuronRows,
+        activation: Activation,
+        q: &Wire,
+        hashed: &mut Vec<Wire>,
+    ) -> Result<Wire, Error> {
+        match activation {
+            Activation::None => Ok(q.clone()),
+            Activation::Relu => self.compare(chips, region, CompareSite::Relu(l, j), rows.compares[0], CompareMode::Max, 0, q),
+            Activation::LeakyRelu { slope } => {
+                let r = self.compare(chips, region, CompareSite::Relu(l, j), rows.compares[0], CompareMode::Max, 0, q)?;
+                let (weights, at) = (arith::leaky_weights(slope).ok_or(Error::Synthesis)?, rows.leaky.ok_or(Error::Synthesis)?);
+                let (z, next, cells) = chips.dense.assign_neuron(region, at.bias, &weights, 0, &[r, q.clone()]);
+                // Private mode refuses leaky ReLU at planning; a cell here would be an unhashed weight.
+                if !cells.is_empty() {
+                    return Err(Error::Synthesis);
+                }
+                hashed.extend(cells);
+                debug_assert_eq!(next, at.requantize);
+                let witness = known(z.value.map(|z| self.source.leaky(l, j, z)))?;
+                Ok(chips.requantize.assign(region, at.requantize, arith::LEAKY_SHIFT, &z, witness))
+            }
+            Activation::Tanh { .. } | Activation::Sigmoid { .. } => {
+                let (table, chip) = (activation.table().ok_or(Error::Synthesis)?, chips.table.as_ref().ok_or(Error::Synthesis)?);
+                let sites = (CompareSite::WindowMax(l, j), CompareSite::WindowMin(l, j));
+                let x = self.clamp(chips, region, sites, (rows.compares[0], rows.compares[1]), q, table.lo, table.hi)?;
+                let y = known(x.value.map(|x| self.source.table(l, j, &table, x)))?;
+                Ok(chip.assign(region, rows.lookup.ok_or(Error::Synthesis)?, &table, &x, y))
+            }
+        }
+    }
+
     /// `min(max(x, lo), hi)` with the max on row `at.0` and the min on row `at.1`.
     #[allow(clippy::too_many_arguments)]
     fn clamp(
@@ -324,7 +366,7 @@ impl Circuit<Fr> for PolicyCircuit {
     }
 
     fn params(&self) -> PolicyParams {
-        PolicyParams { lanes: self.shape.lanes, weights: self.weight_mode() }
+        PolicyParams { lanes: self.shape.lanes, weights: self.weight_mode(), tables: !layout::tables(&self.model).is_empty() }
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Chips {
@@ -336,7 +378,10 @@ impl Circuit<Fr> for PolicyCircuit {
     }
 
     fn synthesize(&self, chips: Chips, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
-        chips.range.load_table(&mut layouter)?;
+        match &chips.table {
+            Some(table) => table.load(&mut layouter, &layout::tables(&self.model))?,
+            None => chips.range.load_table(&mut layouter)?,
+        }
         let outputs = layouter.assign_region(|| "policy", |mut region| self.assign_policy(&chips, &mut region))?;
         let first_output = 1 + self.card.network_width();
         for (j, out) in outputs.iter().enumerate() {

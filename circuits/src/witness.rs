@@ -9,6 +9,8 @@
 
 use std::fmt::Debug;
 
+use zkpolicy_model::arith::Table;
+
 use crate::chips::compare::{CompareMode, CompareWitness};
 use crate::chips::requantize::RequantizeWitness;
 
@@ -25,6 +27,10 @@ pub enum CompareSite {
     OutputMax(usize),
     /// `min(·, hi)` of output `j`'s clamp.
     OutputMin(usize),
+    /// `max(q, lo)` of neuron `(layer, neuron)`'s clamp to its activation table's window.
+    WindowMax(usize, usize),
+    /// `min(·, hi)` of that clamp.
+    WindowMin(usize, usize),
 }
 
 /// The witnesses the circuit does not get from the instance: one per requantization (neuron
@@ -38,6 +44,18 @@ pub trait WitnessSource: Debug + Send + Sync {
     fn compare(&self, site: CompareSite, x: i64, th: i64, mode: CompareMode) -> Option<CompareWitness> {
         let _ = site;
         CompareWitness::honest(x, th, mode)
+    }
+
+    /// Leaky ReLU's requantization of `z = (2^16 − slope)·max(q, 0) + slope·q` at neuron `(layer, neuron)`.
+    fn leaky(&self, layer: usize, neuron: usize, z: i64) -> Option<RequantizeWitness> {
+        let _ = (layer, neuron);
+        RequantizeWitness::honest(z, zkpolicy_model::arith::LEAKY_SHIFT)
+    }
+
+    /// A table activation's output for the clamped input `x` at neuron `(layer, neuron)`.
+    fn table(&self, layer: usize, neuron: usize, table: &Table, x: i64) -> Option<i64> {
+        let _ = (layer, neuron);
+        Some(table.exact(x))
     }
 }
 

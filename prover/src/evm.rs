@@ -40,6 +40,18 @@ pub fn verifier_source(
     card: &(impl AsRef<ModelCard> + ?Sized),
 ) -> Result<String, ProverError> {
     let card = card.as_ref();
+    // The controller applies each proven output as its integer parameter change; it does
+    // not yet apply a fixed-point output's map, so such a model is not deployable.
+    if let Some(o) = card.outputs().iter().find(|o| o.scale_bits != 0 || o.step != 1) {
+        return Err(ProverError::Artifact {
+            reason: format!(
+                "output {:?} is fixed point (scale_bits {}, step {}): the controller applies outputs as integer \
+                 parameter changes and does not map fixed-point outputs yet; such a model proves and backtests, \
+                 but has no deployable verifier",
+                o.name, o.scale_bits, o.step
+            ),
+        });
+    }
     let program = build::build(params, vk, instance_count(card))?;
     Ok(solidity::render(&program, &provenance(card, vk.get_domain().k())))
 }

@@ -45,6 +45,9 @@ pub struct VerifyingKeyFile {
     /// Whether the weights are private witnesses (absent in files of fixed-weight keys).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub private_weights: bool,
+    /// The circuit has the activation lookup (the model has a tanh or sigmoid).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub activation_tables: bool,
     /// The card; a private key's names the weight commitment, never the weight file's hash.
     pub card: ModelCard,
     /// halo2's raw verifying-key bytes, `0x` hex.
@@ -77,6 +80,7 @@ impl VerifyingKeyFile {
             k: circuit.shape().k,
             lanes: circuit.shape().lanes,
             private_weights: circuit.weight_mode() == WeightMode::Private,
+            activation_tables: circuit.params().tables,
             card: circuit.as_ref().clone(),
             verifying_key: format!("0x{}", hex::encode(vk.to_bytes(KEY_FORMAT))),
         }
@@ -84,7 +88,11 @@ impl VerifyingKeyFile {
 
     /// The circuit's column shape the key was made for.
     pub fn params(&self) -> PolicyParams {
-        PolicyParams { lanes: self.lanes, weights: if self.private_weights { WeightMode::Private } else { WeightMode::Fixed } }
+        PolicyParams {
+            lanes: self.lanes,
+            weights: if self.private_weights { WeightMode::Private } else { WeightMode::Fixed },
+            tables: self.activation_tables,
+        }
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ProverError> {

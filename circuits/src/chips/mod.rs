@@ -10,6 +10,7 @@ pub mod dense;
 pub mod poseidon;
 pub mod range;
 pub mod requantize;
+pub mod table;
 
 use halo2_proofs::plonk::ConstraintSystem;
 
@@ -27,6 +28,8 @@ pub struct Chips {
     pub compare: compare::CompareChip,
     /// The weight hash, in private mode only.
     pub poseidon: Option<poseidon::PoseidonChip>,
+    /// The activation lookup, for models with a table activation only.
+    pub table: Option<table::TableChip>,
 }
 
 impl Chips {
@@ -38,6 +41,7 @@ impl Chips {
             requantize: requantize::RequantizeChip::configure(meta, &cols, range.clone()),
             compare: compare::CompareChip::configure(meta, &cols, range.clone()),
             poseidon: poseidon::PoseidonChip::configure(meta, &cols),
+            table: params.tables.then(|| table::TableChip::configure(meta, &cols, range.clone())),
             range,
             cols,
         }

@@ -23,12 +23,17 @@ use crate::field::{fr, Fr};
 /// Rows the range table occupies.
 pub const TABLE_ROWS: usize = (1 << (LIMB_BITS + 1)) - 1;
 
+/// The activation lookup's output column and its `(tag, tag·x, tag·y)` rows.
+pub(crate) type ExtraRows<'a> = (TableColumn, &'a [(i64, i64, i64)]);
+
 #[derive(Clone, Debug)]
 pub struct RangeChip {
     tag: Column<Fixed>,
     limb: Column<Advice>,
-    table_tag: TableColumn,
-    table_value: TableColumn,
+    /// Shared with the activation tables ([`crate::chips::table`]), whose rows carry tags
+    /// above every range tag, so the two lookups can never read each other's rows.
+    pub(crate) table_tag: TableColumn,
+    pub(crate) table_value: TableColumn,
 }
 
 impl RangeChip {
@@ -49,14 +54,32 @@ impl RangeChip {
     }
 
     pub fn load_table(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
+        self.load_tables(layouter, None)
+    }
+
+    /// The range rows and, when the activation lookup is configured, its rows after them:
+    /// `extra.1` holds `(tag, x, y)` per row and `extra.0` is the output column, 0 on the
+    /// range rows. One assignment, because the columns are shared.
+    pub(crate) fn load_tables(&self, layouter: &mut impl Layouter<Fr>, extra: Option<ExtraRows<'_>>) -> Result<(), Error> {
         layouter.assign_table(
-            || "range table",
+            || "range and activation tables",
             |mut table| {
                 let mut row = 0;
                 for bits in 0..=LIMB_BITS {
                     for v in 0..(1i64 << bits) {
                         table.assign_cell(|| "tag", self.table_tag, row, || Value::known(fr(bits as i64)))?;
                         table.assign_cell(|| "value", self.table_value, row, || Value::known(fr(v)))?;
+                        if let Some((out, _)) = extra {
+                            table.assign_cell(|| "out", out, row, || Value::known(fr(0)))?;
+                        }
+                        row += 1;
+                    }
+                }
+                if let Some((out, rows)) = extra {
+                    for &(tag, x, y) in rows {
+                        table.assign_cell(|| "tag", self.table_tag, row, || Value::known(fr(tag)))?;
+                        table.assign_cell(|| "value", self.table_value, row, || Value::known(fr(x)))?;
+                        table.assign_cell(|| "out", out, row, || Value::known(fr(y)))?;
                         row += 1;
                     }
                 }

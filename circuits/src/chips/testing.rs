@@ -16,21 +16,28 @@ type Body = Rc<dyn Fn(&Chips, &mut Region<'_, Fr>)>;
 pub struct Harness {
     body: Body,
     params: PolicyParams,
+    tables: Vec<zkpolicy_model::arith::Table>,
 }
 
 impl Harness {
     /// Two lanes of fixed weights.
     pub fn new(body: impl Fn(&Chips, &mut Region<'_, Fr>) + 'static) -> Self {
-        Self { body: Rc::new(body), params: PolicyParams { lanes: 2, weights: WeightMode::Fixed } }
+        Self { body: Rc::new(body), params: PolicyParams { lanes: 2, weights: WeightMode::Fixed, tables: false }, tables: vec![] }
+    }
+
+    /// Two lanes of fixed weights and the activation lookup over `tables`.
+    pub fn with_tables(tables: Vec<zkpolicy_model::arith::Table>, body: impl Fn(&Chips, &mut Region<'_, Fr>) + 'static) -> Self {
+        Self { body: Rc::new(body), params: PolicyParams { lanes: 2, weights: WeightMode::Fixed, tables: true }, tables }
     }
 
     /// One lane of private weights (the weight hash configured).
     pub fn private(body: impl Fn(&Chips, &mut Region<'_, Fr>) + 'static) -> Self {
-        Self { body: Rc::new(body), params: PolicyParams { lanes: 1, weights: WeightMode::Private } }
+        Self { body: Rc::new(body), params: PolicyParams { lanes: 1, weights: WeightMode::Private, tables: false }, tables: vec![] }
     }
 
     pub fn run(&self) -> Result<(), Vec<VerifyFailure>> {
-        let prover = MockProver::run(10, self, vec![vec![]]).expect("synthesis");
+        let k = if self.tables.is_empty() { 10 } else { 12 };
+        let prover = MockProver::run(k, self, vec![vec![]]).expect("synthesis");
         prover.verify()
     }
 }
@@ -53,11 +60,14 @@ impl Circuit<Fr> for Harness {
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> Chips {
-        Chips::configure(meta, PolicyParams { lanes: 2, weights: WeightMode::Fixed })
+        Chips::configure(meta, PolicyParams { lanes: 2, weights: WeightMode::Fixed, tables: false })
     }
 
     fn synthesize(&self, chips: Chips, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
-        chips.range.load_table(&mut layouter)?;
+        match &chips.table {
+            Some(table) => table.load(&mut layouter, &self.tables)?,
+            None => chips.range.load_table(&mut layouter)?,
+        }
         layouter.assign_region(
             || "chip under test",
             |mut region| {

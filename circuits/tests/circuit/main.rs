@@ -1,6 +1,7 @@
 //! The policy circuit under MockProver: the reference, every public input, malicious witnesses.
 //! One test binary per crate: each file below is a module, linked once.
 
+mod activations;
 mod adversary;
 mod policy;
 mod private;

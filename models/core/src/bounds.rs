@@ -42,15 +42,13 @@ pub fn analyse(file: &ModelFile, inputs: &[Interval]) -> Result<Vec<LayerBounds>
             let field = format!("layers[{l}].weights[{j}]");
             let z = dot_interval(row, &x, bias, &field)?;
             let q = Interval { lo: z.lo.div_euclid(1i64 << layer.shift), hi: z.hi.div_euclid(1i64 << layer.shift) };
+            let a = activation_interval(q, layer.activation, &field)?;
             let out = if l == last {
                 let spec = &file.outputs[j];
-                let m = compare_interval(q, spec.min, &field, "output lower bound")?;
-                compare_interval_min(m, spec.max, &field)?
+                let m = compare_interval(a, spec.min, &field, "output lower bound")?;
+                compare_interval_min(m, spec.max, &field, "output upper bound")?
             } else {
-                match layer.activation {
-                    Activation::Relu => compare_interval(q, 0, &field, "relu")?,
-                    Activation::None => q,
-                }
+                a
             };
             bounds.z.push(z);
             bounds.q.push(q);
@@ -60,6 +58,30 @@ pub fn analyse(file: &ModelFile, inputs: &[Interval]) -> Result<Vec<LayerBounds>
         all.push(bounds);
     }
     Ok(all)
+}
+
+/// Interval of an activation's output, after checking its comparisons fit the window.
+fn activation_interval(q: Interval, activation: Activation, field: &str) -> Result<Interval, ModelError> {
+    let monotone = |x: Interval| -> Result<Interval, ModelError> {
+        match (activation.apply(x.lo), activation.apply(x.hi)) {
+            (Some(lo), Some(hi)) => Ok(Interval { lo, hi }),
+            _ => Err(ModelError::model(field, format!("{} has no value on [{}, {}]", activation.name(), x.lo, x.hi))),
+        }
+    };
+    match activation {
+        Activation::None => Ok(q),
+        Activation::Relu => compare_interval(q, 0, field, "relu"),
+        Activation::LeakyRelu { .. } => {
+            check_window(q, 0, field, "leaky_relu")?;
+            monotone(q)
+        }
+        Activation::Tanh { .. } | Activation::Sigmoid { .. } => {
+            let Some(table) = activation.table() else { return Ok(q) };
+            let clamped = compare_interval(q, table.lo, field, &format!("{} window's lower end", activation.name()))?;
+            compare_interval_min(clamped, table.hi, field, &format!("{} window's upper end", activation.name()))?;
+            monotone(q)
+        }
+    }
 }
 
 fn dot_interval(row: &[i64], x: &[Interval], bias: i64, field: &str) -> Result<Interval, ModelError> {
@@ -86,8 +108,8 @@ fn compare_interval(x: Interval, th: i64, field: &str, what: &str) -> Result<Int
 }
 
 /// Interval of `min(x, th)`, after checking every comparison fits the window.
-fn compare_interval_min(x: Interval, th: i64, field: &str) -> Result<Interval, ModelError> {
-    check_window(x, th, field, "output upper bound")?;
+fn compare_interval_min(x: Interval, th: i64, field: &str, what: &str) -> Result<Interval, ModelError> {
+    check_window(x, th, field, what)?;
     Ok(Interval { lo: x.lo.min(th), hi: x.hi.min(th) })
 }
 

@@ -115,6 +115,21 @@ impl ModelCard {
         &self.outputs
     }
 
+    /// The parameter changes the controller applies for proven `outputs`: each output's
+    /// [`OutputSpec::delta`], the twin of `PolicyController.deltaOf`.
+    pub fn deltas(&self, outputs: &[i64]) -> Result<Vec<i64>, ModelError> {
+        if outputs.len() != self.outputs.len() {
+            return Err(ModelError::WrongCount { what: "outputs", expected: self.outputs.len(), got: outputs.len() });
+        }
+        self.outputs
+            .iter()
+            .zip(outputs)
+            .map(|(spec, &y)| {
+                spec.delta(y).ok_or_else(|| ModelError::model(format!("outputs.{}", spec.name), format!("{y} has no parameter change")))
+            })
+            .collect()
+    }
+
     /// Quantized `[min, max]` of each KPI.
     pub fn input_ranges(&self) -> &[Interval] {
         &self.input_ranges

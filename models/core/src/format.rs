@@ -80,7 +80,11 @@ impl ParameterSpec {
     }
 }
 
-/// One parameter adjustment, an integer in `unit` clamped to `[min, max]`.
+/// One output: the integer `y` the circuit proves, clamped to `[min, max]`. It is the real
+/// value `y / 2^scale_bits` in `unit`; the controller applies the parameter change
+/// [`OutputSpec::delta`]`(y) = round(y · step / 2^scale_bits)`. With both at their defaults
+/// (`scale_bits` 0, `step` 1), absent from the file and from its canonical encoding, the
+/// output is the integer change itself, as in version-1 files written before they existed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
@@ -88,8 +92,54 @@ pub struct OutputSpec {
     pub unit: String,
     pub min: i64,
     pub max: i64,
+    /// Fraction bits of the proven output: `y` stands for `y / 2^scale_bits` `unit`s.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub scale_bits: u32,
+    /// The controller's parameter units per output `unit` (a positive integer).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub step: i64,
     #[serde(default)]
     pub description: String,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn is_one(v: &i64) -> bool {
+    *v == 1
+}
+
+impl OutputSpec {
+    /// An integer output (`scale_bits` 0, `step` 1): the proven value is the parameter change.
+    pub fn integer(name: impl Into<String>, unit: impl Into<String>, min: i64, max: i64) -> Self {
+        Self { name: name.into(), unit: unit.into(), min, max, scale_bits: 0, step: 1, description: String::new() }
+    }
+
+    /// The real value of the proven integer `y`, in `unit`.
+    pub fn real(&self, y: i64) -> f64 {
+        y as f64 * 2f64.powi(-(self.scale_bits.min(1_000) as i32))
+    }
+
+    /// The parameter change the controller applies for the proven output `y`:
+    /// `floor((y·step + 2^(scale_bits−1)) / 2^scale_bits)`, i.e. `y·step / 2^scale_bits`
+    /// rounded to nearest, halves up (`y·step` when `scale_bits` is 0). The twin of
+    /// `PolicyController.deltaOf`. `None` only for a spec the validator refuses
+    /// (`step` or `scale_bits` out of range, or `|y·step|` past `i64`).
+    pub fn delta(&self, y: i64) -> Option<i64> {
+        if self.scale_bits > crate::arith::MAX_OUTPUT_SCALE_BITS || self.step < 1 {
+            return None;
+        }
+        let scaled = y.checked_mul(self.step)?;
+        if self.scale_bits == 0 {
+            return Some(scaled);
+        }
+        Some(scaled.checked_add(1i64 << (self.scale_bits - 1))? >> self.scale_bits)
+    }
 }
 
 /// A dense layer `q = floor((W·x + b) / 2^shift)` followed by its activation.
@@ -103,11 +153,63 @@ pub struct LayerSpec {
     pub activation: Activation,
 }
 
-/// Hidden layers use `relu`; the output layer uses `none` and is clamped to the
-/// declared output bounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The activation closing a layer; the output layer's result is then clamped to the
+/// declared output bounds. In JSON the parameterless ones are strings (`"relu"`,
+/// `"none"`), the others objects: `{"leaky_relu": {"slope": 655}}`,
+/// `{"tanh": {"scale_bits": 10}}`, `{"sigmoid": {"scale_bits": 10}}`. Each is the integer
+/// function in [`crate::arith`] that the circuit proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Activation {
+    /// `max(q, 0)`.
     Relu,
+    /// The identity (the output layer of a linear head).
     None,
+    /// `max(q, 0) + floor(slope · min(q, 0) / 2^16)`: a negative slope of `slope / 2^16`.
+    LeakyRelu { slope: i64 },
+    /// `round(2^s · tanh(q / 2^s))` with `s = scale_bits`, by lookup table.
+    Tanh { scale_bits: u32 },
+    /// `round(2^s · sigmoid(q / 2^s))` with `s = scale_bits`, by lookup table.
+    Sigmoid { scale_bits: u32 },
+}
+
+impl Activation {
+    /// The lookup table this activation reads, if it is a table activation.
+    pub fn table(self) -> Option<crate::arith::Table> {
+        match self {
+            Self::Tanh { scale_bits } => Some(crate::arith::Table::new(crate::arith::TableFn::Tanh, scale_bits)),
+            Self::Sigmoid { scale_bits } => Some(crate::arith::Table::new(crate::arith::TableFn::Sigmoid, scale_bits)),
+            _ => None,
+        }
+    }
+
+    /// The fixed-point scale of a table activation's input and output.
+    pub fn scale_bits(self) -> Option<u32> {
+        match self {
+            Self::Tanh { scale_bits } | Self::Sigmoid { scale_bits } => Some(scale_bits),
+            _ => None,
+        }
+    }
+
+    /// The integer function the circuit proves (see [`crate::arith`]); `None` where the
+    /// circuit has no witness (an input past the comparator's window, a bad parameter).
+    pub fn apply(self, q: i64) -> Option<i64> {
+        match self {
+            Self::Relu => crate::arith::relu(q),
+            Self::None => Some(q),
+            Self::LeakyRelu { slope } => crate::arith::leaky_relu(q, slope),
+            Self::Tanh { .. } | Self::Sigmoid { .. } => self.table()?.apply(q),
+        }
+    }
+
+    /// The name ONNX and the docs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Relu => "relu",
+            Self::None => "none",
+            Self::LeakyRelu { .. } => "leaky_relu",
+            Self::Tanh { .. } => "tanh",
+            Self::Sigmoid { .. } => "sigmoid",
+        }
+    }
 }

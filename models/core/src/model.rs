@@ -4,7 +4,7 @@ use std::path::Path;
 
 use tiny_keccak::{Hasher, Keccak};
 
-use crate::arith::{MAX_SHIFT, WINDOW_BITS};
+use crate::arith::{self, LEAKY_SHIFT, MAX_OUTPUT_SCALE_BITS, MAX_OUTPUT_STEP, MAX_SHIFT, MAX_TABLE_SCALE_BITS, WINDOW_BITS};
 use crate::bounds::{self, Interval, LayerBounds};
 use crate::card::ModelCard;
 use crate::format::{Activation, InputSpec, ModelFile, OutputSpec, ParameterSpec, FORMAT_TAG, FORMAT_VERSION};
@@ -207,6 +207,15 @@ pub(crate) fn check_outputs(outputs: &[OutputSpec]) -> Result<(), ModelError> {
                 format!("needs min <= max within ±2^{MAX_VALUE_BITS}, got [{}, {}]", spec.min, spec.max),
             ));
         }
+        if spec.scale_bits > MAX_OUTPUT_SCALE_BITS {
+            return Err(ModelError::model(
+                format!("outputs[{i}].scale_bits"),
+                format!("must be at most {MAX_OUTPUT_SCALE_BITS}, got {}", spec.scale_bits),
+            ));
+        }
+        if !(1..=MAX_OUTPUT_STEP).contains(&spec.step) {
+            return Err(ModelError::model(format!("outputs[{i}].step"), format!("must be in 1..={MAX_OUTPUT_STEP}, got {}", spec.step)));
+        }
     }
     Ok(())
 }
@@ -292,14 +301,55 @@ fn check_layers(file: &ModelFile) -> Result<(), ModelError> {
         if layer.shift > MAX_SHIFT {
             return Err(ModelError::model(field("shift"), format!("must be at most {MAX_SHIFT}, got {}", layer.shift)));
         }
-        let expected = if l == last { Activation::None } else { Activation::Relu };
-        if layer.activation != expected {
-            return Err(ModelError::model(
-                field("activation"),
-                "hidden layers use \"relu\"; the output layer uses \"none\" and is clamped to the output bounds",
-            ));
-        }
+        check_activation(file, l, layer.activation, &field("activation"))?;
         n_in = n_out;
+    }
+    Ok(())
+}
+
+/// Hidden layers close with a nonlinearity; the output layer with any activation or
+/// `none`, then the clamp. Leaky ReLU's slope lies strictly between 0 and 1, a table's scale
+/// is at most [`MAX_TABLE_SCALE_BITS`], and a table closing the output layer is at each
+/// output's `scale_bits` (its value is the output).
+fn check_activation(file: &ModelFile, l: usize, activation: Activation, field: &str) -> Result<(), ModelError> {
+    let last = l + 1 == file.layers.len();
+    match activation {
+        Activation::None if !last => {
+            return Err(ModelError::model(
+                field,
+                "a hidden layer needs a nonlinearity (relu, leaky_relu, tanh or sigmoid); \"none\" is for the output layer",
+            ))
+        }
+        Activation::LeakyRelu { slope } if arith::leaky_weights(slope).is_none() => {
+            return Err(ModelError::model(
+                format!("{field}.leaky_relu.slope"),
+                format!("must be in 1..{} (the slope is slope / 2^{LEAKY_SHIFT}), got {slope}", 1i64 << LEAKY_SHIFT),
+            ))
+        }
+        Activation::Tanh { scale_bits } | Activation::Sigmoid { scale_bits } => {
+            let name = activation.name();
+            if scale_bits > MAX_TABLE_SCALE_BITS || !activation.table().is_some_and(|t| t.fits()) {
+                return Err(ModelError::model(
+                    format!("{field}.{name}.scale_bits"),
+                    format!(
+                        "{scale_bits} is too fine: a table's window must be narrower than 2^{WINDOW_BITS} \
+                         (tanh takes up to {MAX_TABLE_SCALE_BITS} bits, sigmoid up to 11)"
+                    ),
+                ));
+            }
+            if last {
+                if let Some((j, o)) = file.outputs.iter().enumerate().find(|(_, o)| o.scale_bits != scale_bits) {
+                    return Err(ModelError::model(
+                        format!("outputs[{j}].scale_bits"),
+                        format!(
+                            "is {} but the output layer ends in {name} at scale_bits {scale_bits}, whose value is the output",
+                            o.scale_bits
+                        ),
+                    ));
+                }
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

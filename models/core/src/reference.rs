@@ -20,7 +20,7 @@ pub struct LayerTrace {
     pub q: Vec<i64>,
     /// `z - q·2^shift`.
     pub r: Vec<i64>,
-    /// After relu (hidden layers) or the output clamp (last layer).
+    /// After the activation, and for the last layer the output clamp.
     pub out: Vec<i64>,
 }
 
@@ -46,7 +46,8 @@ pub fn infer(model: &Model, input: impl Into<Observation>) -> Result<Trace, Mode
             let z = row.iter().zip(&x).try_fold(b, |acc, (&w, &xi)| acc.checked_add(w.checked_mul(xi)?));
             let z = z.ok_or_else(|| bound(j))?;
             let (q, r) = arith::requantize(z, layer.shift).ok_or_else(|| bound(j))?;
-            let out = if l == last { arith::clamp(q, file.outputs[j].min, file.outputs[j].max) } else { arith::relu(q) };
+            let a = layer.activation.apply(q).ok_or_else(|| bound(j))?;
+            let out = if l == last { arith::clamp(a, file.outputs[j].min, file.outputs[j].max) } else { Some(a) };
             t.z.push(z);
             t.q.push(q);
             t.r.push(r);

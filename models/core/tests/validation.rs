@@ -126,8 +126,13 @@ fn bounds_that_could_overflow_the_comparator_window_are_rejected() {
 #[test]
 fn wrong_activations_and_empty_names_are_rejected() {
     let mut v = default_json();
-    v["layers"][2]["activation"] = json!("relu");
-    assert_eq!(field_error(v).0, "layers[2].activation");
+    v["layers"][0]["activation"] = json!("none");
+    let (field, reason) = field_error(v);
+    assert_eq!(field, "layers[0].activation");
+    assert!(reason.contains("nonlinearity"), "{reason}");
+    let mut v = default_json();
+    v["layers"][0]["activation"] = json!("gelu");
+    assert!(matches!(Model::from_json(&v.to_string()), Err(ModelError::Json { .. })));
     let mut v = default_json();
     v["inputs"][1]["name"] = v["inputs"][0]["name"].clone();
     assert!(field_error(v).1.contains("duplicate"));
@@ -256,4 +261,69 @@ fn snapshot_parameters_are_checked_by_name() {
     let mut s = sample.clone();
     s["parameters"] = good;
     assert!(KpiSnapshot::from_json(&s.to_string()).expect("parses").observe(&default).is_err());
+}
+
+#[test]
+fn activation_parameters_and_output_scales_are_checked() {
+    let with = |layer: usize, activation: Value| {
+        let mut v = default_json();
+        v["layers"][layer]["activation"] = activation;
+        v
+    };
+    for slope in [0, -3, 1 << 16] {
+        let (field, reason) = field_error(with(0, json!({"leaky_relu": {"slope": slope}})));
+        assert_eq!(field, "layers[0].activation.leaky_relu.slope");
+        assert!(reason.contains(&slope.to_string()), "{reason}");
+    }
+    let (field, reason) = field_error(with(1, json!({"tanh": {"scale_bits": 13}})));
+    assert_eq!(field, "layers[1].activation.tanh.scale_bits");
+    assert!(reason.contains("too fine"), "{reason}");
+    // Sigmoid's 12-bit window is wider than the comparator reaches across.
+    assert_eq!(field_error(with(1, json!({"sigmoid": {"scale_bits": 12}}))).0, "layers[1].activation.sigmoid.scale_bits");
+    // A table closing the output layer must be at the outputs' scale.
+    let (field, reason) = field_error(with(2, json!({"tanh": {"scale_bits": 8}})));
+    assert_eq!(field, "outputs[0].scale_bits");
+    assert!(reason.contains("tanh"), "{reason}");
+    let mut v = default_json();
+    v["outputs"][2]["scale_bits"] = json!(25);
+    assert_eq!(field_error(v).0, "outputs[2].scale_bits");
+    for step in [0, -1, (1 << 20) + 1] {
+        let mut v = default_json();
+        v["outputs"][1]["step"] = json!(step);
+        assert_eq!(field_error(v).0, "outputs[1].step");
+    }
+}
+
+#[test]
+fn default_output_maps_leave_the_commitment_alone() {
+    let plain = Model::from_json(&default_json().to_string()).expect("valid");
+    let mut v = default_json();
+    for j in 0..4 {
+        v["outputs"][j]["scale_bits"] = json!(0);
+        v["outputs"][j]["step"] = json!(1);
+    }
+    let explicit = Model::from_json(&v.to_string()).expect("valid");
+    assert_eq!(plain.commitment(), explicit.commitment(), "defaults are not serialized");
+    v["outputs"][0]["step"] = json!(2);
+    assert_ne!(Model::from_json(&v.to_string()).expect("valid").commitment(), plain.commitment());
+}
+
+#[test]
+fn output_deltas_round_to_nearest_halves_up() {
+    let mut spec = zkpolicy_model::OutputSpec::integer("y", "bps", -1000, 1000);
+    assert_eq!(spec.delta(-7), Some(-7));
+    spec.step = 3;
+    assert_eq!(spec.delta(-7), Some(-21));
+    spec.scale_bits = 2;
+    spec.step = 1;
+    // y / 4: 5/4 -> 1, 6/4 -> 2 (half up), -6/4 -> -1 (half up), -7/4 -> -2.
+    let got: Vec<_> = [5, 6, -5, -6, -7, 0].iter().map(|&y| spec.delta(y).expect("in range")).collect();
+    assert_eq!(got, vec![1, 2, -1, -1, -2, 0]);
+    // Against the real-valued definition on a fine sweep.
+    spec.scale_bits = 10;
+    spec.step = 50;
+    for y in -1024..=1024 {
+        let want = (y as f64 * 50.0 / 1024.0 + 0.5).floor() as i64;
+        assert_eq!(spec.delta(y), Some(want), "{y}");
+    }
 }

@@ -39,7 +39,7 @@ pub enum LabError {
 
     /// The integer model would clamp more loosely than the ONNX model's Clip.
     #[error("output `{output}` bounds [{min}, {max}] are not inside the ONNX Clip range [{clip_min}, {clip_max}]")]
-    ClipNarrowerThanBounds { output: String, min: i64, max: i64, clip_min: f64, clip_max: f64 },
+    ClipNarrowerThanBounds { output: String, min: f64, max: f64, clip_min: f64, clip_max: f64 },
 
     #[error("float policy field `{field}`: {reason}")]
     InvalidPolicy { field: String, reason: String },

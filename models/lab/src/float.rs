@@ -80,6 +80,11 @@ impl FloatPolicy {
         Self { layers }
     }
 
+    /// One value through `activation`, as [`FloatNet`] applies it.
+    pub fn activate_one(v: f64, activation: Activation) -> f64 {
+        activate(ndarray::arr0(v), activation).into_scalar()
+    }
+
     pub fn parameter_count(&self) -> usize {
         self.layers.iter().map(|l| l.weights.iter().map(Vec::len).sum::<usize>() + l.bias.len()).sum()
     }
@@ -160,10 +165,18 @@ impl FloatNet {
     }
 }
 
+/// The real-valued activation: a table activation's `scale_bits` only matters to the
+/// integer model, and leaky ReLU's slope is `slope / 2^16` in both.
 fn activate<D: ndarray::Dimension>(z: ndarray::Array<f64, D>, activation: Activation) -> ndarray::Array<f64, D> {
     match activation {
         Activation::Relu => z.mapv_into(|v| v.max(0.0)),
         Activation::None => z,
+        Activation::LeakyRelu { slope } => {
+            let alpha = slope as f64 / (1u64 << zkpolicy_model::arith::LEAKY_SHIFT) as f64;
+            z.mapv_into(|v| if v >= 0.0 { v } else { alpha * v })
+        }
+        Activation::Tanh { .. } => z.mapv_into(f64::tanh),
+        Activation::Sigmoid { .. } => z.mapv_into(|v| 1.0 / (1.0 + (-v).exp())),
     }
 }
 

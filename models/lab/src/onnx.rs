@@ -7,7 +7,8 @@
 //! |---|---|
 //! | `Gemm` (`transA = 0`, any `transB`, `alpha`, `beta`) | a layer's weights and bias |
 //! | `MatMul`, then optionally `Add` | a layer's weights, then its bias |
-//! | `Relu` | the activation closing a hidden layer |
+//! | `Relu`, `LeakyRelu` (`alpha` in (0, 1), kept to 16 fraction bits) | the activation closing a hidden layer |
+//! | `Tanh`, `Sigmoid` | the activation closing a hidden layer or the output layer (a squashed head), tabulated at [`DEFAULT_TABLE_SCALE_BITS`] |
 //! | `Clip` (last op only) | the output clamp; its range is returned in [`OnnxPolicy::clip`] |
 //! | `Identity`, `Flatten` of a `[n]` or `[1, n]` tensor | nothing (shape bookkeeping) |
 //! | `Constant` | a weight tensor, as if it were an initializer |
@@ -23,7 +24,13 @@ use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto, NodePro
 
 use crate::float::{FloatLayer, FloatPolicy};
 use crate::LabError;
+use zkpolicy_model::arith::LEAKY_SHIFT;
 use zkpolicy_model::format::{Activation, OutputSpec};
+
+/// The fraction bits of an imported tanh or sigmoid, until the quantizer is told otherwise
+/// (`QuantizeOptions::table_scale_bits`): 10 bits resolve 0.001 with tables of 8,519
+/// (tanh) and 15,617 (sigmoid) rows.
+pub const DEFAULT_TABLE_SCALE_BITS: u32 = 10;
 
 /// An imported ONNX policy and what the caller needs to check it against an IO spec.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,11 +62,11 @@ impl OnnxPolicy {
             return Err(LabError::WrongCount { what: "outputs", expected: self.policy.outputs(), got: outputs.len() });
         }
         let Some(clip) = self.clip else { return Ok(()) };
-        match outputs.iter().find(|o| (o.min as f64) < clip.min || (o.max as f64) > clip.max) {
+        match outputs.iter().find(|o| o.real(o.min) < clip.min || o.real(o.max) > clip.max) {
             Some(o) => Err(LabError::ClipNarrowerThanBounds {
                 output: o.name.clone(),
-                min: o.min,
-                max: o.max,
+                min: o.real(o.min),
+                max: o.real(o.max),
                 clip_min: clip.min,
                 clip_max: clip.max,
             }),
@@ -243,7 +250,17 @@ impl Chain {
             "Gemm" => self.gemm(node, constants),
             "MatMul" => self.matmul(node, constants),
             "Add" => self.add(node, constants),
-            "Relu" => self.relu(node),
+            "Relu" => self.activation(node, Activation::Relu),
+            "LeakyRelu" => {
+                let alpha = attr_float(node, "alpha", 0.01)?;
+                let slope = (alpha * (1u64 << LEAKY_SHIFT) as f64).round();
+                if !(slope >= 1.0 && slope < (1u64 << LEAKY_SHIFT) as f64) {
+                    return Err(bad_attribute(node, "alpha", format!("= {alpha} must lie in (0, 1) with 16 fraction bits")));
+                }
+                self.activation(node, Activation::LeakyRelu { slope: slope as i64 })
+            }
+            "Tanh" => self.activation(node, Activation::Tanh { scale_bits: DEFAULT_TABLE_SCALE_BITS }),
+            "Sigmoid" => self.activation(node, Activation::Sigmoid { scale_bits: DEFAULT_TABLE_SCALE_BITS }),
             "Clip" => self.clip(node, constants),
             "Identity" => self.pass_through(node, &[]),
             "Flatten" => self.flatten(node),
@@ -369,12 +386,13 @@ impl Chain {
         self.consume(node, running)
     }
 
-    fn relu(&mut self, node: &NodeProto) -> Result<(), LabError> {
+    fn activation(&mut self, node: &NodeProto, activation: Activation) -> Result<(), LabError> {
         let Stage::Affine(layer) = std::mem::replace(&mut self.stage, Stage::Features) else {
-            return Err(node_error(node, "Relu must follow a MatMul or Gemm layer"));
+            return Err(node_error(node, format!("{} must follow a MatMul or Gemm layer", node.op_type)));
         };
-        self.layers.push(FloatLayer { activation: Activation::Relu, ..layer });
-        self.pass_through(node, &[])
+        self.layers.push(FloatLayer { activation, ..layer });
+        let attributes: &[&str] = if node.op_type == "LeakyRelu" { &["alpha"] } else { &[] };
+        self.pass_through(node, attributes)
     }
 
     fn clip(&mut self, node: &NodeProto, constants: &HashMap<String, TensorProto>) -> Result<(), LabError> {
@@ -392,10 +410,12 @@ impl Chain {
         if range.min.is_nan() || range.max.is_nan() || range.min > range.max {
             return Err(node_error(node, format!("has an empty range [{}, {}]", range.min, range.max)));
         }
-        let Stage::Affine(layer) = std::mem::replace(&mut self.stage, Stage::Clipped) else {
-            return Err(node_error(node, "Clip must follow the output layer's MatMul or Gemm (and bias)"));
-        };
-        self.layers.push(layer);
+        match std::mem::replace(&mut self.stage, Stage::Clipped) {
+            Stage::Affine(layer) => self.layers.push(layer),
+            // A squashed head: the Clip follows its Tanh or Sigmoid.
+            Stage::Features if self.layers.last().is_some_and(|l| l.activation.table().is_some()) => {}
+            _ => return Err(node_error(node, "Clip must follow the output layer's MatMul or Gemm (and bias), or its Tanh or Sigmoid")),
+        }
         self.clip = Some(range);
         self.consume(node, 0)
     }
@@ -404,8 +424,13 @@ impl Chain {
         match std::mem::replace(&mut self.stage, Stage::Clipped) {
             Stage::Affine(layer) => self.layers.push(layer),
             Stage::Features if self.layers.is_empty() => return Err(graph_error("the graph has no Gemm or MatMul layer")),
+            // A Tanh or Sigmoid head is the output layer's activation.
+            Stage::Features if self.layers.last().is_some_and(|l| l.activation.table().is_some()) => {}
             Stage::Features => {
-                return Err(graph_error("the graph ends in Relu; the output layer must be linear (the model clamps it instead)"))
+                return Err(graph_error(
+                    "the graph ends in Relu or LeakyRelu; the output layer must be linear, or squashed by Tanh or Sigmoid \
+                     (the model clamps it instead)",
+                ))
             }
             Stage::Clipped => {}
         }

@@ -10,7 +10,13 @@
 //! ```
 //!
 //! (the `2^(shift−1)` turns the circuit's floor into round-to-nearest). The output
-//! layer has `u_j = 0`: its `q` is the adjustment in the output unit.
+//! layer has `u_j` = output `j`'s `scale_bits`: its `q` is the output in its unit, in
+//! fixed point (`u_j = 0`, an integer, unless the IO spec asks for fraction bits).
+//!
+//! Table activations (tanh, sigmoid) fix their layer's scales: every `u_j` is the
+//! table's `scale_bits`, and so is the next layer's input scale, and a table closing the
+//! output layer is at the outputs' `scale_bits`. ReLU and leaky ReLU commute with
+//! scaling, so their layers choose `u_j` as below.
 //!
 //! How the exponents are chosen, layer by layer, for a given hidden-layer `shift`:
 //! - A hidden neuron's *ceiling* caps `u_j`: the interval bound of its
@@ -102,12 +108,23 @@ pub struct QuantizeOptions {
     /// Signed bias width, 2..=40; from 18 bits on, requantization rounds to nearest.
     pub bias_bits: u32,
     pub input_scale: InputScale,
+    /// The fraction bits of every hidden tanh or sigmoid (the float policy's own choice
+    /// when `None`). A table closing the output layer always takes the outputs' `scale_bits`.
+    #[serde(default)]
+    pub table_scale_bits: Option<u32>,
 }
 
 impl QuantizeOptions {
     /// The bundled models' widths: 10-bit weights, 24-bit biases, declared input scales.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), description: String::new(), weight_bits: 10, bias_bits: 24, input_scale: InputScale::Declared }
+        Self {
+            name: name.into(),
+            description: String::new(),
+            weight_bits: 10,
+            bias_bits: 24,
+            input_scale: InputScale::Declared,
+            table_scale_bits: None,
+        }
     }
 }
 
@@ -160,6 +177,7 @@ pub fn quantize(policy: &FloatPolicy, io: &IoSpec, calibration: &[Vec<f64>], opt
         }
     }
     check_calibration(&io.network_inputs(), calibration)?;
+    let policy = &with_table_scales(policy, &io, options)?;
     let plan = Plan::new(policy, io, options, calibration)?;
     let hidden = policy.layers.len() - 1;
     let mut shifts = vec![MAX_SHIFT / 2; hidden];
@@ -185,6 +203,46 @@ pub fn quantize(policy: &FloatPolicy, io: &IoSpec, calibration: &[Vec<f64>], opt
         outputs: best.errors,
     };
     Ok(Quantized { file: best.file, report })
+}
+
+/// The policy with each table activation at the scale it will be quantized at: the
+/// outputs' `scale_bits` for a squashed head, `options.table_scale_bits` (if set) elsewhere.
+fn with_table_scales(policy: &FloatPolicy, io: &IoSpec, options: &QuantizeOptions) -> Result<FloatPolicy, LabError> {
+    let mut policy = policy.clone();
+    let last = policy.layers.len().saturating_sub(1);
+    for (l, layer) in policy.layers.iter_mut().enumerate() {
+        let scale = if l == last && layer.activation.table().is_some() {
+            let Some(first) = io.outputs.first() else { continue };
+            if let Some(o) = io.outputs.iter().find(|o| o.scale_bits != first.scale_bits) {
+                return Err(LabError::Quantization {
+                    field: format!("outputs.{}.scale_bits", o.name),
+                    reason: format!("a {} head gives every output one scale; outputs differ", layer.activation.name()),
+                });
+            }
+            if first.scale_bits == 0 {
+                return Err(LabError::Quantization {
+                    field: "outputs.scale_bits".into(),
+                    reason: format!(
+                        "the output layer ends in {} but the outputs are whole integers (scale_bits 0); give them fraction bits \
+                         (for example `\"scale_bits\": 12` on each output of the --io model)",
+                        layer.activation.name()
+                    ),
+                });
+            }
+            first.scale_bits
+        } else {
+            match options.table_scale_bits {
+                Some(bits) => bits,
+                None => continue,
+            }
+        };
+        layer.activation = match layer.activation {
+            Activation::Tanh { .. } => Activation::Tanh { scale_bits: scale },
+            Activation::Sigmoid { .. } => Activation::Sigmoid { scale_bits: scale },
+            other => other,
+        };
+    }
+    Ok(policy)
 }
 
 /// Finest `scale_bits` whose quantized range passes `Model::from_file`'s input checks.
@@ -224,9 +282,19 @@ fn check_policy(policy: &FloatPolicy, io: &IoSpec) -> Result<(), LabError> {
         if let Some(j) = layer.bias.iter().position(|b| !finite(b)) {
             return Err(error(format!("layers[{l}].bias[{j}]"), "is not finite".into()));
         }
-        let expected = if l == last { Activation::None } else { Activation::Relu };
-        if layer.activation != expected {
-            return Err(error(format!("layers[{l}].activation"), "hidden layers use relu and the output layer none".into()));
+        let allowed = match layer.activation {
+            Activation::None => l == last,
+            Activation::Relu | Activation::LeakyRelu { .. } => l != last,
+            Activation::Tanh { .. } | Activation::Sigmoid { .. } => true,
+        };
+        if !allowed {
+            return Err(error(
+                format!("layers[{l}].activation"),
+                format!(
+                    "is {}: hidden layers use relu, leaky_relu, tanh or sigmoid, and the output layer none, tanh or sigmoid",
+                    layer.activation.name()
+                ),
+            ));
         }
         width = layer.weights.len();
     }
@@ -252,15 +320,16 @@ fn check_output_reach(policy: &FloatPolicy, file: &ModelFile, network: &[InputSp
             .zip(&layer.bias)
             .map(|(row, &b)| {
                 let (lo, hi) = row.iter().zip(&x).fold((b, b), |(lo, hi), (w, (a, c))| (lo + (w * a).min(w * c), hi + (w * a).max(w * c)));
-                match layer.activation {
-                    Activation::Relu => (lo.max(0.0), hi.max(0.0)),
-                    Activation::None => (lo, hi),
-                }
+                // Every activation is monotone.
+                let f = |v: f64| crate::float::FloatPolicy::activate_one(v, layer.activation);
+                (f(lo), f(hi))
             })
             .collect();
     }
     let window = (1u64 << WINDOW_BITS) as f64;
     for (j, ((lo, hi), spec)) in x.iter().zip(&file.outputs).enumerate() {
+        let scale = pow2(spec.scale_bits as i32);
+        let (lo, hi) = (&(lo * scale), &(hi * scale));
         if *lo < spec.min as f64 - window || *hi >= spec.max as f64 + window {
             return Err(LabError::Quantization {
                 field: format!("outputs[{j}]"),
@@ -350,8 +419,11 @@ impl<'a> Plan<'a> {
         let model = Model::from_file(ModelFile { layers, ..self.file.clone() })?;
         let errors = measure_error(&model, self.policy, calibration)?;
         // Mean square errors relative to each output's range, so no unit dominates the choice.
-        let score =
-            errors.iter().zip(&self.file.outputs).map(|(e, spec)| (e.rms_error / ((spec.max - spec.min) as f64).max(1.0)).powi(2)).sum();
+        let score = errors
+            .iter()
+            .zip(&self.file.outputs)
+            .map(|(e, spec)| (e.rms_error / (spec.real(spec.max) - spec.real(spec.min)).max(spec.real(1))).powi(2))
+            .sum();
         Ok(Candidate { file: model.file().clone(), layers: reports, errors, score })
     }
 
@@ -376,7 +448,18 @@ impl<'a> Plan<'a> {
                 interval_max_abs: bound.iter().copied().fold(0.0, f64::max),
                 calibration_max_abs: self.calibration_max.get(l).copied().unwrap_or(0.0),
             });
-            ranges = built.q.iter().map(|q| Interval { lo: q.lo.max(0), hi: q.hi.max(0) }).collect();
+            let activation = built.spec.activation;
+            ranges = built
+                .q
+                .iter()
+                .map(|q| match (activation.apply(q.lo), activation.apply(q.hi)) {
+                    (Some(lo), Some(hi)) => Ok(Interval { lo, hi }),
+                    _ => Err(LabError::Quantization {
+                        field: format!("layers[{l}]"),
+                        reason: format!("{} has no value on [{}, {}]", activation.name(), q.lo, q.hi),
+                    }),
+                })
+                .collect::<Result<_, _>>()?;
             scales = built.scales;
             layers.push(built.spec);
         }
@@ -400,6 +483,9 @@ impl<'a> Plan<'a> {
             .map(|&b| if b > 0.0 { ((HIDDEN_CEILING / b).log2().floor() as i32).min(MAX_ACTIVATION_SCALE) } else { MAX_ACTIVATION_SCALE })
             .collect();
         let caps: Vec<i32> = layer.weights.iter().zip(&layer.bias).map(|(w, &b)| self.weight_cap(w, t_in).min(self.bias_cap(b))).collect();
+        if let Some(table) = layer.activation.table() {
+            return self.table_layer(l, layer, t_in, x, &caps, shift, table);
+        }
         // Each pass lowers one ceiling by a bit; 64 bits per neuron is far past any useful scale.
         for _ in 0..64 * ceiling.len() {
             let highest: Vec<i32> = caps.iter().zip(&ceiling).map(|(&c, &u)| u.min(c.saturating_sub(shift as i32))).collect();
@@ -408,7 +494,7 @@ impl<'a> Plan<'a> {
                 None => highest,
             };
             let accumulator: Vec<i32> = scales.iter().map(|u| u + shift as i32).collect();
-            let built = self.layer_spec(l, layer, t_in, x, &accumulator, shift, Activation::Relu)?;
+            let built = self.layer_spec(l, layer, t_in, x, &accumulator, shift, layer.activation)?;
             match built.q.iter().position(|q| arith::relu(q.lo).is_none() || arith::relu(q.hi).is_none()) {
                 None => return Ok(built),
                 Some(j) => ceiling[j] -= 1,
@@ -418,6 +504,45 @@ impl<'a> Plan<'a> {
             field: format!("layers[{l}]"),
             reason: "no activation scale keeps the layer inside the comparator window".into(),
         })
+    }
+
+    /// A tanh or sigmoid layer: every neuron at the table's scale, accumulating at
+    /// `scale + shift`, and its pre-activation within the comparator's reach of the window.
+    #[allow(clippy::too_many_arguments)]
+    fn table_layer(
+        &self,
+        l: usize,
+        layer: &FloatLayer,
+        t_in: &[i32],
+        x: &[Interval],
+        caps: &[i32],
+        shift: u32,
+        table: zkpolicy_model::arith::Table,
+    ) -> Result<Built, LabError> {
+        let e = table.scale_bits as i32 + shift as i32;
+        if let Some(j) = caps.iter().position(|&c| c < e) {
+            return Err(LabError::Quantization {
+                field: format!("layers[{l}].weights[{j}]"),
+                reason: format!("does not fit {} weight bits at accumulator scale 2^{e}; lower the shift", self.file.weight_bits),
+            });
+        }
+        let built = self.layer_spec(l, layer, t_in, x, &vec![e; caps.len()], shift, layer.activation)?;
+        if let Some((j, q)) = built.q.iter().enumerate().find(|(_, q)| table.apply(q.lo).is_none() || table.apply(q.hi).is_none()) {
+            return Err(LabError::Quantization {
+                field: format!("layers[{l}].weights[{j}]"),
+                reason: format!(
+                    "the pre-activation reaches [{}, {}] at scale 2^{}, beyond the comparator's reach of the {} window [{}, {}]; \
+                     lower its scale_bits",
+                    q.lo,
+                    q.hi,
+                    table.scale_bits,
+                    layer.activation.name(),
+                    table.lo,
+                    table.hi
+                ),
+            });
+        }
+        Ok(built)
     }
 
     /// Scales `u_j <= highest[j]` at which every column of the output layer fills the
@@ -432,14 +557,28 @@ impl<'a> Plan<'a> {
             .zip(&fill)
             .map(|(u, f)| u.saturating_add(*f))
             .chain(output.bias.iter().map(|&b| self.bias_cap(b)))
-            .fold(MAX_SHIFT as i32, i32::min);
+            .fold(MAX_SHIFT as i32 + self.output_fraction(), i32::min);
         // A zero column (fill = i32::MAX) reads its neuron at any scale: keep the highest.
         highest.iter().zip(&fill).map(|(&u, &f)| if f == i32::MAX { u } else { u.min(e - f) }).collect()
     }
 
-    /// The output layer: every row at scale `2^shift`, outputs in the output unit.
+    /// The fewest fraction bits among the outputs: the output layer accumulates at
+    /// `shift + scale_bits`, so its exponent may reach `MAX_SHIFT` plus this.
+    fn output_fraction(&self) -> i32 {
+        self.file.outputs.iter().map(|o| o.scale_bits as i32).min().unwrap_or(0)
+    }
+
+    /// The output layer: row `j` at scale `2^(shift + s_j)`, output `j` in the output unit
+    /// with `s_j` fraction bits (its `scale_bits`).
     fn output_layer(&self, l: usize, layer: &FloatLayer, t_in: &[i32], x: &[Interval]) -> Result<Built, LabError> {
-        let caps: Vec<i32> = layer.weights.iter().zip(&layer.bias).map(|(w, &b)| self.weight_cap(w, t_in).min(self.bias_cap(b))).collect();
+        let fraction: Vec<i32> = self.file.outputs.iter().map(|o| o.scale_bits as i32).collect();
+        let caps: Vec<i32> = layer
+            .weights
+            .iter()
+            .zip(&layer.bias)
+            .zip(&fraction)
+            .map(|((w, &b), s)| self.weight_cap(w, t_in).min(self.bias_cap(b)) - s)
+            .collect();
         let Some((j, &cap)) = caps.iter().enumerate().min_by_key(|(_, c)| **c) else {
             return Err(LabError::InvalidPolicy { field: format!("layers[{l}]"), reason: "has no rows".into() });
         };
@@ -453,9 +592,12 @@ impl<'a> Plan<'a> {
             });
         }
         let shift = cap.min(MAX_SHIFT as i32);
-        let built = self.layer_spec(l, layer, t_in, x, &vec![shift; caps.len()], shift as u32, Activation::None)?;
+        let accumulator: Vec<i32> = fraction.iter().map(|s| shift + s).collect();
+        let built = self.layer_spec(l, layer, t_in, x, &accumulator, shift as u32, layer.activation)?;
+        let act = layer.activation;
+        let clamp = |q: i64, spec: &OutputSpec| act.apply(q).and_then(|a| arith::clamp(a, spec.min, spec.max));
         for (j, (q, spec)) in built.q.iter().zip(&self.file.outputs).enumerate() {
-            if arith::clamp(q.lo, spec.min, spec.max).is_none() || arith::clamp(q.hi, spec.min, spec.max).is_none() {
+            if clamp(q.lo, spec).is_none() || clamp(q.hi, spec).is_none() {
                 return Err(LabError::Quantization {
                     field: format!("outputs[{j}]"),
                     reason: format!(

@@ -157,11 +157,8 @@ pub fn tokenomics_policy() -> ModelFile {
         })
         .collect();
     let output = |name: &str, bound: i64, description: &str| OutputSpec {
-        name: name.into(),
-        unit: "bps".into(),
-        min: -bound,
-        max: bound,
         description: description.into(),
+        ..OutputSpec::integer(name, "bps", -bound, bound)
     };
     ModelFile {
         format: FORMAT_TAG.into(),
@@ -230,9 +227,7 @@ pub fn seeded_with_bits(name: &str, dims: &[usize], seed: u64, weight_bits: u32)
             })
             .collect(),
         parameters: vec![],
-        outputs: (0..n_out)
-            .map(|j| OutputSpec { name: format!("adjustment_{j}"), unit: "bps".into(), min: -1000, max: 1000, description: String::new() })
-            .collect(),
+        outputs: (0..n_out).map(|j| OutputSpec::integer(format!("adjustment_{j}"), "bps", -1000, 1000)).collect(),
         layers,
     };
     for l in 0..file.layers.len() {

@@ -18,7 +18,8 @@ use crate::LabError;
 /// then any parameters as real values).
 pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> Result<Vec<OutputError>, LabError> {
     let file = model.file();
-    let bounds: Vec<(f64, f64)> = file.outputs.iter().map(|o| (o.min as f64, o.max as f64)).collect();
+    // In the output unit: a fixed-point output's integer is its real value times 2^scale_bits.
+    let bounds: Vec<(f64, f64)> = file.outputs.iter().map(|o| (o.real(o.min), o.real(o.max))).collect();
     let net = FloatNet::new(policy);
     let network = IoSpec::of_model(file).network_inputs();
     let diffs = kpis
@@ -29,7 +30,7 @@ pub fn measure_error(model: &Model, policy: &FloatPolicy, kpis: &[Vec<f64>]) -> 
             let input = Observation::new(model, QuantizedKpis::new(model, k.to_vec())?, p.to_vec())?;
             let integer = infer(model, &input)?.outputs;
             let float = net.forward(x, &bounds);
-            Ok(integer.iter().zip(&float).map(|(&q, f)| (q as f64 - f).abs()).collect::<Vec<f64>>())
+            Ok(integer.iter().zip(&float).zip(&file.outputs).map(|((&q, f), o)| (o.real(q) - f).abs()).collect::<Vec<f64>>())
         })
         .collect::<Result<Vec<_>, LabError>>()?;
     let rows = diffs.len().max(1) as f64;

@@ -54,7 +54,7 @@ fn a_single_layer_rounds_to_nearest() {
     let io = IoSpec {
         inputs: vec![InputSpec { scale_bits: 8, ..kpi(0.0, 1.0) }],
         parameters: vec![],
-        outputs: vec![OutputSpec { name: "y".into(), unit: "bps".into(), min: -200, max: 200, description: String::new() }],
+        outputs: vec![OutputSpec::integer("y", "bps", -200, 200)],
     };
     let grid: Vec<Vec<f64>> = (0..=256).map(|k| vec![k as f64 / 256.0]).collect();
     let quantized = quantize(&policy, &io, &grid, &QuantizeOptions::new("line")).expect("quantizes");
@@ -77,7 +77,7 @@ fn a_parameter_input_is_read_as_the_controllers_integer() {
     let io = IoSpec {
         inputs: vec![InputSpec { scale_bits: 8, ..kpi(0.0, 1.0) }],
         parameters: vec![parameter.clone()],
-        outputs: vec![OutputSpec { name: "fee_delta".into(), unit: "bps".into(), min: -20, max: 20, description: String::new() }],
+        outputs: vec![OutputSpec::integer("fee_delta", "bps", -20, 20)],
     };
     let grid: Vec<Vec<f64>> = (0..=16).flat_map(|k| (0..=300).step_by(25).map(move |p| vec![k as f64 / 16.0, parameter_real(p)])).collect();
     let quantized = quantize(&policy, &io, &grid, &QuantizeOptions::new("with-parameter")).expect("quantizes");

@@ -184,7 +184,10 @@ impl Policy for IntegerPolicy {
         let read = if self.model.file().parameters.is_empty() { vec![] } else { params.to_vec() };
         let input = Observation::new(&self.model, quantized.clone(), read)?;
         let trace = infer(&self.model, &input)?;
-        Ok(Decision { deltas: trace.outputs, quantized_kpis: Some(quantized.values().to_vec()) })
+        // The parameter changes the controller applies: each output's map (the identity
+        // for integer outputs; `round(y·step / 2^scale_bits)` for fixed-point ones).
+        let deltas = self.model.card().deltas(&trace.outputs)?;
+        Ok(Decision { deltas, quantized_kpis: Some(quantized.values().to_vec()) })
     }
 }
 

@@ -87,8 +87,9 @@ fn clip_must_contain_every_declared_output_range() {
     imported.check_output_bounds(&io.outputs).expect("±50/±100/±50/±20 lie inside the Clip's ±100");
     io.outputs[2].max = 150;
     match imported.check_output_bounds(&io.outputs) {
-        Err(LabError::ClipNarrowerThanBounds { output, max: 150, clip_max, .. }) => {
+        Err(LabError::ClipNarrowerThanBounds { output, max, clip_max, .. }) => {
             assert_eq!(output, "burn_rate_delta");
+            assert_eq!(max, 150.0);
             assert_eq!(clip_max, 100.0);
         }
         other => panic!("expected a Clip-range error, got {other:?}"),
@@ -180,10 +181,44 @@ fn a_rust_built_graph_imports_with_attribute_clip_bounds() {
 
 #[test]
 fn unsupported_op_is_refused_naming_op_and_node() {
-    let bytes = graph_bytes(vec![fc1(), node("Sigmoid", "act1", &["h"], "a", vec![]), fc2("a")], "y");
-    let err = onnx::from_onnx_bytes(&bytes).expect_err("Sigmoid is not supported");
-    assert_eq!(err.to_string(), r#"unsupported ONNX op "Sigmoid" at node "act1""#);
-    assert!(matches!(err, LabError::UnsupportedOnnxOp { ref op_type, ref node } if op_type == "Sigmoid" && node == "act1"));
+    let bytes = graph_bytes(vec![fc1(), node("Elu", "act1", &["h"], "a", vec![]), fc2("a")], "y");
+    let err = onnx::from_onnx_bytes(&bytes).expect_err("Elu is not supported");
+    assert_eq!(err.to_string(), r#"unsupported ONNX op "Elu" at node "act1""#);
+    assert!(matches!(err, LabError::UnsupportedOnnxOp { ref op_type, ref node } if op_type == "Elu" && node == "act1"));
+}
+
+#[test]
+fn tanh_sigmoid_and_leaky_relu_import_as_their_activations() {
+    use zkpolicy_model::Activation;
+    let graph = |hidden: pb::NodeProto, head: Option<pb::NodeProto>| {
+        let mut nodes = vec![fc1(), hidden, fc2("a")];
+        let out = match head {
+            Some(h) => {
+                nodes.push(h);
+                "out"
+            }
+            None => "y",
+        };
+        onnx::from_onnx_bytes(&graph_bytes(nodes, out))
+    };
+    let tanh_head = || Some(node("Tanh", "head", &["y"], "out", vec![]));
+    let imported = graph(node("LeakyRelu", "act1", &["h"], "a", vec![float_attr("alpha", 0.25)]), tanh_head()).expect("imports");
+    let activations: Vec<Activation> = imported.policy.layers.iter().map(|l| l.activation).collect();
+    assert_eq!(activations, vec![Activation::LeakyRelu { slope: 1 << 14 }, Activation::Tanh { scale_bits: 10 }]);
+    // h = leaky([3 - 1, 1.5 + 0.5 - 1, 6 + 0.25]) at x = (3, 1) = [2, 1, 6.25]; at x = (-3, 1): [-4, -2, -5.75]·0.25.
+    let y = imported.policy.forward(&[-3.0, 1.0], &[(-1.0, 1.0)]);
+    let h = [-1.0, -0.5, -5.75 * 0.25];
+    let want = (2.0 * h[0] + 3.0 * h[1] - h[2] + 1.0f64).tanh();
+    assert!((y[0] - want).abs() < 1e-12, "{y:?} vs {want}");
+    let imported = graph(node("Sigmoid", "act1", &["h"], "a", vec![]), None).expect("imports");
+    assert_eq!(imported.policy.layers[0].activation, Activation::Sigmoid { scale_bits: 10 });
+    // A Relu head is still refused: the output layer is linear or squashed.
+    let err = graph(node("Relu", "act1", &["h"], "a", vec![]), Some(node("Relu", "head", &["y"], "out", vec![]))).expect_err("relu head");
+    assert!(err.to_string().contains("squashed by Tanh or Sigmoid"), "{err}");
+    for alpha in [0.0, 1.0, -0.5, 1e-9] {
+        let err = graph(node("LeakyRelu", "act1", &["h"], "a", vec![float_attr("alpha", alpha)]), None).expect_err("bad alpha");
+        assert!(err.to_string().contains("alpha"), "{alpha}: {err}");
+    }
 }
 
 fn import_error(nodes: Vec<pb::NodeProto>, output: &str) -> LabError {
@@ -550,4 +585,94 @@ fn calibration_fixture_reads_in_input_order() {
             assert!((spec.min..=spec.max).contains(v), "{} = {v}", spec.name);
         }
     }
+}
+
+/// `make_onnx.py`'s float-output policies, one per activation, with the outputs of ONNX's
+/// own reference evaluator.
+fn activation_fixture(stem: &str) -> (onnx::OnnxPolicy, Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    #[derive(Deserialize)]
+    struct Reference {
+        inputs: Vec<Vec<f64>>,
+        outputs: Vec<Vec<f64>>,
+    }
+    let imported = onnx::load_onnx(fixture(&format!("{stem}.onnx"))).expect("imports");
+    let text = std::fs::read_to_string(fixture(&format!("{stem}.expected.json"))).expect("expected outputs");
+    let reference: Reference = serde_json::from_str(&text).expect("json");
+    (imported, reference.inputs, reference.outputs)
+}
+
+/// The default IO with four fixed-point outputs in [−1, 1] at `bits` fraction bits.
+fn action_io(bits: u32) -> IoSpec {
+    let mut io = default_io();
+    for o in &mut io.outputs {
+        let one = 1i64 << bits;
+        *o = zkpolicy_model::OutputSpec { scale_bits: bits, ..zkpolicy_model::OutputSpec::integer(o.name.clone(), "action", -one, one) };
+    }
+    io
+}
+
+#[test]
+fn float_output_policies_with_each_activation_match_the_reference_evaluator_within_the_stated_error() {
+    // Sigmoid's table is twice as wide as tanh's: 11 bits is its finest.
+    for (stem, activations, table_bits) in [
+        ("policy-8-16-16-4-tanh", ["tanh", "tanh", "tanh"], 12),
+        ("policy-8-16-16-4-sigmoid", ["sigmoid", "sigmoid", "none"], 11),
+        ("policy-8-16-16-4-leaky", ["leaky_relu", "leaky_relu", "tanh"], 12),
+    ] {
+        let (imported, inputs, reference) = activation_fixture(stem);
+        let names: Vec<&str> = imported.policy.layers.iter().map(|l| l.activation.name()).collect();
+        assert_eq!(names, activations, "{stem}");
+        // The float network is the ONNX graph (float32 weights, float64 arithmetic).
+        let wide = vec![(-10.0, 10.0); 4];
+        for (x, want) in inputs.iter().zip(&reference) {
+            let got = imported.policy.forward(x, &wide);
+            let worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            // LeakyRelu's alpha 0.01 is kept as 655 / 2^16 = 0.0099945, a 5.5e-4 relative change
+            // on the negative side only.
+            let tolerance = if stem.ends_with("leaky") { 1e-4 } else { 1e-5 };
+            assert!(worst < tolerance, "{stem}: float forward off the reference by {worst}");
+        }
+        if stem.ends_with("leaky") {
+            // Known limit: after unbounded (leaky ReLU) layers the interval bound of the tanh
+            // head's pre-activation passes the comparator's reach of its window at every useful
+            // scale, so the quantizer finds no faithful model; the circuit and the twins cover
+            // leaky ReLU (circuits/tests/circuit/activations.rs), the import its float function.
+            continue;
+        }
+        let io = action_io(12);
+        // The finest settings: 16-bit weights, inputs as fine as their ranges allow, 12-bit tables.
+        let options = QuantizeOptions {
+            weight_bits: 16,
+            bias_bits: 32,
+            input_scale: InputScale::Auto,
+            table_scale_bits: Some(table_bits),
+            ..QuantizeOptions::new(stem)
+        };
+        let quantized = quantize::quantize(&imported.policy, &io, &calibration(&io), &options).expect("quantizes");
+        let stated = quantized.report.outputs.iter().map(|e| e.max_abs_error).fold(0.0, f64::max);
+        let model = Model::from_file(quantized.file).expect("validates");
+        // The integer model against the reference evaluator, in the output unit.
+        let mut worst: f64 = 0.0;
+        for (x, want) in inputs.iter().zip(&reference) {
+            let kpis: Vec<i64> =
+                x.iter().zip(model.card().inputs()).map(|(v, s)| (v * (1u64 << s.scale_bits) as f64).round() as i64).collect();
+            let y = infer(&model, QuantizedKpis::new(&model, kpis).expect("in range")).expect("infers").outputs;
+            for ((y, spec), r) in y.iter().zip(model.card().outputs()).zip(want) {
+                worst = worst.max((spec.real(*y) - r.clamp(-1.0, 1.0)).abs());
+            }
+        }
+        // Within the error the import report states on its calibration rows (plus one output
+        // quantum for rows the calibration set did not contain), and small in absolute terms.
+        assert!(worst <= stated + 1.0 / 4096.0, "{stem}: {worst} against the reference, {stated} stated");
+        assert!(stated < 2e-3, "{stem}: stated error {stated}");
+        eprintln!("{stem}: max error {worst:.2e} against the reference evaluator, {stated:.2e} stated");
+    }
+}
+
+#[test]
+fn a_squashed_head_needs_fraction_bits_on_its_outputs() {
+    let (imported, _, _) = activation_fixture("policy-8-16-16-4-tanh");
+    let io = default_io();
+    let err = quantize::quantize(&imported.policy, &io, &calibration(&io), &QuantizeOptions::new("t")).expect_err("integer outputs");
+    assert!(err.to_string().contains("give them fraction bits"), "{err}");
 }
