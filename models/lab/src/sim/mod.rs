@@ -29,21 +29,26 @@
 //! Before epoch 0 the economy runs `warmup_epochs` calm epochs at the initial
 //! parameters, so the volatility and volume windows are full when the policy
 //! first looks.
+//!
+//! [`simulate`] runs a [`Policy`] through a whole scenario; [`Episode`] is the same run
+//! one epoch at a time, for a caller that decides outside the simulator.
 
 pub mod agents;
 pub mod amm;
 pub mod economy;
+mod episode;
 pub mod guardrails;
 pub mod kpis;
 pub mod policy;
 pub mod reward;
 pub mod scenarios;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha20Rng;
+use rand::Rng;
 use serde::{Deserialize, Serialize};
+use zkpolicy_model::ParameterSpec;
 
 pub use economy::{Economy, EconomyConfig, MarketSnapshot};
+pub use episode::{action_to_deltas, Episode, EpisodeObservation};
 pub use guardrails::{deployment_guardrails, guard, guard_at, Anchor, Guarded, Guardrail};
 pub use policy::{Decision, FloatController, IntegerPolicy, Policy, RuleBased, RuleConfig, StaticPolicy};
 pub use reward::RewardConfig;
@@ -120,42 +125,23 @@ impl Trajectory {
     }
 }
 
-/// Runs `policy` through `scenario`.
-pub fn simulate(policy: &dyn Policy, scenario: &Scenario, config: &SimConfig) -> Result<Trajectory, LabError> {
-    guardrails::check_guardrails(&config.guardrails)?;
-    scenario.validate()?;
-    let ranges = kpis::kpi_ranges();
-    let mut economy = Economy::new(&config.economy)?;
-    let mut rng = ChaCha20Rng::seed_from_u64(scenario.seed);
-    let mut params: Vec<i64> = config.guardrails.iter().map(|g| g.initial).collect();
-    for _ in 0..config.warmup_epochs {
-        step(&mut economy, &params, &Shocks::BASELINE, &mut rng);
+impl EpochRecord {
+    /// How many parameters hit a guardrail: the `h` of [`RewardConfig::epoch_reward`].
+    pub fn hit_count(&self) -> usize {
+        self.hits.iter().filter(|&&h| h).count()
     }
-    let start = economy.snapshot();
-    let mut observed = kpis::observe(&economy, &ranges);
+}
+
+/// Runs `policy` through `scenario`: an [`Episode`] stepped with the policy's deltas.
+pub fn simulate(policy: &dyn Policy, scenario: &Scenario, config: &SimConfig) -> Result<Trajectory, LabError> {
+    let mut episode = Episode::new(scenario, config)?;
     let mut epochs = Vec::with_capacity(scenario.epochs);
-    // The controller's cap windows, on a clock of one epoch a day (the bundled deployment's).
-    let mut anchors = vec![Anchor::default(); config.guardrails.len()];
-    for epoch in 0..scenario.epochs {
-        let decision = policy.decide(&observed, &params)?;
-        let now = (epoch as u64 + 1) * EPOCH_SECONDS;
-        let guarded = guard_at(&params, &decision.deltas, &config.guardrails, &anchors, now)?;
-        anchors = guarded.anchors;
-        let params_before = std::mem::replace(&mut params, guarded.values);
-        step(&mut economy, &params, &scenario.shocks(epoch), &mut rng);
-        let outcome = kpis::observe(&economy, &ranges);
-        epochs.push(EpochRecord {
-            epoch,
-            kpis: std::mem::replace(&mut observed, outcome.clone()),
-            quantized_kpis: decision.quantized_kpis,
-            params_before,
-            decision: decision.deltas,
-            params: params.clone(),
-            hits: guarded.hits,
-            hit: guarded.hit,
-            outcome_kpis: outcome,
-            market: economy.snapshot(),
-        });
+    while !episode.done() {
+        let seen = episode.observation();
+        let decision = policy.decide(seen.kpis, seen.params)?;
+        let mut record = episode.step(&decision.deltas)?;
+        record.quantized_kpis = decision.quantized_kpis;
+        epochs.push(record);
     }
     Ok(Trajectory {
         policy: policy.name().to_owned(),
@@ -163,14 +149,29 @@ pub fn simulate(policy: &dyn Policy, scenario: &Scenario, config: &SimConfig) ->
         kpi_names: kpis::KPI_NAMES.iter().map(|s| (*s).to_owned()).collect(),
         parameter_names: config.guardrails.iter().map(|g| g.name.clone()).collect(),
         initial_params: config.guardrails.iter().map(|g| g.initial).collect(),
-        start,
+        start: episode.start().clone(),
         epochs,
     })
 }
 
-fn step(economy: &mut Economy, params: &[i64], shocks: &Shocks, rng: &mut ChaCha20Rng) {
-    let volatility = kpis::realised_volatility(&economy.prices, kpis::WINDOW);
-    economy.step(params, shocks, volatility, rng);
+/// The network inputs `policy` meets running through `suite`, one row per epoch: the KPIs it
+/// saw, then, for each of `parameters`, the parameter the epoch started from as the network
+/// reads it (`value / 2^scale_bits`). Calibration data for quantizing a policy in the
+/// simulator's IO (`parameters` empty for a KPI-only model).
+pub fn visited_inputs(
+    policy: &dyn Policy,
+    suite: &[Scenario],
+    config: &SimConfig,
+    parameters: &[ParameterSpec],
+) -> Result<Vec<Vec<f64>>, LabError> {
+    let mut rows = Vec::new();
+    for scenario in suite {
+        rows.extend(simulate(policy, scenario, config)?.epochs.into_iter().map(|e| {
+            let params = e.params_before.iter().zip(parameters).map(|(&p, spec)| spec.real(p));
+            e.kpis.iter().copied().chain(params).collect::<Vec<f64>>()
+        }));
+    }
+    Ok(rows)
 }
 
 /// A standard normal draw (Box–Muller, cosine branch): two uniforms per draw,
