@@ -134,7 +134,10 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
             (Some(gas), Some(baseline.deploy_gas), None)
         }
         Some(Err(ProverError::Recompute(e))) => {
-            let words = zkpolicy_verifier_contract::recompute::packed_words(&evm::integer_mlp(circuit)).map(|(w, _)| w).unwrap_or(0);
+            let words = evm::integer_mlp(circuit)
+                .and_then(|mlp| zkpolicy_verifier_contract::recompute::packed_words(&mlp))
+                .map(|(w, _)| w)
+                .unwrap_or(0);
             // Deploying data costs 200 gas a byte, at least.
             let note = format!(
                 "does not fit: {e}; its {words} packed weight words ({:.1} MB) would cost over {:.0}M gas to deploy",

@@ -10,7 +10,7 @@ use zkpolicy_model::ModelCard;
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::evm::{Deployment, Evm};
 use zkpolicy_verifier_contract::recompute::{self, IntegerMlp, MlpLayer};
-use zkpolicy_verifier_contract::solidity::{self, NamedRange, Provenance, CONTRACT_NAME};
+use zkpolicy_verifier_contract::solidity::{self, NamedRange, OutputMap, Provenance, CONTRACT_NAME};
 use zkpolicy_verifier_contract::{abi, build};
 
 use crate::ProverError;
@@ -29,6 +29,7 @@ pub fn provenance(card: &ModelCard, k: u32) -> Provenance {
             .collect(),
         parameters: card.parameters().iter().map(|p| NamedRange { name: p.name.clone(), lo: p.min, hi: p.max }).collect(),
         outputs: card.outputs().iter().map(|o| NamedRange { name: o.name.clone(), lo: o.min, hi: o.max }).collect(),
+        output_maps: card.outputs().iter().map(|o| OutputMap { scale_bits: o.scale_bits, step: o.step }).collect(),
     }
 }
 
@@ -40,18 +41,6 @@ pub fn verifier_source(
     card: &(impl AsRef<ModelCard> + ?Sized),
 ) -> Result<String, ProverError> {
     let card = card.as_ref();
-    // The controller applies each proven output as its integer parameter change; it does
-    // not yet apply a fixed-point output's map, so such a model is not deployable.
-    if let Some(o) = card.outputs().iter().find(|o| o.scale_bits != 0 || o.step != 1) {
-        return Err(ProverError::Artifact {
-            reason: format!(
-                "output {:?} is fixed point (scale_bits {}, step {}): the controller applies outputs as integer \
-                 parameter changes and does not map fixed-point outputs yet; such a model proves and backtests, \
-                 but has no deployable verifier",
-                o.name, o.scale_bits, o.step
-            ),
-        });
-    }
     let program = build::build(params, vk, instance_count(card))?;
     Ok(solidity::render(&program, &provenance(card, vk.get_domain().k())))
 }
@@ -189,11 +178,19 @@ pub fn run_controller(
 
 /// The model as the recomputation baseline sees it: weights, shifts, and every input's
 /// interval from the model's own analysis.
-pub fn integer_mlp(circuit: &PolicyCircuit) -> IntegerMlp {
+/// The baseline covers relu hidden layers and a linear output layer; any other
+/// activation is refused rather than recomputed as something else.
+pub fn integer_mlp(circuit: &PolicyCircuit) -> Result<IntegerMlp, recompute::RecomputeError> {
     let model = circuit.model();
     let file = model.file();
     let card = provenance(model.card(), circuit.shape().k);
     let last = file.layers.len() - 1;
+    for (l, layer) in file.layers.iter().enumerate() {
+        let expected = if l == last { zkpolicy_model::Activation::None } else { zkpolicy_model::Activation::Relu };
+        if layer.activation != expected {
+            return Err(recompute::RecomputeError::Activation { layer: l, activation: layer.activation.name() });
+        }
+    }
     let mut bounds: Vec<(i64, i64)> = model.network_ranges().iter().map(|r| (r.lo, r.hi)).collect();
     let layers = file
         .layers
@@ -202,23 +199,17 @@ pub fn integer_mlp(circuit: &PolicyCircuit) -> IntegerMlp {
         .enumerate()
         .map(|(l, (layer, b))| {
             let input_bounds = std::mem::replace(&mut bounds, b.out.iter().map(|i| (i.lo, i.hi)).collect());
-            MlpLayer {
-                weights: layer.weights.clone(),
-                bias: layer.bias.clone(),
-                shift: layer.shift,
-                relu: l != last && layer.activation == zkpolicy_model::Activation::Relu,
-                input_bounds,
-            }
+            MlpLayer { weights: layer.weights.clone(), bias: layer.bias.clone(), shift: layer.shift, relu: l != last, input_bounds }
         })
         .collect();
-    IntegerMlp {
+    Ok(IntegerMlp {
         name: model.name().into(),
         model_commitment: card.model_commitment,
         weight_bits: file.weight_bits,
         inputs: card.kpis.into_iter().chain(card.parameters).collect(),
         layers,
         outputs: card.outputs,
-    }
+    })
 }
 
 /// The recomputation baseline deployed in revm: its address, the gas to deploy it and
@@ -238,7 +229,7 @@ pub struct RecomputeDeployment {
 /// Renders, compiles (solc-js from `solc_dir`) and deploys the baseline for `circuit`'s model.
 pub fn deploy_recompute(circuit: &PolicyCircuit, solc_dir: &Path) -> Result<RecomputeDeployment, ProverError> {
     use alloy_sol_types::SolValue;
-    let rendered = recompute::render(&integer_mlp(circuit))?;
+    let rendered = recompute::render(&integer_mlp(circuit)?)?;
     let mut contracts = compile::compile(solc_dir, &[("ZkPolicyRecompute.sol", &rendered.source)])?;
     let compiled = contracts
         .remove(recompute::CONTRACT_NAME)

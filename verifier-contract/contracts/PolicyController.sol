@@ -12,7 +12,9 @@ import {IZkPolicyVerifier} from "./IZkPolicyVerifier.sol";
 /// rebuilds the public inputs `[epoch, kpis..., parameters..., outputs...]` from its
 /// own KPI source, its own current parameters (when the model reads them) and the
 /// proposed outputs, and only a proof the verifier accepts for exactly those values
-/// goes further. Outputs are per-epoch deltas; the
+/// goes further. Each output maps to a per-epoch delta by the card's map,
+/// `round(y · step / 2^scale_bits)` (halves up; the identity for an integer output,
+/// `OutputSpec::delta` is the twin); the
 /// guardrails CLAMP them rather than reject them, so a valid proof always yields a
 /// decision, and the decision log says when a guardrail bound it. Per parameter, in
 /// order: the delta to ±maxStep; a step smaller than `deadBand` dropped (a noise
@@ -80,7 +82,7 @@ contract PolicyController {
         bytes32 commitment; // the model's, from the verifier's card
         uint256 kpiCount;
         uint256 parameterInputs; // 0, or one per parameter: the model reads the parameters
-        bytes ranges; // the card's packed ranges: KPIs, parameters, outputs
+        bytes ranges; // the card's packed ranges (KPIs, parameters, outputs), then the output maps
     }
 
     /// What every submission reads and writes first: one slot.
@@ -222,7 +224,7 @@ contract PolicyController {
 
         bool hit;
         uint256[] memory anchors;
-        (guarded, hit, anchors) = guard(c.rails, outputs);
+        (guarded, hit, anchors) = guard(c.rails, deltasOf(c, outputs));
         head.lastEpoch = epoch;
         emit Decision(epoch, c.commitment, kpiHash, Int64Pack.pack(outputs), Int64Pack.pack(guarded), c.mode, hit);
 
@@ -378,6 +380,20 @@ contract PolicyController {
         if (current < g.min || current > g.max) revert BadGuardrail(i);
     }
 
+    /// The parameter change of each proven output: `round(y · step / 2^scale_bits)`, halves
+    /// up, by the output's map in the card (checked at `writeConfig`: `scale_bits <= 24` and
+    /// `1 <= step <= 2^20`; outputs are int64, so nothing nears int256's limits).
+    function deltasOf(Config memory c, int256[] calldata outputs) internal pure returns (int256[] memory deltas) {
+        uint256 maps = c.kpiCount + c.parameterInputs + outputs.length;
+        deltas = new int256[](outputs.length);
+        for (uint256 j = 0; j < outputs.length; j++) {
+            (int256 scaleBits, int256 step) = rangeAt(c.ranges, maps + j);
+            int256 v = outputs[j] * step;
+            // `>>` on a signed integer is an arithmetic shift: floor division by 2^scaleBits.
+            deltas[j] = scaleBits == 0 ? v : (v + (int256(1) << uint256(scaleBits - 1))) >> uint256(scaleBits);
+        }
+    }
+
     /// Whether `v` lies in range `i` of a model card's packed ranges.
     function inRange(bytes memory ranges, uint256 i, int256 v) internal pure returns (bool) {
         (int256 lo, int256 hi) = rangeAt(ranges, i);
@@ -415,7 +431,11 @@ contract PolicyController {
         (c.commitment, c.kpiCount, c.parameterInputs, outputCount, c.ranges) = verifier_.modelCard();
         uint256 n = c.rails.length;
         if (outputCount != n || (c.parameterInputs != 0 && c.parameterInputs != n)) revert BadModelCard();
-        if (c.ranges.length != 16 * (c.kpiCount + c.parameterInputs + outputCount)) revert BadModelCard();
+        if (c.ranges.length != 16 * (c.kpiCount + c.parameterInputs + 2 * outputCount)) revert BadModelCard();
+        for (uint256 j = 0; j < outputCount; j++) {
+            (int256 scaleBits, int256 step) = rangeAt(c.ranges, c.kpiCount + c.parameterInputs + outputCount + j);
+            if (scaleBits < 0 || scaleBits > 24 || step < 1 || step > 1 << 20) revert BadModelCard();
+        }
         for (uint256 i = 0; i < c.parameterInputs; i++) {
             (int256 lo, int256 hi) = rangeAt(c.ranges, c.kpiCount + i);
             if (c.rails[i].min < lo || c.rails[i].max > hi) revert RailOutsideModelRange(i, lo, hi);

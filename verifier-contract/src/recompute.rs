@@ -73,6 +73,8 @@ pub enum RecomputeError {
     LaneTooWide { layer: usize, bits: u32 },
     #[error("the model has no layers or its shapes disagree")]
     Shape,
+    #[error("layer {layer}: the recompute baseline covers relu and linear layers, not {activation}")]
+    Activation { layer: usize, activation: &'static str },
     #[error("layer {layer}: one neuron group's data ({words} words) does not fit a data contract")]
     GroupTooLarge { layer: usize, words: usize },
 }

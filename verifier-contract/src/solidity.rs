@@ -29,6 +29,17 @@ pub struct Provenance {
     pub parameters: Vec<NamedRange>,
     /// The range each output is clamped to, in instance order.
     pub outputs: Vec<NamedRange>,
+    /// Each output's map to its parameter change, in output order.
+    pub output_maps: Vec<OutputMap>,
+}
+
+/// How the controller turns proven output `y` into a parameter change:
+/// `round(y · step / 2^scale_bits)`, halves up (`zkpolicy_model::OutputSpec::delta`).
+/// `(0, 1)` is an integer output, applied as it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputMap {
+    pub scale_bits: u32,
+    pub step: i64,
 }
 
 /// A public input's name and the integers `[lo, hi]` it may take.
@@ -52,9 +63,12 @@ impl Provenance {
     }
 
     /// The card's ranges as `modelCard()` returns them: `lo ‖ hi` per range, each a
-    /// big-endian int64, KPIs first, then parameters, then outputs.
+    /// big-endian int64, KPIs first, then parameters, then outputs; then each output's
+    /// map as `scale_bits ‖ step`, two more big-endian int64.
     pub fn packed_ranges(&self) -> Vec<u8> {
-        self.ranges().flat_map(|r| [r.lo.to_be_bytes(), r.hi.to_be_bytes()].concat()).collect()
+        let ranges = self.ranges().map(|r| (r.lo, r.hi));
+        let maps = self.output_maps.iter().map(|m| (i64::from(m.scale_bits), m.step));
+        ranges.chain(maps).flat_map(|(a, b)| [a.to_be_bytes(), b.to_be_bytes()].concat()).collect()
     }
 }
 
@@ -423,6 +437,9 @@ fn card_comment(p: &Provenance) -> String {
             let _ = writeln!(out, "    ///   {kind:<6} {:<width$}  [{}, {}]", r.name, r.lo, r.hi);
         }
     }
+    for (r, m) in p.outputs.iter().zip(&p.output_maps) {
+        let _ = writeln!(out, "    ///   map    {:<width$}  round(y * {} / 2^{})", r.name, m.step, m.scale_bits);
+    }
     out
 }
 
@@ -450,7 +467,8 @@ contract {name} {{
     /// The public model card: the model commitment, the number of KPIs, of controller
     /// parameters the model reads (0, or one per output) and of outputs, and the integer
     /// range of each, KPIs first, then parameters, then outputs (`lo ‖ hi`, big-endian
-    /// int64, 16 bytes each):
+    /// int64, 16 bytes each), then each output's map to its parameter change
+    /// (`scale_bits ‖ step`: the change is `round(y · step / 2^scale_bits)`, halves up):
 {card_table}    /// The circuit accepts KPIs and parameters only in their range and produces outputs
     /// only in theirs; a caller encodes a signed value `v` as `v`, or `r − |v|` when
     /// negative, and only inside its range, where that encoding is one-to-one.

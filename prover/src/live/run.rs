@@ -615,7 +615,8 @@ impl Live<'_> {
         }
         let block = receipt.block_number.unwrap_or_default();
         let now = block_time(client, block)?;
-        let guard = guard_at(params_before, &outputs, &twin.rails, &twin.anchors, now)?;
+        // The controller guards each output's parameter change (its map in the card).
+        let guard = guard_at(params_before, &card.deltas(&outputs)?, &twin.rails, &twin.anchors, now)?;
         if guard.values != guarded {
             failures.push(format!("epoch {epoch}: the controller applied {guarded:?}, the guard twin {:?}", guard.values));
         }

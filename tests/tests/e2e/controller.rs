@@ -20,6 +20,7 @@ use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, PolicyControllerErrors, Timing};
 use zkpolicy_verifier_contract::controller::{compile_contracts, unpack_int64, KpiSourceStub, ModelCard, ReporterKpiSource, VerifierStub};
 use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
+use zkpolicy_verifier_contract::solidity;
 
 pub(crate) const EPOCH_LENGTH: u64 = 7_200;
 const MAX_SNAPSHOT_AGE: u64 = 3_600;
@@ -112,6 +113,8 @@ pub(crate) enum VerifierKind {
     Code(Vec<u8>),
     /// Accepts every proof and serves the default model's card.
     Stub,
+    /// Accepts every proof and serves this card.
+    StubCard(solidity::Provenance),
 }
 
 pub(crate) enum SourceKind {
@@ -180,6 +183,7 @@ impl Chain {
             }
             VerifierKind::Code(code) => code,
             VerifierKind::Stub => [contracts["VerifierStub"].bytecode.clone(), default_card_args()].concat(),
+            VerifierKind::StubCard(card) => [contracts["VerifierStub"].bytecode.clone(), card_args(&card)].concat(),
         };
         let verifier = evm.deploy(verifier_code).expect("verifier deploys").address;
         let source = match source_kind {
@@ -263,7 +267,11 @@ impl Chain {
 /// `VerifierStub`'s constructor arguments: the default model's card.
 fn default_card_args() -> Vec<u8> {
     let circuit = PolicyCircuit::new(bundled_model()).expect("plan");
-    let card = prover_evm::provenance(circuit.model().card(), circuit.shape().k);
+    card_args(&prover_evm::provenance(circuit.model().card(), circuit.shape().k))
+}
+
+/// `VerifierStub`'s constructor arguments for `card`.
+fn card_args(card: &solidity::Provenance) -> Vec<u8> {
     VerifierStub::constructorCall {
         commitment_: FixedBytes(card.model_commitment),
         kpiCount_: U256::from(card.kpis.len()),
@@ -861,4 +869,63 @@ fn the_parameters_are_public_inputs_the_controller_rebuilds() {
     assert_eq!(error_name(&out), "CallFailed");
     let reason = zkpolicy_verifier_contract::controller::revert_reason(&out.output);
     assert!(reason.contains("RailOutsideModelRange: guardrail 3 reaches outside [0, 300]"), "{reason}");
+}
+
+/// The default model's card with fixed-point outputs: `(scale_bits, step)` per output.
+fn fixed_point_card(maps: [(u32, i64); 4]) -> (zkpolicy_model::ModelCard, solidity::Provenance) {
+    let model = bundled_model();
+    let card = model.card();
+    let outputs = card
+        .outputs()
+        .iter()
+        .zip(maps)
+        .map(|(o, (scale_bits, step))| zkpolicy_model::OutputSpec { scale_bits, step, ..o.clone() })
+        .collect();
+    let card =
+        zkpolicy_model::ModelCard::new(card.name().into(), card.commitment(), card.inputs().to_vec(), card.parameters().to_vec(), outputs)
+            .expect("valid card");
+    let provenance = prover_evm::provenance(&card, 10);
+    (card, provenance)
+}
+
+/// The controller applies `round(y · step / 2^scale_bits)` (halves up) for each proven
+/// output, exactly as the native twin `ModelCard::deltas` says, negative halves included.
+#[test]
+fn fixed_point_outputs_reach_the_parameters_through_their_map() {
+    let (card, provenance) = fixed_point_card([(4, 3), (6, 1), (0, 2), (2, 1)]);
+    let mut chain = Chain::new(Mode::Autonomous, VerifierKind::StubCard(provenance));
+    assert!(chain.commit(1, &[0; 8]).success);
+    // 37·3/16 = 6.94 -> 7; -96/64 = -1.5 -> -1 (half up); 5·2 = 10; -6/4 = -1.5 -> -1.
+    let outputs = [37, -96, 5, -6];
+    let deltas = card.deltas(&outputs).expect("four outputs");
+    assert_eq!(deltas, vec![7, -1, 10, -1]);
+    let out = chain.submit(1, &outputs, &[]);
+    assert!(out.success, "rejected: {}", decoded(&out));
+    assert_eq!(chain.parameters(), guard(&initial(), &deltas));
+    // Every output on a sweep: each epoch's applied change is the twin's.
+    let mut params = chain.parameters();
+    for (epoch, y) in (2u64..).zip([[-50, 100, -50, 20], [-8, -32, 1, -2], [49, -99, -49, 19], [8, 32, -1, 2]]) {
+        chain.evm.advance(EPOCH_LENGTH);
+        assert!(chain.commit(epoch, &[0; 8]).success);
+        let out = chain.submit(epoch, &y, &[]);
+        assert!(out.success, "epoch {epoch}: {}", decoded(&out));
+        params = guard(&params, &card.deltas(&y).expect("four outputs"));
+        assert_eq!(chain.parameters(), params, "epoch {epoch}");
+    }
+}
+
+/// A card whose output map the controller cannot apply is refused when the controller is built.
+#[test]
+fn a_card_with_an_unusable_output_map_is_refused() {
+    for maps in [[(25, 1), (0, 1), (0, 1), (0, 1)], [(0, 1), (0, 0), (0, 1), (0, 1)], [(0, 1), (0, 1), (0, (1 << 20) + 1), (0, 1)]] {
+        let (_, mut provenance) = fixed_point_card([(0, 1); 4]);
+        for (m, (scale_bits, step)) in provenance.output_maps.iter_mut().zip(maps) {
+            *m = solidity::OutputMap { scale_bits, step };
+        }
+        let err = Chain::try_build(Mode::Autonomous, VerifierKind::StubCard(provenance), SourceKind::Reporter, &deployment_guardrails())
+            .err()
+            .expect("refused");
+        let selector = hex::encode(<PolicyController::BadModelCard as alloy_sol_types::SolError>::SELECTOR);
+        assert!(err.contains(&format!("0x{selector}")), "{maps:?}: {err}");
+    }
 }

@@ -19,7 +19,8 @@ contract ZkPolicyVerifier {
     /// The public model card: the model commitment, the number of KPIs, of controller
     /// parameters the model reads (0, or one per output) and of outputs, and the integer
     /// range of each, KPIs first, then parameters, then outputs (`lo ‖ hi`, big-endian
-    /// int64, 16 bytes each):
+    /// int64, 16 bytes each), then each output's map to its parameter change
+    /// (`scale_bits ‖ step`: the change is `round(y · step / 2^scale_bits)`, halves up):
     ///   kpi    staking_ratio          [0, 256]
     ///   kpi    liquidity_depth        [0, 256]
     ///   kpi    volatility_30d         [0, 256]
@@ -32,6 +33,10 @@ contract ZkPolicyVerifier {
     ///   output staking_reward_delta   [-100, 100]
     ///   output burn_rate_delta        [-50, 50]
     ///   output fee_delta              [-20, 20]
+    ///   map    emission_rate_delta    round(y * 1 / 2^0)
+    ///   map    staking_reward_delta   round(y * 1 / 2^0)
+    ///   map    burn_rate_delta        round(y * 1 / 2^0)
+    ///   map    fee_delta              round(y * 1 / 2^0)
     /// The circuit accepts KPIs and parameters only in their range and produces outputs
     /// only in theirs; a caller encodes a signed value `v` as `v`, or `r − |v|` when
     /// negative, and only inside its range, where that encoding is one-to-one.
@@ -40,7 +45,7 @@ contract ZkPolicyVerifier {
         pure
         returns (bytes32 commitment, uint256 kpiCount, uint256 parameterCount, uint256 outputCount, bytes memory ranges)
     {
-        return (0x23f29f7307100ae9a5d08c8ddac9abc6fc8816dd196ca6422b25d093713829a6, 8, 0, 4, hex"000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100ffffffffffffff80000000000000008000000000000000000000000000000100ffffffffffffff80000000000000008000000000000000000000000000000100ffffffffffffff9a000000000000009affffffffffffffce0000000000000032ffffffffffffff9c0000000000000064ffffffffffffffce0000000000000032ffffffffffffffec0000000000000014");
+        return (0x23f29f7307100ae9a5d08c8ddac9abc6fc8816dd196ca6422b25d093713829a6, 8, 0, 4, hex"000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100ffffffffffffff80000000000000008000000000000000000000000000000100ffffffffffffff80000000000000008000000000000000000000000000000100ffffffffffffff9a000000000000009affffffffffffffce0000000000000032ffffffffffffff9c0000000000000064ffffffffffffffce0000000000000032ffffffffffffffec000000000000001400000000000000000000000000000001000000000000000000000000000000010000000000000000000000000000000100000000000000000000000000000001");
     }
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {
