@@ -7,6 +7,7 @@ pub mod backtest;
 pub mod bundled;
 mod error;
 pub mod float;
+pub mod import;
 pub mod onnx;
 pub mod quantize;
 pub mod sim;

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use zkpolicy_lab::quantize::{self, InputScale, IoSpec, QuantizeOptions};
+use zkpolicy_lab::quantize::{InputScale, IoSpec, QuantizeOptions};
 use zkpolicy_lab::sim::{self, guardrails::parameter_inputs, kpis::KPI_NAMES, RuleBased, Scenario, SimConfig};
-use zkpolicy_lab::{onnx, synth, LabError};
+use zkpolicy_lab::{import, onnx, synth, LabError};
 use zkpolicy_model::Model;
 
 use crate::convert::{self, serialize};
@@ -28,16 +28,8 @@ fn refused(context: String) -> impl FnOnce(LabError) -> PyErr {
 /// rule-based controller meets over the scenario suite, when the template reads the
 /// simulator's KPIs and parameters.
 fn calibration(io: &IoSpec, path: Option<&Path>) -> PyResult<Vec<Vec<f64>>> {
-    let network = io.network_inputs();
     if let Some(path) = path {
-        let names: Vec<&str> = network.iter().map(|i| i.name.as_str()).collect();
-        let mut rows = quantize::read_calibration_jsonl(path, &names).map_err(refused(format!("calibration file {}", path.display())))?;
-        for row in &mut rows {
-            for (v, spec) in row.iter_mut().zip(&network).skip(io.inputs.len()) {
-                *v /= 2f64.powi(spec.scale_bits.min(1_000) as i32);
-            }
-        }
-        return Ok(rows);
+        return import::read_calibration(path, io).map_err(refused(format!("calibration file {}", path.display())));
     }
     let kpis: Vec<&str> = io.inputs.iter().map(|i| i.name.as_str()).collect();
     let parameters: Vec<String> = io.parameters.iter().map(|p| p.name.clone()).collect();
@@ -64,8 +56,14 @@ fn calibration(io: &IoSpec, path: Option<&Path>) -> PyResult<Vec<Vec<f64>>> {
 /// `(model_json, report)`, where `report` has the model's `name` and `model_commitment`, the
 /// chosen `input_scale_bits`, `layers`, and per output `max_abs_error`, `mean_abs_error` and
 /// `rms_error` (|quantized − float| over the calibration set, in the output's unit).
+///
+/// For an RL policy whose head emits normalised actions in [−1, 1] (a tanh head), pass
+/// `actions=bits`: the outputs are proven with `bits` fraction bits and applied as
+/// `round(action · step)` parameter units, `step` from `action_steps` or, by default, the
+/// bundled deployment's `max_step` (the environment's own action map). `table_bits` sets
+/// the fraction bits of hidden tanh and sigmoid tables (default 10).
 #[pyfunction]
-#[pyo3(signature = (onnx_path, template_model_path = None, calibration_path = None, name = None, *, weight_bits = 10, bias_bits = 24, auto_input_scale = false))]
+#[pyo3(signature = (onnx_path, template_model_path = None, calibration_path = None, name = None, *, weight_bits = 10, bias_bits = 24, auto_input_scale = false, actions = None, action_steps = None, table_bits = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn import_onnx<'py>(
     py: Python<'py>,
@@ -76,6 +74,9 @@ pub fn import_onnx<'py>(
     weight_bits: u32,
     bias_bits: u32,
     auto_input_scale: bool,
+    actions: Option<u32>,
+    action_steps: Option<Vec<i64>>,
+    table_bits: Option<u32>,
 ) -> PyResult<(String, Bound<'py, PyAny>)> {
     let template = match template_model_path {
         Some(arg) => convert::model(arg)?,
@@ -84,20 +85,17 @@ pub fn import_onnx<'py>(
         }
     };
     let io = IoSpec::of_model(template.file());
+    let io = match actions {
+        Some(bits) => {
+            let steps = action_steps.unwrap_or_else(|| sim::deployment_guardrails().iter().map(|g| g.max_step).collect());
+            import::as_actions(&io, bits, &steps).map_err(refused("the actions".into()))?
+        }
+        None => io,
+    };
     let onnx_name = onnx_path.display().to_string();
     let imported = onnx::load_onnx(&onnx_path).map_err(refused(format!("ONNX model {onnx_name}")))?;
-    imported
-        .check_output_bounds(&io.outputs)
-        .map_err(refused(format!("the template's outputs do not fit the ONNX graph {onnx_name} ({:?})", imported.policy.dims())))?;
-    let network = io.network_inputs();
-    if imported.policy.inputs() != network.len() {
-        return Err(ZkPolicyError::new_err(format!(
-            "the template declares {} KPIs and {} parameters, but the ONNX graph {onnx_name} reads {} inputs",
-            io.inputs.len(),
-            io.parameters.len(),
-            imported.policy.inputs()
-        )));
-    }
+    import::check_io(&imported, &io)
+        .map_err(refused(format!("the template's IO does not fit the ONNX graph {onnx_name} ({:?})", imported.policy.dims())))?;
     let rows = calibration(&io, calibration_path.as_deref())?;
     let stem = onnx_path.file_stem().map_or_else(|| "imported".to_owned(), |s| s.to_string_lossy().into_owned());
     let mut options = QuantizeOptions::new(name.unwrap_or(stem));
@@ -108,14 +106,9 @@ pub fn import_onnx<'py>(
     if auto_input_scale {
         options.input_scale = InputScale::Auto;
     }
-    let (text, model, report) = py
-        .detach(|| -> Result<_, LabError> {
-            let quantized = quantize::quantize(&imported.policy, &io, &rows, &options)?;
-            let text = synth::render(&quantized.file)?;
-            let model = Model::from_json(&text)?;
-            Ok((text, model, quantized.report))
-        })
-        .map_err(refused(format!("quantizing {onnx_name}")))?;
+    options.table_scale_bits = table_bits;
+    let import::Imported { text, model, report } =
+        py.detach(|| import::import(&imported, &io, &rows, &options)).map_err(refused(format!("quantizing {onnx_name}")))?;
     let report_dict = serialize(py, &report)?;
     let dict = report_dict.cast::<PyDict>()?;
     dict.set_item("name", model.name())?;

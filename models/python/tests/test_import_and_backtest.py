@@ -78,3 +78,36 @@ def test_a_backtest_refuses_a_missing_model_and_an_unknown_scenario(tmp_path, de
         zkpolicy.backtest(str(tmp_path / "gone.json"))
     with pytest.raises(zkpolicy.ZkPolicyError, match="unknown scenario"):
         zkpolicy.backtest(str(default_model), "moon")
+
+
+def test_a_tanh_policy_with_float_actions_imports_proves_and_backtests(models_dir, default_model):
+    """An RL-style policy: tanh hidden layers and a tanh head emitting actions in [-1, 1]."""
+    onnx = models_dir / "fixtures" / "policy-8-16-16-4-tanh.onnx"
+    steps = [10, 5, 5, 2]
+    text, report = zkpolicy.import_onnx(
+        onnx, default_model, models_dir / "fixtures" / "calibration-tokenomics.jsonl",
+        weight_bits=16, bias_bits=32, auto_input_scale=True, actions=10, action_steps=steps, table_bits=10,
+    )
+    model = json.loads(text)
+    assert [o["scale_bits"] for o in model["outputs"]] == [10] * 4
+    assert [o["step"] for o in model["outputs"]] == steps
+    assert [l["activation"] for l in model["layers"]] == [{"tanh": {"scale_bits": 10}}] * 3
+    # Against the ONNX reference evaluator, in action units.
+    expected = json.loads((models_dir / "fixtures" / "policy-8-16-16-4-tanh.expected.json").read_text())
+    worst = max(
+        abs(g / 1024 - w)
+        for x, y in zip(expected["inputs"], expected["outputs"])
+        for g, w in zip(zkpolicy.infer(text, x), y)
+    )
+    stated = max(e["max_abs_error"] for e in report["outputs"])
+    assert stated < 0.01 and worst <= stated + 1 / 1024, (worst, stated)
+    # Proven and verified as fixed-point outputs.
+    kpis = expected["inputs"][0]
+    artifact = zkpolicy.prove(text, kpis, None, 3)
+    assert [o["value"] for o in json.loads(artifact)["outputs"]] == zkpolicy.infer(text, kpis)
+    assert zkpolicy.verify(text, artifact) is True
+    # The backtest applies round(action * step): every decision within its step.
+    result = zkpolicy.backtest(text, "crash", 3, 20)
+    for epoch in result["trajectory"]["epochs"]:
+        assert all(abs(d) <= s for d, s in zip(epoch["decision"], steps)), epoch["decision"]
+    assert any(any(epoch["decision"]) for epoch in result["trajectory"]["epochs"])

@@ -4,10 +4,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use zkpolicy_lab::onnx;
-use zkpolicy_lab::quantize::{self, InputScale, IoSpec, QuantizeOptions};
-use zkpolicy_lab::synth;
-use zkpolicy_model::Model;
+use zkpolicy_lab::quantize::{InputScale, IoSpec, QuantizeOptions};
+use zkpolicy_lab::{import, onnx};
 use zkpolicy_prover::fsutil;
 
 use super::common::{distinct_output, load_model, print_json};
@@ -15,8 +13,9 @@ use super::train::print_errors;
 
 /// Import an ONNX MLP policy and quantize it, calibrated on sample KPI vectors.
 ///
-/// Supported ops: Gemm, MatMul + Add, Relu, Clip (last), Identity, Flatten of a
-/// 1-D input; any other op is refused by name and node. The KPI names, ranges
+/// Supported ops: Gemm, MatMul + Add, Relu, LeakyRelu, Tanh, Sigmoid (hidden, or a
+/// squashed head), Clip (last), Identity, Flatten of a 1-D input; any other op is
+/// refused by name and node. The KPI names, ranges
 /// and scales and the output names and bounds come from --io (a model file whose
 /// inputs, parameters and outputs are reused; default: the bundled tokenomics
 /// policy). With an --io model that reads the controller's parameters, the graph
@@ -30,6 +29,7 @@ use super::train::print_errors;
 /// Examples:
 ///   zkpolicy import --onnx net.onnx --calibration kpis.jsonl --out model.json
 ///   zkpolicy import --onnx net.onnx --calibration kpis.jsonl --io models/tokenomics-policy.json --name my-policy --out model.json --json
+///   zkpolicy import --onnx ppo-actor.onnx --calibration kpis.jsonl --actions 12 --weight-bits 16 --bias-bits 32 --auto-input-scale --out model.json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ImportArgs {
@@ -65,6 +65,21 @@ pub struct ImportArgs {
     #[arg(long)]
     auto_input_scale: bool,
 
+    /// The graph outputs normalised actions in [-1, 1] (an RL policy's head): prove them
+    /// with BITS fraction bits, each applied as round(action * step) parameter units.
+    #[arg(long, value_name = "BITS")]
+    actions: Option<u32>,
+
+    /// The step of each action, in output order (default: the bundled deployment's
+    /// max_step per parameter, as the Gymnasium environment uses).
+    #[arg(long, value_name = "STEPS", value_delimiter = ',', requires = "actions")]
+    action_steps: Option<Vec<i64>>,
+
+    /// Fraction bits of every hidden tanh or sigmoid table (default 10; tanh up to 12,
+    /// sigmoid up to 11). A squashed head takes the outputs' fraction bits.
+    #[arg(long, value_name = "BITS")]
+    table_bits: Option<u32>,
+
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -77,27 +92,21 @@ impl ImportArgs {
         let io_model = load_model(self.io.as_ref())?;
         let io = IoSpec::of_model(io_model.file());
         let io_name = self.io.as_ref().map_or_else(|| "the bundled model".to_string(), |p| p.display().to_string());
-        imported.check_output_bounds(&io.outputs).with_context(|| {
-            format!("the outputs of {io_name} (--io) do not fit the ONNX graph {} ({:?})", self.onnx.display(), imported.policy.dims())
-        })?;
-        let network = io.network_inputs();
-        anyhow::ensure!(
-            imported.policy.inputs() == network.len(),
-            "{io_name} (--io) declares {} KPIs and {} parameters, but the ONNX graph {} reads {} inputs",
-            io.inputs.len(),
-            io.parameters.len(),
-            self.onnx.display(),
-            imported.policy.inputs()
-        );
-        let names: Vec<&str> = network.iter().map(|i| i.name.as_str()).collect();
-        let mut calibration = quantize::read_calibration_jsonl(&self.calibration, &names)
-            .with_context(|| format!("calibration file {}", self.calibration.display()))?;
-        // Parameters are given as the controller's integers; the network reads value / 2^scale_bits.
-        for row in &mut calibration {
-            for (v, spec) in row.iter_mut().zip(&network).skip(io.inputs.len()) {
-                *v /= (1u64 << spec.scale_bits) as f64;
+        let io = match self.actions {
+            Some(bits) => {
+                let steps = match &self.action_steps {
+                    Some(steps) => steps.clone(),
+                    None => zkpolicy_lab::sim::deployment_guardrails().iter().map(|g| g.max_step).collect(),
+                };
+                import::as_actions(&io, bits, &steps)?
             }
-        }
+            None => io,
+        };
+        import::check_io(&imported, &io).with_context(|| {
+            format!("the IO of {io_name} (--io) does not fit the ONNX graph {} ({:?})", self.onnx.display(), imported.policy.dims())
+        })?;
+        let calibration =
+            import::read_calibration(&self.calibration, &io).with_context(|| format!("calibration file {}", self.calibration.display()))?;
 
         let stem = self.onnx.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "imported".into());
         let mut options = QuantizeOptions::new(self.name.clone().unwrap_or(stem));
@@ -107,19 +116,18 @@ impl ImportArgs {
         if self.auto_input_scale {
             options.input_scale = InputScale::Auto;
         }
-        let quantized = quantize::quantize(&imported.policy, &io, &calibration, &options)?;
-        let text = synth::render(&quantized.file)?;
-        let model = Model::from_json(&text)?;
+        options.table_scale_bits = self.table_bits;
+        let import::Imported { text, model, report } = import::import(&imported, &io, &calibration, &options)?;
         fsutil::write_atomic(&self.out, text.as_bytes())?;
 
         if self.json {
             print_json(&json!({
                 "out": self.out, "model": model.name(), "model_commitment": model.commitment().to_string(),
-                "dims": model.dims(), "parameter_count": model.parameter_count(), "report": quantized.report,
+                "dims": model.dims(), "parameter_count": model.parameter_count(), "report": report,
             }))?;
         } else {
             println!("imported {} ({:?}, {} parameters)", self.onnx.display(), model.dims(), model.parameter_count());
-            print_errors(&quantized.file, &quantized.report);
+            print_errors(model.file(), &report);
             println!("wrote {} (commitment {})", self.out.display(), model.commitment());
         }
         Ok(ExitCode::SUCCESS)

@@ -41,6 +41,37 @@ fn import_quantizes_an_onnx_policy_and_reports_its_error() {
         .success();
 }
 
+/// An RL-style policy (tanh layers, a tanh head emitting actions in [-1, 1]) imports as a
+/// fixed-point model whose outputs map to the deployment's max steps.
+#[test]
+fn a_tanh_policy_imports_with_fixed_point_actions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    zkpolicy(d)
+        .args(["import", "--onnx", &fixture("policy-8-16-16-4-tanh.onnx"), "--calibration", &fixture("calibration-tokenomics.jsonl")])
+        .args(["--actions", "10", "--table-bits", "10", "--weight-bits", "16", "--bias-bits", "32", "--auto-input-scale"])
+        .args(["--out", "tanh.json"])
+        .assert()
+        .success();
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(d.join("tanh.json")).expect("written")).expect("json");
+    let steps: Vec<i64> = zkpolicy_lab::sim::deployment_guardrails().iter().map(|g| g.max_step).collect();
+    for (o, step) in model["outputs"].as_array().expect("outputs").iter().zip(steps) {
+        assert_eq!(
+            (o["scale_bits"].as_u64(), o["step"].as_i64(), o["min"].as_i64(), o["max"].as_i64()),
+            (Some(10), Some(step), Some(-1024), Some(1024))
+        );
+    }
+    assert_eq!(model["layers"][2]["activation"], serde_json::json!({"tanh": {"scale_bits": 10}}));
+    // --action-steps needs --actions, and needs one step per output.
+    zkpolicy(d)
+        .args(["import", "--onnx", &fixture("policy-8-16-16-4-tanh.onnx"), "--calibration", &fixture("calibration-tokenomics.jsonl")])
+        .args(["--actions", "10", "--action-steps", "1,2", "--out", "bad.json"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("action steps"));
+    assert!(!d.join("bad.json").exists());
+}
+
 #[test]
 fn import_refuses_unsupported_ops_and_bad_calibration_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -60,7 +91,7 @@ fn import_refuses_unsupported_ops_and_bad_calibration_and_writes_nothing() {
         .args(["--io", models().join("policy-m.json").to_str().expect("utf-8"), "--out", "model.json"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("policy-m.json (--io) do not fit the ONNX graph"));
+        .stderr(predicates::str::contains("policy-m.json (--io) does not fit the ONNX graph"));
     std::fs::write(d.join("junk.onnx"), b"not a protobuf").expect("write");
     import(d, "junk.onnx", &fixture("calibration-tokenomics.jsonl")).code(2).stderr(predicates::str::contains("junk.onnx"));
 

@@ -61,6 +61,9 @@ def import_onnx(
     weight_bits: int = 10,
     bias_bits: int = 24,
     auto_input_scale: bool = False,
+    actions: Optional[int] = None,
+    action_steps: Optional[Sequence[int]] = None,
+    table_bits: Optional[int] = None,
 ) -> tuple[str, dict[str, Any]]: ...
 def infer(model: _Model, kpis: _Kpis, parameters: Optional[_Parameters] = None) -> list[int]: ...
 def prove(
