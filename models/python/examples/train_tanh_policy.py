@@ -59,27 +59,30 @@ def rollout(env, actor, seed, scenario, epochs, explore):
 
 
 def train(iterations, batch, epochs, seed):
+    """REINFORCE: each iteration runs `batch` episodes of one scenario on different seeds;
+    each epoch's log-probability is weighted by its reward-to-go minus the batch's mean at
+    that epoch (a per-epoch baseline), normalised."""
     torch.manual_seed(seed)
     env = TokenEconomyEnv()
     actor = Actor()
-    opt = torch.optim.Adam(actor.parameters(), lr=3e-3)
+    opt = torch.optim.Adam(actor.parameters(), lr=1e-3)
     scenarios = [name for name, _ in zkpolicy.scenarios()]
     rng = np.random.default_rng(seed)
-    baseline = None
     for it in range(iterations):
-        loss, returns = 0.0, []
+        scenario = scenarios[it % len(scenarios)]
+        log_probs, to_go, returns = [], [], []
         for _ in range(batch):
-            log_probs, rewards = rollout(env, actor, int(rng.integers(1 << 30)), str(rng.choice(scenarios)), epochs, True)
-            # Reward-to-go, undiscounted: every epoch's adjustment is scored by what follows it.
-            to_go = np.cumsum(rewards[::-1])[::-1].copy()
-            baseline = to_go.mean() if baseline is None else 0.9 * baseline + 0.1 * to_go.mean()
-            advantage = torch.as_tensor((to_go - baseline) / (np.abs(to_go).std() + 1e-8), dtype=torch.float32)
-            loss = loss - (torch.stack(log_probs) * advantage).sum() / batch
+            lp, rewards = rollout(env, actor, int(rng.integers(1 << 30)), scenario, epochs, True)
+            log_probs.append(torch.stack(lp))
+            to_go.append(np.cumsum(rewards[::-1])[::-1])
             returns.append(sum(rewards))
+        g = np.array(to_go)
+        advantage = torch.as_tensor((g - g.mean(axis=0)) / (g.std() + 1e-8), dtype=torch.float32)
+        loss = -(torch.stack(log_probs) * advantage).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
-        print(f"iteration {it:3d}: mean episode reward {np.mean(returns):9.3f}")
+        print(f"iteration {it:3d} ({scenario:<15}): mean episode reward {np.mean(returns):9.3f}")
     return actor
 
 
@@ -99,7 +102,7 @@ def float_backtest(actor, scenario, seed, epochs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=pathlib.Path, required=True)
-    parser.add_argument("--iterations", type=int, default=40)
+    parser.add_argument("--iterations", type=int, default=50)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
