@@ -251,7 +251,7 @@ impl PolicyCircuit {
                 debug_assert_eq!(at, rows.requantize);
                 let witness = known(z.value.map(|z| self.source.requantize(l, j, z, layer.shift)))?;
                 let q = chips.requantize.assign(region, rows.requantize, layer.shift, &z, witness);
-                let a = self.activate(chips, region, (l, j), rows, layer.activation, &q, &mut hashed)?;
+                let a = self.activate(chips, region, (l, j), rows, layer.activation, &q)?;
                 let out = if l == last {
                     let spec = &file.outputs[j];
                     let sites = (CompareSite::OutputMax(j), CompareSite::OutputMin(j));
@@ -281,7 +281,6 @@ impl PolicyCircuit {
 
 impl PolicyCircuit {
     /// Neuron `(l, j)`'s activation of `q`, on the rows `rows` places it.
-    #[allow(clippy::too_many_arguments)]
     fn activate(
         &self,
         chips: &Chips,
@@ -290,7 +289,6 @@ impl PolicyCircuit {
         rows: &NeuronRows,
         activation: Activation,
         q: &Wire,
-        hashed: &mut Vec<Wire>,
     ) -> Result<Wire, Error> {
         match activation {
             Activation::None => Ok(q.clone()),
@@ -303,7 +301,6 @@ impl PolicyCircuit {
                 if !cells.is_empty() {
                     return Err(Error::Synthesis);
                 }
-                hashed.extend(cells);
                 debug_assert_eq!(next, at.requantize);
                 let witness = known(z.value.map(|z| self.source.leaky(l, j, z)))?;
                 Ok(chips.requantize.assign(region, at.requantize, arith::LEAKY_SHIFT, &z, witness))

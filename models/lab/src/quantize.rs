@@ -329,8 +329,8 @@ fn check_output_reach(policy: &FloatPolicy, file: &ModelFile, network: &[InputSp
     let window = (1u64 << WINDOW_BITS) as f64;
     for (j, ((lo, hi), spec)) in x.iter().zip(&file.outputs).enumerate() {
         let scale = pow2(spec.scale_bits as i32);
-        let (lo, hi) = (&(lo * scale), &(hi * scale));
-        if *lo < spec.min as f64 - window || *hi >= spec.max as f64 + window {
+        let (lo, hi) = (lo * scale, hi * scale);
+        if lo < spec.min as f64 - window || hi >= spec.max as f64 + window {
             return Err(LabError::Quantization {
                 field: format!("outputs[{j}]"),
                 reason: format!(
