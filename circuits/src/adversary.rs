@@ -82,7 +82,7 @@ pub fn columns(circuit: &PolicyCircuit) -> PolicyColumns {
 /// assigned by the circuit or left zero), and checks it.
 /// An error means synthesis itself failed (a witness source returned no witness).
 pub fn run(circuit: &PolicyCircuit, instance: Vec<Fr>, overwrites: &[(CellRef, Fr)]) -> Result<Outcome, Error> {
-    let guard = Armed::new(overwrites.iter().copied().collect());
+    let guard = Armed::new(overwrites.iter().copied().collect(), columns(circuit).advice());
     let prover = MockProver::run(circuit.shape().k, &Adversary(circuit.clone()), vec![instance])?;
     let (witness, starts) = guard.take_record();
     let failures = match prover.verify() {
@@ -118,6 +118,7 @@ fn failure(e: &VerifyFailure, region_starts: &[usize]) -> Failure {
 
 thread_local! {
     static OVERWRITES: RefCell<BTreeMap<CellRef, Fr>> = const { RefCell::new(BTreeMap::new()) };
+    static ADVICE: RefCell<Vec<Column<Advice>>> = const { RefCell::new(Vec::new()) };
     static RECORD: RefCell<Witness> = const { RefCell::new(BTreeMap::new()) };
     static REGION_STARTS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
@@ -126,8 +127,9 @@ thread_local! {
 struct Armed;
 
 impl Armed {
-    fn new(overwrites: BTreeMap<CellRef, Fr>) -> Self {
+    fn new(overwrites: BTreeMap<CellRef, Fr>, advice: Vec<Column<Advice>>) -> Self {
         OVERWRITES.with(|o| *o.borrow_mut() = overwrites);
+        ADVICE.with(|a| *a.borrow_mut() = advice);
         RECORD.with(|r| r.borrow_mut().clear());
         REGION_STARTS.with(|r| r.borrow_mut().clear());
         Armed
@@ -142,6 +144,7 @@ impl Armed {
 impl Drop for Armed {
     fn drop(&mut self) {
         OVERWRITES.with(|o| o.borrow_mut().clear());
+        ADVICE.with(|a| a.borrow_mut().clear());
         RECORD.with(|r| r.borrow_mut().clear());
         REGION_STARTS.with(|r| r.borrow_mut().clear());
     }
@@ -190,14 +193,10 @@ impl FloorPlanner for TamperPlanner {
         constants: Vec<Column<Fixed>>,
     ) -> Result<(), Error> {
         let overwrites = OVERWRITES.with(|o| o.borrow().clone());
-        let mut tampered = Tampering {
-            inner: cs,
-            overwrites,
-            applied: BTreeSet::new(),
-            columns: BTreeMap::new(),
-            region_start: None,
-            _field: std::marker::PhantomData,
-        };
+        // Every advice column, so a cell of a column the circuit never assigns can be overwritten too.
+        let columns = ADVICE.with(|a| a.borrow().iter().map(|c| (c.index(), *c)).collect());
+        let mut tampered =
+            Tampering { inner: cs, overwrites, applied: BTreeSet::new(), columns, region_start: None, _field: std::marker::PhantomData };
         SimpleFloorPlanner::synthesize(&mut tampered, circuit, config, constants)?;
         // Cells the circuit never assigns (a real prover's zeros) are the adversary's too.
         let rest: Vec<(CellRef, Fr)> =
@@ -407,7 +406,8 @@ fn sites(circuit: &PolicyCircuit) -> Vec<Site> {
 }
 
 /// `count` random malicious witnesses of `circuit` (which must carry its KPIs). Half
-/// overwrite one to three advice cells of the used rows (assigned by the circuit or not)
+/// overwrite one to three advice cells of the used rows (assigned by the circuit or not; in
+/// private mode the weight hash's rows and the secret weights included)
 /// with a value near, or far from, the honest one; half lie at one requantization or
 /// comparison and recompute everything after it from the lie. The public inputs claimed
 /// are the malicious witness's own KPI and output cells, so a tamper is harmful exactly
@@ -433,9 +433,10 @@ pub fn campaign(circuit: &PolicyCircuit, epoch: u64, count: usize, seed: u64) ->
         .chain(placement.layers.last().into_iter().flatten().map(|n| n.output()))
         .map(|row| CellRef { column: acc, row })
         .collect();
-    // Every advice cell of every used row, assigned by the circuit or not.
-    let all_columns: Vec<usize> = advice.lanes.iter().chain([&advice.acc, &advice.limb]).map(|c| c.index()).collect();
-    let cells: Vec<CellRef> = (0..placement.rows).flat_map(|row| all_columns.iter().map(move |&column| CellRef { column, row })).collect();
+    // Every advice cell of every used row (the secret weights' too), assigned by the circuit or not.
+    let all_columns: Vec<usize> = advice.advice().iter().map(|c| c.index()).collect();
+    let cells: Vec<CellRef> =
+        (0..circuit.shape().rows).flat_map(|row| all_columns.iter().map(move |&column| CellRef { column, row })).collect();
     let sites = sites(circuit);
     let claim = |witness: &Witness| -> Vec<Fr> {
         std::iter::once(Fr::from(epoch)).chain(public_cells.iter().map(|c| witness.get(c).copied().unwrap_or(Fr::ZERO))).collect()

@@ -59,6 +59,11 @@ impl PolicyColumns {
         !self.secret.is_empty()
     }
 
+    /// Every advice column: the lanes, `acc`, `limb`, then the secret weights.
+    pub fn advice(&self) -> Vec<Column<Advice>> {
+        self.lanes.iter().chain([&self.acc, &self.limb]).chain(&self.secret).copied().collect()
+    }
+
     /// Makes `wire` available as `acc[row]`: reuses it when it already sits
     /// there, otherwise assigns a copy and constrains it equal.
     pub fn feed_acc(&self, region: &mut Region<'_, Fr>, row: usize, wire: &Wire) -> Wire {

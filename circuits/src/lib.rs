@@ -15,6 +15,7 @@
 //! | `instance` | instance | `[epoch, kpis…, parameters…, outputs…]` |
 
 pub mod adversary;
+pub mod audit;
 pub mod chips;
 pub mod columns;
 mod error;

@@ -158,8 +158,19 @@ impl PolicyCircuit {
     /// The private-weights circuit (see [`crate::private`]) at the shape planned for `objective`.
     pub fn private(model: Arc<Model>, salt: Salt, objective: Objective) -> Result<Self, CircuitError> {
         let shape = layout::plan_for(&model, objective, WeightMode::Private)?;
+        Ok(Self::private_at(model, salt, shape))
+    }
+
+    /// The private-weights circuit at `lanes` multiply-accumulates per row, whatever the planner
+    /// would choose.
+    pub fn private_with_lanes(model: Arc<Model>, salt: Salt, lanes: usize) -> Result<Self, CircuitError> {
+        let shape = layout::shape_for(&model, lanes, WeightMode::Private)?;
+        Ok(Self::private_at(model, salt, shape))
+    }
+
+    fn private_at(model: Arc<Model>, salt: Salt, shape: CircuitShape) -> Self {
         let commitment = private::commitment(&model, &salt);
-        Ok(Self::assemble(model, shape, Some(PrivateWeights { salt, commitment })))
+        Self::assemble(model, shape, Some(PrivateWeights { salt, commitment }))
     }
 
     fn assemble(model: Arc<Model>, shape: CircuitShape, private: Option<PrivateWeights>) -> Self {
@@ -270,7 +281,8 @@ impl PolicyCircuit {
             if words.len() % 2 == 1 {
                 words.push(Word::Zero);
             }
-            let end = hash.assign_sponge(region, placement.rows, &words, p.commitment)?;
+            let iv = private::initial_capacity(&self.model, words.len());
+            let end = hash.assign_sponge(region, placement.rows, &words, iv, p.commitment)?;
             debug_assert_eq!(end, self.shape.rows);
         } else {
             debug_assert_eq!(placement.rows, self.shape.rows);

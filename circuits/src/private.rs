@@ -14,7 +14,10 @@
 //!
 //! - the message is `[salt, layer 0 neuron 0 weights…, its bias, neuron 1 …, last bias]`,
 //!   padded with one zero to an even length `L`;
-//! - the state starts as `[0, 0, L·2⁶⁴]` (capacity last);
+//! - the state starts as `[0, 0, IV]` (capacity last), where the IV binds the architecture:
+//!   `IV` is the same sponge over `[L, layer count, widths…, per layer (shift, activation
+//!   code, activation parameter)]` from `[0, 0, A·2⁶⁴ + 1]` (`A` that list's even length), so
+//!   two models whose flat weight lists agree but whose shapes differ commit differently;
 //! - each pair of message elements overwrites the two rate elements, then the permutation runs;
 //! - the commitment is the first state element after the last permutation.
 //!
@@ -26,7 +29,7 @@ use std::sync::OnceLock;
 
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use poseidon_primitives::poseidon::primitives::{ConstantLength, Hash, Spec};
-use zkpolicy_model::Model;
+use zkpolicy_model::{Activation, Model};
 
 use crate::field::{fr, Fr};
 
@@ -161,19 +164,50 @@ pub fn message(model: &Model, salt: &Salt) -> Vec<Fr> {
     out
 }
 
-/// The sponge's initial capacity element for a message of `len` elements.
-pub fn initial_capacity(len: usize) -> Fr {
-    Fr::from_u128((len as u128) << 64)
+/// The architecture the IV binds (see the module docs), padded with a zero to an even length.
+pub fn architecture(model: &Model, len: usize) -> Vec<Fr> {
+    let dims = model.dims();
+    let mut out = vec![Fr::from(len as u64), Fr::from(dims.len() as u64)];
+    out.extend(dims.iter().map(|d| Fr::from(*d as u64)));
+    for layer in &model.file().layers {
+        let (code, parameter) = activation_code(layer.activation);
+        out.extend([Fr::from(u64::from(layer.shift)), Fr::from(code), fr(parameter)]);
+    }
+    if out.len() % 2 == 1 {
+        out.push(Fr::ZERO);
+    }
+    out
+}
+
+/// An activation as two integers: a code, and its parameter (leaky ReLU's slope, a table's
+/// scale bits, else 0).
+fn activation_code(activation: Activation) -> (u64, i64) {
+    match activation {
+        Activation::None => (0, 0),
+        Activation::Relu => (1, 0),
+        Activation::LeakyRelu { slope } => (2, slope),
+        Activation::Tanh { scale_bits } => (3, i64::from(scale_bits)),
+        Activation::Sigmoid { scale_bits } => (4, i64::from(scale_bits)),
+    }
+}
+
+/// The sponge's initial capacity element for `model`'s message of `len` elements: a constant
+/// of the verifying key, binding the message length and the architecture.
+pub fn initial_capacity(model: &Model, len: usize) -> Fr {
+    let words = architecture(model, len);
+    let seed = Fr::from_u128(((words.len() as u128) << 64) + 1);
+    sponge(&words, seed)
 }
 
 /// The weight commitment of `model` under `salt` (see the module docs).
 pub fn commitment(model: &Model, salt: &Salt) -> Fr {
-    sponge(&message(model, salt))
+    let message = message(model, salt);
+    sponge(&message, initial_capacity(model, message.len()))
 }
 
-/// The overwrite-mode sponge over an even-length message.
-pub fn sponge(message: &[Fr]) -> Fr {
-    let mut state = [Fr::ZERO, Fr::ZERO, initial_capacity(message.len())];
+/// The overwrite-mode sponge over an even-length message, from capacity `iv`.
+pub fn sponge(message: &[Fr], iv: Fr) -> Fr {
+    let mut state = [Fr::ZERO, Fr::ZERO, iv];
     for pair in message.chunks(2) {
         state[0] = pair[0];
         state[1] = pair.get(1).copied().unwrap_or(Fr::ZERO);
@@ -224,7 +258,7 @@ mod tests {
         let mut state = [m[0], m[1], Fr::from_u128(2 << 64)];
         permute(&mut state);
         assert_eq!(state[0], Hash::<Fr, WeightHashSpec, ConstantLength<2>, WIDTH, 2>::init().hash(m));
-        assert_eq!(sponge(&m), state[0]);
+        assert_eq!(sponge(&m, Fr::from_u128(2 << 64)), state[0]);
     }
 
     #[test]

@@ -10,6 +10,13 @@
 //! | b + 1 + i | DOT | `w[iW + c]` | `x[iW + c]` (copies) | `acc[-1] + Σ_c w·x` |
 //!
 //! After `ceil(n/W)` dot rows the last `acc` is `z = W·x + b`.
+//!
+//! When `n` is not a multiple of `W`, the last dot row has unused lanes `c ≥ n mod W`. With
+//! fixed weights their `weight[c]` is a fixed 0, so `lane[c]` is harmless. With private weights
+//! both `secret[c]` and `lane[c]` are advice that nothing else reads, so the product
+//! `secret[c]·lane[c]` would be a free addend to `z`: there each unused `lane[c]` is a copy of a
+//! zero in `weight[0]` on the same row (a fixed column no gate reads on a dot row in private
+//! mode), which pins the product to 0 whatever `secret[c]` holds.
 
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::plonk::{ConstraintSystem, Expression, VirtualCells};
@@ -98,7 +105,22 @@ impl DenseChip {
             let copy = assign(region, *x, row, input.value);
             region.constrain_equal(copy.cell, input.cell);
         }
+        if self.cols.private() {
+            self.zero_unused_lanes(region, row, inputs.len());
+        }
         (assign(region, self.cols.acc, row, acc), cells)
+    }
+
+    /// Private mode: lanes `used..W` of a dot row become copies of a fixed zero (see the module docs).
+    fn zero_unused_lanes(&self, region: &mut Region<'_, Fr>, row: usize, used: usize) {
+        let Some(unused) = self.cols.lanes.get(used..).filter(|l| !l.is_empty()) else {
+            return;
+        };
+        let zero = region.assign_fixed(self.cols.weights[0], row, crate::field::fr(0));
+        for lane in unused {
+            let cell = assign(region, *lane, row, Value::known(0)).cell;
+            region.constrain_equal(cell, zero);
+        }
     }
 
     /// `z = weights·inputs + bias` on rows `row ..= row + dot_rows`; returns `z`

@@ -91,12 +91,11 @@ impl PoseidonChip {
         len.div_ceil(2) * ROWS_PER_PERMUTATION + 3
     }
 
-    /// The sponge over `message` (even length) from `row`, its digest constrained to equal
-    /// `commitment`; returns the next free row.
-    pub fn assign_sponge(&self, region: &mut Region<'_, Fr>, row: usize, message: &[Word], commitment: Fr) -> Result<usize, Error> {
+    /// The sponge over `message` (even length) from `row` and capacity `iv`, its digest
+    /// constrained to equal `commitment`; returns the next free row.
+    pub fn assign_sponge(&self, region: &mut Region<'_, Fr>, row: usize, message: &[Word], iv: Fr, commitment: Fr) -> Result<usize, Error> {
         // The constants sit in `weight[0]` after the permutations, where no gate reads them.
         let end = row + message.len().div_ceil(2) * ROWS_PER_PERMUTATION;
-        let iv = private::initial_capacity(message.len());
         let iv_cell = region.assign_fixed(self.constant, end, iv);
         let zero_cell = region.assign_fixed(self.constant, end + 1, Fr::ZERO);
         let digest_cell = region.assign_fixed(self.constant, end + 2, commitment);
@@ -190,7 +189,7 @@ mod tests {
             Harness::private(move |chips, region| {
                 let hash = chips.poseidon.as_ref().expect("private mode configures the hash");
                 let words: Vec<Word> = message.iter().map(|v| Word::Witness(Value::known(*v))).collect();
-                hash.assign_sponge(region, 0, &words, commitment).expect("assigns");
+                hash.assign_sponge(region, 0, &words, IV, commitment).expect("assigns");
                 if let Some((row, j, value)) = tamper {
                     region.assign_advice(hash.state[j], row, Value::known(value));
                 }
@@ -199,25 +198,27 @@ mod tests {
         )
     }
 
+    const IV: Fr = Fr::from_raw([0, 4, 0, 0]);
+
     fn message() -> Vec<Fr> {
         vec![Fr::from(11), -Fr::from(5), Fr::from(127), Fr::from(0)]
     }
 
     #[test]
     fn the_circuit_computes_the_native_sponge() {
-        let f = run(&message(), private::sponge(&message()), None);
+        let f = run(&message(), private::sponge(&message(), IV), None);
         assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]
     fn a_wrong_commitment_fails_the_copy_to_the_constant() {
-        let f = run(&message(), private::sponge(&message()) + Fr::ONE, None);
+        let f = run(&message(), private::sponge(&message(), IV) + Fr::ONE, None);
         assert!(!f.is_empty() && f.iter().all(|f| f == "permutation"), "{f:?}");
     }
 
     #[test]
     fn each_tampered_round_value_fails_its_named_constraint() {
-        let digest = private::sponge(&message());
+        let digest = private::sponge(&message(), IV);
         // Full round 0: the square of element 1, then element 2 of the next state.
         let has = |f: &[String], name: &str| f.iter().any(|f| f.contains(&format!("('{name}')")));
         // Full round 0: the square of element 1 (its own constraint and the mixing that reads it).

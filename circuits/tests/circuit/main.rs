@@ -3,5 +3,6 @@
 
 mod activations;
 mod adversary;
+mod free_cells;
 mod policy;
 mod private;

@@ -93,3 +93,59 @@ fn a_tampered_weight_cell_fails_the_dot_gate_and_the_hash_copy() {
     assert!(outcome.failures.contains(&Failure::new("dot", first_dot)), "{checks:?}");
     assert!(checks.iter().any(|c| c.starts_with("permutation Column('Advice'")), "{checks:?}");
 }
+
+/// A model of `inputs` KPIs whose layers are `layers` (weights row by row, bias, shift, activation).
+fn model_of(inputs: usize, layers: serde_json::Value) -> Model {
+    let input = |i: usize| serde_json::json!({"name": format!("k{i}"), "unit": "", "min": -1.0, "max": 1.0, "scale_bits": 6});
+    let outputs: Vec<_> = (0..layers.as_array().and_then(|l| l.last()).map_or(0, |l| l["bias"].as_array().map_or(0, Vec::len)))
+        .map(|j| serde_json::json!({"name": format!("y{j}"), "unit": "bps", "min": -100, "max": 100}))
+        .collect();
+    let file = serde_json::json!({
+        "format": "zkpolicy-model", "version": 1, "name": "shape", "weight_bits": 8, "bias_bits": 16,
+        "inputs": (0..inputs).map(input).collect::<Vec<_>>(), "outputs": outputs, "layers": layers,
+    });
+    Model::from_json(&file.to_string()).expect("valid")
+}
+
+/// Finding 11 of issue 27: the commitment hashed only the flat weight list (its length in the
+/// IV), so two architectures with one flat list shared a digest. The IV now binds the shape.
+#[test]
+fn architectures_sharing_a_flat_weight_list_commit_differently() {
+    use serde_json::json;
+    // [2, 2, 1] and [8, 1]: both flatten to the nine values 1..=9.
+    let deep = model_of(
+        2,
+        json!([
+            {"weights": [[1, 2], [4, 5]], "bias": [3, 6], "shift": 2, "activation": "relu"},
+            {"weights": [[7, 8]], "bias": [9], "shift": 2, "activation": "none"},
+        ]),
+    );
+    let wide = model_of(8, json!([{"weights": [[1, 2, 3, 4, 5, 6, 7, 8]], "bias": [9], "shift": 2, "activation": "none"}]));
+    assert_eq!(private::message(&deep, &salt()), private::message(&wide, &salt()), "the same flat message");
+    assert_ne!(private::commitment(&deep, &salt()), private::commitment(&wide, &salt()));
+    // One shape, one flat list, another activation or shift: another commitment too.
+    let tanh = model_of(
+        2,
+        json!([
+            {"weights": [[1, 2], [4, 5]], "bias": [3, 6], "shift": 2, "activation": {"tanh": {"scale_bits": 6}}},
+            {"weights": [[7, 8]], "bias": [9], "shift": 2, "activation": "none"},
+        ]),
+    );
+    let shifted = model_of(
+        2,
+        json!([
+            {"weights": [[1, 2], [4, 5]], "bias": [3, 6], "shift": 3, "activation": "relu"},
+            {"weights": [[7, 8]], "bias": [9], "shift": 2, "activation": "none"},
+        ]),
+    );
+    let all = [&deep, &wide, &tanh, &shifted].map(|m| private::commitment(m, &salt()));
+    assert_eq!(all.iter().collect::<std::collections::BTreeSet<_>>().len(), 4, "{all:?}");
+    // The circuit hashes what the native commitment says, for each.
+    for model in [deep, tanh] {
+        let model = Arc::new(model);
+        let circuit = PolicyCircuit::private(model.clone(), salt(), Objective::Gas).expect("plan");
+        let (circuit, instance) = honest(&circuit, &model, 4);
+        let outcome = adversary::run(&circuit, instance, &[]).expect("synthesis");
+        assert!(outcome.accepted(), "{:?}", outcome.failures);
+    }
+}
