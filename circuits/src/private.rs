@@ -117,6 +117,10 @@ pub enum SaltError {
     Format,
     #[error("the salt is not below the BN254 scalar field modulus")]
     NotCanonical,
+    /// Zero (the only canonical value that is 0 mod r): a salt anyone can guess, so the
+    /// commitment would confirm a guessed model as if it were unsalted.
+    #[error("the salt is zero: make a random one with `zkpolicy salt`")]
+    Zero,
 }
 
 impl FromStr for Salt {
@@ -126,7 +130,11 @@ impl FromStr for Salt {
         let digits = text.trim().strip_prefix("0x").ok_or(SaltError::Format)?;
         let mut bytes: [u8; 32] = hex::decode(digits).ok().and_then(|b| b.try_into().ok()).ok_or(SaltError::Format)?;
         bytes.reverse();
-        Option::from(Fr::from_repr(bytes)).map(Self).ok_or(SaltError::NotCanonical)
+        let value: Fr = Option::from(Fr::from_repr(bytes)).ok_or(SaltError::NotCanonical)?;
+        if bool::from(value.is_zero()) {
+            return Err(SaltError::Zero);
+        }
+        Ok(Self(value))
     }
 }
 

@@ -3,7 +3,10 @@
 //! Keys depend on the model (its weights are fixed columns, or in private mode its weight
 //! commitment is), the circuit layout version, k and the SRS, so the cache directory is
 //! named by all of them:
-//! `<cache>/<model commitment>/<CIRCUIT_VERSION>-k<k>-w<lanes>[-private-<weight commitment>]-<srs id>/{vk,pk}.bin`.
+//! `<cache>/<card commitment>/<CIRCUIT_VERSION>-k<k>-w<lanes>[-private]-<srs id>/{vk,pk}.bin`.
+//! The card commitment is the weight file's keccak in fixed mode and the salted weight
+//! commitment in private mode: a private model's cache never names anything computed from
+//! the weights alone, which would confirm a guessed model to anyone who can list the directory.
 //! Each file starts with the keccak-256 of the rest, so a truncated or edited
 //! file is detected and regenerated instead of reaching the deserializer.
 
@@ -15,6 +18,7 @@ use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom, ProvingKey, VerifyingKey}
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use zkpolicy_circuits::{private, PolicyCircuit};
+use zkpolicy_model::ModelCard;
 
 use crate::fsutil;
 use crate::srs::SrsSource;
@@ -75,13 +79,41 @@ impl KeyCache {
 
     /// The directory holding one model's keys for one SRS.
     pub fn dir(&self, circuit: &PolicyCircuit, srs: &SrsSource) -> PathBuf {
-        let private = circuit.weight_commitment().map(|c| format!("-private-{}", &private::hex_be(&c)[2..18])).unwrap_or_default();
-        self.root.join(circuit.model().commitment().to_string()).join(format!(
-            "{CIRCUIT_VERSION}-k{}-w{}{private}-{}",
-            circuit.shape().k,
-            circuit.shape().lanes,
+        let card: &ModelCard = circuit.as_ref();
+        let private = if circuit.weight_commitment().is_some() { "-private" } else { "" };
+        let shape = circuit.shape();
+        self.root.join(card.commitment().to_string()).join(format!("{CIRCUIT_VERSION}-k{}-w{}{private}-{}", shape.k, shape.lanes, srs.id()))
+    }
+
+    /// Moves a private model's keys cached under the name earlier versions gave them
+    /// (`<weight file keccak>/…-private-<prefix of the weight commitment>-…`, which confirms a
+    /// guessed model) to [`KeyCache::dir`], or removes them when that is taken. Nothing for
+    /// fixed mode.
+    fn forget_unsalted_name(&self, circuit: &PolicyCircuit, srs: &SrsSource) -> Result<(), ProverError> {
+        let Some(weights) = circuit.weight_commitment() else { return Ok(()) };
+        let model = self.root.join(circuit.model().commitment().to_string());
+        let shape = circuit.shape();
+        let legacy = model.join(format!(
+            "{CIRCUIT_VERSION}-k{}-w{}-private-{}-{}",
+            shape.k,
+            shape.lanes,
+            &private::hex_be(&weights)[2..18],
             srs.id()
-        ))
+        ));
+        if !legacy.exists() {
+            return Ok(());
+        }
+        let err = |source| ProverError::Write { path: legacy.clone(), source };
+        let dir = self.dir(circuit, srs);
+        if dir.exists() {
+            std::fs::remove_dir_all(&legacy).map_err(err)?;
+        } else {
+            std::fs::create_dir_all(dir.parent().unwrap_or(&self.root)).map_err(err)?;
+            std::fs::rename(&legacy, &dir).map_err(err)?;
+        }
+        // The model's directory too, once nothing else is cached under its name.
+        let _ = std::fs::remove_dir(&model);
+        Ok(())
     }
 
     /// The proving key, read from the cache or generated and cached (with its verifying key).
@@ -91,6 +123,7 @@ impl KeyCache {
         circuit: &PolicyCircuit,
         srs: &SrsSource,
     ) -> Result<(ProvingKey<G1Affine>, KeyOrigin), ProverError> {
+        self.forget_unsalted_name(circuit, srs)?;
         let path = self.dir(circuit, srs).join("pk.bin");
         cached(
             &path,
@@ -111,6 +144,7 @@ impl KeyCache {
         circuit: &PolicyCircuit,
         srs: &SrsSource,
     ) -> Result<(VerifyingKey<G1Affine>, KeyOrigin), ProverError> {
+        self.forget_unsalted_name(circuit, srs)?;
         let path = self.dir(circuit, srs).join("vk.bin");
         cached(
             &path,

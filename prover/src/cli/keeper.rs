@@ -77,6 +77,7 @@ impl KeeperArgs {
                             "gas": r.gas,
                             "eta": r.eta,
                             "reason": r.reason,
+                            "retries": r.retries,
                             "proof": r.proof,
                         })
                     })
@@ -84,15 +85,16 @@ impl KeeperArgs {
                 print_json(&json!({ "round": report, "records": records }))?;
             } else {
                 println!(
-                    "proven {}, confirmed {}, executed {}, skipped {}, waiting {}, errors {}",
+                    "proven {}, confirmed {}, executed {}, skipped {}, waiting {}, retried {}, errors {}",
                     report.proven.len(),
                     report.confirmed.len(),
                     report.executed.len(),
                     report.skipped.len(),
                     report.waiting.len(),
+                    report.retried.len(),
                     report.errors.len()
                 );
-                for line in report.skipped.iter().chain(&report.waiting).chain(&report.errors) {
+                for line in report.skipped.iter().chain(&report.waiting).chain(&report.retried).chain(&report.errors) {
                     println!("  {line}");
                 }
             }

@@ -1,7 +1,12 @@
 //! Argument parsing, dispatch and exit codes.
 //!
 //! Exit codes: 0 success; 1 the proof is invalid (or was made for another
-//! model), or the chain rejected it; 2 a usage, input, key or connection error.
+//! model), or the chain rejected it; 2 a usage, input, key or connection error. A command
+//! whose stdout reader has gone (`| head -1`) ends as if killed by SIGPIPE (see `stdout`).
+
+// First: its print macros replace std's in every module below.
+#[macro_use]
+mod stdout;
 
 mod audit;
 mod backtest;

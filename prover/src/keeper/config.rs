@@ -87,7 +87,19 @@ pub struct ChainConfig {
     /// An endpoint more than this many blocks behind the best one counts as lagging.
     #[serde(default = "default_lag")]
     pub max_lag_blocks: u64,
+    /// The gas cap: no transaction is ever signed with a larger gas limit, and a gas estimate
+    /// above it is refused (the next endpoint is asked) instead of sent.
+    #[serde(default = "default_max_gas_limit")]
+    pub max_gas_limit: u64,
 }
+
+/// The default gas cap: four times the largest submission measured (1.24M gas, policy-xl at
+/// its prover-time shape; the default model's costs 411k), and below the 16,777,216 gas a
+/// transaction may use since Osaka (EIP-7825).
+pub const DEFAULT_MAX_GAS_LIMIT: u64 = 5_000_000;
+/// The smallest gas cap accepted: below it no step fits (a tick or a snapshot alone needs
+/// about as much).
+pub const MIN_MAX_GAS_LIMIT: u64 = 100_000;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,6 +145,9 @@ fn default_resend() -> u64 {
 }
 fn default_lag() -> u64 {
     5
+}
+fn default_max_gas_limit() -> u64 {
+    DEFAULT_MAX_GAS_LIMIT
 }
 fn yes() -> bool {
     true
@@ -222,6 +237,12 @@ impl KeeperConfig {
             }
             if chain.resend_after_secs == 0 {
                 return Err(bad(format!("{key}.resend_after_secs"), "must be at least 1 second"));
+            }
+            if chain.max_gas_limit < MIN_MAX_GAS_LIMIT {
+                return Err(bad(
+                    format!("{key}.max_gas_limit"),
+                    format!("must be at least {MIN_MAX_GAS_LIMIT} gas (no step fits below it)"),
+                ));
             }
         }
         if self.deployments.is_empty() {
@@ -366,6 +387,20 @@ record = "a.json"
         let err =
             KeeperConfig::parse(&GOOD.replace("chain = \"local\"", "chain = \"main\"")).expect("parses").validate().expect_err("chain");
         assert!(matches!(&err, KeeperError::Config { key, .. } if key == "deployment[0].chain"), "{err}");
+    }
+
+    #[test]
+    fn the_gas_cap_has_a_safe_default_and_a_floor() {
+        let config = KeeperConfig::parse(GOOD).expect("parses");
+        assert_eq!(config.chains["local"].max_gas_limit, DEFAULT_MAX_GAS_LIMIT);
+        let config = KeeperConfig::parse(&GOOD.replace("max_fee_gwei = 100", "max_fee_gwei = 100\nmax_gas_limit = 99999")).expect("parses");
+        let err = config.validate().expect_err("below the floor");
+        assert!(
+            matches!(&err, KeeperError::Config { key, reason } if key == "chains.local.max_gas_limit" && reason.contains("100000")),
+            "{err}"
+        );
+        let err = KeeperConfig::parse(&GOOD.replace("max_fee_gwei = 100", "max_fee_gwei = 100\nmax_gas_limit = -1")).expect_err("negative");
+        assert!(matches!(&err, KeeperError::Config { key, .. } if key == "chains.local.max_gas_limit"), "{err}");
     }
 
     #[test]

@@ -35,6 +35,16 @@ pub struct SkipLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RetryLabel {
+    pub deployment: String,
+    /// The step: `tick`, `snapshot`, `commit`, `submit` or `execute`.
+    pub step: String,
+    /// `reverts` (at gas estimation), `reverted` (mined), `refused` (the node refused the
+    /// signed transaction) or `gas_above_cap` (every endpoint's estimate was above the cap).
+    pub cause: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EndpointLabel {
     pub chain: String,
     /// The endpoint's position in the chain's list and its redacted URL (no path or key).
@@ -49,6 +59,7 @@ pub struct Metrics {
     pub executed: Family<DeploymentLabel, Counter>,
     pub skipped: Family<SkipLabel, Counter>,
     pub resent: Family<DeploymentLabel, Counter>,
+    pub retries: Family<RetryLabel, Counter>,
     pub prove_seconds: Histogram,
     pub submit_gas: Histogram,
     pub last_submitted_epoch: Family<DeploymentLabel, Gauge>,
@@ -74,6 +85,7 @@ impl Metrics {
         let executed = Family::<DeploymentLabel, Counter>::default();
         let skipped = Family::<SkipLabel, Counter>::default();
         let resent = Family::<DeploymentLabel, Counter>::default();
+        let retries = Family::<RetryLabel, Counter>::default();
         let prove_seconds = Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]);
         let submit_gas = Histogram::new([250_000.0, 350_000.0, 400_000.0, 450_000.0, 500_000.0, 750_000.0, 1_000_000.0]);
         let last_submitted_epoch = Family::<DeploymentLabel, Gauge>::default();
@@ -86,6 +98,7 @@ impl Metrics {
         registry.register("epochs_executed", "Timelocked decisions this keeper executed", executed.clone());
         registry.register("epochs_skipped", "Epochs not submitted by this keeper, by reason", skipped.clone());
         registry.register("transactions_resent", "Transactions re-priced and resent because they were not mined in time", resent.clone());
+        registry.register("step_retries", "Steps tried again after a failure that does not make them final, by cause", retries.clone());
         registry.register("prove_seconds", "Wall time of one proof (in a parallel batch)", prove_seconds.clone());
         registry.register("submit_gas", "Gas used by each confirmed submitAdjustment", submit_gas.clone());
         registry.register(
@@ -107,6 +120,7 @@ impl Metrics {
             executed,
             skipped,
             resent,
+            retries,
             prove_seconds,
             submit_gas,
             last_submitted_epoch,
@@ -129,6 +143,11 @@ impl Metrics {
 
     pub fn skip(&self, deployment: &str, reason: &str) {
         self.skipped.get_or_create(&SkipLabel { deployment: deployment.into(), reason: reason.into() }).inc();
+    }
+
+    /// A step of `deployment` will be tried again after a failure of `cause`.
+    pub fn retry(&self, deployment: &str, step: &str, cause: &str) {
+        self.retries.get_or_create(&RetryLabel { deployment: deployment.into(), step: step.into(), cause: cause.into() }).inc();
     }
 
     /// The loop came round.

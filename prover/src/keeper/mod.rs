@@ -9,10 +9,12 @@
 //! | `rpc.rs` | a chain's endpoints with failover |
 //! | `tx.rs` | signing, nonces, broadcasting, re-pricing |
 //! | `run.rs` | the epoch loop |
+//! | `retry.rs` | which failures of a step are final, and which are retried |
 //! | `metrics.rs` | Prometheus metrics, `/healthz`, `/readyz` |
 
 pub mod config;
 pub mod metrics;
+mod retry;
 mod rpc;
 mod run;
 pub mod state;
@@ -38,6 +40,9 @@ pub enum KeeperError {
 
     #[error("deployment {deployment}: {reason}")]
     Deployment { deployment: String, reason: String },
+
+    #[error("not sent: every endpoint estimates at least {estimate} gas, above max_gas_limit ({cap})")]
+    GasAboveCap { estimate: u64, cap: u64 },
 
     #[error(transparent)]
     Chain(#[from] crate::chain::ChainError),

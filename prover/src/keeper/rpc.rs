@@ -5,10 +5,19 @@
 //! `max_lag_blocks` behind the best. A request that fails to reach the active endpoint
 //! is counted against it and retried on the next one; only when all are down does the
 //! request fail (and the keeper reports not ready until one comes back).
+//!
+//! An endpoint can also answer and be wrong: a gas estimate above the cap, or one whose
+//! transaction the node refuses. [`Endpoints::demote`] then counts it, sets it aside for
+//! [`SUSPECT_FOR`] and moves to the next; `refresh` prefers endpoints not set aside.
+
+use std::time::{Duration, Instant};
 
 use crate::chain::{ChainError, Client};
 
 use super::metrics::{EndpointLabel, Metrics};
+
+/// How long an endpoint whose answer proved wrong is passed over.
+pub const SUSPECT_FOR: Duration = Duration::from_secs(600);
 
 pub struct Endpoints {
     chain: String,
@@ -16,6 +25,8 @@ pub struct Endpoints {
     clients: Vec<Option<Client>>,
     /// What each endpoint is called in logs and metrics: its index and redacted URL.
     shown: Vec<String>,
+    /// Until when each endpoint is passed over (see [`Endpoints::demote`]).
+    suspect_until: Vec<Option<Instant>>,
     active: Option<usize>,
     chain_id: Option<u64>,
     max_lag: u64,
@@ -37,6 +48,7 @@ impl Endpoints {
             urls: urls.to_vec(),
             clients: urls.iter().map(|_| None).collect(),
             shown,
+            suspect_until: urls.iter().map(|_| None).collect(),
             active: None,
             chain_id: None,
             max_lag,
@@ -44,9 +56,33 @@ impl Endpoints {
         }
     }
 
-    fn error(&self, i: usize, err: &ChainError) {
+    fn error(&self, i: usize, err: &dyn std::fmt::Display) {
         self.metrics.rpc_errors.get_or_create(&EndpointLabel { chain: self.chain.clone(), endpoint: self.shown[i].clone() }).inc();
         tracing::warn!(chain = %self.chain, endpoint = %self.shown[i], "RPC endpoint failed: {err}");
+    }
+
+    fn suspect(&self, i: usize) -> bool {
+        self.suspect_until[i].is_some_and(|until| Instant::now() < until)
+    }
+
+    /// How many endpoints the chain has.
+    pub fn len(&self) -> usize {
+        self.urls.len()
+    }
+
+    /// The active endpoint answered, but wrongly (`why`): counts it, passes it over for
+    /// [`SUSPECT_FOR`] and makes the next endpoint not passed over active (the next one at
+    /// all when every other is). Requests then go there first.
+    pub fn demote(&mut self, why: &str) {
+        let n = self.urls.len();
+        let Some(i) = self.active.filter(|_| n > 0) else { return };
+        self.error(i, &why);
+        self.suspect_until[i] = Some(Instant::now() + SUSPECT_FOR);
+        let next = (1..n).map(|step| (i + step) % n).find(|j| !self.suspect(*j)).unwrap_or((i + 1) % n);
+        if next != i {
+            tracing::info!(chain = %self.chain, endpoint = %self.shown[next], "failed over to RPC endpoint");
+        }
+        self.active = Some(next);
     }
 
     fn client(&mut self, i: usize) -> Result<&Client, ChainError> {
@@ -85,7 +121,8 @@ impl Endpoints {
             self.active = None;
             return Err(format!("chain {}: no endpoint answers ({} tried)", self.chain, self.urls.len()));
         };
-        let chosen = heads.iter().position(|h| h.is_some_and(|h| h + self.max_lag >= best));
+        let usable = |i: &usize| heads[*i].is_some_and(|h| h + self.max_lag >= best);
+        let chosen = (0..heads.len()).find(|i| usable(i) && !self.suspect(*i)).or_else(|| (0..heads.len()).find(usable));
         if chosen != self.active {
             if let Some(i) = chosen {
                 tracing::info!(chain = %self.chain, endpoint = %self.shown[i], head = best, "using RPC endpoint");

@@ -11,7 +11,8 @@
 //! 5. timelocked decisions are executed once their delay has passed.
 //!
 //! An epoch that can no longer be submitted (decided by someone else, its snapshot stale
-//! or never taken in its window) is recorded with the reason and counted as skipped.
+//! or never taken in its window) is recorded with the reason and counted as skipped. A step
+//! that fails in a way that does not make it final is tried again (`retry.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -32,14 +33,19 @@ use zkpolicy_verifier_contract::controller::{revert_reason, ReporterKpiSource};
 
 use super::config::{DeploymentConfig, KeeperConfig};
 use super::metrics::Metrics;
+use super::retry::{self, PreludeRevert, MAX_MINED_REVERTS};
 use super::rpc::Endpoints;
 use super::state::{self, key, Kind, Record, Stage, Store};
-use super::tx::{broadcast, Sender};
+use super::tx::{broadcast, Gas, Sender};
 use super::{failpoint, KeeperError};
 use crate::artifact::ProofArtifact;
 use crate::chain::{self, signer, ChainError, Deployment};
 use crate::keys::{KeyCache, Prepared};
 use crate::srs::SrsSource;
+
+/// Passes of a round's snapshot phase: one per step (tick, then snapshot), and up to four
+/// more for steps tried again.
+const PRELUDE_PASSES: usize = 6;
 
 /// One deployment the keeper serves.
 struct Served {
@@ -86,6 +92,9 @@ pub struct RoundReport {
     pub skipped: Vec<String>,
     /// Steps still waiting (a transaction not yet mined, a snapshot not yet taken).
     pub waiting: Vec<String>,
+    /// Steps that failed in a way that does not make them final, and are tried again
+    /// (each also logged and counted in `step_retries`).
+    pub retried: Vec<String>,
     /// Errors met (each also logged); the keeper retries them next round.
     pub errors: Vec<String>,
     /// Wall time of the round's phases.
@@ -282,8 +291,9 @@ impl Keeper {
         }
 
         // 2. The epoch's snapshot: the economy's tick, then takeSnapshot; or the KPI commitment.
+        // A pass per step (tick, then snapshot), and more while a step is being retried.
         let phase = Instant::now();
-        for _ in 0..2 {
+        for _ in 0..PRELUDE_PASSES {
             let mut created = false;
             for i in 0..self.served.len() {
                 if self.stopping() {
@@ -294,7 +304,7 @@ impl Keeper {
                     Err(err) => self.error(i, None, &err, &mut report),
                 }
             }
-            if !created {
+            if !created && !self.prelude_retry_pending()? {
                 break;
             }
             self.settle_open(&mut report, true)?;
@@ -341,6 +351,16 @@ impl Keeper {
         report.seconds.submit = phase.elapsed().as_secs_f64();
         self.metrics.beat();
         Ok(report)
+    }
+
+    /// Whether a tick, snapshot or commitment went back to `Ready` to be tried again.
+    fn prelude_retry_pending(&self) -> Result<bool, KeeperError> {
+        for key in &self.open {
+            if self.store.get(key)?.is_some_and(|r| r.kind.is_prelude() && r.stage == Stage::Ready && r.retries > 0) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn error(&self, i: usize, epoch: Option<u64>, err: &dyn std::fmt::Display, report: &mut RoundReport) {
@@ -403,15 +423,11 @@ impl Keeper {
             return Ok(false);
         }
         let known = |kind| self.store.get(&s.key(epoch, kind));
-        let (kind, to, input) = if s.record.kpi_provenance == "onchain" {
+        let kind = if s.record.kpi_provenance == "onchain" {
             if s.config.tick && known(Kind::Tick)?.is_none() {
-                let (economy, input) = chain::economy::tick_call(&s.record)?;
-                (Kind::Tick, economy, input)
+                Kind::Tick
             } else if known(Kind::Snapshot)?.is_none() {
-                let record = s.record.clone();
-                let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
-                let (input, _) = ctx.endpoints.with(|c| chain::economy::snapshot_call(c, &record))?;
-                (Kind::Snapshot, record.kpi_source, input)
+                Kind::Snapshot
             } else {
                 return Ok(false);
             }
@@ -430,18 +446,40 @@ impl Keeper {
                 report.waiting.push(format!("{name}#{epoch}: no {}", file.display()));
                 return Ok(false);
             }
-            let kpis = KpiSnapshot::load(&file)
-                .and_then(|k| k.quantize(s.card()))
-                .map_err(|e| KeeperError::Deployment { deployment: name.clone(), reason: format!("{}: {e}", file.display()) })?;
-            let kpis = kpis.iter().map(|v| alloy::primitives::I256::try_from(*v).unwrap_or_default()).collect();
-            (Kind::Commit, s.record.kpi_source, ReporterKpiSource::commitKpisCall { epoch, kpis }.abi_encode())
+            Kind::Commit
         };
-        let key = s.key(epoch, kind);
+        let (to, input) = self.prelude_call(i, kind, epoch)?;
+        let key = self.served[i].key(epoch, kind);
         let mut record = Record::new(&name, kind, epoch, Stage::Ready);
         record.to = Some(to.to_string());
         record.input = Some(hex::encode(input));
         self.put(&key, &record)?;
         Ok(true)
+    }
+
+    /// The call a tick, snapshot or KPI commitment makes, as the chain and the files stand
+    /// now: each attempt sends what holds at its moment (the epoch's holder set, the KPI file).
+    fn prelude_call(&mut self, i: usize, kind: Kind, epoch: u64) -> Result<(Address, Vec<u8>), KeeperError> {
+        let s = &self.served[i];
+        match kind {
+            Kind::Tick => Ok(chain::economy::tick_call(&s.record)?),
+            Kind::Snapshot => {
+                let record = s.record.clone();
+                let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+                let (input, _) = ctx.endpoints.with(|c| chain::economy::snapshot_call(c, &record))?;
+                Ok((record.kpi_source, input))
+            }
+            Kind::Commit => {
+                let failed = |reason: String| KeeperError::Deployment { deployment: s.name.clone(), reason };
+                let dir = s.config.kpis_dir.as_ref().ok_or_else(|| failed("no kpis_dir to commit from".into()))?;
+                let file = dir.join(format!("{epoch}.json"));
+                let kpis =
+                    KpiSnapshot::load(&file).and_then(|k| k.quantize(s.card())).map_err(|e| failed(format!("{}: {e}", file.display())))?;
+                let kpis = kpis.iter().map(|v| alloy::primitives::I256::try_from(*v).unwrap_or_default()).collect();
+                Ok((s.record.kpi_source, ReporterKpiSource::commitKpisCall { epoch, kpis }.abi_encode()))
+            }
+            Kind::Submit | Kind::Execute => Err(KeeperError::State(format!("{} is not a snapshot step", kind.name()))),
+        }
     }
 
     /// The proof job of the current epoch, when its snapshot is on chain and it is still due.
@@ -635,25 +673,30 @@ impl Keeper {
     }
 
     fn send_step(&mut self, i: usize, key: &str, mut record: Record, report: &mut RoundReport) -> Result<Stage, KeeperError> {
-        let (to, input) = self.call_of(i, &record)?;
+        let (to, input) = if record.kind.is_prelude() {
+            // Read again at every attempt: a retry sends what holds now, not what failed.
+            let (to, input) = self.prelude_call(i, record.kind, record.epoch)?;
+            record.to = Some(to.to_string());
+            record.input = Some(hex::encode(&input));
+            (to, input)
+        } else {
+            self.call_of(i, &record)?
+        };
         let s = &self.served[i];
         let (name, epoch, chain_id) = (s.name.clone(), record.epoch, s.record.chain_id);
         let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
-        let from = ctx.sender.from;
-        let gas = match ctx.endpoints.with(|c| c.estimate_gas(from, to, input.clone()))? {
-            Ok(gas) => gas,
-            Err(data) => {
+        let gas = match ctx.sender.gas_limit(&mut ctx.endpoints, to, &input, record.gas_floor.unwrap_or(0)) {
+            Ok(Gas::Limit(gas)) => gas,
+            Err(err) => {
+                if matches!(err, KeeperError::GasAboveCap { .. }) {
+                    self.metrics.retry(&name, record.kind.name(), "gas_above_cap");
+                }
+                return Err(err);
+            }
+            Ok(Gas::Reverts(data)) => {
                 let reason = revert_reason(&data);
-                if matches!(record.kind, Kind::Tick | Kind::Snapshot | Kind::Commit) {
-                    // Done already (by anyone), or impossible this epoch: never sent.
-                    tracing::info!(deployment = %name, epoch, kind = record.kind.name(), "not sent: {reason}");
-                    record.stage = Stage::DoneElsewhere;
-                    record.reason = Some(reason.clone());
-                    self.put(key, &record)?;
-                    if record.kind == Kind::Snapshot && reason.contains("SnapshotWindowClosed") {
-                        self.skip(i, epoch, &format!("the snapshot window closed: {reason}"), "snapshot_window_closed", report)?;
-                    }
-                    return Ok(record.stage);
+                if record.kind.is_prelude() {
+                    return self.prelude_reverts(i, key, record, &data, report);
                 }
                 let (stage, label) = match Errors::abi_decode(&data) {
                     Ok(Errors::EpochDecided(_)) => (Stage::DoneElsewhere, "decided_elsewhere"),
@@ -679,19 +722,128 @@ impl Keeper {
         };
         let fees = ctx.sender.price(&mut ctx.endpoints)?;
         let nonce = ctx.sender.nonce(&mut ctx.endpoints)?;
-        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, nonce, gas + gas / 5, fees)?;
+        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, nonce, gas, fees)?;
         // Recorded before it leaves: a crash from here on re-broadcasts these same bytes.
         record.stage = Stage::Sent;
         record.txs.push(tx.clone());
         self.put(key, &record)?;
-        let ctx = self.chains.get_mut(&self.served[i].chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
-        if let Err(err) = broadcast(&mut ctx.endpoints, &tx) {
-            // Re-broadcast when confirming.
-            tracing::warn!(deployment = %name, epoch, tx = %tx.hash, "broadcast failed: {err}");
-        } else {
-            tracing::info!(deployment = %name, epoch, tx = %tx.hash, nonce, kind = record.kind.name(), "sent");
+        let kind = record.kind;
+        let stage = match self.broadcast_latest(i, key, &mut record, report) {
+            Ok(stage) => {
+                let sent = record.txs.last().map_or(tx.hash, |t| t.hash.clone());
+                if stage == Stage::Sent {
+                    tracing::info!(deployment = %name, epoch, tx = %sent, nonce, kind = kind.name(), "sent");
+                }
+                stage
+            }
+            Err(err) => {
+                // Re-broadcast when confirming.
+                tracing::warn!(deployment = %name, epoch, tx = %tx.hash, "broadcast failed: {err}");
+                Stage::Sent
+            }
+        };
+        failpoint(&format!("after_send_{}", kind.name()));
+        Ok(stage)
+    }
+
+    /// A tick, snapshot or commitment whose call reverts at estimation: done by someone
+    /// else, impossible this epoch, or tried again (see `retry.rs`). Nothing is sent.
+    fn prelude_reverts(
+        &mut self,
+        i: usize,
+        key: &str,
+        mut record: Record,
+        data: &[u8],
+        report: &mut RoundReport,
+    ) -> Result<Stage, KeeperError> {
+        let reason = revert_reason(data);
+        let (name, epoch) = (self.served[i].name.clone(), record.epoch);
+        record.stage = match retry::prelude_revert(data) {
+            PreludeRevert::Retry => return self.retry_later(i, key, record, "reverts", format!("the call reverts: {reason}"), report),
+            PreludeRevert::DoneElsewhere => Stage::DoneElsewhere,
+            PreludeRevert::Impossible => Stage::Skipped,
+        };
+        tracing::info!(deployment = %name, epoch, kind = record.kind.name(), "not sent: {reason}");
+        record.reason = Some(reason.clone());
+        self.put(key, &record)?;
+        if record.kind == Kind::Snapshot && record.stage == Stage::Skipped {
+            let label = if reason.starts_with("SnapshotWindowClosed") { "snapshot_window_closed" } else { "no_snapshot" };
+            self.skip(i, epoch, &format!("the epoch's snapshot cannot be taken: {reason}"), label, report)?;
         }
-        failpoint(&format!("after_send_{}", record.kind.name()));
+        Ok(record.stage)
+    }
+
+    /// Puts a step back to `Ready` after a failure that does not make it final; it is sent
+    /// again (its call and gas read again) on the round's next pass, or the next round.
+    fn retry_later(
+        &mut self,
+        i: usize,
+        key: &str,
+        mut record: Record,
+        cause: &str,
+        why: String,
+        report: &mut RoundReport,
+    ) -> Result<Stage, KeeperError> {
+        let name = self.served[i].name.clone();
+        let (epoch, kind) = (record.epoch, record.kind.name());
+        tracing::warn!(deployment = %name, epoch, kind, "trying again: {why}");
+        self.metrics.retry(&name, kind, cause);
+        report.retried.push(format!("{name}#{epoch} {kind}: {why}"));
+        record.stage = Stage::Ready;
+        record.retries += 1;
+        record.reason = Some(why);
+        self.put(key, &record)?;
+        Ok(Stage::Ready)
+    }
+
+    /// Broadcasts the step's latest transaction. A node that refuses it (as opposed to one
+    /// that already has it) is told nothing new by the same bytes: the endpoint is demoted,
+    /// the gas estimated again on the next one and the call re-signed with the same nonce,
+    /// once per endpoint. A call that reverts by then goes back to `Ready`, its nonce freed.
+    fn broadcast_latest(&mut self, i: usize, key: &str, record: &mut Record, report: &mut RoundReport) -> Result<Stage, KeeperError> {
+        let (name, chain, chain_id) = (self.served[i].name.clone(), self.served[i].chain.clone(), self.served[i].record.chain_id);
+        let (epoch, kind) = (record.epoch, record.kind.name());
+        let tries = self.chains.get(&chain).map_or(1, |c| c.endpoints.len().max(1));
+        for _ in 0..tries {
+            let last = record.txs.last().cloned().ok_or_else(|| KeeperError::State(format!("{name}#{epoch}: nothing to send")))?;
+            let ctx = self.chains.get_mut(&chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+            let refusal = match broadcast(&mut ctx.endpoints, &last) {
+                Ok(()) => return Ok(Stage::Sent),
+                Err(ChainError::Node { message, .. }) => message,
+                Err(err) => return Err(err.into()),
+            };
+            // A development node mines at once and reports a failed transaction as an error
+            // ("ran out of gas"): what it holds was not refused, and its receipt tells the rest.
+            let hash: B256 = last.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", last.hash)))?;
+            if ctx.endpoints.with(|c| c.knows(hash))? {
+                return Ok(Stage::Sent);
+            }
+            tracing::warn!(deployment = %name, epoch, tx = %last.hash, kind, "the node refused the transaction: {refusal}");
+            ctx.endpoints.demote(&format!("it refused transaction {}: {refusal}", last.hash));
+            self.metrics.retry(&name, kind, "refused");
+            report.retried.push(format!("{name}#{epoch} {kind}: the node refused {}: {refusal}", last.hash));
+            let (to, input) = self.call_of(i, record)?;
+            let ctx = self.chains.get_mut(&chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+            let gas = match ctx.sender.gas_limit(&mut ctx.endpoints, to, &input, record.gas_floor.unwrap_or(0))? {
+                Gas::Limit(gas) => gas,
+                Gas::Reverts(data) => {
+                    // Nothing holds the nonce: the next send takes the node's count again.
+                    ctx.sender.reset_nonce();
+                    record.stage = Stage::Ready;
+                    record.retries += 1;
+                    record.reason = Some(format!("refused, and the call now reverts: {}", revert_reason(&data)));
+                    self.put(key, record)?;
+                    return Ok(Stage::Ready);
+                }
+            };
+            let old = (last.max_fee_per_gas, last.max_priority_fee_per_gas);
+            let suggested = ctx.sender.price(&mut ctx.endpoints)?;
+            let fees = ctx.sender.bump(old, suggested).unwrap_or(old);
+            let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, last.nonce, gas, fees)?;
+            record.txs.push(tx);
+            self.put(key, record)?;
+        }
+        // The last re-signed transaction is recorded; confirming broadcasts it.
         Ok(Stage::Sent)
     }
 
@@ -699,8 +851,10 @@ impl Keeper {
         let s = &self.served[i];
         let (name, epoch, controller) = (s.name.clone(), record.epoch, s.record.controller);
         let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
-        let confirmations = ctx.sender.confirmations;
-        for tx in record.txs.iter().rev() {
+        let (confirmations, cap) = (ctx.sender.confirmations, ctx.sender.max_gas_limit);
+        // The transactions of the latest nonce: earlier nonces' ended (reverted, or taken).
+        let current = record.txs.last().map(|t| t.nonce);
+        for tx in record.txs.iter().rev().filter(|t| Some(t.nonce) == current) {
             let hash: B256 = tx.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", tx.hash)))?;
             let Some(receipt) = ctx.endpoints.with(|c| c.receipt(hash))? else { continue };
             let block = receipt.block_number.unwrap_or_default();
@@ -709,15 +863,27 @@ impl Keeper {
                 return Ok(Stage::Sent);
             }
             failpoint(&format!("before_confirm_{}", record.kind.name()));
+            let decided = record.kind == Kind::Submit && view.last >= epoch;
+            if !receipt.status() && !decided && record.reverted < MAX_MINED_REVERTS {
+                // Not known to be final (a low gas estimate, state that changed under it): again.
+                let floor = retry::floor_after_revert(tx.gas_limit, receipt.gas_used);
+                let why = format!("the transaction {hash} reverted in block {block}{}", if floor.is_some() { " (out of gas)" } else { "" });
+                if floor.is_some() {
+                    // Its estimate was wrong: ask the next endpoint first.
+                    ctx.endpoints.demote(&format!("the transaction {hash} ran out of the gas it estimated"));
+                }
+                record.reverted += 1;
+                record.gas_floor = floor.map(|f| f.min(cap)).or(record.gas_floor);
+                return self.retry_later(i, key, record, "reverted", why, report);
+            }
             record.tx = Some(tx.hash.clone());
             record.block = Some(block);
             record.gas = Some(receipt.gas_used);
             if !receipt.status() {
-                // Mined but reverted: most likely someone did it first.
-                let elsewhere =
-                    record.kind != Kind::Execute && view.last >= epoch || matches!(record.kind, Kind::Tick | Kind::Snapshot | Kind::Commit);
+                // Mined but reverted, for good: someone decided first, or it kept reverting.
+                let elsewhere = decided || record.kind != Kind::Execute && view.last >= epoch;
                 record.stage = if elsewhere { Stage::DoneElsewhere } else { Stage::Skipped };
-                record.reason = Some(format!("the transaction {hash} reverted in block {block}"));
+                record.reason = Some(format!("the transaction {hash} reverted in block {block} ({} times in all)", record.reverted + 1));
                 if matches!(record.kind, Kind::Submit | Kind::Execute) {
                     self.metrics.skip(&name, if elsewhere { "decided_elsewhere" } else { "reverted" });
                     report.skipped.push(format!("{name}#{epoch}: reverted"));
@@ -770,10 +936,10 @@ impl Keeper {
         }
         let hash: B256 = last.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", last.hash)))?;
         if !ctx.endpoints.with(|c| c.knows(hash))? {
-            // Lost (a restart before the broadcast, a node that dropped it): the same bytes again.
+            // Lost (a restart before the broadcast, a node that dropped it): the same bytes
+            // again, unless the node refuses them.
             tracing::info!(deployment = %name, epoch, tx = %last.hash, "re-broadcasting");
-            broadcast(&mut ctx.endpoints, &last)?;
-            return Ok(Stage::Sent);
+            return self.broadcast_latest(i, key, &mut record, report);
         }
         if state::now().saturating_sub(last.sent_at) < ctx.sender.resend_after {
             return Ok(Stage::Sent);
@@ -790,11 +956,10 @@ impl Keeper {
         let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, last.nonce, last.gas_limit, fees)?;
         record.txs.push(tx.clone());
         self.put(key, &record)?;
-        let ctx = self.chains.get_mut(&self.served[i].chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
-        broadcast(&mut ctx.endpoints, &tx)?;
+        let stage = self.broadcast_latest(i, key, &mut record, report)?;
         self.metrics.resent.get_or_create(&Metrics::label(&name)).inc();
         tracing::info!(deployment = %name, epoch, tx = %tx.hash, max_fee_per_gas = fees.0, "re-priced and resent");
-        Ok(Stage::Sent)
+        Ok(stage)
     }
 
     /// Timelocked deployments: an execute step for each confirmed decision whose delay has passed.

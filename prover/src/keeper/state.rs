@@ -34,6 +34,11 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The steps that bring an epoch's snapshot on chain, before its proof.
+    pub fn is_prelude(self) -> bool {
+        matches!(self, Self::Tick | Self::Snapshot | Self::Commit)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Tick => "tick",
@@ -109,9 +114,18 @@ pub struct Record {
     /// Timelocked decisions: when the queued values may be executed (chain time).
     #[serde(default)]
     pub eta: Option<u64>,
-    /// Why the step was skipped, or who else did it.
+    /// Why the step was skipped, or who else did it; or why it is being tried again.
     #[serde(default)]
     pub reason: Option<String>,
+    /// How many times the step went back to `Ready` after a failure (see `retry.rs`).
+    #[serde(default)]
+    pub retries: u32,
+    /// How many of its transactions were mined and reverted.
+    #[serde(default)]
+    pub reverted: u32,
+    /// The least gas limit to send it with (after one of its transactions ran out of gas).
+    #[serde(default)]
+    pub gas_floor: Option<u64>,
     /// Unix seconds of the last change.
     pub updated: u64,
 }
@@ -132,6 +146,9 @@ impl Record {
             gas: None,
             eta: None,
             reason: None,
+            retries: 0,
+            reverted: 0,
+            gas_floor: None,
             updated: now(),
         }
     }

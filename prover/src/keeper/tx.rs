@@ -1,14 +1,20 @@
 //! Transactions that get mined: the keeper signs them itself (explicit nonce, gas and
 //! EIP-1559 fees under the configured caps), so it can record them before broadcasting,
 //! re-broadcast the same bytes after a restart, and re-price a stuck one with the same nonce.
+//!
+//! The gas limit is the node's estimate plus a fifth, never above `max_gas_limit`: an
+//! endpoint that estimates more is not believed (the next one is asked), so one lying
+//! endpoint can neither make the keeper sign a transaction that spends its balance on gas
+//! nor one that every node refuses.
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
-use alloy::primitives::Address;
+use alloy::primitives::{Address, Bytes};
 use alloy::rpc::types::TransactionRequest;
 
 use super::config::ChainConfig;
 use super::rpc::Endpoints;
 use super::state::{now, SentTx};
+use super::KeeperError;
 use crate::chain::ChainError;
 
 const GWEI: u128 = 1_000_000_000;
@@ -21,6 +27,7 @@ pub struct Sender {
     pub max_priority_fee: u128,
     pub resend_after: u64,
     pub confirmations: u64,
+    pub max_gas_limit: u64,
     /// The next nonce this keeper will use (the node's pending count may be behind it).
     next_nonce: Option<u64>,
 }
@@ -34,6 +41,7 @@ impl Sender {
             max_priority_fee: u128::from(config.max_priority_fee_gwei) * GWEI,
             resend_after: config.resend_after_secs,
             confirmations: config.confirmations,
+            max_gas_limit: config.max_gas_limit,
             next_nonce: None,
         }
     }
@@ -53,6 +61,26 @@ impl Sender {
         let fee = up(old.0).max(suggested.0).min(self.max_fee);
         let priority = up(old.1).max(suggested.1).min(self.max_priority_fee).min(fee);
         (fee > old.0 && priority > old.1).then_some((fee, priority))
+    }
+
+    /// The gas limit for calling `to` with `input`: the estimate plus a fifth, at least
+    /// `floor` (after a transaction ran out of gas), never above the cap. An endpoint whose
+    /// estimate is above the cap is demoted and the next one asked; when every endpoint's is,
+    /// nothing may be sent ([`KeeperError::GasAboveCap`]).
+    pub fn gas_limit(&self, endpoints: &mut Endpoints, to: Address, input: &[u8], floor: u64) -> Result<Gas, KeeperError> {
+        let (from, cap) = (self.from, self.max_gas_limit);
+        let mut lowest = u64::MAX;
+        for _ in 0..endpoints.len().max(1) {
+            match endpoints.with(|c| c.estimate_gas(from, to, input.to_vec()))? {
+                Err(data) => return Ok(Gas::Reverts(data)),
+                Ok(gas) if gas > cap => {
+                    lowest = lowest.min(gas);
+                    endpoints.demote(&format!("it estimates {gas} gas, above max_gas_limit ({cap})"));
+                }
+                Ok(gas) => return Ok(Gas::Limit(gas.saturating_add(gas / 5).max(floor).min(cap))),
+            }
+        }
+        Err(KeeperError::GasAboveCap { estimate: lowest, cap })
     }
 
     /// A fresh nonce: the node's pending count, or past the last one this keeper used.
@@ -104,6 +132,15 @@ impl Sender {
     }
 }
 
+/// What a capped gas estimate gave.
+#[derive(Debug)]
+pub enum Gas {
+    /// The limit to sign with.
+    Limit(u64),
+    /// The call reverts now, with this revert data.
+    Reverts(Bytes),
+}
+
 /// Broadcasts `tx`'s signed bytes (again, after a restart: the same transaction).
 pub fn broadcast(endpoints: &mut Endpoints, tx: &SentTx) -> Result<(), ChainError> {
     let raw = hex::decode(&tx.raw).map_err(|e| ChainError::Answer(format!("stored transaction {}: {e}", tx.hash)))?;
@@ -122,6 +159,7 @@ mod tests {
             max_priority_fee_gwei: priority_gwei,
             resend_after_secs: 60,
             max_lag_blocks: 5,
+            max_gas_limit: 1_000_000,
         };
         let signer = alloy::signers::local::PrivateKeySigner::random();
         let from = signer.address();

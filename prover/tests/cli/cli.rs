@@ -751,3 +751,128 @@ fn toolchain_artifacts_carry_the_deployed_bytecode() {
         assert_eq!(read(&format!("c/{contract}.abi.json")), artifact["abi"], "{contract}");
     }
 }
+
+/// A private model's keys are cached, and `keygen --salt` reports them, under names made of
+/// the salted commitment only: nothing computed from the weights alone (the file's keccak,
+/// the fixed-mode verifying key), which would confirm a guessed model to whoever sees the
+/// output or lists the cache. A cache an earlier version left under the unsalted name is moved.
+#[test]
+fn keygen_with_a_salt_names_nothing_computed_from_the_weights_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // The default model cut to one hidden layer of two neurons: private keys at k = 12, in seconds.
+    let mut tiny: Value = serde_json::from_slice(&std::fs::read(models().join("tokenomics-policy.json")).expect("model")).expect("json");
+    let layers = tiny["layers"].as_array_mut().expect("layers");
+    layers.remove(1);
+    for field in ["weights", "bias"] {
+        layers[0][field].as_array_mut().expect(field).truncate(2);
+    }
+    for row in layers[1]["weights"].as_array_mut().expect("weights") {
+        row.as_array_mut().expect("row").truncate(2);
+    }
+    std::fs::write(d.join("tiny.json"), tiny.to_string()).expect("write");
+    let keygen = |args: &[&str]| {
+        let mut cmd = zkpolicy(d);
+        cmd.args(["keygen", "--model", "tiny.json"]).args(args);
+        cmd
+    };
+    zkpolicy(d).args(["salt", "--out", "p.salt"]).assert().success();
+    let fixed = stdout_json(&keygen(&["--json", "--cache-dir", "fixed-cache"]).assert().success());
+    let unsalted: Vec<String> = ["model_commitment", "verifying_key_digest"]
+        .iter()
+        .map(|field| fixed[field].as_str().expect("hex").trim_start_matches("0x").to_string())
+        .collect();
+    let leaks = |text: &str| unsalted.iter().any(|digest| text.contains(digest.as_str()));
+
+    let private = stdout_json(&keygen(&["--salt", "p.salt", "--json"]).assert().success());
+    assert_eq!((private["private_weights"].as_bool(), private["keys"].as_str()), (Some(true), Some("generated")), "{private}");
+    let text = keygen(&["--salt", "p.salt"]).assert().success();
+    let text = String::from_utf8_lossy(&text.get_output().stdout).to_string();
+    assert!(text.starts_with("keys cached"), "{text}");
+    for output in [private.to_string(), text] {
+        assert!(!leaks(&output), "the output names an unsalted digest: {output}");
+    }
+    let cache = d.join(".zkpolicy");
+    let names = |root: &Path| -> Vec<String> { walk(root.to_path_buf()).iter().map(|p| p.display().to_string()).collect() };
+    assert!(names(&cache).iter().any(|p| p.ends_with("pk.bin")), "{:?}", names(&cache));
+    assert!(names(&cache).iter().all(|p| !leaks(p)), "a cached path names an unsalted digest: {:?}", names(&cache));
+
+    // Keys an earlier version cached as <file keccak>/…-private-<commitment prefix>-…: moved
+    // to the salted name (reused, not regenerated), and the unsalted name is gone.
+    let salted = private["model_commitment"].as_str().expect("hex").to_string();
+    let current = PathBuf::from(private["dir"].as_str().expect("dir"));
+    let leaf = current.file_name().expect("leaf").to_string_lossy().replace("-private-", &format!("-private-{}-", &salted[2..18]));
+    let legacy = cache.join("keys").join(format!("0x{}", unsalted[0])).join(leaf);
+    std::fs::create_dir_all(legacy.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(d.join(&current), &legacy).expect("move to the old name");
+    let again = stdout_json(&keygen(&["--salt", "p.salt", "--json"]).assert().success());
+    assert_eq!(again["keys"], "cached", "{again}");
+    assert!(!legacy.exists() && !legacy.parent().expect("parent").exists(), "the unsalted name is left");
+    assert!(names(&cache).iter().all(|p| !leaks(p)), "{:?}", names(&cache));
+}
+
+/// `zkpolicy CMD | head -1`: a reader that goes away ends the command quietly, as SIGPIPE
+/// would (no panic, no exit 101), after any artifact it wrote is whole.
+#[test]
+fn a_reader_that_goes_away_ends_a_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let bin = assert_cmd::cargo::cargo_bin("zkpolicy");
+    let kpis = models().join("kpis-sample.json");
+    let kpis = kpis.to_str().expect("utf-8");
+    let commands: [&[&str]; 3] =
+        [&["inspect"], &["inspect", "--json"], &["prove", "--kpis", kpis, "--epoch", "3", "--out", "proof.json", "--json"]];
+    for args in commands {
+        // A pipe whose reader is gone before the command writes: every write fails (EPIPE).
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = std::process::Command::new(&bin)
+            .args(args)
+            .current_dir(d)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.signal(), Some(13), "{args:?}: ends as SIGPIPE would, not {}: {err}", out.status);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // The proof was written whole before its summary was printed, and nothing else.
+    let proof: Value = serde_json::from_slice(&std::fs::read(d.join("proof.json")).expect("proof")).expect("a whole artifact");
+    assert!(proof.is_object());
+    assert!(std::fs::read_dir(d).expect("dir").flatten().all(|e| !e.file_name().to_string_lossy().ends_with(".tmp")));
+
+    // A real pipeline. Whether `head` is gone before the second line is written is a race:
+    // either way, no panic, and the status is success or SIGPIPE's.
+    for _ in 0..3 {
+        let script = format!("{:?} inspect | head -1; echo \"status ${{PIPESTATUS[0]}}\" >&2", bin.display().to_string());
+        let out = std::process::Command::new("bash").arg("-c").arg(&script).current_dir(d).output().expect("bash");
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.starts_with("model        tokenomics-policy") && stdout.lines().count() == 1, "{stdout}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(stderr.contains("status 0") || stderr.contains("status 141"), "{stderr}");
+    }
+}
+
+/// A salt path that is a FIFO is refused at once (its open would wait for a writer for
+/// ever), and so is a salt of zero (a salt anyone can guess), each by name.
+#[test]
+fn a_fifo_or_zero_salt_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    assert!(std::process::Command::new("mkfifo").arg(d.join("salt.fifo")).status().expect("mkfifo").success());
+    zkpolicy(d)
+        .args(["keygen", "--salt", "salt.fifo"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("salt.fifo").and(predicates::str::contains("a salt file is a regular file")));
+    std::fs::write(d.join("zero.salt"), format!("0x{}\n", "0".repeat(64))).expect("write");
+    zkpolicy(d)
+        .args(["keygen", "--salt", "zero.salt"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("zero.salt is not a valid salt file").and(predicates::str::contains("the salt is zero")));
+    assert!(!d.join(".zkpolicy").exists(), "nothing cached for a refused salt");
+}

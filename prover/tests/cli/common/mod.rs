@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod node;
+pub mod rpc_proxy;
 pub mod tls;
 
 use std::path::{Path, PathBuf};

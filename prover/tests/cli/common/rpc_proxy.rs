@@ -1,0 +1,151 @@
+//! A JSON-RPC endpoint for tests that sits in front of the local node and may lie: it
+//! answers `eth_estimateGas` by the rules a test gives it (a gas figure, or a revert), and
+//! forwards every other request unchanged. It keeps every signed transaction it forwarded,
+//! so a test can check what a client sent through it.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use alloy::consensus::{Transaction, TxEnvelope};
+use alloy::eips::eip2718::Decodable2718;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Request, Response};
+use serde_json::{json, Value};
+
+/// What the proxy answers to a matching gas estimate.
+#[derive(Clone, Debug)]
+pub enum Lie {
+    /// This much gas.
+    Gas(u64),
+    /// A revert with this data (code 3, as nodes answer a call that reverts).
+    Revert(Vec<u8>),
+}
+
+#[derive(Clone, Debug)]
+struct Rule {
+    /// The call's selector (any call when `None`).
+    selector: Option<[u8; 4]>,
+    /// How many more estimates it answers (for ever when `None`).
+    remaining: Option<usize>,
+    lie: Lie,
+}
+
+#[derive(Default)]
+struct Log {
+    rules: Vec<Rule>,
+    lies: usize,
+    raw: Vec<Vec<u8>>,
+}
+
+pub struct RpcProxy {
+    pub url: String,
+    log: Arc<Mutex<Log>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl RpcProxy {
+    /// Serves on a free port of 127.0.0.1, forwarding to `upstream` (an `http://` URL).
+    pub fn start(upstream: &str) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let log = Arc::new(Mutex::new(Log::default()));
+        let (upstream, shared) = (upstream.to_string(), log.clone());
+        let client = reqwest::Client::builder().build().expect("HTTP client");
+        runtime.spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (upstream, log, client) = (upstream.clone(), shared.clone(), client.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                        let (upstream, log, client) = (upstream.clone(), log.clone(), client.clone());
+                        async move { Ok::<_, Infallible>(answer(req, &upstream, &log, &client).await) }
+                    });
+                    let io = hyper_util::rt::TokioIo::new(socket);
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                });
+            }
+        });
+        Self { url, log, _runtime: runtime }
+    }
+
+    /// From now on, the next `times` gas estimates of calls to `selector` (any call when
+    /// `None`; for ever when `times` is `None`) are answered with `lie`. Rules are tried in
+    /// the order given.
+    pub fn lie(&self, selector: Option<[u8; 4]>, times: Option<usize>, lie: Lie) {
+        self.log.lock().expect("log").rules.push(Rule { selector, remaining: times, lie });
+    }
+
+    /// Forgets every rule: the proxy forwards everything.
+    pub fn honest(&self) {
+        self.log.lock().expect("log").rules.clear();
+    }
+
+    /// How many estimates it answered with a lie.
+    pub fn lies(&self) -> usize {
+        self.log.lock().expect("log").lies
+    }
+
+    /// The gas limit of every signed transaction forwarded, in order.
+    pub fn gas_limits(&self) -> Vec<u64> {
+        let log = self.log.lock().expect("log");
+        log.raw.iter().map(|raw| TxEnvelope::decode_2718(&mut raw.as_slice()).expect("a signed transaction").gas_limit()).collect()
+    }
+}
+
+async fn answer(req: Request<hyper::body::Incoming>, upstream: &str, log: &Mutex<Log>, client: &reqwest::Client) -> Response<Full<Bytes>> {
+    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(lie) = told(&request, log) {
+        return reply(lie_reply(&request, &lie).to_string().into());
+    }
+    if request["method"] == "eth_sendRawTransaction" {
+        if let Some(raw) = request["params"][0].as_str().and_then(|h| hex::decode(h.trim_start_matches("0x")).ok()) {
+            log.lock().expect("log").raw.push(raw);
+        }
+    }
+    let forwarded = client.post(upstream).header("content-type", "application/json").body(body).send().await;
+    match forwarded {
+        Ok(response) => reply(response.bytes().await.unwrap_or_default()),
+        Err(_) => {
+            let mut r = Response::new(Full::new(Bytes::new()));
+            *r.status_mut() = hyper::StatusCode::BAD_GATEWAY;
+            r
+        }
+    }
+}
+
+/// The lie owed to `request`, if a rule matches it (and uses up one of its answers).
+fn told(request: &Value, log: &Mutex<Log>) -> Option<Lie> {
+    if request["method"] != "eth_estimateGas" {
+        return None;
+    }
+    let data = request["params"][0]["input"].as_str().or(request["params"][0]["data"].as_str()).unwrap_or_default();
+    let selector = hex::decode(data.trim_start_matches("0x")).ok().and_then(|d| d.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok()));
+    let mut log = log.lock().expect("log");
+    let rule = log.rules.iter_mut().find(|r| r.remaining != Some(0) && (r.selector.is_none() || r.selector == selector))?;
+    if let Some(n) = &mut rule.remaining {
+        *n -= 1;
+    }
+    let lie = rule.lie.clone();
+    log.lies += 1;
+    Some(lie)
+}
+
+fn lie_reply(request: &Value, lie: &Lie) -> Value {
+    match lie {
+        Lie::Gas(gas) => json!({ "jsonrpc": "2.0", "id": request["id"], "result": format!("0x{gas:x}") }),
+        Lie::Revert(data) => json!({
+            "jsonrpc": "2.0",
+            "id": request["id"],
+            "error": { "code": 3, "message": "execution reverted", "data": format!("0x{}", hex::encode(data)) },
+        }),
+    }
+}
+
+fn reply(body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    response
+}
