@@ -820,8 +820,9 @@ fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
         .stderr(predicates::str::contains("computed on chain, and nobody posts them"));
 }
 
-/// The README's on-chain block, exactly as written: deploy with the economy, tick, a
-/// holder set, the on-chain snapshot, a proof on it, and the submission.
+/// The README's on-chain block, exactly as written: deploy with the economy (seeding epoch
+/// 1), a holder set, a day later the tick, the on-chain snapshot, a proof on it, and the
+/// submission.
 #[test]
 fn the_readme_onchain_walkthrough_runs_as_written() {
     let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
