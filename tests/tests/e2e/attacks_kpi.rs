@@ -335,24 +335,34 @@ fn an_empty_holder_set_and_the_snapshot_in_one_transaction_move_nothing() {
         let call = EconomyKpiSource::submitHoldersCall { holders: set.to_vec(), incumbent: standing.to_vec() };
         AtomicAgent::Call::new(source, call.abi_encode())
     };
+    let (quote_before, _) = m.attacker.balances(&mut m.chain.evm, &m.e);
+    let mut gas = 0;
     // As the finding ran it: submit the empty set, then snapshot, in one transaction.
     let out = m.attacker.run(&mut m.chain.evm, vec![submit(&nobody, &[]), take_snapshot(source, &nobody)]);
+    gas += out.gas_used;
     if !out.success {
         assert_eq!(refusal(&out), "NotProposed", "a set must be proposed first");
     }
     // Proposed and submitted in one transaction, then the snapshot: the submission refuses.
     let propose = AtomicAgent::Call::new(source, EconomyKpiSource::proposeHoldersCall { holders: nobody.clone() }.abi_encode());
     let out = m.attacker.run(&mut m.chain.evm, vec![propose.clone(), submit(&nobody, &honest), take_snapshot(source, &nobody)]);
+    gas += out.gas_used;
     assert_eq!(refusal(&out), "ProposedInThisBlock", "a set is accepted only in a later block than its proposal");
     // In two blocks, as the rules allow: the epoch's first set must hold at least what the
     // set that stood at the end of epoch 1 holds now.
-    assert!(m.attacker.run(&mut m.chain.evm, vec![propose]).success);
+    let out = m.attacker.run(&mut m.chain.evm, vec![propose]);
+    gas += out.gas_used;
+    assert!(out.success);
     m.evm().advance(12);
     let out = m.attacker.run(&mut m.chain.evm, vec![submit(&nobody, &honest)]);
+    gas += out.gas_used;
     assert_eq!(refusal(&out), "NotBetter");
     // And the snapshot with any other set than the one that stood is refused.
     let out = m.attacker.run(&mut m.chain.evm, vec![take_snapshot(source, &nobody)]);
+    gas += out.gas_used;
     assert_eq!(refusal(&out), "WrongIncumbent");
+    let (quote_after, _) = m.attacker.balances(&mut m.chain.evm, &m.e);
+    assert!(quote_after <= quote_before, "the attacker gained quote");
     let taken = |m: &mut Market| m.snapshot(2).1 != 0;
     if !taken(&mut m) {
         // The snapshot itself is anyone's, with the set that stood: taken honestly below.
@@ -360,7 +370,7 @@ fn an_empty_holder_set_and_the_snapshot_in_one_transaction_move_nothing() {
         assert!(out.success, "{}", refusal(&out));
     }
     let got = m.snapshot(2).0[HOLDER_CONCENTRATION];
-    eprintln!("empty holder set and snapshot in one transaction: holder_concentration {got} (honest {want})");
+    eprintln!("empty holder set and snapshot in one transaction: holder_concentration {got} (honest {want}); the attacker spent {gas} gas on its tries");
     assert!((got - want).abs() <= 1, "the attack moved holder_concentration to {got} (honest {want})");
 }
 
