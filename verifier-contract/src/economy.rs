@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use alloy_primitives::{I256, U256};
+use alloy_primitives::{Address, I256, U256};
 use alloy_sol_types::sol;
 
 use crate::compile::{self, CompileError, Compiled};
@@ -98,13 +98,19 @@ sol! {
     contract EconomyKpiSource {
         constructor(address economy_, address pair_, address vault_, uint256 targetPrice_, uint256 yearlySpend_, uint8[8] scaleBits_, int256[8] lo, int256[8] hi, uint64 snapshotWindow_);
         function snapshotWindow() external view returns (uint64);
+        function proposeHolders(address[] holders) external;
         function submitHolders(address[] holders, address[] incumbent) external;
+        function proposals(address proposer) external view returns (bytes32 hash, uint64 proposedIn, uint128 holdings);
+        function holderSet(uint64 epoch) external view returns (bytes32 hash, uint256 holdings, uint64 acceptedIn);
         function takeSnapshot(address[] incumbent) external returns (int256[] kpis);
         function snapshot(uint64 epoch) external view returns (int256[] kpis, uint64 postedAt);
+        function taken(uint64 epoch) external view returns (bool);
         function marksAt(uint256 k) external view returns (int64 sumReturns, uint64 sumSquares, uint128 volume);
         function currentEpoch() external view returns (uint64);
+        function state() external view returns (uint64 lastAt, uint64 count, uint128 lastTwap, uint128 priceCum, uint128 reserveCum, uint128 stakedCum, int128 lastConcentration);
         event SnapshotTaken(uint64 indexed epoch, int256[] kpis, int256[8] values);
-        function state() external view returns (uint64 lastAt, uint64 count, uint128 lastTwap, uint128 priceCum, uint128 reserveCum, uint128 stakedCum, int128 lastConcentration, uint64 holdersEpoch, uint192 holdersAtSubmission);
+        event SnapshotSeeded(uint64 indexed epoch);
+        event HoldersProposed(address indexed proposer, bytes32 hash, uint256 holdings);
         event HoldersSubmitted(uint64 indexed epoch, address[] holders, uint256 holdings);
         error AlreadyTaken(uint64 epoch);
         error SnapshotWindowClosed(uint64 epoch, uint64 closedAt);
@@ -114,6 +120,41 @@ sol! {
         error BadHolders(string reason);
         error NotBetter(uint256 holdings, uint256 incumbent);
         error WrongIncumbent();
+        error NoLiquidity();
+        error NotProposed();
+        error ProposedInThisBlock();
+        /// OpenZeppelin's `SafeCast`: holdings past 2^128 wei.
+        error SafeCastOverflowedUintDowncast(uint8 bits, uint256 value);
+    }
+}
+
+sol! {
+    /// `contracts/test/AtomicAgent.sol`: an attacker's account that makes a list of calls in
+    /// one transaction (tests and attack agents only).
+    #[derive(Debug, PartialEq, Eq)]
+    contract AtomicAgent {
+        struct Call { address to; bytes data; address fillFrom; uint256 fillAt; }
+        constructor(address owner_);
+        function owner() external view returns (address);
+        function run(Call[] calls) external returns (bytes[] results);
+        function balances(address[] assets) external view returns (uint256[] amounts);
+        error NotOwner();
+        error CallFailed(uint256 index, bytes reason);
+        error BadFill(uint256 index);
+    }
+}
+
+impl AtomicAgent::Call {
+    /// A call of `data` on `to`.
+    pub fn new(to: Address, data: Vec<u8>) -> Self {
+        Self { to, data: data.into(), fillFrom: Address::ZERO, fillAt: U256::ZERO }
+    }
+
+    /// The same call with the 32-byte word at `offset` of its data replaced, when it is
+    /// made, by the agent's balance of `asset` (e.g. a swap of everything it holds).
+    pub fn filled(mut self, asset: Address, offset: usize) -> Self {
+        (self.fillFrom, self.fillAt) = (asset, U256::from(offset));
+        self
     }
 }
 
@@ -125,20 +166,28 @@ pub fn revert_reason(data: &[u8]) -> Option<String> {
     use TokenEconomy::TokenEconomyErrors as E;
     if let Ok(e) = S::abi_decode(data) {
         return Some(match e {
-            S::AlreadyTaken(e) => format!("AlreadyTaken: epoch {}'s snapshot is already taken", e.epoch),
+            S::AlreadyTaken(e) => format!("AlreadyTaken: epoch {}'s snapshot is already taken (or its call seeded the averages)", e.epoch),
             S::SnapshotWindowClosed(e) => format!(
                 "SnapshotWindowClosed: epoch {}'s snapshot could be taken only until {}; this epoch goes without one",
                 e.epoch,
                 crate::controller::utc(e.closedAt)
             ),
-            S::BadSnapshotWindow(_) => "BadSnapshotWindow: the snapshot window must be positive and at most one epoch".into(),
+            S::BadSnapshotWindow(_) => "BadSnapshotWindow: the snapshot window must be positive and at most half an epoch".into(),
             S::NotStarted(_) => "NotStarted: epoch 1 has not begun".into(),
             S::BadRange(e) => format!("BadRange: KPI {}'s range does not fit int16", e.index),
             S::BadHolders(e) => format!("BadHolders: {}", e.reason),
-            S::NotBetter(e) => {
-                format!("NotBetter: the set holds {} wei, the epoch's incumbent {} (it must hold more)", e.holdings, e.incumbent)
+            S::NotBetter(e) => format!(
+                "NotBetter: the set counts {} wei, the standing set holds {} (it must count more than the epoch's incumbent, \
+                 or at least what the previous epoch's final set holds)",
+                e.holdings, e.incumbent
+            ),
+            S::WrongIncumbent(_) => {
+                "WrongIncumbent: that is not the standing holder set (this epoch's, or before any, the previous epoch's final one)".into()
             }
-            S::WrongIncumbent(_) => "WrongIncumbent: that is not the epoch's incumbent holder set".into(),
+            S::NoLiquidity(_) => "NoLiquidity: the pool is empty, so there is no price to start averaging from".into(),
+            S::NotProposed(_) => "NotProposed: the sender has not proposed this holder set (proposeHolders first)".into(),
+            S::ProposedInThisBlock(_) => "ProposedInThisBlock: a holder set is accepted only in a later block than its proposal".into(),
+            S::SafeCastOverflowedUintDowncast(e) => format!("SafeCastOverflowedUintDowncast: {} does not fit {} bits", e.value, e.bits),
         });
     }
     if let Ok(e) = E::abi_decode(data) {
@@ -197,22 +246,29 @@ pub fn compile_economy(dir: &Path) -> Result<BTreeMap<String, Compiled>, Compile
     )
 }
 
+/// The attack agent's source (`contracts/test/`): compiled by the tests and attack runs,
+/// never shipped as an artifact.
+pub const ATOMIC_AGENT_SOURCE: &str = include_str!("../contracts/test/AtomicAgent.sol");
+
+/// Compiles the attack agent (OpenZeppelin from `dir`'s `node_modules`).
+pub fn compile_agent(dir: &Path) -> Result<BTreeMap<String, Compiled>, CompileError> {
+    compile::compile(dir, &[("AtomicAgent.sol", ATOMIC_AGENT_SOURCE)])
+}
+
 /// Everything `EconomyKpiSource.takeSnapshot` reads, as the chain holds it just before the
 /// call: the input of [`economy_kpis`]. Stored marks are as wide as the contract keeps them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KpiState {
     pub now: u64,
     pub supply: U256,
-    /// The pair's and the vault's accumulators now, and their spot values.
+    /// The pair's and the vault's accumulators now.
     pub price_cum: U256,
     pub reserve_cum: U256,
     pub staked_cum: U256,
     pub volume_cum: U256,
-    pub spot_price: U256,
-    pub spot_reserve: U256,
-    pub spot_staked: U256,
-    /// The source's marks from the previous snapshot (`count == 0`: none); the
-    /// accumulators modulo 2^128.
+    /// The source's marks from the previous snapshot or the seed (`last_at == 0`: not
+    /// seeded, so this call seeds); `count` KPI snapshots were taken; the accumulators
+    /// modulo 2^128.
     pub count: u64,
     pub last_at: u64,
     pub last_twap: u128,
@@ -227,7 +283,8 @@ pub struct KpiState {
     pub sums_back: (i64, u64),
     pub volume_back_30: u128,
     pub volume_back_60: u128,
-    /// The incumbent holder set's holdings at submission and now (`None`: none this epoch).
+    /// The holder set that stood at the end of the previous epoch: the holdings it was
+    /// counted with and its holdings now (`None`: none stood).
     pub holders: Option<(U256, U256)>,
     pub treasury: U256,
     pub emitted: U256,
@@ -257,27 +314,27 @@ fn low64(x: I256) -> u64 {
 }
 
 /// `EconomyKpiSource`'s snapshot, computed natively from the same state: the quantized
-/// KPIs and the 1e18 values before quantization. Integer arithmetic throughout, with the
-/// contract's widths, wrap-arounds and order of operations, so it matches bit for bit.
-pub fn economy_kpis(s: &KpiState, c: &KpiConfig) -> ([i64; 8], [I256; 8]) {
+/// KPIs and the 1e18 values before quantization; `None` when the call only seeds the
+/// averages (the source's first, which yields no KPIs). Integer arithmetic throughout,
+/// with the contract's widths, wrap-arounds and order of operations, so it matches bit for
+/// bit. The contract's refusals (window, empty pool, a wrong holder set) are not modelled.
+pub fn economy_kpis(s: &KpiState, c: &KpiConfig) -> Option<([i64; 8], [I256; 8])> {
+    if s.last_at == 0 {
+        return None;
+    }
     let one = U256::from(10u64).pow(U256::from(18u64));
     let ret = I256::try_from(1_000_000i64).unwrap_or_default();
     let signed = |v: U256| I256::try_from(v).unwrap_or(I256::MAX);
-    let dt = if s.count == 0 { 0 } else { s.now - s.last_at };
-    let per_second = |now: U256, last: u128| U256::from(low128(now).wrapping_sub(last)) / U256::from(dt);
-    let (twap, reserve, staked) = if dt == 0 {
-        (s.spot_price, s.spot_reserve, s.spot_staked)
-    } else {
-        (
-            per_second(s.price_cum, s.last_price_cum),
-            per_second(s.reserve_cum, s.last_reserve_cum),
-            per_second(s.staked_cum, s.last_staked_cum),
-        )
-    };
+    // Never zero: snapshots are at least half an epoch apart (the contract divides by it).
+    let dt = U256::from(s.now.saturating_sub(s.last_at).max(1));
+    let per_second = |now: U256, last: u128| U256::from(low128(now).wrapping_sub(last)) / dt;
+    let twap = per_second(s.price_cum, s.last_price_cum);
+    let reserve = per_second(s.reserve_cum, s.last_reserve_cum);
+    let staked = per_second(s.staked_cum, s.last_staked_cum);
     let mut v = [I256::ZERO; 8];
     v[0] = signed(staked * one / s.supply);
     v[1] = signed(U256::from(2u64) * reserve * one / s.supply);
-    // The ring: this snapshot's return sums.
+    // The ring: this snapshot's return sums (none at the first, whose predecessor is the seed).
     let k = s.count;
     let (mut s1, mut s2) = if k == 0 { (0i64, 0u64) } else { s.sums_previous };
     if k > 0 && s.last_twap > 0 {
@@ -299,7 +356,7 @@ pub fn economy_kpis(s: &KpiState, c: &KpiConfig) -> ([i64; 8], [I256; 8]) {
     v[3] = signed(twap * one / c.target_price) - signed(one);
     v[4] = match s.holders {
         None => I256::try_from(s.last_concentration).unwrap_or_default(),
-        Some((at_submission, now)) => signed(at_submission.min(now) * one / s.supply),
+        Some((counted, now)) => signed(counted.min(now) * one / s.supply),
     };
     if k >= 60 {
         let recent = low128(s.volume_cum).wrapping_sub(s.volume_back_30);
@@ -315,7 +372,7 @@ pub fn economy_kpis(s: &KpiState, c: &KpiConfig) -> ([i64; 8], [I256; 8]) {
     for i in 0..8 {
         q[i] = quantize(v[i], c.scale_bits[i], c.ranges[i], one);
     }
-    (q, v)
+    Some((q, v))
 }
 /// `v` (1e18) × 2^bits, rounded half away from zero, clamped into `range`.
 fn quantize(v: I256, bits: u8, (lo, hi): (i64, i64), one: U256) -> i64 {

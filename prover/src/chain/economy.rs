@@ -1,8 +1,8 @@
 //! The reference token economy and its on-chain KPI source: their deployment (from the
 //! `economy` section of a deployment config), the epoch's tick and snapshot.
 
-use alloy::primitives::{Address, B256, I256, U256};
-use alloy::sol_types::{SolCall, SolConstructor, SolEvent};
+use alloy::primitives::{keccak256, Address, B256, I256, U256};
+use alloy::sol_types::{SolCall, SolConstructor, SolEvent, SolValue};
 use serde::{Deserialize, Serialize};
 use zkpolicy_model::ModelCard;
 use zkpolicy_verifier_contract::compile::Compiled;
@@ -36,7 +36,8 @@ pub struct EconomyConfig {
     #[serde(default)]
     pub incentives: Option<Address>,
     /// Seconds from an epoch's start during which its KPI snapshot may be taken (default
-    /// 3600, or the whole epoch if shorter): whoever calls first chooses where the
+    /// 3600, or half the epoch if shorter; at most half an epoch, so two snapshots are
+    /// always at least half an epoch apart): whoever calls first chooses where the
     /// averaging window ends only within this span.
     #[serde(default)]
     pub snapshot_window: Option<u64>,
@@ -71,12 +72,17 @@ impl EconomyConfig {
 
     /// The snapshot window for epochs of `epoch_length` seconds.
     pub fn snapshot_window(&self, epoch_length: u64) -> Result<u64, ChainError> {
+        let half = epoch_length / 2;
         match self.snapshot_window {
-            Some(w) if w > epoch_length => {
-                Err(ChainError::Config(format!("economy.snapshot_window: {w} s is longer than an epoch ({epoch_length} s)")))
-            }
+            Some(w) if w > half => Err(ChainError::Config(format!(
+                "economy.snapshot_window: {w} s is longer than half an epoch ({half} s of {epoch_length}): two snapshots \
+                 could then be too close for their averages to mean anything"
+            ))),
             Some(w) => Ok(w),
-            None => Ok(DEFAULT_SNAPSHOT_WINDOW.min(epoch_length)),
+            None if half == 0 => Err(ChainError::Config(format!(
+                "timing.epoch_length: {epoch_length} s leaves no snapshot window (at most half an epoch); use at least 2 s"
+            ))),
+            None => Ok(DEFAULT_SNAPSHOT_WINDOW.min(half)),
         }
     }
 }
@@ -99,6 +105,11 @@ pub struct EconomyRecord {
     #[serde(serialize_with = "super::deployment::checksummed")]
     pub vault: Address,
     pub gas: u64,
+    /// The epoch whose call seeded the KPI source's averages at deployment (it has no
+    /// KPIs, so the next epoch is the first decidable one); absent when the snapshot
+    /// window had closed before the seed, and then the first `snapshot` call seeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeded_epoch: Option<u64>,
 }
 
 fn tokens(n: u64) -> U256 {
@@ -106,8 +117,9 @@ fn tokens(n: u64) -> U256 {
 }
 
 /// What `deploy` does first for an on-chain deployment: the token, quote, economy, pair and
-/// vault, the pool and treasury seeded, and the KPI source over them. Returns the record,
-/// the source's address and the economy's genesis (the controller's must equal it).
+/// vault, the pool and treasury seeded, and the KPI source over them, its averages seeded
+/// once the pool has liquidity. Returns the record, the source's address and the economy's
+/// genesis (the controller's must equal it).
 pub fn deploy_economy(
     client: &Client,
     model: &ModelCard,
@@ -206,7 +218,27 @@ pub fn deploy_economy(
     let genesis =
         TokenEconomy::genesisCall::abi_decode_returns(&client.call("genesis read", economy, TokenEconomy::genesisCall {}.abi_encode())?)
             .map_err(|e| ChainError::Answer(format!("genesis read: {e}")))?;
-    Ok((EconomyRecord { token, quote, economy, pair, vault, gas }, source, genesis))
+    // The source's first call only seeds its averages: made now, while epoch 1's window is
+    // open, so epoch 2 is the first decidable epoch and no snapshot reads a spot value.
+    let window = config.snapshot_window(epoch_length)?;
+    let seeded_epoch = if client.chain_time()? < genesis.saturating_add(window) {
+        let sent = client.send("KPI source seed", source, EconomyKpiSource::takeSnapshotCall { incumbent: Vec::new() }.abi_encode())?;
+        gas += sent.gas;
+        Some(seeded(&sent, source)?)
+    } else {
+        None
+    };
+    Ok((EconomyRecord { token, quote, economy, pair, vault, gas, seeded_epoch }, source, genesis))
+}
+
+/// The epoch a `takeSnapshot` receipt says it seeded.
+fn seeded(sent: &Sent, source: Address) -> Result<u64, ChainError> {
+    sent.logs
+        .iter()
+        .filter(|l| l.address() == source)
+        .find_map(|l| EconomyKpiSource::SnapshotSeeded::decode_log_data(l.data()).ok())
+        .map(|s| s.epoch)
+        .ok_or_else(|| ChainError::Answer("the KPI source's seed logged no SnapshotSeeded".into()))
 }
 
 /// Connects the economy to its pair, vault and controller (once, by the deployer).
@@ -278,29 +310,63 @@ pub fn tick(client: &Client, deployment: &Deployment) -> Result<Ticked, ChainErr
     Ok(out)
 }
 
-/// The current epoch's holder set (the last `HoldersSubmitted` of the epoch), or none.
-fn incumbent(client: &Client, deployment: &Deployment, epoch: u64) -> Result<Vec<Address>, ChainError> {
+/// The holder set accepted in `epoch` (the one standing at its end, which the next
+/// epoch's snapshot reads), or none: the source keeps its hash and the block it was
+/// accepted in, and that block's `HoldersSubmitted` log holds its addresses.
+pub fn holder_set(client: &Client, deployment: &Deployment, epoch: u64) -> Result<Option<Vec<Address>>, ChainError> {
+    if epoch == 0 {
+        return Ok(None);
+    }
+    let source = deployment.kpi_source;
+    let set = super::read(client, "holder set read", source, EconomyKpiSource::holderSetCall { epoch })?;
+    if set.hash == B256::ZERO {
+        return Ok(None);
+    }
+    let block = format!("0x{:x}", set.acceptedIn);
     let filter = serde_json::json!([{
-        "address": deployment.kpi_source.to_string(),
-        "fromBlock": format!("0x{:x}", deployment.block),
-        "toBlock": "latest",
+        "address": source.to_string(),
+        "fromBlock": block,
+        "toBlock": block,
         "topics": [EconomyKpiSource::HoldersSubmitted::SIGNATURE_HASH.to_string(), B256::from(U256::from(epoch)).to_string()],
     }]);
     let logs: Vec<alloy::rpc::types::Log> = serde_json::from_value(client.request("eth_getLogs", filter)?)
         .map_err(|e| ChainError::Answer(format!("HoldersSubmitted logs: {e}")))?;
-    let Some(log) = logs.last() else { return Ok(Vec::new()) };
-    let event = EconomyKpiSource::HoldersSubmitted::decode_log_data(log.data())
-        .map_err(|e| ChainError::Answer(format!("HoldersSubmitted log: {e}")))?;
-    Ok(event.holders)
+    logs.iter()
+        .rev()
+        .filter_map(|log| EconomyKpiSource::HoldersSubmitted::decode_log_data(log.data()).ok())
+        .find(|event| keccak256(event.holders.abi_encode()) == set.hash)
+        .map(|event| Some(event.holders))
+        .ok_or_else(|| {
+            ChainError::Answer(format!(
+                "the holder set of epoch {epoch} (accepted in block {}) has no HoldersSubmitted log there",
+                set.acceptedIn
+            ))
+        })
 }
 
-/// The call data of `takeSnapshot` for the current epoch, naming the epoch's holder set
-/// (sent to `deployment.kpi_source`), and that set.
+/// The set a submission in `epoch` must beat: the epoch's incumbent, or before any, the
+/// previous epoch's final set; empty when neither exists. Whether it is this epoch's.
+pub fn standing_holders(client: &Client, deployment: &Deployment, epoch: u64) -> Result<(Vec<Address>, bool), ChainError> {
+    if let Some(set) = holder_set(client, deployment, epoch)? {
+        return Ok((set, true));
+    }
+    Ok((holder_set(client, deployment, epoch.saturating_sub(1))?.unwrap_or_default(), false))
+}
+
+/// The call data of `takeSnapshot` for the current epoch (sent to
+/// `deployment.kpi_source`), naming the holder set that stood at the end of the previous
+/// epoch, and that set (empty: none stood, the concentration carries over).
 pub fn snapshot_call(client: &Client, deployment: &Deployment) -> Result<(Vec<u8>, Vec<Address>), ChainError> {
     economy_of(deployment)?;
     let epoch = super::current_epoch(client, deployment)?;
-    let holders = incumbent(client, deployment, epoch)?;
+    let holders = holder_set(client, deployment, epoch.saturating_sub(1))?.unwrap_or_default();
     Ok((EconomyKpiSource::takeSnapshotCall { incumbent: holders.clone() }.abi_encode(), holders))
+}
+
+/// Whether the current epoch's snapshot call is made (a snapshot, or the seed).
+pub fn snapshot_taken(client: &Client, deployment: &Deployment, epoch: u64) -> Result<bool, ChainError> {
+    economy_of(deployment)?;
+    super::read(client, "snapshot read", deployment.kpi_source, EconomyKpiSource::takenCall { epoch })
 }
 
 /// The economy's address and the call data of its `tick`.
@@ -308,58 +374,90 @@ pub fn tick_call(deployment: &Deployment) -> Result<(Address, Vec<u8>), ChainErr
     Ok((economy_of(deployment)?.economy, TokenEconomy::tickCall {}.abi_encode()))
 }
 
-/// What one on-chain snapshot recorded.
+/// What one on-chain snapshot call recorded.
 #[derive(Clone, Debug, Serialize)]
 pub struct Snapshot {
     pub tx: String,
     pub block: u64,
     pub gas: u64,
     pub epoch: u64,
-    /// The quantized KPIs, in model input order.
+    /// The call only seeded the source's averages (its first): no KPIs, so this epoch
+    /// cannot be decided and the next one is the first that can.
+    pub seeded: bool,
+    /// The quantized KPIs, in model input order (empty when seeded).
     pub kpis: Vec<i64>,
-    /// The holder set whose holdings gave holder_concentration (empty: carried over).
+    /// The holder set whose holdings gave holder_concentration: the one that stood at the
+    /// end of the previous epoch (empty: carried over).
     pub holders: Vec<String>,
 }
 
-/// Takes the current epoch's KPI snapshot on chain (anyone may), with the epoch's holder set.
+/// Takes the current epoch's KPI snapshot on chain (anyone may), with the holder set that
+/// stood at the end of the previous epoch; the source's first call seeds instead.
 pub fn take_snapshot(client: &Client, deployment: &Deployment) -> Result<Snapshot, ChainError> {
     let (input, holders) = snapshot_call(client, deployment)?;
     let sent = client.send("KPI snapshot", deployment.kpi_source, input)?;
+    let mut out = Snapshot {
+        tx: sent.tx.to_string(),
+        block: sent.block,
+        gas: sent.gas,
+        epoch: 0,
+        seeded: false,
+        kpis: Vec::new(),
+        holders: Vec::new(),
+    };
     let taken = sent
         .logs
         .iter()
         .filter(|l| l.address() == deployment.kpi_source)
-        .find_map(|l| EconomyKpiSource::SnapshotTaken::decode_log_data(l.data()).ok())
-        .ok_or_else(|| ChainError::Answer("the snapshot's receipt has no SnapshotTaken event".into()))?;
-    Ok(Snapshot {
-        tx: sent.tx.to_string(),
-        block: sent.block,
-        gas: sent.gas,
-        epoch: taken.epoch,
-        kpis: taken.kpis.iter().map(|v| i64::try_from(*v).unwrap_or_default()).collect(),
-        holders: holders.iter().map(|a| a.to_checksum(None)).collect(),
-    })
+        .find_map(|l| EconomyKpiSource::SnapshotTaken::decode_log_data(l.data()).ok());
+    match taken {
+        Some(taken) => {
+            out.epoch = taken.epoch;
+            out.kpis = taken.kpis.iter().map(|v| i64::try_from(*v).unwrap_or_default()).collect();
+            out.holders = holders.iter().map(|a| a.to_checksum(None)).collect();
+        }
+        None => {
+            out.epoch = seeded(&sent, deployment.kpi_source)
+                .map_err(|_| ChainError::Answer("the snapshot's receipt has neither SnapshotTaken nor SnapshotSeeded".into()))?;
+            out.seeded = true;
+        }
+    }
+    Ok(out)
 }
 
 /// What a holder-set submission did.
 #[derive(Clone, Debug, Serialize)]
 pub struct HoldersSubmitted {
+    /// The proposal, the submission's first step.
+    pub proposal_tx: String,
+    /// The submission, mined in a later block than the proposal.
     pub tx: String,
     pub block: u64,
+    /// Gas of both transactions.
     pub gas: u64,
+    /// The epoch it was accepted in, and the epoch whose snapshot reads it (the next).
     pub epoch: u64,
-    /// The set's balance plus stake (wei), which the next candidate must exceed.
+    pub snapshot_epoch: u64,
+    /// What the set was counted with (wei): the smaller of its balance plus stake at the
+    /// proposal and at the submission. The next candidate this epoch must exceed it.
     pub holdings: String,
-    /// The set it replaced (empty: none this epoch).
+    /// The epoch's incumbent it replaced (empty: it is the epoch's first set).
     pub replaced: Vec<String>,
 }
 
-/// Submits a candidate top-holder set for the current epoch (anyone may); it must hold
-/// more, as both stand now, than the epoch's incumbent, found in the source's log.
+/// Submits a candidate top-holder set for the current epoch (anyone may), in its two
+/// steps: the proposal, then, in a later block (after the proposal's receipt), the
+/// submission. It must beat the set standing now (this epoch's incumbent, or the previous
+/// epoch's final set), found through the source's `holderSet` and its log.
 pub fn submit_holders(client: &Client, deployment: &Deployment, holders: &[Address]) -> Result<HoldersSubmitted, ChainError> {
     economy_of(deployment)?;
+    let proposed = client.send(
+        "holder set proposal",
+        deployment.kpi_source,
+        EconomyKpiSource::proposeHoldersCall { holders: holders.to_vec() }.abi_encode(),
+    )?;
     let epoch = super::current_epoch(client, deployment)?;
-    let standing = incumbent(client, deployment, epoch)?;
+    let (standing, this_epoch) = standing_holders(client, deployment, epoch)?;
     let call = EconomyKpiSource::submitHoldersCall { holders: holders.to_vec(), incumbent: standing.clone() };
     let sent = client.send("holder set", deployment.kpi_source, call.abi_encode())?;
     let event = sent
@@ -369,11 +467,13 @@ pub fn submit_holders(client: &Client, deployment: &Deployment, holders: &[Addre
         .find_map(|l| EconomyKpiSource::HoldersSubmitted::decode_log_data(l.data()).ok())
         .ok_or_else(|| ChainError::Answer("the holder set's receipt has no HoldersSubmitted event".into()))?;
     Ok(HoldersSubmitted {
+        proposal_tx: proposed.tx.to_string(),
         tx: sent.tx.to_string(),
         block: sent.block,
-        gas: sent.gas,
-        epoch,
+        gas: proposed.gas + sent.gas,
+        epoch: event.epoch,
+        snapshot_epoch: event.epoch + 1,
         holdings: event.holdings.to_string(),
-        replaced: standing.iter().map(|a| a.to_checksum(None)).collect(),
+        replaced: if this_epoch { standing.iter().map(|a| a.to_checksum(None)).collect() } else { Vec::new() },
     })
 }

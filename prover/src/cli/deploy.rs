@@ -113,6 +113,13 @@ impl DeployArgs {
                         "  KPI source  {}  {} gas with the economy  (computed on chain)",
                         deployment.kpi_source, deployment.gas.kpi_source
                     );
+                    match e.seeded_epoch {
+                        Some(epoch) => println!(
+                            "              epoch {epoch}'s call seeded its averages (no KPIs): epoch {} is the first decidable",
+                            epoch + 1
+                        ),
+                        None => println!("              not seeded (its window had closed): the first `zkpolicy snapshot` seeds it"),
+                    }
                 }
                 None => println!("  KPI source  {}  {} gas  (posted by its reporter)", deployment.kpi_source, deployment.gas.kpi_source),
             }

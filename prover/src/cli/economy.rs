@@ -44,11 +44,13 @@ impl TickArgs {
 }
 
 /// Take the current epoch's KPI snapshot on chain: the KPI source computes the KPIs from
-/// the economy's state (anyone may, once per epoch).
+/// the economy's state (anyone may, once per epoch, in the epoch's snapshot window).
 ///
-/// The epoch's holder set for holder_concentration is found in the source's
-/// HoldersSubmitted log. Then `zkpolicy prove --deployment ... --epoch N` proves on
-/// exactly this snapshot.
+/// holder_concentration reads the holder set that stood at the end of the previous
+/// epoch, found through the source's holderSet and its HoldersSubmitted log. The source's
+/// first call (made by `deploy`) only seeds its time-weighted averages: that epoch has no
+/// KPIs and the next is the first that can be decided. Then
+/// `zkpolicy prove --deployment ... --epoch N` proves on exactly this snapshot.
 ///
 /// Examples:
 ///   zkpolicy snapshot --deployment deployment.json
@@ -65,6 +67,12 @@ impl SnapshotArgs {
         let snapshot = economy::take_snapshot(&client, &deployment)?;
         if self.target.json {
             print_json(&json!({ "snapshot": snapshot }))?;
+        } else if snapshot.seeded {
+            println!(
+                "epoch {} seeded the KPI source's averages: tx {} in block {}, {} gas",
+                snapshot.epoch, snapshot.tx, snapshot.block, snapshot.gas
+            );
+            println!("  no KPIs this epoch (nothing to decide); epoch {}'s snapshot is the first", snapshot.epoch + 1);
         } else {
             println!("epoch {} snapshot: tx {} in block {}, {} gas", snapshot.epoch, snapshot.tx, snapshot.block, snapshot.gas);
             for (spec, q) in statement.card().inputs().iter().zip(&snapshot.kpis) {
@@ -72,20 +80,24 @@ impl SnapshotArgs {
                 println!("  {:<24} {value:>8.4} {}  (quantized {q})", spec.name, spec.unit);
             }
             if snapshot.holders.is_empty() {
-                println!("  no holder set this epoch: holder_concentration carried over");
+                println!("  no holder set stood at the end of the previous epoch: holder_concentration carried over");
             }
         }
         Ok(ExitCode::SUCCESS)
     }
 }
 
-/// Submit a candidate top-holder set for holder_concentration (anyone may, during the epoch).
+/// Submit a candidate top-holder set for holder_concentration (anyone may, any time); the
+/// next epoch's snapshot reads the set standing at the end of this one.
 ///
 /// Up to ten distinct holders, none of them a protocol contract (pair, vault, economy,
-/// LP incentive budget). The set replaces the epoch's incumbent only if their balance
-/// plus stake exceeds the incumbent's as both stand now (NotBetter otherwise), so honest
-/// watchers drive the KPI to the true top ten; the snapshot then uses the smaller of the
-/// set's holdings at submission and at the snapshot.
+/// LP incentive budget). Two transactions: the set is proposed (its balance plus stake
+/// recorded), then submitted in a later block, counted as the smaller of its holdings at
+/// the two, so a balance borrowed for one transaction does not count. It must count more
+/// than the epoch's incumbent holds now, or, as the epoch's first set, at least what the
+/// previous epoch's final set holds now (NotBetter otherwise): honest watchers drive it to
+/// the true top ten. The snapshot then uses the smaller of what the set was counted with
+/// and its holdings at the snapshot.
 ///
 /// Examples:
 ///   zkpolicy submit-holders --deployment deployment.json --holders 0xabc…,0xdef…
@@ -113,11 +125,11 @@ impl SubmitHoldersArgs {
             print_json(&json!({ "result": done }))?;
         } else {
             println!(
-                "holder set for epoch {}: {} wei held; tx {} in block {}, {} gas",
-                done.epoch, done.holdings, done.tx, done.block, done.gas
+                "holder set for epoch {}'s snapshot: {} wei held; proposed in tx {}, submitted in tx {} in block {} ({} gas in all)",
+                done.snapshot_epoch, done.holdings, done.proposal_tx, done.tx, done.block, done.gas
             );
             if !done.replaced.is_empty() {
-                println!("  replaced the set {}", done.replaced.join(", "));
+                println!("  replaced epoch {}'s set {}", done.epoch, done.replaced.join(", "));
             }
         }
         Ok(ExitCode::SUCCESS)

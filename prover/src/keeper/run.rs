@@ -509,7 +509,12 @@ impl Keeper {
             return Ok(None);
         }
         let Some(posted_at) = view.posted_at else {
-            report.waiting.push(format!("{name}#{epoch}: no snapshot yet"));
+            if self.seeded(i, epoch)? {
+                let reason = "the epoch's snapshot call seeded the KPI source's averages: it has no KPIs to decide on";
+                self.skip(i, epoch, reason, "seeded", report)?;
+            } else {
+                report.waiting.push(format!("{name}#{epoch}: no snapshot yet"));
+            }
             return Ok(None);
         };
         if view.chain_time > posted_at.saturating_add(view.max_snapshot_age) {
@@ -531,6 +536,18 @@ impl Keeper {
         let kpis = QuantizedKpis::new(card, kpis).map_err(failed)?;
         let input = Observation::new(card, kpis, parameters).map_err(failed)?;
         Ok(Some(Job { served: i, epoch, input }))
+    }
+
+    /// Whether `epoch` of an on-chain deployment has had its snapshot call but no KPIs:
+    /// the KPI source's first call, which only seeds its averages.
+    fn seeded(&mut self, i: usize, epoch: u64) -> Result<bool, KeeperError> {
+        let s = &self.served[i];
+        if s.record.kpi_provenance != "onchain" {
+            return Ok(false);
+        }
+        let record = &s.record;
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        Ok(ctx.endpoints.with(|c| chain::economy::snapshot_taken(c, record, epoch))?)
     }
 
     /// Proves every job in parallel; saves each proof, then records it.

@@ -3,15 +3,19 @@
 //!
 //! Order of one chain epoch (the simulator's order: decide, then step):
 //! 1. the clock moves to the epoch's start;
-//! 2. a watcher submits the ten largest holders (for holder_concentration);
-//! 3. the keeper takes the snapshot, proves the adjustment on it and the controller's
+//! 2. the keeper takes the snapshot, proves the adjustment on it and the controller's
 //!    parameters, and submits it (warm-up epochs: the driver takes the snapshot, and no
 //!    decision is made);
-//! 4. the economy ticks: it takes the guarded parameters, mints, rewards and burns;
-//! 5. the agents act: stakers and whales claim; LPs add or withdraw; stakers stake or
+//! 3. the economy ticks: it takes the guarded parameters, mints, rewards and burns;
+//! 4. the agents act: stakers and whales claim; LPs add or withdraw; stakers stake or
 //!    unstake; traders trade round trips, then every directional flow (traders' demand,
 //!    whales', stakers', and the sales of emission, rewards and withdrawn liquidity) is
-//!    sent as its own swap; the treasury pays its spending.
+//!    sent as its own swap; the treasury pays its spending;
+//! 5. a watcher proposes and submits the ten largest holders, the set the next epoch's
+//!    snapshot reads for holder_concentration.
+//!
+//! Deployment (in epoch 1) seeds the KPI source's averages, so epoch 2 is the first with a
+//! snapshot; the watcher submits once after funding, for it.
 
 use std::path::Path;
 use std::time::Instant;
@@ -219,6 +223,7 @@ impl Live<'_> {
         }
         let mut setup_gas = GasBook::default();
         self.fund(&mut population, &c, &options.sim, keeper.address(), &mut setup_gas)?;
+        self.submit_holders(&mut population, &c, &deployment, &mut setup_gas)?;
         let genesis = read(client, "genesis read", c.economy, TokenEconomy::genesisCall {})?;
         let state_dir = self.out_dir.join("keeper");
         keeper.start(&record, &state_dir)?;
@@ -251,9 +256,7 @@ impl Live<'_> {
             population.refresh_fees(client)?;
             let mut book = GasBook::default();
             let epoch_started = Instant::now();
-            let agents_started = Instant::now();
-            self.submit_holders(&mut population, &c, &mut book)?;
-            let mut agent_seconds = agents_started.elapsed().as_secs_f64();
+            let mut agent_seconds = 0.0;
             let shocks = match live {
                 Some(t) => options.scenario.shocks(t),
                 None => Shocks::BASELINE,
@@ -267,6 +270,7 @@ impl Live<'_> {
                 }
                 let buyback = self.tick(&mut population, &c, &mut book)?;
                 self.act(&mut population, &c, &mut memory, &shocks, buyback, &mut book)?;
+                self.submit_holders(&mut population, &c, &deployment, &mut book)?;
                 run.warmup.push(State::read(client, &c)?);
                 run.gas.merge(&book);
                 (self.on_epoch)(&format!("warm-up epoch {}/{}: {} transactions", step + 1, options.warmup, book.transactions()));
@@ -291,6 +295,7 @@ impl Live<'_> {
                 ));
             }
             let plan = self.act(&mut population, &c, &mut memory, &shocks, buyback, &mut book)?;
+            self.submit_holders(&mut population, &c, &deployment, &mut book)?;
             agent_seconds += agents_started.elapsed().as_secs_f64();
             let mut record = decided.record;
             record.index = index;
@@ -397,8 +402,10 @@ impl Live<'_> {
         Ok(())
     }
 
-    /// A watcher's holder set: the ten accounts holding the most (balance plus stake).
-    fn submit_holders(&self, p: &mut Population, c: &Contracts, book: &mut GasBook) -> Result<(), LiveError> {
+    /// A watcher's holder set for the next epoch's snapshot: the ten accounts holding the
+    /// most (balance plus stake), proposed, then submitted in the next block against the
+    /// set standing now.
+    fn submit_holders(&self, p: &mut Population, c: &Contracts, deployment: &Deployment, book: &mut GasBook) -> Result<(), LiveError> {
         let client = self.client;
         let mut held = Vec::with_capacity(p.accounts.len());
         for i in 0..p.accounts.len() {
@@ -409,10 +416,19 @@ impl Live<'_> {
         }
         held.sort_by_key(|h| std::cmp::Reverse(h.0));
         let holders: Vec<Address> = held.iter().take(10).filter(|(h, _)| !h.is_zero()).map(|(_, a)| *a).collect();
-        let call = EconomyKpiSource::submitHoldersCall { holders, incumbent: Vec::new() };
+        let rejected =
+            |what: &str, hash| LiveError::Chain(chain::ChainError::Rejected { reason: format!("the holder set's {what} {hash} reverted") });
+        let propose = EconomyKpiSource::proposeHoldersCall { holders: holders.clone() };
+        let mined = p.send(client, 0, c.kpi_source, propose.abi_encode(), U256::ZERO, book)?;
+        if !mined.success {
+            return Err(rejected("proposal", mined.hash));
+        }
+        let epoch = chain::current_epoch(client, deployment)?;
+        let (incumbent, _) = chain::economy::standing_holders(client, deployment, epoch)?;
+        let call = EconomyKpiSource::submitHoldersCall { holders, incumbent };
         let mined = p.send(client, 0, c.kpi_source, call.abi_encode(), U256::ZERO, book)?;
         if !mined.success {
-            return Err(LiveError::Chain(chain::ChainError::Rejected { reason: format!("the holder set {} reverted", mined.hash) }));
+            return Err(rejected("submission", mined.hash));
         }
         Ok(())
     }
@@ -696,7 +712,8 @@ fn swap(
     Ok(if p.send(client, i, c.pair, call.abi_encode(), U256::ZERO, book)?.success { whole(amount) } else { 0.0 })
 }
 
-/// The `takeSnapshot` call of the current epoch, with its holder set.
+/// The `takeSnapshot` call of the current epoch, with the holder set that stood at the
+/// end of the previous one.
 fn snapshot_input(client: &Client, deployment: &Deployment) -> Result<Vec<u8>, LiveError> {
     Ok(chain::economy::snapshot_call(client, deployment)?.0)
 }

@@ -732,10 +732,12 @@ fn the_readme_chain_walkthrough_runs_as_written() {
     );
 }
 
-/// KPIs nobody posts: the bundled on-chain config deploys the economy and its KPI source;
-/// over three epochs anyone ticks and snapshots, the operator proves on the chain's own
-/// snapshot and submits, and the economy runs each next tick on the decision. status and
-/// submit name the provenance, and commit-kpis is refused.
+/// KPIs nobody posts: the bundled on-chain config deploys the economy and its KPI source,
+/// whose averages deployment seeds in epoch 1 (no KPIs: a snapshot call there is refused
+/// by name); a watcher submits the top holders during epoch 1; over epochs 2 to 4 anyone
+/// ticks and snapshots, the operator proves on the chain's own snapshot and submits, and
+/// the economy runs each next tick on the decision. status and submit name the
+/// provenance, and commit-kpis is refused.
 #[test]
 fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
     let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -755,30 +757,33 @@ fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
         stdout_json(&chain(&["deploy", "--config", config.to_str().expect("utf-8"), "--out", "d.json", "--allow-dev-srs"]).success());
     assert_eq!(deployed["deployment"]["kpi_provenance"], "onchain");
     assert!(deployed["deployment"]["economy"]["pair"].is_string(), "{deployed}");
+    assert_eq!(deployed["deployment"]["economy"]["seeded_epoch"], 1, "deployment seeds epoch 1: {deployed}");
+    chain(&["snapshot", "--deployment", "d.json"]).code(1).stderr(predicates::str::contains("AlreadyTaken: epoch 1"));
+
+    // The deployer holds 96 % of the supply: a watcher names it during epoch 1, for epoch
+    // 2's snapshot; smaller sets and protocol contracts are refused by name.
+    let deployer = DEV_KEYS[0].parse::<PrivateKeySigner>().expect("key").address().to_checksum(None);
+    let accepted = stdout_json(&chain(&["submit-holders", "--deployment", "d.json", "--holders", &deployer]).success());
+    assert_eq!(accepted["result"]["holdings"], "960000000000000000000000000");
+    assert_eq!((accepted["result"]["epoch"].as_u64(), accepted["result"]["snapshot_epoch"].as_u64()), (Some(1), Some(2)));
+    let other = DEV_KEYS[1].parse::<PrivateKeySigner>().expect("key").address().to_checksum(None);
+    chain(&["submit-holders", "--deployment", "d.json", "--holders", &other]).code(1).stderr(predicates::str::contains("NotBetter"));
+    let pair = deployed["deployment"]["economy"]["pair"].as_str().expect("pair").to_string();
+    chain(&["submit-holders", "--deployment", "d.json", "--holders", &pair])
+        .code(1)
+        .stderr(predicates::str::contains("BadHolders: a protocol address is not a holder"));
+    node.advance(86_400);
 
     let mut expected = initial();
     for round in 0..3 {
         let ticked = stdout_json(&chain(&["tick", "--deployment", "d.json"]).success());
         assert_eq!(ticked["result"]["taken"], true, "round {round}: {ticked}");
         assert_eq!(ints(&ticked["result"]["parameters"]), expected, "round {round}: the economy runs on the controller's parameters");
-        if round == 0 {
-            // The deployer holds 96 % of the supply: a watcher names it; smaller sets and
-            // protocol contracts are refused by name.
-            let deployer = DEV_KEYS[0].parse::<PrivateKeySigner>().expect("key").address().to_checksum(None);
-            let accepted = stdout_json(&chain(&["submit-holders", "--deployment", "d.json", "--holders", &deployer]).success());
-            assert_eq!(accepted["result"]["holdings"], "960000000000000000000000000");
-            let other = DEV_KEYS[1].parse::<PrivateKeySigner>().expect("key").address().to_checksum(None);
-            chain(&["submit-holders", "--deployment", "d.json", "--holders", &other])
-                .code(1)
-                .stderr(predicates::str::contains("NotBetter"));
-            let pair = deployed["deployment"]["economy"]["pair"].as_str().expect("pair").to_string();
-            chain(&["submit-holders", "--deployment", "d.json", "--holders", &pair])
-                .code(1)
-                .stderr(predicates::str::contains("BadHolders: a protocol address is not a holder"));
-        }
         let snapshot = stdout_json(&chain(&["snapshot", "--deployment", "d.json"]).success());
-        // holder_concentration (0.96, 8 scale bits), carried over after the first epoch.
+        assert_eq!(snapshot["snapshot"]["seeded"], false, "round {round}: {snapshot}");
+        // holder_concentration (0.96, 8 scale bits): epoch 1's set, then carried over.
         assert_eq!(snapshot["snapshot"]["kpis"][4], 246, "round {round}: {snapshot}");
+        assert_eq!(snapshot["snapshot"]["holders"].as_array().map(Vec::len), Some(if round == 0 { 1 } else { 0 }), "{snapshot}");
         let epoch = snapshot["snapshot"]["epoch"].as_u64().expect("epoch").to_string();
         let prove = ["prove", "--model", model, "--deployment", "d.json", "--epoch", &epoch, "--out", "p.json", "--rpc", &node.url];
         zkpolicy(d).args(prove).assert().success();
@@ -810,23 +815,25 @@ fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
     assert_eq!(status["kpi_provenance"], "onchain");
     assert_eq!(status["status"]["parameters_are_public_inputs"], true);
     let sample = models().join("kpis-sample.json");
-    chain(&["commit-kpis", "--deployment", "d.json", "--kpis", sample.to_str().expect("utf-8"), "--epoch", "4"])
+    chain(&["commit-kpis", "--deployment", "d.json", "--kpis", sample.to_str().expect("utf-8"), "--epoch", "5"])
         .code(2)
         .stderr(predicates::str::contains("computed on chain, and nobody posts them"));
 }
 
-/// The README's on-chain block, exactly as written: deploy with the economy, tick, a
-/// holder set, the on-chain snapshot, a proof on it, and the submission.
+/// The README's on-chain block, exactly as written: deploy with the economy (seeding epoch
+/// 1), a holder set, a day later the tick, the on-chain snapshot, a proof on it, and the
+/// submission.
 #[test]
 fn the_readme_onchain_walkthrough_runs_as_written() {
     let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
     let node = LocalNode::start();
     let (_dir, stdout) = run_readme_block("onchain", &node);
     for step in [
-        "epoch 1 ticked",
-        "holder set for epoch 1: 960000000000000000000000000 wei held",
+        "epoch 1's call seeded its averages (no KPIs): epoch 2 is the first decidable",
+        "holder set for epoch 2's snapshot: 960000000000000000000000000 wei held",
+        "epoch 2 ticked",
         "(quantized 246)",
-        "epoch 1 accepted (autonomous mode)",
+        "epoch 2 accepted (autonomous mode)",
         "KPIs computed on chain from the economy's state",
     ] {
         assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IKpiSource} from "./KpiSource.sol";
 import {TokenEconomy} from "./TokenEconomy.sol";
 import {ConstantProductPair} from "./ConstantProductPair.sol";
@@ -18,6 +19,13 @@ import {ZkpToken} from "./ZkpToken.sol";
 /// snapshot of epoch `e` can be taken only in the first `snapshotWindow` seconds of `e`, so
 /// whoever calls first chooses where the averaging window ends only within that span.
 ///
+/// No KPI is ever read from a spot value. The first call after deployment only seeds the
+/// accumulators (`SnapshotSeeded`): it writes no KPIs, so the controller cannot decide
+/// that epoch, and the next snapshot is the first average. The window is at most half an
+/// epoch, so two snapshots (or the seed and the first snapshot) are always at least half
+/// an epoch apart: a price held for a block moves an average by at most
+/// block / (epochLength / 2) of its move.
+///
 ///   0 staking_ratio         average stake / supply
 ///   1 liquidity_depth       2 · average token reserve / supply (pool value / market cap)
 ///   2 volatility_30d        sample std of the last ≤ 30 snapshot-to-snapshot returns of the
@@ -29,14 +37,19 @@ import {ZkpToken} from "./ZkpToken.sol";
 ///   6 treasury_runway       the treasury's quote / its yearly spend, in years
 ///   7 net_emission_pressure (emitted + rewarded − burned at the last tick) · 365 / supply
 ///
-/// Holder concentration is not readable on chain. During an epoch anyone may submit up to
-/// ten distinct holder addresses (no protocol contract among them); a set replaces the
-/// epoch's incumbent when its holdings (balance plus stake) now exceed the incumbent's
-/// now, so honest watchers drive it to the true top ten. The snapshot uses the smaller of
-/// the incumbent's holdings at its submission and at the snapshot, so a flash loan at
-/// either moment alone cannot raise it. With no submission in an epoch, the previous
-/// snapshot's value carries over. `zkpolicy_verifier_contract::economy::economy_kpis` is
-/// the twin, bit for bit.
+/// Holder concentration is not readable on chain: anyone may submit up to ten distinct
+/// holder addresses (no protocol contract among them), in two steps. `proposeHolders`
+/// records the set and its holdings (balance plus stake) for its proposer;
+/// `submitHolders`, in a LATER block, counts the smaller of its holdings then and now, so
+/// a balance borrowed for one transaction counts only as far as it stayed. A set replaces
+/// the epoch's incumbent when it counts more than the incumbent holds now; the epoch's
+/// first set must count at least what the previous epoch's final set holds now. The
+/// snapshot of epoch `e` reads the set that stood at the END of epoch `e − 1` (the smaller
+/// of its counted holdings and its holdings at the snapshot): competition for it closed
+/// before `e` began, so no submission can share a transaction with the snapshot, and
+/// honest watchers have the whole epoch to answer a bad set. With no set in `e − 1`, the
+/// previous snapshot's value carries over. `zkpolicy_verifier_contract::economy::economy_kpis`
+/// is the twin, bit for bit.
 contract EconomyKpiSource is IKpiSource {
     uint256 internal constant ONE = 1e18;
     /// Snapshot-to-snapshot returns are kept in 1e6 fixed point.
@@ -69,7 +82,8 @@ contract EconomyKpiSource is IKpiSource {
     /// KPI `i`'s quantized range, int16 `lo` at bits 32i and `hi` at 32i + 16.
     uint256 internal immutable ranges;
 
-    /// The previous snapshot: when, how many were taken, and its average price (1e18).
+    /// The previous snapshot (or the seed): when (0: not seeded yet), how many KPI
+    /// snapshots were taken, and its average price (1e18; 0 after the seed).
     struct Marks {
         uint64 at;
         uint64 count;
@@ -85,16 +99,29 @@ contract EconomyKpiSource is IKpiSource {
         int128 concentration;
     }
 
-    /// The epoch's incumbent holder set: its epoch and holdings at submission (its hash apart).
-    struct Incumbent {
+    /// The holder set standing in `epoch`: the block it was accepted in, the holdings it
+    /// was counted with, and the hash of its addresses (`abi.encode(address[])`).
+    struct HolderSet {
         uint64 epoch;
-        uint192 holdings;
+        uint64 acceptedIn;
+        uint128 holdings;
+        bytes32 hash;
+    }
+
+    /// A proposer's set, waiting for its submission in a later block.
+    struct Proposal {
+        bytes32 hash;
+        uint64 proposedIn;
+        uint128 holdings;
     }
 
     Marks internal marks;
     Cumulatives internal cums;
-    Incumbent internal incumbentHolders;
-    bytes32 public holdersHash;
+    /// The sets of the last two epochs, by epoch parity: submissions of epoch `e` write
+    /// slot `e % 2` while the snapshot of `e` reads slot `(e − 1) % 2`.
+    HolderSet[2] internal holderSets;
+    /// Each proposer's latest proposal (keyed by proposer, so nobody can overwrite another's).
+    mapping(address => Proposal) public proposals;
     /// Per snapshot index (mod RING), one word: Σ returns (int64), Σ returns² (uint64), both
     /// up to it and kept modulo 2^64, and the pair's volume cumulative (modulo 2^128).
     mapping(uint256 => uint256) internal ring;
@@ -105,6 +132,10 @@ contract EconomyKpiSource is IKpiSource {
 
     /// The quantized KPIs, and the values they were quantized from (1e18 fixed point).
     event SnapshotTaken(uint64 indexed epoch, int256[] kpis, int256[8] values);
+    /// The first call: the accumulators are marked, and the epoch has no KPIs.
+    event SnapshotSeeded(uint64 indexed epoch);
+    event HoldersProposed(address indexed proposer, bytes32 hash, uint256 holdings);
+    /// A set accepted in `epoch` (for the snapshot of `epoch + 1`), counted with `holdings`.
     event HoldersSubmitted(uint64 indexed epoch, address[] holders, uint256 holdings);
 
     error AlreadyTaken(uint64 epoch);
@@ -115,6 +146,9 @@ contract EconomyKpiSource is IKpiSource {
     error BadHolders(string reason);
     error NotBetter(uint256 holdings, uint256 incumbent);
     error WrongIncumbent();
+    error NoLiquidity();
+    error NotProposed();
+    error ProposedInThisBlock();
 
     constructor(
         TokenEconomy economy_,
@@ -130,7 +164,8 @@ contract EconomyKpiSource is IKpiSource {
         economy = economy_;
         (token, quote, pair, vault, incentives) = (economy_.token(), economy_.quote(), pair_, vault_, economy_.incentives());
         (targetPrice, yearlySpend, genesis, epochLength) = (targetPrice_, yearlySpend_, economy_.genesis(), economy_.epochLength());
-        if (snapshotWindow_ == 0 || snapshotWindow_ > epochLength) revert BadSnapshotWindow();
+        // At most half an epoch, so consecutive snapshots are at least half an epoch apart.
+        if (snapshotWindow_ == 0 || snapshotWindow_ > epochLength / 2) revert BadSnapshotWindow();
         snapshotWindow = snapshotWindow_;
         uint256 s;
         uint256 r;
@@ -142,15 +177,14 @@ contract EconomyKpiSource is IKpiSource {
         (scaleBits, ranges) = (s, r);
         // Prepay the storage every snapshot writes (as Uniswap v3 does for its oracle's
         // observations): the deployer pays the first writes once, and every snapshot, the
-        // first ones too, rewrites slots that are already set. Fields read only once a
-        // snapshot exists (`at`, the cumulatives) hold 1 until the first snapshot; the
-        // concentration stays 0, the value carried over before any holder set.
+        // first ones too, rewrites slots that are already set. The cumulatives hold 1
+        // until the seed overwrites them; the concentration stays 0, the value carried
+        // over before any holder set. `marks` stays 0 (not seeded) until the seed.
         for (uint256 i = 0; i < RING; i++) {
             ring[i] = PREPAID;
             snapshots[i] = PREPAID;
         }
-        marks = Marks({at: 1, count: 0, twap: 0});
-        cums = Cumulatives({price: 1, reserve: 0, staked: 1, concentration: 0});
+        cums = Cumulatives({price: 1, reserve: 1, staked: 1, concentration: 0});
     }
 
     function currentEpoch() public view returns (uint64) {
@@ -158,10 +192,10 @@ contract EconomyKpiSource is IKpiSource {
         return uint64((block.timestamp - genesis) / epochLength) + 1;
     }
 
-    /// Submits a candidate top-holder set for the current epoch; `incumbent` is the set now
-    /// held (empty when none), which it must beat as both stand now.
-    function submitHolders(address[] calldata holders, address[] calldata incumbent) external {
-        uint64 epoch = currentEpoch();
+    /// Records a candidate top-holder set and its holdings now, for its proposer to submit
+    /// in a later block.
+    function proposeHolders(address[] calldata holders) external {
+        if (currentEpoch() == 0) revert NotStarted();
         if (holders.length == 0 || holders.length > TOP) revert BadHolders("one to ten holders");
         for (uint256 i = 0; i < holders.length; i++) {
             address h = holders[i];
@@ -172,26 +206,60 @@ contract EconomyKpiSource is IKpiSource {
                 if (holders[j] == h) revert BadHolders("holders must be distinct");
             }
         }
-        uint256 holdings = holdingsOf(holders);
-        if (incumbentHolders.epoch == epoch) {
-            if (keccak256(abi.encode(incumbent)) != holdersHash) revert WrongIncumbent();
-            uint256 standing = holdingsOf(incumbent);
-            if (holdings <= standing) revert NotBetter(holdings, standing);
+        bytes32 hash = keccak256(abi.encode(holders));
+        uint256 held = holdingsOf(holders);
+        proposals[msg.sender] = Proposal({hash: hash, proposedIn: uint64(block.number), holdings: SafeCast.toUint128(held)});
+        emit HoldersProposed(msg.sender, hash, held);
+    }
+
+    /// Submits the sender's proposed set for the current epoch (the next epoch's
+    /// snapshot reads it), counted as the smaller of its holdings at the proposal and now.
+    /// `incumbent` is the epoch's standing set, or, before any this epoch, the previous
+    /// epoch's final set (empty when neither exists); the set must count more than the
+    /// first holds now, or at least what the second holds now.
+    function submitHolders(address[] calldata holders, address[] calldata incumbent) external {
+        uint64 epoch = currentEpoch();
+        if (epoch == 0) revert NotStarted();
+        bytes32 hash = keccak256(abi.encode(holders));
+        Proposal memory p = proposals[msg.sender];
+        if (p.hash != hash) revert NotProposed();
+        if (p.proposedIn >= block.number) revert ProposedInThisBlock();
+        uint256 held = holdingsOf(holders);
+        uint128 counted = held < p.holdings ? uint128(held) : p.holdings;
+        HolderSet storage current = holderSets[epoch % 2];
+        if (current.epoch == epoch) {
+            beat(current.hash, incumbent, counted, true);
+        } else {
+            HolderSet storage last = holderSets[(epoch - 1) % 2];
+            if (epoch > 1 && last.epoch == epoch - 1) beat(last.hash, incumbent, counted, false);
         }
-        holdersHash = keccak256(abi.encode(holders));
-        incumbentHolders = Incumbent({epoch: epoch, holdings: uint192(holdings)});
-        emit HoldersSubmitted(epoch, holders, holdings);
+        holderSets[epoch % 2] = HolderSet({epoch: epoch, acceptedIn: uint64(block.number), holdings: counted, hash: hash});
+        emit HoldersSubmitted(epoch, holders, counted);
+    }
+
+    /// Refuses `counted` unless it beats `incumbent` (whose hash must be `hash`) as it
+    /// holds now: by more (`strictly`), or at least as much.
+    function beat(bytes32 hash, address[] calldata incumbent, uint256 counted, bool strictly) internal view {
+        if (keccak256(abi.encode(incumbent)) != hash) revert WrongIncumbent();
+        uint256 standing = holdingsOf(incumbent);
+        if (strictly ? counted <= standing : counted < standing) revert NotBetter(counted, standing);
     }
 
     /// Computes, stores and returns the current epoch's KPI snapshot; `incumbent` is the
-    /// epoch's holder set (empty when none was submitted).
+    /// holder set that stood at the end of the previous epoch (empty when none did). The
+    /// first call only seeds the averages and returns no KPIs.
     function takeSnapshot(address[] calldata incumbent) external returns (int256[] memory kpis) {
         uint64 epoch = currentEpoch();
         if (epoch == 0) revert NotStarted();
         if (uint64(snapshots[epoch % RING] >> 192) == epoch) revert AlreadyTaken(epoch);
         uint64 closes = genesis + (epoch - 1) * epochLength + snapshotWindow;
         if (block.timestamp >= closes) revert SnapshotWindowClosed(epoch, closes);
-        int256[8] memory v = values(incumbent, epoch);
+        Marks memory m = marks;
+        if (m.at == 0) {
+            seed(epoch);
+            return kpis;
+        }
+        int256[8] memory v = values(incumbent, epoch, m);
         kpis = new int256[](KPI_COUNT);
         uint256 word = (uint256(epoch) << 192) | (uint256(block.timestamp) << 128);
         for (uint256 i = 0; i < KPI_COUNT; i++) {
@@ -202,10 +270,25 @@ contract EconomyKpiSource is IKpiSource {
         emit SnapshotTaken(epoch, kpis, v);
     }
 
+    /// Marks the accumulators where the first average will start, and `epoch` as taken
+    /// with no KPIs. An empty pool has no price to average: refused.
+    function seed(uint64 epoch) internal {
+        if (pair.reserveToken() == 0 || pair.reserveQuote() == 0) revert NoLiquidity();
+        (uint256 priceCum, uint256 reserveCum,) = pair.cumulatives();
+        cums = Cumulatives({
+            price: uint128(priceCum),
+            reserve: uint128(reserveCum),
+            staked: uint128(vault.stakedSeconds()),
+            concentration: 0
+        });
+        marks = Marks({at: uint64(block.timestamp), count: 0, twap: 0});
+        snapshots[epoch % RING] = uint256(epoch) << 192;
+        emit SnapshotSeeded(epoch);
+    }
+
     /// The eight KPIs now (1e18 fixed point), writing the marks the next snapshot needs.
-    function values(address[] calldata incumbent, uint64 epoch) internal returns (int256[8] memory v) {
+    function values(address[] calldata incumbent, uint64 epoch, Marks memory m) internal returns (int256[8] memory v) {
         uint256 supply = token.totalSupply();
-        Marks memory m = marks;
         Cumulatives memory c = cums;
         (uint256 twap, uint256 volume) = averages(m, c, supply, v);
         (v[2], v[5]) = record(m.count, m.twap, twap, volume);
@@ -220,8 +303,9 @@ contract EconomyKpiSource is IKpiSource {
         cums = c;
     }
 
-    /// The average price, token reserve and stake since the previous snapshot (the spot
-    /// values at the first), the first two KPIs in `v`; moves `c` to the accumulators now.
+    /// The average price, token reserve and stake since the previous snapshot or the seed
+    /// (never less than half an epoch), the first two KPIs in `v`; moves `c` to the
+    /// accumulators now.
     function averages(Marks memory m, Cumulatives memory c, uint256 supply, int256[8] memory v)
         internal
         view
@@ -231,17 +315,13 @@ contract EconomyKpiSource is IKpiSource {
         uint256 reserveCum;
         (priceCum, reserveCum, volume) = pair.cumulatives();
         uint256 stakedCum = vault.stakedSeconds();
-        uint256 dt = m.count == 0 ? 0 : block.timestamp - m.at;
+        uint256 dt = block.timestamp - m.at;
         uint256 reserve;
         uint256 staked;
-        if (dt == 0) {
-            (twap, reserve, staked) = (pair.price(), pair.reserveToken(), vault.totalStaked());
-        } else {
-            unchecked {
-                twap = uint128(uint128(priceCum) - c.price) / dt;
-                reserve = uint128(uint128(reserveCum) - c.reserve) / dt;
-                staked = uint128(uint128(stakedCum) - c.staked) / dt;
-            }
+        unchecked {
+            twap = uint128(uint128(priceCum) - c.price) / dt;
+            reserve = uint128(uint128(reserveCum) - c.reserve) / dt;
+            staked = uint128(uint128(stakedCum) - c.staked) / dt;
         }
         v[0] = int256(staked * ONE / supply);
         v[1] = int256(2 * reserve * ONE / supply);
@@ -301,16 +381,17 @@ contract EconomyKpiSource is IKpiSource {
         return (int64(uint64(w)), uint64(w >> 64), uint128(w >> 128));
     }
 
-    /// The top holders' share of supply (1e18): the smaller of the incumbent's holdings at
-    /// submission and now; the previous snapshot's value without one this epoch.
+    /// The top holders' share of supply (1e18) by the set that stood at the end of the
+    /// previous epoch: the smaller of its counted holdings and its holdings now; the
+    /// previous snapshot's value when no set stood then.
     function concentration(address[] calldata incumbent, uint64 epoch, uint256 supply, int256 previous)
         internal
         view
         returns (int256)
     {
-        Incumbent memory h = incumbentHolders;
-        if (h.epoch != epoch) return previous;
-        if (keccak256(abi.encode(incumbent)) != holdersHash) revert WrongIncumbent();
+        HolderSet storage h = holderSets[(epoch - 1) % 2];
+        if (epoch == 1 || h.epoch != epoch - 1) return previous;
+        if (keccak256(abi.encode(incumbent)) != h.hash) revert WrongIncumbent();
         uint256 now_ = holdingsOf(incumbent);
         uint256 held = now_ < h.holdings ? now_ : h.holdings;
         return int256(held * ONE / supply);
@@ -333,14 +414,31 @@ contract EconomyKpiSource is IKpiSource {
         q = q < lo ? lo : (q > hi ? hi : q);
     }
 
+    /// Epoch `epoch`'s KPIs and when they were taken; none (`postedAt == 0`) for an epoch
+    /// without a snapshot, the seeded one included.
     function snapshot(uint64 epoch) external view returns (int256[] memory kpis, uint64 postedAt) {
         uint256 word = snapshots[epoch % RING];
-        if (uint64(word >> 192) != epoch || word == PREPAID) return (kpis, 0);
+        if (uint64(word >> 192) != epoch || word == PREPAID || uint64(word >> 128) == 0) return (kpis, 0);
         kpis = new int256[](KPI_COUNT);
         for (uint256 i = 0; i < KPI_COUNT; i++) {
             kpis[i] = int16(uint16(word >> (16 * i)));
         }
         postedAt = uint64(word >> 128);
+    }
+
+    /// Whether epoch `epoch`'s call is made: a snapshot, or the seed (while in the ring).
+    function taken(uint64 epoch) external view returns (bool) {
+        uint256 word = snapshots[epoch % RING];
+        return uint64(word >> 192) == epoch && word != PREPAID;
+    }
+
+    /// The holder set accepted in `epoch` (standing at its end, for the next snapshot):
+    /// the hash of its addresses, the holdings it was counted with and the block it was
+    /// accepted in (its `HoldersSubmitted` log); zeros when none is (still) recorded.
+    function holderSet(uint64 epoch) external view returns (bytes32 hash, uint256 holdings, uint64 acceptedIn) {
+        HolderSet memory h = holderSets[epoch % 2];
+        if (epoch == 0 || h.epoch != epoch) return (0, 0, 0);
+        return (h.hash, h.holdings, h.acceptedIn);
     }
 
     /// Snapshot `k`'s return sums and volume cumulative (each modulo its width), while
@@ -349,7 +447,8 @@ contract EconomyKpiSource is IKpiSource {
         return unpack(ring[k % RING]);
     }
 
-    /// The previous snapshot's marks, as the next snapshot reads them.
+    /// The previous snapshot's (or the seed's) marks, as the next snapshot reads them
+    /// (`lastAt == 0`: not seeded yet).
     function state()
         external
         view
@@ -360,12 +459,10 @@ contract EconomyKpiSource is IKpiSource {
             uint128 priceCum,
             uint128 reserveCum,
             uint128 stakedCum,
-            int128 lastConcentration,
-            uint64 holdersEpoch,
-            uint192 holdersAtSubmission
+            int128 lastConcentration
         )
     {
-        (Marks memory m, Cumulatives memory c, Incumbent memory h) = (marks, cums, incumbentHolders);
-        return (m.at, m.count, m.twap, c.price, c.reserve, c.staked, c.concentration, h.epoch, h.holdings);
+        (Marks memory m, Cumulatives memory c) = (marks, cums);
+        return (m.at, m.count, m.twap, c.price, c.reserve, c.staked, c.concentration);
     }
 }
