@@ -80,6 +80,7 @@ pub fn contract_rail(g: &zkpolicy_model::Guardrail) -> zkpolicy_verifier_contrac
         deadBand: int(g.dead_band),
         maxChangeBps: int(g.max_change_bps),
         window: g.window,
+        group: g.group,
     }
 }
 

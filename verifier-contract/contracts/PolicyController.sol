@@ -23,6 +23,18 @@ import {IZkPolicyVerifier} from "./IZkPolicyVerifier.sol";
 /// stewards' maxPercentChange); then the result to [min, max]. `zkpolicy_model::guard`
 /// is the twin, line for line.
 ///
+/// Correlated parameters move together or not at all. Rails that share a nonzero
+/// `group` are one group: when any member's rail binds (its guarded value is not its
+/// current value plus its proven delta), every member of the group keeps its current
+/// value, and the decision log flags the hit. So a group only ever moves by exactly
+/// the proven deltas, never partly (Aave's CAPO incident of March 2026: a capped ratio
+/// moved while its paired timestamp did not). Holding rather than scaling every
+/// member's delta by a common factor: integer steps cannot keep the proven ratio
+/// exactly, and a scaled step can fall under a member's dead band and be dropped,
+/// which is the partial move again. Ungrouped rails (group 0) are clamped alone.
+/// A decision is applied in full by one transaction or not at all: `guard` computes
+/// every value before `applyValues` writes any.
+///
 /// One value, one encoding: a signed value `v` becomes the field element `v`
 /// (`v >= 0`) or `r - |v|` (`v < 0`), and only inside the range the verifier's
 /// model card declares for it. Outside its range the call reverts with a named
@@ -39,7 +51,13 @@ import {IZkPolicyVerifier} from "./IZkPolicyVerifier.sol";
 ///
 /// Modes: Advisory records decisions only; Timelocked queues the guarded
 /// values for `adjustmentDelay` (governance can cancel); Autonomous applies
-/// them at once. A guardian can pause; governance unpauses. Governance changes
+/// them at once. A queued decision is executable from its `eta` until its
+/// `deadline`, one epoch later (`eta + epochLength`: it was meant for the epoch it
+/// decided; by then the next decision is due), and it is cancelled by whatever
+/// changes what it meant: any governed change of the configuration (mode,
+/// guardrails, timing, KPI source, verifier) and a pause. A queued decision is
+/// never stale (OpenZeppelin's timelock: operations expire or are cancelled).
+/// A guardian can pause; governance unpauses. Governance changes
 /// guardrails, mode, timing, KPI source, verifier (a model upgrade) and guardian
 /// only through `schedule` + `execute` after `governanceDelay`.
 ///
@@ -64,6 +82,7 @@ contract PolicyController {
         int256 deadBand; // 0: off
         int256 maxChangeBps; // 0: off; else with `window` > 0
         uint64 window; // seconds
+        uint8 group; // 0: none; rails sharing a group move together or not at all
     }
 
     struct Timing {
@@ -95,7 +114,8 @@ contract PolicyController {
     /// A Timelocked decision waiting for its delay: one slot, the values beside it.
     struct Pending {
         uint64 epoch;
-        uint64 eta;
+        uint64 eta; // executable from (unix seconds; 0: nothing queued)
+        uint64 deadline; // until, inclusive: `eta + epochLength`
     }
 
     /// The BN254 scalar field modulus: public inputs are field elements.
@@ -134,7 +154,7 @@ contract PolicyController {
     );
     /// A Timelocked adjustment applied by `executeAdjustment`, one big-endian int64 per parameter.
     event ParametersApplied(uint64 indexed epoch, bytes values);
-    event AdjustmentQueued(uint64 indexed epoch, uint64 eta);
+    event AdjustmentQueued(uint64 indexed epoch, uint64 eta, uint64 deadline);
     event AdjustmentCancelled(uint64 indexed epoch);
     event Paused(address by);
     event Unpaused(address by);
@@ -157,6 +177,7 @@ contract PolicyController {
     error InvalidProof();
     error NothingQueued(uint64 epoch);
     error NotYet(uint64 eta);
+    error AdjustmentExpired(uint64 epoch, uint64 deadline);
     error NotScheduled(bytes32 id);
     error BadGuardrail(uint256 index);
     error BadModelCard();
@@ -231,14 +252,19 @@ contract PolicyController {
         if (c.mode == Mode.Autonomous) {
             applyValues(guarded, anchors);
         } else if (c.mode == Mode.Timelocked) {
-            // One pending adjustment at a time: a newer decision replaces an older one.
-            Pending memory old = pending;
-            if (old.eta != 0) emit AdjustmentCancelled(old.epoch);
-            uint64 eta = uint64(block.timestamp) + c.timing.adjustmentDelay;
-            pending = Pending({epoch: epoch, eta: eta});
-            store(pendingWords, guarded);
-            emit AdjustmentQueued(epoch, eta);
+            queue(epoch, guarded, c.timing.adjustmentDelay);
         }
+    }
+
+    /// Queues `values` as `epoch`'s decision, executable `delay` from now until one epoch
+    /// later. One pending adjustment at a time: a newer decision replaces an older one.
+    function queue(uint64 epoch, int256[] memory values, uint64 delay) internal {
+        Pending memory old = pending;
+        if (old.eta != 0) emit AdjustmentCancelled(old.epoch);
+        uint64 eta = uint64(block.timestamp) + delay;
+        pending = Pending({epoch: epoch, eta: eta, deadline: eta + epochLength});
+        store(pendingWords, values);
+        emit AdjustmentQueued(epoch, eta, eta + epochLength);
     }
 
     /// Requires the verifier to accept `proof` for the public inputs rebuilt from the KPI
@@ -293,14 +319,15 @@ contract PolicyController {
         }
     }
 
-    /// Applies the queued adjustment once its delay has passed. The guardrails are
-    /// applied again against the current parameters.
+    /// Applies the queued adjustment once its delay has passed and before its deadline.
+    /// The guardrails are applied again against the current parameters.
     function executeAdjustment(uint64 epoch) external {
         Head memory h = head;
         if (h.paused) revert ControllerPaused();
         Pending memory p = pending;
         if (p.eta == 0 || p.epoch != epoch) revert NothingQueued(epoch);
         if (block.timestamp < p.eta) revert NotYet(p.eta);
+        if (block.timestamp > p.deadline) revert AdjustmentExpired(epoch, p.deadline);
         delete pending;
         int256[] memory steps = new int256[](parameterCount);
         for (uint256 i = 0; i < steps.length; i++) {
@@ -314,13 +341,21 @@ contract PolicyController {
     function cancelAdjustment(uint64 epoch) external onlyGovernance {
         Pending memory p = pending;
         if (p.eta == 0 || p.epoch != epoch) revert NothingQueued(epoch);
-        delete pending;
-        emit AdjustmentCancelled(epoch);
+        cancelQueued();
     }
 
-    /// `value[i] + deltas[i]` through rail `i` (see the contract's comment), and for each
-    /// capped parameter its anchor word after this adjustment (0 when uncapped), which
-    /// `applyValues` stores with the values.
+    /// Drops the queued decision, if any: whatever changes what it meant calls this.
+    function cancelQueued() internal {
+        Pending memory p = pending;
+        if (p.eta == 0) return;
+        delete pending;
+        emit AdjustmentCancelled(p.epoch);
+    }
+
+    /// `value[i] + deltas[i]` through rail `i`, each group held where one of its members'
+    /// rails binds (see the contract's comment), and for each capped parameter its anchor
+    /// word after this adjustment (0 when uncapped), which `applyValues` stores with the
+    /// values.
     function guard(Guardrail[] memory rails, int256[] memory deltas)
         internal
         view
@@ -328,6 +363,7 @@ contract PolicyController {
     {
         next = new int256[](deltas.length);
         anchors = new uint256[](deltas.length);
+        uint256 held; // bit `g`: a member of group `g` is bound by its rail
         for (uint256 i = 0; i < deltas.length; i++) {
             Guardrail memory g = rails[i];
             int256 current = value(valueWords, i);
@@ -347,8 +383,15 @@ contract PolicyController {
                 v = clamp(v, a - band < current ? a - band : current, a + band > current ? a + band : current);
             }
             v = clamp(v, g.min, g.max);
-            hit = hit || v != current + deltas[i];
+            if (v != current + deltas[i]) {
+                hit = true;
+                if (g.group != 0) held |= uint256(1) << g.group;
+            }
             next[i] = v;
+        }
+        if (held == 0) return (next, hit, anchors);
+        for (uint256 i = 0; i < deltas.length; i++) {
+            if (((held >> rails[i].group) & 1) == 1) next[i] = value(valueWords, i);
         }
     }
 
@@ -441,6 +484,8 @@ contract PolicyController {
             if (c.rails[i].min < lo || c.rails[i].max > hi) revert RailOutsideModelRange(i, lo, hi);
         }
         head.config = SSTORE2.write(abi.encode(c));
+        // A queued decision was made under the configuration this one replaces.
+        cancelQueued();
     }
 
     function value(mapping(uint256 => uint256) storage words, uint256 i) internal view returns (int256) {
@@ -524,22 +569,26 @@ contract PolicyController {
         return (int64(uint64(word)), uint64(word >> 64));
     }
 
-    /// The queued adjustment, if `epoch`'s is pending (`eta == 0` otherwise).
-    function queuedAdjustment(uint64 epoch) external view returns (int256[] memory values, uint64 eta) {
+    /// The queued adjustment, if `epoch`'s is pending (`eta == 0` otherwise), executable
+    /// from `eta` until `deadline` (inclusive; a past deadline: expired).
+    function queuedAdjustment(uint64 epoch) external view returns (int256[] memory values, uint64 eta, uint64 deadline) {
         Pending memory p = pending;
         values = new int256[](parameterCount);
-        if (p.eta == 0 || p.epoch != epoch) return (values, 0);
+        if (p.eta == 0 || p.epoch != epoch) return (values, 0, 0);
         for (uint256 i = 0; i < values.length; i++) {
             values[i] = value(pendingWords, i);
         }
-        eta = p.eta;
+        (eta, deadline) = (p.eta, p.deadline);
     }
 
     // ---------------------------------------------------------------- pause
 
+    /// Stops submissions and executions, and cancels the queued decision: one decided
+    /// before whatever made the guardian pause must not execute after the unpause.
     function pause() external {
         if (msg.sender != guardian) revert NotGuardian();
         head.paused = true;
+        cancelQueued();
         emit Paused(msg.sender);
     }
 

@@ -12,7 +12,7 @@ sol! {
     #[derive(Debug, PartialEq, Eq)]
     contract PolicyController {
         enum Mode { Advisory, Timelocked, Autonomous }
-        struct Guardrail { int256 min; int256 max; int256 maxStep; int256 deadBand; int256 maxChangeBps; uint64 window; }
+        struct Guardrail { int256 min; int256 max; int256 maxStep; int256 deadBand; int256 maxChangeBps; uint64 window; uint8 group; }
         struct Timing { uint64 maxSnapshotAge; uint64 adjustmentDelay; }
 
         constructor(
@@ -43,7 +43,7 @@ sol! {
         function timing() external view returns (Timing);
         function guardrail(uint256 i) external view returns (Guardrail);
         function anchor(uint256 i) external view returns (int256 anchorValue, uint64 since);
-        function queuedAdjustment(uint64 epoch) external view returns (int256[] values, uint64 eta);
+        function queuedAdjustment(uint64 epoch) external view returns (int256[] values, uint64 eta, uint64 deadline);
         function lastEpoch() external view returns (uint64);
         function currentEpoch() external view returns (uint64);
         function genesis() external view returns (uint64);
@@ -65,7 +65,7 @@ sol! {
         function setGuardian(address guardian_) external;
 
         event ParametersApplied(uint64 indexed epoch, bytes values);
-        event AdjustmentQueued(uint64 indexed epoch, uint64 eta);
+        event AdjustmentQueued(uint64 indexed epoch, uint64 eta, uint64 deadline);
         event AdjustmentCancelled(uint64 indexed epoch);
         event Decision(uint64 indexed epoch, bytes32 indexed modelCommitment, bytes32 kpiHash, bytes proposed, bytes guarded, Mode mode, bool guardrailHit);
 
@@ -87,6 +87,7 @@ sol! {
         error InvalidProof();
         error NothingQueued(uint64 epoch);
         error NotYet(uint64 eta);
+        error AdjustmentExpired(uint64 epoch, uint64 deadline);
         error NotScheduled(bytes32 id);
         error BadGuardrail(uint256 index);
         error CallFailed(bytes reason);
@@ -207,6 +208,10 @@ pub fn revert_reason(data: &[u8]) -> String {
             C::InvalidProof(_) => ("InvalidProof", "the verifier rejects the proof for these public inputs".to_string()),
             C::NothingQueued(e) => ("NothingQueued", format!("no adjustment is queued for epoch {}", e.epoch)),
             C::NotYet(e) => ("NotYet", format!("its delay runs until {}", utc(e.eta))),
+            C::AdjustmentExpired(e) => (
+                "AdjustmentExpired",
+                format!("the adjustment queued for epoch {} could be executed only until {}", e.epoch, utc(e.deadline)),
+            ),
             C::NotScheduled(e) => ("NotScheduled", format!("no change with id {} is scheduled", e.id)),
             C::BadGuardrail(e) => {
                 ("BadGuardrail", format!("guardrail {} is not a valid rail (min <= max, step > 0, index in range)", e.index))
@@ -262,5 +267,10 @@ mod tests {
         assert_eq!(revert_reason(&[0xde, 0xad]), "0xdead");
         let wait = PolicyController::NotYet { eta: 1_796_201_946 }.abi_encode();
         assert_eq!(revert_reason(&wait), "NotYet: its delay runs until 2026-12-02T08:59:06Z");
+        let stale = PolicyController::AdjustmentExpired { epoch: 3, deadline: 1_796_201_946 }.abi_encode();
+        assert_eq!(
+            revert_reason(&stale),
+            "AdjustmentExpired: the adjustment queued for epoch 3 could be executed only until 2026-12-02T08:59:06Z"
+        );
     }
 }

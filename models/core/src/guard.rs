@@ -20,6 +20,12 @@
 //! band further in; it only stops moves that would leave it. A parameter anchored at 0
 //! cannot move while its cap is on (0 % of 0 is 0): leave the cap off for such rails.
 //!
+//! Rails that share a nonzero `group` move together or not at all: when any member is
+//! bound (`value ≠ c + d`), every member of the group keeps its current value `c`
+//! (its anchor is kept as computed above). A group thus moves by exactly its proven
+//! deltas or stays where it is, never partly, in one decision; rails of group 0 are
+//! guarded alone, as above.
+//!
 //! The contract computes in `int256`, so nothing overflows; here the inputs are
 //! `i64` and the intermediates `i128`, which is exact for every `i64` input.
 
@@ -49,6 +55,10 @@ pub struct Guardrail {
     /// The window of `max_change_bps`, in seconds (> 0 exactly when the cap is on).
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub window: u64,
+    /// Rails sharing a nonzero group move together by their proven deltas, or not at all
+    /// (0: this rail is guarded alone).
+    #[serde(default, skip_serializing_if = "is_zero_u8")]
+    pub group: u8,
 }
 
 fn is_zero(v: &i64) -> bool {
@@ -56,6 +66,10 @@ fn is_zero(v: &i64) -> bool {
 }
 
 fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
+}
+
+fn is_zero_u8(v: &u8) -> bool {
     *v == 0
 }
 
@@ -83,7 +97,7 @@ pub struct Guarded {
 impl Guardrail {
     /// A rail with only bounds and a maximum step.
     pub fn new(name: impl Into<String>, initial: i64, min: i64, max: i64, max_step: i64) -> Self {
-        Self { name: name.into(), initial, min, max, max_step, dead_band: 0, max_change_bps: 0, window: 0 }
+        Self { name: name.into(), initial, min, max, max_step, dead_band: 0, max_change_bps: 0, window: 0, group: 0 }
     }
 
     /// The contract's `checkRail` for rail `index`: `min ≤ initial ≤ max`, `max_step ≥ 0`,
@@ -170,7 +184,19 @@ pub fn guard_at(current: &[i64], deltas: &[i64], rails: &[Guardrail], anchors: &
         out.hit |= hit;
         out.anchors.push(anchor);
     }
+    hold_bound_groups(&mut out, current, deltas, rails);
     Ok(out)
+}
+
+/// Every member of a group one of whose members is bound keeps its current value.
+fn hold_bound_groups(out: &mut Guarded, current: &[i64], deltas: &[i64], rails: &[Guardrail]) {
+    let held: Vec<u8> = rails.iter().zip(&out.hits).filter(|(g, hit)| g.group != 0 && **hit).map(|(g, _)| g.group).collect();
+    for (i, g) in rails.iter().enumerate() {
+        if held.contains(&g.group) {
+            out.values[i] = current[i];
+            out.hits[i] = deltas[i] != 0;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -231,6 +257,48 @@ mod tests {
         let rails = [Guardrail { min: -10, initial: 0, ..rail(0, 5000, 100) }];
         let g = guard_at(&[0], &[5], &rails, &[Anchor::default()], 1).expect("guards");
         assert_eq!((g.values, g.hit), (vec![0], true));
+    }
+
+    #[test]
+    fn a_group_moves_by_its_proven_deltas_or_keeps_its_values() {
+        let grouped = |group| Guardrail { group, ..rail(0, 0, 0) };
+        let rails = [grouped(1), grouped(1), grouped(0), grouped(2)];
+        let current = [1000; 4];
+        // Every step within its rail: all move.
+        let g = guard(&current, &[50, -50, 50, 50], &rails).expect("guards");
+        assert_eq!((g.values, g.hit), (vec![1050, 950, 1050, 1050], false));
+        // Parameter 1's step is clamped: its group keeps its values; the ungrouped rail is
+        // clamped alone; group 2 moves.
+        let g = guard(&current, &[50, -150, 150, 50], &rails).expect("guards");
+        assert_eq!(g.values, vec![1000, 1000, 1100, 1050]);
+        assert_eq!(g.hits, vec![true, true, true, false]);
+        assert!(g.hit);
+        // A held member with no proposed step is not a hit of its own.
+        let g = guard(&current, &[0, -150, 0, 0], &rails).expect("guards");
+        assert_eq!((g.values, g.hits), (vec![1000; 4], vec![false, true, false, false]));
+        // The dead band binds too: a dropped step holds its group.
+        let rails = [Guardrail { dead_band: 10, ..grouped(3) }, grouped(3)];
+        let g = guard(&[1000, 1000], &[5, 80], &rails).expect("guards");
+        assert_eq!(g.values, vec![1000, 1000]);
+    }
+
+    #[test]
+    fn a_held_group_keeps_the_window_its_members_began() {
+        let rails = [Guardrail { group: 4, ..rail(0, 500, 100) }, Guardrail { group: 4, ..rail(0, 0, 0) }];
+        let g = guard_at(&[1000, 1000], &[10, 200], &rails, &[Anchor::default(); 2], 7).expect("guards");
+        assert_eq!(g.values, vec![1000, 1000]);
+        assert_eq!(g.anchors[0], Anchor { value: 1000, since: 7 }, "the window began, as for a dropped step");
+    }
+
+    #[test]
+    fn groups_read_and_write_as_an_optional_field() {
+        let plain: Guardrail = serde_json::from_str(r#"{"name":"p","initial":1,"min":0,"max":2,"max_step":1}"#).expect("parses");
+        assert_eq!(plain.group, 0);
+        assert!(!serde_json::to_string(&plain).expect("writes").contains("group"), "old configs stay as they were");
+        let grouped: Guardrail =
+            serde_json::from_str(r#"{"name":"p","initial":1,"min":0,"max":2,"max_step":1,"group":9}"#).expect("parses");
+        assert_eq!(grouped.group, 9);
+        assert!(serde_json::from_str::<Guardrail>(r#"{"name":"p","initial":1,"min":0,"max":2,"max_step":1,"group":256}"#).is_err());
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub enum Change {
         dead_band: i64,
         max_change_bps: i64,
         window: u64,
+        /// Rails sharing a nonzero group move together or not at all.
+        group: u8,
     },
     Mode(Mode),
     Timing {
@@ -34,13 +36,16 @@ pub enum Change {
 impl std::fmt::Display for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Change::Guardrail { index, min, max, max_step, dead_band, max_change_bps, window } => {
+            Change::Guardrail { index, min, max, max_step, dead_band, max_change_bps, window, group } => {
                 write!(f, "guardrail of parameter {index}: [{min}, {max}], step at most {max_step}")?;
                 if *dead_band != 0 {
                     write!(f, ", steps under {dead_band} dropped")?;
                 }
                 if *max_change_bps != 0 {
                     write!(f, ", at most {max_change_bps} bps of change per {window} s")?;
+                }
+                if *group != 0 {
+                    write!(f, ", moving with group {group} or not at all")?;
                 }
                 Ok(())
             }
@@ -59,18 +64,21 @@ impl Change {
     /// The calldata of the governed setter: what `schedule` stores the hash of.
     pub fn calldata(&self) -> Vec<u8> {
         match self {
-            Change::Guardrail { index, min, max, max_step, dead_band, max_change_bps, window } => PolicyController::setGuardrailCall {
-                i: U256::from(*index),
-                g: PolicyController::Guardrail {
-                    min: int(*min),
-                    max: int(*max),
-                    maxStep: int(*max_step),
-                    deadBand: int(*dead_band),
-                    maxChangeBps: int(*max_change_bps),
-                    window: *window,
-                },
+            Change::Guardrail { index, min, max, max_step, dead_band, max_change_bps, window, group } => {
+                PolicyController::setGuardrailCall {
+                    i: U256::from(*index),
+                    g: PolicyController::Guardrail {
+                        min: int(*min),
+                        max: int(*max),
+                        maxStep: int(*max_step),
+                        deadBand: int(*dead_band),
+                        maxChangeBps: int(*max_change_bps),
+                        window: *window,
+                        group: *group,
+                    },
+                }
+                .abi_encode()
             }
-            .abi_encode(),
             Change::Mode(mode) => PolicyController::setModeCall { mode_: *mode }.abi_encode(),
             Change::Timing { max_snapshot_age, adjustment_delay } => PolicyController::setTimingCall {
                 timing_: PolicyController::Timing { maxSnapshotAge: *max_snapshot_age, adjustmentDelay: *adjustment_delay },
@@ -98,13 +106,24 @@ pub struct Governed {
     pub id: String,
     /// For `schedule`: unix seconds after which `execute` may make the change.
     pub eta: Option<u64>,
+    /// For `execute`: the epoch of the queued decision the change cancelled (every change
+    /// of the configuration cancels it: it was decided under the old one).
+    pub cancelled_epoch: Option<u64>,
 }
 
-fn governed(sent: Sent, change: &Change, eta: Option<u64>) -> Governed {
-    Governed { tx: sent.tx.to_string(), block: sent.block, gas: sent.gas, id: format!("0x{}", hex::encode(change.id())), eta }
+fn governed(sent: Sent, change: &Change, eta: Option<u64>, controller: Address) -> Governed {
+    Governed {
+        tx: sent.tx.to_string(),
+        block: sent.block,
+        gas: sent.gas,
+        id: format!("0x{}", hex::encode(change.id())),
+        eta,
+        cancelled_epoch: super::ops::cancelled_epoch(&sent, controller),
+    }
 }
 
-/// The guardian pauses the controller: no submission or execution until governance unpauses.
+/// The guardian pauses the controller: no submission or execution until governance unpauses,
+/// and the queued decision, if any, is cancelled ([`super::cancelled_epoch`] reads which).
 pub fn pause(client: &Client, deployment: &Deployment) -> Result<Sent, ChainError> {
     client.send("pause", deployment.controller, PolicyController::pauseCall {}.abi_encode())
 }
@@ -121,17 +140,17 @@ pub fn schedule(client: &Client, deployment: &Deployment, change: &Change) -> Re
     let eta =
         client.call("schedule read", deployment.controller, PolicyController::scheduledAtCall { id: change.id().into() }.abi_encode())?;
     let eta = PolicyController::scheduledAtCall::abi_decode_returns(&eta).map_err(|e| ChainError::Answer(format!("schedule read: {e}")))?;
-    Ok(governed(sent, change, Some(eta)))
+    Ok(governed(sent, change, Some(eta), deployment.controller))
 }
 
 /// Governance makes a scheduled `change` once its delay has passed.
 pub fn execute_change(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
     let call = PolicyController::executeCall { data: change.calldata().into() };
-    Ok(governed(client.send("governance execute", deployment.controller, call.abi_encode())?, change, None))
+    Ok(governed(client.send("governance execute", deployment.controller, call.abi_encode())?, change, None, deployment.controller))
 }
 
 /// Governance drops a scheduled `change`.
 pub fn cancel_change(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
     let call = PolicyController::cancelCall { id: change.id().into() };
-    Ok(governed(client.send("governance cancel", deployment.controller, call.abi_encode())?, change, None))
+    Ok(governed(client.send("governance cancel", deployment.controller, call.abi_encode())?, change, None, deployment.controller))
 }

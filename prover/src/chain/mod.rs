@@ -15,7 +15,9 @@ pub mod signer;
 pub use client::{redacted, scrub_urls, Client, Sent};
 pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, TimingConfig, VerifierCode};
 pub(crate) use ops::read;
-pub use ops::{commit_kpis, committed_kpis, current_epoch, execute, model_commitment, parameters, status, submit, Status, Submitted};
+pub use ops::{
+    cancelled_epoch, commit_kpis, committed_kpis, current_epoch, execute, model_commitment, parameters, status, submit, Status, Submitted,
+};
 pub use zkpolicy_verifier_contract::controller::revert_reason;
 
 use std::path::PathBuf;

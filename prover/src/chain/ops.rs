@@ -77,6 +77,8 @@ pub struct Submitted {
     pub applied: Option<Vec<i64>>,
     /// Timelocked mode: when the queued values may be executed.
     pub queued_until: Option<u64>,
+    /// Timelocked mode: the last moment they may be executed (unix seconds, inclusive).
+    pub queued_deadline: Option<u64>,
 }
 
 pub(crate) fn mode_name(mode: Mode) -> &'static str {
@@ -143,7 +145,7 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
     let sent = client.send("adjustment", deployment.controller, call.abi_encode())?;
 
     let mut decision = None;
-    let mut queued_until = None;
+    let (mut queued_until, mut queued_deadline) = (None, None);
     for log in &sent.logs {
         if log.address() != deployment.controller {
             continue;
@@ -151,7 +153,7 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
         if let Ok(d) = PolicyController::Decision::decode_log_data(log.data()) {
             decision = Some(d);
         } else if let Ok(q) = PolicyController::AdjustmentQueued::decode_log_data(log.data()) {
-            queued_until = Some(q.eta);
+            (queued_until, queued_deadline) = (Some(q.eta), Some(q.deadline));
         }
     }
     let decision = decision.ok_or_else(|| ChainError::Answer("the adjustment's receipt has no Decision event".into()))?;
@@ -173,11 +175,13 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
         guardrail_hit: decision.guardrailHit,
         applied,
         queued_until,
+        queued_deadline,
     })
 }
 
 /// Timelocked mode: applies the adjustment queued for `epoch` once its delay has
-/// passed (anyone may call it). Returns the transaction and the applied values.
+/// passed and before its deadline (anyone may call it). Returns the transaction and the
+/// applied values.
 pub fn execute(client: &Client, deployment: &Deployment, epoch: u64) -> Result<(Sent, Vec<i64>), ChainError> {
     let sent = client.send("queued adjustment", deployment.controller, PolicyController::executeAdjustmentCall { epoch }.abi_encode())?;
     let applied = sent
@@ -237,6 +241,8 @@ pub struct RailStatus {
     pub window: u64,
     /// Where the current cap window began (capped rails, once a window has begun).
     pub anchor: Option<AnchorStatus>,
+    /// Rails sharing a nonzero group move together or not at all (0: alone).
+    pub group: u8,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -252,6 +258,10 @@ pub struct Queued {
     pub values: Vec<i64>,
     /// Unix seconds after which `execute` applies it.
     pub eta: u64,
+    /// Unix seconds after which it can no longer be executed (inclusive).
+    pub deadline: u64,
+    /// The deadline has passed: it will never execute.
+    pub expired: bool,
 }
 
 pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainError> {
@@ -274,6 +284,7 @@ pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainE
                 max_change_bps: small(g.maxChangeBps, "guardrail")?,
                 window: g.window,
                 anchor,
+                group: g.group,
             })
         })
         .collect::<Result<Vec<_>, ChainError>>()?;
@@ -290,7 +301,13 @@ pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainE
     let queued = if queued.eta == 0 {
         None
     } else {
-        Some(Queued { epoch: last_epoch, values: smalls(&queued.values, "queued value")?, eta: queued.eta })
+        Some(Queued {
+            epoch: last_epoch,
+            values: smalls(&queued.values, "queued value")?,
+            eta: queued.eta,
+            deadline: queued.deadline,
+            expired: chain_time > queued.deadline,
+        })
     };
     let address = |a: Address| a.to_checksum(None);
     Ok(Status {
@@ -316,4 +333,14 @@ pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainE
         snapshot_fresh: snapshot_posted_at.is_some_and(|t| chain_time <= t.saturating_add(timing.maxSnapshotAge)),
         queued,
     })
+}
+
+/// The epoch of the queued decision a transaction cancelled (a pause, a governed change
+/// of the configuration), from its `AdjustmentCancelled` log.
+pub fn cancelled_epoch(sent: &Sent, controller: Address) -> Option<u64> {
+    sent.logs
+        .iter()
+        .filter(|log| log.address() == controller)
+        .find_map(|log| PolicyController::AdjustmentCancelled::decode_log_data(log.data()).ok())
+        .map(|c| c.epoch)
 }

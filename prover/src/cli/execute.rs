@@ -9,9 +9,11 @@ use super::common::{print_json, DeploymentArgs};
 /// Timelocked mode: apply the adjustment queued for an epoch once its delay has passed.
 ///
 /// `submit` queues a proven adjustment in timelocked mode; after the
-/// controller's adjustment delay anyone may execute it. The guardrails are
-/// applied again against the parameters in force at execution. Exit code 1
-/// when the controller refuses (nothing queued, not yet, paused), named.
+/// controller's adjustment delay, and for one epoch more, anyone may execute
+/// it (`status` shows both times). A pause or a governed change of the
+/// configuration cancels it. The guardrails are applied again against the
+/// parameters in force at execution. Exit code 1 when the controller refuses
+/// (NothingQueued: none, or cancelled; NotYet; AdjustmentExpired; paused), named.
 ///
 /// Examples:
 ///   zkpolicy execute --deployment deployment.json --epoch 7

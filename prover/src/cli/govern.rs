@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde_json::json;
+use zkpolicy_prover::chain;
 use zkpolicy_prover::chain::govern::{self, Change};
 use zkpolicy_verifier_contract::controller::PolicyController::Mode;
 
@@ -10,7 +11,9 @@ use super::common::{chain_time, print_json, DeploymentArgs};
 
 /// Guardian: pause the controller (no submission or execution until governance unpauses).
 ///
-/// Exit code 1, named (NotGuardian), when the signing account is not the guardian.
+/// A pause also cancels the queued decision (timelocked mode), if any: it must not execute
+/// after the unpause. Exit code 1, named (NotGuardian), when the signing account is not
+/// the guardian.
 ///
 /// Examples:
 ///   zkpolicy pause --deployment deployment.json
@@ -34,26 +37,39 @@ pub struct UnpauseArgs {
     role: DeploymentArgs,
 }
 
-fn report(json: bool, what: &str, sent: zkpolicy_prover::chain::Sent) -> anyhow::Result<ExitCode> {
+fn report(json: bool, what: &str, sent: zkpolicy_prover::chain::Sent, cancelled: Option<u64>) -> anyhow::Result<ExitCode> {
     if json {
-        print_json(&json!({ "action": what, "tx": sent.tx.to_string(), "block": sent.block, "gas": sent.gas }))?;
+        let mut out = json!({ "action": what, "tx": sent.tx.to_string(), "block": sent.block, "gas": sent.gas });
+        if what == "paused" {
+            out["cancelled_epoch"] = json!(cancelled);
+        }
+        print_json(&out)?;
     } else {
         println!("{what}: tx {} in block {}, {} gas", sent.tx, sent.block, sent.gas);
+        print_cancelled(cancelled);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_cancelled(epoch: Option<u64>) {
+    if let Some(epoch) = epoch {
+        println!("the adjustment queued for epoch {epoch} is cancelled: it will not execute");
+    }
 }
 
 impl PauseArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let (client, deployment) = self.role.connect()?;
-        report(self.role.json, "paused", govern::pause(&client, &deployment)?)
+        let sent = govern::pause(&client, &deployment)?;
+        let cancelled = chain::cancelled_epoch(&sent, deployment.controller);
+        report(self.role.json, "paused", sent, cancelled)
     }
 }
 
 impl UnpauseArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let (client, deployment) = self.role.connect()?;
-        report(self.role.json, "unpaused", govern::unpause(&client, &deployment)?)
+        report(self.role.json, "unpaused", govern::unpause(&client, &deployment)?, None)
     }
 }
 
@@ -79,13 +95,16 @@ enum ModeName {
 ///
 /// Every change goes through the controller's timelock: `schedule` queues it for the
 /// governance delay (printing its id and when it becomes executable), `execute` with the
-/// same change makes it after that, and `cancel` drops it. Exit code 1, named
-/// (NotGovernance, NotScheduled, NotYet, BadGuardrail, ...), when the controller refuses.
+/// same change makes it after that, and `cancel` drops it. Executing a change cancels
+/// the queued decision (timelocked mode), if any: it was decided under the old
+/// configuration. Exit code 1, named (NotGovernance, NotScheduled, NotYet, BadGuardrail,
+/// ...), when the controller refuses.
 ///
 /// Examples:
 ///   zkpolicy govern schedule --guardrail 0,100,900,50 --deployment deployment.json
 ///   zkpolicy govern execute --guardrail 0,100,900,50 --deployment deployment.json
 ///   zkpolicy govern schedule --guardrail 1,0,2000,60,5,1000,604800 --deployment deployment.json
+///   zkpolicy govern schedule --guardrail 0,0,2000,25 --group 1 --deployment deployment.json
 ///   zkpolicy govern schedule --mode timelocked --deployment deployment.json
 ///   zkpolicy govern cancel --timing 172800,3600 --deployment deployment.json
 #[derive(Debug, Args)]
@@ -101,6 +120,11 @@ pub struct GovernArgs {
     /// seconds (0 turns either off).
     #[arg(long, value_name = "INDEX,MIN,MAX,MAX_STEP[,DEAD_BAND[,MAX_CHANGE_BPS,WINDOW]]")]
     guardrail: Option<String>,
+
+    /// With --guardrail: the rail's group (1-255). Rails sharing a group move by exactly
+    /// their proven steps or all keep their values; 0 (the default) guards it alone.
+    #[arg(long, value_name = "GROUP")]
+    group: Option<u8>,
 
     /// The controller's mode.
     #[arg(long, value_enum)]
@@ -142,6 +166,9 @@ fn numbers<T: std::str::FromStr>(flag: &str, text: &str, count: usize) -> anyhow
 impl GovernArgs {
     fn change(&self) -> anyhow::Result<Change> {
         let address = |flag: &str, text: &str| text.parse().with_context(|| format!("--{flag} {text:?} is not an address"));
+        if self.group.is_some() && self.guardrail.is_none() {
+            bail!("--group belongs to a rail: give it with --guardrail");
+        }
         Ok(match (&self.guardrail, self.mode, &self.timing, &self.kpi_source, &self.verifier, &self.guardian) {
             (Some(g), ..) => {
                 let count = g.split(',').count();
@@ -162,6 +189,7 @@ impl GovernArgs {
                     dead_band: g.get(4).copied().unwrap_or(0),
                     max_change_bps: g.get(5).copied().unwrap_or(0),
                     window,
+                    group: self.group.unwrap_or(0),
                 }
             }
             (_, Some(mode), ..) => Change::Mode(match mode {
@@ -200,6 +228,7 @@ impl GovernArgs {
             if let Some(eta) = done.eta {
                 println!("executable after {}", chain_time(eta, client.chain_time()?));
             }
+            print_cancelled(done.cancelled_epoch);
         }
         Ok(ExitCode::SUCCESS)
     }

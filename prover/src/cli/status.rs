@@ -80,16 +80,23 @@ impl StatusArgs {
                         extras += &format!(" (window from {} at {})", a.value, chain_time(a.since, status.chain_time));
                     }
                 }
+                if rail.group != 0 {
+                    extras += &format!(", moves with group {} or not at all", rail.group);
+                }
                 println!("  {name:<22} {value:>8}   [{}, {}], ±{}{extras}", rail.min, rail.max, rail.max_step);
             }
             if let Some(q) = &status.queued {
                 let values: Vec<String> = q.values.iter().map(i64::to_string).collect();
-                println!(
-                    "  queued: epoch {} -> [{}], executable after {}",
-                    q.epoch,
-                    values.join(", "),
-                    chain_time(q.eta, status.chain_time)
-                );
+                let window = if q.expired {
+                    format!("EXPIRED at {}: it will never execute", chain_time(q.deadline, status.chain_time))
+                } else {
+                    format!(
+                        "executable after {}, until {}",
+                        chain_time(q.eta, status.chain_time),
+                        chain_time(q.deadline, status.chain_time)
+                    )
+                };
+                println!("  queued: epoch {} -> [{}], {window}", q.epoch, values.join(", "));
             }
             println!(
                 "  governance {} (delay {}), guardian {}; snapshots stay fresh {}, adjustments wait {}",

@@ -70,11 +70,13 @@ impl SubmitArgs {
             if result.guardrail_hit {
                 println!("  a guardrail clamped the proposal");
             }
-            if let Some(eta) = result.queued_until {
+            if let (Some(eta), Some(deadline)) = (result.queued_until, result.queued_deadline) {
+                let now = client.chain_time()?;
                 println!(
-                    "  queued: `zkpolicy execute --epoch {}` applies it after {}",
+                    "  queued: `zkpolicy execute --epoch {}` applies it after {}, until {} (then it expires)",
                     result.epoch,
-                    chain_time(eta, client.chain_time()?)
+                    chain_time(eta, now),
+                    chain_time(deadline, now)
                 );
             }
         }

@@ -718,6 +718,8 @@ impl Keeper {
                 let (stage, label) = match Errors::abi_decode(&data) {
                     Ok(Errors::EpochDecided(_)) => (Stage::DoneElsewhere, "decided_elsewhere"),
                     Ok(Errors::NothingQueued(_)) if record.kind == Kind::Execute => (Stage::DoneElsewhere, "executed_elsewhere"),
+                    // Its deadline passed: it can never execute.
+                    Ok(Errors::AdjustmentExpired(_)) if record.kind == Kind::Execute => (Stage::Skipped, "expired"),
                     // Transient: try again next round.
                     Ok(Errors::ControllerPaused(_)) | Ok(Errors::NotYet(_)) => {
                         tracing::info!(deployment = %name, epoch, "waiting: {reason}");

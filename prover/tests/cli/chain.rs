@@ -204,6 +204,9 @@ fn timelocked_mode_queues_the_adjustment_and_execute_applies_it() {
     assert_eq!(s["queued"]["epoch"], 1, "{s}");
     assert_eq!(ints(&s["queued"]["values"]), guard(&initial, &ints(&result["proposed"])), "{s}");
     assert_eq!(s["queued"]["eta"], result["queued_until"], "{s}");
+    assert_eq!(s["queued"]["deadline"], result["queued_deadline"], "{s}");
+    assert_eq!(s["queued"]["deadline"].as_u64(), result["queued_until"].as_u64().map(|eta| eta + NEVER), "one epoch after its delay: {s}");
+    assert_eq!(s["queued"]["expired"], false, "{s}");
     assert!(s["snapshot_posted_at"].is_u64() && s["snapshot_fresh"] == true, "{s}");
     assert_eq!(s["guardrails"].as_array().expect("rails").len(), initial.len(), "{s}");
     let operator = DEV_KEYS[1].parse::<PrivateKeySigner>().expect("key").address().to_checksum(None);
@@ -617,14 +620,14 @@ fn pause_unpause_and_timelocked_governance_on_a_local_node() {
     chain(&[&["govern", "execute"], &rail[..]].concat(), DEV_KEYS[0]).code(1).stderr(predicates::str::contains("NotYet"));
     assert_eq!(
         status()["guardrails"][0],
-        json!({"min": 0, "max": 2000, "max_step": 25, "dead_band": 0, "max_change_bps": 0, "window": 0, "anchor": null})
+        json!({"min": 0, "max": 2000, "max_step": 25, "dead_band": 0, "max_change_bps": 0, "window": 0, "anchor": null, "group": 0})
     );
     node.advance(86_401);
     let executed = stdout_json(&chain(&[&["govern", "execute"], &rail[..]].concat(), DEV_KEYS[0]).success());
     assert_eq!(executed["result"]["id"], scheduled["result"]["id"]);
     assert_eq!(
         status()["guardrails"][0],
-        json!({"min": 100, "max": 900, "max_step": 50, "dead_band": 0, "max_change_bps": 0, "window": 0, "anchor": null})
+        json!({"min": 100, "max": 900, "max_step": 50, "dead_band": 0, "max_change_bps": 0, "window": 0, "anchor": null, "group": 0})
     );
 
     // A dead band and a window cap, governed the same way; six numbers name neither.
@@ -642,6 +645,18 @@ fn pause_unpause_and_timelocked_governance_on_a_local_node() {
     chain(&["govern", "schedule", "--guardrail", "1,0,2000,60,5,1000"], DEV_KEYS[0])
         .code(2)
         .stderr(predicates::str::contains("(4, 5 or 7 integers), got 6"));
+
+    // A group: the burn rate moves with group 3 or not at all.
+    let grouped = ["--guardrail", "2,0,1000,25", "--group", "3"];
+    let scheduled = stdout_json(&chain(&[&["govern", "schedule"], &grouped[..]].concat(), DEV_KEYS[0]).success());
+    assert!(scheduled["change"].as_str().expect("change").ends_with("moving with group 3 or not at all"), "{scheduled}");
+    node.advance(86_401);
+    chain(&[&["govern", "execute"], &grouped[..]].concat(), DEV_KEYS[0]).success();
+    assert_eq!(status()["guardrails"][2]["group"], 3);
+    chain(&["govern", "schedule", "--mode", "advisory", "--group", "1"], DEV_KEYS[0])
+        .code(2)
+        .stderr(predicates::str::contains("--group belongs to a rail"));
+    chain(&["govern", "schedule", "--guardrail", "2,0,1000,25", "--group", "256"], DEV_KEYS[0]).code(2);
 
     chain(&["govern", "schedule", "--mode", "timelocked"], DEV_KEYS[0]).success();
     chain(&["govern", "cancel", "--mode", "timelocked"], DEV_KEYS[0]).success();
@@ -727,7 +742,7 @@ fn the_readme_chain_walkthrough_runs_as_written() {
     assert!(s["queued"].is_null(), "{s}");
     assert_eq!(
         s["guardrails"][0],
-        json!({"min": 0, "max": 2000, "max_step": 25, "dead_band": 0, "max_change_bps": 0, "window": 0, "anchor": null}),
+        json!({"min": 0, "max": 2000, "max_step": 25, "dead_band": 0, "max_change_bps": 0, "window": 0, "anchor": null, "group": 0}),
         "the cancelled change stays unmade: {s}"
     );
 }

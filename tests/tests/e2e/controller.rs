@@ -24,10 +24,10 @@ use zkpolicy_verifier_contract::solidity;
 
 pub(crate) const EPOCH_LENGTH: u64 = 7_200;
 const MAX_SNAPSHOT_AGE: u64 = 3_600;
-const ADJUSTMENT_DELAY: u64 = 3_600;
-const GOVERNANCE_DELAY: u64 = 86_400;
+pub(crate) const ADJUSTMENT_DELAY: u64 = 3_600;
+pub(crate) const GOVERNANCE_DELAY: u64 = 86_400;
 
-fn int(v: i64) -> I256 {
+pub(crate) fn int(v: i64) -> I256 {
     I256::try_from(v).expect("fits")
 }
 
@@ -129,16 +129,16 @@ pub(crate) enum SourceKind {
 pub(crate) struct Chain {
     pub(crate) evm: Evm,
     pub(crate) controller: Address,
-    source: Address,
-    verifier: Address,
-    governance: Address,
-    guardian: Address,
+    pub(crate) source: Address,
+    pub(crate) verifier: Address,
+    pub(crate) governance: Address,
+    pub(crate) guardian: Address,
     reporter: Address,
     pub(crate) anyone: Address,
 }
 
 impl Chain {
-    fn new(mode: Mode, verifier: VerifierKind) -> Self {
+    pub(crate) fn new(mode: Mode, verifier: VerifierKind) -> Self {
         Self::with_source(mode, verifier, SourceKind::Reporter)
     }
 
@@ -151,7 +151,7 @@ impl Chain {
         Self::build(mode, VerifierKind::Stub, SourceKind::Reporter, rails)
     }
 
-    fn build(mode: Mode, kind: VerifierKind, source_kind: SourceKind, rails: &[sim::Guardrail]) -> Self {
+    pub(crate) fn build(mode: Mode, kind: VerifierKind, source_kind: SourceKind, rails: &[sim::Guardrail]) -> Self {
         Self::try_build(mode, kind, source_kind, rails).expect("the controller deploys")
     }
 
@@ -228,7 +228,7 @@ impl Chain {
     }
 
     /// Sets what the hostile KPI source serves.
-    fn serve(&mut self, kpis: &[I256]) {
+    pub(crate) fn serve(&mut self, kpis: &[I256]) {
         let data = KpiSourceStub::setCall { kpis_: kpis.to_vec() }.abi_encode();
         assert!(self.evm.call(self.source, data).expect("executes").success);
     }
@@ -237,18 +237,18 @@ impl Chain {
         self.submit_raw(self.anyone, epoch, outputs.iter().map(|v| int(*v)).collect(), proof)
     }
 
-    fn submit_raw(&mut self, from: Address, epoch: u64, outputs: Vec<I256>, proof: &[u8]) -> CallOutcome {
+    pub(crate) fn submit_raw(&mut self, from: Address, epoch: u64, outputs: Vec<I256>, proof: &[u8]) -> CallOutcome {
         let data = PolicyController::submitAdjustmentCall { epoch, outputs, proof: proof.to_vec().into() }.abi_encode();
         self.evm.call_from(from, self.controller, data).expect("executes")
     }
 
-    fn send(&mut self, from: Address, data: Vec<u8>) -> CallOutcome {
+    pub(crate) fn send(&mut self, from: Address, data: Vec<u8>) -> CallOutcome {
         let to = self.controller;
         self.evm.call_from(from, to, data).expect("executes")
     }
 
     /// Parameter `i`'s cap anchor, as the twin keeps it.
-    fn anchor(&mut self, i: usize) -> sim::Anchor {
+    pub(crate) fn anchor(&mut self, i: usize) -> sim::Anchor {
         let out = self.send(self.anyone, PolicyController::anchorCall { i: U256::from(i) }.abi_encode());
         let a = PolicyController::anchorCall::abi_decode_returns(&out.output).expect("anchor");
         sim::Anchor { value: i64::try_from(a.anchorValue).expect("int64"), since: a.since }
@@ -288,7 +288,7 @@ pub(crate) fn error_name(out: &CallOutcome) -> String {
 }
 
 /// The custom error a reverted call carries, with its arguments.
-fn decoded(out: &CallOutcome) -> String {
+pub(crate) fn decoded(out: &CallOutcome) -> String {
     assert!(!out.success, "the call succeeded");
     match PolicyControllerErrors::abi_decode(&out.output) {
         Ok(e) => format!("{e:?}"),
@@ -711,19 +711,26 @@ fn regovern(chain: &mut Chain, rng: &mut ChaCha20Rng, rails: &mut [sim::Guardrai
     }
 }
 
-/// Random rails with dead bands and window caps, random in-range proposals and random
-/// gaps between decisions, and governance changing every dead band and cap halfway: after
-/// every decision the controller's parameters and cap anchors equal the twin's
-/// (`guard_at` at the block's time), in Autonomous mode and, through
+/// Random rails with dead bands, window caps and (from case 8 on) groups, random in-range
+/// proposals and random gaps between decisions, and governance changing every dead band
+/// and cap halfway: after every decision the controller's parameters and cap anchors
+/// equal the twin's (`guard_at` at the block's time), in Autonomous mode and, through
 /// `executeAdjustment` after the delay, in Timelocked mode.
 #[test]
-fn dead_bands_and_window_caps_match_the_twin_on_random_rails() {
+fn dead_bands_window_caps_and_groups_match_the_twin_on_random_rails() {
     let model = bundled_model();
     let specs = &model.file().outputs;
     let mut rng = ChaCha20Rng::seed_from_u64(7);
-    let (mut moved, mut capped, mut dropped, mut outside) = (0, 0, 0, 0);
+    // Groups draw from their own stream: the ungrouped cases stay those of before groups.
+    let mut group_rng = ChaCha20Rng::seed_from_u64(8);
+    let (mut moved, mut capped, mut dropped, mut outside, mut held) = (0, 0, 0, 0, 0);
     for case in 0..24 {
         let mut rails: Vec<sim::Guardrail> = specs.iter().map(|s| random_rail(&mut rng, &s.name, s.min, s.max)).collect();
+        if case >= 8 {
+            for rail in &mut rails {
+                rail.group = [0, 1, 1, 255][group_rng.gen_range(0..4)];
+            }
+        }
         let mode = if case % 2 == 0 { Mode::Autonomous } else { Mode::Timelocked };
         let mut chain = Chain::with_rails(mode, &rails);
         let mut params: Vec<i64> = rails.iter().map(|g| g.initial).collect();
@@ -740,6 +747,9 @@ fn dead_bands_and_window_caps_match_the_twin_on_random_rails() {
             let out = chain.submit(epoch, &deltas, &[]);
             assert!(out.success, "case {case} step {step}: {}", decoded(&out));
             let at_submit = sim::guard_at(&params, &deltas, &rails, &anchors, chain.evm.timestamp()).expect("twin");
+            let alone: Vec<sim::Guardrail> = rails.iter().map(|g| sim::Guardrail { group: 0, ..g.clone() }).collect();
+            let ungrouped = sim::guard_at(&params, &deltas, &alone, &anchors, chain.evm.timestamp()).expect("twin");
+            held += usize::from(at_submit.values != ungrouped.values);
             let next = if mode == Mode::Timelocked {
                 chain.evm.advance(ADJUSTMENT_DELAY);
                 let out = chain.send(chain.anyone, PolicyController::executeAdjustmentCall { epoch }.abi_encode());
@@ -771,8 +781,8 @@ fn dead_bands_and_window_caps_match_the_twin_on_random_rails() {
     }
     // The random cases exercised every rule, not only the bounds.
     assert!(
-        moved > 500 && capped > 20 && dropped > 20 && outside > 5,
-        "moved {moved}, capped {capped}, dropped {dropped}, outside their band {outside}"
+        moved > 500 && capped > 20 && dropped > 20 && outside > 5 && held > 20,
+        "moved {moved}, capped {capped}, dropped {dropped}, outside their band {outside}, groups held {held}"
     );
 }
 
