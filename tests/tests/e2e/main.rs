@@ -1,6 +1,7 @@
 //! End-to-end tests across the crates: real proofs, the verifier program and the EVM, the controller, the recomputation baseline.
 //! One test binary per crate: each file below is a module, linked once.
 
+mod attacks_treasury;
 mod bindings;
 mod committed_verifier;
 mod common;
