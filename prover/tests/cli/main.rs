@@ -7,3 +7,4 @@ mod common;
 mod keeper;
 mod live;
 mod policy;
+mod treasury;
