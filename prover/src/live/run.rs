@@ -214,6 +214,7 @@ impl Live<'_> {
             (c.pair, "pair"),
             (c.vault, "staking vault"),
             (c.economy, "economy"),
+            (c.timelock, "timelock"),
             (c.kpi_source, "KPI source"),
             (c.controller, "controller"),
         ] {
