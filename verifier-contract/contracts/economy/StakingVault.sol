@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// Stakers deposit the token; the economy pays them rewards, each streamed evenly over
 /// `rewardDuration` seconds (an epoch) after it arrives and shared per stake-second, as
@@ -95,8 +96,9 @@ contract StakingVault is ReentrancyGuard {
         uint256 streamed = amount + left;
         uint256 kept = unassigned;
         if (kept != 0) (streamed, unassigned) = (streamed + kept, 0);
-        uint48 finish = uint48(block.timestamp + rewardDuration);
-        stream = Stream({rate: uint160(streamed * 1e18 / rewardDuration), finish: finish, updatedAt: uint48(block.timestamp)});
+        uint48 finish = SafeCast.toUint48(block.timestamp + rewardDuration);
+        uint160 rate = SafeCast.toUint160(streamed * 1e18 / rewardDuration);
+        stream = Stream({rate: rate, finish: finish, updatedAt: uint48(block.timestamp)});
         emit RewardAdded(amount, streamed, finish);
     }
 

@@ -264,26 +264,41 @@ contract TokenEconomy is IFeeSource, ReentrancyGuard {
         if (rToken <= wanted) return skip(epoch, "the pool holds fewer tokens than the burn wants");
         uint256 band = Math.min(2 * fee - 1, MAX_BAND_BPS);
         uint256 maxPrice = Math.min(twap, rQuote * 1e18 / rToken) * (10_000 + band) / 10_000;
-        // The largest input that keeps the price after the swap at most maxPrice: the pool
-        // keeps at most `in` and pays out as if it kept `in` less the fee, so the price after
-        // is at most (rQuote + in)² / (rToken · rQuote), and (rQuote + in)² ≤ maxPrice · rToken · rQuote.
-        uint256 reach = Math.sqrt(Math.mulDiv(maxPrice, rToken, 1e18) * rQuote);
-        if (reach <= rQuote) return skip(epoch, "the price is above the bound");
+        (uint256 room, string memory why) = roomBelow(maxPrice, rToken, rQuote);
+        if (room == 0) return skip(epoch, why);
         // Quote in for `wanted` out, fee included: in·(1 − f)·rT / (rQ + in·(1 − f)) = wanted.
         uint256 net = rQuote * wanted / (rToken - wanted) + 1;
         uint256 needed = net * 10_000 / (10_000 - fee) + 1;
         uint256 budgetNow = quote.balanceOf(address(this)) * MAX_SPEND_BPS / 10_000;
-        spent = Math.min(Math.min(needed, budgetNow), reach - rQuote);
+        spent = Math.min(Math.min(needed, budgetNow), room);
         if (spent == 0) return skip(epoch, "the treasury holds no quote");
-        // At most maxPrice per token, net of the fee (always met below the bound).
+        burned = swapAndBurn(spent, fee, maxPrice);
+        if (burned == 0) return skip(epoch, "the pair refused the swap");
+    }
+
+    /// The largest quote input after which the pool's price is at most `maxPrice`, or 0 and
+    /// why. The pool keeps at most the input and pays out as if it kept the input less the
+    /// fee, so the price after is at most (rQuote + in)² / (rToken · rQuote): the room is
+    /// the `in` with (rQuote + in)² = maxPrice · rToken · rQuote.
+    function roomBelow(uint256 maxPrice, uint256 rToken, uint256 rQuote) internal pure returns (uint256, string memory) {
+        (bool fits, uint256 bound) = Math.tryMul(Math.mulDiv(maxPrice, rToken, 1e18), rQuote);
+        if (!fits) return (0, "the pool is too deep to bound its price");
+        uint256 reach = Math.sqrt(bound);
+        if (reach <= rQuote) return (0, "the price is above the bound");
+        return (reach - rQuote, "");
+    }
+
+    /// Swaps `spent` quote for tokens, at least what `maxPrice` gives net of the fee (always
+    /// met below the bound), and burns them; 0 when the pair refuses.
+    function swapAndBurn(uint256 spent, uint256 fee, uint256 maxPrice) internal returns (uint256 burned) {
         uint256 minOut = (spent - spent * fee / 10_000) * 1e18 / maxPrice;
         quote.forceApprove(address(pair), spent);
         try pair.swap(false, spent, minOut, address(this)) returns (uint256 bought) {
-            burned = bought;
-            token.burn(burned);
+            token.burn(bought);
+            return bought;
         } catch {
             quote.forceApprove(address(pair), 0);
-            return skip(epoch, "the pair refused the swap");
+            return 0;
         }
     }
 
