@@ -15,7 +15,10 @@ sol! {
     contract ZkpToken {
         constructor(address admin, address holder, uint256 initialSupply);
         function MINTER_ROLE() external view returns (bytes32);
+        function DEFAULT_ADMIN_ROLE() external view returns (bytes32);
+        function hasRole(bytes32 role, address account) external view returns (bool);
         function grantRole(bytes32 role, address account) external;
+        function renounceRole(bytes32 role, address callerConfirmation) external;
         function mint(address to, uint256 amount) external;
         function totalSupply() external view returns (uint256);
         function balanceOf(address who) external view returns (uint256);
@@ -33,7 +36,7 @@ sol! {
     /// `StakingVault.sol`.
     #[derive(Debug, PartialEq, Eq)]
     contract StakingVault {
-        constructor(address token_, address economy_);
+        constructor(address token_, address economy_, uint64 rewardDuration_);
         function stake(uint256 amount) external;
         function unstake(uint256 amount) external;
         function claim() external returns (uint256 amount);
@@ -41,9 +44,13 @@ sol! {
         function stakedSeconds() external view returns (uint256);
         function stakeOf(address who) external view returns (uint256);
         function earned(address who) external view returns (uint256);
+        function rewardStream() external view returns (uint256 rate, uint64 finish);
+        function rewardPerToken() external view returns (uint256);
+        function unassigned() external view returns (uint256);
+        event RewardAdded(uint256 amount, uint256 streamed, uint64 until);
         error NotEconomy();
-        error NothingStaked();
         error ZeroAmount();
+        error BadDuration();
     }
 
     /// `ConstantProductPair.sol`.
@@ -58,6 +65,7 @@ sol! {
         function reserveQuote() external view returns (uint256);
         function price() external view returns (uint256);
         function cumulatives() external view returns (uint256 priceSeconds, uint256 reserveSeconds, uint256 quoteVolume);
+        function priceSeconds() external view returns (uint256);
         function totalSupply() external view returns (uint256);
         function balanceOf(address who) external view returns (uint256);
         function transfer(address to, uint256 amount) external returns (bool);
@@ -70,25 +78,65 @@ sol! {
     /// `TokenEconomy.sol`: the treasury, and the flows the controller's parameters drive.
     #[derive(Debug, PartialEq, Eq)]
     contract TokenEconomy {
-        constructor(address token_, address quote_, address incentives_, uint64 genesis_, uint64 epochLength_, uint256[4] initial);
+        constructor(address token_, address quote_, address incentives_, address governor_, uint64 genesis_, uint64 epochLength_, uint256[4] initial, address budgetPayee, uint256 budgetPerEpoch_);
         function connect(address pair_, address vault_, address controller_) external;
         function tick() external;
         function parameters() external view returns (uint256[4]);
         function feeBps() external view returns (uint256);
         function currentEpoch() external view returns (uint64);
         function genesis() external view returns (uint64);
+        function governor() external view returns (address);
         function lastTick() external view returns (uint64);
         function lastFlows() external view returns (uint256 emitted, uint256 rewarded, uint256 burned);
+        function MAX_RATE_BPS() external view returns (uint256);
+        function MAX_FEE_BPS() external view returns (uint256);
+        function MAX_BAND_BPS() external view returns (uint256);
         function spend(address to, uint256 amount) external;
+        function setBudget(address payee, uint256 perEpoch) external;
+        function releaseBudget() external returns (uint256 paid);
+        function budgetStream() external view returns (address payee, uint256 perEpoch, uint64 releasedEpoch);
         event Spent(address indexed to, uint256 amount);
+        event BudgetSet(address indexed payee, uint256 perEpoch);
+        event BudgetReleased(uint64 indexed epoch, address indexed payee, uint256 amount);
         event Ticked(uint64 indexed epoch, uint256 emitted, uint256 rewarded, uint256 burned, uint256 spent);
         event ParametersTaken(uint64 indexed epoch, uint256[4] values);
         event ParametersRefused(uint64 indexed epoch, string reason);
+        event ParameterRefused(uint64 indexed epoch, uint256 index, int256 value);
+        event BuybackSkipped(uint64 indexed epoch, string reason);
         error AlreadyTicked(uint64 epoch);
         error NotStarted();
         error AlreadyConnected();
         error NotDeployer();
+        error NotGovernor();
+        error NoGovernor();
         error BadParameter(uint256 index, int256 value);
+        error AlreadyReleased(uint64 epoch);
+    }
+
+    /// `EconomyTimelock.sol`: OpenZeppelin's `TimelockController` whose operations expire,
+    /// governance's hands on the token's admin role and the treasury.
+    #[derive(Debug, PartialEq, Eq)]
+    contract EconomyTimelock {
+        constructor(uint256 minDelay, address governance);
+        function GRACE_PERIOD() external view returns (uint256);
+        function getMinDelay() external view returns (uint256);
+        function hashOperation(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt) external pure returns (bytes32);
+        function schedule(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt, uint256 delay) external;
+        function execute(address target, uint256 value, bytes payload, bytes32 predecessor, bytes32 salt) external payable;
+        function cancel(bytes32 id) external;
+        function getTimestamp(bytes32 id) external view returns (uint256);
+        function isOperationReady(bytes32 id) external view returns (bool);
+        function isOperationPending(bytes32 id) external view returns (bool);
+        function expiresAt(bytes32 id) external view returns (uint256);
+        error OperationExpired(bytes32 id, uint256 expiredAt);
+        error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates);
+        error TimelockInsufficientDelay(uint256 delay, uint256 minDelay);
+        error TimelockUnexecutedPredecessor(bytes32 predecessorId);
+        error TimelockUnauthorizedCaller(address caller);
+        error TimelockInvalidOperationLength(uint256 targets, uint256 payloads, uint256 values);
+        error FailedCall();
+        error AccessControlUnauthorizedAccount(address account, bytes32 neededRole);
+        error AccessControlBadConfirmation();
     }
 }
 
@@ -129,31 +177,46 @@ sol! {
 }
 
 sol! {
-    /// `contracts/test/AtomicAgent.sol`: an attacker's account that makes a list of calls in
-    /// one transaction (tests and attack agents only).
+    /// `contracts/test/AtomicBundle.sol`: an attacker's account that runs a list of calls in
+    /// one transaction and reports how its balances moved. Test-only.
     #[derive(Debug, PartialEq, Eq)]
-    contract AtomicAgent {
-        struct Call { address to; bytes data; address fillFrom; uint256 fillAt; }
+    contract AtomicBundle {
+        struct Step {
+            address target;
+            bytes data;
+            address fillFrom;
+            bytes fillQuery;
+            uint256 fillAt;
+        }
         constructor(address owner_);
         function owner() external view returns (address);
-        function run(Call[] calls) external returns (bytes[] results);
-        function balances(address[] assets) external view returns (uint256[] amounts);
+        function run(Step[] steps, address[] assets) external returns (int256[] moved);
+        function simulate(Step[] steps, address[] assets) external;
         error NotOwner();
-        error CallFailed(uint256 index, bytes reason);
-        error BadFill(uint256 index);
+        error Simulated(int256[] moved);
+        error StepFailed(uint256 index, bytes reason);
+        error FillFailed(uint256 index);
+    }
+
+    /// `contracts/test/ParameterSourceStub.sol`: serves any parameter vector. Test-only.
+    #[derive(Debug, PartialEq, Eq)]
+    contract ParameterSourceStub {
+        function set(int256[] values_) external;
+        function parameters() external view returns (int256[]);
     }
 }
 
-impl AtomicAgent::Call {
-    /// A call of `data` on `to`.
-    pub fn new(to: Address, data: Vec<u8>) -> Self {
-        Self { to, data: data.into(), fillFrom: Address::ZERO, fillAt: U256::ZERO }
+impl AtomicBundle::Step {
+    /// A call of `data` on `target`.
+    pub fn call(target: Address, data: Vec<u8>) -> Self {
+        Self { target, data: data.into(), fillFrom: Address::ZERO, fillQuery: Default::default(), fillAt: U256::ZERO }
     }
 
-    /// The same call with the 32-byte word at `offset` of its data replaced, when it is
-    /// made, by the agent's balance of `asset` (e.g. a swap of everything it holds).
-    pub fn filled(mut self, asset: Address, offset: usize) -> Self {
-        (self.fillFrom, self.fillAt) = (asset, U256::from(offset));
+    /// The same call with argument `arg` of its data (a 32-byte word) replaced, when the step
+    /// runs, by the `uint256` that `query` answers on `from` (e.g. `token.balanceOf(bundle)`:
+    /// a swap of everything the bundle then holds).
+    pub fn filled(mut self, from: Address, query: Vec<u8>, arg: usize) -> Self {
+        (self.fillFrom, self.fillQuery, self.fillAt) = (from, query.into(), U256::from(4 + 32 * arg));
         self
     }
 }
@@ -195,11 +258,41 @@ pub fn revert_reason(data: &[u8]) -> Option<String> {
             E::AlreadyTicked(e) => format!("AlreadyTicked: epoch {} has ticked", e.epoch),
             E::NotStarted(_) => "NotStarted: epoch 1 has not begun".into(),
             E::AlreadyConnected(_) => "AlreadyConnected: the economy is connected".into(),
-            E::NotDeployer(_) => "NotDeployer: only the deployer connects the economy and spends its treasury".into(),
+            E::NotDeployer(_) => "NotDeployer: only the deployer connects the economy, once".into(),
+            E::NotGovernor(_) => {
+                "NotGovernor: only governance's timelock spends the treasury and sets its budget (schedule, wait, execute)".into()
+            }
+            E::NoGovernor(_) => "NoGovernor: the economy needs a governor (governance's timelock)".into(),
             E::BadParameter(e) => format!("BadParameter: parameter {} = {} is outside the economy's range", e.index, e.value),
+            E::AlreadyReleased(e) => format!("AlreadyReleased: epoch {}'s budget is already released", e.epoch),
         });
     }
-    None
+    timelock_reason(data)
+}
+
+/// The timelock's errors in words.
+fn timelock_reason(data: &[u8]) -> Option<String> {
+    use alloy_sol_types::SolInterface;
+    use EconomyTimelock::EconomyTimelockErrors as T;
+    let e = T::abi_decode(data).ok()?;
+    Some(match e {
+        T::OperationExpired(e) => {
+            format!("OperationExpired: the operation was executable until {}; schedule it again", crate::controller::utc(e.expiredAt.saturating_to()))
+        }
+        T::TimelockUnexpectedOperationState(_) => {
+            "TimelockUnexpectedOperationState: the operation is not in a state that allows this (not scheduled, not yet ready, or already done)"
+                .into()
+        }
+        T::TimelockInsufficientDelay(e) => format!("TimelockInsufficientDelay: a delay of {} s is below the minimum {} s", e.delay, e.minDelay),
+        T::TimelockUnexecutedPredecessor(_) => "TimelockUnexecutedPredecessor: the operation's predecessor has not run".into(),
+        T::TimelockUnauthorizedCaller(e) => format!("TimelockUnauthorizedCaller: {} may not call this", e.caller),
+        T::TimelockInvalidOperationLength(_) => "TimelockInvalidOperationLength: a batch's lists differ in length".into(),
+        T::FailedCall(_) => "FailedCall: the scheduled call reverted".into(),
+        T::AccessControlUnauthorizedAccount(e) => {
+            format!("AccessControlUnauthorizedAccount: {} lacks role {} (only governance proposes and executes)", e.account, e.neededRole)
+        }
+        T::AccessControlBadConfirmation(_) => "AccessControlBadConfirmation: a role is renounced only by its holder".into(),
+    })
 }
 
 pub const TOKEN_SOURCE: &str = include_str!("../contracts/economy/ZkpToken.sol");
@@ -208,14 +301,23 @@ pub const VAULT_SOURCE: &str = include_str!("../contracts/economy/StakingVault.s
 pub const PAIR_SOURCE: &str = include_str!("../contracts/economy/ConstantProductPair.sol");
 pub const ECONOMY_SOURCE: &str = include_str!("../contracts/economy/TokenEconomy.sol");
 pub const KPI_SOURCE_SOURCE: &str = include_str!("../contracts/economy/EconomyKpiSource.sol");
+pub const TIMELOCK_SOURCE: &str = include_str!("../contracts/economy/EconomyTimelock.sol");
+pub const ATOMIC_BUNDLE_SOURCE: &str = include_str!("../contracts/test/AtomicBundle.sol");
+pub const PARAMETER_SOURCE_STUB_SOURCE: &str = include_str!("../contracts/test/ParameterSourceStub.sol");
+
+/// `TokenEconomy.MAX_RATE_BPS`: the largest emission, staking reward or burn rate it takes.
+pub const MAX_RATE_BPS: u64 = 10_000;
+/// `TokenEconomy.MAX_FEE_BPS`: the largest swap fee it takes.
+pub const MAX_FEE_BPS: u64 = 1_000;
 
 /// The economy's contracts `zkpolicy deploy` ships compiled, in deployment order.
-pub const ECONOMY_CONTRACTS: [&str; 6] =
-    ["ZkpToken", "QuoteToken", "TokenEconomy", "ConstantProductPair", "StakingVault", "EconomyKpiSource"];
+pub const ECONOMY_CONTRACTS: [&str; 7] =
+    ["EconomyTimelock", "ZkpToken", "QuoteToken", "TokenEconomy", "ConstantProductPair", "StakingVault", "EconomyKpiSource"];
 
 /// Their committed artifacts (`generated/contracts/economy/`), kept equal to a fresh compile
 /// by a test; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`.
-pub const ECONOMY_ARTIFACTS: [&str; 6] = [
+pub const ECONOMY_ARTIFACTS: [&str; 7] = [
+    include_str!("../generated/contracts/economy/EconomyTimelock.json"),
     include_str!("../generated/contracts/economy/ZkpToken.json"),
     include_str!("../generated/contracts/economy/QuoteToken.json"),
     include_str!("../generated/contracts/economy/TokenEconomy.json"),
@@ -229,7 +331,7 @@ pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(St
     compile::render_artifacts(&ECONOMY_CONTRACTS, compiled)
 }
 
-/// Compiles the economy's contracts (OpenZeppelin from `dir`'s `node_modules`).
+/// Compiles the economy's contracts and its test doubles (OpenZeppelin from `dir`'s `node_modules`).
 pub fn compile_economy(dir: &Path) -> Result<BTreeMap<String, Compiled>, CompileError> {
     compile::compile(
         dir,
@@ -239,21 +341,16 @@ pub fn compile_economy(dir: &Path) -> Result<BTreeMap<String, Compiled>, Compile
             ("StakingVault.sol", VAULT_SOURCE),
             ("ConstantProductPair.sol", PAIR_SOURCE),
             ("TokenEconomy.sol", ECONOMY_SOURCE),
+            ("EconomyTimelock.sol", TIMELOCK_SOURCE),
             ("EconomyKpiSource.sol", KPI_SOURCE_SOURCE),
             ("KpiSource.sol", crate::controller::KPI_SOURCE_SOURCE),
             ("Int64Pack.sol", crate::controller::INT64_PACK_SOURCE),
+            ("AtomicBundle.sol", ATOMIC_BUNDLE_SOURCE),
+            ("ParameterSourceStub.sol", PARAMETER_SOURCE_STUB_SOURCE),
         ],
     )
 }
 
-/// The attack agent's source (`contracts/test/`): compiled by the tests and attack runs,
-/// never shipped as an artifact.
-pub const ATOMIC_AGENT_SOURCE: &str = include_str!("../contracts/test/AtomicAgent.sol");
-
-/// Compiles the attack agent (OpenZeppelin from `dir`'s `node_modules`).
-pub fn compile_agent(dir: &Path) -> Result<BTreeMap<String, Compiled>, CompileError> {
-    compile::compile(dir, &[("AtomicAgent.sol", ATOMIC_AGENT_SOURCE)])
-}
 
 /// Everything `EconomyKpiSource.takeSnapshot` reads, as the chain holds it just before the
 /// call: the input of [`economy_kpis`]. Stored marks are as wide as the contract keeps them.

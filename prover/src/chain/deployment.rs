@@ -127,8 +127,10 @@ impl DeployConfig {
         }
     }
 
-    /// The economy's initial parameters: the four rails' initial values, which the economy
-    /// must accept (rates 0..=10000 bps, the fee 0..=1000).
+    /// The economy's initial parameters: the four rails' initial values. Each rail's whole
+    /// `[min, max]` must lie inside the economy's range for its parameter (rates
+    /// 0..=10000 bps, the fee 0..=1000), or the controller could move a parameter where the
+    /// economy refuses it.
     fn economy_initial(&self) -> Result<[u64; 4], ChainError> {
         if self.parameters.len() != 4 {
             return Err(ChainError::Config(format!(
@@ -138,13 +140,9 @@ impl DeployConfig {
         }
         let mut out = [0u64; 4];
         for (i, p) in self.parameters.iter().enumerate() {
-            let cap = if i == 3 { 1_000 } else { 10_000 };
-            out[i] = u64::try_from(p.initial).ok().filter(|v| *v <= cap).ok_or_else(|| {
-                ChainError::Config(format!(
-                    "parameters[{i}] ({}): the economy takes initial values in [0, {cap}], got {}",
-                    p.name, p.initial
-                ))
-            })?;
+            super::economy::check_rail(i, &p.name, p.min, p.max).map_err(|e| ChainError::Config(format!("parameters: {e}")))?;
+            // Inside [min, max] (checked above), so inside the economy's range.
+            out[i] = u64::try_from(p.initial).unwrap_or_default();
         }
         Ok(out)
     }
@@ -289,8 +287,9 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
                     "timing.genesis: an on-chain deployment starts its epochs at the economy's deployment".into(),
                 ));
             }
+            let governance = super::economy::Governance { account: config.governance.unwrap_or(deployer), delay: config.governance_delay };
             let (record, source, genesis) =
-                super::economy::deploy_economy(client, model, economy_config, initial, config.timing.epoch_length)?;
+                super::economy::deploy_economy(client, model, economy_config, initial, config.timing.epoch_length, &governance)?;
             let gas = record.gas;
             (Some(record), source, gas, Some(genesis))
         }

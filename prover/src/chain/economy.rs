@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use zkpolicy_model::ModelCard;
 use zkpolicy_verifier_contract::compile::Compiled;
 use zkpolicy_verifier_contract::economy::{
-    ConstantProductPair, EconomyKpiSource, QuoteToken, StakingVault, TokenEconomy, ZkpToken, ECONOMY_ARTIFACTS, ECONOMY_CONTRACTS,
+    ConstantProductPair, EconomyKpiSource, EconomyTimelock, QuoteToken, StakingVault, TokenEconomy, ZkpToken, ECONOMY_ARTIFACTS,
+    ECONOMY_CONTRACTS, MAX_FEE_BPS, MAX_RATE_BPS,
 };
 
 use super::{ChainError, Client, Deployment, Sent};
@@ -25,7 +26,8 @@ pub struct EconomyConfig {
     pub liquidity_quote: u64,
     /// The treasury's quote.
     pub treasury_quote: u64,
-    /// What the treasury spends a year (treasury_runway's denominator), in quote.
+    /// What the treasury spends a year (treasury_runway's denominator), in quote: its
+    /// budget stream pays a 365th of it each epoch.
     pub yearly_spend: u64,
     /// The price target (price_vs_target's), in quote per token, in millionths.
     pub target_price_micro: u64,
@@ -41,6 +43,10 @@ pub struct EconomyConfig {
     /// averaging window ends only within this span.
     #[serde(default)]
     pub snapshot_window: Option<u64>,
+    /// Who the treasury's budget stream pays (its running costs); default: governance.
+    /// Governance changes it, or the amount, through its timelock.
+    #[serde(default)]
+    pub budget_payee: Option<Address>,
 }
 
 impl EconomyConfig {
@@ -90,6 +96,38 @@ impl EconomyConfig {
 /// An hour: the default span, from each epoch's start, in which its snapshot may be taken.
 pub const DEFAULT_SNAPSHOT_WINDOW: u64 = 3_600;
 
+/// The economy's largest value of parameter `index` (bps) and the constant that holds it:
+/// `TokenEconomy.MAX_FEE_BPS` for the fee (index 3), `MAX_RATE_BPS` for the three rates.
+pub fn parameter_cap(index: usize) -> (u64, &'static str) {
+    if index == 3 {
+        (MAX_FEE_BPS, "MAX_FEE_BPS")
+    } else {
+        (MAX_RATE_BPS, "MAX_RATE_BPS")
+    }
+}
+
+/// Refuses a rail `[min, max]` for the economy's parameter `index` that leaves the range the
+/// economy takes: the controller could then set a value the economy refuses (it would keep
+/// that parameter's old value), so the deployment or the governance change is refused first.
+pub fn check_rail(index: usize, name: &str, min: i64, max: i64) -> Result<(), String> {
+    let (cap, constant) = parameter_cap(index);
+    if min < 0 || max > cap as i64 {
+        return Err(format!(
+            "[{index}] ({name}): the rail [{min}, {max}] leaves the economy's range [0, {cap}] (TokenEconomy.{constant}); \
+             the economy would refuse the values outside it"
+        ));
+    }
+    Ok(())
+}
+
+/// Who governs the economy: the account that proposes and executes through its timelock,
+/// and the timelock's delay (the controller's governance delay).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Governance {
+    pub account: Address,
+    pub delay: u64,
+}
+
 /// The economy's addresses, in a deployment record.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -104,6 +142,10 @@ pub struct EconomyRecord {
     pub pair: Address,
     #[serde(serialize_with = "super::deployment::checksummed")]
     pub vault: Address,
+    /// Governance's timelock: the token's admin and the treasury's only spender (absent in
+    /// records of deployments before it existed, whose deployer kept both).
+    #[serde(default, serialize_with = "super::deployment::checksummed")]
+    pub timelock: Address,
     pub gas: u64,
     /// The epoch whose call seeded the KPI source's averages at deployment (it has no
     /// KPIs, so the next epoch is the first decidable one); absent when the snapshot
@@ -116,16 +158,21 @@ fn tokens(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
 }
 
-/// What `deploy` does first for an on-chain deployment: the token, quote, economy, pair and
-/// vault, the pool and treasury seeded, and the KPI source over them, its averages seeded
-/// once the pool has liquidity. Returns the record, the source's address and the economy's
-/// genesis (the controller's must equal it).
+/// The economy's epochs a year (`TokenEconomy.EPOCHS_PER_YEAR`).
+const EPOCHS_PER_YEAR: u64 = 365;
+
+/// What `deploy` does first for an on-chain deployment: governance's timelock, the token,
+/// quote, economy, pair and vault, the pool and treasury seeded, and the KPI source over
+/// them, its averages seeded once the pool has liquidity; the deployer keeps no role (the
+/// token's admin and the treasury's spending are the timelock's). Returns the record, the
+/// source's address and the economy's genesis (the controller's must equal it).
 pub fn deploy_economy(
     client: &Client,
     model: &ModelCard,
     config: &EconomyConfig,
     initial: [u64; 4],
     epoch_length: u64,
+    governance: &Governance,
 ) -> Result<(EconomyRecord, Address, u64), ChainError> {
     config.validate()?;
     if model.inputs().len() != 8 {
@@ -151,6 +198,10 @@ pub fn deploy_economy(
         gas += sent.gas;
         Ok(sent.address.unwrap_or_default())
     };
+    let timelock = deploy(
+        "EconomyTimelock",
+        EconomyTimelock::constructorCall { minDelay: U256::from(governance.delay), governance: governance.account }.abi_encode(),
+    )?;
     let token = deploy(
         "ZkpToken",
         ZkpToken::constructorCall { admin: deployer, holder: deployer, initialSupply: tokens(config.supply) }.abi_encode(),
@@ -162,9 +213,12 @@ pub fn deploy_economy(
             token_: token,
             quote_: quote,
             incentives_: config.incentives.unwrap_or(Address::ZERO),
+            governor_: timelock,
             genesis_: 0,
             epochLength_: epoch_length,
             initial: initial.map(U256::from),
+            budgetPayee: config.budget_payee.unwrap_or(governance.account),
+            budgetPerEpoch_: tokens(config.yearly_spend) / U256::from(EPOCHS_PER_YEAR),
         }
         .abi_encode(),
     )?;
@@ -179,7 +233,10 @@ pub fn deploy_economy(
         }
         .abi_encode(),
     )?;
-    let vault = deploy("StakingVault", StakingVault::constructorCall { token_: token, economy_: economy }.abi_encode())?;
+    let vault = deploy(
+        "StakingVault",
+        StakingVault::constructorCall { token_: token, economy_: economy, rewardDuration_: epoch_length }.abi_encode(),
+    )?;
     let ranges = model.input_ranges();
     let int = |v: i64| I256::try_from(v).unwrap_or_default();
     let source = deploy(
@@ -201,10 +258,12 @@ pub fn deploy_economy(
         gas += client.send(what, to, data)?.gas;
         Ok(())
     };
-    let minter =
-        ZkpToken::MINTER_ROLECall::abi_decode_returns(&client.call("role read", token, ZkpToken::MINTER_ROLECall {}.abi_encode())?)
-            .map_err(|e| ChainError::Answer(format!("role read: {e}")))?;
+    let minter = super::read(client, "role read", token, ZkpToken::MINTER_ROLECall {})?;
+    let admin = super::read(client, "role read", token, ZkpToken::DEFAULT_ADMIN_ROLECall {})?;
+    // The deployer wires the minter, then hands the admin role to the timelock and drops its own.
     send("minter grant", token, ZkpToken::grantRoleCall { role: minter, account: economy }.abi_encode())?;
+    send("token admin handover", token, ZkpToken::grantRoleCall { role: admin, account: timelock }.abi_encode())?;
+    send("deployer's admin renounced", token, ZkpToken::renounceRoleCall { role: admin, callerConfirmation: deployer }.abi_encode())?;
     send("quote mint", quote, QuoteToken::mintCall { to: deployer, amount: tokens(config.liquidity_quote) }.abi_encode())?;
     send("treasury funding", quote, QuoteToken::mintCall { to: economy, amount: tokens(config.treasury_quote) }.abi_encode())?;
     send("token approval", token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode())?;
@@ -228,7 +287,7 @@ pub fn deploy_economy(
     } else {
         None
     };
-    Ok((EconomyRecord { token, quote, economy, pair, vault, gas, seeded_epoch }, source, genesis))
+    Ok((EconomyRecord { token, quote, economy, pair, vault, timelock, gas, seeded_epoch }, source, genesis))
 }
 
 /// The epoch a `takeSnapshot` receipt says it seeded.
@@ -263,8 +322,11 @@ pub struct Ticked {
     /// The parameters the tick ran on, and whether it took them from the controller now.
     pub parameters: Vec<u64>,
     pub taken: bool,
-    /// Why the controller's parameters were refused, when they were.
+    /// Why the controller's parameters were refused, or which ones were (each keeps its
+    /// value while the others are taken), when any was.
     pub refused: Option<String>,
+    /// Why the buyback bought nothing, when it did not buy.
+    pub buyback_skipped: Option<String>,
     /// Tokens (wei) minted as emission and staking rewards, and bought back and burned.
     pub emitted: String,
     pub rewarded: String,
@@ -283,21 +345,31 @@ pub fn tick(client: &Client, deployment: &Deployment) -> Result<Ticked, ChainErr
         parameters: Vec::new(),
         taken: false,
         refused: None,
+        buyback_skipped: None,
         emitted: String::new(),
         rewarded: String::new(),
         burned: String::new(),
     };
+    let mut refusals = Vec::new();
     for log in sent.logs.iter().filter(|l| l.address() == record.economy) {
         if let Ok(t) = TokenEconomy::ParametersTaken::decode_log_data(log.data()) {
             out.taken = true;
             out.parameters = t.values.iter().map(|v| v.saturating_to()).collect();
         } else if let Ok(r) = TokenEconomy::ParametersRefused::decode_log_data(log.data()) {
-            out.refused = Some(r.reason);
+            refusals.push(r.reason);
+        } else if let Ok(r) = TokenEconomy::ParameterRefused::decode_log_data(log.data()) {
+            let i = usize::try_from(r.index).unwrap_or(usize::MAX);
+            let name = deployment.parameters.get(i).map_or("?", String::as_str);
+            let (cap, _) = parameter_cap(i);
+            refusals.push(format!("parameter {i} ({name}) = {} is outside the economy's range [0, {cap}] and keeps its value", r.value));
+        } else if let Ok(b) = TokenEconomy::BuybackSkipped::decode_log_data(log.data()) {
+            out.buyback_skipped = Some(b.reason);
         } else if let Ok(t) = TokenEconomy::Ticked::decode_log_data(log.data()) {
             (out.epoch, out.emitted, out.rewarded, out.burned) =
                 (t.epoch, t.emitted.to_string(), t.rewarded.to_string(), t.burned.to_string());
         }
     }
+    out.refused = (!refusals.is_empty()).then(|| refusals.join("; "));
     if out.parameters.is_empty() {
         let p = TokenEconomy::parametersCall::abi_decode_returns(&client.call(
             "economy parameters read",

@@ -133,8 +133,11 @@ pub fn unpause(client: &Client, deployment: &Deployment) -> Result<Sent, ChainEr
     client.send("unpause", deployment.controller, PolicyController::unpauseCall {}.abi_encode())
 }
 
-/// Governance queues `change` for the controller's governance delay.
+/// Governance queues `change` for the controller's governance delay. On a deployment with
+/// the reference economy, a guardrail whose `[min, max]` leaves the economy's range for its
+/// parameter is refused before anything is sent.
 pub fn schedule(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
+    check_against_economy(deployment, change)?;
     let call = PolicyController::scheduleCall { data: change.calldata().into() };
     let sent = client.send("governance schedule", deployment.controller, call.abi_encode())?;
     let eta =
@@ -153,4 +156,13 @@ pub fn execute_change(client: &Client, deployment: &Deployment, change: &Change)
 pub fn cancel_change(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
     let call = PolicyController::cancelCall { id: change.id().into() };
     Ok(governed(client.send("governance cancel", deployment.controller, call.abi_encode())?, change, None, deployment.controller))
+}
+
+/// Refuses a guardrail the economy could not follow: one whose `[min, max]` leaves the
+/// economy's range for its parameter (`super::economy::check_rail`).
+pub fn check_against_economy(deployment: &Deployment, change: &Change) -> Result<(), ChainError> {
+    let (Some(_), Change::Guardrail { index, min, max, .. }) = (&deployment.economy, change) else { return Ok(()) };
+    let i = usize::try_from(*index).unwrap_or(usize::MAX);
+    let Some(name) = deployment.parameters.get(i) else { return Ok(()) };
+    super::economy::check_rail(i, name, *min, *max).map_err(|e| ChainError::Config(format!("guardrail {e}")))
 }

@@ -11,6 +11,7 @@ pub mod economy;
 pub mod govern;
 mod ops;
 pub mod signer;
+pub mod treasury;
 
 pub use client::{redacted, scrub_urls, Client, Sent};
 pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, TimingConfig, VerifierCode};

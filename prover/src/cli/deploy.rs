@@ -109,6 +109,7 @@ impl DeployArgs {
             match &deployment.economy {
                 Some(e) => {
                     println!("  economy     {}  (token {}, quote {}, pair {}, vault {})", e.economy, e.token, e.quote, e.pair, e.vault);
+                    println!("  timelock    {}  (the token's admin and the treasury's only spender)", e.timelock);
                     println!(
                         "  KPI source  {}  {} gas with the economy  (computed on chain)",
                         deployment.kpi_source, deployment.gas.kpi_source

@@ -10,8 +10,9 @@ use super::common::{print_json, DeploymentArgs};
 /// staking rewards and buys back and burns by them (anyone may, once per epoch).
 ///
 /// Only for deployments whose KPIs are computed on chain (`"kpi_source": "onchain"`).
-/// When the economy cannot use the controller's parameters (unreadable, wrong length,
-/// out of its range) it says why and runs on the ones it had.
+/// When the economy cannot use the controller's parameters (unreadable, wrong length) it
+/// says why and runs on the ones it had; a single value out of its range keeps its old
+/// value alone. The buyback buys only below its price bound, and says why when it skips.
 ///
 /// Examples:
 ///   zkpolicy tick --deployment deployment.json
@@ -30,14 +31,20 @@ impl TickArgs {
             print_json(&json!({ "parameter_names": deployment.parameters, "result": ticked }))?;
         } else {
             println!("epoch {} ticked: tx {} in block {}, {} gas", ticked.epoch, ticked.tx, ticked.block, ticked.gas);
-            match &ticked.refused {
-                Some(reason) => println!("  the controller's parameters were refused ({reason}); the economy ran on the ones it had"),
-                None => println!("  took the controller's parameters"),
+            match (&ticked.refused, ticked.taken) {
+                (Some(reason), true) => println!("  took the controller's parameters, except: {reason}"),
+                (Some(reason), false) => {
+                    println!("  the controller's parameters were refused ({reason}); the economy ran on the ones it had")
+                }
+                (None, _) => println!("  took the controller's parameters"),
             }
             for (name, value) in deployment.parameters.iter().zip(&ticked.parameters) {
                 println!("  {name:<22} {value}");
             }
             println!("  emitted {} wei, rewarded {} wei, burned {} wei", ticked.emitted, ticked.rewarded, ticked.burned);
+            if let Some(why) = &ticked.buyback_skipped {
+                println!("  no buyback: {why}");
+            }
         }
         Ok(ExitCode::SUCCESS)
     }

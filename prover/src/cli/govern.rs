@@ -1,10 +1,13 @@
 use std::process::ExitCode;
 
+use alloy::primitives::utils::parse_units;
+use alloy::primitives::{Address, U256};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use zkpolicy_prover::chain;
-use zkpolicy_prover::chain::govern::{self, Change};
+use zkpolicy_prover::chain::govern::{self, Change, Governed};
+use zkpolicy_prover::chain::treasury::{self, TreasuryChange};
 use zkpolicy_verifier_contract::controller::PolicyController::Mode;
 
 use super::common::{chain_time, print_json, DeploymentArgs};
@@ -91,14 +94,19 @@ enum ModeName {
 }
 
 /// Governance: schedule, execute or cancel a change of guardrail, mode, timing, KPI source,
-/// verifier (a model upgrade) or guardian.
+/// verifier (a model upgrade) or guardian, or of the on-chain economy's treasury (a spend,
+/// the budget stream).
 ///
-/// Every change goes through the controller's timelock: `schedule` queues it for the
-/// governance delay (printing its id and when it becomes executable), `execute` with the
-/// same change makes it after that, and `cancel` drops it. Executing a change cancels
-/// the queued decision (timelocked mode), if any: it was decided under the old
-/// configuration. Exit code 1, named (NotGovernance, NotScheduled, NotYet, BadGuardrail,
-/// ...), when the controller refuses.
+/// Every change goes through a timelock: `schedule` queues it for the governance delay
+/// (printing its id and when it becomes executable), `execute` with the same change makes
+/// it after that, and `cancel` drops it. Controller changes go through the controller's
+/// timelock, treasury changes through the economy's (`EconomyTimelock`, the same delay;
+/// a treasury change left unexecuted 14 days after it became executable expires).
+/// Executing a controller change cancels the queued decision (timelocked mode), if any: it
+/// was decided under the old configuration. On an on-chain deployment a guardrail whose
+/// [MIN, MAX] leaves the economy's range for its parameter is refused before it is sent
+/// (exit code 2). Exit code 1, named (NotGovernance, NotScheduled, NotYet, BadGuardrail,
+/// OperationExpired, ...), when a contract refuses.
 ///
 /// Examples:
 ///   zkpolicy govern schedule --guardrail 0,100,900,50 --deployment deployment.json
@@ -107,10 +115,12 @@ enum ModeName {
 ///   zkpolicy govern schedule --guardrail 0,0,2000,25 --group 1 --deployment deployment.json
 ///   zkpolicy govern schedule --mode timelocked --deployment deployment.json
 ///   zkpolicy govern cancel --timing 172800,3600 --deployment deployment.json
+///   zkpolicy govern schedule --spend 0x70997970C51812dc3A010C7d01b50e0d17dc79C8,25000 --deployment onchain.json
+///   zkpolicy govern execute --budget 0x70997970C51812dc3A010C7d01b50e0d17dc79C8,5479.45 --deployment onchain.json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 #[command(group(clap::ArgGroup::new("change").required(true).multiple(false)
-    .args(["guardrail", "mode", "timing", "kpi_source", "verifier", "guardian"])))]
+    .args(["guardrail", "mode", "timing", "kpi_source", "verifier", "guardian", "spend", "budget"])))]
 pub struct GovernArgs {
     #[arg(value_enum)]
     action: Action,
@@ -146,6 +156,15 @@ pub struct GovernArgs {
     #[arg(long, value_name = "ADDRESS")]
     guardian: Option<String>,
 
+    /// A one-off payment from the economy's treasury: AMOUNT of quote (decimals allowed) to TO.
+    #[arg(long, value_name = "TO,AMOUNT")]
+    spend: Option<String>,
+
+    /// The treasury's budget stream: PER_EPOCH quote (decimals allowed) to PAYEE each epoch,
+    /// released by anyone once per epoch (the zero address stops it).
+    #[arg(long, value_name = "PAYEE,PER_EPOCH")]
+    budget: Option<String>,
+
     #[command(flatten)]
     role: DeploymentArgs,
 }
@@ -163,7 +182,32 @@ fn numbers<T: std::str::FromStr>(flag: &str, text: &str, count: usize) -> anyhow
     Ok(values)
 }
 
+/// `ADDRESS,AMOUNT` given to `--flag`: an address and an amount of quote (18 decimals).
+fn payment(flag: &str, text: &str) -> anyhow::Result<(Address, U256)> {
+    let (address, amount) = text.split_once(',').with_context(|| format!("--{flag} {text:?}: expected ADDRESS,AMOUNT"))?;
+    let address = address.trim().parse().with_context(|| format!("--{flag}: {address:?} is not an address"))?;
+    let amount = parse_units(amount.trim(), 18)
+        .ok()
+        .filter(|units| !units.is_negative())
+        .with_context(|| format!("--{flag}: {amount:?} is not an amount of quote (a non-negative number, up to 18 decimals)"))?;
+    Ok((address, amount.get_absolute()))
+}
+
 impl GovernArgs {
+    fn treasury_change(&self) -> anyhow::Result<Option<TreasuryChange>> {
+        Ok(match (&self.spend, &self.budget) {
+            (Some(text), _) => {
+                let (to, amount) = payment("spend", text)?;
+                Some(TreasuryChange::Spend { to, amount })
+            }
+            (_, Some(text)) => {
+                let (payee, per_epoch) = payment("budget", text)?;
+                Some(TreasuryChange::Budget { payee, per_epoch })
+            }
+            _ => None,
+        })
+    }
+
     fn change(&self) -> anyhow::Result<Change> {
         let address = |flag: &str, text: &str| text.parse().with_context(|| format!("--{flag} {text:?} is not an address"));
         if self.group.is_some() && self.guardrail.is_none() {
@@ -209,20 +253,38 @@ impl GovernArgs {
     }
 
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let change = self.change()?;
-        let (client, deployment) = self.role.connect()?;
-        let done = match self.action {
-            Action::Schedule => govern::schedule(&client, &deployment, &change)?,
-            Action::Execute => govern::execute_change(&client, &deployment, &change)?,
-            Action::Cancel => govern::cancel_change(&client, &deployment, &change)?,
+        let (described, done, client) = match self.treasury_change()? {
+            Some(change) => {
+                let (client, deployment) = self.role.connect()?;
+                let done = match self.action {
+                    Action::Schedule => treasury::schedule(&client, &deployment, &change)?,
+                    Action::Execute => treasury::execute(&client, &deployment, &change)?,
+                    Action::Cancel => treasury::cancel(&client, &deployment, &change)?,
+                };
+                (change.to_string(), done, client)
+            }
+            None => {
+                let change = self.change()?;
+                let (client, deployment) = self.role.connect()?;
+                let done = match self.action {
+                    Action::Schedule => govern::schedule(&client, &deployment, &change)?,
+                    Action::Execute => govern::execute_change(&client, &deployment, &change)?,
+                    Action::Cancel => govern::cancel_change(&client, &deployment, &change)?,
+                };
+                (change.to_string(), done, client)
+            }
         };
+        self.report(&described, &done, &client)
+    }
+
+    fn report(&self, change: &str, done: &Governed, client: &zkpolicy_prover::chain::Client) -> anyhow::Result<ExitCode> {
         let (action, done_word) = match self.action {
             Action::Schedule => ("schedule", "scheduled"),
             Action::Execute => ("execute", "executed"),
             Action::Cancel => ("cancel", "cancelled"),
         };
         if self.role.json {
-            print_json(&json!({ "action": action, "change": change.to_string(), "result": done }))?;
+            print_json(&json!({ "action": action, "change": change, "result": done }))?;
         } else {
             println!("{done_word}: {change} (id {}): tx {} in block {}, {} gas", done.id, done.tx, done.block, done.gas);
             if let Some(eta) = done.eta {

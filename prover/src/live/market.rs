@@ -45,6 +45,8 @@ pub struct Contracts {
     pub pair: Address,
     pub vault: Address,
     pub economy: Address,
+    /// Governance's timelock over the token and the treasury.
+    pub timelock: Address,
     pub kpi_source: Address,
     pub controller: Address,
 }
@@ -58,6 +60,7 @@ impl Contracts {
             pair: e.pair,
             vault: e.vault,
             economy: e.economy,
+            timelock: e.timelock,
             kpi_source: deployment.kpi_source,
             controller: deployment.controller,
         })

@@ -11,12 +11,14 @@
 //! | `run.rs` | the epoch loop, and the checks on every decision |
 //! | `report.rs` | `report.json`, `report.md` and the simulator comparison |
 //! | `plot.rs` | the trajectories, chain beside simulator |
+//! | `treasury.rs` | the treasury's running costs: the budget stream, steered through the timelock |
 
 pub mod market;
 pub mod plot;
 pub mod population;
 pub mod report;
 mod run;
+mod treasury;
 
 pub use run::{deploy_config, EpochSeconds, KeeperRound, KeeperRunner, Live, LiveEpoch, LiveOptions, LiveRun, EPOCH_SECONDS};
 

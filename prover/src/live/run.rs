@@ -10,8 +10,9 @@
 //! 4. the agents act: stakers and whales claim; LPs add or withdraw; stakers stake or
 //!    unstake; traders trade round trips, then every directional flow (traders' demand,
 //!    whales', stakers', and the sales of emission, rewards and withdrawn liquidity) is
-//!    sent as its own swap; the treasury pays its spending;
-//! 5. a watcher proposes and submits the ten largest holders, the set the next epoch's
+//!    sent as its own swap;
+//! 5. the treasury pays its spending: the epoch's budget is released (`treasury.rs`);
+//! 6. a watcher proposes and submits the ten largest holders, the set the next epoch's
 //!    snapshot reads for holder_concentration.
 //!
 //! Deployment (in epoch 1) seeds the KPI source's averages, so epoch 2 is the first with a
@@ -174,6 +175,7 @@ pub fn deploy_config(sim: &SimConfig, ecosystem: Address) -> Result<DeployConfig
             protocol_fee_share_bps: (e.protocol_fee_share * 1e4).round() as u64,
             incentives: Some(ecosystem),
             snapshot_window: Some(3_600),
+            budget_payee: None,
         }),
     })
 }
@@ -216,6 +218,7 @@ impl Live<'_> {
             (c.pair, "pair"),
             (c.vault, "staking vault"),
             (c.economy, "economy"),
+            (c.timelock, "timelock"),
             (c.kpi_source, "KPI source"),
             (c.controller, "controller"),
         ] {
@@ -229,6 +232,12 @@ impl Live<'_> {
         keeper.start(&record, &state_dir)?;
         let setup_seconds = started.elapsed().as_secs_f64();
         (self.on_epoch)(&format!("deployed and funded {} agents in {setup_seconds:.0} s", options.agents));
+        let mut budget = super::treasury::Budget::read(client, &c)?;
+        // The simulator's spending in step `j` (warm-up epochs spend at the baseline).
+        let spending = |j: usize| {
+            let shock = j.checked_sub(options.warmup).map_or(1.0, |t| options.scenario.shocks(t).spend);
+            options.sim.economy.yearly_spend * shock / zkpolicy_lab::sim::agents::EPOCHS_PER_YEAR
+        };
 
         let mut memory = Memory::new(&options.sim.economy, ChaCha20Rng::seed_from_u64(options.scenario.seed));
         let mut run = LiveRun {
@@ -270,6 +279,7 @@ impl Live<'_> {
                 }
                 let buyback = self.tick(&mut population, &c, &mut book)?;
                 self.act(&mut population, &c, &mut memory, &shocks, buyback, &mut book)?;
+                budget.step(client, &mut population, &c, step, &spending, &mut book)?;
                 self.submit_holders(&mut population, &c, &deployment, &mut book)?;
                 run.warmup.push(State::read(client, &c)?);
                 run.gas.merge(&book);
@@ -295,6 +305,7 @@ impl Live<'_> {
                 ));
             }
             let plan = self.act(&mut population, &c, &mut memory, &shocks, buyback, &mut book)?;
+            budget.step(client, &mut population, &c, step, &spending, &mut book)?;
             self.submit_holders(&mut population, &c, &deployment, &mut book)?;
             agent_seconds += agents_started.elapsed().as_secs_f64();
             let mut record = decided.record;
@@ -571,12 +582,6 @@ impl Live<'_> {
             }
         }
 
-        // The treasury's running costs.
-        let spend = wei(plan.spend).min(wei(state.treasury_quote));
-        if !spend.is_zero() {
-            let call = TokenEconomy::spendCall { to: p.address(0), amount: spend };
-            p.send(client, 0, c.economy, call.abi_encode(), z, book)?;
-        }
         let close = read(client, "price read", c.pair, ConstantProductPair::priceCall {})?;
         memory.closes.push(whole(close));
         let fee = state.parameters.get(3).copied().unwrap_or(0) as f64 / 1e4;

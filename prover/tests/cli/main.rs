@@ -8,3 +8,4 @@ mod keeper;
 mod live;
 mod policy;
 mod queued;
+mod treasury;

@@ -1,22 +1,21 @@
 //! Attackers against the on-chain KPI source (issue 27, findings 2 and 3), in revm: each
-//! attack runs as its attacker would run it, through `AtomicAgent` (one transaction for
+//! attack runs as its attacker would run it, through `AtomicBundle` (one transaction for
 //! whatever must be atomic), beside an honest run of the same timeline. Each test measures
 //! the attacker's profit and loss in quote and the KPIs it tried to move, and asserts that
 //! it gains nothing and moves nothing by more than one quantum.
 
-use std::sync::OnceLock;
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolError, SolInterface};
-use zkpolicy_verifier_contract::compile::{self, Compiled};
+use zkpolicy_verifier_contract::compile::Compiled;
 use zkpolicy_verifier_contract::controller::{revert_reason, PolicyController::Mode};
 use zkpolicy_verifier_contract::economy::{
-    compile_agent, AtomicAgent, ConstantProductPair, EconomyKpiSource, QuoteToken, TokenEconomy, ZkpToken,
+    AtomicBundle, ConstantProductPair, EconomyKpiSource, QuoteToken, TokenEconomy, ZkpToken,
 };
 use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
 
 use crate::controller::{Chain, VerifierKind, EPOCH_LENGTH};
-use crate::economy::{holdings, kpi_source, submit_holders, tokens, try_kpi_source, Economy, ANYONE};
+use crate::economy::{contracts, holdings, kpi_source, submit_holders, tokens, try_kpi_source, Economy, ANYONE};
 
 /// The widest snapshot window the source accepts: half an epoch.
 const WINDOW: u64 = EPOCH_LENGTH / 2;
@@ -33,15 +32,14 @@ const KPI_NAMES: [&str; 8] = [
 ];
 const PRICE_VS_TARGET: usize = 3;
 const HOLDER_CONCENTRATION: usize = 4;
-/// The offset of `amountIn` in `swap(bool,uint256,uint256,address)`'s call data.
-const SWAP_AMOUNT_AT: usize = 4 + 32;
+/// `amountIn`, argument 1 of `swap(bool,uint256,uint256,address)`.
+const SWAP_AMOUNT_ARG: usize = 1;
 
 fn agent_code() -> &'static Compiled {
-    static AGENT: OnceLock<Compiled> = OnceLock::new();
-    AGENT.get_or_init(|| compile_agent(compile::bundled_dir()).expect("the agent compiles")["AtomicAgent"].clone())
+    &contracts()["AtomicBundle"]
 }
 
-/// An attacker: its own account and its `AtomicAgent`, funded with quote and allowed to
+/// An attacker: its own account and its `AtomicBundle`, funded with quote and allowed to
 /// trade on the pair.
 struct Attacker {
     account: Address,
@@ -51,20 +49,20 @@ struct Attacker {
 impl Attacker {
     fn new(evm: &mut Evm, e: &Economy, quote: U256) -> Self {
         let account = Address::repeat_byte(0xe1);
-        let args = AtomicAgent::constructorCall { owner_: account }.abi_encode();
+        let args = AtomicBundle::constructorCall { owner_: account }.abi_encode();
         let agent = evm.deploy([agent_code().bytecode.clone(), args].concat()).expect("the agent deploys").address;
         let admin = evm.caller();
         e.ok(evm, admin, e.quote, QuoteToken::mintCall { to: agent, amount: quote }.abi_encode());
         let attacker = Self { account, agent };
-        let approve = |asset| AtomicAgent::Call::new(asset, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
+        let approve = |asset| AtomicBundle::Step::call(asset, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
         let out = attacker.run(evm, vec![approve(e.quote), approve(e.token)]);
         assert!(out.success, "the agent's approvals");
         attacker
     }
 
     /// Makes `calls` in one transaction.
-    fn run(&self, evm: &mut Evm, calls: Vec<AtomicAgent::Call>) -> CallOutcome {
-        evm.call_from(self.account, self.agent, AtomicAgent::runCall { calls }.abi_encode()).expect("executes")
+    fn run(&self, evm: &mut Evm, calls: Vec<AtomicBundle::Step>) -> CallOutcome {
+        evm.call_from(self.account, self.agent, AtomicBundle::runCall { steps: calls, assets: vec![] }.abi_encode()).expect("executes")
     }
 
     /// The agent's (quote, token) balances.
@@ -76,25 +74,25 @@ impl Attacker {
 /// The custom error a call made by the agent (or directly) reverted with, by name.
 fn refusal(out: &CallOutcome) -> String {
     assert!(!out.success, "the call succeeded");
-    let reason = match AtomicAgent::AtomicAgentErrors::abi_decode(&out.output) {
-        Ok(AtomicAgent::AtomicAgentErrors::CallFailed(failed)) => revert_reason(&failed.reason),
+    let reason = match AtomicBundle::AtomicBundleErrors::abi_decode(&out.output) {
+        Ok(AtomicBundle::AtomicBundleErrors::StepFailed(failed)) => revert_reason(&failed.reason),
         _ => revert_reason(&out.output),
     };
     reason.split([':', ' ']).next().unwrap_or_default().to_string()
 }
 
-fn buy(e: &Economy, to: Address, quote: U256) -> AtomicAgent::Call {
-    AtomicAgent::Call::new(e.pair, ConstantProductPair::swapCall { tokenIn: false, amountIn: quote, minOut: U256::ZERO, to }.abi_encode())
+fn buy(e: &Economy, to: Address, quote: U256) -> AtomicBundle::Step {
+    AtomicBundle::Step::call(e.pair, ConstantProductPair::swapCall { tokenIn: false, amountIn: quote, minOut: U256::ZERO, to }.abi_encode())
 }
 
 /// A swap of every token the agent holds when the call is made.
-fn sell_all(e: &Economy, to: Address) -> AtomicAgent::Call {
+fn sell_all(e: &Economy, to: Address) -> AtomicBundle::Step {
     let call = ConstantProductPair::swapCall { tokenIn: true, amountIn: U256::ZERO, minOut: U256::ZERO, to };
-    AtomicAgent::Call::new(e.pair, call.abi_encode()).filled(e.token, SWAP_AMOUNT_AT)
+    AtomicBundle::Step::call(e.pair, call.abi_encode()).filled(e.token, ZkpToken::balanceOfCall { who: to }.abi_encode(), SWAP_AMOUNT_ARG)
 }
 
-fn take_snapshot(source: Address, standing: &[Address]) -> AtomicAgent::Call {
-    AtomicAgent::Call::new(source, EconomyKpiSource::takeSnapshotCall { incumbent: standing.to_vec() }.abi_encode())
+fn take_snapshot(source: Address, standing: &[Address]) -> AtomicBundle::Step {
+    AtomicBundle::Step::call(source, EconomyKpiSource::takeSnapshotCall { incumbent: standing.to_vec() }.abi_encode())
 }
 
 /// The reference economy under a controller that reads the on-chain KPI source (its
@@ -333,7 +331,7 @@ fn an_empty_holder_set_and_the_snapshot_in_one_transaction_move_nothing() {
     let source = m.source;
     let submit = |set: &[Address], standing: &[Address]| {
         let call = EconomyKpiSource::submitHoldersCall { holders: set.to_vec(), incumbent: standing.to_vec() };
-        AtomicAgent::Call::new(source, call.abi_encode())
+        AtomicBundle::Step::call(source, call.abi_encode())
     };
     let (quote_before, _) = m.attacker.balances(&mut m.chain.evm, &m.e);
     let mut gas = 0;
@@ -344,7 +342,7 @@ fn an_empty_holder_set_and_the_snapshot_in_one_transaction_move_nothing() {
         assert_eq!(refusal(&out), "NotProposed", "a set must be proposed first");
     }
     // Proposed and submitted in one transaction, then the snapshot: the submission refuses.
-    let propose = AtomicAgent::Call::new(source, EconomyKpiSource::proposeHoldersCall { holders: nobody.clone() }.abi_encode());
+    let propose = AtomicBundle::Step::call(source, EconomyKpiSource::proposeHoldersCall { holders: nobody.clone() }.abi_encode());
     let out = m.attacker.run(&mut m.chain.evm, vec![propose.clone(), submit(&nobody, &honest), take_snapshot(source, &nobody)]);
     gas += out.gas_used;
     assert_eq!(refusal(&out), "ProposedInThisBlock", "a set is accepted only in a later block than its proposal");
@@ -377,7 +375,7 @@ fn an_empty_holder_set_and_the_snapshot_in_one_transaction_move_nothing() {
 /// The `NotBetter` a refused submission carries: what the set counted, and what the set it
 /// had to beat holds.
 fn not_better(out: &CallOutcome) -> (U256, U256) {
-    let Ok(AtomicAgent::AtomicAgentErrors::CallFailed(failed)) = AtomicAgent::AtomicAgentErrors::abi_decode(&out.output) else {
+    let Ok(AtomicBundle::AtomicBundleErrors::StepFailed(failed)) = AtomicBundle::AtomicBundleErrors::abi_decode(&out.output) else {
         panic!("not a failed call: {}", refusal(out));
     };
     match EconomyKpiSource::EconomyKpiSourceErrors::abi_decode(&failed.reason) {
@@ -406,10 +404,10 @@ fn a_flash_inflated_holder_set_counts_only_what_it_holds_across_two_blocks() {
 
     let (agent, source) = (m.attacker.agent, m.source);
     let me = vec![agent];
-    let propose = AtomicAgent::Call::new(source, EconomyKpiSource::proposeHoldersCall { holders: me.clone() }.abi_encode());
+    let propose = AtomicBundle::Step::call(source, EconomyKpiSource::proposeHoldersCall { holders: me.clone() }.abi_encode());
     let submit = |standing: &[Address]| {
         let call = EconomyKpiSource::submitHoldersCall { holders: me.clone(), incumbent: standing.to_vec() };
-        AtomicAgent::Call::new(source, call.abi_encode())
+        AtomicBundle::Step::call(source, call.abi_encode())
     };
     let borrow = tokens(10_000_000);
     let (quote_before, _) = m.attacker.balances(&mut m.chain.evm, &m.e);

@@ -50,3 +50,50 @@ fn kpi_source_bindings_match_the_compiled_abi() {
     let events: BTreeSet<String> = abi.events().map(|e| e.signature()).collect();
     assert_eq!(set(ReporterKpiSource::ReporterKpiSourceEvents::SIGNATURES), events);
 }
+
+/// The economy's bindings (`verifier-contract/src/economy.rs`) the treasury's code uses:
+/// every bound function, error and event exists in the committed artifacts, and every
+/// error the economy and its timelock can revert with is bound, so its reason decodes
+/// (the OpenZeppelin guards' own errors aside).
+#[test]
+fn treasury_bindings_match_the_compiled_abi() {
+    use zkpolicy_verifier_contract::economy::{
+        EconomyTimelock, StakingVault, TokenEconomy, ZkpToken, ECONOMY_ARTIFACTS, ECONOMY_CONTRACTS,
+    };
+    let abi = |name: &str| {
+        let i = ECONOMY_CONTRACTS.iter().position(|n| *n == name).expect("an economy contract");
+        compiled_abi(ECONOMY_ARTIFACTS[i])
+    };
+    let library = ["ReentrancyGuardReentrantCall()", "SafeERC20FailedOperation(address)"];
+    // Per contract: its name, and the signatures of its bound functions, errors and events.
+    type Bound<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+    let bound: [Bound<'_>; 4] = [
+        (
+            "TokenEconomy",
+            TokenEconomy::TokenEconomyCalls::SIGNATURES,
+            TokenEconomy::TokenEconomyErrors::SIGNATURES,
+            TokenEconomy::TokenEconomyEvents::SIGNATURES,
+        ),
+        (
+            "StakingVault",
+            StakingVault::StakingVaultCalls::SIGNATURES,
+            StakingVault::StakingVaultErrors::SIGNATURES,
+            StakingVault::StakingVaultEvents::SIGNATURES,
+        ),
+        ("EconomyTimelock", EconomyTimelock::EconomyTimelockCalls::SIGNATURES, EconomyTimelock::EconomyTimelockErrors::SIGNATURES, &[]),
+        ("ZkpToken", ZkpToken::ZkpTokenCalls::SIGNATURES, &[], &[]),
+    ];
+    for (name, functions, errors, events) in bound {
+        let abi = abi(name);
+        let compiled: BTreeSet<String> = abi.functions().map(|f| f.signature()).collect();
+        let unknown: Vec<_> = set(functions).difference(&compiled).cloned().collect();
+        assert!(unknown.is_empty(), "{name}: bound functions it does not have: {unknown:?}");
+        let compiled: BTreeSet<String> = abi.events().map(|e| e.signature()).collect();
+        let unknown: Vec<_> = set(events).difference(&compiled).cloned().collect();
+        assert!(unknown.is_empty(), "{name}: bound events it does not emit: {unknown:?}");
+        if name == "TokenEconomy" || name == "EconomyTimelock" {
+            let compiled: BTreeSet<String> = abi.errors().map(|e| e.signature()).filter(|e| !library.contains(&e.as_str())).collect();
+            assert_eq!(set(errors), compiled, "{name}: every error bound");
+        }
+    }
+}

@@ -14,8 +14,8 @@ use zkpolicy_model::QuantizedKpis;
 use zkpolicy_verifier_contract::compile::{self, Compiled};
 use zkpolicy_verifier_contract::controller::PolicyController::Mode;
 use zkpolicy_verifier_contract::economy::{
-    compile_economy, economy_kpis, ConstantProductPair, EconomyKpiSource, KpiConfig, KpiState, QuoteToken, StakingVault, TokenEconomy,
-    ZkpToken,
+    compile_economy, economy_kpis, ConstantProductPair, EconomyKpiSource, EconomyTimelock, KpiConfig, KpiState, QuoteToken, StakingVault,
+    TokenEconomy, ZkpToken,
 };
 use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
 
@@ -30,7 +30,7 @@ pub(crate) fn tokens(n: u128) -> U256 {
     U256::from(n) * U256::from(E18)
 }
 
-fn contracts() -> &'static BTreeMap<String, Compiled> {
+pub(crate) fn contracts() -> &'static BTreeMap<String, Compiled> {
     static CONTRACTS: OnceLock<BTreeMap<String, Compiled>> = OnceLock::new();
     CONTRACTS.get_or_init(|| compile_economy(compile::bundled_dir()).expect("the economy compiles"))
 }
@@ -45,16 +45,27 @@ pub(crate) struct Economy {
     pub(crate) incentives: Address,
     pub(crate) staker: Address,
     pub(crate) trader: Address,
+    /// Governance's timelock: the token's admin and the treasury's only spender.
+    pub(crate) timelock: Address,
 }
 
+/// The economy's governance delay in these tests (as `zkpolicy deploy` sets it: the
+/// controller's governance delay).
+pub(crate) const TREASURY_DELAY: u64 = 86_400;
+
 impl Economy {
-    /// Deploys the economy, starting with parameters `initial`, with liquidity, a treasury and
-    /// a staker; `connect` then names its controller.
+    /// Deploys the economy as `zkpolicy deploy` does, starting with parameters `initial`,
+    /// with liquidity, a treasury and a staker; the deployer (the EVM's caller) is
+    /// governance, acting only through the timelock. `connect` then names its controller.
     pub(crate) fn deploy(evm: &mut Evm, initial: [u64; 4]) -> Self {
         let c = contracts();
         let admin = evm.caller();
         let (incentives, staker, trader) = (Address::repeat_byte(0xb1), Address::repeat_byte(0xb2), Address::repeat_byte(0xb3));
         let mut deploy = |name: &str, args: Vec<u8>| evm.deploy([c[name].bytecode.clone(), args].concat()).expect(name).address;
+        let timelock = deploy(
+            "EconomyTimelock",
+            EconomyTimelock::constructorCall { minDelay: U256::from(TREASURY_DELAY), governance: admin }.abi_encode(),
+        );
         let token =
             deploy("ZkpToken", ZkpToken::constructorCall { admin, holder: admin, initialSupply: tokens(1_000_000_000) }.abi_encode());
         let quote = deploy("QuoteToken", QuoteToken::constructorCall { owner_: admin }.abi_encode());
@@ -64,9 +75,12 @@ impl Economy {
                 token_: token,
                 quote_: quote,
                 incentives_: incentives,
+                governor_: timelock,
                 genesis_: 0,
                 epochLength_: EPOCH_LENGTH,
                 initial: initial.map(U256::from),
+                budgetPayee: Address::ZERO,
+                budgetPerEpoch_: U256::ZERO,
             }
             .abi_encode(),
         );
@@ -81,12 +95,17 @@ impl Economy {
             }
             .abi_encode(),
         );
-        let vault = deploy("StakingVault", StakingVault::constructorCall { token_: token, economy_: economy }.abi_encode());
-        let e = Self { token, quote, vault, pair, economy, incentives, staker, trader };
-        let minter =
-            ZkpToken::MINTER_ROLECall::abi_decode_returns(&e.ok(evm, admin, token, ZkpToken::MINTER_ROLECall {}.abi_encode()).output)
-                .expect("role");
+        let vault = deploy(
+            "StakingVault",
+            StakingVault::constructorCall { token_: token, economy_: economy, rewardDuration_: EPOCH_LENGTH }.abi_encode(),
+        );
+        let e = Self { token, quote, vault, pair, economy, incentives, staker, trader, timelock };
+        // The deployer wires the minter, then hands the token's admin role to the timelock.
+        let minter = e.read(evm, token, ZkpToken::MINTER_ROLECall {});
+        let root = e.read(evm, token, ZkpToken::DEFAULT_ADMIN_ROLECall {});
         e.ok(evm, admin, token, ZkpToken::grantRoleCall { role: minter, account: economy }.abi_encode());
+        e.ok(evm, admin, token, ZkpToken::grantRoleCall { role: root, account: timelock }.abi_encode());
+        e.ok(evm, admin, token, ZkpToken::renounceRoleCall { role: root, callerConfirmation: admin }.abi_encode());
         // 40M tokens against 40M quote (price 1); a 10M quote treasury; a 400M token stake.
         e.ok(evm, admin, quote, QuoteToken::mintCall { to: admin, amount: tokens(40_000_000) }.abi_encode());
         e.ok(evm, admin, quote, QuoteToken::mintCall { to: economy, amount: tokens(10_000_000) }.abi_encode());
@@ -116,6 +135,19 @@ impl Economy {
             self.economy,
             TokenEconomy::connectCall { pair_: self.pair, vault_: self.vault, controller_: controller }.abi_encode(),
         );
+    }
+
+    /// The timelock call that schedules `data` to `target` for the minimum delay.
+    pub(crate) fn timelock_schedule(&self, target: Address, data: Vec<u8>) -> Vec<u8> {
+        let delay = U256::from(TREASURY_DELAY);
+        EconomyTimelock::scheduleCall { target, value: U256::ZERO, data: data.into(), predecessor: B256::ZERO, salt: B256::ZERO, delay }
+            .abi_encode()
+    }
+
+    /// The timelock call that executes a scheduled `data` to `target`.
+    pub(crate) fn timelock_execute(&self, target: Address, data: Vec<u8>) -> Vec<u8> {
+        EconomyTimelock::executeCall { target, value: U256::ZERO, payload: data.into(), predecessor: B256::ZERO, salt: B256::ZERO }
+            .abi_encode()
     }
 
     pub(crate) fn ok(&self, evm: &mut Evm, from: Address, to: Address, data: Vec<u8>) -> CallOutcome {
@@ -166,24 +198,19 @@ fn each_tick_mints_rewards_burns_and_charges_fees_by_the_controllers_parameters(
     let e = economy_for(&mut chain, controller, [0, 0, 0, 0]);
     let initial: Vec<u64> = deployment_guardrails().iter().map(|g| g.initial as u64).collect();
 
-    // Epoch 1: the tick takes the controller's initial parameters (500, 800, 100, 30).
-    let (supply, treasury) = (e.supply(&mut chain.evm), e.balance(&mut chain.evm, e.quote, e.economy));
-    let staked: U256 = e.read(&mut chain.evm, e.vault, StakingVault::totalStakedCall {});
+    // Epoch 1, at the connection: the tick takes the controller's initial parameters (500,
+    // 800, 100, 30) and emits; no stake has been held since the connection and there is no
+    // average price yet, so it rewards nothing and buys nothing, and says why.
+    let supply = e.supply(&mut chain.evm);
     let out = e.tick(&mut chain.evm);
     let taken = event::<TokenEconomy::ParametersTaken>(&out).expect("parameters taken");
     assert_eq!(taken.values.map(|v| v.to::<u64>()).to_vec(), initial);
     let ticked = event::<TokenEconomy::Ticked>(&out).expect("ticked");
     assert_eq!(ticked.emitted, per_epoch(supply, 500), "emission: S · 500 bps / 365");
     assert_eq!(e.balance(&mut chain.evm, e.token, e.incentives), ticked.emitted);
-    assert_eq!(ticked.rewarded, per_epoch(staked, 800), "rewards: K · 800 bps / 365");
-    let earned: U256 = e.read(&mut chain.evm, e.vault, StakingVault::earnedCall { who: e.staker });
-    // The accumulator keeps 18 decimals: the staker loses less than K / 10¹⁸ wei to rounding.
-    assert!(earned <= ticked.rewarded && ticked.rewarded - earned <= staked / U256::from(E18) + U256::from(1u64), "{earned}");
-    let wanted = per_epoch(supply, 100);
-    assert!(ticked.burned > U256::ZERO && ticked.burned <= wanted + U256::from(1u64), "burned {} of {wanted}", ticked.burned);
-    assert!(wanted - ticked.burned.min(wanted) <= wanted / U256::from(1_000_000u64), "the buyback bought what it wanted");
-    assert!(ticked.spent <= treasury * U256::from(200u64) / U256::from(10_000u64), "at most 2 % of the treasury");
-    assert_eq!(e.supply(&mut chain.evm), supply + ticked.emitted + ticked.rewarded - ticked.burned, "minted and burned");
+    assert_eq!((ticked.rewarded, ticked.burned), (U256::ZERO, U256::ZERO));
+    let skipped = event::<TokenEconomy::BuybackSkipped>(&out).expect("the buyback says why it skipped");
+    assert_eq!(skipped.reason, "no average price over half an epoch since the last tick");
     // A second tick in the same epoch is refused.
     let again = chain.evm.call_from(chain.anyone, e.economy, TokenEconomy::tickCall {}.abi_encode()).expect("executes");
     assert!(!again.success);
@@ -209,14 +236,31 @@ fn each_tick_mints_rewards_burns_and_charges_fees_by_the_controllers_parameters(
     let fee_30 = amount * U256::from(30u64) / U256::from(10_000u64) * U256::from(PROTOCOL_SHARE_BPS) / U256::from(10_000u64);
     assert_eq!(swap(&mut chain, amount), fee_30, "the treasury's share of a 30 bps fee");
 
-    // Epoch 2's tick obeys the decision.
+    // Epoch 2, a whole epoch later: the tick obeys the decision. The stake was held the
+    // whole epoch, so the reward is K · 860 bps / 365; the price bound leaves the burn whole.
     chain.next_epoch();
-    let supply = e.supply(&mut chain.evm);
+    let (supply, treasury) = (e.supply(&mut chain.evm), e.balance(&mut chain.evm, e.quote, e.economy));
     let staked: U256 = e.read(&mut chain.evm, e.vault, StakingVault::totalStakedCall {});
     let out = e.tick(&mut chain.evm);
     let ticked = event::<TokenEconomy::Ticked>(&out).expect("ticked");
     assert_eq!(ticked.emitted, per_epoch(supply, 525));
-    assert_eq!(ticked.rewarded, per_epoch(staked, 860));
+    assert_eq!(ticked.rewarded, per_epoch(staked, 860), "rewards: K · 860 bps / 365 over a whole epoch of stake");
+    let wanted = per_epoch(supply, 125);
+    assert!(ticked.burned > U256::ZERO && ticked.burned <= wanted + U256::from(1u64), "burned {} of {wanted}", ticked.burned);
+    assert!(wanted - ticked.burned.min(wanted) <= wanted / U256::from(1_000_000u64), "the buyback bought what it wanted");
+    assert!(ticked.spent <= treasury * U256::from(200u64) / U256::from(10_000u64), "at most 2 % of the treasury");
+    assert_eq!(e.supply(&mut chain.evm), supply + ticked.emitted + ticked.rewarded - ticked.burned, "minted and burned");
+    // The reward streams to the staker over the next epoch, per second.
+    let earned = |chain: &mut Chain| -> U256 { e.read(&mut chain.evm, e.vault, StakingVault::earnedCall { who: e.staker }) };
+    assert_eq!(earned(&mut chain), U256::ZERO, "nothing is paid at the tick itself");
+    chain.evm.advance(EPOCH_LENGTH / 4);
+    let quarter = earned(&mut chain);
+    let expected = ticked.rewarded / U256::from(4u64);
+    assert!(quarter <= expected && expected - quarter <= expected / U256::from(1_000_000u64), "a quarter epoch: {quarter} of {expected}");
+    chain.evm.advance(EPOCH_LENGTH);
+    let all = earned(&mut chain);
+    // The accumulator keeps 18 decimals: the staker loses less than a millionth to rounding.
+    assert!(all <= ticked.rewarded && ticked.rewarded - all <= ticked.rewarded / U256::from(1_000_000u64), "{all}");
     let fee_40 = amount * U256::from(40u64) / U256::from(10_000u64) * U256::from(PROTOCOL_SHARE_BPS) / U256::from(10_000u64);
     assert_eq!(swap(&mut chain, amount), fee_40, "the treasury's share of a 40 bps fee");
     let params: [U256; 4] = e.read(&mut chain.evm, e.economy, TokenEconomy::parametersCall {});
@@ -230,11 +274,13 @@ fn no_answer_from_the_controller_can_stop_a_tick() {
     rails[3] = sim::Guardrail::new("fee_bps", 2_000, 0, 3_000, 10);
     let mut chain = Chain::with_rails(Mode::Autonomous, &rails);
     let controller = chain.controller;
-    let e = economy_for(&mut chain, controller, [500, 800, 100, 30]);
+    let e = economy_for(&mut chain, controller, [400, 700, 90, 30]);
     let out = e.tick(&mut chain.evm);
-    let refused = event::<TokenEconomy::ParametersRefused>(&out).expect("refused");
-    assert_eq!(refused.reason, "a parameter is out of the economy's range");
-    assert!(event::<TokenEconomy::Ticked>(&out).is_some(), "the tick ran on the parameters it had");
+    // The fee beyond the economy's cap is refused alone; the three rates are taken.
+    let refused = event::<TokenEconomy::ParameterRefused>(&out).expect("refused");
+    assert_eq!((refused.index, refused.value), (U256::from(3u64), I256::try_from(2_000i64).expect("fits")));
+    assert!(event::<TokenEconomy::ParametersRefused>(&out).is_none(), "the answer as a whole was usable");
+    assert!(event::<TokenEconomy::Ticked>(&out).is_some(), "the tick ran");
     let params: [U256; 4] = e.read(&mut chain.evm, e.economy, TokenEconomy::parametersCall {});
     assert_eq!(params.map(|v| v.to::<u64>()), [500, 800, 100, 30]);
 
@@ -254,26 +300,67 @@ fn no_answer_from_the_controller_can_stop_a_tick() {
     }
 }
 
+/// Finding 12: the treasury's quote leaves only through governance's timelock, after the
+/// governance delay: a one-off spend, or the budget stream it sets, which anyone releases
+/// once per epoch. An operation left unexecuted past its grace period expires.
 #[test]
-fn only_the_deployer_spends_the_treasury() {
+fn only_governance_spends_the_treasury_and_only_after_its_delay() {
     let mut chain = Chain::with_rails(Mode::Autonomous, &deployment_guardrails());
     let controller = chain.controller;
     let e = economy_for(&mut chain, controller, [500, 800, 100, 30]);
-    let admin = chain.evm.caller();
+    let governance = chain.evm.caller();
     let payee = Address::repeat_byte(0xc7);
-    let spend = TokenEconomy::spendCall { to: payee, amount: tokens(27_397) }.abi_encode();
-    let refused = chain.evm.call_from(ANYONE, e.economy, spend.clone()).expect("executes");
-    assert!(!refused.success);
-    assert!(matches!(TokenEconomy::TokenEconomyErrors::abi_decode(&refused.output), Ok(TokenEconomy::TokenEconomyErrors::NotDeployer(_))));
+    let spend = |amount| TokenEconomy::spendCall { to: payee, amount: tokens(amount) }.abi_encode();
+    let economy_error = |out: &CallOutcome| TokenEconomy::TokenEconomyErrors::abi_decode(&out.output).ok();
+    let timelock_error = |out: &CallOutcome| EconomyTimelock::EconomyTimelockErrors::abi_decode(&out.output).ok();
+    use EconomyTimelock::EconomyTimelockErrors as T;
+    use TokenEconomy::TokenEconomyErrors as E;
+
+    // Directly, nobody spends: not anyone, not governance.
+    for who in [ANYONE, governance] {
+        let out = chain.evm.call_from(who, e.economy, spend(27_397)).expect("executes");
+        assert!(matches!(economy_error(&out), Some(E::NotGovernor(_))), "{who}: {out:?}");
+    }
+    // Through the timelock only governance schedules, and the call waits for the delay.
+    let schedule = e.timelock_schedule(e.economy, spend(27_397));
+    let out = chain.evm.call_from(ANYONE, e.timelock, schedule.clone()).expect("executes");
+    assert!(matches!(timelock_error(&out), Some(T::AccessControlUnauthorizedAccount(_))), "{out:?}");
+    e.ok(&mut chain.evm, governance, e.timelock, schedule);
+    let execute = e.timelock_execute(e.economy, spend(27_397));
+    chain.evm.advance(TREASURY_DELAY - 1);
+    let early = chain.evm.call_from(governance, e.timelock, execute.clone()).expect("executes");
+    assert!(matches!(timelock_error(&early), Some(T::TimelockUnexpectedOperationState(_))), "{early:?}");
+    chain.evm.advance(1);
     let before = e.balance(&mut chain.evm, e.quote, e.economy);
-    let out = e.ok(&mut chain.evm, admin, e.economy, spend);
+    let out = e.ok(&mut chain.evm, governance, e.timelock, execute.clone());
     let spent = event::<TokenEconomy::Spent>(&out).expect("a Spent event");
     assert_eq!((spent.to, spent.amount), (payee, tokens(27_397)));
     assert_eq!(e.balance(&mut chain.evm, e.quote, payee), tokens(27_397));
     assert_eq!(e.balance(&mut chain.evm, e.quote, e.economy), before - tokens(27_397));
-    // More than the treasury holds reverts: it cannot spend what it does not have.
-    let too_much = TokenEconomy::spendCall { to: payee, amount: before }.abi_encode();
-    assert!(!chain.evm.call_from(admin, e.economy, too_much).expect("executes").success);
+    assert!(!chain.evm.call_from(governance, e.timelock, execute).expect("executes").success, "an operation runs once");
+
+    // Scheduled, ready, then forgotten past the grace period: expired.
+    e.ok(&mut chain.evm, governance, e.timelock, e.timelock_schedule(e.economy, spend(1)));
+    let grace: U256 = e.read(&mut chain.evm, e.timelock, EconomyTimelock::GRACE_PERIODCall {});
+    chain.evm.advance(TREASURY_DELAY + grace.to::<u64>() + 1);
+    let stale = chain.evm.call_from(governance, e.timelock, e.timelock_execute(e.economy, spend(1))).expect("executes");
+    assert!(matches!(timelock_error(&stale), Some(T::OperationExpired(_))), "{stale:?}");
+
+    // The budget stream: set through the timelock, released by anyone once per epoch.
+    let set = TokenEconomy::setBudgetCall { payee, perEpoch: tokens(5_479) }.abi_encode();
+    e.ok(&mut chain.evm, governance, e.timelock, e.timelock_schedule(e.economy, set.clone()));
+    chain.evm.advance(TREASURY_DELAY);
+    e.ok(&mut chain.evm, governance, e.timelock, e.timelock_execute(e.economy, set));
+    let paid_before = e.balance(&mut chain.evm, e.quote, payee);
+    let out = e.ok(&mut chain.evm, ANYONE, e.economy, TokenEconomy::releaseBudgetCall {}.abi_encode());
+    let released = event::<TokenEconomy::BudgetReleased>(&out).expect("released");
+    assert_eq!((released.payee, released.amount), (payee, tokens(5_479)));
+    assert_eq!(e.balance(&mut chain.evm, e.quote, payee), paid_before + tokens(5_479));
+    let again = chain.evm.call_from(ANYONE, e.economy, TokenEconomy::releaseBudgetCall {}.abi_encode()).expect("executes");
+    assert!(matches!(economy_error(&again), Some(E::AlreadyReleased(_))), "once per epoch: {again:?}");
+    chain.next_epoch();
+    e.ok(&mut chain.evm, ANYONE, e.economy, TokenEconomy::releaseBudgetCall {}.abi_encode());
+    assert_eq!(e.balance(&mut chain.evm, e.quote, payee), paid_before + tokens(2 * 5_479));
 }
 
 /// The on-chain KPI source over `e`, with the default model's scales and ranges, whose

@@ -2,6 +2,7 @@
 //! One test binary per crate: each file below is a module, linked once.
 
 mod attacks_kpi;
+mod attacks_treasury;
 mod bindings;
 mod committed_verifier;
 mod common;

@@ -150,6 +150,12 @@ contract ConstantProductPair is ERC20, ReentrancyGuard {
         return (priceCumulative + price() * elapsed, reserveTokenCumulative + reserveToken * elapsed, quoteVolumeCumulative);
     }
 
+    /// The price accumulator alone as of now (the treasury's buyback reads only this).
+    function priceSeconds() external view returns (uint256) {
+        uint256 elapsed = lastUpdate == 0 ? 0 : block.timestamp - lastUpdate;
+        return priceCumulative + price() * elapsed;
+    }
+
     function accumulate() internal {
         uint64 now_ = uint64(block.timestamp);
         if (lastUpdate != 0) {

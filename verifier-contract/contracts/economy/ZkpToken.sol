@@ -7,6 +7,9 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 /// The economy's token: an OpenZeppelin ERC-20 anyone may burn from their own balance,
 /// minted only by holders of MINTER_ROLE (the `TokenEconomy`, for emission and rewards).
+/// `zkpolicy deploy` makes the deployer its first admin only to grant that role; it then
+/// hands the admin role to governance's timelock (`EconomyTimelock`) and renounces its own,
+/// so no new minter exists without the governance delay.
 contract ZkpToken is ERC20, ERC20Burnable, AccessControl {
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
 
