@@ -326,6 +326,18 @@ pub const ECONOMY_ARTIFACTS: [&str; 7] = [
     include_str!("../generated/contracts/economy/EconomyKpiSource.json"),
 ];
 
+/// The attackers' bundle (`contracts/test/AtomicBundle.sol`), shipped for `zkpolicy live
+/// --attackers`, which deploys it on development chains only.
+pub const ATTACKER_CONTRACTS: [&str; 1] = ["AtomicBundle"];
+
+/// Its committed artifact (`generated/contracts/test/`), kept equal to a fresh compile by a test.
+pub const ATOMIC_BUNDLE_ARTIFACT: &str = include_str!("../generated/contracts/test/AtomicBundle.json");
+
+/// The artifact file of the attackers' bundle from a fresh compile.
+pub fn render_attacker_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
+    compile::render_artifacts(&ATTACKER_CONTRACTS, compiled)
+}
+
 /// The artifact files (name, pretty JSON) of the economy's contracts from a fresh compile.
 pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
     compile::render_artifacts(&ECONOMY_CONTRACTS, compiled)
@@ -350,7 +362,6 @@ pub fn compile_economy(dir: &Path) -> Result<BTreeMap<String, Compiled>, Compile
         ],
     )
 }
-
 
 /// Everything `EconomyKpiSource.takeSnapshot` reads, as the chain holds it just before the
 /// call: the input of [`economy_kpis`]. Stored marks are as wide as the contract keeps them.

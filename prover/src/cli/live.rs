@@ -11,7 +11,8 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_lab::sim::{Scenario, ScenarioKind, SimConfig};
 use zkpolicy_prover::chain::{Client, VerifierCode};
-use zkpolicy_prover::live::{report, KeeperRound, KeeperRunner, Live, LiveError, LiveOptions};
+use zkpolicy_prover::live::attackers::{self, Attack};
+use zkpolicy_prover::live::{honest, report, KeeperRound, KeeperRunner, Live, LiveError, LiveOptions};
 use zkpolicy_prover::{evm, fsutil, srs};
 
 use super::common::{print_json, shipped_or_compiled, KeyArgs, ModelArgs, SolcArgs};
@@ -37,6 +38,7 @@ use super::common::{print_json, shipped_or_compiled, KeyArgs, ModelArgs, SolcArg
 /// Examples:
 ///   zkpolicy live --scenario crash --epochs 60 --agents 100 --out-dir live
 ///   zkpolicy live --model models/trained-policy.json --scenario demand_surge --epochs 10 --warmup 10 --out-dir live --json
+///   zkpolicy live --scenario crash --epochs 60 --agents 100 --attackers all --baseline live/report.json --out-dir attacked
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct LiveArgs {
@@ -62,6 +64,17 @@ pub struct LiveArgs {
     /// Seeds the agents' keys and the market's noise (the simulator's stream).
     #[arg(long, value_name = "SEED", default_value_t = 7)]
     seed: u64,
+
+    /// Attackers that act in the live epochs, with real transactions: `all`, or a comma-separated list of
+    /// pump-snapshot, empty-holders, tick-sandwich, jit-stake, stale-decision, wash-trading. The report gives
+    /// each one's profit and loss (gas included), which must not be positive, and the KPI it tried to move.
+    #[arg(long, value_name = "LIST")]
+    attackers: Option<String>,
+
+    /// An honest run's report.json (same scenario, seed, agents and warm-up): the report compares every
+    /// epoch's KPIs with it, in quanta.
+    #[arg(long, value_name = "REPORT")]
+    baseline: Option<PathBuf>,
 
     /// Where the report, plots, deployment record and keeper state go (created; must not hold a run).
     #[arg(long, value_name = "DIR")]
@@ -109,11 +122,22 @@ impl LiveArgs {
         if self.model.salt.is_some() {
             bail!("--salt: live runs the public model (the simulator beside it reads the weights)");
         }
+        let attackers = self.attackers.as_deref().map(Attack::parse_list).transpose()?.unwrap_or_default();
+        let baseline: Option<serde_json::Value> = self
+            .baseline
+            .as_ref()
+            .map(|path| -> anyhow::Result<_> {
+                let text =
+                    fsutil::read_regular(path, 256 << 20, "a live report").with_context(|| format!("--baseline {}", path.display()))?;
+                serde_json::from_slice(&text).with_context(|| format!("--baseline {}: not JSON", path.display()))
+            })
+            .transpose()?;
         let options = LiveOptions {
             scenario: Scenario::new(kind, self.seed, self.epochs),
             warmup: self.warmup,
             agents: self.agents,
             sim: SimConfig::default(),
+            attackers,
         };
         // Fail on a model the simulator cannot run before anything is deployed.
         zkpolicy_lab::sim::IntegerPolicy::new((*model).clone())?;
@@ -175,13 +199,22 @@ impl LiveArgs {
             out_dir: &out_dir,
             on_epoch: &progress,
         };
-        let run = live.run(&options, &mut keeper)?;
+        let mut run = live.run(&options, &mut keeper)?;
         let wall = started.elapsed().as_secs_f64();
+        run.failures.extend(attackers::failures(&run.attackers));
+        let kpi_names: Vec<String> = model.card().inputs().iter().map(|i| i.name.clone()).collect();
+        let against_honest = baseline.as_ref().map(|b| honest::against_honest(&run, &kpi_names, b)).transpose()?;
 
         let trajectory = report::simulate(&run, &model)?;
         let fidelity = report::fidelity(&run, &model, &trajectory);
         let totals = report::totals(&run, wall);
-        let markdown = report::markdown(&run, &totals, &fidelity);
+        let mut markdown = report::markdown(&run, &totals, &fidelity);
+        if !run.attackers.is_empty() {
+            markdown.push_str(&attackers::markdown(&run.attackers));
+        }
+        if let Some(a) = &against_honest {
+            markdown.push_str(&honest::markdown(a));
+        }
         let svg = zkpolicy_prover::live::plot::trajectories_svg(&run, &trajectory)?;
         let document = report::Report {
             format: "zkpolicy-live-report",
@@ -189,6 +222,7 @@ impl LiveArgs {
             fidelity: fidelity.clone(),
             run: &run,
             simulator: &trajectory,
+            against_honest: against_honest.as_ref(),
         };
         fsutil::write_atomic(&out_dir.join("report.json"), &serde_json::to_vec_pretty(&document)?)?;
         fsutil::write_atomic(&out_dir.join("report.md"), markdown.as_bytes())?;
@@ -199,6 +233,8 @@ impl LiveArgs {
                 "out_dir": out_dir,
                 "totals": totals,
                 "fidelity": fidelity,
+                "attackers": run.attackers,
+                "against_honest": against_honest,
                 "failures": run.failures,
             }))?;
         } else {
@@ -221,6 +257,26 @@ impl LiveArgs {
                 s.agents, s.snapshot, s.prove, s.submit, s.other
             );
             println!("  the simulator took the same decision in {} of {} epochs", fidelity.same_decision, fidelity.epochs);
+            for a in &run.attackers {
+                println!(
+                    "  attacker {}: {} transactions, {} refused, P&L {:.2} quote ({:.2} before gas){}",
+                    a.attack.name(),
+                    a.transactions,
+                    a.refused.values().sum::<u64>(),
+                    a.pnl,
+                    a.pnl_before_gas,
+                    a.kpi_moved_quanta.map_or(String::new(), |q| format!(", KPI moved {q} quanta"))
+                );
+            }
+            if let Some(a) = &against_honest {
+                let worst = a.kpis.iter().max_by_key(|k| k.max_quanta);
+                if let Some(k) = worst {
+                    println!(
+                        "  against the honest run: largest KPI gap {} quanta ({}), same parameters in {} of {} epochs",
+                        k.max_quanta, k.name, a.same_parameters, a.epochs
+                    );
+                }
+            }
             for line in &run.failures {
                 println!("  CHECK FAILED: {line}");
             }

@@ -13,6 +13,8 @@
 //! | `plot.rs` | the trajectories, chain beside simulator |
 //! | `treasury.rs` | the treasury's running costs: the budget stream, steered through the timelock |
 
+pub mod attackers;
+pub mod honest;
 pub mod market;
 pub mod plot;
 pub mod population;

@@ -137,7 +137,7 @@ const MINE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The private key of agent `i` of the run seeded `seed`: keccak256 of a domain tag, the
 /// seed and the index (re-hashed in the negligible case it is not a valid key).
-fn agent_key(seed: u64, i: usize) -> PrivateKeySigner {
+pub(super) fn agent_key(seed: u64, i: usize) -> PrivateKeySigner {
     let mut bytes = keccak256([b"zkpolicy live agent".as_slice(), &seed.to_le_bytes(), &(i as u64).to_le_bytes()].concat());
     loop {
         if let Ok(signer) = PrivateKeySigner::from_bytes(&bytes) {
@@ -164,6 +164,14 @@ impl Population {
         let mut population = Self { accounts, chain_id: client.chain_id(), fees: (0, 0), names: BTreeMap::new() };
         population.refresh_fees(client)?;
         Ok(population)
+    }
+
+    /// Adds an account the driver signs for (role-less: an attacker); returns its index.
+    pub fn add(&mut self, client: &Client, signer: PrivateKeySigner) -> Result<usize, LiveError> {
+        let address = signer.address();
+        let nonce = client.nonce(address, true)?;
+        self.accounts.push(Account { role: None, address, wallet: EthereumWallet::from(signer), nonce });
+        Ok(self.accounts.len() - 1)
     }
 
     /// Reads account `i`'s nonce from the node again (after it sent transactions elsewhere).
@@ -206,19 +214,60 @@ impl Population {
         value: U256,
         book: &mut GasBook,
     ) -> Result<Mined, LiveError> {
+        self.transact(client, i, Some(to), input, value, GAS_LIMIT, book).map(|(mined, _)| mined)
+    }
+
+    /// [`Population::send`] of a call with its own gas limit.
+    pub fn send_limited(
+        &mut self,
+        client: &Client,
+        i: usize,
+        to: Address,
+        input: Vec<u8>,
+        gas_limit: u64,
+        book: &mut GasBook,
+    ) -> Result<Mined, LiveError> {
+        self.transact(client, i, Some(to), input, U256::ZERO, gas_limit, book).map(|(mined, _)| mined)
+    }
+
+    /// Deploys `init` (creation code and constructor arguments) from account `i`.
+    pub fn deploy(&mut self, client: &Client, i: usize, init: Vec<u8>, book: &mut GasBook) -> Result<Address, LiveError> {
+        let (mined, created) = self.transact(client, i, None, init, U256::ZERO, 5_000_000, book)?;
+        match created {
+            Some(address) if mined.success => Ok(address),
+            _ => Err(LiveError::Chain(ChainError::Rejected { reason: format!("the deployment {} reverted", mined.hash) })),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transact(
+        &mut self,
+        client: &Client,
+        i: usize,
+        to: Option<Address>,
+        input: Vec<u8>,
+        value: U256,
+        gas_limit: u64,
+        book: &mut GasBook,
+    ) -> Result<(Mined, Option<Address>), LiveError> {
         let account = &mut self.accounts[i];
         let tx = TransactionRequest::default()
             .with_from(account.address)
-            .with_to(to)
-            .with_input(input)
             .with_value(value)
             .with_nonce(account.nonce)
             .with_chain_id(self.chain_id)
-            .with_gas_limit(GAS_LIMIT)
+            .with_gas_limit(gas_limit)
             .with_max_fee_per_gas(self.fees.0)
             .with_max_priority_fee_per_gas(self.fees.1);
+        let tx = match to {
+            Some(to) => tx.with_to(to).with_input(input),
+            None => tx.with_deploy_code(input),
+        };
         let (hash, raw) = client.sign(&account.wallet, tx)?;
-        let contract = self.names.get(&to).cloned().unwrap_or_else(|| "eth transfer".to_string());
+        let contract = match to {
+            Some(to) => self.names.get(&to).cloned().unwrap_or_else(|| "eth transfer".to_string()),
+            None => "deployment".to_string(),
+        };
         if let Err(err) = client.send_raw(&raw) {
             // A development node that mines on arrival may answer a reverted transaction with
             // an error, having mined it: then its receipt says so. Otherwise it was not sent.
@@ -245,7 +294,7 @@ impl Population {
         };
         let mined = Mined { hash, gas: receipt.gas_used, success: receipt.status() };
         book.add(&contract, mined.gas, mined.success);
-        Ok(mined)
+        Ok((mined, receipt.contract_address))
     }
 }
 

@@ -232,6 +232,9 @@ pub struct Report<'a> {
     pub fidelity: Fidelity,
     pub run: &'a LiveRun,
     pub simulator: &'a Trajectory,
+    /// With `--baseline`: the run against the honest one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub against_honest: Option<&'a super::honest::AgainstHonest>,
 }
 
 /// `report.md`: the headline figures and the tables.

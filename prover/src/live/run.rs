@@ -33,6 +33,7 @@ use zkpolicy_model::{Model, ModelCard, Observation, QuantizedKpis};
 use zkpolicy_verifier_contract::controller::{unpack_int64, PolicyController};
 use zkpolicy_verifier_contract::economy::{ConstantProductPair, EconomyKpiSource, QuoteToken, StakingVault, TokenEconomy, ZkpToken};
 
+use super::attackers::{Attack, AttackerReport, Attackers, Scene};
 use super::market::{self, wei, whole, Contracts, Memory, Plan, State};
 use super::population::{GasBook, Population, Role};
 use super::LiveError;
@@ -53,6 +54,8 @@ pub struct LiveOptions {
     pub agents: usize,
     /// The economy's starting point and the rails, shared with the simulator.
     pub sim: SimConfig,
+    /// The attackers that act in the live epochs (`--attackers`; empty: none).
+    pub attackers: Vec<Attack>,
 }
 
 /// One keeper round, run by the caller (as a child process, so it can be killed).
@@ -139,6 +142,8 @@ pub struct LiveRun {
     /// Every check that failed (a proven output that is not the reference, a parameter that
     /// is not the twin's, an unverifiable proof): must be empty.
     pub failures: Vec<String>,
+    /// Each attacker's ledger (empty without `--attackers`).
+    pub attackers: Vec<AttackerReport>,
 }
 
 /// The deployment config a live run deploys: autonomous, daily epochs, the simulator's
@@ -230,6 +235,7 @@ impl Live<'_> {
         let genesis = read(client, "genesis read", c.economy, TokenEconomy::genesisCall {})?;
         let state_dir = self.out_dir.join("keeper");
         keeper.start(&record, &state_dir)?;
+        let mut attackers = Attackers::deploy(client, &mut population, &c, &options.attackers, options.scenario.seed)?;
         let setup_seconds = started.elapsed().as_secs_f64();
         (self.on_epoch)(&format!("deployed and funded {} agents in {setup_seconds:.0} s", options.agents));
         let mut budget = super::treasury::Budget::read(client, &c)?;
@@ -255,6 +261,7 @@ impl Live<'_> {
             epochs: Vec::new(),
             gas: setup_gas,
             failures: Vec::new(),
+            attackers: Vec::new(),
         };
         let mut twin = Twin { rails: options.sim.guardrails.clone(), anchors: vec![Anchor::default(); options.sim.guardrails.len()] };
         // Setup ran in epoch 1; the warm-up starts with epoch 2.
@@ -287,13 +294,19 @@ impl Live<'_> {
                 continue;
             };
             let params_before = chain::parameters(client, &deployment)?;
+            let scene = Scene { client, deployment: &deployment, contracts: &c, epoch };
+            attackers.at_epoch_start(&scene, &mut population)?;
             let round = keeper.round(epoch)?;
             let keeper_seconds = round.snapshot_seconds + round.prove_seconds + round.submit_seconds;
             let mut decided = self.decision(&deployment, &state_dir, epoch, &params_before, &mut twin, &mut run.failures)?;
             book.add("KPI source", decided.snapshot_gas, true);
             book.add("controller", decided.record.decision_gas, decided.record.verified_on_chain);
             let agents_started = Instant::now();
-            let buyback = self.tick(&mut population, &c, &mut book)?;
+            let buyback = match attackers.tick(&scene, &mut population)? {
+                // An attacker's transaction surrounded the tick: its buyback is in that receipt.
+                Some(mined) if mined.success => ticked_spent(client, &c, mined.hash)?,
+                _ => self.tick(&mut population, &c, &mut book)?,
+            };
             decided.record.economy_params = read(client, "economy parameters read", c.economy, TokenEconomy::parametersCall {})?
                 .iter()
                 .map(|v| v.saturating_to::<i64>())
@@ -307,6 +320,7 @@ impl Live<'_> {
             let plan = self.act(&mut population, &c, &mut memory, &shocks, buyback, &mut book)?;
             budget.step(client, &mut population, &c, step, &spending, &mut book)?;
             self.submit_holders(&mut population, &c, &deployment, &mut book)?;
+            attackers.after_agents(&scene, &mut population)?;
             agent_seconds += agents_started.elapsed().as_secs_f64();
             let mut record = decided.record;
             record.index = index;
@@ -335,6 +349,7 @@ impl Live<'_> {
             run.gas.merge(&book);
             run.epochs.push(record);
         }
+        run.attackers = attackers.reports();
         Ok(run)
     }
 
@@ -715,6 +730,19 @@ fn swap(
     }
     let call = ConstantProductPair::swapCall { tokenIn: token_in, amountIn: amount, minOut: U256::ZERO, to: p.address(i) };
     Ok(if p.send(client, i, c.pair, call.abi_encode(), U256::ZERO, book)?.success { whole(amount) } else { 0.0 })
+}
+
+/// The quote the tick in transaction `hash` spent on its buyback (its `Ticked` event).
+fn ticked_spent(client: &Client, c: &Contracts, hash: alloy::primitives::B256) -> Result<f64, LiveError> {
+    let receipt = client.receipt(hash)?.ok_or_else(|| LiveError::Keeper(format!("no receipt for {hash}")))?;
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|l| l.address() == c.economy)
+        .find_map(|l| TokenEconomy::Ticked::decode_log_data(l.data()).ok())
+        .map(|t| whole(t.spent))
+        .ok_or_else(|| LiveError::Keeper(format!("the transaction {hash} that ticked logged no Ticked")))
 }
 
 /// The `takeSnapshot` call of the current epoch, with the holder set that stood at the

@@ -13,15 +13,18 @@ use crate::common::node::LocalNode;
 use crate::common::{json_run, stdout_json, zkpolicy};
 
 /// Runs `live` for `epochs` epochs after two warm-up epochs with 12 agents on a node of
-/// its own (the run moves the clock a day per epoch); returns the `--json` output and
-/// report.json.
-fn live(d: &Path, node: &LocalNode, epochs: usize, crash: Option<&str>) -> (Value, Value) {
+/// its own (the run moves the clock a day per epoch), with `attackers` if given; returns the
+/// `--json` output and report.json.
+fn live(d: &Path, node: &LocalNode, epochs: usize, crash: Option<&str>, attackers: Option<&str>) -> (Value, Value) {
     let mut cmd = zkpolicy(d);
     cmd.args(["live", "--scenario", "crash", "--warmup", "2", "--agents", "12", "--out-dir", "run", "--json"])
         .args(["--epochs", &epochs.to_string()])
         .env("ZKPOLICY_RPC_URL", &node.url);
     if let Some(crash) = crash {
         cmd.env("ZKPOLICY_LIVE_KEEPER_CRASH", crash);
+    }
+    if let Some(list) = attackers {
+        cmd.args(["--attackers", list]);
     }
     let out = stdout_json(&json_run(&mut cmd).success());
     let report: Value = serde_json::from_slice(&std::fs::read(d.join("run/report.json")).expect("report.json")).expect("json");
@@ -69,7 +72,7 @@ fn a_short_live_run_decides_every_epoch_on_chain_with_checked_proofs() {
     let node = LocalNode::start_own();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let (out, report) = live(d, &node, 3, None);
+    let (out, report) = live(d, &node, 3, None, None);
     check_against_the_chain(d, &node, &report, 3);
     let totals = &out["totals"];
     assert_eq!((totals["decisions"].as_u64(), totals["keeper_restarts"].as_u64()), (Some(3), Some(0)));
@@ -98,13 +101,17 @@ fn a_short_live_run_decides_every_epoch_on_chain_with_checked_proofs() {
     assert!(error["error"]["message"].as_str().is_some_and(|e| e.contains("holds a previous run")), "{error}");
 }
 
+/// A hostile epoch: every attacker acts (the snapshot taken inside a pump and dump, an empty
+/// holder set first in the epoch, the tick sandwiched or surrounded by a stake and an unstake,
+/// a stale execution, wash trades), and the keeper dies mid-submission. Every epoch is still
+/// decided by a checked proof, no honest transaction reverts, and every attacker loses.
 #[test]
-fn a_keeper_killed_mid_submission_is_restarted_and_no_epoch_is_lost() {
+fn a_keeper_killed_mid_submission_among_attackers_loses_no_epoch_and_no_attacker_gains() {
     let node = LocalNode::start_own();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     // Live epoch 1: the keeper dies by SIGKILL right after broadcasting its submission.
-    let (out, report) = live(d, &node, 3, Some("1:after_send_submit"));
+    let (out, report) = live(d, &node, 3, Some("1:after_send_submit"), Some("all"));
     check_against_the_chain(d, &node, &report, 3);
     let restarts: Vec<u64> =
         report["run"]["epochs"].as_array().expect("epochs").iter().map(|e| e["keeper_restarts"].as_u64().expect("n")).collect();
@@ -112,4 +119,23 @@ fn a_keeper_killed_mid_submission_is_restarted_and_no_epoch_is_lost() {
     assert_eq!(out["totals"]["decisions"], 3);
     let log = std::fs::read_to_string(d.join("run/keeper.log")).expect("keeper.log");
     assert!(log.contains("failpoint after_send_submit"), "the failpoint fired");
+
+    let attackers = out["attackers"].as_array().expect("the attackers' ledgers");
+    let names: Vec<&str> = attackers.iter().map(|a| a["attack"].as_str().expect("name")).collect();
+    assert_eq!(names, ["pump-snapshot", "empty-holders", "tick-sandwich", "jit-stake", "stale-decision", "wash-trading"]);
+    for a in attackers {
+        assert!(a["transactions"].as_u64() > Some(0), "every attacker acted: {a}");
+        assert!(a["pnl"].as_f64().expect("P&L") <= 0.0, "no attacker gains, gas included: {a}");
+    }
+    let by_name = |name: &str| attackers.iter().find(|a| a["attack"] == name).expect("present");
+    // The snapshot the pump took is the honest one within a quantum; the empty set, and the
+    // stale execution, are refused by name.
+    assert!(by_name("pump-snapshot")["kpi_moved_quanta"].as_i64() <= Some(1), "{}", by_name("pump-snapshot"));
+    assert!(by_name("empty-holders")["refused"].as_object().is_some_and(|r| r.contains_key("NotBetter")), "{}", by_name("empty-holders"));
+    assert!(
+        by_name("stale-decision")["refused"].as_object().is_some_and(|r| r.contains_key("NothingQueued")),
+        "{}",
+        by_name("stale-decision")
+    );
+    assert_eq!(out["failures"], serde_json::json!([]));
 }

@@ -4,14 +4,11 @@
 //! the attacker's profit and loss in quote and the KPIs it tried to move, and asserts that
 //! it gains nothing and moves nothing by more than one quantum.
 
-
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolError, SolInterface};
 use zkpolicy_verifier_contract::compile::Compiled;
 use zkpolicy_verifier_contract::controller::{revert_reason, PolicyController::Mode};
-use zkpolicy_verifier_contract::economy::{
-    AtomicBundle, ConstantProductPair, EconomyKpiSource, QuoteToken, TokenEconomy, ZkpToken,
-};
+use zkpolicy_verifier_contract::economy::{AtomicBundle, ConstantProductPair, EconomyKpiSource, QuoteToken, TokenEconomy, ZkpToken};
 use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
 
 use crate::controller::{Chain, VerifierKind, EPOCH_LENGTH};

@@ -65,6 +65,14 @@ fn committed_economy_artifacts_match_a_fresh_compile() {
             "generated/contracts/economy/{name} drifted from the sources; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`"
         );
     }
+    // And the attackers' bundle that `zkpolicy live --attackers` deploys.
+    let fresh = zkpolicy_verifier_contract::economy::render_attacker_artifacts(&compiled).expect("render");
+    assert_eq!(fresh.len(), 1);
+    assert!(
+        fresh[0].1 == zkpolicy_verifier_contract::economy::ATOMIC_BUNDLE_ARTIFACT,
+        "generated/contracts/test/{} drifted from its source; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`",
+        fresh[0].0
+    );
 }
 
 /// `IZkPolicyVerifier.sol` (written by gen-verifier and export-contracts) compiles, and every
