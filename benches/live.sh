@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The closed loop live at scale: `zkpolicy live` with the trained policy on its own local
-# node, 100 agent accounts, 60 warm-up and 60 live epochs of the crash scenario (about
-# 8 minutes on 2 cores). Writes benches/live/{report.md,report.json,trajectories.svg},
-# which the README's "See it run" section quotes.
+# node, 100 agent accounts, 60 warm-up and 60 live epochs of the crash scenario; then the
+# same run again with every attacker acting (`--attackers all`), compared epoch by epoch
+# with the first (`--baseline`). About 12 minutes on 2 cores. Writes
+# benches/live/{report.md,report.json,trajectories.svg} and benches/live/attacked/{report.md,report.json},
+# which the README's "See it run" section and SECURITY.md quote.
 # Usage: benches/live.sh [scenario] [epochs] [agents]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +16,14 @@ cargo build --release --locked -p zkpolicy-prover
 npm ci --prefix verifier-contract --no-audit --no-fund >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-env -u ZKPOLICY_RPC_URL target/release/zkpolicy live --model models/trained-policy.json --scenario "$scenario" \
-  --epochs "$epochs" --warmup 60 --agents "$agents" --seed 7 --out-dir "$work/run"
-mkdir -p benches/live
+run() {
+  env -u ZKPOLICY_RPC_URL target/release/zkpolicy live --model models/trained-policy.json --scenario "$scenario" \
+    --epochs "$epochs" --warmup 60 --agents "$agents" --seed 7 "$@"
+}
+run --out-dir "$work/run"
+# A run whose check fails (an attacker that gained, a KPI a snapshot attack moved) exits 1.
+run --attackers all --baseline "$work/run/report.json" --out-dir "$work/attacked"
+mkdir -p benches/live/attacked
 cp "$work/run/report.md" "$work/run/report.json" "$work/run/trajectories.svg" benches/live/
-echo "wrote benches/live/report.md, report.json and trajectories.svg"
+cp "$work/attacked/report.md" "$work/attacked/report.json" benches/live/attacked/
+echo "wrote benches/live/report.md, report.json, trajectories.svg and benches/live/attacked/report.md, report.json"

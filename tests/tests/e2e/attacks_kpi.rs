@@ -6,6 +6,7 @@
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolError, SolInterface};
+use zkpolicy_lab::sim::kpis::KPI_NAMES;
 use zkpolicy_verifier_contract::compile::Compiled;
 use zkpolicy_verifier_contract::controller::{revert_reason, PolicyController::Mode};
 use zkpolicy_verifier_contract::economy::{AtomicBundle, ConstantProductPair, EconomyKpiSource, QuoteToken, TokenEconomy, ZkpToken};
@@ -16,17 +17,6 @@ use crate::economy::{contracts, holdings, kpi_source, submit_holders, tokens, tr
 
 /// The widest snapshot window the source accepts: half an epoch.
 const WINDOW: u64 = EPOCH_LENGTH / 2;
-/// The KPIs' names, for messages.
-const KPI_NAMES: [&str; 8] = [
-    "staking_ratio",
-    "liquidity_depth",
-    "volatility_30d",
-    "price_vs_target",
-    "holder_concentration",
-    "volume_trend",
-    "treasury_runway",
-    "net_emission_pressure",
-];
 const PRICE_VS_TARGET: usize = 3;
 const HOLDER_CONCENTRATION: usize = 4;
 /// `amountIn`, argument 1 of `swap(bool,uint256,uint256,address)`.
