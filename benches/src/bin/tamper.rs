@@ -22,7 +22,7 @@ const SHARES: [(&str, usize); 4] = [("tokenomics-policy", 1), ("trained-policy",
 /// Private circuits: the model, a lane count (`None`: the planner's), and the share (the
 /// default model's private circuit is k = 16, a MockProver run ~100 fixed-mode runs).
 const PRIVATE: [(&str, Option<usize>, usize); 3] =
-    [("padded-lanes", Some(2), 10), ("padded-lanes", Some(16), 20), ("tokenomics-policy", None, 200)];
+    [("padded-lanes", Some(2), 50), ("padded-lanes", Some(16), 100), ("tokenomics-policy", None, 1_000)];
 const CHUNK: usize = 250;
 
 fn main() -> anyhow::Result<()> {
