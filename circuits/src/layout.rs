@@ -14,6 +14,7 @@ use halo2_proofs::plonk::ConstraintSystem;
 use zkpolicy_model::arith::Table;
 use zkpolicy_model::{Activation, Model};
 
+use crate::chips::pack::PackChip;
 use crate::chips::poseidon::PoseidonChip;
 use crate::chips::range::TABLE_ROWS;
 use crate::chips::Chips;
@@ -223,12 +224,12 @@ pub fn tables(model: &Model) -> Vec<Table> {
     tables
 }
 
-/// Rows a model's circuit needs: the policy rows and, in private mode, the weight hash after them.
+/// Rows a model's circuit needs: the policy rows and, in private mode, the packed weights and their hash after them.
 pub fn rows_for(model: &Model, lanes: usize, weights: WeightMode) -> usize {
     let policy = place_model(model, lanes).rows;
     match weights {
         WeightMode::Fixed => policy,
-        WeightMode::Private => policy + PoseidonChip::rows(2 * private::permutations(model.parameter_count())),
+        WeightMode::Private => policy + PackChip::rows(private::unit_count(model)) + PoseidonChip::rows(private::message_len(model)),
     }
 }
 

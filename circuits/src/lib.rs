@@ -12,6 +12,8 @@
 //! | `weight[0..W]` | fixed | weights; `weight[0]` also bias, `2^shift` or a threshold |
 //! | `op_a`, `op_b` | fixed | which gate is on: `op_a ∈ {0, dot, bias, requantize}`, `op_b ∈ {0, max, min}` |
 //! | `range_tag` | fixed | bit width the limb on that row is checked to (0 forces 0) |
+//! | `secret[0..W]` | advice | private mode: the weights and biases (`weight[0]` then holds only constants) |
+//! | `round` | fixed | private mode: 1 three partial Poseidon rounds, 2 a full round, 3 a packed weight unit |
 //! | `instance` | instance | `[epoch, kpis…, parameters…, outputs…]` |
 
 pub mod adversary;

@@ -275,14 +275,20 @@ impl PolicyCircuit {
             }
             x = next;
         }
-        if let (Some(p), Some(hash)) = (&self.private, &chips.poseidon) {
+        if let (Some(p), Some(pack), Some(hash)) = (&self.private, &chips.pack, &chips.poseidon) {
+            let units = private::parameters(&self.model);
+            if units.len() != hashed.len() {
+                return Err(Error::Synthesis);
+            }
+            let parameters: Vec<(Wire, usize)> = hashed.into_iter().zip(units).map(|(cell, (_, u))| (cell, u)).collect();
+            let (elements, at) = pack.assign(region, placement.rows, &parameters);
             let mut words: Vec<Word> =
-                std::iter::once(Word::Witness(Value::known(p.salt.value()))).chain(hashed.into_iter().map(Word::Copy)).collect();
+                std::iter::once(Word::Witness(Value::known(p.salt.value()))).chain(elements.into_iter().map(Word::Copy)).collect();
             if words.len() % 2 == 1 {
                 words.push(Word::Zero);
             }
             let iv = private::initial_capacity(&self.model, words.len());
-            let end = hash.assign_sponge(region, placement.rows, &words, iv, p.commitment)?;
+            let end = hash.assign_sponge(region, at, &words, iv, p.commitment)?;
             debug_assert_eq!(end, self.shape.rows);
         } else {
             debug_assert_eq!(placement.rows, self.shape.rows);

@@ -7,6 +7,7 @@
 
 pub mod compare;
 pub mod dense;
+pub mod pack;
 pub mod poseidon;
 pub mod range;
 pub mod requantize;
@@ -26,7 +27,8 @@ pub struct Chips {
     pub dense: dense::DenseChip,
     pub requantize: requantize::RequantizeChip,
     pub compare: compare::CompareChip,
-    /// The weight hash, in private mode only.
+    /// The weight packing and hash, in private mode only.
+    pub pack: Option<pack::PackChip>,
     pub poseidon: Option<poseidon::PoseidonChip>,
     /// The activation lookup, for models with a table activation only.
     pub table: Option<table::TableChip>,
@@ -40,6 +42,7 @@ impl Chips {
             dense: dense::DenseChip::configure(meta, &cols),
             requantize: requantize::RequantizeChip::configure(meta, &cols, range.clone()),
             compare: compare::CompareChip::configure(meta, &cols, range.clone()),
+            pack: pack::PackChip::configure(meta, &cols),
             poseidon: poseidon::PoseidonChip::configure(meta, &cols),
             table: params.tables.then(|| table::TableChip::configure(meta, &cols, range.clone())),
             range,

@@ -1,40 +1,74 @@
 //! The weight hash (private mode): Poseidon rounds as gates over the state columns
-//! `s = (lane[0], secret[0], acc)`, three rows a round. Parameters and sponge: [`crate::private`].
+//! `s = (lane[0], secret[0], acc)`. Parameters, sponge and the folded constants: [`crate::private`].
+//!
+//! A full round takes three rows, three partial rounds four:
 //!
 //! | row | round | weight[0] | s | meaning |
 //! |---|---|---|---|---|
-//! | r | 2 (full) or 1 (partial) | `c₀` | state | `x = s + c` |
-//! | r + 1 | 0 | `c₁` | `u` | `u_j = x_j²` (full); `u₀ = x₀²`, `u₁ = u₂ = 1` (partial) |
-//! | r + 2 | 0 | `c₂` | – | |
-//! | r + 3 | next round | … | `M·t` | `t_j = x_j·u_j²`: `x⁵` where the S-box applies, `x` elsewhere |
+//! | r | 2 (full) | `c₀` | state | `x = s + c` |
+//! | r + 1 | 0 | `c₁` | `u` | `u_j = x_j²` |
+//! | r + 2 | 0 | `c₂` | `w` | `w_j = u_j²` |
+//! | r + 3 | next | … | `M·t` | `t_j = x_j·w_j = x_j⁵` |
 //!
-//! The round code selects with `round·(3 − round)/2` (degree 2) and tells full from partial
-//! rounds by `round − 1`, so every constraint stays within degree 5. A permutation takes
-//! [`ROWS_PER_PERMUTATION`] rows: 65 rounds and the output row. The rounds' own twin is the
-//! library's permutation ([`crate::private::permute`]).
+//! | row | round | weight[0] | s | meaning |
+//! |---|---|---|---|---|
+//! | r | 1 (3 partial) | `a` | state `(s₀, s₁, s₂)` | `x = s₀ + a` |
+//! | r + 1 | 0 | `b` | `(u, w, o)` | `u = x²`, `w = u²`, `o` element 0 after this round: `(M·(x·w, s₁, s₂))₀` |
+//! | r + 2 | 0 | `c` | `(u, w, o)` | the same from `x = o[−1] + b` and the first round's elements 1 and 2 |
+//! | r + 3 | 0 | – | `(u, w, –)` | the same from `x = o[−1] + c` |
+//! | r + 4 | next | … | `M·t` | the state after the third round |
+//!
+//! A partial round adds only element 0's constant (the others are folded into later rounds),
+//! so three of them fit the one constant column's three rows. Every constraint is of degree 2
+//! in the cells, switched by a Lagrange selector of degree 3 over the round codes
+//! `{0, 1, 2, 3}` (3 is [`crate::chips::pack`]'s), so the system stays at degree 5. A
+//! permutation takes [`ROWS_PER_PERMUTATION`] rows: 8 full rounds, 19 groups of three partial
+//! rounds and the output row. The rounds' own twin is the library's permutation
+//! ([`crate::private::permute`]) with [`crate::private::folded_constants`].
 
 use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::ff::Field;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, VirtualCells};
 use halo2_proofs::poly::Rotation;
 
-use crate::columns::{assign_fixed, PolicyColumns, Wire};
+use crate::columns::{assign_fixed, PolicyColumns};
 use crate::field::{fr, Fr};
-use crate::private::{self, constants, is_full_round, WIDTH};
+use crate::private::{self, constants, folded_constants, is_full_round, PARTIAL_PER_GATE, WIDTH};
 
+/// Rows one full round takes.
+const FULL_ROWS: usize = 3;
+/// Rows one group of [`PARTIAL_PER_GATE`] partial rounds takes.
+const PARTIAL_ROWS: usize = PARTIAL_PER_GATE + 1;
 /// Rows one permutation takes.
-pub const ROWS_PER_PERMUTATION: usize = 3 * (private::FULL_ROUNDS + private::PARTIAL_ROUNDS) + 1;
+pub const ROWS_PER_PERMUTATION: usize = FULL_ROWS * private::FULL_ROUNDS + PARTIAL_ROWS * private::PARTIAL_ROUNDS / PARTIAL_PER_GATE + 1;
 
 const ROUND_PARTIAL: i64 = 1;
 const ROUND_FULL: i64 = 2;
+
+const FULL_SQUARE: [&str; WIDTH] = ["full: u0 = x0²", "full: u1 = x1²", "full: u2 = x2²"];
+const FULL_FOURTH: [&str; WIDTH] = ["full: w0 = u0²", "full: w1 = u1²", "full: w2 = u2²"];
+const FULL_MDS: [&str; WIDTH] = ["full: mds 0", "full: mds 1", "full: mds 2"];
+const PARTIAL_SQUARE: [&str; PARTIAL_PER_GATE] = ["partial 1: u = x²", "partial 2: u = x²", "partial 3: u = x²"];
+const PARTIAL_FOURTH: [&str; PARTIAL_PER_GATE] = ["partial 1: w = u²", "partial 2: w = u²", "partial 3: w = u²"];
+const PARTIAL_OUT: [&str; PARTIAL_PER_GATE - 1] = ["partial 1: o = (M·t)0", "partial 2: o = (M·t)0"];
+const PARTIAL_MDS: [&str; WIDTH] = ["partial 3: mds 0", "partial 3: mds 1", "partial 3: mds 2"];
+
+/// `Π_{c ≠ code} (round − c) / (code − c)` over the round codes `{0, 1, 2, 3}`: 1 where
+/// `round = code`, 0 at the other codes.
+pub(crate) fn round_is(round: &Expression<Fr>, code: i64) -> Expression<Fr> {
+    (0..4).filter(|&c| c != code).fold(Expression::Constant(fr(1)), |acc, c| {
+        let inv = fr(code - c).invert().unwrap_or(Fr::ZERO);
+        acc * (round.clone() - Expression::Constant(fr(c))) * Expression::Constant(inv)
+    })
+}
 
 /// One word of the message the sponge absorbs.
 #[derive(Clone, Debug)]
 pub enum Word {
     /// A witness with no other use (the salt).
     Witness(Value<Fr>),
-    /// A copy of a weight cell of the dense rows.
-    Copy(Wire),
+    /// A copy of an assigned cell (a packed element of weights).
+    Copy(StateCell),
     /// Padding: a zero fixed by the verifying key.
     Zero,
 }
@@ -58,31 +92,59 @@ impl PoseidonChip {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns) -> Option<Self> {
         let chip = Self { state: [cols.lanes[0], *cols.secret.first()?, cols.acc], constant: cols.weights[0], round: cols.round? };
         let mds = constants().mds;
-        meta.create_gate("poseidon round", |m| {
-            let round = m.query_fixed(chip.round, Rotation::cur());
-            let half = Expression::Constant(Fr::from(2).invert().unwrap_or(Fr::ZERO));
-            let on = round.clone() * (Expression::Constant(fr(3)) - round.clone()) * half;
-            let full = round - Expression::Constant(fr(1));
-            let one = Expression::Constant(fr(1));
-            let x: Vec<Expression<Fr>> = (0..WIDTH)
-                .map(|j| m.query_advice(chip.state[j], Rotation::cur()) + m.query_fixed(chip.constant, Rotation(j as i32)))
-                .collect();
-            let u: Vec<Expression<Fr>> = (0..WIDTH).map(|j| m.query_advice(chip.state[j], Rotation::next())).collect();
-            let next: Vec<Expression<Fr>> = (0..WIDTH).map(|j| m.query_advice(chip.state[j], Rotation(3))).collect();
-            let mut constraints = vec![("sbox square 0", on.clone() * (u[0].clone() - x[0].clone() * x[0].clone()))];
-            for j in 1..WIDTH {
-                let square = full.clone() * x[j].clone() * x[j].clone() + (one.clone() - full.clone());
-                constraints.push((["sbox square 1", "sbox square 2"][j - 1], on.clone() * (u[j].clone() - square)));
+        // `Σ_j M_ij·t_j` for row `i` of the matrix.
+        let mix = |i: usize, t: &[Expression<Fr>]| {
+            t.iter().zip(&mds[i]).fold(Expression::Constant(fr(0)), |acc, (t, m)| acc + Expression::Constant(*m) * t.clone())
+        };
+        meta.create_gate("poseidon full round: u = x², w = u², next = M·(x·w)", |m| {
+            let on = round_is(&m.query_fixed(chip.round, Rotation::cur()), ROUND_FULL);
+            let x: Vec<Expression<Fr>> = (0..WIDTH).map(|j| chip.at(m, j, 0) + m.query_fixed(chip.constant, Rotation(j as i32))).collect();
+            let u: Vec<Expression<Fr>> = (0..WIDTH).map(|j| chip.at(m, j, 1)).collect();
+            let w: Vec<Expression<Fr>> = (0..WIDTH).map(|j| chip.at(m, j, 2)).collect();
+            let next: Vec<Expression<Fr>> = (0..WIDTH).map(|j| chip.at(m, j, 3)).collect();
+            let t: Vec<Expression<Fr>> = x.iter().zip(&w).map(|(x, w)| x.clone() * w.clone()).collect();
+            let mut constraints = vec![];
+            for j in 0..WIDTH {
+                constraints.push((FULL_SQUARE[j], on.clone() * (u[j].clone() - x[j].clone() * x[j].clone())));
+                constraints.push((FULL_FOURTH[j], on.clone() * (w[j].clone() - u[j].clone() * u[j].clone())));
             }
-            for (i, row) in mds.iter().enumerate() {
-                let mixed = (0..WIDTH).fold(Expression::Constant(fr(0)), |acc, j| {
-                    acc + Expression::Constant(row[j]) * x[j].clone() * u[j].clone() * u[j].clone()
-                });
-                constraints.push((["mds 0", "mds 1", "mds 2"][i], on.clone() * (next[i].clone() - mixed)));
+            for (i, name) in FULL_MDS.iter().enumerate() {
+                constraints.push((*name, on.clone() * (next[i].clone() - mix(i, &t))));
+            }
+            constraints
+        });
+        meta.create_gate("poseidon partial rounds: u = x², w = u², state = M·(x·w, s₁, s₂), three times", |m| {
+            let on = round_is(&m.query_fixed(chip.round, Rotation::cur()), ROUND_PARTIAL);
+            let mut state: Vec<Expression<Fr>> = (0..WIDTH).map(|j| chip.at(m, j, 0)).collect();
+            let mut constraints = vec![];
+            for k in 0..PARTIAL_PER_GATE {
+                let row = k as i32 + 1;
+                let x = state[0].clone() + m.query_fixed(chip.constant, Rotation(k as i32));
+                let (u, w) = (chip.at(m, 0, row), chip.at(m, 1, row));
+                constraints.push((PARTIAL_SQUARE[k], on.clone() * (u.clone() - x.clone() * x.clone())));
+                constraints.push((PARTIAL_FOURTH[k], on.clone() * (w.clone() - u.clone() * u)));
+                let t = [x * w, state[1].clone(), state[2].clone()];
+                let mixed: Vec<Expression<Fr>> = (0..WIDTH).map(|i| mix(i, &t)).collect();
+                if k + 1 < PARTIAL_PER_GATE {
+                    // Element 0 is a cell (the next round squares it); 1 and 2 stay expressions.
+                    let o = chip.at(m, 2, row);
+                    constraints.push((PARTIAL_OUT[k], on.clone() * (o.clone() - mixed[0].clone())));
+                    state = vec![o, mixed[1].clone(), mixed[2].clone()];
+                } else {
+                    for (i, name) in PARTIAL_MDS.iter().enumerate() {
+                        let next = chip.at(m, i, PARTIAL_PER_GATE as i32 + 1);
+                        constraints.push((*name, on.clone() * (next - mixed[i].clone())));
+                    }
+                }
             }
             constraints
         });
         Some(chip)
+    }
+
+    /// State column `j` at `rotation`.
+    fn at(&self, m: &mut VirtualCells<'_, Fr>, j: usize, rotation: i32) -> Expression<Fr> {
+        m.query_advice(self.state[j], Rotation(rotation))
     }
 
     /// Rows the sponge takes for a message of `len` elements (even): the permutations, then
@@ -134,11 +196,10 @@ impl PoseidonChip {
     fn assign_word(&self, region: &mut Region<'_, Fr>, row: usize, j: usize, word: &Word, zero: Cell) -> StateCell {
         match word {
             Word::Witness(value) => StateCell { cell: region.assign_advice(self.state[j], row, *value).cell(), value: *value },
-            Word::Copy(wire) => {
-                let value = wire.value.map(fr);
-                let cell = region.assign_advice(self.state[j], row, value).cell();
-                region.constrain_equal(cell, wire.cell);
-                StateCell { cell, value }
+            Word::Copy(source) => {
+                let cell = region.assign_advice(self.state[j], row, source.value).cell();
+                region.constrain_equal(cell, source.cell);
+                StateCell { cell, value: source.value }
             }
             Word::Zero => {
                 let cell = region.assign_advice(self.state[j], row, Value::known(Fr::ZERO)).cell();
@@ -150,29 +211,57 @@ impl PoseidonChip {
 
     /// The 65 rounds from the state already assigned on `row`; returns the output state.
     fn assign_permutation(&self, region: &mut Region<'_, Fr>, row: usize, input: [StateCell; WIDTH]) -> [StateCell; WIDTH] {
-        let c = constants();
+        let (c, folded) = (constants(), &folded_constants().rounds);
         let mut state: [Value<Fr>; WIDTH] = input.map(|s| s.value);
         let mut cells = input;
-        for (i, rc) in c.rounds.iter().enumerate() {
-            let at = row + 3 * i;
-            let full = is_full_round(i);
-            assign_fixed(region, self.round, at, if full { ROUND_FULL } else { ROUND_PARTIAL });
-            for (j, constant) in rc.iter().enumerate() {
-                region.assign_fixed(self.constant, at + j, *constant);
-            }
-            let x: Vec<Value<Fr>> = state.iter().zip(rc).map(|(s, c)| s.map(|s| s + c)).collect();
-            let u: Vec<Value<Fr>> =
-                x.iter().enumerate().map(|(j, x)| if j == 0 || full { x.map(|x| x.square()) } else { Value::known(Fr::ONE) }).collect();
-            for (j, u) in u.iter().enumerate() {
-                region.assign_advice(self.state[j], at + 1, *u);
-            }
-            let t: Vec<Value<Fr>> = x.iter().zip(&u).map(|(x, u)| x.zip(*u).map(|(x, u)| x * u.square())).collect();
-            for (j, row_m) in c.mds.iter().enumerate() {
-                let value = t.iter().zip(row_m).fold(Value::known(Fr::ZERO), |acc, (t, m)| acc.zip(*t).map(|(a, t)| a + *m * t));
-                state[j] = value;
-                cells[j] = StateCell { cell: region.assign_advice(self.state[j], at + 3, value).cell(), value };
+        let mix = |t: &[Value<Fr>; WIDTH], i: usize| {
+            t.iter().zip(&c.mds[i]).fold(Value::known(Fr::ZERO), |acc, (t, m)| acc.zip(*t).map(|(a, t)| a + *m * t))
+        };
+        let mut at = row;
+        let mut i = 0;
+        while i < folded.len() {
+            if is_full_round(i) {
+                assign_fixed(region, self.round, at, ROUND_FULL);
+                for (j, constant) in folded[i].iter().enumerate() {
+                    region.assign_fixed(self.constant, at + j, *constant);
+                }
+                let x: Vec<Value<Fr>> = state.iter().zip(&folded[i]).map(|(s, c)| s.map(|s| s + c)).collect();
+                let u: Vec<Value<Fr>> = x.iter().map(|x| x.map(|x| x.square())).collect();
+                let w: Vec<Value<Fr>> = u.iter().map(|u| u.map(|u| u.square())).collect();
+                for j in 0..WIDTH {
+                    region.assign_advice(self.state[j], at + 1, u[j]);
+                    region.assign_advice(self.state[j], at + 2, w[j]);
+                }
+                let t = [0, 1, 2].map(|j| x[j].zip(w[j]).map(|(x, w)| x * w));
+                for j in 0..WIDTH {
+                    state[j] = mix(&t, j);
+                    cells[j] = StateCell { cell: region.assign_advice(self.state[j], at + FULL_ROWS, state[j]).cell(), value: state[j] };
+                }
+                at += FULL_ROWS;
+                i += 1;
+            } else {
+                assign_fixed(region, self.round, at, ROUND_PARTIAL);
+                for k in 0..PARTIAL_PER_GATE {
+                    region.assign_fixed(self.constant, at + k, folded[i + k][0]);
+                    let x = state[0].map(|s| s + folded[i + k][0]);
+                    let u = x.map(|x| x.square());
+                    let w = u.map(|u| u.square());
+                    region.assign_advice(self.state[0], at + k + 1, u);
+                    region.assign_advice(self.state[1], at + k + 1, w);
+                    let t = [x.zip(w).map(|(x, w)| x * w), state[1], state[2]];
+                    state = [0, 1, 2].map(|j| mix(&t, j));
+                    if k + 1 < PARTIAL_PER_GATE {
+                        region.assign_advice(self.state[2], at + k + 1, state[0]);
+                    }
+                }
+                for j in 0..WIDTH {
+                    cells[j] = StateCell { cell: region.assign_advice(self.state[j], at + PARTIAL_ROWS, state[j]).cell(), value: state[j] };
+                }
+                at += PARTIAL_ROWS;
+                i += PARTIAL_PER_GATE;
             }
         }
+        debug_assert_eq!(at + 1, row + ROWS_PER_PERMUTATION);
         cells
     }
 }
@@ -219,20 +308,32 @@ mod tests {
     #[test]
     fn each_tampered_round_value_fails_its_named_constraint() {
         let digest = private::sponge(&message(), IV);
-        // Full round 0: the square of element 1, then element 2 of the next state.
         let has = |f: &[String], name: &str| f.iter().any(|f| f.contains(&format!("('{name}')")));
-        // Full round 0: the square of element 1 (its own constraint and the mixing that reads it).
+        // Full round 0: the square of element 1 (its own constraint and the fourth power read from it).
         let f = run(&message(), digest, Some((1, 1, Fr::from(9))));
-        assert!(has(&f, "sbox square 1") && has(&f, "mds 1"), "{f:?}");
+        assert!(has(&f, "full: u1 = x1²") && has(&f, "full: w1 = u1²"), "{f:?}");
         // Element 2 of round 1's state, which round 0's mixing computed.
         let f = run(&message(), digest, Some((3, 2, Fr::from(9))));
-        assert!(has(&f, "mds 2"), "{f:?}");
-        // A partial round's pass-through element must be 1, not its square.
-        let partial = 3 * (private::FULL_ROUNDS / 2);
+        assert!(has(&f, "full: mds 2"), "{f:?}");
+        // The first group of partial rounds (row 12): element 0 after its first round, which
+        // the second round squares.
+        let partial = FULL_ROWS * (private::FULL_ROUNDS / 2);
         let f = run(&message(), digest, Some((partial + 1, 2, Fr::from(2))));
-        assert!(has(&f, "sbox square 2"), "{f:?}");
+        assert!(has(&f, "partial 1: o = (M·t)0") && has(&f, "partial 2: u = x²"), "{f:?}");
+        // The third round's fourth power, then the state after the group.
+        let f = run(&message(), digest, Some((partial + 3, 1, Fr::from(2))));
+        assert!(has(&f, "partial 3: w = u²") && has(&f, "partial 3: mds 0"), "{f:?}");
+        let f = run(&message(), digest, Some((partial + PARTIAL_ROWS, 1, Fr::from(2))));
+        assert!(has(&f, "partial 3: mds 1"), "{f:?}");
+        // The group's one spare cell is read by nothing: overwriting it changes nothing.
+        assert!(run(&message(), digest, Some((partial + 3, 2, Fr::from(2)))).is_empty());
         // The second block's capacity is a copy of the first block's output.
         let f = run(&message(), digest, Some((ROWS_PER_PERMUTATION, 2, Fr::from(3))));
         assert!(f.contains(&"permutation".to_string()), "{f:?}");
+    }
+
+    #[test]
+    fn a_permutation_takes_101_rows() {
+        assert_eq!(ROWS_PER_PERMUTATION, 101);
     }
 }
