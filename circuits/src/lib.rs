@@ -13,7 +13,7 @@
 //! | `op_a`, `op_b` | fixed | which gate is on: `op_a ∈ {0, dot, bias, requantize}`, `op_b ∈ {0, max, min}` |
 //! | `range_tag` | fixed | bit width the limb on that row is checked to (0 forces 0) |
 //! | `secret[0..W]` | advice | private mode: the weights and biases (`weight[0]` then holds only constants) |
-//! | `round` | fixed | private mode: 1 three partial Poseidon rounds, 2 a full round, 3 a packed weight unit |
+//! | `round` | fixed | private mode: 1 three partial Poseidon rounds, 2 a full round, 3 a packed weight byte |
 //! | `instance` | instance | `[epoch, kpis…, parameters…, outputs…]` |
 
 pub mod adversary;

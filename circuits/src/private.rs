@@ -13,12 +13,13 @@
 //! parameters `halo2-base` uses). It runs as an overwrite-mode sponge:
 //!
 //! - each weight and bias `p`, in the order `layer 0 neuron 0 weights…, its bias, neuron 1 …,
-//!   last bias`, is written as `u = ceil(bits/16)` big-endian 16-bit **units** of
-//!   `p + 2^(16u − 1)` (`bits` the file's `weight_bits` or `bias_bits`: one unit per weight,
-//!   two per 24-bit bias); the circuit range-checks every unit ([`crate::chips::pack`]);
-//! - the units, in that order, are **packed** [`ELEMENT_UNITS`] to a field element,
-//!   big-endian: `Σ unit_i · 2^(16·(n − 1 − i))`. At 15 units an element is below `2^240`,
-//!   so it determines its units, and the units determine the parameters;
+//!   last bias`, is written as `u = ceil(bits/8)` big-endian bytes (**units**) of
+//!   `p + 2^(8u − 1)` (`bits` the file's `weight_bits` or `bias_bits`: one byte per 8-bit
+//!   weight, two per 10-bit one, three per 24-bit bias); the circuit range-checks every byte
+//!   ([`crate::chips::pack`]);
+//! - the bytes, in that order, are **packed** [`ELEMENT_UNITS`] to a field element,
+//!   big-endian: `Σ unit_i · 2^(8·(n − 1 − i))`. At 31 bytes an element is below `2^248`,
+//!   so it determines its bytes, and the bytes determine the parameters;
 //! - the message is `[salt, element 0, element 1, …]`, padded with one zero to an even
 //!   length `L`;
 //! - the state starts as `[0, 0, IV]` (capacity last), where the IV binds the architecture:
@@ -205,24 +206,24 @@ pub fn hex_be(value: &Fr) -> String {
     format!("0x{}", hex::encode(be_bytes(value)))
 }
 
-/// Bits of one unit of a packed element.
-pub const UNIT_BITS: u32 = 16;
-/// Units per packed element: 240 bits, below the scalar field's 253, so an element is the
+/// Bits of one unit (a byte) of a packed element.
+pub const UNIT_BITS: u32 = 8;
+/// Units per packed element: 248 bits, below the scalar field's 253, so an element is the
 /// plain concatenation of its units.
-pub const ELEMENT_UNITS: usize = 15;
+pub const ELEMENT_UNITS: usize = 31;
 
-/// Units a parameter of `bits` signed bits takes (`bits` ≤ 40 for a valid model: at most 3).
+/// Units a parameter of `bits` signed bits takes (`bits` ≤ 40 for a valid model: at most 5).
 pub fn units_for(bits: u32) -> usize {
     bits.div_ceil(UNIT_BITS).max(1) as usize
 }
 
-/// `p` as `units` big-endian 16-bit units of `p + 2^(16·units − 1)`. For `p` within
+/// `p` as `units` big-endian bytes of `p + 2^(8·units − 1)`. For `p` within
 /// `units` units' signed range (every parameter of a valid model is) this is exact; the
 /// circuit proves the same decomposition and no other.
 pub fn units_of(p: i64, units: usize) -> Vec<u64> {
     let width = UNIT_BITS as usize * units;
     let v = (i128::from(p) + (1i128 << (width - 1))) as u128;
-    (0..units).rev().map(|i| ((v >> (UNIT_BITS as usize * i)) & 0xffff) as u64).collect()
+    (0..units).rev().map(|i| ((v >> (UNIT_BITS as usize * i)) & 0xff) as u64).collect()
 }
 
 /// Every weight and bias in the order the sponge absorbs them, with the units each takes.
@@ -407,26 +408,28 @@ mod tests {
     #[test]
     fn units_are_the_offset_value_big_endian_and_elements_concatenate_them() {
         assert_eq!(units_for(8), 1);
-        assert_eq!(units_for(16), 1);
-        assert_eq!(units_for(24), 2);
-        assert_eq!(units_for(40), 3);
-        assert_eq!(units_of(0, 1), vec![0x8000]);
-        assert_eq!(units_of(-32768, 1), vec![0]);
-        assert_eq!(units_of(32767, 1), vec![0xffff]);
-        assert_eq!(units_of(-1, 2), vec![0x7fff, 0xffff]);
-        assert_eq!(units_of(-(1 << 23), 2), vec![0x7f80, 0]);
-        assert_eq!(units_of((1 << 39) - 1, 3), vec![0x807f, 0xffff, 0xffff]);
-        for (p, u) in [(5, 1), (-7, 2), (1 << 30, 2), (-(1 << 39), 3)] {
-            let v = units_of(p, u).iter().fold(0i128, |v, c| (v << 16) + i128::from(*c));
-            assert_eq!(v - (1i128 << (16 * u - 1)), i128::from(p), "{p} in {u} units");
+        assert_eq!(units_for(10), 2);
+        assert_eq!(units_for(16), 2);
+        assert_eq!(units_for(24), 3);
+        assert_eq!(units_for(40), 5);
+        assert_eq!(units_of(0, 1), vec![0x80]);
+        assert_eq!(units_of(-128, 1), vec![0]);
+        assert_eq!(units_of(127, 1), vec![0xff]);
+        assert_eq!(units_of(-1, 2), vec![0x7f, 0xff]);
+        assert_eq!(units_of(-(1 << 23), 3), vec![0, 0, 0]);
+        assert_eq!(units_of(-(1 << 22), 3), vec![0x40, 0, 0]);
+        assert_eq!(units_of((1 << 39) - 1, 5), vec![0xff; 5]);
+        for (p, u) in [(5, 1), (-7, 2), (1 << 20, 3), (-(1 << 39), 5)] {
+            let v = units_of(p, u).iter().fold(0i128, |v, c| (v << 8) + i128::from(*c));
+            assert_eq!(v - (1i128 << (8 * u - 1)), i128::from(p), "{p} in {u} bytes");
         }
-        // 17 one-unit values: a full element of 15, then one of 2; big-endian within each.
-        let parameters: Vec<(i64, usize)> = (0..17).map(|i| (i - 8, 1)).collect();
+        // 33 one-byte values: a full element of 31, then one of 2; big-endian within each.
+        let parameters: Vec<(i64, usize)> = (0..33).map(|i| (i - 16, 1)).collect();
         let elements = pack(&parameters);
         assert_eq!(elements.len(), 2);
-        assert_eq!(elements[1], Fr::from(((0x8000u64 + 7) << 16) + 0x8000 + 8));
-        let top = Fr::from(1u64 << 16).pow_vartime([14]) * Fr::from(0x8000u64 - 8);
-        assert!(elements[0] != top && elements[0] - top == pack(&parameters[1..15])[0]);
+        assert_eq!(elements[1], Fr::from(((0x80u64 + 15) << 8) + 0x80 + 16));
+        let top = Fr::from(1u64 << 8).pow_vartime([30]) * Fr::from(0x80u64 - 16);
+        assert!(elements[0] != top && elements[0] - top == pack(&parameters[1..31])[0]);
     }
 
     #[test]

@@ -1,24 +1,24 @@
 //! Packed weights (private mode): every weight and bias enters the hash as range-checked
-//! 16-bit units of a packed field element (the encoding: [`crate::private`]).
+//! bytes of a packed field element (the encoding: [`crate::private`]).
 //!
-//! One unit `c` takes two rows, its bytes in `limb` (each checked to 8 bits by the range
-//! lookup, so `0 ≤ c < 2^16`), and carries two running sums on its second row: `p`, the
-//! parameter so far, and `e`, the element so far.
+//! Each element takes a spacer row, then one row per byte (**unit**) `c`, checked to 8 bits
+//! by the range lookup, carrying two running sums: `p`, the parameter so far, and `e`, the
+//! element so far.
 //!
 //! | row | round | weight[0] | range_tag | limb | lane[0] | acc |
 //! |---|---|---|---|---|---|---|
-//! | r | 3 | `f`: 1 on a parameter's first unit | 8 | `h` | – | – |
-//! | r + 1 | 0 | `s`: 1 on an element's first unit | 8 | `l` | `p` | `e` |
+//! | spacer | 0 | 0 | 0 | 0 | `p[−1]`, a copy, when a parameter spans two elements | `0`: a copy of `weight[0]` |
+//! | r | 3 | `f`: 1 on a parameter's first byte | 8 | `c` | `p` | `e` |
 //!
-//! With `c = 2^8·h + l`, the gate on row `r` (`round = 3`) holds
-//! - `p = (1 − f)·2^16·p[−2] + c − f·2^15` ("pack: parameter"): on a parameter's last unit
-//!   `p` is its value, and a copy of the weight cell the dense gate reads;
-//! - `e = (1 − s)·2^16·e[−2] + c` ("pack: element"): on an element's last unit `e` is the
-//!   element, and a copy of a word of the hash's message.
+//! On each unit row (`round = 3`):
+//! - `p = (1 − f)·2^8·p[−1] + c − f·2^7` ("parameter"): on a parameter's last byte `p` is its
+//!   value, and a copy of the weight cell the dense gate reads;
+//! - `e = 2^8·e[−1] + c` ("element"): on an element's last byte `e` is the element, and a copy
+//!   of a word of the hash's message; the spacer before the element's first byte holds 0.
 //!
-//! Why this binds: the lookup bounds every unit below `2^16` and an element holds at most 15
-//! units (`< 2^240 < r`), so the digest fixes the elements, each element its units, and the
-//! units `p + 2^(16u − 1)`, i.e. `p`, for each parameter's `u` units: a weight the dense gate
+//! Why this binds: the lookup bounds every byte below `2^8` and an element holds at most 31
+//! bytes (`< 2^248 < r`), so the digest fixes the elements, each element its bytes, and the
+//! bytes `p + 2^(8u − 1)`, i.e. `p`, for each parameter's `u` bytes: a weight the dense gate
 //! reads can only be the committed one. The gate is switched by the Lagrange selector of the
 //! round code 3 over `{0, 1, 2, 3}` ([`round_is`]), which vanishes on the hash's rounds (1, 2)
 //! and everywhere else (0), as theirs vanish here.
@@ -33,10 +33,8 @@ use crate::columns::{assign, assign_fixed, PolicyColumns, Wire};
 use crate::field::{fr, Fr};
 use crate::private::{self, ELEMENT_UNITS, UNIT_BITS};
 
-/// The `round` code of a unit's first row.
+/// The `round` code of a unit's row.
 pub const ROUND_PACK: i64 = 3;
-/// Rows one unit takes.
-pub const ROWS_PER_UNIT: usize = 2;
 
 #[derive(Clone, Debug)]
 pub struct PackChip {
@@ -59,64 +57,73 @@ impl PackChip {
             parameter: cols.lanes[0],
             element: cols.acc,
         };
-        meta.create_gate("pack: p = (1-f)·2^16·p[-2] + c - f·2^15, e = (1-s)·2^16·e[-2] + c", |m| {
+        meta.create_gate("pack: p = (1-f)·2^8·p[-1] + c - f·2^7, e = 2^8·e[-1] + c", |m| {
             let on = round_is(&m.query_fixed(chip.round, Rotation::cur()), ROUND_PACK);
-            let (f, s) = (m.query_fixed(chip.flag, Rotation::cur()), m.query_fixed(chip.flag, Rotation::next()));
-            let c =
-                m.query_advice(chip.limb, Rotation::cur()) * Expression::Constant(fr(1 << 8)) + m.query_advice(chip.limb, Rotation::next());
-            let one = Expression::Constant(fr(1));
+            let f = m.query_fixed(chip.flag, Rotation::cur());
+            let c = m.query_advice(chip.limb, Rotation::cur());
             let base = Expression::Constant(fr(1 << UNIT_BITS));
-            let (p, p_prev) = (m.query_advice(chip.parameter, Rotation::next()), m.query_advice(chip.parameter, Rotation::prev()));
-            let (e, e_prev) = (m.query_advice(chip.element, Rotation::next()), m.query_advice(chip.element, Rotation::prev()));
             let half = Expression::Constant(fr(1 << (UNIT_BITS - 1)));
-            let parameter = p - (one.clone() - f.clone()) * base.clone() * p_prev - c.clone() + f * half;
-            let element = e - (one - s) * base * e_prev - c;
+            let (p, p_prev) = (m.query_advice(chip.parameter, Rotation::cur()), m.query_advice(chip.parameter, Rotation::prev()));
+            let (e, e_prev) = (m.query_advice(chip.element, Rotation::cur()), m.query_advice(chip.element, Rotation::prev()));
+            let parameter = p - (Expression::Constant(fr(1)) - f.clone()) * base.clone() * p_prev - c.clone() + f * half;
+            let element = e - base * e_prev - c;
             vec![("parameter", on.clone() * parameter), ("element", on * element)]
         });
         Some(chip)
     }
 
-    /// Rows the units of `model`'s parameters take.
+    /// Rows `units` bytes take: one each, and a spacer per element.
     pub fn rows(units: usize) -> usize {
-        ROWS_PER_UNIT * units
+        units + units.div_ceil(ELEMENT_UNITS)
     }
 
-    /// The units of `parameters` (each a weight cell and its unit count, in the hash's order)
-    /// from `row`; returns the packed elements' cells (`acc` on each one's last unit) and the next free row.
+    /// The bytes of `parameters` (each a weight cell and its byte count, in the hash's order)
+    /// from `row`; returns the packed elements' cells (`acc` on each one's last byte) and the
+    /// next free row.
     pub fn assign(&self, region: &mut Region<'_, Fr>, row: usize, parameters: &[(Wire, usize)]) -> (Vec<StateCell>, usize) {
         let base = Fr::from(1u64 << UNIT_BITS);
         let units: Vec<(usize, usize)> = parameters.iter().enumerate().flat_map(|(i, (_, u))| (0..*u).map(move |k| (i, k))).collect();
         let mut elements = Vec::new();
         let (mut p, mut e) = (Value::known(0i64), Value::known(Fr::ZERO));
-        let mut chunks = Value::unknown();
+        let mut bytes = Value::unknown();
+        let mut at = row;
+        let mut p_cell = None;
         for (n, &(i, k)) in units.iter().enumerate() {
-            let (wire, count) = &parameters[i];
-            let at = row + ROWS_PER_UNIT * n;
-            if k == 0 {
-                chunks = wire.value.map(|v| private::units_of(v, *count));
+            if n % ELEMENT_UNITS == 0 {
+                let zero = region.assign_fixed(self.flag, at, Fr::ZERO);
+                let spacer = region.assign_advice(self.element, at, Value::known(Fr::ZERO)).cell();
+                region.constrain_equal(spacer, zero);
+                e = Value::known(Fr::ZERO);
+                // A parameter split across two elements carries its sum over the spacer.
+                if let (Some(previous), true) = (p_cell, k > 0) {
+                    let carried = assign(region, self.parameter, at, p).cell;
+                    region.constrain_equal(carried, previous);
+                }
+                at += 1;
             }
-            let c = chunks.as_ref().map(|c: &Vec<u64>| c[k] as i64);
-            let first_of_element = n % ELEMENT_UNITS == 0;
+            let (wire, count) = &parameters[i];
+            if k == 0 {
+                bytes = wire.value.map(|v| private::units_of(v, *count));
+            }
+            let c = bytes.as_ref().map(|b: &Vec<u64>| b[k] as i64);
             assign_fixed(region, self.round, at, ROUND_PACK);
             assign_fixed(region, self.flag, at, i64::from(k == 0));
-            assign_fixed(region, self.flag, at + 1, i64::from(first_of_element));
-            assign_fixed(region, self.tag, at, 8);
-            assign_fixed(region, self.tag, at + 1, 8);
-            assign(region, self.limb, at, c.map(|c| c >> 8));
-            assign(region, self.limb, at + 1, c.map(|c| c & 0xff));
+            assign_fixed(region, self.tag, at, i64::from(UNIT_BITS));
+            assign(region, self.limb, at, c);
             p = if k == 0 { c.map(|c| c - (1 << (UNIT_BITS - 1))) } else { p.zip(c).map(|(p, c)| (p << UNIT_BITS) + c) };
-            let p_cell = assign(region, self.parameter, at + 1, p).cell;
+            let cell = assign(region, self.parameter, at, p).cell;
             if k + 1 == *count {
-                region.constrain_equal(p_cell, wire.cell);
+                region.constrain_equal(cell, wire.cell);
             }
-            let carried = if first_of_element { Value::known(Fr::ZERO) } else { e.map(|e| e * base) };
-            e = carried.zip(c).map(|(e, c)| e + fr(c));
-            let e_cell = region.assign_advice(self.element, at + 1, e).cell();
+            p_cell = Some(cell);
+            e = e.zip(c).map(|(e, c)| e * base + fr(c));
+            let e_cell = region.assign_advice(self.element, at, e).cell();
             if (n + 1) % ELEMENT_UNITS == 0 || n + 1 == units.len() {
                 elements.push(StateCell { cell: e_cell, value: e });
             }
+            at += 1;
         }
-        (elements, row + ROWS_PER_UNIT * units.len())
+        (elements, at)
     }
 }
 
@@ -126,23 +133,34 @@ mod tests {
     use crate::chips::testing::{failures, Harness};
     use crate::chips::Chips;
 
-    /// Weights and biases at their extremes: 17 units, so two elements.
-    const PARAMETERS: [(i64, usize); 11] = [
-        (-512, 1),
-        (511, 1),
+    /// Weights and biases at their extremes, one to five bytes each: 36 bytes, so two
+    /// elements (31 bytes, then 5).
+    const PARAMETERS: [(i64, usize); 16] = [
+        (-512, 2),
+        (511, 2),
         (0, 1),
-        (-(1 << 23), 2),
-        ((1 << 23) - 1, 2),
-        (-1, 2),
-        (-32768, 1),
-        (32767, 1),
-        ((1 << 39) - 1, 3),
-        (7, 2),
+        (-128, 1),
+        (127, 1),
+        (-(1 << 23), 3),
+        ((1 << 23) - 1, 3),
+        (-1, 3),
+        (-32768, 2),
+        (32767, 2),
+        ((1 << 39) - 1, 5),
+        (-(1 << 39), 5),
+        (-300, 2),
         (-3, 1),
+        (99, 2),
+        (-100, 1),
     ];
+    /// Where the units start, and the row of byte `n` (a spacer before bytes 0 and 31).
+    const FROM: usize = 20;
+    fn row_of(n: usize) -> usize {
+        FROM + n + n / ELEMENT_UNITS + 1
+    }
 
-    /// The parameters as secret cells on rows 0.., then their units from row 20 (unit `n` on
-    /// rows `20 + 2n`, `21 + 2n`); `tamper` may overwrite cells afterwards.
+    /// The parameters as secret cells on rows 0.., then their bytes from row [`FROM`]; `tamper`
+    /// may overwrite cells afterwards.
     fn run(tamper: impl Fn(&Chips, &PackChip, &mut Region<'_, Fr>) + 'static) -> Vec<String> {
         failures(
             Harness::private(move |chips, region| {
@@ -152,8 +170,9 @@ mod tests {
                     .enumerate()
                     .map(|(i, &(p, u))| (assign(region, chips.cols.secret[0], i, Value::known(p)), u))
                     .collect();
-                let (elements, next) = pack.assign(region, 20, &cells);
-                assert_eq!(next, 20 + 2 * 17);
+                let (elements, next) = pack.assign(region, FROM, &cells);
+                assert_eq!(next, FROM + 36 + 2);
+                assert_eq!(PackChip::rows(36), 38);
                 let native = private::pack(&PARAMETERS);
                 assert_eq!(elements.len(), native.len());
                 for (cell, value) in elements.iter().zip(native) {
@@ -170,48 +189,64 @@ mod tests {
     }
 
     #[test]
-    fn the_units_pack_to_the_native_elements() {
+    fn the_bytes_pack_to_the_native_elements() {
         let f = run(|_, _, _| {});
         assert!(f.is_empty(), "{f:?}");
     }
 
-    /// The alias a packing without range checks would admit: the same element and weight
-    /// from other units.
+    /// Parameter 12 (−300: 0x7e 0xd4, bytes 30 and 31) spans the two elements: its sum is
+    /// carried over the spacer as a copy.
     #[test]
-    fn a_unit_past_16_bits_fails_the_range_lookup() {
-        // Parameter 3 (−2^23: units 0x7f80, 0x0000, unit numbers 3 and 4, rows 26..=29): borrow
-        // one from its high unit into the low one, 0x7f7f and 0x1_0000. The weight, the element
-        // and every sum but the high unit's own stay as they were; only the low unit's high
-        // byte, 256, is out of range.
+    fn a_parameter_across_two_elements_carries_its_sum_over_the_spacer() {
         let f = run(|_, pack, region| {
-            assign(region, pack.limb, 27, Value::known(0x7f));
-            assign(region, pack.parameter, 27, Value::known(0x7f7f - (1 << 15)));
-            let before = private::pack(&PARAMETERS[..3])[0];
-            region.assign_advice(pack.element, 27, Value::known(before * Fr::from(1 << 16) + Fr::from(0x7f7f)));
-            assign(region, pack.limb, 28, Value::known(0x100));
+            assign(region, pack.parameter, row_of(31) - 1, Value::known(0));
+        });
+        assert!(has(&f, "parameter") && f.contains(&"permutation".to_string()), "{f:?}");
+    }
+
+    /// The alias a packing without range checks would admit: the same element and weight
+    /// from other bytes.
+    #[test]
+    fn a_byte_past_8_bits_fails_the_range_lookup() {
+        // Parameter 7 (−1 in three bytes, 0x7f 0xff 0xff, bytes 13..=15): borrow one from its
+        // middle byte into the last, 0x7f 0xfe 0x1ff. The weight, the element and every sum but
+        // the middle byte's stay as they were; only the last byte, 511, is out of range.
+        let f = run(|_, pack, region| {
+            let (middle, last) = (row_of(14), row_of(15));
+            assign(region, pack.limb, middle, Value::known(0xfe));
+            assign(region, pack.parameter, middle, Value::known((0x7f - (1 << 7)) * 256 + 0xfe));
+            let before = private::pack(&PARAMETERS[..7])[0];
+            region.assign_advice(pack.element, middle, Value::known(before * Fr::from(1 << 16) + Fr::from(0x7ffe)));
+            assign(region, pack.limb, last, Value::known(0x1ff));
         });
         assert_eq!(f, vec!["lookup range: limb < 2^range_tag".to_string()], "{f:?}");
     }
 
     #[test]
     fn a_wrong_running_sum_fails_its_named_constraint() {
-        // Parameter 0's sum (row 21) off by one: its own constraint, and the copy of the weight.
+        // Parameter 2 (0, one byte): its sum off by one fails its own constraint and the copy
+        // of the weight (the next parameter starts afresh and does not read it).
         let f = run(|_, pack, region| {
-            assign(region, pack.parameter, 21, Value::known(-511));
+            assign(region, pack.parameter, row_of(4), Value::known(1));
         });
-        assert!(has(&f, "parameter") && f.contains(&"permutation".to_string()), "{f:?}");
-        // The element after unit 0: its own constraint, and the next unit's, which reads it.
+        assert!(has(&f, "parameter") && f.iter().all(|f| f.contains("('parameter')") || f == "permutation"), "{f:?}");
+        // The element after byte 0: its own constraint, and the next byte's, which reads it.
         let f = run(|_, pack, region| {
-            region.assign_advice(pack.element, 21, Value::known(Fr::from(3)));
+            region.assign_advice(pack.element, row_of(0), Value::known(Fr::from(3)));
         });
         assert!(f.len() == 2 && f.iter().all(|f| f.contains("('element')")), "{f:?}");
+        // The second element's spacer is a copy of a fixed zero.
+        let f = run(|_, pack, region| {
+            region.assign_advice(pack.element, row_of(31) - 1, Value::known(Fr::from(3)));
+        });
+        assert!(has(&f, "element") && f.contains(&"permutation".to_string()), "{f:?}");
     }
 
     #[test]
-    fn a_weight_that_is_not_its_units_fails_the_copy() {
-        // The dense gate would read 6 where the hash packs 7 (parameter 9's cell, row 9).
+    fn a_weight_that_is_not_its_bytes_fails_the_copy() {
+        // The dense gate would read 6 where the hash packs −300 (parameter 12's cell, row 12).
         let f = run(|chips, _, region| {
-            assign(region, chips.cols.secret[0], 9, Value::known(6));
+            assign(region, chips.cols.secret[0], 12, Value::known(6));
         });
         // Both ends of the copy from the weight cell to the parameter's last sum.
         assert!(!f.is_empty() && f.iter().all(|f| f == "permutation"), "{f:?}");

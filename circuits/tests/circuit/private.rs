@@ -101,7 +101,7 @@ fn model_of(inputs: usize, layers: serde_json::Value) -> Model {
         .map(|j| serde_json::json!({"name": format!("y{j}"), "unit": "bps", "min": -100, "max": 100}))
         .collect();
     let file = serde_json::json!({
-        "format": "zkpolicy-model", "version": 1, "name": "shape", "weight_bits": 8, "bias_bits": 16,
+        "format": "zkpolicy-model", "version": 1, "name": "shape", "weight_bits": 8, "bias_bits": 8,
         "inputs": (0..inputs).map(input).collect::<Vec<_>>(), "outputs": outputs, "layers": layers,
     });
     Model::from_json(&file.to_string()).expect("valid")
