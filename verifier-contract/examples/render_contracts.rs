@@ -6,24 +6,17 @@ use zkpolicy_verifier_contract::{compile, controller, economy};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let compiled = controller::compile_contracts(compile::bundled_dir())?;
-    let dir = controller::artifacts_dir();
-    std::fs::create_dir_all(&dir)?;
-    for (name, text) in controller::render_artifacts(&compiled)? {
-        let path = dir.join(name);
-        std::fs::write(&path, text)?;
-        println!("wrote {}", path.display());
-    }
+    write(controller::artifacts_dir(), controller::render_artifacts(&compiled)?)?;
     let compiled = economy::compile_economy(compile::bundled_dir())?;
-    let dir = controller::artifacts_dir().join("economy");
+    write(controller::artifacts_dir().join("economy"), economy::render_artifacts(&compiled)?)?;
+    write(controller::artifacts_dir().join("test"), economy::render_attacker_artifacts(&compiled)?)?;
+    Ok(())
+}
+
+/// Writes each `(file name, text)` into `dir`, creating it.
+fn write(dir: std::path::PathBuf, artifacts: Vec<(String, String)>) -> std::io::Result<()> {
     std::fs::create_dir_all(&dir)?;
-    for (name, text) in economy::render_artifacts(&compiled)? {
-        let path = dir.join(name);
-        std::fs::write(&path, text)?;
-        println!("wrote {}", path.display());
-    }
-    let dir = controller::artifacts_dir().join("test");
-    std::fs::create_dir_all(&dir)?;
-    for (name, text) in economy::render_attacker_artifacts(&compiled)? {
+    for (name, text) in artifacts {
         let path = dir.join(name);
         std::fs::write(&path, text)?;
         println!("wrote {}", path.display());
