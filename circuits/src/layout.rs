@@ -224,12 +224,18 @@ pub fn tables(model: &Model) -> Vec<Table> {
     tables
 }
 
-/// Rows a model's circuit needs: the policy rows and, in private mode, the packed weights and their hash after them.
+/// Rows a model's circuit needs: the policy rows and, in private mode, the pinned constants
+/// (leaky ReLU's, see [`private::pinned_constants`]), the packed weights and their hash after them.
 pub fn rows_for(model: &Model, lanes: usize, weights: WeightMode) -> usize {
     let policy = place_model(model, lanes).rows;
     match weights {
         WeightMode::Fixed => policy,
-        WeightMode::Private => policy + PackChip::rows(private::unit_count(model)) + PoseidonChip::rows(private::message_len(model)),
+        WeightMode::Private => {
+            policy
+                + private::pinned_constants(model).len()
+                + PackChip::rows(private::unit_count(model))
+                + PoseidonChip::rows(private::message_len(model))
+        }
     }
 }
 
@@ -241,10 +247,16 @@ pub fn plan(model: &Model) -> Result<CircuitShape, CircuitError> {
 /// Chooses the lane width for `objective` among the shapes that fit `k ≤ MAX_K`, preferring
 /// fewer columns on ties.
 pub fn plan_for(model: &Model, objective: Objective, weights: WeightMode) -> Result<CircuitShape, CircuitError> {
+    plan_up_to(model, objective, weights, MAX_K)
+}
+
+/// [`plan_for`] among the shapes that fit `k ≤ max_k`: benchmarks measure circuits past
+/// [`MAX_K`], which the commands refuse.
+pub fn plan_up_to(model: &Model, objective: Objective, weights: WeightMode, max_k: u32) -> Result<CircuitShape, CircuitError> {
     let mut best: Option<((usize, usize), CircuitShape)> = None;
     let mut smallest_rows = usize::MAX;
     for lanes in LANE_CHOICES {
-        let shape = match shape_for(model, lanes, weights) {
+        let shape = match shape_up_to(model, lanes, weights, max_k) {
             Ok(shape) => shape,
             Err(CircuitError::TooLarge { rows, .. }) => {
                 smallest_rows = smallest_rows.min(rows);
@@ -260,26 +272,25 @@ pub fn plan_for(model: &Model, objective: Objective, weights: WeightMode) -> Res
             best = Some((cost, shape));
         }
     }
-    best.map(|(_, s)| s).ok_or(CircuitError::TooLarge { model: model.name().into(), rows: smallest_rows, max_k: MAX_K })
+    best.map(|(_, s)| s).ok_or(CircuitError::TooLarge { model: model.name().into(), rows: smallest_rows, max_k })
 }
 
 /// The shape at a given lane width.
 pub fn shape_for(model: &Model, lanes: usize, weights: WeightMode) -> Result<CircuitShape, CircuitError> {
+    shape_up_to(model, lanes, weights, MAX_K)
+}
+
+/// The shape at a given lane width, if it fits `k ≤ max_k`.
+pub fn shape_up_to(model: &Model, lanes: usize, weights: WeightMode, max_k: u32) -> Result<CircuitShape, CircuitError> {
     let dims = model.dims();
     let mut cs = ConstraintSystem::<Fr>::default();
-    if weights == WeightMode::Private && model.file().layers.iter().any(|l| matches!(l.activation, Activation::LeakyRelu { .. })) {
-        return Err(CircuitError::Unsupported {
-            model: model.name().into(),
-            reason: "leaky_relu with private weights: its slope would be an unhashed witness".into(),
-        });
-    }
     let tables = tables(model);
     Chips::configure(&mut cs, PolicyParams { lanes, weights, tables: !tables.is_empty() });
     let unusable = cs.blinding_factors() + 1;
     let rows = rows_for(model, lanes, weights);
     let table_rows = TABLE_ROWS + tables.iter().map(Table::rows).sum::<usize>();
     let need = rows.max(table_rows) + unusable;
-    let k = (4..=MAX_K).find(|k| (1usize << k) >= need).ok_or(CircuitError::TooLarge { model: model.name().into(), rows, max_k: MAX_K })?;
+    let k = (4..=max_k).find(|k| (1usize << k) >= need).ok_or(CircuitError::TooLarge { model: model.name().into(), rows, max_k })?;
     Ok(CircuitShape {
         lanes,
         k,

@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 
-use halo2_proofs::circuit::{Layouter, Region, SimpleFloorPlanner, Value};
+use halo2_proofs::circuit::{Cell, Layouter, Region, SimpleFloorPlanner, Value};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use zkpolicy_model::{arith, infer, Activation, Model, ModelCard, Observation, QuantizedKpis};
 
@@ -161,6 +161,12 @@ impl PolicyCircuit {
         Ok(Self::private_at(model, salt, shape))
     }
 
+    /// [`Self::private`] among the shapes that fit `k ≤ max_k` (benchmarks past [`layout::MAX_K`]).
+    pub fn private_up_to(model: Arc<Model>, salt: Salt, objective: Objective, max_k: u32) -> Result<Self, CircuitError> {
+        let shape = layout::plan_up_to(&model, objective, WeightMode::Private, max_k)?;
+        Ok(Self::private_at(model, salt, shape))
+    }
+
     /// The private-weights circuit at `lanes` multiply-accumulates per row, whatever the planner
     /// would choose.
     pub fn private_with_lanes(model: Arc<Model>, salt: Salt, lanes: usize) -> Result<Self, CircuitError> {
@@ -252,6 +258,15 @@ impl PolicyCircuit {
             region.constrain_equal(clamped.cell, kpi.cell);
             x.push(kpi);
         }
+        // Private mode: the fixed cells leaky ReLU's weight cells copy (after the policy rows).
+        let pinned: Vec<(i64, Cell)> = match &self.private {
+            Some(_) => private::pinned_constants(&self.model)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (v, region.assign_fixed(chips.cols.weights[0], placement.rows + i, fr(v))))
+                .collect(),
+            None => vec![],
+        };
         let last = file.layers.len() - 1;
         let mut hashed = Vec::new();
         for (l, (layer, neurons)) in file.layers.iter().zip(&placement.layers).enumerate() {
@@ -262,7 +277,7 @@ impl PolicyCircuit {
                 debug_assert_eq!(at, rows.requantize);
                 let witness = known(z.value.map(|z| self.source.requantize(l, j, z, layer.shift)))?;
                 let q = chips.requantize.assign(region, rows.requantize, layer.shift, &z, witness);
-                let a = self.activate(chips, region, (l, j), rows, layer.activation, &q)?;
+                let a = self.activate(chips, region, (l, j), rows, layer.activation, &q, &pinned)?;
                 let out = if l == last {
                     let spec = &file.outputs[j];
                     let sites = (CompareSite::OutputMax(j), CompareSite::OutputMin(j));
@@ -281,7 +296,7 @@ impl PolicyCircuit {
                 return Err(Error::Synthesis);
             }
             let parameters: Vec<(Wire, usize)> = hashed.into_iter().zip(units).map(|(cell, (_, u))| (cell, u)).collect();
-            let (elements, at) = pack.assign(region, placement.rows, &parameters);
+            let (elements, at) = pack.assign(region, placement.rows + pinned.len(), &parameters);
             let mut words: Vec<Word> =
                 std::iter::once(Word::Witness(Value::known(p.salt.value()))).chain(elements.into_iter().map(Word::Copy)).collect();
             if words.len() % 2 == 1 {
@@ -298,7 +313,9 @@ impl PolicyCircuit {
 }
 
 impl PolicyCircuit {
-    /// Neuron `(l, j)`'s activation of `q`, on the rows `rows` places it.
+    /// Neuron `(l, j)`'s activation of `q`, on the rows `rows` places it. In private mode
+    /// `pinned` holds the fixed cells of [`private::pinned_constants`].
+    #[allow(clippy::too_many_arguments)]
     fn activate(
         &self,
         chips: &Chips,
@@ -307,6 +324,7 @@ impl PolicyCircuit {
         rows: &NeuronRows,
         activation: Activation,
         q: &Wire,
+        pinned: &[(i64, Cell)],
     ) -> Result<Wire, Error> {
         match activation {
             Activation::None => Ok(q.clone()),
@@ -315,8 +333,13 @@ impl PolicyCircuit {
                 let r = self.compare(chips, region, CompareSite::Relu(l, j), rows.compares[0], CompareMode::Max, 0, q)?;
                 let (weights, at) = (arith::leaky_weights(slope).ok_or(Error::Synthesis)?, rows.leaky.ok_or(Error::Synthesis)?);
                 let (z, next, cells) = chips.dense.assign_neuron(region, at.bias, &weights, 0, &[r, q.clone()]);
-                // Private mode refuses leaky ReLU at planning; a cell here would be an unhashed weight.
-                if !cells.is_empty() {
+                // Private mode: the cells (the two weights, then the bias) are advice that no
+                // hash reads, so each is a copy of its fixed constant.
+                for (cell, value) in cells.iter().zip(weights.iter().chain(&[0])) {
+                    let &(_, fixed) = pinned.iter().find(|(v, _)| v == value).ok_or(Error::Synthesis)?;
+                    region.constrain_equal(cell.cell, fixed);
+                }
+                if cells.len() != if self.private.is_some() { 3 } else { 0 } {
                     return Err(Error::Synthesis);
                 }
                 debug_assert_eq!(next, at.requantize);

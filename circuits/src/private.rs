@@ -240,6 +240,28 @@ pub fn parameters(model: &Model) -> Vec<(i64, usize)> {
     out
 }
 
+/// The constants private mode pins leaky ReLU's dot products to, each once, ascending: 0 (the
+/// bias) and every leaky layer's `(2^16 − slope, slope)`. A leaky neuron's weights are no
+/// parameter of the model, so they are not hashed; in private mode their cells are advice, and
+/// each is a copy of one of these fixed cells (placed after the policy rows), which the
+/// verifying key fixes. The slope is architecture (the IV binds it too), public like the shifts.
+/// Empty for a model without leaky ReLU.
+pub fn pinned_constants(model: &Model) -> Vec<i64> {
+    let mut out: Vec<i64> = model
+        .file()
+        .layers
+        .iter()
+        .filter_map(|l| match l.activation {
+            Activation::LeakyRelu { slope } => zkpolicy_model::arith::leaky_weights(slope),
+            _ => None,
+        })
+        .flat_map(|w| [0, w[0], w[1]])
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The packed elements: every parameter's units, [`ELEMENT_UNITS`] to an element.
 pub fn packed(model: &Model) -> Vec<Fr> {
     pack(&parameters(model))

@@ -1,6 +1,6 @@
 //! The long free-cell audit: every advice cell of every used row, in every weight mode and at
 //! 1, 2, 4 and 16 lanes, of a model that leaves unused lanes at each of them
-//! (`models/fixtures/padded-lanes.json`, with relu and with tanh), and of the bundled default
+//! (`models/fixtures/padded-lanes.json`, with relu, tanh and leaky ReLU), and of the bundled default
 //! model at every lane count and its planned private shape. No free cell may be a forgery.
 //!
 //! `cargo run --release -p zkpolicy-benches --bin audit` (about two minutes on 2 cores). The
@@ -50,9 +50,10 @@ fn padded(hidden: Activation) -> anyhow::Result<Arc<Model>> {
 fn main() -> anyhow::Result<()> {
     let relu = padded(Activation::Relu)?;
     let tanh = padded(Activation::Tanh { scale_bits: 7 })?;
+    let leaky = padded(Activation::LeakyRelu { slope: 655 })?;
     let default = zkpolicy_benches::bundled("tokenomics-policy")?;
     let mut shapes = Vec::new();
-    for (label, model) in [("padded-lanes (relu)", &relu), ("padded-lanes (tanh)", &tanh)] {
+    for (label, model) in [("padded-lanes (relu)", &relu), ("padded-lanes (tanh)", &tanh), ("padded-lanes (leaky)", &leaky)] {
         for mode in [WeightMode::Fixed, WeightMode::Private] {
             shapes.extend(LANES.map(|lanes| Shape { label, model: model.clone(), mode, lanes: Some(lanes) }));
         }

@@ -199,9 +199,67 @@ fn fixed_point_outputs_are_the_scaled_integers_and_map_to_rounded_deltas() {
     assert_eq!(model.card().deltas(&trace.outputs).expect("two outputs").len(), 2);
 }
 
+/// Leaky ReLU with private weights (issue 28): the circuit matches the reference at 1, 2 and 4
+/// lanes, and each of a leaky neuron's weight cells (advice there, and unhashed: the slope is
+/// architecture) is a copy of its fixed constant, so a tampered one is refused by that copy.
 #[test]
-fn leaky_relu_refuses_private_weights() {
+fn leaky_relu_with_private_weights_pins_its_weights_to_fixed_constants() {
     let model = model();
-    let err = PolicyCircuit::private(model.clone(), Salt::random(ChaCha20Rng::seed_from_u64(1)), Default::default()).expect_err("refused");
-    assert!(err.to_string().contains("leaky_relu with private weights"), "{err}");
+    let slope = 655;
+    let pinned = zkpolicy_circuits::private::pinned_constants(&model);
+    assert_eq!(pinned, vec![0, slope, 65_536 - slope]);
+    let salt = Salt::random(ChaCha20Rng::seed_from_u64(1));
+    for lanes in [1, 2, 4] {
+        let circuit = PolicyCircuit::private_with_lanes(model.clone(), salt, lanes).expect("fits");
+        let input = inputs(&model, 1).remove(2);
+        let instance = PublicInputs::honest(&model, 3, &input).expect("reference").to_instance();
+        let circuit = circuit.with_input(input);
+        assert_eq!(failures(&circuit, instance.clone()), Vec::<String>::new(), "{lanes} lanes: honest");
+        let cols = adversary::columns(&circuit);
+        let placement = circuit.placement();
+        let leaky = placement.layers[0][1].leaky.expect("a leaky neuron");
+        // (cell, the constant it copies): the bias, then the weights on (max(q, 0), q).
+        let cells = if lanes == 1 {
+            [(0, leaky.bias, 0), (0, leaky.bias + 1, 65_536 - slope), (0, leaky.bias + 2, slope)]
+        } else {
+            [(0, leaky.bias, 0), (0, leaky.bias + 1, 65_536 - slope), (1, leaky.bias + 1, slope)]
+        };
+        for (c, row, constant) in cells {
+            assert!(pinned.contains(&constant));
+            let cell = CellRef { column: cols.secret[c].index(), row };
+            let outcome = adversary::run(&circuit, instance.clone(), &[(cell, Fr::from(7))]).expect("synthesis");
+            let copy = adversary::Failure::new(format!("permutation Column('Advice', {})", cell.column), row);
+            assert!(outcome.failures.contains(&copy), "{lanes} lanes, secret[{c}] row {row}: {:?}", outcome.failures);
+        }
+    }
+}
+
+/// The forgery the pins stop: the whole policy witness of another slope (every gate holds on
+/// it) under this model's key, its hash rows honest (the weights are the same). Only the
+/// copies to the fixed constants refuse it; without them any slope's outputs were provable.
+#[test]
+fn a_witness_for_another_slope_is_refused_only_by_the_pinned_constants() {
+    let model = model();
+    let mut file = model.file().clone();
+    file.layers[0].activation = zkpolicy_model::Activation::LeakyRelu { slope: 30_000 };
+    let other = Arc::new(Model::from_file(file).expect("valid"));
+    let salt = Salt::random(ChaCha20Rng::seed_from_u64(2));
+    for lanes in [1, 2] {
+        let circuit = PolicyCircuit::private_with_lanes(model.clone(), salt, lanes).expect("fits");
+        let forged = PolicyCircuit::private_with_lanes(other.clone(), salt, lanes).expect("fits");
+        assert_eq!(circuit.shape(), forged.shape());
+        // An input whose outputs the slope moves.
+        let input = inputs(&model, 20)
+            .into_iter()
+            .find(|i| infer(&model, i).expect("reference").outputs != infer(&other, i).expect("reference").outputs)
+            .expect("some input reaches a negative pre-activation");
+        let claim = PublicInputs::honest(&other, 3, &input).expect("reference").to_instance();
+        let witness = adversary::run(&forged.with_input(input.clone()), claim.clone(), &[]).expect("synthesis");
+        assert!(witness.accepted(), "the other model's own circuit accepts it");
+        let policy_rows = circuit.placement().rows;
+        let overwrites: Vec<(CellRef, Fr)> = witness.witness.into_iter().filter(|(cell, _)| cell.row < policy_rows).collect();
+        let outcome = adversary::run(&circuit.with_input(input), claim, &overwrites).expect("synthesis");
+        assert!(!outcome.accepted(), "{lanes} lanes: another slope's outputs were proven");
+        assert!(outcome.failures.iter().all(|f| f.check.starts_with("permutation")), "{lanes} lanes: {:?}", outcome.failures);
+    }
 }

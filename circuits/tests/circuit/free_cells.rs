@@ -171,6 +171,27 @@ fn table_activations_leave_no_forgery_either() {
     }
 }
 
+/// Leaky ReLU's weight cells, advice in private mode and outside the hash, are pinned to
+/// fixed constants (issue 28): none of them is free, at one lane or at four.
+#[test]
+fn leaky_relu_leaves_no_forgery_with_private_weights() {
+    let model = model(Activation::LeakyRelu { slope: 655 });
+    for lanes in [1, 4] {
+        let circuit = circuit(&model, WeightMode::Private, lanes);
+        let audit = audit_free_cells(&circuit, 4, 11).expect("audit");
+        assert!(audit.forgeries.is_empty(), "{lanes} lanes: {audit}: {:?}", audit.forgeries);
+        assert!(audit.unnamed.is_empty(), "{lanes} lanes: {audit}: {:?}", audit.unnamed);
+        let cols = adversary::columns(&circuit);
+        for neuron in &circuit.placement().layers[0] {
+            let leaky = neuron.leaky.expect("leaky rows");
+            for row in leaky.bias..=leaky.bias + leaky.dots {
+                let cell = CellRef { column: cols.secret[0].index(), row };
+                assert!(!audit.free.contains(&cell), "{lanes} lanes: the leaky weight at row {row} is free");
+            }
+        }
+    }
+}
+
 /// The random tamper campaign reaches the secret columns and the hash's rows of a private circuit.
 #[test]
 fn random_malicious_private_witnesses_never_forge_an_output() {
