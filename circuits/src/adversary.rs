@@ -123,8 +123,18 @@ thread_local! {
     static REGION_STARTS: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
+/// `circuit` as a real prover would synthesize it with `overwrites` applied: prove the
+/// returned circuit with the honest circuit's proving key (their constraint systems are one)
+/// while the returned guard lives, on this thread (halo2's `create_proof` synthesizes on the
+/// calling thread). The end-to-end tests use it to show that a witness MockProver rejects by
+/// name also yields a proof that neither the native verifier nor the EVM accepts.
+pub fn tampered(circuit: &PolicyCircuit, overwrites: &[(CellRef, Fr)]) -> (impl Circuit<Fr>, Armed) {
+    let guard = Armed::new(overwrites.iter().copied().collect(), columns(circuit).advice());
+    (Adversary(circuit.clone()), guard)
+}
+
 /// Installs the overwrites for one synthesis on this thread; clears them when dropped.
-struct Armed;
+pub struct Armed;
 
 impl Armed {
     fn new(overwrites: BTreeMap<CellRef, Fr>, advice: Vec<Column<Advice>>) -> Self {

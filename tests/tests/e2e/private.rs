@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::Field;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::{private, Objective, PolicyCircuit, Salt};
@@ -70,6 +71,86 @@ fn a_private_proof_verifies_natively_and_in_the_evm_and_tampering_is_rejected_by
             r => p.outputs[r - 1 - p.kpis.len()] += 1,
         }
         assert!(proof::verify(params, pk.get_vk(), &p, &bytes).is_err() && !verdict(&bytes, &forged), "instance {row}");
+    }
+}
+
+/// Issue 28's packing tampers, each on the default model's private circuit: MockProver names
+/// the check that refuses the witness, and the proof a real prover makes of it (with the
+/// honest proving key) is refused by halo2's verifier and by the generated verifier in the EVM.
+/// - a byte out of range: parameter 0 (a 10-bit weight in two bytes) with one borrowed from
+///   its first byte into its second (+256): the weight, its sums and the element unchanged;
+/// - the weight the dense gate reads differs from its packed bytes;
+/// - two weights swapped across their byte boundary in the dense cells, their bytes as committed.
+#[test]
+fn packing_tampers_are_refused_by_name_natively_and_in_the_evm() {
+    use zkpolicy_circuits::adversary::{self, CellRef, Failure};
+    let prepared = prepared();
+    let model = common::model("tokenomics-policy");
+    let (circuit, params, pk) = (&prepared.circuit, &prepared.params, &prepared.pk);
+    let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(6));
+    let public = zkpolicy_circuits::PublicInputs::honest(&model, 8, &kpis).expect("reference");
+    let instance = public.to_instance();
+    let honest = circuit.with_input(kpis);
+    let cols = adversary::columns(&honest);
+    let witness = adversary::run(&honest, instance.clone(), &[]).expect("synthesis").witness;
+    let at = |column: halo2_proofs::plonk::Column<halo2_proofs::plonk::Advice>, row: usize| CellRef { column: column.index(), row };
+    let value = |cell: CellRef| witness.get(&cell).copied().unwrap_or(Fr::ZERO);
+
+    // Parameter 0's two bytes: units 0 and 1, after the first element's spacer.
+    assert_eq!(private::parameters(&model)[0], (model.file().layers[0].weights[0][0], 2));
+    let pack = circuit.placement().rows + private::pinned_constants(&model).len();
+    let (first, second) = (pack + 1, pack + 2);
+    let borrow: Vec<(CellRef, Fr)> = [(cols.limb, first), (cols.lanes[0], first), (cols.acc, first)]
+        .into_iter()
+        .map(|(c, r)| (at(c, r), value(at(c, r)) - Fr::ONE))
+        .chain([(at(cols.limb, second), value(at(cols.limb, second)) + Fr::from(256))])
+        .collect();
+    assert_ne!(value(at(cols.limb, first)), Fr::ZERO, "the first byte has one to lend");
+    // The dense cells of weights (0, 0, 0) and (0, 0, 1): one dot row each at one lane.
+    let bias = circuit.placement().layers[0][0].bias;
+    assert_eq!(circuit.shape().lanes, 1);
+    let (w0, w1) = (at(cols.secret[0], bias + 1), at(cols.secret[0], bias + 2));
+    assert_ne!(value(w0), value(w1), "distinct weights to swap");
+    // (what, the cells overwritten, the checks MockProver must name)
+    type Case<'a> = (&'a str, Vec<(CellRef, Fr)>, Vec<Failure>);
+    let cases: [Case<'_>; 3] = [
+        ("a byte out of range", borrow, vec![Failure::new("range: limb < 2^range_tag", second)]),
+        ("a weight other than its bytes", vec![(w0, value(w0) + Fr::ONE)], vec![Failure::new("dot", bias + 1)]),
+        ("two weights swapped", vec![(w0, value(w1)), (w1, value(w0))], vec![Failure::new("dot", bias + 1), Failure::new("dot", bias + 2)]),
+    ];
+
+    let source = prover_evm::verifier_source(params, pk.get_vk(), circuit).expect("source");
+    let compiled = prover_evm::compile_verifier(&source, compile::bundled_dir()).expect("compiles");
+    let mut chain = evm::Evm::new();
+    let deployment = chain.deploy(compiled.bytecode).expect("deploys");
+    for (what, overwrites, named) in cases {
+        let outcome = adversary::run(&honest, instance.clone(), &overwrites).expect("synthesis");
+        for failure in &named {
+            assert!(outcome.failures.contains(failure), "{what}: {failure:?} not among {:?}", outcome.failures);
+        }
+        if what == "a byte out of range" {
+            assert_eq!(outcome.failures.len(), 1, "{what}: only the lookup refuses it: {:?}", outcome.failures);
+        } else {
+            // The weight cell's copy into the packed bytes refuses it too.
+            let copy = format!("permutation Column('Advice', {})", cols.secret[0].index());
+            assert!(outcome.failures.iter().any(|f| f.check == copy), "{what}: {:?}", outcome.failures);
+        }
+        let (tampered, armed) = adversary::tampered(&honest, &overwrites);
+        let mut transcript = zkpolicy_prover::transcript::EvmTranscript::new(Vec::<u8>::new());
+        halo2_proofs::plonk::create_proof::<
+            halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme<halo2_proofs::halo2curves::bn256::Bn256>,
+            halo2_proofs::poly::kzg::multiopen::ProverSHPLONK<'_, halo2_proofs::halo2curves::bn256::Bn256>,
+            zkpolicy_prover::transcript::EvmChallenge,
+            _,
+            _,
+            _,
+        >(params, pk, &[tampered], &[&[&instance]], ChaCha20Rng::seed_from_u64(7), &mut transcript)
+        .expect("the prover does not check constraints");
+        drop(armed);
+        let forged = transcript.into_inner();
+        assert!(proof::verify(params, pk.get_vk(), &public, &forged).is_err(), "{what}: halo2 accepts it");
+        let out = chain.call(deployment.address, abi::verify_calldata(&forged, &instance)).expect("call executes");
+        assert!(!(out.success && abi::decode_bool(&out.output) == Some(true)), "{what}: the EVM accepts it");
     }
 }
 
