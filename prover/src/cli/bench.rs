@@ -58,9 +58,18 @@ pub struct BenchArgs {
     shapes: Shapes,
 
     /// Also measure each model with private weights (witnesses bound by a salted in-circuit
-    /// hash), where that circuit fits k ≤ 20.
+    /// hash), where that circuit fits k ≤ --max-k.
     #[arg(long)]
     private: bool,
+
+    /// With --private: measure only the private-weights circuits.
+    #[arg(long, requires = "private")]
+    only_private: bool,
+
+    /// With --private: plan the private circuits up to this k, past the k ≤ 20 every other
+    /// command keeps to (the million-parameter policy's benchmark, `benches/xl-private.sh`).
+    #[arg(long, default_value_t = zkpolicy_circuits::layout::MAX_K, value_parser = clap::value_parser!(u32).range(10..=24))]
+    max_k: u32,
 
     /// Write the figures as JSON.
     #[arg(long, value_name = "FILE")]
@@ -120,7 +129,7 @@ impl BenchArgs {
             let objective = if self.prover_time { Objective::ProverTime } else { Objective::Gas };
             let circuit = if self.private_single {
                 // A fixed salt: the figures do not depend on it, and a bench keeps no secrets.
-                PolicyCircuit::private(load(model)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), objective)?
+                PolicyCircuit::private_up_to(load(model)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), objective, self.max_k)?
             } else {
                 PolicyCircuit::planned(load(model)?, objective)?
             };
@@ -146,14 +155,14 @@ impl BenchArgs {
             let gas = PolicyCircuit::new(model.clone())?;
             let fast = PolicyCircuit::planned(model, Objective::ProverTime)?;
             let differ = gas.shape() != fast.shape();
-            if self.shapes != Shapes::ProverTime {
+            if self.shapes != Shapes::ProverTime && !self.only_private {
                 jobs.push((name.clone(), false, false));
             }
-            if self.shapes == Shapes::ProverTime || (self.shapes == Shapes::Both && differ) {
+            if !self.only_private && (self.shapes == Shapes::ProverTime || (self.shapes == Shapes::Both && differ)) {
                 jobs.push((name.clone(), true, false));
             }
             if self.private {
-                match PolicyCircuit::private(load(name)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), Objective::Gas) {
+                match PolicyCircuit::private_up_to(load(name)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), Objective::Gas, self.max_k) {
                     Ok(_) => jobs.push((name.clone(), false, true)),
                     Err(e) => eprintln!("not measuring {name} with private weights: {e}"),
                 }
@@ -176,7 +185,7 @@ impl BenchArgs {
                 command.arg("--prover-time");
             }
             if private {
-                command.arg("--private-single");
+                command.arg("--private-single").args(["--max-k", &self.max_k.to_string()]);
             }
             let out = command.output()?;
             if !out.status.success() {
