@@ -166,8 +166,17 @@ pub struct VerifierCode {
     pub insecure_dev_srs: bool,
 }
 
+/// A private-weights deployment's public statement: its model card (the weight commitment in
+/// place of the file's hash) and circuit size, what `export-vk` publishes beside the key.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedStatement {
+    pub k: u32,
+    pub card: ModelCard,
+}
+
 /// What `deploy` leaves behind (`--out`), read by `commit-kpis`, `submit` and `status`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
     pub format: String,
@@ -194,6 +203,11 @@ pub struct Deployment {
     /// The economy, for on-chain deployments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub economy: Option<super::economy::EconomyRecord>,
+    /// Private weights: the public statement, so that the commands which need only the card
+    /// (commit-kpis, submit, status, execute, govern, pause) work from the record, and whoever
+    /// runs them (a guardian, a reporter) needs neither the weights nor the salt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<RecordedStatement>,
 }
 
 /// Addresses are written EIP-55 checksummed, as every `--json` output and record writes them.
@@ -241,7 +255,8 @@ impl Deployment {
             return Err(ChainError::File {
                 path: path.to_path_buf(),
                 reason: format!(
-                    "the controller was deployed for model {} ({}), not {} ({}); pass that model with --model",
+                    "the controller was deployed for model {} ({}), not {} ({}); pass that model with --model \
+                     (and its --salt, for private weights) or its key with --vk",
                     self.model,
                     self.model_commitment,
                     model.name(),
@@ -359,5 +374,6 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
         gas: DeployGas { verifier: verifier_tx.gas, kpi_source: source_gas, controller: controller_tx.gas },
         kpi_provenance: config.kpi_source.clone(),
         economy,
+        private: None,
     })
 }

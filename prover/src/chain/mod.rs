@@ -14,7 +14,7 @@ pub mod signer;
 pub mod treasury;
 
 pub use client::{redacted, scrub_urls, Client, Sent};
-pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, TimingConfig, VerifierCode};
+pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, RecordedStatement, TimingConfig, VerifierCode};
 pub(crate) use ops::read;
 pub use ops::{
     cancelled_epoch, commit_kpis, committed_kpis, current_epoch, execute, model_commitment, parameters, status, submit, Status, Submitted,

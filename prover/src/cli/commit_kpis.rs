@@ -45,7 +45,7 @@ pub struct CommitKpisArgs {
 
 impl CommitKpisArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let statement = self.statement.load()?;
+        let statement = self.statement.load_for(&self.deployment)?;
         let model = statement.card();
         let kpis = KpiSnapshot::load(&self.kpis)
             .and_then(|s| s.quantize(model))

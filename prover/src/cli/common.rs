@@ -11,7 +11,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::ModelCard;
 use zkpolicy_prover::chain::signer::{self, KeySource};
-use zkpolicy_prover::chain::{Client, Deployment};
+use zkpolicy_prover::chain::{Client, Deployment, RecordedStatement};
 use zkpolicy_prover::keys::{KeyCache, Prepared};
 use zkpolicy_prover::srs::SrsSource;
 use zkpolicy_prover::vkey::PublishedKey;
@@ -119,6 +119,9 @@ pub struct StatementArgs {
 pub enum Statement {
     Model(Box<PolicyCircuit>),
     Key(Box<PublishedKey>),
+    /// A private-weights deployment's card and size, from its record: enough for the chain
+    /// commands, not for keys (see [`StatementArgs::load_for`]).
+    Recorded(Box<RecordedStatement>),
 }
 
 impl StatementArgs {
@@ -128,6 +131,18 @@ impl StatementArgs {
             None => Statement::Model(Box::new(self.model.load()?.1)),
         })
     }
+
+    /// [`StatementArgs::load`] for a command on the deployment recorded at `record`: when
+    /// none of --model, --salt and --vk is given and the record is a private-weights one,
+    /// the statement it records (whose commitment `load_deployment` then checks on chain).
+    pub fn load_for(&self, record: &std::path::Path) -> anyhow::Result<Statement> {
+        if self.vk.is_none() && self.model.model.is_none() && self.model.salt.is_none() {
+            if let Ok(Deployment { private: Some(recorded), .. }) = Deployment::load(record) {
+                return Ok(Statement::Recorded(Box::new(recorded)));
+            }
+        }
+        self.load()
+    }
 }
 
 impl Statement {
@@ -135,6 +150,7 @@ impl Statement {
         match self {
             Self::Model(circuit) => (**circuit).as_ref(),
             Self::Key(key) => key.card(),
+            Self::Recorded(recorded) => &recorded.card,
         }
     }
 
@@ -142,7 +158,36 @@ impl Statement {
         match self {
             Self::Model(circuit) => circuit.shape().k,
             Self::Key(key) => key.k(),
+            Self::Recorded(recorded) => recorded.k,
         }
+    }
+
+    /// Whether the weights are private (witnesses bound by a salted commitment).
+    pub fn private_weights(&self) -> bool {
+        match self {
+            Self::Model(circuit) => circuit.weight_mode() == zkpolicy_circuits::WeightMode::Private,
+            Self::Key(key) => key.file.private_weights,
+            Self::Recorded(_) => true,
+        }
+    }
+
+    /// One line on what the verifier reveals of the weights, for commands that deploy or
+    /// publish it: fixed weights are public to anyone who collects the proofs.
+    pub fn weights_line(&self) -> String {
+        if self.private_weights() {
+            return "private: proofs reveal only their salted commitment; keep the salt with the weights".into();
+        }
+        let after = match self {
+            // Each proof opens every fixed column at a fresh point: one linear equation in the
+            // column's weights, so a column of n weights is solved after n proofs.
+            Self::Model(circuit) => {
+                format!("about {} proofs", circuit.model().parameter_count().div_ceil(circuit.shape().lanes))
+            }
+            Self::Key(_) | Self::Recorded(_) => "as many proofs as a weight column holds values".into(),
+        };
+        format!(
+            "PUBLIC: fixed in the verifying key, and solvable from {after};              for private weights make a salt (`zkpolicy salt`) and pass --salt"
+        )
     }
 
     /// The SRS at the statement's size and the verifying key: generated (or read from the
@@ -156,6 +201,10 @@ impl Statement {
                 key.check_srs(&params)?;
                 key.vk.clone()
             }
+            Self::Recorded(recorded) => anyhow::bail!(
+                "the deployment record of {} names its card but not its verifying key: pass the model with --model and --salt, or its key with --vk",
+                recorded.card.name()
+            ),
         };
         Ok((params, vk, srs))
     }
@@ -312,7 +361,7 @@ impl DeploymentArgs {
 
     /// [`DeploymentArgs::connect`], keeping the statement it loaded.
     pub fn connect_statement(&self) -> anyhow::Result<(Statement, Client, Deployment)> {
-        let statement = self.statement.load()?;
+        let statement = self.statement.load_for(&self.deployment)?;
         let client = self.sender.connect()?;
         let deployment = load_deployment(&self.deployment, statement.card(), &client)?;
         Ok((statement, client, deployment))

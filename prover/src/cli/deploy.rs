@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::json;
-use zkpolicy_prover::chain::{self, DeployConfig, VerifierCode};
+use zkpolicy_prover::chain::{self, DeployConfig, RecordedStatement, VerifierCode};
 use zkpolicy_prover::{evm, srs};
 use zkpolicy_verifier_contract::compile::Compiled;
 
@@ -97,14 +97,19 @@ impl DeployArgs {
 
         let spinner = progress::spinner("deploying verifier, KPI source and controller", self.json);
         let verifier = VerifierCode { bytecode, srs: srs.id(), insecure_dev_srs: insecure };
-        let deployment = chain::deploy(&client, model, &verifier, &config)?;
+        let mut deployment = chain::deploy(&client, model, &verifier, &config)?;
+        if statement.private_weights() {
+            deployment.private = Some(RecordedStatement { k: statement.k(), card: model.clone() });
+        }
         spinner.finish_and_clear();
         deployment.save(&self.out)?;
 
+        let weights = if statement.private_weights() { "private" } else { "fixed" };
         if self.json {
-            print_json(&json!({ "out": self.out, "deployment": deployment }))?;
+            print_json(&json!({ "out": self.out, "deployment": deployment, "weights": weights }))?;
         } else {
             println!("chain {} (deployer {})", deployment.chain_id, deployment.deployer);
+            println!("  weights     {}", statement.weights_line());
             println!("  verifier    {}  {} gas", deployment.verifier, deployment.gas.verifier);
             match &deployment.economy {
                 Some(e) => {

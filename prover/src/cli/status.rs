@@ -32,7 +32,7 @@ pub struct StatusArgs {
 
 impl StatusArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let statement = self.statement.load()?;
+        let statement = self.statement.load_for(&self.deployment)?;
         let model = statement.card();
         let client = Client::connect(&self.rpc.rpc, None)?;
         let deployment = load_deployment(&self.deployment, model, &client)?;

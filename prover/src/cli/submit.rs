@@ -42,7 +42,7 @@ pub struct SubmitArgs {
 
 impl SubmitArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let statement = self.statement.load()?;
+        let statement = self.statement.load_for(&self.deployment)?;
         let artifact = ProofArtifact::load(&self.proof)?;
         let public = artifact.public_inputs(statement.card(), statement.k())?;
         let proof = artifact.proof_bytes()?;

@@ -20,8 +20,9 @@ use crate::common::{json_run, models, stdout_json, zkpolicy};
 
 const DAY: u64 = 86_400;
 
-/// A reporter deployment (`mode`), one-day epochs, deployed from account #0.
-fn deploy_reporter(d: &Path, node: &LocalNode, name: &str, mode: &str) -> Value {
+/// A reporter deployment (`mode`) of the default model, one-day epochs, deployed from
+/// account #0; with private weights when `salt` names a salt file in `d`.
+fn deploy_reporter(d: &Path, node: &LocalNode, name: &str, mode: &str, salt: Option<&str>) -> Value {
     let config = json!({
         "mode": mode,
         "governance_delay": DAY,
@@ -33,6 +34,7 @@ fn deploy_reporter(d: &Path, node: &LocalNode, name: &str, mode: &str) -> Value 
     let mut cmd = zkpolicy(d);
     cmd.args(["deploy", "--config", &format!("{name}-config.json"), "--out", &out, "--allow-dev-srs", "--json"])
         .args(["--rpc", &node.url])
+        .args(salt.map(|s| ["--salt", s]).into_iter().flatten())
         .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0]);
     stdout_json(&json_run(&mut cmd).success())
 }
@@ -121,6 +123,8 @@ fn once(d: &Path) -> Value {
     stdout_json(&assert)
 }
 
+/// `status --json` of `record`, for `model` (default: the bundled one, or the card a
+/// private-weights record holds).
 fn status(d: &Path, node: &LocalNode, record: &str, model: Option<&Path>) -> Value {
     let mut cmd = zkpolicy(d);
     cmd.args(["status", "--deployment", record, "--rpc", &node.url, "--json"]);
@@ -145,11 +149,15 @@ fn the_keeper_decides_every_epoch_of_two_deployments_and_executes_timelocked_one
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "timelocked");
+    // The reporter deployment has private weights (the production mode): the keeper proves with its salt.
+    zkpolicy(d).args(["salt", "--out", "reporter.salt"]).assert().success();
+    let deployed = deploy_reporter(d, &node, "reporter", "timelocked", Some("reporter.salt"));
+    assert_eq!(deployed["weights"], "private", "{deployed}");
     deploy_onchain(d, &node);
     let model = models().join("trained-policy.json");
     let onchain = ONCHAIN.replace("MODEL", model.to_str().expect("utf-8"));
-    std::fs::write(d.join("keeper.toml"), keeper_toml(&[&node.url], &format!("{REPORTER}\n{onchain}"), "")).expect("write");
+    let reporter = format!("{REPORTER}salt = \"reporter.salt\"\n");
+    std::fs::write(d.join("keeper.toml"), keeper_toml(&[&node.url], &format!("{reporter}\n{onchain}"), "")).expect("write");
 
     // Epoch 1: deployment seeded the on-chain source's averages, so the epoch has no KPIs.
     // The keeper ticks the economy and records the epoch as seeded: no error, no decision.
@@ -216,7 +224,7 @@ fn a_keeper_killed_at_each_step_resumes_without_sending_twice_or_missing_an_epoc
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous");
+    deploy_reporter(d, &node, "reporter", "autonomous", None);
     std::fs::write(d.join("keeper.toml"), keeper_toml(&[&node.url], REPORTER, "")).expect("write");
     // Killed after sending the KPI commitment, after proving, after sending the submission,
     // and after it was mined but before it was recorded confirmed.
@@ -266,7 +274,7 @@ fn an_epoch_decided_by_someone_else_is_recorded_and_not_retried() {
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous");
+    deploy_reporter(d, &node, "reporter", "autonomous", None);
     std::fs::write(d.join("keeper.toml"), keeper_toml(&[&node.url], REPORTER, "")).expect("write");
     let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
     write_kpis(d, epoch);
@@ -376,7 +384,7 @@ fn the_daemon_fails_over_reports_readiness_and_metrics_and_stops_on_sigterm() {
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous");
+    deploy_reporter(d, &node, "reporter", "autonomous", None);
     let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
     write_kpis(d, epoch);
     write_kpis(d, epoch + 1);
@@ -463,7 +471,7 @@ fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() 
     let node = LocalNode::start_own();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous");
+    deploy_reporter(d, &node, "reporter", "autonomous", None);
     let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
     write_kpis(d, epoch);
     let file = format!("kpis/{epoch}.json");
@@ -579,7 +587,7 @@ fn a_lying_gas_estimate_is_capped_and_the_keeper_fails_over_to_an_honest_endpoin
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous");
+    deploy_reporter(d, &node, "reporter", "autonomous", None);
     let (liar, honest) = (RpcProxy::start(&node.url), RpcProxy::start(&node.url));
     let cap = 2_000_000;
     let toml = keeper_toml(&[&liar.url, &honest.url], REPORTER, "")
