@@ -80,7 +80,8 @@ fn a_private_proof_verifies_natively_and_in_the_evm_and_tampering_is_rejected_by
 /// - a byte out of range: parameter 0 (a 10-bit weight in two bytes) with one borrowed from
 ///   its first byte into its second (+256): the weight, its sums and the element unchanged;
 /// - the weight the dense gate reads differs from its packed bytes;
-/// - two weights swapped across their byte boundary in the dense cells, their bytes as committed.
+/// - two weights swapped across their byte boundary in the dense cells, their bytes as committed;
+/// - an architecture change with the same flat weights (another shift).
 #[test]
 fn packing_tampers_are_refused_by_name_natively_and_in_the_evm() {
     use zkpolicy_circuits::adversary::{self, CellRef, Failure};
@@ -152,6 +153,30 @@ fn packing_tampers_are_refused_by_name_natively_and_in_the_evm() {
         let out = chain.call(deployment.address, abi::verify_calldata(&forged, &instance)).expect("call executes");
         assert!(!(out.success && abi::decode_bool(&out.output) == Some(true)), "{what}: the EVM accepts it");
     }
+
+    // An architecture change with the same flat weights and salt: layer 0's shift one more.
+    // Its honest witness under this key fails the IV's copy (the IV binds the shift) and the
+    // requantizations; its honest proof, made with its own key, is refused by this verifier.
+    let mut file: ModelFile = model.file().clone();
+    file.layers[0].shift += 1;
+    let other = Arc::new(Model::from_file(file).expect("valid"));
+    assert_eq!(private::packed(&other), private::packed(&model), "the same flat weights");
+    let reshaped = common::prepare(private_circuit(other.clone()));
+    assert_eq!(reshaped.circuit.shape(), circuit.shape());
+    let kpis = QuantizedKpis::random(&model, &mut ChaCha20Rng::seed_from_u64(9));
+    let (claim, other_proof) =
+        proof::prove(&reshaped.params, &reshaped.pk, &reshaped.circuit, &kpis, 8, ChaCha20Rng::seed_from_u64(10)).expect("prove");
+    let claimed = claim.to_instance();
+    let whole = adversary::run(&reshaped.circuit.with_input(kpis.clone()), claimed.clone(), &[]).expect("synthesis");
+    assert!(whole.accepted(), "the other architecture's own circuit accepts its witness");
+    let overwrites: Vec<(CellRef, Fr)> = whole.witness.into_iter().collect();
+    let outcome = adversary::run(&circuit.with_input(kpis), claimed.clone(), &overwrites).expect("synthesis");
+    let checks: std::collections::BTreeSet<&str> = outcome.failures.iter().map(|f| f.check.as_str()).collect();
+    let iv_copy = format!("permutation Column('Advice', {})", cols.acc.index());
+    assert!(checks.contains("z = 2^shift·q + r") && checks.contains(iv_copy.as_str()), "{checks:?}");
+    assert!(proof::verify(params, pk.get_vk(), &claim, &other_proof).is_err(), "halo2 accepts another architecture's proof");
+    let out = chain.call(deployment.address, abi::verify_calldata(&other_proof, &claimed)).expect("call executes");
+    assert!(!(out.success && abi::decode_bool(&out.output) == Some(true)), "the EVM accepts another architecture's proof");
 }
 
 /// Nothing a verifier is given names the weight file: the artifact and the exported key
