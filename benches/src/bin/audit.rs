@@ -3,7 +3,7 @@
 //! (`models/fixtures/padded-lanes.json`, with relu, tanh and leaky ReLU), and of the bundled default
 //! model at every lane count and its planned private shape. No free cell may be a forgery.
 //!
-//! `cargo run --release -p zkpolicy-benches --bin audit` (about two minutes on 2 cores). The
+//! `cargo run --release -p zkpolicy-benches --bin audit` (about a minute on 2 cores). The
 //! suite runs the fixture's fixed shapes and its private ones up to 4 lanes
 //! (`circuits/tests/circuit/free_cells.rs`). Writes `benches/audit.json`.
 
