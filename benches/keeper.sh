@@ -3,7 +3,7 @@
 # local node (its own, started here), every epoch's proofs made in one rayon batch.
 # For each epoch the node's clock is moved past the boundary, and the keeper's JSON logs
 # give the batch's proving time and, per deployment, the time from the boundary to the
-# confirmed submission. Writes benches/keeper.json, which the README's keeper section quotes.
+# confirmed submission. Writes benches/keeper.json, which docs/keeper.md quotes.
 # Usage: benches/keeper.sh [deployments] [epochs]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,7 +4,7 @@
 # same run again with every attacker acting (`--attackers all`), compared epoch by epoch
 # with the first (`--baseline`). About 12 minutes on 2 cores. Writes
 # benches/live/{report.md,report.json,trajectories.svg} and benches/live/attacked/{report.md,report.json},
-# which the README's "See it run" section and SECURITY.md quote.
+# which docs/live.md and SECURITY.md quote.
 # Usage: benches/live.sh [scenario] [epochs] [agents]
 set -euo pipefail
 cd "$(dirname "$0")/.."

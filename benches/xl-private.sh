@@ -4,7 +4,7 @@
 # and peak RSS, in one process. Its packed weights and their hash need k = 22, past the k ≤ 20
 # the commands keep to, so the bench plans it with --max-k 22. Takes about a quarter of an hour
 # and over 10 GiB on 2 cores. Writes benches/xl-private.json and benches/xl-private.md, which
-# the README's private-mode section quotes.
+# docs/private-weights.md quotes.
 # Usage: benches/xl-private.sh   (needs `npm ci --prefix verifier-contract`)
 set -euo pipefail
 cd "$(dirname "$0")/.."

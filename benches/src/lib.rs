@@ -1,5 +1,5 @@
 //! Shared setup for the criterion benches. The auditors' table comes from
-//! `zkpolicy bench` (see `benches/update-readme.sh`).
+//! `zkpolicy bench` (see `benches/update-tables.sh`).
 
 pub mod fuzz;
 

@@ -239,7 +239,7 @@ fn recompute_cell(r: &BenchRow) -> String {
     match (r.recompute_gas, r.recompute_deploy_gas) {
         _ if r.private_weights => "impossible: the weights are private".into(),
         (Some(gas), Some(deploy)) => format!("{gas} ({:.1}M to deploy)", deploy as f64 / 1e6),
-        _ => "does not fit (see below)".into(),
+        _ => "does not fit (see docs/benchmarks.md)".into(),
     }
 }
 
@@ -279,7 +279,7 @@ pub fn machine() -> String {
     format!("{cpu}, {cores} cores{mem}")
 }
 
-/// The README's benchmark table.
+/// The benchmark tables (README.md and docs/benchmarks.md; see `benches/update-tables.sh`).
 pub fn markdown(rows: &[BenchRow], machine: &str) -> String {
     let mut out = format!(
         "Machine: {machine}. Development SRS; one process per model; one untimed proof before timing; \

@@ -36,7 +36,7 @@ enum Shapes {
 /// Each model runs in its own process so its peak RSS is its own. Prints a
 /// Markdown table; --json and --svg write the figures and a plot of prove time
 /// and gas against parameter count. --from-json re-prints the table of an
-/// earlier run without measuring (this is how the README section is made).
+/// earlier run without measuring (this is how `benches/update-tables.sh` makes the README and docs tables).
 ///
 /// Examples:
 ///   zkpolicy bench

@@ -26,7 +26,7 @@ use super::common::print_json;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct KeeperArgs {
-    /// The keeper's config (TOML; see the README's keeper section).
+    /// The keeper's config (TOML; see docs/keeper.md).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
 

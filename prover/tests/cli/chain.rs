@@ -669,18 +669,20 @@ fn pause_unpause_and_timelocked_governance_on_a_local_node() {
     chain(&["govern", "schedule", "--mode", "advisory", "--guardian", "0x0000000000000000000000000000000000000001"], DEV_KEYS[0]).code(2);
 }
 
-/// Runs the README's ```sh block after `<!-- walkthrough:NAME` exactly as written, with
-/// bash from a checkout-shaped directory, the built `zkpolicy` first on the PATH and the
-/// test node as the RPC; returns the directory and stdout.
-fn run_readme_block(name: &str, node: &LocalNode) -> (tempfile::TempDir, String) {
+/// Runs the ```sh block after `<!-- walkthrough:NAME` in the docs (`docs/*.md`) exactly as
+/// written, with bash from a checkout-shaped directory, the built `zkpolicy` first on the
+/// PATH and the test node as the RPC; returns the directory and stdout.
+fn run_docs_block(name: &str, node: &LocalNode) -> (tempfile::TempDir, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-    let block = readme
+    let mut pages: Vec<_> = std::fs::read_dir(root.join("docs")).expect("docs/").flatten().map(|e| e.path()).collect();
+    pages.sort();
+    let docs: String = pages.iter().map(|p| std::fs::read_to_string(p).expect("a docs page")).collect();
+    let block = docs
         .split(&format!("<!-- walkthrough:{name}"))
         .nth(1)
         .and_then(|rest| rest.split("```sh\n").nth(1))
         .and_then(|rest| rest.split("\n```").next())
-        .unwrap_or_else(|| panic!("the README's {name} walk-through block"));
+        .unwrap_or_else(|| panic!("the docs' {name} walk-through block"));
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     for linked in ["models", "verifier-contract"] {
@@ -703,14 +705,14 @@ fn run_readme_block(name: &str, node: &LocalNode) -> (tempfile::TempDir, String)
     (dir, stdout)
 }
 
-/// The README's chain walk-through, exactly as written, on the test node: deploy; epoch 1;
+/// The chain walk-through (docs/walkthrough.md), exactly as written, on the test node: deploy; epoch 1;
 /// the clock moved a day and epoch 2; timelocked mode through governance, epoch 3 queued
 /// and executed after its delay; pause, unpause, a scheduled and cancelled change; audit.
 #[test]
-fn the_readme_chain_walkthrough_runs_as_written() {
+fn the_docs_chain_walkthrough_runs_as_written() {
     let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
     let node = LocalNode::start();
-    let (dir, stdout) = run_readme_block("chain", &node);
+    let (dir, stdout) = run_docs_block("chain", &node);
     let d = dir.path();
     for step in [
         "epoch 1 accepted (autonomous mode)",
@@ -835,14 +837,14 @@ fn an_onchain_deployment_runs_the_loop_with_no_reporter() {
         .stderr(predicates::str::contains("computed on chain, and nobody posts them"));
 }
 
-/// The README's on-chain block, exactly as written: deploy with the economy (seeding epoch
+/// The on-chain block (docs/architecture.md), exactly as written: deploy with the economy (seeding epoch
 /// 1), a holder set, a day later the tick, the on-chain snapshot, a proof on it, and the
 /// submission.
 #[test]
-fn the_readme_onchain_walkthrough_runs_as_written() {
+fn the_docs_onchain_walkthrough_runs_as_written() {
     let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
     let node = LocalNode::start();
-    let (_dir, stdout) = run_readme_block("onchain", &node);
+    let (_dir, stdout) = run_docs_block("onchain", &node);
     for step in [
         "epoch 1's call seeded its averages (no KPIs): epoch 2 is the first decidable",
         "holder set for epoch 2's snapshot: 960000000000000000000000000 wei held",
