@@ -133,8 +133,15 @@ impl ProofArtifact {
         let model = card;
         let invalid = |reason: String| ProverError::InvalidProof { reason };
         if self.model_commitment != model.commitment().to_string() {
+            // Two cards of one model name differ in commitment when one has private weights
+            // (its commitment is the salted hash): say how to check such a proof.
+            let hint = if self.model == model.name() {
+                "; a proof of this model with private weights names their salted commitment: check it with the model's --salt, or its key with --vk"
+            } else {
+                ""
+            };
             return Err(invalid(format!(
-                "the proof is for model {:?} ({}), not {:?} ({})",
+                "the proof is for model {:?} ({}), not {:?} ({}){hint}",
                 self.model,
                 self.model_commitment,
                 model.name(),

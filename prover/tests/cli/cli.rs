@@ -580,11 +580,11 @@ fn private_weights_prove_and_verify_from_the_key_alone() {
         stdout_json(&zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--proof", "proof.json", "--json"]).assert().success());
     assert_eq!(verdict["valid"], true, "{verdict}");
     zkpolicy(v).args(["verify", "--vk", "policy.vk.json", "--salt", "policy.salt", "--proof", "proof.json"]).assert().code(2);
-    zkpolicy(v)
-        .args(["verify", "--proof", "proof.json"])
-        .assert()
-        .code(1)
-        .stdout(predicates::str::contains("INVALID").and(predicates::str::contains("the proof is for model")));
+    zkpolicy(v).args(["verify", "--proof", "proof.json"]).assert().code(1).stdout(
+        predicates::str::contains("INVALID")
+            .and(predicates::str::contains("the proof is for model"))
+            .and(predicates::str::contains("check it with the model's --salt, or its key with --vk")),
+    );
 
     // A salt file that is not one is named, without its content.
     std::fs::write(d.join("bad.salt"), "0x1234\n").expect("write");
