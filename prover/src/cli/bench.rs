@@ -125,6 +125,9 @@ fn load(model: &str) -> anyhow::Result<Arc<Model>> {
 
 impl BenchArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        if self.runs == 0 && self.from_json.is_none() {
+            bail!("--runs must be at least 1: the table reports the timed proofs' p50 and p95");
+        }
         if let Some(model) = &self.single {
             let objective = if self.prover_time { Objective::ProverTime } else { Objective::Gas };
             let circuit = if self.private_single {

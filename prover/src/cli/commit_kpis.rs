@@ -31,7 +31,7 @@ pub struct CommitKpisArgs {
     #[arg(long, value_name = "FILE")]
     kpis: PathBuf,
 
-    /// The epoch these KPIs are for.
+    /// The epoch these KPIs are for: the controller's current epoch, or the next one.
     #[arg(long)]
     epoch: u64,
 
@@ -55,6 +55,23 @@ impl CommitKpisArgs {
         if deployment.kpi_provenance == "onchain" {
             anyhow::bail!(
                 "this deployment's KPIs are computed on chain, and nobody posts them: take the epoch's snapshot with `zkpolicy snapshot`"
+            );
+        }
+        // A commitment cannot be replaced, so an epoch the controller will never decide (a
+        // past one, or an off-by-one far ahead) is refused before anything is sent.
+        let current = chain::current_epoch(&client, &deployment)?;
+        if self.epoch < current {
+            anyhow::bail!(
+                "epoch {} can no longer be decided (the controller's current epoch is {current}); commit --epoch {current}",
+                self.epoch
+            );
+        }
+        if self.epoch > current + 1 {
+            anyhow::bail!(
+                "epoch {} is more than one epoch ahead of the controller's current epoch, {current}, and a commitment cannot be \
+                 replaced; commit --epoch {current} (or {} ahead of time)",
+                self.epoch,
+                current + 1
             );
         }
         let sent = chain::commit_kpis(&client, &deployment, self.epoch, &kpis)?;

@@ -96,6 +96,13 @@ fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
     std::fs::create_dir(d.join("snapshots")).expect("mkdir");
     write_kpis(d, "snapshots/a.json", 0.30, -0.20);
     write_kpis(d, "snapshots/b.json", 0.70, 0.25);
+    // A commitment cannot be replaced: an epoch the controller will never decide, past or
+    // far ahead (issue 30's off-by-one), is refused before anything is sent.
+    for (epoch, why) in [("0", "epoch 0 can no longer be decided"), ("999999", "more than one epoch ahead")] {
+        chain(&["commit-kpis", "--deployment", "deployment.json", "--kpis", "snapshots/a.json", "--epoch", epoch])
+            .code(2)
+            .stderr(predicates::str::contains(why));
+    }
     for (epoch, file) in [("1", "snapshots/a.json"), ("2", "snapshots/b.json")] {
         let committed =
             stdout_json(&chain(&["commit-kpis", "--deployment", "deployment.json", "--kpis", file, "--epoch", epoch]).success());

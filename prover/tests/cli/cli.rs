@@ -509,6 +509,8 @@ fn duplicate_keys_endless_files_and_impossible_sizes_are_refused() {
     zkpolicy(d).args(["inspect", "--model", "/dev/zero"]).assert().code(2).stderr(predicates::str::contains("larger than"));
     verify(d, "tokenomics-policy.json", "/dev/zero").code(2).stderr(predicates::str::contains("a proof artifact is at most"));
     zkpolicy(d).args(["bench", "--from-json", "/dev/zero"]).assert().code(2).stderr(predicates::str::contains("a bench report is at most"));
+    // No timed proof, no p50 (issue 30): refused, and nothing measured.
+    zkpolicy(d).args(["bench", "--runs", "0"]).assert().code(2).stderr(predicates::str::contains("--runs must be at least 1"));
     zkpolicy(d)
         .args(["backtest", "--float", "/dev/zero", "--no-prove", "--out-dir", "b"])
         .assert()
