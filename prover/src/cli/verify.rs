@@ -52,14 +52,15 @@ impl VerifyArgs {
         let artifact = ProofArtifact::load(&self.proof)?;
         let proof_bytes = artifact.proof_bytes().with_context(|| format!("proof artifact {}", self.proof.display()))?;
         let started = Instant::now();
-        let (params, vk, _) = statement.verifying_key(&self.keys)?;
-        // A claim that contradicts itself or names another model is an invalid proof, not an input error.
-        let (public, verdict) = match artifact.public_inputs(model, statement.k()) {
+        // A claim that contradicts itself or names another model is an invalid proof, not an
+        // input error; it is found before any key is made (a private model's takes seconds).
+        let (keys, public, verdict) = match artifact.public_inputs(model, statement.k()) {
             Ok(public) => {
+                let (params, vk, _) = statement.verifying_key(&self.keys)?;
                 let verdict = proof::verify(&params, &vk, &public, &proof_bytes);
-                (Some(public), verdict)
+                (Some((params, vk)), Some(public), verdict)
             }
-            Err(e) => (None, Err(e)),
+            Err(e) => (None, None, Err(e)),
         };
         let verify_ms = started.elapsed().as_secs_f64() * 1e3;
         let (mut valid, mut reason) = match verdict {
@@ -68,9 +69,9 @@ impl VerifyArgs {
             Err(other) => return Err(other.into()),
         };
         // The EVM verifier runs even when the native one rejects, so the two can be compared.
-        let evm_report = match (&public, self.evm) {
-            (Some(public), true) => {
-                let source = evm::verifier_source(&params, &vk, model)?;
+        let evm_report = match (&public, &keys, self.evm) {
+            (Some(public), Some((params, vk)), true) => {
+                let source = evm::verifier_source(params, vk, model)?;
                 let compiled = shipped_or_compiled(&source, &self.solc, self.json)?;
                 let v = evm::verify_in_evm(&compiled.bytecode, public, &proof_bytes)?;
                 if !v.valid && valid {

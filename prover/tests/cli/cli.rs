@@ -587,6 +587,8 @@ fn private_weights_prove_and_verify_from_the_key_alone() {
             .and(predicates::str::contains("the proof is for model"))
             .and(predicates::str::contains("check it with the model's --salt, or its key with --vk")),
     );
+    // Found before any key is made (issue 30: 27 s for a private key before).
+    assert!(!v.join(".zkpolicy/keys").exists(), "keys were made for a proof of another model");
 
     // A salt file that is not one is named, without its content.
     std::fs::write(d.join("bad.salt"), "0x1234\n").expect("write");
