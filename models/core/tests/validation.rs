@@ -155,7 +155,10 @@ fn bad_kpi_snapshots_are_rejected_with_the_kpi_named() {
 
     let mut v = sample.clone();
     v["kpis"].as_object_mut().expect("map").remove("volume_trend");
-    assert!(matches!(quantize(&v), Err(ModelError::WrongCount { expected: 8, got: 7, .. })));
+    // The missing KPI is named (issue 30), not only counted.
+    let err = quantize(&v).expect_err("missing KPI");
+    assert!(matches!(&err, ModelError::InvalidKpi { name, .. } if name == "volume_trend"), "{err}");
+    assert_eq!(err.to_string(), "KPI `volume_trend`: is missing");
 
     let mut v = sample.clone();
     v["kpis"]["unheard_of"] = json!(0.1);

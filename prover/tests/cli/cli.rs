@@ -159,7 +159,7 @@ fn bad_input_exits_2_names_the_problem_and_writes_nothing() {
                 v["kpis"].as_object_mut().expect("map").remove("treasury_runway");
                 v.to_string()
             },
-            "expected 8 KPIs",
+            "KPI `treasury_runway`: is missing",
         ),
         (
             "unknown.json",
