@@ -186,7 +186,7 @@ impl Statement {
             Self::Key(_) | Self::Recorded(_) => "as many proofs as a weight column holds values".into(),
         };
         format!(
-            "PUBLIC: fixed in the verifying key, and solvable from {after};              for private weights make a salt (`zkpolicy salt`) and pass --salt"
+            "PUBLIC: fixed in the verifying key, and solvable from {after}; for private weights make a salt (`zkpolicy salt`) and pass --salt"
         )
     }
 

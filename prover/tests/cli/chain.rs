@@ -88,6 +88,8 @@ fn deploy_commit_prove_submit_and_read_back_on_a_local_node() {
     let deployed = stdout_json(&chain(&["deploy", "--config", "config.json", "--out", "deployment.json", "--allow-dev-srs"]).success());
     let record: Value = serde_json::from_slice(&std::fs::read(d.join("deployment.json")).expect("record")).expect("json");
     assert_eq!(deployed["deployment"], record);
+    assert_eq!(deployed["weights"], "fixed", "{deployed}");
+    assert!(record.get("private").is_none(), "a fixed-weight record keeps no card: {record}");
     assert_eq!(record["chain_id"], 31_337);
     assert_eq!(record["insecure_dev_srs"], true);
     assert!(record["gas"]["verifier"].as_u64().expect("gas") > 1_000_000);
@@ -722,6 +724,7 @@ fn the_docs_chain_walkthrough_runs_as_written() {
     let (dir, stdout) = run_docs_block("chain", &node);
     let d = dir.path();
     for step in [
+        "weights     private: proofs reveal only their salted commitment",
         "epoch 1 accepted (autonomous mode)",
         "epoch 2 accepted (autonomous mode)",
         "scheduled: mode timelocked",
