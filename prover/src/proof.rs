@@ -54,7 +54,17 @@ pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, public: &P
         &[&[&instance]],
         &mut transcript,
     )
-    .map_err(|e| ProverError::InvalidProof { reason: e.to_string() })?;
+    .map_err(|e| ProverError::InvalidProof {
+        reason: match e {
+            // The pairing check failed: say what a user can have changed, keeping halo2's words.
+            halo2_proofs::plonk::Error::ConstraintSystemFailure => format!(
+                "{e}: the proof does not prove this claim (epoch {}, its KPIs, parameters and outputs); \
+                 the claim or the proof bytes were changed after proving, or it was made with another key",
+                public.epoch
+            ),
+            other => other.to_string(),
+        },
+    })?;
     if !reader.is_empty() {
         return Err(ProverError::InvalidProof { reason: format!("{} unread bytes after the proof", reader.len()) });
     }

@@ -52,7 +52,10 @@ fn prove_then_verify_and_reject_tampering() {
 
     // Another epoch, KPI or output: the proof does not hold for it.
     edit_json(d, "proof.json", "epoch.json", |v| v["epoch"] = 10.into());
-    verify(d, "tokenomics-policy.json", "epoch.json").code(1).stdout(predicates::str::contains("INVALID"));
+    // Named as a changed claim, not only as halo2's "constraint system is not satisfied" (issue 30).
+    verify(d, "tokenomics-policy.json", "epoch.json")
+        .code(1)
+        .stdout(predicates::str::contains("INVALID").and(predicates::str::contains("the proof does not prove this claim (epoch 10")));
     edit_json(d, "proof.json", "kpi.json", |v| {
         let q = v["kpis"][0]["quantized"].as_i64().expect("int");
         v["kpis"][0]["quantized"] = (if q > 0 { q - 1 } else { q + 1 }).into();
