@@ -49,6 +49,9 @@ impl KeeperArgs {
             signal_hook::flag::register_conditional_shutdown(signal, 130, shutdown.clone()).context("signal handler")?;
             signal_hook::flag::register(signal, shutdown.clone()).context("signal handler")?;
         }
+        // A second keeper on the same state directory is refused by name (redb's lock) here,
+        // before it can fail on the first one's metrics port; the probe closes the store again.
+        drop(zkpolicy_prover::keeper::state::Store::open(&config.state_dir)?);
         let metrics = Metrics::new(config.poll_interval_secs);
         if let Some(addr) = config.metrics_addr {
             let bound = metrics::serve(addr, metrics.clone())?;

@@ -179,7 +179,15 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Self, KeeperError> {
         std::fs::create_dir_all(dir.join("proofs")).map_err(|e| KeeperError::File { path: dir.into(), reason: e.to_string() })?;
         let path = dir.join("keeper.redb");
-        let db = Database::create(&path).map_err(|e| KeeperError::File { path: path.clone(), reason: e.to_string() })?;
+        let db = Database::create(&path).map_err(|e| KeeperError::File {
+            path: path.clone(),
+            reason: match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    "another keeper is running on this state directory (its database is locked); stop it, or give this one another state_dir".into()
+                }
+                other => other.to_string(),
+            },
+        })?;
         let txn = db.begin_write().map_err(db_err)?;
         txn.open_table(STEPS).map_err(db_err)?;
         txn.commit().map_err(db_err)?;

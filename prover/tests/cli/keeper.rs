@@ -406,6 +406,12 @@ fn the_daemon_fails_over_reports_readiness_and_metrics_and_stops_on_sigterm() {
     // The node comes back (through the second endpoint): ready, and the epoch is decided.
     forwarder.start();
     wait_for("ready", Duration::from_secs(60), || get(metrics_port, "/readyz").0 == 200, &mut child);
+    // A second keeper on the same state is refused by name, not by the first one's metrics port (issue 30).
+    keeper(d)
+        .args(["keeper", "--config", "keeper.toml", "--once"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("another keeper is running on this state directory"));
     let submitted = |port| {
         let (_, text) = get(port, "/metrics");
         sample(&text, "zkpolicy_keeper_epochs_submitted_total", "deployment=\"reporter\"").unwrap_or(0.0)
