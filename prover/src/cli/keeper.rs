@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::keeper::metrics::{self, Metrics};
+use zkpolicy_prover::keeper::state::Store;
 use zkpolicy_prover::keeper::{Keeper, KeeperConfig, LogFormat};
 
 use super::common::print_json;
@@ -49,9 +50,9 @@ impl KeeperArgs {
             signal_hook::flag::register_conditional_shutdown(signal, 130, shutdown.clone()).context("signal handler")?;
             signal_hook::flag::register(signal, shutdown.clone()).context("signal handler")?;
         }
-        // A second keeper on the same state directory is refused by name (redb's lock) here,
-        // before it can fail on the first one's metrics port; the probe closes the store again.
-        drop(zkpolicy_prover::keeper::state::Store::open(&config.state_dir)?);
+        // The state first: a second keeper on the same state directory is refused by name
+        // (redb's lock) here, before it can fail on the first one's metrics port.
+        let store = Store::open(&config.state_dir)?;
         let metrics = Metrics::new(config.poll_interval_secs);
         if let Some(addr) = config.metrics_addr {
             let bound = metrics::serve(addr, metrics.clone())?;
@@ -60,7 +61,7 @@ impl KeeperArgs {
         if config.srs.is_none() {
             tracing::warn!("proving with the INSECURE development SRS (no srs in the config): for test chains only");
         }
-        let mut keeper = Keeper::start(config, metrics, shutdown)?;
+        let mut keeper = Keeper::start(config, store, metrics, shutdown)?;
         let report = keeper.run(self.once)?;
         if self.once {
             if self.json {

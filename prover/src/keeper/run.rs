@@ -131,13 +131,13 @@ struct Job {
 }
 
 impl Keeper {
-    /// Loads the signer, the models (with their keys) and the deployment records, and opens
-    /// the state. Nothing is sent.
-    pub fn start(config: KeeperConfig, metrics: Metrics, shutdown: Arc<AtomicBool>) -> Result<Self, KeeperError> {
+    /// Loads the signer, the models (with their keys) and the deployment records, over the
+    /// state `store` (opened from the config's `state_dir` by the caller, so that a second
+    /// keeper is refused before anything else starts). Nothing is sent.
+    pub fn start(config: KeeperConfig, store: Store, metrics: Metrics, shutdown: Arc<AtomicBool>) -> Result<Self, KeeperError> {
         let signer = signer::load(&config.key_source()?)?;
         let from = signer.address();
         let wallet = EthereumWallet::from(signer);
-        let store = Store::open(&config.state_dir)?;
         let chains = config
             .chains
             .iter()

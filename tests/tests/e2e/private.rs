@@ -33,6 +33,32 @@ fn prepared() -> &'static Prepared {
     MADE.get_or_init(|| common::prepare(private_circuit(common::model("tokenomics-policy"))))
 }
 
+/// The generated verifier of [`prepared`] deployed in a fresh EVM; compiled once for this binary.
+struct EvmVerifier {
+    chain: evm::Evm,
+    deployment: evm::Deployment,
+}
+
+impl EvmVerifier {
+    fn deploy() -> Self {
+        static BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
+        let bytecode = BYTECODE.get_or_init(|| {
+            let p = prepared();
+            let source = prover_evm::verifier_source(&p.params, p.pk.get_vk(), &p.circuit).expect("source");
+            prover_evm::compile_verifier(&source, compile::bundled_dir()).expect("compiles").bytecode
+        });
+        let mut chain = evm::Evm::new();
+        let deployment = chain.deploy(bytecode.clone()).expect("deploys");
+        Self { chain, deployment }
+    }
+
+    /// Whether `verify(proof, instance)` succeeds and returns true.
+    fn accepts(&mut self, proof: &[u8], instance: &[Fr]) -> bool {
+        let out = self.chain.call(self.deployment.address, abi::verify_calldata(proof, instance)).expect("call executes");
+        out.success && abi::decode_bool(&out.output) == Some(true)
+    }
+}
+
 #[test]
 fn a_private_proof_verifies_natively_and_in_the_evm_and_tampering_is_rejected_by_both() {
     let prepared = prepared();
@@ -43,15 +69,9 @@ fn a_private_proof_verifies_natively_and_in_the_evm_and_tampering_is_rejected_by
     assert_eq!(public.outputs, zkpolicy_model::infer(&model, &kpis).expect("reference").outputs);
     proof::verify(params, pk.get_vk(), &public, &bytes).expect("valid");
 
-    let source = prover_evm::verifier_source(params, pk.get_vk(), circuit).expect("source");
-    let compiled = prover_evm::compile_verifier(&source, compile::bundled_dir()).expect("compiles");
-    let mut chain = evm::Evm::new();
-    let deployment = chain.deploy(compiled.bytecode.clone()).expect("deploys");
-    assert!(deployment.runtime_bytes <= evm::MAX_RUNTIME_BYTES);
-    let mut verdict = |proof: &[u8], instance: &[Fr]| {
-        let out = chain.call(deployment.address, abi::verify_calldata(proof, instance)).expect("call executes");
-        out.success && abi::decode_bool(&out.output) == Some(true)
-    };
+    let mut verifier = EvmVerifier::deploy();
+    assert!(verifier.deployment.runtime_bytes <= evm::MAX_RUNTIME_BYTES);
+    let mut verdict = |proof: &[u8], instance: &[Fr]| verifier.accepts(proof, instance);
     let instance = public.to_instance();
     assert!(verdict(&bytes, &instance), "the EVM rejects a valid private proof");
     // Every 5th byte of the proof (the full sweep runs on the fixed-weight proof).
@@ -120,10 +140,7 @@ fn packing_tampers_are_refused_by_name_natively_and_in_the_evm() {
         ("two weights swapped", vec![(w0, value(w1)), (w1, value(w0))], vec![Failure::new("dot", bias + 1), Failure::new("dot", bias + 2)]),
     ];
 
-    let source = prover_evm::verifier_source(params, pk.get_vk(), circuit).expect("source");
-    let compiled = prover_evm::compile_verifier(&source, compile::bundled_dir()).expect("compiles");
-    let mut chain = evm::Evm::new();
-    let deployment = chain.deploy(compiled.bytecode).expect("deploys");
+    let mut verifier = EvmVerifier::deploy();
     for (what, overwrites, named) in cases {
         let outcome = adversary::run(&honest, instance.clone(), &overwrites).expect("synthesis");
         for failure in &named {
@@ -150,8 +167,7 @@ fn packing_tampers_are_refused_by_name_natively_and_in_the_evm() {
         drop(armed);
         let forged = transcript.into_inner();
         assert!(proof::verify(params, pk.get_vk(), &public, &forged).is_err(), "{what}: halo2 accepts it");
-        let out = chain.call(deployment.address, abi::verify_calldata(&forged, &instance)).expect("call executes");
-        assert!(!(out.success && abi::decode_bool(&out.output) == Some(true)), "{what}: the EVM accepts it");
+        assert!(!verifier.accepts(&forged, &instance), "{what}: the EVM accepts it");
     }
 
     // An architecture change with the same flat weights and salt: layer 0's shift one more.
@@ -175,8 +191,7 @@ fn packing_tampers_are_refused_by_name_natively_and_in_the_evm() {
     let iv_copy = format!("permutation Column('Advice', {})", cols.acc.index());
     assert!(checks.contains("z = 2^shift·q + r") && checks.contains(iv_copy.as_str()), "{checks:?}");
     assert!(proof::verify(params, pk.get_vk(), &claim, &other_proof).is_err(), "halo2 accepts another architecture's proof");
-    let out = chain.call(deployment.address, abi::verify_calldata(&other_proof, &claimed)).expect("call executes");
-    assert!(!(out.success && abi::decode_bool(&out.output) == Some(true)), "the EVM accepts another architecture's proof");
+    assert!(!verifier.accepts(&other_proof, &claimed), "the EVM accepts another architecture's proof");
 }
 
 /// Nothing a verifier is given names the weight file: the artifact and the exported key
