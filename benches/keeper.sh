@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 n=${1:-50}
 epochs=${2:-5}
 root=$(pwd)
-cargo build --release --locked -p zkpolicy-prover
+cargo build --release --locked -p zkpolicy-cli
 zkpolicy="$root/target/release/zkpolicy"
 work=$(mktemp -d)
 port=18745

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 scenario=${1:-crash}
 epochs=${2:-60}
 agents=${3:-100}
-cargo build --release --locked -p zkpolicy-prover
+cargo build --release --locked -p zkpolicy-cli
 # The trained policy's verifier is compiled with the pinned solc-js.
 npm ci --prefix verifier-contract --no-audit --no-fund >/dev/null
 work=$(mktemp -d)

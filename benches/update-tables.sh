@@ -7,7 +7,7 @@
 #        benches/update-tables.sh --from-json   (rewrite the tables from the existing JSON only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -p zkpolicy-prover
+cargo build --release --locked -p zkpolicy-cli
 if [ "${1:-}" != "--from-json" ]; then
   runs=${1:-20}
   ./target/release/zkpolicy bench --runs "$runs" --shapes both --private --json benches/results.json --svg benches/results.svg > /dev/null

@@ -8,7 +8,7 @@
 # Usage: benches/xl-private.sh   (needs `npm ci --prefix verifier-contract`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -p zkpolicy-prover
+cargo build --release --locked -p zkpolicy-cli
 ./target/release/zkpolicy bench --models policy-xl --private --only-private --max-k 22 --runs 1 \
   --json benches/xl-private.json > benches/xl-private.md
 echo "wrote benches/xl-private.json and benches/xl-private.md"

@@ -19,11 +19,11 @@ use std::time::{Duration, Instant};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::{Map, Number, Value};
+use zkpolicy_chain::{DeployConfig, Deployment};
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_lab::{onnx, quantize};
 use zkpolicy_model::{KpiSnapshot, Model, QuantizedKpis};
 use zkpolicy_prover::artifact::ProofArtifact;
-use zkpolicy_prover::chain::{DeployConfig, Deployment};
 use zkpolicy_prover::vkey::{PublishedKey, VerifyingKeyFile};
 use zkpolicy_prover::{keys, proof, srs};
 

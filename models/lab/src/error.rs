@@ -19,6 +19,7 @@ pub enum LabError {
     #[error("expected {expected} {what}, got {got}")]
     WrongCount { what: &'static str, expected: usize, got: usize },
 
+    #[cfg(feature = "onnx")]
     #[error("not an ONNX model: {source}")]
     OnnxDecode { source: prost::DecodeError },
 

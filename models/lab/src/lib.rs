@@ -7,7 +7,9 @@ pub mod backtest;
 pub mod bundled;
 mod error;
 pub mod float;
+#[cfg(feature = "onnx")]
 pub mod import;
+#[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod quantize;
 pub mod sim;

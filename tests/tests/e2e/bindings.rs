@@ -36,7 +36,7 @@ fn controller_bindings_match_the_compiled_abi() {
     for needed in ["Decision", "ParametersApplied", "AdjustmentQueued"] {
         assert!(bound_events.iter().any(|e| e.starts_with(&format!("{needed}("))), "{needed} is not bound; unbound: {missing:?}");
     }
-    // The constructor is covered by deploying with it (e2e/controller.rs, prover/tests/cli/chain.rs).
+    // The constructor is covered by deploying with it (e2e/controller.rs, prover/cli/tests/cli/chain.rs).
 }
 
 #[test]

@@ -59,7 +59,7 @@ fn the_million_parameter_policy_keygen_and_one_proof_fit_the_machine() {
     let (public, bytes) = proof::prove(&params, &pk, &circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(8)).expect("prove");
     let prove = started.elapsed();
     proof::verify(&params, pk.get_vk(), &public, &bytes).expect("verifies");
-    let rss = zkpolicy_prover::bench::peak_rss_mib().expect("Linux /proc");
+    let rss = zkpolicy_report::bench::peak_rss_mib().expect("Linux /proc");
     eprintln!("policy-xl: setup and keygen {keygen:?}, prove {prove:?}, peak RSS {rss:.0} MiB, proof {} bytes", bytes.len());
     assert!(rss < 4096.0, "peak RSS {rss:.0} MiB");
 }

@@ -1,0 +1,211 @@
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use zkpolicy_prover::fsutil;
+use zkpolicy_report::bench::{self, BenchRow};
+
+use std::sync::Arc;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkpolicy_circuits::{Objective, PolicyCircuit, Salt};
+use zkpolicy_model::Model;
+
+use super::common::load_model;
+
+/// The bundled models measured by default (files and the seeded policy-xl).
+const MEASURED: [&str; 4] = ["tokenomics-policy", "policy-m", "policy-l", "policy-xl"];
+
+/// Which planned shapes to measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Shapes {
+    /// The verification-gas shape (what `deploy` uses).
+    Gas,
+    /// The prover-time shape.
+    ProverTime,
+    /// Both, where they differ.
+    Both,
+}
+
+/// Measure proving costs: k, columns, keygen, prove p50/p95 against the MSM floor,
+/// proof size, native and EVM verification, deployment gas, runtime size, peak RSS.
+///
+/// Each model runs in its own process so its peak RSS is its own. Prints a
+/// Markdown table; --json and --svg write the figures and a plot of prove time
+/// and gas against parameter count. --from-json re-prints the table of an
+/// earlier run without measuring (this is how `benches/update-tables.sh` makes the README and docs tables).
+///
+/// Examples:
+///   zkpolicy bench
+///   zkpolicy bench --models tokenomics-policy --runs 1 --json bench.json --svg bench.svg
+///   zkpolicy bench --from-json benches/results.json
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct BenchArgs {
+    /// Bundled model names or model files, comma-separated (default: all bundled models).
+    #[arg(long, value_delimiter = ',', value_name = "MODEL")]
+    models: Vec<String>,
+
+    /// Timed proofs per model (fewer when they would take more than three minutes).
+    #[arg(long, default_value_t = 10)]
+    runs: usize,
+
+    /// The circuit shapes to measure: planned for verification gas, for prover time, or both.
+    #[arg(long, value_enum, default_value_t = Shapes::Gas)]
+    shapes: Shapes,
+
+    /// Also measure each model with private weights (witnesses bound by a salted in-circuit
+    /// hash), where that circuit fits k ≤ --max-k.
+    #[arg(long)]
+    private: bool,
+
+    /// With --private: measure only the private-weights circuits.
+    #[arg(long, requires = "private")]
+    only_private: bool,
+
+    /// With --private: plan the private circuits up to this k, past the k ≤ 20 every other
+    /// command keeps to (the million-parameter policy's benchmark, `benches/xl-private.sh`).
+    #[arg(long, default_value_t = zkpolicy_circuits::layout::MAX_K, value_parser = clap::value_parser!(u32).range(10..=24))]
+    max_k: u32,
+
+    /// Write the figures as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+
+    /// Write the plot as SVG.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+
+    /// Print the table of an earlier run's JSON instead of measuring.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["models", "json", "svg"])]
+    from_json: Option<PathBuf>,
+
+    /// Internal: measure one model (a name or a file) and print its row as JSON.
+    #[arg(long, hide = true, value_name = "MODEL")]
+    single: Option<String>,
+
+    /// Internal: with --single, measure the prover-time shape.
+    #[arg(long, hide = true)]
+    prover_time: bool,
+
+    /// Internal: with --single, measure the private-weights circuit (gas shape).
+    #[arg(long, hide = true)]
+    private_single: bool,
+}
+
+/// The JSON file `--json` writes (`prover/cli/schemas/bench-report.schema.json`).
+#[derive(Debug, Serialize, Deserialize)]
+struct Report {
+    /// Absent in reports written before it was added: those are version 1 too.
+    #[serde(default = "schema_version")]
+    schema_version: u32,
+    machine: String,
+    runs: usize,
+    models: Vec<BenchRow>,
+}
+
+fn schema_version() -> u32 {
+    super::common::SCHEMA_VERSION
+}
+
+/// A bundled model (compiled in, or built from its seed), or a model file.
+fn load(model: &str) -> anyhow::Result<Arc<Model>> {
+    if let Some(bundled) = zkpolicy_lab::bundled::model(model)? {
+        return Ok(Arc::new(bundled));
+    }
+    let path = PathBuf::from(model);
+    if path.is_file() {
+        return load_model(Some(&path));
+    }
+    bail!("unknown model {model:?}: use one of {} or a model file path", zkpolicy_lab::bundled::names().join(", "))
+}
+
+impl BenchArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        if self.runs == 0 && self.from_json.is_none() {
+            bail!("--runs must be at least 1: the table reports the timed proofs' p50 and p95");
+        }
+        if let Some(model) = &self.single {
+            let objective = if self.prover_time { Objective::ProverTime } else { Objective::Gas };
+            let circuit = if self.private_single {
+                // A fixed salt: the figures do not depend on it, and a bench keeps no secrets.
+                PolicyCircuit::private_up_to(load(model)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), objective, self.max_k)?
+            } else {
+                PolicyCircuit::planned(load(model)?, objective)?
+            };
+            let mut row = bench::measure(&circuit, self.runs)?;
+            if self.prover_time {
+                row.model.push_str(" (prover time)");
+            }
+            println!("{}", serde_json::to_string(&row)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        if let Some(path) = &self.from_json {
+            let report: Report = serde_json::from_str(&super::common::read_text(path, "bench report")?)
+                .with_context(|| format!("{} is not a zkpolicy bench report", path.display()))?;
+            print!("{}", bench::markdown(&report.models, &report.machine));
+            return Ok(ExitCode::SUCCESS);
+        }
+        let names: Vec<String> =
+            if self.models.is_empty() { MEASURED.iter().map(|s| s.to_string()).collect() } else { self.models.clone() };
+        // Resolve and validate every model before measuring any; plan the shapes to measure.
+        let mut jobs = Vec::new();
+        for name in &names {
+            let model = load(name)?;
+            let gas = PolicyCircuit::new(model.clone())?;
+            let fast = PolicyCircuit::planned(model, Objective::ProverTime)?;
+            let differ = gas.shape() != fast.shape();
+            if self.shapes != Shapes::ProverTime && !self.only_private {
+                jobs.push((name.clone(), false, false));
+            }
+            if !self.only_private && (self.shapes == Shapes::ProverTime || (self.shapes == Shapes::Both && differ)) {
+                jobs.push((name.clone(), true, false));
+            }
+            if self.private {
+                match PolicyCircuit::private_up_to(load(name)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), Objective::Gas, self.max_k) {
+                    Ok(_) => jobs.push((name.clone(), false, true)),
+                    Err(e) => eprintln!("not measuring {name} with private weights: {e}"),
+                }
+            }
+        }
+        let exe = std::env::current_exe()?;
+        let mut rows = Vec::new();
+        for (name, prover_time, private) in jobs {
+            let how = if prover_time {
+                " at its prover-time shape"
+            } else if private {
+                " with private weights"
+            } else {
+                ""
+            };
+            eprintln!("measuring {name}{how} ({} runs)…", self.runs);
+            let mut command = Command::new(&exe);
+            command.arg("bench").args(["--single", &name]).args(["--runs", &self.runs.to_string()]);
+            if prover_time {
+                command.arg("--prover-time");
+            }
+            if private {
+                command.arg("--private-single").args(["--max-k", &self.max_k.to_string()]);
+            }
+            let out = command.output()?;
+            if !out.status.success() {
+                bail!("{name}: {}", String::from_utf8_lossy(&out.stderr).trim());
+            }
+            rows.push(serde_json::from_slice::<BenchRow>(&out.stdout).with_context(|| format!("{name}: unreadable measurement"))?);
+        }
+        let report = Report { schema_version: super::common::SCHEMA_VERSION, machine: bench::machine(), runs: self.runs, models: rows };
+        let table = bench::markdown(&report.models, &report.machine);
+        let svg = self.svg.as_ref().map(|_| bench::svg(&report.models)).transpose()?;
+        if let Some(path) = &self.json {
+            fsutil::write_atomic(path, format!("{}\n", serde_json::to_string_pretty(&report)?).as_bytes())?;
+        }
+        if let (Some(path), Some(svg)) = (&self.svg, svg) {
+            fsutil::write_atomic(path, svg.as_bytes())?;
+        }
+        print!("{table}");
+        Ok(ExitCode::SUCCESS)
+    }
+}

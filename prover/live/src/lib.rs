@@ -1,0 +1,53 @@
+//! `zkpolicy live`: the closed loop on a real node. Simulated market agents (real
+//! accounts, real transactions) trade, stake and provide liquidity in the reference
+//! economy; the on-chain KPI source takes each epoch's snapshot; the keeper proves and
+//! submits; the controller applies guarded parameters; the economy ticks on them; the
+//! agents react. The in-process simulator runs the same scenario and seed beside it.
+//!
+//! Depends on the keeper (`zkpolicy-keeper`), driven in-process, the chain client, the
+//! lab's simulator and the reports' plots; never on the CLI.
+//!
+//! | file | job |
+//! |---|---|
+//! | `population.rs` | the agent accounts: keys, funding, signed transactions, the gas book |
+//! | `market.rs` | the economy's state as read from the chain, and the simulator's rules on it |
+//! | `run.rs` | the epoch loop, and the checks on every decision |
+//! | `report.rs` | `report.json`, `report.md` and the simulator comparison |
+//! | `plot.rs` | the trajectories, chain beside simulator |
+//! | `treasury.rs` | the treasury's running costs: the budget stream, steered through the timelock |
+
+pub mod attackers;
+pub mod honest;
+pub mod market;
+pub mod plot;
+pub mod population;
+pub mod report;
+mod run;
+mod treasury;
+
+pub use run::{deploy_config, EpochSeconds, KeeperRound, KeeperRunner, Live, LiveEpoch, LiveOptions, LiveRun, EPOCH_SECONDS};
+
+/// Why a live run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("{0}")]
+    Config(String),
+
+    #[error("keeper: {0}")]
+    Keeper(String),
+
+    #[error(transparent)]
+    Chain(#[from] zkpolicy_chain::ChainError),
+
+    #[error(transparent)]
+    KeeperState(#[from] zkpolicy_keeper::KeeperError),
+
+    #[error(transparent)]
+    Prover(#[from] zkpolicy_prover::ProverError),
+
+    #[error(transparent)]
+    Model(#[from] zkpolicy_model::ModelError),
+
+    #[error(transparent)]
+    Lab(#[from] zkpolicy_lab::LabError),
+}
