@@ -9,7 +9,7 @@ use zkpolicy_benches::{setup, MODELS};
 use zkpolicy_model::Observation;
 use zkpolicy_prover::proof::{self, BatchJob};
 use zkpolicy_prover::{evm, keys};
-use zkpolicy_verifier_contract::compile;
+use zkpolicy_verifier::compile;
 
 fn proving(c: &mut Criterion) {
     for name in MODELS {

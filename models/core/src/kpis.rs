@@ -156,6 +156,7 @@ impl QuantizedKpis {
 
     /// KPIs taken as given, unchecked: only for adversarial tests that build the witness of
     /// a statement the validator refuses (the circuit must refuse it too; that is the test).
+    #[cfg(feature = "test-utils")]
     pub fn new_unsafe(values: Vec<i64>) -> Self {
         Self(values)
     }

@@ -10,7 +10,7 @@ use alloy::rpc::types::{Log, TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
 use alloy::transports::{RpcError, TransportErrorKind};
-use zkpolicy_verifier_contract::controller::revert_reason;
+use zkpolicy_contracts::revert_reason;
 
 use super::ChainError;
 

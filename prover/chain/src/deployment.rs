@@ -6,11 +6,11 @@ use std::path::Path;
 use alloy::primitives::{Address, I256, U256};
 use alloy::sol_types::SolConstructor;
 use serde::{Deserialize, Serialize};
+use zkpolicy_contracts::controller::PolicyController::{self, Mode, Timing};
+use zkpolicy_contracts::controller::{self, ReporterKpiSource};
 use zkpolicy_model::Guardrail;
 use zkpolicy_model::ModelCard;
-use zkpolicy_verifier_contract::compile::Compiled;
-use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, Timing};
-use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
+use zkpolicy_verifier::compile::Compiled;
 
 use super::{ChainError, Client};
 use zkpolicy_prover::fsutil;

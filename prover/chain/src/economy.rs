@@ -4,12 +4,12 @@
 use alloy::primitives::{keccak256, Address, B256, I256, U256};
 use alloy::sol_types::{SolCall, SolConstructor, SolEvent, SolValue};
 use serde::{Deserialize, Serialize};
-use zkpolicy_model::ModelCard;
-use zkpolicy_verifier_contract::compile::Compiled;
-use zkpolicy_verifier_contract::economy::{
+use zkpolicy_contracts::economy::{
     ConstantProductPair, EconomyKpiSource, EconomyTimelock, QuoteToken, StakingVault, TokenEconomy, ZkpToken, ECONOMY_ARTIFACTS,
     ECONOMY_CONTRACTS, MAX_FEE_BPS, MAX_RATE_BPS,
 };
+use zkpolicy_model::ModelCard;
+use zkpolicy_verifier::compile::Compiled;
 
 use super::{ChainError, Client, Deployment, Sent};
 

@@ -3,7 +3,7 @@
 use alloy::primitives::{keccak256, Address, U256};
 use alloy::sol_types::SolCall;
 use serde::Serialize;
-use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode};
+use zkpolicy_contracts::controller::PolicyController::{self, Mode};
 
 use super::ops::int;
 use super::{ChainError, Client, Deployment, Sent};

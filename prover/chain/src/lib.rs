@@ -12,17 +12,19 @@ mod client;
 mod deployment;
 pub mod economy;
 pub mod govern;
+pub mod local_node;
 mod ops;
 pub mod signer;
 pub mod treasury;
 
 pub use client::{redacted, scrub_urls, Client, Sent};
 pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, RecordedStatement, TimingConfig, VerifierCode};
+pub use local_node::LocalNode;
 pub use ops::read;
 pub use ops::{
     cancelled_epoch, commit_kpis, committed_kpis, current_epoch, execute, model_commitment, parameters, status, submit, Status, Submitted,
 };
-pub use zkpolicy_verifier_contract::controller::revert_reason;
+pub use zkpolicy_contracts::revert_reason;
 
 use std::path::PathBuf;
 
@@ -42,6 +44,8 @@ pub enum ChainError {
     #[error("the node refused the {what}: {message}")]
     Node { what: String, message: String },
 
+    #[error("the local node: {detail}")]
+    LocalNode { detail: String },
     #[error("rejected: {reason}")]
     Rejected { reason: String },
 

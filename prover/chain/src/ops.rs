@@ -4,9 +4,9 @@ use alloy::primitives::{Address, I256};
 use alloy::sol_types::{SolCall, SolEvent};
 use serde::Serialize;
 use zkpolicy_circuits::PublicInputs;
+use zkpolicy_contracts::controller::PolicyController::{self, Mode};
+use zkpolicy_contracts::controller::{self, ReporterKpiSource};
 use zkpolicy_model::QuantizedKpis;
-use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode};
-use zkpolicy_verifier_contract::controller::{self, ReporterKpiSource};
 
 use super::{ChainError, Client, Deployment, Sent};
 

@@ -4,7 +4,7 @@
 
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::sol_types::{SolCall, SolValue};
-use zkpolicy_verifier_contract::economy::{EconomyTimelock, TokenEconomy};
+use zkpolicy_contracts::economy::{EconomyTimelock, TokenEconomy};
 
 use super::economy::EconomyRecord;
 use super::govern::Governed;

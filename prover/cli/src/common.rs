@@ -15,7 +15,7 @@ use zkpolicy_model::ModelCard;
 use zkpolicy_prover::keys::{KeyCache, Prepared};
 use zkpolicy_prover::srs::SrsSource;
 use zkpolicy_prover::vkey::PublishedKey;
-use zkpolicy_verifier_contract::compile::{self, Compiled};
+use zkpolicy_verifier::compile::{self, Compiled};
 
 /// The KPI snapshot bundled with the default model, compiled in so `demo` runs from any directory.
 pub const DEFAULT_KPIS: &str = zkpolicy_lab::bundled::DEFAULT_KPIS;
@@ -302,7 +302,7 @@ pub fn relative(seconds: u64) -> String {
 /// A chain time (unix seconds) for people: ISO 8601 in UTC, with how far it is from the
 /// chain's `now`, e.g. "2026-12-02T09:00:00Z (in 9 min)".
 pub fn chain_time(at: u64, now: u64) -> String {
-    let iso = zkpolicy_verifier_contract::controller::utc(at);
+    let iso = zkpolicy_contracts::utc(at);
     let hint = match at.cmp(&now) {
         std::cmp::Ordering::Greater => format!("in {}", relative(at - now)),
         std::cmp::Ordering::Less => format!("{} ago", relative(now - at)),

@@ -7,7 +7,7 @@ use serde_json::json;
 use zkpolicy_model::KpiSnapshot;
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::{evm, keys, proof, srs};
-use zkpolicy_verifier_contract::compile::Compiled;
+use zkpolicy_verifier::compile::Compiled;
 
 use super::common::{circuit, load_model, print_json, whole_ms, DEFAULT_KPIS, DEFAULT_VERIFIER};
 

@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::json;
 use zkpolicy_chain::{self as chain, DeployConfig, RecordedStatement, VerifierCode};
 use zkpolicy_prover::{evm, srs};
-use zkpolicy_verifier_contract::compile::Compiled;
+use zkpolicy_verifier::compile::Compiled;
 
 use super::common::{distinct_output, print_json, shipped_or_compiled, KeyArgs, SenderArgs, SolcArgs, StatementArgs};
 use super::progress;

@@ -3,10 +3,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::json;
+use zkpolicy_contracts::controller::{CONTROLLER_ARTIFACT, KPI_SOURCE_ARTIFACT};
 use zkpolicy_prover::fsutil;
-use zkpolicy_verifier_contract::compile::Compiled;
-use zkpolicy_verifier_contract::controller::{CONTROLLER_ARTIFACT, KPI_SOURCE_ARTIFACT};
-use zkpolicy_verifier_contract::toolchain;
+use zkpolicy_verifier::compile::Compiled;
+use zkpolicy_verifier::toolchain;
 
 use super::common::print_json;
 

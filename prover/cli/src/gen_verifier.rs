@@ -4,9 +4,9 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::{evm, fsutil, srs};
-use zkpolicy_verifier_contract::evm::MAX_RUNTIME_BYTES;
-use zkpolicy_verifier_contract::solidity::CONTRACT_NAME;
-use zkpolicy_verifier_contract::toolchain;
+use zkpolicy_verifier::evm::MAX_RUNTIME_BYTES;
+use zkpolicy_verifier::solidity::CONTRACT_NAME;
+use zkpolicy_verifier::toolchain;
 
 use super::common::{print_json, shipped_or_compiled, KeyArgs, SolcArgs, StatementArgs};
 

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 use zkpolicy_chain::govern::{self, Change, Governed};
 use zkpolicy_chain::treasury::{self, TreasuryChange};
-use zkpolicy_verifier_contract::controller::PolicyController::Mode;
+use zkpolicy_contracts::controller::PolicyController::Mode;
 
 use super::common::{chain_time, print_json, DeploymentArgs};
 use zkpolicy_chain as chain;

@@ -4,7 +4,7 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::keys::Prepared;
-use zkpolicy_verifier_contract::transcript::scalar_to_be;
+use zkpolicy_verifier::transcript::scalar_to_be;
 
 use super::common::{print_json, whole_ms, KeyArgs, ModelArgs};
 use super::progress;

@@ -1,7 +1,6 @@
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{keccak256, Address};
@@ -9,7 +8,7 @@ use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::json;
-use zkpolicy_chain::{Client, VerifierCode};
+use zkpolicy_chain::{Client, LocalNode, VerifierCode};
 use zkpolicy_lab::sim::{Scenario, ScenarioKind, SimConfig};
 use zkpolicy_live::attackers::{self, Attack};
 use zkpolicy_live::{honest, report, KeeperRound, KeeperRunner, Live, LiveError, LiveOptions};
@@ -289,14 +288,14 @@ impl LiveArgs {
 /// The node: `$ZKPOLICY_RPC_URL`, or the pinned local node started here (and stopped on drop).
 struct Node {
     url: String,
-    child: Option<Child>,
+    _own: Option<LocalNode>,
 }
 
 impl Node {
     fn start(out_dir: &Path) -> anyhow::Result<Self> {
         if let Ok(url) = std::env::var("ZKPOLICY_RPC_URL") {
             Client::connect(&url, None)?;
-            return Ok(Self { url, child: None });
+            return Ok(Self { url, _own: None });
         }
         let script = [
             PathBuf::from("verifier-contract/node/local-node.sh"),
@@ -305,39 +304,9 @@ impl Node {
         .into_iter()
         .find(|p| p.is_file())
         .context("no $ZKPOLICY_RPC_URL, and verifier-contract/node/local-node.sh (the pinned local node) is not here: run from the repository, or name a development node in $ZKPOLICY_RPC_URL")?;
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).context("a free port")?.port();
-        let log = std::fs::File::create(out_dir.join("node.log"))?;
-        let child = Command::new("bash")
-            .arg(&script)
-            .arg(port.to_string())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| format!("cannot start {}", script.display()))?;
-        let mut node = Self { url: format!("http://127.0.0.1:{port}"), child: Some(child) };
-        let started = Instant::now();
         // The first start may install the node from npm.
-        while Client::connect(&node.url, None).is_err() {
-            if let Some(child) = &mut node.child {
-                if let Ok(Some(status)) = child.try_wait() {
-                    bail!("the local node exited ({status}) before answering; see {}", out_dir.join("node.log").display());
-                }
-            }
-            if started.elapsed() > Duration::from_secs(300) {
-                bail!("the local node did not answer within 300 s; see {}", out_dir.join("node.log").display());
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        Ok(node)
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        let own = LocalNode::start(&script, Some(&out_dir.join("node.log")), Duration::from_secs(300))?;
+        Ok(Self { url: own.url().to_string(), _own: Some(own) })
     }
 }
 

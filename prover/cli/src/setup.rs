@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::json;
 use zkpolicy_prover::{fsutil, srs};
-use zkpolicy_verifier_contract::transcript::keccak256;
+use zkpolicy_verifier::transcript::keccak256;
 
 use super::common::{circuit, load_model, print_json};
 use super::progress;

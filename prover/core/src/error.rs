@@ -32,16 +32,16 @@ pub enum ProverError {
     Halo2 { stage: &'static str, detail: String },
 
     #[error(transparent)]
-    Verifier(#[from] zkpolicy_verifier_contract::VerifierError),
+    Verifier(#[from] zkpolicy_verifier::VerifierError),
 
     #[error(transparent)]
-    Compile(#[from] zkpolicy_verifier_contract::compile::CompileError),
+    Compile(#[from] zkpolicy_verifier::compile::CompileError),
 
     #[error(transparent)]
-    Evm(#[from] zkpolicy_verifier_contract::evm::EvmError),
+    Evm(#[from] zkpolicy_verifier::evm::EvmError),
 
     #[error("recomputation baseline: {0}")]
-    Recompute(#[from] zkpolicy_verifier_contract::recompute::RecomputeError),
+    Recompute(#[from] zkpolicy_verifier::recompute::RecomputeError),
 
     #[error("invalid proof: {reason}")]
     InvalidProof { reason: String },

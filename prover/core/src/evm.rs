@@ -7,11 +7,11 @@ use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
 use zkpolicy_model::ModelCard;
-use zkpolicy_verifier_contract::compile::{self, Compiled};
-use zkpolicy_verifier_contract::evm::{Deployment, Evm};
-use zkpolicy_verifier_contract::recompute::{self, IntegerMlp, MlpLayer};
-use zkpolicy_verifier_contract::solidity::{self, NamedRange, OutputMap, Provenance, CONTRACT_NAME};
-use zkpolicy_verifier_contract::{abi, build};
+use zkpolicy_verifier::compile::{self, Compiled};
+use zkpolicy_verifier::evm::{Deployment, Evm};
+use zkpolicy_verifier::recompute::{self, IntegerMlp, MlpLayer};
+use zkpolicy_verifier::solidity::{self, NamedRange, OutputMap, Provenance, CONTRACT_NAME};
+use zkpolicy_verifier::{abi, build};
 
 use crate::ProverError;
 
@@ -53,7 +53,7 @@ pub fn instance_count(card: &ModelCard) -> usize {
 /// keccak-256 of a verifier source. Artifacts record it, so a deployment can check that
 /// their bytecode was compiled from the verifier of this model and this SRS.
 pub fn source_keccak(source: &str) -> String {
-    format!("0x{}", hex::encode(zkpolicy_verifier_contract::transcript::keccak256(source.as_bytes())))
+    format!("0x{}", hex::encode(zkpolicy_verifier::transcript::keccak256(source.as_bytes())))
 }
 
 /// Compiles a verifier source with the pinned solc from `solc_dir` (see `compile::bundled_dir`).
@@ -71,9 +71,9 @@ pub struct EvmVerdict {
 }
 
 /// A rail as the controller's constructor and `setGuardrail` take it.
-pub fn contract_rail(g: &zkpolicy_model::Guardrail) -> zkpolicy_verifier_contract::controller::PolicyController::Guardrail {
+pub fn contract_rail(g: &zkpolicy_model::Guardrail) -> zkpolicy_contracts::controller::PolicyController::Guardrail {
     let int = |v: i64| alloy_primitives::I256::try_from(v).unwrap_or_default();
-    zkpolicy_verifier_contract::controller::PolicyController::Guardrail {
+    zkpolicy_contracts::controller::PolicyController::Guardrail {
         min: int(g.min),
         max: int(g.max),
         maxStep: int(g.max_step),
@@ -114,11 +114,11 @@ pub fn run_controller(
 ) -> Result<ControllerRun, ProverError> {
     use alloy_primitives::{Address, I256, U256};
     use alloy_sol_types::{SolCall, SolConstructor};
-    use zkpolicy_verifier_contract::controller::{self, PolicyController, ReporterKpiSource};
+    use zkpolicy_contracts::controller::{self, PolicyController, ReporterKpiSource};
 
     const DAY: u64 = 86_400;
     let failed = |what: &str, output: &[u8]| ProverError::Artifact {
-        reason: format!("the demo's {what} failed: {}", zkpolicy_verifier_contract::controller::revert_reason(output)),
+        reason: format!("the demo's {what} failed: {}", zkpolicy_contracts::revert_reason(output)),
     };
     let int = |v: i64| I256::try_from(v).unwrap_or_default();
     let mut evm = Evm::new();

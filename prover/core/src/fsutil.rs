@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use zkpolicy_verifier_contract::transcript::keccak256;
+use zkpolicy_verifier::transcript::keccak256;
 
 use crate::ProverError;
 

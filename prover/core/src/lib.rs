@@ -17,4 +17,4 @@ pub mod srs;
 pub mod vkey;
 
 pub use error::{describe, ProverError};
-pub use zkpolicy_verifier_contract::transcript;
+pub use zkpolicy_verifier::transcript;

@@ -14,7 +14,7 @@ use halo2_proofs::SerdeFormat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use zkpolicy_verifier_contract::transcript::keccak256;
+use zkpolicy_verifier::transcript::keccak256;
 
 use crate::fsutil;
 use crate::ProverError;

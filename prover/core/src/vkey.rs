@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use zkpolicy_circuits::layout::LANE_CHOICES;
 use zkpolicy_circuits::{PolicyCircuit, PolicyParams, WeightMode};
 use zkpolicy_model::ModelCard;
-use zkpolicy_verifier_contract::transcript::keccak256;
+use zkpolicy_verifier::transcript::keccak256;
 
 use crate::artifact::PROOF_SYSTEM;
 use crate::keys::{CIRCUIT_VERSION, KEY_FORMAT};

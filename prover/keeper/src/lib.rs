@@ -12,7 +12,7 @@
 //! | `state.rs` | the durable step records (redb) |
 //! | `rpc.rs` | a chain's endpoints with failover |
 //! | `tx.rs` | signing, nonces, broadcasting, re-pricing |
-//! | `run.rs` | the epoch loop |
+//! | `run/` | the epoch loop (`mod.rs`), what each round must do and proving (`plan.rs`), the transactions (`send.rs`) |
 //! | `retry.rs` | which failures of a step are final, and which are retried |
 //! | `metrics.rs` | Prometheus metrics, `/healthz`, `/readyz` |
 

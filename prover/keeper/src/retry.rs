@@ -13,9 +13,9 @@
 //! twice its gas limit (under the cap), whatever the next estimate says.
 
 use alloy_sol_types::SolInterface;
-use zkpolicy_verifier_contract::controller::ReporterKpiSource::ReporterKpiSourceErrors as Reporter;
-use zkpolicy_verifier_contract::economy::EconomyKpiSource::EconomyKpiSourceErrors as Source;
-use zkpolicy_verifier_contract::economy::TokenEconomy::TokenEconomyErrors as Economy;
+use zkpolicy_contracts::controller::ReporterKpiSource::ReporterKpiSourceErrors as Reporter;
+use zkpolicy_contracts::economy::EconomyKpiSource::EconomyKpiSourceErrors as Source;
+use zkpolicy_contracts::economy::TokenEconomy::TokenEconomyErrors as Economy;
 
 /// Mined reverts of one step after which it is given up.
 pub const MAX_MINED_REVERTS: u32 = 3;
@@ -54,8 +54,8 @@ pub fn floor_after_revert(limit: u64, used: u64) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use alloy_sol_types::SolError;
-    use zkpolicy_verifier_contract::controller::ReporterKpiSource;
-    use zkpolicy_verifier_contract::economy::{EconomyKpiSource, TokenEconomy};
+    use zkpolicy_contracts::controller::ReporterKpiSource;
+    use zkpolicy_contracts::economy::{EconomyKpiSource, TokenEconomy};
 
     use super::*;
 

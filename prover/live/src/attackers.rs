@@ -28,10 +28,11 @@ use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolConstructor, SolError, SolInterface};
 use serde::Serialize;
-use zkpolicy_verifier_contract::controller::{revert_reason, PolicyController};
-use zkpolicy_verifier_contract::economy::{
+use zkpolicy_contracts::controller::PolicyController;
+use zkpolicy_contracts::economy::{
     AtomicBundle, ConstantProductPair, EconomyKpiSource, StakingVault, TokenEconomy, ZkpToken, ATOMIC_BUNDLE_ARTIFACT,
 };
+use zkpolicy_contracts::revert_reason;
 
 use super::market::{wei, whole, Contracts};
 use super::population::{GasBook, Mined, Population};
@@ -171,7 +172,7 @@ impl Attackers {
             let bundle = p.deploy(client, account, init, &mut book)?;
             p.name(bundle, attack.name());
             let quote = wei(whole(pool_quote) * QUOTE_FUNDING);
-            let mint = zkpolicy_verifier_contract::economy::QuoteToken::mintCall { to: bundle, amount: quote };
+            let mint = zkpolicy_contracts::economy::QuoteToken::mintCall { to: bundle, amount: quote };
             ensure(p.send(client, 0, c.quote, mint.abi_encode(), U256::ZERO, &mut book)?, "its quote")?;
             let approve = |spender| ZkpToken::approveCall { spender, amount: U256::MAX }.abi_encode();
             let steps = vec![step(c.quote, approve(c.pair)), step(c.token, approve(c.pair)), step(c.token, approve(c.vault))];

@@ -10,10 +10,10 @@
 use alloy::primitives::{Address, U256};
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
+use zkpolicy_contracts::economy::{ConstantProductPair, StakingVault, TokenEconomy, ZkpToken};
 use zkpolicy_lab::sim::agents::{self, fundamental, lps, stakers, traders, whales, EPOCHS_PER_YEAR};
 use zkpolicy_lab::sim::economy::LP_INCOME_SMOOTHING;
 use zkpolicy_lab::sim::{kpis, standard_normal, EconomyConfig, Shocks};
-use zkpolicy_verifier_contract::economy::{ConstantProductPair, StakingVault, TokenEconomy, ZkpToken};
 
 use super::LiveError;
 use zkpolicy_chain::{read, Client, Deployment};

@@ -27,11 +27,11 @@ use alloy::sol_types::{SolCall, SolEvent};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
+use zkpolicy_contracts::controller::{unpack_int64, PolicyController};
+use zkpolicy_contracts::economy::{ConstantProductPair, EconomyKpiSource, QuoteToken, StakingVault, TokenEconomy, ZkpToken};
 use zkpolicy_lab::sim::agents::{lps, whales};
 use zkpolicy_lab::sim::{guard_at, Anchor, Scenario, Shocks, SimConfig};
 use zkpolicy_model::{Model, ModelCard, Observation, QuantizedKpis};
-use zkpolicy_verifier_contract::controller::{unpack_int64, PolicyController};
-use zkpolicy_verifier_contract::economy::{ConstantProductPair, EconomyKpiSource, QuoteToken, StakingVault, TokenEconomy, ZkpToken};
 
 use super::attackers::{Attack, AttackerReport, Attackers, Scene};
 use super::market::{self, wei, whole, Contracts, Memory, Plan, State};

@@ -6,7 +6,7 @@
 
 use alloy::primitives::{B256, U256};
 use alloy::sol_types::SolCall;
-use zkpolicy_verifier_contract::economy::{EconomyTimelock, TokenEconomy, ZkpToken};
+use zkpolicy_contracts::economy::{EconomyTimelock, TokenEconomy, ZkpToken};
 
 use super::market::{whole, Contracts};
 use super::population::{GasBook, Population};

@@ -12,8 +12,8 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use zkpolicy_circuits::{PolicyCircuit, PublicInputs};
 use zkpolicy_model::Observation;
-use zkpolicy_verifier_contract::solidity::{self, PrecompileCalls};
-use zkpolicy_verifier_contract::{abi, build, compile};
+use zkpolicy_verifier::solidity::{self, PrecompileCalls};
+use zkpolicy_verifier::{abi, build, compile};
 
 use zkpolicy_prover::{evm, keys, proof, srs, ProverError};
 
@@ -134,10 +134,8 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
             (Some(gas), Some(baseline.deploy_gas), None)
         }
         Some(Err(ProverError::Recompute(e))) => {
-            let words = evm::integer_mlp(circuit)
-                .and_then(|mlp| zkpolicy_verifier_contract::recompute::packed_words(&mlp))
-                .map(|(w, _)| w)
-                .unwrap_or(0);
+            let words =
+                evm::integer_mlp(circuit).and_then(|mlp| zkpolicy_verifier::recompute::packed_words(&mlp)).map(|(w, _)| w).unwrap_or(0);
             // Deploying data costs 200 gas a byte, at least.
             let note = format!(
                 "does not fit: {e}; its {words} packed weight words ({:.1} MB) would cost over {:.0}M gas to deploy",

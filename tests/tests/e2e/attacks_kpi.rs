@@ -6,11 +6,12 @@
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolError, SolInterface};
+use zkpolicy_contracts::controller::PolicyController::Mode;
+use zkpolicy_contracts::economy::{AtomicBundle, ConstantProductPair, EconomyKpiSource, QuoteToken, TokenEconomy, ZkpToken};
+use zkpolicy_contracts::revert_reason;
 use zkpolicy_lab::sim::kpis::KPI_NAMES;
-use zkpolicy_verifier_contract::compile::Compiled;
-use zkpolicy_verifier_contract::controller::{revert_reason, PolicyController::Mode};
-use zkpolicy_verifier_contract::economy::{AtomicBundle, ConstantProductPair, EconomyKpiSource, QuoteToken, TokenEconomy, ZkpToken};
-use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
+use zkpolicy_verifier::compile::Compiled;
+use zkpolicy_verifier::evm::{CallOutcome, Evm};
 
 use crate::controller::{Chain, VerifierKind, EPOCH_LENGTH};
 use crate::economy::{contracts, holdings, kpi_source, submit_holders, tokens, try_kpi_source, Economy, ANYONE};

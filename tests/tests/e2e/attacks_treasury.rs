@@ -6,10 +6,10 @@
 
 use alloy_primitives::{Address, I256, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolInterface};
-use zkpolicy_verifier_contract::economy::{
+use zkpolicy_contracts::economy::{
     AtomicBundle, ConstantProductPair, ParameterSourceStub, QuoteToken, StakingVault, TokenEconomy, ZkpToken,
 };
-use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
+use zkpolicy_verifier::evm::{CallOutcome, Evm};
 
 use crate::controller::EPOCH_LENGTH;
 use crate::economy::{contracts, event, tokens, Economy, E18};
@@ -110,7 +110,7 @@ impl Arena {
 fn bundle_error(output: &[u8]) -> String {
     match AtomicBundle::AtomicBundleErrors::abi_decode(output) {
         Ok(AtomicBundle::AtomicBundleErrors::StepFailed(f)) => {
-            format!("step {} failed: {}", f.index, zkpolicy_verifier_contract::controller::revert_reason(&f.reason))
+            format!("step {} failed: {}", f.index, zkpolicy_contracts::revert_reason(&f.reason))
         }
         Ok(other) => format!("{other:?}"),
         Err(_) => format!("0x{}", hex::encode(output)),

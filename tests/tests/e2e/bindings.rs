@@ -1,11 +1,11 @@
-//! The Rust bindings (`sol!` in `verifier-contract/src/controller.rs`) are written by hand;
+//! The Rust bindings (`sol!` in `verifier-contract/bindings/src/controller.rs`) are written by hand;
 //! these tests hold their functions, errors and events to the ABI the contracts compile to, so a contract change
 //! that the bindings miss fails here rather than as a puzzling revert.
 
 use std::collections::BTreeSet;
 
 use alloy_json_abi::JsonAbi;
-use zkpolicy_verifier_contract::controller::{self, PolicyController, ReporterKpiSource};
+use zkpolicy_contracts::controller::{self, PolicyController, ReporterKpiSource};
 
 fn compiled_abi(artifact: &str) -> JsonAbi {
     let json: serde_json::Value = serde_json::from_str(artifact).expect("artifact JSON");
@@ -51,15 +51,13 @@ fn kpi_source_bindings_match_the_compiled_abi() {
     assert_eq!(set(ReporterKpiSource::ReporterKpiSourceEvents::SIGNATURES), events);
 }
 
-/// The economy's bindings (`verifier-contract/src/economy.rs`) the treasury's code uses:
+/// The economy's bindings (`verifier-contract/bindings/src/economy.rs`) the treasury's code uses:
 /// every bound function, error and event exists in the committed artifacts, and every
 /// error the economy and its timelock can revert with is bound, so its reason decodes
 /// (the OpenZeppelin guards' own errors aside).
 #[test]
 fn treasury_bindings_match_the_compiled_abi() {
-    use zkpolicy_verifier_contract::economy::{
-        EconomyTimelock, StakingVault, TokenEconomy, ZkpToken, ECONOMY_ARTIFACTS, ECONOMY_CONTRACTS,
-    };
+    use zkpolicy_contracts::economy::{EconomyTimelock, StakingVault, TokenEconomy, ZkpToken, ECONOMY_ARTIFACTS, ECONOMY_CONTRACTS};
     let abi = |name: &str| {
         let i = ECONOMY_CONTRACTS.iter().position(|n| *n == name).expect("an economy contract");
         compiled_abi(ECONOMY_ARTIFACTS[i])

@@ -4,9 +4,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_contracts::controller;
 use zkpolicy_model::Model;
 use zkpolicy_prover::{evm, keys};
-use zkpolicy_verifier_contract::{compile, controller, toolchain};
+use zkpolicy_verifier::{compile, toolchain};
 
 /// The committed verifiers: the bundled model files at their deployed (gas) shape, with the
 /// development SRS. The binary ships them, so their commands need no compiler.
@@ -49,7 +50,7 @@ fn committed_controller_artifacts_match_a_fresh_compile() {
     for ((name, fresh), committed) in controller::render_artifacts(&compiled).expect("render").into_iter().zip(committed) {
         assert!(
             fresh == committed,
-            "generated/contracts/{name} drifted from the sources; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`"
+            "generated/contracts/{name} drifted from the sources; regenerate with `cargo run -p zkpolicy-contracts --example render_contracts`"
         );
     }
 }
@@ -57,20 +58,20 @@ fn committed_controller_artifacts_match_a_fresh_compile() {
 /// `zkpolicy deploy` ships the compiled economy and on-chain KPI source too.
 #[test]
 fn committed_economy_artifacts_match_a_fresh_compile() {
-    let compiled = zkpolicy_verifier_contract::economy::compile_economy(compile::bundled_dir()).expect("the economy compiles");
-    let fresh = zkpolicy_verifier_contract::economy::render_artifacts(&compiled).expect("render");
-    for ((name, fresh), committed) in fresh.into_iter().zip(zkpolicy_verifier_contract::economy::ECONOMY_ARTIFACTS) {
+    let compiled = zkpolicy_contracts::economy::compile_economy(compile::bundled_dir()).expect("the economy compiles");
+    let fresh = zkpolicy_contracts::economy::render_artifacts(&compiled).expect("render");
+    for ((name, fresh), committed) in fresh.into_iter().zip(zkpolicy_contracts::economy::ECONOMY_ARTIFACTS) {
         assert!(
             fresh == committed,
-            "generated/contracts/economy/{name} drifted from the sources; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`"
+            "generated/contracts/economy/{name} drifted from the sources; regenerate with `cargo run -p zkpolicy-contracts --example render_contracts`"
         );
     }
     // And the attackers' bundle that `zkpolicy live --attackers` deploys.
-    let fresh = zkpolicy_verifier_contract::economy::render_attacker_artifacts(&compiled).expect("render");
+    let fresh = zkpolicy_contracts::economy::render_attacker_artifacts(&compiled).expect("render");
     assert_eq!(fresh.len(), 1);
     assert!(
-        fresh[0].1 == zkpolicy_verifier_contract::economy::ATOMIC_BUNDLE_ARTIFACT,
-        "generated/contracts/test/{} drifted from its source; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`",
+        fresh[0].1 == zkpolicy_contracts::economy::ATOMIC_BUNDLE_ARTIFACT,
+        "generated/contracts/test/{} drifted from its source; regenerate with `cargo run -p zkpolicy-contracts --example render_contracts`",
         fresh[0].0
     );
 }

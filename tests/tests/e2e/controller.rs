@@ -13,14 +13,14 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_contracts::controller::PolicyController::{self, Mode, PolicyControllerErrors, Timing};
+use zkpolicy_contracts::controller::{compile_contracts, unpack_int64, KpiSourceStub, ModelCard, ReporterKpiSource, VerifierStub};
 use zkpolicy_lab::sim::{self, deployment_guardrails};
 use zkpolicy_model::{Model, Observation, QuantizedKpis};
 use zkpolicy_prover::{evm as prover_evm, proof};
-use zkpolicy_verifier_contract::compile::{self, Compiled};
-use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, PolicyControllerErrors, Timing};
-use zkpolicy_verifier_contract::controller::{compile_contracts, unpack_int64, KpiSourceStub, ModelCard, ReporterKpiSource, VerifierStub};
-use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
-use zkpolicy_verifier_contract::solidity;
+use zkpolicy_verifier::compile::{self, Compiled};
+use zkpolicy_verifier::evm::{CallOutcome, Evm};
+use zkpolicy_verifier::solidity;
 
 pub(crate) const EPOCH_LENGTH: u64 = 7_200;
 const MAX_SNAPSHOT_AGE: u64 = 3_600;
@@ -707,7 +707,7 @@ fn regovern(chain: &mut Chain, rng: &mut ChaCha20Rng, rails: &mut [sim::Guardrai
     chain.evm.advance(GOVERNANCE_DELAY);
     for data in calls {
         let out = chain.send(chain.governance, PolicyController::executeCall { data: data.into() }.abi_encode());
-        assert!(out.success, "{}", zkpolicy_verifier_contract::controller::revert_reason(&out.output));
+        assert!(out.success, "{}", zkpolicy_contracts::revert_reason(&out.output));
     }
 }
 
@@ -808,7 +808,7 @@ fn malformed_dead_bands_and_caps_are_refused_like_the_twin() {
         assert!(chain.send(chain.governance, PolicyController::scheduleCall { data: data.clone().into() }.abi_encode()).success);
         chain.evm.advance(GOVERNANCE_DELAY);
         let out = chain.send(chain.governance, PolicyController::executeCall { data: data.into() }.abi_encode());
-        let reason = zkpolicy_verifier_contract::controller::revert_reason(&out.output);
+        let reason = zkpolicy_contracts::revert_reason(&out.output);
         assert!(!out.success && reason.contains("BadGuardrail: guardrail 2"), "{what}: {reason}");
         let deployed = Chain::try_build(Mode::Autonomous, VerifierKind::Stub, SourceKind::Reporter, &rails);
         // The constructor reverts with BadGuardrail(2): its selector and index in the revert data.
@@ -877,7 +877,7 @@ fn the_parameters_are_public_inputs_the_controller_rebuilds() {
     chain.evm.advance(GOVERNANCE_DELAY);
     let out = chain.send(governance, PolicyController::executeCall { data: bad.into() }.abi_encode());
     assert_eq!(error_name(&out), "CallFailed");
-    let reason = zkpolicy_verifier_contract::controller::revert_reason(&out.output);
+    let reason = zkpolicy_contracts::revert_reason(&out.output);
     assert!(reason.contains("RailOutsideModelRange: guardrail 3 reaches outside [0, 300]"), "{reason}");
 }
 

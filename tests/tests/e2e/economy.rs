@@ -9,15 +9,15 @@ use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent, SolInterface};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use zkpolicy_lab::sim::{self, deployment_guardrails};
-use zkpolicy_model::QuantizedKpis;
-use zkpolicy_verifier_contract::compile::{self, Compiled};
-use zkpolicy_verifier_contract::controller::PolicyController::Mode;
-use zkpolicy_verifier_contract::economy::{
+use zkpolicy_contracts::controller::PolicyController::Mode;
+use zkpolicy_contracts::economy::{
     compile_economy, economy_kpis, ConstantProductPair, EconomyKpiSource, EconomyTimelock, KpiConfig, KpiState, QuoteToken, StakingVault,
     TokenEconomy, ZkpToken,
 };
-use zkpolicy_verifier_contract::evm::{CallOutcome, Evm};
+use zkpolicy_lab::sim::{self, deployment_guardrails};
+use zkpolicy_model::QuantizedKpis;
+use zkpolicy_verifier::compile::{self, Compiled};
+use zkpolicy_verifier::evm::{CallOutcome, Evm};
 
 use crate::controller::{error_name, guard, initial, Chain, Prover, SourceKind, VerifierKind, EPOCH_LENGTH};
 
@@ -704,7 +704,7 @@ fn the_snapshot_is_taken_early_in_its_epoch_or_not_at_all() {
     evm.advance(600 - (evm.timestamp() - genesis));
     let out = evm.call_from(ANYONE, source, take.clone()).expect("executes");
     assert!(!out.success);
-    let reason = zkpolicy_verifier_contract::controller::revert_reason(&out.output);
+    let reason = zkpolicy_contracts::revert_reason(&out.output);
     assert!(reason.starts_with("SnapshotWindowClosed: epoch 1's snapshot could be taken only until"), "{reason}");
     // The next epoch, inside its window.
     evm.advance(EPOCH_LENGTH - 600 + 599);
@@ -741,7 +741,7 @@ fn the_first_snapshot_only_seeds_the_averages() {
     let marks = e.read(&mut chain.evm, source, EconomyKpiSource::stateCall {});
     assert_eq!((marks.lastAt, marks.count), (chain.evm.timestamp(), 0));
     let again = chain.evm.call_from(ANYONE, source, take.clone()).expect("executes");
-    let reason = zkpolicy_verifier_contract::controller::revert_reason(&again.output);
+    let reason = zkpolicy_contracts::revert_reason(&again.output);
     assert!(!again.success && reason.starts_with("AlreadyTaken: epoch 1"), "{reason}");
     assert_eq!(error_name(&chain.submit(1, &[0, 0, 0, 0], &[])), "NoSnapshot");
 
@@ -764,7 +764,7 @@ fn the_first_snapshot_only_seeds_the_averages() {
     e.ok(&mut evm, admin, e.pair, all.abi_encode());
     evm.advance(60);
     let refused = evm.call_from(ANYONE, source, take).expect("executes");
-    let reason = zkpolicy_verifier_contract::controller::revert_reason(&refused.output);
+    let reason = zkpolicy_contracts::revert_reason(&refused.output);
     assert!(!refused.success && reason.starts_with("NoLiquidity"), "{reason}");
     assert!(!e.read(&mut evm, source, EconomyKpiSource::takenCall { epoch: 1 }));
 }
@@ -774,8 +774,8 @@ fn the_first_snapshot_only_seeds_the_averages() {
 #[test]
 fn kpi_source_bindings_match_the_committed_artifact() {
     use std::collections::BTreeSet;
-    let i = zkpolicy_verifier_contract::economy::ECONOMY_CONTRACTS.iter().position(|n| *n == "EconomyKpiSource").expect("listed");
-    let json: serde_json::Value = serde_json::from_str(zkpolicy_verifier_contract::economy::ECONOMY_ARTIFACTS[i]).expect("JSON");
+    let i = zkpolicy_contracts::economy::ECONOMY_CONTRACTS.iter().position(|n| *n == "EconomyKpiSource").expect("listed");
+    let json: serde_json::Value = serde_json::from_str(zkpolicy_contracts::economy::ECONOMY_ARTIFACTS[i]).expect("JSON");
     let abi: alloy_json_abi::JsonAbi = serde_json::from_value(json["abi"].clone()).expect("an ABI");
     let set = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     let functions: BTreeSet<String> = abi.functions().map(|f| f.signature()).collect();

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use alloy_primitives::{FixedBytes, I256};
 use alloy_sol_types::{SolCall, SolEvent};
+use zkpolicy_contracts::controller::PolicyController::{self, Mode};
+use zkpolicy_contracts::controller::{unpack_int64, VerifierStub};
 use zkpolicy_lab::sim::{self, deployment_guardrails};
-use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode};
-use zkpolicy_verifier_contract::controller::{unpack_int64, VerifierStub};
 
 use crate::controller::{decoded, error_name, int, Chain, SourceKind, VerifierKind, ADJUSTMENT_DELAY, EPOCH_LENGTH};
 
@@ -126,7 +126,7 @@ fn every_refused_decision_leaves_every_parameter_anchor_and_the_queue_unchanged(
     assert!(chain.commit(2, &[0; 8]).success);
     assert!(chain.submit(2, &[-10, 30, -10, -5], &[]).success);
     let mut refusals = BTreeSet::new();
-    let mut refused = |chain: &mut Chain, out: zkpolicy_verifier_contract::evm::CallOutcome, name: &str, before: &Observed| {
+    let mut refused = |chain: &mut Chain, out: zkpolicy_verifier::evm::CallOutcome, name: &str, before: &Observed| {
         assert_eq!(error_name(&out), name);
         assert_eq!(&observe(chain, before.queued_epoch), before, "after {name}");
         refusals.insert(name.to_string());

@@ -13,7 +13,7 @@ use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_lab::synth;
 use zkpolicy_model::{Model, QuantizedKpis};
 use zkpolicy_prover::{evm, keys, proof};
-use zkpolicy_verifier_contract::compile;
+use zkpolicy_verifier::compile;
 
 #[test]
 fn the_million_parameter_policy_is_planned_at_two_lanes_within_k_20() {

@@ -15,7 +15,7 @@ use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::keys::{self, Prepared};
 use zkpolicy_prover::vkey::{PublishedKey, VerifyingKeyFile};
 use zkpolicy_prover::{evm as prover_evm, proof};
-use zkpolicy_verifier_contract::{abi, compile, evm};
+use zkpolicy_verifier::{abi, compile, evm};
 
 use crate::common;
 

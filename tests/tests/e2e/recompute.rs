@@ -7,8 +7,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_model::{infer, Observation, QuantizedKpis};
 use zkpolicy_prover::{evm, proof};
-use zkpolicy_verifier_contract::compile;
-use zkpolicy_verifier_contract::recompute::ZkPolicyRecompute::ZkPolicyRecomputeErrors;
+use zkpolicy_verifier::compile;
+use zkpolicy_verifier::recompute::ZkPolicyRecompute::ZkPolicyRecomputeErrors;
 
 use crate::common;
 

@@ -5,9 +5,9 @@
 
 use alloy_primitives::{FixedBytes, U256};
 use alloy_sol_types::{SolCall, SolEvent};
+use zkpolicy_contracts::controller::PolicyController::{self, Mode, Timing};
 use zkpolicy_lab::sim::deployment_guardrails;
 use zkpolicy_prover::evm as prover_evm;
-use zkpolicy_verifier_contract::controller::PolicyController::{self, Mode, Timing};
 
 use crate::controller::{decoded, error_name, guard, initial, Chain, VerifierKind, ADJUSTMENT_DELAY, EPOCH_LENGTH, GOVERNANCE_DELAY};
 
@@ -35,11 +35,11 @@ fn governed(chain: &mut Chain, call: Vec<u8>) -> Logs {
     assert!(chain.send(governance, PolicyController::scheduleCall { data: call.clone().into() }.abi_encode()).success);
     chain.evm.advance(GOVERNANCE_DELAY);
     let out = chain.send(governance, PolicyController::executeCall { data: call.into() }.abi_encode());
-    assert!(out.success, "{}", zkpolicy_verifier_contract::controller::revert_reason(&out.output));
+    assert!(out.success, "{}", zkpolicy_contracts::revert_reason(&out.output));
     out.logs
 }
 
-fn execute(chain: &mut Chain, epoch: u64) -> zkpolicy_verifier_contract::evm::CallOutcome {
+fn execute(chain: &mut Chain, epoch: u64) -> zkpolicy_verifier::evm::CallOutcome {
     let anyone = chain.anyone;
     chain.send(anyone, PolicyController::executeAdjustmentCall { epoch }.abi_encode())
 }

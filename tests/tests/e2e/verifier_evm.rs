@@ -9,8 +9,8 @@ use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::{Observation, QuantizedKpis};
 use zkpolicy_prover::{keys, proof};
-use zkpolicy_verifier_contract::solidity::{render, CONTRACT_NAME};
-use zkpolicy_verifier_contract::{abi, build, compile, evm};
+use zkpolicy_verifier::solidity::{render, CONTRACT_NAME};
+use zkpolicy_verifier::{abi, build, compile, evm};
 
 struct Deployed {
     circuit: PolicyCircuit,
@@ -142,8 +142,8 @@ fn every_bundled_model_verifies_in_the_evm_within_the_size_limit() {
 }
 
 /// Where each point and scalar sits in a proof, from the verifier program's reads.
-fn proof_layout(program: &zkpolicy_verifier_contract::program::Program) -> (Vec<usize>, Vec<usize>) {
-    use zkpolicy_verifier_contract::program::Op;
+fn proof_layout(program: &zkpolicy_verifier::program::Program) -> (Vec<usize>, Vec<usize>) {
+    use zkpolicy_verifier::program::Op;
     let (mut points, mut scalars, mut at) = (vec![], vec![], 0usize);
     for op in &program.ops {
         match op {
@@ -176,8 +176,8 @@ fn add_be(a: &[u8], b: &[u8; 32]) -> [u8; 32] {
 #[test]
 fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
     use halo2_proofs::halo2curves::bn256::Fq;
-    use zkpolicy_verifier_contract::interpret::{self, Rejection};
-    use zkpolicy_verifier_contract::transcript::{base_to_be, scalar_to_be};
+    use zkpolicy_verifier::interpret::{self, Rejection};
+    use zkpolicy_verifier::transcript::{base_to_be, scalar_to_be};
 
     let mut one = [0u8; 32];
     one[31] = 1;

@@ -5,7 +5,7 @@ use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::QuantizedKpis;
 use zkpolicy_prover::proof;
-use zkpolicy_verifier_contract::{build, interpret};
+use zkpolicy_verifier::{build, interpret};
 
 use crate::common;
 

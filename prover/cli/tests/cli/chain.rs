@@ -13,9 +13,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
 use zkpolicy_chain::{Client, Deployment};
+use zkpolicy_contracts::controller::{self, KpiSourceStub, PolicyController};
 use zkpolicy_lab::sim::{self, deployment_guardrails};
-use zkpolicy_verifier_contract::compile::{self, Compiled};
-use zkpolicy_verifier_contract::controller::{self, KpiSourceStub, PolicyController};
+use zkpolicy_verifier::compile::{self, Compiled};
 
 use crate::common::node::{LocalNode, DEV_KEYS};
 use crate::common::{edit_json, json_run, models, stdout_json, zkpolicy};

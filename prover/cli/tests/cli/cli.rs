@@ -350,7 +350,7 @@ fn setup_writes_dev_params_and_imports_only_a_matching_checksum() {
         .stderr(predicates::str::contains("checksum mismatch"));
     assert!(!d.join("bad.bin").exists());
     std::fs::write(d.join("junk.bin"), b"not params").expect("write");
-    let junk_sum = format!("0x{}", hex::encode(zkpolicy_verifier_contract::transcript::keccak256(b"not params")));
+    let junk_sum = format!("0x{}", hex::encode(zkpolicy_verifier::transcript::keccak256(b"not params")));
     zkpolicy(d).args(["setup", "--from", "junk.bin", "--checksum", &junk_sum, "--out", "bad.bin"]).assert().code(2);
     assert!(!d.join("bad.bin").exists());
     // A checksum without a file to check is a usage error, not a silent dev setup.

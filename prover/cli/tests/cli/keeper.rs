@@ -546,7 +546,7 @@ fn a_bad_keeper_config_exits_2_naming_the_key() {
 #[test]
 fn a_snapshot_that_reverts_is_retried_until_the_epoch_is_decided() {
     use alloy::sol_types::SolCall;
-    use zkpolicy_verifier_contract::economy::EconomyKpiSource;
+    use zkpolicy_contracts::economy::EconomyKpiSource;
     let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -588,7 +588,7 @@ fn a_snapshot_that_reverts_is_retried_until_the_epoch_is_decided() {
 #[test]
 fn a_lying_gas_estimate_is_capped_and_the_keeper_fails_over_to_an_honest_endpoint() {
     use alloy::sol_types::SolCall;
-    use zkpolicy_verifier_contract::controller::PolicyController;
+    use zkpolicy_contracts::controller::PolicyController;
     let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
     let node = LocalNode::start();
     let dir = tempfile::tempdir().expect("tempdir");

@@ -8,7 +8,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use serde_json::Value;
 use zkpolicy_chain::{Client, Deployment};
-use zkpolicy_verifier_contract::economy::{TokenEconomy, ZkpToken};
+use zkpolicy_contracts::economy::{TokenEconomy, ZkpToken};
 
 use crate::chain::CLOCK;
 use crate::common::node::{LocalNode, DEV_KEYS};

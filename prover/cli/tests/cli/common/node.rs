@@ -5,11 +5,10 @@
 //! with that script on a free port (installing the pinned Hardhat on first use)
 //! and stops it when dropped.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use zkpolicy_chain::local_node::{self, wait_until_ready};
 use zkpolicy_chain::Client;
 
 /// Hardhat's public development keys (accounts #0..#2, funded on every Hardhat node).
@@ -22,14 +21,16 @@ pub const DEV_KEYS: [&str; 3] = [
 
 pub struct LocalNode {
     pub url: String,
-    child: Option<Child>,
+    _own: Option<local_node::LocalNode>,
 }
 
 impl LocalNode {
     pub fn start() -> Self {
         if let Ok(url) = std::env::var("ZKPOLICY_RPC_URL") {
-            wait_until_ready(&url, Duration::from_secs(30), None);
-            return Self { url, child: None };
+            if let Err(e) = wait_until_ready(&url, Duration::from_secs(30), None) {
+                panic!("$ZKPOLICY_RPC_URL: {e} at {url}");
+            }
+            return Self { url, _own: None };
         }
         Self::start_own()
     }
@@ -37,19 +38,10 @@ impl LocalNode {
     /// A node of this test's own, never the shared one: for tests that change how it
     /// mines (`evm_setAutomine`), which would stall every other test's transactions.
     pub fn start_own() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../verifier-contract/node/local-node.sh");
-        let mut child = Command::new("bash")
-            .arg(&script)
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("bash runs verifier-contract/node/local-node.sh");
-        let url = format!("http://127.0.0.1:{port}");
         // The first start may run `npm ci` for Hardhat.
-        wait_until_ready(&url, Duration::from_secs(300), Some(&mut child));
-        Self { url, child: Some(child) }
+        let own = local_node::LocalNode::start(&script, None, Duration::from_secs(300)).expect("the local node starts");
+        Self { url: own.url().to_string(), _own: Some(own) }
     }
 }
 
@@ -59,30 +51,5 @@ impl LocalNode {
         let client = Client::connect(&self.url, None).expect("the node answers");
         client.request("evm_increaseTime", serde_json::json!([seconds])).expect("evm_increaseTime");
         client.request("evm_mine", serde_json::json!([])).expect("evm_mine");
-    }
-}
-
-fn wait_until_ready(url: &str, limit: Duration, mut child: Option<&mut Child>) {
-    let started = Instant::now();
-    loop {
-        if Client::connect(url, None).is_ok() {
-            return;
-        }
-        if let Some(child) = child.as_deref_mut() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("the local node exited ({status}) before answering at {url}");
-            }
-        }
-        assert!(started.elapsed() < limit, "no JSON-RPC node answered at {url} within {limit:?}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-impl Drop for LocalNode {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::compile::Compiled;
 
 /// The interface of every generated verifier (`ZkPolicyVerifier`), for contracts that call one.
-pub const VERIFIER_INTERFACE: &str = include_str!("../contracts/IZkPolicyVerifier.sol");
+pub const VERIFIER_INTERFACE: &str = include_str!("../../contracts/IZkPolicyVerifier.sol");
 
 fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))

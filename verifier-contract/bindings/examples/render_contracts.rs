@@ -1,8 +1,9 @@
 //! Regenerates `generated/contracts/*.json`, `generated/contracts/economy/*.json` and
 //! `generated/contracts/test/*.json`, the compiled controller, KPI sources and economy that
-//! `zkpolicy deploy` ships and the attackers' bundle that `zkpolicy live --attackers` deploys: `cargo run -p zkpolicy-verifier-contract --example render_contracts`.
+//! `zkpolicy deploy` ships and the attackers' bundle that `zkpolicy live --attackers` deploys: `cargo run -p zkpolicy-contracts --example render_contracts`.
 
-use zkpolicy_verifier_contract::{compile, controller, economy};
+use zkpolicy_contracts::{controller, economy};
+use zkpolicy_verifier::compile;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let compiled = controller::compile_contracts(compile::bundled_dir())?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use alloy_primitives::{Address, I256, U256};
 use alloy_sol_types::sol;
 
-use crate::compile::{self, CompileError, Compiled};
+use zkpolicy_verifier::compile::{self, CompileError, Compiled};
 
 sol! {
     /// `ZkpToken.sol`: the economy's OpenZeppelin ERC-20.
@@ -221,89 +221,15 @@ impl AtomicBundle::Step {
     }
 }
 
-/// The economy's and the on-chain KPI source's custom errors in words, like
-/// [`crate::controller::revert_reason`] (which falls back to this).
-pub fn revert_reason(data: &[u8]) -> Option<String> {
-    use alloy_sol_types::SolInterface;
-    use EconomyKpiSource::EconomyKpiSourceErrors as S;
-    use TokenEconomy::TokenEconomyErrors as E;
-    if let Ok(e) = S::abi_decode(data) {
-        return Some(match e {
-            S::AlreadyTaken(e) => format!("AlreadyTaken: epoch {}'s snapshot is already taken (or its call seeded the averages)", e.epoch),
-            S::SnapshotWindowClosed(e) => format!(
-                "SnapshotWindowClosed: epoch {}'s snapshot could be taken only until {}; this epoch goes without one",
-                e.epoch,
-                crate::controller::utc(e.closedAt)
-            ),
-            S::BadSnapshotWindow(_) => "BadSnapshotWindow: the snapshot window must be positive and at most half an epoch".into(),
-            S::NotStarted(_) => "NotStarted: epoch 1 has not begun".into(),
-            S::BadRange(e) => format!("BadRange: KPI {}'s range does not fit int16", e.index),
-            S::BadHolders(e) => format!("BadHolders: {}", e.reason),
-            S::NotBetter(e) => format!(
-                "NotBetter: the set counts {} wei, the standing set holds {} (it must count more than the epoch's incumbent, \
-                 or at least what the previous epoch's final set holds)",
-                e.holdings, e.incumbent
-            ),
-            S::WrongIncumbent(_) => {
-                "WrongIncumbent: that is not the standing holder set (this epoch's, or before any, the previous epoch's final one)".into()
-            }
-            S::NoLiquidity(_) => "NoLiquidity: the pool is empty, so there is no price to start averaging from".into(),
-            S::NotProposed(_) => "NotProposed: the sender has not proposed this holder set (proposeHolders first)".into(),
-            S::ProposedInThisBlock(_) => "ProposedInThisBlock: a holder set is accepted only in a later block than its proposal".into(),
-            S::SafeCastOverflowedUintDowncast(e) => format!("SafeCastOverflowedUintDowncast: {} does not fit {} bits", e.value, e.bits),
-        });
-    }
-    if let Ok(e) = E::abi_decode(data) {
-        return Some(match e {
-            E::AlreadyTicked(e) => format!("AlreadyTicked: epoch {} has ticked", e.epoch),
-            E::NotStarted(_) => "NotStarted: epoch 1 has not begun".into(),
-            E::AlreadyConnected(_) => "AlreadyConnected: the economy is connected".into(),
-            E::NotDeployer(_) => "NotDeployer: only the deployer connects the economy, once".into(),
-            E::NotGovernor(_) => {
-                "NotGovernor: only governance's timelock spends the treasury and sets its budget (schedule, wait, execute)".into()
-            }
-            E::NoGovernor(_) => "NoGovernor: the economy needs a governor (governance's timelock)".into(),
-            E::BadParameter(e) => format!("BadParameter: parameter {} = {} is outside the economy's range", e.index, e.value),
-            E::AlreadyReleased(e) => format!("AlreadyReleased: epoch {}'s budget is already released", e.epoch),
-        });
-    }
-    timelock_reason(data)
-}
-
-/// The timelock's errors in words.
-fn timelock_reason(data: &[u8]) -> Option<String> {
-    use alloy_sol_types::SolInterface;
-    use EconomyTimelock::EconomyTimelockErrors as T;
-    let e = T::abi_decode(data).ok()?;
-    Some(match e {
-        T::OperationExpired(e) => {
-            format!("OperationExpired: the operation was executable until {}; schedule it again", crate::controller::utc(e.expiredAt.saturating_to()))
-        }
-        T::TimelockUnexpectedOperationState(_) => {
-            "TimelockUnexpectedOperationState: the operation is not in a state that allows this (not scheduled, not yet ready, or already done)"
-                .into()
-        }
-        T::TimelockInsufficientDelay(e) => format!("TimelockInsufficientDelay: a delay of {} s is below the minimum {} s", e.delay, e.minDelay),
-        T::TimelockUnexecutedPredecessor(_) => "TimelockUnexecutedPredecessor: the operation's predecessor has not run".into(),
-        T::TimelockUnauthorizedCaller(e) => format!("TimelockUnauthorizedCaller: {} may not call this", e.caller),
-        T::TimelockInvalidOperationLength(_) => "TimelockInvalidOperationLength: a batch's lists differ in length".into(),
-        T::FailedCall(_) => "FailedCall: the scheduled call reverted".into(),
-        T::AccessControlUnauthorizedAccount(e) => {
-            format!("AccessControlUnauthorizedAccount: {} lacks role {} (only governance proposes and executes)", e.account, e.neededRole)
-        }
-        T::AccessControlBadConfirmation(_) => "AccessControlBadConfirmation: a role is renounced only by its holder".into(),
-    })
-}
-
-pub const TOKEN_SOURCE: &str = include_str!("../contracts/economy/ZkpToken.sol");
-pub const QUOTE_SOURCE: &str = include_str!("../contracts/economy/QuoteToken.sol");
-pub const VAULT_SOURCE: &str = include_str!("../contracts/economy/StakingVault.sol");
-pub const PAIR_SOURCE: &str = include_str!("../contracts/economy/ConstantProductPair.sol");
-pub const ECONOMY_SOURCE: &str = include_str!("../contracts/economy/TokenEconomy.sol");
-pub const KPI_SOURCE_SOURCE: &str = include_str!("../contracts/economy/EconomyKpiSource.sol");
-pub const TIMELOCK_SOURCE: &str = include_str!("../contracts/economy/EconomyTimelock.sol");
-pub const ATOMIC_BUNDLE_SOURCE: &str = include_str!("../contracts/test/AtomicBundle.sol");
-pub const PARAMETER_SOURCE_STUB_SOURCE: &str = include_str!("../contracts/test/ParameterSourceStub.sol");
+pub const TOKEN_SOURCE: &str = include_str!("../../contracts/economy/ZkpToken.sol");
+pub const QUOTE_SOURCE: &str = include_str!("../../contracts/economy/QuoteToken.sol");
+pub const VAULT_SOURCE: &str = include_str!("../../contracts/economy/StakingVault.sol");
+pub const PAIR_SOURCE: &str = include_str!("../../contracts/economy/ConstantProductPair.sol");
+pub const ECONOMY_SOURCE: &str = include_str!("../../contracts/economy/TokenEconomy.sol");
+pub const KPI_SOURCE_SOURCE: &str = include_str!("../../contracts/economy/EconomyKpiSource.sol");
+pub const TIMELOCK_SOURCE: &str = include_str!("../../contracts/economy/EconomyTimelock.sol");
+pub const ATOMIC_BUNDLE_SOURCE: &str = include_str!("../../contracts/test/AtomicBundle.sol");
+pub const PARAMETER_SOURCE_STUB_SOURCE: &str = include_str!("../../contracts/test/ParameterSourceStub.sol");
 
 /// `TokenEconomy.MAX_RATE_BPS`: the largest emission, staking reward or burn rate it takes.
 pub const MAX_RATE_BPS: u64 = 10_000;
@@ -315,15 +241,15 @@ pub const ECONOMY_CONTRACTS: [&str; 7] =
     ["EconomyTimelock", "ZkpToken", "QuoteToken", "TokenEconomy", "ConstantProductPair", "StakingVault", "EconomyKpiSource"];
 
 /// Their committed artifacts (`generated/contracts/economy/`), kept equal to a fresh compile
-/// by a test; regenerate with `cargo run -p zkpolicy-verifier-contract --example render_contracts`.
+/// by a test; regenerate with `cargo run -p zkpolicy-contracts --example render_contracts`.
 pub const ECONOMY_ARTIFACTS: [&str; 7] = [
-    include_str!("../generated/contracts/economy/EconomyTimelock.json"),
-    include_str!("../generated/contracts/economy/ZkpToken.json"),
-    include_str!("../generated/contracts/economy/QuoteToken.json"),
-    include_str!("../generated/contracts/economy/TokenEconomy.json"),
-    include_str!("../generated/contracts/economy/ConstantProductPair.json"),
-    include_str!("../generated/contracts/economy/StakingVault.json"),
-    include_str!("../generated/contracts/economy/EconomyKpiSource.json"),
+    include_str!("../../generated/contracts/economy/EconomyTimelock.json"),
+    include_str!("../../generated/contracts/economy/ZkpToken.json"),
+    include_str!("../../generated/contracts/economy/QuoteToken.json"),
+    include_str!("../../generated/contracts/economy/TokenEconomy.json"),
+    include_str!("../../generated/contracts/economy/ConstantProductPair.json"),
+    include_str!("../../generated/contracts/economy/StakingVault.json"),
+    include_str!("../../generated/contracts/economy/EconomyKpiSource.json"),
 ];
 
 /// The attackers' bundle (`contracts/test/AtomicBundle.sol`), shipped for `zkpolicy live
@@ -331,7 +257,7 @@ pub const ECONOMY_ARTIFACTS: [&str; 7] = [
 pub const ATTACKER_CONTRACTS: [&str; 1] = ["AtomicBundle"];
 
 /// Its committed artifact (`generated/contracts/test/`), kept equal to a fresh compile by a test.
-pub const ATOMIC_BUNDLE_ARTIFACT: &str = include_str!("../generated/contracts/test/AtomicBundle.json");
+pub const ATOMIC_BUNDLE_ARTIFACT: &str = include_str!("../../generated/contracts/test/AtomicBundle.json");
 
 /// The artifact file of the attackers' bundle from a fresh compile.
 pub fn render_attacker_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {

@@ -76,7 +76,7 @@ impl Compiled {
 /// The directory holding `package.json`, `node_modules/solc` and `solc/compile.cjs` in the
 /// source tree this was built from (tests and the benchmark compile with it).
 pub fn bundled_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 /// Where solc-js is: `explicit` (a `--solc-dir`, or `$ZKPOLICY_SOLC_DIR`) if given, otherwise

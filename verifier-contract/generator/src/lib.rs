@@ -12,8 +12,6 @@
 pub mod abi;
 pub mod build;
 pub mod compile;
-pub mod controller;
-pub mod economy;
 pub mod evm;
 pub mod interpret;
 pub mod program;

@@ -1,0 +1,376 @@
+//! The epoch loop. Each round, for every deployment:
+//!
+//! 1. every transaction in flight is checked: confirmed, re-broadcast (after a restart),
+//!    re-priced (not mined in time) or found replaced;
+//! 2. the current epoch's snapshot is taken (on-chain KPIs: `tick`, then `takeSnapshot`) or
+//!    committed (reporter deployments whose KPIs this keeper posts from `kpis_dir`), each a
+//!    recorded step like the submission;
+//! 3. the epochs due are proven in one rayon batch, across deployments, on the chain's
+//!    snapshot and the controller's current parameters; each proof is saved, then recorded;
+//! 4. each proof is submitted (signed, recorded, then broadcast) and confirmed;
+//! 5. timelocked decisions are executed once their delay has passed.
+//!
+//! An epoch that can no longer be submitted (decided by someone else, its snapshot stale
+//! or never taken in its window) is recorded with the reason and counted as skipped. A step
+//! that fails in a way that does not make it final is tried again (`retry.rs`).
+
+mod plan;
+mod send;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, B256};
+use alloy::sol_types::{SolCall, SolEvent, SolInterface};
+use rand::rngs::OsRng;
+use rayon::prelude::*;
+use serde::Serialize;
+use zkpolicy_circuits::PolicyCircuit;
+use zkpolicy_contracts::controller::PolicyController::{self, Mode, PolicyControllerErrors as Errors};
+use zkpolicy_contracts::controller::ReporterKpiSource;
+use zkpolicy_contracts::revert_reason;
+use zkpolicy_model::{KpiSnapshot, ModelCard, Observation, QuantizedKpis};
+
+use super::config::{DeploymentConfig, KeeperConfig};
+use super::metrics::Metrics;
+use super::retry::{self, PreludeRevert, MAX_MINED_REVERTS};
+use super::rpc::Endpoints;
+use super::state::{self, key, Kind, Record, Stage, Store};
+use super::tx::{broadcast, Gas, Sender};
+use super::{failpoint, KeeperError};
+use zkpolicy_chain::{self as chain, signer, ChainError, Deployment};
+use zkpolicy_prover::artifact::ProofArtifact;
+use zkpolicy_prover::keys::{KeyCache, Prepared};
+use zkpolicy_prover::srs::SrsSource;
+
+/// Passes of a round's snapshot phase: one per step (tick, then snapshot), and up to four
+/// more for steps tried again.
+const PRELUDE_PASSES: usize = 6;
+
+/// One deployment the keeper serves.
+struct Served {
+    name: String,
+    chain: String,
+    record: Deployment,
+    controller: String,
+    prepared: Prepared,
+    config: DeploymentConfig,
+}
+
+impl Served {
+    fn card(&self) -> &ModelCard {
+        self.prepared.circuit.as_ref()
+    }
+
+    fn key(&self, epoch: u64, kind: Kind) -> String {
+        key(self.record.chain_id, &self.controller, epoch, kind)
+    }
+}
+
+struct ChainCtx {
+    endpoints: Endpoints,
+    sender: Sender,
+}
+
+/// The controller as one round sees it.
+struct View {
+    current: u64,
+    last: u64,
+    paused: bool,
+    mode: Mode,
+    chain_time: u64,
+    posted_at: Option<u64>,
+    max_snapshot_age: u64,
+}
+
+/// What a round did, for `--once` and the tests.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RoundReport {
+    pub proven: Vec<String>,
+    pub confirmed: Vec<String>,
+    pub executed: Vec<String>,
+    pub skipped: Vec<String>,
+    /// Steps still waiting (a transaction not yet mined, a snapshot not yet taken).
+    pub waiting: Vec<String>,
+    /// Steps that failed in a way that does not make them final, and are tried again
+    /// (each also logged and counted in `step_retries`).
+    pub retried: Vec<String>,
+    /// Errors met (each also logged); the keeper retries them next round.
+    pub errors: Vec<String>,
+    /// Wall time of the round's phases.
+    pub seconds: PhaseSeconds,
+}
+
+/// Where a round's wall time went, in seconds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PhaseSeconds {
+    /// Bringing the epoch's snapshot on chain (tick, snapshot or KPI commitment, confirmed).
+    pub snapshot: f64,
+    /// Proving the due epochs (one batch).
+    pub prove: f64,
+    /// Sending the proofs (and executions) and waiting for their confirmations.
+    pub submit: f64,
+}
+
+pub struct Keeper {
+    config: KeeperConfig,
+    store: Store,
+    metrics: Metrics,
+    chains: BTreeMap<String, ChainCtx>,
+    served: Vec<Served>,
+    /// Keys of the records that are not final.
+    open: BTreeSet<String>,
+    shutdown: Arc<AtomicBool>,
+}
+
+/// A proof due this round.
+struct Job {
+    served: usize,
+    epoch: u64,
+    input: Observation,
+}
+
+impl Keeper {
+    /// Loads the signer, the models (with their keys) and the deployment records, over the
+    /// state `store` (opened from the config's `state_dir` by the caller, so that a second
+    /// keeper is refused before anything else starts). Nothing is sent.
+    pub fn start(config: KeeperConfig, store: Store, metrics: Metrics, shutdown: Arc<AtomicBool>) -> Result<Self, KeeperError> {
+        let signer = signer::load(&config.key_source()?)?;
+        let from = signer.address();
+        let wallet = EthereumWallet::from(signer);
+        let chains = config
+            .chains
+            .iter()
+            .map(|(name, c)| {
+                let ctx = ChainCtx {
+                    endpoints: Endpoints::new(name, &c.rpc, c.max_lag_blocks, metrics.clone()),
+                    sender: Sender::new(wallet.clone(), from, c),
+                };
+                (name.clone(), ctx)
+            })
+            .collect();
+        let srs = match &config.srs {
+            Some(path) => SrsSource::File(path.clone()),
+            None => SrsSource::DevCached(config.cache_dir.join("srs")),
+        };
+        let cache = KeyCache::new(config.cache_dir.join("keys"));
+        let mut served = Vec::new();
+        for (i, d) in config.deployments.iter().enumerate() {
+            let failed = |reason: String| KeeperError::Deployment { deployment: d.name.clone(), reason };
+            let record = Deployment::load(&d.record)?;
+            let model = match &d.model {
+                Some(path) => zkpolicy_model::Model::load(path).map_err(|e| failed(format!("model {}: {e}", path.display())))?,
+                None => zkpolicy_lab::bundled::model(zkpolicy_lab::bundled::DEFAULT)
+                    .map_err(|e| failed(format!("bundled model: {e}")))?
+                    .ok_or_else(|| failed("no bundled default model".into()))?,
+            };
+            let model = Arc::new(model);
+            let circuit = match &d.salt {
+                None => PolicyCircuit::new(model).map_err(zkpolicy_prover::ProverError::from)?,
+                Some(path) => PolicyCircuit::private(model, zkpolicy_prover::salt::load(path)?, zkpolicy_circuits::Objective::Gas)
+                    .map_err(zkpolicy_prover::ProverError::from)?,
+            };
+            let card: &ModelCard = circuit.as_ref();
+            if record.model_commitment != card.commitment().to_string() {
+                return Err(KeeperError::Config {
+                    key: format!("deployment[{i}].model"),
+                    reason: format!(
+                        "the controller in {} was deployed for model {} ({}), not {} ({})",
+                        d.record.display(),
+                        record.model,
+                        record.model_commitment,
+                        card.name(),
+                        card.commitment()
+                    ),
+                });
+            }
+            if record.insecure_dev_srs != config.srs.is_none() {
+                return Err(KeeperError::Config {
+                    key: "srs".into(),
+                    reason: format!(
+                        "deployment {} was deployed with {}; the keeper must prove with the same SRS",
+                        d.name,
+                        if record.insecure_dev_srs { "the development SRS (leave srs out)" } else { "a real SRS (set srs)" }
+                    ),
+                });
+            }
+            if d.kpis_dir.is_some() && record.kpi_provenance == "onchain" {
+                return Err(KeeperError::Config {
+                    key: format!("deployment[{i}].kpis_dir"),
+                    reason: "this deployment's KPIs are computed on chain; nobody posts them".into(),
+                });
+            }
+            let prepared = Prepared::cached(circuit, srs.clone(), &cache)?;
+            tracing::info!(deployment = %d.name, model = %record.model, keys = %prepared.origin, "serving");
+            served.push(Served {
+                name: d.name.clone(),
+                chain: d.chain.clone(),
+                controller: record.controller.to_string().to_ascii_lowercase(),
+                record,
+                prepared,
+                config: d.clone(),
+            });
+        }
+        let records = store.all()?;
+        // Keys sort by epoch within a deployment: the last confirmed submission wins.
+        for (_, r) in records.iter().filter(|(_, r)| r.kind == Kind::Submit && r.stage == Stage::Confirmed) {
+            metrics.last_submission(&r.deployment, r.epoch, r.updated);
+        }
+        let open = records.into_iter().filter(|(_, r)| !r.stage.is_final()).map(|(k, _)| k).collect();
+        Ok(Self { config, store, metrics, chains, served, open, shutdown })
+    }
+
+    fn stopping(&self) -> bool {
+        self.shutdown.load(Ordering::Relaxed)
+    }
+
+    fn put(&mut self, key: &str, record: &Record) -> Result<(), KeeperError> {
+        self.store.put(key, record)?;
+        if record.stage.is_final() {
+            self.open.remove(key);
+        } else {
+            self.open.insert(key.to_string());
+        }
+        Ok(())
+    }
+
+    /// Runs rounds until shutdown (or one round with `once`, waiting for its transactions).
+    pub fn run(&mut self, once: bool) -> Result<RoundReport, KeeperError> {
+        let mut failing = 0u32;
+        loop {
+            let report = self.round(once)?;
+            if once || self.stopping() {
+                return Ok(report);
+            }
+            // Rounds that meet errors back off: 2, 4, 8 poll intervals (at most 8, and 5 min).
+            failing = if report.errors.is_empty() { 0 } else { (failing + 1).min(3) };
+            let pause = (self.config.poll_interval_secs << failing).min(300.max(self.config.poll_interval_secs));
+            if failing > 0 {
+                tracing::info!(seconds = pause, "backing off after a round with errors");
+            }
+            let until = Instant::now() + Duration::from_secs(pause);
+            while Instant::now() < until && !self.stopping() {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            if self.stopping() {
+                tracing::info!("shutting down: no step in flight");
+                return Ok(report);
+            }
+        }
+    }
+
+    /// One round over every deployment. With `settle`, waits until every transaction sent
+    /// is confirmed (or given up), re-pricing as it goes.
+    pub fn round(&mut self, settle: bool) -> Result<RoundReport, KeeperError> {
+        let mut report = RoundReport::default();
+        self.metrics.beat();
+        let mut down = Vec::new();
+        for ctx in self.chains.values_mut() {
+            if let Err(why) = ctx.endpoints.refresh() {
+                tracing::warn!("{why}");
+                down.push(why);
+            }
+        }
+        self.metrics.set_ready(if down.is_empty() { None } else { Some(down.join("; ")) });
+        for i in 0..self.served.len() {
+            if let Some(id) = self.chains[&self.served[i].chain].endpoints.chain_id() {
+                if id != self.served[i].record.chain_id {
+                    let s = &self.served[i];
+                    return Err(KeeperError::Deployment {
+                        deployment: s.name.clone(),
+                        reason: format!("deployed on chain {}, but chain {:?}'s endpoints serve chain {id}", s.record.chain_id, s.chain),
+                    });
+                }
+            }
+        }
+
+        // 1. Transactions in flight (after a restart: whatever the last run left).
+        self.settle_open(&mut report, false)?;
+        if self.stopping() {
+            return Ok(report);
+        }
+
+        // 2. The epoch's snapshot: the economy's tick, then takeSnapshot; or the KPI commitment.
+        // A pass per step (tick, then snapshot), and more while a step is being retried.
+        let phase = Instant::now();
+        for _ in 0..PRELUDE_PASSES {
+            let mut created = false;
+            for i in 0..self.served.len() {
+                if self.stopping() {
+                    return Ok(report);
+                }
+                match self.preludes(i, &mut report) {
+                    Ok(c) => created |= c,
+                    Err(err) => self.error(i, None, &err, &mut report),
+                }
+            }
+            if !created && !self.prelude_retry_pending()? {
+                break;
+            }
+            self.settle_open(&mut report, true)?;
+        }
+
+        report.seconds.snapshot = phase.elapsed().as_secs_f64();
+
+        // 3. The proofs due.
+        let phase = Instant::now();
+        let mut jobs = Vec::new();
+        for i in 0..self.served.len() {
+            if self.stopping() {
+                return Ok(report);
+            }
+            match self.due(i, &mut report) {
+                Ok(Some(job)) => jobs.push(job),
+                Ok(None) => {}
+                Err(err) => self.error(i, None, &err, &mut report),
+            }
+        }
+
+        // One rayon batch across deployments.
+        if !jobs.is_empty() {
+            self.prove(jobs, &mut report)?;
+            failpoint("after_prove");
+        }
+
+        report.seconds.prove = phase.elapsed().as_secs_f64();
+
+        // 4. Send what is proven (or due for execution), then confirm.
+        let phase = Instant::now();
+        self.settle_open(&mut report, settle)?;
+
+        // 5. Timelocked decisions whose delay has passed.
+        for i in 0..self.served.len() {
+            if self.stopping() {
+                break;
+            }
+            if let Err(err) = self.queue_executions(i) {
+                self.error(i, None, &err, &mut report);
+            }
+        }
+        self.settle_open(&mut report, settle)?;
+        report.seconds.submit = phase.elapsed().as_secs_f64();
+        self.metrics.beat();
+        Ok(report)
+    }
+}
+
+impl Keeper {
+    /// Every record, for `--once`'s summary and the tests.
+    pub fn records(&self) -> Result<Vec<(String, Record)>, KeeperError> {
+        self.store.all()
+    }
+
+    /// The deployment names, in config order.
+    pub fn deployments(&self) -> Vec<String> {
+        self.served.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> PathBuf {
+        self.config.state_dir.clone()
+    }
+}

@@ -1,0 +1,436 @@
+//! Transactions: each recorded step signed, broadcast, re-priced and confirmed, its revert
+//! read as final or retried, and timelocked decisions queued for execution.
+
+use super::*;
+
+impl Keeper {
+    /// Sends every ready step and drives every sent one; with `wait`, until none is in flight.
+    pub(super) fn settle_open(&mut self, report: &mut RoundReport, wait: bool) -> Result<(), KeeperError> {
+        let started = Instant::now();
+        let longest = self.chains.values().map(|c| c.sender.resend_after).max().unwrap_or(60);
+        loop {
+            let keys: Vec<String> = self.open.iter().cloned().collect();
+            let mut in_flight = false;
+            for key in keys {
+                if self.stopping() {
+                    return Ok(());
+                }
+                let Some(record) = self.store.get(&key)? else { continue };
+                let Some(i) = self.served.iter().position(|s| s.name == record.deployment) else { continue };
+                match self.drive(i, &key, record, report) {
+                    Ok(stage) => in_flight |= stage == Stage::Sent,
+                    Err(err) => self.error(i, None, &err, report),
+                }
+            }
+            if !wait || !in_flight || started.elapsed() > Duration::from_secs(3 * longest + 30) {
+                if in_flight {
+                    report.waiting.push("transactions not yet confirmed".into());
+                }
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Moves one open step forward; returns its stage after.
+    pub(super) fn drive(&mut self, i: usize, key: &str, mut record: Record, report: &mut RoundReport) -> Result<Stage, KeeperError> {
+        let view = self.view(i)?;
+        let name = self.served[i].name.clone();
+        let epoch = record.epoch;
+        match record.stage {
+            Stage::Ready => {
+                let decided = match record.kind {
+                    Kind::Execute => false,
+                    _ => view.last >= epoch,
+                };
+                if decided {
+                    record.stage = Stage::DoneElsewhere;
+                    record.reason = Some("another submitter decided the epoch first".into());
+                    if record.kind == Kind::Submit {
+                        self.metrics.skip(&name, "decided_elsewhere");
+                        report.skipped.push(format!("{name}#{epoch}: decided elsewhere"));
+                    }
+                    self.put(key, &record)?;
+                    return Ok(record.stage);
+                }
+                if record.kind != Kind::Execute && view.current != epoch {
+                    if record.kind != Kind::Submit {
+                        record.stage = Stage::Skipped;
+                        record.reason = Some(format!("epoch {epoch} ended before the step was sent"));
+                        self.put(key, &record)?;
+                    }
+                    if self.store.get(&self.served[i].key(epoch, Kind::Submit))?.is_none_or(|r| !r.stage.is_final()) {
+                        self.skip(i, epoch, &format!("epoch {epoch} ended before its proof was submitted"), "epoch_passed", report)?;
+                    }
+                    return Ok(Stage::Skipped);
+                }
+                if view.paused {
+                    report.waiting.push(format!("{name}#{epoch}: paused"));
+                    return Ok(record.stage);
+                }
+                self.send_step(i, key, record, report)
+            }
+            Stage::Sent => self.confirm(i, key, record, &view, report),
+            stage => Ok(stage),
+        }
+    }
+
+    /// The call a step makes: the contract and the input.
+    pub(super) fn call_of(&self, i: usize, record: &Record) -> Result<(Address, Vec<u8>), KeeperError> {
+        let s = &self.served[i];
+        let stored =
+            || -> Option<(Address, Vec<u8>)> { Some((record.to.as_ref()?.parse().ok()?, hex::decode(record.input.as_ref()?).ok()?)) };
+        let input = match record.kind {
+            Kind::Tick | Kind::Snapshot | Kind::Commit => {
+                return stored().ok_or_else(|| {
+                    KeeperError::State(format!("{}#{}: a {} step without its call", s.name, record.epoch, record.kind.name()))
+                })
+            }
+            Kind::Submit => {
+                let path = record.proof.as_ref().ok_or_else(|| KeeperError::State(format!("{}#{}: no proof", s.name, record.epoch)))?;
+                let artifact = ProofArtifact::load(path)?;
+                let public = artifact.public_inputs(s.card(), s.prepared.circuit.shape().k)?;
+                PolicyController::submitAdjustmentCall {
+                    epoch: public.epoch,
+                    outputs: public.outputs.iter().map(|v| alloy::primitives::I256::try_from(*v).unwrap_or_default()).collect(),
+                    proof: artifact.proof_bytes()?.into(),
+                }
+                .abi_encode()
+            }
+            Kind::Execute => PolicyController::executeAdjustmentCall { epoch: record.epoch }.abi_encode(),
+        };
+        Ok((s.record.controller, input))
+    }
+
+    pub(super) fn send_step(&mut self, i: usize, key: &str, mut record: Record, report: &mut RoundReport) -> Result<Stage, KeeperError> {
+        let (to, input) = if record.kind.is_prelude() {
+            // Read again at every attempt: a retry sends what holds now, not what failed.
+            let (to, input) = self.prelude_call(i, record.kind, record.epoch)?;
+            record.to = Some(to.to_string());
+            record.input = Some(hex::encode(&input));
+            (to, input)
+        } else {
+            self.call_of(i, &record)?
+        };
+        let s = &self.served[i];
+        let (name, epoch, chain_id) = (s.name.clone(), record.epoch, s.record.chain_id);
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        let gas = match ctx.sender.gas_limit(&mut ctx.endpoints, to, &input, record.gas_floor.unwrap_or(0)) {
+            Ok(Gas::Limit(gas)) => gas,
+            Err(err) => {
+                if matches!(err, KeeperError::GasAboveCap { .. }) {
+                    self.metrics.retry(&name, record.kind.name(), "gas_above_cap");
+                }
+                return Err(err);
+            }
+            Ok(Gas::Reverts(data)) => {
+                let reason = revert_reason(&data);
+                if record.kind.is_prelude() {
+                    return self.prelude_reverts(i, key, record, &data, report);
+                }
+                let (stage, label) = match Errors::abi_decode(&data) {
+                    Ok(Errors::EpochDecided(_)) => (Stage::DoneElsewhere, "decided_elsewhere"),
+                    Ok(Errors::NothingQueued(_)) if record.kind == Kind::Execute => (Stage::DoneElsewhere, "executed_elsewhere"),
+                    // Its deadline passed: it can never execute.
+                    Ok(Errors::AdjustmentExpired(_)) if record.kind == Kind::Execute => (Stage::Skipped, "expired"),
+                    // Transient: try again next round.
+                    Ok(Errors::ControllerPaused(_)) | Ok(Errors::NotYet(_)) => {
+                        tracing::info!(deployment = %name, epoch, "waiting: {reason}");
+                        report.waiting.push(format!("{name}#{epoch}: {reason}"));
+                        return Ok(Stage::Ready);
+                    }
+                    Ok(Errors::NotCurrentEpoch(_)) => (Stage::Skipped, "epoch_passed"),
+                    Ok(Errors::StaleSnapshot(_)) => (Stage::Skipped, "stale_snapshot"),
+                    _ => (Stage::Skipped, "reverted"),
+                };
+                record.stage = stage;
+                record.reason = Some(reason.clone());
+                tracing::warn!(deployment = %name, epoch, "not sent: {reason}");
+                self.metrics.skip(&name, label);
+                report.skipped.push(format!("{name}#{epoch}: {reason}"));
+                self.put(key, &record)?;
+                return Ok(stage);
+            }
+        };
+        let fees = ctx.sender.price(&mut ctx.endpoints)?;
+        let nonce = ctx.sender.nonce(&mut ctx.endpoints)?;
+        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, nonce, gas, fees)?;
+        // Recorded before it leaves: a crash from here on re-broadcasts these same bytes.
+        record.stage = Stage::Sent;
+        record.txs.push(tx.clone());
+        self.put(key, &record)?;
+        let kind = record.kind;
+        let stage = match self.broadcast_latest(i, key, &mut record, report) {
+            Ok(stage) => {
+                let sent = record.txs.last().map_or(tx.hash, |t| t.hash.clone());
+                if stage == Stage::Sent {
+                    tracing::info!(deployment = %name, epoch, tx = %sent, nonce, kind = kind.name(), "sent");
+                }
+                stage
+            }
+            Err(err) => {
+                // Re-broadcast when confirming.
+                tracing::warn!(deployment = %name, epoch, tx = %tx.hash, "broadcast failed: {err}");
+                Stage::Sent
+            }
+        };
+        failpoint(&format!("after_send_{}", kind.name()));
+        Ok(stage)
+    }
+
+    /// A tick, snapshot or commitment whose call reverts at estimation: done by someone
+    /// else, impossible this epoch, or tried again (see `retry.rs`). Nothing is sent.
+    pub(super) fn prelude_reverts(
+        &mut self,
+        i: usize,
+        key: &str,
+        mut record: Record,
+        data: &[u8],
+        report: &mut RoundReport,
+    ) -> Result<Stage, KeeperError> {
+        let reason = revert_reason(data);
+        let (name, epoch) = (self.served[i].name.clone(), record.epoch);
+        record.stage = match retry::prelude_revert(data) {
+            PreludeRevert::Retry => return self.retry_later(i, key, record, "reverts", format!("the call reverts: {reason}"), report),
+            PreludeRevert::DoneElsewhere => Stage::DoneElsewhere,
+            PreludeRevert::Impossible => Stage::Skipped,
+        };
+        tracing::info!(deployment = %name, epoch, kind = record.kind.name(), "not sent: {reason}");
+        record.reason = Some(reason.clone());
+        self.put(key, &record)?;
+        if record.kind == Kind::Snapshot && record.stage == Stage::Skipped {
+            let label = if reason.starts_with("SnapshotWindowClosed") { "snapshot_window_closed" } else { "no_snapshot" };
+            self.skip(i, epoch, &format!("the epoch's snapshot cannot be taken: {reason}"), label, report)?;
+        }
+        Ok(record.stage)
+    }
+
+    /// Puts a step back to `Ready` after a failure that does not make it final; it is sent
+    /// again (its call and gas read again) on the round's next pass, or the next round.
+    pub(super) fn retry_later(
+        &mut self,
+        i: usize,
+        key: &str,
+        mut record: Record,
+        cause: &str,
+        why: String,
+        report: &mut RoundReport,
+    ) -> Result<Stage, KeeperError> {
+        let name = self.served[i].name.clone();
+        let (epoch, kind) = (record.epoch, record.kind.name());
+        tracing::warn!(deployment = %name, epoch, kind, "trying again: {why}");
+        self.metrics.retry(&name, kind, cause);
+        report.retried.push(format!("{name}#{epoch} {kind}: {why}"));
+        record.stage = Stage::Ready;
+        record.retries += 1;
+        record.reason = Some(why);
+        self.put(key, &record)?;
+        Ok(Stage::Ready)
+    }
+
+    /// Broadcasts the step's latest transaction. A node that refuses it (as opposed to one
+    /// that already has it) is told nothing new by the same bytes: the endpoint is demoted,
+    /// the gas estimated again on the next one and the call re-signed with the same nonce,
+    /// once per endpoint. A call that reverts by then goes back to `Ready`, its nonce freed.
+    pub(super) fn broadcast_latest(
+        &mut self,
+        i: usize,
+        key: &str,
+        record: &mut Record,
+        report: &mut RoundReport,
+    ) -> Result<Stage, KeeperError> {
+        let (name, chain, chain_id) = (self.served[i].name.clone(), self.served[i].chain.clone(), self.served[i].record.chain_id);
+        let (epoch, kind) = (record.epoch, record.kind.name());
+        let tries = self.chains.get(&chain).map_or(1, |c| c.endpoints.len().max(1));
+        for _ in 0..tries {
+            let last = record.txs.last().cloned().ok_or_else(|| KeeperError::State(format!("{name}#{epoch}: nothing to send")))?;
+            let ctx = self.chains.get_mut(&chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+            let refusal = match broadcast(&mut ctx.endpoints, &last) {
+                Ok(()) => return Ok(Stage::Sent),
+                Err(ChainError::Node { message, .. }) => message,
+                Err(err) => return Err(err.into()),
+            };
+            // A development node mines at once and reports a failed transaction as an error
+            // ("ran out of gas"): what it holds was not refused, and its receipt tells the rest.
+            let hash: B256 = last.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", last.hash)))?;
+            if ctx.endpoints.with(|c| c.knows(hash))? {
+                return Ok(Stage::Sent);
+            }
+            tracing::warn!(deployment = %name, epoch, tx = %last.hash, kind, "the node refused the transaction: {refusal}");
+            ctx.endpoints.demote(&format!("it refused transaction {}: {refusal}", last.hash));
+            self.metrics.retry(&name, kind, "refused");
+            report.retried.push(format!("{name}#{epoch} {kind}: the node refused {}: {refusal}", last.hash));
+            let (to, input) = self.call_of(i, record)?;
+            let ctx = self.chains.get_mut(&chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+            let gas = match ctx.sender.gas_limit(&mut ctx.endpoints, to, &input, record.gas_floor.unwrap_or(0))? {
+                Gas::Limit(gas) => gas,
+                Gas::Reverts(data) => {
+                    // Nothing holds the nonce: the next send takes the node's count again.
+                    ctx.sender.reset_nonce();
+                    record.stage = Stage::Ready;
+                    record.retries += 1;
+                    record.reason = Some(format!("refused, and the call now reverts: {}", revert_reason(&data)));
+                    self.put(key, record)?;
+                    return Ok(Stage::Ready);
+                }
+            };
+            let old = (last.max_fee_per_gas, last.max_priority_fee_per_gas);
+            let suggested = ctx.sender.price(&mut ctx.endpoints)?;
+            let fees = ctx.sender.bump(old, suggested).unwrap_or(old);
+            let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, last.nonce, gas, fees)?;
+            record.txs.push(tx);
+            self.put(key, record)?;
+        }
+        // The last re-signed transaction is recorded; confirming broadcasts it.
+        Ok(Stage::Sent)
+    }
+
+    pub(super) fn confirm(
+        &mut self,
+        i: usize,
+        key: &str,
+        mut record: Record,
+        view: &View,
+        report: &mut RoundReport,
+    ) -> Result<Stage, KeeperError> {
+        let s = &self.served[i];
+        let (name, epoch, controller) = (s.name.clone(), record.epoch, s.record.controller);
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        let (confirmations, cap) = (ctx.sender.confirmations, ctx.sender.max_gas_limit);
+        // The transactions of the latest nonce: earlier nonces' ended (reverted, or taken).
+        let current = record.txs.last().map(|t| t.nonce);
+        for tx in record.txs.iter().rev().filter(|t| Some(t.nonce) == current) {
+            let hash: B256 = tx.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", tx.hash)))?;
+            let Some(receipt) = ctx.endpoints.with(|c| c.receipt(hash))? else { continue };
+            let block = receipt.block_number.unwrap_or_default();
+            let head = ctx.endpoints.with(|c| c.block_number())?;
+            if head + 1 < block + confirmations {
+                return Ok(Stage::Sent);
+            }
+            failpoint(&format!("before_confirm_{}", record.kind.name()));
+            let decided = record.kind == Kind::Submit && view.last >= epoch;
+            if !receipt.status() && !decided && record.reverted < MAX_MINED_REVERTS {
+                // Not known to be final (a low gas estimate, state that changed under it): again.
+                let floor = retry::floor_after_revert(tx.gas_limit, receipt.gas_used);
+                let why = format!("the transaction {hash} reverted in block {block}{}", if floor.is_some() { " (out of gas)" } else { "" });
+                if floor.is_some() {
+                    // Its estimate was wrong: ask the next endpoint first.
+                    ctx.endpoints.demote(&format!("the transaction {hash} ran out of the gas it estimated"));
+                }
+                record.reverted += 1;
+                record.gas_floor = floor.map(|f| f.min(cap)).or(record.gas_floor);
+                return self.retry_later(i, key, record, "reverted", why, report);
+            }
+            record.tx = Some(tx.hash.clone());
+            record.block = Some(block);
+            record.gas = Some(receipt.gas_used);
+            if !receipt.status() {
+                // Mined but reverted, for good: someone decided first, or it kept reverting.
+                let elsewhere = decided || record.kind != Kind::Execute && view.last >= epoch;
+                record.stage = if elsewhere { Stage::DoneElsewhere } else { Stage::Skipped };
+                record.reason = Some(format!("the transaction {hash} reverted in block {block} ({} times in all)", record.reverted + 1));
+                if matches!(record.kind, Kind::Submit | Kind::Execute) {
+                    self.metrics.skip(&name, if elsewhere { "decided_elsewhere" } else { "reverted" });
+                    report.skipped.push(format!("{name}#{epoch}: reverted"));
+                }
+                tracing::warn!(deployment = %name, epoch, tx = %hash, "reverted");
+                self.put(key, &record)?;
+                return Ok(record.stage);
+            }
+            record.stage = Stage::Confirmed;
+            for log in receipt.inner.logs().iter().filter(|l| l.address() == controller) {
+                if let Ok(q) = PolicyController::AdjustmentQueued::decode_log_data(log.data()) {
+                    record.eta = Some(q.eta);
+                }
+            }
+            match record.kind {
+                Kind::Submit => {
+                    self.metrics.confirmed(&name, epoch, receipt.gas_used);
+                    report.confirmed.push(format!("{name}#{epoch}"));
+                }
+                Kind::Execute => {
+                    self.metrics.executed.get_or_create(&Metrics::label(&name)).inc();
+                    report.executed.push(format!("{name}#{epoch}"));
+                }
+                Kind::Tick | Kind::Snapshot | Kind::Commit => {}
+            }
+            tracing::info!(deployment = %name, epoch, tx = %hash, block, gas = receipt.gas_used, kind = record.kind.name(), "confirmed");
+            self.put(key, &record)?;
+            return Ok(Stage::Confirmed);
+        }
+        // None of its transactions is mined.
+        let Some(last) = record.txs.last().cloned() else {
+            record.stage = Stage::Ready;
+            self.put(key, &record)?;
+            return Ok(Stage::Ready);
+        };
+        let from = ctx.sender.from;
+        let mined_nonce = ctx.endpoints.with(|c| c.nonce(from, false))?;
+        if mined_nonce > last.nonce {
+            // Another transaction took the nonce (and none of ours was mined).
+            ctx.sender.reset_nonce();
+            let decided = record.kind != Kind::Execute && view.last >= epoch;
+            record.stage = if decided { Stage::DoneElsewhere } else { Stage::Ready };
+            record.reason = Some(format!("nonce {} was used by another transaction", last.nonce));
+            tracing::warn!(deployment = %name, epoch, nonce = last.nonce, "nonce taken by another transaction");
+            if decided && record.kind == Kind::Submit {
+                self.metrics.skip(&name, "decided_elsewhere");
+            }
+            self.put(key, &record)?;
+            return Ok(record.stage);
+        }
+        let hash: B256 = last.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", last.hash)))?;
+        if !ctx.endpoints.with(|c| c.knows(hash))? {
+            // Lost (a restart before the broadcast, a node that dropped it): the same bytes
+            // again, unless the node refuses them.
+            tracing::info!(deployment = %name, epoch, tx = %last.hash, "re-broadcasting");
+            return self.broadcast_latest(i, key, &mut record, report);
+        }
+        if state::now().saturating_sub(last.sent_at) < ctx.sender.resend_after {
+            return Ok(Stage::Sent);
+        }
+        let suggested = ctx.sender.price(&mut ctx.endpoints)?;
+        let Some(fees) = ctx.sender.bump((last.max_fee_per_gas, last.max_priority_fee_per_gas), suggested) else {
+            tracing::warn!(deployment = %name, epoch, tx = %last.hash, "not mined, and already at the fee cap: waiting");
+            return Ok(Stage::Sent);
+        };
+        let (to, input) = self.call_of(i, &record)?;
+        let s = &self.served[i];
+        let chain_id = s.record.chain_id;
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
+        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, last.nonce, last.gas_limit, fees)?;
+        record.txs.push(tx.clone());
+        self.put(key, &record)?;
+        let stage = self.broadcast_latest(i, key, &mut record, report)?;
+        self.metrics.resent.get_or_create(&Metrics::label(&name)).inc();
+        tracing::info!(deployment = %name, epoch, tx = %tx.hash, max_fee_per_gas = fees.0, "re-priced and resent");
+        Ok(stage)
+    }
+
+    /// Timelocked deployments: an execute step for each confirmed decision whose delay has passed.
+    pub(super) fn queue_executions(&mut self, i: usize) -> Result<(), KeeperError> {
+        if !self.served[i].config.execute {
+            return Ok(());
+        }
+        let view = self.view(i)?;
+        if view.mode != Mode::Timelocked {
+            return Ok(());
+        }
+        let s = &self.served[i];
+        let name = s.name.clone();
+        // The decisions this keeper confirmed, newest first; older ones were handled before.
+        let mut due = Vec::new();
+        for epoch in (view.current.saturating_sub(2)..=view.current).rev() {
+            let Some(submitted) = self.store.get(&s.key(epoch, Kind::Submit))? else { continue };
+            let Some(eta) = submitted.eta.filter(|_| submitted.stage == Stage::Confirmed) else { continue };
+            if eta <= view.chain_time && self.store.get(&s.key(epoch, Kind::Execute))?.is_none() {
+                due.push(epoch);
+            }
+        }
+        for epoch in due {
+            let key = self.served[i].key(epoch, Kind::Execute);
+            self.put(&key, &Record::new(&name, Kind::Execute, epoch, Stage::Ready))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,15 @@
+//! The zkpolicy contracts from Rust: the controller and KPI-source contracts
+//! (`verifier-contract/contracts/`), the reference token economy
+//! (`contracts/economy/`) and the test contracts (`contracts/test/`), each with its
+//! Solidity source, its committed compiled artifact (`verifier-contract/generated/contracts/`)
+//! and alloy `sol!` bindings held to that artifact's ABI by a test; plus the economy
+//! KPI source's integer twin and every revert decoded in words.
+//!
+//! Depends on the verifier generator (`zkpolicy-verifier`) for solc-js compilation and the
+//! artifact shapes only; never on the prover, the chain client or the CLI.
+
+pub mod controller;
+pub mod economy;
+pub mod revert;
+
+pub use revert::{revert_reason, utc};
