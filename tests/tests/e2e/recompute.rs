@@ -14,7 +14,7 @@ use crate::common;
 
 #[test]
 fn recomputation_proof_and_reference_agree_on_every_bundled_model() {
-    for (name, vectors, proofs) in [("tokenomics-policy", 200, 3), ("trained-policy", 100, 2), ("policy-m", 60, 1), ("policy-l", 20, 1)] {
+    for (name, vectors, proofs) in [("tokenomics-policy", 100, 2), ("trained-policy", 50, 1), ("policy-m", 30, 1), ("policy-l", 10, 1)] {
         let circuit = common::test_circuit(name);
         let model = circuit.model();
         let mut deployed = evm::deploy_recompute(&circuit, compile::bundled_dir()).expect("baseline deploys");
