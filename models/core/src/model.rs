@@ -36,6 +36,20 @@ impl fmt::Display for ModelCommitment {
     }
 }
 
+/// Written as its `Display` (`0x` and 64 lowercase hex digits), read by `FromStr`.
+impl serde::Serialize for ModelCommitment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ModelCommitment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A validated model: every accessor may assume the shapes and bounds hold.
 #[derive(Clone, Debug)]
 pub struct Model {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use zkpolicy_contracts::controller::PolicyController::{self, Mode, Timing};
 use zkpolicy_contracts::controller::{self, ReporterKpiSource};
 use zkpolicy_model::Guardrail;
-use zkpolicy_model::ModelCard;
+use zkpolicy_model::{ModelCard, ModelCommitment};
 use zkpolicy_verifier::compile::Compiled;
 
 use super::{ChainError, Client};
@@ -182,7 +182,7 @@ pub struct Deployment {
     pub format: String,
     pub chain_id: u64,
     pub model: String,
-    pub model_commitment: String,
+    pub model_commitment: ModelCommitment,
     pub srs: String,
     pub insecure_dev_srs: bool,
     #[serde(serialize_with = "checksummed")]
@@ -197,9 +197,9 @@ pub struct Deployment {
     pub parameters: Vec<String>,
     pub block: u64,
     pub gas: DeployGas,
-    /// `reporter` (KPIs posted by a trusted reporter) or `onchain` (computed by the chain).
-    #[serde(default = "reporter")]
-    pub kpi_provenance: String,
+    /// Who the KPIs come from (a record without it is a reporter deployment).
+    #[serde(default)]
+    pub kpi_provenance: KpiProvenance,
     /// The economy, for on-chain deployments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub economy: Option<super::economy::EconomyRecord>,
@@ -208,6 +208,28 @@ pub struct Deployment {
     /// runs them (a guardian, a reporter) needs neither the weights nor the salt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private: Option<RecordedStatement>,
+}
+
+/// Where a deployment's KPIs come from; written `reporter` or `onchain`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KpiProvenance {
+    /// Posted by a reporter account, which is trusted for every input.
+    #[default]
+    Reporter,
+    /// Computed on chain from the reference economy's state; nobody posts them.
+    Onchain,
+}
+
+impl KpiProvenance {
+    /// The config's `kpi_source`, already validated (`DeployConfig::validate`).
+    fn of(config: &DeployConfig) -> Result<Self, ChainError> {
+        match config.kpi_source.as_str() {
+            "reporter" => Ok(Self::Reporter),
+            "onchain" => Ok(Self::Onchain),
+            other => Err(ChainError::Config(format!("kpi_source: \"{other}\" is not one of reporter, onchain"))),
+        }
+    }
 }
 
 /// Addresses are written EIP-55 checksummed, as every `--json` output and record writes them.
@@ -251,7 +273,7 @@ impl Deployment {
 
     /// Refuses a record for another model or another chain.
     pub fn check(&self, model: &ModelCard, chain_id: u64, path: &Path) -> Result<(), ChainError> {
-        if self.model_commitment != model.commitment().to_string() {
+        if self.model_commitment != model.commitment() {
             return Err(ChainError::File {
                 path: path.to_path_buf(),
                 reason: format!(
@@ -362,7 +384,7 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
         format: DEPLOYMENT_FORMAT.into(),
         chain_id: client.chain_id(),
         model: model.name().into(),
-        model_commitment: model.commitment().to_string(),
+        model_commitment: model.commitment(),
         srs: verifier.srs.clone(),
         insecure_dev_srs: verifier.insecure_dev_srs,
         deployer,
@@ -372,8 +394,60 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
         parameters: config.parameters.iter().map(|p| p.name.clone()).collect(),
         block: controller_tx.block,
         gas: DeployGas { verifier: verifier_tx.gas, kpi_source: source_gas, controller: controller_tx.gas },
-        kpi_provenance: config.kpi_source.clone(),
+        kpi_provenance: KpiProvenance::of(config)?,
         economy,
         private: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> serde_json::Value {
+        let zero = format!("{:#x}", Address::ZERO);
+        serde_json::json!({
+            "format": DEPLOYMENT_FORMAT, "chain_id": 31337, "model": "m",
+            "model_commitment": format!("0x{}", "ab".repeat(32)), "srs": "dev", "insecure_dev_srs": true,
+            "deployer": zero, "verifier": zero, "kpi_source": zero, "controller": zero,
+            "parameters": ["emission"], "block": 1,
+            "gas": { "verifier": 1, "kpi_source": 1, "controller": 1 },
+            "kpi_provenance": "onchain",
+        })
+    }
+
+    fn parse(json: &serde_json::Value) -> Result<Deployment, ChainError> {
+        Deployment::from_json(json.to_string().as_bytes(), Path::new("d.json"))
+    }
+
+    /// The record is typed: the commitment is 32 bytes and the provenance one of two
+    /// words, both written back exactly as read.
+    #[test]
+    fn the_record_reads_typed_fields_and_writes_them_back_unchanged() {
+        let json = record();
+        let deployment = parse(&json).expect("a valid record");
+        assert_eq!(deployment.model_commitment, ModelCommitment([0xab; 32]));
+        assert_eq!(deployment.kpi_provenance, KpiProvenance::Onchain);
+        let written = serde_json::to_value(&deployment).expect("serializes");
+        assert_eq!(written["model_commitment"], json["model_commitment"]);
+        assert_eq!(written["kpi_provenance"], "onchain");
+
+        let mut old = json.clone();
+        old.as_object_mut().expect("object").remove("kpi_provenance");
+        assert_eq!(parse(&old).expect("a record from before provenance").kpi_provenance, KpiProvenance::Reporter);
+    }
+
+    #[test]
+    fn a_record_with_a_malformed_commitment_or_provenance_is_refused_by_name() {
+        for (field, value, named) in [
+            ("model_commitment", "0xabcd", "has 2 bytes"),
+            ("model_commitment", "ab".repeat(32).as_str(), "does not start with 0x"),
+            ("kpi_provenance", "oracle", "unknown variant `oracle`"),
+        ] {
+            let mut json = record();
+            json[field] = serde_json::Value::from(value);
+            let err = parse(&json).expect_err(field).to_string();
+            assert!(err.contains("not a deployment record") && err.contains(named), "{field} = {value}: {err}");
+        }
+    }
 }

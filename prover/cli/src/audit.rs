@@ -65,7 +65,7 @@ impl AuditArgs {
         let controller_commitment = format!("0x{}", hex::encode(chain::model_commitment(&client, record.controller)?));
 
         let mut differences = Vec::new();
-        if record.model_commitment != commitment {
+        if record.model_commitment != model.commitment() {
             differences.push(format!(
                 "the deployment record names model commitment {}, the revealed model's is {commitment}",
                 record.model_commitment

@@ -52,7 +52,7 @@ impl CommitKpisArgs {
             .with_context(|| format!("KPI snapshot {}", self.kpis.display()))?;
         let client = self.sender.connect()?;
         let deployment = load_deployment(&self.deployment, model, &client)?;
-        if deployment.kpi_provenance == "onchain" {
+        if deployment.kpi_provenance == chain::KpiProvenance::Onchain {
             anyhow::bail!(
                 "this deployment's KPIs are computed on chain, and nobody posts them: take the epoch's snapshot with `zkpolicy snapshot`"
             );

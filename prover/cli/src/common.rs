@@ -312,10 +312,12 @@ pub fn chain_time(at: u64, now: u64) -> String {
 }
 
 /// What a deployment's KPI provenance means for whom a decision trusts.
-pub fn provenance_words(provenance: &str) -> &'static str {
+pub fn provenance_words(provenance: zkpolicy_chain::KpiProvenance) -> &'static str {
     match provenance {
-        "onchain" => "computed on chain from the economy's state (EconomyKpiSource): no one is trusted for them",
-        _ => "posted by the KPI source's reporter: the reporter is trusted for every input",
+        zkpolicy_chain::KpiProvenance::Onchain => {
+            "computed on chain from the economy's state (EconomyKpiSource): no one is trusted for them"
+        }
+        zkpolicy_chain::KpiProvenance::Reporter => "posted by the KPI source's reporter: the reporter is trusted for every input",
     }
 }
 

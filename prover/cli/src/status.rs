@@ -64,7 +64,7 @@ impl StatusArgs {
                 ),
             };
             println!("  KPI snapshot of epoch {}: {snapshot} (source {})", status.current_epoch, status.kpi_source);
-            println!("  KPIs {}", super::common::provenance_words(&deployment.kpi_provenance));
+            println!("  KPIs {}", super::common::provenance_words(deployment.kpi_provenance));
             if status.parameters_are_public_inputs {
                 println!("  parameters are public inputs: the model reads them, and the controller fills them from its own storage");
             }

@@ -66,7 +66,7 @@ impl SubmitArgs {
                     None => println!(),
                 }
             }
-            println!("  KPIs {}", super::common::provenance_words(&deployment.kpi_provenance));
+            println!("  KPIs {}", super::common::provenance_words(deployment.kpi_provenance));
             if result.guardrail_hit {
                 println!("  a guardrail clamped the proposal");
             }

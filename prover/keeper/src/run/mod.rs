@@ -28,7 +28,7 @@ use alloy::primitives::{Address, B256};
 use alloy::sol_types::{SolCall, SolEvent, SolInterface};
 use rand::rngs::OsRng;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_contracts::controller::PolicyController::{self, Mode, PolicyControllerErrors as Errors};
 use zkpolicy_contracts::controller::ReporterKpiSource;
@@ -87,8 +87,9 @@ struct View {
     max_snapshot_age: u64,
 }
 
-/// What a round did, for `--once` and the tests.
-#[derive(Clone, Debug, Default, Serialize)]
+/// What a round did, for `--once` and the tests; `zkpolicy keeper --once --json` prints it
+/// as `round`, and `zkpolicy live` reads it back typed.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RoundReport {
     pub proven: Vec<String>,
     pub confirmed: Vec<String>,
@@ -106,7 +107,7 @@ pub struct RoundReport {
 }
 
 /// Where a round's wall time went, in seconds.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PhaseSeconds {
     /// Bringing the epoch's snapshot on chain (tick, snapshot or KPI commitment, confirmed).
     pub snapshot: f64,
@@ -175,7 +176,7 @@ impl Keeper {
                     .map_err(zkpolicy_prover::ProverError::from)?,
             };
             let card: &ModelCard = circuit.as_ref();
-            if record.model_commitment != card.commitment().to_string() {
+            if record.model_commitment != card.commitment() {
                 return Err(KeeperError::Config {
                     key: format!("deployment[{i}].model"),
                     reason: format!(
@@ -198,7 +199,7 @@ impl Keeper {
                     ),
                 });
             }
-            if d.kpis_dir.is_some() && record.kpi_provenance == "onchain" {
+            if d.kpis_dir.is_some() && record.kpi_provenance == chain::KpiProvenance::Onchain {
                 return Err(KeeperError::Config {
                     key: format!("deployment[{i}].kpis_dir"),
                     reason: "this deployment's KPIs are computed on chain; nobody posts them".into(),

@@ -75,7 +75,7 @@ impl Keeper {
             return Ok(false);
         }
         let known = |kind| self.store.get(&s.key(epoch, kind));
-        let kind = if s.record.kpi_provenance == "onchain" {
+        let kind = if s.record.kpi_provenance == chain::KpiProvenance::Onchain {
             if s.config.tick && known(Kind::Tick)?.is_none() {
                 Kind::Tick
             } else if known(Kind::Snapshot)?.is_none() {
@@ -194,7 +194,7 @@ impl Keeper {
     /// the KPI source's first call, which only seeds its averages.
     pub(super) fn seeded(&mut self, i: usize, epoch: u64) -> Result<bool, KeeperError> {
         let s = &self.served[i];
-        if s.record.kpi_provenance != "onchain" {
+        if s.record.kpi_provenance != chain::KpiProvenance::Onchain {
             return Ok(false);
         }
         let record = &s.record;
