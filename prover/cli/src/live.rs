@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -9,6 +10,8 @@ use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::json;
 use zkpolicy_chain::{Client, LocalNode, VerifierCode};
+use zkpolicy_keeper::config::{ChainConfig, DeploymentConfig, SignerConfig};
+use zkpolicy_keeper::{KeeperConfig, LogFormat, RoundReport};
 use zkpolicy_lab::sim::{Scenario, ScenarioKind, SimConfig};
 use zkpolicy_live::attackers::{self, Attack};
 use zkpolicy_live::{honest, report, KeeperRound, KeeperRunner, Live, LiveError, LiveOptions};
@@ -325,22 +328,19 @@ struct ChildKeeper {
 
 impl KeeperRunner for ChildKeeper {
     fn start(&mut self, deployment: &Path, state_dir: &Path) -> Result<(), LiveError> {
-        let model = match &self.model {
-            Some(path) => format!("model = {}\n", toml_string(path)),
-            None => String::new(),
-        };
-        let text = format!(
-            "# Written by `zkpolicy live`: the keeper that proves and submits every live epoch.\n\
-             state_dir = {}\ncache_dir = {}\npoll_interval_secs = 1\nlog_format = \"json\"\n\n\
-             [signer]\nenv = \"{KEEPER_KEY_ENV}\"\n\n\
-             [chains.local]\nrpc = [{}]\nmax_fee_gwei = 1000\nresend_after_secs = 30\n\n\
-             [[deployment]]\nname = \"live\"\nchain = \"local\"\nrecord = {}\n{model}\
-             # The live driver ticks the economy after the decision, as the simulator steps after it.\ntick = false\n",
-            toml_string(state_dir),
-            toml_string(&self.cache_dir),
-            toml_string(Path::new(&self.url)),
-            toml_string(deployment),
-        );
+        let mut served = DeploymentConfig::new("live", "local", deployment.to_path_buf());
+        served.model = self.model.clone();
+        // The live driver ticks the economy after the decision, as the simulator steps after it.
+        served.tick = false;
+        let mut chain = ChainConfig::new(vec![self.url.clone()], 1000);
+        chain.resend_after_secs = 30;
+        let chains = BTreeMap::from([("local".to_string(), chain)]);
+        let signer = SignerConfig { env: Some(KEEPER_KEY_ENV.into()), ..SignerConfig::default() };
+        let mut config = KeeperConfig::new(state_dir.to_path_buf(), signer, chains, vec![served]);
+        config.cache_dir = self.cache_dir.clone();
+        config.poll_interval_secs = 1;
+        config.log_format = LogFormat::Json;
+        let text = format!("# Written by `zkpolicy live`: the keeper that proves and submits every live epoch.\n{}", config.to_toml()?);
         fsutil::write_atomic(&self.config, text.as_bytes())?;
         Ok(())
     }
@@ -376,19 +376,16 @@ impl KeeperRunner for ChildKeeper {
                 let _ = out.read_to_string(&mut stdout);
             }
             let status = child.wait().map_err(|e| LiveError::Keeper(format!("the keeper: {e}")))?;
-            let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
-            let seconds = &report["round"]["seconds"];
-            round.snapshot_seconds += seconds["snapshot"].as_f64().unwrap_or(0.0);
-            round.prove_seconds += seconds["prove"].as_f64().unwrap_or(0.0);
-            round.submit_seconds += seconds["submit"].as_f64().unwrap_or(0.0);
+            // The round's report (`keeper --once --json`); none when the keeper died first.
+            let report = serde_json::from_str::<KeeperOnce>(&stdout).map(|once| once.round).unwrap_or_default();
+            round.snapshot_seconds += report.seconds.snapshot;
+            round.prove_seconds += report.seconds.prove;
+            round.submit_seconds += report.seconds.submit;
             if status.success() {
                 return Ok(round);
             }
             round.restarts += 1;
-            failures.push(match report["round"]["errors"].as_array() {
-                Some(errors) if !errors.is_empty() => errors.iter().filter_map(|e| e.as_str()).collect::<Vec<_>>().join("; "),
-                _ => format!("exited with {status}"),
-            });
+            failures.push(if report.errors.is_empty() { format!("exited with {status}") } else { report.errors.join("; ") });
         }
         Err(LiveError::Keeper(format!(
             "epoch {epoch}: the keeper failed four times ({}); its log is {}",
@@ -402,8 +399,8 @@ impl KeeperRunner for ChildKeeper {
     }
 }
 
-/// A TOML basic string.
-fn toml_string(path: &Path) -> String {
-    let s = path.display().to_string();
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+/// What `zkpolicy keeper --once --json` prints: the round, then the records (not read here).
+#[derive(serde::Deserialize)]
+struct KeeperOnce {
+    round: RoundReport,
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::KeeperError;
 use zkpolicy_chain::signer::{self, KeySource};
@@ -17,7 +17,7 @@ use zkpolicy_chain::signer::{self, KeySource};
 /// The largest config file read.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct KeeperConfig {
     /// The keeper's database and proofs (created if missing).
@@ -26,7 +26,7 @@ pub struct KeeperConfig {
     #[serde(default = "default_poll")]
     pub poll_interval_secs: u64,
     /// Where `/metrics`, `/healthz` and `/readyz` are served (none: not served).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_addr: Option<SocketAddr>,
     /// `text` (the default) or `json` (one JSON object per line).
     #[serde(default)]
@@ -35,7 +35,7 @@ pub struct KeeperConfig {
     #[serde(default = "default_cache")]
     pub cache_dir: PathBuf,
     /// A powers-of-tau file; without it, the INSECURE development SRS (for test chains).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub srs: Option<PathBuf>,
     pub signer: SignerConfig,
     /// Per chain (by a name of the operator's choosing): its endpoints and fee rules.
@@ -45,7 +45,7 @@ pub struct KeeperConfig {
     pub deployments: Vec<DeploymentConfig>,
 }
 
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     #[default]
@@ -54,21 +54,21 @@ pub enum LogFormat {
 }
 
 /// The account that signs: a hex key in an environment variable, or a JSON keystore.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct SignerConfig {
     /// The environment variable holding the hex private key.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<String>,
     /// An encrypted JSON keystore instead.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keystore: Option<PathBuf>,
     /// The environment variable holding the keystore's password.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_env: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
     /// JSON-RPC endpoints, in order of preference; the keeper fails over down the list.
@@ -101,7 +101,7 @@ pub const DEFAULT_MAX_GAS_LIMIT: u64 = 5_000_000;
 /// about as much).
 pub const MIN_MAX_GAS_LIMIT: u64 = 100_000;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentConfig {
     /// The name on every log line and metric.
@@ -111,14 +111,14 @@ pub struct DeploymentConfig {
     /// The deployment record `zkpolicy deploy` wrote.
     pub record: PathBuf,
     /// The model deployed (default: the bundled default).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<PathBuf>,
     /// The salt of a private-weights model.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<PathBuf>,
     /// Reporter deployments where this keeper is the reporter: `<epoch>.json` KPI snapshots
     /// in this directory are committed when their epoch comes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kpis_dir: Option<PathBuf>,
     /// On-chain deployments: run the economy's epoch (`tick`) before the snapshot.
     #[serde(default = "yes")]
@@ -153,6 +153,30 @@ fn yes() -> bool {
     true
 }
 
+impl ChainConfig {
+    /// A chain at `rpc` (in order of preference) with the fee cap `max_fee_gwei` and every
+    /// other rule at its default.
+    pub fn new(rpc: Vec<String>, max_fee_gwei: u64) -> Self {
+        Self {
+            rpc,
+            confirmations: one(),
+            max_fee_gwei,
+            max_priority_fee_gwei: default_priority(),
+            resend_after_secs: default_resend(),
+            max_lag_blocks: default_lag(),
+            max_gas_limit: default_max_gas_limit(),
+        }
+    }
+}
+
+impl DeploymentConfig {
+    /// The deployment `record` on chain `chain`, served under `name`, with the bundled default
+    /// model, ticking and executing as the defaults do.
+    pub fn new(name: &str, chain: &str, record: PathBuf) -> Self {
+        Self { name: name.into(), chain: chain.into(), record, model: None, salt: None, kpis_dir: None, tick: yes(), execute: yes() }
+    }
+}
+
 fn bad(key: impl Into<String>, reason: impl Into<String>) -> KeeperError {
     KeeperError::Config { key: key.into(), reason: reason.into() }
 }
@@ -168,6 +192,32 @@ impl KeeperConfig {
         config.resolve(base);
         config.validate()?;
         Ok(config)
+    }
+
+    /// A config with one signer, its chains and deployments, and every other key at its
+    /// default.
+    pub fn new(
+        state_dir: PathBuf,
+        signer: SignerConfig,
+        chains: BTreeMap<String, ChainConfig>,
+        deployments: Vec<DeploymentConfig>,
+    ) -> Self {
+        Self {
+            state_dir,
+            poll_interval_secs: default_poll(),
+            metrics_addr: None,
+            log_format: LogFormat::default(),
+            cache_dir: default_cache(),
+            srs: None,
+            signer,
+            chains,
+            deployments,
+        }
+    }
+
+    /// The config as `keeper.toml` text, which [`KeeperConfig::parse`] reads back equal.
+    pub fn to_toml(&self) -> Result<String, KeeperError> {
+        toml::to_string(self).map_err(|e| bad("(top level)", format!("cannot be written as TOML: {e}")))
     }
 
     /// Parses the TOML text; an unknown, missing or mistyped key is named.
@@ -408,5 +458,23 @@ record = "a.json"
         let text = "[[deployment]]\nname = \"a\"\n[[deployment]]\nname = \"b\"\nrecord = 1\n";
         assert_eq!(key_at(text, text.find("record").expect("record")), "deployment[1].record");
         assert_eq!(key_at("a = 1\n", 0), "a");
+    }
+
+    /// What `zkpolicy live` writes for its keeper is a typed config rendered by `to_toml`:
+    /// it parses back equal, paths with quotes and backslashes included.
+    #[test]
+    fn a_config_written_as_toml_parses_back_equal() {
+        let mut deployment = DeploymentConfig::new("live", "local", PathBuf::from("out/a \"quoted\" dir\\deployment.json"));
+        deployment.tick = false;
+        deployment.model = Some(PathBuf::from("model.json"));
+        let chains = BTreeMap::from([("local".to_string(), ChainConfig::new(vec!["http://127.0.0.1:8545".into()], 1000))]);
+        let signer = SignerConfig { env: Some("KEEPER_KEY".into()), ..SignerConfig::default() };
+        let mut config = KeeperConfig::new(PathBuf::from("state"), signer, chains, vec![deployment]);
+        config.log_format = LogFormat::Json;
+        config.poll_interval_secs = 1;
+        let text = config.to_toml().expect("renders");
+        let parsed = KeeperConfig::parse(&text).expect("parses");
+        assert_eq!(parsed, config, "{text}");
+        parsed.validate().expect("valid");
     }
 }

@@ -233,6 +233,12 @@ impl Store {
     }
 }
 
+/// The records of the keeper whose state is in `dir`, read while it is stopped (between two
+/// `--once` rounds): how `zkpolicy live` checks each decision against what the keeper did.
+pub fn read_records(dir: &Path) -> Result<Vec<(String, Record)>, KeeperError> {
+    Store::open(dir)?.all()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,7 +38,7 @@ use super::market::{self, wei, whole, Contracts, Memory, Plan, State};
 use super::population::{GasBook, Population, Role};
 use super::LiveError;
 use zkpolicy_chain::{self as chain, read, Client, DeployConfig, Deployment, TimingConfig, VerifierCode};
-use zkpolicy_keeper::state::{Kind, Stage, Store};
+use zkpolicy_keeper::state::{Kind, Stage};
 use zkpolicy_prover::artifact::ProofArtifact;
 use zkpolicy_prover::keys::Prepared;
 
@@ -430,11 +430,14 @@ impl Live<'_> {
 
     /// A watcher's holder set for the next epoch's snapshot: the ten accounts holding the
     /// most (balance plus stake), proposed, then submitted in the next block against the
-    /// set standing now.
+    /// set standing now. The ecosystem account receives the emission as the economy's
+    /// `incentives` address, a protocol address the KPI source refuses as a holder, so it is
+    /// never proposed (with few agents it is among the ten largest).
     fn submit_holders(&self, p: &mut Population, c: &Contracts, deployment: &Deployment, book: &mut GasBook) -> Result<(), LiveError> {
         let client = self.client;
+        let protocol = p.with_role(Role::Ecosystem);
         let mut held = Vec::with_capacity(p.accounts.len());
-        for i in 0..p.accounts.len() {
+        for i in (0..p.accounts.len()).filter(|i| !protocol.contains(i)) {
             let who = p.address(i);
             let balance = read(client, "balance read", c.token, ZkpToken::balanceOfCall { who })?;
             let stake = read(client, "stake read", c.vault, StakingVault::stakeOfCall { who })?;
@@ -447,7 +450,13 @@ impl Live<'_> {
         let propose = EconomyKpiSource::proposeHoldersCall { holders: holders.clone() };
         let mined = p.send(client, 0, c.kpi_source, propose.abi_encode(), U256::ZERO, book)?;
         if !mined.success {
-            return Err(rejected("proposal", mined.hash));
+            // The proposal's checks do not depend on the sender: replaying it names the reason.
+            return Err(match client.call("holder set proposal", c.kpi_source, propose.abi_encode()) {
+                Err(chain::ChainError::Rejected { reason }) => LiveError::Chain(chain::ChainError::Rejected {
+                    reason: format!("the holder set's proposal {} reverted: {reason}", mined.hash),
+                }),
+                _ => rejected("proposal", mined.hash),
+            });
         }
         let epoch = chain::current_epoch(client, deployment)?;
         let (incumbent, _) = chain::economy::standing_holders(client, deployment, epoch)?;
@@ -617,9 +626,7 @@ impl Live<'_> {
         failures: &mut Vec<String>,
     ) -> Result<Decided, LiveError> {
         let client = self.client;
-        let store = Store::open(state_dir)?;
-        let records = store.all()?;
-        drop(store);
+        let records = zkpolicy_keeper::state::read_records(state_dir)?;
         let find = |kind: Kind| records.iter().map(|(_, r)| r).find(|r| r.epoch == epoch && r.kind == kind);
         let submitted = find(Kind::Submit)
             .filter(|r| r.stage == Stage::Confirmed)

@@ -12,12 +12,13 @@ use zkpolicy_model::{guard, Observation, QuantizedKpis};
 use crate::common::node::LocalNode;
 use crate::common::{json_run, stdout_json, zkpolicy};
 
-/// Runs `live` for `epochs` epochs after two warm-up epochs with 12 agents on a node of
+/// Runs `live` for `epochs` epochs after two warm-up epochs with `agents` agents on a node of
 /// its own (the run moves the clock a day per epoch), with `attackers` if given; returns the
 /// `--json` output and report.json.
-fn live(d: &Path, node: &LocalNode, epochs: usize, crash: Option<&str>, attackers: Option<&str>) -> (Value, Value) {
+fn live(d: &Path, node: &LocalNode, agents: usize, epochs: usize, crash: Option<&str>, attackers: Option<&str>) -> (Value, Value) {
     let mut cmd = zkpolicy(d);
-    cmd.args(["live", "--scenario", "crash", "--warmup", "2", "--agents", "12", "--out-dir", "run", "--json"])
+    cmd.args(["live", "--scenario", "crash", "--warmup", "2", "--out-dir", "run", "--json"])
+        .args(["--agents", &agents.to_string()])
         .args(["--epochs", &epochs.to_string()])
         .env("ZKPOLICY_RPC_URL", &node.url);
     if let Some(crash) = crash {
@@ -38,7 +39,7 @@ fn ints(v: &Value) -> Vec<i64> {
 /// Every live epoch was decided on chain by a proof of the integer reference on the
 /// chain's own snapshot and parameters, and what the controller and the economy applied
 /// is what the guard twin says.
-fn check_against_the_chain(d: &Path, node: &LocalNode, report: &Value, epochs: usize) {
+fn check_against_the_chain(d: &Path, node: &LocalNode, report: &Value, agents: u64, epochs: usize) {
     let model = zkpolicy_lab::bundled::model(zkpolicy_lab::bundled::DEFAULT).expect("bundled").expect("default");
     let deployment = Deployment::load(&d.join("run/deployment.json")).expect("the deployment record");
     let client = Client::connect(&node.url, None).expect("the node");
@@ -61,7 +62,8 @@ fn check_against_the_chain(d: &Path, node: &LocalNode, report: &Value, epochs: u
         assert_eq!(ints(&e["guarded"]), params, "epoch {epoch}: the controller's parameters against the guard twin");
         assert_eq!(ints(&e["economy_params"]), params, "epoch {epoch}: the economy ticked on the controller's parameters");
         assert_eq!(e["reverted"], 0, "epoch {epoch}: no agent transaction reverted");
-        assert!(e["transactions"].as_u64().expect("count") > 20, "epoch {epoch}: the agents traded");
+        let transactions = e["transactions"].as_u64().expect("count");
+        assert!(transactions > 2 * agents, "epoch {epoch}: the agents traded ({transactions} transactions)");
     }
     assert_eq!(chain::parameters(&client, &deployment).expect("read"), params, "the controller holds the last guarded values");
     assert_eq!(report["run"]["failures"], serde_json::json!([]));
@@ -72,8 +74,10 @@ fn a_short_live_run_decides_every_epoch_on_chain_with_checked_proofs() {
     let node = LocalNode::start_own();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let (out, report) = live(d, &node, 3, None, None);
-    check_against_the_chain(d, &node, &report, 3);
+    // Five agents, the fewest `--help` allows: the ecosystem account (the emission's recipient)
+    // is then among the ten largest holders, and a protocol address is no holder.
+    let (out, report) = live(d, &node, 5, 3, None, None);
+    check_against_the_chain(d, &node, &report, 5, 3);
     let totals = &out["totals"];
     assert_eq!((totals["decisions"].as_u64(), totals["keeper_restarts"].as_u64()), (Some(3), Some(0)));
     // The simulator ran beside it on the same scenario and seed, and the report compares them.
@@ -111,8 +115,8 @@ fn a_keeper_killed_mid_submission_among_attackers_loses_no_epoch_and_no_attacker
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     // Live epoch 1: the keeper dies by SIGKILL right after broadcasting its submission.
-    let (out, report) = live(d, &node, 3, Some("1:after_send_submit"), Some("all"));
-    check_against_the_chain(d, &node, &report, 3);
+    let (out, report) = live(d, &node, 12, 3, Some("1:after_send_submit"), Some("all"));
+    check_against_the_chain(d, &node, &report, 12, 3);
     let restarts: Vec<u64> =
         report["run"]["epochs"].as_array().expect("epochs").iter().map(|e| e["keeper_restarts"].as_u64().expect("n")).collect();
     assert_eq!(restarts, [0, 1, 0], "the killed keeper was restarted once, in epoch 1");
