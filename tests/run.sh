@@ -3,8 +3,8 @@
 # Installs the pinned Solidity compiler (solc-js, npm) for the tests that compile contracts,
 # then runs every test of the workspace. Extra arguments go to `cargo test`.
 # The end-to-end tests use the node at $ZKPOLICY_RPC_URL, or start the pinned local node.
-# Then the Python package (models/python): maturin builds it into a venv under the cargo
-# target directory, with the pinned packages of models/python/requirements-test.txt, and
+# Then the Python package (prover/python): maturin builds it into a venv under the cargo
+# target directory, with the pinned packages of prover/python/requirements-test.txt, and
 # pytest runs its tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +14,9 @@ cargo test --release --workspace --locked "$@"
 venv="${CARGO_TARGET_DIR:-target}/py-venv"
 python3 -m venv "$venv"
 venv="$(cd "$venv" && pwd)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r models/python/requirements-test.txt
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r prover/python/requirements-test.txt
 # maturin (the venv's pinned one) builds the release extension in the workspace's target
 # directory, against Cargo.lock (`locked` in pyproject.toml); the dependencies are installed above.
 PATH="$venv/bin:$PATH" "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  --no-build-isolation --no-deps --force-reinstall ./models/python
-"$venv/bin/python" -m pytest models/python/tests -q -p no:cacheprovider
+  --no-build-isolation --no-deps --force-reinstall ./prover/python
+"$venv/bin/python" -m pytest prover/python/tests -q -p no:cacheprovider

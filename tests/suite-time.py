@@ -24,7 +24,7 @@ def table(log):
             current = None
         pytest = re.match(r"(\d+) passed in ([0-9.]+)s", line.strip())
         if pytest:
-            rows.append(("pytest (`models/python/tests`)", int(pytest.group(1)), float(pytest.group(2))))
+            rows.append(("pytest (`prover/python/tests`)", int(pytest.group(1)), float(pytest.group(2))))
     total = sum(r[2] for r in rows)
     out = ["| binary | tests | seconds |", "|---|---|---|"]
     slow = [r for r in rows if r[2] >= 1.0]

@@ -1,4 +1,4 @@
-"""Types of the extension module (the Rust crate in models/python/src)."""
+"""Types of the extension module (the Rust crate in prover/python/src)."""
 
 from os import PathLike
 from typing import Any, Mapping, Optional, Sequence, Union

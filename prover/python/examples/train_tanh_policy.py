@@ -9,8 +9,9 @@ applied as round(action * max_step) bps, the environment's own map), proves and
 verifies one decision, and backtests the proven model beside the float network on
 every scenario. Not run by CI (it needs PyTorch); about two minutes on two cores.
 
-    pip install ./models/python torch onnx
-    python models/python/examples/train_tanh_policy.py --out-dir /tmp/tanh-policy
+    pip install ./prover/python onnx
+    pip install torch --index-url https://download.pytorch.org/whl/cpu   # the CPU build
+    python prover/python/examples/train_tanh_policy.py --out-dir /tmp/tanh-policy
 """
 
 import argparse

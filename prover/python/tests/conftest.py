@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 #: models/, where the bundled models, the KPI sample and the ONNX fixtures live.
-MODELS = Path(__file__).resolve().parents[2]
+MODELS = Path(__file__).resolve().parents[3] / "models"
 
 
 @pytest.fixture(scope="session")
