@@ -176,13 +176,46 @@ fn usage_error(err: clap::Error, json: bool) -> ExitCode {
     ExitCode::from(if err.use_stderr() { EXIT_INPUT } else { 0 })
 }
 
-/// Errors that mean "checked, and refused": a false statement, not bad input.
+/// Errors that mean "checked, and refused": a false statement, not bad input. The libraries'
+/// errors wrap each other transparently (a live run's chain error is a `LiveError::Chain`), so
+/// each wrapper is looked into.
 fn rejected(err: &anyhow::Error) -> bool {
     use zkpolicy_chain::ChainError;
+    use zkpolicy_keeper::KeeperError;
+    use zkpolicy_live::LiveError;
     use zkpolicy_prover::ProverError;
+    let chain = |e: &ChainError| matches!(e, ChainError::Rejected { .. } | ChainError::Prover(ProverError::InvalidProof { .. }));
+    let keeper = |e: &KeeperError| match e {
+        KeeperError::Chain(c) => chain(c),
+        KeeperError::Prover(p) => matches!(p, ProverError::InvalidProof { .. }),
+        _ => false,
+    };
     err.chain().any(|cause| {
-        matches!(cause.downcast_ref::<ChainError>(), Some(ChainError::Rejected { .. }))
+        cause.downcast_ref::<ChainError>().is_some_and(chain)
             || matches!(cause.downcast_ref::<ProverError>(), Some(ProverError::InvalidProof { .. }))
-            || matches!(cause.downcast_ref::<ChainError>(), Some(ChainError::Prover(ProverError::InvalidProof { .. })))
+            || cause.downcast_ref::<KeeperError>().is_some_and(keeper)
+            || match cause.downcast_ref::<LiveError>() {
+                Some(LiveError::Chain(c)) => chain(c),
+                Some(LiveError::KeeperState(k)) => keeper(k),
+                Some(LiveError::Prover(p)) => matches!(p, ProverError::InvalidProof { .. }),
+                _ => false,
+            }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use zkpolicy_chain::ChainError;
+    use zkpolicy_live::LiveError;
+
+    /// A chain's refusal is "rejected" (exit 1) however deep it is wrapped; bad input is not.
+    #[test]
+    fn a_rejection_wrapped_by_live_or_the_keeper_is_still_a_rejection() {
+        let refused = || ChainError::Rejected { reason: "the holder set's proposal reverted".into() };
+        assert!(super::rejected(&anyhow::Error::from(refused())));
+        assert!(super::rejected(&anyhow::Error::from(LiveError::Chain(refused()))));
+        assert!(super::rejected(&anyhow::Error::from(LiveError::KeeperState(zkpolicy_keeper::KeeperError::Chain(refused())))));
+        assert!(!super::rejected(&anyhow::Error::from(LiveError::Config("--agents must be at least 5".into()))));
+        assert!(!super::rejected(&anyhow::Error::from(LiveError::Chain(ChainError::Config("no key".into())))));
+    }
 }

@@ -866,3 +866,30 @@ fn the_docs_onchain_walkthrough_runs_as_written() {
         assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");
     }
 }
+
+/// The docs' walk-throughs run from the repository's root; every file they write is ignored
+/// by git, so following them leaves `git status` as it was (issue 30).
+#[test]
+fn what_the_docs_walkthroughs_write_is_ignored_by_git() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut pages: Vec<_> = std::fs::read_dir(root.join("docs")).expect("docs/").flatten().map(|e| e.path()).collect();
+    pages.sort();
+    let docs: String = pages.iter().map(|p| std::fs::read_to_string(p).expect("a docs page")).collect();
+    let mut written = Vec::new();
+    for block in docs.split("<!-- walkthrough:").skip(1) {
+        let script = block.split("```sh\n").nth(1).and_then(|rest| rest.split("\n```").next()).expect("a sh block");
+        let words: Vec<&str> = script.split_whitespace().collect();
+        written.extend(words.windows(2).filter(|w| w[0] == "--out").map(|w| w[1].to_string()));
+    }
+    assert!(written.len() >= 5, "the walk-throughs write files: {written:?}");
+    for file in written {
+        let ignored = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&root)
+            .args(["check-ignore", "-q", "--no-index"])
+            .arg(&file)
+            .status()
+            .expect("git runs");
+        assert!(ignored.success(), "{file}, which a walk-through writes in the repository's root, is not in .gitignore");
+    }
+}

@@ -512,6 +512,41 @@ fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() 
     assert!(record["stage"] == "confirmed" && record["sends"].as_u64().is_some_and(|n| n >= 3), "{record}");
 }
 
+/// A node that mines only when a transaction arrives never gives a transaction its second
+/// confirmation: with `confirmations = 2` the keeper says so and turns not ready (503, the
+/// reason named) instead of waiting silently; a new block confirms it and it is ready again
+/// (issue 30).
+#[test]
+fn a_confirmation_the_node_never_mines_turns_the_keeper_not_ready_naming_why() {
+    // A node of its own: another test's transaction would mine the block it waits for.
+    let node = LocalNode::start_own();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    deploy_reporter(d, &node, "reporter", "autonomous", None);
+    let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
+    write_kpis(d, epoch);
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let extra = format!("metrics_addr = \"127.0.0.1:{metrics_port}\"");
+    let toml = keeper_toml(&[&node.url], REPORTER, &extra).replace("resend_after_secs = 30", "resend_after_secs = 2\nconfirmations = 2");
+    std::fs::write(d.join("keeper.toml"), toml).expect("write");
+    let mut child = daemon(d);
+    let stalled = || {
+        let (code, body) = get(metrics_port, "/readyz");
+        code == 503 && body.contains("no new block") && body.contains("set confirmations = 1")
+    };
+    wait_for("not ready, naming the stalled confirmation", Duration::from_secs(120), stalled, &mut child);
+    assert_eq!(get(metrics_port, "/healthz").0, 200, "alive all the same");
+    // A block comes: the commitment is confirmed, and the keeper is ready again.
+    let client = Client::connect(&node.url, None).expect("node");
+    let ready = || {
+        let _ = client.request("evm_mine", json!([]));
+        get(metrics_port, "/readyz").0 == 200
+    };
+    wait_for("ready once blocks come", Duration::from_secs(120), ready, &mut child);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(child.wait().expect("exits").success());
+}
+
 #[test]
 fn a_bad_keeper_config_exits_2_naming_the_key() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -74,6 +74,11 @@ impl Served {
 struct ChainCtx {
     endpoints: Endpoints,
     sender: Sender,
+    /// The chain head a confirmation last waited on, and since when it has not moved.
+    head_since: Option<(u64, Instant)>,
+    /// Why this chain cannot confirm (its head stopped while a confirmation waits): logged
+    /// once, and `/readyz` answers 503 with it until a new block comes.
+    stalled: Option<String>,
 }
 
 /// The controller as one round sees it.
@@ -150,6 +155,8 @@ impl Keeper {
                 let ctx = ChainCtx {
                     endpoints: Endpoints::new(name, &c.rpc, c.max_lag_blocks, metrics.clone()),
                     sender: Sender::new(wallet.clone(), from, c),
+                    head_since: None,
+                    stalled: None,
                 };
                 (name.clone(), ctx)
             })
@@ -275,6 +282,7 @@ impl Keeper {
                 tracing::warn!("{why}");
                 down.push(why);
             }
+            down.extend(ctx.stalled.clone());
         }
         self.metrics.set_ready(if down.is_empty() { None } else { Some(down.join("; ")) });
         for i in 0..self.served.len() {

@@ -305,8 +305,11 @@ impl Keeper {
             let block = receipt.block_number.unwrap_or_default();
             let head = ctx.endpoints.with(|c| c.block_number())?;
             if head + 1 < block + confirmations {
+                ctx.watch_head(&s.chain, head, &hash, confirmations);
                 return Ok(Stage::Sent);
             }
+            ctx.head_since = None;
+            ctx.stalled = None;
             failpoint(&format!("before_confirm_{}", record.kind.name()));
             let decided = record.kind == Kind::Submit && view.last >= epoch;
             if !receipt.status() && !decided && record.reverted < MAX_MINED_REVERTS {
@@ -432,5 +435,32 @@ impl Keeper {
             self.put(&key, &Record::new(&name, Kind::Execute, epoch, Stage::Ready))?;
         }
         Ok(())
+    }
+}
+
+impl ChainCtx {
+    /// A confirmation waits on `head`: when the head has not moved for `resend_after_secs`,
+    /// the chain is stalled for this keeper. The usual cause is a development node that mines
+    /// only when a transaction arrives (automine), where a transaction never gets a second
+    /// confirmation; the keeper says so once and turns not ready, instead of waiting silently.
+    fn watch_head(&mut self, chain: &str, head: u64, hash: &B256, confirmations: u64) {
+        match self.head_since {
+            Some((seen, since)) if seen == head => {
+                let waited = since.elapsed().as_secs();
+                if waited >= self.sender.resend_after && self.stalled.is_none() {
+                    let why = format!(
+                        "chain {chain}: no new block for {waited} s while {hash} waits for {confirmations} confirmations \
+                         (a development node that mines only when a transaction arrives never gives more than one: \
+                         set confirmations = 1 for it)"
+                    );
+                    tracing::warn!("{why}");
+                    self.stalled = Some(why);
+                }
+            }
+            _ => {
+                self.head_since = Some((head, Instant::now()));
+                self.stalled = None;
+            }
+        }
     }
 }
