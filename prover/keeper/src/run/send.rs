@@ -22,7 +22,10 @@ impl Keeper {
                     Err(err) => self.error(i, None, &err, report),
                 }
             }
-            if !wait || !in_flight || started.elapsed() > Duration::from_secs(3 * longest + 30) {
+            // A stalled chain (its head stopped under a waiting confirmation) ends the wait:
+            // the round reports it, and /readyz says why, instead of waiting out the limit.
+            let stalled = self.chains.values().any(|c| c.stalled.is_some());
+            if !wait || !in_flight || stalled || started.elapsed() > Duration::from_secs(3 * longest + 30) {
                 if in_flight {
                     report.waiting.push("transactions not yet confirmed".into());
                 }
@@ -305,7 +308,9 @@ impl Keeper {
             let block = receipt.block_number.unwrap_or_default();
             let head = ctx.endpoints.with(|c| c.block_number())?;
             if head + 1 < block + confirmations {
-                ctx.watch_head(&s.chain, head, &hash, confirmations);
+                if let Some(why) = ctx.watch_head(&s.chain, head, &hash, confirmations) {
+                    self.metrics.set_ready(Some(why));
+                }
                 return Ok(Stage::Sent);
             }
             ctx.head_since = None;
@@ -443,7 +448,8 @@ impl ChainCtx {
     /// the chain is stalled for this keeper. The usual cause is a development node that mines
     /// only when a transaction arrives (automine), where a transaction never gets a second
     /// confirmation; the keeper says so once and turns not ready, instead of waiting silently.
-    fn watch_head(&mut self, chain: &str, head: u64, hash: &B256, confirmations: u64) {
+    /// Returns the reason when the chain has just been found stalled.
+    fn watch_head(&mut self, chain: &str, head: u64, hash: &B256, confirmations: u64) -> Option<String> {
         match self.head_since {
             Some((seen, since)) if seen == head => {
                 let waited = since.elapsed().as_secs();
@@ -454,7 +460,8 @@ impl ChainCtx {
                          set confirmations = 1 for it)"
                     );
                     tracing::warn!("{why}");
-                    self.stalled = Some(why);
+                    self.stalled = Some(why.clone());
+                    return Some(why);
                 }
             }
             _ => {
@@ -462,5 +469,6 @@ impl ChainCtx {
                 self.stalled = None;
             }
         }
+        None
     }
 }
