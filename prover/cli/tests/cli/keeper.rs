@@ -471,15 +471,32 @@ fn the_daemon_fails_over_reports_readiness_and_metrics_and_stops_on_sigterm() {
     forwarder.stop();
 }
 
+/// A reporter deployment in `d` on `node` and the KPIs of its current epoch, which it returns.
+fn reporter_with_kpis(d: &Path, node: &LocalNode) -> u64 {
+    deploy_reporter(d, node, "reporter", "autonomous", None);
+    let epoch = status(d, node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
+    write_kpis(d, epoch);
+    epoch
+}
+
+/// The keeper daemon serving it, re-pricing after 2 s, with `chain_extra` in its chain table
+/// and metrics on a free port, which it returns.
+fn fast_daemon(d: &Path, node: &LocalNode, chain_extra: &str) -> (u16, Child) {
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let extra = format!("metrics_addr = \"127.0.0.1:{metrics_port}\"");
+    let toml =
+        keeper_toml(&[&node.url], REPORTER, &extra).replace("resend_after_secs = 30", &format!("resend_after_secs = 2{chain_extra}"));
+    std::fs::write(d.join("keeper.toml"), toml).expect("write");
+    (metrics_port, daemon(d))
+}
+
 #[test]
 fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() {
     // A node of its own: with automatic mining off, no other test's transaction would be mined.
     let node = LocalNode::start_own();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous", None);
-    let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
-    write_kpis(d, epoch);
+    let epoch = reporter_with_kpis(d, &node);
     let file = format!("kpis/{epoch}.json");
     zkpolicy(d)
         .args(["commit-kpis", "--deployment", "reporter.json", "--kpis", &file, "--epoch", &epoch.to_string(), "--rpc", &node.url])
@@ -491,11 +508,7 @@ fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() 
     request("evm_setAutomine", json!([false])).expect("automine off");
     let before = nonce(&node);
 
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-    let extra = format!("metrics_addr = \"127.0.0.1:{metrics_port}\"");
-    let toml = keeper_toml(&[&node.url], REPORTER, &extra).replace("resend_after_secs = 30", "resend_after_secs = 2");
-    std::fs::write(d.join("keeper.toml"), toml).expect("write");
-    let mut child = daemon(d);
+    let (metrics_port, mut child) = fast_daemon(d, &node, "");
     let metric = |name: &str| sample(&get(metrics_port, "/metrics").1, name, "deployment=\"reporter\"").unwrap_or(0.0);
     wait_for("a resend", Duration::from_secs(120), || metric("zkpolicy_keeper_transactions_resent_total") >= 2.0, &mut child);
     assert_eq!(metric("zkpolicy_keeper_epochs_submitted_total"), 0.0, "nothing is mined yet");
@@ -522,14 +535,8 @@ fn a_confirmation_the_node_never_mines_turns_the_keeper_not_ready_naming_why() {
     let node = LocalNode::start_own();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous", None);
-    let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
-    write_kpis(d, epoch);
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
-    let extra = format!("metrics_addr = \"127.0.0.1:{metrics_port}\"");
-    let toml = keeper_toml(&[&node.url], REPORTER, &extra).replace("resend_after_secs = 30", "resend_after_secs = 2\nconfirmations = 2");
-    std::fs::write(d.join("keeper.toml"), toml).expect("write");
-    let mut child = daemon(d);
+    reporter_with_kpis(d, &node);
+    let (metrics_port, mut child) = fast_daemon(d, &node, "\nconfirmations = 2");
     let stalled = || {
         let (code, body) = get(metrics_port, "/readyz");
         code == 503 && body.contains("no new block") && body.contains("set confirmations = 1")
