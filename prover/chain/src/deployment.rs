@@ -114,16 +114,17 @@ impl DeployConfig {
                 )));
             }
         }
-        match (self.kpi_source.as_str(), &self.economy) {
-            ("reporter", None) => Ok(()),
-            ("reporter", Some(_)) => Err(ChainError::Config("economy: only used with \"kpi_source\": \"onchain\"".into())),
-            ("onchain", None) => Err(ChainError::Config("economy: \"kpi_source\": \"onchain\" needs the economy to deploy".into())),
-            ("onchain", Some(economy)) => {
+        match (KpiProvenance::of(self)?, &self.economy) {
+            (KpiProvenance::Reporter, None) => Ok(()),
+            (KpiProvenance::Reporter, Some(_)) => Err(ChainError::Config("economy: only used with \"kpi_source\": \"onchain\"".into())),
+            (KpiProvenance::Onchain, None) => {
+                Err(ChainError::Config("economy: \"kpi_source\": \"onchain\" needs the economy to deploy".into()))
+            }
+            (KpiProvenance::Onchain, Some(economy)) => {
                 economy.validate()?;
                 economy.snapshot_window(self.timing.epoch_length)?;
                 self.economy_initial().map(|_| ())
             }
-            (other, _) => Err(ChainError::Config(format!("kpi_source: \"{other}\" is not one of reporter, onchain"))),
         }
     }
 
@@ -222,7 +223,7 @@ pub enum KpiProvenance {
 }
 
 impl KpiProvenance {
-    /// The config's `kpi_source`, already validated (`DeployConfig::validate`).
+    /// The config's `kpi_source`; anything else is refused by name.
     fn of(config: &DeployConfig) -> Result<Self, ChainError> {
         match config.kpi_source.as_str() {
             "reporter" => Ok(Self::Reporter),
