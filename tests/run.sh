@@ -17,6 +17,22 @@ venv="$(cd "$venv" && pwd)"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r prover/python/requirements-test.txt
 # maturin (the venv's pinned one) builds the release extension in the workspace's target
 # directory, against Cargo.lock (`locked` in pyproject.toml); the dependencies are installed above.
-PATH="$venv/bin:$PATH" "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  --no-build-isolation --no-deps --force-reinstall ./prover/python
+# Its dependencies were built above with the same features (prover/python/workspace-hack), so
+# the extension's build compiles only its own crates and pyo3: a third-party crate compiled a
+# second time means the workspace-hack misses a feature, and fails here, naming the crate.
+build_log="$venv/maturin-build.log"
+if ! PATH="$venv/bin:$PATH" "$venv/bin/python" -m pip install --verbose --disable-pip-version-check \
+  --no-build-isolation --no-deps --force-reinstall ./prover/python >"$build_log" 2>&1; then
+  cat "$build_log" >&2
+  exit 1
+fi
+rebuilt=$(awk '$1 == "Compiling" && $2 !~ /^(zkpolicy-|pyo3|target-lexicon$)/ { print $2 " " $3 }' "$build_log")
+# (Only for the whole suite: `tests/run.sh -p CRATE` builds a part of the workspace.)
+if [ -n "$rebuilt" ] && [ "$#" -eq 0 ]; then
+  echo "the Python extension's build compiled these dependencies again, with features the" >&2
+  echo "workspace build does not turn on; add them to prover/python/workspace-hack/Cargo.toml:" >&2
+  echo "$rebuilt" >&2
+  exit 1
+fi
+grep -E '^ *(Compiling|Finished) ' "$build_log" || true
 "$venv/bin/python" -m pytest prover/python/tests -q -p no:cacheprovider

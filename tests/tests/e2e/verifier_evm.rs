@@ -1,40 +1,35 @@
 //! The rendered Solidity verifier in revm gives the native verifier's verdict.
 
 use alloy_primitives::U256;
-use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
-use halo2_proofs::plonk::ProvingKey;
-use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::halo2curves::bn256::Fr;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_model::{Observation, QuantizedKpis};
-use zkpolicy_prover::{keys, proof};
+use zkpolicy_prover::keys::Prepared;
+use zkpolicy_prover::proof;
 use zkpolicy_verifier::solidity::{render, CONTRACT_NAME};
 use zkpolicy_verifier::{abi, build, compile, evm};
 
 struct Deployed {
-    circuit: PolicyCircuit,
-    params: ParamsKZG<Bn256>,
-    pk: ProvingKey<G1Affine>,
+    keys: &'static Prepared,
     evm: evm::Evm,
     deployment: evm::Deployment,
 }
 
 use crate::common;
 
+/// A bundled model at its test shape, with the keys every test of this binary shares.
 fn deploy(name: &str) -> Deployed {
-    deploy_circuit(common::test_circuit(name))
+    deploy_keys(common::prepared(name))
 }
 
-fn deploy_circuit(circuit: PolicyCircuit) -> Deployed {
-    let params = crate::common::dev_params(circuit.shape().k);
-    let pk = keys::keygen(&params, &circuit).expect("keygen");
-    let program = build::build(&params, pk.get_vk(), circuit.shape().instances).expect("program");
-    let source = render(&program, &zkpolicy_prover::evm::provenance(circuit.as_ref(), circuit.shape().k));
+fn deploy_keys(keys: &'static Prepared) -> Deployed {
+    let program = build::build(&keys.params, keys.pk.get_vk(), keys.circuit.shape().instances).expect("program");
+    let source = render(&program, &zkpolicy_prover::evm::provenance(keys.circuit.as_ref(), keys.circuit.shape().k));
     let compiled = compile::compile(compile::bundled_dir(), &[("ZkPolicyVerifier.sol", &source)]).expect("compiles");
     let mut evm = evm::Evm::new();
     let deployment = evm.deploy(compiled[CONTRACT_NAME].bytecode.clone()).expect("deploys");
-    Deployed { circuit, params, pk, evm, deployment }
+    Deployed { keys, evm, deployment }
 }
 
 impl Deployed {
@@ -47,8 +42,9 @@ impl Deployed {
 #[test]
 fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
     let mut d = deploy("tokenomics-policy");
-    let kpis = QuantizedKpis::random(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(4));
-    let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 3, ChaCha20Rng::seed_from_u64(5)).expect("prove");
+    let kpis = QuantizedKpis::random(d.keys.circuit.model(), &mut ChaCha20Rng::seed_from_u64(4));
+    let (public, bytes) =
+        proof::prove(&d.keys.params, &d.keys.pk, &d.keys.circuit, &kpis, 3, ChaCha20Rng::seed_from_u64(5)).expect("prove");
     let instance = public.to_instance();
     let (ok, gas) = d.verdict(abi::verify_calldata(&bytes, &instance));
     assert!(ok, "valid proof rejected");
@@ -60,7 +56,7 @@ fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
     for i in 0..bytes.len() {
         let mut forged = bytes.clone();
         forged[i] ^= 1 << (i % 8);
-        let native = proof::verify(&d.params, d.pk.get_vk(), &public, &forged).is_ok();
+        let native = proof::verify(&d.keys.params, d.keys.pk.get_vk(), &public, &forged).is_ok();
         let (in_evm, _) = d.verdict(abi::verify_calldata(&forged, &instance));
         assert!(!native && !in_evm, "byte {i}: native {native}, evm {in_evm}");
     }
@@ -75,7 +71,7 @@ fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
                 r if r <= p.kpis.len() + p.parameters.len() => p.parameters[r - 1 - p.kpis.len()] += 1,
                 r => p.outputs[r - 1 - p.kpis.len() - p.parameters.len()] += 1,
             }
-            let native = proof::verify(&d.params, d.pk.get_vk(), &p, &bytes).is_ok();
+            let native = proof::verify(&d.keys.params, d.keys.pk.get_vk(), &p, &bytes).is_ok();
             let (in_evm, _) = d.verdict(abi::verify_calldata(&bytes, &forged));
             assert!(!native && !in_evm, "instance {row}");
         }
@@ -85,8 +81,9 @@ fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
 #[test]
 fn malformed_calldata_never_verifies() {
     let mut d = deploy("tokenomics-policy");
-    let kpis = QuantizedKpis::random(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(6));
-    let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(7)).expect("prove");
+    let kpis = QuantizedKpis::random(d.keys.circuit.model(), &mut ChaCha20Rng::seed_from_u64(6));
+    let (public, bytes) =
+        proof::prove(&d.keys.params, &d.keys.pk, &d.keys.circuit, &kpis, 1, ChaCha20Rng::seed_from_u64(7)).expect("prove");
     let instance = public.to_instance();
     let words: Vec<U256> = instance.iter().map(|f| U256::from_be_bytes(zkpolicy_prover::transcript::scalar_to_be(f))).collect();
     let r = U256::from_str_radix("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001", 16).expect("r");
@@ -125,10 +122,11 @@ fn malformed_calldata_never_verifies() {
 fn every_bundled_model_verifies_in_the_evm_within_the_size_limit() {
     let mut default_gas = 0;
     for name in ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"] {
-        let mut d = deploy_circuit(common::deployed_circuit(name));
+        let mut d = deploy_keys(common::prepared_deployed(name));
         let mut rng = ChaCha20Rng::seed_from_u64(9);
-        let input = Observation::random(d.circuit.model(), &mut rng);
-        let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &input, 2, ChaCha20Rng::seed_from_u64(2)).expect("prove");
+        let input = Observation::random(d.keys.circuit.model(), &mut rng);
+        let (public, bytes) =
+            proof::prove(&d.keys.params, &d.keys.pk, &d.keys.circuit, &input, 2, ChaCha20Rng::seed_from_u64(2)).expect("prove");
         let (ok, gas) = d.verdict(abi::verify_calldata(&bytes, &public.to_instance()));
         eprintln!("{name}: runtime {} bytes, deploy {} gas, verify {gas} gas", d.deployment.runtime_bytes, d.deployment.gas_used);
         assert!(ok, "{name}: valid proof rejected");
@@ -189,10 +187,11 @@ fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
     const NOT_SATISFIED: &str = "The constraint system is not satisfied";
     for name in ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"] {
         let mut d = deploy(name);
-        let input = Observation::random(d.circuit.model(), &mut ChaCha20Rng::seed_from_u64(31));
-        let (public, bytes) = proof::prove(&d.params, &d.pk, &d.circuit, &input, 4, ChaCha20Rng::seed_from_u64(32)).expect("prove");
+        let input = Observation::random(d.keys.circuit.model(), &mut ChaCha20Rng::seed_from_u64(31));
+        let (public, bytes) =
+            proof::prove(&d.keys.params, &d.keys.pk, &d.keys.circuit, &input, 4, ChaCha20Rng::seed_from_u64(32)).expect("prove");
         let instance = public.to_instance();
-        let program = build::build(&d.params, d.pk.get_vk(), instance.len()).expect("program");
+        let program = build::build(&d.keys.params, d.keys.pk.get_vk(), instance.len()).expect("program");
         let (points, scalars) = proof_layout(&program);
         let words: Vec<U256> = instance.iter().map(|f| U256::from_be_bytes(scalar_to_be(f))).collect();
         let mut cases: Vec<Forgery> = vec![];
@@ -234,7 +233,7 @@ fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
             }
         }
         for (what, forged, program_says, native_says) in &cases {
-            let native = proof::verify(&d.params, d.pk.get_vk(), &public, forged).expect_err(what).to_string();
+            let native = proof::verify(&d.keys.params, d.keys.pk.get_vk(), &public, forged).expect_err(what).to_string();
             assert!(native.contains(native_says), "{name} {what}: native says {native}");
             assert_eq!(&interpret::run(&program, forged, &instance), program_says, "{name} {what}");
             assert!(!d.verdict(abi::verify_calldata(forged, &instance)).0, "{name} {what}: the EVM accepted");
@@ -260,7 +259,7 @@ fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
                 r if r <= p.kpis.len() + p.parameters.len() => p.parameters[r - 1 - p.kpis.len()] = 0,
                 r => p.outputs[r - 1 - p.kpis.len() - p.parameters.len()] = 0,
             }
-            let native = proof::verify(&d.params, d.pk.get_vk(), &p, &bytes).expect_err("instance 0").to_string();
+            let native = proof::verify(&d.keys.params, d.keys.pk.get_vk(), &p, &bytes).expect_err("instance 0").to_string();
             assert!(native.contains(NOT_SATISFIED), "{name} instance {row} -> 0: {native}");
         }
         assert!(d.verdict(abi::verify_calldata(&bytes, &instance)).0, "{name}: the honest proof still verifies");

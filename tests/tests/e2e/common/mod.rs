@@ -65,6 +65,17 @@ pub fn prepared(name: &str) -> &'static Prepared {
     made.entry(name.to_string()).or_insert_with(|| Box::leak(Box::new(prepare(test_circuit(name)))))
 }
 
+/// A bundled model at its deployed shape ([`deployed_circuit`]), with development keys:
+/// [`prepared`] where the two shapes are the same, otherwise made once per test binary.
+pub fn prepared_deployed(name: &str) -> &'static Prepared {
+    if deployed_circuit(name).shape().k <= 11 {
+        return prepared(name);
+    }
+    static MADE: OnceLock<Mutex<HashMap<String, &'static Prepared>>> = OnceLock::new();
+    let mut made = MADE.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    made.entry(name.to_string()).or_insert_with(|| Box::leak(Box::new(prepare(deployed_circuit(name)))))
+}
+
 /// The KPIs with KPI `i` changed and not checked: a claim a verifier must refuse.
 pub fn changed_kpi(kpis: &QuantizedKpis, i: usize, change: impl Fn(i64) -> i64) -> QuantizedKpis {
     let mut values = kpis.to_vec();
