@@ -27,10 +27,14 @@ pub fn requantize(z: i64, shift: u32) -> Option<(i64, i64)> {
 /// to `[th - 2^WINDOW_BITS, th + 2^WINDOW_BITS)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Comparison {
+    /// Whether `x >= th`: the comparison bit the circuit witnesses.
     pub ge: bool,
+    /// The non-negative gap the circuit range-checks to `WINDOW_BITS`.
     pub t: i64,
 }
 
+/// The [`Comparison`] of `x` against `th`; `None` when `x` lies outside the window
+/// `[th − 2^WINDOW_BITS, th + 2^WINDOW_BITS)`, where the circuit has no witness.
 pub fn compare(x: i64, th: i64) -> Option<Comparison> {
     let d = x.checked_sub(th)?;
     let (ge, t) = if d >= 0 { (true, d) } else { (false, -d - 1) };
@@ -47,6 +51,8 @@ pub fn min_with(x: i64, th: i64) -> Option<i64> {
     compare(x, th).map(|c| if c.ge { th } else { x })
 }
 
+/// `max(q, 0)`, proven through [`compare`]; `None` for `q < −2^WINDOW_BITS` or
+/// `q >= 2^WINDOW_BITS`.
 pub fn relu(q: i64) -> Option<i64> {
     max_with(q, 0)
 }
@@ -92,7 +98,9 @@ pub const TABLE_TAG_BASE: i64 = 16;
 /// A function tabulated for the circuit's activation lookups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TableFn {
+    /// The hyperbolic tangent, odd, with range `[-1, 1]`.
     Tanh,
+    /// The logistic function `1 / (1 + e^-x)`, with range `[0, 1]`.
     Sigmoid,
 }
 
@@ -107,9 +115,14 @@ pub enum TableFn {
 /// therefore the same verifying key, from a model file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Table {
+    /// The tabulated function.
     pub func: TableFn,
+    /// Fraction bits `s` of both the input `q` and the output `f(q)`.
     pub scale_bits: u32,
+    /// The window's lower end: the largest `q` at the lower asymptote (`-2^s` for tanh,
+    /// 0 for sigmoid).
     pub lo: i64,
+    /// The window's upper end: the least `q >= 0` at which `f(q)` reaches `2^s`.
     pub hi: i64,
 }
 

@@ -14,9 +14,13 @@ use crate::ModelError;
 /// and inside `i64`, so the integer reference cannot overflow.
 pub const MAX_ACCUMULATOR_BITS: u32 = 62;
 
+/// A closed integer range `[lo, hi]` of quantized values (an input's declared range,
+/// or the worst-case range of an intermediate).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Interval {
+    /// The smallest value, inclusive.
     pub lo: i64,
+    /// The largest value, inclusive.
     pub hi: i64,
 }
 

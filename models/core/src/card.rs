@@ -73,14 +73,18 @@ impl ModelCard {
         Self { commitment, ..self.clone() }
     }
 
+    /// Parses a card's JSON and runs the same checks as [`ModelCard::new`]; an operator
+    /// publishes this file so verifiers can check claims without the weights.
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
         serde_json::from_str(text).map_err(|source| ModelError::Json { what: "model card", source })
     }
 
+    /// The model's human-readable name, as in its model file.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The commitment naming the model in artifacts, events and the controller.
     pub fn commitment(&self) -> ModelCommitment {
         self.commitment
     }

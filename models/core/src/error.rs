@@ -7,27 +7,76 @@ use std::path::PathBuf;
 /// user can find the offending value without reading code.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
+    /// A model file or KPI snapshot could not be read: missing, unreadable, or past its
+    /// size limit ([`crate::io::MAX_MODEL_BYTES`], [`crate::io::MAX_SNAPSHOT_BYTES`]).
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file that was being read.
+        path: PathBuf,
+        /// Why reading it failed.
+        source: std::io::Error,
+    },
 
+    /// A document (`what`: "model file", "model card", "KPI snapshot") is not JSON, or
+    /// does not match its schema (a missing, unknown or duplicated key, a wrong type).
     #[error("{what} is not valid JSON for its schema: {source}")]
-    Json { what: &'static str, source: serde_json::Error },
+    Json {
+        /// Which kind of document failed to parse.
+        what: &'static str,
+        /// serde_json's account of the failure, with line and column.
+        source: serde_json::Error,
+    },
 
+    /// The model file (or card) parses but breaks a rule of the format or the bounds
+    /// analysis, so no circuit can be built for it.
     #[error("model field `{field}`: {reason}")]
-    InvalidModel { field: String, reason: String },
+    InvalidModel {
+        /// Path of the offending value in the JSON document, e.g. `layers[1].weights[3]`.
+        field: String,
+        /// The rule it breaks and how to fix it.
+        reason: String,
+    },
 
+    /// A KPI (in a snapshot, or already quantized as read from a chain) is unknown to the
+    /// model, missing, not finite, or outside its declared range: no proof can use it.
     #[error("KPI `{name}`: {reason}")]
-    InvalidKpi { name: String, reason: String },
+    InvalidKpi {
+        /// The KPI's name as the model declares it (or as the snapshot spells an unknown one).
+        name: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
 
+    /// A controller parameter given to a model that reads parameters is unknown,
+    /// missing, or outside its declared `[min, max]`.
     #[error("parameter `{name}`: {reason}")]
-    InvalidParameter { name: String, reason: String },
+    InvalidParameter {
+        /// The parameter's name as the model declares it.
+        name: String,
+        /// What is wrong with its value.
+        reason: String,
+    },
 
+    /// A vector has the wrong length for the model or the rails it is used with (e.g.
+    /// quantized KPIs read from a chain, parameters, outputs or parameter deltas).
     #[error("expected {expected} {what}, got {got}")]
-    WrongCount { what: &'static str, expected: usize, got: usize },
+    WrongCount {
+        /// What was counted, e.g. "parameters" or "cap anchors".
+        what: &'static str,
+        /// How many the model or rails declare.
+        expected: usize,
+        /// How many were given.
+        got: usize,
+    },
 
     /// A rail the controller would refuse (`field` names it: `[2] (burn_rate_bps)`).
     #[error("guardrails setting `{field}`: {reason}")]
-    InvalidGuardrail { field: String, reason: String },
+    InvalidGuardrail {
+        /// The rail's index and parameter name, e.g. `[2] (burn_rate_bps)`.
+        field: String,
+        /// The `checkRail` rule it breaks.
+        reason: String,
+    },
 }
 
 impl ModelError {
@@ -36,6 +85,7 @@ impl ModelError {
         Self::InvalidModel { field: field.into(), reason: reason.into() }
     }
 
+    /// An invalid KPI `name`; also for the lab's calibration, which reads KPI data sets.
     pub fn kpi(name: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidKpi { name: name.into(), reason: reason.into() }
     }

@@ -12,22 +12,29 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelFile {
+    /// Must be [`FORMAT_TAG`], so another JSON file is not taken for a model.
     pub format: String,
+    /// Must be [`FORMAT_VERSION`].
     pub version: u32,
+    /// A non-empty name, shown in cards, reports and artifacts.
     pub name: String,
+    /// Free prose for readers; part of the commitment like every other field.
     #[serde(default)]
     pub description: String,
     /// Signed bit width every weight must fit in, e.g. 8 for `[-128, 127]`.
     pub weight_bits: u32,
     /// Signed bit width every bias must fit in.
     pub bias_bits: u32,
+    /// The KPIs the network reads first, in input order.
     pub inputs: Vec<InputSpec>,
     /// The controller's current parameters, as inputs after the KPIs: none, or one per
     /// output (parameter `j` is the one output `j` adjusts). Absent from a file, and from
     /// its canonical encoding, when empty, so a KPI-only model keeps its commitment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<ParameterSpec>,
+    /// The proven outputs, one per row of the last layer, in output order.
     pub outputs: Vec<OutputSpec>,
+    /// The dense layers from input to output; at least one.
     pub layers: Vec<LayerSpec>,
 }
 
@@ -35,11 +42,19 @@ pub struct ModelFile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputSpec {
+    /// The key of this KPI in a snapshot's `kpis`; unique among the inputs.
     pub name: String,
+    /// The unit of the real value (e.g. `fraction of supply`, `years`), shown in errors and
+    /// reports.
     pub unit: String,
+    /// The smallest real value accepted; a snapshot below it is refused, not clamped.
     pub min: f64,
+    /// The largest real value accepted (strictly above `min`).
     pub max: f64,
+    /// Fraction bits of the quantization (at most 24); the quantized span
+    /// `max·2^s − min·2^s` must stay below `2^WINDOW_BITS`.
     pub scale_bits: u32,
+    /// Free prose for readers.
     #[serde(default)]
     pub description: String,
 }
@@ -51,11 +66,18 @@ pub struct InputSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParameterSpec {
+    /// The key of this parameter in a snapshot's `parameters`; unique among the parameters.
     pub name: String,
+    /// The unit the controller stores the integer in (e.g. `bps`).
     pub unit: String,
+    /// The smallest value the parameter can ever hold, inclusive.
     pub min: i64,
+    /// The largest value the parameter can ever hold, inclusive; `max − min` is below
+    /// `2^WINDOW_BITS`.
     pub max: i64,
+    /// Fraction bits the network reads the integer at (at most 24): it sees `value / 2^scale_bits`.
     pub scale_bits: u32,
+    /// Free prose for readers.
     #[serde(default)]
     pub description: String,
 }
@@ -88,9 +110,14 @@ impl ParameterSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
+    /// The output's name, unique among the outputs; with parameters, output `j` adjusts
+    /// parameter `j`.
     pub name: String,
+    /// The unit of the real value `y / 2^scale_bits`.
     pub unit: String,
+    /// The proven `y` is clamped up to this (within ±2^40).
     pub min: i64,
+    /// The proven `y` is clamped down to this (at least `min`, within ±2^40).
     pub max: i64,
     /// Fraction bits of the proven output: `y` stands for `y / 2^scale_bits` `unit`s.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -98,6 +125,7 @@ pub struct OutputSpec {
     /// The controller's parameter units per output `unit` (a positive integer).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub step: i64,
+    /// Free prose for readers.
     #[serde(default)]
     pub description: String,
 }
@@ -147,9 +175,16 @@ impl OutputSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerSpec {
+    /// One row per output neuron, each with one weight per input of the layer (the
+    /// network width for the first layer); every weight fits `weight_bits` signed bits.
     pub weights: Vec<Vec<i64>>,
+    /// One bias per row, added to `W·x` before requantization (so at the scale of the
+    /// products, `2^(s_x + s_w)`), each fitting `bias_bits` signed bits.
     pub bias: Vec<i64>,
+    /// Bits dropped by requantization, at most [`crate::arith::MAX_SHIFT`]; the remainder
+    /// is range-checked in the circuit.
     pub shift: u32,
+    /// The function applied to the requantized `q`.
     pub activation: Activation,
 }
 
@@ -166,11 +201,22 @@ pub enum Activation {
     /// The identity (the output layer of a linear head).
     None,
     /// `max(q, 0) + floor(slope · min(q, 0) / 2^16)`: a negative slope of `slope / 2^16`.
-    LeakyRelu { slope: i64 },
+    LeakyRelu {
+        /// The negative-side slope in units of `2^-16`, strictly between 0 and `2^16`.
+        slope: i64,
+    },
     /// `round(2^s · tanh(q / 2^s))` with `s = scale_bits`, by lookup table.
-    Tanh { scale_bits: u32 },
+    Tanh {
+        /// Fraction bits of the table's input and output, at most
+        /// [`crate::arith::MAX_TABLE_SCALE_BITS`].
+        scale_bits: u32,
+    },
     /// `round(2^s · sigmoid(q / 2^s))` with `s = scale_bits`, by lookup table.
-    Sigmoid { scale_bits: u32 },
+    Sigmoid {
+        /// Fraction bits of the table's input and output; at most 11, so the window fits
+        /// the comparator.
+        scale_bits: u32,
+    },
 }
 
 impl Activation {

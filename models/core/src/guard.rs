@@ -40,10 +40,16 @@ pub const BPS: i64 = 10_000;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Guardrail {
+    /// The parameter's name, used in errors and reports.
     pub name: String,
+    /// The value the controller is deployed with, inside `[min, max]`.
     pub initial: i64,
+    /// The smallest value the guarded parameter may take, in the parameter's unit.
     pub min: i64,
+    /// The largest value the guarded parameter may take (at least `min`).
     pub max: i64,
+    /// The largest change per decision in either direction (`>= 0`); a larger proven
+    /// delta is clamped to it, not rejected.
     pub max_step: i64,
     /// A guarded step smaller than this in magnitude is dropped (0: off).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -77,7 +83,9 @@ fn is_zero_u8(v: &u8) -> bool {
 /// seconds; 0: no window yet).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Anchor {
+    /// The parameter's value when the window began.
     pub value: i64,
+    /// When the window began, in unix seconds; 0 before the first capped decision.
     pub since: u64,
 }
 

@@ -13,8 +13,11 @@ use crate::{Model, ModelCard, ModelError, Observation};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KpiSnapshot {
+    /// Real KPI values by input name, in each input's `unit` (not yet quantized).
     #[serde(deserialize_with = "unique_keys")]
     pub kpis: BTreeMap<String, f64>,
+    /// The controller's current parameter values by name, as integers in the parameter's
+    /// `unit`; empty (and absent from the JSON) for a KPI-only model.
     #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, i64>,
 }
@@ -53,6 +56,8 @@ where
 pub struct QuantizedKpis(Vec<i64>);
 
 impl KpiSnapshot {
+    /// Reads a snapshot file (at most [`crate::io::MAX_SNAPSHOT_BYTES`]); the values are
+    /// checked against a model only by [`KpiSnapshot::quantize`] or [`KpiSnapshot::observe`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let path = path.as_ref();
         let text = crate::io::read_text_limited(path, crate::io::MAX_SNAPSHOT_BYTES)
@@ -60,6 +65,7 @@ impl KpiSnapshot {
         Self::from_json(&text)
     }
 
+    /// Parses snapshot JSON, refusing unknown top-level keys and duplicated names.
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
         serde_json::from_str(text).map_err(|source| ModelError::Json { what: "KPI snapshot", source })
     }
@@ -161,6 +167,7 @@ impl QuantizedKpis {
         Self(values)
     }
 
+    /// The quantized values `round(kpi · 2^scale_bits)`, in model input order.
     pub fn values(&self) -> &[i64] {
         &self.0
     }

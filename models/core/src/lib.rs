@@ -8,6 +8,8 @@
 //! quantization, the simulator, training, backtests, the bundled builders) lives in
 //! `zkpolicy-lab`; nothing here depends on it.
 
+#![deny(missing_docs)]
+
 pub mod arith;
 pub mod bounds;
 mod card;

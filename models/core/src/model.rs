@@ -59,6 +59,7 @@ pub struct Model {
 }
 
 impl Model {
+    /// Reads and validates a model file (at most [`crate::io::MAX_MODEL_BYTES`]).
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
         let path = path.as_ref();
         let text = crate::io::read_text_limited(path, crate::io::MAX_MODEL_BYTES)
@@ -66,11 +67,15 @@ impl Model {
         Self::from_json(&text)
     }
 
+    /// Parses model JSON, refusing unknown keys, then validates it as [`Model::from_file`].
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
         let file: ModelFile = serde_json::from_str(text).map_err(|source| ModelError::Json { what: "model file", source })?;
         Self::from_file(file)
     }
 
+    /// Validates a parsed file (header, shapes, bit widths, activations, and the bounds
+    /// analysis) and computes its commitment over the canonical encoding; the lab's
+    /// builders call this on the files they make.
     pub fn from_file(file: ModelFile) -> Result<Self, ModelError> {
         check_header(&file)?;
         let input_ranges = check_inputs(&file.inputs)?;
@@ -93,14 +98,18 @@ impl Model {
         Ok(Self { file, bounds, card })
     }
 
+    /// The file as validated: weights, biases and shifts included, so it is what the
+    /// prover needs and a verifier does not.
     pub fn file(&self) -> &ModelFile {
         &self.file
     }
 
+    /// The model's name, as in its file.
     pub fn name(&self) -> &str {
         &self.file.name
     }
 
+    /// keccak-256 of the canonical encoding of the file.
     pub fn commitment(&self) -> ModelCommitment {
         self.card.commitment()
     }
@@ -120,6 +129,8 @@ impl Model {
         &self.card
     }
 
+    /// The worst-case interval of every intermediate, per layer and neuron, from the
+    /// bounds analysis validation ran.
     pub fn bounds(&self) -> &[LayerBounds] {
         &self.bounds
     }
@@ -129,6 +140,8 @@ impl Model {
         std::iter::once(self.card.network_width()).chain(self.file.layers.iter().map(|l| l.bias.len())).collect()
     }
 
+    /// Weights plus biases over all layers: the model size `inspect`, `import` and the
+    /// benchmark report print.
     pub fn parameter_count(&self) -> usize {
         self.file.layers.iter().map(|l| l.bias.len() * (1 + l.weights.first().map_or(0, Vec::len))).sum()
     }

@@ -43,10 +43,13 @@ impl Observation {
         Self { kpis, parameters }
     }
 
+    /// The epoch's quantized KPIs, the first inputs of the network.
     pub fn kpis(&self) -> &QuantizedKpis {
         &self.kpis
     }
 
+    /// The controller's current parameter values, in output order, as it stores them
+    /// (empty for a model that reads no parameters).
     pub fn parameters(&self) -> &[i64] {
         &self.parameters
     }

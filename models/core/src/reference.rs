@@ -8,10 +8,14 @@ use crate::{Model, ModelError, Observation};
 pub struct Trace {
     /// The network inputs: KPIs, then parameters.
     pub inputs: Vec<i64>,
+    /// One entry per dense layer, in network order.
     pub layers: Vec<LayerTrace>,
+    /// The proven outputs `y`: the last layer's `out`, already clamped to each output's
+    /// `[min, max]`. These are the public outputs the controller turns into deltas.
     pub outputs: Vec<i64>,
 }
 
+/// The witness values of one dense layer, one entry per output neuron (row of `weights`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerTrace {
     /// `W·x + b`.
