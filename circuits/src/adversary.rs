@@ -36,7 +36,9 @@ use crate::CircuitError;
 /// An advice cell: its column's index and its row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CellRef {
+    /// The advice column's index in the constraint system (see [`columns`] for which is which).
     pub column: usize,
+    /// The absolute row, as [`crate::layout::Placement`] numbers rows.
     pub row: usize,
 }
 
@@ -47,11 +49,14 @@ pub type Witness = BTreeMap<CellRef, Fr>;
 /// or `permutation` with the column, and the row it failed on.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Failure {
+    /// The constraint's or lookup's declared name, or `permutation …` with the column.
     pub check: String,
+    /// The absolute row it failed on (0 for a MockProver error without a location).
     pub row: usize,
 }
 
 impl Failure {
+    /// A failure of `check` at `row`, as tests write the one they expect.
     pub fn new(check: impl Into<String>, row: usize) -> Self {
         Self { check: check.into(), row }
     }
@@ -67,6 +72,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Whether MockProver accepted the (tampered) witness: no constraint, lookup or copy failed.
     pub fn accepted(&self) -> bool {
         self.failures.is_empty()
     }
@@ -316,6 +322,7 @@ impl<F: Field, CS: Assignment<F>> Assignment<F> for Tampering<'_, F, CS> {
 /// What a random tamper campaign found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Campaign {
+    /// Malicious witnesses synthesized and checked.
     pub tried: usize,
     /// Accepted, with public inputs whose outputs are the reference's (free cells changed).
     pub accepted: usize,
@@ -326,6 +333,7 @@ pub struct Campaign {
 }
 
 impl Campaign {
+    /// Adds up two campaigns' counts (e.g. ones run on several threads or seeds).
     pub fn merge(mut self, other: Campaign) -> Campaign {
         self.tried += other.tried;
         self.accepted += other.accepted;

@@ -9,8 +9,12 @@ use crate::policy::{PolicyParams, WeightMode};
 /// All columns of the policy circuit (see the crate docs for the table).
 #[derive(Clone, Debug)]
 pub struct PolicyColumns {
+    /// `lane[0..W]`: the dot-product inputs (copies of the previous layer's outputs);
+    /// `lane[0]` also holds a comparison's bit.
     pub lanes: Vec<Column<Advice>>,
+    /// The accumulator: running sums and every value passed from one op to the next.
     pub acc: Column<Advice>,
+    /// Range-check limbs, looked up against `(range_tag, limb)`.
     pub limb: Column<Advice>,
     /// Fixed weights (one per lane); `weights[0]` also holds every other constant. In
     /// private mode only `weights[0]` exists, for those constants and the hash's round
@@ -20,9 +24,13 @@ pub struct PolicyColumns {
     pub secret: Vec<Column<Advice>>,
     /// Private mode: which hash round a row starts (see [`crate::chips::poseidon`]).
     pub round: Option<Column<Fixed>>,
+    /// Which accumulator gate is on: 0 or an `OP_A_*` code of [`crate::ops`].
     pub op_a: Column<Fixed>,
+    /// Which comparison gate is on: 0, [`crate::ops::OP_B_MAX`] or [`crate::ops::OP_B_MIN`].
     pub op_b: Column<Fixed>,
+    /// The bit width the `limb` on the same row is checked to (0 forces the limb to 0).
     pub range_tag: Column<Fixed>,
+    /// The public inputs `[epoch, kpis…, parameters…, outputs…]`.
     pub instance: Column<Instance>,
 }
 
@@ -55,6 +63,7 @@ impl PolicyColumns {
         cols
     }
 
+    /// Whether these are private-weights columns (the weights are `secret` advice).
     pub fn private(&self) -> bool {
         !self.secret.is_empty()
     }
@@ -80,7 +89,9 @@ impl PolicyColumns {
 /// An assigned cell together with the integer it holds.
 #[derive(Clone, Debug)]
 pub struct Wire {
+    /// Where the value sits, for copy constraints.
     pub cell: Cell,
+    /// The signed integer in the cell (unknown during key generation).
     pub value: Value<i64>,
 }
 
@@ -90,6 +101,7 @@ pub fn assign(region: &mut Region<'_, Fr>, column: Column<Advice>, row: usize, v
     Wire { cell, value }
 }
 
+/// Assigns a signed integer, field-encoded, to a fixed cell (a weight, bias or constant).
 pub fn assign_fixed(region: &mut Region<'_, Fr>, column: Column<Fixed>, row: usize, value: i64) {
     region.assign_fixed(column, row, fr(value));
 }

@@ -3,6 +3,8 @@
 pub use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::PrimeField;
 
+/// The field encoding of a signed integer: `v` for `v >= 0`, `r − |v|` for `v < 0`
+/// (the one encoding the contracts and clients also use).
 pub fn fr(v: i64) -> Fr {
     if v >= 0 {
         Fr::from(v as u64)

@@ -34,19 +34,25 @@ pub const MAX_K: u32 = 20;
 pub struct CircuitShape {
     /// Multiply-accumulates per dot row.
     pub lanes: usize,
+    /// The circuit has `2^k` rows, at most [`MAX_K`] unless a benchmark asks for more.
     pub k: u32,
     /// Rows the layout uses (the range table excluded; it has its own fixed columns).
     pub rows: usize,
     /// Rows usable at this k after the blinding rows.
     pub usable_rows: usize,
+    /// Advice columns: lanes, `acc`, `limb`, and in private mode the `secret` lanes.
     pub advice_columns: usize,
+    /// Fixed columns, each a commitment in the verifying key.
     pub fixed_columns: usize,
+    /// Lookup arguments (the range check, and the activation table when configured).
     pub lookups: usize,
     /// Grand-product polynomials of the permutation argument: equality columns in chunks of `degree − 2`.
     pub permutation_chunks: usize,
     /// Columns in the permutation argument (each has a sigma commitment in the key).
     pub equality_columns: usize,
+    /// Public inputs: the epoch, the network inputs (KPIs and parameters), the outputs.
     pub instances: usize,
+    /// The constraint system's maximum degree, which sets the quotient's pieces.
     pub degree: usize,
 }
 
@@ -87,8 +93,11 @@ pub enum Objective {
 /// `min(·, hi)` on row `min`, which must equal the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputRows {
+    /// The row whose `acc` holds the copy of the input's instance cell.
     pub input: usize,
+    /// The row of `max(x, lo)`.
     pub max: usize,
+    /// The row of `min(·, hi)`, whose result is constrained equal to the input.
     pub min: usize,
 }
 
@@ -99,9 +108,13 @@ pub struct InputRows {
 /// comparison reads its input from `acc[at − 1]`, a copy when it is not already there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NeuronRows {
+    /// The bias row, which starts the accumulator.
     pub bias: usize,
+    /// How many dot rows follow the bias: `ceil(inputs / lanes)`.
     pub dots: usize,
+    /// The requantization row.
     pub requantize: usize,
+    /// The rows of the neuron's comparisons, in the order above.
     pub compares: Vec<usize>,
     /// Leaky ReLU's second step: `(2^16 − slope)·max(q, 0) + slope·q`, requantized by 16.
     pub leaky: Option<LeakyRows>,
@@ -114,8 +127,11 @@ pub struct NeuronRows {
 /// Rows of leaky ReLU's dot product (bias row, then `dots` rows) and requantization.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LeakyRows {
+    /// The bias row (bias 0) of the two-term dot product.
     pub bias: usize,
+    /// Dot rows after it: `ceil(2 / lanes)`.
     pub dots: usize,
+    /// The requantization by `2^16` that gives the activation's output.
     pub requantize: usize,
 }
 
@@ -138,6 +154,7 @@ impl NeuronRows {
 /// tests that must name the cell or row they tamper with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placement {
+    /// One per network input: the KPIs, then the parameters.
     pub inputs: Vec<InputRows>,
     /// `layers[l][j]`: neuron `j` of layer `l`.
     pub layers: Vec<Vec<NeuronRows>>,

@@ -16,6 +16,8 @@
 //! | `round` | fixed | private mode: 1 three partial Poseidon rounds, 2 a full round, 3 a packed weight byte |
 //! | `instance` | instance | `[epoch, kpis…, parameters…, outputs…]` |
 
+#![deny(missing_docs)]
+
 #[cfg(feature = "test-utils")]
 pub mod adversary;
 #[cfg(feature = "test-utils")]

@@ -13,12 +13,17 @@ use halo2_proofs::plonk::Expression;
 
 use crate::field::{fr, Fr};
 
+/// `op_a` code of a dot row: `acc = acc[-1] + Σ lane·weight`.
 pub const OP_A_DOT: i64 = 1;
+/// `op_a` code of a bias row, which starts a neuron's accumulator at its bias.
 pub const OP_A_BIAS: i64 = 2;
+/// `op_a` code of a requantization row: `acc[-1] = q·2^shift + r` with `r` range-checked.
 pub const OP_A_REQUANTIZE: i64 = 3;
 const OP_A_CODES: [i64; 4] = [0, OP_A_DOT, OP_A_BIAS, OP_A_REQUANTIZE];
 
+/// `op_b` code of a comparison row giving `max(x, th)`.
 pub const OP_B_MAX: i64 = 1;
+/// `op_b` code of a comparison row giving `min(x, th)`.
 pub const OP_B_MIN: i64 = -1;
 const OP_B_CODES: [i64; 3] = [0, OP_B_MAX, OP_B_MIN];
 
@@ -30,10 +35,14 @@ fn lagrange(x: &Expression<Fr>, codes: &[i64], code: i64) -> Expression<Fr> {
     })
 }
 
+/// The selector expression of accumulator gate `code` (one of the `OP_A_*`): 1 on its
+/// rows, 0 on rows of the other `op_a` codes; degree 3 in `op_a`.
 pub fn op_a_is(op_a: &Expression<Fr>, code: i64) -> Expression<Fr> {
     lagrange(op_a, &OP_A_CODES, code)
 }
 
+/// The selector expression of comparison gate `code` ([`OP_B_MAX`] or [`OP_B_MIN`]): 1 on
+/// its rows, 0 on rows of the other `op_b` codes; degree 2 in `op_b`.
 pub fn op_b_is(op_b: &Expression<Fr>, code: i64) -> Expression<Fr> {
     lagrange(op_b, &OP_B_CODES, code)
 }

@@ -36,7 +36,9 @@ use crate::CircuitError;
 /// The column shape, passed to `configure` (never through globals).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PolicyParams {
+    /// Multiply-accumulates per dot row, i.e. the number of `lane` columns (0 is taken as 1).
     pub lanes: usize,
+    /// Whether the weights are fixed columns or hashed witnesses.
     pub weights: WeightMode,
     /// Whether the activation lookup is configured (the model has a tanh or sigmoid).
     pub tables: bool,
@@ -63,11 +65,14 @@ struct PrivateWeights {
 /// The public inputs of one proof.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicInputs {
+    /// The controller epoch the decision is for (instance row 0); bound only through the
+    /// transcript.
     pub epoch: u64,
     /// Validated where they were read (the model's ranges); never re-checked as raw integers.
     pub kpis: QuantizedKpis,
     /// The controller's parameters, for a model that reads them (else empty); checked like the KPIs.
     pub parameters: Vec<i64>,
+    /// The proven outputs `y`, in model output order, each inside its declared bounds.
     pub outputs: Vec<i64>,
 }
 
@@ -195,6 +200,7 @@ impl PolicyCircuit {
         Self { private, ..self.clone() }
     }
 
+    /// Whether this circuit holds its weights in fixed columns or as hashed witnesses.
     pub fn weight_mode(&self) -> WeightMode {
         if self.private.is_some() {
             WeightMode::Private
@@ -224,14 +230,17 @@ impl PolicyCircuit {
         Self { input: None, source: Arc::new(Honest), ..self.clone() }
     }
 
+    /// The planned shape: lanes, `k`, rows and column counts.
     pub fn shape(&self) -> &CircuitShape {
         &self.shape
     }
 
+    /// The validated model the circuit proves.
     pub fn model(&self) -> &Model {
         &self.model
     }
 
+    /// The observation the witness is computed from; `None` for a key-generation circuit.
     pub fn input(&self) -> Option<&Observation> {
         self.input.as_ref()
     }

@@ -75,7 +75,9 @@ impl Spec<Fr, WIDTH, 2> for WeightHashSpec {
 /// Round constants (one row per round, in order) and the MDS matrix.
 #[derive(Debug)]
 pub struct Constants {
+    /// The library's round constants, `FULL_ROUNDS + PARTIAL_ROUNDS` rows of three.
     pub rounds: Vec<[Fr; WIDTH]>,
+    /// The MDS matrix every round multiplies the state by.
     pub mds: [[Fr; WIDTH]; WIDTH],
 }
 
@@ -143,10 +145,12 @@ pub fn permute(state: &mut [Fr; WIDTH]) {
 pub struct Salt(Fr);
 
 impl Salt {
+    /// A uniformly random salt, as `zkpolicy salt` makes one; zero has negligible probability.
     pub fn random(rng: impl rand::RngCore) -> Self {
         Self(Fr::random(rng))
     }
 
+    /// The salt as the field element the sponge absorbs first.
     pub fn value(&self) -> Fr {
         self.0
     }
@@ -162,8 +166,10 @@ impl fmt::Debug for Salt {
 /// Why a salt did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SaltError {
+    /// Not `0x` and exactly 64 hex digits (32 big-endian bytes).
     #[error("a salt is 0x followed by 64 hex digits")]
     Format,
+    /// 32 bytes, but at least the scalar field modulus `r`, so not one field element.
     #[error("the salt is not below the BN254 scalar field modulus")]
     NotCanonical,
     /// Zero (the only canonical value that is 0 mod r): a salt anyone can guess, so the

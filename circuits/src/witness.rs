@@ -36,11 +36,15 @@ pub enum CompareSite {
 /// The witnesses the circuit does not get from the instance: one per requantization (neuron
 /// `(layer, neuron)`) and one per comparison. `None` means "no witness": synthesis fails.
 pub trait WitnessSource: Debug + Send + Sync {
+    /// The `(q, r)` claimed for `z / 2^shift` at neuron `(layer, neuron)`; the honest
+    /// default is floor division.
     fn requantize(&self, layer: usize, neuron: usize, z: i64, shift: u32) -> Option<RequantizeWitness> {
         let _ = (layer, neuron);
         RequantizeWitness::honest(z, shift)
     }
 
+    /// The comparison bit, gap and result claimed for `x` against the threshold `th` at
+    /// `site`; the honest default is [`CompareWitness::honest`].
     fn compare(&self, site: CompareSite, x: i64, th: i64, mode: CompareMode) -> Option<CompareWitness> {
         let _ = site;
         CompareWitness::honest(x, th, mode)

@@ -27,9 +27,12 @@ use crate::columns::{assign, assign_fixed, PolicyColumns, Wire};
 use crate::field::{fr, Fr};
 use crate::ops::{op_b_any, op_b_is, OP_B_MAX, OP_B_MIN};
 
+/// Which side of the threshold a comparison row keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompareMode {
+    /// `out = max(x, th)` (`op_b = MAX`): relu, and the lower end of a clamp.
     Max,
+    /// `out = min(x, th)` (`op_b = MIN`): the upper end of a clamp.
     Min,
 }
 
@@ -40,10 +43,13 @@ pub struct CompareWitness {
     pub ge: bool,
     /// The range-checked distance.
     pub t: i64,
+    /// The result written to `acc`: `max(x, th)` or `min(x, th)` per the mode.
     pub out: i64,
 }
 
 impl CompareWitness {
+    /// The native twin [`arith::compare`] with the result picked by `mode`; `None` when
+    /// `x` is outside the comparator window around `th`.
     pub fn honest(x: i64, th: i64, mode: CompareMode) -> Option<Self> {
         let c = arith::compare(x, th)?;
         let out = match (mode, c.ge) {
@@ -54,6 +60,8 @@ impl CompareWitness {
     }
 }
 
+/// The comparison gate on `op_b ≠ 0` rows: a boolean `s` in `lane[0]`, the gap `t`
+/// range-checked to `WINDOW_BITS`, and the max or min in `acc`.
 #[derive(Clone, Debug)]
 pub struct CompareChip {
     cols: PolicyColumns,
@@ -61,6 +69,7 @@ pub struct CompareChip {
 }
 
 impl CompareChip {
+    /// Registers the gate named `compare: …` with its four named constraints.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns, range: RangeChip) -> Self {
         meta.create_gate("compare: s boolean, t = (2s-1)(x-th) + s - 1, out = max or min", |m| {
             let op_b = m.query_fixed(cols.op_b, Rotation::cur());

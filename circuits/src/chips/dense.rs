@@ -26,12 +26,15 @@ use crate::columns::{assign, assign_fixed, PolicyColumns, Wire};
 use crate::field::Fr;
 use crate::ops::{op_a_is, OP_A_BIAS, OP_A_DOT};
 
+/// The `bias` and `dot` gates that compute a neuron's `z = W·x + b` down the accumulator.
 #[derive(Clone, Debug)]
 pub struct DenseChip {
     cols: PolicyColumns,
 }
 
 impl DenseChip {
+    /// Registers the gates named `bias: acc = weight[0]` and
+    /// `dot: acc = acc[-1] + Σ weight[c]·lane[c]`.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns) -> Self {
         let chip = Self { cols: cols.clone() };
         meta.create_gate("bias: acc = weight[0]", |m| {
@@ -72,6 +75,7 @@ impl DenseChip {
         }
     }
 
+    /// Multiply-accumulates per dot row (`W`).
     pub fn lanes(&self) -> usize {
         self.cols.lanes.len()
     }

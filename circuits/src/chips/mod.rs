@@ -22,19 +22,27 @@ use crate::policy::PolicyParams;
 /// The configured chips of the policy circuit.
 #[derive(Clone, Debug)]
 pub struct Chips {
+    /// The shared columns every chip reads and writes.
     pub cols: PolicyColumns,
+    /// The `(range_tag, limb)` lookup the requantize, compare and table chips use.
     pub range: range::RangeChip,
+    /// Bias and dot-product rows of every neuron.
     pub dense: dense::DenseChip,
+    /// Floor division by `2^shift`, after each neuron and in leaky ReLU.
     pub requantize: requantize::RequantizeChip,
+    /// `max`/`min` against a threshold: relu, input range checks, clamps.
     pub compare: compare::CompareChip,
     /// The weight packing and hash, in private mode only.
     pub pack: Option<pack::PackChip>,
+    /// The Poseidon sponge over the packed weights, in private mode only.
     pub poseidon: Option<poseidon::PoseidonChip>,
     /// The activation lookup, for models with a table activation only.
     pub table: Option<table::TableChip>,
 }
 
 impl Chips {
+    /// Allocates the columns for `params` and configures every chip on them: what
+    /// [`crate::PolicyCircuit`]'s `configure_with_params` returns.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Self {
         let cols = PolicyColumns::configure(meta, params);
         let range = range::RangeChip::configure(meta, &cols);

@@ -36,6 +36,8 @@ use crate::private::{self, ELEMENT_UNITS, UNIT_BITS};
 /// The `round` code of a unit's row.
 pub const ROUND_PACK: i64 = 3;
 
+/// The `pack` gate (constraints "parameter" and "element") on `round = 3` rows, which
+/// ties every secret weight cell to the range-checked bytes of the hashed elements.
 #[derive(Clone, Debug)]
 pub struct PackChip {
     round: Column<Fixed>,

@@ -76,10 +76,15 @@ pub enum Word {
 /// An assigned state element.
 #[derive(Clone, Copy, Debug)]
 pub struct StateCell {
+    /// Where the element sits, for copy constraints.
     pub cell: Cell,
+    /// The field element it holds (unknown during key generation).
     pub value: Value<Fr>,
 }
 
+/// The Poseidon full-round and partial-round gates over the state columns
+/// `(lane[0], secret[0], acc)`, and the sponge that hashes the salt and packed weights to
+/// the commitment fixed in `weight[0]`.
 #[derive(Clone, Debug)]
 pub struct PoseidonChip {
     state: [Column<Advice>; WIDTH],

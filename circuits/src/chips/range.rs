@@ -26,6 +26,8 @@ pub const TABLE_ROWS: usize = (1 << (LIMB_BITS + 1)) - 1;
 /// The activation lookup's output column and its `(tag, tag·x, tag·y)` rows.
 pub(crate) type ExtraRows<'a> = (TableColumn, &'a [(i64, i64, i64)]);
 
+/// The `(range_tag, limb)` lookup that every range check in the circuit goes through;
+/// its table columns are shared with the activation tables.
 #[derive(Clone, Debug)]
 pub struct RangeChip {
     tag: Column<Fixed>,
@@ -37,6 +39,7 @@ pub struct RangeChip {
 }
 
 impl RangeChip {
+    /// Allocates the two table columns and the lookup named `range: limb < 2^range_tag`.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns) -> Self {
         let chip =
             Self { tag: cols.range_tag, limb: cols.limb, table_tag: meta.lookup_table_column(), table_value: meta.lookup_table_column() };
@@ -53,6 +56,8 @@ impl RangeChip {
         m.query_advice(self.limb, Rotation::cur()) + m.query_advice(self.limb, Rotation::next()) * Expression::Constant(fr(1 << LIMB_BITS))
     }
 
+    /// Fills the [`TABLE_ROWS`] range rows, for a circuit without an activation table
+    /// (with one, [`crate::chips::table::TableChip::load`] fills both).
     pub fn load_table(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
         self.load_tables(layouter, None)
     }

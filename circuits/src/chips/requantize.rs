@@ -23,16 +23,22 @@ use crate::ops::{op_a_is, OP_A_REQUANTIZE};
 /// The witness of one requantization: `z = q·2^shift + r`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RequantizeWitness {
+    /// The quotient, written to `acc` as the requantized value.
     pub q: i64,
+    /// The remainder, range-checked to `0 <= r < 2^shift` in two limbs.
     pub r: i64,
 }
 
 impl RequantizeWitness {
+    /// The native twin [`arith::requantize`]: floor division; `None` past
+    /// [`arith::MAX_SHIFT`].
     pub fn honest(z: i64, shift: u32) -> Option<Self> {
         arith::requantize(z, shift).map(|(q, r)| Self { q, r })
     }
 }
 
+/// The gate `z = 2^shift·q + r` on `op_a = REQUANTIZE` rows, with `r` range-checked
+/// through the [`RangeChip`].
 #[derive(Clone, Debug)]
 pub struct RequantizeChip {
     cols: PolicyColumns,
@@ -40,6 +46,7 @@ pub struct RequantizeChip {
 }
 
 impl RequantizeChip {
+    /// Registers the gate named `requantize: acc[-1] = weight[0]·acc + r`.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns, range: RangeChip) -> Self {
         meta.create_gate("requantize: acc[-1] = weight[0]·acc + r", |m| {
             let on = op_a_is(&m.query_fixed(cols.op_a, Rotation::cur()), OP_A_REQUANTIZE);

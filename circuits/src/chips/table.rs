@@ -30,6 +30,8 @@ use crate::field::Fr;
 /// The lookup's name, as a failed check reports it.
 pub const LOOKUP_NAME: &str = "activation: (x, f(x)) in the table";
 
+/// The activation lookup `(act, act·x, act·y)` into the shared table columns, switched on
+/// by the fixed column `act` holding the table's tag.
 #[derive(Clone, Debug)]
 pub struct TableChip {
     cols: PolicyColumns,
@@ -39,6 +41,8 @@ pub struct TableChip {
 }
 
 impl TableChip {
+    /// Allocates the `act` fixed column and the output table column, and registers the
+    /// lookup named [`LOOKUP_NAME`].
     pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns, range: RangeChip) -> Self {
         let chip = Self { cols: cols.clone(), act: meta.fixed_column(), out: meta.lookup_table_column(), range };
         meta.lookup(LOOKUP_NAME, |m| {
