@@ -12,19 +12,37 @@ pub const SOLC_DIR_ENV: &str = "ZKPOLICY_SOLC_DIR";
 /// The compile script, embedded so an installed binary needs only Node.js and solc-js.
 const COMPILE_SCRIPT: &str = include_str!("../solc/compile.cjs");
 
+/// Why a Solidity source did not become bytecode.
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
+    /// `node` could not be started (Node.js is missing or not on `PATH`).
     #[error("cannot run node with {script}: {source} (install Node.js, then `npm ci --prefix verifier-contract`)")]
-    Node { script: PathBuf, source: std::io::Error },
+    Node {
+        /// The compile script `node` was asked to run.
+        script: PathBuf,
+        /// Why starting it failed.
+        source: std::io::Error,
+    },
+    /// No directory holding `node_modules/solc` was given or found beside the build tree;
+    /// the message says which.
     #[error(
         "compiling a verifier for this model needs solc-js {SOLC_VERSION}, and {0}; install it with \
          `npm install --prefix DIR solc@{SOLC_VERSION}` (Node.js 20) and pass --solc-dir DIR or set {SOLC_DIR_ENV}=DIR"
     )]
     NoCompiler(String),
+    /// The compile script failed, usually solc reporting errors in the source; holds its stderr.
     #[error("solc rejected the source:\n{0}")]
     Solc(String),
+    /// The sources or the compile script could not be written to the scratch directory.
     #[error("cannot write the source to {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or directory that could not be written.
+        path: PathBuf,
+        /// Why writing it failed.
+        source: std::io::Error,
+    },
+    /// The compiler's JSON (or a committed artifact) lacks a contract or field, or holds
+    /// bytecode that is not hex.
     #[error("unexpected compiler output: {0}")]
     Output(String),
 }
@@ -32,9 +50,13 @@ pub enum CompileError {
 /// One compiled contract.
 #[derive(Clone, Debug)]
 pub struct Compiled {
+    /// The contract's ABI, as solc emits it.
     pub abi: serde_json::Value,
+    /// Creation bytecode: deploy it with the ABI-encoded constructor arguments appended.
     pub bytecode: Vec<u8>,
+    /// Runtime bytecode, as it sits on chain after deployment.
     pub deployed_bytecode: Vec<u8>,
+    /// The compiler's version string, as solc-js reports it.
     pub compiler: String,
 }
 

@@ -12,10 +12,14 @@ use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
 /// EIP-170: the largest runtime bytecode mainnet accepts.
 pub const MAX_RUNTIME_BYTES: usize = 24_576;
 
+/// Why a transaction did not run in the in-process EVM.
 #[derive(Debug, thiserror::Error)]
 pub enum EvmError {
+    /// revm refused to build or execute the transaction (not a revert, which a
+    /// [`CallOutcome`] reports as `success: false`).
     #[error("the EVM refused the transaction: {0}")]
     Transaction(String),
+    /// The creation transaction ran but created no contract (it reverted or halted).
     #[error("deployment failed: {0}")]
     Deploy(String),
 }
@@ -24,8 +28,11 @@ pub enum EvmError {
 /// whole transaction used (intrinsic and calldata gas included).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallOutcome {
+    /// The call returned rather than reverted or halted.
     pub success: bool,
+    /// The return data, or the revert data when `success` is false.
     pub output: Vec<u8>,
+    /// Gas of the whole transaction.
     pub gas_used: u64,
     /// Events emitted, as (topics, data).
     pub logs: Vec<(Vec<[u8; 32]>, Vec<u8>)>,
@@ -34,11 +41,17 @@ pub struct CallOutcome {
 /// A deployed contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Deployment {
+    /// Where the contract lives.
     pub address: Address,
+    /// Gas of the creation transaction.
     pub gas_used: u64,
+    /// Size of the deployed runtime code, to compare with [`MAX_RUNTIME_BYTES`].
     pub runtime_bytes: usize,
 }
 
+/// A fresh chain in memory with one funded sender: deploys and calls run as real
+/// transactions (nonces, gas accounting, block timestamp), for tests, benchmarks and the
+/// `demo`'s on-chain loop.
 pub struct Evm {
     inner: MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>,
     caller: Address,
@@ -52,6 +65,7 @@ impl Default for Evm {
 }
 
 impl Evm {
+    /// An empty chain at block 1, timestamp 1,700,000,000, with a caller holding 10^24 wei.
     pub fn new() -> Self {
         let caller = Address::repeat_byte(0x11);
         let mut db = CacheDB::<EmptyDB>::default();
@@ -67,6 +81,7 @@ impl Evm {
         self.caller
     }
 
+    /// The current block's timestamp (unix seconds).
     pub fn timestamp(&self) -> u64 {
         self.inner.ctx.block.timestamp.saturating_to()
     }
@@ -93,6 +108,7 @@ impl Evm {
         Ok(result)
     }
 
+    /// Deploys `creation_code` (constructor arguments appended) from the default caller.
     pub fn deploy(&mut self, creation_code: Vec<u8>) -> Result<Deployment, EvmError> {
         let result = self.transact(self.caller, TxKind::Create, creation_code)?;
         let gas_used = result.tx_gas_used();
@@ -110,6 +126,7 @@ impl Evm {
         Ok(Deployment { address, gas_used, runtime_bytes })
     }
 
+    /// Sends `data` to `to` from the default caller, committing any state change.
     pub fn call(&mut self, to: Address, data: Vec<u8>) -> Result<CallOutcome, EvmError> {
         self.call_from(self.caller, to, data)
     }

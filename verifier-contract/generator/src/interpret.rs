@@ -12,11 +12,35 @@ use crate::program::{Op, Program};
 /// Why a proof was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rejection {
-    WrongLength { expected: usize, got: usize },
-    WrongInstanceCount { expected: usize, got: usize },
-    PointNotOnCurve { offset: usize },
-    ScalarNotCanonical { offset: usize },
+    /// The proof is not exactly the program's length.
+    WrongLength {
+        /// The program's proof length in bytes.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// The call passes another number of public inputs than the circuit has.
+    WrongInstanceCount {
+        /// The program's instance count.
+        expected: usize,
+        /// The count given.
+        got: usize,
+    },
+    /// A 64-byte point of the proof is not on BN254's G1.
+    PointNotOnCurve {
+        /// Byte offset of the point in the proof.
+        offset: usize,
+    },
+    /// A 32-byte scalar of the proof is not below the scalar field modulus r.
+    ScalarNotCanonical {
+        /// Byte offset of the scalar in the proof.
+        offset: usize,
+    },
+    /// A value to invert was zero (e.g. the challenge `x` fell on the domain), so the proof
+    /// is refused.
     ZeroInverse,
+    /// Everything read and computed, but the final pairing check fails: the proof does not
+    /// prove these public inputs.
     PairingFailed,
 }
 

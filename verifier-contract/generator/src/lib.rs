@@ -9,6 +9,8 @@
 //! Solidity verifier is rendered from the same program, so what the EVM runs is
 //! what was checked here.
 
+#![deny(missing_docs)]
+
 pub mod abi;
 pub mod build;
 pub mod compile;
@@ -25,6 +27,9 @@ pub use program::Program;
 /// Errors while building a program from a verifying key.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifierError {
+    /// The verifying key's constraint system has a feature the program cannot express
+    /// (more than one instance column, rotated instance queries, several advice phases or
+    /// challenges); the message names it.
     #[error("unsupported circuit: {0}")]
     Unsupported(String),
 }

@@ -26,6 +26,7 @@ const MAX_INLINE_WORDS: usize = 560;
 /// Words per data contract (its code is one STOP byte, then the words).
 const CHUNK_WORDS: usize = (MAX_CODE - 1) / 32;
 
+/// The rendered baseline contract's name, as the compiler's output keys it.
 pub const CONTRACT_NAME: &str = "ZkPolicyRecompute";
 
 alloy_sol_types::sol! {
@@ -41,23 +42,30 @@ alloy_sol_types::sol! {
 /// An integer MLP as the circuit proves it, with the bounds its validation computed.
 #[derive(Clone, Debug)]
 pub struct IntegerMlp {
+    /// The model's name, for the contract's header comment.
     pub name: String,
+    /// The model's commitment, for the contract's header comment.
     pub model_commitment: [u8; 32],
     /// Signed width of every weight: weights lie in `[−2^(bits−1), 2^(bits−1))`.
     pub weight_bits: u32,
     /// The network inputs' ranges: the KPIs, then any parameters the model reads (the
     /// baseline takes them as one vector, `recompute(kpis ‖ parameters)`).
     pub inputs: Vec<NamedRange>,
+    /// The dense layers, input to output: relu on every hidden layer, linear then clamped
+    /// on the last.
     pub layers: Vec<MlpLayer>,
     /// The output clamp bounds.
     pub outputs: Vec<NamedRange>,
 }
 
+/// One dense layer of an [`IntegerMlp`]: `floor((W·x + b) / 2^shift)`, then relu or the clamp.
 #[derive(Clone, Debug)]
 pub struct MlpLayer {
     /// `weights[i][j]`: neuron `i`, input `j`.
     pub weights: Vec<Vec<i64>>,
+    /// One bias per neuron.
     pub bias: Vec<i64>,
+    /// The requantization shift (an arithmetic right shift: floor division by `2^shift`).
     pub shift: u32,
     /// Hidden layers: relu or not. The last layer clamps to the output bounds instead.
     pub relu: bool,
@@ -65,18 +73,47 @@ pub struct MlpLayer {
     pub input_bounds: Vec<(i64, i64)>,
 }
 
+/// Why no baseline contract can be rendered for a model (the benchmark then prints why,
+/// in place of the baseline's gas).
 #[derive(Debug, thiserror::Error)]
 pub enum RecomputeError {
+    /// A weight lies outside the declared `weight_bits`, so its offset form is not packable.
     #[error("layer {layer}: weight {weight} does not fit {bits} signed bits")]
-    WeightWidth { layer: usize, weight: i64, bits: u32 },
+    WeightWidth {
+        /// The layer's index.
+        layer: usize,
+        /// The offending weight.
+        weight: i64,
+        /// The declared signed width.
+        bits: u32,
+    },
+    /// A neuron's shifted sum can need more than 128 bits, so not even two lanes share a word.
     #[error("layer {layer}: a packed sum needs {bits} bits, more than a 256-bit word")]
-    LaneTooWide { layer: usize, bits: u32 },
+    LaneTooWide {
+        /// The layer's index.
+        layer: usize,
+        /// The lane width the interval analysis requires.
+        bits: u32,
+    },
+    /// The model has no layers, or its last layer's width is not the output count.
     #[error("the model has no layers or its shapes disagree")]
     Shape,
+    /// A layer's activation is neither relu (hidden) nor none (output).
     #[error("layer {layer}: the recompute baseline covers relu and linear layers, not {activation}")]
-    Activation { layer: usize, activation: &'static str },
+    Activation {
+        /// The layer's index.
+        layer: usize,
+        /// The activation's name, e.g. "tanh".
+        activation: &'static str,
+    },
+    /// One group of neurons sharing packed words needs more than one data contract.
     #[error("layer {layer}: one neuron group's data ({words} words) does not fit a data contract")]
-    GroupTooLarge { layer: usize, words: usize },
+    GroupTooLarge {
+        /// The layer's index.
+        layer: usize,
+        /// 32-byte words the group's data takes.
+        words: usize,
+    },
 }
 
 /// How one layer is packed.
@@ -95,11 +132,13 @@ struct Packing {
 /// (deploy them first and pass their addresses to the constructor, in order).
 #[derive(Clone, Debug)]
 pub struct Recompute {
+    /// The contract's Solidity source.
     pub source: String,
     /// Each data contract's code (a STOP byte, then the weight words).
     pub chunks: Vec<Vec<u8>>,
     /// Multiply-adds the model does, and the packed `MUL`s that do them.
     pub multiply_adds: usize,
+    /// Packed weight words: one `MUL` each.
     pub packed_words: usize,
 }
 

@@ -20,8 +20,11 @@ use crate::transcript::{base_to_be, scalar_to_be};
 /// `modelCard()` serves to the controller.
 #[derive(Clone, Debug)]
 pub struct Provenance {
+    /// The model's name, for the header comment.
     pub model: String,
+    /// The card's commitment, which `modelCard()` returns and the controller stores.
     pub model_commitment: [u8; 32],
+    /// The circuit's `k`, for the header comment.
     pub k: u32,
     /// The quantized range of each KPI, in instance order.
     pub kpis: Vec<NamedRange>,
@@ -38,15 +41,20 @@ pub struct Provenance {
 /// `(0, 1)` is an integer output, applied as it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutputMap {
+    /// Fraction bits of the proven output (`OutputSpec::scale_bits`).
     pub scale_bits: u32,
+    /// Parameter units per output unit (`OutputSpec::step`), at least 1.
     pub step: i64,
 }
 
 /// A public input's name and the integers `[lo, hi]` it may take.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NamedRange {
+    /// The KPI's, parameter's or output's name in the model card.
     pub name: String,
+    /// The smallest value, inclusive.
     pub lo: i64,
+    /// The largest value, inclusive.
     pub hi: i64,
 }
 
@@ -74,6 +82,7 @@ impl Provenance {
 
 /// The solc version the rendered pragma pins (and `package.json` installs).
 pub const SOLC_VERSION: &str = "0.8.37";
+/// The rendered verifier contract's name, as the compiler's output keys it.
 pub const CONTRACT_NAME: &str = "ZkPolicyVerifier";
 
 const SCALAR_BASE: usize = 0x80;
@@ -212,6 +221,9 @@ fn max_absorbed(program: &Program) -> usize {
     max
 }
 
+/// The verifier contract for `program`: `verifyProof(proof, instances)` runs the program's
+/// ops in one assembly body and returns `false` on any failed check, and `modelCard()`
+/// serves `provenance` to the controller.
 pub fn render(program: &Program, provenance: &Provenance) -> String {
     let l = Layout::new(program);
     let mut body = String::new();
@@ -554,11 +566,16 @@ contract {name} {{
 /// chains whose precompile prices differ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PrecompileCalls {
+    /// ecAdd (0x06) calls: one per MSM term.
     pub ec_add: u64,
+    /// ecMul (0x07) calls: one per MSM term whose scalar is not the constant 1.
     pub ec_mul: u64,
     /// Pairing calls, and the pairs they check in all.
     pub pairings: u64,
+    /// The G1–G2 pairs those calls check in all (two per pairing check).
     pub pairing_pairs: u64,
+    /// modexp (0x05) calls: one per batched inversion (`BatchInvert`, `InstanceEval`), a
+    /// Fermat inverse `x^(r−2)`.
     pub modexp: u64,
 }
 

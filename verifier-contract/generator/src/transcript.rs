@@ -71,6 +71,8 @@ fn from_be<F: PrimeField<Repr = [u8; 32]>>(bytes: &[u8]) -> Option<F> {
     Option::from(F::from_repr(repr))
 }
 
+/// A scalar as 32 big-endian bytes: how the EVM reads it from calldata and the
+/// transcript absorbs it.
 pub fn scalar_to_be(s: &Fr) -> [u8; 32] {
     to_be(s)
 }
