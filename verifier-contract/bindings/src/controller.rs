@@ -11,7 +11,14 @@ sol! {
     /// `PolicyController.sol`'s interface, as the tests and the CLI call it.
     #[derive(Debug, PartialEq, Eq)]
     contract PolicyController {
-        enum Mode { Advisory, Timelocked, Autonomous }
+        enum Mode {
+            /// Decisions are verified, guarded and logged, never applied.
+            Advisory,
+            /// Guarded values are queued for `adjustmentDelay` seconds (governance can cancel).
+            Timelocked,
+            /// Guarded values are applied in the submitting transaction.
+            Autonomous
+        }
         struct Guardrail { int256 min; int256 max; int256 maxStep; int256 deadBand; int256 maxChangeBps; uint64 window; uint8 group; }
         struct Timing { uint64 maxSnapshotAge; uint64 adjustmentDelay; }
 
@@ -123,20 +130,31 @@ sol! {
     }
 }
 
+/// `PolicyController.sol`: verifies proofs against its own instances and applies the
+/// guarded adjustments.
 pub const CONTROLLER_SOURCE: &str = include_str!("../../contracts/PolicyController.sol");
+/// `KpiSource.sol`: the `IKpiSource` interface and the reporter-posted source.
 pub const KPI_SOURCE_SOURCE: &str = include_str!("../../contracts/KpiSource.sol");
+/// `Int64Pack.sol`: int64 vectors packed 8 big-endian bytes each, as the controller logs
+/// decisions and the reporter source stores snapshots.
 pub const INT64_PACK_SOURCE: &str = include_str!("../../contracts/Int64Pack.sol");
+/// `IZkPolicyVerifier.sol`: the interface every generated verifier implements.
 pub const VERIFIER_INTERFACE_SOURCE: &str = zkpolicy_verifier::toolchain::VERIFIER_INTERFACE;
+/// `contracts/test/VerifierStub.sol`: accepts or rejects every proof, as set, and serves the
+/// card it was built with. Test-only.
 pub const VERIFIER_STUB_SOURCE: &str = include_str!("../../contracts/test/VerifierStub.sol");
+/// `contracts/test/KpiSourceStub.sol`: a hostile KPI source serving whatever vector it was
+/// last given, for every epoch. Test-only.
 pub const KPI_SOURCE_STUB_SOURCE: &str = include_str!("../../contracts/test/KpiSourceStub.sol");
 
 /// The names of the contracts an operator deploys beside the verifier.
 pub const DEPLOYED_CONTRACTS: [&str; 2] = ["PolicyController", "ReporterKpiSource"];
 
-/// Their committed compiled artifacts, so `zkpolicy deploy` needs no compiler. A test keeps them
-/// equal to a fresh compile; regenerate with
+/// `PolicyController`'s committed compiled artifact, so `zkpolicy deploy` needs no compiler. A
+/// test keeps it and [`KPI_SOURCE_ARTIFACT`] equal to a fresh compile; regenerate both with
 /// `cargo run -p zkpolicy-contracts --example render_contracts`.
 pub const CONTROLLER_ARTIFACT: &str = include_str!("../../generated/contracts/PolicyController.json");
+/// `ReporterKpiSource`'s committed artifact (see [`CONTROLLER_ARTIFACT`]).
 pub const KPI_SOURCE_ARTIFACT: &str = include_str!("../../generated/contracts/ReporterKpiSource.json");
 
 /// The directory of the committed controller artifacts.

@@ -221,14 +221,27 @@ impl AtomicBundle::Step {
     }
 }
 
+/// `ZkpToken.sol`: the economy's ERC-20, minted only by `MINTER_ROLE` (the `TokenEconomy`).
 pub const TOKEN_SOURCE: &str = include_str!("../../contracts/economy/ZkpToken.sol");
+/// `QuoteToken.sol`: the stablecoin stand-in the token trades against.
 pub const QUOTE_SOURCE: &str = include_str!("../../contracts/economy/QuoteToken.sol");
+/// `StakingVault.sol`: stakes, and rewards streamed per stake-second over an epoch.
 pub const VAULT_SOURCE: &str = include_str!("../../contracts/economy/StakingVault.sol");
+/// `ConstantProductPair.sol`: the x·y = k market with the time-weighted accumulators the
+/// KPI source averages.
 pub const PAIR_SOURCE: &str = include_str!("../../contracts/economy/ConstantProductPair.sol");
+/// `TokenEconomy.sol`: the treasury and the per-epoch `tick()` that applies the
+/// controller's emission, reward, burn and fee parameters.
 pub const ECONOMY_SOURCE: &str = include_str!("../../contracts/economy/TokenEconomy.sol");
+/// `EconomyKpiSource.sol`: the eight KPIs computed on chain from the economy's state.
 pub const KPI_SOURCE_SOURCE: &str = include_str!("../../contracts/economy/EconomyKpiSource.sol");
+/// `EconomyTimelock.sol`: governance's timelock over the token's admin role and the
+/// treasury, with expiring operations.
 pub const TIMELOCK_SOURCE: &str = include_str!("../../contracts/economy/EconomyTimelock.sol");
+/// `contracts/test/AtomicBundle.sol`: the attackers' one-transaction bundle. Test-only.
 pub const ATOMIC_BUNDLE_SOURCE: &str = include_str!("../../contracts/test/AtomicBundle.sol");
+/// `contracts/test/ParameterSourceStub.sol`: stands in for the controller as the economy's
+/// parameter source. Test-only.
 pub const PARAMETER_SOURCE_STUB_SOURCE: &str = include_str!("../../contracts/test/ParameterSourceStub.sol");
 
 /// `TokenEconomy.MAX_RATE_BPS`: the largest emission, staking reward or burn rate it takes.
@@ -293,36 +306,57 @@ pub fn compile_economy(dir: &Path) -> Result<BTreeMap<String, Compiled>, Compile
 /// call: the input of [`economy_kpis`]. Stored marks are as wide as the contract keeps them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KpiState {
+    /// The snapshot's block timestamp (unix seconds).
     pub now: u64,
+    /// The token's total supply (wei).
     pub supply: U256,
-    /// The pair's and the vault's accumulators now.
+    /// The pair's and the vault's accumulators now: the pair's price-seconds (quote per
+    /// token, 1e18, times seconds).
     pub price_cum: U256,
+    /// The pair's token-reserve-seconds.
     pub reserve_cum: U256,
+    /// The vault's stake-seconds.
     pub staked_cum: U256,
+    /// The pair's cumulative swap volume, in quote.
     pub volume_cum: U256,
     /// The source's marks from the previous snapshot or the seed (`last_at == 0`: not
     /// seeded, so this call seeds); `count` KPI snapshots were taken; the accumulators
     /// modulo 2^128.
     pub count: u64,
+    /// When the previous snapshot (or the seed) was taken; 0 before the seed.
     pub last_at: u64,
+    /// The previous snapshot's average price (1e18; 0 at the first snapshot, which has no
+    /// return).
     pub last_twap: u128,
+    /// The pair's price-seconds at the previous mark, modulo 2^128.
     pub last_price_cum: u128,
+    /// The pair's token-reserve-seconds at the previous mark, modulo 2^128.
     pub last_reserve_cum: u128,
+    /// The vault's stake-seconds at the previous mark, modulo 2^128.
     pub last_staked_cum: u128,
+    /// The previous snapshot's holder concentration (1e18), carried over when no holder
+    /// set stood.
     pub last_concentration: i128,
     /// The ring's return sums (modulo 2^64) at snapshot `count − 1` and at `count − n`
     /// (n = min(count, 30)), and its volume cumulatives (modulo 2^128) at `count − 30`
     /// and `count − 60` (zero where they do not exist).
     pub sums_previous: (i64, u64),
+    /// The ring's `(Σ returns, Σ returns²)` at snapshot `count − n`.
     pub sums_back: (i64, u64),
+    /// The ring's volume cumulative at snapshot `count − 30`.
     pub volume_back_30: u128,
+    /// The ring's volume cumulative at snapshot `count − 60`.
     pub volume_back_60: u128,
     /// The holder set that stood at the end of the previous epoch: the holdings it was
     /// counted with and its holdings now (`None`: none stood).
     pub holders: Option<(U256, U256)>,
+    /// The treasury's quote balance (the economy contract's).
     pub treasury: U256,
+    /// Tokens minted as emission at the economy's last tick (`lastFlows`).
     pub emitted: U256,
+    /// Tokens minted as staking rewards at the last tick.
     pub rewarded: U256,
+    /// Tokens bought back and burned at the last tick.
     pub burned: U256,
 }
 
@@ -330,9 +364,13 @@ pub struct KpiState {
 /// and quantized range.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KpiConfig {
+    /// The target price, quote per token in 1e18 fixed point (`price_vs_target`'s 0).
     pub target_price: U256,
+    /// The treasury's spend a year, in quote (`treasury_runway`'s divisor).
     pub yearly_spend: U256,
+    /// Per KPI, the fraction bits it is quantized at, as the model declares.
     pub scale_bits: [u8; 8],
+    /// Per KPI, the quantized `[lo, hi]` the value is clamped into.
     pub ranges: [(i64, i64); 8],
 }
 

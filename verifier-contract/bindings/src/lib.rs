@@ -8,6 +8,8 @@
 //! Depends on the verifier generator (`zkpolicy-verifier`) for solc-js compilation and the
 //! artifact shapes only; never on the prover, the chain client or the CLI.
 
+#![deny(missing_docs)]
+
 pub mod controller;
 pub mod economy;
 pub mod revert;
