@@ -9,6 +9,7 @@ use zkpolicy_model::{Model, ModelCard};
 use crate::fsutil;
 use crate::ProverError;
 
+/// The `format` tag of every proof artifact, so another JSON file is not taken for one.
 pub const ARTIFACT_FORMAT: &str = "zkpolicy-proof";
 /// Version 2 stores each proven value once (version 1 also kept real-valued KPIs and the
 /// instance words, which a reader could edit apart from what was proven).
@@ -20,7 +21,9 @@ pub const PROOF_SYSTEM: &str = "halo2-kzg-bn254-shplonk-keccak256-evm-v1";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NamedKpi {
+    /// The KPI's name in the model card, checked against it on read.
     pub name: String,
+    /// The quantized value the proof's instance holds.
     pub quantized: i64,
 }
 
@@ -31,8 +34,12 @@ pub type NamedParameter = NamedOutput;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NamedOutput {
+    /// The output's (or parameter's) name in the model card, checked against it on read.
     pub name: String,
+    /// Its unit in the model card, checked against it on read.
     pub unit: String,
+    /// The integer the proof's instance holds: an output's `y` (at its `scale_bits`), or a
+    /// parameter's value as the controller stores it.
     pub value: i64,
 }
 
@@ -41,12 +48,20 @@ pub struct NamedOutput {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProofArtifact {
+    /// Always [`ARTIFACT_FORMAT`].
     pub format: String,
+    /// [`ARTIFACT_VERSION`] for artifacts this build reads.
     pub version: u32,
+    /// [`PROOF_SYSTEM`]; an artifact of another is refused before its proof is read.
     pub proof_system: String,
+    /// The model's name, as in its card.
     pub model: String,
+    /// The card's commitment as `0x` hex: the weight file's keccak, or in private mode
+    /// the salted weight commitment.
     pub model_commitment: String,
+    /// The circuit's `k` the proof was made at.
     pub k: u32,
+    /// The controller epoch the proof is for (instance 0).
     pub epoch: u64,
     /// In model input order.
     pub kpis: Vec<NamedKpi>,
@@ -60,6 +75,8 @@ pub struct ProofArtifact {
 }
 
 impl ProofArtifact {
+    /// The artifact of `proof` for `public`, named by `circuit`'s card (a private circuit's
+    /// names the weight commitment); `public` is re-checked against the card first.
     pub fn new(circuit: &PolicyCircuit, public: &PublicInputs, proof: &[u8]) -> Result<Self, ProverError> {
         // The circuit's card: a private circuit's names the weight commitment.
         let model: &ModelCard = circuit.as_ref();
@@ -94,6 +111,8 @@ impl ProofArtifact {
         })
     }
 
+    /// Reads an artifact file (at most 16 MiB); its claim is checked only by
+    /// [`ProofArtifact::public_inputs`].
     pub fn load(path: &Path) -> Result<Self, ProverError> {
         Self::from_json(&fsutil::read_at_most(path, 16 << 20, "proof artifact")?, path)
     }
@@ -107,6 +126,7 @@ impl ProofArtifact {
         })
     }
 
+    /// Writes the artifact as pretty JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), ProverError> {
         let mut json = serde_json::to_vec_pretty(self).map_err(|e| ProverError::Artifact { reason: e.to_string() })?;
         json.push(b'\n');
@@ -196,6 +216,7 @@ impl ProofArtifact {
             .collect()
     }
 
+    /// The proof as bytes, decoded from `proof` (with or without its `0x`).
     pub fn proof_bytes(&self) -> Result<Vec<u8>, ProverError> {
         let hex_str = self.proof.strip_prefix("0x").unwrap_or(&self.proof);
         hex::decode(hex_str).map_err(|e| ProverError::Artifact { reason: format!("`proof` is not hex: {e}") })

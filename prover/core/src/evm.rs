@@ -65,8 +65,11 @@ pub fn compile_verifier(source: &str, solc_dir: &Path) -> Result<Compiled, Prove
 /// The verdict of the EVM verifier on one proof.
 #[derive(Clone, Debug)]
 pub struct EvmVerdict {
+    /// `verifyProof` returned `true` (a revert or `false` is invalid).
     pub valid: bool,
+    /// Gas of the whole `verifyProof` transaction, intrinsic and calldata gas included.
     pub verify_gas: u64,
+    /// The verifier's address, deployment gas and runtime size.
     pub deployment: Deployment,
 }
 
@@ -96,10 +99,15 @@ pub fn verify_in_evm(creation_code: &[u8], public: &PublicInputs, proof: &[u8]) 
 /// What the demo's controller did with one proof, in the in-process EVM.
 #[derive(Clone, Debug)]
 pub struct ControllerRun {
+    /// The controller's parameters before the submission (the rails' initial values).
     pub before: Vec<i64>,
+    /// The parameters after it: the proven deltas applied through the guardrails.
     pub after: Vec<i64>,
+    /// Gas of the reporter's `commitKpis` transaction.
     pub commit_gas: u64,
+    /// Gas of `submitAdjustment`: rebuilding the instances, verifying, guarding, applying.
     pub submit_gas: u64,
+    /// Gas to deploy the controller.
     pub controller_deploy_gas: u64,
 }
 
@@ -216,14 +224,19 @@ pub fn integer_mlp(circuit: &PolicyCircuit) -> Result<IntegerMlp, recompute::Rec
 /// The recomputation baseline deployed in revm: its address, the gas to deploy it and
 /// its weight data contracts, and the EVM it lives in.
 pub struct RecomputeDeployment {
+    /// The in-process EVM holding the baseline and its data contracts.
     pub evm: Evm,
+    /// The baseline contract's address.
     pub address: alloy_primitives::Address,
+    /// Gas to deploy the baseline and every data contract.
     pub deploy_gas: u64,
+    /// The baseline contract's runtime bytecode size (EIP-170 caps it at 24,576).
     pub runtime_bytes: usize,
     /// Weight data contracts deployed beside it.
     pub data_contracts: usize,
     /// The model's multiply-adds, and the packed words that carry them.
     pub multiply_adds: usize,
+    /// The packed weight words, one `MUL` each, whether in code or in data contracts.
     pub packed_words: usize,
 }
 

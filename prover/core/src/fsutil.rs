@@ -29,6 +29,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
     result.map_err(err)
 }
 
+/// The whole file at `path`, with no size limit (for files this program wrote, such as
+/// cached keys); a failure names the path.
 pub fn read(path: &Path) -> Result<Vec<u8>, ProverError> {
     std::fs::read(path).map_err(|source| ProverError::Read { path: path.to_owned(), source })
 }

@@ -37,6 +37,8 @@ pub fn keygen_vk(params: &ParamsKZG<Bn256>, circuit: &PolicyCircuit) -> Result<V
         .map_err(|e| ProverError::Halo2 { stage: "verifying key generation", detail: e.to_string() })
 }
 
+/// The proving key (which holds the verifying key [`keygen_vk`] makes), from `circuit`
+/// without its witness; `params` must be cut to the circuit's `k`.
 pub fn keygen(params: &ParamsKZG<Bn256>, circuit: &PolicyCircuit) -> Result<ProvingKey<G1Affine>, ProverError> {
     let vk = keygen_vk(params, circuit)?;
     keygen_pk(params, vk, &circuit.without_witness())
@@ -46,7 +48,9 @@ pub fn keygen(params: &ParamsKZG<Bn256>, circuit: &PolicyCircuit) -> Result<Prov
 /// Whether a key came from the cache or was just generated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyOrigin {
+    /// Read back from the key cache, its checksum intact.
     Cached,
+    /// Made by key generation in this run (and written to the cache, if there is one).
     Generated,
 }
 
@@ -73,6 +77,7 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
+    /// A cache under `root`; nothing is created until a key is written.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
@@ -173,9 +178,13 @@ fn cached<T>(
 /// A model made ready to prove: its circuit at the planned shape, the SRS at that size,
 /// and the proving key. Every command and fixture that proves goes through here.
 pub struct Prepared {
+    /// The circuit at its planned shape, without a witness.
     pub circuit: PolicyCircuit,
+    /// The SRS cut to the circuit's `k`.
     pub params: ParamsKZG<Bn256>,
+    /// The proving key for `circuit` under `params`.
     pub pk: ProvingKey<G1Affine>,
+    /// Where `params` came from (it also names the key cache entry).
     pub srs: SrsSource,
     /// Whether the proving key came from the cache (always `Generated` for [`Prepared::fresh`]).
     pub origin: KeyOrigin,
@@ -196,6 +205,7 @@ impl Prepared {
         Ok(Self { circuit, params, pk, srs, origin: KeyOrigin::Generated })
     }
 
+    /// The verifying key inside the proving key: what the Solidity verifier is rendered from.
     pub fn vk(&self) -> &VerifyingKey<G1Affine> {
         self.pk.get_vk()
     }

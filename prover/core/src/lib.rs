@@ -6,6 +6,8 @@
 //! only: no chain client, no async runtime, no CLI, no ONNX. The chain client
 //! (`zkpolicy-chain`), the keeper, the live runner, the reports and the CLI build on it.
 
+#![deny(missing_docs)]
+
 pub mod artifact;
 mod error;
 pub mod evm;

@@ -74,7 +74,9 @@ pub fn verify(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, public: &P
 /// One epoch's input to a batch.
 #[derive(Clone, Debug)]
 pub struct BatchJob {
+    /// The controller epoch the proof is for.
     pub epoch: u64,
+    /// The epoch's quantized KPIs (and parameters, for a model that reads them).
     pub input: Observation,
 }
 

@@ -133,6 +133,7 @@ pub fn from_bytes(bytes: &[u8], k: u32, path: &Path) -> Result<ParamsKZG<Bn256>,
     Ok(params)
 }
 
+/// Writes `params` atomically in the raw format [`load`] reads (`zkpolicy setup` uses it).
 pub fn save(path: &Path, params: &ParamsKZG<Bn256>) -> Result<(), ProverError> {
     fsutil::write_atomic(path, &encode(params).map_err(|source| ProverError::Write { path: path.to_owned(), source })?)
 }

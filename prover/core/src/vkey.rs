@@ -23,7 +23,9 @@ use crate::keys::{CIRCUIT_VERSION, KEY_FORMAT};
 use crate::srs::MAX_FILE_K;
 use crate::{fsutil, ProverError};
 
+/// The `format` tag of every verifying key file.
 pub const VK_FORMAT: &str = "zkpolicy-verifying-key";
+/// The only verifying key file version this build reads.
 pub const VK_VERSION: u32 = 1;
 /// A verifying key file is a few kilobytes; anything far larger is not one.
 const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -34,13 +36,20 @@ const POINT_BYTES: usize = 64;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyingKeyFile {
+    /// Always [`VK_FORMAT`].
     pub format: String,
+    /// [`VK_VERSION`] for files this build reads.
     pub version: u32,
+    /// The proof system the key verifies ([`PROOF_SYSTEM`]); another is refused.
     pub proof_system: String,
+    /// The circuit layout version ([`CIRCUIT_VERSION`]); a key of another layout is refused.
     pub circuit_version: String,
     /// Names the SRS the key was made with (see [`srs_fingerprint`]).
     pub srs_fingerprint: String,
+    /// The circuit has `2^k` rows, `k` in `1..=`[`MAX_FILE_K`].
     pub k: u32,
+    /// Multiply-accumulates per dot row, one of the planner's lane choices; with the flags
+    /// below it gives the column shape the key is decoded with.
     pub lanes: usize,
     /// Whether the weights are private witnesses (absent in files of fixed-weight keys).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -57,7 +66,9 @@ pub struct VerifyingKeyFile {
 /// A verifying key file after every check: its key decoded, its shape known.
 #[derive(Clone, Debug)]
 pub struct PublishedKey {
+    /// The file as read, card included.
     pub file: VerifyingKeyFile,
+    /// The decoded key, its commitments checked to lie on the curve.
     pub vk: VerifyingKey<G1Affine>,
 }
 
@@ -95,6 +106,7 @@ impl VerifyingKeyFile {
         }
     }
 
+    /// Writes the file as pretty JSON, atomically (what `export-vk` does).
     pub fn save(&self, path: &Path) -> Result<(), ProverError> {
         let mut json = serde_json::to_vec_pretty(self).map_err(|e| ProverError::Artifact { reason: e.to_string() })?;
         json.push(b'\n');
@@ -103,6 +115,7 @@ impl VerifyingKeyFile {
 }
 
 impl PublishedKey {
+    /// Reads (at most 1 MiB) and checks a verifying key file, as [`PublishedKey::from_json`].
     pub fn load(path: &Path) -> Result<Self, ProverError> {
         let bytes = fsutil::read_at_most(path, MAX_FILE_BYTES, "verifying key file")?;
         Self::from_json(&bytes, path)
@@ -145,10 +158,12 @@ impl PublishedKey {
         Ok(Self { file, vk })
     }
 
+    /// The public model card the key was exported with.
     pub fn card(&self) -> &ModelCard {
         &self.file.card
     }
 
+    /// The circuit's `k`, which fixes the SRS size a verifier needs.
     pub fn k(&self) -> u32 {
         self.file.k
     }
