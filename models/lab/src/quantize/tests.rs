@@ -1,5 +1,10 @@
+use super::io::{auto_scale_bits, MAX_INPUT_SCALE_BITS};
+use super::rounding::{max_exponent, pow2, requantized_interval};
 use super::*;
+use crate::float::FloatLayer;
 use crate::synth;
+use zkpolicy_model::format::{Activation, InputSpec, OutputSpec};
+use zkpolicy_model::Model;
 
 #[test]
 fn max_exponent_is_exact_at_powers_of_two() {
