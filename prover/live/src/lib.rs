@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `population.rs` | the agent accounts: keys, funding, signed transactions, the gas book |
 //! | `market.rs` | the economy's state as read from the chain, and the simulator's rules on it |
-//! | `run.rs` | the epoch loop, and the checks on every decision |
+//! | `run.rs`, `run/` | the epoch loop: setup, the keeper's round and the checks on every decision, the agents' epoch |
 //! | `report.rs` | `report.json`, `report.md` and the simulator comparison |
 //! | `plot.rs` | the trajectories, chain beside simulator |
 //! | `treasury.rs` | the treasury's running costs: the budget stream, steered through the timelock |
