@@ -24,14 +24,22 @@ const RECEIPT_TIMEOUT: Duration = Duration::from_secs(600);
 /// A mined transaction.
 #[derive(Clone, Debug)]
 pub struct Sent {
+    /// The transaction hash.
     pub tx: B256,
+    /// The block it was mined in.
     pub block: u64,
+    /// The gas it used (units of gas, not wei).
     pub gas: u64,
     /// The created contract, for deployments.
     pub address: Option<Address>,
+    /// Every log of its receipt, from every contract, in order; callers decode the events
+    /// they expect from the address they expect.
     pub logs: Vec<Log>,
 }
 
+/// A connection to one JSON-RPC node, with the account that signs, if any. Every request
+/// blocks on the client's own runtime and waits at most 60 s for an answer (a sent
+/// transaction's receipt, 10 min).
 pub struct Client {
     runtime: tokio::runtime::Runtime,
     provider: DynProvider,
@@ -78,6 +86,7 @@ impl Client {
         Ok(client)
     }
 
+    /// The chain id the node reported when the client connected.
     pub fn chain_id(&self) -> u64 {
         self.chain_id
     }

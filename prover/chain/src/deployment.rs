@@ -15,6 +15,7 @@ use zkpolicy_verifier::compile::Compiled;
 use super::{ChainError, Client};
 use zkpolicy_prover::fsutil;
 
+/// The `format` every deployment record carries; a file with another is refused on load.
 pub const DEPLOYMENT_FORMAT: &str = "zkpolicy-deployment";
 
 /// What the operator chooses for a controller (`--config`, JSON).
@@ -23,15 +24,21 @@ pub const DEPLOYMENT_FORMAT: &str = "zkpolicy-deployment";
 pub struct DeployConfig {
     /// `advisory` (record only), `timelocked` (queue for `adjustment_delay`) or `autonomous` (apply).
     pub mode: String,
-    /// Governance, guardian and KPI reporter; each defaults to the deploying account.
+    /// Governance: the account that schedules and executes timelocked changes (rails, mode,
+    /// KPI source, verifier) and lifts a pause; default: the deploying account. On an
+    /// on-chain deployment it also governs the economy through its timelock.
     #[serde(default)]
     pub governance: Option<Address>,
+    /// The guardian, who can only pause the controller; default: the deploying account.
     #[serde(default)]
     pub guardian: Option<Address>,
+    /// The account the reporter KPI source accepts KPIs from (reporter deployments only);
+    /// default: the deploying account.
     #[serde(default)]
     pub reporter: Option<Address>,
     /// Seconds between scheduling and executing a governance change.
     pub governance_delay: u64,
+    /// The controller's epochs, snapshot freshness and adjustment delay.
     pub timing: TimingConfig,
     /// One per model output, in the model's output order: the parameter the output
     /// adjusts, its initial value and its rail (`name`, `initial`, `min`, `max`, `max_step`).
@@ -50,6 +57,7 @@ fn reporter() -> String {
     "reporter".into()
 }
 
+/// The controller's clock (the config's `timing` section), all in seconds of chain time.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimingConfig {
@@ -65,6 +73,7 @@ pub struct TimingConfig {
 }
 
 impl DeployConfig {
+    /// Reads a config file (JSON, at most 1 MiB); it is not validated: call [`Self::validate`].
     pub fn load(path: &Path) -> Result<Self, ChainError> {
         Self::from_json(&fsutil::read_at_most(path, 1 << 20, "deployment config")?, path)
     }
@@ -161,9 +170,12 @@ impl DeployConfig {
 /// The verifier's creation code and where it came from.
 #[derive(Clone, Debug)]
 pub struct VerifierCode {
+    /// The generated Solidity verifier's creation bytecode, deployed as is.
     pub bytecode: Vec<u8>,
     /// An identifier of the SRS the verifier was generated from.
     pub srs: String,
+    /// The SRS is the INSECURE development one, whose toxic waste is public: anyone can
+    /// forge proofs against this verifier, so it is only for local test chains.
     pub insecure_dev_srs: bool,
 }
 
@@ -172,7 +184,9 @@ pub struct VerifierCode {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedStatement {
+    /// The circuit has `2^k` rows.
     pub k: u32,
+    /// The public model card, its commitment binding the private weights.
     pub card: ModelCard,
 }
 
@@ -180,23 +194,36 @@ pub struct RecordedStatement {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
+    /// Always [`DEPLOYMENT_FORMAT`].
     pub format: String,
+    /// The chain the contracts live on; commands refuse a node that serves another.
     pub chain_id: u64,
+    /// The model's name, for messages.
     pub model: String,
+    /// The commitment of the model the verifier (and so the controller) accepts proofs of.
     pub model_commitment: ModelCommitment,
+    /// An identifier of the SRS the verifier was generated from.
     pub srs: String,
+    /// The verifier was made from the INSECURE development SRS (local test chains only).
     pub insecure_dev_srs: bool,
+    /// The account that deployed the contracts.
     #[serde(serialize_with = "checksummed")]
     pub deployer: Address,
+    /// The generated halo2 verifier the controller calls.
     #[serde(serialize_with = "checksummed")]
     pub verifier: Address,
+    /// The KPI source deployed with the controller: the reporter's, or the economy's
+    /// `EconomyKpiSource` (governance may later point the controller at another).
     #[serde(serialize_with = "checksummed")]
     pub kpi_source: Address,
+    /// The policy controller that verifies, guards and applies adjustments.
     #[serde(serialize_with = "checksummed")]
     pub controller: Address,
     /// Parameter names, in the model's output order.
     pub parameters: Vec<String>,
+    /// The block the controller was deployed in.
     pub block: u64,
+    /// What each deployment cost.
     pub gas: DeployGas,
     /// Who the KPIs come from (a record without it is a reporter deployment).
     #[serde(default)]
@@ -238,15 +265,21 @@ pub(super) fn checksummed<S: serde::Serializer>(address: &Address, serializer: S
     serializer.serialize_str(&address.to_checksum(None))
 }
 
+/// The gas (units, not wei) each part of a deployment used.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct DeployGas {
+    /// The verifier's deployment.
     pub verifier: u64,
+    /// The reporter KPI source's deployment; on chain, the whole economy's: its contracts,
+    /// their wiring, the pool's seeding and the source's first snapshot.
     pub kpi_source: u64,
+    /// The controller's deployment.
     pub controller: u64,
 }
 
 impl Deployment {
+    /// Reads a record `deploy` wrote (JSON, at most 1 MiB), refusing another format.
     pub fn load(path: &Path) -> Result<Self, ChainError> {
         Self::from_json(&fsutil::read_at_most(path, 1 << 20, "deployment record")?, path)
     }
@@ -266,6 +299,7 @@ impl Deployment {
         Ok(record)
     }
 
+    /// Writes the record as pretty JSON, atomically (a reader never sees half a file).
     pub fn save(&self, path: &Path) -> Result<(), ChainError> {
         let text = serde_json::to_string_pretty(self).map_err(|e| ChainError::Answer(e.to_string()))?;
         fsutil::write_atomic(path, format!("{text}\n").as_bytes())?;

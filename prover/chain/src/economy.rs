@@ -21,8 +21,10 @@ use super::{ChainError, Client, Deployment, Sent};
 pub struct EconomyConfig {
     /// The token's initial supply, minted to the deployer.
     pub supply: u64,
-    /// The pool's initial tokens and quote (the quote is minted: it is a test asset).
+    /// The pool's initial tokens, from the deployer's supply.
     pub liquidity_tokens: u64,
+    /// The pool's initial quote, minted to the deployer first (the quote is a test asset);
+    /// with `liquidity_tokens` it sets the pool's opening price.
     pub liquidity_quote: u64,
     /// The treasury's quote.
     pub treasury_quote: u64,
@@ -50,6 +52,8 @@ pub struct EconomyConfig {
 }
 
 impl EconomyConfig {
+    /// Checks each field on its own (a nonzero supply, pool and spending, a fee share of at
+    /// most 10000 bps); errors name the field as `economy.FIELD`.
     pub fn validate(&self) -> Result<(), ChainError> {
         let bad = |field: &str, why: &str| Err(ChainError::Config(format!("economy.{field}: {why}")));
         if self.supply == 0 {
@@ -124,7 +128,10 @@ pub fn check_rail(index: usize, name: &str, min: i64, max: i64) -> Result<(), St
 /// and the timelock's delay (the controller's governance delay).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Governance {
+    /// The governance account: the timelock's only proposer, canceller and executor, and
+    /// the default payee of the treasury's budget stream.
     pub account: Address,
+    /// The timelock's minimum delay, in seconds.
     pub delay: u64,
 }
 
@@ -132,20 +139,29 @@ pub struct Governance {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct EconomyRecord {
+    /// The economy's token (`ZkpToken`, 18 decimals); after the initial supply only the
+    /// economy mints it.
     #[serde(serialize_with = "super::deployment::checksummed")]
     pub token: Address,
+    /// The quote asset (`QuoteToken`) the token is priced and the treasury held in.
     #[serde(serialize_with = "super::deployment::checksummed")]
     pub quote: Address,
+    /// `TokenEconomy`: the treasury, and the tick that takes the controller's parameters
+    /// and mints, rewards and burns.
     #[serde(serialize_with = "super::deployment::checksummed")]
     pub economy: Address,
+    /// The token/quote constant-product pool.
     #[serde(serialize_with = "super::deployment::checksummed")]
     pub pair: Address,
+    /// The staking vault that pays the staking rewards.
     #[serde(serialize_with = "super::deployment::checksummed")]
     pub vault: Address,
     /// Governance's timelock: the token's admin and the treasury's only spender (absent in
     /// records of deployments before it existed, whose deployer kept both).
     #[serde(default, serialize_with = "super::deployment::checksummed")]
     pub timelock: Address,
+    /// Gas of the whole economy's deployment: its contracts, their wiring, the pool's
+    /// seeding and the KPI source's seed.
     pub gas: u64,
     /// The epoch whose call seeded the KPI source's averages at deployment (it has no
     /// KPIs, so the next epoch is the first decidable one); absent when the snapshot
@@ -315,21 +331,30 @@ fn economy_of(deployment: &Deployment) -> Result<&EconomyRecord, ChainError> {
 /// What one tick did.
 #[derive(Clone, Debug, Serialize)]
 pub struct Ticked {
+    /// The tick's transaction hash.
     pub tx: String,
+    /// The block it was mined in.
     pub block: u64,
+    /// The gas it used.
     pub gas: u64,
+    /// The economy's epoch it ran (from its `Ticked` event; 0 when the event is missing).
     pub epoch: u64,
-    /// The parameters the tick ran on, and whether it took them from the controller now.
+    /// The parameters the tick ran on, in the economy's order: emission, staking reward and
+    /// burn (bps a year), the swap fee (bps).
     pub parameters: Vec<u64>,
+    /// The tick took the controller's parameters now (`ParametersTaken`); otherwise it ran
+    /// on the ones it already held.
     pub taken: bool,
     /// Why the controller's parameters were refused, or which ones were (each keeps its
     /// value while the others are taken), when any was.
     pub refused: Option<String>,
     /// Why the buyback bought nothing, when it did not buy.
     pub buyback_skipped: Option<String>,
-    /// Tokens (wei) minted as emission and staking rewards, and bought back and burned.
+    /// Tokens (wei, decimal) minted as emission.
     pub emitted: String,
+    /// Tokens (wei, decimal) minted as staking rewards.
     pub rewarded: String,
+    /// Tokens (wei, decimal) bought back with treasury quote and burned.
     pub burned: String,
 }
 
@@ -449,9 +474,13 @@ pub fn tick_call(deployment: &Deployment) -> Result<(Address, Vec<u8>), ChainErr
 /// What one on-chain snapshot call recorded.
 #[derive(Clone, Debug, Serialize)]
 pub struct Snapshot {
+    /// The snapshot call's transaction hash.
     pub tx: String,
+    /// The block it was mined in.
     pub block: u64,
+    /// The gas it used.
     pub gas: u64,
+    /// The epoch it recorded (or seeded).
     pub epoch: u64,
     /// The call only seeded the source's averages (its first): no KPIs, so this epoch
     /// cannot be decided and the next one is the first that can.
@@ -504,11 +533,13 @@ pub struct HoldersSubmitted {
     pub proposal_tx: String,
     /// The submission, mined in a later block than the proposal.
     pub tx: String,
+    /// The submission's block.
     pub block: u64,
     /// Gas of both transactions.
     pub gas: u64,
-    /// The epoch it was accepted in, and the epoch whose snapshot reads it (the next).
+    /// The epoch it was accepted in.
     pub epoch: u64,
+    /// The epoch whose snapshot reads it: the next one.
     pub snapshot_epoch: u64,
     /// What the set was counted with (wei): the smaller of its balance plus stake at the
     /// proposal and at the submission. The next candidate this epoch must exceed it.

@@ -13,23 +13,39 @@ use super::{ChainError, Client, Deployment, Sent};
 pub enum Change {
     /// Parameter `index`'s rail (the fields of `PolicyController.Guardrail`).
     Guardrail {
+        /// The parameter, in rail order.
         index: u64,
+        /// The lowest value the parameter may take.
         min: i64,
+        /// The highest value the parameter may take.
         max: i64,
+        /// The largest change one decision may make, either way.
         max_step: i64,
+        /// Steps smaller than this are dropped (0: off).
         dead_band: i64,
+        /// The cap on the change within `window`, in bps of the value when the window
+        /// began (0: off).
         max_change_bps: i64,
+        /// The cap's window, in seconds (0 exactly when the cap is off).
         window: u64,
         /// Rails sharing a nonzero group move together or not at all.
         group: u8,
     },
+    /// The controller's mode: what it does with a verified decision.
     Mode(Mode),
+    /// The controller's timing (its epochs stay as deployed).
     Timing {
+        /// A KPI snapshot older than this (seconds) is refused.
         max_snapshot_age: u64,
+        /// Timelocked mode: seconds before a queued adjustment may execute.
         adjustment_delay: u64,
     },
+    /// Another KPI source for the controller to read snapshots from.
     KpiSource(Address),
+    /// Another verifier, and so another model: the controller then accepts proofs of the
+    /// model the new verifier was generated for.
     Verifier(Address),
+    /// Another guardian account.
     Guardian(Address),
 }
 
@@ -99,8 +115,11 @@ impl Change {
 /// What a governance transaction did.
 #[derive(Clone, Debug, Serialize)]
 pub struct Governed {
+    /// The transaction hash.
     pub tx: String,
+    /// The block it was mined in.
     pub block: u64,
+    /// The gas it used.
     pub gas: u64,
     /// The change's id (`0x` hex).
     pub id: String,

@@ -40,6 +40,8 @@ pub fn committed_kpis(client: &Client, deployment: &Deployment, epoch: u64) -> R
     Ok(Some(smalls(&snapshot.kpis, "committed KPI")?))
 }
 
+/// Calls the view `call` on the contract at `to` and decodes its return value; `what`
+/// names the read in errors (`"parameters read"`).
 pub fn read<C: SolCall>(client: &Client, what: &str, to: Address, call: C) -> Result<C::Return, ChainError> {
     let out = client.call(what, to, call.abi_encode())?;
     C::abi_decode_returns(&out).map_err(|e| ChainError::Answer(format!("{what}: {e}")))
@@ -64,14 +66,21 @@ pub fn current_epoch(client: &Client, deployment: &Deployment) -> Result<u64, Ch
 /// The outcome of a submitted proof.
 #[derive(Clone, Debug, Serialize)]
 pub struct Submitted {
+    /// The submission's transaction hash.
     pub tx: String,
+    /// The block it was mined in.
     pub block: u64,
+    /// The gas it used, the on-chain proof verification included.
     pub gas: u64,
+    /// The epoch the controller decided (from its `Decision` event).
     pub epoch: u64,
+    /// The controller's mode at the decision: `advisory`, `timelocked` or `autonomous`.
     pub mode: &'static str,
-    /// The proven outputs (deltas), and the values after the guardrails.
+    /// The proven outputs, in the model's output order.
     pub proposed: Vec<i64>,
+    /// The parameter values after the guardrails, in rail order.
     pub guarded: Vec<i64>,
+    /// A guardrail bound at least one value (clamped it, dropped its step, or held its group).
     pub guardrail_hit: bool,
     /// The parameters now in force, when the mode applied them.
     pub applied: Option<Vec<i64>>,
@@ -198,46 +207,69 @@ pub fn execute(client: &Client, deployment: &Deployment, epoch: u64) -> Result<(
 /// The controller's state as read from the chain.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Status {
+    /// The parameters in force, in rail order.
     pub parameters: Vec<i64>,
+    /// The last epoch decided (0: none yet).
     pub last_epoch: u64,
-    /// The epoch the controller decides now, and its schedule.
+    /// The epoch the controller decides now (0 before its genesis).
     pub current_epoch: u64,
+    /// When epoch 1 starts (unix seconds).
     pub genesis: u64,
+    /// Seconds an epoch lasts.
     pub epoch_length: u64,
+    /// `advisory`, `timelocked` or `autonomous`.
     pub mode: &'static str,
+    /// The guardian paused the controller: nothing is submitted or executed until
+    /// governance unpauses.
     pub paused: bool,
+    /// The commitment (`0x` hex) of the model whose proofs the installed verifier accepts.
     pub model_commitment: String,
     /// The installed model reads the parameters: they are public inputs of every proof,
     /// filled by the controller from its own storage.
     pub parameters_are_public_inputs: bool,
     /// One per parameter, in the deployment's order.
     pub guardrails: Vec<RailStatus>,
+    /// A KPI snapshot older than this (seconds) is refused.
     pub max_snapshot_age: u64,
+    /// Timelocked mode: seconds before a queued adjustment may execute.
     pub adjustment_delay: u64,
+    /// The governance account (EIP-55).
     pub governance: String,
+    /// Seconds between scheduling and executing a governance change.
     pub governance_delay: u64,
+    /// The guardian account, who can only pause (EIP-55).
     pub guardian: String,
+    /// The verifier the controller calls now (EIP-55); governance may have replaced the
+    /// deployed one.
     pub verifier: String,
+    /// The KPI source the controller reads now (EIP-55); governance may have replaced the
+    /// deployed one.
     pub kpi_source: String,
     /// The chain's latest block time (unix seconds), which epochs and ages are measured by.
     pub chain_time: u64,
     /// The current epoch's KPI snapshot: when it was posted (`None`: not yet) and whether a
     /// submission would still accept it.
     pub snapshot_posted_at: Option<u64>,
+    /// The snapshot is no older than `max_snapshot_age`, so a submission would accept it.
     pub snapshot_fresh: bool,
     /// A Timelocked decision waiting for its delay.
     pub queued: Option<Queued>,
 }
 
+/// One parameter's guardrail as the controller holds it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct RailStatus {
+    /// The lowest value the parameter may take.
     pub min: i64,
+    /// The highest value the parameter may take.
     pub max: i64,
+    /// The largest change one decision may make (either way).
     pub max_step: i64,
     /// Steps smaller than this are dropped (0: off).
     pub dead_band: i64,
     /// The cap on the change within `window` seconds, in basis points (0: off).
     pub max_change_bps: i64,
+    /// The cap's window, in seconds (0: off).
     pub window: u64,
     /// Where the current cap window began (capped rails, once a window has begun).
     pub anchor: Option<AnchorStatus>,
@@ -245,16 +277,21 @@ pub struct RailStatus {
     pub group: u8,
 }
 
+/// Where a capped rail's current window began.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct AnchorStatus {
+    /// The parameter's value when the window began: the cap is `max_change_bps` of it.
     pub value: i64,
     /// Unix seconds.
     pub since: u64,
 }
 
+/// A Timelocked decision queued for execution.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Queued {
+    /// The epoch it decided.
     pub epoch: u64,
+    /// The guarded values `execute` will apply, in rail order.
     pub values: Vec<i64>,
     /// Unix seconds after which `execute` applies it.
     pub eta: u64,
@@ -264,6 +301,8 @@ pub struct Queued {
     pub expired: bool,
 }
 
+/// Reads the controller's whole state, `zkpolicy status`'s answer: parameters, rails and
+/// anchors, schedule, roles, the current snapshot's freshness and any queued decision.
 pub fn status(client: &Client, deployment: &Deployment) -> Result<Status, ChainError> {
     let to = deployment.controller;
     let parameters = read(client, "parameters read", to, PolicyController::parametersCall {})?;

@@ -20,7 +20,12 @@ pub enum KeySource {
     /// A 32-byte hex private key (with or without `0x`) in this environment variable.
     Env(String),
     /// An Ethereum JSON keystore (v3, scrypt or pbkdf2), its password in this environment variable.
-    Keystore { path: PathBuf, password_env: String },
+    Keystore {
+        /// The keystore file.
+        path: PathBuf,
+        /// The environment variable holding its password.
+        password_env: String,
+    },
 }
 
 /// Loads the signer. Messages name where the key was looked for, never the key.

@@ -14,9 +14,19 @@ use super::{ChainError, Client, Deployment};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TreasuryChange {
     /// A one-off payment of `amount` quote (wei) to `to`.
-    Spend { to: Address, amount: U256 },
+    Spend {
+        /// The recipient.
+        to: Address,
+        /// Quote, in wei.
+        amount: U256,
+    },
     /// The budget stream: `per_epoch` quote (wei) to `payee` each epoch (the zero payee: none).
-    Budget { payee: Address, per_epoch: U256 },
+    Budget {
+        /// Who the stream pays (the zero address: nobody, nothing is paid).
+        payee: Address,
+        /// Quote, in wei, paid once per epoch (at most what the treasury holds).
+        per_epoch: U256,
+    },
 }
 
 impl std::fmt::Display for TreasuryChange {
