@@ -22,10 +22,15 @@ use crate::LabError;
 /// The metrics of one run, or of a policy over the suite.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Metrics {
+    /// Annualised volatility of the price: the sample std of the epoch log returns × √365.
     pub volatility: f64,
+    /// Fraction of epochs, in `[0, 1]`, ending with the staked share inside the reward's band.
     pub staking_in_band: f64,
+    /// Largest fall from a running price peak, as a fraction of the peak, in `[0, 1]`.
     pub max_drawdown: f64,
+    /// Epochs in which the guard changed the proposal (summed, not averaged, over a suite).
     pub guardrail_hits: usize,
+    /// The mean per-epoch reward of [`RewardConfig::episode_reward`].
     pub mean_reward: f64,
 }
 
@@ -33,24 +38,33 @@ pub struct Metrics {
 /// it carries each epoch's quantized KPIs and model outputs, ready to prove).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ScenarioResult {
+    /// The scenario's name, e.g. `crash`.
     pub scenario: String,
+    /// The run's metrics.
     pub metrics: Metrics,
+    /// Every epoch of the run.
     pub trajectory: Trajectory,
 }
 
 /// A policy over the suite.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PolicyBacktest {
+    /// The policy's name ([`Policy::name`]).
     pub policy: String,
+    /// One result per scenario, in suite order.
     pub scenarios: Vec<ScenarioResult>,
+    /// The per-scenario metrics combined by [`Metrics::summarise`].
     pub summary: Metrics,
 }
 
 /// One row of a comparison table; `scenario` is `"all"` for a policy summary.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComparisonRow {
+    /// The policy's name.
     pub policy: String,
+    /// The scenario's name, or `"all"` for the policy's summary.
     pub scenario: String,
+    /// The run's (or the summary's) metrics, flattened into the row when serialized.
     #[serde(flatten)]
     pub metrics: Metrics,
 }
@@ -58,6 +72,7 @@ pub struct ComparisonRow {
 /// Several policies side by side.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Comparison {
+    /// Per policy, in the order given: one row per scenario, then its `"all"` row.
     pub rows: Vec<ComparisonRow>,
 }
 
@@ -136,6 +151,7 @@ pub fn compare(policies: &[&dyn Policy], suite: &[Scenario], config: &SimConfig,
 }
 
 impl Comparison {
+    /// The table of finished backtests: each policy's scenario rows, then its summary as `"all"`.
     pub fn from_backtests(backtests: &[PolicyBacktest]) -> Self {
         let row = |policy: &str, scenario: &str, metrics: &Metrics| ComparisonRow {
             policy: policy.to_owned(),

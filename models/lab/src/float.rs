@@ -13,8 +13,13 @@ use zkpolicy_model::format::Activation;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FloatLayer {
+    /// `outputs × inputs` real weights, one row per output neuron; every row has the
+    /// previous layer's width (the network's input count for the first layer).
     pub weights: Vec<Vec<f64>>,
+    /// One real bias per output neuron, added before the activation.
     pub bias: Vec<f64>,
+    /// The nonlinearity closing the layer. A tanh's or sigmoid's `scale_bits` is its
+    /// table's fixed-point scale, unless the quantizer's options or a squashed head override it.
     pub activation: Activation,
 }
 
@@ -22,6 +27,7 @@ pub struct FloatLayer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FloatPolicy {
+    /// The dense layers from the network inputs (KPIs, then any parameters) to the outputs.
     pub layers: Vec<FloatLayer>,
 }
 
@@ -85,6 +91,7 @@ impl FloatPolicy {
         activate(ndarray::arr0(v), activation).into_scalar()
     }
 
+    /// Number of trainable values, weights plus biases: the length of [`FloatPolicy::to_flat`].
     pub fn parameter_count(&self) -> usize {
         self.layers.iter().map(|l| l.weights.iter().map(Vec::len).sum::<usize>() + l.bias.len()).sum()
     }

@@ -77,8 +77,11 @@ pub fn read_calibration(path: &Path, io: &IoSpec) -> Result<Vec<Vec<f64>>, LabEr
 /// the error report.
 #[derive(Clone, Debug)]
 pub struct Imported {
+    /// The model file as rendered by [`synth::render`], ready to write to disk.
     pub text: String,
+    /// The same file parsed back and validated.
     pub model: Model,
+    /// The scales the quantizer chose and the error they cost on the calibration rows.
     pub report: QuantReport,
 }
 

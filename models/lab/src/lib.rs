@@ -3,6 +3,8 @@
 //! the seeded token-economy simulator, the evolution-strategies trainer, backtests, and
 //! the builders of the bundled models. What is proved lives in `zkpolicy-model`.
 
+#![deny(missing_docs)]
+
 pub mod backtest;
 pub mod bundled;
 mod error;

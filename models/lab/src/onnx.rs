@@ -35,6 +35,7 @@ pub const DEFAULT_TABLE_SCALE_BITS: u32 = 10;
 /// An imported ONNX policy and what the caller needs to check it against an IO spec.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OnnxPolicy {
+    /// The graph's dense layers and activations as a float policy (the `Clip` excluded).
     pub policy: FloatPolicy,
     /// The graph input (the KPI vector).
     pub input_name: String,
@@ -47,7 +48,9 @@ pub struct OnnxPolicy {
 /// `Clip`'s range; an absent bound is infinite.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClipRange {
+    /// Lower bound in the output unit; `-inf` when the Clip has none.
     pub min: f64,
+    /// Upper bound in the output unit; `+inf` when the Clip has none.
     pub max: f64,
 }
 

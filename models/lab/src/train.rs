@@ -50,6 +50,7 @@ use zkpolicy_model::format::Activation;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
+    /// Gradient steps; the policy is scored once more after the last one.
     pub generations: usize,
     /// Members per generation: even, at least 2 (antithetic pairs).
     pub population: usize,
@@ -63,8 +64,11 @@ pub struct TrainConfig {
     pub epochs_per_episode: usize,
     /// Each member runs every scenario with every seed.
     pub scenarios: Vec<ScenarioKind>,
+    /// The scenario seeds each member is scored on, with every scenario.
     pub episode_seeds: Vec<u64>,
+    /// The simulator every episode runs in.
     pub sim: SimConfig,
+    /// The per-epoch reward whose episode mean is the fitness.
     pub reward: RewardConfig,
 }
 
@@ -86,6 +90,8 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Refuses settings the search cannot run: an odd or tiny population, a non-positive
+    /// `sigma` or learning rate, zero epochs, or no scenario or seed. [`train`] calls it first.
     pub fn validate(&self) -> Result<(), LabError> {
         let bad = |field: &str, reason: String| Err(LabError::config("training", field, reason));
         if self.population < 2 || self.population % 2 == 1 {
@@ -118,6 +124,7 @@ impl TrainConfig {
 /// One generation of the log.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GenerationStats {
+    /// 0-based index of the generation.
     pub generation: usize,
     /// Mean fitness of the perturbed members.
     pub mean_reward: f64,
@@ -132,8 +139,11 @@ pub struct GenerationStats {
 pub struct TrainResult {
     /// The unperturbed policy with the highest fitness seen (the initial one included).
     pub best: FloatPolicy,
+    /// The fitness of `best`: its mean episode reward.
     pub best_reward: f64,
+    /// The fitness of the initial policy, to compare `best_reward` with.
     pub initial_reward: f64,
+    /// One entry per generation, in order (also passed to `on_generation` as it runs).
     pub log: Vec<GenerationStats>,
 }
 
@@ -338,7 +348,9 @@ fn evaluate_all(
 /// A trained float policy and its integer model.
 #[derive(Clone, Debug)]
 pub struct TrainedModel {
+    /// The training run: the best float policy, its fitness and the log.
     pub result: TrainResult,
+    /// The best policy quantized for the IO spec, with its error report.
     pub quantized: Quantized,
 }
 

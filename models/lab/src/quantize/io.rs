@@ -19,9 +19,13 @@ const MAX_INPUT_VALUE_BITS: u32 = 40;
 /// parameters it reads after them (none, or one per output), and output specs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IoSpec {
+    /// The KPIs, in network order, with their declared ranges and fixed-point `scale_bits`.
     pub inputs: Vec<InputSpec>,
+    /// The controller parameters the network reads after the KPIs, as integers with
+    /// `scale_bits` fraction bits; empty for a model that reads KPIs only.
     #[serde(default)]
     pub parameters: Vec<ParameterSpec>,
+    /// The adjustments the model outputs, with their bounds (the integer model's clamp) and units.
     pub outputs: Vec<OutputSpec>,
 }
 

@@ -63,14 +63,20 @@ use scales::{score, Plan};
 /// Sweeps of the per-layer shift search; the second lets an earlier layer react to a later one.
 const SEARCH_SWEEPS: usize = 2;
 
+/// The choices [`quantize`] does not search: the model file's name and description, the
+/// weight and bias widths, and where the input and table scales come from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuantizeOptions {
+    /// The model file's `name`, shown in cards, reports and artifacts.
     pub name: String,
+    /// The model file's `description`: free prose, committed like every other field.
     pub description: String,
     /// Signed weight width, 2..=16.
     pub weight_bits: u32,
     /// Signed bias width, 2..=40; from 18 bits on, requantization rounds to nearest.
     pub bias_bits: u32,
+    /// Whether the KPI `scale_bits` are taken as declared in the IO spec or chosen as
+    /// the finest each range admits.
     pub input_scale: InputScale,
     /// The fraction bits of every hidden tanh or sigmoid (the float policy's own choice
     /// when `None`). A table closing the output layer always takes the outputs' `scale_bits`.
@@ -92,24 +98,35 @@ impl QuantizeOptions {
     }
 }
 
+/// The result of [`quantize`]: a model file that passes [`Model::from_file`](zkpolicy_model::Model::from_file),
+/// and how its scales were chosen.
 #[derive(Clone, Debug)]
 pub struct Quantized {
+    /// The integer model: the IO spec, the widths from the options, and the quantized layers.
     pub file: ModelFile,
+    /// The chosen scales and their error on the calibration set.
     pub report: QuantReport,
 }
 
 /// The chosen scales and the error they cost on the calibration set.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct QuantReport {
+    /// How many calibration vectors the error was measured on.
     pub calibration_rows: usize,
+    /// `t_i` per network input (KPIs, then parameters): the fixed-point scale bits the
+    /// model reads it at, after [`InputScale::Auto`] if asked for.
     pub input_scale_bits: Vec<u32>,
+    /// One report per layer, input side first.
     pub layers: Vec<LayerReport>,
     /// `|integer model − float policy|` per output, both clamped to the output bounds.
     pub outputs: Vec<OutputError>,
 }
 
+/// The scales one quantized layer ended at.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerReport {
+    /// The requantization shift, `0..=MAX_SHIFT` (16): the searched value for a hidden
+    /// layer, the largest shift at which every row fits for the output layer.
     pub shift: u32,
     /// `u_j`: output `j` is the real value times `2^u_j` (0 for the output layer).
     pub activation_scale_bits: Vec<i32>,
@@ -117,14 +134,23 @@ pub struct LayerReport {
     pub accumulator_scale_bits: Vec<i32>,
     /// Largest |pre-activation| over the declared input box (interval bound) and over the calibration rows.
     pub interval_max_abs: f64,
+    /// Largest |pre-activation| of the float policy over the calibration rows, in real
+    /// units. Scales are capped by `interval_max_abs` instead, so a wide gap is precision
+    /// spent on inputs the rows never reach.
     pub calibration_max_abs: f64,
 }
 
+/// How far one output of the integer model lands from the float policy over a set of
+/// input vectors, in the output's unit (a fixed-point output's integer read as its real value).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OutputError {
+    /// The output's name in the IO spec.
     pub name: String,
+    /// The output's unit, e.g. `bps`.
     pub unit: String,
+    /// Largest absolute error over the vectors.
     pub max_abs_error: f64,
+    /// Mean absolute error over the vectors.
     pub mean_abs_error: f64,
     /// Root mean square error: the search minimises it, because the output's own
     /// rounding adds a constant `1/12` to the mean square but blurs the mean absolute error.

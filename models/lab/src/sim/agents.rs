@@ -11,6 +11,7 @@ pub const EPOCHS_PER_YEAR: f64 = 365.0;
 pub mod stakers {
     /// Share of supply staked when stakers are indifferent is the midpoint of these.
     pub const FLOOR: f64 = 0.2;
+    /// The highest staked share stakers converge to, however high the reward (`FLOOR` is the lowest).
     pub const CEILING: f64 = 0.8;
     /// Sensitivity to the reward premium over the alternative yield (per unit APR).
     pub const YIELD_SENSITIVITY: f64 = 20.0;
@@ -20,6 +21,7 @@ pub mod stakers {
     pub const ADJUSTMENT_SPEED: f64 = 0.05;
     /// Share of unstaked tokens sold at once, and share of new stake bought on the market.
     pub const UNSTAKE_SELL_SHARE: f64 = 0.05;
+    /// Share of new stake bought on the market (the rest comes from tokens already held).
     pub const STAKE_BUY_SHARE: f64 = 0.02;
     /// Share of staking rewards sold each epoch (the rest compounds).
     pub const REWARD_SELL_SHARE: f64 = 0.3;
@@ -116,7 +118,9 @@ pub mod whales {
 
 /// The fundamental value process: `F = target · demand · exp(u) · S₀/S`, `u ← PERSISTENCE·u + STEP·noise·z`.
 pub mod fundamental {
+    /// Per-epoch persistence of the log deviation `u` (mean reversion toward 0).
     pub const PERSISTENCE: f64 = 0.97;
+    /// Standard deviation of the walk's daily step at scenario noise 1.
     pub const STEP: f64 = 0.015;
 }
 

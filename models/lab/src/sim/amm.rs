@@ -9,7 +9,9 @@ use serde::Serialize;
 /// Pool reserves. The mid price is `quote / tokens` (quote per token).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Pool {
+    /// Token reserve `x`.
     pub tokens: f64,
+    /// Quote reserve `y`.
     pub quote: f64,
 }
 
@@ -25,10 +27,12 @@ pub struct Trade {
 }
 
 impl Pool {
+    /// A pool holding `tokens` and `quote`; its mid price is their ratio.
     pub fn new(tokens: f64, quote: f64) -> Self {
         Self { tokens, quote }
     }
 
+    /// The mid price `quote / tokens`, in quote per token.
     pub fn price(&self) -> f64 {
         self.quote / self.tokens
     }

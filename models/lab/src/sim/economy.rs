@@ -77,6 +77,8 @@ impl Default for EconomyConfig {
 }
 
 impl EconomyConfig {
+    /// Refuses a config the simulator cannot run: amounts must be finite and positive,
+    /// shares and yields in their ranges, and the pool non-empty. [`Economy::new`] calls it.
     pub fn validate(&self) -> Result<(), LabError> {
         let positive = [
             ("supply", self.supply),
@@ -113,22 +115,34 @@ impl EconomyConfig {
 /// Tokens minted and burned in the last epoch (for net emission pressure).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct SupplyFlows {
+    /// Tokens minted as emission to incentive recipients (`e/10⁴/365 · S`).
     pub emitted: f64,
+    /// Tokens minted as staking rewards (`r/10⁴/365 · K`).
     pub rewarded: f64,
+    /// Tokens the treasury bought back from the pool and burned.
     pub burned: f64,
 }
 
 /// The observable state after an epoch, recorded in the trajectory.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MarketSnapshot {
+    /// The pool's mid price, in quote per token.
     pub price: f64,
+    /// The fundamental value per token the market reverts to, in quote.
     pub fundamental: f64,
+    /// The epoch's gross trading volume plus its net swap, in quote (0 before any epoch).
     pub volume: f64,
+    /// Total token supply.
     pub supply: f64,
+    /// Tokens staked.
     pub staked: f64,
+    /// Tokens held by the top-10 holders.
     pub top10: f64,
+    /// The treasury's balance, in quote.
     pub treasury: f64,
+    /// The AMM pool's reserves.
     pub pool: Pool,
+    /// Tokens minted and burned in the epoch.
     pub flows: SupplyFlows,
 }
 
@@ -157,6 +171,8 @@ pub struct Economy {
 pub const LP_INCOME_SMOOTHING: f64 = 0.1;
 
 impl Economy {
+    /// The economy at `config`'s starting point: the pool at the target price, LP income at
+    /// its required yield. Fails if the config does not [`validate`](EconomyConfig::validate).
     pub fn new(config: &EconomyConfig) -> Result<Self, LabError> {
         config.validate()?;
         let supply = config.supply;
@@ -180,6 +196,7 @@ impl Economy {
         })
     }
 
+    /// The pool's mid price, in quote per token.
     pub fn price(&self) -> f64 {
         self.pool.price()
     }
@@ -190,6 +207,7 @@ impl Economy {
         (self.prices[last] / self.prices[last.saturating_sub(n)]).ln()
     }
 
+    /// The observable state now, as recorded after each epoch.
     pub fn snapshot(&self) -> MarketSnapshot {
         MarketSnapshot {
             price: self.price(),

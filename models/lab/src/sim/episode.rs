@@ -45,7 +45,9 @@ pub struct Episode {
 /// the parameters in force (bps, rail order).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EpisodeObservation<'a> {
+    /// The eight KPIs as real values, clamped to their declared ranges.
     pub kpis: &'a [f64],
+    /// The governed parameters in force, in bps.
     pub params: &'a [i64],
 }
 
@@ -127,10 +129,12 @@ impl Episode {
         self.epoch
     }
 
+    /// The scenario being run, with its seed and shocks.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }
 
+    /// The controller's guardrails every step's deltas go through, in parameter order.
     pub fn rails(&self) -> &[Guardrail] {
         &self.rails
     }

@@ -9,8 +9,11 @@ use crate::LabError;
 
 /// Parameter indices, in the order of the policy outputs and the contract's rails.
 pub const EMISSION_RATE: usize = 0;
+/// Index of `staking_reward_bps`, the staking APR minted on the staked amount.
 pub const STAKING_REWARD: usize = 1;
+/// Index of `burn_rate_bps`, the yearly buyback-and-burn in bps of supply.
 pub const BURN_RATE: usize = 2;
+/// Index of `fee_bps`, the pool's swap fee.
 pub const FEE: usize = 3;
 /// Number of governed parameters.
 pub const PARAMETER_COUNT: usize = 4;

@@ -20,13 +20,21 @@ use super::economy::Economy;
 use crate::synth;
 use zkpolicy_model::format::InputSpec;
 
+/// Index of `staking_ratio`: staked / supply.
 pub const STAKING_RATIO: usize = 0;
+/// Index of `liquidity_depth`: pool value / market cap.
 pub const LIQUIDITY_DEPTH: usize = 1;
+/// Index of `volatility_30d`: annualised volatility over the last [`WINDOW`] epochs.
 pub const VOLATILITY_30D: usize = 2;
+/// Index of `price_vs_target`: price / target − 1.
 pub const PRICE_VS_TARGET: usize = 3;
+/// Index of `holder_concentration`: top-10 holdings / supply.
 pub const HOLDER_CONCENTRATION: usize = 4;
+/// Index of `volume_trend`: the last [`WINDOW`] epochs' volume over the window before, − 1.
 pub const VOLUME_TREND: usize = 5;
+/// Index of `treasury_runway`: treasury / yearly spend, in years.
 pub const TREASURY_RUNWAY: usize = 6;
+/// Index of `net_emission_pressure`: the last epoch's net minting, annualised, over supply.
 pub const NET_EMISSION_PRESSURE: usize = 7;
 /// Number of KPIs.
 pub const KPI_COUNT: usize = 8;

@@ -64,6 +64,7 @@ pub const EPOCH_SECONDS: u64 = 86_400;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimConfig {
+    /// The economy's initial state and behavioural constants.
     pub economy: EconomyConfig,
     /// Rails and initial values of the four parameters (deployment defaults).
     pub guardrails: Vec<Guardrail>,
@@ -80,6 +81,7 @@ impl Default for SimConfig {
 /// One epoch of a run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EpochRecord {
+    /// 0-based index of the epoch after the warm-up.
     pub epoch: usize,
     /// The KPIs the policy saw (clamped, real values).
     pub kpis: Vec<f64>,
@@ -97,19 +99,26 @@ pub struct EpochRecord {
     pub hit: bool,
     /// The KPIs observed after the epoch (clamped): what the reward scores.
     pub outcome_kpis: Vec<f64>,
+    /// The market at the end of the epoch.
     pub market: MarketSnapshot,
 }
 
 /// A whole run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Trajectory {
+    /// The name of the policy that decided ([`Policy::name`]).
     pub policy: String,
+    /// The scenario run, with its seed, so the run can be replayed bit for bit.
     pub scenario: Scenario,
+    /// The names of the KPIs, in the order of every record's `kpis` ([`kpis::KPI_NAMES`]).
     pub kpi_names: Vec<String>,
+    /// The names of the governed parameters, in rail order.
     pub parameter_names: Vec<String>,
+    /// The parameters (bps) the run started from: each rail's `initial`.
     pub initial_params: Vec<i64>,
     /// The market at the end of the warm-up.
     pub start: MarketSnapshot,
+    /// One record per epoch, in order.
     pub epochs: Vec<EpochRecord>,
 }
 

@@ -20,7 +20,10 @@ use crate::LabError;
 /// the integer model (the exact public inputs a proof of this decision uses).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Decision {
+    /// The proposed parameter changes in bps, one per parameter in rail order, before the guard.
     pub deltas: Vec<i64>,
+    /// The KPIs as the integer model read them (fixed point at each KPI's `scale_bits`);
+    /// `None` for every other policy.
     pub quantized_kpis: Option<Vec<i64>>,
 }
 
@@ -32,6 +35,7 @@ impl Decision {
 
 /// A controller of the four parameters. `Sync` so runs can be spread over threads.
 pub trait Policy: Sync {
+    /// The name trajectories, backtests and tables show for this policy.
     fn name(&self) -> &str;
 
     /// Deltas (bps) for `params` given `kpis`; one per parameter.
@@ -94,6 +98,7 @@ impl FloatController {
         Ok(Self { name: name.into(), net: FloatNet::new(&policy), policy, bounds: output_bounds(), parameter_scales })
     }
 
+    /// The wrapped float network, e.g. to quantize it.
     pub fn policy(&self) -> &FloatPolicy {
         &self.policy
     }
@@ -125,7 +130,7 @@ impl Policy for FloatController {
 }
 
 /// The integer model: KPIs quantized as [`KpiSnapshot::quantize`] does (and, for a model
-/// that reads them, the current parameters as they are), then [`crate::infer`]: exactly
+/// that reads them, the current parameters as they are), then [`zkpolicy_model::infer`]: exactly
 /// what gets proven.
 #[derive(Clone, Debug)]
 pub struct IntegerPolicy {
@@ -156,6 +161,7 @@ impl IntegerPolicy {
         Ok(Self { model })
     }
 
+    /// The validated integer model whose decisions this policy takes.
     pub fn model(&self) -> &Model {
         &self.model
     }
@@ -227,7 +233,9 @@ impl Default for RuleConfig {
 /// apply anyway, so it never trips a guardrail.
 #[derive(Clone, Debug)]
 pub struct RuleBased {
+    /// The band widths, gains and lag.
     pub config: RuleConfig,
+    /// The rails the deltas are trimmed to, in parameter order (the deployment's by default).
     pub rails: Vec<Guardrail>,
 }
 

@@ -12,16 +12,23 @@ use crate::LabError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScenarioKind {
+    /// No shock: only trader noise and the fundamental random walk.
     Calm,
+    /// A sudden fall of fundamental value with panic volume and LP flight, partly recovered.
     Crash,
+    /// LPs leave the pool for a competing farm while fundamentals stay put.
     LiquidityDrain,
+    /// Fundamental demand and volume rise over a few weeks.
     DemandSurge,
+    /// Demand and volume fade slowly while treasury spending rises.
     SlowBleed,
 }
 
 impl ScenarioKind {
+    /// Every regime, in suite order (the order [`Scenario::suite`] seeds them in).
     pub const ALL: [ScenarioKind; 5] = [Self::Calm, Self::Crash, Self::LiquidityDrain, Self::DemandSurge, Self::SlowBleed];
 
+    /// The snake_case name used in the CLI, trajectories and backtest tables, e.g. `liquidity_drain`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Calm => "calm",
@@ -43,6 +50,7 @@ impl ScenarioKind {
         }
     }
 
+    /// The regime with this [`name`](ScenarioKind::name); `None` for an unknown one.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -52,6 +60,7 @@ impl ScenarioKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The market regime, which fixes the shape of the shocks.
     pub kind: ScenarioKind,
     /// Seeds the ChaCha20 stream of trader noise and fundamental moves.
     pub seed: u64,
@@ -94,10 +103,12 @@ impl Scenario {
         ScenarioKind::ALL.iter().enumerate().map(|(i, &k)| Self::new(k, seed.wrapping_add(i as u64), epochs)).collect()
     }
 
+    /// The regime's name ([`ScenarioKind::name`]).
     pub fn name(&self) -> &'static str {
         self.kind.name()
     }
 
+    /// Refuses an intensity outside `[0, 2]`; [`super::Episode::new`] calls it before a run.
     pub fn validate(&self) -> Result<(), LabError> {
         if !self.intensity.is_finite() || !(0.0..=2.0).contains(&self.intensity) {
             return Err(LabError::config("scenario", "intensity", format!("must be in [0, 2], got {}", self.intensity)));
