@@ -18,19 +18,24 @@ use zkpolicy_prover::ProverError;
 /// What proving a backtest's decisions showed.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProvenDecisions {
+    /// Proofs made: one per epoch of every scenario.
     pub proofs: usize,
+    /// How many of them the verifier accepted: equal to `proofs` in a sound run.
     pub verified: usize,
     /// Epochs whose proven outputs differ from the applied decision: must be empty.
     pub mismatches: Vec<Mismatch>,
     /// Wall time of the batch, in whole milliseconds.
     pub prove_ms: u64,
+    /// Wall time of verifying every proof (in parallel), in whole milliseconds.
     pub verify_ms: u64,
+    /// Size of one proof in bytes (every proof of a circuit has the same size; 0 with no epochs).
     pub proof_bytes: usize,
 }
 
 /// A backtest epoch whose proof does not carry the decision the simulator applied.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Mismatch {
+    /// The scenario's name, e.g. `crash`.
     pub scenario: String,
     /// The epoch's index within its scenario.
     pub index: usize,

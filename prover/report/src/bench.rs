@@ -20,41 +20,65 @@ use zkpolicy_prover::{evm, keys, proof, srs, ProverError};
 /// Everything measured for one model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchRow {
+    /// The model's name, with ` (private)` appended for a private-weights circuit.
     pub model: String,
     /// Whether the weights were private witnesses (salted hash) rather than fixed columns.
     #[serde(default)]
     pub private_weights: bool,
+    /// The model's weights and biases, counted.
     pub parameters: usize,
+    /// The circuit has `2^k` rows.
     pub k: u32,
+    /// Rows the layout uses (the range table excluded).
     pub rows_used: usize,
+    /// Multiply-accumulates per dot row.
     pub lanes: usize,
+    /// Advice columns of the circuit.
     pub advice_columns: usize,
+    /// Fixed columns, each a commitment in the verifying key.
     pub fixed_columns: usize,
+    /// Lookup arguments (the range check, and the activation table when configured).
     pub lookups: usize,
+    /// Timed proofs behind the percentiles: `runs` asked for, fewer if a large model hit
+    /// the three-minute budget.
     pub runs: usize,
+    /// Wall time of proving-key generation (development SRS included), in milliseconds.
     pub keygen_ms: f64,
+    /// Median proving time over the timed runs, in milliseconds.
     pub prove_p50_ms: f64,
+    /// 95th-percentile proving time over the timed runs, in milliseconds.
     pub prove_p95_ms: f64,
     /// Time of the multi-scalar multiplications any prover of this circuit must do
     /// (one per committed polynomial, at 2^k points), measured in the same run.
     pub msm_floor_ms: f64,
+    /// Polynomials the prover commits to, each one MSM of the floor.
     pub committed_polynomials: usize,
+    /// Size of one proof in bytes.
     pub proof_bytes: usize,
+    /// Native verification time of one proof, in milliseconds.
     pub verify_ms: f64,
+    /// Peak resident memory of this process in MiB (Linux only, `None` elsewhere).
     pub peak_rss_mib: Option<f64>,
+    /// Gas of the whole `verifyProof` transaction in revm (Osaka rules), intrinsic and calldata gas included.
     pub evm_verify_gas: u64,
+    /// Gas to deploy the generated Solidity verifier.
     pub evm_deploy_gas: u64,
+    /// The verifier contract's runtime bytecode size (EIP-170 caps it at 24,576).
     pub runtime_bytes: usize,
     /// `submitAdjustment` through the bundled controller (autonomous mode), real proof.
     pub submit_gas: u64,
     /// What the verification transaction is made of: its calldata gas and its precompile calls.
     pub calldata_gas: u64,
+    /// The BN254 precompile calls one verification makes, to reprice it per chain.
     pub precompiles: PrecompileCalls,
     /// The honest baseline: recomputing the integer model on chain (transaction gas),
     /// and deploying it (its weight data contracts included); `None` when it does not
     /// fit, with the reason.
     pub recompute_gas: Option<u64>,
+    /// Gas to deploy the recomputation baseline and its weight data contracts.
     pub recompute_deploy_gas: Option<u64>,
+    /// Why the baseline does not fit on chain, with its weight data size; `None` when it fits
+    /// or the weights are private.
     pub recompute_note: Option<String>,
 }
 
@@ -197,11 +221,17 @@ fn bench_rails(circuit: &PolicyCircuit, public: &PublicInputs) -> Vec<zkpolicy_m
 /// A chain's prices for the BN254 precompiles the verifier calls.
 #[derive(Clone, Copy, Debug)]
 pub struct ChainPrices {
+    /// The chain (or pricing proposal) as the table heads its column.
     pub name: &'static str,
+    /// Gas of one ecAdd (precompile 0x06).
     pub ec_add: u64,
+    /// Gas of one ecMul (precompile 0x07).
     pub ec_mul: u64,
+    /// Fixed gas of one ecPairing call (precompile 0x08).
     pub pairing_base: u64,
+    /// Gas per pair checked by ecPairing.
     pub pairing_per_pair: u64,
+    /// Gas of one modexp call (precompile 0x05) as the verifier makes it: a 32-byte modular inversion.
     pub modexp: u64,
 }
 
@@ -216,6 +246,7 @@ pub const CHAINS: [ChainPrices; 3] = [
 ];
 
 impl ChainPrices {
+    /// Gas of the precompile calls `c` at this chain's prices.
     pub fn precompile_gas(&self, c: &PrecompileCalls) -> u64 {
         c.ec_add * self.ec_add
             + c.ec_mul * self.ec_mul

@@ -4,6 +4,8 @@
 //! Depends on the proving library (`zkpolicy-prover`), the model and the lab; never on the
 //! chain client, the keeper or the CLI.
 
+#![deny(missing_docs)]
+
 pub mod backtest;
 pub mod bench;
 pub mod plot;

@@ -7,10 +7,15 @@ use zkpolicy_prover::ProverError;
 /// One panel: its title, its named lines (one colour per line, the same across panels), a
 /// shaded band, dashed bound lines, and how many decimals its axis shows.
 pub struct Panel {
+    /// The caption above the panel, e.g. `fee (bps)`.
     pub title: String,
+    /// `(label, value per epoch)` per line; the `k`-th line takes the `k`-th colour in every panel.
     pub lines: Vec<(String, Vec<f64>)>,
+    /// `(low, high)` of a target band shaded across the panel, e.g. the staking band.
     pub band: Option<(f64, f64)>,
+    /// `(min, max)` drawn as dashed lines, e.g. a parameter's guardrail range.
     pub bounds: Option<(f64, f64)>,
+    /// Decimals on the y-axis labels (0 for bps).
     pub decimals: usize,
 }
 
