@@ -194,7 +194,7 @@ pub struct RecordedStatement {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
-    /// Always [`DEPLOYMENT_FORMAT`].
+    /// Always `zkpolicy-deployment`.
     pub format: String,
     /// The chain the contracts live on; commands refuse a node that serves another.
     pub chain_id: u64,
