@@ -52,18 +52,32 @@ const GAS_LIMIT: u64 = 2_000_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Attack {
+    /// First in the epoch: buys a tenth of the pool's quote, takes the snapshot and sells
+    /// back, in one transaction, to move the price KPIs the snapshot averages.
     PumpSnapshot,
+    /// First in the epoch: proposes ten addresses that hold nothing and submits them the
+    /// next block, to lower the next snapshot's holder_concentration.
     EmptyHolders,
+    /// Instead of the tick: buys, ticks and sells in one transaction, to sell dearer to
+    /// the treasury's buyback.
     TickSandwich,
+    /// Instead of the tick: buys tokens, stakes them, ticks, unstakes, claims and sells in
+    /// one transaction, to take the epoch's staking reward without staying staked.
     JitStake,
+    /// First in the epoch: executes the last epoch's decision (`executeAdjustment`), made
+    /// for a state that has since moved.
     StaleDecision,
+    /// After the agents: buys and sells back a twentieth of the pool's quote in one
+    /// transaction, to inflate volume_trend.
     WashTrading,
 }
 
 impl Attack {
+    /// Every attack, in the order `--attackers all` runs them and the report lists them.
     pub const ALL: [Attack; 6] =
         [Self::PumpSnapshot, Self::EmptyHolders, Self::TickSandwich, Self::JitStake, Self::StaleDecision, Self::WashTrading];
 
+    /// The attack's name in `--attackers` and in the report (kebab-case).
     pub fn name(self) -> &'static str {
         match self {
             Self::PumpSnapshot => "pump-snapshot",
@@ -108,15 +122,21 @@ impl Attack {
 /// One attacker's ledger, as the report gives it.
 #[derive(Clone, Debug, Serialize)]
 pub struct AttackerReport {
+    /// The attack it ran.
     pub attack: Attack,
+    /// What the attack tries to move ([`Attack::target`]).
     pub target: &'static str,
+    /// The attacker's account (EIP-55), which signs and pays the gas.
     pub account: String,
+    /// Its `AtomicBundle` contract (EIP-55), which holds its funds and makes its calls.
     pub bundle: String,
-    /// Transactions sent, and how many the chain refused (by the reason it gave).
+    /// Transactions sent.
     pub transactions: u64,
+    /// How many of them the chain refused, by the reason it gave.
     pub refused: BTreeMap<String, u64>,
     /// Quote gained (tokens valued at the pool's price after each transaction), before gas.
     pub pnl_before_gas: f64,
+    /// Gas used by all its transactions (units).
     pub gas: u64,
     /// The gas paid, in quote at `ETH_IN_QUOTE`.
     pub gas_in_quote: f64,
@@ -145,9 +165,13 @@ pub struct Attackers {
 
 /// What the loop needs to let attackers act.
 pub struct Scene<'a> {
+    /// The node.
     pub client: &'a Client,
+    /// The run's deployment record.
     pub deployment: &'a Deployment,
+    /// The economy's and the controller's addresses.
     pub contracts: &'a Contracts,
+    /// The chain's current epoch.
     pub epoch: u64,
 }
 
@@ -200,10 +224,12 @@ impl Attackers {
         Ok(Self { list, tick_turn: 0 })
     }
 
+    /// No attack is on (`--attackers` not given).
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
+    /// Each attacker's ledger so far, in the order the attacks were given.
     pub fn reports(&self) -> Vec<AttackerReport> {
         self.list.iter().map(|a| a.report.clone()).collect()
     }

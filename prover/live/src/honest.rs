@@ -9,17 +9,22 @@ use super::{LiveError, LiveRun};
 /// One KPI's gap between the two runs, in quanta (its quantized values' difference).
 #[derive(Clone, Debug, Serialize)]
 pub struct KpiGap {
+    /// The KPI, as the model card names it.
     pub name: String,
+    /// The largest gap of any epoch.
     pub max_quanta: i64,
+    /// The mean gap over the epochs both runs decided.
     pub mean_quanta: f64,
     /// Epochs whose gap is more than one quantum.
     pub epochs_beyond_one: usize,
 }
 
+/// An attacked run against the honest one: the report's "Against the honest run" section.
 #[derive(Clone, Debug, Serialize)]
 pub struct AgainstHonest {
     /// Epochs both runs decided.
     pub epochs: usize,
+    /// Each KPI's gap, in the model's input order.
     pub kpis: Vec<KpiGap>,
     /// Epochs whose guarded parameters are the honest run's.
     pub same_parameters: usize,

@@ -16,6 +16,8 @@
 //! | `plot.rs` | the trajectories, chain beside simulator |
 //! | `treasury.rs` | the treasury's running costs: the budget stream, steered through the timelock |
 
+#![deny(missing_docs)]
+
 pub mod attackers;
 pub mod honest;
 pub mod market;
@@ -30,24 +32,37 @@ pub use run::{deploy_config, EpochSeconds, KeeperRound, KeeperRunner, Live, Live
 /// Why a live run stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
+    /// The options, the economy or the node do not allow the run (too few agents, an economy
+    /// whose shares do not fit its supply, a node that cannot move its clock); the message
+    /// names the option and the fix.
     #[error("{0}")]
     Config(String),
 
+    /// The keeper's round failed (it died four times), or its decision cannot be read back:
+    /// no confirmed submission, no receipt, no `Decision` log.
     #[error("keeper: {0}")]
     Keeper(String),
 
+    /// A chain call failed, or a transaction the run depends on (setup, tick, snapshot,
+    /// holder set) reverted.
     #[error(transparent)]
     Chain(#[from] zkpolicy_chain::ChainError),
 
+    /// The keeper's state directory, whose records name each round's transactions, cannot
+    /// be read.
     #[error(transparent)]
     KeeperState(#[from] zkpolicy_keeper::KeeperError),
 
+    /// The keeper's proof artifact cannot be loaded or checked natively.
     #[error(transparent)]
     Prover(#[from] zkpolicy_prover::ProverError),
 
+    /// The model's integer reference or guard twin refused the chain's snapshot, parameters
+    /// or proven outputs.
     #[error(transparent)]
     Model(#[from] zkpolicy_model::ModelError),
 
+    /// The scenario, the simulator's economy or its run is invalid.
     #[error(transparent)]
     Lab(#[from] zkpolicy_lab::LabError),
 }

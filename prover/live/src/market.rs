@@ -40,18 +40,27 @@ pub fn wei(v: f64) -> U256 {
 /// The economy's contracts.
 #[derive(Clone, Copy, Debug)]
 pub struct Contracts {
+    /// The economy's token (`ZkpToken`).
     pub token: Address,
+    /// The quote asset the token is priced in and the treasury holds.
     pub quote: Address,
+    /// The token/quote constant-product pool the agents trade on.
     pub pair: Address,
+    /// The staking vault.
     pub vault: Address,
+    /// `TokenEconomy`: the tick and the treasury.
     pub economy: Address,
     /// Governance's timelock over the token and the treasury.
     pub timelock: Address,
+    /// The on-chain KPI source that takes each epoch's snapshot and holds the holder sets.
     pub kpi_source: Address,
+    /// The policy controller.
     pub controller: Address,
 }
 
 impl Contracts {
+    /// The addresses in a deployment record; a record without an on-chain economy (a
+    /// reporter deployment) is refused.
     pub fn of(deployment: &Deployment) -> Result<Self, LiveError> {
         let e = deployment.economy.as_ref().ok_or_else(|| LiveError::Config("the deployment has no on-chain economy".into()))?;
         Ok(Self {
@@ -70,12 +79,19 @@ impl Contracts {
 /// The economy's aggregate state now (whole tokens and quote).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct State {
+    /// The pool's price, quote per token, from its reserves (0 for an empty pool).
     pub price: f64,
+    /// The token's total supply.
     pub supply: f64,
+    /// Tokens staked in the vault.
     pub staked: f64,
+    /// The pool's token reserve.
     pub pool_tokens: f64,
+    /// The pool's quote reserve.
     pub pool_quote: f64,
+    /// The pool's LP shares outstanding, the protocol's included.
     pub lp_shares: f64,
+    /// Quote the treasury (the economy contract) holds.
     pub treasury_quote: f64,
     /// Tokens the treasury holds: the protocol's share of the fees on swaps that paid in tokens.
     pub treasury_tokens: f64,
@@ -84,6 +100,7 @@ pub struct State {
 }
 
 impl State {
+    /// Reads the state from the chain's latest block.
     pub fn read(client: &Client, c: &Contracts) -> Result<Self, LiveError> {
         let pool_tokens = whole(read(client, "reserve read", c.pair, ConstantProductPair::reserveTokenCall {})?);
         let pool_quote = whole(read(client, "reserve read", c.pair, ConstantProductPair::reserveQuoteCall {})?);
@@ -106,15 +123,21 @@ impl State {
 /// fundamental's walk, the LPs' income average, the closing prices and volumes, and the
 /// noise stream.
 pub struct Memory {
+    /// The fundamental's log-deviation, an AR(1) walk driven by the noise stream (starts at 0).
     pub walk: f64,
+    /// The LPs' income average, quote an epoch (fees and the incentives they receive).
     pub lp_income: f64,
     /// Closing price of each epoch, starting with the initial price.
     pub closes: Vec<f64>,
+    /// The simulator's noise stream: three standard normals an epoch, in the simulator's order.
     pub rng: ChaCha20Rng,
+    /// The economy's starting point and the agents' preferences, as the simulator has them.
     pub config: EconomyConfig,
 }
 
 impl Memory {
+    /// The memory at the simulator's start: no walk yet, the LPs' income at exactly their
+    /// required yield on the initial pool, the closes at the target price.
     pub fn new(config: &EconomyConfig, rng: ChaCha20Rng) -> Self {
         let pool_value = 2.0 * config.pool_share * config.supply * config.target_price;
         Self {
@@ -143,6 +166,8 @@ impl Memory {
 /// (the `scale` applies to every directional flow, as the simulator scales the net swap).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Plan {
+    /// The fundamental price (quote per token) the whales trade toward: the target price
+    /// moved by the demand shock and the walk, diluted by the supply's growth.
     pub fundamental: f64,
     /// Tokens the ecosystem sells (half the emission).
     pub emission_sells: f64,
@@ -158,8 +183,9 @@ pub struct Plan {
     pub staking_flow: f64,
     /// Gross (round-trip) volume in quote: half bought, then sold back.
     pub round_trip: f64,
-    /// Traders' net demand (quote; negative: sells), and the whales'.
+    /// Traders' net demand (quote; negative: sells).
     pub demand: f64,
+    /// The whales' net demand (quote; negative: sells), from the price's gap to the fundamental.
     pub whale_flow: f64,
     /// Multiplies every directional flow so their net stays within the cap.
     pub scale: f64,
@@ -167,10 +193,10 @@ pub struct Plan {
     pub spend: f64,
 }
 
-/// The simulator's rules on the chain's state after the tick: `emitted` is what the tick
-/// minted as emission, `lp_withdrawn_tokens` and `reward_sells` are filled in as the LPs
-/// and stakers act (both depend on the chain's answers), so this plans the first part; the
-/// trade part follows in [`Plan::trades`].
+/// The simulator's rules on the chain's state after the tick (`emitted`: what the tick
+/// minted as emission). The tokens sold from claimed rewards and withdrawn liquidity are
+/// known only as the stakers and LPs act (they depend on the chain's answers), so the cap
+/// on the net flow is set afterwards, by [`Plan::cap`].
 pub fn plan(memory: &mut Memory, state: &State, shocks: &Shocks, emitted: f64) -> Plan {
     let volatility = kpis::realised_volatility(&memory.closes, kpis::WINDOW);
     let rng = &mut memory.rng;

@@ -35,6 +35,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name in the report and in messages.
     pub fn name(self) -> &'static str {
         match self {
             Self::Whale => "whale",
@@ -67,7 +68,9 @@ pub fn roles(n: usize) -> Result<Vec<Role>, LiveError> {
 
 /// One account the driver signs for.
 pub struct Account {
+    /// The agent's role; `None` for the deployer and the attackers.
     pub role: Option<Role>,
+    /// The account's address.
     pub address: Address,
     wallet: EthereumWallet,
     nonce: u64,
@@ -76,25 +79,35 @@ pub struct Account {
 /// A mined transaction's outcome.
 #[derive(Clone, Copy, Debug)]
 pub struct Mined {
+    /// The transaction hash.
     pub hash: B256,
+    /// The gas it used (units).
     pub gas: u64,
+    /// It did not revert.
     pub success: bool,
 }
 
 /// Gas and transaction counts per contract called (`eth transfer` for plain payments).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct GasBook {
+    /// Each contract's account, by the name the population gave its address (`deployment`
+    /// for contract creations).
     pub by_contract: BTreeMap<String, ContractGas>,
 }
 
+/// The transactions sent to one contract, and their gas.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct ContractGas {
+    /// Transactions mined, reverted ones included.
     pub transactions: u64,
+    /// Gas they used (units).
     pub gas: u64,
+    /// How many of them reverted.
     pub reverted: u64,
 }
 
 impl GasBook {
+    /// Books one mined transaction to `contract`.
     pub fn add(&mut self, contract: &str, gas: u64, success: bool) {
         let entry = self.by_contract.entry(contract.to_string()).or_default();
         entry.transactions += 1;
@@ -102,14 +115,17 @@ impl GasBook {
         entry.reverted += u64::from(!success);
     }
 
+    /// Transactions booked, to every contract.
     pub fn transactions(&self) -> u64 {
         self.by_contract.values().map(|c| c.transactions).sum()
     }
 
+    /// Reverted transactions booked, to every contract.
     pub fn reverted(&self) -> u64 {
         self.by_contract.values().map(|c| c.reverted).sum()
     }
 
+    /// Adds `other`'s counts to this book (an epoch's into the run's).
     pub fn merge(&mut self, other: &GasBook) {
         for (name, c) in &other.by_contract {
             let entry = self.by_contract.entry(name.clone()).or_default();
@@ -122,6 +138,7 @@ impl GasBook {
 
 /// The deployer (index 0) and the agents (1..), with the chain's fee and gas rules.
 pub struct Population {
+    /// The deployer, the agents in their roles' order, then any attackers.
     pub accounts: Vec<Account>,
     chain_id: u64,
     fees: (u128, u128),
@@ -199,6 +216,7 @@ impl Population {
         (0..self.accounts.len()).filter(|&i| self.accounts[i].role == Some(role)).collect()
     }
 
+    /// Account `i`'s address.
     pub fn address(&self, i: usize) -> Address {
         self.accounts[i].address
     }

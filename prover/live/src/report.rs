@@ -11,10 +11,13 @@ use super::LiveError;
 /// Divergence of one series between the chain and the simulator.
 #[derive(Clone, Debug, Serialize)]
 pub struct Divergence {
+    /// The series: a KPI's or a parameter's name, or one of [`MARKET_SERIES`].
     pub name: String,
-    /// Mean and largest `|chain − simulator|` over the compared epochs, and at the last one.
+    /// Mean `|chain − simulator|` over the compared epochs, in the series' own unit.
     pub mean_abs: f64,
+    /// Largest `|chain − simulator|` over the compared epochs.
     pub max_abs: f64,
+    /// `|chain − simulator|` at the last compared epoch.
     pub last: f64,
     /// The chain's quantization step for a KPI (0 for market series): below it is rounding.
     pub quantum: f64,
@@ -25,6 +28,7 @@ pub struct Divergence {
 /// The chain beside the simulator.
 #[derive(Clone, Debug, Serialize)]
 pub struct Fidelity {
+    /// Epochs compared: the live epochs the simulator also ran.
     pub epochs: usize,
     /// Per KPI the policy saw, in model input order.
     pub kpis: Vec<Divergence>,
@@ -42,10 +46,14 @@ pub struct Fidelity {
 /// A divergence and its cause, measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct Explained {
+    /// The KPI that diverges.
     pub name: String,
+    /// Why, and how the cause is taken out: a different definition, or different mechanics.
     pub cause: String,
-    /// Mean `|chain − simulator|` as reported, and with the cause taken out.
+    /// Mean `|chain − simulator|` as reported.
     pub mean_abs: f64,
+    /// Mean `|chain − simulator|` with the cause taken out: what is left is the two
+    /// economies' own difference.
     pub mean_abs_without_cause: f64,
 }
 
@@ -62,6 +70,9 @@ fn sim_market(e: &sim::EpochRecord, yearly_spend: f64) -> [f64; 4] {
     [m.price, m.staked / supply, m.pool.value() / (m.price * supply), m.treasury / yearly_spend]
 }
 
+/// The market series, in the order of [`Fidelity::market`]: the pool's price (quote per
+/// token), the staked share of the supply, the pool's depth (its value over the supply's),
+/// and the treasury's runway (quote over a year's spending).
 pub const MARKET_SERIES: [&str; 4] = ["price", "staking_ratio", "liquidity_depth", "treasury_runway"];
 
 /// Runs the simulator on the live run's scenario, seed, warm-up, economy and rails.
@@ -183,21 +194,33 @@ fn explain(run: &LiveRun, model: &Model, simulated: &[sim::EpochRecord]) -> Vec<
 /// Throughput and cost of the run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Totals {
+    /// Live epochs run (the warm-up not counted).
     pub epochs: usize,
+    /// Live epochs with a submitted decision.
     pub decisions: usize,
+    /// Decisions whose submission the controller accepted (its verifier ran in the EVM).
     pub verified_on_chain: usize,
+    /// Decisions whose proof halo2's native verifier accepts.
     pub verified_native: usize,
+    /// Times the keeper had to be restarted, over all rounds.
     pub keeper_restarts: u32,
+    /// Transactions of the whole run: setup, warm-up and live epochs.
     pub transactions: u64,
+    /// Mean transactions per live epoch.
     pub transactions_per_epoch: f64,
+    /// Transactions of the whole run that reverted.
     pub reverted: u64,
     /// Mean seconds per live epoch, by phase.
     pub seconds_per_epoch: super::EpochSeconds,
+    /// The whole run's wall time, as the caller measured it.
     pub wall_seconds: f64,
+    /// Gas of every transaction of the run (units).
     pub gas_total: u64,
+    /// Mean gas of a decision's submission, the on-chain verification included.
     pub decision_gas_mean: f64,
 }
 
+/// The run's totals; `wall_seconds` is its wall time as the caller measured it.
 pub fn totals(run: &LiveRun, wall_seconds: f64) -> Totals {
     let n = run.epochs.len();
     let mean = |f: &dyn Fn(&super::LiveEpoch) -> f64| run.epochs.iter().map(f).sum::<f64>() / n.max(1) as f64;
@@ -227,10 +250,15 @@ pub fn totals(run: &LiveRun, wall_seconds: f64) -> Totals {
 /// `report.json`: the run, the simulator's trajectory, the comparison and the totals.
 #[derive(Serialize)]
 pub struct Report<'a> {
+    /// The file's format name (`zkpolicy-live-report`).
     pub format: &'static str,
+    /// Throughput and cost.
     pub totals: Totals,
+    /// The chain beside the simulator.
     pub fidelity: Fidelity,
+    /// The run, epoch by epoch (`--baseline` reads its `run.epochs`).
     pub run: &'a LiveRun,
+    /// The simulator's trajectory on the same scenario and seed.
     pub simulator: &'a Trajectory,
     /// With `--baseline`: the run against the honest one.
     #[serde(skip_serializing_if = "Option::is_none")]

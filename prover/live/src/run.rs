@@ -55,9 +55,11 @@ pub const EPOCH_SECONDS: u64 = zkpolicy_lab::sim::EPOCH_SECONDS;
 /// What a live run is.
 #[derive(Clone, Debug, Serialize)]
 pub struct LiveOptions {
+    /// The market regime, seed and number of live epochs, shared with the simulator.
     pub scenario: Scenario,
     /// Epochs at the initial parameters before the keeper starts (the simulator's warm-up).
     pub warmup: usize,
+    /// Agent accounts (at least 5), split into roles by [`crate::population::roles`].
     pub agents: usize,
     /// The economy's starting point and the rails, shared with the simulator.
     pub sim: SimConfig,
@@ -79,9 +81,13 @@ pub trait KeeperRunner {
 /// What one keeper round reported.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct KeeperRound {
+    /// Times the keeper died during the round and was started again.
     pub restarts: u32,
+    /// Seconds the keeper reported taking the snapshot, over every attempt.
     pub snapshot_seconds: f64,
+    /// Seconds the keeper reported proving, over every attempt.
     pub prove_seconds: f64,
+    /// Seconds the keeper reported submitting and waiting for confirmation, over every attempt.
     pub submit_seconds: f64,
 }
 
@@ -90,8 +96,11 @@ pub struct KeeperRound {
 pub struct EpochSeconds {
     /// Holder set, tick and every agent transaction.
     pub agents: f64,
+    /// The keeper's snapshot.
     pub snapshot: f64,
+    /// The keeper's proof.
     pub prove: f64,
+    /// The keeper's submission, until confirmed.
     pub submit: f64,
     /// Everything else: the keeper's start-up, reads, checks.
     pub other: f64,
@@ -104,47 +113,74 @@ pub struct LiveEpoch {
     pub index: usize,
     /// The chain's epoch.
     pub epoch: u64,
-    /// The on-chain snapshot (quantized), and its real values.
+    /// The on-chain snapshot, quantized, in model input order.
     pub kpis: Vec<i64>,
+    /// The snapshot's real values (`kpis[i] / 2^scale_bits`).
     pub kpi_values: Vec<f64>,
+    /// The controller's parameters when the keeper proved, in rail order.
     pub params_before: Vec<i64>,
-    /// The proven outputs, and the integer reference on the same snapshot and parameters.
+    /// The proven outputs, from the controller's `Decision` log.
     pub outputs: Vec<i64>,
+    /// The integer reference's outputs on the same snapshot and parameters: must equal `outputs`.
     pub reference: Vec<i64>,
-    /// What the controller applied, and what the guard twin says it must.
+    /// What the controller applied, from its `Decision` log.
     pub guarded: Vec<i64>,
+    /// What the guard twin says the controller must apply: must equal `guarded`.
     pub twin: Vec<i64>,
+    /// A guardrail bound at least one value.
     pub guardrail_hit: bool,
     /// The economy's parameters after its tick.
     pub economy_params: Vec<i64>,
+    /// The keeper's submission transaction.
     pub decision_tx: String,
+    /// Its gas, the on-chain verification included.
     pub decision_gas: u64,
-    /// The controller accepted the proof (its verifier ran in the EVM), and halo2's native
-    /// verifier accepts the keeper's proof artifact.
+    /// The controller accepted the proof: its verifier ran in the EVM.
     pub verified_on_chain: bool,
+    /// halo2's native verifier accepts the keeper's proof artifact, whose outputs are the
+    /// ones the controller logged.
     pub verified_native: bool,
+    /// Times the keeper had to be restarted in this epoch's round.
     pub keeper_restarts: u32,
     /// The market after the agents acted.
     pub market: State,
+    /// The agents' flows this epoch, as the simulator's rules planned them.
     pub plan: Plan,
+    /// Transactions of the epoch: the keeper's snapshot and submission, the agents', the
+    /// treasury's, the holder set's, and the tick when no attacker made it.
     pub transactions: u64,
+    /// How many of them reverted.
     pub reverted: u64,
+    /// Wall time, by phase.
     pub seconds: EpochSeconds,
 }
 
 /// The whole run.
 #[derive(Clone, Debug, Serialize)]
 pub struct LiveRun {
+    /// What was asked for.
     pub options: LiveOptions,
+    /// The model's name.
     pub model: String,
+    /// The model's commitment, as the verifier binds it.
     pub model_commitment: String,
+    /// The deployment the run made.
     pub deployment: Deployment,
+    /// Each role's name and how many agents have it.
     pub roles: Vec<(String, usize)>,
+    /// Transactions of the setup (deployment excluded): funding, approvals, stakes, the
+    /// first holder set.
     pub setup_transactions: u64,
+    /// Wall seconds of the setup: the deployment, the funding, the first holder set, the
+    /// keeper's start and the attackers' deployment.
     pub setup_seconds: f64,
     /// The market at the end of each warm-up epoch.
     pub warmup: Vec<State>,
+    /// Each live epoch, in order.
     pub epochs: Vec<LiveEpoch>,
+    /// Gas and transactions by contract: the setup's (after the deployment) and every
+    /// epoch's, the keeper's snapshots and submissions included; the attackers' are in
+    /// their own ledgers.
     pub gas: GasBook,
     /// Every check that failed (a proven output that is not the reference, a parameter that
     /// is not the twin's, an unverifiable proof): must be empty.
@@ -155,11 +191,17 @@ pub struct LiveRun {
 
 /// Everything the loop needs.
 pub struct Live<'a> {
+    /// The node, signing as the deployer.
     pub client: &'a Client,
+    /// The deployer's key: it deploys, funds the agents, ticks and submits the holder sets.
     pub deployer: PrivateKeySigner,
+    /// The verifier to deploy, generated from the keys in `prepared`.
     pub verifier: &'a VerifierCode,
+    /// The proving and verifying keys, for the native check of each keeper proof.
     pub prepared: &'a Prepared,
+    /// The model, for the integer reference of each decision.
     pub model: &'a Model,
+    /// Where the deployment record and the keeper's state directory are written.
     pub out_dir: &'a Path,
     /// Called after each epoch (progress).
     pub on_epoch: &'a dyn Fn(&str),
@@ -170,6 +212,9 @@ impl Live<'_> {
         self.prepared.circuit.as_ref()
     }
 
+    /// Deploys, funds the agents, then runs the warm-up and live epochs with `keeper`
+    /// deciding each live one; returns the record of it all. Failed checks are collected in
+    /// [`LiveRun::failures`]; an error stops the run.
     pub fn run(&self, options: &LiveOptions, keeper: &mut dyn KeeperRunner) -> Result<LiveRun, LiveError> {
         let mut s = self.set_up(options, keeper)?;
         // Setup ran in epoch 1; the warm-up starts with epoch 2.
