@@ -1,4 +1,5 @@
-//! The epoch loop. Each round, for every deployment:
+//! The epoch loop: rounds of [`Phase`]s over the write-ahead records. Each round, for every
+//! deployment:
 //!
 //! 1. every transaction in flight is checked: confirmed, re-broadcast (after a restart),
 //!    re-priced (not mined in time) or found replaced;
@@ -10,10 +11,15 @@
 //! 4. each proof is submitted (signed, recorded, then broadcast) and confirmed;
 //! 5. timelocked decisions are executed once their delay has passed.
 //!
+//! A recorded step moves `Ready → Sent → Confirmed` (or `DoneElsewhere`, `Skipped`) by the
+//! pure transitions of `lifecycle.rs`; `plan.rs` creates the steps and proves, `send.rs`
+//! sends and confirms them and does the bookkeeping.
+//!
 //! An epoch that can no longer be submitted (decided by someone else, its snapshot stale
 //! or never taken in its window) is recorded with the reason and counted as skipped. A step
 //! that fails in a way that does not make it final is tried again (`retry.rs`).
 
+mod lifecycle;
 mod plan;
 mod send;
 
@@ -37,7 +43,7 @@ use zkpolicy_model::{KpiSnapshot, ModelCard, Observation, QuantizedKpis};
 
 use super::config::{DeploymentConfig, KeeperConfig};
 use super::metrics::Metrics;
-use super::retry::{self, PreludeRevert, MAX_MINED_REVERTS};
+use super::retry::{self, PreludeRevert};
 use super::rpc::Endpoints;
 use super::state::{self, key, Kind, Record, Stage, Store};
 use super::tx::{broadcast, Gas, Sender};
@@ -271,11 +277,34 @@ impl Keeper {
         }
     }
 
-    /// One round over every deployment. With `settle`, waits until every transaction sent
-    /// is confirmed (or given up), re-pricing as it goes.
+    /// One round over every deployment: the [`Phase`]s in order, each over every deployment,
+    /// each on the records the ones before it wrote. With `settle`, waits until every
+    /// transaction sent is confirmed (or given up), re-pricing as it goes.
     pub fn round(&mut self, settle: bool) -> Result<RoundReport, KeeperError> {
         let mut report = RoundReport::default();
         self.metrics.beat();
+        self.check_endpoints()?;
+        for phase in Phase::ROUND {
+            if self.stopping() {
+                break;
+            }
+            let started = Instant::now();
+            match phase {
+                Phase::InFlight => self.settle_open(&mut report, false)?,
+                Phase::Snapshot => self.snapshot_phase(&mut report)?,
+                Phase::Prove => self.prove_phase(&mut report)?,
+                Phase::Submit => self.settle_open(&mut report, settle)?,
+                Phase::Execute => self.execute_phase(&mut report, settle)?,
+            }
+            report.seconds.add(phase, started.elapsed().as_secs_f64());
+        }
+        self.metrics.beat();
+        Ok(report)
+    }
+
+    /// Refreshes every chain's endpoints (turning `/readyz` not ready while one is down or
+    /// stalled) and refuses endpoints that serve another chain than a deployment's.
+    fn check_endpoints(&mut self) -> Result<(), KeeperError> {
         let mut down = Vec::new();
         for ctx in self.chains.values_mut() {
             if let Err(why) = ctx.endpoints.refresh() {
@@ -285,10 +314,9 @@ impl Keeper {
             down.extend(ctx.stalled.clone());
         }
         self.metrics.set_ready(if down.is_empty() { None } else { Some(down.join("; ")) });
-        for i in 0..self.served.len() {
-            if let Some(id) = self.chains[&self.served[i].chain].endpoints.chain_id() {
-                if id != self.served[i].record.chain_id {
-                    let s = &self.served[i];
+        for s in &self.served {
+            if let Some(id) = self.chains[&s.chain].endpoints.chain_id() {
+                if id != s.record.chain_id {
                     return Err(KeeperError::Deployment {
                         deployment: s.name.clone(),
                         reason: format!("deployed on chain {}, but chain {:?}'s endpoints serve chain {id}", s.record.chain_id, s.chain),
@@ -296,74 +324,97 @@ impl Keeper {
                 }
             }
         }
+        Ok(())
+    }
 
-        // 1. Transactions in flight (after a restart: whatever the last run left).
-        self.settle_open(&mut report, false)?;
-        if self.stopping() {
-            return Ok(report);
-        }
-
-        // 2. The epoch's snapshot: the economy's tick, then takeSnapshot; or the KPI commitment.
-        // A pass per step (tick, then snapshot), and more while a step is being retried.
-        let phase = Instant::now();
+    /// [`Phase::Snapshot`]: a pass per step (tick, then snapshot), and more while a step is
+    /// being retried, each pass confirming what the one before sent.
+    fn snapshot_phase(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
         for _ in 0..PRELUDE_PASSES {
             let mut created = false;
             for i in 0..self.served.len() {
                 if self.stopping() {
-                    return Ok(report);
+                    return Ok(());
                 }
-                match self.preludes(i, &mut report) {
+                match self.preludes(i, report) {
                     Ok(c) => created |= c,
-                    Err(err) => self.error(i, None, &err, &mut report),
+                    Err(err) => self.error(i, None, &err, report),
                 }
             }
             if !created && !self.prelude_retry_pending()? {
                 break;
             }
-            self.settle_open(&mut report, true)?;
+            self.settle_open(report, true)?;
         }
+        Ok(())
+    }
 
-        report.seconds.snapshot = phase.elapsed().as_secs_f64();
-
-        // 3. The proofs due.
-        let phase = Instant::now();
+    /// [`Phase::Prove`]: the epochs due, proven in one rayon batch across deployments.
+    fn prove_phase(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
         let mut jobs = Vec::new();
         for i in 0..self.served.len() {
             if self.stopping() {
-                return Ok(report);
+                return Ok(());
             }
-            match self.due(i, &mut report) {
+            match self.due(i, report) {
                 Ok(Some(job)) => jobs.push(job),
                 Ok(None) => {}
-                Err(err) => self.error(i, None, &err, &mut report),
+                Err(err) => self.error(i, None, &err, report),
             }
         }
-
-        // One rayon batch across deployments.
         if !jobs.is_empty() {
-            self.prove(jobs, &mut report)?;
+            self.prove(jobs, report)?;
             failpoint("after_prove");
         }
+        Ok(())
+    }
 
-        report.seconds.prove = phase.elapsed().as_secs_f64();
-
-        // 4. Send what is proven (or due for execution), then confirm.
-        let phase = Instant::now();
-        self.settle_open(&mut report, settle)?;
-
-        // 5. Timelocked decisions whose delay has passed.
+    /// [`Phase::Execute`]: an execute step for each timelocked decision whose delay has
+    /// passed, then sent and confirmed.
+    fn execute_phase(&mut self, report: &mut RoundReport, settle: bool) -> Result<(), KeeperError> {
         for i in 0..self.served.len() {
             if self.stopping() {
-                break;
+                return Ok(());
             }
             if let Err(err) = self.queue_executions(i) {
-                self.error(i, None, &err, &mut report);
+                self.error(i, None, &err, report);
             }
         }
-        self.settle_open(&mut report, settle)?;
-        report.seconds.submit = phase.elapsed().as_secs_f64();
-        self.metrics.beat();
-        Ok(report)
+        self.settle_open(report, settle)
+    }
+}
+
+/// The phases of a round, in order. Each runs over every deployment and moves the
+/// write-ahead records forward (`state.rs`): a phase creates records (`Ready`) or drives
+/// them (`Sent`, then final), so a crash anywhere resumes from the records alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// The transactions a previous round (or run) left in flight: confirmed, re-broadcast,
+    /// re-priced or found replaced.
+    InFlight,
+    /// The current epoch's snapshot brought on chain: the economy's `tick` and
+    /// `takeSnapshot` (on-chain KPIs), or `commitKpis` from `kpis_dir` (a reporter's).
+    Snapshot,
+    /// The epochs due, proven; each proof saved, then recorded `Ready`.
+    Prove,
+    /// The proofs submitted (signed, recorded, broadcast) and confirmed.
+    Submit,
+    /// Timelocked decisions executed once their delay has passed.
+    Execute,
+}
+
+impl Phase {
+    const ROUND: [Phase; 5] = [Phase::InFlight, Phase::Snapshot, Phase::Prove, Phase::Submit, Phase::Execute];
+}
+
+impl PhaseSeconds {
+    fn add(&mut self, phase: Phase, seconds: f64) {
+        match phase {
+            Phase::InFlight => {}
+            Phase::Snapshot => self.snapshot += seconds,
+            Phase::Prove => self.prove += seconds,
+            Phase::Submit | Phase::Execute => self.submit += seconds,
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Transactions: each recorded step signed, broadcast, re-priced and confirmed, its revert
 //! read as final or retried, and timelocked decisions queued for execution.
 
+use super::lifecycle::{self, Mined, OnReceipt, WhenReady};
 use super::*;
 
 impl Keeper {
@@ -41,12 +42,8 @@ impl Keeper {
         let name = self.served[i].name.clone();
         let epoch = record.epoch;
         match record.stage {
-            Stage::Ready => {
-                let decided = match record.kind {
-                    Kind::Execute => false,
-                    _ => view.last >= epoch,
-                };
-                if decided {
+            Stage::Ready => match lifecycle::when_ready(record.kind, epoch, &view) {
+                WhenReady::DoneElsewhere => {
                     record.stage = Stage::DoneElsewhere;
                     record.reason = Some("another submitter decided the epoch first".into());
                     if record.kind == Kind::Submit {
@@ -54,9 +51,9 @@ impl Keeper {
                         report.skipped.push(format!("{name}#{epoch}: decided elsewhere"));
                     }
                     self.put(key, &record)?;
-                    return Ok(record.stage);
+                    Ok(record.stage)
                 }
-                if record.kind != Kind::Execute && view.current != epoch {
+                WhenReady::EpochPassed => {
                     if record.kind != Kind::Submit {
                         record.stage = Stage::Skipped;
                         record.reason = Some(format!("epoch {epoch} ended before the step was sent"));
@@ -65,14 +62,14 @@ impl Keeper {
                     if self.store.get(&self.served[i].key(epoch, Kind::Submit))?.is_none_or(|r| !r.stage.is_final()) {
                         self.skip(i, epoch, &format!("epoch {epoch} ended before its proof was submitted"), "epoch_passed", report)?;
                     }
-                    return Ok(Stage::Skipped);
+                    Ok(Stage::Skipped)
                 }
-                if view.paused {
+                WhenReady::Paused => {
                     report.waiting.push(format!("{name}#{epoch}: paused"));
-                    return Ok(record.stage);
+                    Ok(record.stage)
                 }
-                self.send_step(i, key, record, report)
-            }
+                WhenReady::Send => self.send_step(i, key, record, report),
+            },
             Stage::Sent => self.confirm(i, key, record, &view, report),
             stage => Ok(stage),
         }
@@ -288,26 +285,50 @@ impl Keeper {
         Ok(Stage::Sent)
     }
 
+    /// Drives a `Sent` step: its receipt read and judged ([`lifecycle::on_receipt`]), or, none
+    /// of its transactions mined, its nonce, its broadcast and its age checked ([`Self::unmined`]).
     pub(super) fn confirm(
         &mut self,
         i: usize,
         key: &str,
-        mut record: Record,
+        record: Record,
         view: &View,
         report: &mut RoundReport,
     ) -> Result<Stage, KeeperError> {
         let s = &self.served[i];
-        let (name, epoch, controller) = (s.name.clone(), record.epoch, s.record.controller);
         let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
-        let (confirmations, cap) = (ctx.sender.confirmations, ctx.sender.max_gas_limit);
+        let confirmations = ctx.sender.confirmations;
         // The transactions of the latest nonce: earlier nonces' ended (reverted, or taken).
         let current = record.txs.last().map(|t| t.nonce);
-        for tx in record.txs.iter().rev().filter(|t| Some(t.nonce) == current) {
-            let hash: B256 = tx.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", tx.hash)))?;
+        let sent: Vec<(B256, u64)> = record
+            .txs
+            .iter()
+            .rev()
+            .filter(|t| Some(t.nonce) == current)
+            .map(|t| Ok((t.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", t.hash)))?, t.gas_limit)))
+            .collect::<Result<_, KeeperError>>()?;
+        for (hash, gas_limit) in sent {
             let Some(receipt) = ctx.endpoints.with(|c| c.receipt(hash))? else { continue };
-            let block = receipt.block_number.unwrap_or_default();
             let head = ctx.endpoints.with(|c| c.block_number())?;
-            if head + 1 < block + confirmations {
+            let controller = s.record.controller;
+            let eta = receipt
+                .inner
+                .logs()
+                .iter()
+                .filter(|l| l.address() == controller)
+                .find_map(|l| PolicyController::AdjustmentQueued::decode_log_data(l.data()).ok())
+                .map(|q| q.eta);
+            let mined = Mined {
+                hash,
+                block: receipt.block_number.unwrap_or_default(),
+                head,
+                success: receipt.status(),
+                gas_used: receipt.gas_used,
+                gas_limit,
+                eta,
+            };
+            let outcome = lifecycle::on_receipt(record.kind, record.epoch, record.reverted, confirmations, &mined, view.last);
+            if outcome == OnReceipt::Wait {
                 if let Some(why) = ctx.watch_head(&s.chain, head, &hash, confirmations) {
                     self.metrics.set_ready(Some(why));
                 }
@@ -316,56 +337,80 @@ impl Keeper {
             ctx.head_since = None;
             ctx.stalled = None;
             failpoint(&format!("before_confirm_{}", record.kind.name()));
-            let decided = record.kind == Kind::Submit && view.last >= epoch;
-            if !receipt.status() && !decided && record.reverted < MAX_MINED_REVERTS {
-                // Not known to be final (a low gas estimate, state that changed under it): again.
-                let floor = retry::floor_after_revert(tx.gas_limit, receipt.gas_used);
+            return self.mined(i, key, record, mined, outcome, report);
+        }
+        self.unmined(i, key, record, view, report)
+    }
+
+    /// Applies the verdict on a step's mined transaction: the record, the metrics, the log and
+    /// the round's report.
+    fn mined(
+        &mut self,
+        i: usize,
+        key: &str,
+        mut record: Record,
+        mined: Mined,
+        outcome: OnReceipt,
+        report: &mut RoundReport,
+    ) -> Result<Stage, KeeperError> {
+        let s = &self.served[i];
+        let (name, epoch, chain) = (s.name.clone(), record.epoch, s.chain.clone());
+        let (hash, block) = (mined.hash, mined.block);
+        let stage = match outcome {
+            OnReceipt::Wait => return Ok(Stage::Sent),
+            OnReceipt::Retry { floor } => {
                 let why = format!("the transaction {hash} reverted in block {block}{}", if floor.is_some() { " (out of gas)" } else { "" });
+                let ctx = self.chains.get_mut(&chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
                 if floor.is_some() {
                     // Its estimate was wrong: ask the next endpoint first.
                     ctx.endpoints.demote(&format!("the transaction {hash} ran out of the gas it estimated"));
                 }
+                let cap = ctx.sender.max_gas_limit;
                 record.reverted += 1;
                 record.gas_floor = floor.map(|f| f.min(cap)).or(record.gas_floor);
                 return self.retry_later(i, key, record, "reverted", why, report);
             }
-            record.tx = Some(tx.hash.clone());
-            record.block = Some(block);
-            record.gas = Some(receipt.gas_used);
-            if !receipt.status() {
-                // Mined but reverted, for good: someone decided first, or it kept reverting.
-                let elsewhere = decided || record.kind != Kind::Execute && view.last >= epoch;
-                record.stage = if elsewhere { Stage::DoneElsewhere } else { Stage::Skipped };
+            OnReceipt::Reverted { stage } => {
                 record.reason = Some(format!("the transaction {hash} reverted in block {block} ({} times in all)", record.reverted + 1));
                 if matches!(record.kind, Kind::Submit | Kind::Execute) {
-                    self.metrics.skip(&name, if elsewhere { "decided_elsewhere" } else { "reverted" });
+                    self.metrics.skip(&name, if stage == Stage::DoneElsewhere { "decided_elsewhere" } else { "reverted" });
                     report.skipped.push(format!("{name}#{epoch}: reverted"));
                 }
                 tracing::warn!(deployment = %name, epoch, tx = %hash, "reverted");
-                self.put(key, &record)?;
-                return Ok(record.stage);
+                stage
             }
-            record.stage = Stage::Confirmed;
-            for log in receipt.inner.logs().iter().filter(|l| l.address() == controller) {
-                if let Ok(q) = PolicyController::AdjustmentQueued::decode_log_data(log.data()) {
-                    record.eta = Some(q.eta);
+            OnReceipt::Confirmed => {
+                record.eta = mined.eta.or(record.eta);
+                match record.kind {
+                    Kind::Submit => {
+                        self.metrics.confirmed(&name, epoch, mined.gas_used);
+                        report.confirmed.push(format!("{name}#{epoch}"));
+                    }
+                    Kind::Execute => {
+                        self.metrics.executed.get_or_create(&Metrics::label(&name)).inc();
+                        report.executed.push(format!("{name}#{epoch}"));
+                    }
+                    Kind::Tick | Kind::Snapshot | Kind::Commit => {}
                 }
+                let kind = record.kind.name();
+                tracing::info!(deployment = %name, epoch, tx = %hash, block, gas = mined.gas_used, kind, "confirmed");
+                Stage::Confirmed
             }
-            match record.kind {
-                Kind::Submit => {
-                    self.metrics.confirmed(&name, epoch, receipt.gas_used);
-                    report.confirmed.push(format!("{name}#{epoch}"));
-                }
-                Kind::Execute => {
-                    self.metrics.executed.get_or_create(&Metrics::label(&name)).inc();
-                    report.executed.push(format!("{name}#{epoch}"));
-                }
-                Kind::Tick | Kind::Snapshot | Kind::Commit => {}
-            }
-            tracing::info!(deployment = %name, epoch, tx = %hash, block, gas = receipt.gas_used, kind = record.kind.name(), "confirmed");
-            self.put(key, &record)?;
-            return Ok(Stage::Confirmed);
-        }
+        };
+        record.stage = stage;
+        record.tx = Some(hash.to_string());
+        record.block = Some(block);
+        record.gas = Some(mined.gas_used);
+        self.put(key, &record)?;
+        Ok(stage)
+    }
+
+    /// A `Sent` step none of whose transactions is mined: its nonce taken by another
+    /// transaction, the transaction lost (broadcast again), still young (wait), or re-priced.
+    fn unmined(&mut self, i: usize, key: &str, mut record: Record, view: &View, report: &mut RoundReport) -> Result<Stage, KeeperError> {
+        let s = &self.served[i];
+        let (name, epoch) = (s.name.clone(), record.epoch);
+        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
         // None of its transactions is mined.
         let Some(last) = record.txs.last().cloned() else {
             record.stage = Stage::Ready;
@@ -377,8 +422,8 @@ impl Keeper {
         if mined_nonce > last.nonce {
             // Another transaction took the nonce (and none of ours was mined).
             ctx.sender.reset_nonce();
-            let decided = record.kind != Kind::Execute && view.last >= epoch;
-            record.stage = if decided { Stage::DoneElsewhere } else { Stage::Ready };
+            record.stage = lifecycle::after_nonce_taken(record.kind, epoch, view.last);
+            let decided = record.stage == Stage::DoneElsewhere;
             record.reason = Some(format!("nonce {} was used by another transaction", last.nonce));
             tracing::warn!(deployment = %name, epoch, nonce = last.nonce, "nonce taken by another transaction");
             if decided && record.kind == Kind::Submit {
