@@ -17,6 +17,10 @@ use zkpolicy_chain::signer::{self, KeySource};
 /// The largest config file read.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
+/// The whole of `keeper.toml`: what the keeper serves, where it keeps its state, how it signs
+/// and how it sends. [`KeeperConfig::load`] reads and checks a file before anything starts;
+/// `zkpolicy live` builds one with [`KeeperConfig::new`] and writes it with
+/// [`KeeperConfig::to_toml`].
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct KeeperConfig {
@@ -37,6 +41,8 @@ pub struct KeeperConfig {
     /// A powers-of-tau file; without it, the INSECURE development SRS (for test chains).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub srs: Option<PathBuf>,
+    /// The one account that signs every transaction on every chain (`[signer]`): where its
+    /// key comes from, never the key.
     pub signer: SignerConfig,
     /// Per chain (by a name of the operator's choosing): its endpoints and fee rules.
     pub chains: BTreeMap<String, ChainConfig>,
@@ -45,11 +51,14 @@ pub struct KeeperConfig {
     pub deployments: Vec<DeploymentConfig>,
 }
 
+/// How the keeper writes its log lines to stderr (`log_format`).
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Plain text lines for a person reading a terminal or the journal (the default).
     #[default]
     Text,
+    /// One JSON object per line, the deployment and epoch as fields, for a log collector.
     Json,
 }
 
@@ -68,6 +77,9 @@ pub struct SignerConfig {
     pub password_env: Option<String>,
 }
 
+/// One `[chains.NAME]` table: a chain's JSON-RPC endpoints and the rules for what the keeper
+/// sends there (confirmations, fee and gas caps, when to re-price, how far behind an endpoint
+/// may lag).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
@@ -101,6 +113,9 @@ pub const DEFAULT_MAX_GAS_LIMIT: u64 = 5_000_000;
 /// about as much).
 pub const MIN_MAX_GAS_LIMIT: u64 = 100_000;
 
+/// One `[[deployment]]` table: a deployed controller the keeper serves, the chain it is on,
+/// the model (and salt) it proves with, and which of the optional steps (tick, KPI commitment,
+/// execution) the keeper takes for it.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentConfig {

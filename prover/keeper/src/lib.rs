@@ -16,6 +16,8 @@
 //! | `retry.rs` | which failures of a step are final, and which are retried |
 //! | `metrics.rs` | Prometheus metrics, `/healthz`, `/readyz` |
 
+#![deny(missing_docs)]
+
 pub mod config;
 pub mod metrics;
 mod retry;
@@ -33,24 +35,69 @@ pub use run::{Keeper, RoundReport};
 /// Errors inside a round (a node down, a reverted call) are logged, counted and retried.
 #[derive(Debug, thiserror::Error)]
 pub enum KeeperError {
+    /// A key of `keeper.toml` is unknown, missing, mistyped or breaks a rule, or the config
+    /// does not fit what it serves (a record deployed for another model or SRS, a `kpis_dir`
+    /// for on-chain KPIs, a `metrics_addr` that cannot be bound). The keeper does not start.
     #[error("keeper config: {key}: {reason}")]
-    Config { key: String, reason: String },
+    Config {
+        /// The key's dotted path (`chains.mainnet.rpc[1]`, `deployment[0].record`), or
+        /// `(top level)` when the parser cannot place it.
+        key: String,
+        /// What is wrong: the TOML parser's message with its line, or the rule broken.
+        reason: String,
+    },
 
+    /// A file or directory the keeper needs cannot be used: the config file (unreadable, over
+    /// 1 MiB, not UTF-8), the state directory, or its database `keeper.redb`, which is locked
+    /// while another keeper runs on the same `state_dir`.
     #[error("{path}: {reason}")]
-    File { path: PathBuf, reason: String },
+    File {
+        /// The file or directory.
+        path: PathBuf,
+        /// The system's error, or what to do (stop the other keeper, or give this one another
+        /// `state_dir`).
+        reason: String,
+    },
 
+    /// The state database failed (redb cannot read, write or commit, or a record does not
+    /// decode), a record lacks what its step needs (a submission without its proof), or the
+    /// metrics server's thread cannot start.
     #[error("keeper state: {0}")]
     State(String),
 
+    /// A deployment cannot be served: its model does not load, its chain's endpoints serve
+    /// another chain id than the one it was deployed on (both stop the keeper), or an epoch's
+    /// KPI file or snapshot does not fit its model (reported in the round's errors and tried
+    /// again next round).
     #[error("deployment {deployment}: {reason}")]
-    Deployment { deployment: String, reason: String },
+    Deployment {
+        /// The deployment's `name` in the config.
+        deployment: String,
+        /// What is wrong, naming the file or the epoch.
+        reason: String,
+    },
 
+    /// Every endpoint of the chain estimated a step's call above the chain's `max_gas_limit`,
+    /// so nothing was signed or sent: the step stays ready, is counted in
+    /// `step_retries_total{cause="gas_above_cap"}`, reported in the round's errors and tried
+    /// again later.
     #[error("not sent: every endpoint estimates at least {estimate} gas, above max_gas_limit ({cap})")]
-    GasAboveCap { estimate: u64, cap: u64 },
+    GasAboveCap {
+        /// The lowest estimate any endpoint gave, in gas.
+        estimate: u64,
+        /// The chain's `max_gas_limit`, in gas.
+        cap: u64,
+    },
 
+    /// The chain client failed: the signer or a deployment record does not load, a JSON-RPC
+    /// request failed on every endpoint, or a node answered with an error. At start
+    /// it stops the keeper; inside a round it is logged and listed in
+    /// [`RoundReport::errors`], and the step is taken up again next round.
     #[error(transparent)]
     Chain(#[from] zkpolicy_chain::ChainError),
 
+    /// Proving, or what it needs, failed: the SRS file, the salt, the proving keys in
+    /// `cache_dir`, the model's circuit, or a proof artifact in the state directory.
     #[error(transparent)]
     Prover(#[from] zkpolicy_prover::ProverError),
 }

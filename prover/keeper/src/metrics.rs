@@ -23,19 +23,29 @@ use prometheus_client::registry::Registry;
 
 use super::KeeperError;
 
+/// The label of every per-deployment metric: `{deployment="<name>"}`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DeploymentLabel {
+    /// The deployment's `name` in the config.
     pub deployment: String,
 }
 
+/// The labels of `epochs_skipped_total`: which deployment skipped an epoch, and why.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SkipLabel {
+    /// The deployment's `name` in the config.
     pub deployment: String,
+    /// Why, in snake_case: `decided_elsewhere`, `executed_elsewhere`, `stale_snapshot`,
+    /// `snapshot_window_closed`, `no_snapshot`, `seeded`, `epoch_passed`, `expired` or
+    /// `reverted` (their meanings are in `docs/keeper.md`).
     pub reason: String,
 }
 
+/// The labels of `step_retries_total`: which step of which deployment is tried again, and
+/// after what failure.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RetryLabel {
+    /// The deployment's `name` in the config.
     pub deployment: String,
     /// The step: `tick`, `snapshot`, `commit`, `submit` or `execute`.
     pub step: String,
@@ -44,28 +54,58 @@ pub struct RetryLabel {
     pub cause: String,
 }
 
+/// The labels of `rpc_errors_total`: one JSON-RPC endpoint of one chain.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EndpointLabel {
+    /// The chain's name in the config (the `NAME` of `[chains.NAME]`).
     pub chain: String,
     /// The endpoint's position in the chain's list and its redacted URL (no path or key).
     pub endpoint: String,
 }
 
-/// Every metric the keeper exports (names in [`Metrics::new`]).
+/// Every metric the keeper exports (names in [`Metrics::new`], each prefixed
+/// `zkpolicy_keeper_`), and the state behind `/healthz` and `/readyz`. Clones share every
+/// value: the keeper updates one, the metrics server reads another.
 #[derive(Clone)]
 pub struct Metrics {
+    /// Epochs whose adjustment this keeper proved, per deployment (`epochs_proven_total`):
+    /// counted once the proof is saved and recorded ready to submit.
     pub proven: Family<DeploymentLabel, Counter>,
+    /// Submissions this keeper got mined with the configured confirmations, per deployment
+    /// (`epochs_submitted_total`); see [`Metrics::confirmed`].
     pub submitted: Family<DeploymentLabel, Counter>,
+    /// Timelocked decisions this keeper executed, confirmed, per deployment
+    /// (`epochs_executed_total`).
     pub executed: Family<DeploymentLabel, Counter>,
+    /// Epochs this keeper did not submit (or execute), per deployment and reason
+    /// (`epochs_skipped_total`); see [`Metrics::skip`].
     pub skipped: Family<SkipLabel, Counter>,
+    /// Transactions not mined within `resend_after_secs`, re-priced (at least 12.5 % more on
+    /// both fees, under the caps) and resent with the same nonce, per deployment
+    /// (`transactions_resent_total`).
     pub resent: Family<DeploymentLabel, Counter>,
+    /// Steps tried again after a failure that does not make them final, per deployment, step
+    /// and cause (`step_retries_total`); see [`Metrics::retry`].
     pub retries: Family<RetryLabel, Counter>,
+    /// Wall time of each proof in seconds, measured inside its parallel batch
+    /// (`prove_seconds`; buckets from 0.05 s to 60 s).
     pub prove_seconds: Histogram,
+    /// Gas used by each confirmed `submitAdjustment` (`submit_gas`; buckets from 250,000 to
+    /// 1,000,000 gas).
     pub submit_gas: Histogram,
+    /// The last epoch whose submission was confirmed, per deployment (`last_submitted_epoch`);
+    /// restored from the state database when the keeper starts.
     pub last_submitted_epoch: Family<DeploymentLabel, Gauge>,
+    /// When that submission was confirmed, in unix seconds of the keeper's clock
+    /// (`last_submission_timestamp_seconds`).
     pub last_submission_time: Family<DeploymentLabel, Gauge>,
+    /// Seconds since then, recomputed at each scrape by [`Metrics::encode`]
+    /// (`seconds_since_last_submission`): alert when it grows past an epoch.
     pub since_last_submission: Family<DeploymentLabel, Gauge>,
+    /// Failed requests per chain and endpoint (`rpc_errors_total`).
     pub rpc_errors: Family<EndpointLabel, Counter>,
+    /// 1 when every chain had a working endpoint on the last round and no confirmation is
+    /// stalled, else 0 (`ready`); [`Metrics::set_ready`] sets it and `/readyz` together.
     pub ready: Gauge,
     registry: Arc<Registry>,
     /// Unix seconds of the loop's last round, and whether it is inside a step that may be long.
@@ -78,6 +118,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Registers every metric, not ready (`starting`) until the first round has checked the
+    /// endpoints. `poll_interval` is the config's `poll_interval_secs`: `/healthz` fails when
+    /// the loop has not come round for three of them plus 30 s (and no proof is in flight).
+    /// The CLI makes one at start and hands clones to the keeper and to [`serve`].
     pub fn new(poll_interval: u64) -> Self {
         let mut registry = Registry::with_prefix("zkpolicy_keeper");
         let proven = Family::<DeploymentLabel, Counter>::default();
@@ -137,10 +181,13 @@ impl Metrics {
         }
     }
 
+    /// The label set of `deployment`'s per-deployment metrics.
     pub fn label(deployment: &str) -> DeploymentLabel {
         DeploymentLabel { deployment: deployment.to_string() }
     }
 
+    /// Counts an epoch of `deployment` that this keeper will not submit (or execute), under
+    /// `reason`, one of the [`SkipLabel::reason`] labels.
     pub fn skip(&self, deployment: &str, reason: &str) {
         self.skipped.get_or_create(&SkipLabel { deployment: deployment.into(), reason: reason.into() }).inc();
     }

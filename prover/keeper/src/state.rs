@@ -39,6 +39,8 @@ impl Kind {
         matches!(self, Self::Tick | Self::Snapshot | Self::Commit)
     }
 
+    /// The step's name in state keys, logs, failpoints and the `step` label of
+    /// `step_retries_total`: `tick`, `snapshot`, `commit`, `submit` or `execute`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Tick => "tick",
@@ -68,6 +70,8 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Whether the step is over (`Confirmed`, `DoneElsewhere` or `Skipped`): a final step is
+    /// never driven again, while every other one is taken up each round and after a restart.
     pub fn is_final(self) -> bool {
         matches!(self, Self::Confirmed | Self::DoneElsewhere | Self::Skipped)
     }
@@ -76,10 +80,16 @@ impl Stage {
 /// One signed transaction of a step (a re-priced resend adds another with the same nonce).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentTx {
+    /// The transaction hash, `0x` hex: how its receipt is looked up.
     pub hash: String,
+    /// The signing account's nonce it uses; a resend reuses it, so at most one is mined.
     pub nonce: u64,
+    /// Its EIP-1559 fee cap, in wei per gas (never above the chain's `max_fee_gwei`).
     pub max_fee_per_gas: u128,
+    /// Its priority fee (tip), in wei per gas (never above the chain's `max_priority_fee_gwei`).
     pub max_priority_fee_per_gas: u128,
+    /// Its gas limit, in gas: the estimate plus a fifth, at least the step's
+    /// [`Record::gas_floor`], never above the chain's `max_gas_limit`.
     pub gas_limit: u64,
     /// The signed transaction, hex: re-broadcast as is after a restart.
     pub raw: String,
@@ -87,28 +97,43 @@ pub struct SentTx {
     pub sent_at: u64,
 }
 
+/// One step's write-ahead record: what the keeper does (or did) for one epoch of one
+/// deployment, written before each effect. Stored as JSON under [`key`]; `zkpolicy keeper
+/// --once --json` prints them and `zkpolicy live` reads them back with [`read_records`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
+    /// The deployment's `name` in the config.
     pub deployment: String,
+    /// Which step this is.
     pub kind: Kind,
+    /// The controller's epoch the step is for (for an execute step, the epoch whose queued
+    /// decision it executes).
     pub epoch: u64,
+    /// Where the step stands.
     pub stage: Stage,
     /// The proof artifact (submit steps).
     #[serde(default)]
     pub proof: Option<PathBuf>,
-    /// The contract called and the call data, hex (tick, snapshot and commit steps, whose
-    /// call is fixed when the step is created).
+    /// The contract a tick, snapshot or commit step calls: written when the step is created
+    /// and again at each attempt, which sends the call as it stands then.
     #[serde(default)]
     pub to: Option<String>,
+    /// That call's data, hex without `0x` (tick, snapshot and commit steps; a submission's
+    /// comes from its proof, an execution's from its epoch).
     #[serde(default)]
     pub input: Option<String>,
+    /// Every transaction signed for the step, oldest first; empty until it is first sent. A
+    /// re-priced resend or a re-sign after a node's refusal keeps the nonce; a send after
+    /// another transaction took the nonce uses a new one.
     #[serde(default)]
     pub txs: Vec<SentTx>,
     /// The mined transaction.
     #[serde(default)]
     pub tx: Option<String>,
+    /// The block the mined transaction is in.
     #[serde(default)]
     pub block: Option<u64>,
+    /// The gas the mined transaction used.
     #[serde(default)]
     pub gas: Option<u64>,
     /// Timelocked decisions: when the queued values may be executed (chain time).
@@ -131,6 +156,8 @@ pub struct Record {
 }
 
 impl Record {
+    /// A fresh record of `deployment`'s step `kind` for `epoch`, at `stage`, with no call,
+    /// transaction or reason yet; nothing is stored until [`Store::put`].
     pub fn new(deployment: &str, kind: Kind, epoch: u64, stage: Stage) -> Self {
         Self {
             deployment: deployment.to_string(),
@@ -164,6 +191,8 @@ pub fn key(chain_id: u64, controller: &str, epoch: u64, kind: Kind) -> String {
     format!("{chain_id}/{}/{epoch:020}/{}", controller.to_ascii_lowercase(), kind.name())
 }
 
+/// The step database of one state directory: `keeper.redb` (redb, ACID) and the proofs under
+/// `proofs/`. Opening it takes the database's lock, so one keeper runs per state directory.
 pub struct Store {
     db: Database,
     dir: PathBuf,
@@ -199,6 +228,7 @@ impl Store {
         self.dir.join("proofs").join(format!("{chain_id}-{}-{epoch}.proof.json", controller.to_ascii_lowercase()))
     }
 
+    /// The record under `key` (made by [`key`]), or `None` when that step was never created.
     pub fn get(&self, key: &str) -> Result<Option<Record>, KeeperError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let table = txn.open_table(STEPS).map_err(db_err)?;

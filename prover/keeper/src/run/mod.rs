@@ -102,9 +102,15 @@ struct View {
 /// as `round`, and `zkpolicy live` reads it back typed.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RoundReport {
+    /// Epochs proven this round, as `deployment#epoch`: each proof saved and recorded ready
+    /// to submit.
     pub proven: Vec<String>,
+    /// Submissions confirmed this round, as `deployment#epoch`.
     pub confirmed: Vec<String>,
+    /// Timelocked decisions executed and confirmed this round, as `deployment#epoch`.
     pub executed: Vec<String>,
+    /// Epochs given up this round, as `deployment#epoch: reason` (decided elsewhere, a stale
+    /// snapshot, the epoch passed, a revert); each also counted in `epochs_skipped_total`.
     pub skipped: Vec<String>,
     /// Steps still waiting (a transaction not yet mined, a snapshot not yet taken).
     pub waiting: Vec<String>,
@@ -128,6 +134,9 @@ pub struct PhaseSeconds {
     pub submit: f64,
 }
 
+/// The keeper daemon: every deployment of a [`KeeperConfig`] served by one loop over the
+/// write-ahead records of its [`Store`]. [`Keeper::start`] loads everything and sends
+/// nothing; [`Keeper::run`] drives rounds until shutdown, or one with `--once`.
 pub struct Keeper {
     config: KeeperConfig,
     store: Store,
@@ -277,9 +286,10 @@ impl Keeper {
         }
     }
 
-    /// One round over every deployment: the [`Phase`]s in order, each over every deployment,
-    /// each on the records the ones before it wrote. With `settle`, waits until every
-    /// transaction sent is confirmed (or given up), re-pricing as it goes.
+    /// One round over every deployment: the five phases in order (transactions in flight,
+    /// snapshot, prove, submit, execute), each over every deployment, each on the records the
+    /// ones before it wrote. With `settle`, waits until every transaction sent is confirmed
+    /// (or given up), re-pricing as it goes.
     pub fn round(&mut self, settle: bool) -> Result<RoundReport, KeeperError> {
         let mut report = RoundReport::default();
         self.metrics.beat();
