@@ -4,7 +4,7 @@
 //! checked to its declared range by clamping it and requiring the result to
 //! equal the KPI.
 //!
-//! | row | op_b | weight[0] | lane[0] | acc | limb |
+//! | row | op_b | `weight[0]` | `lane[0]` | acc | limb |
 //! |---|---|---|---|---|---|
 //! | at − 1 | – | – | – | `x` | – |
 //! | at | MAX or MIN | `th` | `s` | `out` | `t mod 2^8` |

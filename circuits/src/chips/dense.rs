@@ -4,7 +4,7 @@
 //! mode in the advice columns `secret[c]`, bound by the in-circuit hash instead
 //! (see [`crate::chips::poseidon`]); the gates are the same with `secret` for `weight`.
 //!
-//! | row | op_a | weight[c] | lane[c] | acc |
+//! | row | op_a | `weight[c]` | `lane[c]` | acc |
 //! |---|---|---|---|---|
 //! | b | BIAS | `bias` (c = 0) | – | `bias` |
 //! | b + 1 + i | DOT | `w[iW + c]` | `x[iW + c]` (copies) | `acc[-1] + Σ_c w·x` |

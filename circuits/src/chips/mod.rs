@@ -1,4 +1,4 @@
-//! One chip per operation, all sharing [`PolicyColumns`](crate::columns::PolicyColumns).
+//! One chip per operation, all sharing [`PolicyColumns`].
 //!
 //! Every chip reads its input from `acc[-1]` and writes its result to `acc`, so
 //! values chain down the accumulator column; range checks use `limb` on the

@@ -5,7 +5,7 @@
 //! by the range lookup, carrying two running sums: `p`, the parameter so far, and `e`, the
 //! element so far.
 //!
-//! | row | round | weight[0] | range_tag | limb | lane[0] | acc |
+//! | row | round | `weight[0]` | range_tag | limb | `lane[0]` | acc |
 //! |---|---|---|---|---|---|---|
 //! | spacer | 0 | 0 | 0 | 0 | `p[−1]`, a copy, when a parameter spans two elements | `0`: a copy of `weight[0]` |
 //! | r | 3 | `f`: 1 on a parameter's first byte | 8 | `c` | `p` | `e` |
@@ -20,7 +20,7 @@
 //! bytes (`< 2^248 < r`), so the digest fixes the elements, each element its bytes, and the
 //! bytes `p + 2^(8u − 1)`, i.e. `p`, for each parameter's `u` bytes: a weight the dense gate
 //! reads can only be the committed one. The gate is switched by the Lagrange selector of the
-//! round code 3 over `{0, 1, 2, 3}` ([`round_is`]), which vanishes on the hash's rounds (1, 2)
+//! round code 3 over `{0, 1, 2, 3}` (`round_is`), which vanishes on the hash's rounds (1, 2)
 //! and everywhere else (0), as theirs vanish here.
 
 use halo2_proofs::circuit::{Region, Value};

@@ -3,14 +3,14 @@
 //!
 //! A full round takes three rows, three partial rounds four:
 //!
-//! | row | round | weight[0] | s | meaning |
+//! | row | round | `weight[0]` | s | meaning |
 //! |---|---|---|---|---|
 //! | r | 2 (full) | `c₀` | state | `x = s + c` |
 //! | r + 1 | 0 | `c₁` | `u` | `u_j = x_j²` |
 //! | r + 2 | 0 | `c₂` | `w` | `w_j = u_j²` |
 //! | r + 3 | next | … | `M·t` | `t_j = x_j·w_j = x_j⁵` |
 //!
-//! | row | round | weight[0] | s | meaning |
+//! | row | round | `weight[0]` | s | meaning |
 //! |---|---|---|---|---|
 //! | r | 1 (3 partial) | `a` | state `(s₀, s₁, s₂)` | `x = s₀ + a` |
 //! | r + 1 | 0 | `b` | `(u, w, o)` | `u = x²`, `w = u²`, `o` element 0 after this round: `(M·(x·w, s₁, s₂))₀` |

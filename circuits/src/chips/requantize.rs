@@ -1,6 +1,6 @@
 //! Requantization: floor division by `2^shift` with a range-checked remainder.
 //!
-//! | row | op_a | weight[0] | acc | limb |
+//! | row | op_a | `weight[0]` | acc | limb |
 //! |---|---|---|---|---|
 //! | at − 1 | – | – | `z` | – |
 //! | at | REQUANTIZE | `2^shift` | `q` | `r mod 2^8` |

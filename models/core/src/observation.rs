@@ -38,7 +38,7 @@ impl Observation {
     }
 
     /// Values taken as given, unchecked: only for adversarial tests (see
-    /// [`QuantizedKpis::new_unsafe`]).
+    /// `QuantizedKpis::new_unsafe`, behind the `test-utils` feature).
     pub fn new_unsafe(kpis: QuantizedKpis, parameters: Vec<i64>) -> Self {
         Self { kpis, parameters }
     }
