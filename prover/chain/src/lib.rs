@@ -20,7 +20,9 @@ pub mod signer;
 pub mod treasury;
 
 pub use client::{redacted, scrub_urls, Client, Sent};
-pub use deployment::{deploy, DeployConfig, DeployGas, Deployment, KpiProvenance, RecordedStatement, TimingConfig, VerifierCode};
+pub use deployment::{
+    deploy, DeployConfig, DeployGas, Deployment, KpiProvenance, RecordedStatement, TimingConfig, VerifierCode, DEPLOYMENT_FORMAT,
+};
 pub use local_node::LocalNode;
 pub use ops::read;
 pub use ops::{
