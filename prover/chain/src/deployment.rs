@@ -12,7 +12,8 @@ use zkpolicy_model::Guardrail;
 use zkpolicy_model::{ModelCard, ModelCommitment};
 use zkpolicy_verifier::compile::Compiled;
 
-use super::{ChainError, Client};
+use super::economy::EconomyRecord;
+use super::{ChainError, Client, Sent};
 use zkpolicy_prover::fsutil;
 
 /// The `format` every deployment record carries; a file with another is refused on load.
@@ -343,15 +344,56 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
     config.validate(model)?;
     let deployer = client.from()?;
     let mode = config.mode()?;
-    let committed =
-        |artifact: &str| Compiled::parse_artifact(artifact).map_err(|e| ChainError::Answer(format!("bundled contract artifact: {e}")));
 
     let verifier_tx = client.deploy("verifier deployment", verifier.bytecode.clone())?;
     let verifier_address = verifier_tx.address.unwrap_or_default();
 
+    let (economy, source_address, source_gas, genesis) = deploy_kpi_source(client, model, config, deployer)?;
+    let contracts = Contracts { deployer, verifier: verifier_address, kpi_source: source_address, mode, genesis };
+    let controller_tx = deploy_controller(client, config, &contracts)?;
+    let controller_address = controller_tx.address.unwrap_or_default();
+    if let Some(record) = &economy {
+        super::economy::connect(client, record, controller_address)?;
+    }
+    check_served_model(client, controller_address, model)?;
+
+    Ok(Deployment {
+        format: DEPLOYMENT_FORMAT.into(),
+        chain_id: client.chain_id(),
+        model: model.name().into(),
+        model_commitment: model.commitment(),
+        srs: verifier.srs.clone(),
+        insecure_dev_srs: verifier.insecure_dev_srs,
+        deployer,
+        verifier: verifier_address,
+        kpi_source: source_address,
+        controller: controller_address,
+        parameters: config.parameters.iter().map(|p| p.name.clone()).collect(),
+        block: controller_tx.block,
+        gas: DeployGas { verifier: verifier_tx.gas, kpi_source: source_gas, controller: controller_tx.gas },
+        kpi_provenance: KpiProvenance::of(config)?,
+        economy,
+        private: None,
+    })
+}
+
+/// A bundled contract's compiled artifact.
+fn committed(artifact: &str) -> Result<Compiled, ChainError> {
+    Compiled::parse_artifact(artifact).map_err(|e| ChainError::Answer(format!("bundled contract artifact: {e}")))
+}
+
+/// Deploys the KPI source: the economy and its on-chain source (`config.economy`), or the
+/// reporter source. Returns the economy's record (on chain only), the source's address, its
+/// deployment gas and the controller's genesis.
+fn deploy_kpi_source(
+    client: &Client,
+    model: &ModelCard,
+    config: &DeployConfig,
+    deployer: Address,
+) -> Result<(Option<EconomyRecord>, Address, u64, Option<u64>), ChainError> {
     // On chain, the economy comes first: the KPI source reads it, and the controller's
     // epochs must start when the economy's do.
-    let (economy, source_address, source_gas, genesis) = match &config.economy {
+    Ok(match &config.economy {
         Some(economy_config) => {
             let initial = config.economy_initial()?;
             if config.timing.genesis.is_some() {
@@ -377,33 +419,50 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
             let source_tx = client.deploy("KPI source deployment", source_code)?;
             (None, source_tx.address.unwrap_or_default(), source_tx.gas, config.timing.genesis)
         }
-    };
+    })
+}
 
+/// What the controller is constructed over, besides the config.
+struct Contracts {
+    /// The deploying account: governance and guardian unless the config names them.
+    deployer: Address,
+    /// The deployed verifier.
+    verifier: Address,
+    /// The deployed KPI source.
+    kpi_source: Address,
+    /// The controller's mode, from the config.
+    mode: Mode,
+    /// The controller's first epoch's start (0 when unset).
+    genesis: Option<u64>,
+}
+
+/// Deploys the controller over the verifier and KPI source, with the config's rails and timing.
+fn deploy_controller(client: &Client, config: &DeployConfig, contracts: &Contracts) -> Result<Sent, ChainError> {
     let mut controller_code = committed(controller::CONTROLLER_ARTIFACT)?.bytecode;
     controller_code.extend(
         PolicyController::constructorCall {
-            governance_: config.governance.unwrap_or(deployer),
-            guardian_: config.guardian.unwrap_or(deployer),
-            verifier_: verifier_address,
-            kpiSource_: source_address,
-            mode_: mode,
+            governance_: config.governance.unwrap_or(contracts.deployer),
+            guardian_: config.guardian.unwrap_or(contracts.deployer),
+            verifier_: contracts.verifier,
+            kpiSource_: contracts.kpi_source,
+            mode_: contracts.mode,
             initial: config.parameters.iter().map(|p| int(p.initial)).collect(),
             guardrails_: config.parameters.iter().map(zkpolicy_prover::evm::contract_rail).collect(),
             timing_: Timing { maxSnapshotAge: config.timing.max_snapshot_age, adjustmentDelay: config.timing.adjustment_delay },
             governanceDelay_: config.governance_delay,
-            genesis_: genesis.unwrap_or(0),
+            genesis_: contracts.genesis.unwrap_or(0),
             epochLength_: config.timing.epoch_length,
         }
         .abi_encode(),
     );
-    let controller_tx = client.deploy("controller deployment", controller_code)?;
-    let controller_address = controller_tx.address.unwrap_or_default();
-    if let Some(record) = &economy {
-        super::economy::connect(client, record, controller_address)?;
-    }
+    client.deploy("controller deployment", controller_code)
+}
+
+/// Refuses a controller whose verifier serves another model than `model`.
+fn check_served_model(client: &Client, controller: Address, model: &ModelCard) -> Result<(), ChainError> {
     // The verifier's model card names the model; a verifier of another model is refused now,
     // not at the first submission.
-    let on_chain = super::ops::model_commitment(client, controller_address)?;
+    let on_chain = super::ops::model_commitment(client, controller)?;
     if on_chain != model.commitment().0 {
         return Err(ChainError::Rejected {
             reason: format!(
@@ -414,23 +473,5 @@ pub fn deploy(client: &Client, model: &ModelCard, verifier: &VerifierCode, confi
             ),
         });
     }
-
-    Ok(Deployment {
-        format: DEPLOYMENT_FORMAT.into(),
-        chain_id: client.chain_id(),
-        model: model.name().into(),
-        model_commitment: model.commitment(),
-        srs: verifier.srs.clone(),
-        insecure_dev_srs: verifier.insecure_dev_srs,
-        deployer,
-        verifier: verifier_address,
-        kpi_source: source_address,
-        controller: controller_address,
-        parameters: config.parameters.iter().map(|p| p.name.clone()).collect(),
-        block: controller_tx.block,
-        gas: DeployGas { verifier: verifier_tx.gas, kpi_source: source_gas, controller: controller_tx.gas },
-        kpi_provenance: KpiProvenance::of(config)?,
-        economy,
-        private: None,
-    })
+    Ok(())
 }

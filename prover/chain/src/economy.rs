@@ -199,111 +199,195 @@ pub fn deploy_economy(
         )));
     }
     let deployer = client.from()?;
-    let code = |name: &str, args: Vec<u8>| -> Result<Vec<u8>, ChainError> {
-        let artifact = ECONOMY_CONTRACTS
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| ECONOMY_ARTIFACTS[i])
-            .ok_or_else(|| ChainError::Answer(format!("no bundled {name} artifact")))?;
-        let compiled = Compiled::parse_artifact(artifact).map_err(|e| ChainError::Answer(format!("bundled {name} artifact: {e}")))?;
-        Ok([compiled.bytecode, args].concat())
-    };
-    let mut gas = 0;
-    let mut deploy = |name: &str, args: Vec<u8>| -> Result<Address, ChainError> {
-        let sent = client.deploy(&format!("{name} deployment"), code(name, args)?)?;
-        gas += sent.gas;
-        Ok(sent.address.unwrap_or_default())
-    };
-    let timelock = deploy(
-        "EconomyTimelock",
-        EconomyTimelock::constructorCall { minDelay: U256::from(governance.delay), governance: governance.account }.abi_encode(),
-    )?;
-    let token = deploy(
-        "ZkpToken",
-        ZkpToken::constructorCall { admin: deployer, holder: deployer, initialSupply: tokens(config.supply) }.abi_encode(),
-    )?;
-    let quote = deploy("QuoteToken", QuoteToken::constructorCall { owner_: deployer }.abi_encode())?;
-    let economy = deploy(
-        "TokenEconomy",
-        TokenEconomy::constructorCall {
-            token_: token,
-            quote_: quote,
-            incentives_: config.incentives.unwrap_or(Address::ZERO),
-            governor_: timelock,
-            genesis_: 0,
-            epochLength_: epoch_length,
-            initial: initial.map(U256::from),
-            budgetPayee: config.budget_payee.unwrap_or(governance.account),
-            budgetPerEpoch_: tokens(config.yearly_spend) / U256::from(EPOCHS_PER_YEAR),
-        }
-        .abi_encode(),
-    )?;
-    let pair = deploy(
-        "ConstantProductPair",
-        ConstantProductPair::constructorCall {
-            token_: token,
-            quote_: quote,
-            feeSource_: economy,
-            treasury_: economy,
-            protocolShareBps_: U256::from(config.protocol_fee_share_bps),
-        }
-        .abi_encode(),
-    )?;
-    let vault = deploy(
-        "StakingVault",
-        StakingVault::constructorCall { token_: token, economy_: economy, rewardDuration_: epoch_length }.abi_encode(),
-    )?;
-    let ranges = model.input_ranges();
-    let int = |v: i64| I256::try_from(v).unwrap_or_default();
-    let source = deploy(
-        "EconomyKpiSource",
-        EconomyKpiSource::constructorCall {
-            economy_: economy,
-            pair_: pair,
-            vault_: vault,
-            targetPrice_: U256::from(config.target_price_micro) * U256::from(1_000_000_000_000u64),
-            yearlySpend_: tokens(config.yearly_spend),
-            scaleBits_: std::array::from_fn(|i| model.inputs()[i].scale_bits as u8),
-            lo: std::array::from_fn(|i| int(ranges[i].lo)),
-            hi: std::array::from_fn(|i| int(ranges[i].hi)),
-            snapshotWindow_: config.snapshot_window(epoch_length)?,
-        }
-        .abi_encode(),
-    )?;
-    let mut send = |what: &str, to: Address, data: Vec<u8>| -> Result<(), ChainError> {
-        gas += client.send(what, to, data)?.gas;
-        Ok(())
-    };
-    let minter = super::read(client, "role read", token, ZkpToken::MINTER_ROLECall {})?;
-    let admin = super::read(client, "role read", token, ZkpToken::DEFAULT_ADMIN_ROLECall {})?;
-    // The deployer wires the minter, then hands the admin role to the timelock and drops its own.
-    send("minter grant", token, ZkpToken::grantRoleCall { role: minter, account: economy }.abi_encode())?;
-    send("token admin handover", token, ZkpToken::grantRoleCall { role: admin, account: timelock }.abi_encode())?;
-    send("deployer's admin renounced", token, ZkpToken::renounceRoleCall { role: admin, callerConfirmation: deployer }.abi_encode())?;
-    send("quote mint", quote, QuoteToken::mintCall { to: deployer, amount: tokens(config.liquidity_quote) }.abi_encode())?;
-    send("treasury funding", quote, QuoteToken::mintCall { to: economy, amount: tokens(config.treasury_quote) }.abi_encode())?;
-    send("token approval", token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode())?;
-    send("quote approval", quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode())?;
-    let seed = ConstantProductPair::addLiquidityCall {
-        maxToken: tokens(config.liquidity_tokens),
-        maxQuote: tokens(config.liquidity_quote),
-        minShares: U256::from(1u64),
-    };
-    send("pool seeding", pair, seed.abi_encode())?;
-    let genesis =
-        TokenEconomy::genesisCall::abi_decode_returns(&client.call("genesis read", economy, TokenEconomy::genesisCall {}.abi_encode())?)
-            .map_err(|e| ChainError::Answer(format!("genesis read: {e}")))?;
-    // The source's first call only seeds its averages: made now, while epoch 1's window is
-    // open, so epoch 2 is the first decidable epoch and no snapshot reads a spot value.
-    let window = config.snapshot_window(epoch_length)?;
-    let seeded_epoch = if client.chain_time()? < genesis.saturating_add(window) {
-        let sent = client.send("KPI source seed", source, EconomyKpiSource::takeSnapshotCall { incumbent: Vec::new() }.abi_encode())?;
-        gas += sent.gas;
-        Some(seeded(&sent, source)?)
-    } else {
-        None
-    };
+    let mut tx = EconomyDeployment { client, config, epoch_length, deployer, gas: 0 };
+    let timelock = tx.timelock(governance)?;
+    let (token, quote) = tx.token_and_quote()?;
+    let economy = tx.economy(token, quote, timelock, initial, governance)?;
+    let (pair, vault) = tx.pair_and_vault(token, quote, economy)?;
+    let source = tx.kpi_source(model, economy, pair, vault)?;
+    tx.hand_over_token(token, economy, timelock)?;
+    tx.seed_pool_and_treasury(token, quote, economy, pair)?;
+    let (genesis, seeded_epoch) = tx.seed_kpi_source(economy, source)?;
+    let gas = tx.gas;
     Ok((EconomyRecord { token, quote, economy, pair, vault, timelock, gas, seeded_epoch }, source, genesis))
+}
+
+/// A bundled economy contract's creation code: its bytecode, then the constructor's `args`.
+fn code(name: &str, args: Vec<u8>) -> Result<Vec<u8>, ChainError> {
+    let artifact = ECONOMY_CONTRACTS
+        .iter()
+        .position(|n| *n == name)
+        .map(|i| ECONOMY_ARTIFACTS[i])
+        .ok_or_else(|| ChainError::Answer(format!("no bundled {name} artifact")))?;
+    let compiled = Compiled::parse_artifact(artifact).map_err(|e| ChainError::Answer(format!("bundled {name} artifact: {e}")))?;
+    Ok([compiled.bytecode, args].concat())
+}
+
+/// The economy's deployment under way: the deployer's transactions, one after another,
+/// and the gas they used so far.
+struct EconomyDeployment<'a> {
+    client: &'a Client,
+    config: &'a EconomyConfig,
+    epoch_length: u64,
+    /// The deploying account: the first holder of the supply and the pool's first provider.
+    deployer: Address,
+    gas: u64,
+}
+
+impl EconomyDeployment<'_> {
+    /// Deploys the bundled contract `name` with constructor `args`; its address.
+    fn deploy(&mut self, name: &str, args: Vec<u8>) -> Result<Address, ChainError> {
+        let sent = self.client.deploy(&format!("{name} deployment"), code(name, args)?)?;
+        self.gas += sent.gas;
+        Ok(sent.address.unwrap_or_default())
+    }
+
+    /// Sends `data` to `to` (`what` names the transaction in errors).
+    fn send(&mut self, what: &str, to: Address, data: Vec<u8>) -> Result<(), ChainError> {
+        self.gas += self.client.send(what, to, data)?.gas;
+        Ok(())
+    }
+
+    /// Deploys governance's timelock, with the governance account its only proposer and executor.
+    fn timelock(&mut self, governance: &Governance) -> Result<Address, ChainError> {
+        self.deploy(
+            "EconomyTimelock",
+            EconomyTimelock::constructorCall { minDelay: U256::from(governance.delay), governance: governance.account }.abi_encode(),
+        )
+    }
+
+    /// Deploys the token (the supply minted to the deployer, its admin until the handover)
+    /// and the quote asset.
+    fn token_and_quote(&mut self) -> Result<(Address, Address), ChainError> {
+        let deployer = self.deployer;
+        let token = self.deploy(
+            "ZkpToken",
+            ZkpToken::constructorCall { admin: deployer, holder: deployer, initialSupply: tokens(self.config.supply) }.abi_encode(),
+        )?;
+        let quote = self.deploy("QuoteToken", QuoteToken::constructorCall { owner_: deployer }.abi_encode())?;
+        Ok((token, quote))
+    }
+
+    /// Deploys `TokenEconomy`: the treasury, governed by `timelock`, starting on the
+    /// `initial` parameters, its budget stream paying a 365th of the yearly spend an epoch.
+    fn economy(
+        &mut self,
+        token: Address,
+        quote: Address,
+        timelock: Address,
+        initial: [u64; 4],
+        governance: &Governance,
+    ) -> Result<Address, ChainError> {
+        let config = self.config;
+        self.deploy(
+            "TokenEconomy",
+            TokenEconomy::constructorCall {
+                token_: token,
+                quote_: quote,
+                incentives_: config.incentives.unwrap_or(Address::ZERO),
+                governor_: timelock,
+                genesis_: 0,
+                epochLength_: self.epoch_length,
+                initial: initial.map(U256::from),
+                budgetPayee: config.budget_payee.unwrap_or(governance.account),
+                budgetPerEpoch_: tokens(config.yearly_spend) / U256::from(EPOCHS_PER_YEAR),
+            }
+            .abi_encode(),
+        )
+    }
+
+    /// Deploys the token/quote pool (its fees' protocol share to the economy) and the staking vault.
+    fn pair_and_vault(&mut self, token: Address, quote: Address, economy: Address) -> Result<(Address, Address), ChainError> {
+        let pair = self.deploy(
+            "ConstantProductPair",
+            ConstantProductPair::constructorCall {
+                token_: token,
+                quote_: quote,
+                feeSource_: economy,
+                treasury_: economy,
+                protocolShareBps_: U256::from(self.config.protocol_fee_share_bps),
+            }
+            .abi_encode(),
+        )?;
+        let vault = self.deploy(
+            "StakingVault",
+            StakingVault::constructorCall { token_: token, economy_: economy, rewardDuration_: self.epoch_length }.abi_encode(),
+        )?;
+        Ok((pair, vault))
+    }
+
+    /// Deploys the KPI source over the economy, pair and vault, quantizing as `model`'s inputs.
+    fn kpi_source(&mut self, model: &ModelCard, economy: Address, pair: Address, vault: Address) -> Result<Address, ChainError> {
+        let config = self.config;
+        let ranges = model.input_ranges();
+        let int = |v: i64| I256::try_from(v).unwrap_or_default();
+        self.deploy(
+            "EconomyKpiSource",
+            EconomyKpiSource::constructorCall {
+                economy_: economy,
+                pair_: pair,
+                vault_: vault,
+                targetPrice_: U256::from(config.target_price_micro) * U256::from(1_000_000_000_000u64),
+                yearlySpend_: tokens(config.yearly_spend),
+                scaleBits_: std::array::from_fn(|i| model.inputs()[i].scale_bits as u8),
+                lo: std::array::from_fn(|i| int(ranges[i].lo)),
+                hi: std::array::from_fn(|i| int(ranges[i].hi)),
+                snapshotWindow_: config.snapshot_window(self.epoch_length)?,
+            }
+            .abi_encode(),
+        )
+    }
+
+    /// Makes the economy the token's minter, then hands the admin role to the timelock and
+    /// drops the deployer's.
+    fn hand_over_token(&mut self, token: Address, economy: Address, timelock: Address) -> Result<(), ChainError> {
+        let minter = super::read(self.client, "role read", token, ZkpToken::MINTER_ROLECall {})?;
+        let admin = super::read(self.client, "role read", token, ZkpToken::DEFAULT_ADMIN_ROLECall {})?;
+        // The deployer wires the minter, then hands the admin role to the timelock and drops its own.
+        self.send("minter grant", token, ZkpToken::grantRoleCall { role: minter, account: economy }.abi_encode())?;
+        self.send("token admin handover", token, ZkpToken::grantRoleCall { role: admin, account: timelock }.abi_encode())?;
+        let renounce = ZkpToken::renounceRoleCall { role: admin, callerConfirmation: self.deployer };
+        self.send("deployer's admin renounced", token, renounce.abi_encode())
+    }
+
+    /// Mints the pool's and the treasury's quote, and seeds the pool with the configured
+    /// tokens and quote from the deployer.
+    fn seed_pool_and_treasury(&mut self, token: Address, quote: Address, economy: Address, pair: Address) -> Result<(), ChainError> {
+        let (config, deployer) = (self.config, self.deployer);
+        self.send("quote mint", quote, QuoteToken::mintCall { to: deployer, amount: tokens(config.liquidity_quote) }.abi_encode())?;
+        self.send("treasury funding", quote, QuoteToken::mintCall { to: economy, amount: tokens(config.treasury_quote) }.abi_encode())?;
+        self.send("token approval", token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode())?;
+        self.send("quote approval", quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode())?;
+        let seed = ConstantProductPair::addLiquidityCall {
+            maxToken: tokens(config.liquidity_tokens),
+            maxQuote: tokens(config.liquidity_quote),
+            minShares: U256::from(1u64),
+        };
+        self.send("pool seeding", pair, seed.abi_encode())
+    }
+
+    /// Reads the economy's genesis and, while epoch 1's snapshot window is open, seeds the KPI
+    /// source's averages: the genesis and the epoch seeded (none once the window closed).
+    fn seed_kpi_source(&mut self, economy: Address, source: Address) -> Result<(u64, Option<u64>), ChainError> {
+        let client = self.client;
+        let genesis = TokenEconomy::genesisCall::abi_decode_returns(&client.call(
+            "genesis read",
+            economy,
+            TokenEconomy::genesisCall {}.abi_encode(),
+        )?)
+        .map_err(|e| ChainError::Answer(format!("genesis read: {e}")))?;
+        // The source's first call only seeds its averages: made now, while epoch 1's window is
+        // open, so epoch 2 is the first decidable epoch and no snapshot reads a spot value.
+        let window = self.config.snapshot_window(self.epoch_length)?;
+        let seeded_epoch = if client.chain_time()? < genesis.saturating_add(window) {
+            let sent = client.send("KPI source seed", source, EconomyKpiSource::takeSnapshotCall { incumbent: Vec::new() }.abi_encode())?;
+            self.gas += sent.gas;
+            Some(seeded(&sent, source)?)
+        } else {
+            None
+        };
+        Ok((genesis, seeded_epoch))
+    }
 }
 
 /// The epoch a `takeSnapshot` receipt says it seeded.

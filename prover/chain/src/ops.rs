@@ -103,6 +103,19 @@ pub(crate) fn mode_name(mode: Mode) -> &'static str {
 /// proof was made on are compared with the chain's, so a mismatch is named
 /// instead of surfacing as a bare `InvalidProof`.
 pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, proof: &[u8]) -> Result<Submitted, ChainError> {
+    check_submittable(client, deployment, public)?;
+    let call = PolicyController::submitAdjustmentCall {
+        epoch: public.epoch,
+        outputs: public.outputs.iter().map(|v| int(*v)).collect(),
+        proof: proof.to_vec().into(),
+    };
+    let sent = client.send("adjustment", deployment.controller, call.abi_encode())?;
+    submitted(&sent, deployment.controller)
+}
+
+/// Refuses a proof the controller would reject for its statement: not the current epoch,
+/// KPIs other than those committed for it, or parameters other than the controller holds.
+fn check_submittable(client: &Client, deployment: &Deployment, public: &PublicInputs) -> Result<(), ChainError> {
     let current = current_epoch(client, deployment)?;
     if public.epoch != current {
         return Err(ChainError::Rejected {
@@ -146,17 +159,16 @@ pub fn submit(client: &Client, deployment: &Deployment, public: &PublicInputs, p
             });
         }
     }
-    let call = PolicyController::submitAdjustmentCall {
-        epoch: public.epoch,
-        outputs: public.outputs.iter().map(|v| int(*v)).collect(),
-        proof: proof.to_vec().into(),
-    };
-    let sent = client.send("adjustment", deployment.controller, call.abi_encode())?;
+    Ok(())
+}
 
+/// The submission's outcome, read from the `Decision` (and `AdjustmentQueued`) events the
+/// controller logged in `sent`.
+fn submitted(sent: &Sent, controller_address: Address) -> Result<Submitted, ChainError> {
     let mut decision = None;
     let (mut queued_until, mut queued_deadline) = (None, None);
     for log in &sent.logs {
-        if log.address() != deployment.controller {
+        if log.address() != controller_address {
             continue;
         }
         if let Ok(d) = PolicyController::Decision::decode_log_data(log.data()) {
