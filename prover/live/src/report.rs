@@ -267,6 +267,17 @@ pub struct Report<'a> {
 
 /// `report.md`: the headline figures and the tables.
 pub fn markdown(run: &LiveRun, totals: &Totals, fidelity: &Fidelity) -> String {
+    let mut md = headline(run, totals);
+    md.push_str(&gas_by_contract(run));
+    md.push_str(&beside_simulator(fidelity));
+    md.push_str(&divergence_causes(fidelity));
+    md.push_str(&decisions(run));
+    md
+}
+
+/// The report's title, the run's setup and its headline figures (decisions, checks,
+/// restarts, transactions, time and gas).
+fn headline(run: &LiveRun, totals: &Totals) -> String {
     let o = &run.options;
     let mut md = String::new();
     md.push_str(&format!(
@@ -313,10 +324,23 @@ pub fn markdown(run: &LiveRun, totals: &Totals, fidelity: &Fidelity) -> String {
         totals.gas_total,
         totals.decision_gas_mean,
     ));
+    md
+}
+
+/// The "Gas by contract" section: transactions, gas and reverts per contract.
+fn gas_by_contract(run: &LiveRun) -> String {
+    let mut md = String::new();
     md.push_str("## Gas by contract\n\n| contract | transactions | gas | reverted |\n|---|---:|---:|---:|\n");
     for (name, c) in &run.gas.by_contract {
         md.push_str(&format!("| {name} | {} | {} | {} |\n", c.transactions, c.gas, c.reverted));
     }
+    md
+}
+
+/// The "chain beside the simulator" section's table: each KPI's, market series' and
+/// parameter's divergence.
+fn beside_simulator(fidelity: &Fidelity) -> String {
+    let mut md = String::new();
     md.push_str(&format!(
         "\n## The chain beside the simulator\n\nThe in-process simulator on the same scenario, seed, warm-up, economy and \
          rails, epoch by epoch ({} epochs; the same decision in {} of them). `|Δ|` is |chain − simulator|; a KPI's \
@@ -335,6 +359,12 @@ pub fn markdown(run: &LiveRun, totals: &Totals, fidelity: &Fidelity) -> String {
             d.simulator_mean
         ));
     }
+    md
+}
+
+/// The KPI divergences sorted by cause: rounding, a known cause measured, or the price path.
+fn divergence_causes(fidelity: &Fidelity) -> String {
+    let mut md = String::new();
     let rounding: Vec<&str> = fidelity.kpis.iter().filter(|d| d.mean_abs <= d.quantum).map(|d| d.name.as_str()).collect();
     let explained: Vec<&Explained> = fidelity.explained.iter().filter(|e| !rounding.contains(&e.name.as_str())).collect();
     let rest: Vec<&str> = fidelity
@@ -362,6 +392,12 @@ pub fn markdown(run: &LiveRun, totals: &Totals, fidelity: &Fidelity) -> String {
         list(&rest),
         100.0 * price
     ));
+    md
+}
+
+/// The "Decisions" section: each live epoch's outputs, applied parameters, gas and verification.
+fn decisions(run: &LiveRun) -> String {
+    let mut md = String::new();
     md.push_str(
         "\n## Decisions\n\n| # | chain epoch | outputs | parameters | hit | gas | verified | tx |\n|---:|---:|---|---|---|---:|---|---|\n",
     );
