@@ -4,9 +4,11 @@
 use std::time::Instant;
 
 use halo2_proofs::arithmetic::best_multiexp;
-use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::plonk::ProvingKey;
 use halo2_proofs::poly::commitment::ParamsProver;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -101,38 +103,13 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     let keygen_ms = ms(started);
 
     let mut rng = ChaCha20Rng::seed_from_u64(7);
-    proof::prove(&params, &pk, circuit, Observation::random(circuit.model(), &mut rng), 0, ChaCha20Rng::seed_from_u64(0))?;
-    let mut times = Vec::with_capacity(runs);
-    let mut last = None;
-    let budget = Instant::now();
-    for epoch in 1..=runs.max(1) as u64 {
-        // Large models: as many proofs as three minutes allow (at least one).
-        if !times.is_empty() && budget.elapsed().as_secs() > 180 {
-            break;
-        }
-        let kpis = Observation::random(circuit.model(), &mut rng);
-        let started = Instant::now();
-        last = Some(proof::prove(&params, &pk, circuit, &kpis, epoch, ChaCha20Rng::seed_from_u64(epoch))?);
-        times.push(ms(started));
-    }
-    times.sort_by(f64::total_cmp);
-    let (public, bytes) = last.ok_or_else(|| ProverError::Artifact { reason: "no proof was made".into() })?;
+    let TimedProofs { times, public, bytes } = timed_proofs(&params, &pk, circuit, runs, &mut rng)?;
     let started = Instant::now();
     proof::verify(&params, pk.get_vk(), &public, &bytes)?;
     let verify_ms = ms(started);
 
     let committed = shape.committed_polynomials();
-    let bases = params.get_g();
-    let scalars: Vec<Fr> = (0..bases.len()).map(|_| Fr::random(&mut rng)).collect();
-    // The fastest of five runs: one MSM's cost, times the polynomials committed.
-    let one_msm = (0..5)
-        .map(|_| {
-            let started = Instant::now();
-            std::hint::black_box(best_multiexp(&scalars, bases));
-            ms(started)
-        })
-        .fold(f64::INFINITY, f64::min);
-    let msm_floor_ms = one_msm * committed as f64;
+    let msm_floor_ms = msm_floor(&params, committed, &mut rng);
     let peak_rss_mib = peak_rss_mib();
 
     let source = evm::verifier_source(&params, pk.get_vk(), circuit)?;
@@ -146,30 +123,7 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
     let calldata = abi::verify_calldata(&bytes, &public.to_instance());
     let calldata_gas = calldata.iter().map(|b| if *b == 0 { 4 } else { 16 }).sum();
     let private = circuit.weight_commitment().is_some();
-    // Nobody but the prover has private weights, so nobody else can recompute.
-    let recompute = (!private).then(|| evm::deploy_recompute(circuit, compile::bundled_dir()));
-    let (recompute_gas, recompute_deploy_gas, recompute_note) = match recompute {
-        None => (None, None, None),
-        Some(Ok(mut baseline)) => {
-            let (recomputed, gas) = baseline.recompute(&public.observation().values())?;
-            if recomputed.as_deref() != Ok(public.outputs.as_slice()) {
-                return Err(ProverError::Artifact { reason: "the recomputation baseline disagrees with the proof".into() });
-            }
-            (Some(gas), Some(baseline.deploy_gas), None)
-        }
-        Some(Err(ProverError::Recompute(e))) => {
-            let words =
-                evm::integer_mlp(circuit).and_then(|mlp| zkpolicy_verifier::recompute::packed_words(&mlp)).map(|(w, _)| w).unwrap_or(0);
-            // Deploying data costs 200 gas a byte, at least.
-            let note = format!(
-                "does not fit: {e}; its {words} packed weight words ({:.1} MB) would cost over {:.0}M gas to deploy",
-                words as f64 * 32e-6,
-                words as f64 * 32.0 * 200.0 / 1e6
-            );
-            (None, None, Some(note))
-        }
-        Some(Err(e)) => return Err(e),
-    };
+    let recompute = recompute_baseline(circuit, &public, private)?;
     Ok(BenchRow {
         model: if private { format!("{} (private)", circuit.model().name()) } else { circuit.model().name().into() },
         private_weights: private,
@@ -195,10 +149,102 @@ pub fn measure(circuit: &PolicyCircuit, runs: usize) -> Result<BenchRow, ProverE
         submit_gas: controller.submit_gas,
         calldata_gas,
         precompiles: solidity::precompile_calls(&program),
-        recompute_gas,
-        recompute_deploy_gas,
-        recompute_note,
+        recompute_gas: recompute.gas,
+        recompute_deploy_gas: recompute.deploy_gas,
+        recompute_note: recompute.note,
     })
+}
+
+/// What [`timed_proofs`] measured: the sorted proving times and the last proof made.
+struct TimedProofs {
+    /// Proving times in milliseconds, sorted.
+    times: Vec<f64>,
+    /// The last proof's public inputs.
+    public: PublicInputs,
+    /// The last proof.
+    bytes: Vec<u8>,
+}
+
+/// One untimed warm-up proof, then up to `runs` timed ones on random observations: the
+/// sorted times in milliseconds and the last proof made.
+fn timed_proofs(
+    params: &ParamsKZG<Bn256>,
+    pk: &ProvingKey<G1Affine>,
+    circuit: &PolicyCircuit,
+    runs: usize,
+    rng: &mut ChaCha20Rng,
+) -> Result<TimedProofs, ProverError> {
+    proof::prove(params, pk, circuit, Observation::random(circuit.model(), &mut *rng), 0, ChaCha20Rng::seed_from_u64(0))?;
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    let budget = Instant::now();
+    for epoch in 1..=runs.max(1) as u64 {
+        // Large models: as many proofs as three minutes allow (at least one).
+        if !times.is_empty() && budget.elapsed().as_secs() > 180 {
+            break;
+        }
+        let kpis = Observation::random(circuit.model(), &mut *rng);
+        let started = Instant::now();
+        last = Some(proof::prove(params, pk, circuit, &kpis, epoch, ChaCha20Rng::seed_from_u64(epoch))?);
+        times.push(ms(started));
+    }
+    times.sort_by(f64::total_cmp);
+    let (public, bytes) = last.ok_or_else(|| ProverError::Artifact { reason: "no proof was made".into() })?;
+    Ok(TimedProofs { times, public, bytes })
+}
+
+/// The MSM floor in milliseconds: the fastest of five MSMs over all of `params`' bases,
+/// times the `committed` polynomials.
+fn msm_floor(params: &ParamsKZG<Bn256>, committed: usize, rng: &mut ChaCha20Rng) -> f64 {
+    let bases = params.get_g();
+    let scalars: Vec<Fr> = (0..bases.len()).map(|_| Fr::random(&mut *rng)).collect();
+    // The fastest of five runs: one MSM's cost, times the polynomials committed.
+    let one_msm = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(best_multiexp(&scalars, bases));
+            ms(started)
+        })
+        .fold(f64::INFINITY, f64::min);
+    one_msm * committed as f64
+}
+
+/// The recomputation baseline's figures: its gas and deployment gas when it fits on chain,
+/// or why it does not.
+struct Recompute {
+    gas: Option<u64>,
+    deploy_gas: Option<u64>,
+    note: Option<String>,
+}
+
+/// Deploys the recomputation baseline and recomputes `public`'s decision with it, checking
+/// it agrees with the proof; nothing for private weights.
+fn recompute_baseline(circuit: &PolicyCircuit, public: &PublicInputs, private: bool) -> Result<Recompute, ProverError> {
+    // Nobody but the prover has private weights, so nobody else can recompute.
+    let recompute = (!private).then(|| evm::deploy_recompute(circuit, compile::bundled_dir()));
+    let (gas, deploy_gas, note) = match recompute {
+        None => (None, None, None),
+        Some(Ok(mut baseline)) => {
+            let (recomputed, gas) = baseline.recompute(&public.observation().values())?;
+            if recomputed.as_deref() != Ok(public.outputs.as_slice()) {
+                return Err(ProverError::Artifact { reason: "the recomputation baseline disagrees with the proof".into() });
+            }
+            (Some(gas), Some(baseline.deploy_gas), None)
+        }
+        Some(Err(ProverError::Recompute(e))) => {
+            let words =
+                evm::integer_mlp(circuit).and_then(|mlp| zkpolicy_verifier::recompute::packed_words(&mlp)).map(|(w, _)| w).unwrap_or(0);
+            // Deploying data costs 200 gas a byte, at least.
+            let note = format!(
+                "does not fit: {e}; its {words} packed weight words ({:.1} MB) would cost over {:.0}M gas to deploy",
+                words as f64 * 32e-6,
+                words as f64 * 32.0 * 200.0 / 1e6
+            );
+            (None, None, Some(note))
+        }
+        Some(Err(e)) => return Err(e),
+    };
+    Ok(Recompute { gas, deploy_gas, note })
 }
 
 /// Guardrails wide enough never to bind, one per output, for measuring submissions (the
