@@ -1,15 +1,17 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use zkpolicy_lab::backtest::{self, Comparison};
+use zkpolicy_lab::backtest::{self, Comparison, PolicyBacktest};
 use zkpolicy_lab::float::FloatPolicy;
 use zkpolicy_lab::sim::{FloatController, IntegerPolicy, Policy, RewardConfig, RuleBased, Scenario, SimConfig, StaticPolicy};
+use zkpolicy_model::Model;
 use zkpolicy_prover::fsutil;
 use zkpolicy_prover::keys::Prepared;
-use zkpolicy_report::backtest::{prove_decisions, trajectory_svg};
+use zkpolicy_report::backtest::{prove_decisions, trajectory_svg, ProvenDecisions};
 
 use super::common::{circuit, load_model, print_json, KeyArgs};
 use super::{progress, EXIT_INVALID};
@@ -82,23 +84,8 @@ impl BacktestArgs {
         );
         let model = load_model(self.model.as_ref())?;
         let integer = IntegerPolicy::new((*model).clone()).context("the model cannot drive the simulator")?;
-        let float = match &self.float {
-            Some(path) => {
-                let text = super::common::read_text(path, "float policy file")?;
-                let policy: FloatPolicy =
-                    serde_json::from_str(&text).with_context(|| format!("{} is not a float policy (JSON)", path.display()))?;
-                Some(FloatController::new("float", policy).with_context(|| format!("float policy {}", path.display()))?)
-            }
-            None => None,
-        };
-        let compared = self
-            .compare
-            .iter()
-            .map(|path| {
-                let other = load_model(Some(path))?;
-                IntegerPolicy::new((*other).clone()).with_context(|| format!("{} cannot drive the simulator", path.display()))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let float = self.float_policy()?;
+        let compared = self.compared()?;
         let (fixed, rules) = (StaticPolicy, RuleBased::default());
         let mut policies: Vec<&dyn Policy> = vec![&integer, &fixed, &rules];
         if let Some(float) = &float {
@@ -113,16 +100,7 @@ impl BacktestArgs {
         spinner.finish_and_clear();
         let comparison = Comparison::from_backtests(&backtests);
 
-        let proven = if self.no_prove {
-            None
-        } else {
-            let Prepared { circuit, params, pk, .. } = self.keys.prepare(circuit(model.clone())?)?;
-            let total = backtests[0].scenarios.iter().map(|s| s.trajectory.epochs.len()).sum::<usize>();
-            let bar = progress::bar(total as u64, "proving decisions", self.json);
-            let report = prove_decisions(&params, &pk, pk.get_vk(), &circuit, &backtests[0], 1, &|| bar.inc(1))?;
-            bar.finish_and_clear();
-            Some(report)
-        };
+        let proven = if self.no_prove { None } else { Some(self.prove(&model, &backtests[0])?) };
 
         std::fs::create_dir_all(&self.out_dir).with_context(|| format!("cannot create {}", self.out_dir.display()))?;
         let mut plots = Vec::new();
@@ -145,20 +123,59 @@ impl BacktestArgs {
         if self.json {
             print_json(&report)?;
         } else {
-            println!("{markdown}");
-            if let Some(p) = &proven {
-                println!(
-                    "proved {} decisions in {:.1} s ({} bytes each), verified {} in {:.1} s, {} mismatched",
-                    p.proofs,
-                    p.prove_ms as f64 / 1e3,
-                    p.proof_bytes,
-                    p.verified,
-                    p.verify_ms as f64 / 1e3,
-                    p.mismatches.len()
-                );
-            }
-            println!("wrote {} (report.json, report.md, {} plots)", self.out_dir.display(), plots.len());
+            print_text(&self.out_dir, &markdown, proven.as_ref(), plots.len());
         }
         Ok(if all_proven { ExitCode::SUCCESS } else { ExitCode::from(EXIT_INVALID) })
     }
+
+    /// The float policy named by --float, as a controller (none without --float).
+    fn float_policy(&self) -> anyhow::Result<Option<FloatController>> {
+        Ok(match &self.float {
+            Some(path) => {
+                let text = super::common::read_text(path, "float policy file")?;
+                let policy: FloatPolicy =
+                    serde_json::from_str(&text).with_context(|| format!("{} is not a float policy (JSON)", path.display()))?;
+                Some(FloatController::new("float", policy).with_context(|| format!("float policy {}", path.display()))?)
+            }
+            None => None,
+        })
+    }
+
+    /// The integer models named by --compare, each able to drive the simulator.
+    fn compared(&self) -> anyhow::Result<Vec<IntegerPolicy>> {
+        self.compare
+            .iter()
+            .map(|path| {
+                let other = load_model(Some(path))?;
+                IntegerPolicy::new((*other).clone()).with_context(|| format!("{} cannot drive the simulator", path.display()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    }
+
+    /// Proves, verifies and checks every epoch's decision of the integer model in `backtest`.
+    fn prove(&self, model: &Arc<Model>, backtest: &PolicyBacktest) -> anyhow::Result<ProvenDecisions> {
+        let Prepared { circuit, params, pk, .. } = self.keys.prepare(circuit(model.clone())?)?;
+        let total = backtest.scenarios.iter().map(|s| s.trajectory.epochs.len()).sum::<usize>();
+        let bar = progress::bar(total as u64, "proving decisions", self.json);
+        let report = prove_decisions(&params, &pk, pk.get_vk(), &circuit, backtest, 1, &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        Ok(report)
+    }
+}
+
+/// Prints the comparison, the proving figures (when proven) and where the files went.
+fn print_text(out_dir: &Path, markdown: &str, proven: Option<&ProvenDecisions>, plots: usize) {
+    println!("{markdown}");
+    if let Some(p) = proven {
+        println!(
+            "proved {} decisions in {:.1} s ({} bytes each), verified {} in {:.1} s, {} mismatched",
+            p.proofs,
+            p.prove_ms as f64 / 1e3,
+            p.proof_bytes,
+            p.verified,
+            p.verify_ms as f64 / 1e3,
+            p.mismatches.len()
+        );
+    }
+    println!("wrote {} (report.json, report.md, {} plots)", out_dir.display(), plots);
 }

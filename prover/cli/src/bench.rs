@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context};
@@ -129,29 +129,52 @@ impl BenchArgs {
             bail!("--runs must be at least 1: the table reports the timed proofs' p50 and p95");
         }
         if let Some(model) = &self.single {
-            let objective = if self.prover_time { Objective::ProverTime } else { Objective::Gas };
-            let circuit = if self.private_single {
-                // A fixed salt: the figures do not depend on it, and a bench keeps no secrets.
-                PolicyCircuit::private_up_to(load(model)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), objective, self.max_k)?
-            } else {
-                PolicyCircuit::planned(load(model)?, objective)?
-            };
-            let mut row = bench::measure(&circuit, self.runs)?;
-            if self.prover_time {
-                row.model.push_str(" (prover time)");
-            }
-            println!("{}", serde_json::to_string(&row)?);
-            return Ok(ExitCode::SUCCESS);
+            return self.measure_single(model);
         }
         if let Some(path) = &self.from_json {
-            let report: Report = serde_json::from_str(&super::common::read_text(path, "bench report")?)
-                .with_context(|| format!("{} is not a zkpolicy bench report", path.display()))?;
-            print!("{}", bench::markdown(&report.models, &report.machine));
-            return Ok(ExitCode::SUCCESS);
+            return print_from_json(path);
         }
+        let jobs = self.plan()?;
+        let exe = std::env::current_exe()?;
+        let mut rows = Vec::new();
+        for (name, prover_time, private) in jobs {
+            rows.push(self.measure_in_child(&exe, &name, prover_time, private)?);
+        }
+        let report = Report { schema_version: super::common::SCHEMA_VERSION, machine: bench::machine(), runs: self.runs, models: rows };
+        let table = bench::markdown(&report.models, &report.machine);
+        let svg = self.svg.as_ref().map(|_| bench::svg(&report.models)).transpose()?;
+        if let Some(path) = &self.json {
+            fsutil::write_atomic(path, format!("{}\n", serde_json::to_string_pretty(&report)?).as_bytes())?;
+        }
+        if let (Some(path), Some(svg)) = (&self.svg, svg) {
+            fsutil::write_atomic(path, svg.as_bytes())?;
+        }
+        print!("{table}");
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `--single`: measures one model in this process and prints its row as JSON.
+    fn measure_single(&self, model: &str) -> anyhow::Result<ExitCode> {
+        let objective = if self.prover_time { Objective::ProverTime } else { Objective::Gas };
+        let circuit = if self.private_single {
+            // A fixed salt: the figures do not depend on it, and a bench keeps no secrets.
+            PolicyCircuit::private_up_to(load(model)?, Salt::random(ChaCha20Rng::seed_from_u64(1)), objective, self.max_k)?
+        } else {
+            PolicyCircuit::planned(load(model)?, objective)?
+        };
+        let mut row = bench::measure(&circuit, self.runs)?;
+        if self.prover_time {
+            row.model.push_str(" (prover time)");
+        }
+        println!("{}", serde_json::to_string(&row)?);
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// Resolves and validates every model before measuring any, and lists the measurements
+    /// to make: (model, prover-time shape, private weights).
+    fn plan(&self) -> anyhow::Result<Vec<(String, bool, bool)>> {
         let names: Vec<String> =
             if self.models.is_empty() { MEASURED.iter().map(|s| s.to_string()).collect() } else { self.models.clone() };
-        // Resolve and validate every model before measuring any; plan the shapes to measure.
         let mut jobs = Vec::new();
         for name in &names {
             let model = load(name)?;
@@ -171,41 +194,40 @@ impl BenchArgs {
                 }
             }
         }
-        let exe = std::env::current_exe()?;
-        let mut rows = Vec::new();
-        for (name, prover_time, private) in jobs {
-            let how = if prover_time {
-                " at its prover-time shape"
-            } else if private {
-                " with private weights"
-            } else {
-                ""
-            };
-            eprintln!("measuring {name}{how} ({} runs)…", self.runs);
-            let mut command = Command::new(&exe);
-            command.arg("bench").args(["--single", &name]).args(["--runs", &self.runs.to_string()]);
-            if prover_time {
-                command.arg("--prover-time");
-            }
-            if private {
-                command.arg("--private-single").args(["--max-k", &self.max_k.to_string()]);
-            }
-            let out = command.output()?;
-            if !out.status.success() {
-                bail!("{name}: {}", String::from_utf8_lossy(&out.stderr).trim());
-            }
-            rows.push(serde_json::from_slice::<BenchRow>(&out.stdout).with_context(|| format!("{name}: unreadable measurement"))?);
-        }
-        let report = Report { schema_version: super::common::SCHEMA_VERSION, machine: bench::machine(), runs: self.runs, models: rows };
-        let table = bench::markdown(&report.models, &report.machine);
-        let svg = self.svg.as_ref().map(|_| bench::svg(&report.models)).transpose()?;
-        if let Some(path) = &self.json {
-            fsutil::write_atomic(path, format!("{}\n", serde_json::to_string_pretty(&report)?).as_bytes())?;
-        }
-        if let (Some(path), Some(svg)) = (&self.svg, svg) {
-            fsutil::write_atomic(path, svg.as_bytes())?;
-        }
-        print!("{table}");
-        Ok(ExitCode::SUCCESS)
+        Ok(jobs)
     }
+
+    /// Measures one planned job in a child `exe bench --single` process (so its peak RSS is
+    /// its own) and reads back its row.
+    fn measure_in_child(&self, exe: &Path, name: &str, prover_time: bool, private: bool) -> anyhow::Result<BenchRow> {
+        let how = if prover_time {
+            " at its prover-time shape"
+        } else if private {
+            " with private weights"
+        } else {
+            ""
+        };
+        eprintln!("measuring {name}{how} ({} runs)…", self.runs);
+        let mut command = Command::new(exe);
+        command.arg("bench").args(["--single", name]).args(["--runs", &self.runs.to_string()]);
+        if prover_time {
+            command.arg("--prover-time");
+        }
+        if private {
+            command.arg("--private-single").args(["--max-k", &self.max_k.to_string()]);
+        }
+        let out = command.output()?;
+        if !out.status.success() {
+            bail!("{name}: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        serde_json::from_slice::<BenchRow>(&out.stdout).with_context(|| format!("{name}: unreadable measurement"))
+    }
+}
+
+/// `--from-json`: prints the table of an earlier run's report without measuring.
+fn print_from_json(path: &Path) -> anyhow::Result<ExitCode> {
+    let report: Report = serde_json::from_str(&super::common::read_text(path, "bench report")?)
+        .with_context(|| format!("{} is not a zkpolicy bench report", path.display()))?;
+    print!("{}", bench::markdown(&report.models, &report.machine));
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{keccak256, Address};
@@ -10,11 +11,14 @@ use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::json;
 use zkpolicy_chain::{Client, LocalNode, VerifierCode};
+use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_keeper::config::{ChainConfig, DeploymentConfig, SignerConfig};
 use zkpolicy_keeper::{KeeperConfig, LogFormat, RoundReport};
 use zkpolicy_lab::sim::{Scenario, ScenarioKind, SimConfig};
 use zkpolicy_live::attackers::{self, Attack};
-use zkpolicy_live::{honest, report, KeeperRound, KeeperRunner, Live, LiveError, LiveOptions};
+use zkpolicy_live::{honest, report, KeeperRound, KeeperRunner, Live, LiveError, LiveOptions, LiveRun};
+use zkpolicy_model::Model;
+use zkpolicy_prover::keys::Prepared;
 use zkpolicy_prover::{evm, fsutil, srs};
 
 use super::common::{print_json, shipped_or_compiled, KeyArgs, ModelArgs, SolcArgs};
@@ -105,6 +109,50 @@ const CRASH_ENV: &str = "ZKPOLICY_LIVE_KEEPER_CRASH";
 
 impl LiveArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        let Setup { out_dir, model, circuit, baseline, options } = self.setup()?;
+        let node = Node::start(&out_dir)?;
+        let (client, deployer) = connect(&node)?;
+        let (prepared, verifier) = self.verifier(circuit)?;
+        let mut keeper = self.child_keeper(&out_dir, &node)?;
+        let quiet = self.json;
+        let progress = move |line: &str| {
+            if !quiet {
+                eprintln!("{line}");
+            }
+        };
+        let started = Instant::now();
+        let live = Live {
+            client: &client,
+            deployer,
+            verifier: &verifier,
+            prepared: &prepared,
+            model: &model,
+            out_dir: &out_dir,
+            on_epoch: &progress,
+        };
+        let mut run = live.run(&options, &mut keeper)?;
+        let wall = started.elapsed().as_secs_f64();
+        run.failures.extend(attackers::failures(&run.attackers));
+        let summary = write_report(&run, &model, baseline.as_ref(), wall, &out_dir)?;
+
+        if self.json {
+            print_json(&json!({
+                "out_dir": out_dir,
+                "totals": summary.totals,
+                "fidelity": summary.fidelity,
+                "attackers": run.attackers,
+                "against_honest": summary.against_honest,
+                "failures": run.failures,
+            }))?;
+        } else {
+            print_text(&run, &options, &summary, &out_dir);
+        }
+        Ok(if run.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(super::EXIT_INVALID) })
+    }
+
+    /// Checks the arguments, creates --out-dir, loads the model and the baseline: everything
+    /// that can fail before a node is started.
+    fn setup(&self) -> anyhow::Result<Setup> {
         let kind = ScenarioKind::from_name(&self.scenario).with_context(|| {
             format!(
                 "--scenario: {:?} is not one of {}",
@@ -125,15 +173,7 @@ impl LiveArgs {
             bail!("--salt: live runs the public model (the simulator beside it reads the weights)");
         }
         let attackers = self.attackers.as_deref().map(Attack::parse_list).transpose()?.unwrap_or_default();
-        let baseline: Option<serde_json::Value> = self
-            .baseline
-            .as_ref()
-            .map(|path| -> anyhow::Result<_> {
-                let text =
-                    fsutil::read_regular(path, 256 << 20, "a live report").with_context(|| format!("--baseline {}", path.display()))?;
-                serde_json::from_slice(&text).with_context(|| format!("--baseline {}: not JSON", path.display()))
-            })
-            .transpose()?;
+        let baseline = self.read_baseline()?;
         let options = LiveOptions {
             scenario: Scenario::new(kind, self.seed, self.epochs),
             warmup: self.warmup,
@@ -143,24 +183,23 @@ impl LiveArgs {
         };
         // Fail on a model the simulator cannot run before anything is deployed.
         zkpolicy_lab::sim::IntegerPolicy::new((*model).clone())?;
+        Ok(Setup { out_dir, model, circuit, baseline, options })
+    }
 
-        let node = Node::start(&out_dir)?;
-        let own_key = std::env::var("ZKPOLICY_PRIVATE_KEY").ok();
-        let deployer: PrivateKeySigner = own_key
-            .as_deref()
-            .unwrap_or(DEV_KEY)
-            .trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("$ZKPOLICY_PRIVATE_KEY is not a hex private key"))?;
-        let client = Client::connect(&node.url, Some(deployer.clone()))?;
-        if own_key.is_none() && client.chain_id() != DEV_CHAIN_ID {
-            bail!(
-                "the node serves chain {}, not a development chain ({DEV_CHAIN_ID}): live moves its clock and funds its \
-                 agents from a development account; set $ZKPOLICY_PRIVATE_KEY for another development node",
-                client.chain_id()
-            );
-        }
+    /// The honest run's report named by --baseline, as JSON (none without --baseline).
+    fn read_baseline(&self) -> anyhow::Result<Option<serde_json::Value>> {
+        self.baseline
+            .as_ref()
+            .map(|path| -> anyhow::Result<_> {
+                let text =
+                    fsutil::read_regular(path, 256 << 20, "a live report").with_context(|| format!("--baseline {}", path.display()))?;
+                serde_json::from_slice(&text).with_context(|| format!("--baseline {}: not JSON", path.display()))
+            })
+            .transpose()
+    }
 
+    /// The keys for `circuit` (development SRS only) and the verifier rendered from them.
+    fn verifier(&self, circuit: PolicyCircuit) -> anyhow::Result<(Prepared, VerifierCode)> {
         let prepared = self.keys.prepare(circuit)?;
         if !srs::is_dev(&prepared.params) {
             bail!("live runs on a development chain with the development SRS; leave --srs out");
@@ -171,10 +210,14 @@ impl LiveArgs {
             srs: prepared.srs.id(),
             insecure_dev_srs: true,
         };
+        Ok((prepared, verifier))
+    }
 
+    /// The keeper child that proves and submits every live epoch on `node`, with a key derived from --seed.
+    fn child_keeper(&self, out_dir: &Path, node: &Node) -> anyhow::Result<ChildKeeper> {
         let keeper_key = PrivateKeySigner::from_bytes(&keccak256([b"zkpolicy live keeper".as_slice(), &self.seed.to_le_bytes()].concat()))
             .context("the keeper's key")?;
-        let mut keeper = ChildKeeper {
+        Ok(ChildKeeper {
             exe: std::env::current_exe().context("the zkpolicy executable")?,
             config: out_dir.join("keeper.toml"),
             log: out_dir.join("keeper.log"),
@@ -184,108 +227,125 @@ impl LiveArgs {
             cache_dir: std::path::absolute(&self.keys.cache_dir)?,
             crash: std::env::var(CRASH_ENV).ok(),
             warmup: self.warmup,
-        };
-        let quiet = self.json;
-        let progress = move |line: &str| {
-            if !quiet {
-                eprintln!("{line}");
-            }
-        };
-        let started = Instant::now();
-        let live = Live {
-            client: &client,
-            deployer,
-            verifier: &verifier,
-            prepared: &prepared,
-            model: &model,
-            out_dir: &out_dir,
-            on_epoch: &progress,
-        };
-        let mut run = live.run(&options, &mut keeper)?;
-        let wall = started.elapsed().as_secs_f64();
-        run.failures.extend(attackers::failures(&run.attackers));
-        let kpi_names: Vec<String> = model.card().inputs().iter().map(|i| i.name.clone()).collect();
-        let against_honest = baseline.as_ref().map(|b| honest::against_honest(&run, &kpi_names, b)).transpose()?;
-
-        let trajectory = report::simulate(&run, &model)?;
-        let fidelity = report::fidelity(&run, &model, &trajectory);
-        let totals = report::totals(&run, wall);
-        let mut markdown = report::markdown(&run, &totals, &fidelity);
-        if !run.attackers.is_empty() {
-            markdown.push_str(&attackers::markdown(&run.attackers));
-        }
-        if let Some(a) = &against_honest {
-            markdown.push_str(&honest::markdown(a));
-        }
-        let svg = zkpolicy_live::plot::trajectories_svg(&run, &trajectory)?;
-        let document = report::Report {
-            format: "zkpolicy-live-report",
-            totals: totals.clone(),
-            fidelity: fidelity.clone(),
-            run: &run,
-            simulator: &trajectory,
-            against_honest: against_honest.as_ref(),
-        };
-        fsutil::write_atomic(&out_dir.join("report.json"), &serde_json::to_vec_pretty(&document)?)?;
-        fsutil::write_atomic(&out_dir.join("report.md"), markdown.as_bytes())?;
-        fsutil::write_atomic(&out_dir.join("trajectories.svg"), svg.as_bytes())?;
-
-        if self.json {
-            print_json(&json!({
-                "out_dir": out_dir,
-                "totals": totals,
-                "fidelity": fidelity,
-                "attackers": run.attackers,
-                "against_honest": against_honest,
-                "failures": run.failures,
-            }))?;
-        } else {
-            println!(
-                "{} epochs live ({} warm-up) with {} agents: {} decisions, {} verified in the EVM and natively, {} keeper restarts",
-                totals.epochs,
-                options.warmup,
-                options.agents,
-                totals.decisions,
-                totals.verified_native.min(totals.verified_on_chain),
-                totals.keeper_restarts
-            );
-            println!(
-                "  {} transactions ({:.0} per epoch, {} reverted), {} gas; {:.0} s in all",
-                totals.transactions, totals.transactions_per_epoch, totals.reverted, totals.gas_total, totals.wall_seconds
-            );
-            let s = &totals.seconds_per_epoch;
-            println!(
-                "  per epoch: agents {:.1} s, snapshot {:.2} s, prove {:.2} s, submit {:.2} s, other {:.2} s",
-                s.agents, s.snapshot, s.prove, s.submit, s.other
-            );
-            println!("  the simulator took the same decision in {} of {} epochs", fidelity.same_decision, fidelity.epochs);
-            for a in &run.attackers {
-                println!(
-                    "  attacker {}: {} transactions, {} refused, P&L {:.2} quote ({:.2} before gas){}",
-                    a.attack.name(),
-                    a.transactions,
-                    a.refused.values().sum::<u64>(),
-                    a.pnl,
-                    a.pnl_before_gas,
-                    a.kpi_moved_quanta.map_or(String::new(), |q| format!(", KPI moved {q} quanta"))
-                );
-            }
-            if let Some(a) = &against_honest {
-                let worst = a.kpis.iter().max_by_key(|k| k.max_quanta);
-                if let Some(k) = worst {
-                    println!(
-                        "  against the honest run: largest KPI gap {} quanta ({}), same parameters in {} of {} epochs",
-                        k.max_quanta, k.name, a.same_parameters, a.epochs
-                    );
-                }
-            }
-            for line in &run.failures {
-                println!("  CHECK FAILED: {line}");
-            }
-            println!("wrote {}/report.md, report.json and trajectories.svg", out_dir.display());
-        }
-        Ok(if run.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(super::EXIT_INVALID) })
+        })
     }
+}
+
+/// What [`LiveArgs::setup`] checked and loaded before a node is started.
+struct Setup {
+    out_dir: PathBuf,
+    model: Arc<Model>,
+    circuit: PolicyCircuit,
+    baseline: Option<serde_json::Value>,
+    options: LiveOptions,
+}
+
+/// The report's figures besides the run itself, for the summary printed at the end.
+struct Summary {
+    totals: report::Totals,
+    fidelity: report::Fidelity,
+    against_honest: Option<honest::AgainstHonest>,
+}
+
+/// A client on `node` signing as the deployer ($ZKPOLICY_PRIVATE_KEY, or Hardhat's account #0
+/// on a development chain only), and that deployer's key.
+fn connect(node: &Node) -> anyhow::Result<(Client, PrivateKeySigner)> {
+    let own_key = std::env::var("ZKPOLICY_PRIVATE_KEY").ok();
+    let deployer: PrivateKeySigner = own_key
+        .as_deref()
+        .unwrap_or(DEV_KEY)
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("$ZKPOLICY_PRIVATE_KEY is not a hex private key"))?;
+    let client = Client::connect(&node.url, Some(deployer.clone()))?;
+    if own_key.is_none() && client.chain_id() != DEV_CHAIN_ID {
+        bail!(
+            "the node serves chain {}, not a development chain ({DEV_CHAIN_ID}): live moves its clock and funds its \
+             agents from a development account; set $ZKPOLICY_PRIVATE_KEY for another development node",
+            client.chain_id()
+        );
+    }
+    Ok((client, deployer))
+}
+
+/// Compares the run with the simulator (and the baseline, if any) and writes report.json,
+/// report.md and trajectories.svg to `out_dir`.
+fn write_report(run: &LiveRun, model: &Model, baseline: Option<&serde_json::Value>, wall: f64, out_dir: &Path) -> anyhow::Result<Summary> {
+    let kpi_names: Vec<String> = model.card().inputs().iter().map(|i| i.name.clone()).collect();
+    let against_honest = baseline.map(|b| honest::against_honest(run, &kpi_names, b)).transpose()?;
+
+    let trajectory = report::simulate(run, model)?;
+    let fidelity = report::fidelity(run, model, &trajectory);
+    let totals = report::totals(run, wall);
+    let mut markdown = report::markdown(run, &totals, &fidelity);
+    if !run.attackers.is_empty() {
+        markdown.push_str(&attackers::markdown(&run.attackers));
+    }
+    if let Some(a) = &against_honest {
+        markdown.push_str(&honest::markdown(a));
+    }
+    let svg = zkpolicy_live::plot::trajectories_svg(run, &trajectory)?;
+    let document = report::Report {
+        format: "zkpolicy-live-report",
+        totals: totals.clone(),
+        fidelity: fidelity.clone(),
+        run,
+        simulator: &trajectory,
+        against_honest: against_honest.as_ref(),
+    };
+    fsutil::write_atomic(&out_dir.join("report.json"), &serde_json::to_vec_pretty(&document)?)?;
+    fsutil::write_atomic(&out_dir.join("report.md"), markdown.as_bytes())?;
+    fsutil::write_atomic(&out_dir.join("trajectories.svg"), svg.as_bytes())?;
+    Ok(Summary { totals, fidelity, against_honest })
+}
+
+/// Prints the run's summary as text: totals, timings, fidelity, each attacker, the gap to
+/// the baseline and every failed check.
+fn print_text(run: &LiveRun, options: &LiveOptions, summary: &Summary, out_dir: &Path) {
+    let Summary { totals, fidelity, against_honest } = summary;
+    println!(
+        "{} epochs live ({} warm-up) with {} agents: {} decisions, {} verified in the EVM and natively, {} keeper restarts",
+        totals.epochs,
+        options.warmup,
+        options.agents,
+        totals.decisions,
+        totals.verified_native.min(totals.verified_on_chain),
+        totals.keeper_restarts
+    );
+    println!(
+        "  {} transactions ({:.0} per epoch, {} reverted), {} gas; {:.0} s in all",
+        totals.transactions, totals.transactions_per_epoch, totals.reverted, totals.gas_total, totals.wall_seconds
+    );
+    let s = &totals.seconds_per_epoch;
+    println!(
+        "  per epoch: agents {:.1} s, snapshot {:.2} s, prove {:.2} s, submit {:.2} s, other {:.2} s",
+        s.agents, s.snapshot, s.prove, s.submit, s.other
+    );
+    println!("  the simulator took the same decision in {} of {} epochs", fidelity.same_decision, fidelity.epochs);
+    for a in &run.attackers {
+        println!(
+            "  attacker {}: {} transactions, {} refused, P&L {:.2} quote ({:.2} before gas){}",
+            a.attack.name(),
+            a.transactions,
+            a.refused.values().sum::<u64>(),
+            a.pnl,
+            a.pnl_before_gas,
+            a.kpi_moved_quanta.map_or(String::new(), |q| format!(", KPI moved {q} quanta"))
+        );
+    }
+    if let Some(a) = against_honest {
+        let worst = a.kpis.iter().max_by_key(|k| k.max_quanta);
+        if let Some(k) = worst {
+            println!(
+                "  against the honest run: largest KPI gap {} quanta ({}), same parameters in {} of {} epochs",
+                k.max_quanta, k.name, a.same_parameters, a.epochs
+            );
+        }
+    }
+    for line in &run.failures {
+        println!("  CHECK FAILED: {line}");
+    }
+    println!("wrote {}/report.md, report.json and trajectories.svg", out_dir.display());
 }
 
 /// The node: `$ZKPOLICY_RPC_URL`, or the pinned local node started here (and stopped on drop).
