@@ -75,6 +75,65 @@ impl Served {
     fn key(&self, epoch: u64, kind: Kind) -> String {
         key(self.record.chain_id, &self.controller, epoch, kind)
     }
+
+    /// Loads deployment `index` of the config: its record, model and circuit, checked
+    /// against the record (model commitment, SRS, KPI provenance), with its keys.
+    fn load(index: usize, d: &DeploymentConfig, config: &KeeperConfig, srs: &SrsSource, cache: &KeyCache) -> Result<Self, KeeperError> {
+        let failed = |reason: String| KeeperError::Deployment { deployment: d.name.clone(), reason };
+        let record = Deployment::load(&d.record)?;
+        let model = match &d.model {
+            Some(path) => zkpolicy_model::Model::load(path).map_err(|e| failed(format!("model {}: {e}", path.display())))?,
+            None => zkpolicy_lab::bundled::model(zkpolicy_lab::bundled::DEFAULT)
+                .map_err(|e| failed(format!("bundled model: {e}")))?
+                .ok_or_else(|| failed("no bundled default model".into()))?,
+        };
+        let model = Arc::new(model);
+        let circuit = match &d.salt {
+            None => PolicyCircuit::new(model).map_err(zkpolicy_prover::ProverError::from)?,
+            Some(path) => PolicyCircuit::private(model, zkpolicy_prover::salt::load(path)?, zkpolicy_circuits::Objective::Gas)
+                .map_err(zkpolicy_prover::ProverError::from)?,
+        };
+        let card: &ModelCard = circuit.as_ref();
+        if record.model_commitment != card.commitment() {
+            return Err(KeeperError::Config {
+                key: format!("deployment[{index}].model"),
+                reason: format!(
+                    "the controller in {} was deployed for model {} ({}), not {} ({})",
+                    d.record.display(),
+                    record.model,
+                    record.model_commitment,
+                    card.name(),
+                    card.commitment()
+                ),
+            });
+        }
+        if record.insecure_dev_srs != config.srs.is_none() {
+            return Err(KeeperError::Config {
+                key: "srs".into(),
+                reason: format!(
+                    "deployment {} was deployed with {}; the keeper must prove with the same SRS",
+                    d.name,
+                    if record.insecure_dev_srs { "the development SRS (leave srs out)" } else { "a real SRS (set srs)" }
+                ),
+            });
+        }
+        if d.kpis_dir.is_some() && record.kpi_provenance == chain::KpiProvenance::Onchain {
+            return Err(KeeperError::Config {
+                key: format!("deployment[{index}].kpis_dir"),
+                reason: "this deployment's KPIs are computed on chain; nobody posts them".into(),
+            });
+        }
+        let prepared = Prepared::cached(circuit, srs.clone(), cache)?;
+        tracing::info!(deployment = %d.name, model = %record.model, keys = %prepared.origin, "serving");
+        Ok(Served {
+            name: d.name.clone(),
+            chain: d.chain.clone(),
+            controller: record.controller.to_string().to_ascii_lowercase(),
+            record,
+            prepared,
+            config: d.clone(),
+        })
+    }
 }
 
 struct ChainCtx {
@@ -183,60 +242,7 @@ impl Keeper {
         let cache = KeyCache::new(config.cache_dir.join("keys"));
         let mut served = Vec::new();
         for (i, d) in config.deployments.iter().enumerate() {
-            let failed = |reason: String| KeeperError::Deployment { deployment: d.name.clone(), reason };
-            let record = Deployment::load(&d.record)?;
-            let model = match &d.model {
-                Some(path) => zkpolicy_model::Model::load(path).map_err(|e| failed(format!("model {}: {e}", path.display())))?,
-                None => zkpolicy_lab::bundled::model(zkpolicy_lab::bundled::DEFAULT)
-                    .map_err(|e| failed(format!("bundled model: {e}")))?
-                    .ok_or_else(|| failed("no bundled default model".into()))?,
-            };
-            let model = Arc::new(model);
-            let circuit = match &d.salt {
-                None => PolicyCircuit::new(model).map_err(zkpolicy_prover::ProverError::from)?,
-                Some(path) => PolicyCircuit::private(model, zkpolicy_prover::salt::load(path)?, zkpolicy_circuits::Objective::Gas)
-                    .map_err(zkpolicy_prover::ProverError::from)?,
-            };
-            let card: &ModelCard = circuit.as_ref();
-            if record.model_commitment != card.commitment() {
-                return Err(KeeperError::Config {
-                    key: format!("deployment[{i}].model"),
-                    reason: format!(
-                        "the controller in {} was deployed for model {} ({}), not {} ({})",
-                        d.record.display(),
-                        record.model,
-                        record.model_commitment,
-                        card.name(),
-                        card.commitment()
-                    ),
-                });
-            }
-            if record.insecure_dev_srs != config.srs.is_none() {
-                return Err(KeeperError::Config {
-                    key: "srs".into(),
-                    reason: format!(
-                        "deployment {} was deployed with {}; the keeper must prove with the same SRS",
-                        d.name,
-                        if record.insecure_dev_srs { "the development SRS (leave srs out)" } else { "a real SRS (set srs)" }
-                    ),
-                });
-            }
-            if d.kpis_dir.is_some() && record.kpi_provenance == chain::KpiProvenance::Onchain {
-                return Err(KeeperError::Config {
-                    key: format!("deployment[{i}].kpis_dir"),
-                    reason: "this deployment's KPIs are computed on chain; nobody posts them".into(),
-                });
-            }
-            let prepared = Prepared::cached(circuit, srs.clone(), &cache)?;
-            tracing::info!(deployment = %d.name, model = %record.model, keys = %prepared.origin, "serving");
-            served.push(Served {
-                name: d.name.clone(),
-                chain: d.chain.clone(),
-                controller: record.controller.to_string().to_ascii_lowercase(),
-                record,
-                prepared,
-                config: d.clone(),
-            });
+            served.push(Served::load(i, d, &config, &srs, &cache)?);
         }
         let records = store.all()?;
         // Keys sort by epoch within a deployment: the last confirmed submission wins.
