@@ -8,7 +8,7 @@
 //! truncation, repetition). A target may return any error; it must never panic, and a
 //! value it accepts must satisfy the target's invariant.
 //!
-//! The suite runs a short campaign (`benches/tests/fuzz.rs`); `benches/fuzz.sh` runs a
+//! The suite runs a short campaign (`tests/tests/e2e/fuzz.rs`); `benches/fuzz.sh` runs a
 //! million executions per target.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -111,9 +111,10 @@ impl PublicInputs {
         Ok(Self { epoch, kpis, parameters, outputs })
     }
 
-    /// The network's input: KPIs, then parameters.
-    pub fn observation(&self) -> Observation {
-        Observation::new_unsafe(self.kpis.clone(), self.parameters.clone())
+    /// The network's input values the statement claims: KPIs, then parameters (as the
+    /// instance column holds them after the epoch; not checked against any card).
+    pub fn input_values(&self) -> Vec<i64> {
+        self.kpis.values().iter().chain(&self.parameters).copied().collect()
     }
 
     /// The instance column, in the documented order.

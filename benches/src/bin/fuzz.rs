@@ -2,7 +2,7 @@
 //! broken invariant. `cargo run --release -p zkpolicy-benches --bin fuzz -- [EXECUTIONS]
 //! [TARGET...]` (targets by name, e.g. "verifying key file"; default all); writes
 //! `benches/fuzz.json`, replacing only the rows of the targets run. The suite runs a short
-//! version (`benches/tests/fuzz.rs`).
+//! version (`tests/tests/e2e/fuzz.rs`).
 
 use anyhow::Context as _;
 use rayon::prelude::*;

@@ -37,8 +37,9 @@ impl Observation {
         Self { kpis: QuantizedKpis::random(card, rng), parameters }
     }
 
-    /// Values taken as given, unchecked: only for adversarial tests (see
-    /// `QuantizedKpis::new_unsafe`, behind the `test-utils` feature).
+    /// Values taken as given, unchecked: only for adversarial tests (behind the
+    /// `test-utils` feature, like `QuantizedKpis::new_unsafe`).
+    #[cfg(feature = "test-utils")]
     pub fn new_unsafe(kpis: QuantizedKpis, parameters: Vec<i64>) -> Self {
         Self { kpis, parameters }
     }

@@ -104,6 +104,16 @@ pub struct Metrics {
     pub since_last_submission: Family<DeploymentLabel, Gauge>,
     /// Failed requests per chain and endpoint (`rpc_errors_total`).
     pub rpc_errors: Family<EndpointLabel, Counter>,
+    /// The controller's current epoch, per deployment, as the last round read it
+    /// (`current_epoch`).
+    pub current_epoch: Family<DeploymentLabel, Gauge>,
+    /// The last epoch the controller decided (its `lastEpoch`, whoever submitted), per
+    /// deployment (`decided_epoch`): `current_epoch - decided_epoch >= 2` means a whole epoch
+    /// went undecided.
+    pub decided_epoch: Family<DeploymentLabel, Gauge>,
+    /// Rounds in which a transaction was not mined in time and could not be re-priced because
+    /// its fees were already at the chain's caps, per deployment (`fee_cap_waits_total`).
+    pub fee_cap_waits: Family<DeploymentLabel, Counter>,
     /// 1 when every chain had a working endpoint on the last round and no confirmation is
     /// stalled, else 0 (`ready`); [`Metrics::set_ready`] sets it and `/readyz` together.
     pub ready: Gauge,
@@ -136,6 +146,9 @@ impl Metrics {
         let last_submission_time = Family::<DeploymentLabel, Gauge>::default();
         let since_last_submission = Family::<DeploymentLabel, Gauge>::default();
         let rpc_errors = Family::<EndpointLabel, Counter>::default();
+        let current_epoch = Family::<DeploymentLabel, Gauge>::default();
+        let decided_epoch = Family::<DeploymentLabel, Gauge>::default();
+        let fee_cap_waits = Family::<DeploymentLabel, Counter>::default();
         let ready = Gauge::default();
         registry.register("epochs_proven", "Epochs whose adjustment this keeper proved", proven.clone());
         registry.register("epochs_submitted", "Epochs whose submission this keeper got mined and confirmed", submitted.clone());
@@ -157,6 +170,13 @@ impl Metrics {
             since_last_submission.clone(),
         );
         registry.register("rpc_errors", "Failed requests to a JSON-RPC endpoint", rpc_errors.clone());
+        registry.register("current_epoch", "The controller's current epoch, as the last round read it", current_epoch.clone());
+        registry.register("decided_epoch", "The last epoch the controller decided, whoever submitted it", decided_epoch.clone());
+        registry.register(
+            "fee_cap_waits",
+            "Times a transaction not mined in time could not be re-priced: its fees were at the caps",
+            fee_cap_waits.clone(),
+        );
         registry.register("ready", "1 when every chain had a working endpoint on the last round", ready.clone());
         Self {
             proven,
@@ -171,6 +191,9 @@ impl Metrics {
             last_submission_time,
             since_last_submission,
             rpc_errors,
+            current_epoch,
+            decided_epoch,
+            fee_cap_waits,
             ready,
             registry: Arc::new(registry),
             heartbeat: Arc::new(AtomicU64::new(super::state::now())),
@@ -195,6 +218,14 @@ impl Metrics {
     /// A step of `deployment` will be tried again after a failure of `cause`.
     pub fn retry(&self, deployment: &str, step: &str, cause: &str) {
         self.retries.get_or_create(&RetryLabel { deployment: deployment.into(), step: step.into(), cause: cause.into() }).inc();
+    }
+
+    /// What the last round read of `deployment`'s controller: its current epoch and the last
+    /// epoch it decided.
+    pub fn epochs(&self, deployment: &str, current: u64, decided: u64) {
+        let label = Self::label(deployment);
+        self.current_epoch.get_or_create(&label).set(i64::try_from(current).unwrap_or(i64::MAX));
+        self.decided_epoch.get_or_create(&label).set(i64::try_from(decided).unwrap_or(i64::MAX));
     }
 
     /// The loop came round.

@@ -67,3 +67,22 @@ def test_bad_inputs_raise_with_a_clear_message(default_model, sample_kpis, tmp_p
         zkpolicy.verify(str(default_model), "{}")
     with pytest.raises(zkpolicy.ZkPolicyError, match="model JSON"):
         zkpolicy.verify('{"name": 1}', "{}")
+
+
+def test_an_argument_of_the_wrong_type_or_range_raises_the_packages_error(default_model, sample_kpis):
+    # Before: a negative epoch raised OverflowError and a string for the KPIs TypeError,
+    # neither a ZkPolicyError (issue 30).
+    with pytest.raises(zkpolicy.ZkPolicyError, match="prove: argument 'epoch'"):
+        zkpolicy.prove(str(default_model), sample_kpis, epoch=-1)
+    with pytest.raises(zkpolicy.ZkPolicyError, match="prove: argument 'epoch'"):
+        zkpolicy.prove(str(default_model), sample_kpis, epoch=2**64)
+    with pytest.raises(zkpolicy.ZkPolicyError, match="prove: argument 'epoch'"):
+        zkpolicy.prove(str(default_model), sample_kpis, epoch="seven")
+    with pytest.raises(zkpolicy.ZkPolicyError, match="infer: argument"):
+        zkpolicy.infer(default_model.read_text(), "not kpis")
+    with pytest.raises(zkpolicy.ZkPolicyError, match="guard: argument"):
+        zkpolicy.guard("rails", [1, 2, 3, 4], [0, 0, 0, 0])
+    # A wrong call is a programming error, and stays one.
+    with pytest.raises(TypeError) as raised:
+        zkpolicy.prove()
+    assert not isinstance(raised.value, zkpolicy.ZkPolicyError)

@@ -225,7 +225,7 @@ fn recompute_baseline(circuit: &PolicyCircuit, public: &PublicInputs, private: b
     let (gas, deploy_gas, note) = match recompute {
         None => (None, None, None),
         Some(Ok(mut baseline)) => {
-            let (recomputed, gas) = baseline.recompute(&public.observation().values())?;
+            let (recomputed, gas) = baseline.recompute(&public.input_values())?;
             if recomputed.as_deref() != Ok(public.outputs.as_slice()) {
                 return Err(ProverError::Artifact { reason: "the recomputation baseline disagrees with the proof".into() });
             }

@@ -98,7 +98,7 @@ fn real_proofs_of_random_vectors_verify_for_every_bundled_model() {
             let (public, proof) = result.expect("prove");
             // Batch results keep input order.
             assert_eq!(public.epoch, job.epoch);
-            assert_eq!(public.observation(), job.input);
+            assert_eq!(public.input_values(), job.input.values());
             verify(&f.params, f.pk.get_vk(), &public, &proof).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }

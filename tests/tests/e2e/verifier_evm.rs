@@ -166,6 +166,72 @@ fn add_be(a: &[u8], b: &[u8; 32]) -> [u8; 32] {
     sum.to_be_bytes()
 }
 
+/// A forged proof and the verdicts it must get: the program's, and the native verifier's text.
+type Forgery = (String, Vec<u8>, Result<(), zkpolicy_verifier::interpret::Rejection>, &'static str);
+
+/// halo2's text for a proof of a false statement.
+const NOT_SATISFIED: &str = "The constraint system is not satisfied";
+
+/// A modulus as 32 big-endian bytes, from the bytes of (modulus − 1).
+fn modulus_be(minus_one: [u8; 32]) -> [u8; 32] {
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    add_be(&minus_one, &one)
+}
+
+/// Every structured forgery of `bytes`: each proof point replaced by the identity, by its
+/// negation, and by itself with a non-reduced coordinate (plus q); each proof scalar by
+/// itself plus r, and by 0.
+fn proof_forgeries(bytes: &[u8], program: &zkpolicy_verifier::program::Program) -> Vec<Forgery> {
+    use halo2_proofs::halo2curves::bn256::Fq;
+    use zkpolicy_verifier::interpret::Rejection;
+    use zkpolicy_verifier::transcript::{base_to_be, scalar_to_be};
+
+    let q_bytes = modulus_be(base_to_be(&-Fq::one()));
+    let r_bytes = modulus_be(scalar_to_be(&-Fr::from(1)));
+    let (points, scalars) = proof_layout(program);
+    let bytes = bytes.to_vec();
+    let mut cases: Vec<Forgery> = vec![];
+    for &at in &points {
+        let mut identity = bytes.clone();
+        identity[at..at + 64].fill(0);
+        cases.push((format!("point at {at} -> identity"), identity, Err(Rejection::PairingFailed), NOT_SATISFIED));
+        let mut negated = bytes.clone();
+        let y = Fq::from_bytes(&{
+            let mut le: [u8; 32] = bytes[at + 32..at + 64].try_into().expect("32 bytes");
+            le.reverse();
+            le
+        })
+        .expect("canonical y");
+        negated[at + 32..at + 64].copy_from_slice(&base_to_be(&-y));
+        cases.push((format!("point at {at} -> negated"), negated, Err(Rejection::PairingFailed), NOT_SATISFIED));
+        for coordinate in [at, at + 32] {
+            let mut wide = bytes.clone();
+            wide[coordinate..coordinate + 32].copy_from_slice(&add_be(&bytes[coordinate..coordinate + 32], &q_bytes));
+            // halo2 reports a bad read of SHPLONK's two opening points (the proof's last 128
+            // bytes) as an invalid opening, any earlier one as a transcript error.
+            let why = if at >= bytes.len() - 128 {
+                "Multi-opening proof was invalid"
+            } else {
+                "Transcript error: proof holds a point that is not on BN254 G1"
+            };
+            cases.push((format!("coordinate at {coordinate} + q"), wide, Err(Rejection::PointNotOnCurve { offset: at }), why));
+        }
+    }
+    for &at in &scalars {
+        let mut wide = bytes.clone();
+        wide[at..at + 32].copy_from_slice(&add_be(&bytes[at..at + 32], &r_bytes));
+        let why = "Transcript error: proof holds a scalar that is not below r";
+        cases.push((format!("scalar at {at} + r"), wide, Err(Rejection::ScalarNotCanonical { offset: at }), why));
+        let mut zero = bytes.clone();
+        zero[at..at + 32].fill(0);
+        if zero != bytes {
+            cases.push((format!("scalar at {at} -> 0"), zero, Err(Rejection::PairingFailed), NOT_SATISFIED));
+        }
+    }
+    cases
+}
+
 /// Every structured forgery of a real proof, for every bundled model: each proof point
 /// replaced by the identity, by its negation, and by itself with a non-reduced coordinate
 /// (+q); each proof scalar by itself + r and by 0; each public input by itself + r and by 0.
@@ -174,18 +240,10 @@ fn add_be(a: &[u8], b: &[u8; 32]) -> [u8; 32] {
 /// bundled model (one lane and wide lanes); `--features slow` of every bundled model.
 #[test]
 fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
-    use halo2_proofs::halo2curves::bn256::Fq;
     use zkpolicy_verifier::interpret::{self, Rejection};
-    use zkpolicy_verifier::transcript::{base_to_be, scalar_to_be};
+    use zkpolicy_verifier::transcript::scalar_to_be;
 
-    let mut one = [0u8; 32];
-    one[31] = 1;
-    // The moduli, as (modulus − 1) + 1.
-    let q_bytes = add_be(&base_to_be(&-Fq::one()), &one);
-    let r_bytes = add_be(&scalar_to_be(&-Fr::from(1)), &one);
-    /// A forged proof and the verdicts it must get: the program's, and the native verifier's text.
-    type Forgery = (String, Vec<u8>, Result<(), Rejection>, &'static str);
-    const NOT_SATISFIED: &str = "The constraint system is not satisfied";
+    let r_bytes = modulus_be(scalar_to_be(&-Fr::from(1)));
     let models: &[&str] = if cfg!(feature = "slow") {
         &["tokenomics-policy", "trained-policy", "policy-m", "policy-l"]
     } else {
@@ -198,46 +256,8 @@ fn every_point_scalar_and_instance_forgery_is_rejected_everywhere() {
             proof::prove(&d.keys.params, &d.keys.pk, &d.keys.circuit, &input, 4, ChaCha20Rng::seed_from_u64(32)).expect("prove");
         let instance = public.to_instance();
         let program = build::build(&d.keys.params, d.keys.pk.get_vk(), instance.len()).expect("program");
-        let (points, scalars) = proof_layout(&program);
         let words: Vec<U256> = instance.iter().map(|f| U256::from_be_bytes(scalar_to_be(f))).collect();
-        let mut cases: Vec<Forgery> = vec![];
-        for &at in &points {
-            let mut identity = bytes.clone();
-            identity[at..at + 64].fill(0);
-            cases.push((format!("point at {at} -> identity"), identity, Err(Rejection::PairingFailed), NOT_SATISFIED));
-            let mut negated = bytes.clone();
-            let y = Fq::from_bytes(&{
-                let mut le: [u8; 32] = bytes[at + 32..at + 64].try_into().expect("32 bytes");
-                le.reverse();
-                le
-            })
-            .expect("canonical y");
-            negated[at + 32..at + 64].copy_from_slice(&base_to_be(&-y));
-            cases.push((format!("point at {at} -> negated"), negated, Err(Rejection::PairingFailed), NOT_SATISFIED));
-            for coordinate in [at, at + 32] {
-                let mut wide = bytes.clone();
-                wide[coordinate..coordinate + 32].copy_from_slice(&add_be(&bytes[coordinate..coordinate + 32], &q_bytes));
-                // halo2 reports a bad read of SHPLONK's two opening points (the proof's last 128
-                // bytes) as an invalid opening, any earlier one as a transcript error.
-                let why = if at >= bytes.len() - 128 {
-                    "Multi-opening proof was invalid"
-                } else {
-                    "Transcript error: proof holds a point that is not on BN254 G1"
-                };
-                cases.push((format!("coordinate at {coordinate} + q"), wide, Err(Rejection::PointNotOnCurve { offset: at }), why));
-            }
-        }
-        for &at in &scalars {
-            let mut wide = bytes.clone();
-            wide[at..at + 32].copy_from_slice(&add_be(&bytes[at..at + 32], &r_bytes));
-            let why = "Transcript error: proof holds a scalar that is not below r";
-            cases.push((format!("scalar at {at} + r"), wide, Err(Rejection::ScalarNotCanonical { offset: at }), why));
-            let mut zero = bytes.clone();
-            zero[at..at + 32].fill(0);
-            if zero != bytes {
-                cases.push((format!("scalar at {at} -> 0"), zero, Err(Rejection::PairingFailed), NOT_SATISFIED));
-            }
-        }
+        let cases = proof_forgeries(&bytes, &program);
         for (what, forged, program_says, native_says) in &cases {
             let native = proof::verify(&d.keys.params, d.keys.pk.get_vk(), &public, forged).expect_err(what).to_string();
             assert!(native.contains(native_says), "{name} {what}: native says {native}");

@@ -5,6 +5,7 @@
 
 mod daemon;
 mod lying_endpoints;
+mod monitoring;
 mod rounds;
 
 use std::path::Path;

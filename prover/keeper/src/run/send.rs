@@ -445,6 +445,7 @@ impl Keeper {
         let suggested = ctx.sender.price(&mut ctx.endpoints)?;
         let Some(fees) = ctx.sender.bump((last.max_fee_per_gas, last.max_priority_fee_per_gas), suggested) else {
             tracing::warn!(deployment = %name, epoch, tx = %last.hash, "not mined, and already at the fee cap: waiting");
+            self.metrics.fee_cap_waits.get_or_create(&Metrics::label(&name)).inc();
             return Ok(Stage::Sent);
         };
         let (to, input) = self.call_of(i, &record)?;

@@ -15,7 +15,7 @@ use crate::common::node::{LocalNode, DEV_KEYS};
 use crate::common::zkpolicy;
 
 /// The keeper as a daemon in `d` (its logs piped, for the test to read).
-fn daemon(d: &Path) -> Child {
+pub(super) fn daemon(d: &Path) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("zkpolicy"))
         .current_dir(d)
         .args(["keeper", "--config", "keeper.toml"])
@@ -77,7 +77,7 @@ impl Forwarder {
     }
 }
 
-fn get(port: u16, path: &str) -> (u16, String) {
+pub(super) fn get(port: u16, path: &str) -> (u16, String) {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new()) };
     let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
     let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
@@ -96,7 +96,7 @@ fn sample(text: &str, name: &str, labels: &str) -> Option<f64> {
     })
 }
 
-fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool, child: &mut Child) {
+pub(super) fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool, child: &mut Child) {
     let started = Instant::now();
     while !ok() {
         if let Ok(Some(status)) = child.try_wait() {
@@ -203,7 +203,7 @@ fn the_daemon_fails_over_reports_readiness_and_metrics_and_stops_on_sigterm() {
 }
 
 /// A reporter deployment in `d` on `node` and the KPIs of its current epoch, which it returns.
-fn reporter_with_kpis(d: &Path, node: &LocalNode) -> u64 {
+pub(super) fn reporter_with_kpis(d: &Path, node: &LocalNode) -> u64 {
     deploy_reporter(d, node, "reporter", "autonomous", None);
     let epoch = status(d, node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
     write_kpis(d, epoch);
@@ -212,7 +212,7 @@ fn reporter_with_kpis(d: &Path, node: &LocalNode) -> u64 {
 
 /// The keeper daemon serving it, re-pricing after 2 s, with `chain_extra` in its chain table
 /// and metrics on a free port, which it returns.
-fn fast_daemon(d: &Path, node: &LocalNode, chain_extra: &str) -> (u16, Child) {
+pub(super) fn fast_daemon(d: &Path, node: &LocalNode, chain_extra: &str) -> (u16, Child) {
     let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let extra = format!("metrics_addr = \"127.0.0.1:{metrics_port}\"");
     let toml =
