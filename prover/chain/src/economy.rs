@@ -356,8 +356,8 @@ impl EconomyDeployment<'_> {
         let (config, deployer) = (self.config, self.deployer);
         self.send("quote mint", quote, QuoteToken::mintCall { to: deployer, amount: tokens(config.liquidity_quote) }.abi_encode())?;
         self.send("treasury funding", quote, QuoteToken::mintCall { to: economy, amount: tokens(config.treasury_quote) }.abi_encode())?;
-        self.send("token approval", token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode())?;
-        self.send("quote approval", quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode())?;
+        self.send("token approval", token, ZkpToken::approveCall { spender: pair, value: U256::MAX }.abi_encode())?;
+        self.send("quote approval", quote, ZkpToken::approveCall { spender: pair, value: U256::MAX }.abi_encode())?;
         let seed = ConstantProductPair::addLiquidityCall {
             maxToken: tokens(config.liquidity_tokens),
             maxQuote: tokens(config.liquidity_quote),

@@ -159,8 +159,7 @@ pub fn schedule(client: &Client, deployment: &Deployment, change: &Change) -> Re
     check_against_economy(deployment, change)?;
     let call = PolicyController::scheduleCall { data: change.calldata().into() };
     let sent = client.send("governance schedule", deployment.controller, call.abi_encode())?;
-    let eta =
-        client.call("schedule read", deployment.controller, PolicyController::scheduledAtCall { id: change.id().into() }.abi_encode())?;
+    let eta = client.call("schedule read", deployment.controller, PolicyController::scheduledAtCall(change.id().into()).abi_encode())?;
     let eta = PolicyController::scheduledAtCall::abi_decode_returns(&eta).map_err(|e| ChainError::Answer(format!("schedule read: {e}")))?;
     Ok(governed(sent, change, Some(eta), deployment.controller))
 }

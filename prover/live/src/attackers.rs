@@ -198,7 +198,7 @@ impl Attackers {
             let quote = wei(whole(pool_quote) * QUOTE_FUNDING);
             let mint = zkpolicy_contracts::economy::QuoteToken::mintCall { to: bundle, amount: quote };
             ensure(p.send(client, 0, c.quote, mint.abi_encode(), U256::ZERO, &mut book)?, "its quote")?;
-            let approve = |spender| ZkpToken::approveCall { spender, amount: U256::MAX }.abi_encode();
+            let approve = |spender| ZkpToken::approveCall { spender, value: U256::MAX }.abi_encode();
             let steps = vec![step(c.quote, approve(c.pair)), step(c.token, approve(c.pair)), step(c.token, approve(c.vault))];
             ensure(p.send_limited(client, account, bundle, run(steps), GAS_LIMIT, &mut book)?, "its approvals")?;
             list.push(Attacker {
@@ -309,9 +309,9 @@ impl Attacker {
         let price = whole(read(s.client, "price read", c.pair, ConstantProductPair::priceCall {})?);
         let mut total = 0.0;
         for who in [self.bundle, self.address] {
-            let quote = read(s.client, "balance read", c.quote, ZkpToken::balanceOfCall { who })?;
-            let tokens = read(s.client, "balance read", c.token, ZkpToken::balanceOfCall { who })?;
-            let staked = read(s.client, "stake read", c.vault, StakingVault::stakeOfCall { who })?;
+            let quote = read(s.client, "balance read", c.quote, ZkpToken::balanceOfCall { account: who })?;
+            let tokens = read(s.client, "balance read", c.token, ZkpToken::balanceOfCall { account: who })?;
+            let staked = read(s.client, "stake read", c.vault, StakingVault::stakeOfCall(who))?;
             total += whole(quote) + whole(tokens + staked) * price;
         }
         Ok(total)
@@ -378,8 +378,8 @@ impl Attacker {
     fn jit_stake(&self, s: &Scene<'_>) -> Result<Vec<AtomicBundle::Step>, LiveError> {
         let c = s.contracts;
         let pool = read(s.client, "reserve read", c.pair, ConstantProductPair::reserveQuoteCall {})?;
-        let held = ZkpToken::balanceOfCall { who: self.bundle }.abi_encode();
-        let staked = StakingVault::stakeOfCall { who: self.bundle }.abi_encode();
+        let held = ZkpToken::balanceOfCall { account: self.bundle }.abi_encode();
+        let staked = StakingVault::stakeOfCall(self.bundle).abi_encode();
         Ok(vec![
             buy(c, self.bundle, pool / U256::from(50u64)),
             step(c.vault, StakingVault::stakeCall { amount: U256::ZERO }.abi_encode()).filled(c.token, held, 0),
@@ -430,7 +430,7 @@ fn buy(c: &Contracts, bundle: Address, quote: U256) -> AtomicBundle::Step {
 /// A swap of every token the bundle holds when the step runs.
 fn sell_all(c: &Contracts, bundle: Address) -> AtomicBundle::Step {
     let call = ConstantProductPair::swapCall { tokenIn: true, amountIn: U256::ZERO, minOut: U256::ZERO, to: bundle };
-    step(c.pair, call.abi_encode()).filled(c.token, ZkpToken::balanceOfCall { who: bundle }.abi_encode(), 1)
+    step(c.pair, call.abi_encode()).filled(c.token, ZkpToken::balanceOfCall { account: bundle }.abi_encode(), 1)
 }
 
 /// The name of the error a refused transaction gave: the step's own reason inside a bundle.

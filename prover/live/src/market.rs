@@ -112,8 +112,8 @@ impl State {
             pool_tokens,
             pool_quote,
             lp_shares: whole(read(client, "LP share supply read", c.pair, ConstantProductPair::totalSupplyCall {})?),
-            treasury_quote: whole(read(client, "treasury read", c.quote, ZkpToken::balanceOfCall { who: c.economy })?),
-            treasury_tokens: whole(read(client, "treasury read", c.token, ZkpToken::balanceOfCall { who: c.economy })?),
+            treasury_quote: whole(read(client, "treasury read", c.quote, ZkpToken::balanceOfCall { account: c.economy })?),
+            treasury_tokens: whole(read(client, "treasury read", c.token, ZkpToken::balanceOfCall { account: c.economy })?),
             parameters: params.iter().map(|v| v.saturating_to::<i64>()).collect(),
         })
     }

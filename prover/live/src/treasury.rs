@@ -65,7 +65,7 @@ impl Budget {
                 (self.current, self.pending) = (amount, None);
             }
         }
-        let treasury = || read(client, "treasury read", c.quote, ZkpToken::balanceOfCall { who: c.economy });
+        let treasury = || read(client, "treasury read", c.quote, ZkpToken::balanceOfCall { account: c.economy });
         let before = treasury()?;
         sent(p.send(client, 0, c.economy, TokenEconomy::releaseBudgetCall {}.abi_encode(), U256::ZERO, book)?, "the budget release")?;
         let after = treasury()?;

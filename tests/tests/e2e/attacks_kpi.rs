@@ -42,7 +42,7 @@ impl Attacker {
         let admin = evm.caller();
         e.ok(evm, admin, e.quote, QuoteToken::mintCall { to: agent, amount: quote }.abi_encode());
         let attacker = Self { account, agent };
-        let approve = |asset| AtomicBundle::Step::call(asset, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
+        let approve = |asset| AtomicBundle::Step::call(asset, ZkpToken::approveCall { spender: e.pair, value: U256::MAX }.abi_encode());
         let out = attacker.run(evm, vec![approve(e.quote), approve(e.token)]);
         assert!(out.success, "the agent's approvals");
         attacker
@@ -76,7 +76,11 @@ fn buy(e: &Economy, to: Address, quote: U256) -> AtomicBundle::Step {
 /// A swap of every token the agent holds when the call is made.
 fn sell_all(e: &Economy, to: Address) -> AtomicBundle::Step {
     let call = ConstantProductPair::swapCall { tokenIn: true, amountIn: U256::ZERO, minOut: U256::ZERO, to };
-    AtomicBundle::Step::call(e.pair, call.abi_encode()).filled(e.token, ZkpToken::balanceOfCall { who: to }.abi_encode(), SWAP_AMOUNT_ARG)
+    AtomicBundle::Step::call(e.pair, call.abi_encode()).filled(
+        e.token,
+        ZkpToken::balanceOfCall { account: to }.abi_encode(),
+        SWAP_AMOUNT_ARG,
+    )
 }
 
 fn take_snapshot(source: Address, standing: &[Address]) -> AtomicBundle::Step {
@@ -102,7 +106,7 @@ impl Market {
         let mut chain = Chain::on(evm, Mode::Autonomous, VerifierKind::Stub, source);
         let controller = chain.controller;
         e.connect(&mut chain.evm, controller);
-        e.ok(&mut chain.evm, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
+        e.ok(&mut chain.evm, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, value: U256::MAX }.abi_encode());
         let genesis = e.read(&mut chain.evm, e.economy, TokenEconomy::genesisCall {});
         Self { chain, e, source, genesis, attacker }
     }
@@ -386,7 +390,7 @@ fn a_flash_inflated_holder_set_counts_only_what_it_holds_across_two_blocks() {
     // A lazy watcher's set: one holder of 5M tokens.
     let whale = vec![Address::repeat_byte(0xc4)];
     let admin = m.evm().caller();
-    m.e.ok(&mut m.chain.evm, admin, m.e.token, ZkpToken::transferCall { to: whale[0], amount: tokens(5_000_000) }.abi_encode());
+    m.e.ok(&mut m.chain.evm, admin, m.e.token, ZkpToken::transferCall { to: whale[0], value: tokens(5_000_000) }.abi_encode());
     m.at(1, 600);
     assert!(m.submit_holders(ANYONE, &whale, &[]).success);
 
@@ -406,7 +410,7 @@ fn a_flash_inflated_holder_set_counts_only_what_it_holds_across_two_blocks() {
 
     // Bought and sold back around the proposal: a block later the set holds nothing.
     assert!(m.attacker.run(&mut m.chain.evm, vec![buy(&m.e, agent, borrow), propose.clone(), sell_all(&m.e, agent)]).success);
-    let recorded = m.e.read(&mut m.chain.evm, source, EconomyKpiSource::proposalsCall { proposer: agent }).holdings;
+    let recorded = m.e.read(&mut m.chain.evm, source, EconomyKpiSource::proposalsCall(agent)).holdings;
     assert!(U256::from(recorded) > tokens(5_000_000), "the proposal saw the bought tokens: {recorded}");
     m.evm().advance(12);
     let out = m.attacker.run(&mut m.chain.evm, vec![submit(&whale)]);

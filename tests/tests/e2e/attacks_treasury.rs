@@ -55,9 +55,9 @@ impl Arena {
         let (token, quote_token, pair, vault, bundle) = (e.token, e.quote, e.pair, e.vault, arena.bundle);
         e.ok(&mut arena.evm, admin, quote_token, QuoteToken::mintCall { to: bundle, amount: tokens(quote) }.abi_encode());
         if held > 0 {
-            e.ok(&mut arena.evm, admin, token, ZkpToken::transferCall { to: bundle, amount: tokens(held) }.abi_encode());
+            e.ok(&mut arena.evm, admin, token, ZkpToken::transferCall { to: bundle, value: tokens(held) }.abi_encode());
         }
-        let approve = |spender| ZkpToken::approveCall { spender, amount: U256::MAX }.abi_encode();
+        let approve = |spender| ZkpToken::approveCall { spender, value: U256::MAX }.abi_encode();
         arena.run(vec![call(quote_token, approve(pair)), call(token, approve(pair)), call(token, approve(vault))]).expect("approvals");
         arena
     }
@@ -98,7 +98,7 @@ impl Arena {
         let (e, bundle) = (&self.e, self.bundle);
         let buy = ConstantProductPair::swapCall { tokenIn: false, amountIn: pump, minOut: U256::ZERO, to: bundle };
         let sell = ConstantProductPair::swapCall { tokenIn: true, amountIn: U256::ZERO, minOut: U256::ZERO, to: bundle };
-        let held = ZkpToken::balanceOfCall { who: bundle }.abi_encode();
+        let held = ZkpToken::balanceOfCall { account: bundle }.abi_encode();
         vec![
             call(e.pair, buy.abi_encode()),
             call(e.economy, TokenEconomy::tickCall {}.abi_encode()),
@@ -165,8 +165,8 @@ fn a_tick_sandwich_loses_money_at_every_fee() {
                 let (admin, trader, pair, token) = (arena.evm.caller(), arena.e.trader, arena.e.pair, arena.e.token);
                 arena.evm.advance(EPOCH_LENGTH / 2);
                 let e = &arena.e;
-                e.ok(&mut arena.evm, admin, token, ZkpToken::transferCall { to: trader, amount: tokens(1_000_000) }.abi_encode());
-                e.ok(&mut arena.evm, trader, token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
+                e.ok(&mut arena.evm, admin, token, ZkpToken::transferCall { to: trader, value: tokens(1_000_000) }.abi_encode());
+                e.ok(&mut arena.evm, trader, token, ZkpToken::approveCall { spender: pair, value: U256::MAX }.abi_encode());
                 arena.evm.advance(EPOCH_LENGTH / 2 - 600);
                 let sell = ConstantProductPair::swapCall { tokenIn: true, amountIn: tokens(1_000_000), minOut: U256::ZERO, to: trader };
                 e.ok(&mut arena.evm, trader, pair, sell.abi_encode());
@@ -203,12 +203,12 @@ fn a_tick_sandwich_loses_money_at_every_fee() {
 fn a_just_in_time_staker_earns_nothing() {
     let stake_all = |arena: &Arena| {
         let (e, bundle) = (&arena.e, arena.bundle);
-        let held = ZkpToken::balanceOfCall { who: bundle }.abi_encode();
+        let held = ZkpToken::balanceOfCall { account: bundle }.abi_encode();
         call_filled(e.vault, StakingVault::stakeCall { amount: U256::ZERO }.abi_encode(), 0, e.token, held)
     };
     let unstake_all = |arena: &Arena| {
         let (e, bundle) = (&arena.e, arena.bundle);
-        let staked = StakingVault::stakeOfCall { who: bundle }.abi_encode();
+        let staked = StakingVault::stakeOfCall(bundle).abi_encode();
         call_filled(e.vault, StakingVault::unstakeCall { amount: U256::ZERO }.abi_encode(), 0, e.vault, staked)
     };
     let claim = |arena: &Arena| call(arena.e.vault, StakingVault::claimCall {}.abi_encode());

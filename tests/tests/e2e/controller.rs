@@ -20,7 +20,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::PolicyCircuit;
 use zkpolicy_contracts::controller::PolicyController::{self, Mode, PolicyControllerErrors, Timing};
-use zkpolicy_contracts::controller::{compile_contracts, KpiSourceStub, ReporterKpiSource, VerifierStub};
+use zkpolicy_contracts::controller::{committed_contracts, KpiSourceStub, ReporterKpiSource, VerifierStub};
 use zkpolicy_lab::sim::{self, deployment_guardrails};
 use zkpolicy_model::{Model, Observation, QuantizedKpis};
 use zkpolicy_prover::{evm as prover_evm, proof};
@@ -146,9 +146,10 @@ impl Chain {
         source_kind: SourceKind,
         rails: &[sim::Guardrail],
     ) -> Result<Self, String> {
-        // Compiled once per test binary: solc-js takes seconds.
+        // The committed artifacts (`committed_contract_artifacts_and_interfaces_match_a_fresh_compile`
+        // holds them to the sources), read once per test binary.
         static CONTRACTS: std::sync::OnceLock<std::collections::BTreeMap<String, Compiled>> = std::sync::OnceLock::new();
-        let contracts = CONTRACTS.get_or_init(|| compile_contracts(compile::bundled_dir()).expect("contracts compile"));
+        let contracts = CONTRACTS.get_or_init(|| committed_contracts().expect("the committed artifacts"));
         let (governance, guardian, reporter, anyone) =
             (Address::repeat_byte(0xa1), Address::repeat_byte(0xa2), Address::repeat_byte(0xa3), Address::repeat_byte(0xa4));
         let verifier_code = match kind {

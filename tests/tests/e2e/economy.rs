@@ -14,10 +14,10 @@ use std::sync::OnceLock;
 use alloy_primitives::{Address, B256, I256, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolEvent};
 use zkpolicy_contracts::economy::{
-    compile_economy, ConstantProductPair, EconomyKpiSource, EconomyTimelock, KpiConfig, KpiState, QuoteToken, StakingVault, TokenEconomy,
-    ZkpToken,
+    committed_contracts, ConstantProductPair, EconomyKpiSource, EconomyTimelock, KpiConfig, KpiState, QuoteToken, StakingVault,
+    TokenEconomy, ZkpToken,
 };
-use zkpolicy_verifier::compile::{self, Compiled};
+use zkpolicy_verifier::compile::Compiled;
 use zkpolicy_verifier::evm::{CallOutcome, Evm};
 
 use crate::controller::{Chain, EPOCH_LENGTH};
@@ -33,7 +33,7 @@ pub(crate) fn tokens(n: u128) -> U256 {
 
 pub(crate) fn contracts() -> &'static BTreeMap<String, Compiled> {
     static CONTRACTS: OnceLock<BTreeMap<String, Compiled>> = OnceLock::new();
-    CONTRACTS.get_or_init(|| compile_economy(compile::bundled_dir()).expect("the economy compiles"))
+    CONTRACTS.get_or_init(|| committed_contracts().expect("the committed artifacts"))
 }
 
 /// The economy's contracts, wired to a controller, with liquidity, a treasury and a staker.
@@ -111,8 +111,8 @@ impl Economy {
         e.ok(evm, admin, quote, QuoteToken::mintCall { to: admin, amount: tokens(40_000_000) }.abi_encode());
         e.ok(evm, admin, quote, QuoteToken::mintCall { to: economy, amount: tokens(10_000_000) }.abi_encode());
         e.ok(evm, admin, quote, QuoteToken::mintCall { to: trader, amount: tokens(1_000_000) }.abi_encode());
-        e.ok(evm, admin, token, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
-        e.ok(evm, admin, quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
+        e.ok(evm, admin, token, ZkpToken::approveCall { spender: pair, value: U256::MAX }.abi_encode());
+        e.ok(evm, admin, quote, ZkpToken::approveCall { spender: pair, value: U256::MAX }.abi_encode());
         e.ok(
             evm,
             admin,
@@ -120,10 +120,10 @@ impl Economy {
             ConstantProductPair::addLiquidityCall { maxToken: tokens(40_000_000), maxQuote: tokens(40_000_000), minShares: U256::from(1) }
                 .abi_encode(),
         );
-        e.ok(evm, admin, token, ZkpToken::transferCall { to: staker, amount: tokens(400_000_000) }.abi_encode());
-        e.ok(evm, staker, token, ZkpToken::approveCall { spender: vault, amount: U256::MAX }.abi_encode());
+        e.ok(evm, admin, token, ZkpToken::transferCall { to: staker, value: tokens(400_000_000) }.abi_encode());
+        e.ok(evm, staker, token, ZkpToken::approveCall { spender: vault, value: U256::MAX }.abi_encode());
         e.ok(evm, staker, vault, StakingVault::stakeCall { amount: tokens(400_000_000) }.abi_encode());
-        e.ok(evm, trader, quote, ZkpToken::approveCall { spender: pair, amount: U256::MAX }.abi_encode());
+        e.ok(evm, trader, quote, ZkpToken::approveCall { spender: pair, value: U256::MAX }.abi_encode());
         e
     }
 
@@ -163,7 +163,7 @@ impl Economy {
     }
 
     pub(crate) fn balance(&self, evm: &mut Evm, asset: Address, who: Address) -> U256 {
-        self.read(evm, asset, ZkpToken::balanceOfCall { who })
+        self.read(evm, asset, ZkpToken::balanceOfCall { account: who })
     }
 
     pub(crate) fn supply(&self, evm: &mut Evm) -> U256 {
@@ -264,7 +264,7 @@ pub(crate) fn kpi_state(evm: &mut Evm, e: &Economy, source: Address, holders: Op
 /// Balance plus stake of each holder.
 pub(crate) fn holdings(evm: &mut Evm, e: &Economy, set: &[Address]) -> U256 {
     set.iter().fold(U256::ZERO, |sum, who| {
-        let staked: U256 = e.read(evm, e.vault, StakingVault::stakeOfCall { who: *who });
+        let staked: U256 = e.read(evm, e.vault, StakingVault::stakeOfCall(*who));
         sum + e.balance(evm, e.token, *who) + staked
     })
 }

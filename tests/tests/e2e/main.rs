@@ -3,7 +3,6 @@
 
 mod attacks_kpi;
 mod attacks_treasury;
-mod bindings;
 mod committed_verifier;
 mod common;
 mod controller;

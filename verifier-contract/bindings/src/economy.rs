@@ -5,206 +5,51 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use alloy_primitives::{Address, I256, U256};
-use alloy_sol_types::sol;
-
 use zkpolicy_verifier::compile::{self, CompileError, Compiled};
 
-sol! {
-    /// `ZkpToken.sol`: the economy's OpenZeppelin ERC-20.
-    #[derive(Debug, PartialEq, Eq)]
-    contract ZkpToken {
-        constructor(address admin, address holder, uint256 initialSupply);
-        function MINTER_ROLE() external view returns (bytes32);
-        function DEFAULT_ADMIN_ROLE() external view returns (bytes32);
-        function hasRole(bytes32 role, address account) external view returns (bool);
-        function grantRole(bytes32 role, address account) external;
-        function renounceRole(bytes32 role, address callerConfirmation) external;
-        function mint(address to, uint256 amount) external;
-        function totalSupply() external view returns (uint256);
-        function balanceOf(address who) external view returns (uint256);
-        function approve(address spender, uint256 amount) external returns (bool);
-        function transfer(address to, uint256 amount) external returns (bool);
-    }
+// Generated from the committed artifacts' ABIs, as the controller's are (see `controller.rs`).
+#[allow(missing_docs)] // an enum's members: the ABI names them but carries no NatSpec
+mod generated {
+    use alloy_sol_types::sol;
 
-    /// `QuoteToken.sol`: the quote asset for tests and local runs.
-    #[derive(Debug, PartialEq, Eq)]
-    contract QuoteToken {
-        constructor(address owner_);
-        function mint(address to, uint256 amount) external;
-    }
-
-    /// `StakingVault.sol`.
-    #[derive(Debug, PartialEq, Eq)]
-    contract StakingVault {
-        constructor(address token_, address economy_, uint64 rewardDuration_);
-        function stake(uint256 amount) external;
-        function unstake(uint256 amount) external;
-        function claim() external returns (uint256 amount);
-        function totalStaked() external view returns (uint256);
-        function stakedSeconds() external view returns (uint256);
-        function stakeOf(address who) external view returns (uint256);
-        function earned(address who) external view returns (uint256);
-        function rewardStream() external view returns (uint256 rate, uint64 finish);
-        function rewardPerToken() external view returns (uint256);
-        function unassigned() external view returns (uint256);
-        event RewardAdded(uint256 amount, uint256 streamed, uint64 until);
-        error NotEconomy();
-        error ZeroAmount();
-        error BadDuration();
-    }
-
-    /// `ConstantProductPair.sol`.
-    #[derive(Debug, PartialEq, Eq)]
-    contract ConstantProductPair {
-        constructor(address token_, address quote_, address feeSource_, address treasury_, uint256 protocolShareBps_);
-        function addLiquidity(uint256 maxToken, uint256 maxQuote, uint256 minShares) external returns (uint256 shares);
-        function removeLiquidity(uint256 shares, uint256 minToken, uint256 minQuote) external returns (uint256 t, uint256 q);
-        function swap(bool tokenIn, uint256 amountIn, uint256 minOut, address to) external returns (uint256 amountOut);
-        function quoteSwap(bool tokenIn, uint256 amountIn) external view returns (uint256 amountOut, uint256 fee);
-        function reserveToken() external view returns (uint256);
-        function reserveQuote() external view returns (uint256);
-        function price() external view returns (uint256);
-        function cumulatives() external view returns (uint256 priceSeconds, uint256 reserveSeconds, uint256 quoteVolume);
-        function priceSeconds() external view returns (uint256);
-        function totalSupply() external view returns (uint256);
-        function balanceOf(address who) external view returns (uint256);
-        function transfer(address to, uint256 amount) external returns (bool);
-        error ZeroAmount();
-        error Slippage(uint256 got, uint256 minimum);
-        error BadFee(uint256 feeBps);
-        error NoLiquidity();
-    }
-
-    /// `TokenEconomy.sol`: the treasury, and the flows the controller's parameters drive.
-    #[derive(Debug, PartialEq, Eq)]
-    contract TokenEconomy {
-        constructor(address token_, address quote_, address incentives_, address governor_, uint64 genesis_, uint64 epochLength_, uint256[4] initial, address budgetPayee, uint256 budgetPerEpoch_);
-        function connect(address pair_, address vault_, address controller_) external;
-        function tick() external;
-        function parameters() external view returns (uint256[4]);
-        function feeBps() external view returns (uint256);
-        function currentEpoch() external view returns (uint64);
-        function genesis() external view returns (uint64);
-        function governor() external view returns (address);
-        function lastTick() external view returns (uint64);
-        function lastFlows() external view returns (uint256 emitted, uint256 rewarded, uint256 burned);
-        function MAX_RATE_BPS() external view returns (uint256);
-        function MAX_FEE_BPS() external view returns (uint256);
-        function MAX_BAND_BPS() external view returns (uint256);
-        function spend(address to, uint256 amount) external;
-        function setBudget(address payee, uint256 perEpoch) external;
-        function releaseBudget() external returns (uint256 paid);
-        function budgetStream() external view returns (address payee, uint256 perEpoch, uint64 releasedEpoch);
-        event Spent(address indexed to, uint256 amount);
-        event BudgetSet(address indexed payee, uint256 perEpoch);
-        event BudgetReleased(uint64 indexed epoch, address indexed payee, uint256 amount);
-        event Ticked(uint64 indexed epoch, uint256 emitted, uint256 rewarded, uint256 burned, uint256 spent);
-        event ParametersTaken(uint64 indexed epoch, uint256[4] values);
-        event ParametersRefused(uint64 indexed epoch, string reason);
-        event ParameterRefused(uint64 indexed epoch, uint256 index, int256 value);
-        event BuybackSkipped(uint64 indexed epoch, string reason);
-        error AlreadyTicked(uint64 epoch);
-        error NotStarted();
-        error AlreadyConnected();
-        error NotDeployer();
-        error NotGovernor();
-        error NoGovernor();
-        error BadParameter(uint256 index, int256 value);
-        error AlreadyReleased(uint64 epoch);
-    }
-
-    /// `EconomyTimelock.sol`: OpenZeppelin's `TimelockController` whose operations expire,
-    /// governance's hands on the token's admin role and the treasury.
-    #[derive(Debug, PartialEq, Eq)]
-    contract EconomyTimelock {
-        constructor(uint256 minDelay, address governance);
-        function GRACE_PERIOD() external view returns (uint256);
-        function getMinDelay() external view returns (uint256);
-        function hashOperation(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt) external pure returns (bytes32);
-        function schedule(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt, uint256 delay) external;
-        function execute(address target, uint256 value, bytes payload, bytes32 predecessor, bytes32 salt) external payable;
-        function cancel(bytes32 id) external;
-        function getTimestamp(bytes32 id) external view returns (uint256);
-        function isOperationReady(bytes32 id) external view returns (bool);
-        function isOperationPending(bytes32 id) external view returns (bool);
-        function expiresAt(bytes32 id) external view returns (uint256);
-        error OperationExpired(bytes32 id, uint256 expiredAt);
-        error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates);
-        error TimelockInsufficientDelay(uint256 delay, uint256 minDelay);
-        error TimelockUnexecutedPredecessor(bytes32 predecessorId);
-        error TimelockUnauthorizedCaller(address caller);
-        error TimelockInvalidOperationLength(uint256 targets, uint256 payloads, uint256 values);
-        error FailedCall();
-        error AccessControlUnauthorizedAccount(address account, bytes32 neededRole);
-        error AccessControlBadConfirmation();
-    }
+    sol!(
+        #[sol(all_derives)]
+        "../generated/contracts/economy/ZkpToken.abi.sol"
+    );
+    sol!(
+        #[sol(all_derives)]
+        "../generated/contracts/economy/QuoteToken.abi.sol"
+    );
+    sol!(
+        #[sol(all_derives)]
+        "../generated/contracts/economy/StakingVault.abi.sol"
+    );
+    sol!(
+        #[sol(all_derives)]
+        "../generated/contracts/economy/ConstantProductPair.abi.sol"
+    );
+    sol!(
+        #[sol(all_derives)]
+        "../generated/contracts/economy/TokenEconomy.abi.sol"
+    );
+    sol!(
+        #[sol(all_derives)]
+        "../generated/contracts/economy/EconomyTimelock.abi.sol"
+    );
+    sol!(
+        #[sol(all_derives)]
+        "../generated/contracts/economy/EconomyKpiSource.abi.sol"
+    );
+    sol!(
+        #[sol(all_derives)]
+        "../generated/contracts/test/AtomicBundle.abi.sol"
+    );
+    sol!(
+        #[sol(all_derives)]
+        "../generated/contracts/test/ParameterSourceStub.abi.sol"
+    );
 }
-
-sol! {
-    /// `EconomyKpiSource.sol`: the KPI vector computed on chain.
-    #[derive(Debug, PartialEq, Eq)]
-    contract EconomyKpiSource {
-        constructor(address economy_, address pair_, address vault_, uint256 targetPrice_, uint256 yearlySpend_, uint8[8] scaleBits_, int256[8] lo, int256[8] hi, uint64 snapshotWindow_);
-        function snapshotWindow() external view returns (uint64);
-        function proposeHolders(address[] holders) external;
-        function submitHolders(address[] holders, address[] incumbent) external;
-        function proposals(address proposer) external view returns (bytes32 hash, uint64 proposedIn, uint128 holdings);
-        function holderSet(uint64 epoch) external view returns (bytes32 hash, uint256 holdings, uint64 acceptedIn);
-        function takeSnapshot(address[] incumbent) external returns (int256[] kpis);
-        function snapshot(uint64 epoch) external view returns (int256[] kpis, uint64 postedAt);
-        function taken(uint64 epoch) external view returns (bool);
-        function marksAt(uint256 k) external view returns (int64 sumReturns, uint64 sumSquares, uint128 volume);
-        function currentEpoch() external view returns (uint64);
-        function state() external view returns (uint64 lastAt, uint64 count, uint128 lastTwap, uint128 priceCum, uint128 reserveCum, uint128 stakedCum, int128 lastConcentration);
-        event SnapshotTaken(uint64 indexed epoch, int256[] kpis, int256[8] values);
-        event SnapshotSeeded(uint64 indexed epoch);
-        event HoldersProposed(address indexed proposer, bytes32 hash, uint256 holdings);
-        event HoldersSubmitted(uint64 indexed epoch, address[] holders, uint256 holdings);
-        error AlreadyTaken(uint64 epoch);
-        error SnapshotWindowClosed(uint64 epoch, uint64 closedAt);
-        error BadSnapshotWindow();
-        error NotStarted();
-        error BadRange(uint256 index);
-        error BadHolders(string reason);
-        error NotBetter(uint256 holdings, uint256 incumbent);
-        error WrongIncumbent();
-        error NoLiquidity();
-        error NotProposed();
-        error ProposedInThisBlock();
-        /// OpenZeppelin's `SafeCast`: holdings past 2^128 wei.
-        error SafeCastOverflowedUintDowncast(uint8 bits, uint256 value);
-    }
-}
-
-sol! {
-    /// `contracts/test/AtomicBundle.sol`: an attacker's account that runs a list of calls in
-    /// one transaction and reports how its balances moved. Test-only.
-    #[derive(Debug, PartialEq, Eq)]
-    contract AtomicBundle {
-        struct Step {
-            address target;
-            bytes data;
-            address fillFrom;
-            bytes fillQuery;
-            uint256 fillAt;
-        }
-        constructor(address owner_);
-        function owner() external view returns (address);
-        function run(Step[] steps, address[] assets) external returns (int256[] moved);
-        function simulate(Step[] steps, address[] assets) external;
-        error NotOwner();
-        error Simulated(int256[] moved);
-        error StepFailed(uint256 index, bytes reason);
-        error FillFailed(uint256 index);
-    }
-
-    /// `contracts/test/ParameterSourceStub.sol`: serves any parameter vector. Test-only.
-    #[derive(Debug, PartialEq, Eq)]
-    contract ParameterSourceStub {
-        function set(int256[] values_) external;
-        function parameters() external view returns (int256[]);
-    }
-}
+pub use generated::*;
 
 impl AtomicBundle::Step {
     /// A call of `data` on `target`.
@@ -272,14 +117,34 @@ pub const ATTACKER_CONTRACTS: [&str; 1] = ["AtomicBundle"];
 /// Its committed artifact (`generated/contracts/test/`), kept equal to a fresh compile by a test.
 pub const ATOMIC_BUNDLE_ARTIFACT: &str = include_str!("../../generated/contracts/test/AtomicBundle.json");
 
-/// The artifact file of the attackers' bundle from a fresh compile.
-pub fn render_attacker_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
-    compile::render_artifacts(&ATTACKER_CONTRACTS, compiled)
+/// The test double standing in for the controller as the economy's parameter source.
+pub const ECONOMY_TEST_DOUBLES: [&str; 1] = ["ParameterSourceStub"];
+
+/// `ParameterSourceStub`'s committed artifact (`generated/contracts/test/`). Test-only.
+pub const PARAMETER_SOURCE_STUB_ARTIFACT: &str = include_str!("../../generated/contracts/test/ParameterSourceStub.json");
+
+/// The committed artifacts of the economy, the attackers' bundle and the test double, by
+/// name: what a fresh [`compile_economy`] returns for them (a test holds them equal), without solc.
+pub fn committed_contracts() -> Result<BTreeMap<String, Compiled>, CompileError> {
+    ECONOMY_CONTRACTS
+        .into_iter()
+        .zip(ECONOMY_ARTIFACTS)
+        .chain([("AtomicBundle", ATOMIC_BUNDLE_ARTIFACT), ("ParameterSourceStub", PARAMETER_SOURCE_STUB_ARTIFACT)])
+        .map(|(name, artifact)| Ok((name.to_string(), Compiled::parse_artifact(artifact)?)))
+        .collect()
 }
 
-/// The artifact files (name, pretty JSON) of the economy's contracts from a fresh compile.
+/// The files of the economy ([`ECONOMY_CONTRACTS`], under `economy/`), the attackers' bundle
+/// and the test double ([`ATTACKER_CONTRACTS`], [`ECONOMY_TEST_DOUBLES`], under `test/`) from a
+/// fresh compile, as `(path under generated/contracts/, text)` (see [`compile::render_artifacts`]).
 pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
-    compile::render_artifacts(&ECONOMY_CONTRACTS, compiled)
+    fn under(dir: &'static str, files: Vec<(String, String)>) -> impl Iterator<Item = (String, String)> {
+        files.into_iter().map(move |(name, text)| (format!("{dir}/{name}"), text))
+    }
+    let mut files: Vec<_> = under("economy", compile::render_artifacts(&ECONOMY_CONTRACTS, compiled)?).collect();
+    files.extend(under("test", compile::render_artifacts(&ATTACKER_CONTRACTS, compiled)?));
+    files.extend(under("test", compile::render_artifacts(&ECONOMY_TEST_DOUBLES, compiled)?));
+    Ok(files)
 }
 
 /// Compiles the economy's contracts and its test doubles (OpenZeppelin from `dir`'s `node_modules`).

@@ -120,6 +120,8 @@ fn economy_reason(data: &[u8]) -> Option<String> {
             E::NoGovernor(_) => "NoGovernor: the economy needs a governor (governance's timelock)".into(),
             E::BadParameter(e) => format!("BadParameter: parameter {} = {} is outside the economy's range", e.index, e.value),
             E::AlreadyReleased(e) => format!("AlreadyReleased: epoch {}'s budget is already released", e.epoch),
+            E::ReentrancyGuardReentrantCall(_) => "ReentrancyGuardReentrantCall: the economy was called back while it was running".into(),
+            E::SafeERC20FailedOperation(e) => format!("SafeERC20FailedOperation: a transfer of token {} failed", e.token),
         });
     }
     timelock_reason(data)

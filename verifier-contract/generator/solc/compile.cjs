@@ -1,5 +1,6 @@
 // Compiles Solidity sources with the pinned solc-js through the standard-JSON
-// interface and prints {contracts: {Name: {abi, bytecode, deployedBytecode}}}.
+// interface and prints {compiler, contracts: {Name: {abi, bytecode, deployedBytecode}},
+// enums: {"Contract.Enum": [member, ...]}} (the ABI has no enum members; the AST does).
 // Usage: node compile.cjs <file.sol>...   (no network access; errors exit 1)
 // solc and imports come from $ZKPOLICY_SOLC_DIR/node_modules when it is set (the zkpolicy
 // binary embeds this script and sets it), otherwise from this package's node_modules
@@ -24,7 +25,7 @@ const input = {
   sources,
   settings: {
     optimizer: { enabled: true, runs: 200 },
-    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'], '': ['ast'] } },
   },
 };
 // Imports resolve to the pinned npm packages (e.g. `solady/...`).
@@ -52,4 +53,15 @@ for (const file of Object.keys(output.contracts || {})) {
     };
   }
 }
-process.stdout.write(JSON.stringify({ compiler: solc.version(), contracts }));
+// Every enum declared in the sources and their imports, by canonical name, members in order.
+const enums = {};
+function collectEnums(node) {
+  if (Array.isArray(node)) {
+    node.forEach(collectEnums);
+  } else if (node !== null && typeof node === 'object') {
+    if (node.nodeType === 'EnumDefinition') enums[node.canonicalName] = node.members.map((m) => m.name);
+    Object.values(node).forEach(collectEnums);
+  }
+}
+for (const source of Object.values(output.sources || {})) collectEnums(source.ast);
+process.stdout.write(JSON.stringify({ compiler: solc.version(), contracts, enums }));

@@ -58,6 +58,10 @@ pub struct Compiled {
     pub deployed_bytecode: Vec<u8>,
     /// The compiler's version string, as solc-js reports it.
     pub compiler: String,
+    /// Every enum the compiled sources declare, by canonical name (`Contract.Enum`), with its
+    /// members in order: the ABI types enums as `uint8` and names no members. Empty when read
+    /// from an artifact.
+    pub enums: BTreeMap<String, Vec<String>>,
 }
 
 impl Compiled {
@@ -91,7 +95,25 @@ impl Compiled {
             bytecode: bytes("bytecode")?,
             deployed_bytecode: bytes("deployedBytecode")?,
             compiler: json["compiler"].as_str().unwrap_or_default().to_string(),
+            enums: BTreeMap::new(),
         })
+    }
+
+    /// The contract's ABI as a Solidity interface named `name` (alloy's `JsonAbi::to_sol`, with
+    /// constructors, and enums declared with their members), headed by a line that says so:
+    /// what the Rust bindings are generated from (`sol!`, in `zkpolicy-contracts`).
+    pub fn interface(&self, name: &str) -> Result<String, CompileError> {
+        let abi: alloy_json_abi::JsonAbi =
+            serde_json::from_value(self.abi.clone()).map_err(|e| CompileError::Output(format!("{name}'s ABI: {e}")))?;
+        let config = alloy_json_abi::ToSolConfig::new()
+            .print_constructors(true)
+            .for_sol_macro(true)
+            .enum_definitions(self.enums.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let body = abi.to_sol(name, Some(config));
+        Ok(format!(
+            "// {name}'s compiled ABI as a Solidity interface, written by `cargo run -p zkpolicy-contracts \
+             --example render_contracts`;\n// the Rust bindings are generated from it. Do not edit.\n{body}\n"
+        ))
     }
 }
 
@@ -134,6 +156,8 @@ pub fn compile(dir: &Path, sources: &[(&str, &str)]) -> Result<BTreeMap<String, 
     }
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| CompileError::Output(e.to_string()))?;
     let compiler = json["compiler"].as_str().unwrap_or_default().to_string();
+    let enums: BTreeMap<String, Vec<String>> =
+        serde_json::from_value(json["enums"].clone()).map_err(|e| CompileError::Output(format!("enums: {e}")))?;
     let contracts = json["contracts"].as_object().ok_or_else(|| CompileError::Output("no contracts".into()))?;
     contracts
         .iter()
@@ -149,6 +173,7 @@ pub fn compile(dir: &Path, sources: &[(&str, &str)]) -> Result<BTreeMap<String, 
                     bytecode: bytes("bytecode")?,
                     deployed_bytecode: bytes("deployedBytecode")?,
                     compiler: compiler.clone(),
+                    enums: enums.clone(),
                 },
             ))
         })
@@ -161,15 +186,17 @@ fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The committed artifact files (`<name>.json`, pretty JSON) of `names` from a fresh compile.
+/// The committed files of `names` from a fresh compile, as `(file name, text)`: per contract
+/// its artifact (`<name>.json`, pretty JSON) and its ABI as a Solidity interface
+/// (`<name>.abi.sol`, [`Compiled::interface`]).
 pub fn render_artifacts(names: &[&str], compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
-    names
-        .iter()
-        .map(|name| {
-            let c = compiled.get(*name).ok_or_else(|| CompileError::Output(format!("no {name} in the compiler output")))?;
-            let text =
-                serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new())).map_err(|e| CompileError::Output(e.to_string()))?;
-            Ok((format!("{name}.json"), format!("{text}\n")))
-        })
-        .collect()
+    let mut files = Vec::with_capacity(2 * names.len());
+    for name in names {
+        let c = compiled.get(*name).ok_or_else(|| CompileError::Output(format!("no {name} in the compiler output")))?;
+        let text =
+            serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new())).map_err(|e| CompileError::Output(e.to_string()))?;
+        files.push((format!("{name}.json"), format!("{text}\n")));
+        files.push((format!("{name}.abi.sol"), c.interface(name)?));
+    }
+    Ok(files)
 }

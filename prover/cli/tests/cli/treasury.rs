@@ -112,18 +112,18 @@ fn the_treasury_moves_only_through_the_timelock_after_its_delay() {
         .code(1)
         .stderr(predicates::str::contains("AccessControlUnauthorizedAccount"));
     node.advance(86_401);
-    let before = read(&client, e.quote, ZkpToken::balanceOfCall { who: payee });
+    let before = read(&client, e.quote, ZkpToken::balanceOfCall { account: payee });
     let executed: Value = stdout_json(&chain(&["govern", "execute", "--spend", &spend, "--deployment", "d.json"], DEV_KEYS[0]).success());
     assert_eq!(executed["result"]["id"], scheduled["result"]["id"], "{executed}");
-    let paid = read(&client, e.quote, ZkpToken::balanceOfCall { who: payee }) - before;
+    let paid = read(&client, e.quote, ZkpToken::balanceOfCall { account: payee }) - before;
     assert_eq!(paid, tokens(25_000) + tokens(1) / U256::from(2u64));
 
     // The budget stream the deployment set: a 365th of the yearly spend to governance (the
     // deployer here), released by anyone, once per epoch.
     let anyone = Client::connect(&node.url, Some(DEV_KEYS[2].parse::<PrivateKeySigner>().expect("key"))).expect("node");
-    let before = read(&client, e.quote, ZkpToken::balanceOfCall { who: deployer });
+    let before = read(&client, e.quote, ZkpToken::balanceOfCall { account: deployer });
     anyone.send("budget release", e.economy, TokenEconomy::releaseBudgetCall {}.abi_encode()).expect("released");
-    let paid = read(&client, e.quote, ZkpToken::balanceOfCall { who: deployer }) - before;
+    let paid = read(&client, e.quote, ZkpToken::balanceOfCall { account: deployer }) - before;
     assert_eq!(paid, tokens(2_000_000) / U256::from(365u64));
     let again = anyone.send("budget release", e.economy, TokenEconomy::releaseBudgetCall {}.abi_encode()).expect_err("twice");
     assert!(again.to_string().contains("AlreadyReleased"), "{again}");

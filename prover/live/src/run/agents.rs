@@ -46,7 +46,7 @@ impl Live<'_> {
 
     /// Runs the economy's epoch; returns the quote its buyback spent.
     pub(super) fn tick(&self, p: &mut Population, c: &Contracts, book: &mut GasBook) -> Result<f64, LiveError> {
-        let treasury = |client| read(client, "treasury read", c.quote, ZkpToken::balanceOfCall { who: c.economy });
+        let treasury = |client| read(client, "treasury read", c.quote, ZkpToken::balanceOfCall { account: c.economy });
         let before = treasury(self.client)?;
         let mined = p.send(self.client, 0, c.economy, TokenEconomy::tickCall {}.abi_encode(), U256::ZERO, book)?;
         if !mined.success {
@@ -143,7 +143,7 @@ impl Live<'_> {
             let total = wei(plan.withdraw_fraction * state.lp_shares);
             let mut held = Vec::new();
             for &i in &lps {
-                held.push(read(client, "LP share read", c.pair, ConstantProductPair::balanceOfCall { who: p.address(i) })?);
+                held.push(read(client, "LP share read", c.pair, ConstantProductPair::balanceOfCall { account: p.address(i) })?);
             }
             let all: U256 = held.iter().copied().fold(U256::ZERO, |a, b| a + b);
             for (&i, shares) in lps.iter().zip(held) {
@@ -151,10 +151,10 @@ impl Live<'_> {
                 if mine.is_zero() {
                     continue;
                 }
-                let before = read(client, "balance read", c.token, ZkpToken::balanceOfCall { who: p.address(i) })?;
+                let before = read(client, "balance read", c.token, ZkpToken::balanceOfCall { account: p.address(i) })?;
                 let call = ConstantProductPair::removeLiquidityCall { shares: mine, minToken: z, minQuote: z };
                 p.send(client, i, c.pair, call.abi_encode(), z, book)?;
-                let after = read(client, "balance read", c.token, ZkpToken::balanceOfCall { who: p.address(i) })?;
+                let after = read(client, "balance read", c.token, ZkpToken::balanceOfCall { account: p.address(i) })?;
                 lp_sales.push((i, whole(after.saturating_sub(before)) * lps::WITHDRAW_SELL_SHARE));
             }
         }
@@ -169,9 +169,9 @@ impl Live<'_> {
         for &i in &stakers {
             let who = p.address(i);
             let (call, have) = if part >= 0.0 {
-                (true, read(client, "balance read", c.token, ZkpToken::balanceOfCall { who })?)
+                (true, read(client, "balance read", c.token, ZkpToken::balanceOfCall { account: who })?)
             } else {
-                (false, read(client, "stake read", c.vault, StakingVault::stakeOfCall { who })?)
+                (false, read(client, "stake read", c.vault, StakingVault::stakeOfCall(who))?)
             };
             let amount = wei(part.abs()).min(have);
             if amount.is_zero() {
@@ -200,11 +200,11 @@ impl Live<'_> {
         let leg = plan.round_trip / 2.0 / traders.len() as f64;
         for &i in &traders {
             let who = p.address(i);
-            let before = read(client, "balance read", c.token, ZkpToken::balanceOfCall { who })?;
+            let before = read(client, "balance read", c.token, ZkpToken::balanceOfCall { account: who })?;
             let bought = swap(p, client, c, i, false, wei(leg), book)?;
             if bought > 0.0 {
                 *traded += bought;
-                let after = read(client, "balance read", c.token, ZkpToken::balanceOfCall { who })?;
+                let after = read(client, "balance read", c.token, ZkpToken::balanceOfCall { account: who })?;
                 *traded += price * swap(p, client, c, i, true, after.saturating_sub(before), book)?;
             }
         }
@@ -228,7 +228,7 @@ impl Live<'_> {
             if quote > 0.0 {
                 *traded += swap(p, client, c, i, false, wei(quote), book)?;
             } else if quote < 0.0 {
-                let have = read(client, "balance read", c.token, ZkpToken::balanceOfCall { who: p.address(i) })?;
+                let have = read(client, "balance read", c.token, ZkpToken::balanceOfCall { account: p.address(i) })?;
                 *traded += price * swap(p, client, c, i, true, wei(-quote / price).min(have), book)?;
             }
         }
@@ -252,8 +252,8 @@ impl Live<'_> {
         let mut held = Vec::with_capacity(p.accounts.len());
         for i in (0..p.accounts.len()).filter(|i| !protocol.contains(i)) {
             let who = p.address(i);
-            let balance = read(client, "balance read", c.token, ZkpToken::balanceOfCall { who })?;
-            let stake = read(client, "stake read", c.vault, StakingVault::stakeOfCall { who })?;
+            let balance = read(client, "balance read", c.token, ZkpToken::balanceOfCall { account: who })?;
+            let stake = read(client, "stake read", c.vault, StakingVault::stakeOfCall(who))?;
             held.push((balance + stake, who));
         }
         held.sort_by_key(|h| std::cmp::Reverse(h.0));

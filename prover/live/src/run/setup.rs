@@ -137,7 +137,7 @@ impl Live<'_> {
         let quote_each = wei(e.supply * e.target_price);
         // The deployer keeps the protocol-owned liquidity; the LPs get the rest of its shares.
         let deployer = p.address(0);
-        let shares = read(client, "LP share read", c.pair, ConstantProductPair::balanceOfCall { who: deployer })?;
+        let shares = read(client, "LP share read", c.pair, ConstantProductPair::balanceOfCall { account: deployer })?;
         let protocol = shares * U256::from((lps::PROTOCOL_OWNED_SHARE / e.pool_share * 1e6) as u64) / U256::from(1_000_000u64);
         let lp_shares = (shares - protocol) / U256::from(lps.max(1.0) as u64);
         for i in 1..p.accounts.len() {
@@ -164,11 +164,11 @@ impl Live<'_> {
             if tokens > 0.0 {
                 // The traders come last and share what is left, so float rounding never
                 // asks the deployer for more than it holds.
-                let left = read(client, "balance read", c.token, ZkpToken::balanceOfCall { who: deployer })?;
+                let left = read(client, "balance read", c.token, ZkpToken::balanceOfCall { account: deployer })?;
                 let amount = wei(tokens).min(left);
-                setup(p, 0, c.token, ZkpToken::transferCall { to: who, amount }.abi_encode(), U256::ZERO, "its tokens")?;
+                setup(p, 0, c.token, ZkpToken::transferCall { to: who, value: amount }.abi_encode(), U256::ZERO, "its tokens")?;
             }
-            let approve = |spender| ZkpToken::approveCall { spender, amount: U256::MAX }.abi_encode();
+            let approve = |spender| ZkpToken::approveCall { spender, value: U256::MAX }.abi_encode();
             if role != Some(Role::Ecosystem) {
                 setup(p, 0, c.quote, QuoteToken::mintCall { to: who, amount: quote_each }.abi_encode(), U256::ZERO, "its quote")?;
                 setup(p, i, c.quote, approve(c.pair), U256::ZERO, "the pair's quote allowance")?;
@@ -179,7 +179,7 @@ impl Live<'_> {
                 setup(p, i, c.vault, StakingVault::stakeCall { amount: wei(stake) }.abi_encode(), U256::ZERO, "its stake")?;
             }
             if role == Some(Role::LiquidityProvider) {
-                let call = ConstantProductPair::transferCall { to: who, amount: lp_shares };
+                let call = ConstantProductPair::transferCall { to: who, value: lp_shares };
                 setup(p, 0, c.pair, call.abi_encode(), U256::ZERO, "its LP shares")?;
             }
         }

@@ -3,10 +3,9 @@
 use alloy_primitives::{FixedBytes, U256};
 use alloy_sol_types::{SolCall, SolConstructor, SolInterface};
 use zkpolicy_contracts::controller::PolicyController::{self, Mode, PolicyControllerErrors};
-use zkpolicy_contracts::controller::{compile_contracts, VerifierStub};
+use zkpolicy_contracts::controller::{committed_contracts, VerifierStub};
 use zkpolicy_lab::sim;
 use zkpolicy_prover::evm as prover_evm;
-use zkpolicy_verifier::compile;
 
 use super::{error_name, guard, initial, Chain, VerifierKind, ADJUSTMENT_DELAY, GOVERNANCE_DELAY};
 
@@ -43,7 +42,7 @@ fn governed_changes_go_only_through_the_timelock() {
     chain.evm.advance(GOVERNANCE_DELAY);
     assert_eq!(error_name(&chain.send(governance, PolicyController::executeCall { data: bad.into() }.abi_encode())), "CallFailed");
     // A verifier whose model has another number of outputs is refused: its card does not fit.
-    let contracts = compile_contracts(compile::bundled_dir()).expect("contracts compile");
+    let contracts = committed_contracts().expect("the committed artifacts");
     let three_outputs = VerifierStub::constructorCall {
         commitment_: FixedBytes::repeat_byte(0x77),
         kpiCount_: U256::from(8),

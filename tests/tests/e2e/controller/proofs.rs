@@ -3,7 +3,7 @@
 use alloy_primitives::{FixedBytes, I256, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use zkpolicy_contracts::controller::PolicyController::{self, Mode};
-use zkpolicy_contracts::controller::{unpack_int64, ModelCard};
+use zkpolicy_contracts::controller::{unpack_int64, IZkPolicyVerifier};
 use zkpolicy_lab::sim::{self, deployment_guardrails};
 use zkpolicy_model::Observation;
 use zkpolicy_prover::evm as prover_evm;
@@ -52,8 +52,8 @@ fn the_verifier_serves_the_models_card() {
     let prover = Prover::new();
     let mut chain = Chain::new(Mode::Autonomous, VerifierKind::Real);
     let verifier = chain.verifier;
-    let out = chain.evm.call(verifier, ModelCard::modelCardCall {}.abi_encode()).expect("executes");
-    let card = ModelCard::modelCardCall::abi_decode_returns(&out.output).expect("decodes");
+    let out = chain.evm.call(verifier, IZkPolicyVerifier::modelCardCall {}.abi_encode()).expect("executes");
+    let card = IZkPolicyVerifier::modelCardCall::abi_decode_returns(&out.output).expect("decodes");
     let want = prover_evm::provenance(prover.circuit.model().card(), prover.circuit.shape().k);
     assert_eq!(card.commitment.0, prover.model().commitment().0);
     assert_eq!((card.kpiCount, card.outputCount), (U256::from(8), U256::from(4)));

@@ -25,7 +25,7 @@ fn the_loop_closes_on_chain_with_real_proofs() {
     let mut chain = Chain::on(evm, Mode::Autonomous, VerifierKind::Real, source);
     let controller = chain.controller;
     e.connect(&mut chain.evm, controller);
-    e.ok(&mut chain.evm, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
+    e.ok(&mut chain.evm, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, value: U256::MAX }.abi_encode());
     // Epoch 1's call seeds the averages (as `zkpolicy deploy` does); epoch 2 is the first decided.
     chain.evm.advance(60);
     e.ok(&mut chain.evm, ANYONE, source, EconomyKpiSource::takeSnapshotCall { incumbent: vec![] }.abi_encode());

@@ -27,11 +27,11 @@ fn random_economy(rng: &mut ChaCha20Rng) -> (Chain, Economy, Address, KpiConfig,
     let whales: Vec<Address> = (0..10u8).map(|i| Address::repeat_byte(0xc0 + i)).collect();
     for w in &whales {
         let amount = tokens(rng.gen_range(1_000_000..40_000_000));
-        e.ok(&mut chain.evm, admin, e.token, ZkpToken::transferCall { to: *w, amount }.abi_encode());
-        e.ok(&mut chain.evm, *w, e.token, ZkpToken::approveCall { spender: e.vault, amount: U256::MAX }.abi_encode());
+        e.ok(&mut chain.evm, admin, e.token, ZkpToken::transferCall { to: *w, value: amount }.abi_encode());
+        e.ok(&mut chain.evm, *w, e.token, ZkpToken::approveCall { spender: e.vault, value: U256::MAX }.abi_encode());
     }
-    e.ok(&mut chain.evm, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, amount: U256::MAX }.abi_encode());
-    e.ok(&mut chain.evm, admin, e.token, ZkpToken::transferCall { to: e.trader, amount: tokens(20_000_000) }.abi_encode());
+    e.ok(&mut chain.evm, e.trader, e.token, ZkpToken::approveCall { spender: e.pair, value: U256::MAX }.abi_encode());
+    e.ok(&mut chain.evm, admin, e.token, ZkpToken::transferCall { to: e.trader, value: tokens(20_000_000) }.abi_encode());
     e.ok(&mut chain.evm, admin, e.quote, QuoteToken::mintCall { to: e.trader, amount: tokens(100_000_000) }.abi_encode());
     (chain, e, source, config, whales)
 }
@@ -50,7 +50,7 @@ fn random_swap(evm: &mut Evm, e: &Economy, rng: &mut ChaCha20Rng) {
 /// A random whale stakes half its balance, or unstakes a third of its stake.
 fn random_stake_move(evm: &mut Evm, e: &Economy, rng: &mut ChaCha20Rng, whales: &[Address]) {
     let w = whales[rng.gen_range(0..whales.len())];
-    let staked: U256 = e.read(evm, e.vault, StakingVault::stakeOfCall { who: w });
+    let staked: U256 = e.read(evm, e.vault, StakingVault::stakeOfCall(w));
     let balance = e.balance(evm, e.token, w);
     if rng.gen_bool(0.5) && balance > U256::ZERO {
         e.ok(evm, w, e.vault, StakingVault::stakeCall { amount: balance / U256::from(2u64) + U256::from(1u64) }.abi_encode());
@@ -273,7 +273,7 @@ fn the_first_snapshot_only_seeds_the_averages() {
     let e = Economy::deploy(&mut evm, [500, 800, 100, 30]);
     let (source, _) = kpi_source(&mut evm, &e, EPOCH_LENGTH / 2);
     let admin = evm.caller();
-    let shares = e.read(&mut evm, e.pair, ConstantProductPair::balanceOfCall { who: admin });
+    let shares = e.read(&mut evm, e.pair, ConstantProductPair::balanceOfCall { account: admin });
     let all = ConstantProductPair::removeLiquidityCall { shares, minToken: U256::ZERO, minQuote: U256::ZERO };
     e.ok(&mut evm, admin, e.pair, all.abi_encode());
     evm.advance(60);

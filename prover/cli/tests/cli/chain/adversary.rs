@@ -12,7 +12,7 @@ use serde_json::Value;
 use zkpolicy_chain::{Client, Deployment};
 use zkpolicy_contracts::controller::{self, KpiSourceStub, PolicyController};
 use zkpolicy_lab::sim::deployment_guardrails;
-use zkpolicy_verifier::compile::{self, Compiled};
+use zkpolicy_verifier::compile::Compiled;
 
 use super::{guard, initial, ints, write_config_with, write_kpis, CLOCK, HOUR, NEVER};
 use crate::common::node::{LocalNode, DEV_KEYS};
@@ -76,7 +76,7 @@ fn aliased_and_random_outputs_are_refused(
 /// A second controller, deployed by `attacker`, that trusts `verifier` but reads a KPI
 /// source the attacker serves: the source and the controller.
 fn controller_on_a_hostile_source(attacker: &Client, verifier: Address) -> (Address, Address) {
-    let contracts = controller::compile_contracts(compile::bundled_dir()).expect("contracts compile");
+    let contracts = controller::committed_contracts().expect("the committed artifacts");
     let source = attacker.deploy("stub source", contracts["KpiSourceStub"].bytecode.clone()).expect("deploys").address.expect("address");
     let rails = deployment_guardrails();
     let mut code = Compiled::parse_artifact(controller::CONTROLLER_ARTIFACT).expect("artifact").bytecode;
