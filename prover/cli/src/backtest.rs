@@ -39,8 +39,8 @@ const MAX_EPOCHS: usize = 10_000;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct BacktestArgs {
-    /// Model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
+    /// Model file, or a bundled model's name (default: the bundled tokenomics policy).
+    #[arg(long, value_name = "FILE|NAME")]
     model: Option<PathBuf>,
 
     /// The float policy the model was quantized from (`zkpolicy train` writes policy.float.json).

@@ -23,8 +23,9 @@ pub const DEFAULT_KPIS: &str = zkpolicy_lab::bundled::DEFAULT_KPIS;
 pub const DEFAULT_VERIFIER: &str = include_str!("../../../verifier-contract/generated/tokenomics-policy/ZkPolicyVerifier.json");
 /// Every committed verifier (the bundled model files, development SRS), shipped in the binary
 /// so that their commands need no compiler; a test keeps each equal to a fresh render.
-const SHIPPED_VERIFIERS: [&str; 3] = [
+const SHIPPED_VERIFIERS: [&str; 4] = [
     DEFAULT_VERIFIER,
+    include_str!("../../../verifier-contract/generated/trained-policy/ZkPolicyVerifier.json"),
     include_str!("../../../verifier-contract/generated/policy-m/ZkPolicyVerifier.json"),
     include_str!("../../../verifier-contract/generated/policy-l/ZkPolicyVerifier.json"),
 ];
@@ -73,8 +74,8 @@ impl KeyArgs {
 /// The model a command proves with: its file, and for private weights its salt.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// Model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
+    /// Model file, or a bundled model's name (default: the bundled tokenomics policy).
+    #[arg(long, value_name = "FILE|NAME")]
     pub model: Option<PathBuf>,
 
     /// Private weights: keep them out of the verifying key and the proofs, bound by a commitment
@@ -210,9 +211,19 @@ impl Statement {
     }
 }
 
-/// Loads and validates a model file, or the bundled default when `path` is `None`.
+/// Loads and validates a model: the file at `path`, or, when no such file exists, the
+/// bundled model of that name (`trained-policy`, `policy-m`, ...), or the bundled default
+/// when `path` is `None`.
 pub fn load_model(path: Option<&PathBuf>) -> anyhow::Result<Arc<zkpolicy_model::Model>> {
     let model = match path {
+        Some(path) if !path.exists() => match path.to_str().map(zkpolicy_lab::bundled::model).transpose()?.flatten() {
+            Some(bundled) => bundled,
+            None => anyhow::bail!(
+                "model file {} does not exist, and it is no bundled model's name ({})",
+                path.display(),
+                zkpolicy_lab::bundled::names().join(", ")
+            ),
+        },
         Some(path) => zkpolicy_model::Model::load(path).with_context(|| format!("model file {}", path.display()))?,
         None => zkpolicy_lab::bundled::model(zkpolicy_lab::bundled::DEFAULT)
             .context("bundled default model")?

@@ -14,8 +14,8 @@ use super::common::{circuit, load_model, print_json};
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct InspectArgs {
-    /// Model file (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
+    /// Model file, or a bundled model's name (default: the bundled tokenomics policy).
+    #[arg(long, value_name = "FILE|NAME")]
     model: Option<PathBuf>,
 
     /// Print JSON instead of text.

@@ -213,6 +213,19 @@ impl LiveArgs {
         Ok((prepared, verifier))
     }
 
+    /// The model file the keeper child loads: --model's file, or a bundled model's JSON
+    /// written into the run's directory when --model names one; `None`: the default.
+    fn keeper_model(&self, out_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+        let Some(path) = &self.model.model else { return Ok(None) };
+        if path.exists() {
+            return Ok(Some(path.canonicalize()?));
+        }
+        let model = super::common::load_model(Some(path))?;
+        let file = out_dir.join("model.json");
+        std::fs::write(&file, serde_json::to_string_pretty(model.file())?).with_context(|| format!("cannot write {}", file.display()))?;
+        Ok(Some(file))
+    }
+
     /// The keeper child that proves and submits every live epoch on `node`, with a key derived from --seed.
     fn child_keeper(&self, out_dir: &Path, node: &Node) -> anyhow::Result<ChildKeeper> {
         let keeper_key = PrivateKeySigner::from_bytes(&keccak256([b"zkpolicy live keeper".as_slice(), &self.seed.to_le_bytes()].concat()))
@@ -223,7 +236,7 @@ impl LiveArgs {
             log: out_dir.join("keeper.log"),
             url: node.url.clone(),
             key: keeper_key,
-            model: self.model.model.as_ref().map(|p| p.canonicalize()).transpose()?,
+            model: self.keeper_model(out_dir)?,
             cache_dir: std::path::absolute(&self.keys.cache_dir)?,
             crash: std::env::var(CRASH_ENV).ok(),
             warmup: self.warmup,

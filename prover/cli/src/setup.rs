@@ -28,8 +28,8 @@ pub struct SetupArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(srs::MAX_FILE_K)))]
     k: Option<u32>,
 
-    /// Model whose circuit size to use (default: the bundled tokenomics policy).
-    #[arg(long, value_name = "FILE")]
+    /// Model file or bundled model name whose circuit size to use (default: the bundled tokenomics policy).
+    #[arg(long, value_name = "FILE|NAME")]
     model: Option<PathBuf>,
 
     /// Import this powers-of-tau file instead of generating the development SRS.

@@ -11,7 +11,7 @@ use zkpolicy_verifier::{compile, toolchain};
 
 /// The committed verifiers: the bundled model files at their deployed (gas) shape, with the
 /// development SRS. The binary ships them, so their commands need no compiler.
-const COMMITTED: [&str; 3] = ["tokenomics-policy", "policy-m", "policy-l"];
+const COMMITTED: [&str; 4] = ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"];
 
 #[test]
 fn committed_verifiers_match_a_fresh_render_and_compile() {

@@ -17,7 +17,9 @@ use crate::common::{json_run, stdout_json, zkpolicy};
 /// `--json` output and report.json.
 fn live(d: &Path, node: &LocalNode, agents: usize, epochs: usize, crash: Option<&str>, attackers: Option<&str>) -> (Value, Value) {
     let mut cmd = zkpolicy(d);
+    // The default model, named: the keeper child reads the bundled file written for it.
     cmd.args(["live", "--scenario", "crash", "--warmup", "2", "--out-dir", "run", "--json"])
+        .args(["--model", "tokenomics-policy"])
         .args(["--agents", &agents.to_string()])
         .args(["--epochs", &epochs.to_string()])
         .env("ZKPOLICY_RPC_URL", &node.url);
@@ -88,7 +90,7 @@ fn a_short_live_run_decides_every_epoch_on_chain_with_checked_proofs() {
     for k in kpis.iter().filter(|k| k["name"] == "staking_ratio" || k["name"] == "liquidity_depth") {
         assert!(k["mean_abs"].as_f64() <= k["quantum"].as_f64().map(|q| 2.0 * q), "{k}");
     }
-    for name in ["report.md", "trajectories.svg", "keeper.toml", "deployment.json"] {
+    for name in ["report.md", "trajectories.svg", "keeper.toml", "deployment.json", "model.json"] {
         assert!(d.join("run").join(name).is_file(), "{name} written");
     }
     let svg = std::fs::read_to_string(d.join("run/trajectories.svg")).expect("svg");

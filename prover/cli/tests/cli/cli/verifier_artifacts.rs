@@ -117,6 +117,14 @@ fn the_binary_runs_outside_its_tree_and_names_how_to_get_a_compiler() {
     std::fs::write(d.join("policy-m.json"), std::fs::read(models().join("policy-m.json")).expect("model")).expect("write");
     run(&["gen-verifier", "--model", "policy-m.json", "--out-dir", "m"]).success();
     assert!(d.join("m/ZkPolicyVerifier.json").is_file());
+    // So is trained-policy's, and --model takes a bundled model by name, no file needed.
+    run(&["gen-verifier", "--model", "trained-policy", "--out-dir", "t"]).success();
+    assert!(d.join("t/ZkPolicyVerifier.json").is_file());
+    run(&["inspect", "--model", "policy-l"]).success().stdout(predicate::str::contains("policy-l"));
+    run(&["inspect", "--model", "no-such-policy"]).code(2).stderr(
+        predicate::str::contains("model file no-such-policy does not exist, and it is no bundled model's name")
+            .and(predicate::str::contains("trained-policy")),
+    );
     // Private weights make a verifier nobody shipped: it needs solc-js, and says how to get it.
     run(&["salt", "--out", "s.salt"]).success();
     run(&["gen-verifier", "--salt", "s.salt", "--out-dir", "p"])
