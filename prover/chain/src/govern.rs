@@ -152,13 +152,39 @@ pub fn unpause(client: &Client, deployment: &Deployment) -> Result<Sent, ChainEr
     client.send("unpause", deployment.controller, PolicyController::unpauseCall {}.abi_encode())
 }
 
-/// Governance queues `change` for the controller's governance delay. On a deployment with
+/// A call governance makes: the contract and the calldata, sent from governance's account
+/// (or proposed to it as a Safe transaction, [`super::safe`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GovernanceCall {
+    /// The contract called: the controller, or the economy's timelock.
+    pub to: Address,
+    /// The calldata.
+    pub data: Vec<u8>,
+}
+
+/// The call that queues `change` for the controller's governance delay. On a deployment with
 /// the reference economy, a guardrail whose `[min, max]` leaves the economy's range for its
-/// parameter is refused before anything is sent.
-pub fn schedule(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
+/// parameter is refused.
+pub fn schedule_call(deployment: &Deployment, change: &Change) -> Result<GovernanceCall, ChainError> {
     check_against_economy(deployment, change)?;
-    let call = PolicyController::scheduleCall { data: change.calldata().into() };
-    let sent = client.send("governance schedule", deployment.controller, call.abi_encode())?;
+    Ok(GovernanceCall { to: deployment.controller, data: PolicyController::scheduleCall { data: change.calldata().into() }.abi_encode() })
+}
+
+/// The call that makes a scheduled `change` once its delay has passed.
+pub fn execute_call(deployment: &Deployment, change: &Change) -> GovernanceCall {
+    GovernanceCall { to: deployment.controller, data: PolicyController::executeCall { data: change.calldata().into() }.abi_encode() }
+}
+
+/// The call that drops a scheduled `change`.
+pub fn cancel_call(deployment: &Deployment, change: &Change) -> GovernanceCall {
+    GovernanceCall { to: deployment.controller, data: PolicyController::cancelCall { id: change.id().into() }.abi_encode() }
+}
+
+/// Governance queues `change` for the controller's governance delay ([`schedule_call`]:
+/// nothing is sent for a guardrail the economy could not follow).
+pub fn schedule(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
+    let call = schedule_call(deployment, change)?;
+    let sent = client.send("governance schedule", call.to, call.data)?;
     let eta = client.call("schedule read", deployment.controller, PolicyController::scheduledAtCall(change.id().into()).abi_encode())?;
     let eta = PolicyController::scheduledAtCall::abi_decode_returns(&eta).map_err(|e| ChainError::Answer(format!("schedule read: {e}")))?;
     Ok(governed(sent, change, Some(eta), deployment.controller))
@@ -166,14 +192,20 @@ pub fn schedule(client: &Client, deployment: &Deployment, change: &Change) -> Re
 
 /// Governance makes a scheduled `change` once its delay has passed.
 pub fn execute_change(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
-    let call = PolicyController::executeCall { data: change.calldata().into() };
-    Ok(governed(client.send("governance execute", deployment.controller, call.abi_encode())?, change, None, deployment.controller))
+    let call = execute_call(deployment, change);
+    Ok(governed(client.send("governance execute", call.to, call.data)?, change, None, deployment.controller))
 }
 
 /// Governance drops a scheduled `change`.
 pub fn cancel_change(client: &Client, deployment: &Deployment, change: &Change) -> Result<Governed, ChainError> {
-    let call = PolicyController::cancelCall { id: change.id().into() };
-    Ok(governed(client.send("governance cancel", deployment.controller, call.abi_encode())?, change, None, deployment.controller))
+    let call = cancel_call(deployment, change);
+    Ok(governed(client.send("governance cancel", call.to, call.data)?, change, None, deployment.controller))
+}
+
+/// The controller's governance account, as the chain holds it (a Safe, where governance is one).
+pub fn governance(client: &Client, deployment: &Deployment) -> Result<Address, ChainError> {
+    let answer = client.call("governance read", deployment.controller, PolicyController::governanceCall {}.abi_encode())?;
+    PolicyController::governanceCall::abi_decode_returns(&answer).map_err(|e| ChainError::Answer(format!("governance read: {e}")))
 }
 
 /// Refuses a guardrail the economy could not follow: one whose `[min, max]` leaves the

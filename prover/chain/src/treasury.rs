@@ -7,7 +7,7 @@ use alloy::sol_types::{SolCall, SolValue};
 use zkpolicy_contracts::economy::{EconomyTimelock, TokenEconomy};
 
 use super::economy::EconomyRecord;
-use super::govern::Governed;
+use super::govern::{GovernanceCall, Governed};
 use super::{ChainError, Client, Deployment};
 
 /// A change of the treasury: a call of the economy that only its timelock may make.
@@ -73,8 +73,8 @@ fn governed(sent: super::Sent, id: [u8; 32], eta: Option<u64>) -> Governed {
     Governed { tx: sent.tx.to_string(), block: sent.block, gas: sent.gas, id: format!("0x{}", hex::encode(id)), eta, cancelled_epoch: None }
 }
 
-/// Governance queues `change` in the timelock for its delay; returns when it becomes executable.
-pub fn schedule(client: &Client, deployment: &Deployment, change: &TreasuryChange) -> Result<Governed, ChainError> {
+/// The call that queues `change` in the timelock for its delay (read from the timelock).
+pub fn schedule_call(client: &Client, deployment: &Deployment, change: &TreasuryChange) -> Result<GovernanceCall, ChainError> {
     let e = record(deployment)?;
     let delay = EconomyTimelock::getMinDelayCall::abi_decode_returns(&client.call(
         "timelock delay read",
@@ -90,7 +90,38 @@ pub fn schedule(client: &Client, deployment: &Deployment, change: &TreasuryChang
         salt: B256::ZERO,
         delay,
     };
-    let sent = client.send("treasury schedule", e.timelock, call.abi_encode())?;
+    Ok(GovernanceCall { to: e.timelock, data: call.abi_encode() })
+}
+
+/// The call that makes a scheduled `change` once the delay has passed (and before it expires).
+pub fn execute_call(deployment: &Deployment, change: &TreasuryChange) -> Result<GovernanceCall, ChainError> {
+    let e = record(deployment)?;
+    let call = EconomyTimelock::executeCall {
+        target: e.economy,
+        value: U256::ZERO,
+        payload: change.calldata().into(),
+        predecessor: B256::ZERO,
+        salt: B256::ZERO,
+    };
+    Ok(GovernanceCall { to: e.timelock, data: call.abi_encode() })
+}
+
+/// The call that drops a scheduled `change`.
+pub fn cancel_call(deployment: &Deployment, change: &TreasuryChange) -> Result<GovernanceCall, ChainError> {
+    let e = record(deployment)?;
+    Ok(GovernanceCall { to: e.timelock, data: EconomyTimelock::cancelCall { id: change.id(e.economy).into() }.abi_encode() })
+}
+
+/// The id the timelock gives `change` on `deployment` (`0x` hex).
+pub fn change_id(deployment: &Deployment, change: &TreasuryChange) -> Result<String, ChainError> {
+    Ok(format!("0x{}", hex::encode(change.id(record(deployment)?.economy))))
+}
+
+/// Governance queues `change` in the timelock for its delay; returns when it becomes executable.
+pub fn schedule(client: &Client, deployment: &Deployment, change: &TreasuryChange) -> Result<Governed, ChainError> {
+    let e = record(deployment)?;
+    let call = schedule_call(client, deployment, change)?;
+    let sent = client.send("treasury schedule", call.to, call.data)?;
     let id = change.id(e.economy);
     let eta = EconomyTimelock::getTimestampCall::abi_decode_returns(&client.call(
         "schedule read",
@@ -104,19 +135,13 @@ pub fn schedule(client: &Client, deployment: &Deployment, change: &TreasuryChang
 /// Governance makes a scheduled `change` once the delay has passed (and before it expires).
 pub fn execute(client: &Client, deployment: &Deployment, change: &TreasuryChange) -> Result<Governed, ChainError> {
     let e = record(deployment)?;
-    let call = EconomyTimelock::executeCall {
-        target: e.economy,
-        value: U256::ZERO,
-        payload: change.calldata().into(),
-        predecessor: B256::ZERO,
-        salt: B256::ZERO,
-    };
-    Ok(governed(client.send("treasury execute", e.timelock, call.abi_encode())?, change.id(e.economy), None))
+    let call = execute_call(deployment, change)?;
+    Ok(governed(client.send("treasury execute", call.to, call.data)?, change.id(e.economy), None))
 }
 
 /// Governance drops a scheduled `change`.
 pub fn cancel(client: &Client, deployment: &Deployment, change: &TreasuryChange) -> Result<Governed, ChainError> {
     let e = record(deployment)?;
-    let id = change.id(e.economy);
-    Ok(governed(client.send("treasury cancel", e.timelock, EconomyTimelock::cancelCall { id: id.into() }.abi_encode())?, id, None))
+    let call = cancel_call(deployment, change)?;
+    Ok(governed(client.send("treasury cancel", call.to, call.data)?, change.id(e.economy), None))
 }

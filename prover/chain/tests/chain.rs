@@ -75,3 +75,25 @@ fn a_record_with_a_malformed_commitment_or_provenance_is_refused_by_name() {
         assert!(err.contains("not a deployment record") && err.contains(named), "{field} = {value}: {err}");
     }
 }
+
+/// A Safe Transaction Builder batch carries the fields the app imports, the call as raw calldata.
+#[test]
+fn a_batch_has_the_transaction_builder_fields_and_raw_calldata() {
+    let call = zkpolicy_chain::govern::GovernanceCall { to: Address::repeat_byte(0xab), data: vec![0xde, 0xad, 0xbe, 0xef] };
+    let b = zkpolicy_chain::safe::batch(
+        31337,
+        Address::repeat_byte(0x11),
+        &[call],
+        "zkpolicy governance",
+        "schedule mode advisory",
+        1_700_000_000_000,
+    );
+    let json = serde_json::to_value(&b).expect("serializes");
+    assert_eq!(json["version"], "1.0");
+    assert_eq!(json["chainId"], "31337");
+    assert_eq!(json["createdAt"], 1_700_000_000_000u64);
+    assert_eq!(json["meta"]["createdFromSafeAddress"], Address::repeat_byte(0x11).to_checksum(None));
+    let tx = &json["transactions"][0];
+    assert_eq!((tx["value"].as_str(), tx["data"].as_str()), (Some("0"), Some("0xdeadbeef")));
+    assert!(tx["contractMethod"].is_null() && tx["contractInputsValues"].is_null(), "{tx}");
+}

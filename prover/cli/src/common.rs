@@ -372,6 +372,14 @@ impl DeploymentArgs {
         Ok((client, deployment))
     }
 
+    /// [`DeploymentArgs::connect`] without a signing key: for what only reads the chain.
+    pub fn connect_read_only(&self) -> anyhow::Result<(Client, Deployment)> {
+        let statement = self.statement.load_for(&self.deployment)?;
+        let client = Client::connect(&self.sender.rpc.rpc, None)?;
+        let deployment = load_deployment(&self.deployment, statement.card(), &client)?;
+        Ok((client, deployment))
+    }
+
     /// [`DeploymentArgs::connect`], keeping the statement it loaded.
     pub fn connect_statement(&self) -> anyhow::Result<(Statement, Client, Deployment)> {
         let statement = self.statement.load_for(&self.deployment)?;

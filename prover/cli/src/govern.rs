@@ -1,3 +1,4 @@
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use alloy::primitives::utils::parse_units;
@@ -9,7 +10,7 @@ use zkpolicy_chain::govern::{self, Change, Governed};
 use zkpolicy_chain::treasury::{self, TreasuryChange};
 use zkpolicy_contracts::controller::PolicyController::Mode;
 
-use super::common::{chain_time, print_json, DeploymentArgs};
+use super::common::{chain_time, distinct_output, print_json, DeploymentArgs};
 use zkpolicy_chain as chain;
 
 /// Guardian: pause the controller (no submission or execution until governance unpauses).
@@ -108,8 +109,14 @@ enum ModeName {
 /// (exit code 2). Exit code 1, named (NotGovernance, NotScheduled, NotYet, BadGuardrail,
 /// OperationExpired, ...), when a contract refuses.
 ///
+/// Where governance is a Safe multisig, `--safe-tx FILE` writes the call as a Safe
+/// Transaction Builder batch file (import it in the Safe app's Transaction Builder; the
+/// owners sign and execute it) instead of sending it: no signing key is needed, only the
+/// node, which the command reads (the chain id, the governance account, a timelock's delay).
+///
 /// Examples:
 ///   zkpolicy govern schedule --guardrail 0,100,900,50 --deployment deployment.json
+///   zkpolicy govern schedule --mode advisory --deployment deployment.json --safe-tx schedule-mode.json
 ///   zkpolicy govern execute --guardrail 0,100,900,50 --deployment deployment.json
 ///   zkpolicy govern schedule --guardrail 1,0,2000,60,5,1000,604800 --deployment deployment.json
 ///   zkpolicy govern schedule --guardrail 0,0,2000,25 --group 1 --deployment deployment.json
@@ -164,6 +171,11 @@ pub struct GovernArgs {
     /// released by anyone once per epoch (the zero address stops it).
     #[arg(long, value_name = "PAYEE,PER_EPOCH")]
     budget: Option<String>,
+
+    /// Write the call as a Safe Transaction Builder batch file at FILE instead of sending it
+    /// (for a governance that is a Safe multisig).
+    #[arg(long, value_name = "FILE")]
+    safe_tx: Option<PathBuf>,
 
     #[command(flatten)]
     role: DeploymentArgs,
@@ -253,6 +265,9 @@ impl GovernArgs {
     }
 
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        if let Some(path) = &self.safe_tx {
+            return self.write_safe_tx(path);
+        }
         let (described, done, client) = match self.treasury_change()? {
             Some(change) => {
                 let (client, deployment) = self.role.connect()?;
@@ -277,12 +292,75 @@ impl GovernArgs {
         self.report(&described, &done, &client)
     }
 
-    fn report(&self, change: &str, done: &Governed, client: &zkpolicy_chain::Client) -> anyhow::Result<ExitCode> {
-        let (action, done_word) = match self.action {
+    /// `--safe-tx`: the call governance would send, written as a Safe Transaction Builder batch.
+    fn write_safe_tx(&self, path: &Path) -> anyhow::Result<ExitCode> {
+        distinct_output(path, &[Some(&self.role.deployment)])?;
+        let treasury = self.treasury_change()?;
+        let change = match &treasury {
+            Some(_) => None,
+            None => Some(self.change()?),
+        };
+        let (client, deployment) = self.role.connect_read_only()?;
+        let (described, id, call) = match (&treasury, &change) {
+            (Some(t), _) => {
+                let call = match self.action {
+                    Action::Schedule => treasury::schedule_call(&client, &deployment, t)?,
+                    Action::Execute => treasury::execute_call(&deployment, t)?,
+                    Action::Cancel => treasury::cancel_call(&deployment, t)?,
+                };
+                (t.to_string(), treasury::change_id(&deployment, t)?, call)
+            }
+            (None, Some(c)) => {
+                let call = match self.action {
+                    Action::Schedule => govern::schedule_call(&deployment, c)?,
+                    Action::Execute => govern::execute_call(&deployment, c),
+                    Action::Cancel => govern::cancel_call(&deployment, c),
+                };
+                (c.to_string(), format!("0x{}", hex::encode(c.id())), call)
+            }
+            (None, None) => bail!("name one change"),
+        };
+        let safe = govern::governance(&client, &deployment)?;
+        let action = self.action_words().0;
+        let description = format!("{action}: {described} (id {id}) on {}'s controller {}", deployment.model, deployment.controller);
+        let created_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let batch = zkpolicy_chain::safe::batch(
+            deployment.chain_id,
+            safe,
+            std::slice::from_ref(&call),
+            "zkpolicy governance",
+            &description,
+            created_at,
+        );
+        let text = serde_json::to_string_pretty(&batch)? + "\n";
+        zkpolicy_prover::fsutil::write_atomic(path, text.as_bytes())?;
+        if self.role.json {
+            print_json(&json!({
+                "action": action,
+                "change": described,
+                "safe_tx": {
+                    "file": path, "safe": safe.to_checksum(None), "id": id,
+                    "to": call.to.to_checksum(None), "data": format!("0x{}", hex::encode(&call.data)),
+                },
+            }))?;
+        } else {
+            println!("wrote {}: a Safe Transaction Builder batch for governance {safe}", path.display());
+            println!("{action}: {described} (id {id}), a call of {}; nothing was sent", call.to);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// The action's name and its past tense.
+    fn action_words(&self) -> (&'static str, &'static str) {
+        match self.action {
             Action::Schedule => ("schedule", "scheduled"),
             Action::Execute => ("execute", "executed"),
             Action::Cancel => ("cancel", "cancelled"),
-        };
+        }
+    }
+
+    fn report(&self, change: &str, done: &Governed, client: &zkpolicy_chain::Client) -> anyhow::Result<ExitCode> {
+        let (action, done_word) = self.action_words();
         if self.role.json {
             print_json(&json!({ "action": action, "change": change, "result": done }))?;
         } else {

@@ -33,6 +33,8 @@ fn json_outputs_validate_against_their_schemas() {
     let mut expected: Vec<String> =
         commands.iter().map(|c| if *c == "bench" { "bench-report".to_string() } else { c.to_string() }).collect();
     expected.push("error".into());
+    // govern --safe-tx FILE writes a Safe Transaction Builder batch, described by safe-batch.
+    expected.push("safe-batch".into());
     expected.sort();
     assert_eq!(documented, expected, "one schema per command, plus the error envelope");
     let report: Value =
