@@ -63,6 +63,58 @@ pub struct EndpointLabel {
     pub endpoint: String,
 }
 
+/// A counter the keeper keeps across restarts, with its labels: stored in the state database
+/// under [`CounterKey::encode`] each time it grows, and added back at start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CounterKey {
+    /// `epochs_proven_total` of a deployment.
+    Proven(String),
+    /// `epochs_submitted_total` of a deployment.
+    Submitted(String),
+    /// `epochs_executed_total` of a deployment.
+    Executed(String),
+    /// `epochs_skipped_total` of a deployment, with its reason label.
+    Skipped(String, String),
+    /// `transactions_resent_total` of a deployment.
+    Resent(String),
+    /// `step_retries_total` of a deployment, with its step and cause labels.
+    Retry(String, String, String),
+    /// `fee_cap_waits_total` of a deployment.
+    FeeCapWait(String),
+}
+
+impl CounterKey {
+    /// The metric's name, then its label values, tab-separated (a label never holds a tab:
+    /// deployment names are checked by the config, the others are fixed words).
+    pub fn encode(&self) -> String {
+        let parts: Vec<&str> = match self {
+            Self::Proven(d) => vec!["epochs_proven", d],
+            Self::Submitted(d) => vec!["epochs_submitted", d],
+            Self::Executed(d) => vec!["epochs_executed", d],
+            Self::Skipped(d, reason) => vec!["epochs_skipped", d, reason],
+            Self::Resent(d) => vec!["transactions_resent", d],
+            Self::Retry(d, step, cause) => vec!["step_retries", d, step, cause],
+            Self::FeeCapWait(d) => vec!["fee_cap_waits", d],
+        };
+        parts.join("\t")
+    }
+
+    /// The key [`CounterKey::encode`] wrote; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Self> {
+        let parts: Vec<String> = text.split('\t').map(str::to_string).collect();
+        Some(match parts.as_slice() {
+            [m, d] if m == "epochs_proven" => Self::Proven(d.clone()),
+            [m, d] if m == "epochs_submitted" => Self::Submitted(d.clone()),
+            [m, d] if m == "epochs_executed" => Self::Executed(d.clone()),
+            [m, d, r] if m == "epochs_skipped" => Self::Skipped(d.clone(), r.clone()),
+            [m, d] if m == "transactions_resent" => Self::Resent(d.clone()),
+            [m, d, st, c] if m == "step_retries" => Self::Retry(d.clone(), st.clone(), c.clone()),
+            [m, d] if m == "fee_cap_waits" => Self::FeeCapWait(d.clone()),
+            _ => return None,
+        })
+    }
+}
+
 /// Every metric the keeper exports (names in [`Metrics::new`], each prefixed
 /// `zkpolicy_keeper_`), and the state behind `/healthz` and `/readyz`. Clones share every
 /// value: the keeper updates one, the metrics server reads another.
@@ -124,6 +176,8 @@ pub struct Metrics {
     not_ready: Arc<Mutex<Option<String>>>,
     /// Each deployment's last confirmed submission (unix seconds), for the age gauge.
     times: Arc<Mutex<BTreeMap<String, i64>>>,
+    /// Where the counters are kept across restarts ([`Metrics::persist_to`]).
+    store: Arc<Mutex<Option<super::state::Store>>>,
     poll_interval: u64,
 }
 
@@ -200,6 +254,7 @@ impl Metrics {
             busy: Arc::new(AtomicU64::new(0)),
             not_ready: Arc::new(Mutex::new(Some("starting".into()))),
             times: Arc::new(Mutex::new(BTreeMap::new())),
+            store: Arc::new(Mutex::new(None)),
             poll_interval,
         }
     }
@@ -209,15 +264,59 @@ impl Metrics {
         DeploymentLabel { deployment: deployment.to_string() }
     }
 
+    /// Adds the counts `store` holds (a previous run's) to the counters, then keeps every
+    /// count in it from now on, so the counters survive a restart.
+    pub fn persist_to(&self, store: super::state::Store) -> Result<(), KeeperError> {
+        for (key, count) in store.counts()? {
+            match CounterKey::decode(&key) {
+                Some(counter) => self.add(&counter, count),
+                None => tracing::warn!(key, "an unknown counter in the state database: ignored"),
+            }
+        }
+        if let Ok(mut slot) = self.store.lock() {
+            *slot = Some(store);
+        }
+        Ok(())
+    }
+
+    fn add(&self, counter: &CounterKey, by: u64) {
+        let label = |d: &str| Self::label(d);
+        match counter {
+            CounterKey::Proven(d) => self.proven.get_or_create(&label(d)).inc_by(by),
+            CounterKey::Submitted(d) => self.submitted.get_or_create(&label(d)).inc_by(by),
+            CounterKey::Executed(d) => self.executed.get_or_create(&label(d)).inc_by(by),
+            CounterKey::Skipped(d, reason) => {
+                self.skipped.get_or_create(&SkipLabel { deployment: d.clone(), reason: reason.clone() }).inc_by(by)
+            }
+            CounterKey::Resent(d) => self.resent.get_or_create(&label(d)).inc_by(by),
+            CounterKey::Retry(d, step, cause) => {
+                self.retries.get_or_create(&RetryLabel { deployment: d.clone(), step: step.clone(), cause: cause.clone() }).inc_by(by)
+            }
+            CounterKey::FeeCapWait(d) => self.fee_cap_waits.get_or_create(&label(d)).inc_by(by),
+        };
+    }
+
+    /// Counts one `counter`, and stores it when [`Metrics::persist_to`] gave a store (a failed
+    /// write is logged: a counter is not worth stopping the keeper for).
+    pub fn count(&self, counter: CounterKey) {
+        self.add(&counter, 1);
+        let store = self.store.lock().ok().and_then(|slot| slot.clone());
+        if let Some(store) = store {
+            if let Err(e) = store.add_count(&counter.encode(), 1) {
+                tracing::warn!(counter = %counter.encode(), "cannot store the counter: {e}");
+            }
+        }
+    }
+
     /// Counts an epoch of `deployment` that this keeper will not submit (or execute), under
     /// `reason`, one of the [`SkipLabel::reason`] labels.
     pub fn skip(&self, deployment: &str, reason: &str) {
-        self.skipped.get_or_create(&SkipLabel { deployment: deployment.into(), reason: reason.into() }).inc();
+        self.count(CounterKey::Skipped(deployment.into(), reason.into()));
     }
 
     /// A step of `deployment` will be tried again after a failure of `cause`.
     pub fn retry(&self, deployment: &str, step: &str, cause: &str) {
-        self.retries.get_or_create(&RetryLabel { deployment: deployment.into(), step: step.into(), cause: cause.into() }).inc();
+        self.count(CounterKey::Retry(deployment.into(), step.into(), cause.into()));
     }
 
     /// What the last round read of `deployment`'s controller: its current epoch and the last
@@ -267,7 +366,7 @@ impl Metrics {
 
     /// A submission of `deployment` for `epoch` was confirmed, using `gas`.
     pub fn confirmed(&self, deployment: &str, epoch: u64, gas: u64) {
-        self.submitted.get_or_create(&Self::label(deployment)).inc();
+        self.count(CounterKey::Submitted(deployment.into()));
         self.submit_gas.observe(gas as f64);
         self.last_submission(deployment, epoch, super::state::now());
     }
@@ -357,4 +456,55 @@ fn respond(metrics: &Metrics, req: &Request<hyper::body::Incoming>) -> Response<
         response.headers_mut().insert(hyper::header::CONTENT_TYPE, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Store;
+
+    #[test]
+    fn counter_keys_read_back_as_written() {
+        let keys = [
+            CounterKey::Proven("a".into()),
+            CounterKey::Submitted("a".into()),
+            CounterKey::Executed("b".into()),
+            CounterKey::Skipped("a".into(), "stale_snapshot".into()),
+            CounterKey::Resent("a".into()),
+            CounterKey::Retry("a".into(), "submit".into(), "reverted".into()),
+            CounterKey::FeeCapWait("c".into()),
+        ];
+        for key in keys {
+            assert_eq!(CounterKey::decode(&key.encode()), Some(key.clone()), "{}", key.encode());
+        }
+        assert_eq!(CounterKey::decode("epochs_proven"), None);
+        assert_eq!(CounterKey::decode("no_such_counter\ta"), None);
+    }
+
+    /// A restarted keeper's counters go on from the last run's, read from its state directory.
+    #[test]
+    fn counters_survive_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let metrics = Metrics::new(1);
+            metrics.persist_to(Store::open(dir.path()).expect("store")).expect("restore");
+            metrics.count(CounterKey::Proven("a".into()));
+            metrics.count(CounterKey::Proven("a".into()));
+            metrics.skip("a", "stale_snapshot");
+            metrics.confirmed("a", 3, 400_000);
+        }
+        let metrics = Metrics::new(1);
+        // Before the store is read, a fresh process counts nothing.
+        assert!(!metrics.encode().contains("zkpolicy_keeper_epochs_proven_total{deployment=\"a\"}"));
+        metrics.persist_to(Store::open(dir.path()).expect("store")).expect("restore");
+        metrics.count(CounterKey::Proven("a".into()));
+        let text = metrics.encode();
+        for line in [
+            "zkpolicy_keeper_epochs_proven_total{deployment=\"a\"} 3",
+            "zkpolicy_keeper_epochs_skipped_total{deployment=\"a\",reason=\"stale_snapshot\"} 1",
+            "zkpolicy_keeper_epochs_submitted_total{deployment=\"a\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+        }
+    }
 }

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use super::KeeperError;
 
 const STEPS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("steps");
+/// The keeper's counters (`epochs_proven_total`, ...), by metric and labels: restored at start,
+/// so a restart does not reset them.
+const COUNTERS: TableDefinition<'_, &str, u64> = TableDefinition::new("counters");
 
 /// What a step is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,8 +196,9 @@ pub fn key(chain_id: u64, controller: &str, epoch: u64, kind: Kind) -> String {
 
 /// The step database of one state directory: `keeper.redb` (redb, ACID) and the proofs under
 /// `proofs/`. Opening it takes the database's lock, so one keeper runs per state directory.
+#[derive(Clone)]
 pub struct Store {
-    db: Database,
+    db: std::sync::Arc<Database>,
     dir: PathBuf,
 }
 
@@ -219,8 +223,33 @@ impl Store {
         })?;
         let txn = db.begin_write().map_err(db_err)?;
         txn.open_table(STEPS).map_err(db_err)?;
+        txn.open_table(COUNTERS).map_err(db_err)?;
         txn.commit().map_err(db_err)?;
-        Ok(Self { db, dir: dir.to_path_buf() })
+        Ok(Self { db: std::sync::Arc::new(db), dir: dir.to_path_buf() })
+    }
+
+    /// Adds `by` to the counter under `key` (a metric and its labels, [`crate::metrics::CounterKey`])
+    /// durably.
+    pub fn add_count(&self, key: &str, by: u64) -> Result<(), KeeperError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        {
+            let mut table = txn.open_table(COUNTERS).map_err(db_err)?;
+            let now = table.get(key).map_err(db_err)?.map_or(0, |v| v.value());
+            table.insert(key, now.saturating_add(by)).map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)
+    }
+
+    /// Every stored counter, in key order.
+    pub fn counts(&self) -> Result<Vec<(String, u64)>, KeeperError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(COUNTERS).map_err(db_err)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(db_err)? {
+            let (k, v) = entry.map_err(db_err)?;
+            out.push((k.value().to_string(), v.value()));
+        }
+        Ok(out)
     }
 
     /// Where a step's proof artifact is kept.

@@ -42,7 +42,7 @@ use zkpolicy_contracts::revert_reason;
 use zkpolicy_model::{KpiSnapshot, ModelCard, Observation, QuantizedKpis};
 
 use super::config::{DeploymentConfig, KeeperConfig};
-use super::metrics::Metrics;
+use super::metrics::{CounterKey, Metrics};
 use super::retry::{self, PreludeRevert};
 use super::rpc::Endpoints;
 use super::state::{self, key, Kind, Record, Stage, Store};
@@ -249,6 +249,8 @@ impl Keeper {
         for (_, r) in records.iter().filter(|(_, r)| r.kind == Kind::Submit && r.stage == Stage::Confirmed) {
             metrics.last_submission(&r.deployment, r.epoch, r.updated);
         }
+        // The counters go on from where the last run left them.
+        metrics.persist_to(store.clone())?;
         let open = records.into_iter().filter(|(_, r)| !r.stage.is_final()).map(|(k, _)| k).collect();
         Ok(Self { config, store, metrics, chains, served, open, shutdown })
     }

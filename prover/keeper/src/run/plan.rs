@@ -237,7 +237,7 @@ impl Keeper {
             let mut record = Record::new(&name, Kind::Submit, job.epoch, Stage::Ready);
             record.proof = Some(path);
             self.put(&key, &record)?;
-            self.metrics.proven.get_or_create(&Metrics::label(&name)).inc();
+            self.metrics.count(CounterKey::Proven(name.clone()));
             self.metrics.prove_seconds.observe(seconds);
             tracing::info!(deployment = %name, epoch = job.epoch, seconds, outputs = ?public.outputs, "proved");
             report.proven.push(format!("{name}#{}", job.epoch));

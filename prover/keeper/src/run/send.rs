@@ -387,7 +387,7 @@ impl Keeper {
                         report.confirmed.push(format!("{name}#{epoch}"));
                     }
                     Kind::Execute => {
-                        self.metrics.executed.get_or_create(&Metrics::label(&name)).inc();
+                        self.metrics.count(CounterKey::Executed(name.clone()));
                         report.executed.push(format!("{name}#{epoch}"));
                     }
                     Kind::Tick | Kind::Snapshot | Kind::Commit => {}
@@ -445,7 +445,7 @@ impl Keeper {
         let suggested = ctx.sender.price(&mut ctx.endpoints)?;
         let Some(fees) = ctx.sender.bump((last.max_fee_per_gas, last.max_priority_fee_per_gas), suggested) else {
             tracing::warn!(deployment = %name, epoch, tx = %last.hash, "not mined, and already at the fee cap: waiting");
-            self.metrics.fee_cap_waits.get_or_create(&Metrics::label(&name)).inc();
+            self.metrics.count(CounterKey::FeeCapWait(name.clone()));
             return Ok(Stage::Sent);
         };
         let (to, input) = self.call_of(i, &record)?;
@@ -456,7 +456,7 @@ impl Keeper {
         record.txs.push(tx.clone());
         self.put(key, &record)?;
         let stage = self.broadcast_latest(i, key, &mut record, report)?;
-        self.metrics.resent.get_or_create(&Metrics::label(&name)).inc();
+        self.metrics.count(CounterKey::Resent(name.clone()));
         tracing::info!(deployment = %name, epoch, tx = %tx.hash, max_fee_per_gas = fees.0, "re-priced and resent");
         Ok(stage)
     }
