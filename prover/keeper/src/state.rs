@@ -98,6 +98,11 @@ pub struct SentTx {
     pub raw: String,
     /// Unix seconds (the keeper's clock) when it was first broadcast.
     pub sent_at: u64,
+    /// A no-op (a transfer of nothing to the keeper's own account) that replaces the step's
+    /// pending transaction with the same nonce and higher fees, once that can only revert:
+    /// a submission whose epoch ended while it waited.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replaces: bool,
 }
 
 /// One step's write-ahead record: what the keeper does (or did) for one epoch of one
@@ -318,6 +323,7 @@ mod tests {
                 gas_limit: 21_000,
                 raw: "02".into(),
                 sent_at: 5,
+                replaces: false,
             });
             store.put(&key(1, "0xab", 10, Kind::Submit), &r).expect("overwrite");
             store.put(&key(1, "0xab", 9, Kind::Submit), &Record::new("a", Kind::Submit, 9, Stage::Confirmed)).expect("put");

@@ -128,6 +128,7 @@ impl Sender {
             gas_limit,
             raw: hex::encode(raw),
             sent_at: now(),
+            replaces: false,
         })
     }
 }

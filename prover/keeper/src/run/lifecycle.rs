@@ -6,7 +6,8 @@
 //! Ready ──send──▶ Sent ──receipt, confirmed──▶ Confirmed
 //!   │               │──receipt, reverted, not final──▶ Ready (retries + 1, gas floor)
 //!   │               │──receipt, reverted, final──────▶ DoneElsewhere | Skipped
-//!   │               └──nonce taken by another tx─────▶ Ready | DoneElsewhere
+//!   │               │──nonce taken by another tx─────▶ Ready | DoneElsewhere
+//!   │               └──epoch ended, unmined: a same-nonce no-op, mined──▶ Skipped
 //!   └──epoch decided / passed──▶ DoneElsewhere | Skipped
 //! ```
 
@@ -89,6 +90,14 @@ pub(super) fn on_receipt(kind: Kind, epoch: u64, reverted: u32, confirmations: u
     OnReceipt::Reverted { stage: if elsewhere { Stage::DoneElsewhere } else { Stage::Skipped } }
 }
 
+/// Whether a `Sent` step of `kind` for `epoch`, none of whose transactions is mined, should
+/// be replaced by a no-op: a submission can only revert once its epoch has ended, and would
+/// still cost its gas. (Not on `last >= epoch`: a node may answer reads on its pending
+/// state, where the keeper's own pending submission has decided the epoch.)
+pub(super) fn replace_pending(kind: Kind, epoch: u64, view: &View) -> bool {
+    kind == Kind::Submit && view.current != epoch
+}
+
 /// The stage of a `Sent` step none of whose transactions was mined, when another transaction
 /// took its nonce: `DoneElsewhere` if the epoch was decided meanwhile, else `Ready` to send
 /// again with a fresh nonce.
@@ -117,6 +126,16 @@ mod tests {
         assert_eq!(when_ready(Kind::Submit, 5, &view(5, 4, false)), WhenReady::Send);
         assert_eq!(when_ready(Kind::Submit, 5, &view(5, 5, false)), WhenReady::DoneElsewhere);
         assert_eq!(when_ready(Kind::Snapshot, 5, &view(6, 4, false)), WhenReady::EpochPassed);
+    }
+
+    #[test]
+    fn only_a_submission_whose_epoch_ended_or_was_decided_is_replaced() {
+        assert!(!replace_pending(Kind::Submit, 5, &view(5, 4, false)), "still current and undecided");
+        assert!(replace_pending(Kind::Submit, 5, &view(6, 4, false)), "the epoch ended");
+        assert!(!replace_pending(Kind::Submit, 5, &view(5, 5, false)), "decided, perhaps by this very submission, pending");
+        for kind in [Kind::Tick, Kind::Snapshot, Kind::Commit, Kind::Execute] {
+            assert!(!replace_pending(kind, 5, &view(6, 4, false)), "{kind:?}");
+        }
         assert_eq!(when_ready(Kind::Submit, 5, &view(5, 4, true)), WhenReady::Paused);
         // An execution follows its decision, in a later epoch.
         assert_eq!(when_ready(Kind::Execute, 5, &view(7, 6, false)), WhenReady::Send);

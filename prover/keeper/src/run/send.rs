@@ -4,6 +4,9 @@
 use super::lifecycle::{self, Mined, OnReceipt, WhenReady};
 use super::*;
 
+/// The gas of a no-op: a transfer of nothing to the sender's own account.
+const NO_OP_GAS: u64 = 21_000;
+
 impl Keeper {
     /// Sends every ready step and drives every sent one; with `wait`, until none is in flight.
     pub(super) fn settle_open(&mut self, report: &mut RoundReport, wait: bool) -> Result<(), KeeperError> {
@@ -300,14 +303,14 @@ impl Keeper {
         let confirmations = ctx.sender.confirmations;
         // The transactions of the latest nonce: earlier nonces' ended (reverted, or taken).
         let current = record.txs.last().map(|t| t.nonce);
-        let sent: Vec<(B256, u64)> = record
+        let sent: Vec<(B256, u64, bool)> = record
             .txs
             .iter()
             .rev()
             .filter(|t| Some(t.nonce) == current)
-            .map(|t| Ok((t.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", t.hash)))?, t.gas_limit)))
+            .map(|t| Ok((t.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", t.hash)))?, t.gas_limit, t.replaces)))
             .collect::<Result<_, KeeperError>>()?;
-        for (hash, gas_limit) in sent {
+        for (hash, gas_limit, no_op) in sent {
             let Some(receipt) = ctx.endpoints.with(|c| c.receipt(hash))? else { continue };
             let head = ctx.endpoints.with(|c| c.block_number())?;
             let controller = s.record.controller;
@@ -327,7 +330,12 @@ impl Keeper {
                 gas_limit,
                 eta,
             };
-            let outcome = lifecycle::on_receipt(record.kind, record.epoch, record.reverted, confirmations, &mined, view.last);
+            // The no-op that replaced a pending submission: the step ends, skipped.
+            let outcome = match lifecycle::on_receipt(record.kind, record.epoch, record.reverted, confirmations, &mined, view.last) {
+                OnReceipt::Wait => OnReceipt::Wait,
+                _ if no_op => OnReceipt::Reverted { stage: Stage::Skipped },
+                outcome => outcome,
+            };
             if outcome == OnReceipt::Wait {
                 if let Some(why) = ctx.watch_head(&s.chain, head, &hash, confirmations) {
                     self.metrics.set_ready(Some(why));
@@ -337,9 +345,30 @@ impl Keeper {
             ctx.head_since = None;
             ctx.stalled = None;
             failpoint(&format!("before_confirm_{}", record.kind.name()));
+            if no_op {
+                return self.replaced(i, key, record, mined, report);
+            }
             return self.mined(i, key, record, mined, outcome, report);
         }
         self.unmined(i, key, record, view, report)
+    }
+
+    /// The no-op that replaced a step's pending submission is mined: the step is skipped
+    /// (`epoch_passed`).
+    fn replaced(&mut self, i: usize, key: &str, mut record: Record, mined: Mined, report: &mut RoundReport) -> Result<Stage, KeeperError> {
+        let name = self.served[i].name.clone();
+        let epoch = record.epoch;
+        let why = format!("epoch {epoch} ended with its submission pending: replaced by the no-op {} in block {}", mined.hash, mined.block);
+        tracing::warn!(deployment = %name, epoch, tx = %mined.hash, "{why}");
+        self.metrics.skip(&name, "epoch_passed");
+        report.skipped.push(format!("{name}#{epoch}: {why}"));
+        record.stage = Stage::Skipped;
+        record.reason = Some(why);
+        record.tx = Some(mined.hash.to_string());
+        record.block = Some(mined.block);
+        record.gas = Some(mined.gas_used);
+        self.put(key, &record)?;
+        Ok(Stage::Skipped)
     }
 
     /// Applies the verdict on a step's mined transaction: the record, the metrics, the log and
@@ -439,7 +468,10 @@ impl Keeper {
             tracing::info!(deployment = %name, epoch, tx = %last.hash, "re-broadcasting");
             return self.broadcast_latest(i, key, &mut record, report);
         }
-        if state::now().saturating_sub(last.sent_at) < ctx.sender.resend_after {
+        // A submission that can only revert now is replaced at once by a no-op; a no-op, like
+        // any transaction, is re-priced when it waits too long.
+        let replace = !last.replaces && lifecycle::replace_pending(record.kind, epoch, view);
+        if !replace && state::now().saturating_sub(last.sent_at) < ctx.sender.resend_after {
             return Ok(Stage::Sent);
         }
         let suggested = ctx.sender.price(&mut ctx.endpoints)?;
@@ -448,16 +480,27 @@ impl Keeper {
             self.metrics.count(CounterKey::FeeCapWait(name.clone()));
             return Ok(Stage::Sent);
         };
-        let (to, input) = self.call_of(i, &record)?;
+        let no_op = replace || last.replaces;
+        let (to, input, gas_limit) = if no_op {
+            (ctx.sender.from, Vec::new(), NO_OP_GAS)
+        } else {
+            let (to, input) = self.call_of(i, &record)?;
+            (to, input, last.gas_limit)
+        };
         let s = &self.served[i];
         let chain_id = s.record.chain_id;
         let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| KeeperError::State("no chain".into()))?;
-        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, last.nonce, last.gas_limit, fees)?;
+        let mut tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, last.nonce, gas_limit, fees)?;
+        tx.replaces = no_op;
         record.txs.push(tx.clone());
         self.put(key, &record)?;
         let stage = self.broadcast_latest(i, key, &mut record, report)?;
         self.metrics.count(CounterKey::Resent(name.clone()));
-        tracing::info!(deployment = %name, epoch, tx = %tx.hash, max_fee_per_gas = fees.0, "re-priced and resent");
+        if replace {
+            tracing::warn!(deployment = %name, epoch, tx = %tx.hash, nonce = tx.nonce, "the epoch ended with the submission pending: replaced by a no-op");
+        } else {
+            tracing::info!(deployment = %name, epoch, tx = %tx.hash, max_fee_per_gas = fees.0, "re-priced and resent");
+        }
         Ok(stage)
     }
 

@@ -104,7 +104,14 @@ pub(super) fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool
             let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
             panic!("the keeper exited ({status}) while waiting for {what}: {err}");
         }
-        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        if started.elapsed() >= limit {
+            // SIGTERM, so that the keeper's buffered logs are written: the failure shows them.
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = child.wait();
+            let mut logs = String::new();
+            let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut logs));
+            panic!("{what}: not within {limit:?}; the keeper's logs:\n{logs}");
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -255,6 +262,57 @@ fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() 
     let v = once(d);
     let record = records(&v, "reporter", "submit").into_iter().find(|r| r["epoch"] == epoch).cloned().expect("record");
     assert!(record["stage"] == "confirmed" && record["sends"].as_u64().is_some_and(|n| n >= 3), "{record}");
+}
+
+/// A submission still pending when its epoch ends can only revert: the keeper replaces it by
+/// a no-op with the same nonce and higher fees, which is mined instead; the epoch is skipped
+/// (`epoch_passed`), no transaction reverts and the controller stays undecided (issue 30).
+#[test]
+fn a_submission_pending_at_the_epochs_end_is_replaced_by_a_no_op() {
+    // A node of its own: with automatic mining off, no other test's transaction would be mined.
+    let node = LocalNode::start_own();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let epoch = reporter_with_kpis(d, &node);
+    let file = format!("kpis/{epoch}.json");
+    zkpolicy(d)
+        .args(["commit-kpis", "--deployment", "reporter.json", "--kpis", &file, "--epoch", &epoch.to_string(), "--rpc", &node.url])
+        .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0])
+        .assert()
+        .success();
+    let request = |method: &'static str, params: Value| Client::connect(&node.url, None).expect("node").request(method, params);
+    request("evm_setAutomine", json!([false])).expect("automine off");
+    let before = nonce(&node);
+    let (metrics_port, mut child) = fast_daemon(d, &node, "");
+    let metric = |name: &str, labels: &str| sample(&get(metrics_port, "/metrics").1, name, labels).unwrap_or(0.0);
+    // Sent (and re-priced once): the submission waits in the pool.
+    wait_for(
+        "a pending submission",
+        Duration::from_secs(120),
+        || metric("zkpolicy_keeper_transactions_resent_total", "deployment=\"reporter\"") >= 1.0,
+        &mut child,
+    );
+    // The epoch ends: a block a day later whose base fee (10 gwei) is above the submission's
+    // fee cap, so it stays pending.
+    request("hardhat_setNextBlockBaseFeePerGas", json!(["0x2540be400"])).expect("a 10 gwei base fee");
+    request("evm_increaseTime", json!([DAY])).expect("time");
+    request("evm_mine", json!([])).expect("an empty block");
+    let skipped = "deployment=\"reporter\",reason=\"epoch_passed\"";
+    let mine = || {
+        let _ = request("evm_mine", json!([]));
+        metric("zkpolicy_keeper_epochs_skipped_total", skipped) >= 1.0
+    };
+    wait_for("the no-op mined and the epoch skipped", Duration::from_secs(120), mine, &mut child);
+    assert_eq!(metric("zkpolicy_keeper_epochs_submitted_total", "deployment=\"reporter\""), 0.0);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(child.wait().expect("exits").success());
+    assert_eq!(nonce(&node) - before, 1, "one nonce: the no-op took the submission's");
+    let status = status(d, &node, "reporter.json", None);
+    assert!(status["last_epoch"].as_u64() < Some(epoch), "undecided: {status}");
+    let v = once(d);
+    let record = records(&v, "reporter", "submit").into_iter().find(|r| r["epoch"] == epoch).cloned().expect("record");
+    assert_eq!(record["stage"], "skipped", "{record}");
+    assert!(record["reason"].as_str().is_some_and(|r| r.contains("replaced by the no-op")), "{record}");
 }
 
 /// A node that mines only when a transaction arrives never gives a transaction its second
