@@ -449,6 +449,14 @@ impl Keeper {
         let from = ctx.sender.from;
         let mined_nonce = ctx.endpoints.with(|c| c.nonce(from, false))?;
         if mined_nonce > last.nonce {
+            // One of ours may have been mined since its receipt was looked for: then the next
+            // pass reads it, rather than taking it for another transaction's.
+            for tx in record.txs.iter().filter(|t| t.nonce == last.nonce) {
+                let hash: B256 = tx.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", tx.hash)))?;
+                if ctx.endpoints.with(|c| c.receipt(hash))?.is_some() {
+                    return Ok(Stage::Sent);
+                }
+            }
             // Another transaction took the nonce (and none of ours was mined).
             ctx.sender.reset_nonce();
             record.stage = lifecycle::after_nonce_taken(record.kind, epoch, view.last);
