@@ -7,7 +7,9 @@
 # - a proof at the deployed shape verified in the EVM, within the size limit and at about
 #   the default model's gas (the suite proves the two whose deployed shape is k <= 11);
 # - the on-chain recomputation baseline, the proof and the Rust reference agreeing on
-#   random inputs (the suite checks the two small models).
+#   random inputs (the suite checks the two small models);
+# - every MockProver adversary of the circuit (lies at each gate, each caught by the
+#   named constraint) on policy-l too (the suite meets the other three).
 # Prints each model's forgery count, verification gas and recomputation gas.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +17,4 @@ cargo test --release --locked -p zkpolicy-tests --features slow --test e2e -- --
   verifier_evm::every_point_scalar_and_instance_forgery_is_rejected_everywhere \
   verifier_evm::bundled_models_verify_in_the_evm_within_the_size_limit_at_a_flat_cost \
   recompute::recomputation_proof_and_reference_agree_on_the_bundled_models
+cargo test --release --locked -p zkpolicy-circuits --features slow --test circuit adversary::

@@ -22,6 +22,12 @@ use zkpolicy_circuits::witness::{CompareSite, WitnessSource};
 use zkpolicy_circuits::{Objective, PolicyCircuit, PublicInputs};
 use zkpolicy_model::{infer, Model, Observation, QuantizedKpis};
 
+/// The bundled models every adversary meets: policy-l (wide lanes, as policy-m) only under
+/// `--features slow` (`benches/every-model.sh`), where its MockProver runs take a quarter of
+/// the suite's circuit time.
+#[cfg(not(feature = "slow"))]
+const MODELS: [&str; 3] = ["tokenomics-policy", "trained-policy", "policy-m"];
+#[cfg(feature = "slow")]
 const MODELS: [&str; 4] = ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"];
 const RANGE: &str = "range: limb < 2^range_tag";
 const EPOCH: u64 = 5;
