@@ -511,33 +511,6 @@ impl Keeper {
         }
         Ok(stage)
     }
-
-    /// Timelocked deployments: an execute step for each confirmed decision whose delay has passed.
-    pub(super) fn queue_executions(&mut self, i: usize) -> Result<(), KeeperError> {
-        if !self.served[i].config.execute {
-            return Ok(());
-        }
-        let view = self.view(i)?;
-        if view.mode != Mode::Timelocked {
-            return Ok(());
-        }
-        let s = &self.served[i];
-        let name = s.name.clone();
-        // The decisions this keeper confirmed, newest first; older ones were handled before.
-        let mut due = Vec::new();
-        for epoch in (view.current.saturating_sub(2)..=view.current).rev() {
-            let Some(submitted) = self.store.get(&s.key(epoch, Kind::Submit))? else { continue };
-            let Some(eta) = submitted.eta.filter(|_| submitted.stage == Stage::Confirmed) else { continue };
-            if eta <= view.chain_time && self.store.get(&s.key(epoch, Kind::Execute))?.is_none() {
-                due.push(epoch);
-            }
-        }
-        for epoch in due {
-            let key = self.served[i].key(epoch, Kind::Execute);
-            self.put(&key, &Record::new(&name, Kind::Execute, epoch, Stage::Ready))?;
-        }
-        Ok(())
-    }
 }
 
 impl ChainCtx {
