@@ -229,19 +229,26 @@ pub(super) fn fast_daemon(d: &Path, node: &LocalNode, chain_extra: &str) -> (u16
     (metrics_port, daemon(d))
 }
 
-#[test]
-fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() {
-    // A node of its own: with automatic mining off, no other test's transaction would be mined.
-    let node = LocalNode::start_own();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    let epoch = reporter_with_kpis(d, &node);
+/// A reporter deployment in `d` on `node` with its current epoch's KPIs committed on chain
+/// (the keeper then only proves and submits); returns the epoch.
+fn committed_kpis(d: &Path, node: &LocalNode) -> u64 {
+    let epoch = reporter_with_kpis(d, node);
     let file = format!("kpis/{epoch}.json");
     zkpolicy(d)
         .args(["commit-kpis", "--deployment", "reporter.json", "--kpis", &file, "--epoch", &epoch.to_string(), "--rpc", &node.url])
         .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0])
         .assert()
         .success();
+    epoch
+}
+
+#[test]
+fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() {
+    // A node of its own: with automatic mining off, no other test's transaction would be mined.
+    let node = LocalNode::start_own();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let epoch = committed_kpis(d, &node);
     // A fresh connection per request: the node closes idle ones.
     let request = |method: &'static str, params: Value| Client::connect(&node.url, None).expect("node").request(method, params);
     request("evm_setAutomine", json!([false])).expect("automine off");
@@ -273,13 +280,7 @@ fn a_submission_pending_at_the_epochs_end_is_replaced_by_a_no_op() {
     let node = LocalNode::start_own();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let epoch = reporter_with_kpis(d, &node);
-    let file = format!("kpis/{epoch}.json");
-    zkpolicy(d)
-        .args(["commit-kpis", "--deployment", "reporter.json", "--kpis", &file, "--epoch", &epoch.to_string(), "--rpc", &node.url])
-        .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0])
-        .assert()
-        .success();
+    let epoch = committed_kpis(d, &node);
     let request = |method: &'static str, params: Value| Client::connect(&node.url, None).expect("node").request(method, params);
     request("evm_setAutomine", json!([false])).expect("automine off");
     let before = nonce(&node);
