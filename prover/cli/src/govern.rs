@@ -295,30 +295,27 @@ impl GovernArgs {
     /// `--safe-tx`: the call governance would send, written as a Safe Transaction Builder batch.
     fn write_safe_tx(&self, path: &Path) -> anyhow::Result<ExitCode> {
         distinct_output(path, &[Some(&self.role.deployment)])?;
-        let treasury = self.treasury_change()?;
-        let change = match &treasury {
-            Some(_) => None,
-            None => Some(self.change()?),
-        };
-        let (client, deployment) = self.role.connect_read_only()?;
-        let (described, id, call) = match (&treasury, &change) {
-            (Some(t), _) => {
+        // As `run` sends them: the change read (and refused) before the node is reached.
+        let (described, id, call, client, deployment) = match self.treasury_change()? {
+            Some(t) => {
+                let (client, deployment) = self.role.connect_read_only()?;
                 let call = match self.action {
-                    Action::Schedule => treasury::schedule_call(&client, &deployment, t)?,
-                    Action::Execute => treasury::execute_call(&deployment, t)?,
-                    Action::Cancel => treasury::cancel_call(&deployment, t)?,
+                    Action::Schedule => treasury::schedule_call(&client, &deployment, &t)?,
+                    Action::Execute => treasury::execute_call(&deployment, &t)?,
+                    Action::Cancel => treasury::cancel_call(&deployment, &t)?,
                 };
-                (t.to_string(), treasury::change_id(&deployment, t)?, call)
+                (t.to_string(), treasury::change_id(&deployment, &t)?, call, client, deployment)
             }
-            (None, Some(c)) => {
+            None => {
+                let c = self.change()?;
+                let (client, deployment) = self.role.connect_read_only()?;
                 let call = match self.action {
-                    Action::Schedule => govern::schedule_call(&deployment, c)?,
-                    Action::Execute => govern::execute_call(&deployment, c),
-                    Action::Cancel => govern::cancel_call(&deployment, c),
+                    Action::Schedule => govern::schedule_call(&deployment, &c)?,
+                    Action::Execute => govern::execute_call(&deployment, &c),
+                    Action::Cancel => govern::cancel_call(&deployment, &c),
                 };
-                (c.to_string(), format!("0x{}", hex::encode(c.id())), call)
+                (c.to_string(), format!("0x{}", hex::encode(c.id())), call, client, deployment)
             }
-            (None, None) => bail!("name one change"),
         };
         let safe = govern::governance(&client, &deployment)?;
         let action = self.action_words().0;

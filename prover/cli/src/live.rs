@@ -113,7 +113,7 @@ impl LiveArgs {
         let node = Node::start(&out_dir)?;
         let (client, deployer) = connect(&node)?;
         let (prepared, verifier) = self.verifier(circuit)?;
-        let mut keeper = self.child_keeper(&out_dir, &node)?;
+        let mut keeper = self.child_keeper(&out_dir, &node, &model)?;
         let quiet = self.json;
         let progress = move |line: &str| {
             if !quiet {
@@ -213,21 +213,20 @@ impl LiveArgs {
         Ok((prepared, verifier))
     }
 
-    /// The model file the keeper child loads: --model's file, or a bundled model's JSON
-    /// written into the run's directory when --model names one; `None`: the default.
-    fn keeper_model(&self, out_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    /// The model file the keeper child loads: --model's file, or the bundled `model` (the one
+    /// --model names, already loaded) written into the run's directory; `None`: the default.
+    fn keeper_model(&self, out_dir: &Path, model: &Model) -> anyhow::Result<Option<PathBuf>> {
         let Some(path) = &self.model.model else { return Ok(None) };
         if path.exists() {
             return Ok(Some(path.canonicalize()?));
         }
-        let model = super::common::load_model(Some(path))?;
         let file = out_dir.join("model.json");
         std::fs::write(&file, serde_json::to_string_pretty(model.file())?).with_context(|| format!("cannot write {}", file.display()))?;
         Ok(Some(file))
     }
 
     /// The keeper child that proves and submits every live epoch on `node`, with a key derived from --seed.
-    fn child_keeper(&self, out_dir: &Path, node: &Node) -> anyhow::Result<ChildKeeper> {
+    fn child_keeper(&self, out_dir: &Path, node: &Node, model: &Model) -> anyhow::Result<ChildKeeper> {
         let keeper_key = PrivateKeySigner::from_bytes(&keccak256([b"zkpolicy live keeper".as_slice(), &self.seed.to_le_bytes()].concat()))
             .context("the keeper's key")?;
         Ok(ChildKeeper {
@@ -236,7 +235,7 @@ impl LiveArgs {
             log: out_dir.join("keeper.log"),
             url: node.url.clone(),
             key: keeper_key,
-            model: self.keeper_model(out_dir)?,
+            model: self.keeper_model(out_dir, model)?,
             cache_dir: std::path::absolute(&self.keys.cache_dir)?,
             crash: std::env::var(CRASH_ENV).ok(),
             warmup: self.warmup,

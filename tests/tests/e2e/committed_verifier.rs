@@ -48,10 +48,7 @@ fn committed_verifiers_match_a_fresh_render_and_compile() {
 /// sources in `verifier-contract/contracts/` compile and render to today.
 #[test]
 fn committed_contract_artifacts_and_interfaces_match_a_fresh_compile() {
-    let mut fresh =
-        controller::render_artifacts(&controller::compile_contracts(compile::bundled_dir()).expect("contracts compile")).expect("render");
-    let economy = zkpolicy_contracts::economy::compile_economy(compile::bundled_dir()).expect("the economy compiles");
-    fresh.extend(zkpolicy_contracts::economy::render_artifacts(&economy).expect("render"));
+    let fresh = zkpolicy_contracts::render_generated(compile::bundled_dir()).expect("the contracts compile and render");
     let mut rendered = std::collections::BTreeSet::new();
     for (name, text) in fresh {
         let committed = std::fs::read_to_string(controller::artifacts_dir().join(&name)).unwrap_or_default();

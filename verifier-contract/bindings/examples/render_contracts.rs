@@ -4,13 +4,11 @@
 //! each as an artifact (`.json`) and its ABI as a Solidity interface (`.abi.sol`), which the
 //! Rust bindings are generated from.
 
-use zkpolicy_contracts::{controller, economy};
+use zkpolicy_contracts::controller;
 use zkpolicy_verifier::compile;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut files = controller::render_artifacts(&controller::compile_contracts(compile::bundled_dir())?)?;
-    files.extend(economy::render_artifacts(&economy::compile_economy(compile::bundled_dir())?)?);
-    for (name, text) in files {
+    for (name, text) in zkpolicy_contracts::render_generated(compile::bundled_dir())? {
         let path = controller::artifacts_dir().join(name);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;

@@ -96,8 +96,8 @@ pub fn committed_contracts() -> Result<BTreeMap<String, Compiled>, CompileError>
 /// The files of [`RENDERED_CONTRACTS`] and [`TEST_DOUBLES`] from a fresh compile, as
 /// `(path under generated/contracts/, text)` (see [`compile::render_artifacts`]).
 pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
-    let mut files = compile::render_artifacts(&RENDERED_CONTRACTS, compiled)?;
-    files.extend(compile::render_artifacts(&TEST_DOUBLES, compiled)?.into_iter().map(|(name, text)| (format!("test/{name}"), text)));
+    let mut files = compile::render_artifacts("", &RENDERED_CONTRACTS, compiled)?;
+    files.extend(compile::render_artifacts("test", &TEST_DOUBLES, compiled)?);
     Ok(files)
 }
 /// Compiles the controller, the reporter KPI source and the test doubles.

@@ -138,12 +138,9 @@ pub fn committed_contracts() -> Result<BTreeMap<String, Compiled>, CompileError>
 /// and the test double ([`ATTACKER_CONTRACTS`], [`ECONOMY_TEST_DOUBLES`], under `test/`) from a
 /// fresh compile, as `(path under generated/contracts/, text)` (see [`compile::render_artifacts`]).
 pub fn render_artifacts(compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
-    fn under(dir: &'static str, files: Vec<(String, String)>) -> impl Iterator<Item = (String, String)> {
-        files.into_iter().map(move |(name, text)| (format!("{dir}/{name}"), text))
-    }
-    let mut files: Vec<_> = under("economy", compile::render_artifacts(&ECONOMY_CONTRACTS, compiled)?).collect();
-    files.extend(under("test", compile::render_artifacts(&ATTACKER_CONTRACTS, compiled)?));
-    files.extend(under("test", compile::render_artifacts(&ECONOMY_TEST_DOUBLES, compiled)?));
+    let mut files = compile::render_artifacts("economy", &ECONOMY_CONTRACTS, compiled)?;
+    files.extend(compile::render_artifacts("test", &ATTACKER_CONTRACTS, compiled)?);
+    files.extend(compile::render_artifacts("test", &ECONOMY_TEST_DOUBLES, compiled)?);
     Ok(files)
 }
 

@@ -15,3 +15,13 @@ pub mod economy;
 pub mod revert;
 
 pub use revert::{revert_reason, utc};
+
+/// Every file of `generated/contracts/` from a fresh compile with the solc-js in `solc_dir`, as
+/// `(path under it, text)`: the controller's ([`controller::render_artifacts`]) and the
+/// economy's ([`economy::render_artifacts`]). `render_contracts` writes them; a test holds the
+/// committed files equal to them.
+pub fn render_generated(solc_dir: &std::path::Path) -> Result<Vec<(String, String)>, zkpolicy_verifier::compile::CompileError> {
+    let mut files = controller::render_artifacts(&controller::compile_contracts(solc_dir)?)?;
+    files.extend(economy::render_artifacts(&economy::compile_economy(solc_dir)?)?);
+    Ok(files)
+}

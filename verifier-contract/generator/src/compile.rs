@@ -186,17 +186,18 @@ fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The committed files of `names` from a fresh compile, as `(file name, text)`: per contract
-/// its artifact (`<name>.json`, pretty JSON) and its ABI as a Solidity interface
-/// (`<name>.abi.sol`, [`Compiled::interface`]).
-pub fn render_artifacts(names: &[&str], compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
+/// The committed files of `names` from a fresh compile, as `(path, text)`: per contract its
+/// artifact (`<dir>/<name>.json`, pretty JSON) and its ABI as a Solidity interface
+/// (`<dir>/<name>.abi.sol`, [`Compiled::interface`]); an empty `dir` leaves the names bare.
+pub fn render_artifacts(dir: &str, names: &[&str], compiled: &BTreeMap<String, Compiled>) -> Result<Vec<(String, String)>, CompileError> {
+    let under = |file: String| if dir.is_empty() { file } else { format!("{dir}/{file}") };
     let mut files = Vec::with_capacity(2 * names.len());
     for name in names {
         let c = compiled.get(*name).ok_or_else(|| CompileError::Output(format!("no {name} in the compiler output")))?;
         let text =
             serde_json::to_string_pretty(&c.artifact(name, serde_json::Map::new())).map_err(|e| CompileError::Output(e.to_string()))?;
-        files.push((format!("{name}.json"), format!("{text}\n")));
-        files.push((format!("{name}.abi.sol"), c.interface(name)?));
+        files.push((under(format!("{name}.json")), format!("{text}\n")));
+        files.push((under(format!("{name}.abi.sol")), c.interface(name)?));
     }
     Ok(files)
 }

@@ -7,6 +7,11 @@ use super::*;
 /// The gas of a no-op: a transfer of nothing to the sender's own account.
 const NO_OP_GAS: u64 = 21_000;
 
+/// A recorded transaction's hash.
+fn stored_hash(tx: &crate::state::SentTx) -> Result<B256, KeeperError> {
+    tx.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", tx.hash)))
+}
+
 impl Keeper {
     /// Sends every ready step and drives every sent one; with `wait`, until none is in flight.
     pub(super) fn settle_open(&mut self, report: &mut RoundReport, wait: bool) -> Result<(), KeeperError> {
@@ -255,7 +260,7 @@ impl Keeper {
             };
             // A development node mines at once and reports a failed transaction as an error
             // ("ran out of gas"): what it holds was not refused, and its receipt tells the rest.
-            let hash: B256 = last.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", last.hash)))?;
+            let hash = stored_hash(&last)?;
             if ctx.endpoints.with(|c| c.knows(hash))? {
                 return Ok(Stage::Sent);
             }
@@ -308,7 +313,7 @@ impl Keeper {
             .iter()
             .rev()
             .filter(|t| Some(t.nonce) == current)
-            .map(|t| Ok((t.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", t.hash)))?, t.gas_limit, t.replaces)))
+            .map(|t| Ok((stored_hash(t)?, t.gas_limit, t.replaces)))
             .collect::<Result<_, KeeperError>>()?;
         for (hash, gas_limit, no_op) in sent {
             let Some(receipt) = ctx.endpoints.with(|c| c.receipt(hash))? else { continue };
@@ -330,12 +335,7 @@ impl Keeper {
                 gas_limit,
                 eta,
             };
-            // The no-op that replaced a pending submission: the step ends, skipped.
-            let outcome = match lifecycle::on_receipt(record.kind, record.epoch, record.reverted, confirmations, &mined, view.last) {
-                OnReceipt::Wait => OnReceipt::Wait,
-                _ if no_op => OnReceipt::Reverted { stage: Stage::Skipped },
-                outcome => outcome,
-            };
+            let outcome = lifecycle::on_receipt(record.kind, record.epoch, record.reverted, confirmations, &mined, view.last);
             if outcome == OnReceipt::Wait {
                 if let Some(why) = ctx.watch_head(&s.chain, head, &hash, confirmations) {
                     self.metrics.set_ready(Some(why));
@@ -345,6 +345,7 @@ impl Keeper {
             ctx.head_since = None;
             ctx.stalled = None;
             failpoint(&format!("before_confirm_{}", record.kind.name()));
+            // The no-op that replaced a pending submission: the step ends, skipped.
             if no_op {
                 return self.replaced(i, key, record, mined, report);
             }
@@ -452,7 +453,7 @@ impl Keeper {
             // One of ours may have been mined since its receipt was looked for: then the next
             // pass reads it, rather than taking it for another transaction's.
             for tx in record.txs.iter().filter(|t| t.nonce == last.nonce) {
-                let hash: B256 = tx.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", tx.hash)))?;
+                let hash = stored_hash(tx)?;
                 if ctx.endpoints.with(|c| c.receipt(hash))?.is_some() {
                     return Ok(Stage::Sent);
                 }
@@ -469,7 +470,7 @@ impl Keeper {
             self.put(key, &record)?;
             return Ok(record.stage);
         }
-        let hash: B256 = last.hash.parse().map_err(|_| KeeperError::State(format!("stored hash {}", last.hash)))?;
+        let hash = stored_hash(&last)?;
         if !ctx.endpoints.with(|c| c.knows(hash))? {
             // Lost (a restart before the broadcast, a node that dropped it): the same bytes
             // again, unless the node refuses them.

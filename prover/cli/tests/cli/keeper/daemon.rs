@@ -229,31 +229,35 @@ pub(super) fn fast_daemon(d: &Path, node: &LocalNode, chain_extra: &str) -> (u16
     (metrics_port, daemon(d))
 }
 
-/// A reporter deployment in `d` on `node` with its current epoch's KPIs committed on chain
-/// (the keeper then only proves and submits); returns the epoch.
-fn committed_kpis(d: &Path, node: &LocalNode) -> u64 {
-    let epoch = reporter_with_kpis(d, node);
+/// A JSON-RPC request to `node` on a fresh connection (the node closes idle ones).
+fn rpc(node: &LocalNode, method: &'static str, params: Value) -> Result<Value, zkpolicy_chain::ChainError> {
+    Client::connect(&node.url, None).expect("node").request(method, params)
+}
+
+/// A node of its own with a reporter deployment whose current epoch's KPIs are committed on
+/// chain (the keeper then only proves and submits), and automatic mining off (no other test's
+/// transaction would be mined): the node, the directory, the epoch and the keeper's nonce.
+fn unmined_reporter() -> (LocalNode, tempfile::TempDir, u64, u64) {
+    let node = LocalNode::start_own();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let epoch = reporter_with_kpis(d, &node);
     let file = format!("kpis/{epoch}.json");
     zkpolicy(d)
         .args(["commit-kpis", "--deployment", "reporter.json", "--kpis", &file, "--epoch", &epoch.to_string(), "--rpc", &node.url])
         .env("ZKPOLICY_PRIVATE_KEY", DEV_KEYS[0])
         .assert()
         .success();
-    epoch
+    rpc(&node, "evm_setAutomine", json!([false])).expect("automine off");
+    let before = nonce(&node);
+    (node, dir, epoch, before)
 }
 
 #[test]
 fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() {
-    // A node of its own: with automatic mining off, no other test's transaction would be mined.
-    let node = LocalNode::start_own();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, dir, epoch, before) = unmined_reporter();
     let d = dir.path();
-    let epoch = committed_kpis(d, &node);
-    // A fresh connection per request: the node closes idle ones.
-    let request = |method: &'static str, params: Value| Client::connect(&node.url, None).expect("node").request(method, params);
-    request("evm_setAutomine", json!([false])).expect("automine off");
-    let before = nonce(&node);
-
+    let request = |method: &'static str, params: Value| rpc(&node, method, params);
     let (metrics_port, mut child) = fast_daemon(d, &node, "");
     let metric = |name: &str| sample(&get(metrics_port, "/metrics").1, name, "deployment=\"reporter\"").unwrap_or(0.0);
     wait_for("a resend", Duration::from_secs(120), || metric("zkpolicy_keeper_transactions_resent_total") >= 2.0, &mut child);
@@ -276,14 +280,9 @@ fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() 
 /// (`epoch_passed`), no transaction reverts and the controller stays undecided (issue 30).
 #[test]
 fn a_submission_pending_at_the_epochs_end_is_replaced_by_a_no_op() {
-    // A node of its own: with automatic mining off, no other test's transaction would be mined.
-    let node = LocalNode::start_own();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, dir, epoch, before) = unmined_reporter();
     let d = dir.path();
-    let epoch = committed_kpis(d, &node);
-    let request = |method: &'static str, params: Value| Client::connect(&node.url, None).expect("node").request(method, params);
-    request("evm_setAutomine", json!([false])).expect("automine off");
-    let before = nonce(&node);
+    let request = |method: &'static str, params: Value| rpc(&node, method, params);
     let (metrics_port, mut child) = fast_daemon(d, &node, "");
     let metric = |name: &str, labels: &str| sample(&get(metrics_port, "/metrics").1, name, labels).unwrap_or(0.0);
     // Sent (and re-priced once): the submission waits in the pool.
