@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 runs=${1:-3}
 cargo build --release --locked -p zkpolicy-cli
 ./target/release/zkpolicy bench --models tokenomics-policy,trained-policy,policy-m,policy-l --runs "$runs" --private \
-  --json benches/private.json > benches/private.md
+  --out benches/private.json > benches/private.md
 echo "wrote benches/private.json and benches/private.md"

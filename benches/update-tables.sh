@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --locked -p zkpolicy-cli
 if [ "${1:-}" != "--from-json" ]; then
   runs=${1:-20}
-  ./target/release/zkpolicy bench --runs "$runs" --shapes both --private --json benches/results.json --svg benches/results.svg > /dev/null
+  ./target/release/zkpolicy bench --runs "$runs" --shapes both --private --out benches/results.json --svg benches/results.svg > /dev/null
 fi
 table=$(mktemp)
 main=$(mktemp)

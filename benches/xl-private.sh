@@ -10,5 +10,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p zkpolicy-cli
 ./target/release/zkpolicy bench --models policy-xl --private --only-private --max-k 22 --runs 1 \
-  --json benches/xl-private.json > benches/xl-private.md
+  --out benches/xl-private.json > benches/xl-private.md
 echo "wrote benches/xl-private.json and benches/xl-private.md"

@@ -34,13 +34,16 @@ enum Shapes {
 /// proof size, native and EVM verification, deployment gas, runtime size, peak RSS.
 ///
 /// Each model runs in its own process so its peak RSS is its own. Prints a
-/// Markdown table; --json and --svg write the figures and a plot of prove time
-/// and gas against parameter count. --from-json re-prints the table of an
-/// earlier run without measuring (this is how `benches/update-tables.sh` makes the README and docs tables).
+/// Markdown table, or with --json the figures as one JSON document, like every
+/// other command; --out and --svg write the figures and a plot of prove time and
+/// gas against parameter count. --from-json re-prints the table of an earlier
+/// run without measuring (this is how `benches/update-tables.sh` makes the README
+/// and docs tables).
 ///
 /// Examples:
 ///   zkpolicy bench
-///   zkpolicy bench --models tokenomics-policy --runs 1 --json bench.json --svg bench.svg
+///   zkpolicy bench --models tokenomics-policy --runs 1 --out bench.json --svg bench.svg
+///   zkpolicy bench --models tokenomics-policy --runs 1 --json
 ///   zkpolicy bench --from-json benches/results.json
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
@@ -71,16 +74,20 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = zkpolicy_circuits::layout::MAX_K, value_parser = clap::value_parser!(u32).range(10..=24))]
     max_k: u32,
 
-    /// Write the figures as JSON.
+    /// Also write the figures as JSON to FILE (the document --json prints).
     #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
+    out: Option<PathBuf>,
+
+    /// Print the figures as JSON (prover/cli/schemas/bench.schema.json) instead of the table.
+    #[arg(long)]
+    json: bool,
 
     /// Write the plot as SVG.
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
 
     /// Print the table of an earlier run's JSON instead of measuring.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["models", "json", "svg"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["models", "out", "svg"])]
     from_json: Option<PathBuf>,
 
     /// Internal: measure one model (a name or a file) and print its row as JSON.
@@ -96,12 +103,15 @@ pub struct BenchArgs {
     private_single: bool,
 }
 
-/// The JSON file `--json` writes (`prover/cli/schemas/bench-report.schema.json`).
+/// The document `--json` prints and `--out` writes (`prover/cli/schemas/bench.schema.json`).
 #[derive(Debug, Serialize, Deserialize)]
 struct Report {
     /// Absent in reports written before it was added: those are version 1 too.
     #[serde(default = "schema_version")]
     schema_version: u32,
+    /// Always "bench"; absent in reports written before it was added.
+    #[serde(default = "command")]
+    command: String,
     machine: String,
     runs: usize,
     models: Vec<BenchRow>,
@@ -109,6 +119,10 @@ struct Report {
 
 fn schema_version() -> u32 {
     super::common::SCHEMA_VERSION
+}
+
+fn command() -> String {
+    "bench".into()
 }
 
 /// A bundled model (compiled in, or built from its seed), or a model file.
@@ -132,7 +146,7 @@ impl BenchArgs {
             return self.measure_single(model);
         }
         if let Some(path) = &self.from_json {
-            return print_from_json(path);
+            return print_from_json(path, self.json);
         }
         let jobs = self.plan()?;
         let exe = std::env::current_exe()?;
@@ -140,17 +154,21 @@ impl BenchArgs {
         for (name, prover_time, private) in jobs {
             rows.push(self.measure_in_child(&exe, &name, prover_time, private)?);
         }
-        let report = Report { schema_version: super::common::SCHEMA_VERSION, machine: bench::machine(), runs: self.runs, models: rows };
-        let table = bench::markdown(&report.models, &report.machine);
+        let report = Report {
+            schema_version: super::common::SCHEMA_VERSION,
+            command: command(),
+            machine: bench::machine(),
+            runs: self.runs,
+            models: rows,
+        };
         let svg = self.svg.as_ref().map(|_| bench::svg(&report.models)).transpose()?;
-        if let Some(path) = &self.json {
+        if let Some(path) = &self.out {
             fsutil::write_atomic(path, format!("{}\n", serde_json::to_string_pretty(&report)?).as_bytes())?;
         }
         if let (Some(path), Some(svg)) = (&self.svg, svg) {
             fsutil::write_atomic(path, svg.as_bytes())?;
         }
-        print!("{table}");
-        Ok(ExitCode::SUCCESS)
+        show(&report, self.json)
     }
 
     /// `--single`: measures one model in this process and prints its row as JSON.
@@ -224,10 +242,19 @@ impl BenchArgs {
     }
 }
 
-/// `--from-json`: prints the table of an earlier run's report without measuring.
-fn print_from_json(path: &Path) -> anyhow::Result<ExitCode> {
+/// `--from-json`: prints the table (or the document) of an earlier run's report without measuring.
+fn print_from_json(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let report: Report = serde_json::from_str(&super::common::read_text(path, "bench report")?)
         .with_context(|| format!("{} is not a zkpolicy bench report", path.display()))?;
-    print!("{}", bench::markdown(&report.models, &report.machine));
+    show(&report, json)
+}
+
+/// The report on stdout: the Markdown table, or the JSON document.
+fn show(report: &Report, json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        super::common::print_json(&serde_json::to_value(report)?)?;
+    } else {
+        print!("{}", bench::markdown(&report.models, &report.machine));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,7 +14,8 @@ use super::EXIT_INVALID;
 /// Verify a proof artifact against a model, or against its exported verifying key.
 ///
 /// Exits 0 when the proof is valid, 1 when it is invalid (including a proof
-/// made for another model), 2 on a usage or input error.
+/// made for another model), 2 on a usage or input error. With --json an invalid
+/// proof prints the error document (kind "rejected"), as every refusal does.
 ///
 /// Examples:
 ///   zkpolicy verify --model models/tokenomics-policy.json --proof proof.json
@@ -74,9 +75,12 @@ impl VerifyArgs {
                 let source = evm::verifier_source(params, vk, model)?;
                 let compiled = shipped_or_compiled(&source, &self.solc, self.json)?;
                 let v = evm::verify_in_evm(&compiled.bytecode, public, &proof_bytes)?;
-                if !v.valid && valid {
+                if !v.valid {
+                    reason = Some(match reason {
+                        Some(native) => format!("{native}; the EVM verifier rejected it too ({} gas)", v.verify_gas),
+                        None => "the EVM verifier rejected the proof".into(),
+                    });
                     valid = false;
-                    reason = Some("the EVM verifier rejected the proof".into());
                 }
                 Some(json!({
                     "valid": v.valid,
@@ -88,9 +92,12 @@ impl VerifyArgs {
             _ => None,
         };
         if self.json {
+            if !valid {
+                // Like every other command's refusal: the error envelope, exit 1.
+                return Err(ProverError::InvalidProof { reason: reason.unwrap_or_default() }.into());
+            }
             print_json(&json!({
-                "valid": valid,
-                "reason": reason,
+                "valid": true,
                 "model": model.name(),
                 "model_commitment": model.commitment().to_string(),
                 "epoch": artifact.epoch,

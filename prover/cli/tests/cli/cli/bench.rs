@@ -2,14 +2,14 @@
 
 use serde_json::Value;
 
-use crate::common::zkpolicy;
+use crate::common::{stdout_json, zkpolicy};
 
 #[test]
 fn bench_writes_json_and_svg_for_the_default_model() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let out = zkpolicy(d)
-        .args(["bench", "--models", "tokenomics-policy", "--runs", "1", "--json", "b.json", "--svg", "b.svg"])
+        .args(["bench", "--models", "tokenomics-policy", "--runs", "1", "--out", "b.json", "--svg", "b.svg"])
         .assert()
         .success()
         .get_output()
@@ -18,6 +18,7 @@ fn bench_writes_json_and_svg_for_the_default_model() {
     let table = String::from_utf8(out).expect("utf-8");
     assert!(table.contains("| tokenomics-policy | 484 | 10 |"), "{table}");
     let report: Value = serde_json::from_slice(&std::fs::read(d.join("b.json")).expect("json written")).expect("json");
+    crate::common::check_schema(&report);
     assert!(report["machine"].as_str().expect("machine").contains("cores"));
     let row = &report["models"][0];
     assert_eq!(row["model"], "tokenomics-policy");
@@ -36,21 +37,23 @@ fn bench_writes_json_and_svg_for_the_default_model() {
     assert!(table.contains("| Ethereum L1 (Osaka) | EIP-7904 draft | Monad |"), "{table}");
     let svg = std::fs::read_to_string(d.join("b.svg")).expect("svg written");
     assert!(svg.starts_with("<svg") && svg.contains("recompute on chain") && svg.len() > 2_000);
-    // The table can be re-made from the JSON alone.
+    // The table can be re-made from the JSON alone, and --json prints the document itself.
     zkpolicy(d)
         .args(["bench", "--from-json", "b.json"])
         .assert()
         .success()
         .stdout(predicates::str::contains("| tokenomics-policy | 484 |"));
+    assert_eq!(stdout_json(&zkpolicy(d).args(["bench", "--from-json", "b.json", "--json"]).assert().success()), report);
 }
 
 #[test]
 fn bench_refuses_an_unknown_model_before_measuring() {
     let dir = tempfile::tempdir().expect("tempdir");
-    zkpolicy(dir.path())
-        .args(["bench", "--models", "tokenomics-policy,policy-xxl", "--json", "b.json"])
+    let out = zkpolicy(dir.path())
+        .args(["bench", "--models", "tokenomics-policy,policy-xxl", "--out", "b.json", "--json"])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("unknown model \"policy-xxl\""));
+    assert_eq!(stdout_json(&out)["error"]["kind"], "input");
     assert!(!dir.path().join("b.json").exists());
 }

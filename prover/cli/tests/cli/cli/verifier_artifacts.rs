@@ -38,8 +38,13 @@ fn gen_verifier_writes_a_deployable_verifier_and_verify_evm_agrees() {
         .args(["--proof", "epoch.json"])
         .assert()
         .code(1);
+    // The refusal is the error document, like every other command's, and says that the EVM
+    // verifier agreed with the native one.
     let v = stdout_json(&out);
-    assert_eq!(v["evm"]["valid"], false);
+    assert_eq!(v["error"]["kind"], "rejected", "{v}");
+    assert_eq!(v["error"]["exit_code"], 1, "{v}");
+    let message = v["error"]["message"].as_str().expect("message");
+    assert!(message.contains("invalid proof") && message.contains("the EVM verifier rejected it too"), "{message}");
 }
 
 #[test]
