@@ -56,6 +56,16 @@ pub enum ProverError {
         why: &'static str,
     },
 
+    /// A snarkjs powers-of-tau (`.ptau`) file was refused: not the format, not BN254,
+    /// truncated, too small for the circuit, or its powers fail a check.
+    #[error("{path} is not a usable snarkjs powers-of-tau file: {source}")]
+    Ptau {
+        /// The file.
+        path: PathBuf,
+        /// The check it fails.
+        source: crate::srs::ptau::PtauError,
+    },
+
     /// The powers-of-tau file is smaller than the circuit's `2^k` rows.
     #[error("the SRS has k = {have}, but the circuit needs k = {need}; use a larger powers-of-tau file")]
     ParamsTooSmall {

@@ -3,7 +3,10 @@
 //! **The development SRS is insecure.** Its toxic waste comes from a public
 //! seed, so anyone can forge proofs against keys made from it. It exists so
 //! that everything works offline and reproducibly; production loads a public
-//! ceremony's powers of tau with [`load`].
+//! ceremony's powers of tau with [`load`], or imports a snarkjs `.ptau` ceremony file
+//! with [`ptau::import`].
+
+pub mod ptau;
 
 use std::path::{Path, PathBuf};
 
