@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --prefix verifier-contract --no-audit --no-fund
+# The remote signer the keeper's tests sign through (ethers, pinned by its lock file).
+npm ci --prefix prover/cli/tests/signer --no-audit --no-fund
 cargo test --release --workspace --locked "$@"
 
 venv="${CARGO_TARGET_DIR:-target}/py-venv"

@@ -52,6 +52,11 @@ pub struct Client {
 impl Client {
     /// Connects to `url` (and checks the node answers), signing with `signer` if given.
     pub fn connect(url: &str, signer: Option<PrivateKeySigner>) -> Result<Self, ChainError> {
+        Self::connect_with(url, signer.map(|s| crate::signer::Signer { address: s.address(), wallet: EthereumWallet::from(s) }))
+    }
+
+    /// Connects to `url`, signing with `signer` (a local key or a remote signer) if given.
+    pub fn connect_with(url: &str, signer: Option<crate::signer::Signer>) -> Result<Self, ChainError> {
         // RPC URLs often carry an API key: messages show only scheme, host and port.
         let parsed = url.parse::<Url>().map_err(|e| ChainError::BadUrl { detail: e.to_string() })?;
         let shown = redacted(&parsed);
@@ -63,7 +68,7 @@ impl Client {
             .enable_all()
             .build()
             .map_err(|e| ChainError::Answer(format!("cannot start the async runtime: {e}")))?;
-        let from = signer.as_ref().map(|s| s.address());
+        let from = signer.as_ref().map(|s| s.address);
         // The nonce comes from the node for every transaction: a cached nonce is consumed even
         // when the transaction is never sent (a call that would revert fails at gas
         // estimation), and every later transaction from this client would then be refused.
@@ -78,7 +83,7 @@ impl Client {
             .map_err(|e| ChainError::Answer(format!("cannot build the HTTP client: {}", zkpolicy_prover::describe(&e))))?;
         let rpc = alloy::rpc::client::RpcClient::new_http_with_client(http, parsed);
         let provider = match signer {
-            Some(signer) => builder.wallet(EthereumWallet::from(signer)).connect_client(rpc).erased(),
+            Some(signer) => builder.wallet(signer.wallet).connect_client(rpc).erased(),
             None => builder.connect_client(rpc).erased(),
         };
         let mut client = Self { runtime, provider, url: shown, from, chain_id: 0 };

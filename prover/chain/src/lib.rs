@@ -16,6 +16,7 @@ pub mod economy;
 pub mod govern;
 pub mod local_node;
 mod ops;
+pub mod remote_signer;
 pub mod safe;
 pub mod signer;
 pub mod treasury;

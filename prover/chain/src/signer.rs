@@ -1,10 +1,13 @@
-//! Where the transaction key comes from: an environment variable or an
-//! encrypted JSON keystore. The key is never printed, logged or put in an
-//! error message; errors name only the variable or the file.
+//! Where the transaction key comes from: an environment variable, an encrypted JSON
+//! keystore, or a remote signer that keeps the key itself ([`crate::remote_signer`]). The
+//! key is never printed, logged or put in an error message; errors name only the variable,
+//! the file or the signer's redacted URL.
 
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use alloy::network::EthereumWallet;
+use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 
 use super::ChainError;
@@ -26,11 +29,38 @@ pub enum KeySource {
         /// The environment variable holding its password.
         password_env: String,
     },
+    /// A remote signer answering `eth_signTransaction` (Web3Signer, Clef) at this URL.
+    Remote {
+        /// The signer's JSON-RPC URL (it may carry credentials: it is never shown whole).
+        url: String,
+        /// The account to sign with; the signer's only account when `None`.
+        address: Option<Address>,
+    },
 }
 
-/// Loads the signer. Messages name where the key was looked for, never the key.
+/// The account that signs, wherever its key is.
+#[derive(Clone, Debug)]
+pub struct Signer {
+    /// The wallet alloy signs with.
+    pub wallet: EthereumWallet,
+    /// Its account.
+    pub address: Address,
+}
+
+/// Loads the signer from any source: a local key or a remote signer.
+pub fn signer(source: &KeySource) -> Result<Signer, ChainError> {
+    if let KeySource::Remote { url, address } = source {
+        let remote = crate::remote_signer::RemoteSigner::connect(url, *address)?;
+        return Ok(Signer { address: remote.address(), wallet: EthereumWallet::from(remote) });
+    }
+    let key = load(source)?;
+    Ok(Signer { address: key.address(), wallet: EthereumWallet::from(key) })
+}
+
+/// Loads a local key. Messages name where the key was looked for, never the key.
 pub fn load(source: &KeySource) -> Result<PrivateKeySigner, ChainError> {
     match source {
+        KeySource::Remote { .. } => Err(ChainError::Key("a remote signer holds the key: there is no local key to load".into())),
         KeySource::Env(var) => {
             let value = std::env::var(var).map_err(|_| {
                 ChainError::Key(format!(

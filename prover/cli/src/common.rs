@@ -406,16 +406,25 @@ pub struct SenderArgs {
     /// Environment variable holding the keystore's password.
     #[arg(long, value_name = "VAR", default_value = signer::PASSWORD_ENV)]
     pub password_env: String,
+
+    /// Sign through a remote signer instead (Web3Signer, Clef: its `eth_signTransaction`
+    /// JSON-RPC URL); the key stays with it.
+    #[arg(long, value_name = "URL", env = "ZKPOLICY_REMOTE_SIGNER", hide_env_values = true, conflicts_with = "keystore")]
+    pub remote_signer: Option<String>,
+
+    /// With --remote-signer: the account to sign with (default: the signer's only account).
+    #[arg(long, value_name = "ADDRESS", requires = "remote_signer")]
+    pub signer_address: Option<alloy::primitives::Address>,
 }
 
 impl SenderArgs {
     pub fn connect(&self) -> anyhow::Result<Client> {
-        let source = match &self.keystore {
-            Some(path) => KeySource::Keystore { path: path.clone(), password_env: self.password_env.clone() },
-            None => KeySource::Env(self.private_key_env.clone()),
+        let source = match (&self.remote_signer, &self.keystore) {
+            (Some(url), _) => KeySource::Remote { url: url.clone(), address: self.signer_address },
+            (None, Some(path)) => KeySource::Keystore { path: path.clone(), password_env: self.password_env.clone() },
+            (None, None) => KeySource::Env(self.private_key_env.clone()),
         };
-        let signer = signer::load(&source)?;
-        Ok(Client::connect(&self.rpc.rpc, Some(signer))?)
+        Ok(Client::connect_with(&self.rpc.rpc, Some(signer::signer(&source)?))?)
     }
 }
 

@@ -3,7 +3,8 @@
 //! Everything is checked before the keeper starts, and every error names the key
 //! (`chains.local.rpc[1]`, `deployment[0].record`, …). Relative paths are read from
 //! the config file's directory. The signing key is never in the file: only the name of
-//! the environment variable (or the keystore file and its password's variable).
+//! the environment variable (or the keystore file and its password's variable, or the
+//! remote signer's URL).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -75,6 +76,13 @@ pub struct SignerConfig {
     /// The environment variable holding the keystore's password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_env: Option<String>,
+    /// A remote signer's JSON-RPC URL instead (Web3Signer, Clef: `eth_signTransaction`); the
+    /// key stays with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    /// With `remote`: the account to sign with (default: the signer's only account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<alloy_primitives::Address>,
 }
 
 /// One `[chains.NAME]` table: a chain's JSON-RPC endpoints and the rules for what the keeper
@@ -347,22 +355,33 @@ impl KeeperConfig {
         Ok(())
     }
 
-    /// Where the signing key comes from; the key itself is loaded by [`signer::load`].
+    /// Where the signing key comes from; the key itself is loaded by [`signer::signer`].
     pub fn key_source(&self) -> Result<KeySource, KeeperError> {
         let s = &self.signer;
-        match (&s.env, &s.keystore) {
-            (Some(_), Some(_)) => Err(bad("signer", "give env or keystore, not both")),
-            (None, None) => Err(bad("signer", "no signer: set signer.env (a variable holding the hex key) or signer.keystore")),
-            (Some(var), None) => {
+        if s.address.is_some() && s.remote.is_none() {
+            return Err(bad("signer.address", "only for a remote signer (the address of a local key is the key's)"));
+        }
+        match (&s.env, &s.keystore, &s.remote) {
+            (None, None, None) => {
+                Err(bad("signer", "no signer: set signer.env (a variable holding the hex key), signer.keystore or signer.remote"))
+            }
+            (Some(var), None, None) => {
                 if s.password_env.is_some() {
                     return Err(bad("signer.password_env", "only for a keystore"));
                 }
                 Ok(KeySource::Env(var.clone()))
             }
-            (None, Some(path)) => Ok(KeySource::Keystore {
+            (None, Some(path), None) => Ok(KeySource::Keystore {
                 path: path.clone(),
                 password_env: s.password_env.clone().unwrap_or_else(|| signer::PASSWORD_ENV.to_string()),
             }),
+            (None, None, Some(url)) => {
+                if s.password_env.is_some() {
+                    return Err(bad("signer.password_env", "only for a keystore"));
+                }
+                Ok(KeySource::Remote { url: url.clone(), address: s.address })
+            }
+            _ => Err(bad("signer", "give one of env, keystore or remote")),
         }
     }
 }
@@ -443,6 +462,22 @@ record = "a.json"
         let config = KeeperConfig::parse(&GOOD.replace("[signer]\nenv = \"KEEPER_KEY\"", "[signer]")).expect("parses");
         let err = config.key_source().expect_err("no signer");
         assert!(matches!(&err, KeeperError::Config { key, .. } if key == "signer"), "{err}");
+        // One source of signatures, and the remote signer's keys only with it.
+        let signer = |table: &str| KeeperConfig::parse(&GOOD.replace("env = \"KEEPER_KEY\"", table)).expect("parses").key_source();
+        let remote = signer("remote = \"http://127.0.0.1:9000\"\naddress = \"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"");
+        assert!(
+            matches!(&remote, Ok(KeySource::Remote { url, address: Some(a) }) if url == "http://127.0.0.1:9000" && a.to_string().starts_with("0xf39F")),
+            "{remote:?}"
+        );
+        for (table, key) in [
+            ("env = \"K\"\nremote = \"http://127.0.0.1:9000\"", "signer"),
+            ("keystore = \"k.json\"\nremote = \"http://127.0.0.1:9000\"", "signer"),
+            ("env = \"K\"\naddress = \"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"", "signer.address"),
+            ("remote = \"http://127.0.0.1:9000\"\npassword_env = \"P\"", "signer.password_env"),
+        ] {
+            let err = signer(table).expect_err(table);
+            assert!(matches!(&err, KeeperError::Config { key: k, .. } if k == key), "{table}: {err}");
+        }
         let err = KeeperConfig::parse(&GOOD.replace("http://127.0.0.1:8545", "ftp://user:SECRET@h/x"))
             .expect("parses")
             .validate()

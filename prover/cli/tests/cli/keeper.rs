@@ -6,6 +6,7 @@
 mod daemon;
 mod lying_endpoints;
 mod monitoring;
+mod remote_signer;
 mod rounds;
 
 use std::path::Path;

@@ -29,7 +29,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256};
 use alloy::sol_types::{SolCall, SolEvent, SolInterface};
 use rand::rngs::OsRng;
@@ -219,9 +218,7 @@ impl Keeper {
     /// state `store` (opened from the config's `state_dir` by the caller, so that a second
     /// keeper is refused before anything else starts). Nothing is sent.
     pub fn start(config: KeeperConfig, store: Store, metrics: Metrics, shutdown: Arc<AtomicBool>) -> Result<Self, KeeperError> {
-        let signer = signer::load(&config.key_source()?)?;
-        let from = signer.address();
-        let wallet = EthereumWallet::from(signer);
+        let signer::Signer { wallet, address: from } = signer::signer(&config.key_source()?)?;
         let chains = config
             .chains
             .iter()

@@ -162,7 +162,11 @@ impl Keeper {
         };
         let fees = ctx.sender.price(&mut ctx.endpoints)?;
         let nonce = ctx.sender.nonce(&mut ctx.endpoints)?;
-        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, nonce, gas, fees)?;
+        let tx = ctx.sender.sign(&mut ctx.endpoints, chain_id, to, &input, nonce, gas, fees).inspect_err(|_| {
+            // Nothing was sent with this nonce (a remote signer refused, say): the next
+            // transaction takes it, or the node would hold every later one behind a gap.
+            ctx.sender.reset_nonce();
+        })?;
         // Recorded before it leaves: a crash from here on re-broadcasts these same bytes.
         record.stage = Stage::Sent;
         record.txs.push(tx.clone());

@@ -106,10 +106,22 @@ pub(super) fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool
         }
         if started.elapsed() >= limit {
             // SIGTERM, so that the keeper's buffered logs are written: the failure shows them.
+            // They are read while it stops (a full pipe would block it), and it is killed if
+            // it has not stopped within 10 s.
             let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let stderr = child.stderr.take();
+            let reader = std::thread::spawn(move || {
+                let mut logs = String::new();
+                let _ = stderr.map(|mut e| e.read_to_string(&mut logs));
+                logs
+            });
+            let stop_by = Instant::now() + Duration::from_secs(10);
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < stop_by {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
             let _ = child.wait();
-            let mut logs = String::new();
-            let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut logs));
+            let logs = reader.join().unwrap_or_default();
             panic!("{what}: not within {limit:?}; the keeper's logs:\n{logs}");
         }
         std::thread::sleep(Duration::from_millis(200));
