@@ -56,7 +56,7 @@ pub fn trajectories_svg(run: &LiveRun, trajectory: &Trajectory) -> Result<String
     ];
     for (p, rail) in run.options.sim.guardrails.iter().enumerate() {
         panels.push(Panel {
-            title: format!("{} (rails dashed)", rail.name),
+            title: format!("{} (rails {} to {}, dashed when in view)", rail.name, rail.min, rail.max),
             lines: both(
                 live.iter().map(|e| e.guarded.get(p).copied().unwrap_or(0) as f64).collect(),
                 sim.iter().map(|e| e.params.get(p).copied().unwrap_or(0) as f64).collect(),
@@ -73,5 +73,7 @@ pub fn trajectories_svg(run: &LiveRun, trajectory: &Trajectory) -> Result<String
         run.options.scenario.seed,
         run.options.agents
     );
-    panels_svg(&title, &panels, (2, 4), (1600, 760))
+    // The x axis is the chain's epoch, as the report's tables number them.
+    let first_epoch = live.first().map_or(0, |e| e.epoch);
+    panels_svg(&title, &panels, first_epoch, (2, 4), (1600, 760))
 }

@@ -124,7 +124,8 @@ pub fn trajectory_svg(backtests: &[PolicyBacktest], scenario: usize) -> Result<S
             decimals: if name.ends_with("(bps)") { 0 } else { 2 },
         })
         .collect();
-    panels_svg(&format!("scenario: {title}"), &panels, (2, 3), (1200, 720))
+    // The report numbers a scenario's epochs from 0.
+    panels_svg(&format!("scenario: {title}"), &panels, 0, (2, 3), (1200, 720))
 }
 
 fn whole_ms(elapsed: std::time::Duration) -> u64 {
