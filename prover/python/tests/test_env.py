@@ -160,7 +160,7 @@ def test_bad_options_and_scenarios_raise():
         env.reset(options={"epochs": 0})
     with pytest.raises(zkpolicy.ZkPolicyError, match=r"unknown reset options \['seed'\]"):
         env.reset(options={"seed": 3})
-    with pytest.raises(ValueError, match='unknown scenario "bull_run"'):
+    with pytest.raises(zkpolicy.ZkPolicyError, match='unknown scenario "bull_run"'):
         zkpolicy.Episode("bull_run", 1, 10)
     with pytest.raises(zkpolicy.ZkPolicyError, match="expected 4 actions, got 3"):
         zkpolicy.action_to_deltas([0.0, 0.0, 0.0])
@@ -168,3 +168,29 @@ def test_bad_options_and_scenarios_raise():
         zkpolicy.Episode("crash", 1, 10, intensity=5.0)
     with pytest.raises(gymnasium.error.ResetNeeded):
         TokenEconomyEnv().step(np.zeros(4))
+
+
+@pytest.mark.parametrize(
+    "build, argument",
+    [
+        (lambda: zkpolicy.Episode("calm", -1, 10), "seed"),
+        (lambda: zkpolicy.Episode("calm", 1, "ten"), "epochs"),
+        (lambda: zkpolicy.Episode("calm", 1, 10, shock_start=-3), "shock_start"),
+        (lambda: zkpolicy.Episode(7, 1, 10), "scenario"),
+        (lambda: zkpolicy.Episode("calm", 1, 10).step("up"), "deltas"),
+        (lambda: zkpolicy.Episode("calm", 1, 10).action_to_deltas([0.0, None, 0.0, 0.0]), "actions"),
+    ],
+)
+def test_an_episodes_bad_arguments_raise_the_packages_error_naming_them(build, argument):
+    with pytest.raises(zkpolicy.ZkPolicyError, match=f"argument '{argument}'"):
+        build()
+
+
+def test_the_episode_wrapper_steps_as_the_native_one():
+    wrapped, native = zkpolicy.Episode("crash", 3, 4), zkpolicy._native.Episode("crash", 3, 4)
+    assert wrapped.observation() == native.observation() and wrapped.epoch == 0
+    assert wrapped.step([10, 0, -5, 0]) == native.step([10, 0, -5, 0])
+    assert wrapped.epoch == 1 and not wrapped.done() and wrapped.scenario == native.scenario
+    # Missing arguments stay a programming error (TypeError), as for the functions.
+    with pytest.raises(TypeError):
+        zkpolicy.Episode("crash")

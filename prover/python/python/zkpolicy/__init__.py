@@ -16,7 +16,7 @@ argument; a proof that was checked and is false raises
 import functools as _functools
 
 from zkpolicy import _native
-from zkpolicy._native import EPOCH_SECONDS, Episode, InvalidProofError, ZkPolicyError
+from zkpolicy._native import EPOCH_SECONDS, InvalidProofError, ZkPolicyError
 
 
 def _refusing(function):
@@ -43,6 +43,24 @@ def _refusing(function):
             raise
 
     return call
+
+
+class Episode:
+    """One scenario run, stepped by the caller's deltas (see ``zkpolicy._native.Episode``).
+
+    The native episode with its constructor's and methods' argument conversion errors
+    raised as :class:`ZkPolicyError`, as the functions below do.
+    """
+
+    __slots__ = ("_episode",)
+    __doc__ = _native.Episode.__doc__
+
+    def __init__(self, *args, **kwargs):
+        self._episode = _refusing(_native.Episode)(*args, **kwargs)
+
+    def __getattr__(self, name):
+        value = getattr(self._episode, name)
+        return _refusing(value) if callable(value) else value
 
 
 action_to_deltas = _refusing(_native.action_to_deltas)
