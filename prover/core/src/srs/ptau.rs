@@ -16,13 +16,16 @@
 //! | per section: 4, 8, size | section id (u32), size in bytes (u64), then the section's bytes |
 //!
 //! Sections read here (others — alpha/beta powers, the contributions, a prepared file's
-//! Lagrange sections — are only walked over):
+//! other Lagrange sections — are only walked over):
 //!
 //! - **1, header**: `n8` (u32, bytes of a base-field element: 32), the prime `q` in `n8`
 //!   bytes, `power` (u32: the file holds `2^power` powers), `ceremonyPower` (u32: the
 //!   ceremony's size before a `powersoftau truncate`).
 //! - **2, tauG1**: `2^(power+1) − 1` G1 points `[τ^i]₁`, 64 bytes each.
 //! - **3, tauG2**: `2^power` G2 points `[τ^i]₂`, 128 bytes each.
+//! - **12, lagrange tauG1**, in a file prepared for phase 2 only: `2^(power+2) − 1` G1 points,
+//!   the Lagrange basis `[L_j(τ)]₁` for each domain size `2^p`, `p = 0 … power + 1` (see
+//!   `lagrange`).
 //!
 //! A point is its affine `x` then `y`, each coordinate in Montgomery form (`a·2^256 mod q`),
 //! little-endian; a G2 coordinate is an `Fq2` element `c0` then `c1`. The point at infinity is
@@ -37,13 +40,14 @@
 //! not the point at infinity; `[τ^0]₁` and `[τ^0]₂` are the generators; `[τ]₁` is not
 //! `±[1]₁` (`τ = ±1`, as in a file no one contributed to); `[τ]₂` is in the G2 subgroup; and
 //! the powers are consistent (see `consistency`): `[τ^(i+1)]₁ = τ·[τ^i]₁` for every pair
-//! read, with the `τ` of `[τ]₂`. Nothing checks that the ceremony's contributions were
-//! honest: that is what its public transcript and `snarkjs powersoftau verify` are for. A
-//! large file is streamed: only the `2^k` G1 powers and two G2 points are read, never the
-//! whole file.
+//! read, with the `τ` of `[τ]₂`; a prepared file's Lagrange basis for `2^k` matches the powers.
+//! Nothing checks that the ceremony's contributions were honest: that is what its public
+//! transcript and `snarkjs powersoftau verify` are for. A large file is streamed: only the
+//! `2^k` G1 powers, two G2 points and the `2^k` Lagrange points are read, never the whole file.
 
 mod consistency;
 mod error;
+mod lagrange;
 #[cfg(test)]
 mod tests;
 
@@ -57,6 +61,8 @@ use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine, G2Affine};
 use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
 use halo2_proofs::halo2curves::serde::SerdeObject;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use tiny_keccak::{Hasher, Keccak};
 
@@ -89,6 +95,16 @@ pub struct PtauHeader {
     pub ceremony_power: u32,
 }
 
+/// Where the params' Lagrange basis came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LagrangeBasis {
+    /// Read from the file's section 12 (a file prepared for phase 2) and checked against the powers.
+    Prepared,
+    /// Computed from the powers by an inverse FFT over G1 (slow for a large k): the file is
+    /// not prepared for phase 2.
+    Computed,
+}
+
 /// Params built from a `.ptau` file, with what its header says.
 #[derive(Clone, Debug)]
 pub struct PtauImport {
@@ -96,6 +112,8 @@ pub struct PtauImport {
     pub params: ParamsKZG<Bn256>,
     /// The file's header.
     pub header: PtauHeader,
+    /// Where the Lagrange basis came from.
+    pub lagrange: LagrangeBasis,
 }
 
 /// Imports the `.ptau` file at `path` as params for `2^k` rows, with every check of the
@@ -130,14 +148,31 @@ pub fn import_from<R: Read + Seek>(mut reader: R, k: u32) -> Result<PtauImport, 
     let mut transcript = Keccak::v256();
     transcript.update(&header_bytes);
     // At least two powers, so that even k = 0 checks [τ]₂ against [τ]₁.
-    let g1_count = (1usize << k).max(2);
-    let mut g1 = read_g1_powers(&mut reader, sections.tau_g1, g1_count, &mut transcript)?;
+    let n = 1usize << k;
+    let mut g1 = read_g1(&mut reader, sections.tau_g1.offset, n.max(2), "tauG1", &mut transcript)?;
     let (g2, s_g2) = read_g2_pair(&mut reader, sections.tau_g2, &mut transcript)?;
+    // Section 12's block for 2^k starts after the blocks for 1, 2, …, 2^(k−1): 2^k − 1 points.
+    let prepared = match sections.lagrange {
+        Some(section) => {
+            let offset = section.offset + (n as u64 - 1) * G1_BYTES as u64;
+            Some(read_g1(&mut reader, offset, n, "the Lagrange basis (section 12)", &mut transcript)?)
+        }
+        None => None,
+    };
     let mut seed = [0u8; 32];
     transcript.finalize(&mut seed);
-    consistency::check(&g1, &g2, &s_g2, seed)?;
-    g1.truncate(1 << k);
-    Ok(PtauImport { params: consistency::params(k, g1, g2, s_g2), header })
+    let mut rng = ChaCha20Rng::from_seed(seed);
+    consistency::check(&g1, &g2, &s_g2, &mut rng)?;
+    g1.truncate(n);
+    let (g_lagrange, lagrange) = match prepared {
+        Some(points) => {
+            let points = lagrange::to_halo2_order(points, k);
+            lagrange::check(&g1, &points, k, &mut rng)?;
+            (Some(points), LagrangeBasis::Prepared)
+        }
+        None => (None, LagrangeBasis::Computed),
+    };
+    Ok(PtauImport { params: consistency::params(k, g1, g_lagrange, g2, s_g2), header, lagrange })
 }
 
 /// The BLAKE2b-512 of the whole file at `path` (the checksum snarkjs prints and publishes
@@ -189,12 +224,19 @@ struct Sections {
     header: Section,
     tau_g1: Section,
     tau_g2: Section,
+    /// Only in a file prepared for phase 2.
+    lagrange: Option<Section>,
 }
 
-const SECTION_NAMES: [&str; 3] = ["header", "tauG1", "tauG2"];
+/// The ids of the sections read, and their names in snarkjs.
+const SECTIONS: [(u32, &str); 4] = [(1, "header"), (2, "tauG1"), (3, "tauG2"), (12, "lagrange tauG1")];
+
+fn section_name(id: u32) -> &'static str {
+    SECTIONS.iter().find(|(i, _)| *i == id).map_or("", |(_, name)| name)
+}
 
 /// Walks the section table: every section must lie inside the file (so a truncated
-/// download is refused whole), and sections 1 to 3 appear once each.
+/// download is refused whole), sections 1 to 3 appear once each, section 12 at most once.
 fn read_section_table<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Sections, PtauError> {
     let truncated = |what: String, end: u64| PtauError::Truncated { what, end, len };
     if len < 12 {
@@ -210,7 +252,7 @@ fn read_section_table<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Sectio
         return Err(PtauError::Version { version });
     }
     let count = u32_at(&prefix, 8);
-    let mut found: [Vec<Section>; 3] = Default::default();
+    let mut found: [Vec<Section>; SECTIONS.len()] = Default::default();
     let mut position = 12u64;
     // Each entry takes at least 12 bytes of the file, so a lying count ends at the file's end.
     for entry in 1..=count {
@@ -224,20 +266,26 @@ fn read_section_table<R: Read + Seek>(reader: &mut R, len: u64) -> Result<Sectio
         let size = u64_at(&raw, 4);
         let end = offset.saturating_add(size);
         if end > len {
-            let name = SECTION_NAMES.get((id as usize).wrapping_sub(1)).map(|n| format!(" ({n})")).unwrap_or_default();
+            let name = Some(section_name(id)).filter(|n| !n.is_empty()).map(|n| format!(" ({n})")).unwrap_or_default();
             return Err(truncated(format!("section {id}{name}"), end));
         }
-        if let Some(slot) = (id as usize).checked_sub(1).and_then(|i| found.get_mut(i)) {
-            slot.push(Section { offset, size });
+        if let Some(slot) = SECTIONS.iter().position(|(i, _)| *i == id) {
+            found[slot].push(Section { offset, size });
         }
         position = end;
         reader.seek(SeekFrom::Start(position))?;
     }
+    let count_error = |i: usize| PtauError::SectionCount { id: SECTIONS[i].0, name: SECTIONS[i].1, count: found[i].len() };
     let pick = |i: usize| match found[i].as_slice() {
         [section] => Ok(*section),
-        other => Err(PtauError::SectionCount { id: i as u32 + 1, name: SECTION_NAMES[i], count: other.len() }),
+        _ => Err(count_error(i)),
     };
-    Ok(Sections { header: pick(0)?, tau_g1: pick(1)?, tau_g2: pick(2)? })
+    let lagrange = match found[3].as_slice() {
+        [] => None,
+        [section] => Some(*section),
+        _ => return Err(count_error(3)),
+    };
+    Ok(Sections { header: pick(0)?, tau_g1: pick(1)?, tau_g2: pick(2)?, lagrange })
 }
 
 /// Section 1: the field must be BN254's, the power in range. Returns its bytes for the
@@ -273,28 +321,33 @@ fn read_header<R: Read + Seek>(reader: &mut R, sections: &Sections) -> Result<(P
     Ok((PtauHeader { power, ceremony_power }, bytes))
 }
 
-/// Sections 2 and 3 hold exactly the points `power` says.
+/// Sections 2, 3 and 12 hold exactly the points `power` says.
 fn check_point_sections(sections: &Sections, power: u32) -> Result<(), PtauError> {
     let g1_points = (2u64 << power) - 1;
     let g2_points = 1u64 << power;
-    for (id, section, points, bytes) in [(2, sections.tau_g1, g1_points, G1_BYTES), (3, sections.tau_g2, g2_points, G2_BYTES)] {
+    let lagrange_points = (4u64 << power) - 1;
+    let expected = [(2, Some(sections.tau_g1), g1_points, G1_BYTES), (3, Some(sections.tau_g2), g2_points, G2_BYTES)];
+    for (id, section, points, bytes) in expected.into_iter().chain([(12, sections.lagrange, lagrange_points, G1_BYTES)]) {
+        let Some(section) = section else { continue };
         let expected = points * bytes as u64;
         if section.size != expected {
             let why = format!(" ({points} points of {bytes} bytes, for power {power})");
-            return Err(PtauError::SectionSize { id, name: SECTION_NAMES[id as usize - 1], size: section.size, expected, why });
+            return Err(PtauError::SectionSize { id, name: section_name(id), size: section.size, expected, why });
         }
     }
     Ok(())
 }
 
-/// The first `count` G1 powers, in chunks: hashed into `transcript`, decoded in parallel.
-fn read_g1_powers<R: Read + Seek>(
+/// `count` G1 points from `offset`, in chunks: hashed into `transcript`, decoded in parallel
+/// (`what` names them in errors, with their index from `offset`).
+fn read_g1<R: Read + Seek>(
     reader: &mut R,
-    section: Section,
+    offset: u64,
     count: usize,
+    what: &'static str,
     transcript: &mut Keccak,
 ) -> Result<Vec<G1Affine>, PtauError> {
-    reader.seek(SeekFrom::Start(section.offset))?;
+    reader.seek(SeekFrom::Start(offset))?;
     let mut points = Vec::with_capacity(count);
     let mut buffer = vec![0u8; CHUNK_POINTS * G1_BYTES];
     while points.len() < count {
@@ -305,7 +358,7 @@ fn read_g1_powers<R: Read + Seek>(
         let decoded: Vec<G1Affine> = chunk
             .par_chunks_exact(G1_BYTES)
             .enumerate()
-            .map(|(i, bytes)| decode(bytes, "tauG1", "G1", (start + i) as u64))
+            .map(|(i, bytes)| decode(bytes, what, "G1", (start + i) as u64))
             .collect::<Result<_, _>>()?;
         points.extend(decoded);
     }

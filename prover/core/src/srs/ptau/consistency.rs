@@ -10,7 +10,8 @@
 //! is `e(G1, G2)` raised to a nonzero linear form in the `rᵢ`, which vanishes with probability
 //! `1/|Fr|` ≈ 2⁻²⁵⁴ over random `rᵢ`. The `rᵢ` come from a ChaCha20 stream seeded with the
 //! keccak-256 of every byte read (Fiat–Shamir): whoever wrote the file fixed them by writing
-//! it, so they cannot be chosen to cancel a tampered power, and a run is reproducible.
+//! it, so they cannot be chosen to cancel a tampered power, and a run is reproducible. (The
+//! Lagrange basis's check draws its scalars from the same stream.)
 
 use halo2_proofs::arithmetic::best_multiexp;
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine, G2Affine, G2Prepared};
@@ -24,8 +25,8 @@ use rand_chacha::ChaCha20Rng;
 use super::PtauError;
 
 /// Checks that `g1[0]` and `g2` are the generators and that `g1` are successive powers of the
-/// `τ` of `s_g2`, with scalars drawn from `seed`.
-pub(super) fn check(g1: &[G1Affine], g2: &G2Affine, s_g2: &G2Affine, seed: [u8; 32]) -> Result<(), PtauError> {
+/// `τ` of `s_g2`, with scalars drawn from `rng`.
+pub(super) fn check(g1: &[G1Affine], g2: &G2Affine, s_g2: &G2Affine, rng: &mut ChaCha20Rng) -> Result<(), PtauError> {
     if g1.first() != Some(&G1Affine::generator()) {
         return Err(PtauError::NotGenerator { section: "tauG1", group: "G1" });
     }
@@ -37,8 +38,7 @@ pub(super) fn check(g1: &[G1Affine], g2: &G2Affine, s_g2: &G2Affine, seed: [u8; 
         return Err(PtauError::TrivialTau);
     }
     let pairs = g1.len() - 1;
-    let mut rng = ChaCha20Rng::from_seed(seed);
-    let scalars: Vec<Fr> = (0..pairs).map(|_| Fr::random(&mut rng)).collect();
+    let scalars: Vec<Fr> = (0..pairs).map(|_| Fr::random(&mut *rng)).collect();
     let lower = best_multiexp(&scalars, &g1[..pairs]).to_affine();
     let upper = best_multiexp(&scalars, &g1[1..]).to_affine();
     let terms = [(&lower, &G2Prepared::from(*s_g2)), (&-upper, &G2Prepared::from(*g2))];
@@ -48,11 +48,11 @@ pub(super) fn check(g1: &[G1Affine], g2: &G2Affine, s_g2: &G2Affine, seed: [u8; 
     Ok(())
 }
 
-/// The params for `2^k` rows from `[τ^i]₁` for `i < 2^k` (`g.len() == 2^k`), `[1]₂` and `[τ]₂`.
-/// Their Lagrange basis is the inverse FFT of the powers (halo2's `g_to_lagrange`, as
-/// `ParamsKZG::downsize` computes it).
-pub(super) fn params(k: u32, g: Vec<G1Affine>, g2: G2Affine, s_g2: G2Affine) -> ParamsKZG<Bn256> {
+/// The params for `2^k` rows from `[τ^i]₁` for `i < 2^k` (`g.len() == 2^k`), `[1]₂`, `[τ]₂`
+/// and the Lagrange basis if the file had it (checked); without, it is the inverse FFT of the
+/// powers (halo2's `g_to_lagrange`, as `ParamsKZG::downsize` computes it).
+pub(super) fn params(k: u32, g: Vec<G1Affine>, g_lagrange: Option<Vec<G1Affine>>, g2: G2Affine, s_g2: G2Affine) -> ParamsKZG<Bn256> {
     // `ParamsKZG::from_parts` takes `&self` and reads nothing of it; the smallest params do.
     let any = ParamsKZG::<Bn256>::setup(0, ChaCha20Rng::seed_from_u64(0));
-    any.from_parts(k, g, None, g2, s_g2)
+    any.from_parts(k, g, g_lagrange, g2, s_g2)
 }

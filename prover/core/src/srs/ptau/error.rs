@@ -83,11 +83,11 @@ pub enum PtauError {
         "{section}[{index}] is not a point of BN254 {group} (a coordinate is not below the field modulus, or the point is off the curve)"
     )]
     NotOnCurve {
-        /// "tauG1" or "tauG2".
+        /// "tauG1", "tauG2" or the Lagrange basis (section 12).
         section: &'static str,
         /// "G1" or "G2".
         group: &'static str,
-        /// The point's index in its section.
+        /// The point's index in its section (in the Lagrange basis: in the block read).
         index: u64,
     },
 
@@ -128,6 +128,16 @@ pub enum PtauError {
     Inconsistent {
         /// How many consecutive pairs were checked.
         pairs: usize,
+    },
+
+    /// A prepared file's Lagrange basis (section 12) is not the basis of these powers.
+    #[error(
+        "its Lagrange basis for 2^k = {points} points (section 12) does not match the powers: the check \
+         Σ rᵢ·L[i] = Σ cⱼ·tauG1[j] (c the coefficients of the polynomial of values r) fails (tampered or corrupt section)"
+    )]
+    LagrangeInconsistent {
+        /// The points of the basis checked.
+        points: usize,
     },
 
     /// Reading failed for a reason other than the file's end.

@@ -21,6 +21,13 @@ const TAU_G1_AT: usize = 12 + 12 + 44 + 12;
 /// A `.ptau` file of `power` for `tau`, laid out as snarkjs writes it, with an empty
 /// contributions section (7) after the points, as a file not yet contributed to has.
 fn ptau_file(tau: Fr, power: u32) -> Vec<u8> {
+    ptau_file_with(tau, power, false)
+}
+
+/// [`ptau_file`], `prepared` for phase 2 as `snarkjs powersoftau prepare phase2` writes it:
+/// section 12 after 7, the Lagrange basis over snarkjs' domain for each size `2^p`, `p ≤ power + 1`,
+/// computed here from `τ` itself: `L_j(τ) = (τ^n − 1)/n · ω^j/(τ − ω^j)`.
+fn ptau_file_with(tau: Fr, power: u32, prepared: bool) -> Vec<u8> {
     let g1_points = (2usize << power) - 1;
     let g2_points = 1usize << power;
     let mut powers = vec![Fr::ONE];
@@ -33,15 +40,42 @@ fn ptau_file(tau: Fr, power: u32) -> Vec<u8> {
     header.extend_from_slice(&power.to_le_bytes());
     let tau_g1: Vec<u8> = powers.iter().flat_map(|p| (G1Affine::generator() * p).to_affine().to_raw_bytes()).collect();
     let tau_g2: Vec<u8> = powers[..g2_points].iter().flat_map(|p| (G2Affine::generator() * p).to_affine().to_raw_bytes()).collect();
+    let mut sections = vec![(1u32, header), (2, tau_g1), (3, tau_g2), (7, 0u32.to_le_bytes().to_vec())];
+    if prepared {
+        sections.push((12, (0..=power + 1).flat_map(|p| lagrange_block(tau, p)).collect()));
+    }
     let mut file = b"ptau".to_vec();
     file.extend_from_slice(&1u32.to_le_bytes());
-    file.extend_from_slice(&4u32.to_le_bytes());
-    for (id, bytes) in [(1u32, header), (2, tau_g1), (3, tau_g2), (7, 0u32.to_le_bytes().to_vec())] {
+    file.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    for (id, bytes) in sections {
         file.extend_from_slice(&id.to_le_bytes());
         file.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
         file.extend_from_slice(&bytes);
     }
     file
+}
+
+/// `[L_j(τ)]₁` over snarkjs' domain of size `2^p`, in its order.
+fn lagrange_block(tau: Fr, p: u32) -> Vec<u8> {
+    let n = 1u64 << p;
+    let mut omega = lagrange::snarkjs_root_of_unity();
+    for _ in p..Fr::S {
+        omega = omega.square();
+    }
+    let scale = (tau.pow_vartime([n]) - Fr::ONE) * Fr::from(n).invert().expect("n ≠ 0");
+    let mut omega_j = Fr::ONE;
+    let mut bytes = Vec::new();
+    for _ in 0..n {
+        let l = scale * omega_j * (tau - omega_j).invert().expect("τ is not a root of unity");
+        bytes.extend((G1Affine::generator() * l).to_affine().to_raw_bytes());
+        omega_j *= omega;
+    }
+    bytes
+}
+
+/// Where section 12's points start in a prepared file of `power`.
+fn lagrange_at(power: u32) -> usize {
+    TAU_G1_AT + 64 * ((2 << power) - 1) + 12 + 128 * (1 << power) + 12 + 4 + 12
 }
 
 /// The development SRS's `τ` (see [`is_dev`]).
@@ -81,6 +115,52 @@ fn a_file_of_the_dev_tau_imports_as_the_dev_params_bit_for_bit() {
         let expected = encode(&dev_params_insecure(k)).expect("in memory");
         assert!(encode(&imported.params).expect("in memory") == expected, "k = {k}: the params differ from ParamsKZG::setup's");
     }
+}
+
+/// A prepared file's Lagrange basis, reordered from snarkjs' domain to halo2's, is the basis
+/// `ParamsKZG::setup` computes from `τ`.
+#[test]
+fn a_prepared_file_imports_with_its_lagrange_basis_bit_for_bit() {
+    for k in [0, 1, 4, POWER] {
+        let imported = import_bytes(ptau_file_with(dev_tau(), POWER, true), k).expect("imports");
+        assert_eq!(imported.lagrange, LagrangeBasis::Prepared);
+        let expected = encode(&dev_params_insecure(k)).expect("in memory");
+        assert!(encode(&imported.params).expect("in memory") == expected, "k = {k}: the params differ from ParamsKZG::setup's");
+    }
+    assert_eq!(import_bytes(ptau_file(dev_tau(), POWER), 4).expect("imports").lagrange, LagrangeBasis::Computed);
+}
+
+#[test]
+fn snarkjs_root_of_unity_is_ffjavascripts_and_of_order_2_to_the_28() {
+    let root = lagrange::snarkjs_root_of_unity();
+    // ffjavascript 0.3.1: `(await buildBn128()).Fr.w[28]`.
+    let mut expected = hex::decode("2a3c09f0a58a7e8500e0a7eb8ef62abc402d111e41112ed49bd61b6e725b19f0").expect("hex");
+    expected.reverse();
+    assert_eq!(root.to_repr().as_ref(), expected.as_slice());
+    assert_eq!(root.pow_vartime([1u64 << 27]), -Fr::ONE);
+}
+
+#[test]
+fn a_prepared_basis_that_is_not_the_powers_is_refused() {
+    let file = ptau_file_with(dev_tau(), POWER, true);
+    // The block for k = 4 starts at point 2^4 − 1 of section 12.
+    let point = |i: usize| lagrange_at(POWER) + 64 * (15 + i)..lagrange_at(POWER) + 64 * (16 + i);
+    let mut swapped = file.clone();
+    let (one, two) = (file[point(1)].to_vec(), file[point(2)].to_vec());
+    swapped[point(1)].copy_from_slice(&two);
+    swapped[point(2)].copy_from_slice(&one);
+    assert!(matches!(refusal(swapped, 4), PtauError::LagrangeInconsistent { points: 16 }));
+    let mut flipped = file.clone();
+    flipped[point(3).start + 40] ^= 1;
+    assert!(matches!(refusal(flipped, 4), PtauError::NotOnCurve { index: 3, .. }));
+    // Another k reads another block: the tampered one is not looked at.
+    let mut elsewhere = file.clone();
+    elsewhere[point(3).start + 40] ^= 1;
+    assert!(import_bytes(elsewhere, 3).is_ok());
+    let mut short = file.clone();
+    let size_at = lagrange_at(POWER) - 8;
+    short[size_at..size_at + 8].copy_from_slice(&(64u64 * 10).to_le_bytes());
+    assert!(matches!(refusal(short, 1), PtauError::SectionSize { id: 12, .. }));
 }
 
 #[test]
