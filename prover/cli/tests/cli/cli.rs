@@ -5,6 +5,7 @@ mod bench;
 mod keys;
 mod output;
 mod prove_verify;
+mod ptau;
 mod verifier_artifacts;
 
 use std::path::{Path, PathBuf};
