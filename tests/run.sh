@@ -9,8 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --prefix verifier-contract --no-audit --no-fund
-# The remote signer the keeper's tests sign through (ethers, pinned by its lock file).
+# The remote signer the keeper's tests sign through (ethers), and snarkjs, which writes the
+# real powers-of-tau ceremony files the tests of `setup --from-ptau` import; each pinned by
+# its lock file.
 npm ci --prefix prover/cli/tests/signer --no-audit --no-fund
+npm ci --prefix prover/cli/tests/ptau --no-audit --no-fund
 cargo test --release --workspace --locked "$@"
 
 venv="${CARGO_TARGET_DIR:-target}/py-venv"

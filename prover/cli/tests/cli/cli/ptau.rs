@@ -14,7 +14,7 @@ fn snarkjs(dir: &Path, args: &[&str]) {
     assert!(
         cli.is_file(),
         "snarkjs is not installed ({} is missing): run `npm ci --prefix prover/cli/tests/ptau --no-audit --no-fund` \
-         from the repository's root (.ci/run does)",
+         from the repository's root (tests/run.sh does)",
         cli.display()
     );
     let output = Command::new("node")
