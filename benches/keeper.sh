@@ -89,6 +89,8 @@ for e in $(seq "$first" $((first + epochs - 1))); do
 done
 kill -TERM "$keeper_pid"
 wait "$keeper_pid" || true
+# The keeper's JSON logs, for a closer look at where the time went.
+cp keeper.log "$root/target/keeper-bench.log"
 
 python3 - "$root/benches/keeper.json" "$n" <<'EOF'
 import json, sys, datetime, statistics

@@ -18,6 +18,9 @@ use super::ChainError;
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// How long an idle HTTP connection is kept for the next request.
 const IDLE: Duration = Duration::from_secs(2);
+/// The most calls [`Client::calls`] puts in one JSON-RPC batch (hosted endpoints cap batches,
+/// commonly at 100 to 1,000 requests).
+pub const BATCH: usize = 100;
 /// How long a sent transaction may take to be mined.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -122,6 +125,47 @@ impl Client {
     pub fn call(&self, what: &str, to: Address, input: Vec<u8>) -> Result<Bytes, ChainError> {
         let tx = TransactionRequest::default().with_to(to).with_input(input);
         self.block_on(what, |p| async move { p.call(tx).await })
+    }
+
+    /// Read-only calls sent together as JSON-RPC batches (at most [`BATCH`] calls each, one
+    /// HTTP request per batch), answered in order, each call's revert or error its own. A
+    /// node that refuses batches is asked one call at a time.
+    pub fn calls(&self, what: &str, calls: &[(Address, Vec<u8>)]) -> Result<Vec<Result<Bytes, ChainError>>, ChainError> {
+        let mut answers = Vec::with_capacity(calls.len());
+        for chunk in calls.chunks(BATCH) {
+            match self.batch_of(what, chunk) {
+                Ok(batch) => answers.extend(batch),
+                Err(ChainError::Node { .. } | ChainError::Answer(_)) => {
+                    answers.extend(chunk.iter().map(|(to, input)| self.call(what, *to, input.clone())));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(answers)
+    }
+
+    /// One JSON-RPC batch of `eth_call`s at the latest block.
+    fn batch_of(&self, what: &str, calls: &[(Address, Vec<u8>)]) -> Result<Vec<Result<Bytes, ChainError>>, ChainError> {
+        let provider = self.provider.clone();
+        let requests: Vec<(TransactionRequest, &'static str)> =
+            calls.iter().map(|(to, input)| (TransactionRequest::default().with_to(*to).with_input(input.clone()), "latest")).collect();
+        let answers = self.runtime.block_on(async move {
+            let mut batch = alloy::rpc::client::BatchRequest::new(provider.client());
+            let mut waiters = Vec::with_capacity(requests.len());
+            for request in &requests {
+                waiters.push(batch.add_call::<_, Bytes>("eth_call", request)?);
+            }
+            tokio::time::timeout(TIMEOUT, batch.send()).await.map_err(|_| TransportErrorKind::custom_str("no answer to the batch"))??;
+            let mut answers = Vec::with_capacity(waiters.len());
+            for waiter in waiters {
+                answers.push(waiter.await);
+            }
+            Ok::<_, RpcError<TransportErrorKind>>(answers)
+        });
+        match answers {
+            Ok(answers) => Ok(answers.into_iter().map(|a| a.map_err(|e| self.classify(what, e))).collect()),
+            Err(err) => Err(self.classify(what, err)),
+        }
     }
 
     /// The runtime code at `address` (empty when none).

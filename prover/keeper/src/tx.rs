@@ -10,6 +10,7 @@
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, Bytes};
 use alloy::rpc::types::TransactionRequest;
+use std::time::{Duration, Instant};
 
 use super::config::ChainConfig;
 use super::rpc::Endpoints;
@@ -30,7 +31,13 @@ pub struct Sender {
     pub max_gas_limit: u64,
     /// The next nonce this keeper will use (the node's pending count may be behind it).
     next_nonce: Option<u64>,
+    /// The node's last fee suggestion and when it came: a round prices its transactions
+    /// with one suggestion, not one request each.
+    suggested: Option<(Instant, (u128, u128))>,
 }
+
+/// How long a fee suggestion is used for: a few blocks' worth of base fee change at most.
+const PRICE_TTL: Duration = Duration::from_secs(3);
 
 impl Sender {
     pub fn new(wallet: EthereumWallet, from: Address, config: &ChainConfig) -> Self {
@@ -43,12 +50,20 @@ impl Sender {
             confirmations: config.confirmations,
             max_gas_limit: config.max_gas_limit,
             next_nonce: None,
+            suggested: None,
         }
     }
 
     /// The node's suggested fees, under the caps.
-    pub fn price(&self, endpoints: &mut Endpoints) -> Result<(u128, u128), ChainError> {
-        let (fee, priority) = endpoints.with(|c| c.fees())?;
+    pub fn price(&mut self, endpoints: &mut Endpoints) -> Result<(u128, u128), ChainError> {
+        let (fee, priority) = match self.suggested {
+            Some((at, fees)) if at.elapsed() < PRICE_TTL => fees,
+            _ => {
+                let fees = endpoints.with(|c| c.fees())?;
+                self.suggested = Some((Instant::now(), fees));
+                fees
+            }
+        };
         let priority = priority.min(self.max_priority_fee);
         Ok((fee.min(self.max_fee).max(priority), priority))
     }

@@ -22,6 +22,7 @@
 mod lifecycle;
 mod plan;
 mod send;
+mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -203,6 +204,8 @@ pub struct Keeper {
     served: Vec<Served>,
     /// Keys of the records that are not final.
     open: BTreeSet<String>,
+    /// The controllers' views read for the phase running, by deployment index (`view.rs`).
+    views: BTreeMap<usize, View>,
     shutdown: Arc<AtomicBool>,
 }
 
@@ -249,7 +252,7 @@ impl Keeper {
         // The counters go on from where the last run left them.
         metrics.persist_to(store.clone())?;
         let open = records.into_iter().filter(|(_, r)| !r.stage.is_final()).map(|(k, _)| k).collect();
-        Ok(Self { config, store, metrics, chains, served, open, shutdown })
+        Ok(Self { config, store, metrics, chains, served, open, views: BTreeMap::new(), shutdown })
     }
 
     fn stopping(&self) -> bool {
@@ -271,6 +274,10 @@ impl Keeper {
         let mut failing = 0u32;
         loop {
             let report = self.round(once)?;
+            if !report.proven.is_empty() || !report.confirmed.is_empty() {
+                let t = &report.seconds;
+                tracing::info!(snapshot = t.snapshot, prove = t.prove, submit = t.submit, "round");
+            }
             if once || self.stopping() {
                 return Ok(report);
             }
@@ -312,6 +319,7 @@ impl Keeper {
                 Phase::Execute => self.execute_phase(&mut report, settle)?,
             }
             report.seconds.add(phase, started.elapsed().as_secs_f64());
+            self.views.clear();
         }
         self.metrics.beat();
         Ok(report)
@@ -347,6 +355,7 @@ impl Keeper {
     fn snapshot_phase(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
         for _ in 0..PRELUDE_PASSES {
             let mut created = false;
+            self.read_views(0..self.served.len());
             for i in 0..self.served.len() {
                 if self.stopping() {
                     return Ok(());
@@ -367,6 +376,7 @@ impl Keeper {
     /// [`Phase::Prove`]: the epochs due, proven in one rayon batch across deployments.
     fn prove_phase(&mut self, report: &mut RoundReport) -> Result<(), KeeperError> {
         let mut jobs = Vec::new();
+        self.read_views(0..self.served.len());
         for i in 0..self.served.len() {
             if self.stopping() {
                 return Ok(());
@@ -387,6 +397,8 @@ impl Keeper {
     /// [`Phase::Execute`]: an execute step for each timelocked decision whose delay has
     /// passed, then sent and confirmed.
     fn execute_phase(&mut self, report: &mut RoundReport, settle: bool) -> Result<(), KeeperError> {
+        let executing: Vec<usize> = (0..self.served.len()).filter(|&i| self.served[i].config.execute).collect();
+        self.read_views(executing);
         for i in 0..self.served.len() {
             if self.stopping() {
                 return Ok(());

@@ -1,5 +1,4 @@
-//! What each round must do, deployment by deployment: read the controller's view, run the
-//! snapshot steps (tick, take or commit the snapshot), pick the epochs due and prove them in
+//! What each round must do, deployment by deployment: run the snapshot steps (tick, take or commit the snapshot), pick the epochs due and prove them in
 //! one rayon batch.
 
 use super::*;
@@ -22,33 +21,6 @@ impl Keeper {
             None => tracing::error!(deployment = %name, "{err}"),
         }
         report.errors.push(format!("{name}: {err}"));
-    }
-
-    pub(super) fn view(&mut self, i: usize) -> Result<View, ChainError> {
-        let s = &self.served[i];
-        let ctx = self.chains.get_mut(&s.chain).ok_or_else(|| ChainError::Config(format!("no chain {}", s.chain)))?;
-        let to = s.record.controller;
-        let record = &s.record;
-        ctx.endpoints
-            .with(|c| {
-                let current = chain::current_epoch(c, record)?;
-                let last = chain::read(c, "last epoch read", to, PolicyController::lastEpochCall {})?;
-                let paused = chain::read(c, "paused read", to, PolicyController::pausedCall {})?;
-                let mode = chain::read(c, "mode read", to, PolicyController::modeCall {})?;
-                let timing = chain::read(c, "timing read", to, PolicyController::timingCall {})?;
-                let source = chain::read(c, "KPI source read", to, PolicyController::kpiSourceCall {})?;
-                let snapshot = chain::read(c, "KPI snapshot read", source, ReporterKpiSource::snapshotCall { epoch: current })?;
-                Ok(View {
-                    current,
-                    last,
-                    paused,
-                    mode,
-                    chain_time: c.chain_time()?,
-                    posted_at: (snapshot.postedAt != 0).then_some(snapshot.postedAt),
-                    max_snapshot_age: timing.maxSnapshotAge,
-                })
-            })
-            .inspect(|view| self.metrics.epochs(&s.name, view.current, view.last))
     }
 
     pub(super) fn skip(&mut self, i: usize, epoch: u64, reason: &str, label: &str, report: &mut RoundReport) -> Result<(), KeeperError> {

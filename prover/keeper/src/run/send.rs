@@ -20,6 +20,12 @@ impl Keeper {
         loop {
             let keys: Vec<String> = self.open.iter().cloned().collect();
             let mut in_flight = false;
+            let driven: BTreeSet<usize> = keys
+                .iter()
+                .filter_map(|k| self.store.get(k).ok().flatten())
+                .filter_map(|r| self.served.iter().position(|s| s.name == r.deployment))
+                .collect();
+            self.read_views(driven);
             for key in keys {
                 if self.stopping() {
                     return Ok(());

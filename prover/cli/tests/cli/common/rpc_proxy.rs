@@ -1,7 +1,8 @@
 //! A JSON-RPC endpoint for tests that sits in front of the local node and may lie: it
 //! answers `eth_estimateGas` by the rules a test gives it (a gas figure, or a revert), and
 //! forwards every other request unchanged. It keeps every signed transaction it forwarded,
-//! so a test can check what a client sent through it.
+//! so a test can check what a client sent through it, and the selectors of the calls each
+//! HTTP request carried (a JSON-RPC batch carries many).
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,8 @@ struct Log {
     rules: Vec<Rule>,
     lies: usize,
     raw: Vec<Vec<u8>>,
+    /// Per HTTP request, the selector of each `eth_call` it carried.
+    calls: Vec<Vec<[u8; 4]>>,
 }
 
 pub struct RpcProxy {
@@ -87,6 +90,12 @@ impl RpcProxy {
         self.log.lock().expect("log").lies
     }
 
+    /// For each HTTP request that carried a call to `selector`, how many it carried.
+    pub fn calls_per_request(&self, selector: [u8; 4]) -> Vec<usize> {
+        let log = self.log.lock().expect("log");
+        log.calls.iter().map(|c| c.iter().filter(|s| **s == selector).count()).filter(|n| *n > 0).collect()
+    }
+
     /// The gas limit of every signed transaction forwarded, in order.
     pub fn gas_limits(&self) -> Vec<u64> {
         let log = self.log.lock().expect("log");
@@ -97,6 +106,11 @@ impl RpcProxy {
 async fn answer(req: Request<hyper::body::Incoming>, upstream: &str, log: &Mutex<Log>, client: &reqwest::Client) -> Response<Full<Bytes>> {
     let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let calls = match &request {
+        Value::Array(batch) => batch.iter().filter_map(selector_of).collect(),
+        single => selector_of(single).into_iter().collect(),
+    };
+    log.lock().expect("log").calls.push(calls);
     if let Some(lie) = told(&request, log) {
         return reply(lie_reply(&request, &lie).to_string().into());
     }
@@ -116,13 +130,23 @@ async fn answer(req: Request<hyper::body::Incoming>, upstream: &str, log: &Mutex
     }
 }
 
+/// The selector of a call's calldata.
+fn selector(request: &Value) -> Option<[u8; 4]> {
+    let data = request["params"][0]["input"].as_str().or(request["params"][0]["data"].as_str()).unwrap_or_default();
+    hex::decode(data.trim_start_matches("0x")).ok().and_then(|d| d.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok()))
+}
+
+/// The selector of an `eth_call` request.
+fn selector_of(request: &Value) -> Option<[u8; 4]> {
+    (request["method"] == "eth_call").then(|| selector(request)).flatten()
+}
+
 /// The lie owed to `request`, if a rule matches it (and uses up one of its answers).
 fn told(request: &Value, log: &Mutex<Log>) -> Option<Lie> {
     if request["method"] != "eth_estimateGas" {
         return None;
     }
-    let data = request["params"][0]["input"].as_str().or(request["params"][0]["data"].as_str()).unwrap_or_default();
-    let selector = hex::decode(data.trim_start_matches("0x")).ok().and_then(|d| d.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok()));
+    let selector = selector(request);
     let mut log = log.lock().expect("log");
     let rule = log.rules.iter_mut().find(|r| r.remaining != Some(0) && (r.selector.is_none() || r.selector == selector))?;
     if let Some(n) = &mut rule.remaining {

@@ -185,3 +185,33 @@ fn a_bad_keeper_config_exits_2_naming_the_key() {
         .code(2)
         .stderr(predicates::str::contains("the environment variable KEEPER_KEY is not set"));
 }
+
+/// Concurrent RPC: a round reads every deployment's controller in one JSON-RPC batch, not a
+/// request per read per deployment, and the batched reads decide the epochs as before.
+#[test]
+fn a_round_reads_every_controller_in_one_batch() {
+    use alloy::sol_types::SolCall;
+    use zkpolicy_contracts::controller::PolicyController;
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let node = LocalNode::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let names = ["r1", "r2", "r3"];
+    let mut deployments = String::new();
+    for name in names {
+        deploy_reporter(d, &node, name, "autonomous", None);
+        deployments.push_str(&REPORTER.replace("\"reporter", &format!("\"{name}")));
+    }
+    let proxy = crate::common::rpc_proxy::RpcProxy::start(&node.url);
+    std::fs::write(d.join("keeper.toml"), keeper_toml(&[&proxy.url], &deployments, "")).expect("write");
+    let epoch = status(d, &node, "r1.json", None)["current_epoch"].as_u64().expect("epoch");
+    write_kpis(d, epoch);
+
+    let v = once(d);
+    for name in names {
+        assert_eq!(status(d, &node, &format!("{name}.json"), None)["last_epoch"], epoch, "{name}: {v}");
+    }
+    let reads = proxy.calls_per_request(PolicyController::currentEpochCall::SELECTOR);
+    assert!(reads.iter().any(|n| *n == names.len()), "one request read all three controllers: {reads:?}");
+    assert!(reads.iter().sum::<usize>() >= 2 * reads.len(), "reads arrive batched, not one by one: {reads:?}");
+}
