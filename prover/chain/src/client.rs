@@ -135,10 +135,16 @@ impl Client {
         for chunk in calls.chunks(BATCH) {
             match self.batch_of(what, chunk) {
                 Ok(batch) => answers.extend(batch),
-                Err(ChainError::Node { .. } | ChainError::Answer(_)) => {
-                    answers.extend(chunk.iter().map(|(to, input)| self.call(what, *to, input.clone())));
+                // A node that refuses batches (an HTTP error, an answer that is no batch): one
+                // call at a time, unless the node cannot be reached at all.
+                Err(_) => {
+                    for (to, input) in chunk {
+                        match self.call(what, *to, input.clone()) {
+                            Err(err @ ChainError::Unreachable { .. }) => return Err(err),
+                            answer => answers.push(answer),
+                        }
+                    }
                 }
-                Err(other) => return Err(other),
             }
         }
         Ok(answers)

@@ -39,6 +39,8 @@ struct Log {
     raw: Vec<Vec<u8>>,
     /// Per HTTP request, the selector of each `eth_call` it carried.
     calls: Vec<Vec<[u8; 4]>>,
+    /// Answer every JSON-RPC batch with HTTP 400, as some hosted endpoints do.
+    refuse_batches: bool,
 }
 
 pub struct RpcProxy {
@@ -90,6 +92,13 @@ impl RpcProxy {
         self.log.lock().expect("log").lies
     }
 
+    /// From now on, every JSON-RPC batch is refused (HTTP 400).
+    pub fn refuse_batches(&self) {
+        let mut log = self.log.lock().expect("log");
+        log.refuse_batches = true;
+        log.calls.clear();
+    }
+
     /// For each HTTP request that carried a call to `selector`, how many it carried.
     pub fn calls_per_request(&self, selector: [u8; 4]) -> Vec<usize> {
         let log = self.log.lock().expect("log");
@@ -110,7 +119,19 @@ async fn answer(req: Request<hyper::body::Incoming>, upstream: &str, log: &Mutex
         Value::Array(batch) => batch.iter().filter_map(selector_of).collect(),
         single => selector_of(single).into_iter().collect(),
     };
-    log.lock().expect("log").calls.push(calls);
+    let refused = {
+        let mut log = log.lock().expect("log");
+        let refused = log.refuse_batches && request.is_array();
+        if !refused {
+            log.calls.push(calls);
+        }
+        refused
+    };
+    if refused {
+        let mut r = Response::new(Full::new(Bytes::from_static(b"batch requests are not supported")));
+        *r.status_mut() = hyper::StatusCode::BAD_REQUEST;
+        return r;
+    }
     if let Some(lie) = told(&request, log) {
         return reply(lie_reply(&request, &lie).to_string().into());
     }

@@ -187,7 +187,8 @@ fn a_bad_keeper_config_exits_2_naming_the_key() {
 }
 
 /// Concurrent RPC: a round reads every deployment's controller in one JSON-RPC batch, not a
-/// request per read per deployment, and the batched reads decide the epochs as before.
+/// request per read per deployment, and the batched reads decide the epochs as before; an
+/// endpoint that refuses batches is read call by call.
 #[test]
 fn a_round_reads_every_controller_in_one_batch() {
     use alloy::sol_types::SolCall;
@@ -214,4 +215,16 @@ fn a_round_reads_every_controller_in_one_batch() {
     let reads = proxy.calls_per_request(PolicyController::currentEpochCall::SELECTOR);
     assert!(reads.iter().any(|n| *n == names.len()), "one request read all three controllers: {reads:?}");
     assert!(reads.iter().sum::<usize>() >= 2 * reads.len(), "reads arrive batched, not one by one: {reads:?}");
+
+    // An endpoint that refuses batches (HTTP 400) is read one call at a time, and the next
+    // epoch is decided all the same.
+    proxy.refuse_batches();
+    node.advance(DAY);
+    write_kpis(d, epoch + 1);
+    let v = once(d);
+    for name in names {
+        assert_eq!(status(d, &node, &format!("{name}.json"), None)["last_epoch"], epoch + 1, "{name}: {v}");
+    }
+    let reads = proxy.calls_per_request(PolicyController::currentEpochCall::SELECTOR);
+    assert!(!reads.is_empty() && reads.iter().all(|n| *n == 1), "{reads:?}");
 }
