@@ -3,13 +3,15 @@
 # local node (its own, started here), every epoch's proofs made in one rayon batch.
 # For each epoch the node's clock is moved past the boundary, and the keeper's JSON logs
 # give the batch's proving time and, per deployment, the time from the boundary to the
-# confirmed submission. Writes benches/keeper.json, which docs/keeper.md quotes.
-# Usage: benches/keeper.sh [deployments] [epochs]
+# confirmed submission; its round log lines give each phase's time, and /proc its peak RSS.
+# Writes benches/keeper.json (or OUT), which docs/keeper.md quotes.
+# Usage: benches/keeper.sh [deployments] [epochs] [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-50}
 epochs=${2:-5}
 root=$(pwd)
+out=$(realpath -m "${3:-$root/benches/keeper.json}")
 cargo build --release --locked -p zkpolicy-cli
 zkpolicy="$root/target/release/zkpolicy"
 work=$(mktemp -d)
@@ -81,28 +83,31 @@ for e in $(seq "$first" $((first + epochs - 1))); do
     rpc evm_mine '[]' >/dev/null
   fi
   echo "$e $(date -u +%s.%N)" >>boundaries.txt
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 1800); do
     [ "$(confirmed "$e")" -ge "$n" ] && break
     sleep 0.5
   done
   echo "epoch $e: $(confirmed "$e") of $n confirmed"
 done
+peak_rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$keeper_pid/status")
 kill -TERM "$keeper_pid"
 wait "$keeper_pid" || true
 # The keeper's JSON logs, for a closer look at where the time went.
 cp keeper.log "$root/target/keeper-bench.log"
 
-python3 - "$root/benches/keeper.json" "$n" <<'EOF'
+python3 - "$out" "$n" "$peak_rss_kib" <<'EOF'
 import json, sys, datetime, statistics
-out, n = sys.argv[1], int(sys.argv[2])
+out, n, rss_kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 boundaries = {int(e): float(t) for e, t in (l.split() for l in open("boundaries.txt"))}
-batches, latencies, gas = [], [], []
+batches, latencies, gas, rounds = [], [], [], []
 for line in open("keeper.log"):
     try:
         ev = json.loads(line)
     except ValueError:
         continue
     at = datetime.datetime.fromisoformat(ev["timestamp"].replace("Z", "+00:00")).timestamp()
+    if ev.get("message") == "round":
+        rounds.append({k: round(ev[k], 2) for k in ("snapshot", "prove", "submit")})
     if ev.get("message") == "proved a batch":
         batches.append((ev["proofs"], ev["seconds"]))
     if ev.get("message") == "confirmed" and ev.get("kind") == "submit" and ev["epoch"] in boundaries:
@@ -125,6 +130,9 @@ result = {
     "proofs_per_second": round(sum(p for p, _ in batches) / sum(s for _, s in batches), 2) if batches else None,
     "latency_seconds": {"p50": round(pct(latencies, 50), 2), "p95": round(pct(latencies, 95), 2), "max": round(max(latencies), 2)},
     "submit_gas": {"min": min(gas), "max": max(gas)},
+    # Each round that proved or confirmed: seconds in its snapshot, prove and submit phases.
+    "rounds": rounds,
+    "keeper_peak_rss_mib": round(rss_kib / 1024),
     "machine": "2 cores",
 }
 json.dump(result, open(out, "w"), indent=2)

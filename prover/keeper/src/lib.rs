@@ -104,7 +104,8 @@ pub enum KeeperError {
 
 /// Test hook: `ZKPOLICY_KEEPER_FAILPOINT=<name>` kills the keeper with SIGKILL when it
 /// reaches that point (`after_prove`; `after_send_<step>` and `before_confirm_<step>`, the
-/// step being `tick`, `snapshot`, `commit`, `submit` or `execute`), as `kill -9` would;
+/// step being `tick`, `snapshot`, `commit`, `submit` or `execute`; `after_replace`, once a
+/// pending submission's no-op replacement is broadcast), as `kill -9` would;
 /// the crash tests restart it and check nothing is lost or sent twice.
 pub(crate) fn failpoint(name: &str) {
     if std::env::var("ZKPOLICY_KEEPER_FAILPOINT").is_ok_and(|v| v == name) {

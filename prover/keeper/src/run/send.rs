@@ -517,6 +517,7 @@ impl Keeper {
         self.metrics.count(CounterKey::Resent(name.clone()));
         if replace {
             tracing::warn!(deployment = %name, epoch, tx = %tx.hash, nonce = tx.nonce, "the epoch ended with the submission pending: replaced by a no-op");
+            failpoint("after_replace");
         } else {
             tracing::info!(deployment = %name, epoch, tx = %tx.hash, max_fee_per_gas = fees.0, "re-priced and resent");
         }

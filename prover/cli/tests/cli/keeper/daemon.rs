@@ -16,10 +16,16 @@ use crate::common::zkpolicy;
 
 /// The keeper as a daemon in `d` (its logs piped, for the test to read).
 pub(super) fn daemon(d: &Path) -> Child {
+    daemon_killed_at(d, "")
+}
+
+/// The daemon, killed with SIGKILL at the failpoint `point` (none when empty).
+fn daemon_killed_at(d: &Path, point: &str) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("zkpolicy"))
         .current_dir(d)
         .args(["keeper", "--config", "keeper.toml"])
         .env("KEEPER_KEY", DEV_KEYS[0])
+        .env("ZKPOLICY_KEEPER_FAILPOINT", point)
         .env_remove("ZKPOLICY_RPC_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -233,12 +239,17 @@ pub(super) fn reporter_with_kpis(d: &Path, node: &LocalNode) -> u64 {
 /// The keeper daemon serving it, re-pricing after 2 s, with `chain_extra` in its chain table
 /// and metrics on a free port, which it returns.
 pub(super) fn fast_daemon(d: &Path, node: &LocalNode, chain_extra: &str) -> (u16, Child) {
+    fast_daemon_killed_at(d, node, chain_extra, "")
+}
+
+/// [`fast_daemon`], killed with SIGKILL at the failpoint `point` (none when empty).
+fn fast_daemon_killed_at(d: &Path, node: &LocalNode, chain_extra: &str, point: &str) -> (u16, Child) {
     let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let extra = format!("metrics_addr = \"127.0.0.1:{metrics_port}\"");
     let toml =
         keeper_toml(&[&node.url], REPORTER, &extra).replace("resend_after_secs = 30", &format!("resend_after_secs = 2{chain_extra}"));
     std::fs::write(d.join("keeper.toml"), toml).expect("write");
-    (metrics_port, daemon(d))
+    (metrics_port, daemon_killed_at(d, point))
 }
 
 /// A JSON-RPC request to `node` on a fresh connection (the node closes idle ones).
@@ -290,18 +301,20 @@ fn a_transaction_not_mined_in_time_is_repriced_and_resent_with_the_same_nonce() 
 /// A submission still pending when its epoch ends can only revert: the keeper replaces it by
 /// a no-op with the same nonce and higher fees, which is mined instead; the epoch is skipped
 /// (`epoch_passed`), no transaction reverts and the controller stays undecided (issue 30).
+/// The keeper is killed (SIGKILL) just after broadcasting the no-op, and its restart
+/// confirms the pending no-op rather than sending anything more.
 #[test]
 fn a_submission_pending_at_the_epochs_end_is_replaced_by_a_no_op() {
     let (node, dir, epoch, before) = unmined_reporter();
     let d = dir.path();
     let request = |method: &'static str, params: Value| rpc(&node, method, params);
-    let (metrics_port, mut child) = fast_daemon(d, &node, "");
-    let metric = |name: &str, labels: &str| sample(&get(metrics_port, "/metrics").1, name, labels).unwrap_or(0.0);
+    let (metrics_port, mut child) = fast_daemon_killed_at(d, &node, "", "after_replace");
+    let metric = |port: u16, name: &str, labels: &str| sample(&get(port, "/metrics").1, name, labels).unwrap_or(0.0);
     // Sent (and re-priced once): the submission waits in the pool.
     wait_for(
         "a pending submission",
         Duration::from_secs(120),
-        || metric("zkpolicy_keeper_transactions_resent_total", "deployment=\"reporter\"") >= 1.0,
+        || metric(metrics_port, "zkpolicy_keeper_transactions_resent_total", "deployment=\"reporter\"") >= 1.0,
         &mut child,
     );
     // The epoch ends: a block a day later whose base fee (10 gwei) is above the submission's
@@ -309,13 +322,25 @@ fn a_submission_pending_at_the_epochs_end_is_replaced_by_a_no_op() {
     request("hardhat_setNextBlockBaseFeePerGas", json!(["0x2540be400"])).expect("a 10 gwei base fee");
     request("evm_increaseTime", json!([DAY])).expect("time");
     request("evm_mine", json!([])).expect("an empty block");
+    // Killed once the no-op is broadcast, with both transactions still pending.
+    let stop_by = Instant::now() + Duration::from_secs(120);
+    let killed = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < stop_by, "the keeper was not killed at after_replace");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(killed.signal(), Some(9), "killed by SIGKILL at after_replace");
+    let (metrics_port, mut child) = fast_daemon(d, &node, "");
     let skipped = "deployment=\"reporter\",reason=\"epoch_passed\"";
     let mine = || {
         let _ = request("evm_mine", json!([]));
-        metric("zkpolicy_keeper_epochs_skipped_total", skipped) >= 1.0
+        metric(metrics_port, "zkpolicy_keeper_epochs_skipped_total", skipped) >= 1.0
     };
     wait_for("the no-op mined and the epoch skipped", Duration::from_secs(120), mine, &mut child);
-    assert_eq!(metric("zkpolicy_keeper_epochs_submitted_total", "deployment=\"reporter\""), 0.0);
+    assert_eq!(metric(metrics_port, "zkpolicy_keeper_epochs_submitted_total", "deployment=\"reporter\""), 0.0);
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(child.wait().expect("exits").success());
     assert_eq!(nonce(&node) - before, 1, "one nonce: the no-op took the submission's");
