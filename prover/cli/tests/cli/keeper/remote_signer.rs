@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::daemon::wait_for;
+use super::daemon::{daemon, wait_for};
 use super::{deploy_reporter, keeper, keeper_toml, nonce, status, write_kpis, DAY, REPORTER};
 use crate::chain::CLOCK;
 use crate::common::node::{LocalNode, DEV_KEYS};
@@ -85,14 +85,8 @@ fn the_keeper_signs_through_a_remote_signer_and_believes_nothing_it_returns() {
     // and the epoch is decided with the next signature.
     let signer = Signer::start("fail-first");
     remote_config(d, &node, &signer);
-    let mut keeper = Command::new(assert_cmd::cargo::cargo_bin("zkpolicy"))
-        .current_dir(d)
-        .args(["keeper", "--config", "keeper.toml"])
-        .env_remove("ZKPOLICY_RPC_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("keeper starts");
+    // (Its KEEPER_KEY is not read: the config names the remote signer.)
+    let mut keeper = daemon(d);
     let decided = || status(d, &node, "reporter.json", None)["last_epoch"] == epoch;
     wait_for("the epoch decided through the remote signer", Duration::from_secs(60), decided, &mut keeper);
     let _ = Command::new("kill").args(["-TERM", &keeper.id().to_string()]).status();
