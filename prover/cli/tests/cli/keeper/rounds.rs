@@ -213,7 +213,7 @@ fn a_round_reads_every_controller_in_one_batch() {
         assert_eq!(status(d, &node, &format!("{name}.json"), None)["last_epoch"], epoch, "{name}: {v}");
     }
     let reads = proxy.calls_per_request(PolicyController::currentEpochCall::SELECTOR);
-    assert!(reads.iter().any(|n| *n == names.len()), "one request read all three controllers: {reads:?}");
+    assert!(reads.contains(&names.len()), "one request read all three controllers: {reads:?}");
     assert!(reads.iter().sum::<usize>() >= 2 * reads.len(), "reads arrive batched, not one by one: {reads:?}");
 
     // An endpoint that refuses batches (HTTP 400) is read one call at a time, and the next
