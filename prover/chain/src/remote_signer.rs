@@ -23,12 +23,18 @@ use super::ChainError;
 /// slow, but one that never answers must not hold the keeper).
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A remote signer for one account.
-#[derive(Clone, Debug)]
+/// A remote signer for one account. Its `Debug` shows the redacted URL only.
+#[derive(Clone)]
 pub struct RemoteSigner {
     url: Url,
     shown: String,
     address: Address,
+}
+
+impl std::fmt::Debug for RemoteSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteSigner").field("url", &self.shown).field("address", &self.address).finish()
+    }
 }
 
 impl RemoteSigner {

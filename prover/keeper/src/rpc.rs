@@ -101,6 +101,14 @@ impl Endpoints {
         self.clients[i].as_ref().ok_or_else(|| ChainError::Answer("no client".into()))
     }
 
+    /// Asks every endpoint but the active one, in order, until one answers `Some`: a second
+    /// opinion on what the active endpoint says is not there. Endpoints that fail are passed
+    /// over.
+    pub fn elsewhere<T>(&mut self, f: impl Fn(&Client) -> Result<Option<T>, ChainError>) -> Option<T> {
+        let active = self.active;
+        (0..self.urls.len()).filter(|i| Some(*i) != active).find_map(|i| self.client(i).and_then(&f).ok().flatten())
+    }
+
     /// Re-chooses the active endpoint: the first that answers and is not lagging.
     /// `Err` names why none is usable.
     pub fn refresh(&mut self) -> Result<(), String> {

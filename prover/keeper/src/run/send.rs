@@ -467,6 +467,12 @@ impl Keeper {
                 if ctx.endpoints.with(|c| c.receipt(hash))?.is_some() {
                     return Ok(Stage::Sent);
                 }
+                // The endpoint counts the nonce mined but has no receipt of ours: another
+                // endpoint that has one shows it hides receipts, and it is passed over.
+                if ctx.endpoints.elsewhere(|c| c.receipt(hash)).is_some() {
+                    ctx.endpoints.demote("it hides the receipt of a mined transaction");
+                    return Ok(Stage::Sent);
+                }
             }
             // Another transaction took the nonce (and none of ours was mined).
             ctx.sender.reset_nonce();

@@ -35,6 +35,8 @@ struct Rule {
 #[derive(Default)]
 struct Log {
     rules: Vec<Rule>,
+    /// Methods answered with a fixed result instead of the node's (a lying endpoint).
+    fixed: Vec<(&'static str, Value)>,
     lies: usize,
     raw: Vec<Vec<u8>>,
     /// Per HTTP request, the selector of each `eth_call` it carried.
@@ -80,6 +82,12 @@ impl RpcProxy {
     /// the order given.
     pub fn lie(&self, selector: Option<[u8; 4]>, times: Option<usize>, lie: Lie) {
         self.log.lock().expect("log").rules.push(Rule { selector, remaining: times, lie });
+    }
+
+    /// From now on, every `method` request is answered with `result` (counted as a lie), e.g.
+    /// `eth_getTransactionReceipt` with `null`, or `eth_blockNumber` with an old block.
+    pub fn always(&self, method: &'static str, result: Value) {
+        self.log.lock().expect("log").fixed.push((method, result));
     }
 
     /// Forgets every rule: the proxy forwards everything.
@@ -131,6 +139,15 @@ async fn answer(req: Request<hyper::body::Incoming>, upstream: &str, log: &Mutex
         let mut r = Response::new(Full::new(Bytes::from_static(b"batch requests are not supported")));
         *r.status_mut() = hyper::StatusCode::BAD_REQUEST;
         return r;
+    }
+    let fixed = {
+        let mut log = log.lock().expect("log");
+        let fixed = log.fixed.iter().find(|(m, _)| request["method"] == *m).map(|(_, r)| r.clone());
+        log.lies += usize::from(fixed.is_some());
+        fixed
+    };
+    if let Some(result) = fixed {
+        return reply(json!({ "jsonrpc": "2.0", "id": request["id"], "result": result }).to_string().into());
     }
     if let Some(lie) = told(&request, log) {
         return reply(lie_reply(&request, &lie).to_string().into());

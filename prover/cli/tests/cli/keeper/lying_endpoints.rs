@@ -1,4 +1,5 @@
-//! Endpoints that lie: a snapshot whose estimates revert is retried, a gas estimate over the cap fails over.
+//! Endpoints that lie: a snapshot whose estimates revert is retried, a gas estimate over the
+//! cap fails over, a stale head is passed over and hidden receipts are found elsewhere.
 
 use serde_json::{json, Value};
 
@@ -100,4 +101,33 @@ fn a_lying_gas_estimate_is_capped_and_the_keeper_fails_over_to_an_honest_endpoin
     assert!(limits.len() >= 4, "{limits:?}");
     assert!(limits.iter().all(|g| *g <= cap), "a transaction above the cap: {limits:?}");
     assert!(limits.contains(&25_200), "the refused submission went out as the lie made it: {limits:?}");
+}
+
+/// An endpoint whose head is stale (it answers block 1) is passed over as lagging, and one that
+/// hides every receipt is found out by the next endpoint's receipt and passed over: the epoch
+/// is decided with one transaction per step, each recorded confirmed, not taken for another's.
+#[test]
+fn a_stale_head_and_hidden_receipts_cost_no_transaction_and_no_epoch() {
+    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let node = LocalNode::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    deploy_reporter(d, &node, "reporter", "autonomous", None);
+    let stale = RpcProxy::start(&node.url);
+    stale.always("eth_blockNumber", json!("0x1"));
+    let hiding = RpcProxy::start(&node.url);
+    hiding.always("eth_getTransactionReceipt", Value::Null);
+    std::fs::write(d.join("keeper.toml"), keeper_toml(&[&stale.url, &hiding.url, &node.url], REPORTER, "")).expect("write");
+    let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
+    write_kpis(d, epoch);
+    let before = nonce(&node);
+
+    let v = once(d);
+    assert_eq!(status(d, &node, "reporter.json", None)["last_epoch"], epoch, "decided: {v}");
+    assert!(stale.lies() > 0 && hiding.lies() > 0, "both endpoints lied: {} {}: {v}", stale.lies(), hiding.lies());
+    for kind in ["commit", "submit"] {
+        let step = records(&v, "reporter", kind).into_iter().find(|r| r["epoch"] == epoch).cloned().expect("step");
+        assert_eq!((step["stage"].as_str(), step["sends"].as_u64()), (Some("confirmed"), Some(1)), "{kind}: {step}");
+    }
+    assert_eq!(nonce(&node) - before, 2, "the commitment and the submission: {v}");
 }

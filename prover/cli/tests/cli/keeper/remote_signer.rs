@@ -47,9 +47,11 @@ impl Drop for Signer {
     }
 }
 
-/// keeper.toml for the reporter deployment, signing through `signer`.
+/// keeper.toml for the reporter deployment, signing through `signer` at a URL that carries
+/// credentials and a path, as a gateway's does: neither may be shown.
 fn remote_config(d: &Path, node: &LocalNode, signer: &Signer) {
-    let config = keeper_toml(&[&node.url], REPORTER, "").replace("env = \"KEEPER_KEY\"", &format!("remote = {:?}", signer.url));
+    let url = signer.url.replace("http://", "http://operator:SECRET@") + "/SECRETPATH";
+    let config = keeper_toml(&[&node.url], REPORTER, "").replace("env = \"KEEPER_KEY\"", &format!("remote = {url:?}"));
     std::fs::write(d.join("keeper.toml"), config).expect("write");
 }
 
@@ -78,6 +80,8 @@ fn the_keeper_signs_through_a_remote_signer_and_believes_nothing_it_returns() {
         let v = stdout_json(&failed);
         let errors = v["round"]["errors"].to_string();
         assert!(errors.contains("the remote signer at http://127.0.0.1:") && errors.contains(expected), "{mode}: {v}");
+        let stderr = String::from_utf8_lossy(&failed.get_output().stderr);
+        assert!(!errors.contains("SECRET") && !stderr.contains("SECRET"), "{mode}: the URL's credentials and path are shown: {stderr}");
         assert_eq!(nonce(&node), before, "{mode}: nothing was sent");
     }
 
