@@ -1,6 +1,7 @@
 //! The rendered Solidity verifier in revm gives the native verifier's verdict.
 
 use alloy_primitives::U256;
+use alloy_sol_types::SolCall;
 use halo2_proofs::halo2curves::bn256::Fr;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -88,6 +89,7 @@ fn evm_and_native_agree_on_every_byte_mutation_of_a_default_proof() {
     }
 }
 
+/// Malformed calldata, out-of-range values and selector-shaped proofs never verify.
 #[test]
 fn malformed_calldata_never_verifies() {
     let mut d = deploy("tokenomics-policy");
@@ -118,6 +120,22 @@ fn malformed_calldata_never_verifies() {
     let mut off = bytes.clone();
     off[63] ^= 1;
     cases.push(("point off the curve", abi::verify_calldata(&off, &instance)));
+    // Proof bytes never reach the ABI's selector space (issue 31): calldata that is the
+    // proof itself, or the selector followed by the proof unencoded, reverts; a proof whose
+    // first bytes are the selector, or that is a whole valid call, is only a wrong proof.
+    let selector = abi::IZkPolicyVerifier::verifyProofCall::SELECTOR;
+    let valid_call = abi::verify_calldata(&bytes, &instance);
+    let mut prefixed = bytes.clone();
+    prefixed[..4].copy_from_slice(&selector);
+    let selector_shaped: Vec<(&str, Vec<u8>)> = vec![
+        ("the proof as the whole calldata", bytes.clone()),
+        ("the proof with a selector prefix", [selector.to_vec(), bytes.clone()].concat()),
+        ("the selector and the proof, unencoded", [selector.to_vec(), bytes.clone(), valid_call[4..].to_vec()].concat()),
+        ("a proof starting with the selector", abi::verify_calldata(&prefixed, &instance)),
+        ("a valid call as the proof", abi::verify_calldata(&valid_call, &instance)),
+        ("a valid call's arguments as the proof", abi::verify_calldata(&valid_call[4..], &instance)),
+    ];
+    cases.extend(selector_shaped);
     for (what, calldata) in cases {
         let (ok, _) = d.verdict(calldata);
         assert!(!ok, "{what} verified");
