@@ -40,6 +40,18 @@ fn deploy_reporter(d: &Path, node: &LocalNode, name: &str, mode: &str, salt: Opt
     stdout_json(&json_run(&mut cmd).success())
 }
 
+/// The shared node and, in a directory of its own, an autonomous reporter deployment named
+/// `reporter`, with the node's clock held for the test (the keeper tests move time): the
+/// clock's guard, the node, the directory and the deployment's current epoch.
+fn reporter_setup() -> (std::sync::MutexGuard<'static, ()>, LocalNode, tempfile::TempDir, u64) {
+    let clock = crate::chain::CLOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let node = LocalNode::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    deploy_reporter(dir.path(), &node, "reporter", "autonomous", None);
+    let epoch = status(dir.path(), &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
+    (clock, node, dir, epoch)
+}
+
 /// The on-chain deployment (economy and KPI source) of the parameter-aware model.
 fn deploy_onchain(d: &Path, node: &LocalNode) -> Value {
     let config = models().join("tokenomics-onchain-deployment.json");

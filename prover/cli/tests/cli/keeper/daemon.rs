@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use zkpolicy_chain::Client;
 
-use super::{deploy_reporter, keeper, keeper_toml, nonce, once, records, status, write_kpis, DAY, REPORTER};
-use crate::chain::CLOCK;
+use super::{deploy_reporter, keeper, keeper_toml, nonce, once, records, reporter_setup, status, write_kpis, DAY, REPORTER};
 use crate::common::node::{LocalNode, DEV_KEYS};
 use crate::common::zkpolicy;
 
@@ -136,12 +135,8 @@ pub(super) fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool
 
 #[test]
 fn the_daemon_fails_over_reports_readiness_and_metrics_and_stops_on_sigterm() {
-    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let node = LocalNode::start();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (_clock, node, dir, epoch) = reporter_setup();
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous", None);
-    let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
     write_kpis(d, epoch);
     write_kpis(d, epoch + 1);
     let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();

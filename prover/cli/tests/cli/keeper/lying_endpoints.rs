@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{deploy_onchain, deploy_reporter, keeper_toml, nonce, once, records, status, write_kpis, DAY, ONCHAIN, REPORTER};
+use super::{deploy_onchain, keeper_toml, nonce, once, records, reporter_setup, status, write_kpis, DAY, ONCHAIN, REPORTER};
 use crate::chain::CLOCK;
 use crate::common::models;
 use crate::common::node::LocalNode;
@@ -60,11 +60,8 @@ fn a_snapshot_that_reverts_is_retried_until_the_epoch_is_decided() {
 fn a_lying_gas_estimate_is_capped_and_the_keeper_fails_over_to_an_honest_endpoint() {
     use alloy::sol_types::SolCall;
     use zkpolicy_contracts::controller::PolicyController;
-    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let node = LocalNode::start();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (_clock, node, dir, _) = reporter_setup();
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous", None);
     let (liar, honest) = (RpcProxy::start(&node.url), RpcProxy::start(&node.url));
     let cap = 2_000_000;
     let toml = keeper_toml(&[&liar.url, &honest.url], REPORTER, "")
@@ -108,11 +105,8 @@ fn a_lying_gas_estimate_is_capped_and_the_keeper_fails_over_to_an_honest_endpoin
 /// is decided with one transaction per step, each recorded confirmed, not taken for another's.
 #[test]
 fn a_stale_head_and_hidden_receipts_cost_no_transaction_and_no_epoch() {
-    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let node = LocalNode::start();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (_clock, node, dir, _) = reporter_setup();
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous", None);
     let stale = RpcProxy::start(&node.url);
     stale.always("eth_blockNumber", json!("0x1"));
     let hiding = RpcProxy::start(&node.url);

@@ -8,8 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use super::daemon::{daemon, wait_for};
-use super::{deploy_reporter, keeper, keeper_toml, nonce, status, write_kpis, DAY, REPORTER};
-use crate::chain::CLOCK;
+use super::{keeper, keeper_toml, nonce, reporter_setup, status, write_kpis, DAY, REPORTER};
 use crate::common::node::{LocalNode, DEV_KEYS};
 use crate::common::{stdout_json, zkpolicy};
 
@@ -57,12 +56,8 @@ fn remote_config(d: &Path, node: &LocalNode, signer: &Signer) {
 
 #[test]
 fn the_keeper_signs_through_a_remote_signer_and_believes_nothing_it_returns() {
-    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let node = LocalNode::start();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (_clock, node, dir, epoch) = reporter_setup();
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous", None);
-    let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
     write_kpis(d, epoch);
 
     // A signer that signs something else, with another key, or nothing at all: refused before

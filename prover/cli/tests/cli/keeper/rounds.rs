@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::{deploy_onchain, deploy_reporter, keeper, keeper_toml, nonce, once, records, status, write_kpis, DAY, ONCHAIN, REPORTER};
+use super::{
+    deploy_onchain, deploy_reporter, keeper, keeper_toml, nonce, once, records, reporter_setup, status, write_kpis, DAY, ONCHAIN, REPORTER,
+};
 use crate::chain::CLOCK;
 use crate::common::node::{LocalNode, DEV_KEYS};
 use crate::common::{models, zkpolicy};
@@ -84,11 +86,8 @@ fn the_keeper_decides_every_epoch_of_two_deployments_and_executes_timelocked_one
 
 #[test]
 fn a_keeper_killed_at_each_step_resumes_without_sending_twice_or_missing_an_epoch() {
-    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let node = LocalNode::start();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (_clock, node, dir, _) = reporter_setup();
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous", None);
     std::fs::write(d.join("keeper.toml"), keeper_toml(&[&node.url], REPORTER, "")).expect("write");
     // Killed after sending the KPI commitment, after proving, after sending the submission,
     // and after it was mined but before it was recorded confirmed.
@@ -134,11 +133,8 @@ fn a_keeper_killed_at_each_step_resumes_without_sending_twice_or_missing_an_epoc
 
 #[test]
 fn an_epoch_decided_by_someone_else_is_recorded_and_not_retried() {
-    let _clock = CLOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let node = LocalNode::start();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (_clock, node, dir, _) = reporter_setup();
     let d = dir.path();
-    deploy_reporter(d, &node, "reporter", "autonomous", None);
     std::fs::write(d.join("keeper.toml"), keeper_toml(&[&node.url], REPORTER, "")).expect("write");
     let epoch = status(d, &node, "reporter.json", None)["current_epoch"].as_u64().expect("epoch");
     write_kpis(d, epoch);
