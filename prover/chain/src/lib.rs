@@ -26,10 +26,10 @@ pub use deployment::{
     deploy, DeployConfig, DeployGas, Deployment, KpiProvenance, RecordedStatement, TimingConfig, VerifierCode, DEPLOYMENT_FORMAT,
 };
 pub use local_node::LocalNode;
-pub use ops::read;
 pub use ops::{
     cancelled_epoch, commit_kpis, committed_kpis, current_epoch, execute, model_commitment, parameters, status, submit, Status, Submitted,
 };
+pub use ops::{decode, read};
 pub use zkpolicy_contracts::revert_reason;
 
 use std::path::PathBuf;

@@ -43,8 +43,13 @@ pub fn committed_kpis(client: &Client, deployment: &Deployment, epoch: u64) -> R
 /// Calls the view `call` on the contract at `to` and decodes its return value; `what`
 /// names the read in errors (`"parameters read"`).
 pub fn read<C: SolCall>(client: &Client, what: &str, to: Address, call: C) -> Result<C::Return, ChainError> {
-    let out = client.call(what, to, call.abi_encode())?;
-    C::abi_decode_returns(&out).map_err(|e| ChainError::Answer(format!("{what}: {e}")))
+    decode::<C>(what, client.call(what, to, call.abi_encode()))
+}
+
+/// Decodes the answer to a `C` call (one of [`Client::calls`]' answers, or a single call's):
+/// its error as it came, or its return value; `what` names the read in errors.
+pub fn decode<C: SolCall>(what: &str, answer: Result<alloy::primitives::Bytes, ChainError>) -> Result<C::Return, ChainError> {
+    C::abi_decode_returns(&answer?).map_err(|e| ChainError::Answer(format!("{what}: {e}")))
 }
 
 /// The commitment of the model whose verifier the controller at `controller` uses.

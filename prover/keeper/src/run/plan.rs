@@ -1,5 +1,6 @@
-//! What each round must do, deployment by deployment: run the snapshot steps (tick, take or commit the snapshot), pick the epochs due and prove them in
-//! one rayon batch.
+//! What each round must do, deployment by deployment: run the snapshot steps (tick, take or
+//! commit the snapshot), pick the epochs due and prove them in one rayon batch, and queue
+//! timelocked executions.
 
 use super::*;
 

@@ -7,8 +7,6 @@
 //! after its transaction) reads its deployment alone, so no decision rests on a view older
 //! than its phase.
 
-use alloy::primitives::Bytes;
-
 use super::*;
 
 /// The six controller reads of a view, in batch order.
@@ -27,33 +25,27 @@ fn controller_reads(record: &Deployment) -> [(Address, Vec<u8>); READS] {
     ]
 }
 
-fn decode<C: SolCall>(what: &str, answer: &Result<Bytes, ChainError>) -> Result<C::Return, ChainError> {
-    match answer {
-        Ok(out) => C::abi_decode_returns(out).map_err(|e| ChainError::Answer(format!("{what}: {e}"))),
-        Err(e) => Err(ChainError::Answer(format!("{what}: {e}"))),
-    }
-}
-
 /// The views of `records` on one endpoint: each deployment's own result (a controller that
-/// answers nothing fails alone), or the endpoint's error.
+/// answers nothing fails alone, with its read's own error), or the endpoint's error.
 pub(super) fn views_of(client: &chain::Client, records: &[&Deployment]) -> Result<Vec<Result<View, ChainError>>, ChainError> {
     let reads: Vec<(Address, Vec<u8>)> = records.iter().flat_map(|r| controller_reads(r)).collect();
-    let answers = client.calls("controller read", &reads)?;
+    let mut answers = client.calls("controller read", &reads)?.into_iter();
     let chain_time = client.chain_time()?;
-    let partial: Vec<Result<(View, Address), ChainError>> = answers
-        .chunks(READS)
-        .map(|a| {
-            let timing = decode::<PolicyController::timingCall>("timing read", &a[4])?;
-            let view = View {
-                current: decode::<PolicyController::currentEpochCall>("current epoch read", &a[0])?,
-                last: decode::<PolicyController::lastEpochCall>("last epoch read", &a[1])?,
-                paused: decode::<PolicyController::pausedCall>("paused read", &a[2])?,
-                mode: decode::<PolicyController::modeCall>("mode read", &a[3])?,
-                chain_time,
-                posted_at: None,
-                max_snapshot_age: timing.maxSnapshotAge,
-            };
-            Ok((view, decode::<PolicyController::kpiSourceCall>("KPI source read", &a[5])?))
+    let unanswered = || Err(ChainError::Answer("a controller read went unanswered".into()));
+    let partial: Vec<Result<(View, Address), ChainError>> = records
+        .iter()
+        .map(|_| {
+            // This deployment's answers, all taken before any is decoded.
+            let mut a = answers.by_ref().take(READS).collect::<Vec<_>>().into_iter();
+            let mut next = || a.next().unwrap_or_else(unanswered);
+            let current = chain::decode::<PolicyController::currentEpochCall>("current epoch read", next())?;
+            let last = chain::decode::<PolicyController::lastEpochCall>("last epoch read", next())?;
+            let paused = chain::decode::<PolicyController::pausedCall>("paused read", next())?;
+            let mode = chain::decode::<PolicyController::modeCall>("mode read", next())?;
+            let timing = chain::decode::<PolicyController::timingCall>("timing read", next())?;
+            let source = chain::decode::<PolicyController::kpiSourceCall>("KPI source read", next())?;
+            let view = View { current, last, paused, mode, chain_time, posted_at: None, max_snapshot_age: timing.maxSnapshotAge };
+            Ok((view, source))
         })
         .collect();
     let snapshots: Vec<(Address, Vec<u8>)> = partial
@@ -66,8 +58,8 @@ pub(super) fn views_of(client: &chain::Client, records: &[&Deployment]) -> Resul
         .into_iter()
         .map(|read| {
             let (mut view, _) = read?;
-            let answer = snapshots.next().ok_or_else(|| ChainError::Answer("a KPI snapshot read went unanswered".into()))?;
-            let snapshot = decode::<ReporterKpiSource::snapshotCall>("KPI snapshot read", &answer)?;
+            let snapshot =
+                chain::decode::<ReporterKpiSource::snapshotCall>("KPI snapshot read", snapshots.next().unwrap_or_else(unanswered))?;
             view.posted_at = (snapshot.postedAt != 0).then_some(snapshot.postedAt);
             Ok(view)
         })
