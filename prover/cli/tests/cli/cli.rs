@@ -22,6 +22,18 @@ fn prove(dir: &Path, kpis: &Path, out: &str) -> assert_cmd::assert::Assert {
         .assert()
 }
 
+/// Proves the sample KPIs (epoch 3) with the params file `srs` into `proof`, and verifies
+/// the proof with it: the file works end to end.
+fn proves_and_verifies_with(dir: &Path, srs: &str, proof: &str) {
+    zkpolicy(dir)
+        .args(["prove", "--srs", srs, "--kpis"])
+        .arg(models().join("kpis-sample.json"))
+        .args(["--epoch", "3", "--out", proof])
+        .assert()
+        .success();
+    zkpolicy(dir).args(["verify", "--srs", srs, "--proof", proof]).assert().success();
+}
+
 fn verify(dir: &Path, model: &str, proof: &str) -> assert_cmd::assert::Assert {
     zkpolicy(dir).args(["verify", "--model"]).arg(models().join(model)).args(["--proof", proof]).assert()
 }

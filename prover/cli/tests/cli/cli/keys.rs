@@ -21,13 +21,7 @@ fn setup_writes_dev_params_and_imports_only_a_matching_checksum() {
 
     // Import with the right checksum: usable for proving and verifying.
     zkpolicy(d).args(["setup", "--from", "dev.bin", "--checksum", &checksum, "--k", "10", "--out", "imported.bin"]).assert().success();
-    zkpolicy(d)
-        .args(["prove", "--srs", "imported.bin", "--kpis"])
-        .arg(models().join("kpis-sample.json"))
-        .args(["--epoch", "3", "--out", "p.json"])
-        .assert()
-        .success();
-    zkpolicy(d).args(["verify", "--srs", "imported.bin", "--proof", "p.json"]).assert().success();
+    super::proves_and_verifies_with(d, "imported.bin", "p.json");
     // Keys are cached by the SRS's content: a different file under the same name gets its own keys.
     std::fs::create_dir(d.join("other")).expect("mkdir");
     zkpolicy(d).args(["setup", "--k", "11", "--out", "other/imported.bin"]).assert().success();

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{json_run, models, stdout_json, zkpolicy};
+use crate::common::{json_run, stdout_json, zkpolicy};
 
 /// snarkjs' command line under Node.js, run in `dir`. Missing, the test fails (it does not
 /// skip): `.ci/run` installs it.
@@ -73,13 +73,7 @@ fn setup_from_ptau_imports_a_snarkjs_ceremony_that_proves_and_verifies() {
     assert_eq!(sidecar["keccak256"], v["keccak256"]);
 
     // The imported SRS proves and verifies the default model (k = 10).
-    zkpolicy(d)
-        .args(["prove", "--srs", "params/k10.bin", "--kpis"])
-        .arg(models().join("kpis-sample.json"))
-        .args(["--epoch", "3", "--out", "p.json"])
-        .assert()
-        .success();
-    zkpolicy(d).args(["verify", "--srs", "params/k10.bin", "--proof", "p.json"]).assert().success();
+    super::proves_and_verifies_with(d, "params/k10.bin", "p.json");
     // And it is not the development SRS: a proof made with it does not verify against the dev SRS.
     zkpolicy(d).args(["setup", "--k", "10", "--out", "dev.bin"]).assert().success();
     zkpolicy(d).args(["verify", "--srs", "dev.bin", "--proof", "p.json"]).assert().failure();

@@ -91,6 +91,14 @@ fn refusal(bytes: Vec<u8>, k: u32) -> PtauError {
     import_bytes(bytes, k).map(|_| ()).expect_err("refused")
 }
 
+/// `file` with the byte ranges `a` and `b` (of one length, not overlapping) swapped.
+fn swapped(file: &[u8], a: std::ops::Range<usize>, b: std::ops::Range<usize>) -> Vec<u8> {
+    let mut out = file.to_vec();
+    out[a.clone()].copy_from_slice(&file[b.clone()]);
+    out[b].copy_from_slice(&file[a]);
+    out
+}
+
 fn tau_g1(i: usize) -> std::ops::Range<usize> {
     TAU_G1_AT + 64 * i..TAU_G1_AT + 64 * (i + 1)
 }
@@ -145,10 +153,7 @@ fn a_prepared_basis_that_is_not_the_powers_is_refused() {
     let file = ptau_file_with(dev_tau(), POWER, true);
     // The block for k = 4 starts at point 2^4 − 1 of section 12.
     let point = |i: usize| lagrange_at(POWER) + 64 * (15 + i)..lagrange_at(POWER) + 64 * (16 + i);
-    let mut swapped = file.clone();
-    let (one, two) = (file[point(1)].to_vec(), file[point(2)].to_vec());
-    swapped[point(1)].copy_from_slice(&two);
-    swapped[point(2)].copy_from_slice(&one);
+    let swapped = swapped(&file, point(1), point(2));
     assert!(matches!(refusal(swapped, 4), PtauError::LagrangeInconsistent { points: 16 }));
     let mut flipped = file.clone();
     flipped[point(3).start + 40] ^= 1;
@@ -214,10 +219,7 @@ fn a_bad_point_is_refused_by_its_index() {
 #[test]
 fn powers_that_are_not_of_one_tau_fail_the_pairing_check() {
     let file = ptau_file(dev_tau(), POWER);
-    let mut swapped = file.clone();
-    let (two, three) = (file[tau_g1(2)].to_vec(), file[tau_g1(3)].to_vec());
-    swapped[tau_g1(2)].copy_from_slice(&three);
-    swapped[tau_g1(3)].copy_from_slice(&two);
+    let swapped = swapped(&file, tau_g1(2), tau_g1(3));
     assert!(matches!(refusal(swapped, 3), PtauError::Inconsistent { pairs: 7 }));
     // A valid point, but not the power: [7]₁ for [τ^5]₁.
     let mut replaced = file.clone();
