@@ -14,7 +14,8 @@ pub struct PolicyColumns {
     pub lanes: Vec<Column<Advice>>,
     /// The accumulator: running sums and every value passed from one op to the next.
     pub acc: Column<Advice>,
-    /// Range-check limbs, looked up against `(range_tag, limb)`.
+    /// Range checks: a base-4 running sum (fixed weights) or limbs looked up against
+    /// `(range_tag, limb)` (private weights); see [`crate::chips::range`].
     pub limb: Column<Advice>,
     /// Fixed weights (one per lane); `weights[0]` also holds every other constant. In
     /// private mode only `weights[0]` exists, for those constants and the hash's round
@@ -28,7 +29,8 @@ pub struct PolicyColumns {
     pub op_a: Column<Fixed>,
     /// Which comparison gate is on: 0, [`crate::ops::OP_B_MAX`] or [`crate::ops::OP_B_MIN`].
     pub op_b: Column<Fixed>,
-    /// The bit width the `limb` on the same row is checked to (0 forces the limb to 0).
+    /// Fixed weights: 1 on a range chain's step rows. Private weights: the bit width the `limb`
+    /// on the same row is checked to (0 forces the limb to 0).
     pub range_tag: Column<Fixed>,
     /// The public inputs `[epoch, kpis…, parameters…, outputs…]`.
     pub instance: Column<Instance>,

@@ -1,14 +1,15 @@
 //! The circuit's shape: lanes per row, rows, and k, planned from the model.
 //!
-//! Row budget (each comparison and requantization owns two `limb` rows), computed
-//! once by [`place`] and used by both the planner and the circuit's layout:
-//! - each KPI: 4 rows (instance copy, max, copy, min);
-//! - each neuron with `n` inputs: `1 + ceil(n/W)` (bias, dots) `+ 2` (requantize),
-//!   then its activation: relu 2 (a comparison); leaky ReLU 2 + `1 + ceil(2/W)` + 2 (the
-//!   comparison, a two-term dot product, a requantization); tanh or sigmoid 5 (the clamp
-//!   to the table's window, then the lookup row); and in the output layer 4 more for the
-//!   clamp to the output bounds;
-//! - one trailing row for the last high limb.
+//! Row budget, computed once by [`place`] and used by both the planner and the circuit's
+//! layout. Each comparison and requantization owns `limb` rows from its own row: 8 for a
+//! range chain (fixed weights), 2 for the lookup (private weights); a check moves down
+//! until its rows are free. In order:
+//! - each KPI: its instance copy, the max, the min (reading a copy of the max);
+//! - each neuron with `n` inputs: bias and `ceil(n/W)` dot rows, the requantization, then
+//!   its activation: relu a comparison; leaky ReLU the comparison, a two-term dot product,
+//!   a requantization; tanh or sigmoid the clamp to the table's window, then the lookup
+//!   row; and in the output layer the clamp to the output bounds;
+//! - the last chain's top (one row), with fixed weights.
 
 use halo2_proofs::plonk::ConstraintSystem;
 use zkpolicy_model::arith::Table;
@@ -16,14 +17,12 @@ use zkpolicy_model::{Activation, Model};
 
 use crate::chips::pack::PackChip;
 use crate::chips::poseidon::PoseidonChip;
-use crate::chips::range::TABLE_ROWS;
+use crate::chips::range::{RangeMode, TABLE_ROWS};
 use crate::chips::Chips;
 use crate::field::Fr;
 use crate::policy::{PolicyParams, WeightMode};
 use crate::{private, CircuitError};
 
-/// Rows one KPI's range check takes.
-pub const INPUT_ROWS: usize = 4;
 /// Lane widths the planner considers.
 pub const LANE_CHOICES: [usize; 6] = [1, 2, 4, 8, 16, 32];
 /// The largest circuit the planner builds.
@@ -162,15 +161,38 @@ pub struct Placement {
     pub rows: usize,
 }
 
+/// The rows range checks own: each check sits at the first row, from the one it would take
+/// next to its input, whose `limb` no earlier check owns, and owns `mode.rows()` rows from there.
+struct Checks {
+    mode: RangeMode,
+    free: usize,
+}
+
+impl Checks {
+    /// The row of a check that would sit at `natural`, right after its input.
+    fn at(&mut self, natural: usize) -> usize {
+        let at = natural.max(self.free);
+        self.free = at + self.mode.rows();
+        at
+    }
+}
+
 /// Places layer widths `dims` (inputs first) closed by `activations` (one per layer) at
-/// `lanes` multiply-accumulates per dot row. The output layer is followed by its clamp.
-pub fn place(dims: &[usize], activations: &[Activation], lanes: usize) -> Placement {
+/// `lanes` multiply-accumulates per dot row, with range checks made as `mode` makes them.
+/// The output layer is followed by its clamp.
+///
+/// A check owns `mode.rows()` rows of `limb` from its own row, so a check whose `limb`
+/// rows are still taken moves down and reads a copy of its input; bias, dot and lookup rows
+/// use no `limb`, so they may sit on rows a check owns.
+pub fn place(dims: &[usize], activations: &[Activation], lanes: usize, mode: RangeMode) -> Placement {
+    let mut checks = Checks { mode, free: 0 };
     let mut row = 0;
     let inputs = (0..dims[0])
         .map(|_| {
-            let at = row;
-            row += INPUT_ROWS;
-            InputRows { input: at, max: at + 1, min: at + 3 }
+            let max = checks.at(row + 1);
+            let min = checks.at(max + 1);
+            row = min + 1;
+            InputRows { input: max - 1, max, min }
         })
         .collect();
     let last = dims.len().saturating_sub(2);
@@ -183,36 +205,37 @@ pub fn place(dims: &[usize], activations: &[Activation], lanes: usize) -> Placem
             (0..w[1])
                 .map(|_| {
                     let bias = row;
-                    let requantize = bias + 1 + dots;
-                    // Comparisons and requantizations own two limb rows (`at`, `at + 1`), so the
-                    // next one sits two rows on, reading a copy of its input; bias, dot and
-                    // lookup rows use no limb, so a block may start on a limb row.
+                    let requantize = checks.at(bias + 1 + dots);
                     let mut compares = vec![];
                     let (mut leaky, mut lookup) = (None, None);
                     let mut out = requantize;
                     match activation {
                         Activation::None => {}
                         Activation::Relu => {
-                            out += 2;
+                            out = checks.at(out + 1);
                             compares.push(out);
                         }
                         Activation::LeakyRelu { .. } => {
-                            compares.push(out + 2);
-                            let bias = out + 3;
+                            let relu = checks.at(out + 1);
+                            compares.push(relu);
+                            let bias = relu + 1;
                             let dots = 2usize.div_ceil(lanes.max(1));
-                            out = bias + 1 + dots;
+                            out = checks.at(bias + 1 + dots);
                             leaky = Some(LeakyRows { bias, dots, requantize: out });
                         }
                         Activation::Tanh { .. } | Activation::Sigmoid { .. } => {
-                            compares.extend([out + 2, out + 4]);
-                            out += 5;
+                            let max = checks.at(out + 1);
+                            let min = checks.at(max + 1);
+                            compares.extend([max, min]);
+                            out = min + 1;
                             lookup = Some(out);
                         }
                     }
                     if l == last {
-                        let max = if lookup == Some(out) { out + 1 } else { out + 2 };
-                        compares.extend([max, max + 2]);
-                        out = max + 2;
+                        let max = checks.at(out + 1);
+                        let min = checks.at(max + 1);
+                        compares.extend([max, min]);
+                        out = min;
                     }
                     row = out + 1;
                     NeuronRows { bias, dots, requantize, compares, leaky, lookup, out }
@@ -220,12 +243,22 @@ pub fn place(dims: &[usize], activations: &[Activation], lanes: usize) -> Placem
                 .collect()
         })
         .collect();
-    Placement { inputs, layers, rows: row + 1 }
+    Placement { inputs, layers, rows: row.max(checks.free + mode.trailing()) }
 }
 
-/// Where every operation of `model`'s circuit sits at `lanes` per dot row.
-pub fn place_model(model: &Model, lanes: usize) -> Placement {
-    place(&model.dims(), &activations(model), lanes)
+/// Where every operation of `model`'s circuit sits at `lanes` per dot row, with the range
+/// checks `weights` implies.
+pub fn place_model(model: &Model, lanes: usize, weights: WeightMode) -> Placement {
+    place(&model.dims(), &activations(model), lanes, range_mode(weights))
+}
+
+/// How a circuit with `weights` makes its range checks: a chain with fixed weights, the
+/// lookup (whose 8-bit rows the weight packing needs) with private ones.
+pub fn range_mode(weights: WeightMode) -> RangeMode {
+    match weights {
+        WeightMode::Fixed => RangeMode::Chain,
+        WeightMode::Private => RangeMode::Lookup,
+    }
 }
 
 /// Each layer's activation.
@@ -244,7 +277,7 @@ pub fn tables(model: &Model) -> Vec<Table> {
 /// Rows a model's circuit needs: the policy rows and, in private mode, the pinned constants
 /// (leaky ReLU's, see [`private::pinned_constants`]), the packed weights and their hash after them.
 pub fn rows_for(model: &Model, lanes: usize, weights: WeightMode) -> usize {
-    let policy = place_model(model, lanes).rows;
+    let policy = place_model(model, lanes, weights).rows;
     match weights {
         WeightMode::Fixed => policy,
         WeightMode::Private => {
@@ -305,7 +338,13 @@ pub fn shape_up_to(model: &Model, lanes: usize, weights: WeightMode, max_k: u32)
     Chips::configure(&mut cs, PolicyParams { lanes, weights, tables: !tables.is_empty() });
     let unusable = cs.blinding_factors() + 1;
     let rows = rows_for(model, lanes, weights);
-    let table_rows = TABLE_ROWS + tables.iter().map(Table::rows).sum::<usize>();
+    // The range table (lookup mode), or the activation table's leading (0, 0, 0) row.
+    let activation_rows = tables.iter().map(Table::rows).sum::<usize>();
+    let table_rows = match range_mode(weights) {
+        RangeMode::Lookup => TABLE_ROWS + activation_rows,
+        RangeMode::Chain if activation_rows > 0 => 1 + activation_rows,
+        RangeMode::Chain => 0,
+    };
     let need = rows.max(table_rows) + unusable;
     let k = (4..=max_k).find(|k| (1usize << k) >= need).ok_or(CircuitError::TooLarge { model: model.name().into(), rows, max_k })?;
     Ok(CircuitShape {

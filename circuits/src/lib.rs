@@ -8,10 +8,10 @@
 //! |---|---|---|
 //! | `lane[0..W]` | advice | dot-product inputs; `lane[0]` also the comparison bit |
 //! | `acc` | advice | running sums and every value flowing between ops |
-//! | `limb` | advice | range-check limbs, looked up against `(range_tag, limb)` |
-//! | `weight[0..W]` | fixed | weights; `weight[0]` also bias, `2^shift` or a threshold |
+//! | `limb` | advice | range checks: a base-4 running sum (fixed weights), or limbs looked up against `(range_tag, limb)` (private) |
+//! | `weight[0..W]` | fixed | weights; `weight[0]` also bias, `2^(16 − shift)` or a threshold |
 //! | `op_a`, `op_b` | fixed | which gate is on: `op_a ∈ {0, dot, bias, requantize}`, `op_b ∈ {0, max, min}` |
-//! | `range_tag` | fixed | bit width the limb on that row is checked to (0 forces 0) |
+//! | `range_tag` | fixed | 1 on a range chain's steps; private: the bit width the limb on that row is checked to (0 forces 0) |
 //! | `secret[0..W]` | advice | private mode: the weights and biases (`weight[0]` then holds only constants) |
 //! | `round` | fixed | private mode: 1 three partial Poseidon rounds, 2 a full round, 3 a packed weight byte |
 //! | `instance` | instance | `[epoch, kpis…, parameters…, outputs…]` |

@@ -248,7 +248,7 @@ impl PolicyCircuit {
 
     /// Where every operation of this circuit sits.
     pub fn placement(&self) -> Placement {
-        layout::place_model(&self.model, self.shape.lanes)
+        layout::place_model(&self.model, self.shape.lanes, self.weight_mode())
     }
 
     /// The policy rows, then in private mode the weight hash; returns the outputs.
@@ -284,7 +284,7 @@ impl PolicyCircuit {
             for (j, ((weights, &bias), rows)) in layer.weights.iter().zip(&layer.bias).zip(neurons).enumerate() {
                 let (z, at, cells) = chips.dense.assign_neuron(region, rows.bias, weights, bias, &x);
                 hashed.extend(cells);
-                debug_assert_eq!(at, rows.requantize);
+                debug_assert!(at <= rows.requantize);
                 let witness = known(z.value.map(|z| self.source.requantize(l, j, z, layer.shift)))?;
                 let q = chips.requantize.assign(region, rows.requantize, layer.shift, &z, witness);
                 let a = self.activate(chips, region, (l, j), rows, layer.activation, &q, &pinned)?;
@@ -352,7 +352,7 @@ impl PolicyCircuit {
                 if cells.len() != if self.private.is_some() { 3 } else { 0 } {
                     return Err(Error::Synthesis);
                 }
-                debug_assert_eq!(next, at.requantize);
+                debug_assert!(next <= at.requantize);
                 let witness = known(z.value.map(|z| self.source.leaky(l, j, z)))?;
                 Ok(chips.requantize.assign(region, at.requantize, arith::LEAKY_SHIFT, &z, witness))
             }

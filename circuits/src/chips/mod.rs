@@ -1,9 +1,10 @@
 //! One chip per operation, all sharing [`PolicyColumns`].
 //!
 //! Every chip reads its input from `acc[-1]` and writes its result to `acc`, so
-//! values chain down the accumulator column; range checks use `limb` on the
-//! chip's row and the next. A chip placed at row `at` therefore owns rows
-//! `at` and `at + 1` of `limb`, and row `at - 1` of `acc` for its input.
+//! values chain down the accumulator column; range checks use `limb` from the
+//! chip's row on. A chip placed at row `at` therefore owns rows `at ..
+//! at + RangeMode::rows()` of `limb` (8 for a chain, 2 for the lookup), and row
+//! `at - 1` of `acc` for its input.
 
 pub mod compare;
 pub mod dense;
@@ -17,14 +18,15 @@ use halo2_proofs::plonk::ConstraintSystem;
 
 use crate::columns::PolicyColumns;
 use crate::field::Fr;
-use crate::policy::PolicyParams;
+use crate::policy::{PolicyParams, WeightMode};
 
 /// The configured chips of the policy circuit.
 #[derive(Clone, Debug)]
 pub struct Chips {
     /// The shared columns every chip reads and writes.
     pub cols: PolicyColumns,
-    /// The `(range_tag, limb)` lookup the requantize, compare and table chips use.
+    /// The range check the requantize and compare chips use: a chain with fixed weights,
+    /// the `(range_tag, limb)` lookup with private ones (see [`range`]).
     pub range: range::RangeChip,
     /// Bias and dot-product rows of every neuron.
     pub dense: dense::DenseChip,
@@ -45,7 +47,11 @@ impl Chips {
     /// [`crate::PolicyCircuit`]'s `configure_with_params` returns.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Self {
         let cols = PolicyColumns::configure(meta, params);
-        let range = range::RangeChip::configure(meta, &cols);
+        let mode = match params.weights {
+            WeightMode::Fixed => range::RangeMode::Chain,
+            WeightMode::Private => range::RangeMode::Lookup,
+        };
+        let range = range::RangeChip::configure(meta, &cols, mode);
         Self {
             dense: dense::DenseChip::configure(meta, &cols),
             requantize: requantize::RequantizeChip::configure(meta, &cols, range.clone()),

@@ -3,9 +3,11 @@
 //!
 //! Configured only for models that use a table activation, so every other model keeps
 //! its columns, its verifying key and its gas. The rows of every table the model uses
-//! follow the range table's in the same table columns, as `(tag, tag·x, tag·f(x))`,
-//! with an output column that is 0 on the range rows; the tag names the function and
-//! its scale and lies above every range tag.
+//! are `(tag, tag·x, tag·f(x))`; the tag names the function and its scale. With private
+//! weights they follow the range table's rows in the same table columns (the output
+//! column is 0 there), and the tag lies above every range tag; with fixed weights, whose
+//! range checks need no table, the chip has its own tag and value columns, whose first row
+//! is `(0, 0, 0)`.
 //!
 //! | row | act | acc |
 //! |---|---|---|
@@ -13,7 +15,8 @@
 //! | at | `tag` | `y` |
 //!
 //! Lookup: `(act, act·x, act·y) ∈ (table_tag, table_value, table_out)`. On rows where
-//! `act = 0` the input is `(0, 0, 0)`, the range table's `(0, 0)` row with output 0. On an
+//! `act = 0` the input is `(0, 0, 0)`, a row of the table (the range table's `(0, 0)` row with
+//! output 0, or the first row). On an
 //! activation row `act = tag ≠ 0`, so the input matches a row `(tag, tag·x', tag·f(x'))`
 //! exactly when `x = x'` and `y = f(x')`: multiplying by the tag (degree 2, which keeps
 //! the circuit at degree 5) is what switches the lookup off elsewhere without a selector.
@@ -35,8 +38,11 @@ pub const LOOKUP_NAME: &str = "activation: (x, f(x)) in the table";
 #[derive(Clone, Debug)]
 pub struct TableChip {
     cols: PolicyColumns,
-    range: RangeChip,
     act: Column<Fixed>,
+    /// `(tag, value)`: the range lookup's columns when it has them, else the chip's own.
+    table: (TableColumn, TableColumn),
+    /// Whether `table` also holds the range rows (they come first).
+    shared: bool,
     out: TableColumn,
 }
 
@@ -44,21 +50,23 @@ impl TableChip {
     /// Allocates the `act` fixed column and the output table column, and registers the
     /// lookup named [`LOOKUP_NAME`].
     pub fn configure(meta: &mut ConstraintSystem<Fr>, cols: &PolicyColumns, range: RangeChip) -> Self {
-        let chip = Self { cols: cols.clone(), act: meta.fixed_column(), out: meta.lookup_table_column(), range };
+        let table = range.table.unwrap_or_else(|| (meta.lookup_table_column(), meta.lookup_table_column()));
+        let chip =
+            Self { cols: cols.clone(), act: meta.fixed_column(), table, shared: range.table.is_some(), out: meta.lookup_table_column() };
         meta.lookup(LOOKUP_NAME, |m| {
             let act = m.query_fixed(chip.act, Rotation::cur());
             let x = m.query_advice(cols.acc, Rotation::prev());
             let y = m.query_advice(cols.acc, Rotation::cur());
-            vec![(act.clone(), chip.range.table_tag), (act.clone() * x, chip.range.table_value), (act * y, chip.out)]
+            vec![(act.clone(), table.0), (act.clone() * x, table.1), (act * y, chip.out)]
         });
         chip
     }
 
-    /// The range table followed by `tables`' rows.
+    /// The range table (when shared) or a `(0, 0, 0)` row, followed by `tables`' rows.
     pub fn load(&self, layouter: &mut impl Layouter<Fr>, tables: &[Table]) -> Result<(), Error> {
         let rows: Vec<(i64, i64, i64)> =
             tables.iter().flat_map(|t| t.entries().map(move |(x, y)| (t.tag(), t.tag() * x, t.tag() * y))).collect();
-        self.range.load_tables(layouter, Some((self.out, &rows)))
+        RangeChip::load_tables(layouter, self.table, self.shared, Some((self.out, &rows)))
     }
 
     /// Looks `input` (fed into `acc[at − 1]`) up in `table`; `y` is the claimed output.

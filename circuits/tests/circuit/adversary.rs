@@ -15,11 +15,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkpolicy_circuits::adversary::{self, CellRef, Failure, Outcome, Witness};
 use zkpolicy_circuits::chips::compare::{CompareMode, CompareWitness};
+use zkpolicy_circuits::chips::range::CHAIN_STEP;
 use zkpolicy_circuits::columns::PolicyColumns;
 use zkpolicy_circuits::field::{fr, to_i64, Fr};
 use zkpolicy_circuits::layout::Placement;
 use zkpolicy_circuits::witness::{CompareSite, WitnessSource};
 use zkpolicy_circuits::{Objective, PolicyCircuit, PublicInputs};
+use zkpolicy_model::arith::{digits, DIGITS, WINDOW_BITS};
 use zkpolicy_model::{infer, Model, Observation, QuantizedKpis};
 
 /// The bundled models every adversary meets: policy-l (wide lanes, as policy-m) only under
@@ -29,11 +31,12 @@ use zkpolicy_model::{infer, Model, Observation, QuantizedKpis};
 const MODELS: [&str; 3] = ["tokenomics-policy", "trained-policy", "policy-m"];
 #[cfg(feature = "slow")]
 const MODELS: [&str; 4] = ["tokenomics-policy", "trained-policy", "policy-m", "policy-l"];
-const RANGE: &str = "range: limb < 2^range_tag";
 const EPOCH: u64 = 5;
 
-fn lookup(row: usize) -> BTreeSet<Failure> {
-    BTreeSet::from([Failure::new(RANGE, row)])
+/// What rejects a check at `at` of a value outside the window: the last step of its range
+/// chain, which the witness makes take whatever the first seven digits leave.
+fn range_fails(at: usize) -> BTreeSet<Failure> {
+    BTreeSet::from([Failure::new(CHAIN_STEP, at + DIGITS - 1)])
 }
 
 /// The deployed (gas) shape where MockProver runs it quickly (k ≤ 11), otherwise the
@@ -74,20 +77,6 @@ impl Subject {
         subject.honest = outcome.witness;
         assert_eq!(subject.claimed(&subject.honest).outputs, infer(&subject.model, &subject.input).expect("reference").outputs);
         subject
-    }
-
-    /// The same model on the input vector whose every KPI and parameter is at its declared maximum.
-    fn at_maxima(name: &'static str) -> Self {
-        let mut s = Self::new(name, 0);
-        let values = s.model.network_ranges().iter().map(|r| r.hi).collect();
-        s.input = s.split(values);
-        let card = s.model.card();
-        let kpis = QuantizedKpis::new(card, s.input.kpis().to_vec()).expect("the maxima are in range");
-        Observation::new(card, kpis, s.input.parameters().to_vec()).expect("the maxima are in range");
-        s.circuit = s.circuit.with_input(s.input.clone());
-        let instance = PublicInputs::honest(&s.model, EPOCH, &s.input).expect("reference").to_instance();
-        s.honest = adversary::run(&s.circuit, instance, &[]).expect("synthesis").witness;
-        s
     }
 
     /// A network input vector as an observation, unchecked: KPIs, then parameters.
@@ -147,6 +136,63 @@ impl Subject {
         adversary::run(circuit, self.instance_of(&claimed), overwrites).ok()
     }
 
+    /// The rows where range checks start: each owns the chain rows `at ..= at + 8`.
+    fn checks(&self) -> BTreeSet<usize> {
+        let inputs = self.placement.inputs.iter().flat_map(|k| [k.max, k.min]);
+        let neurons = self
+            .placement
+            .layers
+            .iter()
+            .flatten()
+            .flat_map(|n| std::iter::once(n.requantize).chain(n.compares.iter().copied()).chain(n.leaky.map(|l| l.requantize)));
+        inputs.chain(neurons).collect()
+    }
+
+    /// The checked value `t = y[at + 8] − 4^8·y[at]` of the range chain at `at` in `w`.
+    fn checked(&self, w: &Witness, at: usize) -> Fr {
+        self.value(w, self.limb(at + DIGITS)) - self.value(w, self.limb(at)) * fr(1 << WINDOW_BITS)
+    }
+
+    /// Rewrites the chain at `at` in `w` to check `t`: its digits when `t` is a 16-bit
+    /// integer, otherwise seven zero digits and `t` in the last step. The run's top moves, so
+    /// every run that starts on it (and on theirs) is shifted to keep its own value.
+    fn set_chain(&self, w: &mut Witness, at: usize, t: Fr) {
+        let steps: Vec<Fr> = match to_i64(&t).and_then(digits) {
+            Some(d) => d.iter().map(|&d| fr(d)).collect(),
+            None => (0..DIGITS).map(|j| if j + 1 == DIGITS { t } else { Fr::ZERO }).collect(),
+        };
+        let mut y = self.value(w, self.limb(at));
+        for (j, d) in steps.iter().enumerate() {
+            y = y * fr(4) + d;
+            let cell = self.limb(at + j + 1);
+            let old = self.value(w, cell);
+            w.insert(cell, y);
+            if j + 1 == DIGITS {
+                self.shift_chain(w, at + DIGITS, y - old);
+            }
+        }
+    }
+
+    /// Adds `delta` to the bottom of the run at `at` (already written) and `4^j·delta` to its
+    /// `j`-th cell, which keeps its steps and value, and so on up the runs that touch.
+    fn shift_chain(&self, w: &mut Witness, at: usize, delta: Fr) {
+        if delta == Fr::ZERO || !self.checks().contains(&at) {
+            return;
+        }
+        let mut power = Fr::ONE;
+        for j in 1..=DIGITS {
+            power *= fr(4);
+            let cell = self.limb(at + j);
+            w.insert(cell, self.value(w, cell) + delta * power);
+        }
+        self.shift_chain(w, at + DIGITS, delta * power);
+    }
+
+    /// The cells where `w` differs from the honest witness, as overwrites.
+    fn overwrites(&self, w: &Witness) -> Vec<(CellRef, Fr)> {
+        w.iter().filter(|(c, v)| self.honest.get(c) != Some(*v)).map(|(c, v)| (*c, *v)).collect()
+    }
+
     fn hidden_neurons(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         let hidden = self.placement.layers.len() - 1;
         self.placement.layers[..hidden].iter().enumerate().flat_map(|(l, ns)| (0..ns.len()).map(move |j| (l, j)))
@@ -187,9 +233,9 @@ fn for_each_model(test: impl Fn(&Subject)) {
     }
 }
 
-/// A requantization quotient that is not an integer (`q' = (z − r') / 2^shift` in the
-/// field, with an in-range remainder `r' ≠ r`) satisfies its gate; the copy carries it to
-/// the relu, whose distance `t` is then no 16-bit number: the relu's high-limb lookup fails.
+/// A requantization quotient that is not an integer (`q' = (2^(16−shift)·z − u') / 2^16` in
+/// the field, with an in-range scaled remainder `u' ≠ u`) satisfies its gate; the copy carries
+/// it to the relu, whose distance `t` is then no 16-bit number: the relu's range chain fails.
 #[test]
 fn a_non_integer_quotient_with_an_in_range_remainder_fails_the_next_range_check() {
     for_each_model(|s| {
@@ -204,32 +250,27 @@ fn a_non_integer_quotient_with_an_in_range_remainder_fails_the_next_range_check(
             .unwrap_or_else(|| panic!("{}: no hidden neuron with a negative pre-activation", s.name));
         let rows = &s.placement.layers[l][j];
         let (rq, c) = (rows.requantize, rows.compares[0]);
-        let shift = model_layers[l].shift;
+        let scale = 1i64 << (WINDOW_BITS - model_layers[l].shift);
         let z = s.value(&s.honest, s.acc(rq - 1));
-        let r = s.int(s.limb(rq)) + 256 * s.int(s.limb(rq + 1));
-        let r_lie = (r + 1) % (1 << shift);
+        let u = to_i64(&s.checked(&s.honest, rq)).expect("an honest remainder");
+        let u_lie = (u + scale) % (1 << WINDOW_BITS);
         let inv = |v: u64| Option::<Fr>::from(Fr::from(v).invert()).expect("invertible");
-        let q_lie = (z - fr(r_lie)) * inv(1 << shift);
+        let q_lie = (z * fr(scale) - fr(u_lie)) * inv(1 << WINDOW_BITS);
         assert_eq!(to_i64(&q_lie), None, "{}: the forged quotient is not an integer", s.name);
-        // relu(q') by the s = 0 branch: t = −q' − 1, split as 0 + 256·(t / 256).
-        let t = -q_lie - Fr::ONE;
-        let overwrites = [
-            (s.acc(rq), q_lie),
-            (s.limb(rq), fr(r_lie & 0xff)),
-            (s.limb(rq + 1), fr(r_lie >> 8)),
-            (s.acc(rq + 1), q_lie),
-            (s.lane(0, c), Fr::ZERO),
-            (s.limb(c), Fr::ZERO),
-            (s.limb(c + 1), t * inv(256)),
-            (s.acc(c), Fr::ZERO),
-        ];
-        let outcome = s.tamper(&overwrites);
-        assert_eq!(outcome.failures, lookup(c + 1), "{} neuron ({l}, {j})", s.name);
+        // relu(q') by the s = 0 branch: t = −q' − 1.
+        let mut w = s.honest.clone();
+        for (cell, value) in [(s.acc(rq), q_lie), (s.acc(c - 1), q_lie), (s.lane(0, c), Fr::ZERO), (s.acc(c), Fr::ZERO)] {
+            w.insert(cell, value);
+        }
+        s.set_chain(&mut w, rq, fr(u_lie));
+        s.set_chain(&mut w, c, -q_lie - Fr::ONE);
+        let outcome = s.tamper(&s.overwrites(&w));
+        assert_eq!(outcome.failures, range_fails(c), "{} neuron ({l}, {j})", s.name);
     });
 }
 
 /// relu branch lies, both ways, with everything after them recomputed from the lie: the
-/// relu's distance is negative, so its high limb fails the lookup on the row after it.
+/// relu's distance is negative, so the last step of its range chain fails.
 #[test]
 fn a_relu_branch_lie_fails_its_range_check() {
     for_each_model(|s| {
@@ -243,7 +284,7 @@ fn a_relu_branch_lie_fails_its_range_check() {
             }
             let circuit = s.circuit.with_witness_source(Arc::new(LieAt { site: CompareSite::Relu(l, j), lie: other_branch }));
             let Some(outcome) = s.lie(&circuit, &[]) else { continue };
-            assert_eq!(outcome.failures, lookup(rows.compares[0] + 1), "{} relu ({l}, {j}) on q = {q}", s.name);
+            assert_eq!(outcome.failures, range_fails(rows.compares[0]), "{} relu ({l}, {j}) on q = {q}", s.name);
             tried[way] = true;
         }
         assert_eq!(tried, [true, true], "{}: both branches lied", s.name);
@@ -251,7 +292,7 @@ fn a_relu_branch_lie_fails_its_range_check() {
 }
 
 /// The output clamp's branches, lied: a forged output (the bound instead of the value, or
-/// the value instead of the bound) fails the lookup of that comparison's high limb.
+/// the value instead of the bound) fails that comparison's range chain.
 #[test]
 fn a_clamp_branch_lie_forges_an_output_and_fails_its_range_check() {
     for_each_model(|s| {
@@ -260,7 +301,7 @@ fn a_clamp_branch_lie_forges_an_output_and_fails_its_range_check() {
             for (site, at) in [(CompareSite::OutputMax(j), rows.compares[0]), (CompareSite::OutputMin(j), rows.compares[1])] {
                 let circuit = s.circuit.with_witness_source(Arc::new(LieAt { site, lie: other_branch }));
                 let outcome = s.lie(&circuit, &[]).expect("synthesis");
-                assert_eq!(outcome.failures, lookup(at + 1), "{} {site:?}", s.name);
+                assert_eq!(outcome.failures, range_fails(at), "{} {site:?}", s.name);
                 let forged = s.claimed(&outcome.witness).outputs;
                 if forged == reference {
                     // The lie changed nothing the public sees (the other branch gives the same value).
@@ -275,7 +316,7 @@ fn a_clamp_branch_lie_forges_an_output_and_fails_its_range_check() {
 /// A KPI or parameter one step outside its declared range, with a witness computed
 /// consistently from it (the public input claims it too). Honestly clamped, it differs from itself: the copy
 /// that ties the clamp to the KPI fails. With the clamp's branch lied so the copy holds,
-/// the comparison's distance is negative: its high limb fails the lookup.
+/// the comparison's distance is negative: its range chain fails.
 #[test]
 fn an_out_of_range_kpi_or_parameter_cannot_be_proven_by_a_consistent_witness() {
     for_each_model(|s| {
@@ -302,10 +343,10 @@ fn an_out_of_range_kpi_or_parameter_cannot_be_proven_by_a_consistent_witness() {
                 );
                 let clamped = Failure::new(format!("permutation Column('Advice', {})", s.cols.acc.index()), rows.min);
                 assert!(outcome.failures.contains(&clamped), "{} KPI {i}: {:?}", s.name, outcome.failures);
-                // The lied clamp: exactly the range lookup of that comparison's high limb.
+                // The lied clamp: exactly that comparison's range chain.
                 let lying = forged.with_witness_source(Arc::new(LieAt { site, lie: other_branch }));
                 let outcome = s.lie(&lying, &overwrites).expect("synthesis");
-                assert_eq!(outcome.failures, lookup(at + 1), "{} KPI {i} = {value}", s.name);
+                assert_eq!(outcome.failures, range_fails(at), "{} KPI {i} = {value}", s.name);
             }
         }
     });
@@ -336,41 +377,46 @@ fn a_kpi_cell_that_differs_from_its_instance_fails_the_copy() {
     });
 }
 
-/// A limb tagged 8 holding a 9-bit value (the pair still recombining to the honest
-/// distance): the lookup fails on exactly that row.
+/// A digit of 4 (one borrowed from the step below, so the chain still ends on the honest
+/// value): the chain's step fails on exactly that row.
 #[test]
-fn a_wide_value_in_a_narrow_limb_fails_the_lookup() {
-    for (seed, name) in MODELS.iter().enumerate() {
-        // KPIs at their maxima put each KPI's `max(kpi, lo)` distance at the range's width.
-        let subjects = [Subject::new(name, 200 + seed as u64), Subject::at_maxima(name)];
-        let found = subjects.iter().find_map(|s| {
-            let kpi_rows = s.placement.inputs.iter().map(|k| k.max);
-            let neuron_rows = s.placement.layers.iter().flatten().flat_map(|n| n.compares.clone());
-            kpi_rows.chain(neuron_rows).find(|&c| s.int(s.limb(c + 1)) >= 1).map(|c| (s, c))
+fn a_digit_past_3_fails_its_step() {
+    for_each_model(|s| {
+        let found = s.checks().into_iter().find_map(|at| {
+            let t = to_i64(&s.checked(&s.honest, at))?;
+            let d = digits(t)?;
+            (0..DIGITS - 1).find(|&j| d[j] >= 1).map(|j| (at, j))
         });
-        let (s, at) = found.unwrap_or_else(|| panic!("{name}: no comparison with a distance of 256 or more"));
-        let (lo, hi) = (s.int(s.limb(at)), s.int(s.limb(at + 1)));
-        let outcome = s.tamper(&[(s.limb(at), fr(lo + 256)), (s.limb(at + 1), fr(hi - 1))]);
-        assert_eq!(outcome.failures, lookup(at), "{name}");
-    }
+        let (at, j) = found.unwrap_or_else(|| panic!("{}: no range check with a nonzero digit", s.name));
+        // y[j+1] − 1: step j gives d[j] − 1, step j + 1 gives d[j+1] + 4; y[j+2] stays.
+        let cell = s.limb(at + j + 1);
+        let outcome = s.tamper(&[(cell, s.value(&s.honest, cell) - Fr::ONE)]);
+        assert_eq!(outcome.failures, BTreeSet::from([Failure::new(CHAIN_STEP, at + j + 1)]), "{}", s.name);
+    });
 }
 
-/// A nonzero limb where no range check is placed (tag 0, a cell the honest witness leaves
-/// zero): the first KPI's input row and a dot row.
+/// Where the chain's bottom and top are read: the top of the last run, which no run after
+/// it starts on, changed by one moves the checked distance of its comparison, whose gate fails.
 #[test]
-fn a_nonzero_limb_on_a_tag_0_row_fails_the_lookup() {
+fn a_changed_chain_end_moves_its_check() {
     for_each_model(|s| {
-        let dot = s.placement.layers[0][0].bias + 1;
-        for row in [s.placement.inputs[0].input, dot] {
-            assert_eq!(s.int(s.limb(row)), 0);
-            let outcome = s.tamper(&[(s.limb(row), Fr::ONE)]);
-            assert_eq!(outcome.failures, lookup(row), "{} row {row}", s.name);
-        }
+        let last = *s.checks().iter().next_back().expect("a check");
+        let top = s.limb(last + DIGITS);
+        let outcome = s.tamper(&[(top, s.value(&s.honest, top) + fr(4))]);
+        // + 4 at the top is + 1 in the last digit's place: the step may still be a digit, but
+        // the checked value is one more than the comparison's distance.
+        assert!(
+            outcome.failures.iter().any(|f| f.check == "t = (2s-1)(x-th) + s - 1" && f.row == last),
+            "{}: {:?}",
+            s.name,
+            outcome.failures
+        );
     });
 }
 
 /// Cells no constraint reads: lanes past a neuron's inputs on its last dot row (weight 0),
-/// lanes on rows that are neither dot nor comparison rows, and the trailing row's `acc`.
+/// lanes on rows that are neither dot nor comparison rows, the trailing row's `acc`, and
+/// `limb` on every row outside the range chains.
 /// Garbage there is accepted, and the public outputs are still the reference's.
 #[test]
 fn garbage_in_unused_cells_is_harmless() {
@@ -387,6 +433,10 @@ fn garbage_in_unused_cells_is_harmless() {
                 free.extend((1..lanes).map(|c| s.lane(c, n.requantize)));
             }
         }
+        let chained: BTreeSet<usize> = s.checks().iter().flat_map(|&at| at..=at + DIGITS).collect();
+        let outside: Vec<CellRef> = (0..s.placement.rows).filter(|r| !chained.contains(r)).map(|r| s.limb(r)).collect();
+        assert!(!outside.is_empty(), "{}: some rows are outside every chain", s.name);
+        free.extend(outside);
         let overwrites: Vec<(CellRef, Fr)> = free.iter().map(|c| (*c, Fr::random(&mut rng))).collect();
         let honest_instance = s.instance_of(&s.honest);
         let outcome = adversary::run(&s.circuit, honest_instance, &overwrites).expect("synthesis");

@@ -4,10 +4,15 @@
 //! circuit has no satisfying witness, so the reference refuses the same inputs
 //! the prover would fail on.
 
-/// Bits per range-check limb: the lookup table holds `(m, v)` for `v < 2^m`, `m <= LIMB_BITS`.
+/// Bits per range-check limb with private weights: the lookup table holds `(m, v)` for
+/// `v < 2^m`, `m <= LIMB_BITS`.
 pub const LIMB_BITS: u32 = 8;
-/// Every range check is two limbs, so checked quantities are below `2^WINDOW_BITS`.
+/// Every range check covers `[0, 2^WINDOW_BITS)`: two lookup limbs, or [`DIGITS`] digits.
 pub const WINDOW_BITS: u32 = 2 * LIMB_BITS;
+/// Bits per digit of a range chain (fixed weights): a digit is one of `0..4`.
+pub const DIGIT_BITS: u32 = 2;
+/// Digits per range check in a chain: `WINDOW_BITS / DIGIT_BITS`.
+pub const DIGITS: usize = (WINDOW_BITS / DIGIT_BITS) as usize;
 /// The largest requantization shift: the remainder is one range check.
 pub const MAX_SHIFT: u32 = WINDOW_BITS;
 
@@ -18,6 +23,25 @@ pub fn requantize(z: i64, shift: u32) -> Option<(i64, i64)> {
     }
     let d = 1i64 << shift;
     Some((z.div_euclid(d), z.rem_euclid(d)))
+}
+
+/// The remainder of [`requantize`] as the circuit range-checks it: `u = r·2^(WINDOW_BITS − shift)`,
+/// so that `2^(WINDOW_BITS − shift)·z = 2^WINDOW_BITS·q + u` with `0 <= u < 2^WINDOW_BITS`. One
+/// check of one width serves every shift: `u` is in the window exactly when `0 <= r < 2^shift`.
+pub fn scaled_remainder(r: i64, shift: u32) -> Option<i64> {
+    if shift > MAX_SHIFT || r < 0 || r >= (1i64 << shift) {
+        return None;
+    }
+    Some(r << (WINDOW_BITS - shift))
+}
+
+/// The base-4 digits of `0 <= t < 2^WINDOW_BITS`, most significant first: what a range
+/// chain holds as the steps `y[j+1] − 4·y[j]`, each checked to `0..4`.
+pub fn digits(t: i64) -> Option<[i64; DIGITS]> {
+    if !(0..1i64 << WINDOW_BITS).contains(&t) {
+        return None;
+    }
+    Some(std::array::from_fn(|j| (t >> (DIGIT_BITS as usize * (DIGITS - 1 - j))) & 3))
 }
 
 /// The witness of a comparison of `x` against a threshold `th`.
@@ -260,6 +284,28 @@ pub fn split_limbs(v: i64, bits: u32) -> Option<[(i64, u32); 2]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_and_scaled_remainders_cover_exactly_the_window() {
+        assert_eq!(digits(0), Some([0; DIGITS]));
+        assert_eq!(digits(0xffff), Some([3; DIGITS]));
+        assert_eq!(digits(0x1b), Some([0, 0, 0, 0, 0, 1, 2, 3]));
+        assert_eq!(digits(1 << WINDOW_BITS), None);
+        assert_eq!(digits(-1), None);
+        for t in [0, 1, 77, 4096, 0xfffe] {
+            let d = digits(t).unwrap_or_default();
+            assert_eq!(d.iter().fold(0, |y, d| 4 * y + d), t);
+        }
+        assert_eq!(scaled_remainder(3, 2), Some(3 << 14));
+        assert_eq!(scaled_remainder(4, 2), None);
+        assert_eq!(scaled_remainder(-1, 2), None);
+        assert_eq!(scaled_remainder(0xffff, 16), Some(0xffff));
+        for (z, shift) in [(1000, 6), (-1000, 6), (-1, 16), (123_456, 0)] {
+            let (q, r) = requantize(z, shift).unwrap_or_default();
+            let u = scaled_remainder(r, shift).unwrap_or(-1);
+            assert_eq!((z << (WINDOW_BITS - shift)) - (q << WINDOW_BITS), u);
+        }
+    }
 
     #[test]
     fn requantize_is_floor_division() {

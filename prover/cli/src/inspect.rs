@@ -62,7 +62,7 @@ impl InspectArgs {
         println!("layers       {:?}", model.dims());
         println!("circuit      k = {} ({} rows, {} used), {} lanes, degree {}", s.k, 1u64 << s.k, s.rows, s.lanes, s.degree);
         println!(
-            "columns      {} advice, {} fixed (2 hold the range table), {} lookup, 1 instance",
+            "columns      {} advice, {} fixed (lookup tables among them), {} lookup, 1 instance",
             s.advice_columns, s.fixed_columns, s.lookups
         );
         println!("instances    {}: [epoch, {} KPIs, {} outputs]", s.instances, file.inputs.len(), file.outputs.len());
