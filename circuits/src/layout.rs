@@ -4,7 +4,9 @@
 //! layout. Each comparison and requantization owns `limb` rows from its own row: 8 for a
 //! range chain (fixed weights), 2 for the lookup (private weights); a check moves down
 //! until its rows are free. In order:
-//! - each KPI: its instance copy, the max, the min (reading a copy of the max);
+//! - the public block, one row per instance: the epoch, the network inputs, the outputs
+//!   ([`crate::chips::public`]);
+//! - each KPI: the max (reading a copy of the input), the min (reading a copy of the max);
 //! - each neuron with `n` inputs: bias and `ceil(n/W)` dot rows, the requantization, then
 //!   its activation: relu a comparison; leaky ReLU the comparison, a two-term dot product,
 //!   a requantization; tanh or sigmoid the clamp to the table's window, then the lookup
@@ -88,11 +90,11 @@ pub enum Objective {
 }
 
 /// Where one network input's range check sits (a KPI, or a parameter after the KPIs): the
-/// input (a copy of its instance) in `acc[input]`, `max(x, lo)` on row `max` and
-/// `min(·, hi)` on row `min`, which must equal the input.
+/// input (equal to its instance by the `public` gate) in `acc[input]`, `max(x, lo)` on row
+/// `max` and `min(·, hi)` on row `min`, which must equal the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputRows {
-    /// The row whose `acc` holds the copy of the input's instance cell.
+    /// The public block's row whose `acc` holds the input (its instance row).
     pub input: usize,
     /// The row of `max(x, lo)`.
     pub max: usize,
@@ -157,6 +159,9 @@ pub struct Placement {
     pub inputs: Vec<InputRows>,
     /// `layers[l][j]`: neuron `j` of layer `l`.
     pub layers: Vec<Vec<NeuronRows>>,
+    /// The public block's rows of the outputs (their instance rows), each a copy of the
+    /// output neuron's result.
+    pub outputs: Vec<usize>,
     /// Rows used, the trailing high limb of the last comparison included.
     pub rows: usize,
 }
@@ -186,13 +191,15 @@ impl Checks {
 /// use no `limb`, so they may sit on rows a check owns.
 pub fn place(dims: &[usize], activations: &[Activation], lanes: usize, mode: RangeMode) -> Placement {
     let mut checks = Checks { mode, free: 0 };
-    let mut row = 0;
-    let inputs = (0..dims[0])
-        .map(|_| {
+    // The public block: the epoch's row, the network inputs, the outputs.
+    let (n, m) = (dims[0], dims.last().copied().unwrap_or(0));
+    let mut row = 1 + n + m;
+    let inputs = (0..n)
+        .map(|i| {
             let max = checks.at(row + 1);
             let min = checks.at(max + 1);
             row = min + 1;
-            InputRows { input: max - 1, max, min }
+            InputRows { input: 1 + i, max, min }
         })
         .collect();
     let last = dims.len().saturating_sub(2);
@@ -243,7 +250,7 @@ pub fn place(dims: &[usize], activations: &[Activation], lanes: usize, mode: Ran
                 .collect()
         })
         .collect();
-    Placement { inputs, layers, rows: row.max(checks.free + mode.trailing()) }
+    Placement { inputs, layers, outputs: (1 + n..1 + n + m).collect(), rows: row.max(checks.free + mode.trailing()) }
 }
 
 /// Where every operation of `model`'s circuit sits at `lanes` per dot row, with the range

@@ -3,11 +3,11 @@
 //! Each gate is switched on by a Lagrange polynomial of a small op code, not by
 //! a selector column of its own: every fixed column costs an evaluation in the
 //! proof and in the EVM verifier, and the two codes keep the constraint degree
-//! at 5 (the lookup argument already needs 4; a degree-5 system still uses a
-//! 4n extended domain).
+//! at 5 (a degree-5 system uses a 4n extended domain).
 //!
 //! - `op_a ∈ {0, DOT, BIAS, REQUANTIZE}`: the accumulator gates (selector degree 3);
-//! - `op_b ∈ {0, MAX, MIN}` with `MAX = 1`, `MIN = -1`: the comparison gates (selector degree 2).
+//! - `op_b ∈ {0, MAX, MIN, PUBLIC}` with `MAX = 1`, `MIN = -1`, `PUBLIC = 2`: the comparison
+//!   gates and the public-input gate (selector degree 3).
 
 use halo2_proofs::plonk::Expression;
 
@@ -25,7 +25,9 @@ const OP_A_CODES: [i64; 4] = [0, OP_A_DOT, OP_A_BIAS, OP_A_REQUANTIZE];
 pub const OP_B_MAX: i64 = 1;
 /// `op_b` code of a comparison row giving `min(x, th)`.
 pub const OP_B_MIN: i64 = -1;
-const OP_B_CODES: [i64; 3] = [0, OP_B_MAX, OP_B_MIN];
+/// `op_b` code of a public input's row: `acc = instance`.
+pub const OP_B_PUBLIC: i64 = 2;
+const OP_B_CODES: [i64; 4] = [0, OP_B_MAX, OP_B_MIN, OP_B_PUBLIC];
 
 /// `Π_{c ≠ code} (x - c) / (code - c)`: 1 where `x = code`, 0 at the other codes.
 fn lagrange(x: &Expression<Fr>, codes: &[i64], code: i64) -> Expression<Fr> {
@@ -41,13 +43,13 @@ pub fn op_a_is(op_a: &Expression<Fr>, code: i64) -> Expression<Fr> {
     lagrange(op_a, &OP_A_CODES, code)
 }
 
-/// The selector expression of comparison gate `code` ([`OP_B_MAX`] or [`OP_B_MIN`]): 1 on
-/// its rows, 0 on rows of the other `op_b` codes; degree 2 in `op_b`.
+/// The selector expression of `op_b` gate `code` ([`OP_B_MAX`], [`OP_B_MIN`] or
+/// [`OP_B_PUBLIC`]): 1 on its rows, 0 on rows of the other `op_b` codes; degree 3 in `op_b`.
 pub fn op_b_is(op_b: &Expression<Fr>, code: i64) -> Expression<Fr> {
     lagrange(op_b, &OP_B_CODES, code)
 }
 
-/// 1 on any comparison row (`op_b = ±1`), 0 elsewhere: `op_b²`.
+/// 1 on any comparison row (`op_b = ±1`), 0 elsewhere (degree 3 in `op_b`).
 pub fn op_b_any(op_b: &Expression<Fr>) -> Expression<Fr> {
-    op_b.clone() * op_b.clone()
+    op_b_is(op_b, OP_B_MAX) + op_b_is(op_b, OP_B_MIN)
 }

@@ -260,8 +260,8 @@ impl PolicyCircuit {
         let mut x = Vec::with_capacity(ranges.len());
         for (i, (range, rows)) in ranges.iter().zip(&placement.inputs).enumerate() {
             let value = values.as_ref().map_or(Value::unknown(), |v| v.get(i).map_or(Value::unknown(), |&v| Value::known(v)));
-            let cell = region.assign_advice_from_instance(|| "input", chips.cols.instance, 1 + i, chips.cols.acc, rows.input)?.cell();
-            let kpi = Wire { cell, value };
+            debug_assert_eq!(rows.input, 1 + i);
+            let kpi = chips.public.assign(region, rows.input, value);
             // In range exactly when clamping leaves the KPI unchanged.
             let sites = (CompareSite::InputMax(i), CompareSite::InputMin(i));
             let clamped = self.clamp(chips, region, sites, (rows.max, rows.min), &kpi, range.lo, range.hi)?;
@@ -317,6 +317,11 @@ impl PolicyCircuit {
             debug_assert_eq!(end, self.shape.rows);
         } else {
             debug_assert_eq!(placement.rows, self.shape.rows);
+        }
+        // The outputs' public rows, each a copy of its clamp's result.
+        for (out, &row) in x.iter().zip(&placement.outputs) {
+            let public = chips.public.assign(region, row, out.value);
+            region.constrain_equal(public.cell, out.cell);
         }
         Ok(x)
     }
@@ -430,11 +435,7 @@ impl Circuit<Fr> for PolicyCircuit {
             Some(table) => table.load(&mut layouter, &layout::tables(&self.model))?,
             None => chips.range.load_table(&mut layouter)?,
         }
-        let outputs = layouter.assign_region(|| "policy", |mut region| self.assign_policy(&chips, &mut region))?;
-        let first_output = 1 + self.card.network_width();
-        for (j, out) in outputs.iter().enumerate() {
-            layouter.constrain_instance(out.cell, chips.cols.instance, first_output + j);
-        }
+        layouter.assign_region(|| "policy", |mut region| self.assign_policy(&chips, &mut region))?;
         Ok(())
     }
 }

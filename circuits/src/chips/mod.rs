@@ -10,6 +10,7 @@ pub mod compare;
 pub mod dense;
 pub mod pack;
 pub mod poseidon;
+pub mod public;
 pub mod range;
 pub mod requantize;
 pub mod table;
@@ -34,6 +35,8 @@ pub struct Chips {
     pub requantize: requantize::RequantizeChip,
     /// `max`/`min` against a threshold: relu, input range checks, clamps.
     pub compare: compare::CompareChip,
+    /// `acc = instance` on the public block's rows.
+    pub public: public::PublicChip,
     /// The weight packing and hash, in private mode only.
     pub pack: Option<pack::PackChip>,
     /// The Poseidon sponge over the packed weights, in private mode only.
@@ -56,6 +59,7 @@ impl Chips {
             dense: dense::DenseChip::configure(meta, &cols),
             requantize: requantize::RequantizeChip::configure(meta, &cols, range.clone()),
             compare: compare::CompareChip::configure(meta, &cols, range.clone()),
+            public: public::PublicChip::configure(meta, &cols),
             pack: pack::PackChip::configure(meta, &cols),
             poseidon: poseidon::PoseidonChip::configure(meta, &cols),
             table: params.tables.then(|| table::TableChip::configure(meta, &cols, range.clone())),

@@ -80,14 +80,33 @@ pub fn run(program: &Program, proof: &[u8], instances: &[Fr]) -> Result<(), Reje
                     buffer.extend_from_slice(&scalar_to_be(&instances[i]));
                 }
             }
-            Op::InstanceEval { dst, first, count, x, common, omega } => {
-                let (x, common) = (s[x.0 as usize], s[common.0 as usize]);
+            Op::InstanceDenominator { dst, count, x, omega } => {
+                let x = s[x.0 as usize];
+                let mut w = Fr::ONE;
+                let mut product = Fr::ONE;
+                for _ in 0..*count {
+                    product *= x - w;
+                    w *= omega;
+                }
+                s[dst.0 as usize] = product;
+            }
+            Op::InstanceEval { dst, first, count, x, common, inv, omega } => {
+                let (x, common, inv) = (s[x.0 as usize], s[common.0 as usize], s[inv.0 as usize]);
                 let mut acc = Fr::ZERO;
                 let mut w = Fr::ONE;
+                let mut product = Fr::ONE;
+                let mut terms = Vec::with_capacity(*count as usize);
                 for i in 0..*count as usize {
-                    let inv: Option<Fr> = (x - w).invert().into();
-                    acc += s[first.0 as usize + i] * w * common * inv.ok_or(Rejection::ZeroInverse)?;
+                    terms.push((s[first.0 as usize + i] * w * common, x - w));
+                    product *= x - w;
                     w *= omega;
+                }
+                // The batched inverse must be the product's: then each 1 / (x − ω^i) follows.
+                if product * inv != Fr::ONE {
+                    return Err(Rejection::ZeroInverse);
+                }
+                for (numerator, d) in terms {
+                    acc += numerator * Option::<Fr>::from(d.invert()).ok_or(Rejection::ZeroInverse)?;
                 }
                 s[dst.0 as usize] = acc;
             }

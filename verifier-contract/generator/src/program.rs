@@ -40,8 +40,21 @@ pub enum Op {
         /// The instance count; the call is rejected when it is not the program's.
         count: u32,
     },
+    /// `dst = Π_i (x − ω^i)` over the instance rows, whose inverse [`Op::InstanceEval`] takes
+    /// from the one batched inversion; the Solidity verifier also keeps the prefix products.
+    InstanceDenominator {
+        /// Receives the product.
+        dst: S,
+        /// How many instances there are.
+        count: u32,
+        /// The evaluation challenge.
+        x: S,
+        /// The domain's generator (a key constant).
+        omega: Fr,
+    },
     /// `dst = Σ_i instance_i · ω^i · common / (x − ω^i)`: the instance column at x,
-    /// with `common = (xⁿ − 1)/n`; rejects if some `x = ω^i`.
+    /// with `common = (xⁿ − 1)/n`, each `1 / (x − ω^i)` from `inv`, the inverse of
+    /// [`Op::InstanceDenominator`]'s product (a zero product was rejected by the inversion).
     InstanceEval {
         /// Receives the instance polynomial's value at `x`.
         dst: S,
@@ -53,6 +66,8 @@ pub enum Op {
         x: S,
         /// Holds `(xⁿ − 1)/n`, the Lagrange basis' shared factor.
         common: S,
+        /// Holds `1 / Π_i (x − ω^i)`.
+        inv: S,
         /// The domain's generator (a key constant).
         omega: Fr,
     },

@@ -157,7 +157,8 @@ impl Layout {
                 Op::Absorb { src } => *uses.entry(*src).or_default() += 1,
                 Op::Pow { base, .. } => *uses.entry(*base).or_default() += 1,
                 Op::BatchInvert { pairs } => pairs.iter().for_each(|(_, s)| *uses.entry(*s).or_default() += 2),
-                Op::InstanceEval { x, common, .. } => [x, common].iter().for_each(|s| *uses.entry(**s).or_default() += 1),
+                Op::InstanceEval { x, common, inv, .. } => [x, common, inv].iter().for_each(|s| *uses.entry(**s).or_default() += 1),
+                Op::InstanceDenominator { x, .. } => *uses.entry(*x).or_default() += 1,
                 Op::Msm { terms, .. } => terms.iter().for_each(|(s, _)| *uses.entry(*s).or_default() += 1),
                 _ => {}
             }
@@ -262,10 +263,9 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
                 render_scalar_copy(w, at, &l.s_addr(*first), n);
                 buf_len += 32 * n;
             }
-            Op::InstanceEval { dst, first, count, x, common, omega } => {
+            Op::InstanceDenominator { dst, count, x, omega } => {
                 let table = l.scratch + 0x200;
-                let omega_inv = Option::<Fr>::from(omega.invert()).unwrap_or(Fr::ZERO);
-                let _ = writeln!(w, "            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), one inversion");
+                let _ = writeln!(w, "            // Π (x − ω^i) over the instance rows, its prefixes kept for the evaluation");
                 let _ = writeln!(w, "            {{");
                 let _ = writeln!(w, "                let x := {} let wi := 1 let acc := 1", l.s(*x));
                 let _ = writeln!(w, "                for {{ let i := 0 }} lt(i, {count}) {{ i := add(i, 1) }} {{");
@@ -273,7 +273,16 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
                 let _ = writeln!(w, "                    acc := mulmod(acc, addmod(x, sub(R, wi), R), R)");
                 let _ = writeln!(w, "                    wi := mulmod(wi, {}, R)", fr_hex(omega));
                 let _ = writeln!(w, "                }}");
-                let _ = writeln!(w, "                let inv := invR(acc)");
+                let _ = writeln!(w, "                mstore({}, acc)", l.s_addr(*dst));
+                let _ = writeln!(w, "            }}");
+            }
+            Op::InstanceEval { dst, first, count, x, common, inv, omega } => {
+                let table = l.scratch + 0x200;
+                let omega_inv = Option::<Fr>::from(omega.invert()).unwrap_or(Fr::ZERO);
+                let omega_count = omega.pow_vartime([u64::from(*count)]);
+                let _ = writeln!(w, "            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), from the batched inverse");
+                let _ = writeln!(w, "            {{");
+                let _ = writeln!(w, "                let x := {} let wi := {} let inv := {}", l.s(*x), fr_hex(&omega_count), l.s(*inv));
                 let _ = writeln!(w, "                let sum := 0");
                 let _ = writeln!(w, "                for {{ let i := {count} }} gt(i, 0) {{ }} {{");
                 let _ = writeln!(w, "                    i := sub(i, 1)");
@@ -574,8 +583,8 @@ pub struct PrecompileCalls {
     pub pairings: u64,
     /// The G1–G2 pairs those calls check in all (two per pairing check).
     pub pairing_pairs: u64,
-    /// modexp (0x05) calls: one per batched inversion (`BatchInvert`, `InstanceEval`), a
-    /// Fermat inverse `x^(r−2)`.
+    /// modexp (0x05) calls: one per batched inversion (`BatchInvert`, which also inverts the
+    /// instance evaluation's denominator), a Fermat inverse `x^(r−2)`.
     pub modexp: u64,
 }
 
@@ -590,7 +599,7 @@ pub fn precompile_calls(program: &Program) -> PrecompileCalls {
                 calls.ec_add += terms.len() as u64;
                 calls.ec_mul += terms.iter().filter(|(s, _)| l.consts.get(s).map(String::as_str) != Some("1")).count() as u64;
             }
-            Op::BatchInvert { .. } | Op::InstanceEval { .. } => calls.modexp += 1,
+            Op::BatchInvert { .. } => calls.modexp += 1,
             Op::PairingCheck { .. } => {
                 calls.pairings += 1;
                 calls.pairing_pairs += 2;

@@ -417,6 +417,11 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
     let inv_xn_minus_one = invert(&mut bb, xn_minus_one);
     let x_inv = invert(&mut bb, r.x);
     let z_diff_0_inv = invert(&mut bb, z_diff_0);
+    let instance_inv = r.instances.first().map(|_| {
+        let product = bb.scalar();
+        bb.ops.push(Op::InstanceDenominator { dst: product, count: num_instances as u32, x: r.x, omega });
+        invert(&mut bb, product)
+    });
     bb.ops.push(Op::BatchInvert { pairs });
 
     // l_i(x) = ω^i (xⁿ − 1) / (n (x − ω^i)).
@@ -433,8 +438,8 @@ pub fn build(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, num_instanc
         })
         .collect();
     let instance_eval = bb.scalar();
-    if let Some(first) = r.instances.first() {
-        bb.ops.push(Op::InstanceEval { dst: instance_eval, first: *first, count: num_instances as u32, x: r.x, common, omega });
+    if let (Some(first), Some(inv)) = (r.instances.first(), instance_inv) {
+        bb.ops.push(Op::InstanceEval { dst: instance_eval, first: *first, count: num_instances as u32, x: r.x, common, inv, omega });
     } else {
         bb.ops.push(Op::Const { dst: instance_eval, value: Fr::ZERO });
     }
