@@ -1,9 +1,12 @@
 //! Key generation and the on-disk key cache.
 //!
 //! Keys depend on the model (its weights are fixed columns, or in private mode its weight
-//! commitment is), the circuit layout version, k and the SRS, so the cache directory is
-//! named by all of them:
-//! `<cache>/<card commitment>/<CIRCUIT_VERSION>-k<k>-w<lanes>[-private]-<srs id>/{vk,pk}.bin`.
+//! commitment is), the circuit's constraints and layout, k and the SRS, so the cache
+//! directory is named by all of them:
+//! `<cache>/<card commitment>/<CIRCUIT_VERSION>-<layout id>-k<k>-w<lanes>[-private]-<srs id>/{vk,pk}.bin`,
+//! where the layout id is a digest of the constraint system and of every operation's row
+//! ([`layout_id`]): a binary whose circuit differs never reads another's keys, even where
+//! nobody bumped [`CIRCUIT_VERSION`].
 //! The card commitment is the weight file's keccak in fixed mode and the salted weight
 //! commitment in private mode: a private model's cache never names anything computed from
 //! the weights alone, which would confirm a guessed model to anyone who can list the directory.
@@ -24,8 +27,9 @@ use crate::fsutil;
 use crate::srs::SrsSource;
 use crate::ProverError;
 
-/// Bumped whenever the circuit layout changes, so stale cached keys are not reused.
-pub const CIRCUIT_VERSION: &str = "c1";
+/// Bumped whenever what the circuit assigns changes in a way [`layout_id`] cannot see (a
+/// constant a gate reads from a fixed column), so stale cached keys are not reused.
+pub const CIRCUIT_VERSION: &str = "c2";
 /// How keys are written, in the cache and in exported key files.
 pub(crate) const KEY_FORMAT: SerdeFormat = SerdeFormat::RawBytes;
 
@@ -76,6 +80,20 @@ pub struct KeyCache {
     root: PathBuf,
 }
 
+/// The first 8 hex digits of the keccak-256 of `circuit`'s constraint system (its gates,
+/// queries, permutation and lookups, as halo2 pins them) and of its placement (the row of
+/// every operation): what changes when the circuit's code does.
+pub fn layout_id(circuit: &PolicyCircuit) -> String {
+    let mut cs = halo2_proofs::plonk::ConstraintSystem::default();
+    PolicyCircuit::configure_with_params(&mut cs, circuit.params());
+    let text = format!("{:?}\n{:?}", cs.pinned(), circuit.placement());
+    let mut digest = [0u8; 32];
+    let mut keccak = tiny_keccak::Keccak::v256();
+    tiny_keccak::Hasher::update(&mut keccak, text.as_bytes());
+    tiny_keccak::Hasher::finalize(keccak, &mut digest);
+    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl KeyCache {
     /// A cache under `root`; nothing is created until a key is written.
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -87,7 +105,8 @@ impl KeyCache {
         let card: &ModelCard = circuit.as_ref();
         let private = if circuit.weight_commitment().is_some() { "-private" } else { "" };
         let shape = circuit.shape();
-        self.root.join(card.commitment().to_string()).join(format!("{CIRCUIT_VERSION}-k{}-w{}{private}-{}", shape.k, shape.lanes, srs.id()))
+        let name = format!("{CIRCUIT_VERSION}-{}-k{}-w{}{private}-{}", layout_id(circuit), shape.k, shape.lanes, srs.id());
+        self.root.join(card.commitment().to_string()).join(name)
     }
 
     /// Moves a private model's keys cached under the name earlier versions gave them

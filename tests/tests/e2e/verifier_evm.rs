@@ -144,8 +144,8 @@ fn malformed_calldata_never_verifies() {
 }
 
 /// The smoke test of the deployed shapes: bundled models proven at the shape their
-/// verifier is generated for (one lane: policy-l at k = 17) and verified in the EVM, for
-/// about the default model's gas.
+/// verifier is generated for (one lane: policy-l at k = 17) and verified in the EVM: the
+/// default model for at most 300k gas (issue 31's target), the others within 1.1× of it.
 #[test]
 fn bundled_models_verify_in_the_evm_within_the_size_limit_at_a_flat_cost() {
     let mut default_gas = 0;
@@ -167,11 +167,12 @@ fn bundled_models_verify_in_the_evm_within_the_size_limit_at_a_flat_cost() {
         let (ok, gas) = d.verdict(abi::verify_calldata(&bytes, &public.to_instance()));
         eprintln!("{name}: runtime {} bytes, deploy {} gas, verify {gas} gas", d.deployment.runtime_bytes, d.deployment.gas_used);
         assert!(ok, "{name}: valid proof rejected");
-        // Flat cost: no model verifies for more than 1.15× the default model's gas.
+        // Flat cost: no model verifies for more than 1.1× the default model's gas.
         if name == "tokenomics-policy" {
             default_gas = gas;
+            assert!(gas <= 300_000, "{name}: {gas} gas");
         }
-        assert!(gas * 100 <= default_gas * 115, "{name}: {gas} gas against the default's {default_gas}");
+        assert!(gas * 100 <= default_gas * 110, "{name}: {gas} gas against the default's {default_gas}");
         assert!(d.deployment.runtime_bytes <= evm::MAX_RUNTIME_BYTES, "{name}: {} bytes", d.deployment.runtime_bytes);
     }
 }

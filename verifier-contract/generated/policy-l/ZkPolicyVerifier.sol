@@ -13,7 +13,7 @@
 pragma solidity 0.8.37;
 
 contract ZkPolicyVerifier {
-    uint256 internal constant PROOF_LENGTH = 1600;
+    uint256 internal constant PROOF_LENGTH = 1184;
     uint256 internal constant INSTANCE_COUNT = 49;
 
     /// The public model card: the model commitment, the number of KPIs, of controller
@@ -131,7 +131,7 @@ contract ZkPolicyVerifier {
             // 1/v by Fermat through the modexp precompile; rejects v = 0.
             function invR(v) -> inv {
                 if iszero(v) { reject() }
-                let p := 0x3f00
+                let p := 0x3aa0
                 mstore(p, 32) mstore(add(p, 0x20), 32) mstore(add(p, 0x40), 32)
                 mstore(add(p, 0x60), v)
                 mstore(add(p, 0x80), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff)
@@ -145,270 +145,259 @@ contract ZkPolicyVerifier {
 
 
             // Transcript: the verifying key's digest, the public inputs, then the proof in order.
-            mstore(0x36e0, 0x24a7a633727fb865367201b745d5d6121b38c6f97de803094c3c5ac5d140dd71)
+            mstore(0x3280, 0xbf0261d2da0f570ba22e4fde559c57a558c2c2b25f1433c460b2e04bf1178)
             // the 49 public inputs: below r, then absorbed
-            calldatacopy(0x3700, instances.offset, 1568)
+            calldatacopy(0x32a0, instances.offset, 1568)
             for { let i := 0 } lt(i, 49) { i := add(i, 1) } {
-                let v := mload(add(0x3700, mul(i, 32)))
+                let v := mload(add(0x32a0, mul(i, 32)))
                 if iszero(lt(v, R)) { reject() }
                 mstore(add(0xa0, mul(i, 32)), v)
             }
             // 3 point(s) at proof[0..192]: on the curve, then absorbed
-            calldatacopy(0x3d20, add(proof.offset, 0), 192)
+            calldatacopy(0x38c0, add(proof.offset, 0), 192)
             for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x3d20, mul(i, 64))
+                let src := add(0x38c0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x30a0, mul(i, 64))
+                let dst := add(0x2dc0, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x36e0, 1792) mstore(0x36e0, h) mstore(0x6c0, mod(h, R)) }
+            { let h := keccak256(0x3280, 1792) mstore(0x3280, h) mstore(0x6c0, mod(h, R)) }
+            { let h := keccak256(0x3280, 32) mstore(0x3280, h) mstore(0x6e0, mod(h, R)) }
+            { let h := keccak256(0x3280, 32) mstore(0x3280, h) mstore(0x700, mod(h, R)) }
             // 2 point(s) at proof[192..320]: on the curve, then absorbed
-            calldatacopy(0x3700, add(proof.offset, 192), 128)
+            calldatacopy(0x32a0, add(proof.offset, 192), 128)
             for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                let src := add(0x3700, mul(i, 64))
+                let src := add(0x32a0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x3160, mul(i, 64))
+                let dst := add(0x2e80, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x36e0, 160) mstore(0x36e0, h) mstore(0x6e0, mod(h, R)) }
-            { let h := keccak256(0x36e0, 32) mstore(0x36e0, h) mstore(0x700, mod(h, R)) }
-            // 3 point(s) at proof[320..512]: on the curve, then absorbed
-            calldatacopy(0x3700, add(proof.offset, 320), 192)
-            for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x3700, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x31e0, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
-            { let h := keccak256(0x36e0, 224) mstore(0x36e0, h) mstore(0x720, mod(h, R)) }
-            // 4 point(s) at proof[512..768]: on the curve, then absorbed
-            calldatacopy(0x3700, add(proof.offset, 512), 256)
+            { let h := keccak256(0x3280, 160) mstore(0x3280, h) mstore(0x720, mod(h, R)) }
+            // 4 point(s) at proof[320..576]: on the curve, then absorbed
+            calldatacopy(0x32a0, add(proof.offset, 320), 256)
             for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let src := add(0x3700, mul(i, 64))
+                let src := add(0x32a0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x32a0, mul(i, 64))
+                let dst := add(0x2f00, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x36e0, 288) mstore(0x36e0, h) mstore(0x740, mod(h, R)) }
-            // 22 scalar(s) at proof[768..1472]: below r, then absorbed
-            calldatacopy(0x3700, add(proof.offset, 768), 704)
-            for { let i := 0 } lt(i, 22) { i := add(i, 1) } {
-                let v := mload(add(0x3700, mul(i, 32)))
+            { let h := keccak256(0x3280, 288) mstore(0x3280, h) mstore(0x740, mod(h, R)) }
+            // 15 scalar(s) at proof[576..1056]: below r, then absorbed
+            calldatacopy(0x32a0, add(proof.offset, 576), 480)
+            for { let i := 0 } lt(i, 15) { i := add(i, 1) } {
+                let v := mload(add(0x32a0, mul(i, 32)))
                 if iszero(lt(v, R)) { reject() }
                 mstore(add(0x760, mul(i, 32)), v)
             }
-            { let h := keccak256(0x36e0, 736) mstore(0x36e0, h) mstore(0xa20, mod(h, R)) }
-            { let h := keccak256(0x36e0, 32) mstore(0x36e0, h) mstore(0xa40, mod(h, R)) }
-            // 1 point(s) at proof[1472..1536]: on the curve, then absorbed
-            calldatacopy(0x3700, add(proof.offset, 1472), 64)
+            { let h := keccak256(0x3280, 512) mstore(0x3280, h) mstore(0x940, mod(h, R)) }
+            { let h := keccak256(0x3280, 32) mstore(0x3280, h) mstore(0x960, mod(h, R)) }
+            // 1 point(s) at proof[1056..1120]: on the curve, then absorbed
+            calldatacopy(0x32a0, add(proof.offset, 1056), 64)
             for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x3700, mul(i, 64))
+                let src := add(0x32a0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x33a0, mul(i, 64))
+                let dst := add(0x3000, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x36e0, 96) mstore(0x36e0, h) mstore(0xa60, mod(h, R)) }
-            // 1 point(s) at proof[1536..1600]: on the curve, then absorbed
-            calldatacopy(0x3700, add(proof.offset, 1536), 64)
+            { let h := keccak256(0x3280, 96) mstore(0x3280, h) mstore(0x980, mod(h, R)) }
+            // 1 point(s) at proof[1120..1184]: on the curve, then absorbed
+            calldatacopy(0x32a0, add(proof.offset, 1120), 64)
             for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x3700, mul(i, 64))
+                let src := add(0x32a0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x33e0, mul(i, 64))
+                let dst := add(0x3040, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
 
             // Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.
-            mstore(0x3420, 0x1f4badc93cedefb8b3e6c01ee9540e43672c972ed4624f6bedacbba55598ad0e) mstore(0x3440, 0x251783d0416a342fa2e5fd96d6ea16eff46ff19cc58f9f5db73690bcb62e5fe4)
-            mstore(0x3460, 0x1f7061561767c7b3517c6989a2d6a4b9f5759d5bd568d91c9aa7b2dad8f72c33) mstore(0x3480, 0xda3c66790cea4efff6008996088dcada391d207526953cce9eb2935937b7c09)
-            mstore(0x34a0, 0xab1b42dfabff970c799a05eabae3301417f1f63293a1e768945f01c554ae67c) mstore(0x34c0, 0x2a8265b114b4c73fb0847f44b5ae89a02614d341b71f27ff9f80a70c9f2bbf3e)
-            mstore(0x34e0, 0x289f5a0087914e3636caa0b0c15188022cd465eb052a5ff302e71add344ef829) mstore(0x3500, 0xeeff2cfa636f8def605fc335fc670b3016514d66e19ac69002c5e95fe24ce1)
-            mstore(0x3520, 0x2cd636f7c34829b36445a761704fcef430399dee24e1fa1b7f06025a6e63be51) mstore(0x3540, 0x466f85802b1f8a28ec9cadbb005b7a59d340cf6c4795ba109a1d48f427e4cb2)
-            mstore(0x3560, 0x2d35204e9b07b51f40c820764d2dbec2f98327d395caa9b01b9c24dc4a42e66) mstore(0x3580, 0x17caea8738ed917d4167f5201e53c042a0f76714964e758a32dadfb761a9842d)
-            mstore(0x35a0, 0x3018159833df689adc9a0ab5b70cf104f8b8811d637094c8fbac52e58df9bbbb) mstore(0x35c0, 0x139a476122ed375643aa88a58c34aa548392ab49480f8aec21bfaa0c77ed63f7)
-            mstore(0x35e0, 0x10766b0c069d8128f98a8b3943e9568ee702dda544fe36bfbdbf6e998fed5e5d) mstore(0x3600, 0xdebd0aa8998c6ffc4f2766b541e694a87c760fe51c3c14a7490c82f2b880c24)
-            mstore(0x3620, 0x22636aa9c480573ce97a9624742effa4481c132620af1d2fee42ae41566d9c6e) mstore(0x3640, 0x2bf525c716661f3c54987ef625aa415fa0b3d233e9d03e62fabfe11a83a4958c)
+            mstore(0x3080, 0x2af894cd7cdec7fa7bc7d9773a3e6b35a3e2fcd4323cb5c213df74f7b580b078) mstore(0x30a0, 0x1f5bb3e8fa961ee1fe6cc30348d3063b52dbc1e720058339c43df68cd78f7004)
+            mstore(0x30c0, 0x78a7102e1353aeea84b08b8ce254810881ac6767b722fee143cfd00d6bc6b33) mstore(0x30e0, 0xae8155a320a9283fa01ad114856f51ce96ba8d004bc5c5f30bc4ca30a472a34)
+            mstore(0x3100, 0x256599ef647221b2dd3b81bbb3e205e72a1303951b0bd033c9021e44ee4ecf8f) mstore(0x3120, 0x1b834f4e552dd850a82e1c219bdebfee42e142963dac829647a9f3ee2b1464b9)
+            mstore(0x3140, 0x9cd10765c96501e2638bb797de6c4c8049d25fb791a8c3612a2f9fa8d823719) mstore(0x3160, 0x15e453c113e6fdc4d544d39ad8fe0a1c2f7d111badbf7bc0c844c3ad42cee610)
+            mstore(0x3180, 0x95a649373bb70d543aa43291d1a861ab97d54d06c3a04fec811f6d476322111) mstore(0x31a0, 0x118d24b3f05ebf3abb452089989bcbd4a0767a38c344102f6a7c97b117831b78)
+            mstore(0x31c0, 0xcaa9c2c8e943c9ba750214f94d09b31636617f7174ec7b5c009e79d9c2172e2) mstore(0x31e0, 0x25a5305d348bdb1bf5f8f628df6b407fe11df8a57e0b703fe26f9710cce68f5e)
 
             // x^n, and every denominator of the checks below, inverted together.
-            mstore(0xac0, powR(mload(0x740), 131072))
-            mstore(0xae0, addmod(mload(0xac0), sub(R, 1), R))
-            mstore(0xb20, addmod(mload(0x740), sub(R, 0x299110e6835fd73731fb3ce6de87151988da403c265467a96b9cda0d7daa72e4), R))
-            mstore(0xb60, addmod(mload(0x740), sub(R, 0x1d0b6df2360495077836bf0341958613f60bd997b99e92641bdf3b9dee778c59), R))
-            mstore(0xba0, addmod(mload(0x740), sub(R, 0x1f67bc4574eaef5e630a13c710221a3e3d491e59fddabaf321e56f3ca8d91624), R))
-            mstore(0xbe0, addmod(mload(0x740), sub(R, 0x15a9c33a6d34b8fb8e5c3ff61814ca50c878ed14bc17d9442cd5c127bf33fd6d), R))
-            mstore(0xc20, addmod(mload(0x740), sub(R, 0xcf312e84f2456134e812826473d3dfb577b2bfdba762aba88b47b740472c1f0), R))
-            mstore(0xc60, addmod(mload(0x740), sub(R, 0x193586da872cdeff023d6ab2263a131b4780db8878be3c3b7f8f019c06fcb0fb), R))
-            mstore(0xc80, addmod(mload(0x740), sub(R, 1), R))
-            mstore(0xcc0, addmod(mload(0xa60), sub(R, mulmod(mload(0x740), 0x193586da872cdeff023d6ab2263a131b4780db8878be3c3b7f8f019c06fcb0fb, R)), R))
-            mstore(0xce0, addmod(mload(0xa60), sub(R, mload(0x740)), R))
-            mstore(0xd40, addmod(mload(0xa60), sub(R, mulmod(mload(0x740), 0x304cd1e79cfa5b0f054e981a27ed7706e7ea6b06a7f266ef8db819c179c2c3ea, R)), R))
-            mstore(0xd60, mulmod(mload(0xcc0), mload(0xd40), R))
-            // batch inversion of 10 values
-            {
-                let acc := 1
-                mstore(0xd80, acc) acc := mulmod(acc, mload(0xb20), R)
-                mstore(0xda0, acc) acc := mulmod(acc, mload(0xb60), R)
-                mstore(0xdc0, acc) acc := mulmod(acc, mload(0xba0), R)
-                mstore(0xde0, acc) acc := mulmod(acc, mload(0xbe0), R)
-                mstore(0xe00, acc) acc := mulmod(acc, mload(0xc20), R)
-                mstore(0xe20, acc) acc := mulmod(acc, mload(0xc60), R)
-                mstore(0xe40, acc) acc := mulmod(acc, mload(0xc80), R)
-                mstore(0xe60, acc) acc := mulmod(acc, mload(0xae0), R)
-                mstore(0xe80, acc) acc := mulmod(acc, mload(0x740), R)
-                mstore(0xea0, acc) acc := mulmod(acc, mload(0xd60), R)
-                let inv := invR(acc)
-                { let prefix := mload(0xea0) mstore(0xea0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xd60), R) }
-                { let prefix := mload(0xe80) mstore(0xe80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x740), R) }
-                { let prefix := mload(0xe60) mstore(0xe60, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xae0), R) }
-                { let prefix := mload(0xe40) mstore(0xe40, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xc80), R) }
-                { let prefix := mload(0xe20) mstore(0xe20, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xc60), R) }
-                { let prefix := mload(0xe00) mstore(0xe00, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xc20), R) }
-                { let prefix := mload(0xde0) mstore(0xde0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xbe0), R) }
-                { let prefix := mload(0xdc0) mstore(0xdc0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xba0), R) }
-                { let prefix := mload(0xda0) mstore(0xda0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xb60), R) }
-                { let prefix := mload(0xd80) mstore(0xd80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xb20), R) }
-            }
-
-            // Lagrange basis at x: l_i(x) = w^i (x^n - 1) / (n (x - w^i)) for the last, blinding and first rows.
-            mstore(0xee0, mulmod(mload(0xae0), 0x30643640b9f82f90e83b698e5ea6179c7c05542e859533b48b9953a2f5360801, R))
-            mstore(0xf20, mulmod(mulmod(mload(0xee0), 0x299110e6835fd73731fb3ce6de87151988da403c265467a96b9cda0d7daa72e4, R), mload(0xd80), R))
-            mstore(0x1080, mulmod(mload(0xee0), mload(0xe40), R))
-            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), one inversion
+            mstore(0x9e0, powR(mload(0x740), 131072))
+            mstore(0xa00, addmod(mload(0x9e0), sub(R, 1), R))
+            mstore(0xa40, addmod(mload(0x740), sub(R, 0x299110e6835fd73731fb3ce6de87151988da403c265467a96b9cda0d7daa72e4), R))
+            mstore(0xa80, addmod(mload(0x740), sub(R, 0x1d0b6df2360495077836bf0341958613f60bd997b99e92641bdf3b9dee778c59), R))
+            mstore(0xac0, addmod(mload(0x740), sub(R, 0x1f67bc4574eaef5e630a13c710221a3e3d491e59fddabaf321e56f3ca8d91624), R))
+            mstore(0xb00, addmod(mload(0x740), sub(R, 0x15a9c33a6d34b8fb8e5c3ff61814ca50c878ed14bc17d9442cd5c127bf33fd6d), R))
+            mstore(0xb40, addmod(mload(0x740), sub(R, 0xcf312e84f2456134e812826473d3dfb577b2bfdba762aba88b47b740472c1f0), R))
+            mstore(0xb80, addmod(mload(0x740), sub(R, 0x193586da872cdeff023d6ab2263a131b4780db8878be3c3b7f8f019c06fcb0fb), R))
+            mstore(0xba0, addmod(mload(0x740), sub(R, 1), R))
+            mstore(0xbe0, addmod(mload(0x980), sub(R, mulmod(mload(0x740), 0x193586da872cdeff023d6ab2263a131b4780db8878be3c3b7f8f019c06fcb0fb, R)), R))
+            mstore(0xc00, addmod(mload(0x980), sub(R, mload(0x740)), R))
+            mstore(0xc60, addmod(mload(0x980), sub(R, mulmod(mload(0x740), 0x304cd1e79cfa5b0f054e981a27ed7706e7ea6b06a7f266ef8db819c179c2c3ea, R)), R))
+            mstore(0xcc0, addmod(mload(0x980), sub(R, mulmod(mload(0x740), 0x2337acd19f40bf2b2aa212849e9a0c07d626d9ca335d73a09119dbe6eaab3cac, R)), R))
+            mstore(0xd00, mulmod(mulmod(mload(0xbe0), mload(0xc60), R), mload(0xcc0), R))
+            // Π (x − ω^i) over the instance rows, its prefixes kept for the evaluation
             {
                 let x := mload(0x740) let wi := 1 let acc := 1
                 for { let i := 0 } lt(i, 49) { i := add(i, 1) } {
-                    mstore(add(0x4000, mul(i, 32)), acc)
+                    mstore(add(0x3ba0, mul(i, 32)), acc)
                     acc := mulmod(acc, addmod(x, sub(R, wi), R), R)
                     wi := mulmod(wi, 0x304cd1e79cfa5b0f054e981a27ed7706e7ea6b06a7f266ef8db819c179c2c3ea, R)
                 }
+                mstore(0xe60, acc)
+            }
+            // batch inversion of 11 values
+            {
+                let acc := 1
+                mstore(0xd20, acc) acc := mulmod(acc, mload(0xa40), R)
+                mstore(0xd40, acc) acc := mulmod(acc, mload(0xa80), R)
+                mstore(0xd60, acc) acc := mulmod(acc, mload(0xac0), R)
+                mstore(0xd80, acc) acc := mulmod(acc, mload(0xb00), R)
+                mstore(0xda0, acc) acc := mulmod(acc, mload(0xb40), R)
+                mstore(0xdc0, acc) acc := mulmod(acc, mload(0xb80), R)
+                mstore(0xde0, acc) acc := mulmod(acc, mload(0xba0), R)
+                mstore(0xe00, acc) acc := mulmod(acc, mload(0xa00), R)
+                mstore(0xe20, acc) acc := mulmod(acc, mload(0x740), R)
+                mstore(0xe40, acc) acc := mulmod(acc, mload(0xd00), R)
+                mstore(0xe80, acc) acc := mulmod(acc, mload(0xe60), R)
                 let inv := invR(acc)
+                { let prefix := mload(0xe80) mstore(0xe80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xe60), R) }
+                { let prefix := mload(0xe40) mstore(0xe40, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xd00), R) }
+                { let prefix := mload(0xe20) mstore(0xe20, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x740), R) }
+                { let prefix := mload(0xe00) mstore(0xe00, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xa00), R) }
+                { let prefix := mload(0xde0) mstore(0xde0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xba0), R) }
+                { let prefix := mload(0xdc0) mstore(0xdc0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xb80), R) }
+                { let prefix := mload(0xda0) mstore(0xda0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xb40), R) }
+                { let prefix := mload(0xd80) mstore(0xd80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xb00), R) }
+                { let prefix := mload(0xd60) mstore(0xd60, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xac0), R) }
+                { let prefix := mload(0xd40) mstore(0xd40, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xa80), R) }
+                { let prefix := mload(0xd20) mstore(0xd20, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xa40), R) }
+            }
+
+            // Lagrange basis at x: l_i(x) = w^i (x^n - 1) / (n (x - w^i)) for the last, blinding and first rows.
+            mstore(0xec0, mulmod(mload(0xa00), 0x30643640b9f82f90e83b698e5ea6179c7c05542e859533b48b9953a2f5360801, R))
+            mstore(0xf00, mulmod(mulmod(mload(0xec0), 0x299110e6835fd73731fb3ce6de87151988da403c265467a96b9cda0d7daa72e4, R), mload(0xd20), R))
+            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), from the batched inverse
+            {
+                let x := mload(0x740) let wi := 0x2685ef91b77900eb1af13e986f9d14e4542ac39b9800014ff791b051b03262b5 let inv := mload(0xe80)
                 let sum := 0
                 for { let i := 49 } gt(i, 0) { } {
                     i := sub(i, 1)
                     wi := mulmod(wi, 0x193586da872cdeff023d6ab2263a131b4780db8878be3c3b7f8f019c06fcb0fb, R)
                     let d := addmod(x, sub(R, wi), R)
-                    let inv_i := mulmod(mload(add(0x4000, mul(i, 32))), inv, R)
+                    let inv_i := mulmod(mload(add(0x3ba0, mul(i, 32))), inv, R)
                     inv := mulmod(inv, d, R)
                     sum := addmod(sum, mulmod(mulmod(mload(add(0xa0, mul(i, 32))), wi, R), inv_i, R), R)
                 }
-                mstore(0x10a0, mulmod(sum, mload(0xee0), R))
+                mstore(0x1080, mulmod(sum, mload(0xec0), R))
             }
-            mstore(0x1140, addmod(addmod(addmod(addmod(mulmod(mulmod(mload(0xee0), 0x1d0b6df2360495077836bf0341958613f60bd997b99e92641bdf3b9dee778c59, R), mload(0xda0), R), mulmod(mulmod(mload(0xee0), 0x1f67bc4574eaef5e630a13c710221a3e3d491e59fddabaf321e56f3ca8d91624, R), mload(0xdc0), R), R), mulmod(mulmod(mload(0xee0), 0x15a9c33a6d34b8fb8e5c3ff61814ca50c878ed14bc17d9442cd5c127bf33fd6d, R), mload(0xde0), R), R), mulmod(mulmod(mload(0xee0), 0xcf312e84f2456134e812826473d3dfb577b2bfdba762aba88b47b740472c1f0, R), mload(0xe00), R), R), mulmod(mulmod(mload(0xee0), 0x193586da872cdeff023d6ab2263a131b4780db8878be3c3b7f8f019c06fcb0fb, R), mload(0xe20), R), R))
+            mstore(0x1120, addmod(addmod(addmod(addmod(mulmod(mulmod(mload(0xec0), 0x1d0b6df2360495077836bf0341958613f60bd997b99e92641bdf3b9dee778c59, R), mload(0xd40), R), mulmod(mulmod(mload(0xec0), 0x1f67bc4574eaef5e630a13c710221a3e3d491e59fddabaf321e56f3ca8d91624, R), mload(0xd60), R), R), mulmod(mulmod(mload(0xec0), 0x15a9c33a6d34b8fb8e5c3ff61814ca50c878ed14bc17d9442cd5c127bf33fd6d, R), mload(0xd80), R), R), mulmod(mulmod(mload(0xec0), 0xcf312e84f2456134e812826473d3dfb577b2bfdba762aba88b47b740472c1f0, R), mload(0xda0), R), R), mulmod(mulmod(mload(0xec0), 0x193586da872cdeff023d6ab2263a131b4780db8878be3c3b7f8f019c06fcb0fb, R), mload(0xdc0), R), R))
+
+            // Gate "range chain"
+            mstore(0x11a0, addmod(mload(0x7a0), addmod(0, sub(R, mulmod(mload(0x7c0), 4, R)), R), R))
 
             // Gate "bias: acc = weight[0]"
-            mstore(0x11c0, addmod(mload(0x860), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
-            mstore(0x1240, addmod(mload(0x860), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R))
-            mstore(0x12a0, addmod(0, sub(R, mload(0x880)), R))
+            mstore(0x1380, addmod(mload(0x840), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x13c0, addmod(mload(0x840), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R))
+            mstore(0x1420, addmod(0, sub(R, mload(0x860)), R))
 
             // Gate "dot: acc = acc[-1] + Σ weight[c]·lane[c]"
-            mstore(0x1340, addmod(mload(0x860), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
-            mstore(0x1460, addmod(0, sub(R, mulmod(mload(0x880), mload(0x760), R)), R))
+            mstore(0x1480, addmod(mload(0x840), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
+            mstore(0x15a0, addmod(0, sub(R, mulmod(mload(0x860), mload(0x760), R)), R))
 
-            // Gate "requantize: acc[-1] = weight[0]·acc + r"
-            mstore(0x1600, addmod(mload(0x7a0), mulmod(mload(0x7e0), 256, R), R))
+            // Gate "requantize: weight[0]·acc[-1] = 2^16·acc + u"
+            mstore(0x1780, addmod(mload(0x800), addmod(0, sub(R, mulmod(mload(0x7c0), 0x10000, R)), R), R))
 
             // Gate "compare: s boolean, t = (2s-1)(x-th) + s - 1, out = max or min"
-            mstore(0x1680, mulmod(mload(0x8a0), mload(0x8a0), R))
-            mstore(0x16e0, addmod(1, addmod(0, sub(R, mload(0x760)), R), R))
-            mstore(0x17e0, addmod(0, sub(R, addmod(addmod(mulmod(addmod(mulmod(mload(0x760), 2, R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x7c0), mload(0x12a0), R), R), mload(0x760), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R)), R))
+            mstore(0x1800, addmod(mload(0x880), 1, R))
+            mstore(0x1860, addmod(mload(0x880), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
+            mstore(0x18a0, mulmod(mulmod(mulmod(mulmod(mload(0x880), mload(0x1800), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1860), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x18e0, addmod(mload(0x880), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x1980, mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x880), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0x18e0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), mload(0x1860), R), 0x10216f7ba065e00de81ac1e7808072c9b8114d6d7de87adb16a0a73150000000, R))
+            mstore(0x19a0, addmod(mload(0x18a0), mload(0x1980), R))
+            mstore(0x1a00, addmod(1, addmod(0, sub(R, mload(0x760)), R), R))
+            mstore(0x1b00, addmod(0, sub(R, addmod(addmod(mulmod(addmod(mulmod(mload(0x760), 2, R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x7e0), mload(0x1420), R), R), mload(0x760), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R)), R))
+
+            // Gate "public"
 
             // Lookup arguments: compressed input and table expressions.
-            mstore(0x1b40, addmod(1, sub(R, addmod(mload(0xf20), mload(0x1140), R)), R))
 
             // Permutation argument: z starts at 1, ends boolean, chunks chain, and each chunk's grand-product step holds.
-            mstore(0x1d60, mulmod(mulmod(mulmod(mload(0x960), addmod(addmod(mload(0x760), mulmod(mload(0x6e0), mload(0x8e0), R), R), mload(0x700), R), R), addmod(addmod(mload(0x780), mulmod(mload(0x6e0), mload(0x900), R), R), mload(0x700), R), R), addmod(addmod(mload(0x10a0), mulmod(mload(0x6e0), mload(0x920), R), R), mload(0x700), R), R))
-            mstore(0x1d80, mulmod(mload(0x6e0), mload(0x740), R))
-            mstore(0x1f40, addmod(mload(0x1d60), sub(R, mulmod(mulmod(mulmod(mload(0x940), addmod(addmod(mload(0x760), mload(0x1d80), R), mload(0x700), R), R), addmod(addmod(mload(0x780), mulmod(mload(0x1d80), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), R), mload(0x700), R), R), addmod(addmod(mload(0x10a0), mulmod(mload(0x1d80), 0x13b360d4e82fe915fed16081038f98c211427b87a281bd733c277dbadf10372b, R), R), mload(0x700), R), R)), R))
+            mstore(0x1fa0, mulmod(mload(0x6e0), mload(0x740), R))
+            mstore(0x20c0, addmod(mulmod(mulmod(mload(0x920), addmod(addmod(mload(0x760), mulmod(mload(0x6e0), mload(0x8c0), R), R), mload(0x700), R), R), addmod(addmod(mload(0x780), mulmod(mload(0x6e0), mload(0x8e0), R), R), mload(0x700), R), R), sub(R, mulmod(mulmod(mload(0x900), addmod(addmod(mload(0x760), mload(0x1fa0), R), mload(0x700), R), R), addmod(addmod(mload(0x780), mulmod(mload(0x1fa0), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), R), mload(0x700), R), R)), R))
 
             // Lookup argument: z starts at 1 and ends boolean; the product step; a' and s' agree at the start; a' repeats or equals s'.
-            mstore(0x2120, addmod(mulmod(mulmod(mload(0x9a0), addmod(mload(0x9c0), mload(0x6e0), R), R), addmod(mload(0xa00), mload(0x700), R), R), sub(R, mulmod(mulmod(mload(0x980), addmod(addmod(mulmod(mload(0x800), mload(0x6c0), R), mload(0x7a0), R), mload(0x6e0), R), R), addmod(addmod(mulmod(mload(0x820), mload(0x6c0), R), mload(0x840), R), mload(0x700), R), R)), R))
-            mstore(0x2160, addmod(mload(0x9c0), sub(R, mload(0xa00)), R))
 
             // Vanishing argument: h(x) = (sum of y^i * constraint_i) / (x^n - 1).
-            mstore(0x2200, mulmod(mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x860), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x11c0), R), mload(0x1240), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x780), mload(0x12a0), R), R), mload(0x720), R))
-            mstore(0x2220, addmod(mload(0x2200), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x860), mload(0x1340), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0x1240), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x780), addmod(0, sub(R, mload(0x7c0)), R), R), mload(0x1460), R), R), R))
-            mstore(0x2260, addmod(mulmod(mload(0x2220), mload(0x720), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x860), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), mload(0x11c0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1340), R), addmod(addmod(mload(0x7c0), addmod(0, sub(R, mulmod(mload(0x880), mload(0x780), R)), R), R), addmod(0, sub(R, mload(0x1600)), R), R), R), R))
-            mstore(0x2300, mulmod(addmod(mulmod(addmod(mulmod(mload(0x2260), mload(0x720), R), mulmod(mulmod(mload(0x1680), mload(0x760), R), mload(0x16e0), R), R), mload(0x720), R), mulmod(mload(0x1680), addmod(mload(0x1600), mload(0x17e0), R), R), R), mload(0x720), R))
-            mstore(0x2320, addmod(mload(0x2300), mulmod(mulmod(mulmod(mload(0x8a0), addmod(mload(0x8a0), 1, R), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), addmod(addmod(mload(0x780), addmod(0, sub(R, mulmod(mload(0x760), mload(0x7c0), R)), R), R), addmod(0, sub(R, mulmod(mload(0x16e0), mload(0x880), R)), R), R), R), R))
-            mstore(0x2380, mulmod(addmod(mulmod(mload(0x2320), mload(0x720), R), mulmod(mulmod(mulmod(mulmod(mload(0x8a0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x8a0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x780), mload(0x1460), R), addmod(0, sub(R, mulmod(mload(0x16e0), mload(0x7c0), R)), R), R), R), R), mload(0x720), R))
-            mstore(0x2400, mulmod(addmod(mulmod(addmod(mload(0x2380), mulmod(mload(0x1080), addmod(1, sub(R, mload(0x940)), R), R), R), mload(0x720), R), mulmod(addmod(mulmod(mload(0x940), mload(0x940), R), sub(R, mload(0x940)), R), mload(0xf20), R), R), mload(0x720), R))
-            mstore(0x24a0, addmod(mulmod(addmod(mulmod(addmod(mload(0x2400), mulmod(mload(0x1f40), mload(0x1b40), R), R), mload(0x720), R), mulmod(mload(0x1080), addmod(1, sub(R, mload(0x980)), R), R), R), mload(0x720), R), mulmod(mload(0xf20), addmod(mulmod(mload(0x980), mload(0x980), R), sub(R, mload(0x980)), R), R), R))
-            mstore(0x2560, addmod(mulmod(addmod(mulmod(addmod(mulmod(mload(0x24a0), mload(0x720), R), mulmod(mload(0x2120), mload(0x1b40), R), R), mload(0x720), R), mulmod(mload(0x1080), mload(0x2160), R), R), mload(0x720), R), mulmod(mulmod(mload(0x2160), addmod(mload(0x9c0), sub(R, mload(0x9e0)), R), R), mload(0x1b40), R), R))
+            mstore(0x2120, addmod(mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x820), mload(0x11a0), R), addmod(mload(0x11a0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), R), addmod(mload(0x11a0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R), R), addmod(mload(0x11a0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R), R), mload(0x720), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x840), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1380), R), mload(0x13c0), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x780), mload(0x1420), R), R), R))
+            mstore(0x2160, addmod(mulmod(mload(0x2120), mload(0x720), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x840), mload(0x1480), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0x13c0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x780), addmod(0, sub(R, mload(0x7e0)), R), R), mload(0x15a0), R), R), R))
+            mstore(0x21a0, addmod(mulmod(mload(0x2160), mload(0x720), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x840), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), mload(0x1380), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1480), R), addmod(addmod(mulmod(mload(0x860), mload(0x7e0), R), addmod(0, sub(R, mulmod(mload(0x780), 0x10000, R)), R), R), addmod(0, sub(R, mload(0x1780)), R), R), R), R))
+            mstore(0x2240, mulmod(addmod(mulmod(addmod(mulmod(mload(0x21a0), mload(0x720), R), mulmod(mulmod(mload(0x19a0), mload(0x760), R), mload(0x1a00), R), R), mload(0x720), R), mulmod(mload(0x19a0), addmod(mload(0x1780), mload(0x1b00), R), R), R), mload(0x720), R))
+            mstore(0x2260, addmod(mload(0x2240), mulmod(mload(0x18a0), addmod(addmod(mload(0x780), addmod(0, sub(R, mulmod(mload(0x760), mload(0x7e0), R)), R), R), addmod(0, sub(R, mulmod(mload(0x1a00), mload(0x860), R)), R), R), R), R))
+            mstore(0x22c0, mulmod(addmod(mulmod(mload(0x2260), mload(0x720), R), mulmod(mload(0x1980), addmod(addmod(mload(0x780), mload(0x15a0), R), addmod(0, sub(R, mulmod(mload(0x1a00), mload(0x7e0), R)), R), R), R), R), mload(0x720), R))
+            mstore(0x22e0, addmod(mload(0x22c0), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x880), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x18e0), R), mload(0x1800), R), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), addmod(mload(0x780), addmod(0, sub(R, mload(0x1080)), R), R), R), R))
+            mstore(0x2380, mulmod(addmod(mulmod(addmod(mulmod(mload(0x22e0), mload(0x720), R), mulmod(mulmod(mload(0xec0), mload(0xde0), R), addmod(1, sub(R, mload(0x900)), R), R), R), mload(0x720), R), mulmod(addmod(mulmod(mload(0x900), mload(0x900), R), sub(R, mload(0x900)), R), mload(0xf00), R), R), mload(0x720), R))
 
             // SHPLONK: each rotation set's openings, interpolated at u and combined with powers of y and v.
-            mstore(0x25a0, mulmod(mload(0xa20), mload(0xa20), R))
-            mstore(0x25e0, mulmod(mload(0x25a0), mload(0xa20), R))
-            mstore(0x2620, mulmod(mload(0x25e0), mload(0xa20), R))
-            mstore(0x2660, mulmod(mload(0x2620), mload(0xa20), R))
-            mstore(0x26a0, mulmod(mload(0x2660), mload(0xa20), R))
-            mstore(0x26e0, mulmod(mload(0x26a0), mload(0xa20), R))
-            mstore(0x2720, mulmod(mload(0x26e0), mload(0xa20), R))
-            mstore(0x2760, mulmod(mload(0x2720), mload(0xa20), R))
-            mstore(0x27a0, mulmod(mload(0x2760), mload(0xa20), R))
-            mstore(0x27e0, mulmod(mload(0x27a0), mload(0xa20), R))
-            mstore(0x2820, mulmod(mload(0x27e0), mload(0xa20), R))
-            mstore(0x2860, mulmod(mload(0x2820), mload(0xa20), R))
-            mstore(0x2900, addmod(addmod(addmod(addmod(addmod(mload(0x760), mulmod(mload(0xa00), mload(0xa20), R), R), mulmod(mload(0x800), mload(0x25a0), R), R), mulmod(mload(0x820), mload(0x25e0), R), R), mulmod(mload(0x840), mload(0x2620), R), R), mulmod(mload(0x860), mload(0x2660), R), R))
-            mstore(0x29a0, addmod(addmod(addmod(addmod(addmod(mload(0x2900), mulmod(mload(0x880), mload(0x26a0), R), R), mulmod(mload(0x8a0), mload(0x26e0), R), R), mulmod(mload(0x8e0), mload(0x2720), R), R), mulmod(mload(0x900), mload(0x2760), R), R), mulmod(mload(0x920), mload(0x27a0), R), R))
-            mstore(0x2a00, mulmod(mload(0xd40), mload(0xea0), R))
-            mstore(0x2a40, mulmod(mload(0xce0), mload(0xe80), R))
-            mstore(0x2a60, mulmod(mload(0x2a40), 0x94bd44df3468c6d5c019eefee1c7a6b37b4c235659dc4a83651cabd92fe849e, R))
-            mstore(0x2ac0, mulmod(mulmod(mload(0xcc0), mload(0xe80), R), 0x27187a24edeb13bc5c4ea6c69364ddf1f07f2613141babe90d902ad65d017b63, R))
-            mstore(0x2b40, mulmod(mload(0xa40), mload(0x2a00), R))
-            mstore(0x2c00, mulmod(mulmod(mload(0xa20), mload(0xa40), R), mload(0x2a00), R))
-            mstore(0x2c60, mulmod(mload(0xa40), mload(0xa40), R))
-            mstore(0x2c80, mulmod(mload(0xcc0), mload(0xea0), R))
-            mstore(0x2ce0, mulmod(mulmod(mload(0xd40), mload(0xe80), R), 0x94bd44df3468c6d5c019eefee1c7a6b37b4c235659dc4a83651cabd92fe849f, R))
-            mstore(0x2d20, mulmod(mload(0x2a40), 0x27187a24edeb13bc5c4ea6c69364ddf1f07f2613141babe90d902ad65d017b62, R))
-            mstore(0x2da0, mulmod(mload(0x2c60), mload(0x2c80), R))
-            mstore(0x2e60, mulmod(mulmod(mload(0xa20), mload(0x2c60), R), mload(0x2c80), R))
-            mstore(0x2f20, mulmod(mulmod(mload(0x25a0), mload(0x2c60), R), mload(0x2c80), R))
-            mstore(0x2f80, mulmod(addmod(addmod(addmod(mulmod(mload(0x7a0), mload(0x2ce0), R), mulmod(mload(0x7e0), mload(0x2d20), R), R), mulmod(addmod(mulmod(mload(0x940), mload(0x2ce0), R), mulmod(mload(0x960), mload(0x2d20), R), R), mload(0xa20), R), R), mulmod(addmod(mulmod(mload(0x980), mload(0x2ce0), R), mulmod(mload(0x9a0), mload(0x2d20), R), R), mload(0x25a0), R), R), mload(0x2da0), R))
-            mstore(0x2fa0, mulmod(mload(0x2c60), mload(0xa40), R))
-            mstore(0x2fc0, addmod(addmod(addmod(mload(0x29a0), mulmod(mulmod(mload(0x2560), mload(0xe60), R), mload(0x27e0), R), R), mulmod(mload(0x8c0), mload(0x2820), R), R), mulmod(addmod(addmod(mulmod(mload(0x7c0), mload(0x2a60), R), mulmod(mload(0x780), mload(0x2ac0), R), R), mulmod(addmod(mulmod(mload(0x9e0), mload(0x2a60), R), mulmod(mload(0x9c0), mload(0x2ac0), R), R), mload(0xa20), R), R), mload(0x2b40), R), R))
-            mstore(0x3000, addmod(0, sub(R, addmod(mload(0x2fc0), mload(0x2f80), R)), R))
-            mstore(0x3020, addmod(0, sub(R, mload(0xce0)), R))
-            mstore(0x3040, mulmod(mload(0x27e0), mload(0xac0), R))
-            mstore(0x3060, mulmod(mload(0x3040), mload(0xac0), R))
-            mstore(0x3080, mulmod(mload(0x3060), mload(0xac0), R))
+            mstore(0x23e0, mulmod(mload(0x940), mload(0x940), R))
+            mstore(0x2420, mulmod(mload(0x23e0), mload(0x940), R))
+            mstore(0x2460, mulmod(mload(0x2420), mload(0x940), R))
+            mstore(0x24a0, mulmod(mload(0x2460), mload(0x940), R))
+            mstore(0x24e0, mulmod(mload(0x24a0), mload(0x940), R))
+            mstore(0x2520, mulmod(mload(0x24e0), mload(0x940), R))
+            mstore(0x2540, mulmod(mulmod(addmod(mload(0x2380), mulmod(mload(0x20c0), addmod(1, sub(R, addmod(mload(0xf00), mload(0x1120), R)), R), R), R), mload(0xe00), R), mload(0x2520), R))
+            mstore(0x2560, mulmod(mload(0x2520), mload(0x940), R))
+            mstore(0x25a0, mulmod(mload(0x2560), mload(0x940), R))
+            mstore(0x2640, addmod(addmod(addmod(addmod(addmod(mload(0x760), mulmod(mload(0x820), mload(0x940), R), R), mulmod(mload(0x840), mload(0x23e0), R), R), mulmod(mload(0x860), mload(0x2420), R), R), mulmod(mload(0x880), mload(0x2460), R), R), mulmod(mload(0x8c0), mload(0x24a0), R), R))
+            mstore(0x2720, mulmod(mload(0xc00), mload(0xe20), R))
+            mstore(0x2820, mulmod(mload(0x960), mulmod(mulmod(mload(0xc60), mload(0xcc0), R), mload(0xe40), R), R))
+            mstore(0x2860, mulmod(mload(0x960), mload(0x960), R))
+            mstore(0x28c0, mulmod(mload(0xc60), mload(0xe20), R))
+            mstore(0x2ac0, addmod(addmod(mulmod(mload(0x7c0), mulmod(mulmod(mulmod(mload(0x28c0), mload(0xcc0), R), mload(0xe20), R), 0x932ff0d52806e055dd30c144c00578080859b13c8af7fab329086a56e0d4b, R), R), mulmod(mload(0x7a0), mulmod(mulmod(mulmod(mload(0x2720), mload(0xcc0), R), mload(0xe20), R), 0x1273283c139ddef66d7215d01d7d159fb2c335f795ea0962c04b6918039711e9, R), R), R), mulmod(mload(0x800), mulmod(mulmod(mulmod(mload(0x2720), mload(0xc60), R), mload(0xe20), R), 0x1de7f337c04140c545805cda4fb84265f4f02cb5d006b7aed863fbf546fae0cd, R), R), R))
+            mstore(0x2ae0, mulmod(mload(0x2860), mulmod(mload(0xbe0), mload(0xe40), R), R))
+            mstore(0x2b20, mulmod(mload(0x2860), mload(0x960), R))
+            mstore(0x2c60, mulmod(mload(0x2b20), mulmod(mulmod(mload(0xbe0), mload(0xcc0), R), mload(0xe40), R), R))
+            mstore(0x2ca0, mulmod(mload(0x2b20), mload(0x960), R))
+            mstore(0x2cc0, addmod(addmod(addmod(addmod(mload(0x2640), mulmod(mload(0x8e0), mload(0x24e0), R), R), mload(0x2540), R), mulmod(mload(0x8a0), mload(0x2560), R), R), mulmod(addmod(mulmod(mload(0x7e0), mulmod(mload(0x2720), 0x94bd44df3468c6d5c019eefee1c7a6b37b4c235659dc4a83651cabd92fe849e, R), R), mulmod(mload(0x780), mulmod(mulmod(mload(0xbe0), mload(0xe20), R), 0x27187a24edeb13bc5c4ea6c69364ddf1f07f2613141babe90d902ad65d017b63, R), R), R), mload(0x2820), R), R))
+            mstore(0x2d20, addmod(0, sub(R, addmod(addmod(mload(0x2cc0), mulmod(mload(0x2ac0), mload(0x2ae0), R), R), mulmod(addmod(mulmod(mload(0x900), mulmod(mload(0x28c0), 0x94bd44df3468c6d5c019eefee1c7a6b37b4c235659dc4a83651cabd92fe849f, R), R), mulmod(mload(0x920), mulmod(mload(0x2720), 0x27187a24edeb13bc5c4ea6c69364ddf1f07f2613141babe90d902ad65d017b62, R), R), R), mload(0x2c60), R), R)), R))
+            mstore(0x2d40, addmod(0, sub(R, mload(0xc00)), R))
+            mstore(0x2d60, mulmod(mload(0x2520), mload(0x9e0), R))
+            mstore(0x2d80, mulmod(mload(0x2d60), mload(0x9e0), R))
+            mstore(0x2da0, mulmod(mload(0x2d80), mload(0x9e0), R))
 
             // One MSM: the combined commitments minus r(u)*G1, minus z_0(u)*h1, plus u*h2.
-            mstore(0x3660, 1) mstore(0x3680, 2)
-            // multi-scalar multiplication over 24 terms
-            mstore(0x3e00, 0) mstore(0x3e20, 0)
-            mstore(0x3e40, mload(0x30a0)) mstore(0x3e60, mload(0x30c0))
-            if iszero(staticcall(gas(), 0x06, 0x3e00, 128, 0x3e00, 64)) { reject() }
-            mstore(0x4000, 0x2b4030e02da031202e6031e02f2032202c0031600a2031a026a0342026603460)
-            mstore(0x4020, 0x26e034a025a034e025e0352026203560272035a0276035e027a0362027e032a0)
-            mstore(0x4040, 0x304032e030603320308033602820326030003660302033a00a6033e000000000)
-            for { let i := 0 } lt(i, 23) { i := add(i, 1) } {
-                let e := shr(224, mload(add(0x4000, mul(i, 4))))
+            mstore(0x3200, 1) mstore(0x3220, 2)
+            // multi-scalar multiplication over 18 terms
+            mstore(0x39a0, 0) mstore(0x39c0, 0)
+            mstore(0x39e0, mload(0x2dc0)) mstore(0x3a00, mload(0x2de0))
+            if iszero(staticcall(gas(), 0x06, 0x39a0, 128, 0x39a0, 64)) { reject() }
+            mstore(0x3ba0, 0x28202e002ae02e402c602e802420308023e030c0246031000940314024a03180)
+            mstore(0x3bc0, 0x24e031c025202f002d602f402d802f802da02fc025602ec02d2032002d403000)
+            mstore(0x3be0, 0x0980304000000000000000000000000000000000000000000000000000000000)
+            for { let i := 0 } lt(i, 17) { i := add(i, 1) } {
+                let e := shr(224, mload(add(0x3ba0, mul(i, 4))))
                 let pa := and(e, 0xffff)
-                mstore(0x3e40, mload(pa)) mstore(0x3e60, mload(add(pa, 32))) mstore(0x3e80, mload(shr(16, e)))
-                if iszero(staticcall(gas(), 0x07, 0x3e40, 96, 0x3e40, 64)) { reject() }
-                if iszero(staticcall(gas(), 0x06, 0x3e00, 128, 0x3e00, 64)) { reject() }
+                mstore(0x39e0, mload(pa)) mstore(0x3a00, mload(add(pa, 32))) mstore(0x3a20, mload(shr(16, e)))
+                if iszero(staticcall(gas(), 0x07, 0x39e0, 96, 0x39e0, 64)) { reject() }
+                if iszero(staticcall(gas(), 0x06, 0x39a0, 128, 0x39a0, 64)) { reject() }
             }
-            mstore(0x36a0, mload(0x3e00)) mstore(0x36c0, mload(0x3e20))
+            mstore(0x3240, mload(0x39a0)) mstore(0x3260, mload(0x39c0))
             // e(h2, [s]_2) · e(outer, −[1]_2) = 1
-            mstore(0x3e00, mload(0x33e0))
-            mstore(0x3e20, mload(0x3400))
-            mstore(0x3e40, 0xf65731a796be0920834e43c10c2a4f8086e3258882006f7b44b9861b7298aaa)
-            mstore(0x3e60, 0x232db2d825a1d746b60378470f31025562babc134a502248078d3a9016860239)
-            mstore(0x3e80, 0x7dcb93c3a3679b1044f8a49d865a0e254e4338de051ff8d4cbbc495dcdcda97)
-            mstore(0x3ea0, 0x2cbc5628975d7e74f57748b4a05b0d43d046828624531e4f7255f538bb697fe6)
-            mstore(0x3ec0, mload(0x36a0))
-            mstore(0x3ee0, mload(0x36c0))
-            mstore(0x3f00, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
-            mstore(0x3f20, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
-            mstore(0x3f40, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
-            mstore(0x3f60, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
-            if iszero(staticcall(gas(), 0x08, 0x3e00, 384, 0x3e00, 32)) { reject() }
-            mstore(0, mload(0x3e00))
+            mstore(0x39a0, mload(0x3040))
+            mstore(0x39c0, mload(0x3060))
+            mstore(0x39e0, 0xf65731a796be0920834e43c10c2a4f8086e3258882006f7b44b9861b7298aaa)
+            mstore(0x3a00, 0x232db2d825a1d746b60378470f31025562babc134a502248078d3a9016860239)
+            mstore(0x3a20, 0x7dcb93c3a3679b1044f8a49d865a0e254e4338de051ff8d4cbbc495dcdcda97)
+            mstore(0x3a40, 0x2cbc5628975d7e74f57748b4a05b0d43d046828624531e4f7255f538bb697fe6)
+            mstore(0x3a60, mload(0x3240))
+            mstore(0x3a80, mload(0x3260))
+            mstore(0x3aa0, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
+            mstore(0x3ac0, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
+            mstore(0x3ae0, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
+            mstore(0x3b00, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
+            if iszero(staticcall(gas(), 0x08, 0x39a0, 384, 0x39a0, 32)) { reject() }
+            mstore(0, mload(0x39a0))
             return(0, 32)
         }
     }

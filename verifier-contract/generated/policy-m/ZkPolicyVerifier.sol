@@ -13,7 +13,7 @@
 pragma solidity 0.8.37;
 
 contract ZkPolicyVerifier {
-    uint256 internal constant PROOF_LENGTH = 1600;
+    uint256 internal constant PROOF_LENGTH = 1184;
     uint256 internal constant INSTANCE_COUNT = 25;
 
     /// The public model card: the model commitment, the number of KPIs, of controller
@@ -99,7 +99,7 @@ contract ZkPolicyVerifier {
             // 1/v by Fermat through the modexp precompile; rejects v = 0.
             function invR(v) -> inv {
                 if iszero(v) { reject() }
-                let p := 0x3900
+                let p := 0x34a0
                 mstore(p, 32) mstore(add(p, 0x20), 32) mstore(add(p, 0x40), 32)
                 mstore(add(p, 0x60), v)
                 mstore(add(p, 0x80), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff)
@@ -113,270 +113,259 @@ contract ZkPolicyVerifier {
 
 
             // Transcript: the verifying key's digest, the public inputs, then the proof in order.
-            mstore(0x33e0, 0x1dd83140b4b662fb2c6c01816c88b06b021fe5780ff0a0cb58e96210da4ce9bd)
+            mstore(0x2f80, 0x1d648bc94c4f9cfde67045df0530b57de16e6d610e4a0ec35e07d795f6043762)
             // the 25 public inputs: below r, then absorbed
-            calldatacopy(0x3400, instances.offset, 800)
+            calldatacopy(0x2fa0, instances.offset, 800)
             for { let i := 0 } lt(i, 25) { i := add(i, 1) } {
-                let v := mload(add(0x3400, mul(i, 32)))
+                let v := mload(add(0x2fa0, mul(i, 32)))
                 if iszero(lt(v, R)) { reject() }
                 mstore(add(0xa0, mul(i, 32)), v)
             }
             // 3 point(s) at proof[0..192]: on the curve, then absorbed
-            calldatacopy(0x3720, add(proof.offset, 0), 192)
+            calldatacopy(0x32c0, add(proof.offset, 0), 192)
             for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x3720, mul(i, 64))
+                let src := add(0x32c0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2da0, mul(i, 64))
+                let dst := add(0x2ac0, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x33e0, 1024) mstore(0x33e0, h) mstore(0x3c0, mod(h, R)) }
+            { let h := keccak256(0x2f80, 1024) mstore(0x2f80, h) mstore(0x3c0, mod(h, R)) }
+            { let h := keccak256(0x2f80, 32) mstore(0x2f80, h) mstore(0x3e0, mod(h, R)) }
+            { let h := keccak256(0x2f80, 32) mstore(0x2f80, h) mstore(0x400, mod(h, R)) }
             // 2 point(s) at proof[192..320]: on the curve, then absorbed
-            calldatacopy(0x3400, add(proof.offset, 192), 128)
+            calldatacopy(0x2fa0, add(proof.offset, 192), 128)
             for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                let src := add(0x3400, mul(i, 64))
+                let src := add(0x2fa0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2e60, mul(i, 64))
+                let dst := add(0x2b80, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x33e0, 160) mstore(0x33e0, h) mstore(0x3e0, mod(h, R)) }
-            { let h := keccak256(0x33e0, 32) mstore(0x33e0, h) mstore(0x400, mod(h, R)) }
-            // 3 point(s) at proof[320..512]: on the curve, then absorbed
-            calldatacopy(0x3400, add(proof.offset, 320), 192)
-            for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x3400, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2ee0, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
-            { let h := keccak256(0x33e0, 224) mstore(0x33e0, h) mstore(0x420, mod(h, R)) }
-            // 4 point(s) at proof[512..768]: on the curve, then absorbed
-            calldatacopy(0x3400, add(proof.offset, 512), 256)
+            { let h := keccak256(0x2f80, 160) mstore(0x2f80, h) mstore(0x420, mod(h, R)) }
+            // 4 point(s) at proof[320..576]: on the curve, then absorbed
+            calldatacopy(0x2fa0, add(proof.offset, 320), 256)
             for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let src := add(0x3400, mul(i, 64))
+                let src := add(0x2fa0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2fa0, mul(i, 64))
+                let dst := add(0x2c00, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x33e0, 288) mstore(0x33e0, h) mstore(0x440, mod(h, R)) }
-            // 22 scalar(s) at proof[768..1472]: below r, then absorbed
-            calldatacopy(0x3400, add(proof.offset, 768), 704)
-            for { let i := 0 } lt(i, 22) { i := add(i, 1) } {
-                let v := mload(add(0x3400, mul(i, 32)))
+            { let h := keccak256(0x2f80, 288) mstore(0x2f80, h) mstore(0x440, mod(h, R)) }
+            // 15 scalar(s) at proof[576..1056]: below r, then absorbed
+            calldatacopy(0x2fa0, add(proof.offset, 576), 480)
+            for { let i := 0 } lt(i, 15) { i := add(i, 1) } {
+                let v := mload(add(0x2fa0, mul(i, 32)))
                 if iszero(lt(v, R)) { reject() }
                 mstore(add(0x460, mul(i, 32)), v)
             }
-            { let h := keccak256(0x33e0, 736) mstore(0x33e0, h) mstore(0x720, mod(h, R)) }
-            { let h := keccak256(0x33e0, 32) mstore(0x33e0, h) mstore(0x740, mod(h, R)) }
-            // 1 point(s) at proof[1472..1536]: on the curve, then absorbed
-            calldatacopy(0x3400, add(proof.offset, 1472), 64)
+            { let h := keccak256(0x2f80, 512) mstore(0x2f80, h) mstore(0x640, mod(h, R)) }
+            { let h := keccak256(0x2f80, 32) mstore(0x2f80, h) mstore(0x660, mod(h, R)) }
+            // 1 point(s) at proof[1056..1120]: on the curve, then absorbed
+            calldatacopy(0x2fa0, add(proof.offset, 1056), 64)
             for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x3400, mul(i, 64))
+                let src := add(0x2fa0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x30a0, mul(i, 64))
+                let dst := add(0x2d00, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x33e0, 96) mstore(0x33e0, h) mstore(0x760, mod(h, R)) }
-            // 1 point(s) at proof[1536..1600]: on the curve, then absorbed
-            calldatacopy(0x3400, add(proof.offset, 1536), 64)
+            { let h := keccak256(0x2f80, 96) mstore(0x2f80, h) mstore(0x680, mod(h, R)) }
+            // 1 point(s) at proof[1120..1184]: on the curve, then absorbed
+            calldatacopy(0x2fa0, add(proof.offset, 1120), 64)
             for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x3400, mul(i, 64))
+                let src := add(0x2fa0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x30e0, mul(i, 64))
+                let dst := add(0x2d40, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
 
             // Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.
-            mstore(0x3120, 0x1f04534c9fda293a344da5e0843d31d16ecc1e11094b0a26b6e0ab8aafc74c30) mstore(0x3140, 0x2d61456e21afbacee1fecace6adc709e05c9f1e50d8456aa4c84688298996863)
-            mstore(0x3160, 0x2ab3ae7b09b5ac64558b166dae7858ca2d555d098971e85ef236051abcf9694) mstore(0x3180, 0x22f9e10fccc506b2f76f99fab5e759f2c6d9b328f298a398dbb16b42713441a9)
-            mstore(0x31a0, 0x13b2af87a5a4e0ff21ca86a6c414fb9cd587f9b386404526319faf6824276dd5) mstore(0x31c0, 0xd92c3e2626242d445b49aa4aa59e469b9f36bf768ded57a2e9b116960212eb2)
-            mstore(0x31e0, 0x7aa3ce7e2ce8b4ebdfac565b1361d5f1c72cc71e4ff6475420514a32d062312) mstore(0x3200, 0xf4774701d1c9fc2635afc1f73925a76674b9b6fabce5112e983a88ea1514ff0)
-            mstore(0x3220, 0xb2dd447817ee868162f04215159c956d019f03e26ea4c393802b921b52fca90) mstore(0x3240, 0xac3594492e9ac31ba581b2bd18027d67646895dfb4d858b0e7231936e4ae125)
-            mstore(0x3260, 0x2feb13e8a173e3c68927a72b0fe59703e43392a738abb60da904b5e69a1551bf) mstore(0x3280, 0x1b1b5387d34ac1ecf1f35c7843eed1dd498f0fba524ba24e69f09520490ca363)
-            mstore(0x32a0, 0x53badd0267e58de5bd50ea416d1badd8fb33f0a917b69c7ae74ca995700cabb) mstore(0x32c0, 0x17f2b0d1a38ce2c10249b314115677f2fb6a0d3c8f42458a6cc38ab4fd9aff2f)
-            mstore(0x32e0, 0x746b8a2375b3bc796d8ff272166b6fd9400e0395b8c6615148e2f109f7501ee) mstore(0x3300, 0x26c2aba8a37f816220632c5492e71e781e62feb2432514a57e14f91551f1d2d3)
-            mstore(0x3320, 0x7e77a3a93eb60d727935bb2a9d5010d969b96152c761e6f67e53ee61ac49593) mstore(0x3340, 0x2cd34ddc3ea42134c4c925b4e5c6ce575ea533c9e7c51005de01d557f61573cc)
+            mstore(0x2d80, 0x2213360243ca59be34b73c946113303b4b5dafc1a9db8d923fb72a0351183c5e) mstore(0x2da0, 0x1ffa36a8d15aadf21fca150ca91b8609d44fd827054c990afd1c955d09a2add9)
+            mstore(0x2dc0, 0x1857edc2907ddb2097a3cb4ef1739495e82b7708e4e9fe32817ad81e495b192a) mstore(0x2de0, 0x2000de721ceb30f3f6829cba5b644410a44a381a09f66e69b6db70ff0dea34a6)
+            mstore(0x2e00, 0x2cb46063ddffcf564f59cb98c19d1c4e53954da0143a6df662d9691de812ae24) mstore(0x2e20, 0x19c333199585318b2ca284a8455b5a39206a4895ded71209ba858d10479be2d5)
+            mstore(0x2e40, 0xbad60d7d91307e71e4d4bf0ecf6a516f7c37764ebd56aa53ed653cab9986c7) mstore(0x2e60, 0x1e1403633f22b22ddd2215d2a97bbca8fe06538d3216636e2d63bbd7f81c4b59)
+            mstore(0x2e80, 0xd06a34b2e97ebb798643eb3c8ca53103ca8a119ecc617d040e290675b1e6999) mstore(0x2ea0, 0x24b4bccb614b847fb76cab92f0b06ccf73080e8d7efcc4716a56186cf8022284)
+            mstore(0x2ec0, 0x27721740cdd31e3bce8faf52131229ae7934469b07738d0e82c3eb76bb13d80d) mstore(0x2ee0, 0x5d0f70b8c072aeb9ac7d49266835e74dc6894b613adf832b7c47f642cbedf)
 
             // x^n, and every denominator of the checks below, inverted together.
-            mstore(0x7c0, powR(mload(0x440), 8192))
-            mstore(0x7e0, addmod(mload(0x7c0), sub(R, 1), R))
-            mstore(0x820, addmod(mload(0x440), sub(R, 0x1fe62c4a3c6640bbac666390d8ab7318a0de5374d46b2921e3217838d26470ad), R))
-            mstore(0x860, addmod(mload(0x440), sub(R, 0x8835809c497907dc3a0df6d7b79186a47664395ef320f8027e70c62ad8206a8), R))
-            mstore(0x8a0, addmod(mload(0x440), sub(R, 0x2afd4e77273f1cb3434a4a667929058c156b21573c3f1efc882e708597d7161a), R))
-            mstore(0x8e0, addmod(mload(0x440), sub(R, 0x2c34760cd8ba6180d92ad9da798faeb6fbf85f3f63d3dfca54b3b798e4f5f37e), R))
-            mstore(0x920, addmod(mload(0x440), sub(R, 0x179c2392139def1b24f4e92b4bfba20a0fa885cb6bfc2f2cb92790e00237d0c0), R))
-            mstore(0x960, addmod(mload(0x440), sub(R, 0x9ff38534bd08f2b08b6010aaee9ac485d3afb3a9ae4280907537b08fc6e53e5), R))
-            mstore(0x980, addmod(mload(0x440), sub(R, 1), R))
-            mstore(0x9c0, addmod(mload(0x760), sub(R, mulmod(mload(0x440), 0x9ff38534bd08f2b08b6010aaee9ac485d3afb3a9ae4280907537b08fc6e53e5, R)), R))
-            mstore(0x9e0, addmod(mload(0x760), sub(R, mload(0x440)), R))
-            mstore(0xa40, addmod(mload(0x760), sub(R, mulmod(mload(0x440), 0x10e3d295c1599ff535a1bb49f23d81aa03bd0ed25881f9ed12b179af67f67ae1, R)), R))
-            mstore(0xa60, mulmod(mload(0x9c0), mload(0xa40), R))
-            // batch inversion of 10 values
-            {
-                let acc := 1
-                mstore(0xa80, acc) acc := mulmod(acc, mload(0x820), R)
-                mstore(0xaa0, acc) acc := mulmod(acc, mload(0x860), R)
-                mstore(0xac0, acc) acc := mulmod(acc, mload(0x8a0), R)
-                mstore(0xae0, acc) acc := mulmod(acc, mload(0x8e0), R)
-                mstore(0xb00, acc) acc := mulmod(acc, mload(0x920), R)
-                mstore(0xb20, acc) acc := mulmod(acc, mload(0x960), R)
-                mstore(0xb40, acc) acc := mulmod(acc, mload(0x980), R)
-                mstore(0xb60, acc) acc := mulmod(acc, mload(0x7e0), R)
-                mstore(0xb80, acc) acc := mulmod(acc, mload(0x440), R)
-                mstore(0xba0, acc) acc := mulmod(acc, mload(0xa60), R)
-                let inv := invR(acc)
-                { let prefix := mload(0xba0) mstore(0xba0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xa60), R) }
-                { let prefix := mload(0xb80) mstore(0xb80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x440), R) }
-                { let prefix := mload(0xb60) mstore(0xb60, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x7e0), R) }
-                { let prefix := mload(0xb40) mstore(0xb40, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x980), R) }
-                { let prefix := mload(0xb20) mstore(0xb20, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x960), R) }
-                { let prefix := mload(0xb00) mstore(0xb00, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x920), R) }
-                { let prefix := mload(0xae0) mstore(0xae0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x8e0), R) }
-                { let prefix := mload(0xac0) mstore(0xac0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x8a0), R) }
-                { let prefix := mload(0xaa0) mstore(0xaa0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x860), R) }
-                { let prefix := mload(0xa80) mstore(0xa80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x820), R) }
-            }
-
-            // Lagrange basis at x: l_i(x) = w^i (x^n - 1) / (n (x - w^i)) for the last, blinding and first rows.
-            mstore(0xbe0, mulmod(mload(0x7e0), 0x3062cb506d9a969cb702833453cd4c52654aa6a93775a2c5bf57d68443608001, R))
-            mstore(0xc20, mulmod(mulmod(mload(0xbe0), 0x1fe62c4a3c6640bbac666390d8ab7318a0de5374d46b2921e3217838d26470ad, R), mload(0xa80), R))
-            mstore(0xd80, mulmod(mload(0xbe0), mload(0xb40), R))
-            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), one inversion
+            mstore(0x6e0, powR(mload(0x440), 8192))
+            mstore(0x700, addmod(mload(0x6e0), sub(R, 1), R))
+            mstore(0x740, addmod(mload(0x440), sub(R, 0x1fe62c4a3c6640bbac666390d8ab7318a0de5374d46b2921e3217838d26470ad), R))
+            mstore(0x780, addmod(mload(0x440), sub(R, 0x8835809c497907dc3a0df6d7b79186a47664395ef320f8027e70c62ad8206a8), R))
+            mstore(0x7c0, addmod(mload(0x440), sub(R, 0x2afd4e77273f1cb3434a4a667929058c156b21573c3f1efc882e708597d7161a), R))
+            mstore(0x800, addmod(mload(0x440), sub(R, 0x2c34760cd8ba6180d92ad9da798faeb6fbf85f3f63d3dfca54b3b798e4f5f37e), R))
+            mstore(0x840, addmod(mload(0x440), sub(R, 0x179c2392139def1b24f4e92b4bfba20a0fa885cb6bfc2f2cb92790e00237d0c0), R))
+            mstore(0x880, addmod(mload(0x440), sub(R, 0x9ff38534bd08f2b08b6010aaee9ac485d3afb3a9ae4280907537b08fc6e53e5), R))
+            mstore(0x8a0, addmod(mload(0x440), sub(R, 1), R))
+            mstore(0x8e0, addmod(mload(0x680), sub(R, mulmod(mload(0x440), 0x9ff38534bd08f2b08b6010aaee9ac485d3afb3a9ae4280907537b08fc6e53e5, R)), R))
+            mstore(0x900, addmod(mload(0x680), sub(R, mload(0x440)), R))
+            mstore(0x960, addmod(mload(0x680), sub(R, mulmod(mload(0x440), 0x10e3d295c1599ff535a1bb49f23d81aa03bd0ed25881f9ed12b179af67f67ae1, R)), R))
+            mstore(0x9c0, addmod(mload(0x680), sub(R, mulmod(mload(0x440), 0x2ad9021ed07c42ab19f77c5cf2cbd2deb135ea330f1b1573bd08d99309c4bb7d, R)), R))
+            mstore(0xa00, mulmod(mulmod(mload(0x8e0), mload(0x960), R), mload(0x9c0), R))
+            // Π (x − ω^i) over the instance rows, its prefixes kept for the evaluation
             {
                 let x := mload(0x440) let wi := 1 let acc := 1
                 for { let i := 0 } lt(i, 25) { i := add(i, 1) } {
-                    mstore(add(0x3a00, mul(i, 32)), acc)
+                    mstore(add(0x35a0, mul(i, 32)), acc)
                     acc := mulmod(acc, addmod(x, sub(R, wi), R), R)
                     wi := mulmod(wi, 0x10e3d295c1599ff535a1bb49f23d81aa03bd0ed25881f9ed12b179af67f67ae1, R)
                 }
+                mstore(0xb60, acc)
+            }
+            // batch inversion of 11 values
+            {
+                let acc := 1
+                mstore(0xa20, acc) acc := mulmod(acc, mload(0x740), R)
+                mstore(0xa40, acc) acc := mulmod(acc, mload(0x780), R)
+                mstore(0xa60, acc) acc := mulmod(acc, mload(0x7c0), R)
+                mstore(0xa80, acc) acc := mulmod(acc, mload(0x800), R)
+                mstore(0xaa0, acc) acc := mulmod(acc, mload(0x840), R)
+                mstore(0xac0, acc) acc := mulmod(acc, mload(0x880), R)
+                mstore(0xae0, acc) acc := mulmod(acc, mload(0x8a0), R)
+                mstore(0xb00, acc) acc := mulmod(acc, mload(0x700), R)
+                mstore(0xb20, acc) acc := mulmod(acc, mload(0x440), R)
+                mstore(0xb40, acc) acc := mulmod(acc, mload(0xa00), R)
+                mstore(0xb80, acc) acc := mulmod(acc, mload(0xb60), R)
                 let inv := invR(acc)
+                { let prefix := mload(0xb80) mstore(0xb80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xb60), R) }
+                { let prefix := mload(0xb40) mstore(0xb40, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xa00), R) }
+                { let prefix := mload(0xb20) mstore(0xb20, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x440), R) }
+                { let prefix := mload(0xb00) mstore(0xb00, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x700), R) }
+                { let prefix := mload(0xae0) mstore(0xae0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x8a0), R) }
+                { let prefix := mload(0xac0) mstore(0xac0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x880), R) }
+                { let prefix := mload(0xaa0) mstore(0xaa0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x840), R) }
+                { let prefix := mload(0xa80) mstore(0xa80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x800), R) }
+                { let prefix := mload(0xa60) mstore(0xa60, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x7c0), R) }
+                { let prefix := mload(0xa40) mstore(0xa40, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x780), R) }
+                { let prefix := mload(0xa20) mstore(0xa20, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x740), R) }
+            }
+
+            // Lagrange basis at x: l_i(x) = w^i (x^n - 1) / (n (x - w^i)) for the last, blinding and first rows.
+            mstore(0xbc0, mulmod(mload(0x700), 0x3062cb506d9a969cb702833453cd4c52654aa6a93775a2c5bf57d68443608001, R))
+            mstore(0xc00, mulmod(mulmod(mload(0xbc0), 0x1fe62c4a3c6640bbac666390d8ab7318a0de5374d46b2921e3217838d26470ad, R), mload(0xa20), R))
+            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), from the batched inverse
+            {
+                let x := mload(0x440) let wi := 0x26783323863b05ec0a75db6e2bf1431b2fb1376c5f5a4d0ba65c8a7e04388907 let inv := mload(0xb80)
                 let sum := 0
                 for { let i := 25 } gt(i, 0) { } {
                     i := sub(i, 1)
                     wi := mulmod(wi, 0x9ff38534bd08f2b08b6010aaee9ac485d3afb3a9ae4280907537b08fc6e53e5, R)
                     let d := addmod(x, sub(R, wi), R)
-                    let inv_i := mulmod(mload(add(0x3a00, mul(i, 32))), inv, R)
+                    let inv_i := mulmod(mload(add(0x35a0, mul(i, 32))), inv, R)
                     inv := mulmod(inv, d, R)
                     sum := addmod(sum, mulmod(mulmod(mload(add(0xa0, mul(i, 32))), wi, R), inv_i, R), R)
                 }
-                mstore(0xda0, mulmod(sum, mload(0xbe0), R))
+                mstore(0xd80, mulmod(sum, mload(0xbc0), R))
             }
-            mstore(0xe40, addmod(addmod(addmod(addmod(mulmod(mulmod(mload(0xbe0), 0x8835809c497907dc3a0df6d7b79186a47664395ef320f8027e70c62ad8206a8, R), mload(0xaa0), R), mulmod(mulmod(mload(0xbe0), 0x2afd4e77273f1cb3434a4a667929058c156b21573c3f1efc882e708597d7161a, R), mload(0xac0), R), R), mulmod(mulmod(mload(0xbe0), 0x2c34760cd8ba6180d92ad9da798faeb6fbf85f3f63d3dfca54b3b798e4f5f37e, R), mload(0xae0), R), R), mulmod(mulmod(mload(0xbe0), 0x179c2392139def1b24f4e92b4bfba20a0fa885cb6bfc2f2cb92790e00237d0c0, R), mload(0xb00), R), R), mulmod(mulmod(mload(0xbe0), 0x9ff38534bd08f2b08b6010aaee9ac485d3afb3a9ae4280907537b08fc6e53e5, R), mload(0xb20), R), R))
+            mstore(0xe20, addmod(addmod(addmod(addmod(mulmod(mulmod(mload(0xbc0), 0x8835809c497907dc3a0df6d7b79186a47664395ef320f8027e70c62ad8206a8, R), mload(0xa40), R), mulmod(mulmod(mload(0xbc0), 0x2afd4e77273f1cb3434a4a667929058c156b21573c3f1efc882e708597d7161a, R), mload(0xa60), R), R), mulmod(mulmod(mload(0xbc0), 0x2c34760cd8ba6180d92ad9da798faeb6fbf85f3f63d3dfca54b3b798e4f5f37e, R), mload(0xa80), R), R), mulmod(mulmod(mload(0xbc0), 0x179c2392139def1b24f4e92b4bfba20a0fa885cb6bfc2f2cb92790e00237d0c0, R), mload(0xaa0), R), R), mulmod(mulmod(mload(0xbc0), 0x9ff38534bd08f2b08b6010aaee9ac485d3afb3a9ae4280907537b08fc6e53e5, R), mload(0xac0), R), R))
+
+            // Gate "range chain"
+            mstore(0xea0, addmod(mload(0x4a0), addmod(0, sub(R, mulmod(mload(0x4c0), 4, R)), R), R))
 
             // Gate "bias: acc = weight[0]"
-            mstore(0xec0, addmod(mload(0x560), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
-            mstore(0xf40, addmod(mload(0x560), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R))
-            mstore(0xfa0, addmod(0, sub(R, mload(0x580)), R))
+            mstore(0x1080, addmod(mload(0x540), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x10c0, addmod(mload(0x540), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R))
+            mstore(0x1120, addmod(0, sub(R, mload(0x560)), R))
 
             // Gate "dot: acc = acc[-1] + Σ weight[c]·lane[c]"
-            mstore(0x1040, addmod(mload(0x560), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
-            mstore(0x1160, addmod(0, sub(R, mulmod(mload(0x580), mload(0x460), R)), R))
+            mstore(0x1180, addmod(mload(0x540), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
+            mstore(0x12a0, addmod(0, sub(R, mulmod(mload(0x560), mload(0x460), R)), R))
 
-            // Gate "requantize: acc[-1] = weight[0]·acc + r"
-            mstore(0x1300, addmod(mload(0x4a0), mulmod(mload(0x4e0), 256, R), R))
+            // Gate "requantize: weight[0]·acc[-1] = 2^16·acc + u"
+            mstore(0x1480, addmod(mload(0x500), addmod(0, sub(R, mulmod(mload(0x4c0), 0x10000, R)), R), R))
 
             // Gate "compare: s boolean, t = (2s-1)(x-th) + s - 1, out = max or min"
-            mstore(0x1380, mulmod(mload(0x5a0), mload(0x5a0), R))
-            mstore(0x13e0, addmod(1, addmod(0, sub(R, mload(0x460)), R), R))
-            mstore(0x14e0, addmod(0, sub(R, addmod(addmod(mulmod(addmod(mulmod(mload(0x460), 2, R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x4c0), mload(0xfa0), R), R), mload(0x460), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R)), R))
+            mstore(0x1500, addmod(mload(0x580), 1, R))
+            mstore(0x1560, addmod(mload(0x580), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
+            mstore(0x15a0, mulmod(mulmod(mulmod(mulmod(mload(0x580), mload(0x1500), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1560), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x15e0, addmod(mload(0x580), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x1680, mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x580), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0x15e0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), mload(0x1560), R), 0x10216f7ba065e00de81ac1e7808072c9b8114d6d7de87adb16a0a73150000000, R))
+            mstore(0x16a0, addmod(mload(0x15a0), mload(0x1680), R))
+            mstore(0x1700, addmod(1, addmod(0, sub(R, mload(0x460)), R), R))
+            mstore(0x1800, addmod(0, sub(R, addmod(addmod(mulmod(addmod(mulmod(mload(0x460), 2, R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x4e0), mload(0x1120), R), R), mload(0x460), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R)), R))
+
+            // Gate "public"
 
             // Lookup arguments: compressed input and table expressions.
-            mstore(0x1840, addmod(1, sub(R, addmod(mload(0xc20), mload(0xe40), R)), R))
 
             // Permutation argument: z starts at 1, ends boolean, chunks chain, and each chunk's grand-product step holds.
-            mstore(0x1a60, mulmod(mulmod(mulmod(mload(0x660), addmod(addmod(mload(0x460), mulmod(mload(0x3e0), mload(0x5e0), R), R), mload(0x400), R), R), addmod(addmod(mload(0x480), mulmod(mload(0x3e0), mload(0x600), R), R), mload(0x400), R), R), addmod(addmod(mload(0xda0), mulmod(mload(0x3e0), mload(0x620), R), R), mload(0x400), R), R))
-            mstore(0x1a80, mulmod(mload(0x3e0), mload(0x440), R))
-            mstore(0x1c40, addmod(mload(0x1a60), sub(R, mulmod(mulmod(mulmod(mload(0x640), addmod(addmod(mload(0x460), mload(0x1a80), R), mload(0x400), R), R), addmod(addmod(mload(0x480), mulmod(mload(0x1a80), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), R), mload(0x400), R), R), addmod(addmod(mload(0xda0), mulmod(mload(0x1a80), 0x13b360d4e82fe915fed16081038f98c211427b87a281bd733c277dbadf10372b, R), R), mload(0x400), R), R)), R))
+            mstore(0x1ca0, mulmod(mload(0x3e0), mload(0x440), R))
+            mstore(0x1dc0, addmod(mulmod(mulmod(mload(0x620), addmod(addmod(mload(0x460), mulmod(mload(0x3e0), mload(0x5c0), R), R), mload(0x400), R), R), addmod(addmod(mload(0x480), mulmod(mload(0x3e0), mload(0x5e0), R), R), mload(0x400), R), R), sub(R, mulmod(mulmod(mload(0x600), addmod(addmod(mload(0x460), mload(0x1ca0), R), mload(0x400), R), R), addmod(addmod(mload(0x480), mulmod(mload(0x1ca0), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), R), mload(0x400), R), R)), R))
 
             // Lookup argument: z starts at 1 and ends boolean; the product step; a' and s' agree at the start; a' repeats or equals s'.
-            mstore(0x1e20, addmod(mulmod(mulmod(mload(0x6a0), addmod(mload(0x6c0), mload(0x3e0), R), R), addmod(mload(0x700), mload(0x400), R), R), sub(R, mulmod(mulmod(mload(0x680), addmod(addmod(mulmod(mload(0x500), mload(0x3c0), R), mload(0x4a0), R), mload(0x3e0), R), R), addmod(addmod(mulmod(mload(0x520), mload(0x3c0), R), mload(0x540), R), mload(0x400), R), R)), R))
-            mstore(0x1e60, addmod(mload(0x6c0), sub(R, mload(0x700)), R))
 
             // Vanishing argument: h(x) = (sum of y^i * constraint_i) / (x^n - 1).
-            mstore(0x1f00, mulmod(mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x560), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0xec0), R), mload(0xf40), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x480), mload(0xfa0), R), R), mload(0x420), R))
-            mstore(0x1f20, addmod(mload(0x1f00), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x560), mload(0x1040), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0xf40), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x480), addmod(0, sub(R, mload(0x4c0)), R), R), mload(0x1160), R), R), R))
-            mstore(0x1f60, addmod(mulmod(mload(0x1f20), mload(0x420), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x560), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), mload(0xec0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1040), R), addmod(addmod(mload(0x4c0), addmod(0, sub(R, mulmod(mload(0x580), mload(0x480), R)), R), R), addmod(0, sub(R, mload(0x1300)), R), R), R), R))
-            mstore(0x2000, mulmod(addmod(mulmod(addmod(mulmod(mload(0x1f60), mload(0x420), R), mulmod(mulmod(mload(0x1380), mload(0x460), R), mload(0x13e0), R), R), mload(0x420), R), mulmod(mload(0x1380), addmod(mload(0x1300), mload(0x14e0), R), R), R), mload(0x420), R))
-            mstore(0x2020, addmod(mload(0x2000), mulmod(mulmod(mulmod(mload(0x5a0), addmod(mload(0x5a0), 1, R), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), addmod(addmod(mload(0x480), addmod(0, sub(R, mulmod(mload(0x460), mload(0x4c0), R)), R), R), addmod(0, sub(R, mulmod(mload(0x13e0), mload(0x580), R)), R), R), R), R))
-            mstore(0x2080, mulmod(addmod(mulmod(mload(0x2020), mload(0x420), R), mulmod(mulmod(mulmod(mulmod(mload(0x5a0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x5a0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x480), mload(0x1160), R), addmod(0, sub(R, mulmod(mload(0x13e0), mload(0x4c0), R)), R), R), R), R), mload(0x420), R))
-            mstore(0x2100, mulmod(addmod(mulmod(addmod(mload(0x2080), mulmod(mload(0xd80), addmod(1, sub(R, mload(0x640)), R), R), R), mload(0x420), R), mulmod(addmod(mulmod(mload(0x640), mload(0x640), R), sub(R, mload(0x640)), R), mload(0xc20), R), R), mload(0x420), R))
-            mstore(0x21a0, addmod(mulmod(addmod(mulmod(addmod(mload(0x2100), mulmod(mload(0x1c40), mload(0x1840), R), R), mload(0x420), R), mulmod(mload(0xd80), addmod(1, sub(R, mload(0x680)), R), R), R), mload(0x420), R), mulmod(mload(0xc20), addmod(mulmod(mload(0x680), mload(0x680), R), sub(R, mload(0x680)), R), R), R))
-            mstore(0x2260, addmod(mulmod(addmod(mulmod(addmod(mulmod(mload(0x21a0), mload(0x420), R), mulmod(mload(0x1e20), mload(0x1840), R), R), mload(0x420), R), mulmod(mload(0xd80), mload(0x1e60), R), R), mload(0x420), R), mulmod(mulmod(mload(0x1e60), addmod(mload(0x6c0), sub(R, mload(0x6e0)), R), R), mload(0x1840), R), R))
+            mstore(0x1e20, addmod(mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x520), mload(0xea0), R), addmod(mload(0xea0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), R), addmod(mload(0xea0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R), R), addmod(mload(0xea0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R), R), mload(0x420), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x540), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1080), R), mload(0x10c0), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x480), mload(0x1120), R), R), R))
+            mstore(0x1e60, addmod(mulmod(mload(0x1e20), mload(0x420), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x540), mload(0x1180), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0x10c0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x480), addmod(0, sub(R, mload(0x4e0)), R), R), mload(0x12a0), R), R), R))
+            mstore(0x1ea0, addmod(mulmod(mload(0x1e60), mload(0x420), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x540), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), mload(0x1080), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1180), R), addmod(addmod(mulmod(mload(0x560), mload(0x4e0), R), addmod(0, sub(R, mulmod(mload(0x480), 0x10000, R)), R), R), addmod(0, sub(R, mload(0x1480)), R), R), R), R))
+            mstore(0x1f40, mulmod(addmod(mulmod(addmod(mulmod(mload(0x1ea0), mload(0x420), R), mulmod(mulmod(mload(0x16a0), mload(0x460), R), mload(0x1700), R), R), mload(0x420), R), mulmod(mload(0x16a0), addmod(mload(0x1480), mload(0x1800), R), R), R), mload(0x420), R))
+            mstore(0x1f60, addmod(mload(0x1f40), mulmod(mload(0x15a0), addmod(addmod(mload(0x480), addmod(0, sub(R, mulmod(mload(0x460), mload(0x4e0), R)), R), R), addmod(0, sub(R, mulmod(mload(0x1700), mload(0x560), R)), R), R), R), R))
+            mstore(0x1fc0, mulmod(addmod(mulmod(mload(0x1f60), mload(0x420), R), mulmod(mload(0x1680), addmod(addmod(mload(0x480), mload(0x12a0), R), addmod(0, sub(R, mulmod(mload(0x1700), mload(0x4e0), R)), R), R), R), R), mload(0x420), R))
+            mstore(0x1fe0, addmod(mload(0x1fc0), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x580), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x15e0), R), mload(0x1500), R), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), addmod(mload(0x480), addmod(0, sub(R, mload(0xd80)), R), R), R), R))
+            mstore(0x2080, mulmod(addmod(mulmod(addmod(mulmod(mload(0x1fe0), mload(0x420), R), mulmod(mulmod(mload(0xbc0), mload(0xae0), R), addmod(1, sub(R, mload(0x600)), R), R), R), mload(0x420), R), mulmod(addmod(mulmod(mload(0x600), mload(0x600), R), sub(R, mload(0x600)), R), mload(0xc00), R), R), mload(0x420), R))
 
             // SHPLONK: each rotation set's openings, interpolated at u and combined with powers of y and v.
-            mstore(0x22a0, mulmod(mload(0x720), mload(0x720), R))
-            mstore(0x22e0, mulmod(mload(0x22a0), mload(0x720), R))
-            mstore(0x2320, mulmod(mload(0x22e0), mload(0x720), R))
-            mstore(0x2360, mulmod(mload(0x2320), mload(0x720), R))
-            mstore(0x23a0, mulmod(mload(0x2360), mload(0x720), R))
-            mstore(0x23e0, mulmod(mload(0x23a0), mload(0x720), R))
-            mstore(0x2420, mulmod(mload(0x23e0), mload(0x720), R))
-            mstore(0x2460, mulmod(mload(0x2420), mload(0x720), R))
-            mstore(0x24a0, mulmod(mload(0x2460), mload(0x720), R))
-            mstore(0x24e0, mulmod(mload(0x24a0), mload(0x720), R))
-            mstore(0x2520, mulmod(mload(0x24e0), mload(0x720), R))
-            mstore(0x2560, mulmod(mload(0x2520), mload(0x720), R))
-            mstore(0x2600, addmod(addmod(addmod(addmod(addmod(mload(0x460), mulmod(mload(0x700), mload(0x720), R), R), mulmod(mload(0x500), mload(0x22a0), R), R), mulmod(mload(0x520), mload(0x22e0), R), R), mulmod(mload(0x540), mload(0x2320), R), R), mulmod(mload(0x560), mload(0x2360), R), R))
-            mstore(0x26a0, addmod(addmod(addmod(addmod(addmod(mload(0x2600), mulmod(mload(0x580), mload(0x23a0), R), R), mulmod(mload(0x5a0), mload(0x23e0), R), R), mulmod(mload(0x5e0), mload(0x2420), R), R), mulmod(mload(0x600), mload(0x2460), R), R), mulmod(mload(0x620), mload(0x24a0), R), R))
-            mstore(0x2700, mulmod(mload(0xa40), mload(0xba0), R))
-            mstore(0x2740, mulmod(mload(0x9e0), mload(0xb80), R))
-            mstore(0x2760, mulmod(mload(0x2740), 0x2d19dc6e7a312123a624d9d7e774af33efb6ac66d391da8dc428121446767ab7, R))
-            mstore(0x27c0, mulmod(mulmod(mload(0x9c0), mload(0xb80), R), 0x34a720467007f06122b6bde9a0ca929387d3be1a62796037fb9e37fa989854a, R))
-            mstore(0x2840, mulmod(mload(0x740), mload(0x2700), R))
-            mstore(0x2900, mulmod(mulmod(mload(0x720), mload(0x740), R), mload(0x2700), R))
-            mstore(0x2960, mulmod(mload(0x740), mload(0x740), R))
-            mstore(0x2980, mulmod(mload(0x9c0), mload(0xba0), R))
-            mstore(0x29e0, mulmod(mulmod(mload(0xa40), mload(0xb80), R), 0x2d19dc6e7a312123a624d9d7e774af33efb6ac66d391da8dc428121446767ab8, R))
-            mstore(0x2a20, mulmod(mload(0x2740), 0x34a720467007f06122b6bde9a0ca929387d3be1a62796037fb9e37fa9898549, R))
-            mstore(0x2aa0, mulmod(mload(0x2960), mload(0x2980), R))
-            mstore(0x2b60, mulmod(mulmod(mload(0x720), mload(0x2960), R), mload(0x2980), R))
-            mstore(0x2c20, mulmod(mulmod(mload(0x22a0), mload(0x2960), R), mload(0x2980), R))
-            mstore(0x2c80, mulmod(addmod(addmod(addmod(mulmod(mload(0x4a0), mload(0x29e0), R), mulmod(mload(0x4e0), mload(0x2a20), R), R), mulmod(addmod(mulmod(mload(0x640), mload(0x29e0), R), mulmod(mload(0x660), mload(0x2a20), R), R), mload(0x720), R), R), mulmod(addmod(mulmod(mload(0x680), mload(0x29e0), R), mulmod(mload(0x6a0), mload(0x2a20), R), R), mload(0x22a0), R), R), mload(0x2aa0), R))
-            mstore(0x2ca0, mulmod(mload(0x2960), mload(0x740), R))
-            mstore(0x2cc0, addmod(addmod(addmod(mload(0x26a0), mulmod(mulmod(mload(0x2260), mload(0xb60), R), mload(0x24e0), R), R), mulmod(mload(0x5c0), mload(0x2520), R), R), mulmod(addmod(addmod(mulmod(mload(0x4c0), mload(0x2760), R), mulmod(mload(0x480), mload(0x27c0), R), R), mulmod(addmod(mulmod(mload(0x6e0), mload(0x2760), R), mulmod(mload(0x6c0), mload(0x27c0), R), R), mload(0x720), R), R), mload(0x2840), R), R))
-            mstore(0x2d00, addmod(0, sub(R, addmod(mload(0x2cc0), mload(0x2c80), R)), R))
-            mstore(0x2d20, addmod(0, sub(R, mload(0x9e0)), R))
-            mstore(0x2d40, mulmod(mload(0x24e0), mload(0x7c0), R))
-            mstore(0x2d60, mulmod(mload(0x2d40), mload(0x7c0), R))
-            mstore(0x2d80, mulmod(mload(0x2d60), mload(0x7c0), R))
+            mstore(0x20e0, mulmod(mload(0x640), mload(0x640), R))
+            mstore(0x2120, mulmod(mload(0x20e0), mload(0x640), R))
+            mstore(0x2160, mulmod(mload(0x2120), mload(0x640), R))
+            mstore(0x21a0, mulmod(mload(0x2160), mload(0x640), R))
+            mstore(0x21e0, mulmod(mload(0x21a0), mload(0x640), R))
+            mstore(0x2220, mulmod(mload(0x21e0), mload(0x640), R))
+            mstore(0x2240, mulmod(mulmod(addmod(mload(0x2080), mulmod(mload(0x1dc0), addmod(1, sub(R, addmod(mload(0xc00), mload(0xe20), R)), R), R), R), mload(0xb00), R), mload(0x2220), R))
+            mstore(0x2260, mulmod(mload(0x2220), mload(0x640), R))
+            mstore(0x22a0, mulmod(mload(0x2260), mload(0x640), R))
+            mstore(0x2340, addmod(addmod(addmod(addmod(addmod(mload(0x460), mulmod(mload(0x520), mload(0x640), R), R), mulmod(mload(0x540), mload(0x20e0), R), R), mulmod(mload(0x560), mload(0x2120), R), R), mulmod(mload(0x580), mload(0x2160), R), R), mulmod(mload(0x5c0), mload(0x21a0), R), R))
+            mstore(0x2420, mulmod(mload(0x900), mload(0xb20), R))
+            mstore(0x2520, mulmod(mload(0x660), mulmod(mulmod(mload(0x960), mload(0x9c0), R), mload(0xb40), R), R))
+            mstore(0x2560, mulmod(mload(0x660), mload(0x660), R))
+            mstore(0x25c0, mulmod(mload(0x960), mload(0xb20), R))
+            mstore(0x27c0, addmod(addmod(mulmod(mload(0x4c0), mulmod(mulmod(mulmod(mload(0x25c0), mload(0x9c0), R), mload(0xb20), R), 0x1ec586cebfbf707a78fdc0798a19306ddf72ae4d74e1901120a64dbddd4bb15c, R), R), mulmod(mload(0x4a0), mulmod(mulmod(mulmod(mload(0x2420), mload(0x9c0), R), mload(0xb20), R), 0x4b28dfbe01d2aa994a509518b812e2960cbad87ec6573ba1aed8ffb458ce89d, R), R), R), mulmod(mload(0x500), mulmod(mulmod(mulmod(mload(0x2420), mload(0x960), R), mload(0xb20), R), 0xcec39a841550505aaad7beb6be6f9c5e7f58c7318726cc6084e17dacd276608, R), R), R))
+            mstore(0x27e0, mulmod(mload(0x2560), mulmod(mload(0x8e0), mload(0xb40), R), R))
+            mstore(0x2820, mulmod(mload(0x2560), mload(0x660), R))
+            mstore(0x2960, mulmod(mload(0x2820), mulmod(mulmod(mload(0x8e0), mload(0x9c0), R), mload(0xb40), R), R))
+            mstore(0x29a0, mulmod(mload(0x2820), mload(0x660), R))
+            mstore(0x29c0, addmod(addmod(addmod(addmod(mload(0x2340), mulmod(mload(0x5e0), mload(0x21e0), R), R), mload(0x2240), R), mulmod(mload(0x5a0), mload(0x2260), R), R), mulmod(addmod(mulmod(mload(0x4e0), mulmod(mload(0x2420), 0x2d19dc6e7a312123a624d9d7e774af33efb6ac66d391da8dc428121446767ab7, R), R), mulmod(mload(0x480), mulmod(mulmod(mload(0x8e0), mload(0xb20), R), 0x34a720467007f06122b6bde9a0ca929387d3be1a62796037fb9e37fa989854a, R), R), R), mload(0x2520), R), R))
+            mstore(0x2a20, addmod(0, sub(R, addmod(addmod(mload(0x29c0), mulmod(mload(0x27c0), mload(0x27e0), R), R), mulmod(addmod(mulmod(mload(0x600), mulmod(mload(0x25c0), 0x2d19dc6e7a312123a624d9d7e774af33efb6ac66d391da8dc428121446767ab8, R), R), mulmod(mload(0x620), mulmod(mload(0x2420), 0x34a720467007f06122b6bde9a0ca929387d3be1a62796037fb9e37fa9898549, R), R), R), mload(0x2960), R), R)), R))
+            mstore(0x2a40, addmod(0, sub(R, mload(0x900)), R))
+            mstore(0x2a60, mulmod(mload(0x2220), mload(0x6e0), R))
+            mstore(0x2a80, mulmod(mload(0x2a60), mload(0x6e0), R))
+            mstore(0x2aa0, mulmod(mload(0x2a80), mload(0x6e0), R))
 
             // One MSM: the combined commitments minus r(u)*G1, minus z_0(u)*h1, plus u*h2.
-            mstore(0x3360, 1) mstore(0x3380, 2)
-            // multi-scalar multiplication over 24 terms
-            mstore(0x3800, 0) mstore(0x3820, 0)
-            mstore(0x3840, mload(0x2da0)) mstore(0x3860, mload(0x2dc0))
-            if iszero(staticcall(gas(), 0x06, 0x3800, 128, 0x3800, 64)) { reject() }
-            mstore(0x3a00, 0x28402de02aa02e202b602ee02c202f2029002e6007202ea023a0312023603160)
-            mstore(0x3a20, 0x23e031a022a031e022e0322023203260242032a0246032e024a0332024e02fa0)
-            mstore(0x3a40, 0x2d402fe02d6030202d80306025202f602d0033602d2030a0076030e000000000)
-            for { let i := 0 } lt(i, 23) { i := add(i, 1) } {
-                let e := shr(224, mload(add(0x3a00, mul(i, 4))))
+            mstore(0x2f00, 1) mstore(0x2f20, 2)
+            // multi-scalar multiplication over 18 terms
+            mstore(0x33a0, 0) mstore(0x33c0, 0)
+            mstore(0x33e0, mload(0x2ac0)) mstore(0x3400, mload(0x2ae0))
+            if iszero(staticcall(gas(), 0x06, 0x33a0, 128, 0x33a0, 64)) { reject() }
+            mstore(0x35a0, 0x25202b0027e02b4029602b8021202d8020e02dc021602e0006402e4021a02e80)
+            mstore(0x35c0, 0x21e02ec022202c002a602c402a802c802aa02cc022602bc02a202f002a402d00)
+            mstore(0x35e0, 0x06802d4000000000000000000000000000000000000000000000000000000000)
+            for { let i := 0 } lt(i, 17) { i := add(i, 1) } {
+                let e := shr(224, mload(add(0x35a0, mul(i, 4))))
                 let pa := and(e, 0xffff)
-                mstore(0x3840, mload(pa)) mstore(0x3860, mload(add(pa, 32))) mstore(0x3880, mload(shr(16, e)))
-                if iszero(staticcall(gas(), 0x07, 0x3840, 96, 0x3840, 64)) { reject() }
-                if iszero(staticcall(gas(), 0x06, 0x3800, 128, 0x3800, 64)) { reject() }
+                mstore(0x33e0, mload(pa)) mstore(0x3400, mload(add(pa, 32))) mstore(0x3420, mload(shr(16, e)))
+                if iszero(staticcall(gas(), 0x07, 0x33e0, 96, 0x33e0, 64)) { reject() }
+                if iszero(staticcall(gas(), 0x06, 0x33a0, 128, 0x33a0, 64)) { reject() }
             }
-            mstore(0x33a0, mload(0x3800)) mstore(0x33c0, mload(0x3820))
+            mstore(0x2f40, mload(0x33a0)) mstore(0x2f60, mload(0x33c0))
             // e(h2, [s]_2) · e(outer, −[1]_2) = 1
-            mstore(0x3800, mload(0x30e0))
-            mstore(0x3820, mload(0x3100))
-            mstore(0x3840, 0xf65731a796be0920834e43c10c2a4f8086e3258882006f7b44b9861b7298aaa)
-            mstore(0x3860, 0x232db2d825a1d746b60378470f31025562babc134a502248078d3a9016860239)
-            mstore(0x3880, 0x7dcb93c3a3679b1044f8a49d865a0e254e4338de051ff8d4cbbc495dcdcda97)
-            mstore(0x38a0, 0x2cbc5628975d7e74f57748b4a05b0d43d046828624531e4f7255f538bb697fe6)
-            mstore(0x38c0, mload(0x33a0))
-            mstore(0x38e0, mload(0x33c0))
-            mstore(0x3900, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
-            mstore(0x3920, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
-            mstore(0x3940, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
-            mstore(0x3960, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
-            if iszero(staticcall(gas(), 0x08, 0x3800, 384, 0x3800, 32)) { reject() }
-            mstore(0, mload(0x3800))
+            mstore(0x33a0, mload(0x2d40))
+            mstore(0x33c0, mload(0x2d60))
+            mstore(0x33e0, 0xf65731a796be0920834e43c10c2a4f8086e3258882006f7b44b9861b7298aaa)
+            mstore(0x3400, 0x232db2d825a1d746b60378470f31025562babc134a502248078d3a9016860239)
+            mstore(0x3420, 0x7dcb93c3a3679b1044f8a49d865a0e254e4338de051ff8d4cbbc495dcdcda97)
+            mstore(0x3440, 0x2cbc5628975d7e74f57748b4a05b0d43d046828624531e4f7255f538bb697fe6)
+            mstore(0x3460, mload(0x2f40))
+            mstore(0x3480, mload(0x2f60))
+            mstore(0x34a0, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
+            mstore(0x34c0, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
+            mstore(0x34e0, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
+            mstore(0x3500, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
+            if iszero(staticcall(gas(), 0x08, 0x33a0, 384, 0x33a0, 32)) { reject() }
+            mstore(0, mload(0x33a0))
             return(0, 32)
         }
     }

@@ -13,7 +13,7 @@
 pragma solidity 0.8.37;
 
 contract ZkPolicyVerifier {
-    uint256 internal constant PROOF_LENGTH = 1600;
+    uint256 internal constant PROOF_LENGTH = 1184;
     uint256 internal constant INSTANCE_COUNT = 13;
 
     /// The public model card: the model commitment, the number of KPIs, of controller
@@ -83,7 +83,7 @@ contract ZkPolicyVerifier {
             // 1/v by Fermat through the modexp precompile; rejects v = 0.
             function invR(v) -> inv {
                 if iszero(v) { reject() }
-                let p := 0x3640
+                let p := 0x31a0
                 mstore(p, 32) mstore(add(p, 0x20), 32) mstore(add(p, 0x40), 32)
                 mstore(add(p, 0x60), v)
                 mstore(add(p, 0x80), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff)
@@ -97,270 +97,259 @@ contract ZkPolicyVerifier {
 
 
             // Transcript: the verifying key's digest, the public inputs, then the proof in order.
-            mstore(0x3260, 0x2c55aede2b00cb82b0e4f55ee19712773738465f968ad6b5931cf232daa1d83b)
+            mstore(0x2e00, 0x22699a9e3aeee9cfafb02781ede702932710c82022fb4ef9ad292ab1cb969a96)
             // the 13 public inputs: below r, then absorbed
-            calldatacopy(0x3280, instances.offset, 416)
+            calldatacopy(0x2e20, instances.offset, 416)
             for { let i := 0 } lt(i, 13) { i := add(i, 1) } {
-                let v := mload(add(0x3280, mul(i, 32)))
+                let v := mload(add(0x2e20, mul(i, 32)))
                 if iszero(lt(v, R)) { reject() }
                 mstore(add(0xa0, mul(i, 32)), v)
             }
             // 3 point(s) at proof[0..192]: on the curve, then absorbed
-            calldatacopy(0x3420, add(proof.offset, 0), 192)
+            calldatacopy(0x2fc0, add(proof.offset, 0), 192)
             for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x3420, mul(i, 64))
+                let src := add(0x2fc0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2c20, mul(i, 64))
+                let dst := add(0x2940, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x3260, 640) mstore(0x3260, h) mstore(0x240, mod(h, R)) }
+            { let h := keccak256(0x2e00, 640) mstore(0x2e00, h) mstore(0x240, mod(h, R)) }
+            { let h := keccak256(0x2e00, 32) mstore(0x2e00, h) mstore(0x260, mod(h, R)) }
+            { let h := keccak256(0x2e00, 32) mstore(0x2e00, h) mstore(0x280, mod(h, R)) }
             // 2 point(s) at proof[192..320]: on the curve, then absorbed
-            calldatacopy(0x3280, add(proof.offset, 192), 128)
+            calldatacopy(0x2e20, add(proof.offset, 192), 128)
             for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                let src := add(0x3280, mul(i, 64))
+                let src := add(0x2e20, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2ce0, mul(i, 64))
+                let dst := add(0x2a00, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x3260, 160) mstore(0x3260, h) mstore(0x260, mod(h, R)) }
-            { let h := keccak256(0x3260, 32) mstore(0x3260, h) mstore(0x280, mod(h, R)) }
-            // 3 point(s) at proof[320..512]: on the curve, then absorbed
-            calldatacopy(0x3280, add(proof.offset, 320), 192)
-            for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x3280, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2d60, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
-            { let h := keccak256(0x3260, 224) mstore(0x3260, h) mstore(0x2a0, mod(h, R)) }
-            // 4 point(s) at proof[512..768]: on the curve, then absorbed
-            calldatacopy(0x3280, add(proof.offset, 512), 256)
+            { let h := keccak256(0x2e00, 160) mstore(0x2e00, h) mstore(0x2a0, mod(h, R)) }
+            // 4 point(s) at proof[320..576]: on the curve, then absorbed
+            calldatacopy(0x2e20, add(proof.offset, 320), 256)
             for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let src := add(0x3280, mul(i, 64))
+                let src := add(0x2e20, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2e20, mul(i, 64))
+                let dst := add(0x2a80, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x3260, 288) mstore(0x3260, h) mstore(0x2c0, mod(h, R)) }
-            // 22 scalar(s) at proof[768..1472]: below r, then absorbed
-            calldatacopy(0x3280, add(proof.offset, 768), 704)
-            for { let i := 0 } lt(i, 22) { i := add(i, 1) } {
-                let v := mload(add(0x3280, mul(i, 32)))
+            { let h := keccak256(0x2e00, 288) mstore(0x2e00, h) mstore(0x2c0, mod(h, R)) }
+            // 15 scalar(s) at proof[576..1056]: below r, then absorbed
+            calldatacopy(0x2e20, add(proof.offset, 576), 480)
+            for { let i := 0 } lt(i, 15) { i := add(i, 1) } {
+                let v := mload(add(0x2e20, mul(i, 32)))
                 if iszero(lt(v, R)) { reject() }
                 mstore(add(0x2e0, mul(i, 32)), v)
             }
-            { let h := keccak256(0x3260, 736) mstore(0x3260, h) mstore(0x5a0, mod(h, R)) }
-            { let h := keccak256(0x3260, 32) mstore(0x3260, h) mstore(0x5c0, mod(h, R)) }
-            // 1 point(s) at proof[1472..1536]: on the curve, then absorbed
-            calldatacopy(0x3280, add(proof.offset, 1472), 64)
+            { let h := keccak256(0x2e00, 512) mstore(0x2e00, h) mstore(0x4c0, mod(h, R)) }
+            { let h := keccak256(0x2e00, 32) mstore(0x2e00, h) mstore(0x4e0, mod(h, R)) }
+            // 1 point(s) at proof[1056..1120]: on the curve, then absorbed
+            calldatacopy(0x2e20, add(proof.offset, 1056), 64)
             for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x3280, mul(i, 64))
+                let src := add(0x2e20, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2f20, mul(i, 64))
+                let dst := add(0x2b80, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x3260, 96) mstore(0x3260, h) mstore(0x5e0, mod(h, R)) }
-            // 1 point(s) at proof[1536..1600]: on the curve, then absorbed
-            calldatacopy(0x3280, add(proof.offset, 1536), 64)
+            { let h := keccak256(0x2e00, 96) mstore(0x2e00, h) mstore(0x500, mod(h, R)) }
+            // 1 point(s) at proof[1120..1184]: on the curve, then absorbed
+            calldatacopy(0x2e20, add(proof.offset, 1120), 64)
             for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x3280, mul(i, 64))
+                let src := add(0x2e20, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2f60, mul(i, 64))
+                let dst := add(0x2bc0, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
 
             // Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.
-            mstore(0x2fa0, 0xbcddb1d310999009d5081524daf508919a35a4cfc2fca7fcfcc0d46f23da390) mstore(0x2fc0, 0x1f3e9e5a17d947b37611cf6e4ff3e461e7f8b22f84af1fcd2bbcdaa76916d20d)
-            mstore(0x2fe0, 0x1c4efbe8504ccc3617b0c8bb69be92a11e6084cd381fb1229c89d1b1354ab943) mstore(0x3000, 0x1597fac5bf5090970fefecc49d05cdca2d92bf43deefb5f65bc684c06978a8d7)
-            mstore(0x3020, 0x12b49c3f72913476ad70c4d6afee4bc54729363c3eb3a44a56d4eccb65c5a853) mstore(0x3040, 0x193c268a7f856610a445fe8f563bb00b3f484b909998317aa299f4e51772df46)
-            mstore(0x3060, 0x219ee4cf31d5e2f2823dd3ece28bb588184768b6b8004c8435770efa50e4f195) mstore(0x3080, 0x1faf4bc8a267059b451f064d66cb8a848dcae21513376d25ca0b6a74aa88f5c)
-            mstore(0x30a0, 0xe628f387c0419be45079bf8f713acde0167a5e5f3a4d806953e485e756081a0) mstore(0x30c0, 0x1ce4694408683c320d7cc2bc49bb9282e5ff152958fccfaea24c674d3c326d01)
-            mstore(0x30e0, 0x2506b944294a74c39f9579508b10906206b338cac1aca9600207f29ed2164276) mstore(0x3100, 0x1400bafcfc06342d32258220fafd55b3d89da22563c74141de2d3f0414509c88)
-            mstore(0x3120, 0x1617a7fa1f990aeb11cc2929629501bd1c65defe6437e60a00bad965bc1e6a5e) mstore(0x3140, 0x233a5d0e362e8c5a162f5d4318668b04550d81c9ce6aa91f25ae7f53d6bfa249)
-            mstore(0x3160, 0x199b6443291ebaff933227cd217210bc74e5205f248f85c3894ea6838b397176) mstore(0x3180, 0x145d139f430c5b5b3a26ab16ed4377cf362717fd7701e906816975ad14c4e5b0)
-            mstore(0x31a0, 0x164af9dce55c5ef2af3adcc7f033028315f23aa4b1e11aebe3503eb98bbb9835) mstore(0x31c0, 0xc63d3120235f33b20fc777cb0d4045bf9f55c74ec5d54631109735cd92b422f)
+            mstore(0x2c00, 0x1ed25e41145af2043a2c9bbab2fe408d8032e3a7e2ed0a7fc25afb4bc3b58e05) mstore(0x2c20, 0x2bb9ca54e4556131cfe82fe3d0f60eee3ed5da3cce873c7c22f40fdfe9a4c8f0)
+            mstore(0x2c40, 0x2350337974e54693c76879524f52a3b2b08a8f756b0b9bf166c42b21b966b02e) mstore(0x2c60, 0x456d40f2cba24accf06862e63788f22c65c634333d3e07f1166df69b2dbc277)
+            mstore(0x2c80, 0x1804abb1eb05ac3ede45d0bc863fcb8726ac3d951ce478817fd7e37aacaff082) mstore(0x2ca0, 0x171244347a0878bc46ae39523743f55e0b19e6407309764e8e0bc0e76cf90955)
+            mstore(0x2cc0, 0x1864a1dddbbcd4c1b531592754c459324a9619f635afaf4cca38c91c80aa2a65) mstore(0x2ce0, 0x22e4e971966a6f3b5aa6793bcd9b0f1b7d46879cd832364ae706316a7f0f1878)
+            mstore(0x2d00, 0x4e67a4fc34fa7ca5d2e659cc490e846d83f92d0310da8c2eb2dbe81c26f6713) mstore(0x2d20, 0xabcf07206fe57f609d6c68cddd18cc7f105da86a7af9b8574c319696342106b)
+            mstore(0x2d40, 0x104a0d571c941e0d090d5432d483e0bd534eb58f6d1f20a611c14cc346b0924e) mstore(0x2d60, 0x28782214ba1a249560eaf19467dfe224f778421b99b6d662a8a235015b814dcd)
 
             // x^n, and every denominator of the checks below, inverted together.
-            mstore(0x640, powR(mload(0x2c0), 1024))
-            mstore(0x660, addmod(mload(0x640), sub(R, 1), R))
-            mstore(0x6a0, addmod(mload(0x2c0), sub(R, 0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26), R))
-            mstore(0x6e0, addmod(mload(0x2c0), sub(R, 0x3b743d74fd9ddb41f920179ac30e04b0ebd93e580b9c0b50061087904110bd4), R))
-            mstore(0x720, addmod(mload(0x2c0), sub(R, 0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b), R))
-            mstore(0x760, addmod(mload(0x2c0), sub(R, 0x22b55603586d5fc42c6c14c2fc27a028c207da8b2c71cb33d549fa4a2be5d302), R))
-            mstore(0x7a0, addmod(mload(0x2c0), sub(R, 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035), R))
-            mstore(0x7e0, addmod(mload(0x2c0), sub(R, 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3), R))
-            mstore(0x800, addmod(mload(0x2c0), sub(R, 1), R))
-            mstore(0x840, addmod(mload(0x5e0), sub(R, mulmod(mload(0x2c0), 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R)), R))
-            mstore(0x860, addmod(mload(0x5e0), sub(R, mload(0x2c0)), R))
-            mstore(0x8c0, addmod(mload(0x5e0), sub(R, mulmod(mload(0x2c0), 0x2ad9021ed07c42ab19f77c5cf2cbd2deb135ea330f1b1573bd08d99309c4bb7d, R)), R))
-            mstore(0x8e0, mulmod(mload(0x840), mload(0x8c0), R))
-            // batch inversion of 10 values
-            {
-                let acc := 1
-                mstore(0x900, acc) acc := mulmod(acc, mload(0x6a0), R)
-                mstore(0x920, acc) acc := mulmod(acc, mload(0x6e0), R)
-                mstore(0x940, acc) acc := mulmod(acc, mload(0x720), R)
-                mstore(0x960, acc) acc := mulmod(acc, mload(0x760), R)
-                mstore(0x980, acc) acc := mulmod(acc, mload(0x7a0), R)
-                mstore(0x9a0, acc) acc := mulmod(acc, mload(0x7e0), R)
-                mstore(0x9c0, acc) acc := mulmod(acc, mload(0x800), R)
-                mstore(0x9e0, acc) acc := mulmod(acc, mload(0x660), R)
-                mstore(0xa00, acc) acc := mulmod(acc, mload(0x2c0), R)
-                mstore(0xa20, acc) acc := mulmod(acc, mload(0x8e0), R)
-                let inv := invR(acc)
-                { let prefix := mload(0xa20) mstore(0xa20, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x8e0), R) }
-                { let prefix := mload(0xa00) mstore(0xa00, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x2c0), R) }
-                { let prefix := mload(0x9e0) mstore(0x9e0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x660), R) }
-                { let prefix := mload(0x9c0) mstore(0x9c0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x800), R) }
-                { let prefix := mload(0x9a0) mstore(0x9a0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x7e0), R) }
-                { let prefix := mload(0x980) mstore(0x980, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x7a0), R) }
-                { let prefix := mload(0x960) mstore(0x960, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x760), R) }
-                { let prefix := mload(0x940) mstore(0x940, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x720), R) }
-                { let prefix := mload(0x920) mstore(0x920, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x6e0), R) }
-                { let prefix := mload(0x900) mstore(0x900, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x6a0), R) }
-            }
-
-            // Lagrange basis at x: l_i(x) = w^i (x^n - 1) / (n (x - w^i)) for the last, blinding and first rows.
-            mstore(0xa60, mulmod(mload(0x660), 0x3058355f447953c1ade231a513e0f80710e9db4e679b02351f90fd168b040001, R))
-            mstore(0xaa0, mulmod(mulmod(mload(0xa60), 0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26, R), mload(0x900), R))
-            mstore(0xc00, mulmod(mload(0xa60), mload(0x9c0), R))
-            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), one inversion
+            mstore(0x560, powR(mload(0x2c0), 1024))
+            mstore(0x580, addmod(mload(0x560), sub(R, 1), R))
+            mstore(0x5c0, addmod(mload(0x2c0), sub(R, 0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26), R))
+            mstore(0x600, addmod(mload(0x2c0), sub(R, 0x3b743d74fd9ddb41f920179ac30e04b0ebd93e580b9c0b50061087904110bd4), R))
+            mstore(0x640, addmod(mload(0x2c0), sub(R, 0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b), R))
+            mstore(0x680, addmod(mload(0x2c0), sub(R, 0x22b55603586d5fc42c6c14c2fc27a028c207da8b2c71cb33d549fa4a2be5d302), R))
+            mstore(0x6c0, addmod(mload(0x2c0), sub(R, 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035), R))
+            mstore(0x700, addmod(mload(0x2c0), sub(R, 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3), R))
+            mstore(0x720, addmod(mload(0x2c0), sub(R, 1), R))
+            mstore(0x760, addmod(mload(0x500), sub(R, mulmod(mload(0x2c0), 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R)), R))
+            mstore(0x780, addmod(mload(0x500), sub(R, mload(0x2c0)), R))
+            mstore(0x7e0, addmod(mload(0x500), sub(R, mulmod(mload(0x2c0), 0x2ad9021ed07c42ab19f77c5cf2cbd2deb135ea330f1b1573bd08d99309c4bb7d, R)), R))
+            mstore(0x840, addmod(mload(0x500), sub(R, mulmod(mload(0x2c0), 0x2822ef9d2d155c2b49f7a010aeec0dae3df9cff80535c8d08c9e954b942e6d6b, R)), R))
+            mstore(0x880, mulmod(mulmod(mload(0x760), mload(0x7e0), R), mload(0x840), R))
+            // Π (x − ω^i) over the instance rows, its prefixes kept for the evaluation
             {
                 let x := mload(0x2c0) let wi := 1 let acc := 1
                 for { let i := 0 } lt(i, 13) { i := add(i, 1) } {
-                    mstore(add(0x3740, mul(i, 32)), acc)
+                    mstore(add(0x32a0, mul(i, 32)), acc)
                     acc := mulmod(acc, addmod(x, sub(R, wi), R), R)
                     wi := mulmod(wi, 0x2ad9021ed07c42ab19f77c5cf2cbd2deb135ea330f1b1573bd08d99309c4bb7d, R)
                 }
+                mstore(0x9e0, acc)
+            }
+            // batch inversion of 11 values
+            {
+                let acc := 1
+                mstore(0x8a0, acc) acc := mulmod(acc, mload(0x5c0), R)
+                mstore(0x8c0, acc) acc := mulmod(acc, mload(0x600), R)
+                mstore(0x8e0, acc) acc := mulmod(acc, mload(0x640), R)
+                mstore(0x900, acc) acc := mulmod(acc, mload(0x680), R)
+                mstore(0x920, acc) acc := mulmod(acc, mload(0x6c0), R)
+                mstore(0x940, acc) acc := mulmod(acc, mload(0x700), R)
+                mstore(0x960, acc) acc := mulmod(acc, mload(0x720), R)
+                mstore(0x980, acc) acc := mulmod(acc, mload(0x580), R)
+                mstore(0x9a0, acc) acc := mulmod(acc, mload(0x2c0), R)
+                mstore(0x9c0, acc) acc := mulmod(acc, mload(0x880), R)
+                mstore(0xa00, acc) acc := mulmod(acc, mload(0x9e0), R)
                 let inv := invR(acc)
+                { let prefix := mload(0xa00) mstore(0xa00, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x9e0), R) }
+                { let prefix := mload(0x9c0) mstore(0x9c0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x880), R) }
+                { let prefix := mload(0x9a0) mstore(0x9a0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x2c0), R) }
+                { let prefix := mload(0x980) mstore(0x980, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x580), R) }
+                { let prefix := mload(0x960) mstore(0x960, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x720), R) }
+                { let prefix := mload(0x940) mstore(0x940, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x700), R) }
+                { let prefix := mload(0x920) mstore(0x920, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x6c0), R) }
+                { let prefix := mload(0x900) mstore(0x900, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x680), R) }
+                { let prefix := mload(0x8e0) mstore(0x8e0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x640), R) }
+                { let prefix := mload(0x8c0) mstore(0x8c0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x600), R) }
+                { let prefix := mload(0x8a0) mstore(0x8a0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x5c0), R) }
+            }
+
+            // Lagrange basis at x: l_i(x) = w^i (x^n - 1) / (n (x - w^i)) for the last, blinding and first rows.
+            mstore(0xa40, mulmod(mload(0x580), 0x3058355f447953c1ade231a513e0f80710e9db4e679b02351f90fd168b040001, R))
+            mstore(0xa80, mulmod(mulmod(mload(0xa40), 0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26, R), mload(0x8a0), R))
+            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), from the batched inverse
+            {
+                let x := mload(0x2c0) let wi := 0x2e7d25d7d5bc5930013ba2fb0599a9fd3311a8b871592fe9d1d46680d1c97b49 let inv := mload(0xa00)
                 let sum := 0
                 for { let i := 13 } gt(i, 0) { } {
                     i := sub(i, 1)
                     wi := mulmod(wi, 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R)
                     let d := addmod(x, sub(R, wi), R)
-                    let inv_i := mulmod(mload(add(0x3740, mul(i, 32))), inv, R)
+                    let inv_i := mulmod(mload(add(0x32a0, mul(i, 32))), inv, R)
                     inv := mulmod(inv, d, R)
                     sum := addmod(sum, mulmod(mulmod(mload(add(0xa0, mul(i, 32))), wi, R), inv_i, R), R)
                 }
-                mstore(0xc20, mulmod(sum, mload(0xa60), R))
+                mstore(0xc00, mulmod(sum, mload(0xa40), R))
             }
-            mstore(0xcc0, addmod(addmod(addmod(addmod(mulmod(mulmod(mload(0xa60), 0x3b743d74fd9ddb41f920179ac30e04b0ebd93e580b9c0b50061087904110bd4, R), mload(0x920), R), mulmod(mulmod(mload(0xa60), 0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b, R), mload(0x940), R), R), mulmod(mulmod(mload(0xa60), 0x22b55603586d5fc42c6c14c2fc27a028c207da8b2c71cb33d549fa4a2be5d302, R), mload(0x960), R), R), mulmod(mulmod(mload(0xa60), 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035, R), mload(0x980), R), R), mulmod(mulmod(mload(0xa60), 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R), mload(0x9a0), R), R))
+            mstore(0xca0, addmod(addmod(addmod(addmod(mulmod(mulmod(mload(0xa40), 0x3b743d74fd9ddb41f920179ac30e04b0ebd93e580b9c0b50061087904110bd4, R), mload(0x8c0), R), mulmod(mulmod(mload(0xa40), 0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b, R), mload(0x8e0), R), R), mulmod(mulmod(mload(0xa40), 0x22b55603586d5fc42c6c14c2fc27a028c207da8b2c71cb33d549fa4a2be5d302, R), mload(0x900), R), R), mulmod(mulmod(mload(0xa40), 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035, R), mload(0x920), R), R), mulmod(mulmod(mload(0xa40), 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R), mload(0x940), R), R))
+
+            // Gate "range chain"
+            mstore(0xd20, addmod(mload(0x320), addmod(0, sub(R, mulmod(mload(0x340), 4, R)), R), R))
 
             // Gate "bias: acc = weight[0]"
-            mstore(0xd40, addmod(mload(0x3e0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
-            mstore(0xdc0, addmod(mload(0x3e0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R))
-            mstore(0xe20, addmod(0, sub(R, mload(0x400)), R))
+            mstore(0xf00, addmod(mload(0x3c0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0xf40, addmod(mload(0x3c0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R))
+            mstore(0xfa0, addmod(0, sub(R, mload(0x3e0)), R))
 
             // Gate "dot: acc = acc[-1] + Σ weight[c]·lane[c]"
-            mstore(0xec0, addmod(mload(0x3e0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
-            mstore(0xfe0, addmod(0, sub(R, mulmod(mload(0x400), mload(0x2e0), R)), R))
+            mstore(0x1000, addmod(mload(0x3c0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
+            mstore(0x1120, addmod(0, sub(R, mulmod(mload(0x3e0), mload(0x2e0), R)), R))
 
-            // Gate "requantize: acc[-1] = weight[0]·acc + r"
-            mstore(0x1180, addmod(mload(0x320), mulmod(mload(0x360), 256, R), R))
+            // Gate "requantize: weight[0]·acc[-1] = 2^16·acc + u"
+            mstore(0x1300, addmod(mload(0x380), addmod(0, sub(R, mulmod(mload(0x340), 0x10000, R)), R), R))
 
             // Gate "compare: s boolean, t = (2s-1)(x-th) + s - 1, out = max or min"
-            mstore(0x1200, mulmod(mload(0x420), mload(0x420), R))
-            mstore(0x1260, addmod(1, addmod(0, sub(R, mload(0x2e0)), R), R))
-            mstore(0x1360, addmod(0, sub(R, addmod(addmod(mulmod(addmod(mulmod(mload(0x2e0), 2, R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x340), mload(0xe20), R), R), mload(0x2e0), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R)), R))
+            mstore(0x1380, addmod(mload(0x400), 1, R))
+            mstore(0x13e0, addmod(mload(0x400), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
+            mstore(0x1420, mulmod(mulmod(mulmod(mulmod(mload(0x400), mload(0x1380), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x13e0), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x1460, addmod(mload(0x400), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x1500, mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x400), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0x1460), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), mload(0x13e0), R), 0x10216f7ba065e00de81ac1e7808072c9b8114d6d7de87adb16a0a73150000000, R))
+            mstore(0x1520, addmod(mload(0x1420), mload(0x1500), R))
+            mstore(0x1580, addmod(1, addmod(0, sub(R, mload(0x2e0)), R), R))
+            mstore(0x1680, addmod(0, sub(R, addmod(addmod(mulmod(addmod(mulmod(mload(0x2e0), 2, R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x360), mload(0xfa0), R), R), mload(0x2e0), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R)), R))
+
+            // Gate "public"
 
             // Lookup arguments: compressed input and table expressions.
-            mstore(0x16c0, addmod(1, sub(R, addmod(mload(0xaa0), mload(0xcc0), R)), R))
 
             // Permutation argument: z starts at 1, ends boolean, chunks chain, and each chunk's grand-product step holds.
-            mstore(0x18e0, mulmod(mulmod(mulmod(mload(0x4e0), addmod(addmod(mload(0x2e0), mulmod(mload(0x260), mload(0x460), R), R), mload(0x280), R), R), addmod(addmod(mload(0x300), mulmod(mload(0x260), mload(0x480), R), R), mload(0x280), R), R), addmod(addmod(mload(0xc20), mulmod(mload(0x260), mload(0x4a0), R), R), mload(0x280), R), R))
-            mstore(0x1900, mulmod(mload(0x260), mload(0x2c0), R))
-            mstore(0x1ac0, addmod(mload(0x18e0), sub(R, mulmod(mulmod(mulmod(mload(0x4c0), addmod(addmod(mload(0x2e0), mload(0x1900), R), mload(0x280), R), R), addmod(addmod(mload(0x300), mulmod(mload(0x1900), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), R), mload(0x280), R), R), addmod(addmod(mload(0xc20), mulmod(mload(0x1900), 0x13b360d4e82fe915fed16081038f98c211427b87a281bd733c277dbadf10372b, R), R), mload(0x280), R), R)), R))
+            mstore(0x1b20, mulmod(mload(0x260), mload(0x2c0), R))
+            mstore(0x1c40, addmod(mulmod(mulmod(mload(0x4a0), addmod(addmod(mload(0x2e0), mulmod(mload(0x260), mload(0x440), R), R), mload(0x280), R), R), addmod(addmod(mload(0x300), mulmod(mload(0x260), mload(0x460), R), R), mload(0x280), R), R), sub(R, mulmod(mulmod(mload(0x480), addmod(addmod(mload(0x2e0), mload(0x1b20), R), mload(0x280), R), R), addmod(addmod(mload(0x300), mulmod(mload(0x1b20), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), R), mload(0x280), R), R)), R))
 
             // Lookup argument: z starts at 1 and ends boolean; the product step; a' and s' agree at the start; a' repeats or equals s'.
-            mstore(0x1ca0, addmod(mulmod(mulmod(mload(0x520), addmod(mload(0x540), mload(0x260), R), R), addmod(mload(0x580), mload(0x280), R), R), sub(R, mulmod(mulmod(mload(0x500), addmod(addmod(mulmod(mload(0x380), mload(0x240), R), mload(0x320), R), mload(0x260), R), R), addmod(addmod(mulmod(mload(0x3a0), mload(0x240), R), mload(0x3c0), R), mload(0x280), R), R)), R))
-            mstore(0x1ce0, addmod(mload(0x540), sub(R, mload(0x580)), R))
 
             // Vanishing argument: h(x) = (sum of y^i * constraint_i) / (x^n - 1).
-            mstore(0x1d80, mulmod(mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x3e0), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0xd40), R), mload(0xdc0), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x300), mload(0xe20), R), R), mload(0x2a0), R))
-            mstore(0x1da0, addmod(mload(0x1d80), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x3e0), mload(0xec0), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0xdc0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x300), addmod(0, sub(R, mload(0x340)), R), R), mload(0xfe0), R), R), R))
-            mstore(0x1de0, addmod(mulmod(mload(0x1da0), mload(0x2a0), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x3e0), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), mload(0xd40), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0xec0), R), addmod(addmod(mload(0x340), addmod(0, sub(R, mulmod(mload(0x400), mload(0x300), R)), R), R), addmod(0, sub(R, mload(0x1180)), R), R), R), R))
-            mstore(0x1e80, mulmod(addmod(mulmod(addmod(mulmod(mload(0x1de0), mload(0x2a0), R), mulmod(mulmod(mload(0x1200), mload(0x2e0), R), mload(0x1260), R), R), mload(0x2a0), R), mulmod(mload(0x1200), addmod(mload(0x1180), mload(0x1360), R), R), R), mload(0x2a0), R))
-            mstore(0x1ea0, addmod(mload(0x1e80), mulmod(mulmod(mulmod(mload(0x420), addmod(mload(0x420), 1, R), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), addmod(addmod(mload(0x300), addmod(0, sub(R, mulmod(mload(0x2e0), mload(0x340), R)), R), R), addmod(0, sub(R, mulmod(mload(0x1260), mload(0x400), R)), R), R), R), R))
-            mstore(0x1f00, mulmod(addmod(mulmod(mload(0x1ea0), mload(0x2a0), R), mulmod(mulmod(mulmod(mulmod(mload(0x420), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x420), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x300), mload(0xfe0), R), addmod(0, sub(R, mulmod(mload(0x1260), mload(0x340), R)), R), R), R), R), mload(0x2a0), R))
-            mstore(0x1f80, mulmod(addmod(mulmod(addmod(mload(0x1f00), mulmod(mload(0xc00), addmod(1, sub(R, mload(0x4c0)), R), R), R), mload(0x2a0), R), mulmod(addmod(mulmod(mload(0x4c0), mload(0x4c0), R), sub(R, mload(0x4c0)), R), mload(0xaa0), R), R), mload(0x2a0), R))
-            mstore(0x2020, addmod(mulmod(addmod(mulmod(addmod(mload(0x1f80), mulmod(mload(0x1ac0), mload(0x16c0), R), R), mload(0x2a0), R), mulmod(mload(0xc00), addmod(1, sub(R, mload(0x500)), R), R), R), mload(0x2a0), R), mulmod(mload(0xaa0), addmod(mulmod(mload(0x500), mload(0x500), R), sub(R, mload(0x500)), R), R), R))
-            mstore(0x20e0, addmod(mulmod(addmod(mulmod(addmod(mulmod(mload(0x2020), mload(0x2a0), R), mulmod(mload(0x1ca0), mload(0x16c0), R), R), mload(0x2a0), R), mulmod(mload(0xc00), mload(0x1ce0), R), R), mload(0x2a0), R), mulmod(mulmod(mload(0x1ce0), addmod(mload(0x540), sub(R, mload(0x560)), R), R), mload(0x16c0), R), R))
+            mstore(0x1ca0, addmod(mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x3a0), mload(0xd20), R), addmod(mload(0xd20), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), R), addmod(mload(0xd20), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R), R), addmod(mload(0xd20), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R), R), mload(0x2a0), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x3c0), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0xf00), R), mload(0xf40), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x300), mload(0xfa0), R), R), R))
+            mstore(0x1ce0, addmod(mulmod(mload(0x1ca0), mload(0x2a0), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x3c0), mload(0x1000), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0xf40), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x300), addmod(0, sub(R, mload(0x360)), R), R), mload(0x1120), R), R), R))
+            mstore(0x1d20, addmod(mulmod(mload(0x1ce0), mload(0x2a0), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x3c0), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), mload(0xf00), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1000), R), addmod(addmod(mulmod(mload(0x3e0), mload(0x360), R), addmod(0, sub(R, mulmod(mload(0x300), 0x10000, R)), R), R), addmod(0, sub(R, mload(0x1300)), R), R), R), R))
+            mstore(0x1dc0, mulmod(addmod(mulmod(addmod(mulmod(mload(0x1d20), mload(0x2a0), R), mulmod(mulmod(mload(0x1520), mload(0x2e0), R), mload(0x1580), R), R), mload(0x2a0), R), mulmod(mload(0x1520), addmod(mload(0x1300), mload(0x1680), R), R), R), mload(0x2a0), R))
+            mstore(0x1de0, addmod(mload(0x1dc0), mulmod(mload(0x1420), addmod(addmod(mload(0x300), addmod(0, sub(R, mulmod(mload(0x2e0), mload(0x360), R)), R), R), addmod(0, sub(R, mulmod(mload(0x1580), mload(0x3e0), R)), R), R), R), R))
+            mstore(0x1e40, mulmod(addmod(mulmod(mload(0x1de0), mload(0x2a0), R), mulmod(mload(0x1500), addmod(addmod(mload(0x300), mload(0x1120), R), addmod(0, sub(R, mulmod(mload(0x1580), mload(0x360), R)), R), R), R), R), mload(0x2a0), R))
+            mstore(0x1e60, addmod(mload(0x1e40), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x400), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1460), R), mload(0x1380), R), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), addmod(mload(0x300), addmod(0, sub(R, mload(0xc00)), R), R), R), R))
+            mstore(0x1f00, mulmod(addmod(mulmod(addmod(mulmod(mload(0x1e60), mload(0x2a0), R), mulmod(mulmod(mload(0xa40), mload(0x960), R), addmod(1, sub(R, mload(0x480)), R), R), R), mload(0x2a0), R), mulmod(addmod(mulmod(mload(0x480), mload(0x480), R), sub(R, mload(0x480)), R), mload(0xa80), R), R), mload(0x2a0), R))
 
             // SHPLONK: each rotation set's openings, interpolated at u and combined with powers of y and v.
-            mstore(0x2120, mulmod(mload(0x5a0), mload(0x5a0), R))
-            mstore(0x2160, mulmod(mload(0x2120), mload(0x5a0), R))
-            mstore(0x21a0, mulmod(mload(0x2160), mload(0x5a0), R))
-            mstore(0x21e0, mulmod(mload(0x21a0), mload(0x5a0), R))
-            mstore(0x2220, mulmod(mload(0x21e0), mload(0x5a0), R))
-            mstore(0x2260, mulmod(mload(0x2220), mload(0x5a0), R))
-            mstore(0x22a0, mulmod(mload(0x2260), mload(0x5a0), R))
-            mstore(0x22e0, mulmod(mload(0x22a0), mload(0x5a0), R))
-            mstore(0x2320, mulmod(mload(0x22e0), mload(0x5a0), R))
-            mstore(0x2360, mulmod(mload(0x2320), mload(0x5a0), R))
-            mstore(0x23a0, mulmod(mload(0x2360), mload(0x5a0), R))
-            mstore(0x23e0, mulmod(mload(0x23a0), mload(0x5a0), R))
-            mstore(0x2480, addmod(addmod(addmod(addmod(addmod(mload(0x2e0), mulmod(mload(0x580), mload(0x5a0), R), R), mulmod(mload(0x380), mload(0x2120), R), R), mulmod(mload(0x3a0), mload(0x2160), R), R), mulmod(mload(0x3c0), mload(0x21a0), R), R), mulmod(mload(0x3e0), mload(0x21e0), R), R))
-            mstore(0x2520, addmod(addmod(addmod(addmod(addmod(mload(0x2480), mulmod(mload(0x400), mload(0x2220), R), R), mulmod(mload(0x420), mload(0x2260), R), R), mulmod(mload(0x460), mload(0x22a0), R), R), mulmod(mload(0x480), mload(0x22e0), R), R), mulmod(mload(0x4a0), mload(0x2320), R), R))
-            mstore(0x2580, mulmod(mload(0x8c0), mload(0xa20), R))
-            mstore(0x25c0, mulmod(mload(0x860), mload(0xa00), R))
-            mstore(0x25e0, mulmod(mload(0x25c0), 0xae40d87d78f5a107a23c7ed450224dee728428eeec3e903667f934df6c82c48, R))
-            mstore(0x2640, mulmod(mulmod(mload(0x840), mload(0xa00), R), 0x258040eb09a246193e2c7dc93c7f337e410ba5b98af5878ddd626245f937d3b9, R))
-            mstore(0x26c0, mulmod(mload(0x5c0), mload(0x2580), R))
-            mstore(0x2780, mulmod(mulmod(mload(0x5a0), mload(0x5c0), R), mload(0x2580), R))
-            mstore(0x27e0, mulmod(mload(0x5c0), mload(0x5c0), R))
-            mstore(0x2800, mulmod(mload(0x840), mload(0xa20), R))
-            mstore(0x2860, mulmod(mulmod(mload(0x8c0), mload(0xa00), R), 0xae40d87d78f5a107a23c7ed450224dee728428eeec3e903667f934df6c82c49, R))
-            mstore(0x28a0, mulmod(mload(0x25c0), 0x258040eb09a246193e2c7dc93c7f337e410ba5b98af5878ddd626245f937d3b8, R))
-            mstore(0x2920, mulmod(mload(0x27e0), mload(0x2800), R))
-            mstore(0x29e0, mulmod(mulmod(mload(0x5a0), mload(0x27e0), R), mload(0x2800), R))
-            mstore(0x2aa0, mulmod(mulmod(mload(0x2120), mload(0x27e0), R), mload(0x2800), R))
-            mstore(0x2b00, mulmod(addmod(addmod(addmod(mulmod(mload(0x320), mload(0x2860), R), mulmod(mload(0x360), mload(0x28a0), R), R), mulmod(addmod(mulmod(mload(0x4c0), mload(0x2860), R), mulmod(mload(0x4e0), mload(0x28a0), R), R), mload(0x5a0), R), R), mulmod(addmod(mulmod(mload(0x500), mload(0x2860), R), mulmod(mload(0x520), mload(0x28a0), R), R), mload(0x2120), R), R), mload(0x2920), R))
-            mstore(0x2b20, mulmod(mload(0x27e0), mload(0x5c0), R))
-            mstore(0x2b40, addmod(addmod(addmod(mload(0x2520), mulmod(mulmod(mload(0x20e0), mload(0x9e0), R), mload(0x2360), R), R), mulmod(mload(0x440), mload(0x23a0), R), R), mulmod(addmod(addmod(mulmod(mload(0x340), mload(0x25e0), R), mulmod(mload(0x300), mload(0x2640), R), R), mulmod(addmod(mulmod(mload(0x560), mload(0x25e0), R), mulmod(mload(0x540), mload(0x2640), R), R), mload(0x5a0), R), R), mload(0x26c0), R), R))
-            mstore(0x2b80, addmod(0, sub(R, addmod(mload(0x2b40), mload(0x2b00), R)), R))
-            mstore(0x2ba0, addmod(0, sub(R, mload(0x860)), R))
-            mstore(0x2bc0, mulmod(mload(0x2360), mload(0x640), R))
-            mstore(0x2be0, mulmod(mload(0x2bc0), mload(0x640), R))
-            mstore(0x2c00, mulmod(mload(0x2be0), mload(0x640), R))
+            mstore(0x1f60, mulmod(mload(0x4c0), mload(0x4c0), R))
+            mstore(0x1fa0, mulmod(mload(0x1f60), mload(0x4c0), R))
+            mstore(0x1fe0, mulmod(mload(0x1fa0), mload(0x4c0), R))
+            mstore(0x2020, mulmod(mload(0x1fe0), mload(0x4c0), R))
+            mstore(0x2060, mulmod(mload(0x2020), mload(0x4c0), R))
+            mstore(0x20a0, mulmod(mload(0x2060), mload(0x4c0), R))
+            mstore(0x20c0, mulmod(mulmod(addmod(mload(0x1f00), mulmod(mload(0x1c40), addmod(1, sub(R, addmod(mload(0xa80), mload(0xca0), R)), R), R), R), mload(0x980), R), mload(0x20a0), R))
+            mstore(0x20e0, mulmod(mload(0x20a0), mload(0x4c0), R))
+            mstore(0x2120, mulmod(mload(0x20e0), mload(0x4c0), R))
+            mstore(0x21c0, addmod(addmod(addmod(addmod(addmod(mload(0x2e0), mulmod(mload(0x3a0), mload(0x4c0), R), R), mulmod(mload(0x3c0), mload(0x1f60), R), R), mulmod(mload(0x3e0), mload(0x1fa0), R), R), mulmod(mload(0x400), mload(0x1fe0), R), R), mulmod(mload(0x440), mload(0x2020), R), R))
+            mstore(0x22a0, mulmod(mload(0x780), mload(0x9a0), R))
+            mstore(0x23a0, mulmod(mload(0x4e0), mulmod(mulmod(mload(0x7e0), mload(0x840), R), mload(0x9c0), R), R))
+            mstore(0x23e0, mulmod(mload(0x4e0), mload(0x4e0), R))
+            mstore(0x2440, mulmod(mload(0x7e0), mload(0x9a0), R))
+            mstore(0x2640, addmod(addmod(mulmod(mload(0x340), mulmod(mulmod(mulmod(mload(0x2440), mload(0x840), R), mload(0x9a0), R), 0x2e0629c684af32195171909a67039e9dd5a946ab68cdc1f98b4311e98c315ce2, R), R), mulmod(mload(0x320), mulmod(mulmod(mulmod(mload(0x22a0), mload(0x840), R), mload(0x9a0), R), 0x1db8085f634fe46a920dec28a5ec5217dc4f28891b23c02a3a63830022a83708, R), R), R), mulmod(mload(0x380), mulmod(mulmod(mulmod(mload(0x22a0), mload(0x7e0), R), mload(0x9a0), R), 0x150a6abfda6429cf8d210ea9f612c0049e6f615c6f815efec21d563e31266c18, R), R), R))
+            mstore(0x2660, mulmod(mload(0x23e0), mulmod(mload(0x760), mload(0x9c0), R), R))
+            mstore(0x26a0, mulmod(mload(0x23e0), mload(0x4e0), R))
+            mstore(0x27e0, mulmod(mload(0x26a0), mulmod(mulmod(mload(0x760), mload(0x840), R), mload(0x9c0), R), R))
+            mstore(0x2820, mulmod(mload(0x26a0), mload(0x4e0), R))
+            mstore(0x2840, addmod(addmod(addmod(addmod(mload(0x21c0), mulmod(mload(0x460), mload(0x2060), R), R), mload(0x20c0), R), mulmod(mload(0x420), mload(0x20e0), R), R), mulmod(addmod(mulmod(mload(0x360), mulmod(mload(0x22a0), 0xae40d87d78f5a107a23c7ed450224dee728428eeec3e903667f934df6c82c48, R), R), mulmod(mload(0x300), mulmod(mulmod(mload(0x760), mload(0x9a0), R), 0x258040eb09a246193e2c7dc93c7f337e410ba5b98af5878ddd626245f937d3b9, R), R), R), mload(0x23a0), R), R))
+            mstore(0x28a0, addmod(0, sub(R, addmod(addmod(mload(0x2840), mulmod(mload(0x2640), mload(0x2660), R), R), mulmod(addmod(mulmod(mload(0x480), mulmod(mload(0x2440), 0xae40d87d78f5a107a23c7ed450224dee728428eeec3e903667f934df6c82c49, R), R), mulmod(mload(0x4a0), mulmod(mload(0x22a0), 0x258040eb09a246193e2c7dc93c7f337e410ba5b98af5878ddd626245f937d3b8, R), R), R), mload(0x27e0), R), R)), R))
+            mstore(0x28c0, addmod(0, sub(R, mload(0x780)), R))
+            mstore(0x28e0, mulmod(mload(0x20a0), mload(0x560), R))
+            mstore(0x2900, mulmod(mload(0x28e0), mload(0x560), R))
+            mstore(0x2920, mulmod(mload(0x2900), mload(0x560), R))
 
             // One MSM: the combined commitments minus r(u)*G1, minus z_0(u)*h1, plus u*h2.
-            mstore(0x31e0, 1) mstore(0x3200, 2)
-            // multi-scalar multiplication over 24 terms
-            mstore(0x3540, 0) mstore(0x3560, 0)
-            mstore(0x3580, mload(0x2c20)) mstore(0x35a0, mload(0x2c40))
-            if iszero(staticcall(gas(), 0x06, 0x3540, 128, 0x3540, 64)) { reject() }
-            mstore(0x3740, 0x26c02c6029202ca029e02d602aa02da027802ce005a02d2022202fa021e02fe0)
-            mstore(0x3760, 0x2260302021203060216030a021a030e022a0312022e03160232031a023602e20)
-            mstore(0x3780, 0x2bc02e602be02ea02c002ee023a02de02b8031e02ba02f2005e02f6000000000)
-            for { let i := 0 } lt(i, 23) { i := add(i, 1) } {
-                let e := shr(224, mload(add(0x3740, mul(i, 4))))
+            mstore(0x2d80, 1) mstore(0x2da0, 2)
+            // multi-scalar multiplication over 18 terms
+            mstore(0x30a0, 0) mstore(0x30c0, 0)
+            mstore(0x30e0, mload(0x2940)) mstore(0x3100, mload(0x2960))
+            if iszero(staticcall(gas(), 0x06, 0x30a0, 128, 0x30a0, 64)) { reject() }
+            mstore(0x32a0, 0x23a02980266029c027e02a001fa02c001f602c401fe02c8004c02cc020202d00)
+            mstore(0x32c0, 0x20602d4020a02a8028e02ac029002b0029202b4020e02a4028a02d8028c02b80)
+            mstore(0x32e0, 0x05002bc000000000000000000000000000000000000000000000000000000000)
+            for { let i := 0 } lt(i, 17) { i := add(i, 1) } {
+                let e := shr(224, mload(add(0x32a0, mul(i, 4))))
                 let pa := and(e, 0xffff)
-                mstore(0x3580, mload(pa)) mstore(0x35a0, mload(add(pa, 32))) mstore(0x35c0, mload(shr(16, e)))
-                if iszero(staticcall(gas(), 0x07, 0x3580, 96, 0x3580, 64)) { reject() }
-                if iszero(staticcall(gas(), 0x06, 0x3540, 128, 0x3540, 64)) { reject() }
+                mstore(0x30e0, mload(pa)) mstore(0x3100, mload(add(pa, 32))) mstore(0x3120, mload(shr(16, e)))
+                if iszero(staticcall(gas(), 0x07, 0x30e0, 96, 0x30e0, 64)) { reject() }
+                if iszero(staticcall(gas(), 0x06, 0x30a0, 128, 0x30a0, 64)) { reject() }
             }
-            mstore(0x3220, mload(0x3540)) mstore(0x3240, mload(0x3560))
+            mstore(0x2dc0, mload(0x30a0)) mstore(0x2de0, mload(0x30c0))
             // e(h2, [s]_2) · e(outer, −[1]_2) = 1
-            mstore(0x3540, mload(0x2f60))
-            mstore(0x3560, mload(0x2f80))
-            mstore(0x3580, 0xf65731a796be0920834e43c10c2a4f8086e3258882006f7b44b9861b7298aaa)
-            mstore(0x35a0, 0x232db2d825a1d746b60378470f31025562babc134a502248078d3a9016860239)
-            mstore(0x35c0, 0x7dcb93c3a3679b1044f8a49d865a0e254e4338de051ff8d4cbbc495dcdcda97)
-            mstore(0x35e0, 0x2cbc5628975d7e74f57748b4a05b0d43d046828624531e4f7255f538bb697fe6)
-            mstore(0x3600, mload(0x3220))
-            mstore(0x3620, mload(0x3240))
-            mstore(0x3640, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
-            mstore(0x3660, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
-            mstore(0x3680, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
-            mstore(0x36a0, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
-            if iszero(staticcall(gas(), 0x08, 0x3540, 384, 0x3540, 32)) { reject() }
-            mstore(0, mload(0x3540))
+            mstore(0x30a0, mload(0x2bc0))
+            mstore(0x30c0, mload(0x2be0))
+            mstore(0x30e0, 0xf65731a796be0920834e43c10c2a4f8086e3258882006f7b44b9861b7298aaa)
+            mstore(0x3100, 0x232db2d825a1d746b60378470f31025562babc134a502248078d3a9016860239)
+            mstore(0x3120, 0x7dcb93c3a3679b1044f8a49d865a0e254e4338de051ff8d4cbbc495dcdcda97)
+            mstore(0x3140, 0x2cbc5628975d7e74f57748b4a05b0d43d046828624531e4f7255f538bb697fe6)
+            mstore(0x3160, mload(0x2dc0))
+            mstore(0x3180, mload(0x2de0))
+            mstore(0x31a0, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
+            mstore(0x31c0, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
+            mstore(0x31e0, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
+            mstore(0x3200, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
+            if iszero(staticcall(gas(), 0x08, 0x30a0, 384, 0x30a0, 32)) { reject() }
+            mstore(0, mload(0x30a0))
             return(0, 32)
         }
     }

@@ -13,7 +13,7 @@
 pragma solidity 0.8.37;
 
 contract ZkPolicyVerifier {
-    uint256 internal constant PROOF_LENGTH = 1600;
+    uint256 internal constant PROOF_LENGTH = 1184;
     uint256 internal constant INSTANCE_COUNT = 17;
 
     /// The public model card: the model commitment, the number of KPIs, of controller
@@ -87,7 +87,7 @@ contract ZkPolicyVerifier {
             // 1/v by Fermat through the modexp precompile; rejects v = 0.
             function invR(v) -> inv {
                 if iszero(v) { reject() }
-                let p := 0x3700
+                let p := 0x32a0
                 mstore(p, 32) mstore(add(p, 0x20), 32) mstore(add(p, 0x40), 32)
                 mstore(add(p, 0x60), v)
                 mstore(add(p, 0x80), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff)
@@ -101,270 +101,259 @@ contract ZkPolicyVerifier {
 
 
             // Transcript: the verifying key's digest, the public inputs, then the proof in order.
-            mstore(0x32e0, 0x198838eed433ace112834dfc40be69fe4f79ffea29cf9afa9b7d2b444d14dc0f)
+            mstore(0x2e80, 0x80c2efe5ac5dd0340e11c801ff5e53b36159ff72eb027e2afba77e7b4f00edd)
             // the 17 public inputs: below r, then absorbed
-            calldatacopy(0x3300, instances.offset, 544)
+            calldatacopy(0x2ea0, instances.offset, 544)
             for { let i := 0 } lt(i, 17) { i := add(i, 1) } {
-                let v := mload(add(0x3300, mul(i, 32)))
+                let v := mload(add(0x2ea0, mul(i, 32)))
                 if iszero(lt(v, R)) { reject() }
                 mstore(add(0xa0, mul(i, 32)), v)
             }
             // 3 point(s) at proof[0..192]: on the curve, then absorbed
-            calldatacopy(0x3520, add(proof.offset, 0), 192)
+            calldatacopy(0x30c0, add(proof.offset, 0), 192)
             for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x3520, mul(i, 64))
+                let src := add(0x30c0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2ca0, mul(i, 64))
+                let dst := add(0x29c0, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x32e0, 768) mstore(0x32e0, h) mstore(0x2c0, mod(h, R)) }
+            { let h := keccak256(0x2e80, 768) mstore(0x2e80, h) mstore(0x2c0, mod(h, R)) }
+            { let h := keccak256(0x2e80, 32) mstore(0x2e80, h) mstore(0x2e0, mod(h, R)) }
+            { let h := keccak256(0x2e80, 32) mstore(0x2e80, h) mstore(0x300, mod(h, R)) }
             // 2 point(s) at proof[192..320]: on the curve, then absorbed
-            calldatacopy(0x3300, add(proof.offset, 192), 128)
+            calldatacopy(0x2ea0, add(proof.offset, 192), 128)
             for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                let src := add(0x3300, mul(i, 64))
+                let src := add(0x2ea0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2d60, mul(i, 64))
+                let dst := add(0x2a80, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x32e0, 160) mstore(0x32e0, h) mstore(0x2e0, mod(h, R)) }
-            { let h := keccak256(0x32e0, 32) mstore(0x32e0, h) mstore(0x300, mod(h, R)) }
-            // 3 point(s) at proof[320..512]: on the curve, then absorbed
-            calldatacopy(0x3300, add(proof.offset, 320), 192)
-            for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x3300, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2de0, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
-            { let h := keccak256(0x32e0, 224) mstore(0x32e0, h) mstore(0x320, mod(h, R)) }
-            // 4 point(s) at proof[512..768]: on the curve, then absorbed
-            calldatacopy(0x3300, add(proof.offset, 512), 256)
+            { let h := keccak256(0x2e80, 160) mstore(0x2e80, h) mstore(0x320, mod(h, R)) }
+            // 4 point(s) at proof[320..576]: on the curve, then absorbed
+            calldatacopy(0x2ea0, add(proof.offset, 320), 256)
             for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let src := add(0x3300, mul(i, 64))
+                let src := add(0x2ea0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2ea0, mul(i, 64))
+                let dst := add(0x2b00, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x32e0, 288) mstore(0x32e0, h) mstore(0x340, mod(h, R)) }
-            // 22 scalar(s) at proof[768..1472]: below r, then absorbed
-            calldatacopy(0x3300, add(proof.offset, 768), 704)
-            for { let i := 0 } lt(i, 22) { i := add(i, 1) } {
-                let v := mload(add(0x3300, mul(i, 32)))
+            { let h := keccak256(0x2e80, 288) mstore(0x2e80, h) mstore(0x340, mod(h, R)) }
+            // 15 scalar(s) at proof[576..1056]: below r, then absorbed
+            calldatacopy(0x2ea0, add(proof.offset, 576), 480)
+            for { let i := 0 } lt(i, 15) { i := add(i, 1) } {
+                let v := mload(add(0x2ea0, mul(i, 32)))
                 if iszero(lt(v, R)) { reject() }
                 mstore(add(0x360, mul(i, 32)), v)
             }
-            { let h := keccak256(0x32e0, 736) mstore(0x32e0, h) mstore(0x620, mod(h, R)) }
-            { let h := keccak256(0x32e0, 32) mstore(0x32e0, h) mstore(0x640, mod(h, R)) }
-            // 1 point(s) at proof[1472..1536]: on the curve, then absorbed
-            calldatacopy(0x3300, add(proof.offset, 1472), 64)
+            { let h := keccak256(0x2e80, 512) mstore(0x2e80, h) mstore(0x540, mod(h, R)) }
+            { let h := keccak256(0x2e80, 32) mstore(0x2e80, h) mstore(0x560, mod(h, R)) }
+            // 1 point(s) at proof[1056..1120]: on the curve, then absorbed
+            calldatacopy(0x2ea0, add(proof.offset, 1056), 64)
             for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x3300, mul(i, 64))
+                let src := add(0x2ea0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2fa0, mul(i, 64))
+                let dst := add(0x2c00, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
-            { let h := keccak256(0x32e0, 96) mstore(0x32e0, h) mstore(0x660, mod(h, R)) }
-            // 1 point(s) at proof[1536..1600]: on the curve, then absorbed
-            calldatacopy(0x3300, add(proof.offset, 1536), 64)
+            { let h := keccak256(0x2e80, 96) mstore(0x2e80, h) mstore(0x580, mod(h, R)) }
+            // 1 point(s) at proof[1120..1184]: on the curve, then absorbed
+            calldatacopy(0x2ea0, add(proof.offset, 1120), 64)
             for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x3300, mul(i, 64))
+                let src := add(0x2ea0, mul(i, 64))
                 let x := mload(src) let y := mload(add(src, 32))
                 if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2fe0, mul(i, 64))
+                let dst := add(0x2c40, mul(i, 64))
                 mstore(dst, x) mstore(add(dst, 32), y)
             }
 
             // Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.
-            mstore(0x3020, 0x1ef07373c0a9474acad79a5a2bcb0628d032a2836f6d356f4a8867533432576d) mstore(0x3040, 0xb03b8cda04011940139aaef3213e59ed6cc089a145b9a1bd0d497d38eb1ed05)
-            mstore(0x3060, 0x29c363fef3eba501c188859733854762140d0b718c767355914bda406eb115f9) mstore(0x3080, 0x14b17067146cc6f593580705ca7a2574b3d3d06b813224d38326b35fdea216ba)
-            mstore(0x30a0, 0xdd0ccb61399c661c1fc215863b438af1a3db1269784bffa997f1153a10f2a85) mstore(0x30c0, 0x382c4962f8096c35c2bcf4902dd2a340de9db3f5ec2720abbdb2d6d4f4770bc)
-            mstore(0x30e0, 0x16502b3e721aa228d4f17ef2a3c4bef99bc0e8acadd6df75335f2d6950d2267f) mstore(0x3100, 0x219510827db0796d4fd96e62d851d68e8f187cb8a61bf0f7efcca5a828df020)
-            mstore(0x3120, 0xe628f387c0419be45079bf8f713acde0167a5e5f3a4d806953e485e756081a0) mstore(0x3140, 0x1ce4694408683c320d7cc2bc49bb9282e5ff152958fccfaea24c674d3c326d01)
-            mstore(0x3160, 0x2506b944294a74c39f9579508b10906206b338cac1aca9600207f29ed2164276) mstore(0x3180, 0x1400bafcfc06342d32258220fafd55b3d89da22563c74141de2d3f0414509c88)
-            mstore(0x31a0, 0x1e6538f2f45754f1b3e61038952108b63f03fa26507dd5cfb1334154dbadb45c) mstore(0x31c0, 0x9377ddf345e4a8ea52cd909464a33b48bef895c9af115463b8cf82c96bf5a0a)
-            mstore(0x31e0, 0xd1438b9062b93c4b82139b15f896c45fc8752a85d745894a3cc0354d3dd337d) mstore(0x3200, 0x2b6a18fb7825b86c46de5dd5038e8ad2d35e6a30f22b64732afe439c62b2fc7c)
-            mstore(0x3220, 0x1696db2399362a493490e5c231a3c83f18027635216980aa778895db7fbc6e1e) mstore(0x3240, 0x2b68bdcea652b130633c6ed318740194e732a92f1a99036cbdc32ce3817935ce)
+            mstore(0x2c80, 0x3bcf7e7de3cd0cfcd734692acfe1940ac5d3764f92d2c7f56e9cf63102dffe2) mstore(0x2ca0, 0x1a70f48cdf8f382ab55d6ddb01659955df5d0c353cc63c0b13c70e29a377197a)
+            mstore(0x2cc0, 0x2cebbe514cb7f3b369de499a207317e4d95c5969968c7f75b4c1f3cf4456095e) mstore(0x2ce0, 0x1ebfad25d73e0c2cd1832ab9bd954416a710920b71bb848fc2521fe28ff82dac)
+            mstore(0x2d00, 0x3987aee362a141ab0adc5449bec72f8d20250b3abe605f248cb79c1ec9971ab) mstore(0x2d20, 0x134540cc6a81007ad6110bfc5bb13db07713150998016ebb9842baa6e4db294b)
+            mstore(0x2d40, 0xb031d88e2aba1cb83e9f9d0ec93f4cd985e28317af320bfa057871e41445c5) mstore(0x2d60, 0x2f1361bb0dfb8fc93b5b8d7d47631fcbb141c435fdcd341b3c43972e219fbbc0)
+            mstore(0x2d80, 0x12c1b25e3f9610b5ad4b5bce8098951f265e66af20d6afc7943ed68ba925cf7f) mstore(0x2da0, 0x13b29b99a6adc80f8a897caec222db7abd1d6471acc7cf322c37218c44258d15)
+            mstore(0x2dc0, 0x2c34106a6f031768994d078b2f25f8b3f64371ef525580e430e240fcbb764707) mstore(0x2de0, 0x11ecfc6cbded35b3f81b8ca93db4d017799a1b588a6569f36097e7b1b6fa3643)
 
             // x^n, and every denominator of the checks below, inverted together.
-            mstore(0x6c0, powR(mload(0x340), 1024))
-            mstore(0x6e0, addmod(mload(0x6c0), sub(R, 1), R))
-            mstore(0x720, addmod(mload(0x340), sub(R, 0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26), R))
-            mstore(0x760, addmod(mload(0x340), sub(R, 0x3b743d74fd9ddb41f920179ac30e04b0ebd93e580b9c0b50061087904110bd4), R))
-            mstore(0x7a0, addmod(mload(0x340), sub(R, 0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b), R))
-            mstore(0x7e0, addmod(mload(0x340), sub(R, 0x22b55603586d5fc42c6c14c2fc27a028c207da8b2c71cb33d549fa4a2be5d302), R))
-            mstore(0x820, addmod(mload(0x340), sub(R, 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035), R))
-            mstore(0x860, addmod(mload(0x340), sub(R, 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3), R))
-            mstore(0x880, addmod(mload(0x340), sub(R, 1), R))
-            mstore(0x8c0, addmod(mload(0x660), sub(R, mulmod(mload(0x340), 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R)), R))
-            mstore(0x8e0, addmod(mload(0x660), sub(R, mload(0x340)), R))
-            mstore(0x940, addmod(mload(0x660), sub(R, mulmod(mload(0x340), 0x2ad9021ed07c42ab19f77c5cf2cbd2deb135ea330f1b1573bd08d99309c4bb7d, R)), R))
-            mstore(0x960, mulmod(mload(0x8c0), mload(0x940), R))
-            // batch inversion of 10 values
-            {
-                let acc := 1
-                mstore(0x980, acc) acc := mulmod(acc, mload(0x720), R)
-                mstore(0x9a0, acc) acc := mulmod(acc, mload(0x760), R)
-                mstore(0x9c0, acc) acc := mulmod(acc, mload(0x7a0), R)
-                mstore(0x9e0, acc) acc := mulmod(acc, mload(0x7e0), R)
-                mstore(0xa00, acc) acc := mulmod(acc, mload(0x820), R)
-                mstore(0xa20, acc) acc := mulmod(acc, mload(0x860), R)
-                mstore(0xa40, acc) acc := mulmod(acc, mload(0x880), R)
-                mstore(0xa60, acc) acc := mulmod(acc, mload(0x6e0), R)
-                mstore(0xa80, acc) acc := mulmod(acc, mload(0x340), R)
-                mstore(0xaa0, acc) acc := mulmod(acc, mload(0x960), R)
-                let inv := invR(acc)
-                { let prefix := mload(0xaa0) mstore(0xaa0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x960), R) }
-                { let prefix := mload(0xa80) mstore(0xa80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x340), R) }
-                { let prefix := mload(0xa60) mstore(0xa60, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x6e0), R) }
-                { let prefix := mload(0xa40) mstore(0xa40, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x880), R) }
-                { let prefix := mload(0xa20) mstore(0xa20, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x860), R) }
-                { let prefix := mload(0xa00) mstore(0xa00, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x820), R) }
-                { let prefix := mload(0x9e0) mstore(0x9e0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x7e0), R) }
-                { let prefix := mload(0x9c0) mstore(0x9c0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x7a0), R) }
-                { let prefix := mload(0x9a0) mstore(0x9a0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x760), R) }
-                { let prefix := mload(0x980) mstore(0x980, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x720), R) }
-            }
-
-            // Lagrange basis at x: l_i(x) = w^i (x^n - 1) / (n (x - w^i)) for the last, blinding and first rows.
-            mstore(0xae0, mulmod(mload(0x6e0), 0x3058355f447953c1ade231a513e0f80710e9db4e679b02351f90fd168b040001, R))
-            mstore(0xb20, mulmod(mulmod(mload(0xae0), 0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26, R), mload(0x980), R))
-            mstore(0xc80, mulmod(mload(0xae0), mload(0xa40), R))
-            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), one inversion
+            mstore(0x5e0, powR(mload(0x340), 1024))
+            mstore(0x600, addmod(mload(0x5e0), sub(R, 1), R))
+            mstore(0x640, addmod(mload(0x340), sub(R, 0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26), R))
+            mstore(0x680, addmod(mload(0x340), sub(R, 0x3b743d74fd9ddb41f920179ac30e04b0ebd93e580b9c0b50061087904110bd4), R))
+            mstore(0x6c0, addmod(mload(0x340), sub(R, 0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b), R))
+            mstore(0x700, addmod(mload(0x340), sub(R, 0x22b55603586d5fc42c6c14c2fc27a028c207da8b2c71cb33d549fa4a2be5d302), R))
+            mstore(0x740, addmod(mload(0x340), sub(R, 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035), R))
+            mstore(0x780, addmod(mload(0x340), sub(R, 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3), R))
+            mstore(0x7a0, addmod(mload(0x340), sub(R, 1), R))
+            mstore(0x7e0, addmod(mload(0x580), sub(R, mulmod(mload(0x340), 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R)), R))
+            mstore(0x800, addmod(mload(0x580), sub(R, mload(0x340)), R))
+            mstore(0x860, addmod(mload(0x580), sub(R, mulmod(mload(0x340), 0x2ad9021ed07c42ab19f77c5cf2cbd2deb135ea330f1b1573bd08d99309c4bb7d, R)), R))
+            mstore(0x8c0, addmod(mload(0x580), sub(R, mulmod(mload(0x340), 0x2822ef9d2d155c2b49f7a010aeec0dae3df9cff80535c8d08c9e954b942e6d6b, R)), R))
+            mstore(0x900, mulmod(mulmod(mload(0x7e0), mload(0x860), R), mload(0x8c0), R))
+            // Π (x − ω^i) over the instance rows, its prefixes kept for the evaluation
             {
                 let x := mload(0x340) let wi := 1 let acc := 1
                 for { let i := 0 } lt(i, 17) { i := add(i, 1) } {
-                    mstore(add(0x3800, mul(i, 32)), acc)
+                    mstore(add(0x33a0, mul(i, 32)), acc)
                     acc := mulmod(acc, addmod(x, sub(R, wi), R), R)
                     wi := mulmod(wi, 0x2ad9021ed07c42ab19f77c5cf2cbd2deb135ea330f1b1573bd08d99309c4bb7d, R)
                 }
+                mstore(0xa60, acc)
+            }
+            // batch inversion of 11 values
+            {
+                let acc := 1
+                mstore(0x920, acc) acc := mulmod(acc, mload(0x640), R)
+                mstore(0x940, acc) acc := mulmod(acc, mload(0x680), R)
+                mstore(0x960, acc) acc := mulmod(acc, mload(0x6c0), R)
+                mstore(0x980, acc) acc := mulmod(acc, mload(0x700), R)
+                mstore(0x9a0, acc) acc := mulmod(acc, mload(0x740), R)
+                mstore(0x9c0, acc) acc := mulmod(acc, mload(0x780), R)
+                mstore(0x9e0, acc) acc := mulmod(acc, mload(0x7a0), R)
+                mstore(0xa00, acc) acc := mulmod(acc, mload(0x600), R)
+                mstore(0xa20, acc) acc := mulmod(acc, mload(0x340), R)
+                mstore(0xa40, acc) acc := mulmod(acc, mload(0x900), R)
+                mstore(0xa80, acc) acc := mulmod(acc, mload(0xa60), R)
                 let inv := invR(acc)
+                { let prefix := mload(0xa80) mstore(0xa80, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0xa60), R) }
+                { let prefix := mload(0xa40) mstore(0xa40, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x900), R) }
+                { let prefix := mload(0xa20) mstore(0xa20, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x340), R) }
+                { let prefix := mload(0xa00) mstore(0xa00, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x600), R) }
+                { let prefix := mload(0x9e0) mstore(0x9e0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x7a0), R) }
+                { let prefix := mload(0x9c0) mstore(0x9c0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x780), R) }
+                { let prefix := mload(0x9a0) mstore(0x9a0, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x740), R) }
+                { let prefix := mload(0x980) mstore(0x980, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x700), R) }
+                { let prefix := mload(0x960) mstore(0x960, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x6c0), R) }
+                { let prefix := mload(0x940) mstore(0x940, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x680), R) }
+                { let prefix := mload(0x920) mstore(0x920, mulmod(prefix, inv, R)) inv := mulmod(inv, mload(0x640), R) }
+            }
+
+            // Lagrange basis at x: l_i(x) = w^i (x^n - 1) / (n (x - w^i)) for the last, blinding and first rows.
+            mstore(0xac0, mulmod(mload(0x600), 0x3058355f447953c1ade231a513e0f80710e9db4e679b02351f90fd168b040001, R))
+            mstore(0xb00, mulmod(mulmod(mload(0xac0), 0x15f79db9c39181bc3e31c83f9291da76eedf1b23c410add7e9098464aaa4fb26, R), mload(0x920), R))
+            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), from the batched inverse
+            {
+                let x := mload(0x340) let wi := 0x148d89a8804b29a65591a02331500007500efd8364a43b60bac0ee5b7bd0896a let inv := mload(0xa80)
                 let sum := 0
                 for { let i := 17 } gt(i, 0) { } {
                     i := sub(i, 1)
                     wi := mulmod(wi, 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R)
                     let d := addmod(x, sub(R, wi), R)
-                    let inv_i := mulmod(mload(add(0x3800, mul(i, 32))), inv, R)
+                    let inv_i := mulmod(mload(add(0x33a0, mul(i, 32))), inv, R)
                     inv := mulmod(inv, d, R)
                     sum := addmod(sum, mulmod(mulmod(mload(add(0xa0, mul(i, 32))), wi, R), inv_i, R), R)
                 }
-                mstore(0xca0, mulmod(sum, mload(0xae0), R))
+                mstore(0xc80, mulmod(sum, mload(0xac0), R))
             }
-            mstore(0xd40, addmod(addmod(addmod(addmod(mulmod(mulmod(mload(0xae0), 0x3b743d74fd9ddb41f920179ac30e04b0ebd93e580b9c0b50061087904110bd4, R), mload(0x9a0), R), mulmod(mulmod(mload(0xae0), 0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b, R), mload(0x9c0), R), R), mulmod(mulmod(mload(0xae0), 0x22b55603586d5fc42c6c14c2fc27a028c207da8b2c71cb33d549fa4a2be5d302, R), mload(0x9e0), R), R), mulmod(mulmod(mload(0xae0), 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035, R), mload(0xa00), R), R), mulmod(mulmod(mload(0xae0), 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R), mload(0xa20), R), R))
+            mstore(0xd20, addmod(addmod(addmod(addmod(mulmod(mulmod(mload(0xac0), 0x3b743d74fd9ddb41f920179ac30e04b0ebd93e580b9c0b50061087904110bd4, R), mload(0x940), R), mulmod(mulmod(mload(0xac0), 0x1f4d7180df5014849825f3c9b0e89d79432c51f48eb5846ae63b433f28aba10b, R), mload(0x960), R), R), mulmod(mulmod(mload(0xac0), 0x22b55603586d5fc42c6c14c2fc27a028c207da8b2c71cb33d549fa4a2be5d302, R), mload(0x980), R), R), mulmod(mulmod(mload(0xac0), 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035, R), mload(0x9a0), R), R), mulmod(mulmod(mload(0xac0), 0xae3c95fc03c0a5f2de8a8f46c03ccdfdfed2bb98c9e4ae0b10b15eda4e3b1e3, R), mload(0x9c0), R), R))
+
+            // Gate "range chain"
+            mstore(0xda0, addmod(mload(0x3a0), addmod(0, sub(R, mulmod(mload(0x3c0), 4, R)), R), R))
 
             // Gate "bias: acc = weight[0]"
-            mstore(0xdc0, addmod(mload(0x460), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
-            mstore(0xe40, addmod(mload(0x460), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R))
-            mstore(0xea0, addmod(0, sub(R, mload(0x480)), R))
+            mstore(0xf80, addmod(mload(0x440), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0xfc0, addmod(mload(0x440), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R))
+            mstore(0x1020, addmod(0, sub(R, mload(0x460)), R))
 
             // Gate "dot: acc = acc[-1] + Σ weight[c]·lane[c]"
-            mstore(0xf40, addmod(mload(0x460), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
-            mstore(0x1060, addmod(0, sub(R, mulmod(mload(0x480), mload(0x360), R)), R))
+            mstore(0x1080, addmod(mload(0x440), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
+            mstore(0x11a0, addmod(0, sub(R, mulmod(mload(0x460), mload(0x360), R)), R))
 
-            // Gate "requantize: acc[-1] = weight[0]·acc + r"
-            mstore(0x1200, addmod(mload(0x3a0), mulmod(mload(0x3e0), 256, R), R))
+            // Gate "requantize: weight[0]·acc[-1] = 2^16·acc + u"
+            mstore(0x1380, addmod(mload(0x400), addmod(0, sub(R, mulmod(mload(0x3c0), 0x10000, R)), R), R))
 
             // Gate "compare: s boolean, t = (2s-1)(x-th) + s - 1, out = max or min"
-            mstore(0x1280, mulmod(mload(0x4a0), mload(0x4a0), R))
-            mstore(0x12e0, addmod(1, addmod(0, sub(R, mload(0x360)), R), R))
-            mstore(0x13e0, addmod(0, sub(R, addmod(addmod(mulmod(addmod(mulmod(mload(0x360), 2, R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x3c0), mload(0xea0), R), R), mload(0x360), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R)), R))
+            mstore(0x1400, addmod(mload(0x480), 1, R))
+            mstore(0x1460, addmod(mload(0x480), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R))
+            mstore(0x14a0, mulmod(mulmod(mulmod(mulmod(mload(0x480), mload(0x1400), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1460), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x14e0, addmod(mload(0x480), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R))
+            mstore(0x1580, mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x480), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0x14e0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), mload(0x1460), R), 0x10216f7ba065e00de81ac1e7808072c9b8114d6d7de87adb16a0a73150000000, R))
+            mstore(0x15a0, addmod(mload(0x14a0), mload(0x1580), R))
+            mstore(0x1600, addmod(1, addmod(0, sub(R, mload(0x360)), R), R))
+            mstore(0x1700, addmod(0, sub(R, addmod(addmod(mulmod(addmod(mulmod(mload(0x360), 2, R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x3e0), mload(0x1020), R), R), mload(0x360), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R)), R))
+
+            // Gate "public"
 
             // Lookup arguments: compressed input and table expressions.
-            mstore(0x1740, addmod(1, sub(R, addmod(mload(0xb20), mload(0xd40), R)), R))
 
             // Permutation argument: z starts at 1, ends boolean, chunks chain, and each chunk's grand-product step holds.
-            mstore(0x1960, mulmod(mulmod(mulmod(mload(0x560), addmod(addmod(mload(0x360), mulmod(mload(0x2e0), mload(0x4e0), R), R), mload(0x300), R), R), addmod(addmod(mload(0x380), mulmod(mload(0x2e0), mload(0x500), R), R), mload(0x300), R), R), addmod(addmod(mload(0xca0), mulmod(mload(0x2e0), mload(0x520), R), R), mload(0x300), R), R))
-            mstore(0x1980, mulmod(mload(0x2e0), mload(0x340), R))
-            mstore(0x1b40, addmod(mload(0x1960), sub(R, mulmod(mulmod(mulmod(mload(0x540), addmod(addmod(mload(0x360), mload(0x1980), R), mload(0x300), R), R), addmod(addmod(mload(0x380), mulmod(mload(0x1980), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), R), mload(0x300), R), R), addmod(addmod(mload(0xca0), mulmod(mload(0x1980), 0x13b360d4e82fe915fed16081038f98c211427b87a281bd733c277dbadf10372b, R), R), mload(0x300), R), R)), R))
+            mstore(0x1ba0, mulmod(mload(0x2e0), mload(0x340), R))
+            mstore(0x1cc0, addmod(mulmod(mulmod(mload(0x520), addmod(addmod(mload(0x360), mulmod(mload(0x2e0), mload(0x4c0), R), R), mload(0x300), R), R), addmod(addmod(mload(0x380), mulmod(mload(0x2e0), mload(0x4e0), R), R), mload(0x300), R), R), sub(R, mulmod(mulmod(mload(0x500), addmod(addmod(mload(0x360), mload(0x1ba0), R), mload(0x300), R), R), addmod(addmod(mload(0x380), mulmod(mload(0x1ba0), 0x9226b6e22c6f0ca64ec26aad4c86e715b5f898e5e963f25870e56bbe533e9a2, R), R), mload(0x300), R), R)), R))
 
             // Lookup argument: z starts at 1 and ends boolean; the product step; a' and s' agree at the start; a' repeats or equals s'.
-            mstore(0x1d20, addmod(mulmod(mulmod(mload(0x5a0), addmod(mload(0x5c0), mload(0x2e0), R), R), addmod(mload(0x600), mload(0x300), R), R), sub(R, mulmod(mulmod(mload(0x580), addmod(addmod(mulmod(mload(0x400), mload(0x2c0), R), mload(0x3a0), R), mload(0x2e0), R), R), addmod(addmod(mulmod(mload(0x420), mload(0x2c0), R), mload(0x440), R), mload(0x300), R), R)), R))
-            mstore(0x1d60, addmod(mload(0x5c0), sub(R, mload(0x600)), R))
 
             // Vanishing argument: h(x) = (sum of y^i * constraint_i) / (x^n - 1).
-            mstore(0x1e00, mulmod(mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x460), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0xdc0), R), mload(0xe40), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x380), mload(0xea0), R), R), mload(0x320), R))
-            mstore(0x1e20, addmod(mload(0x1e00), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x460), mload(0xf40), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0xe40), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x380), addmod(0, sub(R, mload(0x3c0)), R), R), mload(0x1060), R), R), R))
-            mstore(0x1e60, addmod(mulmod(mload(0x1e20), mload(0x320), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x460), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), mload(0xdc0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0xf40), R), addmod(addmod(mload(0x3c0), addmod(0, sub(R, mulmod(mload(0x480), mload(0x380), R)), R), R), addmod(0, sub(R, mload(0x1200)), R), R), R), R))
-            mstore(0x1f00, mulmod(addmod(mulmod(addmod(mulmod(mload(0x1e60), mload(0x320), R), mulmod(mulmod(mload(0x1280), mload(0x360), R), mload(0x12e0), R), R), mload(0x320), R), mulmod(mload(0x1280), addmod(mload(0x1200), mload(0x13e0), R), R), R), mload(0x320), R))
-            mstore(0x1f20, addmod(mload(0x1f00), mulmod(mulmod(mulmod(mload(0x4a0), addmod(mload(0x4a0), 1, R), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), addmod(addmod(mload(0x380), addmod(0, sub(R, mulmod(mload(0x360), mload(0x3c0), R)), R), R), addmod(0, sub(R, mulmod(mload(0x12e0), mload(0x480), R)), R), R), R), R))
-            mstore(0x1f80, mulmod(addmod(mulmod(mload(0x1f20), mload(0x320), R), mulmod(mulmod(mulmod(mulmod(mload(0x4a0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x4a0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x380), mload(0x1060), R), addmod(0, sub(R, mulmod(mload(0x12e0), mload(0x3c0), R)), R), R), R), R), mload(0x320), R))
-            mstore(0x2000, mulmod(addmod(mulmod(addmod(mload(0x1f80), mulmod(mload(0xc80), addmod(1, sub(R, mload(0x540)), R), R), R), mload(0x320), R), mulmod(addmod(mulmod(mload(0x540), mload(0x540), R), sub(R, mload(0x540)), R), mload(0xb20), R), R), mload(0x320), R))
-            mstore(0x20a0, addmod(mulmod(addmod(mulmod(addmod(mload(0x2000), mulmod(mload(0x1b40), mload(0x1740), R), R), mload(0x320), R), mulmod(mload(0xc80), addmod(1, sub(R, mload(0x580)), R), R), R), mload(0x320), R), mulmod(mload(0xb20), addmod(mulmod(mload(0x580), mload(0x580), R), sub(R, mload(0x580)), R), R), R))
-            mstore(0x2160, addmod(mulmod(addmod(mulmod(addmod(mulmod(mload(0x20a0), mload(0x320), R), mulmod(mload(0x1d20), mload(0x1740), R), R), mload(0x320), R), mulmod(mload(0xc80), mload(0x1d60), R), R), mload(0x320), R), mulmod(mulmod(mload(0x1d60), addmod(mload(0x5c0), sub(R, mload(0x5e0)), R), R), mload(0x1740), R), R))
+            mstore(0x1d20, addmod(mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x420), mload(0xda0), R), addmod(mload(0xda0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), R), addmod(mload(0xda0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593efffffff, R), R), addmod(mload(0xda0), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593effffffe, R), R), mload(0x320), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x440), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0xf80), R), mload(0xfc0), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), addmod(mload(0x380), mload(0x1020), R), R), R))
+            mstore(0x1d60, addmod(mulmod(mload(0x1d20), mload(0x320), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x440), mload(0x1080), R), 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000, R), mload(0xfc0), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000, R), addmod(addmod(mload(0x380), addmod(0, sub(R, mload(0x3e0)), R), R), mload(0x11a0), R), R), R))
+            mstore(0x1da0, addmod(mulmod(mload(0x1d60), mload(0x320), R), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x440), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), mload(0xf80), R), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x1080), R), addmod(addmod(mulmod(mload(0x460), mload(0x3e0), R), addmod(0, sub(R, mulmod(mload(0x380), 0x10000, R)), R), R), addmod(0, sub(R, mload(0x1380)), R), R), R), R))
+            mstore(0x1e40, mulmod(addmod(mulmod(addmod(mulmod(mload(0x1da0), mload(0x320), R), mulmod(mulmod(mload(0x15a0), mload(0x360), R), mload(0x1600), R), R), mload(0x320), R), mulmod(mload(0x15a0), addmod(mload(0x1380), mload(0x1700), R), R), R), mload(0x320), R))
+            mstore(0x1e60, addmod(mload(0x1e40), mulmod(mload(0x14a0), addmod(addmod(mload(0x380), addmod(0, sub(R, mulmod(mload(0x360), mload(0x3e0), R)), R), R), addmod(0, sub(R, mulmod(mload(0x1600), mload(0x460), R)), R), R), R), R))
+            mstore(0x1ec0, mulmod(addmod(mulmod(mload(0x1e60), mload(0x320), R), mulmod(mload(0x1580), addmod(addmod(mload(0x380), mload(0x11a0), R), addmod(0, sub(R, mulmod(mload(0x1600), mload(0x3e0), R)), R), R), R), R), mload(0x320), R))
+            mstore(0x1ee0, addmod(mload(0x1ec0), mulmod(mulmod(mulmod(mulmod(mulmod(mload(0x480), 0x183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000001, R), mload(0x14e0), R), mload(0x1400), R), 0x2042def740cbc01bd03583cf0100e59370229adafbd0f5b62d414e62a0000001, R), addmod(mload(0x380), addmod(0, sub(R, mload(0xc80)), R), R), R), R))
+            mstore(0x1f80, mulmod(addmod(mulmod(addmod(mulmod(mload(0x1ee0), mload(0x320), R), mulmod(mulmod(mload(0xac0), mload(0x9e0), R), addmod(1, sub(R, mload(0x500)), R), R), R), mload(0x320), R), mulmod(addmod(mulmod(mload(0x500), mload(0x500), R), sub(R, mload(0x500)), R), mload(0xb00), R), R), mload(0x320), R))
 
             // SHPLONK: each rotation set's openings, interpolated at u and combined with powers of y and v.
-            mstore(0x21a0, mulmod(mload(0x620), mload(0x620), R))
-            mstore(0x21e0, mulmod(mload(0x21a0), mload(0x620), R))
-            mstore(0x2220, mulmod(mload(0x21e0), mload(0x620), R))
-            mstore(0x2260, mulmod(mload(0x2220), mload(0x620), R))
-            mstore(0x22a0, mulmod(mload(0x2260), mload(0x620), R))
-            mstore(0x22e0, mulmod(mload(0x22a0), mload(0x620), R))
-            mstore(0x2320, mulmod(mload(0x22e0), mload(0x620), R))
-            mstore(0x2360, mulmod(mload(0x2320), mload(0x620), R))
-            mstore(0x23a0, mulmod(mload(0x2360), mload(0x620), R))
-            mstore(0x23e0, mulmod(mload(0x23a0), mload(0x620), R))
-            mstore(0x2420, mulmod(mload(0x23e0), mload(0x620), R))
-            mstore(0x2460, mulmod(mload(0x2420), mload(0x620), R))
-            mstore(0x2500, addmod(addmod(addmod(addmod(addmod(mload(0x360), mulmod(mload(0x600), mload(0x620), R), R), mulmod(mload(0x400), mload(0x21a0), R), R), mulmod(mload(0x420), mload(0x21e0), R), R), mulmod(mload(0x440), mload(0x2220), R), R), mulmod(mload(0x460), mload(0x2260), R), R))
-            mstore(0x25a0, addmod(addmod(addmod(addmod(addmod(mload(0x2500), mulmod(mload(0x480), mload(0x22a0), R), R), mulmod(mload(0x4a0), mload(0x22e0), R), R), mulmod(mload(0x4e0), mload(0x2320), R), R), mulmod(mload(0x500), mload(0x2360), R), R), mulmod(mload(0x520), mload(0x23a0), R), R))
-            mstore(0x2600, mulmod(mload(0x940), mload(0xaa0), R))
-            mstore(0x2640, mulmod(mload(0x8e0), mload(0xa80), R))
-            mstore(0x2660, mulmod(mload(0x2640), 0xae40d87d78f5a107a23c7ed450224dee728428eeec3e903667f934df6c82c48, R))
-            mstore(0x26c0, mulmod(mulmod(mload(0x8c0), mload(0xa80), R), 0x258040eb09a246193e2c7dc93c7f337e410ba5b98af5878ddd626245f937d3b9, R))
-            mstore(0x2740, mulmod(mload(0x640), mload(0x2600), R))
-            mstore(0x2800, mulmod(mulmod(mload(0x620), mload(0x640), R), mload(0x2600), R))
-            mstore(0x2860, mulmod(mload(0x640), mload(0x640), R))
-            mstore(0x2880, mulmod(mload(0x8c0), mload(0xaa0), R))
-            mstore(0x28e0, mulmod(mulmod(mload(0x940), mload(0xa80), R), 0xae40d87d78f5a107a23c7ed450224dee728428eeec3e903667f934df6c82c49, R))
-            mstore(0x2920, mulmod(mload(0x2640), 0x258040eb09a246193e2c7dc93c7f337e410ba5b98af5878ddd626245f937d3b8, R))
-            mstore(0x29a0, mulmod(mload(0x2860), mload(0x2880), R))
-            mstore(0x2a60, mulmod(mulmod(mload(0x620), mload(0x2860), R), mload(0x2880), R))
-            mstore(0x2b20, mulmod(mulmod(mload(0x21a0), mload(0x2860), R), mload(0x2880), R))
-            mstore(0x2b80, mulmod(addmod(addmod(addmod(mulmod(mload(0x3a0), mload(0x28e0), R), mulmod(mload(0x3e0), mload(0x2920), R), R), mulmod(addmod(mulmod(mload(0x540), mload(0x28e0), R), mulmod(mload(0x560), mload(0x2920), R), R), mload(0x620), R), R), mulmod(addmod(mulmod(mload(0x580), mload(0x28e0), R), mulmod(mload(0x5a0), mload(0x2920), R), R), mload(0x21a0), R), R), mload(0x29a0), R))
-            mstore(0x2ba0, mulmod(mload(0x2860), mload(0x640), R))
-            mstore(0x2bc0, addmod(addmod(addmod(mload(0x25a0), mulmod(mulmod(mload(0x2160), mload(0xa60), R), mload(0x23e0), R), R), mulmod(mload(0x4c0), mload(0x2420), R), R), mulmod(addmod(addmod(mulmod(mload(0x3c0), mload(0x2660), R), mulmod(mload(0x380), mload(0x26c0), R), R), mulmod(addmod(mulmod(mload(0x5e0), mload(0x2660), R), mulmod(mload(0x5c0), mload(0x26c0), R), R), mload(0x620), R), R), mload(0x2740), R), R))
-            mstore(0x2c00, addmod(0, sub(R, addmod(mload(0x2bc0), mload(0x2b80), R)), R))
-            mstore(0x2c20, addmod(0, sub(R, mload(0x8e0)), R))
-            mstore(0x2c40, mulmod(mload(0x23e0), mload(0x6c0), R))
-            mstore(0x2c60, mulmod(mload(0x2c40), mload(0x6c0), R))
-            mstore(0x2c80, mulmod(mload(0x2c60), mload(0x6c0), R))
+            mstore(0x1fe0, mulmod(mload(0x540), mload(0x540), R))
+            mstore(0x2020, mulmod(mload(0x1fe0), mload(0x540), R))
+            mstore(0x2060, mulmod(mload(0x2020), mload(0x540), R))
+            mstore(0x20a0, mulmod(mload(0x2060), mload(0x540), R))
+            mstore(0x20e0, mulmod(mload(0x20a0), mload(0x540), R))
+            mstore(0x2120, mulmod(mload(0x20e0), mload(0x540), R))
+            mstore(0x2140, mulmod(mulmod(addmod(mload(0x1f80), mulmod(mload(0x1cc0), addmod(1, sub(R, addmod(mload(0xb00), mload(0xd20), R)), R), R), R), mload(0xa00), R), mload(0x2120), R))
+            mstore(0x2160, mulmod(mload(0x2120), mload(0x540), R))
+            mstore(0x21a0, mulmod(mload(0x2160), mload(0x540), R))
+            mstore(0x2240, addmod(addmod(addmod(addmod(addmod(mload(0x360), mulmod(mload(0x420), mload(0x540), R), R), mulmod(mload(0x440), mload(0x1fe0), R), R), mulmod(mload(0x460), mload(0x2020), R), R), mulmod(mload(0x480), mload(0x2060), R), R), mulmod(mload(0x4c0), mload(0x20a0), R), R))
+            mstore(0x2320, mulmod(mload(0x800), mload(0xa20), R))
+            mstore(0x2420, mulmod(mload(0x560), mulmod(mulmod(mload(0x860), mload(0x8c0), R), mload(0xa40), R), R))
+            mstore(0x2460, mulmod(mload(0x560), mload(0x560), R))
+            mstore(0x24c0, mulmod(mload(0x860), mload(0xa20), R))
+            mstore(0x26c0, addmod(addmod(mulmod(mload(0x3c0), mulmod(mulmod(mulmod(mload(0x24c0), mload(0x8c0), R), mload(0xa20), R), 0x2e0629c684af32195171909a67039e9dd5a946ab68cdc1f98b4311e98c315ce2, R), R), mulmod(mload(0x3a0), mulmod(mulmod(mulmod(mload(0x2320), mload(0x8c0), R), mload(0xa20), R), 0x1db8085f634fe46a920dec28a5ec5217dc4f28891b23c02a3a63830022a83708, R), R), R), mulmod(mload(0x400), mulmod(mulmod(mulmod(mload(0x2320), mload(0x860), R), mload(0xa20), R), 0x150a6abfda6429cf8d210ea9f612c0049e6f615c6f815efec21d563e31266c18, R), R), R))
+            mstore(0x26e0, mulmod(mload(0x2460), mulmod(mload(0x7e0), mload(0xa40), R), R))
+            mstore(0x2720, mulmod(mload(0x2460), mload(0x560), R))
+            mstore(0x2860, mulmod(mload(0x2720), mulmod(mulmod(mload(0x7e0), mload(0x8c0), R), mload(0xa40), R), R))
+            mstore(0x28a0, mulmod(mload(0x2720), mload(0x560), R))
+            mstore(0x28c0, addmod(addmod(addmod(addmod(mload(0x2240), mulmod(mload(0x4e0), mload(0x20e0), R), R), mload(0x2140), R), mulmod(mload(0x4a0), mload(0x2160), R), R), mulmod(addmod(mulmod(mload(0x3e0), mulmod(mload(0x2320), 0xae40d87d78f5a107a23c7ed450224dee728428eeec3e903667f934df6c82c48, R), R), mulmod(mload(0x380), mulmod(mulmod(mload(0x7e0), mload(0xa20), R), 0x258040eb09a246193e2c7dc93c7f337e410ba5b98af5878ddd626245f937d3b9, R), R), R), mload(0x2420), R), R))
+            mstore(0x2920, addmod(0, sub(R, addmod(addmod(mload(0x28c0), mulmod(mload(0x26c0), mload(0x26e0), R), R), mulmod(addmod(mulmod(mload(0x500), mulmod(mload(0x24c0), 0xae40d87d78f5a107a23c7ed450224dee728428eeec3e903667f934df6c82c49, R), R), mulmod(mload(0x520), mulmod(mload(0x2320), 0x258040eb09a246193e2c7dc93c7f337e410ba5b98af5878ddd626245f937d3b8, R), R), R), mload(0x2860), R), R)), R))
+            mstore(0x2940, addmod(0, sub(R, mload(0x800)), R))
+            mstore(0x2960, mulmod(mload(0x2120), mload(0x5e0), R))
+            mstore(0x2980, mulmod(mload(0x2960), mload(0x5e0), R))
+            mstore(0x29a0, mulmod(mload(0x2980), mload(0x5e0), R))
 
             // One MSM: the combined commitments minus r(u)*G1, minus z_0(u)*h1, plus u*h2.
-            mstore(0x3260, 1) mstore(0x3280, 2)
-            // multi-scalar multiplication over 24 terms
-            mstore(0x3600, 0) mstore(0x3620, 0)
-            mstore(0x3640, mload(0x2ca0)) mstore(0x3660, mload(0x2cc0))
-            if iszero(staticcall(gas(), 0x06, 0x3600, 128, 0x3600, 64)) { reject() }
-            mstore(0x3800, 0x27402ce029a02d202a602de02b202e2028002d6006202da022a0302022603060)
-            mstore(0x3820, 0x22e030a021a030e021e0312022203160232031a0236031e023a0322023e02ea0)
-            mstore(0x3840, 0x2c402ee02c602f202c802f6024202e602c0032602c202fa006602fe000000000)
-            for { let i := 0 } lt(i, 23) { i := add(i, 1) } {
-                let e := shr(224, mload(add(0x3800, mul(i, 4))))
+            mstore(0x2e00, 1) mstore(0x2e20, 2)
+            // multi-scalar multiplication over 18 terms
+            mstore(0x31a0, 0) mstore(0x31c0, 0)
+            mstore(0x31e0, mload(0x29c0)) mstore(0x3200, mload(0x29e0))
+            if iszero(staticcall(gas(), 0x06, 0x31a0, 128, 0x31a0, 64)) { reject() }
+            mstore(0x33a0, 0x24202a0026e02a4028602a8020202c801fe02cc020602d0005402d4020a02d80)
+            mstore(0x33c0, 0x20e02dc021202b0029602b4029802b8029a02bc021602ac029202e0029402c00)
+            mstore(0x33e0, 0x05802c4000000000000000000000000000000000000000000000000000000000)
+            for { let i := 0 } lt(i, 17) { i := add(i, 1) } {
+                let e := shr(224, mload(add(0x33a0, mul(i, 4))))
                 let pa := and(e, 0xffff)
-                mstore(0x3640, mload(pa)) mstore(0x3660, mload(add(pa, 32))) mstore(0x3680, mload(shr(16, e)))
-                if iszero(staticcall(gas(), 0x07, 0x3640, 96, 0x3640, 64)) { reject() }
-                if iszero(staticcall(gas(), 0x06, 0x3600, 128, 0x3600, 64)) { reject() }
+                mstore(0x31e0, mload(pa)) mstore(0x3200, mload(add(pa, 32))) mstore(0x3220, mload(shr(16, e)))
+                if iszero(staticcall(gas(), 0x07, 0x31e0, 96, 0x31e0, 64)) { reject() }
+                if iszero(staticcall(gas(), 0x06, 0x31a0, 128, 0x31a0, 64)) { reject() }
             }
-            mstore(0x32a0, mload(0x3600)) mstore(0x32c0, mload(0x3620))
+            mstore(0x2e40, mload(0x31a0)) mstore(0x2e60, mload(0x31c0))
             // e(h2, [s]_2) · e(outer, −[1]_2) = 1
-            mstore(0x3600, mload(0x2fe0))
-            mstore(0x3620, mload(0x3000))
-            mstore(0x3640, 0xf65731a796be0920834e43c10c2a4f8086e3258882006f7b44b9861b7298aaa)
-            mstore(0x3660, 0x232db2d825a1d746b60378470f31025562babc134a502248078d3a9016860239)
-            mstore(0x3680, 0x7dcb93c3a3679b1044f8a49d865a0e254e4338de051ff8d4cbbc495dcdcda97)
-            mstore(0x36a0, 0x2cbc5628975d7e74f57748b4a05b0d43d046828624531e4f7255f538bb697fe6)
-            mstore(0x36c0, mload(0x32a0))
-            mstore(0x36e0, mload(0x32c0))
-            mstore(0x3700, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
-            mstore(0x3720, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
-            mstore(0x3740, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
-            mstore(0x3760, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
-            if iszero(staticcall(gas(), 0x08, 0x3600, 384, 0x3600, 32)) { reject() }
-            mstore(0, mload(0x3600))
+            mstore(0x31a0, mload(0x2c40))
+            mstore(0x31c0, mload(0x2c60))
+            mstore(0x31e0, 0xf65731a796be0920834e43c10c2a4f8086e3258882006f7b44b9861b7298aaa)
+            mstore(0x3200, 0x232db2d825a1d746b60378470f31025562babc134a502248078d3a9016860239)
+            mstore(0x3220, 0x7dcb93c3a3679b1044f8a49d865a0e254e4338de051ff8d4cbbc495dcdcda97)
+            mstore(0x3240, 0x2cbc5628975d7e74f57748b4a05b0d43d046828624531e4f7255f538bb697fe6)
+            mstore(0x3260, mload(0x2e40))
+            mstore(0x3280, mload(0x2e60))
+            mstore(0x32a0, 0x198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2)
+            mstore(0x32c0, 0x1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed)
+            mstore(0x32e0, 0x275dc4a288d1afb3cbb1ac09187524c7db36395df7be3b99e673b13a075a65ec)
+            mstore(0x3300, 0x1d9befcd05a5323e6da4d435f3b617cdb3af83285c2df711ef39c01571827f9d)
+            if iszero(staticcall(gas(), 0x08, 0x31a0, 384, 0x31a0, 32)) { reject() }
+            mstore(0, mload(0x31a0))
             return(0, 32)
         }
     }

@@ -24,7 +24,7 @@ fn bench_writes_json_and_svg_for_the_default_model() {
     assert_eq!(row["model"], "tokenomics-policy");
     assert_eq!(row["k"], 10);
     assert_eq!(row["runs"], 1);
-    assert_eq!(row["proof_bytes"], 1600);
+    assert_eq!(row["proof_bytes"], 1184);
     for field in ["keygen_ms", "prove_p50_ms", "prove_p95_ms", "msm_floor_ms", "verify_ms"] {
         assert!(row[field].as_f64().expect(field) > 0.0, "{field}");
     }
@@ -33,7 +33,8 @@ fn bench_writes_json_and_svg_for_the_default_model() {
     // Submission costs more than verification; the baseline recomputation far less (a small model).
     let (verify, submit, recompute) = (row["evm_verify_gas"].as_u64(), row["submit_gas"].as_u64(), row["recompute_gas"].as_u64());
     assert!(submit > verify && recompute < verify.map(|v| v / 4), "{verify:?} {submit:?} {recompute:?}");
-    assert_eq!(row["precompiles"]["ec_mul"], 23);
+    assert_eq!(row["precompiles"]["ec_mul"], 17);
+    assert_eq!(row["precompiles"]["modexp"], 1);
     assert!(table.contains("| Ethereum L1 (Osaka) | EIP-7904 draft | Monad |"), "{table}");
     let svg = std::fs::read_to_string(d.join("b.svg")).expect("svg written");
     assert!(svg.starts_with("<svg") && svg.contains("recompute on chain") && svg.len() > 2_000);

@@ -52,7 +52,7 @@ fn demo_runs_the_whole_loop_including_the_evm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let v = stdout_json(&zkpolicy(dir.path()).args(["demo", "--json"]).assert().success());
     assert_eq!(v["verified"], true);
-    assert_eq!(v["proof_bytes"], 1600);
+    assert_eq!(v["proof_bytes"], 1184);
     assert!(v["evm"]["verify_gas"].as_u64().expect("gas") > 100_000);
     assert_eq!(v["outputs"].as_array().expect("outputs").len(), 4);
     // The controller applied the proven outputs through the guardrails.
