@@ -111,29 +111,28 @@ impl KeyCache {
 
     /// Moves a private model's keys cached under the name earlier versions gave them
     /// (`<weight file keccak>/…-private-<prefix of the weight commitment>-…`, which confirms a
-    /// guessed model) to [`KeyCache::dir`], or removes them when that is taken. Nothing for
-    /// fixed mode.
+    /// guessed model) to [`KeyCache::dir`], or removes them when that is taken or when they
+    /// were made for another circuit (another version or layout). Nothing for fixed mode.
     fn forget_unsalted_name(&self, circuit: &PolicyCircuit, srs: &SrsSource) -> Result<(), ProverError> {
         let Some(weights) = circuit.weight_commitment() else { return Ok(()) };
         let model = self.root.join(circuit.model().commitment().to_string());
-        let shape = circuit.shape();
-        let legacy = model.join(format!(
-            "{CIRCUIT_VERSION}-k{}-w{}-private-{}-{}",
-            shape.k,
-            shape.lanes,
-            &private::hex_be(&weights)[2..18],
-            srs.id()
-        ));
-        if !legacy.exists() {
-            return Ok(());
-        }
-        let err = |source| ProverError::Write { path: legacy.clone(), source };
+        let marker = format!("-private-{}-", &private::hex_be(&weights)[2..18]);
+        let Ok(entries) = std::fs::read_dir(&model) else { return Ok(()) };
         let dir = self.dir(circuit, srs);
-        if dir.exists() {
-            std::fs::remove_dir_all(&legacy).map_err(err)?;
-        } else {
-            std::fs::create_dir_all(dir.parent().unwrap_or(&self.root)).map_err(err)?;
-            std::fs::rename(&legacy, &dir).map_err(err)?;
+        let current = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.contains(&marker) {
+                continue;
+            }
+            let legacy = entry.path();
+            let err = |source| ProverError::Write { path: legacy.clone(), source };
+            if name.replace(&marker, "-private-") == current && !dir.exists() {
+                std::fs::create_dir_all(dir.parent().unwrap_or(&self.root)).map_err(err)?;
+                std::fs::rename(&legacy, &dir).map_err(err)?;
+            } else {
+                std::fs::remove_dir_all(&legacy).map_err(err)?;
+            }
         }
         // The model's directory too, once nothing else is cached under its name.
         let _ = std::fs::remove_dir(&model);
