@@ -128,6 +128,28 @@ contract ZkPolicyVerifier {
                 }
             }
 
+            // n points from calldata at off into the transcript buffer at buf and the registers
+            // from dst, each on the curve. One function for every read keeps the code small.
+            function readPoints(buf, off, n, dst) {
+                calldatacopy(buf, off, mul(n, 64))
+                for { let end := add(buf, mul(n, 64)) } lt(buf, end) { buf := add(buf, 64) dst := add(dst, 64) } {
+                    let x := mload(buf) let y := mload(add(buf, 32))
+                    if iszero(onCurve(x, y)) { reject() }
+                    mstore(dst, x) mstore(add(dst, 32), y)
+                }
+            }
+
+            // n scalars from calldata at off into the transcript buffer at buf and the
+            // registers from dst, each below r.
+            function readScalars(buf, off, n, dst) {
+                calldatacopy(buf, off, mul(n, 32))
+                for { let end := add(buf, mul(n, 32)) } lt(buf, end) { buf := add(buf, 32) dst := add(dst, 32) } {
+                    let v := mload(buf)
+                    if iszero(lt(v, 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001)) { reject() }
+                    mstore(dst, v)
+                }
+            }
+
             // 1/v by Fermat through the modexp precompile; rejects v = 0.
             function invR(v) -> inv {
                 if iszero(v) { reject() }
@@ -147,72 +169,27 @@ contract ZkPolicyVerifier {
             // Transcript: the verifying key's digest, the public inputs, then the proof in order.
             mstore(0x3280, 0xbf0261d2da0f570ba22e4fde559c57a558c2c2b25f1433c460b2e04bf1178)
             // the 49 public inputs: below r, then absorbed
-            calldatacopy(0x32a0, instances.offset, 1568)
-            for { let i := 0 } lt(i, 49) { i := add(i, 1) } {
-                let v := mload(add(0x32a0, mul(i, 32)))
-                if iszero(lt(v, R)) { reject() }
-                mstore(add(0xa0, mul(i, 32)), v)
-            }
+            readScalars(0x32a0, instances.offset, 49, 0xa0)
             // 3 point(s) at proof[0..192]: on the curve, then absorbed
-            calldatacopy(0x38c0, add(proof.offset, 0), 192)
-            for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x38c0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2dc0, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x38c0, add(proof.offset, 0), 3, 0x2dc0)
             { let h := keccak256(0x3280, 1792) mstore(0x3280, h) mstore(0x6c0, mod(h, R)) }
             { let h := keccak256(0x3280, 32) mstore(0x3280, h) mstore(0x6e0, mod(h, R)) }
             { let h := keccak256(0x3280, 32) mstore(0x3280, h) mstore(0x700, mod(h, R)) }
             // 2 point(s) at proof[192..320]: on the curve, then absorbed
-            calldatacopy(0x32a0, add(proof.offset, 192), 128)
-            for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                let src := add(0x32a0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2e80, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x32a0, add(proof.offset, 192), 2, 0x2e80)
             { let h := keccak256(0x3280, 160) mstore(0x3280, h) mstore(0x720, mod(h, R)) }
             // 4 point(s) at proof[320..576]: on the curve, then absorbed
-            calldatacopy(0x32a0, add(proof.offset, 320), 256)
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let src := add(0x32a0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2f00, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x32a0, add(proof.offset, 320), 4, 0x2f00)
             { let h := keccak256(0x3280, 288) mstore(0x3280, h) mstore(0x740, mod(h, R)) }
             // 15 scalar(s) at proof[576..1056]: below r, then absorbed
-            calldatacopy(0x32a0, add(proof.offset, 576), 480)
-            for { let i := 0 } lt(i, 15) { i := add(i, 1) } {
-                let v := mload(add(0x32a0, mul(i, 32)))
-                if iszero(lt(v, R)) { reject() }
-                mstore(add(0x760, mul(i, 32)), v)
-            }
+            readScalars(0x32a0, add(proof.offset, 576), 15, 0x760)
             { let h := keccak256(0x3280, 512) mstore(0x3280, h) mstore(0x940, mod(h, R)) }
             { let h := keccak256(0x3280, 32) mstore(0x3280, h) mstore(0x960, mod(h, R)) }
             // 1 point(s) at proof[1056..1120]: on the curve, then absorbed
-            calldatacopy(0x32a0, add(proof.offset, 1056), 64)
-            for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x32a0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x3000, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x32a0, add(proof.offset, 1056), 1, 0x3000)
             { let h := keccak256(0x3280, 96) mstore(0x3280, h) mstore(0x980, mod(h, R)) }
             // 1 point(s) at proof[1120..1184]: on the curve, then absorbed
-            calldatacopy(0x32a0, add(proof.offset, 1120), 64)
-            for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x32a0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x3040, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x32a0, add(proof.offset, 1120), 1, 0x3040)
 
             // Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.
             mstore(0x3080, 0x2af894cd7cdec7fa7bc7d9773a3e6b35a3e2fcd4323cb5c213df74f7b580b078) mstore(0x30a0, 0x1f5bb3e8fa961ee1fe6cc30348d3063b52dbc1e720058339c43df68cd78f7004)

@@ -96,6 +96,28 @@ contract ZkPolicyVerifier {
                 }
             }
 
+            // n points from calldata at off into the transcript buffer at buf and the registers
+            // from dst, each on the curve. One function for every read keeps the code small.
+            function readPoints(buf, off, n, dst) {
+                calldatacopy(buf, off, mul(n, 64))
+                for { let end := add(buf, mul(n, 64)) } lt(buf, end) { buf := add(buf, 64) dst := add(dst, 64) } {
+                    let x := mload(buf) let y := mload(add(buf, 32))
+                    if iszero(onCurve(x, y)) { reject() }
+                    mstore(dst, x) mstore(add(dst, 32), y)
+                }
+            }
+
+            // n scalars from calldata at off into the transcript buffer at buf and the
+            // registers from dst, each below r.
+            function readScalars(buf, off, n, dst) {
+                calldatacopy(buf, off, mul(n, 32))
+                for { let end := add(buf, mul(n, 32)) } lt(buf, end) { buf := add(buf, 32) dst := add(dst, 32) } {
+                    let v := mload(buf)
+                    if iszero(lt(v, 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001)) { reject() }
+                    mstore(dst, v)
+                }
+            }
+
             // 1/v by Fermat through the modexp precompile; rejects v = 0.
             function invR(v) -> inv {
                 if iszero(v) { reject() }
@@ -115,72 +137,27 @@ contract ZkPolicyVerifier {
             // Transcript: the verifying key's digest, the public inputs, then the proof in order.
             mstore(0x2f80, 0x1d648bc94c4f9cfde67045df0530b57de16e6d610e4a0ec35e07d795f6043762)
             // the 25 public inputs: below r, then absorbed
-            calldatacopy(0x2fa0, instances.offset, 800)
-            for { let i := 0 } lt(i, 25) { i := add(i, 1) } {
-                let v := mload(add(0x2fa0, mul(i, 32)))
-                if iszero(lt(v, R)) { reject() }
-                mstore(add(0xa0, mul(i, 32)), v)
-            }
+            readScalars(0x2fa0, instances.offset, 25, 0xa0)
             // 3 point(s) at proof[0..192]: on the curve, then absorbed
-            calldatacopy(0x32c0, add(proof.offset, 0), 192)
-            for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x32c0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2ac0, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x32c0, add(proof.offset, 0), 3, 0x2ac0)
             { let h := keccak256(0x2f80, 1024) mstore(0x2f80, h) mstore(0x3c0, mod(h, R)) }
             { let h := keccak256(0x2f80, 32) mstore(0x2f80, h) mstore(0x3e0, mod(h, R)) }
             { let h := keccak256(0x2f80, 32) mstore(0x2f80, h) mstore(0x400, mod(h, R)) }
             // 2 point(s) at proof[192..320]: on the curve, then absorbed
-            calldatacopy(0x2fa0, add(proof.offset, 192), 128)
-            for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                let src := add(0x2fa0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2b80, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2fa0, add(proof.offset, 192), 2, 0x2b80)
             { let h := keccak256(0x2f80, 160) mstore(0x2f80, h) mstore(0x420, mod(h, R)) }
             // 4 point(s) at proof[320..576]: on the curve, then absorbed
-            calldatacopy(0x2fa0, add(proof.offset, 320), 256)
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let src := add(0x2fa0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2c00, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2fa0, add(proof.offset, 320), 4, 0x2c00)
             { let h := keccak256(0x2f80, 288) mstore(0x2f80, h) mstore(0x440, mod(h, R)) }
             // 15 scalar(s) at proof[576..1056]: below r, then absorbed
-            calldatacopy(0x2fa0, add(proof.offset, 576), 480)
-            for { let i := 0 } lt(i, 15) { i := add(i, 1) } {
-                let v := mload(add(0x2fa0, mul(i, 32)))
-                if iszero(lt(v, R)) { reject() }
-                mstore(add(0x460, mul(i, 32)), v)
-            }
+            readScalars(0x2fa0, add(proof.offset, 576), 15, 0x460)
             { let h := keccak256(0x2f80, 512) mstore(0x2f80, h) mstore(0x640, mod(h, R)) }
             { let h := keccak256(0x2f80, 32) mstore(0x2f80, h) mstore(0x660, mod(h, R)) }
             // 1 point(s) at proof[1056..1120]: on the curve, then absorbed
-            calldatacopy(0x2fa0, add(proof.offset, 1056), 64)
-            for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x2fa0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2d00, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2fa0, add(proof.offset, 1056), 1, 0x2d00)
             { let h := keccak256(0x2f80, 96) mstore(0x2f80, h) mstore(0x680, mod(h, R)) }
             // 1 point(s) at proof[1120..1184]: on the curve, then absorbed
-            calldatacopy(0x2fa0, add(proof.offset, 1120), 64)
-            for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x2fa0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2d40, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2fa0, add(proof.offset, 1120), 1, 0x2d40)
 
             // Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.
             mstore(0x2d80, 0x2213360243ca59be34b73c946113303b4b5dafc1a9db8d923fb72a0351183c5e) mstore(0x2da0, 0x1ffa36a8d15aadf21fca150ca91b8609d44fd827054c990afd1c955d09a2add9)

@@ -80,6 +80,28 @@ contract ZkPolicyVerifier {
                 }
             }
 
+            // n points from calldata at off into the transcript buffer at buf and the registers
+            // from dst, each on the curve. One function for every read keeps the code small.
+            function readPoints(buf, off, n, dst) {
+                calldatacopy(buf, off, mul(n, 64))
+                for { let end := add(buf, mul(n, 64)) } lt(buf, end) { buf := add(buf, 64) dst := add(dst, 64) } {
+                    let x := mload(buf) let y := mload(add(buf, 32))
+                    if iszero(onCurve(x, y)) { reject() }
+                    mstore(dst, x) mstore(add(dst, 32), y)
+                }
+            }
+
+            // n scalars from calldata at off into the transcript buffer at buf and the
+            // registers from dst, each below r.
+            function readScalars(buf, off, n, dst) {
+                calldatacopy(buf, off, mul(n, 32))
+                for { let end := add(buf, mul(n, 32)) } lt(buf, end) { buf := add(buf, 32) dst := add(dst, 32) } {
+                    let v := mload(buf)
+                    if iszero(lt(v, 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001)) { reject() }
+                    mstore(dst, v)
+                }
+            }
+
             // 1/v by Fermat through the modexp precompile; rejects v = 0.
             function invR(v) -> inv {
                 if iszero(v) { reject() }
@@ -99,72 +121,27 @@ contract ZkPolicyVerifier {
             // Transcript: the verifying key's digest, the public inputs, then the proof in order.
             mstore(0x2e00, 0x22699a9e3aeee9cfafb02781ede702932710c82022fb4ef9ad292ab1cb969a96)
             // the 13 public inputs: below r, then absorbed
-            calldatacopy(0x2e20, instances.offset, 416)
-            for { let i := 0 } lt(i, 13) { i := add(i, 1) } {
-                let v := mload(add(0x2e20, mul(i, 32)))
-                if iszero(lt(v, R)) { reject() }
-                mstore(add(0xa0, mul(i, 32)), v)
-            }
+            readScalars(0x2e20, instances.offset, 13, 0xa0)
             // 3 point(s) at proof[0..192]: on the curve, then absorbed
-            calldatacopy(0x2fc0, add(proof.offset, 0), 192)
-            for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x2fc0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2940, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2fc0, add(proof.offset, 0), 3, 0x2940)
             { let h := keccak256(0x2e00, 640) mstore(0x2e00, h) mstore(0x240, mod(h, R)) }
             { let h := keccak256(0x2e00, 32) mstore(0x2e00, h) mstore(0x260, mod(h, R)) }
             { let h := keccak256(0x2e00, 32) mstore(0x2e00, h) mstore(0x280, mod(h, R)) }
             // 2 point(s) at proof[192..320]: on the curve, then absorbed
-            calldatacopy(0x2e20, add(proof.offset, 192), 128)
-            for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                let src := add(0x2e20, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2a00, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2e20, add(proof.offset, 192), 2, 0x2a00)
             { let h := keccak256(0x2e00, 160) mstore(0x2e00, h) mstore(0x2a0, mod(h, R)) }
             // 4 point(s) at proof[320..576]: on the curve, then absorbed
-            calldatacopy(0x2e20, add(proof.offset, 320), 256)
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let src := add(0x2e20, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2a80, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2e20, add(proof.offset, 320), 4, 0x2a80)
             { let h := keccak256(0x2e00, 288) mstore(0x2e00, h) mstore(0x2c0, mod(h, R)) }
             // 15 scalar(s) at proof[576..1056]: below r, then absorbed
-            calldatacopy(0x2e20, add(proof.offset, 576), 480)
-            for { let i := 0 } lt(i, 15) { i := add(i, 1) } {
-                let v := mload(add(0x2e20, mul(i, 32)))
-                if iszero(lt(v, R)) { reject() }
-                mstore(add(0x2e0, mul(i, 32)), v)
-            }
+            readScalars(0x2e20, add(proof.offset, 576), 15, 0x2e0)
             { let h := keccak256(0x2e00, 512) mstore(0x2e00, h) mstore(0x4c0, mod(h, R)) }
             { let h := keccak256(0x2e00, 32) mstore(0x2e00, h) mstore(0x4e0, mod(h, R)) }
             // 1 point(s) at proof[1056..1120]: on the curve, then absorbed
-            calldatacopy(0x2e20, add(proof.offset, 1056), 64)
-            for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x2e20, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2b80, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2e20, add(proof.offset, 1056), 1, 0x2b80)
             { let h := keccak256(0x2e00, 96) mstore(0x2e00, h) mstore(0x500, mod(h, R)) }
             // 1 point(s) at proof[1120..1184]: on the curve, then absorbed
-            calldatacopy(0x2e20, add(proof.offset, 1120), 64)
-            for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x2e20, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2bc0, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2e20, add(proof.offset, 1120), 1, 0x2bc0)
 
             // Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.
             mstore(0x2c00, 0x1ed25e41145af2043a2c9bbab2fe408d8032e3a7e2ed0a7fc25afb4bc3b58e05) mstore(0x2c20, 0x2bb9ca54e4556131cfe82fe3d0f60eee3ed5da3cce873c7c22f40fdfe9a4c8f0)

@@ -84,6 +84,28 @@ contract ZkPolicyVerifier {
                 }
             }
 
+            // n points from calldata at off into the transcript buffer at buf and the registers
+            // from dst, each on the curve. One function for every read keeps the code small.
+            function readPoints(buf, off, n, dst) {
+                calldatacopy(buf, off, mul(n, 64))
+                for { let end := add(buf, mul(n, 64)) } lt(buf, end) { buf := add(buf, 64) dst := add(dst, 64) } {
+                    let x := mload(buf) let y := mload(add(buf, 32))
+                    if iszero(onCurve(x, y)) { reject() }
+                    mstore(dst, x) mstore(add(dst, 32), y)
+                }
+            }
+
+            // n scalars from calldata at off into the transcript buffer at buf and the
+            // registers from dst, each below r.
+            function readScalars(buf, off, n, dst) {
+                calldatacopy(buf, off, mul(n, 32))
+                for { let end := add(buf, mul(n, 32)) } lt(buf, end) { buf := add(buf, 32) dst := add(dst, 32) } {
+                    let v := mload(buf)
+                    if iszero(lt(v, 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001)) { reject() }
+                    mstore(dst, v)
+                }
+            }
+
             // 1/v by Fermat through the modexp precompile; rejects v = 0.
             function invR(v) -> inv {
                 if iszero(v) { reject() }
@@ -103,72 +125,27 @@ contract ZkPolicyVerifier {
             // Transcript: the verifying key's digest, the public inputs, then the proof in order.
             mstore(0x2e80, 0x80c2efe5ac5dd0340e11c801ff5e53b36159ff72eb027e2afba77e7b4f00edd)
             // the 17 public inputs: below r, then absorbed
-            calldatacopy(0x2ea0, instances.offset, 544)
-            for { let i := 0 } lt(i, 17) { i := add(i, 1) } {
-                let v := mload(add(0x2ea0, mul(i, 32)))
-                if iszero(lt(v, R)) { reject() }
-                mstore(add(0xa0, mul(i, 32)), v)
-            }
+            readScalars(0x2ea0, instances.offset, 17, 0xa0)
             // 3 point(s) at proof[0..192]: on the curve, then absorbed
-            calldatacopy(0x30c0, add(proof.offset, 0), 192)
-            for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                let src := add(0x30c0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x29c0, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x30c0, add(proof.offset, 0), 3, 0x29c0)
             { let h := keccak256(0x2e80, 768) mstore(0x2e80, h) mstore(0x2c0, mod(h, R)) }
             { let h := keccak256(0x2e80, 32) mstore(0x2e80, h) mstore(0x2e0, mod(h, R)) }
             { let h := keccak256(0x2e80, 32) mstore(0x2e80, h) mstore(0x300, mod(h, R)) }
             // 2 point(s) at proof[192..320]: on the curve, then absorbed
-            calldatacopy(0x2ea0, add(proof.offset, 192), 128)
-            for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                let src := add(0x2ea0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2a80, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2ea0, add(proof.offset, 192), 2, 0x2a80)
             { let h := keccak256(0x2e80, 160) mstore(0x2e80, h) mstore(0x320, mod(h, R)) }
             // 4 point(s) at proof[320..576]: on the curve, then absorbed
-            calldatacopy(0x2ea0, add(proof.offset, 320), 256)
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                let src := add(0x2ea0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2b00, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2ea0, add(proof.offset, 320), 4, 0x2b00)
             { let h := keccak256(0x2e80, 288) mstore(0x2e80, h) mstore(0x340, mod(h, R)) }
             // 15 scalar(s) at proof[576..1056]: below r, then absorbed
-            calldatacopy(0x2ea0, add(proof.offset, 576), 480)
-            for { let i := 0 } lt(i, 15) { i := add(i, 1) } {
-                let v := mload(add(0x2ea0, mul(i, 32)))
-                if iszero(lt(v, R)) { reject() }
-                mstore(add(0x360, mul(i, 32)), v)
-            }
+            readScalars(0x2ea0, add(proof.offset, 576), 15, 0x360)
             { let h := keccak256(0x2e80, 512) mstore(0x2e80, h) mstore(0x540, mod(h, R)) }
             { let h := keccak256(0x2e80, 32) mstore(0x2e80, h) mstore(0x560, mod(h, R)) }
             // 1 point(s) at proof[1056..1120]: on the curve, then absorbed
-            calldatacopy(0x2ea0, add(proof.offset, 1056), 64)
-            for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x2ea0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2c00, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2ea0, add(proof.offset, 1056), 1, 0x2c00)
             { let h := keccak256(0x2e80, 96) mstore(0x2e80, h) mstore(0x580, mod(h, R)) }
             // 1 point(s) at proof[1120..1184]: on the curve, then absorbed
-            calldatacopy(0x2ea0, add(proof.offset, 1120), 64)
-            for { let i := 0 } lt(i, 1) { i := add(i, 1) } {
-                let src := add(0x2ea0, mul(i, 64))
-                let x := mload(src) let y := mload(add(src, 32))
-                if iszero(onCurve(x, y)) { reject() }
-                let dst := add(0x2c40, mul(i, 64))
-                mstore(dst, x) mstore(add(dst, 32), y)
-            }
+            readPoints(0x2ea0, add(proof.offset, 1120), 1, 0x2c40)
 
             // Commitments from the verifying key: fixed columns (weights, op codes, range table), then permutation sigmas.
             mstore(0x2c80, 0x3bcf7e7de3cd0cfcd734692acfe1940ac5d3764f92d2c7f56e9cf63102dffe2) mstore(0x2ca0, 0x1a70f48cdf8f382ab55d6ddb01659955df5d0c353cc63c0b13c70e29a377197a)

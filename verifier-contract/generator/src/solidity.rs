@@ -237,30 +237,21 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
                 let (n, at) = (*count as usize, l.buffer + buf_len);
                 let _ =
                     writeln!(w, "            // {n} point(s) at proof[{proof_off}..{}]: on the curve, then absorbed", proof_off + 64 * n);
-                let _ = writeln!(w, "            calldatacopy({at:#x}, add(proof.offset, {proof_off}), {})", 64 * n);
-                let _ = writeln!(w, "            for {{ let i := 0 }} lt(i, {n}) {{ i := add(i, 1) }} {{");
-                let _ = writeln!(w, "                let src := add({at:#x}, mul(i, 64))");
-                let _ = writeln!(w, "                let x := mload(src) let y := mload(add(src, 32))");
-                let _ = writeln!(w, "                if iszero(onCurve(x, y)) {{ reject() }}");
-                let _ = writeln!(w, "                let dst := add({}, mul(i, 64))", l.p_addr(*first, 0));
-                let _ = writeln!(w, "                mstore(dst, x) mstore(add(dst, 32), y)");
-                let _ = writeln!(w, "            }}");
+                let _ = writeln!(w, "            readPoints({at:#x}, add(proof.offset, {proof_off}), {n}, {})", l.p_addr(*first, 0));
                 buf_len += 64 * n;
                 proof_off += 64 * n;
             }
             Op::ReadScalars { first, count } => {
                 let (n, at) = (*count as usize, l.buffer + buf_len);
                 let _ = writeln!(w, "            // {n} scalar(s) at proof[{proof_off}..{}]: below r, then absorbed", proof_off + 32 * n);
-                let _ = writeln!(w, "            calldatacopy({at:#x}, add(proof.offset, {proof_off}), {})", 32 * n);
-                render_scalar_copy(w, at, &l.s_addr(*first), n);
+                let _ = writeln!(w, "            readScalars({at:#x}, add(proof.offset, {proof_off}), {n}, {})", l.s_addr(*first));
                 buf_len += 32 * n;
                 proof_off += 32 * n;
             }
             Op::LoadInstances { first, count } => {
                 let (n, at) = (*count as usize, l.buffer + buf_len);
                 let _ = writeln!(w, "            // the {n} public inputs: below r, then absorbed");
-                let _ = writeln!(w, "            calldatacopy({at:#x}, instances.offset, {})", 32 * n);
-                render_scalar_copy(w, at, &l.s_addr(*first), n);
+                let _ = writeln!(w, "            readScalars({at:#x}, instances.offset, {n}, {})", l.s_addr(*first));
                 buf_len += 32 * n;
             }
             Op::InstanceDenominator { dst, count, x, omega } => {
@@ -358,15 +349,6 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
         }
     }
     wrap(program, provenance, &l, &body)
-}
-
-/// Copies `n` words from `at` to the registers from `first`, rejecting any >= r.
-fn render_scalar_copy(w: &mut String, at: usize, first: &str, n: usize) {
-    let _ = writeln!(w, "            for {{ let i := 0 }} lt(i, {n}) {{ i := add(i, 1) }} {{");
-    let _ = writeln!(w, "                let v := mload(add({at:#x}, mul(i, 32)))");
-    let _ = writeln!(w, "                if iszero(lt(v, R)) {{ reject() }}");
-    let _ = writeln!(w, "                mstore(add({first}, mul(i, 32)), v)");
-    let _ = writeln!(w, "            }}");
 }
 
 fn render_batch_invert(w: &mut String, l: &Layout, pairs: &[(S, S)]) {
@@ -530,6 +512,28 @@ contract {name} {{
                 for {{ }} gt(e, 0) {{ e := shr(1, e) }} {{
                     if and(e, 1) {{ acc := mulmod(acc, base, r) }}
                     base := mulmod(base, base, r)
+                }}
+            }}
+
+            // n points from calldata at off into the transcript buffer at buf and the registers
+            // from dst, each on the curve. One function for every read keeps the code small.
+            function readPoints(buf, off, n, dst) {{
+                calldatacopy(buf, off, mul(n, 64))
+                for {{ let end := add(buf, mul(n, 64)) }} lt(buf, end) {{ buf := add(buf, 64) dst := add(dst, 64) }} {{
+                    let x := mload(buf) let y := mload(add(buf, 32))
+                    if iszero(onCurve(x, y)) {{ reject() }}
+                    mstore(dst, x) mstore(add(dst, 32), y)
+                }}
+            }}
+
+            // n scalars from calldata at off into the transcript buffer at buf and the
+            // registers from dst, each below r.
+            function readScalars(buf, off, n, dst) {{
+                calldatacopy(buf, off, mul(n, 32))
+                for {{ let end := add(buf, mul(n, 32)) }} lt(buf, end) {{ buf := add(buf, 32) dst := add(dst, 32) }} {{
+                    let v := mload(buf)
+                    if iszero(lt(v, 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001)) {{ reject() }}
+                    mstore(dst, v)
                 }}
             }}
 
