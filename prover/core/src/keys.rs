@@ -228,3 +228,29 @@ impl Prepared {
         self.pk.get_vk()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use zkpolicy_model::Model;
+
+    use super::*;
+
+    fn model() -> Arc<Model> {
+        Arc::new(Model::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/tokenomics-policy.json")).expect("the bundled model"))
+    }
+
+    /// The cache names each circuit's layout: a deterministic digest in the directory's name,
+    /// and another for another constraint system (here, another lane count).
+    #[test]
+    fn the_cache_directory_names_the_circuits_layout() {
+        let circuit = PolicyCircuit::new(model()).expect("plan");
+        let id = layout_id(&circuit);
+        assert_eq!(id.len(), 8);
+        assert_eq!(layout_id(&PolicyCircuit::new(model()).expect("plan")), id, "deterministic");
+        let dir = KeyCache::new("cache").dir(&circuit, &SrsSource::Dev);
+        assert!(dir.ends_with(format!("{CIRCUIT_VERSION}-{id}-k10-w1-dev")), "{dir:?}");
+        assert_ne!(layout_id(&PolicyCircuit::with_lanes(model(), 2).expect("plan")), id);
+    }
+}
