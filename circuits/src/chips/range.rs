@@ -10,7 +10,7 @@
 //! | at + j (j < 8) | 1 | `y[j]` |
 //! | at + 8 | – | `y[8] = 4^8·y[0] + t` |
 //!
-//! Gate `range` on every `range_tag = 1` row: `(y[+1] − 4·y)·(y[+1] − 4·y − 1)·(y[+1] − 4·y − 2)·(y[+1] − 4·y − 3) = 0`,
+//! Gate `range chain` on every `range_tag = 1` row: `(y[+1] − 4·y)·(y[+1] − 4·y − 1)·(y[+1] − 4·y − 2)·(y[+1] − 4·y − 3) = 0`,
 //! so each step `d[j] = y[j+1] − 4·y[j]` is a digit `0..4`. The consuming gate reads
 //! `t = y[+8] − 4^8·y` = `Σ 4^(7−j)·d[j]`, which is then an integer in `[0, 2^16)` whatever
 //! `y[0]` holds: the bottom of a run is the top of the run before it when they touch, and 0
