@@ -119,12 +119,7 @@ mod tests {
     use zkpolicy_model::arith::WINDOW_BITS;
 
     use super::*;
-    use crate::chips::range::CHAIN_STEP;
-    use crate::chips::testing::{failures, Harness};
-
-    fn only_range(f: &[String]) -> bool {
-        !f.is_empty() && f.iter().all(|f| f.contains(CHAIN_STEP))
-    }
+    use crate::chips::testing::{failures, only_range, Harness};
 
     /// `x` on row 0, compared on row 1.
     fn run(x: i64, th: i64, mode: CompareMode, witness: CompareWitness) -> Vec<String> {

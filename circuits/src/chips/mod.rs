@@ -19,7 +19,7 @@ use halo2_proofs::plonk::ConstraintSystem;
 
 use crate::columns::PolicyColumns;
 use crate::field::Fr;
-use crate::policy::{PolicyParams, WeightMode};
+use crate::policy::PolicyParams;
 
 /// The configured chips of the policy circuit.
 #[derive(Clone, Debug)]
@@ -50,11 +50,7 @@ impl Chips {
     /// [`crate::PolicyCircuit`]'s `configure_with_params` returns.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, params: PolicyParams) -> Self {
         let cols = PolicyColumns::configure(meta, params);
-        let mode = match params.weights {
-            WeightMode::Fixed => range::RangeMode::Chain,
-            WeightMode::Private => range::RangeMode::Lookup,
-        };
-        let range = range::RangeChip::configure(meta, &cols, mode);
+        let range = range::RangeChip::configure(meta, &cols, crate::layout::range_mode(params.weights));
         Self {
             dense: dense::DenseChip::configure(meta, &cols),
             requantize: requantize::RequantizeChip::configure(meta, &cols, range.clone()),

@@ -110,11 +110,6 @@ impl RangeChip {
         chip
     }
 
-    /// How this chip checks.
-    pub fn mode(&self) -> RangeMode {
-        self.mode
-    }
-
     /// The checked value `t` of a check on the current row: `y[+8] − 4^8·y` (chain) or
     /// `limb + 2^8·limb[+1]` (lookup).
     pub fn checked(&self, m: &mut VirtualCells<'_, Fr>) -> Expression<Fr> {
@@ -194,9 +189,10 @@ impl RangeChip {
                 };
                 // Digits of an out-of-window t: its low 16 bits with the rest added to the
                 // last step, so the chain still sums to t and the step gate rejects it.
+                let window = (1i64 << WINDOW_BITS) - 1;
                 let digits = t.map(|t| {
-                    let mut d = arith::digits(t & 0xffff).unwrap_or_default();
-                    d[DIGITS - 1] += t - (t & 0xffff);
+                    let mut d = arith::digits(t & window).unwrap_or_default();
+                    d[DIGITS - 1] += t - (t & window);
                     d
                 });
                 for j in 0..DIGITS {

@@ -78,6 +78,11 @@ impl Circuit<Fr> for Harness {
     }
 }
 
+/// Whether something failed, and every failure is the range chain's step.
+pub fn only_range(f: &[String]) -> bool {
+    !f.is_empty() && f.iter().all(|f| f.contains(super::range::CHAIN_STEP))
+}
+
 /// The names of the constraints and lookups that failed, for exact assertions.
 pub fn failures(result: Result<(), Vec<VerifyFailure>>) -> Vec<String> {
     match result {

@@ -162,31 +162,25 @@ impl Subject {
             Some(d) => d.iter().map(|&d| fr(d)).collect(),
             None => (0..DIGITS).map(|j| if j + 1 == DIGITS { t } else { Fr::ZERO }).collect(),
         };
+        let top = self.value(w, self.limb(at + DIGITS));
         let mut y = self.value(w, self.limb(at));
         for (j, d) in steps.iter().enumerate() {
             y = y * fr(4) + d;
-            let cell = self.limb(at + j + 1);
-            let old = self.value(w, cell);
-            w.insert(cell, y);
-            if j + 1 == DIGITS {
-                self.shift_chain(w, at + DIGITS, y - old);
+            w.insert(self.limb(at + j + 1), y);
+        }
+        // The top moved by `delta`: each run that starts on it gets `4^j·delta` added to its
+        // `j`-th cell, which keeps its steps and value, and moves its own top by `4^8·delta`.
+        let mut delta = y - top;
+        let (checks, mut start) = (self.checks(), at + DIGITS);
+        while delta != Fr::ZERO && checks.contains(&start) {
+            let mut power = Fr::ONE;
+            for j in 1..=DIGITS {
+                power *= fr(4);
+                let cell = self.limb(start + j);
+                w.insert(cell, self.value(w, cell) + delta * power);
             }
+            (delta, start) = (delta * power, start + DIGITS);
         }
-    }
-
-    /// Adds `delta` to the bottom of the run at `at` (already written) and `4^j·delta` to its
-    /// `j`-th cell, which keeps its steps and value, and so on up the runs that touch.
-    fn shift_chain(&self, w: &mut Witness, at: usize, delta: Fr) {
-        if delta == Fr::ZERO || !self.checks().contains(&at) {
-            return;
-        }
-        let mut power = Fr::ONE;
-        for j in 1..=DIGITS {
-            power *= fr(4);
-            let cell = self.limb(at + j);
-            w.insert(cell, self.value(w, cell) + delta * power);
-        }
-        self.shift_chain(w, at + DIGITS, delta * power);
     }
 
     /// The cells where `w` differs from the honest witness, as overwrites.

@@ -29,10 +29,14 @@ pub fn requantize(z: i64, shift: u32) -> Option<(i64, i64)> {
 /// so that `2^(WINDOW_BITS − shift)·z = 2^WINDOW_BITS·q + u` with `0 <= u < 2^WINDOW_BITS`. One
 /// check of one width serves every shift: `u` is in the window exactly when `0 <= r < 2^shift`.
 pub fn scaled_remainder(r: i64, shift: u32) -> Option<i64> {
-    if shift > MAX_SHIFT || r < 0 || r >= (1i64 << shift) {
-        return None;
-    }
-    Some(r << (WINDOW_BITS - shift))
+    let scale = remainder_scale(shift)?;
+    (0..1i64 << shift).contains(&r).then_some(r * scale)
+}
+
+/// `2^(WINDOW_BITS − shift)`, the factor [`scaled_remainder`] applies (the circuit's fixed
+/// constant on a requantization row); `None` past [`MAX_SHIFT`].
+pub fn remainder_scale(shift: u32) -> Option<i64> {
+    (shift <= MAX_SHIFT).then(|| 1i64 << (WINDOW_BITS - shift))
 }
 
 /// The base-4 digits of `0 <= t < 2^WINDOW_BITS`, most significant first: what a range
@@ -268,19 +272,6 @@ pub fn exp(x: f64) -> f64 {
     sum * f64::from_bits(((n + 1023) as u64) << 52)
 }
 
-/// Splits `v < 2^bits` (`bits <= WINDOW_BITS`) into a low and a high limb and
-/// the bit width each limb is checked to: `v = lo + 2^LIMB_BITS · hi`.
-pub fn split_limbs(v: i64, bits: u32) -> Option<[(i64, u32); 2]> {
-    if bits > WINDOW_BITS || v < 0 || v >= (1i64 << bits) {
-        return None;
-    }
-    let lo_bits = bits.min(LIMB_BITS);
-    let hi_bits = bits - lo_bits;
-    let lo = v & ((1i64 << LIMB_BITS) - 1);
-    let hi = v >> LIMB_BITS;
-    Some([(lo, lo_bits), (hi, hi_bits)])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,13 +403,5 @@ mod tests {
         assert!(Table::new(TableFn::Sigmoid, 11).fits() && Table::new(TableFn::Tanh, 12).fits());
         assert_eq!(Table::new(TableFn::Tanh, 8).tag(), TABLE_TAG_BASE + 8);
         assert_eq!(Table::new(TableFn::Sigmoid, 8).tag(), TABLE_TAG_BASE + 24);
-    }
-
-    #[test]
-    fn limbs_have_exact_widths() {
-        assert_eq!(split_limbs(5, 3), Some([(5, 3), (0, 0)]));
-        assert_eq!(split_limbs(8, 3), None);
-        assert_eq!(split_limbs(0x1234, 13), Some([(0x34, 8), (0x12, 5)]));
-        assert_eq!(split_limbs(-1, 3), None);
     }
 }

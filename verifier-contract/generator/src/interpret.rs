@@ -91,22 +91,21 @@ pub fn run(program: &Program, proof: &[u8], instances: &[Fr]) -> Result<(), Reje
                 s[dst.0 as usize] = product;
             }
             Op::InstanceEval { dst, first, count, x, common, inv, omega } => {
-                let (x, common, inv) = (s[x.0 as usize], s[common.0 as usize], s[inv.0 as usize]);
-                let mut acc = Fr::ZERO;
-                let mut w = Fr::ONE;
-                let mut product = Fr::ONE;
-                let mut terms = Vec::with_capacity(*count as usize);
-                for i in 0..*count as usize {
-                    terms.push((s[first.0 as usize + i] * w * common, x - w));
-                    product *= x - w;
+                // As the Solidity verifier: 1 / (x − ω^i) from the prefix products and the
+                // batched inverse of their whole product, walking back from the last row.
+                let (x, common, mut inv) = (s[x.0 as usize], s[common.0 as usize], s[inv.0 as usize]);
+                // Row i: (ω^i, x − ω^i, Π_{j<i} (x − ω^j)).
+                let mut rows = Vec::with_capacity(*count as usize);
+                let (mut w, mut prefix) = (Fr::ONE, Fr::ONE);
+                for _ in 0..*count {
+                    rows.push((w, x - w, prefix));
+                    prefix *= x - w;
                     w *= omega;
                 }
-                // The batched inverse must be the product's: then each 1 / (x − ω^i) follows.
-                if product * inv != Fr::ONE {
-                    return Err(Rejection::ZeroInverse);
-                }
-                for (numerator, d) in terms {
-                    acc += numerator * Option::<Fr>::from(d.invert()).ok_or(Rejection::ZeroInverse)?;
+                let mut acc = Fr::ZERO;
+                for (i, (w, d, prefix)) in rows.into_iter().enumerate().rev() {
+                    acc += s[first.0 as usize + i] * w * common * prefix * inv;
+                    inv *= d;
                 }
                 s[dst.0 as usize] = acc;
             }

@@ -197,6 +197,12 @@ impl Layout {
         }
     }
 
+    /// Where `InstanceDenominator` keeps its prefix products for `InstanceEval`: past
+    /// `invR`'s words (from `scratch + 0x100`), which the batched inversion between them uses.
+    fn instance_prefixes(&self) -> usize {
+        self.scratch + 0x200
+    }
+
     fn s_addr(&self, s: S) -> String {
         format!("{:#x}", SCALAR_BASE + 32 * s.0 as usize)
     }
@@ -255,7 +261,7 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
                 buf_len += 32 * n;
             }
             Op::InstanceDenominator { dst, count, x, omega } => {
-                let table = l.scratch + 0x200;
+                let table = l.instance_prefixes();
                 let _ = writeln!(w, "            // Π (x − ω^i) over the instance rows, its prefixes kept for the evaluation");
                 let _ = writeln!(w, "            {{");
                 let _ = writeln!(w, "                let x := {} let wi := 1 let acc := 1", l.s(*x));
@@ -268,7 +274,7 @@ pub fn render(program: &Program, provenance: &Provenance) -> String {
                 let _ = writeln!(w, "            }}");
             }
             Op::InstanceEval { dst, first, count, x, common, inv, omega } => {
-                let table = l.scratch + 0x200;
+                let table = l.instance_prefixes();
                 let omega_inv = Option::<Fr>::from(omega.invert()).unwrap_or(Fr::ZERO);
                 let omega_count = omega.pow_vartime([u64::from(*count)]);
                 let _ = writeln!(w, "            // instance column at x: Σ inst_i · ω^i · common / (x − ω^i), from the batched inverse");
